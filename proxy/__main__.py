@@ -1,0 +1,5 @@
+"""``python -m proxy``: the ``maskproxy`` command."""
+
+from proxy.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,128 @@
+"""Logging set-up and the one line written per exchange.
+
+An exchange line names the method, host, path (query values dropped: they can carry keys),
+status, body bytes each way, duration and the masked counts by type — never a body and never a
+header value. Under systemd (``$JOURNAL_STREAM`` set) lines carry no timestamp, since journald
+adds its own, and start with a ``<N>`` syslog priority that journald turns into the priority.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sys
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+log = logging.getLogger("maskproxy")
+access = logging.getLogger("maskproxy.access")
+
+_SYSLOG_PRIORITY = {
+    logging.DEBUG: 7,
+    logging.INFO: 6,
+    logging.WARNING: 4,
+    logging.ERROR: 3,
+    logging.CRITICAL: 2,
+}
+
+
+class _TextFormatter(logging.Formatter):
+    def __init__(self, journal: bool) -> None:
+        super().__init__()
+        self.journal = journal
+
+    def format(self, record: logging.LogRecord) -> str:
+        msg = record.getMessage()
+        fields = getattr(record, "fields", None)
+        if fields:
+            msg = " ".join([msg, *(f"{k}={_text_value(v)}" for k, v in fields.items())])
+        if record.exc_info:
+            msg += "\n" + self.formatException(record.exc_info)
+        if self.journal:
+            return f"<{_SYSLOG_PRIORITY.get(record.levelno, 6)}>{msg}"
+        stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.localtime(record.created))
+        return f"{stamp}.{int(record.msecs):03d} {record.levelname} {msg}"
+
+
+def _text_value(value: object) -> str:
+    if isinstance(value, Mapping):
+        return ",".join(f"{k}:{v}" for k, v in value.items()) or "-"
+    text = str(value)
+    return text if text and " " not in text else json.dumps(text)
+
+
+class _JsonFormatter(logging.Formatter):
+    def __init__(self, journal: bool) -> None:
+        super().__init__()
+        self.journal = journal
+
+    def format(self, record: logging.LogRecord) -> str:
+        obj: dict[str, object] = {}
+        if not self.journal:
+            obj["ts"] = round(record.created, 3)
+        obj["level"] = record.levelname.lower()
+        obj["msg"] = record.getMessage()
+        obj.update(getattr(record, "fields", None) or {})
+        if record.exc_info:
+            obj["exc"] = self.formatException(record.exc_info)
+        line = json.dumps(obj, separators=(",", ":"))
+        if self.journal:
+            return f"<{_SYSLOG_PRIORITY.get(record.levelno, 6)}>{line}"
+        return line
+
+
+def setup_logging(level: str = "info", fmt: str = "text") -> None:
+    """Log to stderr in ``fmt`` ('text' or 'json'); journald-friendly under systemd."""
+    journal = bool(os.environ.get("JOURNAL_STREAM"))
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(_JsonFormatter(journal) if fmt == "json" else _TextFormatter(journal))
+    root = logging.getLogger("maskproxy")
+    root.handlers[:] = [handler]
+    root.setLevel(level.upper())
+    root.propagate = False
+
+
+@dataclass
+class ExchangeRecord:
+    """What one exchange reports; filled in as the exchange goes and logged once at its end."""
+
+    method: str
+    host: str
+    path: str
+    mode: str
+    started: float = field(default_factory=time.monotonic)
+    status: int = 0
+    bytes_up: int = 0
+    bytes_down: int = 0
+    masked: Mapping[str, int] = field(default_factory=dict)
+    note: str = ""
+
+    def emit(self) -> None:
+        if not access.isEnabledFor(logging.INFO):
+            return
+        fields: dict[str, object] = {
+            "method": self.method,
+            "host": self.host,
+            "path": safe_path(self.path),
+            "mode": self.mode,
+            "status": self.status,
+            "up": self.bytes_up,
+            "down": self.bytes_down,
+            "ms": round((time.monotonic() - self.started) * 1000, 1),
+            "masked": dict(self.masked),
+        }
+        if self.note:
+            fields["note"] = self.note
+        level = logging.INFO if self.status and self.status < 500 else logging.WARNING
+        access.log(level, "exchange", extra={"fields": fields})
+
+
+def safe_path(target: str) -> str:
+    """The path with query values dropped (``/v1/messages?beta``): values may be credentials."""
+    path, sep, query = target.partition("?")
+    if not sep:
+        return path
+    keys = [p.partition("=")[0] for p in query.split("&") if p]
+    return path + "?" + "&".join(keys)

@@ -1,0 +1,470 @@
+"""HTTP/1.1 on a client connection (h11), driving one pipeline exchange per request.
+
+The path of a request, in order: the request head arrives → the router says where it goes →
+the exchange rewrites the head → the upstream connection is taken from the pool and gets the
+head → ``100 Continue`` if the client waits for it → each body chunk goes through the exchange
+and upstream as it arrives → the response head comes back through the exchange → each
+response chunk goes through the exchange and to the client at once (so SSE events are never
+held) → keep-alive on both sides when both messages completed cleanly.
+
+Failing closed: when the exchange refuses, a limit is hit or the client stalls, the upstream
+connection is dropped without finishing the request (for a ``Content-Length`` body the last
+byte is held back until the exchange has accepted the end, so the upstream can never have seen
+a complete request), and the client gets one error response, or is disconnected when its
+response has already started.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from dataclasses import dataclass
+
+import h11
+
+from proxy.accesslog import ExchangeRecord, log
+from proxy.errors import ClientError, ProxyError, UpstreamError, error_response
+from proxy.pipeline import Exchange, ExchangeRefused, Headers, RequestHead, ResponseHead
+from proxy.routes import Route, Router
+from proxy.runtime import Runtime
+from proxy.streams import Peer
+from proxy.upstream import UpstreamConnection
+
+# Hop-by-hop headers (RFC 9110 7.6.1) plus the framing headers that h11 sets per hop.
+HOP_BY_HOP = frozenset(
+    {
+        b"connection",
+        b"proxy-connection",
+        b"keep-alive",
+        b"te",
+        b"trailer",
+        b"upgrade",
+        b"proxy-authorization",
+        b"proxy-authenticate",
+        b"transfer-encoding",
+    }
+)
+
+
+class _ClientGone(Exception):
+    """The client closed, reset or stopped reading; there is nobody left to answer."""
+
+
+class _Idle(Exception):
+    """A keep-alive connection saw no new request in time (or the server is stopping)."""
+
+
+@dataclass
+class ConnectRequest:
+    """A CONNECT seen on the proxy's own listener: the caller takes the connection over."""
+
+    request: h11.Request
+    trailing: bytes
+    """Bytes the client sent after the CONNECT head (normally none)."""
+
+
+def forwardable(headers: h11._headers.Headers | Headers) -> Headers:
+    """Headers without hop-by-hop ones, including those named in ``Connection``."""
+    named: set[bytes] = set()
+    for name, value in headers:
+        if name == b"connection" or name == b"proxy-connection":
+            named.update(v.strip().lower() for v in value.split(b","))
+    drop = HOP_BY_HOP | named if named else HOP_BY_HOP
+    return [(name, value) for name, value in headers if name not in drop]
+
+
+def _has_token(headers: h11._headers.Headers, name: bytes, token: bytes) -> bool:
+    for key, value in headers:
+        if key == name and token in (v.strip().lower() for v in value.split(b",")):
+            return True
+    return False
+
+
+class Http1Connection:
+    """Serves the requests of one client connection until it closes, fails or goes idle."""
+
+    def __init__(
+        self,
+        runtime: Runtime,
+        client: Peer,
+        router: Router,
+        *,
+        allow_connect: bool,
+        draining: asyncio.Event,
+    ) -> None:
+        self.runtime = runtime
+        self.limits = runtime.config.limits
+        self.client = client
+        self.router = router
+        self.allow_connect = allow_connect
+        self.draining = draining
+        self.conn = h11.Connection(
+            h11.SERVER, max_incomplete_event_size=self.limits.max_header_bytes
+        )
+        self.idle = True
+        """True while waiting for a new request; the server may close an idle connection."""
+        self._response_started = False
+
+    # -- client side ------------------------------------------------------------------------
+
+    async def _next_event(self) -> h11.Event:
+        conn = self.conn
+        while True:
+            try:
+                event = conn.next_event()
+            except h11.RemoteProtocolError as exc:
+                status = exc.error_status_hint
+                if status == 431:
+                    raise ClientError(
+                        f"request head larger than --max-header-bytes "
+                        f"({self.limits.max_header_bytes} bytes)",
+                        status=431,
+                    ) from None
+                raise ClientError(f"malformed request: {exc}", status=status) from None
+            if event is not h11.NEED_DATA:
+                return event
+            waiting = conn.their_state is h11.IDLE and not conn.trailing_data[0]
+            self.idle = waiting
+            if waiting and self.draining.is_set():
+                raise _Idle()
+            timeout = self.limits.idle_timeout if waiting else self.limits.read_timeout
+            try:
+                data = await self.client.read(timeout)
+            except TimeoutError:
+                if waiting:
+                    raise _Idle() from None
+                raise ClientError(
+                    f"client sent nothing for {timeout:g} s in the middle of a request "
+                    "(--read-timeout)",
+                    status=408,
+                ) from None
+            except OSError as exc:
+                raise _ClientGone(str(exc)) from None
+            finally:
+                self.idle = False
+            conn.receive_data(data)
+
+    async def _send(self, event: h11.Event) -> None:
+        data = self.conn.send(event)
+        if data:
+            try:
+                await self.client.write(data)
+            except (OSError, TimeoutError) as exc:
+                raise _ClientGone(str(exc) or type(exc).__name__) from None
+
+    async def _send_error(self, exc: BaseException) -> None:
+        """Answer with the error if no response has started; the connection closes after."""
+        if self._response_started:
+            return
+        self._response_started = True
+        with contextlib.suppress(OSError, TimeoutError):
+            await self.client.write(error_response(exc).encode())
+
+    # -- the loop ---------------------------------------------------------------------------
+
+    async def serve(self) -> ConnectRequest | None:
+        """Serve requests until the connection ends. A CONNECT (when allowed) is returned to the
+        caller, which owns the connection from then on."""
+        while True:
+            self._response_started = False
+            try:
+                event = await self._next_event()
+            except _Idle:
+                return None
+            except _ClientGone:
+                return None
+            except ClientError as exc:
+                log.info("client error before a request: %s", exc.message)
+                await self._send_error(exc)
+                return None
+            if type(event) is h11.ConnectionClosed:
+                return None
+            assert type(event) is h11.Request
+            if event.method == b"CONNECT" and self.allow_connect:
+                try:
+                    end = await self._next_event()
+                except (ClientError, _ClientGone, _Idle):
+                    return None
+                if type(end) is not h11.EndOfMessage:
+                    return None
+                return ConnectRequest(event, self.conn.trailing_data[0])
+            if not await self._exchange(event):
+                return None
+            try:
+                self.conn.start_next_cycle()
+            except h11.LocalProtocolError:
+                return None
+
+    async def _exchange(self, request: h11.Request) -> bool:
+        """Serve one request; True when the connection can take another."""
+        target = request.target.decode("ascii", "replace")
+        rec = ExchangeRecord(
+            method=request.method.decode("ascii", "replace"), host="-", path=target, mode="-"
+        )
+        up: UpstreamConnection | None = None
+        exchange: Exchange | None = None
+        try:
+            if request.method == b"CONNECT":
+                raise ClientError("CONNECT is not supported on this connection", status=405)
+            if any(name == b"upgrade" for name, _ in request.headers):
+                raise ClientError(
+                    "protocol upgrades (WebSocket, h2c) are not supported", status=501
+                )
+            route = self.router(request)
+            rec.host, rec.mode, rec.path = (
+                route.host,
+                route.mode,
+                route.target.decode("ascii", "replace"),
+            )
+            up, exchange = await self._forward_request(request, route, rec)
+            keep = await self._forward_response(request, up, exchange, rec)
+            self.runtime.pool.release(up)
+            up = None
+            return keep and self.conn.our_state is h11.DONE and self.conn.their_state is h11.DONE
+        except (ProxyError, ExchangeRefused) as exc:
+            status = exc.status
+            message = exc.message
+            rec.status = rec.status or status
+            if not self._response_started:
+                rec.status = status
+            rec.note = message
+            await self._send_error(exc)
+            return False
+        except _ClientGone as exc:
+            rec.note = f"client went away: {exc}"
+            return False
+        except h11.LocalProtocolError as exc:
+            # Our own misuse of the protocol, e.g. an exchange that changed a body's length
+            # while keeping its Content-Length.
+            log.error("protocol error on %s %s: %s", rec.method, rec.host, exc)
+            rec.note = f"internal error: {exc}"
+            err = ProxyError("internal error")
+            rec.status = rec.status or err.status
+            await self._send_error(err)
+            return False
+        finally:
+            if up is not None:
+                up.peer.abort()
+            if exchange is not None:
+                rec.masked = exchange.stats.masked
+                if exchange.stats.note and not rec.note:
+                    rec.note = exchange.stats.note
+            rec.emit()
+
+    async def _forward_request(
+        self, request: h11.Request, route: Route, rec: ExchangeRecord
+    ) -> tuple[UpstreamConnection, Exchange]:
+        limits = self.limits
+        content_length: int | None = None
+        chunked = False
+        for name, value in request.headers:
+            if name == b"content-length":
+                content_length = int(value)
+            elif name == b"transfer-encoding":
+                chunked = True
+        if route.pipeline and content_length is not None and content_length > limits.max_body_bytes:
+            raise ClientError(
+                f"request body of {content_length} bytes is larger than --max-body-bytes "
+                f"({limits.max_body_bytes})",
+                status=413,
+            )
+        headers = [(n, v) for n, v in forwardable(request.headers) if n != b"expect"]
+        head = RequestHead(request.method, route.target, headers, route.host)
+        exchange = self.runtime.pipeline.open_exchange(head) if route.pipeline else Exchange()
+        head = exchange.request_head(head)
+        out = self._upstream_request_headers(head.headers, route, content_length, chunked)
+        # Connect only once the exchange accepted the head: a refused request never reaches
+        # the upstream at all.
+        up = await self.runtime.pool.acquire(route.origin)
+        try:
+            await self._up_send(
+                up, h11.Request(method=head.method, target=head.target, headers=out)
+            )
+            body = _BodyForwarder(self, up, exchange, route.pipeline, rec)
+            body.remaining = next((int(v) for n, v in out if n == b"content-length"), None)
+            if self.conn.they_are_waiting_for_100_continue:
+                # Only now: limits passed and the upstream is reachable, so a client that
+                # waits for it never uploads a body that would be refused.
+                await self._send(h11.InformationalResponse(status_code=100, headers=[]))
+            await body.run()
+        except BaseException:
+            up.peer.abort()
+            raise
+        return up, exchange
+
+    def _upstream_request_headers(
+        self, headers: Headers, route: Route, content_length: int | None, chunked: bool
+    ) -> Headers:
+        out = headers
+        has_host = False
+        has_length = False
+        for name, _ in headers:
+            if name == b"host":
+                has_host = True
+            elif name == b"content-length":
+                has_length = True
+        if route.rewrite_host or not has_host:
+            out = [(n, v) for n, v in out if n != b"host"]
+            out.insert(0, (b"host", route.origin.authority.encode("ascii")))
+        if not has_length and (chunked or content_length):
+            # h11 frames a request by its headers; a body without Content-Length is chunked.
+            out = [*out, (b"transfer-encoding", b"chunked")]
+        return out
+
+    async def _up_send(self, up: UpstreamConnection, event: h11.Event) -> None:
+        data = up.h11.send(event)
+        if data:
+            try:
+                await up.peer.write(data)
+            except TimeoutError:
+                raise UpstreamError(
+                    f"upstream {up.origin.host} stopped taking the request for "
+                    f"{up.peer.write_timeout:g} s",
+                    status=504,
+                ) from None
+            except OSError as exc:
+                raise UpstreamError(
+                    f"upstream {up.origin.host} closed the connection while receiving the "
+                    f"request: {exc.strerror or exc}"
+                ) from None
+
+    async def _up_next_event(self, up: UpstreamConnection) -> h11.Event:
+        timeout = self.limits.read_timeout
+        while True:
+            try:
+                event = up.h11.next_event()
+            except h11.RemoteProtocolError as exc:
+                where = "mid-response" if self._response_started else "before a response"
+                raise UpstreamError(
+                    f"upstream {up.origin.host} broke the protocol {where}: {exc}"
+                ) from None
+            if event is not h11.NEED_DATA:
+                return event
+            try:
+                data = await up.peer.read(timeout)
+            except TimeoutError:
+                if self._response_started:
+                    raise UpstreamError(
+                        f"upstream {up.origin.host} stalled mid-response for {timeout:g} s "
+                        "(--read-timeout)",
+                        status=504,
+                    ) from None
+                raise UpstreamError(
+                    f"upstream {up.origin.host} sent no response within {timeout:g} s "
+                    "(--read-timeout)",
+                    status=504,
+                ) from None
+            except OSError as exc:
+                raise UpstreamError(
+                    f"upstream {up.origin.host} connection failed: {exc.strerror or exc}"
+                ) from None
+            if not data and up.h11.their_state is h11.SEND_RESPONSE and not self._response_started:
+                reused = " (reused keep-alive connection)" if up.reused else ""
+                raise UpstreamError(
+                    f"upstream {up.origin.host} closed the connection without a response{reused}"
+                )
+            up.h11.receive_data(data)
+
+    async def _forward_response(
+        self,
+        request: h11.Request,
+        up: UpstreamConnection,
+        exchange: Exchange,
+        rec: ExchangeRecord,
+    ) -> bool:
+        while True:
+            event = await self._up_next_event(up)
+            if type(event) is h11.Response:
+                break
+            # 1xx (100 Continue, 103 Early Hints) are per hop; the final response follows.
+            if type(event) is not h11.InformationalResponse:
+                raise UpstreamError(f"upstream {up.origin.host}: unexpected {type(event).__name__}")
+        head = ResponseHead(event.status_code, forwardable(event.headers), event.reason)
+        head = exchange.response_head(head)
+        rec.status = head.status
+        self._response_started = True
+        await self._send(
+            h11.Response(status_code=head.status, headers=head.headers, reason=head.reason)
+        )
+        down = 0
+        while True:
+            event = await self._up_next_event(up)
+            etype = type(event)
+            if etype is h11.Data:
+                data = exchange.response_data(bytes(event.data))
+                if data:
+                    down += len(data)
+                    await self._send(h11.Data(data=data))
+            elif etype is h11.EndOfMessage:
+                tail = exchange.response_end()
+                if tail:
+                    down += len(tail)
+                    await self._send(h11.Data(data=tail))
+                await self._send(h11.EndOfMessage())
+                break
+            else:
+                raise UpstreamError(f"upstream {up.origin.host} closed mid-response")
+            rec.bytes_down = down
+        rec.bytes_down = down
+        return True
+
+
+class _BodyForwarder:
+    """Streams the request body from the client, through the exchange, to the upstream."""
+
+    __slots__ = ("http", "up", "exchange", "limited", "rec", "remaining", "held")
+
+    def __init__(
+        self,
+        http: Http1Connection,
+        up: UpstreamConnection,
+        exchange: Exchange,
+        limited: bool,
+        rec: ExchangeRecord,
+    ) -> None:
+        self.http = http
+        self.up = up
+        self.exchange = exchange
+        self.limited = limited
+        self.rec = rec
+        self.remaining: int | None = None
+        """Bytes still to send for a Content-Length body (None when chunked)."""
+        self.held = b""
+
+    async def _forward(self, data: bytes, final: bool) -> None:
+        if self.held:
+            data = self.held + data
+            self.held = b""
+        if not final and self.remaining is not None and len(data) >= self.remaining > 0:
+            # This would complete the upstream's request; keep the last byte until the
+            # exchange has accepted the end of the body (fail closed).
+            data, self.held = data[:-1], data[-1:]
+        if data:
+            if self.remaining is not None:
+                self.remaining -= len(data)
+            self.rec.bytes_up += len(data)
+            await self.http._up_send(self.up, h11.Data(data=data))
+
+    async def run(self) -> None:
+        http = self.http
+        limit = http.limits.max_body_bytes
+        received = 0
+        while True:
+            event = await http._next_event()
+            etype = type(event)
+            if etype is h11.Data:
+                received += len(event.data)
+                if self.limited and received > limit:
+                    raise ClientError(
+                        f"request body larger than --max-body-bytes ({limit})", status=413
+                    )
+                out = self.exchange.request_data(bytes(event.data))
+                if out or self.held:
+                    await self._forward(out, final=False)
+            elif etype is h11.EndOfMessage:
+                tail = self.exchange.request_end()
+                await self._forward(tail, final=True)
+                await http._up_send(self.up, h11.EndOfMessage())
+                return
+            else:
+                raise ClientError("client closed the connection mid-request")

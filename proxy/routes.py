@@ -1,0 +1,124 @@
+"""Where a request goes: one router per kind of client connection.
+
+- forward: the proxy's own listener, for absolute-form ``http://`` requests (CONNECT is handled
+  before routing). Intercepted hosts go through the pipeline over plain HTTP, because the
+  client asked for plain HTTP; the others are forwarded unchanged. Proxy auth applies.
+- intercept: inside a terminated TLS tunnel; every request goes to the CONNECT host over
+  verified TLS, through the pipeline.
+- gateway: plain HTTP on the listener, every request to the ``--gateway`` upstream over
+  verified TLS, through the pipeline, with Host rewritten to the upstream's.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import h11
+
+from proxy.connect import ProxyAuth, parse_absolute_target
+from proxy.errors import ClientError
+from proxy.policy import Decision, InterceptPolicy
+from proxy.upstream import Origin
+
+
+@dataclass(frozen=True)
+class Route:
+    """The decision for one request."""
+
+    origin: Origin
+    host: str
+    """The host name the pipeline sees (:attr:`proxy.pipeline.RequestHead.host`)."""
+    target: bytes
+    """Origin-form request target sent upstream."""
+    pipeline: bool
+    """Run the exchange pipeline (intercepted) or forward unchanged."""
+    rewrite_host: bool
+    """Set Host to the origin's authority (gateway and absolute-form requests)."""
+    mode: str
+    """For the log: ``intercept``, ``gateway``, ``http`` or ``http-intercept``."""
+
+
+Router = Callable[[h11.Request], Route]
+
+
+def _header(request: h11.Request, name: bytes) -> bytes | None:
+    for key, value in request.headers:
+        if key == name:
+            return value
+    return None
+
+
+def check_proxy_auth(auth: ProxyAuth | None, request: h11.Request) -> None:
+    """Raise a 407 unless auth is off or the request carries valid credentials."""
+    if auth is not None and not auth.check(_header(request, b"proxy-authorization")):
+        raise ClientError("proxy authentication required", status=407)
+
+
+def forward_router(policy: InterceptPolicy, auth: ProxyAuth | None) -> Router:
+    def route(request: h11.Request) -> Route:
+        check_proxy_auth(auth, request)
+        scheme, host, port, target = parse_absolute_target(request.target)
+        decision = policy.decide(host)
+        if decision is Decision.BLOCK:
+            raise ClientError(f"{host} is not an intercepted host (--block-others)", status=403)
+        intercepted = decision is Decision.INTERCEPT
+        return Route(
+            origin=Origin(scheme, host, port),
+            host=host,
+            target=target,
+            pipeline=intercepted,
+            rewrite_host=True,
+            mode="http-intercept" if intercepted else "http",
+        )
+
+    return route
+
+
+def _origin_form(request: h11.Request, origin: Origin) -> bytes:
+    target = request.target
+    if target.startswith(b"/"):
+        return target
+    if target[:7].lower() == b"http://" or target[:8].lower() == b"https://":
+        # Absolute-form is legal on any connection; it must name the host we are talking to.
+        _, host, _, path = parse_absolute_target(target)
+        if host != origin.host:
+            raise ClientError(f"request for {host} on a connection to {origin.host}")
+        return path
+    raise ClientError("request target must be a path")
+
+
+def intercept_router(host: str, port: int) -> Router:
+    origin = Origin("https", host, port)
+
+    def route(request: h11.Request) -> Route:
+        return Route(
+            origin=origin,
+            host=host,
+            target=_origin_form(request, origin),
+            pipeline=True,
+            rewrite_host=False,
+            mode="intercept",
+        )
+
+    return route
+
+
+def gateway_router(origin: Origin, base_path: bytes, auth: ProxyAuth | None) -> Router:
+    def route(request: h11.Request) -> Route:
+        check_proxy_auth(auth, request)
+        target = request.target
+        if target[:7].lower() == b"http://" or target[:8].lower() == b"https://":
+            target = parse_absolute_target(target)[3]
+        if not target.startswith(b"/"):
+            raise ClientError("request target must be a path")
+        return Route(
+            origin=origin,
+            host=origin.host,
+            target=base_path + target,
+            pipeline=True,
+            rewrite_host=True,
+            mode="gateway",
+        )
+
+    return route

@@ -1,0 +1,160 @@
+"""One client connection from accept to close.
+
+Gateway mode: the connection speaks plain HTTP/1.1 and every request goes to the gateway
+upstream. Forward mode: requests on the listener are proxy requests; a CONNECT hands the
+connection over to a blind tunnel (other hosts), or to TLS termination with a leaf from the
+CA and HTTP/1.1 inside (intercepted hosts).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import ssl
+import time
+
+from proxy.accesslog import ExchangeRecord, log
+from proxy.connect import parse_connect_target
+from proxy.errors import ClientError, ProxyError, error_response
+from proxy.http1 import ConnectRequest, Http1Connection
+from proxy.policy import Decision
+from proxy.routes import check_proxy_auth, forward_router, gateway_router, intercept_router
+from proxy.runtime import Runtime
+from proxy.streams import Peer
+from proxy.tunnel import relay
+from proxy.upstream import open_connection
+
+CONNECT_OK = b"HTTP/1.1 200 Connection established\r\n\r\n"
+
+
+class Session:
+    """Serves one accepted client connection; :attr:`handler` is the HTTP handler in use
+    (the server asks it whether the connection is idle when it drains)."""
+
+    def __init__(self, runtime: Runtime, client: Peer, draining: asyncio.Event) -> None:
+        self.runtime = runtime
+        self.client = client
+        self.draining = draining
+        self.handler: Http1Connection | None = None
+
+    @property
+    def idle(self) -> bool:
+        return self.handler is not None and self.handler.idle
+
+    async def run(self) -> None:
+        rt = self.runtime
+        try:
+            if rt.gateway is not None:
+                self.handler = Http1Connection(
+                    rt,
+                    self.client,
+                    gateway_router(rt.gateway, rt.gateway_base, rt.auth),
+                    allow_connect=False,
+                    draining=self.draining,
+                )
+                await self.handler.serve()
+                return
+            self.handler = Http1Connection(
+                rt,
+                self.client,
+                forward_router(rt.policy, rt.auth),
+                allow_connect=True,
+                draining=self.draining,
+            )
+            connect = await self.handler.serve()
+            if connect is not None:
+                self.handler = None
+                await self._connect(connect)
+        finally:
+            self.client.abort()
+
+    async def _connect(self, connect: ConnectRequest) -> None:
+        rt = self.runtime
+        request = connect.request
+        rec = ExchangeRecord(
+            method="CONNECT",
+            host="-",
+            path=request.target.decode("ascii", "replace"),
+            mode="connect",
+        )
+        try:
+            check_proxy_auth(rt.auth, request)
+            host, port = parse_connect_target(request.target)
+            rec.host = host
+            decision = rt.policy.decide(host)
+            if decision is Decision.BLOCK:
+                raise ClientError(f"{host} is not an intercepted host (--block-others)", status=403)
+            if decision is Decision.TUNNEL:
+                rec.mode = "tunnel"
+                await self._tunnel(host, port, connect.trailing, rec)
+                return
+            if connect.trailing:
+                # The TLS layer cannot be handed bytes that were already read.
+                raise ClientError("client sent data before the CONNECT was answered")
+        except ProxyError as exc:
+            rec.status = exc.status
+            rec.note = exc.message
+            rec.emit()
+            with contextlib.suppress(OSError, TimeoutError):
+                await self.client.write(error_response(exc).encode())
+            return
+        await self._intercept(host, port)
+
+    async def _tunnel(self, host: str, port: int, trailing: bytes, rec: ExchangeRecord) -> None:
+        lim = self.runtime.config.limits
+        # Dial before answering, so that a failure is a 502 and not a broken tunnel.
+        upstream = await open_connection(
+            host,
+            port,
+            tls=None,
+            connect_to=self.runtime.config.connect_to,
+            timeout=lim.connect_timeout,
+            write_timeout=lim.read_timeout,
+        )
+        rec.status = 200
+        try:
+            await self.client.write(CONNECT_OK)
+            if trailing:
+                await upstream.write(trailing)
+            # A tunnel may be quiet while the model thinks; read_timeout is the longest silence
+            # allowed anywhere else, so a tunnel gets at least that.
+            rec.bytes_up, rec.bytes_down = await relay(
+                self.client, upstream, max(lim.idle_timeout, lim.read_timeout)
+            )
+        except (OSError, TimeoutError) as exc:
+            rec.note = f"tunnel ended: {exc or type(exc).__name__}"
+        finally:
+            upstream.abort()
+            rec.emit()
+
+    async def _intercept(self, host: str, port: int) -> None:
+        rt = self.runtime
+        assert rt.leaves is not None
+        lim = rt.config.limits
+        try:
+            context = rt.leaves.server_context(host)
+        except ValueError as exc:
+            log.error("cannot intercept %s: %s", host, exc)
+            await self.client.write(error_response(ProxyError(str(exc), 502)).encode())
+            return
+        started = time.monotonic()
+        try:
+            await self.client.write(CONNECT_OK)
+            await self.client.writer.start_tls(context, ssl_handshake_timeout=lim.connect_timeout)
+        except (OSError, ssl.SSLError, TimeoutError, ConnectionError) as exc:
+            # Typically a client that does not trust the CA: it aborts the handshake.
+            log.warning(
+                "TLS handshake with client for %s failed after %.0f ms: %s",
+                host,
+                (time.monotonic() - started) * 1000,
+                exc or type(exc).__name__,
+            )
+            return
+        self.handler = Http1Connection(
+            rt,
+            self.client,
+            intercept_router(host, port),
+            allow_connect=False,
+            draining=self.draining,
+        )
+        await self.handler.serve()

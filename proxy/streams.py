@@ -1,0 +1,66 @@
+"""A connection end with deadlines on reads and backpressure on writes.
+
+Every read is bounded in size and time; every write waits for the transport to drain (so a
+slow reader stops the proxy from reading the other side, instead of making it buffer), and
+that wait has a deadline too, so a peer that stops reading cannot hold a task forever.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import socket
+
+READ_SIZE = 64 * 1024
+
+
+def set_nodelay(writer: asyncio.StreamWriter) -> None:
+    """TCP_NODELAY: without it each small write can wait ~40 ms for a delayed ACK."""
+    sock = writer.get_extra_info("socket")
+    if sock is not None and sock.family in (socket.AF_INET, socket.AF_INET6):
+        with contextlib.suppress(OSError):
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+
+class Peer:
+    """The reader and writer of one TCP (or TLS) connection, with deadlines."""
+
+    __slots__ = ("reader", "writer", "write_timeout")
+
+    def __init__(
+        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, write_timeout: float
+    ) -> None:
+        self.reader = reader
+        self.writer = writer
+        self.write_timeout = write_timeout
+        set_nodelay(writer)
+
+    async def read(self, timeout: float) -> bytes:
+        """Up to 64 KiB; b"" at end of stream; TimeoutError when nothing came in ``timeout``."""
+        async with asyncio.timeout(timeout):
+            return await self.reader.read(READ_SIZE)
+
+    async def write(self, data: bytes) -> None:
+        """Write and wait until the transport has taken it (TimeoutError if the peer stalls)."""
+        self.writer.write(data)
+        # drain() returns at once while the buffer is below the high-water mark, so the
+        # timeout context is only entered when there really is backpressure.
+        transport = self.writer.transport
+        if transport.get_write_buffer_size() > 0:
+            async with asyncio.timeout(self.write_timeout):
+                await self.writer.drain()
+
+    def closed(self) -> bool:
+        return self.writer.is_closing() or self.reader.at_eof()
+
+    def abort(self) -> None:
+        """Drop the connection at once, without flushing or a TLS close_notify."""
+        with contextlib.suppress(Exception):
+            self.writer.transport.abort()
+
+    async def close(self) -> None:
+        """Flush and close politely, bounded in time."""
+        with contextlib.suppress(Exception):
+            self.writer.close()
+            async with asyncio.timeout(2):
+                await self.writer.wait_closed()
