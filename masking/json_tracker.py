@@ -229,6 +229,8 @@ class JsonTracker:
                 if j == n and not final:
                     break  # the number may go on
                 if j < n and buf[j] in _NUMBER_CHARS:
+                    if not final and all(b in _NUMBER_CHARS for b in buf[j:]):
+                        break  # "1500." or "1e" cut by the chunk boundary
                     raise self._error(j, "bad number")
             else:
                 for lit in _LITERALS:

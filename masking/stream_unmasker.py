@@ -15,6 +15,12 @@ import re2
 
 _ALNUM = frozenset(b"0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
 
+GLUE_SAFE = 12
+"""Surrogates this long are restored even when glued to letters or digits: a finding's span
+leaves out its token prefix (the ``AKIA`` of an access key), and a keyed random string of
+twelve or more letters does not turn up inside other words by chance. Shorter ones (user
+names, short ids) are restored only where they stand on their own."""
+
 
 class SurrogateIndex:
     """The surrogates of one exchange, compiled once, shared by every stream of its response."""
@@ -76,9 +82,10 @@ class StreamUnmasker:
             if e == n and not final:
                 hold = s  # the byte after it decides the boundary
                 break
-            before = buf[s - 1] if s else self._before
-            if before in _ALNUM or (e < n and buf[e] in _ALNUM):
-                continue
+            if e - s < GLUE_SAFE:
+                before = buf[s - 1] if s else self._before
+                if before in _ALNUM or (e < n and buf[e] in _ALNUM):
+                    continue
             parts.append(buf[pos:s])
             parts.append(pairs[buf[s:e]])
             self.restored += 1
@@ -87,8 +94,7 @@ class StreamUnmasker:
             # The tail could be a surrogate still arriving.
             first = max(pos, n - index.longest + 1)
             for p in range(first, hold):
-                before = buf[p - 1] if p else self._before
-                if before not in _ALNUM and index.is_prefix(buf[p:]):
+                if index.is_prefix(buf[p:]):
                     hold = p
                     break
         if final:
