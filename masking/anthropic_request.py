@@ -122,9 +122,13 @@ class MessagesRequestPolicy(JsonPolicy):
                 if parent.type in (b"text", b"content"):
                     return MASK, CONTENT if key == b"content" else FREE
                 return OPAQUE, ""
-            return (OPAQUE, "") if key in (b"type", b"media_type", b"url", b"file_id") else (
-                MASK,
-                FREE,
+            return (
+                (OPAQUE, "")
+                if key in (b"type", b"media_type", b"url", b"file_id")
+                else (
+                    MASK,
+                    FREE,
+                )
             )
         if tag == TOOLS:
             return MASK, TOOL
@@ -137,9 +141,13 @@ class MessagesRequestPolicy(JsonPolicy):
         if tag == MCP_SERVERS:
             return MASK, MCP_SERVER
         if tag == MCP_SERVER:
-            return (OPAQUE, "") if key in (b"authorization_token", b"name", b"type") else (
-                MASK,
-                FREE,
+            return (
+                (OPAQUE, "")
+                if key in (b"authorization_token", b"name", b"type")
+                else (
+                    MASK,
+                    FREE,
+                )
             )
         if tag == TOOL_CHOICE:
             return (OPAQUE, "") if key in (b"type", b"name") else (MASK, FREE)

@@ -36,9 +36,7 @@ class _TextStream:
         self._un = StreamUnmasker(index)
 
     def feed(self, text: str) -> str:
-        return self._un.feed(text.encode("utf-8", "surrogatepass")).decode(
-            "utf-8", "surrogatepass"
-        )
+        return self._un.feed(text.encode("utf-8", "surrogatepass")).decode("utf-8", "surrogatepass")
 
     def finish(self) -> str:
         return self._un.finish().decode("utf-8", "surrogatepass")

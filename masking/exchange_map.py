@@ -13,8 +13,14 @@ from masking.surrogate import SurrogateMaker
 
 _ESCAPE = re.compile(rb"\\+(u[0-9a-fA-F]{4}|[\"\\/bfnrt])")
 _SIMPLE = {
-    b'"': b'"', b"\\": b"\\", b"/": b"/", b"b": b"\b", b"f": b"\f", b"n": b"\n",
-    b"r": b"\r", b"t": b"\t",
+    b'"': b'"',
+    b"\\": b"\\",
+    b"/": b"/",
+    b"b": b"\b",
+    b"f": b"\f",
+    b"n": b"\n",
+    b"r": b"\r",
+    b"t": b"\t",
 }
 
 

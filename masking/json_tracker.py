@@ -12,6 +12,7 @@ key; the tracker knows nothing about any API.
 from __future__ import annotations
 
 import re
+
 MASK = 0
 OPAQUE = 1
 HOLD = 2
@@ -20,7 +21,7 @@ HOLD = 2
 _WS = re.compile(rb"[ \t\r\n]*")
 # String content: unescaped characters and complete escapes.
 _STR_BODY = re.compile(rb'(?:[^"\\\x00-\x1f]+|\\(?:["\\/bfnrt]|u[0-9a-fA-F]{4}))*')
-_ESC_PREFIX = re.compile(rb'\\(?:u[0-9a-fA-F]{0,3})?\Z')
+_ESC_PREFIX = re.compile(rb"\\(?:u[0-9a-fA-F]{0,3})?\Z")
 _NUMBER = re.compile(rb"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?")
 _NUMBER_CHARS = frozenset(b"0123456789+-.eE")
 _LITERALS = (b"true", b"false", b"null")

@@ -26,8 +26,7 @@ class ScannerLike(Protocol):
     horizon: int
     context: int
 
-    def scan(self, data: bytes, pos: int = 0, final: bool = True) -> tuple[list[Finding], int]:
-        ...
+    def scan(self, data: bytes, pos: int = 0, final: bool = True) -> tuple[list[Finding], int]: ...
 
 
 class StreamMasker:

@@ -127,9 +127,7 @@ class SurrogateMaker:
         out = b""
         counter = 0
         while len(out) < n:
-            out += hmac.new(
-                self._key, counter.to_bytes(4, "big") + seed, hashlib.sha256
-            ).digest()
+            out += hmac.new(self._key, counter.to_bytes(4, "big") + seed, hashlib.sha256).digest()
             counter += 1
         return out
 
@@ -139,7 +137,7 @@ class SurrogateMaker:
             return b""
         for extra in range(64):
             rnd = self._stream(projection, shape, attempt + extra * 1000, n)
-            if shape == HEX or shape == IPV6:
+            if shape in (HEX, IPV6):
                 upper = any(0x41 <= b <= 0x46 for b in projection) and not any(
                     0x61 <= b <= 0x66 for b in projection
                 )

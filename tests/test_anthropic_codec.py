@@ -46,20 +46,37 @@ def request() -> dict:
             {
                 "role": "assistant",
                 "content": [
-                    {"type": "thinking", "thinking": f"the user owns {ID}", "signature": "c2ln" + AK},
+                    {
+                        "type": "thinking",
+                        "thinking": f"the user owns {ID}",
+                        "signature": "c2ln" + AK,
+                    },
                     {"type": "redacted_thinking", "data": "ZW5j" + ID},
                     {"type": "text", "text": f"Stopping {ID}."},
-                    {"type": "tool_use", "id": "toolu_01", "name": "Bash",
-                     "input": {"command": f"aws ec2 stop-instances --instance-ids {ID}"}},
+                    {
+                        "type": "tool_use",
+                        "id": "toolu_01",
+                        "name": "Bash",
+                        "input": {"command": f"aws ec2 stop-instances --instance-ids {ID}"},
+                    },
                 ],
             },
             {
                 "role": "user",
                 "content": [
-                    {"type": "tool_result", "tool_use_id": "toolu_01",
-                     "content": json.dumps({"StoppingInstances": [{"InstanceId": ID}]})},
-                    {"type": "image", "source": {"type": "base64", "media_type": "image/png",
-                                                 "data": "iVBOR" + AK}},
+                    {
+                        "type": "tool_result",
+                        "tool_use_id": "toolu_01",
+                        "content": json.dumps({"StoppingInstances": [{"InstanceId": ID}]}),
+                    },
+                    {
+                        "type": "image",
+                        "source": {
+                            "type": "base64",
+                            "media_type": "image/png",
+                            "data": "iVBOR" + AK,
+                        },
+                    },
                 ],
             },
         ],
@@ -73,7 +90,10 @@ def test_text_fields_are_masked_and_opaque_fields_pass_byte_for_byte() -> None:
     text = out.decode()
     # nothing recognized leaves from text fields ...
     assert masked["system"][1]["text"].count(ID) == 0
-    assert ID not in masked["messages"][0]["content"] and AK[4:] not in masked["messages"][0]["content"]
+    assert (
+        ID not in masked["messages"][0]["content"]
+        and AK[4:] not in masked["messages"][0]["content"]
+    )
     assert ID not in masked["messages"][1]["content"][2]["text"]
     assert ID not in masked["messages"][1]["content"][3]["input"]["command"]
     assert ID not in masked["messages"][2]["content"][0]["content"]
@@ -96,8 +116,14 @@ def test_thinking_fields_are_opaque_whatever_the_member_order() -> None:
 
 
 def test_unknown_block_types_are_masked_except_opaque_fields() -> None:
-    block = {"type": "future_block", "text": f"on {ID}", "signature": "s" + AK,
-             "encrypted_blob": ID, "widget_id": ID, "data": ID}
+    block = {
+        "type": "future_block",
+        "text": f"on {ID}",
+        "signature": "s" + AK,
+        "encrypted_blob": ID,
+        "widget_id": ID,
+        "data": ID,
+    }
     out, _ = mask_body({"messages": [{"role": "user", "content": [block]}]})
     got = json.loads(out)["messages"][0]["content"][0]
     assert ID not in got["text"]
@@ -106,27 +132,53 @@ def test_unknown_block_types_are_masked_except_opaque_fields() -> None:
 
 
 def test_text_document_sources_are_masked_but_base64_sources_are_not() -> None:
-    doc = {"messages": [{"role": "user", "content": [
-        {"type": "document", "source": {"type": "text", "media_type": "text/plain", "data": ID}},
-        {"type": "document", "source": {"type": "base64", "media_type": "application/pdf",
-                                        "data": ID}},
-    ]}]}
+    doc = {
+        "messages": [
+            {
+                "role": "user",
+                "content": [
+                    {
+                        "type": "document",
+                        "source": {"type": "text", "media_type": "text/plain", "data": ID},
+                    },
+                    {
+                        "type": "document",
+                        "source": {"type": "base64", "media_type": "application/pdf", "data": ID},
+                    },
+                ],
+            }
+        ]
+    }
     got = json.loads(mask_body(doc)[0])["messages"][0]["content"]
     assert got[0]["source"]["data"] != ID
     assert got[1]["source"]["data"] == ID
 
 
 def test_numbers_and_literals_pass_unchanged() -> None:
-    doc = {"max_tokens": 123456789012, "stream": True, "temperature": 0.5,
-           "messages": [{"role": "user", "content": [{"type": "text", "text": "hi"}]}]}
+    doc = {
+        "max_tokens": 123456789012,
+        "stream": True,
+        "temperature": 0.5,
+        "messages": [{"role": "user", "content": [{"type": "text", "text": "hi"}]}],
+    }
     out, _ = mask_body(doc)
     assert json.loads(out) == doc
 
 
 @pytest.mark.parametrize(
     "body",
-    [b'{"messages": [}', b'{"a": 1,}', b'{"a" 1}', b"[1 2]", b'{"a": "x\x01"}', b'{"a": tru}',
-     b'{"a": 01}', b'{"a": 1} x', b'{"a": "\\q"}', b'{"a": 1'],
+    [
+        b'{"messages": [}',
+        b'{"a": 1,}',
+        b'{"a" 1}',
+        b"[1 2]",
+        b'{"a": "x\x01"}',
+        b'{"a": tru}',
+        b'{"a": 01}',
+        b'{"a": 1} x',
+        b'{"a": "\\q"}',
+        b'{"a": 1',
+    ],
 )
 def test_malformed_json_fails_closed(body: bytes) -> None:
     with pytest.raises(JsonSyntaxError) as err:
@@ -145,7 +197,9 @@ def test_same_key_same_bytes_other_key_other_bytes() -> None:
 def test_a_resent_conversation_masks_its_prefix_to_identical_bytes() -> None:
     turn1 = request()
     turn2 = request()
-    turn2["messages"].append({"role": "assistant", "content": f"done with {ID} and i-0fedcba9876543210"})
+    turn2["messages"].append(
+        {"role": "assistant", "content": f"done with {ID} and i-0fedcba9876543210"}
+    )
     a, _ = mask_body(turn1)
     b, _ = mask_body(turn2)
     prefix = json.dumps(turn1).encode()[:-2]  # up to the end of the messages list
@@ -166,29 +220,85 @@ def test_sse_unmasker_restores_text_and_tool_input_cut_anywhere() -> None:
     for cut in range(1, len(text)):
         events = [
             sse("message_start", {"type": "message_start", "message": {"id": "msg_1"}}),
-            sse("content_block_start", {"type": "content_block_start", "index": 0,
-                                        "content_block": {"type": "thinking", "thinking": ""}}),
-            sse("content_block_delta", {"type": "content_block_delta", "index": 0,
-                                        "delta": {"type": "thinking_delta", "thinking": thinking}}),
-            sse("content_block_delta", {"type": "content_block_delta", "index": 0,
-                                        "delta": {"type": "signature_delta", "signature": sid}}),
+            sse(
+                "content_block_start",
+                {
+                    "type": "content_block_start",
+                    "index": 0,
+                    "content_block": {"type": "thinking", "thinking": ""},
+                },
+            ),
+            sse(
+                "content_block_delta",
+                {
+                    "type": "content_block_delta",
+                    "index": 0,
+                    "delta": {"type": "thinking_delta", "thinking": thinking},
+                },
+            ),
+            sse(
+                "content_block_delta",
+                {
+                    "type": "content_block_delta",
+                    "index": 0,
+                    "delta": {"type": "signature_delta", "signature": sid},
+                },
+            ),
             sse("content_block_stop", {"type": "content_block_stop", "index": 0}),
-            sse("content_block_start", {"type": "content_block_start", "index": 1,
-                                        "content_block": {"type": "text", "text": ""}}),
-            sse("content_block_delta", {"type": "content_block_delta", "index": 1,
-                                        "delta": {"type": "text_delta", "text": text[:cut]}}),
-            sse("content_block_delta", {"type": "content_block_delta", "index": 1,
-                                        "delta": {"type": "text_delta", "text": text[cut:]}}),
+            sse(
+                "content_block_start",
+                {
+                    "type": "content_block_start",
+                    "index": 1,
+                    "content_block": {"type": "text", "text": ""},
+                },
+            ),
+            sse(
+                "content_block_delta",
+                {
+                    "type": "content_block_delta",
+                    "index": 1,
+                    "delta": {"type": "text_delta", "text": text[:cut]},
+                },
+            ),
+            sse(
+                "content_block_delta",
+                {
+                    "type": "content_block_delta",
+                    "index": 1,
+                    "delta": {"type": "text_delta", "text": text[cut:]},
+                },
+            ),
             sse("content_block_stop", {"type": "content_block_stop", "index": 1}),
-            sse("content_block_start", {"type": "content_block_start", "index": 2,
-                                        "content_block": {"type": "tool_use", "id": "toolu_2",
-                                                          "name": "Bash", "input": {}}}),
-            sse("content_block_delta", {"type": "content_block_delta", "index": 2,
-                                        "delta": {"type": "input_json_delta",
-                                                  "partial_json": tool[: cut % len(tool)]}}),
-            sse("content_block_delta", {"type": "content_block_delta", "index": 2,
-                                        "delta": {"type": "input_json_delta",
-                                                  "partial_json": tool[cut % len(tool):]}}),
+            sse(
+                "content_block_start",
+                {
+                    "type": "content_block_start",
+                    "index": 2,
+                    "content_block": {
+                        "type": "tool_use",
+                        "id": "toolu_2",
+                        "name": "Bash",
+                        "input": {},
+                    },
+                },
+            ),
+            sse(
+                "content_block_delta",
+                {
+                    "type": "content_block_delta",
+                    "index": 2,
+                    "delta": {"type": "input_json_delta", "partial_json": tool[: cut % len(tool)]},
+                },
+            ),
+            sse(
+                "content_block_delta",
+                {
+                    "type": "content_block_delta",
+                    "index": 2,
+                    "delta": {"type": "input_json_delta", "partial_json": tool[cut % len(tool) :]},
+                },
+            ),
             sse("content_block_stop", {"type": "content_block_stop", "index": 2}),
             sse("message_stop", {"type": "message_stop"}),
         ]
@@ -214,11 +324,19 @@ def test_sse_unmasker_restores_text_and_tool_input_cut_anywhere() -> None:
 def test_sse_events_go_out_as_soon_as_they_may() -> None:
     _, exchange_map = mask_body(request())
     un = SseUnmasker(SurrogateIndex(exchange_map.by_surrogate))
-    start = sse("content_block_start", {"type": "content_block_start", "index": 0,
-                                        "content_block": {"type": "text", "text": ""}})
+    start = sse(
+        "content_block_start",
+        {"type": "content_block_start", "index": 0, "content_block": {"type": "text", "text": ""}},
+    )
     assert un.feed(start) == start
-    plain = sse("content_block_delta", {"type": "content_block_delta", "index": 0,
-                                        "delta": {"type": "text_delta", "text": "Hello there. "}})
+    plain = sse(
+        "content_block_delta",
+        {
+            "type": "content_block_delta",
+            "index": 0,
+            "delta": {"type": "text_delta", "text": "Hello there. "},
+        },
+    )
     assert un.feed(plain) == plain  # no tail that could begin a surrogate: passes at once
 
 
@@ -234,7 +352,9 @@ def test_a_response_is_unmasked_only_with_its_own_map() -> None:
 def test_json_response_bodies_are_restored_in_their_escaped_form() -> None:
     _, exchange_map = mask_body(request())
     surrogate = next(s for s, o in exchange_map.by_surrogate.items() if o == ID[2:].encode())
-    body = json.dumps({"content": [{"type": "text", "text": f"ok i-{surrogate.decode()}\n"}]}).encode()
+    body = json.dumps(
+        {"content": [{"type": "text", "text": f"ok i-{surrogate.decode()}\n"}]}
+    ).encode()
     un = StreamUnmasker(escaped_index(exchange_map.by_surrogate))
     out = b"".join(un.feed(body[i : i + 3]) for i in range(0, len(body), 3)) + un.finish()
     assert json.loads(out)["content"][0]["text"] == f"ok {ID}\n"

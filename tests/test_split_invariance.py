@@ -41,7 +41,9 @@ def cuts(data: bytes, points: list[int]) -> list[bytes]:
 
 
 def mask(data: bytes, chunks: list[bytes], json_mode: bool = False) -> tuple[bytes, int]:
-    masker = StreamMasker(SCANNER, ExchangeMap(SurrogateMaker(KEY)), JsonTracker() if json_mode else None)
+    masker = StreamMasker(
+        SCANNER, ExchangeMap(SurrogateMaker(KEY)), JsonTracker() if json_mode else None
+    )
     out, held = [], 0
     for c in chunks:
         out.append(masker.feed(c))
