@@ -296,8 +296,12 @@ def server_context_for(
 # ------------------------------------------------------------------ external verifiers
 
 
-def openssl_verify(cafile: Path, leaf: Path, hostname: str) -> subprocess.CompletedProcess[str]:
-    """``openssl verify -x509_strict`` of ``leaf`` against ``cafile`` as a TLS server cert."""
+def openssl_verify(
+    cafile: Path, leaf: Path, hostname: str | None
+) -> subprocess.CompletedProcess[str]:
+    """``openssl verify -x509_strict`` of ``leaf`` against ``cafile`` as a TLS server cert,
+    for ``hostname`` when given."""
+    check_name = ["-verify_hostname", hostname] if hostname is not None else []
     return subprocess.run(
         [
             "openssl",
@@ -305,8 +309,7 @@ def openssl_verify(cafile: Path, leaf: Path, hostname: str) -> subprocess.Comple
             "-x509_strict",
             "-purpose",
             "sslserver",
-            "-verify_hostname",
-            hostname,
+            *check_name,
             "-CAfile",
             str(cafile),
             str(leaf),
