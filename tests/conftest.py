@@ -52,6 +52,19 @@ def tunnel_upstream(_session_tunnel_upstream: FakeUpstream) -> FakeUpstream:
     return _session_tunnel_upstream
 
 
+@pytest.fixture(scope="session")
+def _session_plain_upstream() -> Iterator[FakeUpstream]:
+    with FakeUpstream(None) as up:
+        yield up
+
+
+@pytest.fixture
+def plain_upstream(_session_plain_upstream: FakeUpstream) -> FakeUpstream:
+    """Plain-HTTP upstream: the shared proxy routes plain.test:80 and api.anthropic.com:80 here."""
+    _session_plain_upstream.reset()
+    return _session_plain_upstream
+
+
 def routing_args(test_ca: TestCA, *upstreams: tuple[str, FakeUpstream]) -> list[str]:
     """``--connect-to`` each (host, upstream) and trust the test CA upstream."""
     args = ["--upstream-ca", str(test_ca.cert_path)]
@@ -112,6 +125,7 @@ def proxy(
     test_ca: TestCA,
     _session_upstream: FakeUpstream,
     _session_tunnel_upstream: FakeUpstream,
+    _session_plain_upstream: FakeUpstream,
     _proxies: list[ProxyProcess],
 ) -> ProxyProcess:
     """The shared maskproxy: intercepts api.anthropic.com, tunnels tunnel.test."""
@@ -119,4 +133,7 @@ def proxy(
     args = routing_args(
         test_ca, (API_HOST, _session_upstream), (TUNNEL_HOST, _session_tunnel_upstream)
     )
+    plain = _session_plain_upstream.port
+    args += ["--connect-to", f"plain.test:80:127.0.0.1:{plain}"]
+    args += ["--connect-to", f"{API_HOST}:80:127.0.0.1:{plain}"]
     return _starter(base, _proxies)(args)
