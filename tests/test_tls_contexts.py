@@ -180,7 +180,6 @@ def test_upstream_context_is_verifying() -> None:
     assert ctx.verify_mode == ssl.CERT_REQUIRED
     assert ctx.check_hostname is True
     assert ctx.minimum_version >= ssl.TLSVersion.TLSv1_2
-    assert ctx.cert_store_stats()["x509_ca"] >= 0  # the system store (may be empty in CI)
 
 
 def test_upstream_self_signed_without_extra_ca_fails(

@@ -15,10 +15,11 @@ site. When the intercept list grows beyond those subtrees the CA cannot serve it
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import os
 import socket
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -129,7 +130,7 @@ class CertificateAuthority:
         state_dir = Path(state_dir)
         subtrees = _subtrees_or_error(intercept)
         _prepare_dir(state_dir)
-        with exclusive_lock(state_dir / _LOCK_FILE):
+        with _locked(state_dir):
             ca = cls._load_existing(state_dir)
             if ca is None:
                 ca = cls._create(state_dir, subtrees)
@@ -147,7 +148,7 @@ class CertificateAuthority:
         state_dir = Path(state_dir)
         subtrees = _subtrees_or_error(intercept)
         _prepare_dir(state_dir)
-        with exclusive_lock(state_dir / _LOCK_FILE):
+        with _locked(state_dir):
             return cls._create(state_dir, subtrees)
 
     @classmethod
@@ -159,7 +160,7 @@ class CertificateAuthority:
         state_dir = Path(state_dir)
         if not state_dir.is_dir():
             raise CAError(f"there is no CA in {state_dir}: the directory does not exist")
-        with exclusive_lock(state_dir / _LOCK_FILE):
+        with _locked(state_dir):
             ca = cls._load_existing(state_dir)
         if ca is None:
             raise CAError(f"there is no CA in {state_dir}; it is created on first start")
@@ -227,8 +228,14 @@ class CertificateAuthority:
         )
         try:
             write_atomic(key_path, key_pem, 0o600)
+        except OSError as exc:
+            raise CAError(f"cannot write the CA into {state_dir}: {exc}") from exc
+        try:
             write_atomic(cert_path, cert.public_bytes(serialization.Encoding.PEM), 0o644)
         except OSError as exc:
+            # Leave no key without its certificate, so the next start can begin afresh.
+            with contextlib.suppress(OSError):
+                key_path.unlink()
             raise CAError(f"cannot write the CA into {state_dir}: {exc}") from exc
         return cls(cert=cert, key=key, cert_path=cert_path, key_path=key_path, permitted=subtrees)
 
@@ -376,6 +383,20 @@ def _subtrees_or_error(intercept: Sequence[str]) -> tuple[str, ...]:
         ) from None
 
 
+@contextlib.contextmanager
+def _locked(state_dir: Path) -> Iterator[None]:
+    """Serialise CA creation and loading across threads and processes."""
+    lock_path = state_dir / _LOCK_FILE
+    with contextlib.ExitStack() as stack:
+        try:
+            stack.enter_context(exclusive_lock(lock_path))
+        except OSError as exc:
+            raise CAError(
+                f"cannot lock {lock_path}: {exc}; check the directory's permissions"
+            ) from exc
+        yield
+
+
 def _prepare_dir(state_dir: Path) -> None:
     if os.path.lexists(state_dir) and not state_dir.is_dir():
         raise CAError(f"the state directory {state_dir} exists but is not a directory")
@@ -441,12 +462,13 @@ def _check_pair(
             f"{cert_path} and {key_path} do not belong together; "
             f"restore the matching pair, or {_REGENERATE}"
         )
+    # Leaves need the CA flag (or clients reject the chain) and the SKI (their AKI copies it).
     try:
-        basic = cert.extensions.get_extension_for_class(x509.BasicConstraints).value
+        is_ca = cert.extensions.get_extension_for_class(x509.BasicConstraints).value.ca
         cert.extensions.get_extension_for_class(x509.SubjectKeyIdentifier)
     except x509.ExtensionNotFound:
-        basic = None
-    if basic is None or not basic.ca:
+        is_ca = False
+    if not is_ca:
         raise CAError(f"{cert_path} is not a maskproxy CA certificate; {_REGENERATE}")
     try:
         cert.verify_directly_issued_by(cert)
@@ -467,17 +489,15 @@ def _permitted_of(cert: x509.Certificate, cert_path: Path) -> tuple[str, ...]:
         constraints = cert.extensions.get_extension_for_class(x509.NameConstraints).value
     except x509.ExtensionNotFound:
         constraints = None
-    permitted = (
-        tuple(
+    permitted: tuple[str, ...] = ()
+    if constraints is not None and constraints.permitted_subtrees:
+        permitted = tuple(
             sorted(
                 name.value.lower()
-                for name in constraints.permitted_subtrees or ()
+                for name in constraints.permitted_subtrees
                 if isinstance(name, x509.DNSName)
             )
         )
-        if constraints is not None
-        else ()
-    )
     if not permitted:
         # An unconstrained CA could sign for any site: never use one.
         raise CAError(f"the CA certificate {cert_path} has no DNS name constraints; {_REGENERATE}")

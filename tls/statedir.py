@@ -53,7 +53,12 @@ def exclusive_lock(lock_path: Path) -> Iterator[None]:
     process as well as separate processes. The lock file is left in place: removing it
     would let a third process lock a fresh inode while a second still waits on the old one.
     """
-    fd = os.open(lock_path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+    try:
+        fd = os.open(lock_path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+    except PermissionError:
+        # A directory we may read but not write (a CA provisioned by another account):
+        # flock works on a read-only descriptor of an existing lock file.
+        fd = os.open(lock_path, os.O_RDONLY | os.O_CLOEXEC)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)
         yield
