@@ -80,6 +80,14 @@ def _has_token(headers: h11._headers.Headers, name: bytes, token: bytes) -> bool
     return False
 
 
+def _head_size(request: h11.Request) -> int:
+    """The size of a request head on the wire (exact but for optional whitespace)."""
+    size = len(request.method) + len(request.target) + 13  # "M T HTTP/1.1\r\n" + "\r\n"
+    for name, value in request.headers:
+        size += len(name) + len(value) + 4
+    return size
+
+
 class Http1Connection:
     """Serves the requests of one client connection until it closes, fails or goes idle."""
 
@@ -180,6 +188,17 @@ class Http1Connection:
             if type(event) is h11.ConnectionClosed:
                 return None
             assert type(event) is h11.Request
+            if _head_size(event) > self.limits.max_header_bytes:
+                # h11's own bound only sees a head that arrives in pieces; one that came in a
+                # single read is measured here.
+                await self._send_error(
+                    ClientError(
+                        f"request head larger than --max-header-bytes "
+                        f"({self.limits.max_header_bytes} bytes)",
+                        status=431,
+                    )
+                )
+                return None
             if event.method == b"CONNECT" and self.allow_connect:
                 try:
                     end = await self._next_event()
