@@ -14,7 +14,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from tests.support.upstream import ServerExchange
+from support.upstream import ServerExchange
 
 # Shapes the fake model looks for in what it received: it repeats whatever it saw.
 ID_SHAPES = re.compile(
@@ -60,12 +60,15 @@ class FakeAnthropic:
         self.script = script
         self.messages: list[tuple[bytes, dict[str, Any]]] = []  # (raw body, parsed)
         self.side_calls: list[str] = []
+        self.bodies: list[tuple[str, bytes]] = []  # (path, raw body) of every request
         self.lock = threading.Lock()
 
     def __call__(self, ex: ServerExchange) -> None:
         target = ex.request.target
         body = ex.read_body()
         path = target.split("?", 1)[0]
+        with self.lock:
+            self.bodies.append((path, bytes(body)))
         if path.startswith("/api/"):
             with self.lock:
                 self.side_calls.append(path)

@@ -1,0 +1,182 @@
+"""End to end with the Anthropic Python SDK: its httpx client through maskproxy over real TLS
+to a fake Anthropic API that records every byte and repeats the surrogates it saw.
+
+DESIGN invariants 1 (nothing recognized leaves), 4 (determinism: a resent turn masks to the
+same bytes), 5 (round trip: the SDK gets the originals back, in text and in tool input),
+6 (scope) and 8 (thinking blocks, signatures and images pass byte for byte).
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Iterator
+
+import anthropic
+import httpx
+import pytest
+from fake_anthropic import FakeAnthropic, ids_in, last_user_bytes
+
+INSTANCE = "i-0f3a9c27b81d4e605"
+VOLUME = "vol-0b6e2d4f19a3c8571"
+ACCESS_KEY = "AKIAZ7QX4M2PLW9RTYUV"
+GITHUB = "ghp_" + "R8sLq2ZxW4nT7vKp1mYc9dHf3gJb6eNa0uXo"
+ROLE_ARN = "arn:aws:iam::491827365012:role/deploy-prod"
+ORIGINALS = [INSTANCE, VOLUME, ACCESS_KEY, GITHUB, "491827365012"]
+
+THINKING = {
+    "type": "thinking",
+    "thinking": f"The user wants {INSTANCE} stopped; key {ACCESS_KEY} is old.",
+    "signature": "EqQBCkgIBRABGAIiQL" + ACCESS_KEY + "x9/+==",
+}
+IMAGE_DATA = base64.b64encode(b"\x89PNG\r\n\x1a\n" + ACCESS_KEY.encode() * 40).decode()
+
+
+def reply_script(request: dict) -> list[dict]:
+    """The fake model: think, then say and run what it saw in the last user turn."""
+    seen = ids_in(last_user_bytes(request))
+    return [
+        {"type": "thinking", "thinking": f"I saw {' '.join(seen)}", "signature": "c2lnbmVk"},
+        {"type": "text", "text": f"Seen: {' '.join(seen)}."},
+        {
+            "type": "tool_use",
+            "id": "toolu_01Fake",
+            "name": "run",
+            "input": {"command": f"echo {' '.join(seen)}", "ids": seen},
+        },
+    ]
+
+
+@pytest.fixture
+def fake(upstream) -> FakeAnthropic:  # type: ignore[no-untyped-def]
+    fake = FakeAnthropic(reply_script)
+    upstream.handler = fake
+    return fake
+
+
+@pytest.fixture
+def client(proxy) -> Iterator[tuple[anthropic.Anthropic, list[bytes]]]:  # type: ignore[no-untyped-def]
+    sent: list[bytes] = []
+
+    def record(request: httpx.Request) -> None:
+        if request.method == "POST":
+            sent.append(request.read())
+
+    http = httpx.Client(
+        proxy=proxy.url, verify=str(proxy.ca_path), timeout=30, event_hooks={"request": [record]}
+    )
+    yield anthropic.Anthropic(api_key="sk-ant-api03-dummy", http_client=http, max_retries=0), sent
+    http.close()
+
+
+def conversation() -> list[dict]:
+    return [
+        {"role": "user", "content": f"Stop {INSTANCE}, detach {VOLUME}, assume {ROLE_ARN}."},
+        {"role": "assistant", "content": [THINKING, {"type": "text", "text": "On it."}]},
+        {
+            "role": "user",
+            "content": [
+                {"type": "text", "text": f"Also rotate {ACCESS_KEY} and revoke {GITHUB}."},
+                {
+                    "type": "image",
+                    "source": {"type": "base64", "media_type": "image/png", "data": IMAGE_DATA},
+                },
+            ],
+        },
+    ]
+
+
+def tools() -> list[dict]:
+    return [
+        {
+            "name": "run",
+            "description": "Run a shell command",
+            "input_schema": {"type": "object", "properties": {"command": {"type": "string"}}},
+        }
+    ]
+
+
+def assert_nothing_original(raw: bytes) -> None:
+    for value in [*ORIGINALS, "deploy-prod"]:
+        assert value.encode() not in raw, f"{value[:6]}… reached the upstream"
+
+
+def test_sdk_stream_masks_upstream_and_restores_text_and_tool_input(fake, client) -> None:  # type: ignore[no-untyped-def]
+    sdk, sent = client
+    with sdk.messages.stream(
+        model="claude-sonnet-4-5",
+        max_tokens=512,
+        messages=conversation(),
+        tools=tools(),
+        system="You run ops for account 491827365012.",
+    ) as s:
+        text_events = [e.text for e in s if e.type == "text"]
+        final = s.get_final_message()
+
+    ((raw, received),) = fake.messages
+    assert_nothing_original(raw)
+    assert len(raw) == len(sent[0])  # masked in place, Content-Length unchanged
+
+    surrogates = ids_in(last_user_bytes(received))
+    assert len(surrogates) >= 2 and not set(surrogates) & set(ORIGINALS)
+
+    # the SDK sees originals, in text (streamed in tiny deltas) and in the parsed tool input
+    text = next(b for b in final.content if b.type == "text").text
+    assert ACCESS_KEY in text and GITHUB in text
+    assert "".join(text_events) == text
+    tool = next(b for b in final.content if b.type == "tool_use")
+    assert ACCESS_KEY in tool.input["command"] and GITHUB in tool.input["ids"]
+    # the model's thinking comes back byte for byte, surrogates and all
+    thinking = next(b for b in final.content if b.type == "thinking")
+    assert thinking.thinking == f"I saw {' '.join(surrogates)}"
+
+    # the thinking block and the image went up exactly as the SDK sent them
+    assert received["messages"][1]["content"][0] == THINKING
+    assert json.dumps(THINKING["signature"]).encode() in raw
+    assert received["messages"][2]["content"][1]["source"]["data"] == IMAGE_DATA
+
+
+def test_sdk_non_streaming_json_response_is_restored(fake, client) -> None:  # type: ignore[no-untyped-def]
+    sdk, _ = client
+    msg = sdk.messages.create(model="claude-sonnet-4-5", max_tokens=64, messages=conversation())
+    ((raw, _),) = fake.messages
+    assert_nothing_original(raw)
+    text = next(b for b in msg.content if b.type == "text").text
+    assert ACCESS_KEY in text and GITHUB in text
+
+
+def test_a_turn_resent_with_more_history_masks_its_prefix_identically(fake, client) -> None:  # type: ignore[no-untyped-def]
+    sdk, sent = client
+    turn1 = conversation()
+    sdk.messages.create(model="claude-sonnet-4-5", max_tokens=64, messages=turn1)
+    turn2 = turn1 + [
+        {"role": "assistant", "content": f"Stopped {INSTANCE}."},
+        {"role": "user", "content": f"Now snapshot {VOLUME}."},
+    ]
+    sdk.messages.create(model="claude-sonnet-4-5", max_tokens=64, messages=turn2)
+    (up1, parsed1), (up2, parsed2) = fake.messages
+    assert_nothing_original(up1 + up2)
+    # what the SDK sent shares a prefix; what the API received shares one at least as long
+    sent_common = len(_common_prefix(sent[0], sent[1]))
+    assert sent_common > len(json.dumps(turn1[0]))
+    assert len(_common_prefix(up1, up2)) >= sent_common
+    assert parsed2["messages"][: len(turn1)] == parsed1["messages"]
+
+
+def test_count_tokens_is_masked(fake, client) -> None:  # type: ignore[no-untyped-def]
+    sdk, _ = client
+    got = sdk.messages.count_tokens(model="claude-sonnet-4-5", messages=conversation())
+    assert got.input_tokens > 0
+    ((path, raw),) = fake.bodies
+    assert path == "/v1/messages/count_tokens"
+    assert_nothing_original(raw)
+    assert json.loads(raw)["messages"][1]["content"][0] == THINKING
+
+
+def _common_prefix(a: bytes, b: bytes) -> bytes:
+    n = 0
+    for x, y in zip(a, b, strict=False):
+        if x != y:
+            break
+        n += 1
+    return a[:n]
