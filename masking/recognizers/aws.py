@@ -1,0 +1,573 @@
+"""AWS identifiers: resource ids, ARNs (component-wise), account ids in context, access key and
+IAM unique ids, host names of resources, S3 buckets, SQS URLs, KMS key ids, Route 53 zones.
+
+Names chosen by users (``RoleName``, ``--function-name``) live in :mod:`.names`; secret access
+keys and session tokens, found by their keys, in :mod:`.secrets`.
+"""
+
+from __future__ import annotations
+
+import re
+
+from masking.findings import CLASSWISE, HEX, Finding
+
+from ._base import (
+    ALNUM,
+    FLAG_TAIL,
+    GLUE_ID,
+    KEY_TAIL,
+    SLASH,
+    WORD,
+    CheckResult,
+    Field,
+    Recognizer,
+    Value,
+    field_check,
+    key_variants,
+    left_ok,
+    norm_key,
+    right_ok,
+    unescape,
+)
+
+CATEGORY = "aws"
+
+# ---------------------------------------------------------------- resource ids
+
+# prefix -> type; every id is '<prefix>-' + 8 or 17 lower-case hex digits
+ID_PREFIXES: dict[str, str] = {
+    "i": "aws_ec2_instance_id",
+    "vol": "aws_ebs_volume_id",
+    "snap": "aws_ebs_snapshot_id",
+    "ami": "aws_ami_id", "aki": "aws_ami_id", "ari": "aws_ami_id",
+    "sg": "aws_security_group_id",
+    "sgr": "aws_security_group_rule_id",
+    "subnet": "aws_subnet_id",
+    "vpc": "aws_vpc_id",
+    "eni": "aws_network_interface_id",
+    "eni-attach": "aws_network_interface_attachment_id",
+    "rtb": "aws_route_table_id", "rtbassoc": "aws_route_table_id",
+    "acl": "aws_network_acl_id", "aclassoc": "aws_network_acl_id",
+    "igw": "aws_internet_gateway_id", "eigw": "aws_internet_gateway_id",
+    "nat": "aws_nat_gateway_id",
+    "eipalloc": "aws_eip_id", "eipassoc": "aws_eip_id",
+    "fs": "aws_efs_id", "fsmt": "aws_efs_id", "fsap": "aws_efs_id",
+    "fsvol": "aws_fsx_volume_id", "svm": "aws_fsx_svm_id",
+    "dopt": "aws_dhcp_options_id",
+    "lt": "aws_launch_template_id",
+    "cgw": "aws_customer_gateway_id",
+    "vgw": "aws_vpn_gateway_id",
+    "vpn": "aws_vpn_connection_id",
+    "pcx": "aws_vpc_peering_connection_id",
+    "sir": "aws_spot_instance_request_id",
+    "tgw": "aws_transit_gateway_id",
+    "tgw-attach": "aws_transit_gateway_attachment_id",
+    "tgw-rtb": "aws_transit_gateway_route_table_id",
+    "tgw-mcast-domain": "aws_transit_gateway_multicast_domain_id",
+    "vpce": "aws_vpc_endpoint_id",
+    "vpce-svc": "aws_vpc_endpoint_service_id",
+    "r": "aws_reservation_id",
+    "pl": "aws_prefix_list_id",
+    "ipam": "aws_ipam_id", "ipam-pool": "aws_ipam_pool_id", "ipam-scope": "aws_ipam_scope_id",
+    "ipam-res-disco": "aws_ipam_id",
+    "cvpn-endpoint": "aws_client_vpn_endpoint_id",
+    "cks": "aws_custom_key_store_id",
+    "lgw": "aws_local_gateway_id", "lgw-rtb": "aws_local_gateway_route_table_id",
+    "lgw-vif-grp": "aws_local_gateway_id", "lgw-attach": "aws_local_gateway_id",
+    "cagw": "aws_carrier_gateway_id",
+    "h": "aws_dedicated_host_id",
+    "cr": "aws_capacity_reservation_id",
+    "eice": "aws_instance_connect_endpoint_id",
+    "vai": "aws_verified_access_id", "vagr": "aws_verified_access_id",
+    "vae": "aws_verified_access_id", "vatp": "aws_verified_access_id",
+    "nip": "aws_network_insights_id", "nia": "aws_network_insights_id",
+    "nis": "aws_network_insights_id",
+    "export-i": "aws_export_task_id", "export-ami": "aws_export_task_id",
+    "import-ami": "aws_import_task_id", "import-i": "aws_import_task_id",
+    "import-snap": "aws_import_task_id",
+    "bun": "aws_bundle_task_id",
+    "iew": "aws_instance_event_window_id",
+    "tmf": "aws_traffic_mirror_id", "tms": "aws_traffic_mirror_id", "tmt": "aws_traffic_mirror_id",
+    "fl": "aws_flow_log_id",
+    "pg": "aws_placement_group_id",
+    "key": "aws_key_pair_id",
+    "ipv4pool-ec2": "aws_ipv4_pool_id",
+    "afi": "aws_fpga_image_id", "agfi": "aws_fpga_image_id",
+    "elastic-gpu": "aws_elastic_gpu_id",
+    "ins": "aws_instance_id_other",
+    "fleet": "aws_ec2_fleet_id",
+}
+ID_PREFIXES.pop("ins")  # 'ins-' is not an EC2 id format; kept out deliberately
+
+_ID_PATTERN = "(?:" + "|".join(
+    re.escape(p) for p in sorted(ID_PREFIXES, key=lambda p: (-len(p), p))) + ")-[0-9a-f]{8,17}"
+_ID_TYPE_BY_PREFIX = {p.encode(): t for p, t in ID_PREFIXES.items()}
+_ID_FULL = re.compile(rb"([a-z0-9]+(?:-[a-z]+)*)-([0-9a-f]{8}|[0-9a-f]{17})")
+
+
+def id_finding(data: bytes, s: int, e: int) -> Finding | None:
+    """A finding for the hex part of a resource id spanning exactly ``data[s:e]``, if it is one."""
+    m = _ID_FULL.fullmatch(data, s, e)
+    if m is None:
+        return None
+    rtype = _ID_TYPE_BY_PREFIX.get(m.group(1))
+    if rtype is None:
+        return None
+    return Finding(m.start(2), e, rtype, HEX)
+
+
+def _check_id(data: bytes, s: int, e: int) -> CheckResult:
+    n = e - s
+    dash = data.rfind(b"-", s, e)
+    hexlen = e - dash - 1
+    if hexlen not in (8, 17) or not left_ok(data, s, GLUE_ID) or not right_ok(data, e, GLUE_ID):
+        return None
+    rtype = _ID_TYPE_BY_PREFIX.get(data[s:dash])
+    if rtype is None or (rtype == "aws_key_pair_id" and hexlen != 17) or n > 40:
+        return None
+    return [Finding(dash + 1, e, rtype, HEX)], e
+
+
+# RDS resource ids (DbiResourceId, DbClusterResourceId): 'db-'/'cluster-' + 26 upper alnum
+def _check_rds_resource(data: bytes, s: int, e: int) -> CheckResult:
+    if not left_ok(data, s, GLUE_ID) or not right_ok(data, e, GLUE_ID):
+        return None
+    dash = data.index(b"-", s)
+    body = data[dash + 1:e]
+    if not any(48 <= c <= 57 for c in body):
+        return None
+    return [Finding(dash + 1, e, "aws_rds_resource_id", CLASSWISE)], e
+
+
+# Organizations: o-<10..32>, ou-<4..32>-<8..32>, lower-case letters and digits
+def _check_org(data: bytes, s: int, e: int) -> CheckResult:
+    if not left_ok(data, s, GLUE_ID) or not right_ok(data, e, GLUE_ID):
+        return None
+    raw = data[s:e]
+    body = raw.split(b"-", 1)[1]
+    if not any(48 <= c <= 57 for c in body) or not any(97 <= c <= 122 for c in body):
+        return None
+    rtype = "aws_organizational_unit_id" if raw.startswith(b"ou-") else "aws_organization_id"
+    out = []
+    pos = s
+    for part in raw.split(b"-")[1:]:
+        pos = data.index(part, pos)
+        out.append(Finding(pos, pos + len(part), rtype, CLASSWISE))
+        pos += len(part)
+    return out, e
+
+
+# ---------------------------------------------------------------- access keys, unique ids
+
+_KEY_PREFIX_TYPE = {
+    b"AKIA": "aws_access_key_id", b"ASIA": "aws_access_key_id", b"ABIA": "aws_access_key_id",
+    b"ACCA": "aws_access_key_id",
+    b"AIDA": "aws_iam_unique_id", b"AROA": "aws_iam_unique_id", b"AIPA": "aws_iam_unique_id",
+    b"ANPA": "aws_iam_unique_id", b"ANVA": "aws_iam_unique_id", b"AGPA": "aws_iam_unique_id",
+    b"APKA": "aws_iam_unique_id", b"ASCA": "aws_iam_unique_id", b"AIKA": "aws_iam_unique_id",
+}
+
+
+def _check_key_id(data: bytes, s: int, e: int) -> CheckResult:
+    if not left_ok(data, s) or not right_ok(data, e):
+        return None
+    rtype = _KEY_PREFIX_TYPE[data[s:s + 4]]
+    body = e - s - 4
+    if rtype == "aws_access_key_id" and body != 16:
+        return None
+    return [Finding(s + 4, e, rtype, CLASSWISE)], e
+
+
+# ---------------------------------------------------------------- ARNs
+
+_PARTITIONS = r"aws(?:-cn|-us-gov|-iso|-iso-[a-z]|-eusc)?"
+_ARN_HEAD = re.compile(
+    rb"arn:(?:aws(?:-cn|-us-gov|-iso|-iso-[a-z]|-eusc)?):(?P<svc>[a-z0-9-]{1,40}):"
+    rb"(?P<region>[a-z0-9-]{0,32}):(?P<acct>[0-9]{12}|aws|)?:")
+_SEP = re.compile(rb"(?:\\{0,7}/|\\{1,7}u002[fF]|:)")
+_RES = re.compile(
+    rb"(?:[A-Za-z0-9_+=.@$*!~%-]|:|\\{0,7}/|\\{1,7}u002[fF]){1,1800}")
+_UUID = re.compile(rb"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+_MRK = re.compile(rb"mrk-([0-9a-f]{32})")
+_ACCOUNT12 = re.compile(rb"[0-9]{12}")
+_VERSIONISH = re.compile(rb"[0-9]{1,6}|\*|\$LATEST|latest")
+
+# segments that are structure, not names
+_ARN_KEEP = frozenset(
+    b"service-role aws-service-role aws-reserved app net gwy root * $LATEST default "
+    b"latest federated-user assumed-role sso.amazonaws.com".split())
+_ARN_IAM_KINDS = frozenset(
+    b"role user group instance-profile policy server-certificate mfa saml-provider "
+    b"oidc-provider assumed-role federated-user".split())
+_ARN_DB_KINDS = frozenset(
+    b"db cluster snapshot cluster-snapshot replicationgroup cachecluster".split())
+
+
+def _arn_name_type(svc: bytes, kind: bytes) -> str:
+    if svc in (b"iam", b"sts") and kind in _ARN_IAM_KINDS:
+        return "aws_iam_name"
+    if svc in (b"rds", b"elasticache", b"redshift", b"docdb", b"neptune-db", b"dms") and \
+            kind in _ARN_DB_KINDS:
+        return "aws_db_identifier"
+    return "aws_resource_name"
+
+
+def arn_findings(data: bytes, s: int, limit: int) -> tuple[list[Finding], int] | None:
+    """Parse the ARN at ``s`` and mask it component-wise (account, names, ids)."""
+    m = _ARN_HEAD.match(data, s, limit)
+    if m is None:
+        return None
+    svc = m.group("svc")
+    acct = m.group("acct") or b""
+    out: list[Finding] = []
+    if len(acct) == 12:
+        out.append(Finding(m.start("acct"), m.end("acct"), "aws_account_id", CLASSWISE))
+    rm = _RES.match(data, m.end(), limit)
+    if rm is None:
+        return (out, m.end()) if out else None
+    end = rm.end()
+    while end > rm.start() and data[end - 1] in b".:,":  # end of a sentence, not of the ARN
+        end -= 1
+    if end < limit and ALNUM[data[end]]:
+        return None
+    if acct == b"aws":  # AWS-managed resources (policies) name nothing of the user's
+        return [], end
+    # split the resource into segments at '/', ':' and their escaped forms
+    segs: list[tuple[int, int]] = []
+    p = rm.start()
+    for sm in _SEP.finditer(data, p, end):
+        segs.append((p, sm.start()))
+        p = sm.end()
+    segs.append((p, end))
+    kind = data[segs[0][0]:segs[0][1]] if len(segs) > 1 else b""
+    named = segs[1:] if len(segs) > 1 else segs
+    if svc == b"s3":
+        a, b = segs[0]
+        if b > a:
+            out.append(Finding(a, b, "aws_s3_bucket", CLASSWISE))
+        return out, end
+    name_type = _arn_name_type(svc, kind)
+    for a, b in named:
+        if b <= a:
+            continue
+        seg = data[a:b]
+        if seg in _ARN_KEEP or b"*" in seg or _VERSIONISH.fullmatch(seg):
+            continue
+        f = id_finding(data, a, b)
+        if f is not None:
+            out.append(f)
+            continue
+        if _UUID.fullmatch(seg):
+            out.append(Finding(a, b, "aws_kms_key_id" if svc == b"kms" else "aws_arn", HEX))
+            continue
+        mm = _MRK.fullmatch(seg)
+        if mm:
+            out.append(Finding(a + 4, b, "aws_kms_key_id", HEX))
+            continue
+        if _ACCOUNT12.fullmatch(seg):
+            out.append(Finding(a, b, "aws_account_id", CLASSWISE))
+            continue
+        if not any(ALNUM[c] for c in seg):
+            continue
+        out.append(Finding(a, b, name_type, CLASSWISE))
+    return out, end
+
+
+def _check_arn(data: bytes, s: int, e: int) -> CheckResult:
+    if not left_ok(data, s):
+        return None
+    return arn_findings(data, s, min(len(data), s + 2048))
+
+
+# ---------------------------------------------------------------- account ids in context
+
+_QUOTED12 = re.compile(rb'(\\{0,7}")([0-9]{12})(\\{0,7}")')
+_KEY_BEFORE = re.compile(rb'([A-Za-z_-]{2,40})\\{0,7}"?[ \t]{0,4}[:=][ \t]{0,4}\[?[ \t]{0,4}$')
+_NOT_ACCOUNT_KEYS = ("time", "date", "size", "byte", "count", "secret", "phone", "number",
+                     "amount", "duration", "version", "epoch", "serial", "port", "offset")
+
+
+def _check_quoted12(data: bytes, s: int, e: int) -> CheckResult:
+    m = _QUOTED12.match(data, s, e)
+    if m is None or m.group(1) != m.group(3):
+        return None
+    # a key right before decides against it when it names a quantity or a secret
+    km = _KEY_BEFORE.search(data, max(0, s - 48), s)
+    if km is not None:
+        k = km.group(1).lower().decode()
+        if any(w in k for w in _NOT_ACCOUNT_KEYS):
+            return None
+    return [Finding(m.start(2), m.end(2), "aws_account_id", CLASSWISE)], m.end(2)
+
+
+def _check_account_words(data: bytes, s: int, e: int) -> CheckResult:
+    # 'account 123456789012', 'OwnerId: 123456789012', '--account-id 123456789012'
+    if not left_ok(data, s, WORD) and not (s >= 2 and data[s - 2:s] == b"--"):
+        if not (s >= 1 and data[s - 1] in b"_-"):  # aws_account_id, x-account
+            return None
+    d0 = e - 12
+    if not right_ok(data, e) or data[d0 - 1] in b"0123456789." or right_is_decimal(data, e):
+        return None
+    return [Finding(d0, e, "aws_account_id", CLASSWISE)], e
+
+
+def right_is_decimal(data: bytes, e: int) -> bool:
+    return e + 1 < len(data) and data[e] == 0x2E and data[e + 1] in b"0123456789"
+
+
+def _check_tsv12(data: bytes, s: int, e: int) -> CheckResult:
+    # AWS CLI text output: a 12-digit field between tabs or at a line's edge next to a tab
+    d0, d1 = s + 1, e - 1
+    if data[s] == 0x09 and data[e - 1] == 0x09:
+        return [Finding(d0, d1, "aws_account_id", CLASSWISE)], d1
+    return None
+
+
+# ---------------------------------------------------------------- host names
+
+_HOST_SUFFIXES = (r"amazonaws\.com(?:\.cn)?|compute\.internal|ec2\.internal|cloudfront\.net|"
+                  r"awsapps\.com|elasticbeanstalk\.com|on\.aws|amplifyapp\.com|"
+                  r"awsglobalaccelerator\.com")
+_REGION = re.compile(rb"(?:[a-z]{2}(?:-gov|-iso[a-z]?)?-[a-z]+-[0-9]|[a-z]{2,4}[0-9]|[0-9]+|"
+                     rb"cfg|ng|clustercfg|dualstack|fips|internal|compute(?:-1)?|cn|global|"
+                     rb"ats|auth)")
+_RESOURCE_SERVICES = frozenset(
+    b"rds elb cache es redshift efs fsx execute-api dkr vpce iot kafka mq docdb neptune aoss "
+    b"airflow appsync-api lambda-url dax memorydb redshift-serverless emr-serverless kinesis "
+    b"cloudsearch apprunner elasticbeanstalk awsapprunner streaming sagemaker "
+    b"studio".split())
+_DB_SERVICES = frozenset(b"rds cache redshift docdb neptune memorydb dax".split())
+_S3_LABEL = re.compile(rb"s3(?:-website)?(?:[.-][a-z]{2}(?:-gov)?-[a-z]+-[0-9])?|s3-accesspoint|"
+                       rb"s3-control|s3-external-1|s3-fips")
+_EC2_PUBLIC = re.compile(rb"ec2-((?:[0-9]{1,3}-){3}[0-9]{1,3})")
+_IP_LABEL = re.compile(rb"ip-((?:[0-9]{1,3}-){3}[0-9]{1,3})")
+_KEEP_PREFIX = re.compile(rb"(?:cluster-custom-|cluster-ro-|cluster-|internal-|search-|vpc-)")
+_SQS_PATH = re.compile(
+    rb"(?:\\{0,7}/|\\{1,7}u002[fF])([0-9]{12})(?:\\{0,7}/|\\{1,7}u002[fF])"
+    rb"([A-Za-z0-9_-]{1,80}(?:\.fifo)?)")
+_S3_PATH_BUCKET = re.compile(rb"(?:\\{0,7}/|\\{1,7}u002[fF])([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])")
+
+
+def _label_findings(data: bytes, a: int, b: int, rtype: str) -> list[Finding]:
+    """Mask one host label, keeping structural prefixes such as ``cluster-ro-``."""
+    f = id_finding(data, a, b)
+    if f is not None:
+        return [f]
+    m = _EC2_PUBLIC.fullmatch(data, a, b) or _IP_LABEL.fullmatch(data, a, b)
+    if m is not None:
+        return [Finding(m.start(1), m.end(1), "aws_hostname", CLASSWISE)]
+    if _ACCOUNT12.fullmatch(data, a, b):
+        return [Finding(a, b, "aws_account_id", CLASSWISE)]
+    km = _KEEP_PREFIX.match(data, a, b)
+    if km is not None and km.end() < b:
+        a = km.end()
+    return [Finding(a, b, rtype, CLASSWISE)]
+
+
+def _check_host(data: bytes, s: int, e: int) -> CheckResult:
+    if e - s > 300:
+        return [], e  # no host name is that long: not one, and do not look at it again
+    if not left_ok(data, s, GLUE_ID) or not right_ok(data, e, GLUE_ID):
+        return None
+    host = data[s:e]
+    labels = host.split(b".")
+    starts = []
+    p = s
+    for lab in labels:
+        starts.append(p)
+        p += len(lab) + 1
+    out: list[Finding] = []
+    end = e
+
+    def span(i: int) -> tuple[int, int]:
+        return starts[i], starts[i] + len(labels[i])
+
+    if host.endswith((b"compute.internal", b"ec2.internal")):
+        return _label_findings(data, *span(0), "aws_hostname"), e
+    if not host.endswith((b"amazonaws.com", b"amazonaws.com.cn")):
+        # cloudfront.net, awsapps.com, elasticbeanstalk.com, on.aws ...: the first label names it
+        if len(labels) <= 2:
+            return [], e
+        return _label_findings(data, *span(0), "aws_hostname"), e
+    core = labels[:-2] if labels[-1] == b"com" else labels[:-3]
+    if not core:
+        return [], e
+    # S3 virtual-hosted buckets: everything left of the first s3 label
+    for i, lab in enumerate(core):
+        if _S3_LABEL.fullmatch(lab):
+            if i > 0:
+                out.append(Finding(s, starts[i] - 1, "aws_s3_bucket", CLASSWISE))
+            else:
+                m = _S3_PATH_BUCKET.match(data, e, min(len(data), e + 80))
+                if m is not None and right_ok(data, m.end(), GLUE_ID):
+                    out.append(Finding(m.start(1), m.end(1), "aws_s3_bucket", CLASSWISE))
+                    end = m.end()
+            return out, end
+    if core[0] in (b"sqs", b"queue"):
+        m = _SQS_PATH.match(data, e, min(len(data), e + 120))
+        if m is not None and right_ok(data, m.end(), GLUE_ID):
+            return [Finding(m.start(1), m.end(1), "aws_account_id", CLASSWISE),
+                    Finding(m.start(2), m.end(2), "aws_sqs_queue_url", CLASSWISE)], m.end()
+        return [], e
+    svc_at = next((i for i, lab in enumerate(core) if lab in _RESOURCE_SERVICES), -1)
+    if _EC2_PUBLIC.fullmatch(core[0]):
+        return _label_findings(data, *span(0), "aws_hostname"), e
+    if svc_at <= 0:
+        return [], e  # a service endpoint such as ec2.us-east-1.amazonaws.com
+    first_type = "aws_db_identifier" if core[svc_at] in _DB_SERVICES else "aws_hostname"
+    for i in range(svc_at):
+        lab = core[i]
+        if i > 0 and _REGION.fullmatch(lab):
+            continue
+        out.extend(_label_findings(data, *span(i), first_type if i == 0 else "aws_hostname"))
+    return out, e
+
+
+# ---------------------------------------------------------------- s3:// URIs
+
+def _check_s3_uri(data: bytes, s: int, e: int) -> CheckResult:
+    if not left_ok(data, s):
+        return None
+    m = re.compile(rb"s3[an]?:(?:\\{0,7}/){2}").match(data, s, e)
+    if m is None:
+        return None
+    b = m.end()
+    be = e
+    while be > b and data[be - 1] in b".-":
+        be -= 1
+    if be - b < 3:
+        return None
+    if unescape(data[b:be]) in _BUCKET_STOP:
+        return [], be
+    return [Finding(b, be, "aws_s3_bucket", CLASSWISE)], be
+
+
+# ---------------------------------------------------------------- fields: accounts, KMS, zones, buckets
+
+_NAMEISH = re.compile(rb"[A-Za-z0-9][A-Za-z0-9_.@+=,/-]{1,254}")
+_BUCKET = re.compile(rb"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")
+_BUCKET_STOP = frozenset(b"bucket my-bucket mybucket example-bucket amzn-s3-demo-bucket1 "
+                         b"string none null true false".split())
+_BUCKET_STOP = frozenset({b"bucket", b"string", b"none", b"null", b"true", b"false", b"your-bucket",
+                          b"bucket-name", b"my-bucket-name"})
+_ZONE = re.compile(rb"(?:(?:\\{0,7}/|\\{1,7}u002[fF])hostedzone(?:\\{0,7}/|\\{1,7}u002[fF]))?"
+                   rb"Z([A-Z0-9]{7,31})")
+_DEFER = re.compile(rb"arn:|s3:|https?:|[a-z]{1,12}-[0-9a-f]{8}")
+
+
+def _v_account(data: bytes, v: Value, rtype: str) -> list[Finding] | None:
+    if v.end - v.start == 12 and _ACCOUNT12.fullmatch(data, v.start, v.end):
+        return [Finding(v.start, v.end, "aws_account_id", CLASSWISE)]
+    return None
+
+
+def _v_kms(data: bytes, v: Value, rtype: str) -> list[Finding] | None:
+    if _UUID.fullmatch(data, v.start, v.end):
+        return [Finding(v.start, v.end, "aws_kms_key_id", HEX)]
+    m = _MRK.fullmatch(data, v.start, v.end)
+    if m:
+        return [Finding(m.start(1), m.end(1), "aws_kms_key_id", HEX)]
+    if _DEFER.match(data, v.start, v.end):
+        return []
+    return None
+
+
+def _v_zone(data: bytes, v: Value, rtype: str) -> list[Finding] | None:
+    m = _ZONE.fullmatch(data, v.start, v.end)
+    if m is None:
+        return None
+    return [Finding(m.start(1), m.end(1), "aws_route53_zone_id", CLASSWISE)]
+
+
+def _v_bucket(data: bytes, v: Value, rtype: str) -> list[Finding] | None:
+    if _DEFER.match(data, v.start, v.end):
+        return []
+    if not _BUCKET.fullmatch(data, v.start, v.end) or data[v.start:v.end] in _BUCKET_STOP:
+        return None
+    return [Finding(v.start, v.end, "aws_s3_bucket", CLASSWISE)]
+
+
+_ACCOUNT_KEYS = ("OwnerId", "AccountId", "Account", "AwsAccountId", "RegistryId", "SourceOwnerId",
+                 "RequesterId", "TargetAccountId", "SourceAccount", "AccountNumber",
+                 "aws_account_id", "MasterAccountId", "ManagementAccountId", "CallerAccount",
+                 "SourceAccountId", "AdministratorAccountId", "DelegatedAdminAccountId")
+_KMS_KEYS = ("KmsKeyId", "KeyId", "TargetKeyId", "KmsMasterKeyId", "SSEKMSKeyId", "KMSKeyId",
+             "kms_key_id", "KmsKeyArn", "EncryptionKey", "MasterKeyId", "kms_master_key_id",
+             "SourceKmsKeyId", "DestinationKmsKeyId", "CustomerMasterKeyId")
+_ZONE_KEYS = ("HostedZoneId", "ZoneId", "hosted_zone_id", "zone_id", "DelegationSetId",
+              "HostedZone", "AliasHostedZoneId")
+_BUCKET_KEYS = ("Bucket", "BucketName", "S3Bucket", "TargetBucket", "S3BucketName",
+                "SourceBucket", "DestinationBucket", "bucket", "LogBucket", "OutputS3BucketName",
+                "S3OutputBucket", "DeploymentBucket", "ArtifactBucket", "CodeBucket")
+
+_FIELD_TABLE: dict[str, Field] = {}
+for _k in _ACCOUNT_KEYS:
+    _FIELD_TABLE[norm_key(_k.encode())] = Field("aws_account_id", CLASSWISE, _v_account)
+for _k in _KMS_KEYS:
+    _FIELD_TABLE[norm_key(_k.encode())] = Field("aws_kms_key_id", HEX, _v_kms)
+for _k in _ZONE_KEYS:
+    _FIELD_TABLE[norm_key(_k.encode())] = Field("aws_route53_zone_id", CLASSWISE, _v_zone)
+for _k in _BUCKET_KEYS:
+    _FIELD_TABLE[norm_key(_k.encode())] = Field("aws_s3_bucket", CLASSWISE, _v_bucket)
+
+_FLAG_TABLE: dict[str, Field] = {
+    "accountid": Field("aws_account_id", CLASSWISE, _v_account),
+    "keyid": Field("aws_kms_key_id", HEX, _v_kms),
+    "kmskeyid": Field("aws_kms_key_id", HEX, _v_kms),
+    "hostedzoneid": Field("aws_route53_zone_id", CLASSWISE, _v_zone),
+    "bucket": Field("aws_s3_bucket", CLASSWISE, _v_bucket),
+}
+
+_FIELD_KEYS = [key_variants(k) for k in
+               _ACCOUNT_KEYS + _KMS_KEYS + _ZONE_KEYS + _BUCKET_KEYS]
+_FIELD_PATTERN = "(?:" + "|".join(_FIELD_KEYS) + ")" + KEY_TAIL + "[A-Za-z0-9/\\\\\\[]"
+_FLAG_PATTERN = ("--(?:account-id|key-id|kms-key-id|hosted-zone-id|bucket)" + FLAG_TAIL +
+                 "[A-Za-z0-9/\\\\]")
+
+# ---------------------------------------------------------------- the family
+
+RECOGNIZERS: tuple[Recognizer, ...] = (
+    Recognizer("aws.arn", r"arn:" + _PARTITIONS + r":[a-z0-9-]{1,40}:", _check_arn,
+               ("aws_account_id", "aws_arn", "aws_iam_name", "aws_resource_name",
+                "aws_db_identifier", "aws_s3_bucket", "aws_kms_key_id")),
+    Recognizer("aws.host", r"[a-z0-9][a-z0-9.-]*\.(?:" + _HOST_SUFFIXES + ")", _check_host,
+               ("aws_hostname", "aws_s3_bucket", "aws_db_identifier", "aws_account_id",
+                "aws_sqs_queue_url")),
+    Recognizer("aws.resource_id", _ID_PATTERN, _check_id, tuple(sorted(set(ID_PREFIXES.values())))),
+    Recognizer("aws.rds_resource_id", r"(?:db|cluster)-[A-Z0-9]{26}", _check_rds_resource,
+               ("aws_rds_resource_id",)),
+    Recognizer("aws.org_id", r"o-[a-z0-9]{10,32}|ou-[a-z0-9]{4,32}-[a-z0-9]{8,32}", _check_org,
+               ("aws_organization_id", "aws_organizational_unit_id")),
+    Recognizer("aws.key_id", r"A(?:KIA|SIA|BIA|CCA|IDA|ROA|IPA|NPA|NVA|GPA|PKA|SCA|IKA)[A-Z0-9]{12,20}",
+               _check_key_id, ("aws_access_key_id", "aws_iam_unique_id")),
+    Recognizer("aws.s3_uri", r"s3[an]?:(?:\\{0,7}/){2}[a-z0-9][a-z0-9.-]{2,62}", _check_s3_uri,
+               ("aws_s3_bucket",)),
+    Recognizer("aws.fields", _FIELD_PATTERN, field_check(_FIELD_TABLE),
+               ("aws_account_id", "aws_kms_key_id", "aws_route53_zone_id", "aws_s3_bucket")),
+    Recognizer("aws.flags", _FLAG_PATTERN, field_check(_FLAG_TABLE, flag=True),
+               ("aws_account_id", "aws_kms_key_id", "aws_route53_zone_id", "aws_s3_bucket")),
+    Recognizer("aws.account_quoted", r'\\{0,7}"[0-9]{12}\\{0,7}"', _check_quoted12,
+               ("aws_account_id",)),
+    Recognizer("aws.account_words",
+               r"(?i:account|owner|acct|registry)(?i:[ _-]?(?:ids?|numbers?|no))?"
+               r"(?:[ \t:=#,'\"\\(\[-]|\\n){1,12}[0-9]{12}",
+               _check_account_words, ("aws_account_id",)),
+    Recognizer("aws.account_tsv", r"\t[0-9]{12}(?:\t|\n|\r)", _check_tsv12, ("aws_account_id",)),
+)
+
+TYPES: tuple[tuple[str, str, str], ...] = (
+    ("aws_arn", CLASSWISE, "ARN resource-name parts that have no finer type"),
+    ("aws_account_id", CLASSWISE, "12-digit account id (in ARNs, hosts, URLs, account fields)"),
+    ("aws_access_key_id", CLASSWISE, "access key id AKIA/ASIA… (prefix kept)"),
+    ("aws_iam_unique_id", CLASSWISE, "IAM unique id AIDA/AROA/AIPA/ANPA… (prefix kept)"),
+    ("aws_kms_key_id", HEX, "KMS key id (UUID or mrk-) in KMS context"),
+    ("aws_route53_zone_id", CLASSWISE, "Route 53 hosted zone id (Z kept)"),
+    ("aws_hostname", CLASSWISE, "resource host names (EC2, RDS, ELB, API Gateway, CloudFront…)"),
+    ("aws_sqs_queue_url", CLASSWISE, "queue name of an SQS URL"),
+    ("aws_s3_bucket", CLASSWISE, "S3 bucket name (s3:// URIs, ARNs, hosts, bucket fields)"),
+    ("aws_rds_resource_id", CLASSWISE, "RDS Dbi/cluster resource id (db-/cluster- + 26)"),
+    ("aws_organization_id", CLASSWISE, "Organizations id o-…"),
+    ("aws_organizational_unit_id", CLASSWISE, "Organizations OU id ou-…-…"),
+) + tuple(
+    (t, HEX, "resource id " + ", ".join(sorted(p + "-" for p, tt in ID_PREFIXES.items() if tt == t)))
+    for t in sorted(set(ID_PREFIXES.values())))

@@ -1,0 +1,134 @@
+"""IP addresses and CIDR blocks.
+
+IPv4: any dotted quad with octets up to 255, not glued to letters, digits or dots (so version
+strings such as ``12.1.0.2.v21`` and OIDs are out), not after "version"; loopback, 0.0.0.0,
+netmasks, multicast, the instance-metadata addresses and the big public resolvers are kept.
+Private (RFC 1918, CGNAT 100.64/10, link-local) and public addresses get the IPV4 shape, which
+keeps private private and public public. IPv6 only in address context (a key or flag naming an
+IPv6 address, or a full eight-group address) because hex-and-colon runs are common elsewhere.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+
+from masking.findings import IPV4, IPV6, Finding
+
+from ._base import ALNUM, CheckResult, Recognizer, left_ok
+
+CATEGORY = "network"
+
+_NEUTRAL_V4 = frozenset({
+    b"8.8.8.8", b"8.8.4.4", b"1.1.1.1", b"1.0.0.1", b"9.9.9.9", b"149.112.112.112",
+    b"208.67.222.222", b"208.67.220.220", b"169.254.169.254", b"169.254.169.253",
+    b"169.254.170.2", b"0.0.0.0", b"255.255.255.255",
+})
+_VERSION_BEFORE = re.compile(rb"(?i:version|ver|release|v)[ \t:=\"'\\]{0,4}$")
+
+
+def _octets(raw: bytes) -> list[int] | None:
+    parts = raw.split(b".")
+    out = []
+    for p in parts:
+        if len(p) > 1 and p[0] == 0x30:  # leading zero: not an address as written
+            return None
+        v = int(p)
+        if v > 255:
+            return None
+        out.append(v)
+    return out
+
+
+def ipv4_kind(o: list[int]) -> str | None:
+    """``'private'``, ``'public'`` or None for addresses that are never masked."""
+    a, b = o[0], o[1]
+    if a in (0, 127) or a >= 224 or a == 255:
+        return None
+    if a == 10 or (a == 172 and 16 <= b <= 31) or (a == 192 and b == 168) or \
+            (a == 100 and 64 <= b <= 127) or (a == 169 and b == 254):
+        return "private"
+    return "public"
+
+
+def _check_ipv4(data: bytes, s: int, e: int) -> CheckResult:
+    if s > 0:
+        c = data[s - 1]
+        if c == 0x2E or c == 0x2D and s > 1 and ALNUM[data[s - 2]]:  # '.1.2.3.4' or 'x-1.2.3.4'
+            return None
+        if not left_ok(data, s):
+            return None
+    slash = data.find(b"/", s, e)
+    addr_end = slash if slash > 0 else e
+    n = len(data)
+    # not followed by '.word' / '.digit' (versions, OIDs) nor glued to a letter or digit
+    if e < n:
+        c = data[e]
+        if ALNUM[c]:
+            return None
+        if c == 0x2E and e + 1 < n and ALNUM[data[e + 1]]:
+            return None
+    raw = data[s:addr_end]
+    o = _octets(raw)
+    if o is None or raw in _NEUTRAL_V4:
+        return None
+    kind = ipv4_kind(o)
+    if kind is None:
+        return None
+    if all(x < 10 for x in o) and kind == "public":
+        return None  # 1.2.3.4-style: versions and OIDs far more often than addresses
+    if _VERSION_BEFORE.search(data, max(0, s - 12), s):
+        return None
+    if slash > 0:
+        plen = int(data[slash + 1:e])
+        if plen > 32 or (raw == b"0.0.0.0"):
+            return None
+        return [Finding(s, addr_end, "cidr_block", IPV4)], e
+    return [Finding(s, addr_end, "ipv4_" + kind, IPV4)], e
+
+
+_V6_CONTEXT = re.compile(rb"(?i:ipv6|ip6|inet6|v6|ipv6address|ipv6cidrblock|address)")
+_V6_TOKEN = re.compile(rb"[0-9A-Fa-f:]+(?:/[0-9]{1,3})?")
+
+
+def _check_ipv6(data: bytes, s: int, e: int) -> CheckResult:
+    if not left_ok(data, s) or (s > 0 and data[s - 1] in b":."):
+        return None
+    if e < len(data) and (ALNUM[data[e]] or data[e] in b":."):
+        return None
+    slash = data.find(b"/", s, e)
+    raw = data[s:slash if slash > 0 else e]
+    try:
+        addr = ipaddress.IPv6Address(raw.decode())
+    except ValueError:
+        return None
+    if addr.is_loopback or addr.is_unspecified or addr.ipv4_mapped is not None:
+        return None
+    groups = [g for g in raw.split(b":") if g]
+    if len(groups) < 3:
+        return None
+    full = raw.count(b":") == 7
+    if not full and not _V6_CONTEXT.search(data, max(0, s - 40), s):
+        return None
+    rtype = "ipv6_cidr_block" if slash > 0 else "ipv6_address"
+    return [Finding(s, s + len(raw), rtype, IPV6)], e
+
+
+RECOGNIZERS: tuple[Recognizer, ...] = (
+    Recognizer("network.ipv4",
+               r"[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}(?:/[0-9]{1,2})?",
+               _check_ipv4, ("ipv4_public", "ipv4_private", "cidr_block")),
+    Recognizer("network.ipv6",
+               r"[0-9A-Fa-f]{1,4}(?::[0-9A-Fa-f]{1,4}){7}(?:/[0-9]{1,3})?|"
+               r"(?:[0-9A-Fa-f]{1,4}:){1,6}(?::[0-9A-Fa-f]{1,4}){1,6}(?:/[0-9]{1,3})?|"
+               r"(?:[0-9A-Fa-f]{1,4}:){1,7}:(?:/[0-9]{1,3})?",
+               _check_ipv6, ("ipv6_address", "ipv6_cidr_block")),
+)
+
+TYPES: tuple[tuple[str, str, str], ...] = (
+    ("ipv4_public", IPV4, "public IPv4 address"),
+    ("ipv4_private", IPV4, "private IPv4 address (RFC 1918, CGNAT, link-local)"),
+    ("cidr_block", IPV4, "IPv4 CIDR block (address part; /len kept)"),
+    ("ipv6_address", IPV6, "IPv6 address in address context"),
+    ("ipv6_cidr_block", IPV6, "IPv6 CIDR block (address part; /len kept)"),
+)
