@@ -46,6 +46,10 @@ HOP_BY_HOP = frozenset(
 )
 
 
+LINGER_SECONDS = 5.0
+"""How long the rest of a refused request body is drained before the connection closes."""
+
+
 class _ClientGone(Exception):
     """The client closed, reset or stopped reading; there is nobody left to answer."""
 
@@ -168,6 +172,23 @@ class Http1Connection:
         with contextlib.suppress(OSError, TimeoutError):
             await self.client.write(error_response(exc).encode())
 
+    async def _linger(self) -> None:
+        """Read and drop what the client still sends after an early answer, for a moment.
+
+        Closing a socket with unread input makes the kernel send a reset, which can destroy
+        the answer before the client reads it (a client that writes its whole body before
+        reading would see only "connection reset"). So the rest of the body is drained,
+        bounded in time, and then the connection closes.
+        """
+        deadline = asyncio.get_running_loop().time() + LINGER_SECONDS
+        try:
+            while True:
+                left = deadline - asyncio.get_running_loop().time()
+                if left <= 0 or not await self.client.read(min(left, 1.0)):
+                    return
+        except (OSError, TimeoutError):
+            return
+
     # -- the loop ---------------------------------------------------------------------------
 
     async def serve(self) -> ConnectRequest | None:
@@ -208,6 +229,8 @@ class Http1Connection:
                     return None
                 return ConnectRequest(event, self.conn.trailing_data[0])
             if not await self._exchange(event):
+                if self._response_started and self.conn.their_state is h11.SEND_BODY:
+                    await self._linger()
                 return None
             try:
                 self.conn.start_next_cycle()
@@ -256,10 +279,16 @@ class Http1Connection:
             # Our own misuse of the protocol, e.g. an exchange that changed a body's length
             # while keeping its Content-Length.
             log.error("protocol error on %s %s: %s", rec.method, rec.host, exc)
-            rec.note = f"internal error: {exc}"
-            err = ProxyError("internal error")
-            rec.status = rec.status or err.status
-            await self._send_error(err)
+            rec.note = "internal error: HTTP framing"
+            await self._fail_internal(rec)
+            return False
+        except Exception as exc:
+            # An exchange (the masking engine) failed in a way it did not declare. Fail
+            # closed like a refusal: the upstream is dropped mid-request (finally, below) and
+            # the client gets a 500. The exception text is not logged: it could quote a value.
+            log.error("exchange failed on %s %s: %s", rec.method, rec.host, type(exc).__name__)
+            rec.note = f"internal error: {type(exc).__name__}"
+            await self._fail_internal(rec)
             return False
         finally:
             if up is not None:
@@ -269,6 +298,12 @@ class Http1Connection:
                 if exchange.stats.note and not rec.note:
                     rec.note = exchange.stats.note
             rec.emit()
+
+    async def _fail_internal(self, rec: ExchangeRecord) -> None:
+        err = ProxyError("internal error; the request was not completed upstream")
+        if not self._response_started:
+            rec.status = err.status
+        await self._send_error(err)
 
     async def _forward_request(
         self, request: h11.Request, route: Route, rec: ExchangeRecord
