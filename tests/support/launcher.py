@@ -72,7 +72,7 @@ class ProxyProcess:
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"maskproxy exited with {self.proc.returncode}:\n{self.log()}")
-            if "listening on" in self.log() and wait_listening(*self.address, timeout=0.5):
+            if wait_listening(*self.address, timeout=0.5):
                 return self
             time.sleep(0.05)
         self.stop()
