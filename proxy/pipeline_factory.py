@@ -7,10 +7,21 @@ already running keep the pipeline they were opened with.
 
 from __future__ import annotations
 
+from masking.keyfile import KeyFileError
 from proxy.config import ProxyConfig
+from proxy.masking_pipeline import build_masking_pipeline
 from proxy.pipeline import Pipeline
 
 
+class PipelineError(Exception):
+    """The masking rules or key cannot be used; the message says which and why."""
+
+
 def build_pipeline(config: ProxyConfig) -> Pipeline:
-    """The pipeline for ``config``. Until masking is wired in, bodies pass unchanged."""
-    return Pipeline()
+    """The masking pipeline for ``config``: its rule set and the key in its state dir."""
+    try:
+        return build_masking_pipeline(config.masking, config.state_dir)
+    except KeyFileError as exc:
+        raise PipelineError(str(exc)) from None
+    except ValueError as exc:
+        raise PipelineError(f"[masking] config: {exc}") from None

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from proxy.config import ProxyConfig
 from proxy.connect import AuthFileError, ProxyAuth
 from proxy.pipeline import Pipeline
-from proxy.pipeline_factory import build_pipeline
+from proxy.pipeline_factory import PipelineError, build_pipeline
 from proxy.policy import InterceptPolicy
 from proxy.upstream import Origin, UpstreamPool
 from tls import CAError, CertificateAuthority, LeafCertCache, alpn_protocols, upstream_context
@@ -89,9 +89,13 @@ def build_runtime(config: ProxyConfig) -> Runtime:
         write_timeout=lim.read_timeout,
         idle_timeout=min(lim.idle_timeout, UPSTREAM_IDLE_MAX),
     )
+    try:
+        pipeline = build_pipeline(config)
+    except PipelineError as exc:
+        raise StartupError(str(exc)) from None
     return Runtime(
         config=config,
-        pipeline=build_pipeline(config),
+        pipeline=pipeline,
         policy=InterceptPolicy(config.intercept, block_others=config.block_others),
         auth=auth,
         ca=ca,
