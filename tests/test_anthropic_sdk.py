@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import base64
 import json
+import ssl
 from collections.abc import Iterator
 
 import anthropic
-import httpx
+import httpx2
 import pytest
 from fake_anthropic import FakeAnthropic, ids_in, last_user_bytes
 
@@ -24,10 +25,14 @@ GITHUB = "ghp_" + "R8sLq2ZxW4nT7vKp1mYc9dHf3gJb6eNa0uXo"
 ROLE_ARN = "arn:aws:iam::491827365012:role/deploy-prod"
 ORIGINALS = [INSTANCE, VOLUME, ACCESS_KEY, GITHUB, "491827365012"]
 
+# The model's earlier thinking: it only ever saw surrogates, which have the shapes of real
+# values, so a masker that looked inside would rewrite them and break the signature.
+SEEN_ID = "i-0d15c0ffee0ddba11"
+SEEN_KEY = "AKIAXXSURROGATEXXXXX"
 THINKING = {
     "type": "thinking",
-    "thinking": f"The user wants {INSTANCE} stopped; key {ACCESS_KEY} is old.",
-    "signature": "EqQBCkgIBRABGAIiQL" + ACCESS_KEY + "x9/+==",
+    "thinking": f"The user wants {SEEN_ID} stopped; key {SEEN_KEY} is old.",
+    "signature": "EqQBCkgIBRABGAIiQL" + SEEN_KEY + "x9/+==",
 }
 IMAGE_DATA = base64.b64encode(b"\x89PNG\r\n\x1a\n" + ACCESS_KEY.encode() * 40).decode()
 
@@ -58,12 +63,15 @@ def fake(upstream) -> FakeAnthropic:  # type: ignore[no-untyped-def]
 def client(proxy) -> Iterator[tuple[anthropic.Anthropic, list[bytes]]]:  # type: ignore[no-untyped-def]
     sent: list[bytes] = []
 
-    def record(request: httpx.Request) -> None:
+    def record(request: httpx2.Request) -> None:
         if request.method == "POST":
             sent.append(request.read())
 
-    http = httpx.Client(
-        proxy=proxy.url, verify=str(proxy.ca_path), timeout=30, event_hooks={"request": [record]}
+    http = httpx2.Client(
+        proxy=proxy.url,
+        verify=ssl.create_default_context(cafile=str(proxy.ca_path)),
+        timeout=30,
+        event_hooks={"request": [record]},
     )
     yield anthropic.Anthropic(api_key="sk-ant-api03-dummy", http_client=http, max_retries=0), sent
     http.close()
@@ -104,7 +112,7 @@ def assert_nothing_original(raw: bytes) -> None:
 def test_sdk_stream_masks_upstream_and_restores_text_and_tool_input(fake, client) -> None:  # type: ignore[no-untyped-def]
     sdk, sent = client
     with sdk.messages.stream(
-        model="claude-sonnet-4-5",
+        model="claude-test",
         max_tokens=512,
         messages=conversation(),
         tools=tools(),
@@ -138,7 +146,7 @@ def test_sdk_stream_masks_upstream_and_restores_text_and_tool_input(fake, client
 
 def test_sdk_non_streaming_json_response_is_restored(fake, client) -> None:  # type: ignore[no-untyped-def]
     sdk, _ = client
-    msg = sdk.messages.create(model="claude-sonnet-4-5", max_tokens=64, messages=conversation())
+    msg = sdk.messages.create(model="claude-test", max_tokens=64, messages=conversation())
     ((raw, _),) = fake.messages
     assert_nothing_original(raw)
     text = next(b for b in msg.content if b.type == "text").text
@@ -148,12 +156,12 @@ def test_sdk_non_streaming_json_response_is_restored(fake, client) -> None:  # t
 def test_a_turn_resent_with_more_history_masks_its_prefix_identically(fake, client) -> None:  # type: ignore[no-untyped-def]
     sdk, sent = client
     turn1 = conversation()
-    sdk.messages.create(model="claude-sonnet-4-5", max_tokens=64, messages=turn1)
+    sdk.messages.create(model="claude-test", max_tokens=64, messages=turn1)
     turn2 = turn1 + [
         {"role": "assistant", "content": f"Stopped {INSTANCE}."},
         {"role": "user", "content": f"Now snapshot {VOLUME}."},
     ]
-    sdk.messages.create(model="claude-sonnet-4-5", max_tokens=64, messages=turn2)
+    sdk.messages.create(model="claude-test", max_tokens=64, messages=turn2)
     (up1, parsed1), (up2, parsed2) = fake.messages
     assert_nothing_original(up1 + up2)
     # what the SDK sent shares a prefix; what the API received shares one at least as long
@@ -165,7 +173,7 @@ def test_a_turn_resent_with_more_history_masks_its_prefix_identically(fake, clie
 
 def test_count_tokens_is_masked(fake, client) -> None:  # type: ignore[no-untyped-def]
     sdk, _ = client
-    got = sdk.messages.count_tokens(model="claude-sonnet-4-5", messages=conversation())
+    got = sdk.messages.count_tokens(model="claude-test", messages=conversation())
     assert got.input_tokens > 0
     ((path, raw),) = fake.bodies
     assert path == "/v1/messages/count_tokens"
