@@ -117,7 +117,7 @@ def test_round_trip_length_and_shape(text: str) -> None:
 def _hex_only_differs(a: bytes, b: bytes) -> bool:
     """Hex ids may trade digits for a-f letters: allowed only inside hex runs."""
     hexset = set(b"0123456789abcdefABCDEF")
-    return all(shape(x) == shape(y) or (x in hexset and y in hexset) for x, y in zip(a, b))
+    return all(shape(x) == shape(y) or (x in hexset and y in hexset) for x, y in zip(a, b, strict=True))
 
 
 @settings(max_examples=100, deadline=None)

@@ -74,11 +74,12 @@ def test_expect_continue_over_limit_gets_413_not_100(
 def test_chunked_body_over_limit_is_413_and_upstream_never_completes(
     limited: ProxyProcess, upstream: FakeUpstream
 ) -> None:
-    first = threading.Event()
-
+    # The masking engine may hold back the first chunk (it could be the start of a long
+    # token), so the test does not wait for the upstream to see it: what matters is that
+    # the upstream never receives a complete request.
     def handler(ex: ServerExchange) -> None:
         for _ in ex.body_chunks():
-            first.set()
+            pass
         ex.respond(200, b"should not happen")
 
     upstream.handler = handler
@@ -89,13 +90,11 @@ def test_chunked_body_over_limit_is_413_and_upstream_never_completes(
             + b"a" * 600
             + b"\r\n"
         )
-        assert first.wait(WAIT)
         sock.sendall(b"258\r\n" + b"b" * 600 + b"\r\n0\r\n\r\n")
         status, _, body = read_response(sock)
     assert status == 413
     assert b"--max-body-bytes" in body
-    assert upstream.wait_requests(1)
-    assert not upstream.requests[0].complete
+    assert all(not r.complete for r in upstream.requests)
 
 
 def test_upstream_stall_is_504(limited: ProxyProcess, upstream: FakeUpstream) -> None:
