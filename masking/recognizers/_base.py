@@ -80,12 +80,14 @@ def backslashes_before(data: bytes, i: int) -> int:
 
 def escape_ends_at(data: bytes, i: int) -> bool:
     """True when the byte at ``i`` is the last byte of a JSON escape (``\\n``, ``\\u00e9``...)."""
+    # Any run of backslashes counts, not only an odd one: at the second escaping depth '\\\\n' is
+    # the escape '\\n' of the text inside, so its 'n' is no letter of a token either.
     c = data[i]
-    if _ESCAPE_LETTERS[c] and i >= 1 and data[i - 1] == 0x5C and backslashes_before(data, i) & 1:
+    if _ESCAPE_LETTERS[c] and i >= 1 and data[i - 1] == 0x5C:
         return True
     if HEXCH[c] and i >= 5 and data[i - 4] == 0x75 and data[i - 5] == 0x5C:  # \uXXXX
         j = i - 3
-        if HEXCH[data[j]] and HEXCH[data[j + 1]] and backslashes_before(data, i - 4) & 1:
+        if HEXCH[data[j]] and HEXCH[data[j + 1]]:
             return True
     return False
 
@@ -200,10 +202,15 @@ def camel_words(key: str) -> list[str]:
 
 
 def key_variants(key: str) -> str:
-    """RE2 for a key in PascalCase, camelCase, snake_case, kebab-case or UPPER_SNAKE."""
+    """RE2 for a key in PascalCase, camelCase, snake_case, kebab-case or UPPER_SNAKE (not in
+    arbitrary case: ``username`` in code is not the ``UserName`` field of an API)."""
     words = camel_words(key)
-    body = "[_-]?".join(re.escape(w) for w in words)
-    return f"(?i:{body})"
+    if not words:
+        return re.escape(key)
+    forms = {key, key[:1].lower() + key[1:], "_".join(words), "-".join(words),
+             "_".join(words).upper(), "".join(w.capitalize() for w in words),
+             words[0] + "".join(w.capitalize() for w in words[1:])}
+    return "(?:" + "|".join(sorted(map(re.escape, forms), key=lambda f: (-len(f), f))) + ")"
 
 
 def norm_key(raw: bytes) -> str:
@@ -269,8 +276,6 @@ def field_check(table: dict[str, Field], flag: bool = False, suffix: bool = Fals
                 return None
             key = norm_key(data[kstart:key_end])
             spec = table.get(key)
-            if spec is None and suffix:
-                spec = table.get(norm_key(data[s:key_end]))
         if spec is None:
             return None
         limit = min(len(data), s + 4096)

@@ -139,24 +139,6 @@ def _check_rds_resource(data: bytes, s: int, e: int) -> CheckResult:
     return [Finding(dash + 1, e, "aws_rds_resource_id", CLASSWISE)], e
 
 
-# Organizations: o-<10..32>, ou-<4..32>-<8..32>, lower-case letters and digits
-def _check_org(data: bytes, s: int, e: int) -> CheckResult:
-    if not left_ok(data, s, GLUE_ID) or not right_ok(data, e, GLUE_ID):
-        return None
-    raw = data[s:e]
-    body = raw.split(b"-", 1)[1]
-    if not any(48 <= c <= 57 for c in body) or not any(97 <= c <= 122 for c in body):
-        return None
-    rtype = "aws_organizational_unit_id" if raw.startswith(b"ou-") else "aws_organization_id"
-    out = []
-    pos = s
-    for part in raw.split(b"-")[1:]:
-        pos = data.index(part, pos)
-        out.append(Finding(pos, pos + len(part), rtype, CLASSWISE))
-        pos += len(part)
-    return out, e
-
-
 # ---------------------------------------------------------------- access keys, unique ids
 
 _KEY_PREFIX_TYPE = {
@@ -183,7 +165,7 @@ def _check_key_id(data: bytes, s: int, e: int) -> CheckResult:
 _PARTITIONS = r"aws(?:-cn|-us-gov|-iso|-iso-[a-z]|-eusc)?"
 _ARN_HEAD = re.compile(
     rb"arn:(?:aws(?:-cn|-us-gov|-iso|-iso-[a-z]|-eusc)?):(?P<svc>[a-z0-9-]{1,40}):"
-    rb"(?P<region>[a-z0-9-]{0,32}):(?P<acct>[0-9]{12}|aws|)?:")
+    rb"(?P<region>[a-z0-9-]{0,32}):(?P<acct>[0-9]{12,13}|aws|)?:")
 _SEP = re.compile(rb"(?:\\{0,7}/|\\{1,7}u002[fF]|:)")
 _RES = re.compile(
     rb"(?:[A-Za-z0-9_+=.@$*!~%-]|:|\\{0,7}/|\\{1,7}u002[fF]){1,1800}")
@@ -220,7 +202,7 @@ def arn_findings(data: bytes, s: int, limit: int) -> tuple[list[Finding], int] |
     svc = m.group("svc")
     acct = m.group("acct") or b""
     out: list[Finding] = []
-    if len(acct) == 12:
+    if len(acct) >= 12:
         out.append(Finding(m.start("acct"), m.end("acct"), "aws_account_id", CLASSWISE))
     rm = _RES.match(data, m.end(), limit)
     if rm is None:
@@ -281,7 +263,7 @@ def _check_arn(data: bytes, s: int, e: int) -> CheckResult:
 
 # ---------------------------------------------------------------- account ids in context
 
-_QUOTED12 = re.compile(rb'(\\{0,7}")([0-9]{12})(\\{0,7}")')
+_QUOTED12 = re.compile(rb'(\\{0,7}")([0-9]{12})(\\{0,7}"|/)')
 _KEY_BEFORE = re.compile(rb'([A-Za-z_-]{2,40})\\{0,7}"?[ \t]{0,4}[:=][ \t]{0,4}\[?[ \t]{0,4}$')
 _NOT_ACCOUNT_KEYS = ("time", "date", "size", "byte", "count", "secret", "phone", "number",
                      "amount", "duration", "version", "epoch", "serial", "port", "offset")
@@ -289,7 +271,7 @@ _NOT_ACCOUNT_KEYS = ("time", "date", "size", "byte", "count", "secret", "phone",
 
 def _check_quoted12(data: bytes, s: int, e: int) -> CheckResult:
     m = _QUOTED12.match(data, s, e)
-    if m is None or m.group(1) != m.group(3):
+    if m is None or (m.group(3) != b"/" and m.group(1) != m.group(3)):
         return None
     # a key right before decides against it when it names a quantity or a secret
     km = _KEY_BEFORE.search(data, max(0, s - 48), s)
@@ -315,12 +297,76 @@ def right_is_decimal(data: bytes, e: int) -> bool:
     return e + 1 < len(data) and data[e] == 0x2E and data[e + 1] in b"0123456789"
 
 
-def _check_tsv12(data: bytes, s: int, e: int) -> CheckResult:
-    # AWS CLI text output: a 12-digit field between tabs or at a line's edge next to a tab
-    d0, d1 = s + 1, e - 1
-    if data[s] == 0x09 and data[e - 1] == 0x09:
-        return [Finding(d0, d1, "aws_account_id", CLASSWISE)], d1
-    return None
+_FIELD12 = re.compile(rb"(\t|\n|\\{1,7}[tn])([0-9]{12})(\t|\r|\n|\\{1,7}[tnr])")
+
+
+def _check_field12(data: bytes, s: int, e: int) -> CheckResult:
+    # AWS CLI text output: a 12-digit field between tabs, or a line that is only 12 digits
+    # ('aws sts get-caller-identity --query Account --output text')
+    m = _FIELD12.match(data, s, e)
+    if m is None:
+        return None
+    left, right = m.group(1), m.group(3)
+    tab = left.endswith(b"t") or left == b"\t" or right.endswith(b"t") or right == b"\t"
+    if not tab and not (left.endswith(b"n") or left == b"\n"):
+        return None
+    return [Finding(m.start(2), m.end(2), "aws_account_id", CLASSWISE)], m.end(2)
+
+
+def _check_path12(data: bytes, s: int, e: int) -> CheckResult:
+    # '/123456789012/' in URLs and paths (Glacier, S3 keys, ECR, SQS): an account in a path
+    m = re.compile(rb"(?:\\{0,7}/|\\{1,7}u002[fF])([0-9]{12})(?:\\{0,7}/|\\{1,7}u002[fF])").match(
+        data, s, e)
+    if m is None:
+        return None
+    return [Finding(m.start(1), m.end(1), "aws_account_id", CLASSWISE)], m.end(1)
+
+
+_UUID_AFTER_KEY = re.compile(rb"(?i:key)[ \t:=/]{1,3}([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})")
+
+
+def _check_key_uuid(data: bytes, s: int, e: int) -> CheckResult:
+    # 'KMS key 1234abcd-...', 'key 1234abcd-... scheduled for rotation'
+    if not left_ok(data, s, WORD):
+        return None
+    m = _UUID_AFTER_KEY.match(data, s, e)
+    if m is None or not right_ok(data, m.end(), GLUE_ID):
+        return None
+    return [Finding(m.start(1), m.end(1), "aws_kms_key_id", HEX)], m.end()
+
+
+_ZONE_WORD = re.compile(rb"(?i:zone|hostedzone)(?:[ \t:=]{1,3}|\\{0,7}/|\\{1,7}u002[fF])Z([A-Z0-9]{7,31})")
+
+
+def _check_zone_word(data: bytes, s: int, e: int) -> CheckResult:
+    if not left_ok(data, s):
+        return None
+    m = _ZONE_WORD.match(data, s, e)
+    if m is None or not right_ok(data, m.end()):
+        return None
+    z = m.group(1)
+    if not any(48 <= c <= 57 for c in z):
+        return None
+    return [Finding(m.start(1), m.end(1), "aws_route53_zone_id", CLASSWISE)], m.end()
+
+
+_KEY_AND_SECRET = re.compile(
+    rb"(A(?:KIA|SIA))([A-Z0-9]{16})((?:\t|\\{1,7}t|[ ,;|]){1,4}(?:[^\t\n\\ ]{1,40}(?:\t|\\{1,7}t|[ ,;|]){1,4})?)"
+    rb"([A-Za-z0-9/+]{40,44})")
+
+
+def _check_key_and_secret(data: bytes, s: int, e: int) -> CheckResult:
+    # 'AKIA...<tab>date<tab>SECRET' (create-access-key text output), 'AKIA... SECRET' pairs
+    if not left_ok(data, s):
+        return None
+    m = _KEY_AND_SECRET.match(data, s, min(len(data), s + 160))
+    if m is None or not right_ok(data, m.end()) or (m.end() < len(data) and data[m.end()] in b"/+="):
+        return None
+    sec = m.group(4)
+    if not (any(65 <= c <= 90 for c in sec) and any(97 <= c <= 122 for c in sec)):
+        return None
+    return [Finding(m.start(2), m.end(2), "aws_access_key_id", CLASSWISE),
+            Finding(m.start(4), m.end(4), "aws_secret_access_key", CLASSWISE)], m.end()
 
 
 # ---------------------------------------------------------------- host names
@@ -383,7 +429,9 @@ def _check_host(data: bytes, s: int, e: int) -> CheckResult:
         return starts[i], starts[i] + len(labels[i])
 
     if host.endswith((b"compute.internal", b"ec2.internal")):
-        return _label_findings(data, *span(0), "aws_hostname"), e
+        if _IP_LABEL.fullmatch(labels[0]) or id_finding(data, *span(0)):
+            return _label_findings(data, *span(0), "aws_hostname"), e
+        return [], e
     if not host.endswith((b"amazonaws.com", b"amazonaws.com.cn")):
         # cloudfront.net, awsapps.com, elasticbeanstalk.com, on.aws ...: the first label names it
         if len(labels) <= 2:
@@ -536,8 +584,8 @@ RECOGNIZERS: tuple[Recognizer, ...] = (
     Recognizer("aws.resource_id", _ID_PATTERN, _check_id, tuple(sorted(set(ID_PREFIXES.values())))),
     Recognizer("aws.rds_resource_id", r"(?:db|cluster)-[A-Z0-9]{26}", _check_rds_resource,
                ("aws_rds_resource_id",)),
-    Recognizer("aws.org_id", r"o-[a-z0-9]{10,32}|ou-[a-z0-9]{4,32}-[a-z0-9]{8,32}", _check_org,
-               ("aws_organization_id", "aws_organizational_unit_id")),
+    Recognizer("aws.key_and_secret", r"A(?:KIA|SIA)[A-Z0-9]{16}(?:\t|\\{1,7}t|[ ,;|])",
+               _check_key_and_secret, ("aws_access_key_id", "aws_secret_access_key")),
     Recognizer("aws.key_id", r"A(?:KIA|SIA|BIA|CCA|IDA|ROA|IPA|NPA|NVA|GPA|PKA|SCA|IKA)[A-Z0-9]{12,20}",
                _check_key_id, ("aws_access_key_id", "aws_iam_unique_id")),
     Recognizer("aws.s3_uri", r"s3[an]?:(?:\\{0,7}/){2}[a-z0-9][a-z0-9.-]{2,62}", _check_s3_uri,
@@ -550,9 +598,16 @@ RECOGNIZERS: tuple[Recognizer, ...] = (
                ("aws_account_id",)),
     Recognizer("aws.account_words",
                r"(?i:account|owner|acct|registry)(?i:[ _-]?(?:ids?|numbers?|no))?"
-               r"(?:[ \t:=#,'\"\\(\[-]|\\n){1,12}[0-9]{12}",
+               r"(?:,Values=|[ \t:=#,'\"\\(\[-]|\\n){1,12}[0-9]{12}",
                _check_account_words, ("aws_account_id",)),
-    Recognizer("aws.account_tsv", r"\t[0-9]{12}(?:\t|\n|\r)", _check_tsv12, ("aws_account_id",)),
+    Recognizer("aws.account_field", r"(?:\t|\n|\\{1,7}[tn])[0-9]{12}(?:\t|\r|\n|\\{1,7}[tnr])",
+               _check_field12, ("aws_account_id",)),
+    Recognizer("aws.account_path", r"(?:\\{0,7}/|\\{1,7}u002[fF])[0-9]{12}(?:\\{0,7}/|\\{1,7}u002[fF])",
+               _check_path12, ("aws_account_id",)),
+    Recognizer("aws.kms_uuid_words", r"(?i:key)[ \t:=/]{1,3}[0-9a-f]{8}-[0-9a-f]{4}-", _check_key_uuid,
+               ("aws_kms_key_id",)),
+    Recognizer("aws.zone_words", r"(?i:zone|hostedzone)(?:[ \t:=]{1,3}|\\{0,7}/|\\{1,7}u002[fF])Z[A-Z0-9]{7}",
+               _check_zone_word, ("aws_route53_zone_id",)),
 )
 
 TYPES: tuple[tuple[str, str, str], ...] = (
@@ -566,8 +621,6 @@ TYPES: tuple[tuple[str, str, str], ...] = (
     ("aws_sqs_queue_url", CLASSWISE, "queue name of an SQS URL"),
     ("aws_s3_bucket", CLASSWISE, "S3 bucket name (s3:// URIs, ARNs, hosts, bucket fields)"),
     ("aws_rds_resource_id", CLASSWISE, "RDS Dbi/cluster resource id (db-/cluster- + 26)"),
-    ("aws_organization_id", CLASSWISE, "Organizations id o-…"),
-    ("aws_organizational_unit_id", CLASSWISE, "Organizations OU id ou-…-…"),
 ) + tuple(
     (t, HEX, "resource id " + ", ".join(sorted(p + "-" for p, tt in ID_PREFIXES.items() if tt == t)))
     for t in sorted(set(ID_PREFIXES.values())))

@@ -29,7 +29,7 @@ DB_KEYS = (
     "PrimaryClusterId", "SnapshottingClusterId", "GlobalReplicationGroupId", "CacheNodeId",
     "DBClusterParameterGroupName", "DBParameterGroupName", "CacheParameterGroupName",
     "DbInstanceIdentifier", "db_instance_identifier", "ReplicationSubnetGroupIdentifier",
-    "DBClusterEndpointIdentifier", "DBShardGroupIdentifier", "BackupIdentifier",
+    "DBClusterEndpointIdentifier", "DBShardGroupIdentifier", "BackupIdentifier", "identifier",
 )
 IAM_KEYS = (
     "UserName", "RoleName", "InstanceProfileName", "ServerCertificateName", "RoleSessionName",
@@ -42,8 +42,9 @@ RESOURCE_KEYS = (
     "VaultName", "EnvironmentName", "ApplicationName", "AlarmName", "DomainName",
     "LogGroupName", "LogStreamName", "StreamName", "DeliveryStreamName", "RuleName",
     "EventBusName", "ApiName", "UserPoolName", "IdentityPoolName", "NodegroupName",
-    "LayerName", "AliasName", "CapacityProviderName", "TaskDefinitionFamily", "Family",
+    "LayerName", "AliasName", "CapacityProviderName",
     "ContainerName", "BackupVaultName", "PipelineName", "ProjectName", "WorkGroup",
+    "MemberClusters", "CacheClusterIds", "DBInstanceIdentifiers",
     "SecretName", "SecretId", "ParameterName", "FileSystemName", "TrailName", "DetectorName",
     "WebACLName", "RegexPatternSetName", "IPSetName", "CertificateName", "ConfigurationName",
     "DeploymentGroupName", "JobName", "JobQueueName", "ComputeEnvironmentName", "JobDefinitionName",

@@ -87,7 +87,7 @@ def _check_ipv4(data: bytes, s: int, e: int) -> CheckResult:
     return [Finding(s, addr_end, "ipv4_" + kind, IPV4)], e
 
 
-_V6_CONTEXT = re.compile(rb"(?i:ipv6|ip6|inet6|v6|ipv6address|ipv6cidrblock|address)")
+_V6_CONTEXT = re.compile(rb"(?i:ipv6[a-z_]*[\"'\\]*[ \t]*[:=]|inet6[ \t]|--ipv6[a-z-]*[ =])")
 _V6_TOKEN = re.compile(rb"[0-9A-Fa-f:]+(?:/[0-9]{1,3})?")
 
 
@@ -107,8 +107,7 @@ def _check_ipv6(data: bytes, s: int, e: int) -> CheckResult:
     groups = [g for g in raw.split(b":") if g]
     if len(groups) < 3:
         return None
-    full = raw.count(b":") == 7
-    if not full and not _V6_CONTEXT.search(data, max(0, s - 40), s):
+    if not _V6_CONTEXT.search(data, max(0, s - 48), s):
         return None
     rtype = "ipv6_cidr_block" if slash > 0 else "ipv6_address"
     return [Finding(s, s + len(raw), rtype, IPV6)], e

@@ -238,7 +238,8 @@ def _check_url_cred(data: bytes, s: int, e: int) -> CheckResult:
     pw = m.group("pw")
     if pw is not None:
         a, b = m.span("pw")
-        if pw.lower() in _PW_STOP or _PLACEHOLDER.search(pw) or not any(ALNUM[c] for c in pw):
+        if pw.lower() in _PW_STOP or _PLACEHOLDER.search(pw) or not any(ALNUM[c] for c in pw) or \
+                (m.group("user").lower() in _PW_STOP and len(pw) < 8):
             return [], m.end("pw") + 1
         rtype = "db_password" if scheme in _DB_SCHEMES else "url_credentials"
         return [Finding(a, b, rtype, CLASSWISE)], b + 1
@@ -373,6 +374,7 @@ _KEY_EXCLUDE = re.compile(
     r"auths|authenticity|authmethod|authtype|authorizationtype|authorizer|authorizerid|"
     r"csrftoken|nexttoken|continuationtoken|paginationtoken|marker|pagetoken|nextpagetoken|"
     r"clienttoken|idempotencytoken|changetoken|tokenendpoint|tokenurl|tokentype|sessionname|"
+    r"verificationtoken|canceltoken|tokenizer|csrf|xsrf|"
     r"passthrough|passthru|bypass|compass|passive|passenger|passage|encompass|pwdir|cwd|"
     r"pass_?through)$")
 _VALUE_STOP = frozenset(
@@ -380,7 +382,7 @@ _VALUE_STOP = frozenset(
     b"required optional string str int bool bytes yes no on off env default empty "
     b"redacted hidden masked sensitive example test dummy foo bar baz xxx".split())
 _CODEISH = re.compile(
-    rb"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)+(?:\(|\[|$)|"  # obj.attr, mod.fn(
+    rb"[A-Za-z_]+(?:\.[A-Za-z_]+)+(?:\(|\[|$)|"  # obj.attr, mod.fn( (no digits: not a password)
     rb"[A-Za-z_][A-Za-z0-9_]*\(|"  # fn(
     rb"[A-Za-z_][A-Za-z0-9_]*\[|"  # x[...]
     rb"(?:os|process|self|this|config|settings|env|ENV|params|args|kwargs|options|opts|cfg|ctx|"
@@ -414,7 +416,7 @@ def _v_secret(data: bytes, v: Value, rtype: str) -> list[Finding] | None:
         return None
     if _KNOWN_PREFIX.match(raw):
         return []  # a token with a known format: its own recognizer takes it
-    if not v.quote and _CODEISH.match(raw) and not _entropy_ok(raw):
+    if not v.quote and _CODEISH.match(raw):
         return None
     if not v.quote and v.sep == b":" and re.fullmatch(rb"[A-Za-z_][A-Za-z0-9_]*", raw) and \
             not any(48 <= c <= 57 for c in raw):
@@ -474,6 +476,98 @@ _KEYWORD_PATTERN = ("(?i:" + "|".join(re.escape(k) for k in _KEYWORDS) + ")"
                     "[A-Za-z0-9_.-]{0,32}" + KEY_TAIL + "[^\\s]")
 
 
+# ---------------------------------------------------------------- CLI flags and Terraform variables
+
+_FLAG_WORDS = "(?i:password|passwd|passphrase|secret|token|requirepass|api-key|apikey|auth-key)"
+_SECRET_FLAG = re.compile(
+    rb"--(?P<flag>[A-Za-z0-9-]{0,30}" + _FLAG_WORDS.encode() + rb"[A-Za-z0-9-]{0,20})"
+    rb"(?:=|[ \t]{1,4}|(?P<jq>\\{0,7}\")[ \t]*,[ \t]*)(?P<vq>\\{0,7}[\"']|')?")
+
+
+def _quoted_or_bare(data: bytes, vs: int, vq: bytes, limit: int) -> int:
+    """End of a value starting at ``vs``: its closing quote, or the first blank/escape."""
+    j = vs
+    if vq:
+        q = vq[-1]
+        while j < limit and data[j] != q and data[j] not in b"\\\n\r":
+            j += 1
+        return j
+    while j < limit and data[j] not in b" \t\r\n\"'\\`;|&)":
+        j += 1
+    return j
+
+
+def _check_secret_flag(data: bytes, s: int, e: int) -> CheckResult:
+    if s > 0 and data[s - 1] not in b" \t\n\"'=[(" and not escape_ends_at(data, s - 1):
+        return None
+    m = _SECRET_FLAG.match(data, s, min(len(data), s + 80))
+    if m is None:
+        return None
+    flag = norm_key(m.group("flag"))
+    rtype = _key_type(flag)
+    if rtype is None:
+        return None
+    if m.group("jq") and not m.group("vq"):
+        return None
+    limit = min(len(data), m.end() + 512)
+    ve = _quoted_or_bare(data, m.end(), m.group("vq") or b"", limit)
+    if ve <= m.end():
+        return None
+    v = Value(m.end(), ve, m.group("vq") or b"", b"=")
+    fs = _v_secret(data, v, "password" if rtype in ("password", "generic_secret") and
+                   "pass" in flag else rtype)
+    if fs is None:
+        return None
+    return (fs, ve) if fs else ([], m.end())
+
+
+_MYSQL_P = re.compile(rb"-p(?P<vq>\\{0,7}[\"']|')?")
+
+
+def _check_dash_p(data: bytes, s: int, e: int) -> CheckResult:
+    # mysql/mysqldump style: -p'secret' or -psecret (no blank after -p)
+    if not (s > 0 and data[s - 1] in b" \t"):
+        return None
+    m = _MYSQL_P.match(data, s, e + 8)
+    if m is None:
+        return None
+    vq = m.group("vq") or b""
+    limit = min(len(data), m.end() + 256)
+    ve = _quoted_or_bare(data, m.end(), vq, limit)
+    raw = data[m.end():ve]
+    if len(raw) < 6 or raw.lower() in _PW_STOP or _PLACEHOLDER.search(raw) or not _entropy_ok(raw):
+        return None
+    if not vq and raw[:1] in b"/.~-":
+        return None
+    return [Finding(m.end(), ve, "password", CLASSWISE)], ve
+
+
+_TF_VARIABLE = re.compile(
+    rb"variable[ \t]+\\{0,7}\"(?P<name>[A-Za-z0-9_-]{1,80})\\{0,7}\"[ \t]*\{")
+_TF_DEFAULT = re.compile(rb"default[ \t]*=[ \t]*(?P<q>\\{0,7}\")(?P<v>[^\"\\\r\n]{1,256})(?P=q)")
+
+
+def _check_tf_variable(data: bytes, s: int, e: int) -> CheckResult:
+    # variable "db_password" { type = string  default = "..." }: the default is the secret
+    m = _TF_VARIABLE.match(data, s, min(len(data), s + 128))
+    if m is None:
+        return None
+    rtype = _key_type(norm_key(m.group("name")))
+    if rtype is None:
+        return None
+    close = data.find(b"}", m.end(), min(len(data), m.end() + 400))
+    if close < 0:
+        return None
+    d = _TF_DEFAULT.search(data, m.end(), close)
+    if d is None:
+        return [], m.end()
+    v = Value(d.start("v"), d.end("v"), d.group("q"), b"=")
+    fs = _v_secret(data, v, rtype)
+    if not fs:
+        return [], m.end()
+    return fs, d.end("v")
+
+
 # ---------------------------------------------------------------- the family
 
 RECOGNIZERS: tuple[Recognizer, ...] = (
@@ -495,6 +589,13 @@ RECOGNIZERS: tuple[Recognizer, ...] = (
                (rtype,))
     for rtype, pat, keep, _ in TOKENS
 ) + (
+    Recognizer("secrets.flags", "--[A-Za-z0-9-]{0,30}" + _FLAG_WORDS, _check_secret_flag,
+               ("password", "generic_secret", "generic_api_key")),
+    Recognizer("secrets.dash_p", r"-p(?:\\{0,7}[\"']|[A-Za-z0-9!@#$%^&*_])", _check_dash_p,
+               ("password",)),
+    Recognizer("secrets.tf_variable", r"variable[ \t]+\\{0,7}\"[A-Za-z0-9_-]{0,40}"
+               r"(?i:password|passwd|secret|token|api_?key|private_?key|credential)",
+               _check_tf_variable, ("password", "generic_secret", "generic_api_key")),
     Recognizer("secrets.k8s_data", r"(?:\n|\\{1,7}n)[ ]{2,12}[A-Za-z0-9_.-]{1,64}:[ ]{1,4}"
                r"[A-Za-z0-9+/]{8}", _check_k8s, ("k8s_secret_data",)),
     Recognizer("secrets.keys", _KEYWORD_PATTERN, _check_secret_key,
