@@ -22,6 +22,12 @@ from masking.findings import Finding
 from masking.json_tracker import JsonTracker
 
 
+MIN_SPAN = 3
+"""Findings shorter than this stay as they are: a one- or two-character surrogate (a path
+part such as the ``a`` of ``role/ops/a``) would turn up in ordinary text and be "restored"
+there, and such a value reveals next to nothing."""
+
+
 class ScannerLike(Protocol):
     horizon: int
     context: int
@@ -105,6 +111,8 @@ class StreamMasker:
         parts: list[bytes] = []
         pos = start
         for f in findings:
+            if f.end - f.start < MIN_SPAN:
+                continue
             if tracker is not None:
                 tracker.forget_before(f.start)
                 if tracker.opaque_within(f.start, f.end):

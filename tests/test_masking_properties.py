@@ -60,7 +60,9 @@ def sensitive(seed: int) -> str:
 
 values = st.integers(min_value=0, max_value=10**9).map(sensitive)
 glue = st.sampled_from([" ", "\n", ", ", " (", ") ", "=", ": ", "\t", " and ", "/"])
-noise = st.text(string.ascii_letters + string.digits + " .,-_:/", max_size=20)
+# Noise has no letters: a short surrogate (a three-letter name) could otherwise occur in it by
+# chance, and restoring it there is the one ambiguity the round trip cannot rule out.
+noise = st.text(string.digits + " .,-_:/#", max_size=20)
 texts = st.lists(st.tuples(noise, glue, values, glue), min_size=1, max_size=12).map(
     lambda parts: "".join(a + b + c + d for a, b, c, d in parts)
 )
