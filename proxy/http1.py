@@ -116,6 +116,17 @@ class Http1Connection:
         self.idle = True
         """True while waiting for a new request; the server may close an idle connection."""
         self._response_started = False
+        """The response head was queued: the exchange has produced a response."""
+        self._response_sent = False
+        """Bytes of the response (or of an error answer) were written to the client."""
+        self._response_at: int | None = None
+        # Output is queued and written when the handler is about to wait for input (or at the
+        # end of a message): a request head and a small body, or a response head and its
+        # first chunk, leave in one write and one TLS record. Nothing waits in the queue
+        # while the handler waits, so streamed chunks still go out one by one, at once.
+        self._out: list[bytes] = []
+        self._up: UpstreamConnection | None = None
+        self._up_out: list[bytes] = []
 
     # -- client side ------------------------------------------------------------------------
 
@@ -140,6 +151,7 @@ class Http1Connection:
             if waiting and self.draining.is_set():
                 raise _Idle()
             timeout = self.limits.idle_timeout if waiting else self.limits.read_timeout
+            await self._flush()
             try:
                 data = await self.client.read(timeout)
             except TimeoutError:
@@ -156,21 +168,42 @@ class Http1Connection:
                 self.idle = False
             conn.receive_data(data)
 
-    async def _send(self, event: h11.Event) -> None:
+    def _send(self, event: h11.Event) -> None:
+        """Queue an event for the client (written by the next :meth:`_flush`)."""
         data = self.conn.send(event)
         if data:
-            try:
-                await self.client.write(data)
-            except (OSError, TimeoutError) as exc:
-                raise _ClientGone(str(exc) or type(exc).__name__) from None
+            self._out.append(data)
+
+    async def _flush_client(self) -> None:
+        if not self._out:
+            return
+        data = b"".join(self._out) if len(self._out) > 1 else self._out[0]
+        self._out.clear()
+        if self._response_started:
+            self._response_sent = True
+        try:
+            await self.client.write(data)
+        except (OSError, TimeoutError) as exc:
+            raise _ClientGone(str(exc) or type(exc).__name__) from None
+
+    async def _flush(self) -> None:
+        """Write what is queued for the upstream and the client, waiting for each to take it."""
+        if self._up_out and self._up is not None:
+            await self._flush_up(self._up)
+        await self._flush_client()
 
     async def _send_error(self, exc: BaseException) -> None:
         """Answer with the error if no response has started; the connection closes after."""
-        if self._response_started:
+        if self._response_sent:
             return
-        self._response_started = True
+        self._response_sent = True
+        # A response head that is still queued was never seen: the error replaces it. An
+        # interim 100 Continue queued before it still goes first.
+        keep = self._out if self._response_at is None else self._out[: self._response_at]
+        data = b"".join([*keep, error_response(exc).encode()])
+        self._out.clear()
         with contextlib.suppress(OSError, TimeoutError):
-            await self.client.write(error_response(exc).encode())
+            await self.client.write(data)
 
     async def _linger(self) -> None:
         """Read and drop what the client still sends after an early answer, for a moment.
@@ -196,6 +229,8 @@ class Http1Connection:
         caller, which owns the connection from then on."""
         while True:
             self._response_started = False
+            self._response_sent = False
+            self._response_at = None
             try:
                 event = await self._next_event()
             except _Idle:
@@ -229,7 +264,7 @@ class Http1Connection:
                     return None
                 return ConnectRequest(event, self.conn.trailing_data[0])
             if not await self._exchange(event):
-                if self._response_started and self.conn.their_state is h11.SEND_BODY:
+                if self._response_sent and self.conn.their_state is h11.SEND_BODY:
                     await self._linger()
                 return None
             try:
@@ -245,6 +280,8 @@ class Http1Connection:
         )
         up: UpstreamConnection | None = None
         exchange: Exchange | None = None
+        self._up = None
+        self._up_out.clear()
         try:
             if request.method == b"CONNECT":
                 raise ClientError("CONNECT is not supported on this connection", status=405)
@@ -267,7 +304,7 @@ class Http1Connection:
             status = exc.status
             message = exc.message
             rec.status = rec.status or status
-            if not self._response_started:
+            if not self._response_sent:
                 rec.status = status
             rec.note = message
             await self._send_error(exc)
@@ -293,6 +330,8 @@ class Http1Connection:
         finally:
             if up is not None:
                 up.peer.abort()
+            self._up = None
+            self._up_out.clear()
             if exchange is not None:
                 rec.masked = exchange.stats.masked
                 if exchange.stats.note and not rec.note:
@@ -301,7 +340,7 @@ class Http1Connection:
 
     async def _fail_internal(self, rec: ExchangeRecord) -> None:
         err = ProxyError("internal error; the request was not completed upstream")
-        if not self._response_started:
+        if not self._response_sent:
             rec.status = err.status
         await self._send_error(err)
 
@@ -330,16 +369,15 @@ class Http1Connection:
         # Connect only once the exchange accepted the head: a refused request never reaches
         # the upstream at all.
         up = await self.runtime.pool.acquire(route.origin)
+        self._up = up
         try:
-            await self._up_send(
-                up, h11.Request(method=head.method, target=head.target, headers=out)
-            )
+            self._up_send(up, h11.Request(method=head.method, target=head.target, headers=out))
             body = _BodyForwarder(self, up, exchange, route.pipeline, rec)
             body.remaining = next((int(v) for n, v in out if n == b"content-length"), None)
             if self.conn.they_are_waiting_for_100_continue:
                 # Only now: limits passed and the upstream is reachable, so a client that
                 # waits for it never uploads a body that would be refused.
-                await self._send(h11.InformationalResponse(status_code=100, headers=[]))
+                self._send(h11.InformationalResponse(status_code=100, headers=[]))
             await body.run()
         except BaseException:
             up.peer.abort()
@@ -365,8 +403,15 @@ class Http1Connection:
             out = [*out, (b"transfer-encoding", b"chunked")]
         return out
 
-    async def _up_send(self, up: UpstreamConnection, event: h11.Event) -> None:
+    def _up_send(self, up: UpstreamConnection, event: h11.Event) -> None:
+        """Queue an event for the upstream (written by the next flush)."""
         data = up.h11.send(event)
+        if data:
+            self._up_out.append(data)
+
+    async def _flush_up(self, up: UpstreamConnection) -> None:
+        data = b"".join(self._up_out) if len(self._up_out) > 1 else self._up_out[0]
+        self._up_out.clear()
         if data:
             try:
                 await up.peer.write(data)
@@ -394,6 +439,7 @@ class Http1Connection:
                 ) from None
             if event is not h11.NEED_DATA:
                 return event
+            await self._flush()
             try:
                 data = await up.peer.read(timeout)
             except TimeoutError:
@@ -437,9 +483,8 @@ class Http1Connection:
         head = exchange.response_head(head)
         rec.status = head.status
         self._response_started = True
-        await self._send(
-            h11.Response(status_code=head.status, headers=head.headers, reason=head.reason)
-        )
+        self._response_at = len(self._out)
+        self._send(h11.Response(status_code=head.status, headers=head.headers, reason=head.reason))
         down = 0
         while True:
             event = await self._up_next_event(up)
@@ -448,13 +493,14 @@ class Http1Connection:
                 data = exchange.response_data(bytes(event.data))
                 if data:
                     down += len(data)
-                    await self._send(h11.Data(data=data))
+                    self._send(h11.Data(data=data))
             elif etype is h11.EndOfMessage:
                 tail = exchange.response_end()
                 if tail:
                     down += len(tail)
-                    await self._send(h11.Data(data=tail))
-                await self._send(h11.EndOfMessage())
+                    self._send(h11.Data(data=tail))
+                self._send(h11.EndOfMessage())
+                await self._flush_client()
                 break
             else:
                 raise UpstreamError(f"upstream {up.origin.host} closed mid-response")
@@ -485,7 +531,7 @@ class _BodyForwarder:
         """Bytes still to send for a Content-Length body (None when chunked)."""
         self.held = b""
 
-    async def _forward(self, data: bytes, final: bool) -> None:
+    def _forward(self, data: bytes, final: bool) -> None:
         if self.held:
             data = self.held + data
             self.held = b""
@@ -497,7 +543,7 @@ class _BodyForwarder:
             if self.remaining is not None:
                 self.remaining -= len(data)
             self.rec.bytes_up += len(data)
-            await self.http._up_send(self.up, h11.Data(data=data))
+            self.http._up_send(self.up, h11.Data(data=data))
 
     async def run(self) -> None:
         http = self.http
@@ -513,12 +559,12 @@ class _BodyForwarder:
                         f"request body larger than --max-body-bytes ({limit})", status=413
                     )
                 out = self.exchange.request_data(bytes(event.data))
-                if out or self.held:
-                    await self._forward(out, final=False)
+                if out:
+                    self._forward(out, final=False)
             elif etype is h11.EndOfMessage:
                 tail = self.exchange.request_end()
-                await self._forward(tail, final=True)
-                await http._up_send(self.up, h11.EndOfMessage())
+                self._forward(tail, final=True)
+                http._up_send(self.up, h11.EndOfMessage())
                 return
             else:
                 raise ClientError("client closed the connection mid-request")
