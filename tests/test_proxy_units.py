@@ -1,0 +1,221 @@
+"""Unit tests of the proxy's pure parts: config, policy, CONNECT targets, auth, log paths."""
+
+from __future__ import annotations
+
+import base64
+from pathlib import Path
+
+import pytest
+
+from proxy.accesslog import safe_path
+from proxy.config import (
+    ConfigError,
+    ConnectTo,
+    Limits,
+    ProxyConfig,
+    is_loopback,
+    parse_gateway,
+    parse_listen,
+    resolve_config,
+)
+from proxy.connect import AuthFileError, ProxyAuth, parse_absolute_target, parse_connect_target
+from proxy.errors import ClientError, UpstreamError, error_response
+from proxy.http1 import forwardable
+from proxy.pipeline import ExchangeRefused
+from proxy.policy import Decision, InterceptPolicy
+from proxy.upstream import Origin, dial_address
+
+
+@pytest.mark.parametrize(
+    ("host", "decision"),
+    [
+        ("api.anthropic.com", Decision.INTERCEPT),
+        ("API.Anthropic.COM.", Decision.INTERCEPT),
+        ("x.corp.example", Decision.INTERCEPT),
+        ("a.b.corp.example", Decision.INTERCEPT),
+        ("corp.example", Decision.TUNNEL),
+        ("badcorp.example", Decision.TUNNEL),
+        ("anthropic.com", Decision.TUNNEL),
+        ("api.anthropic.com.evil.net", Decision.TUNNEL),
+    ],
+)
+def test_intercept_policy(host: str, decision: Decision) -> None:
+    policy = InterceptPolicy(["api.anthropic.com", "*.corp.example"])
+    assert policy.decide(host) is decision
+    blocking = InterceptPolicy(["api.anthropic.com", "*.corp.example"], block_others=True)
+    expected = Decision.BLOCK if decision is Decision.TUNNEL else decision
+    assert blocking.decide(host) is expected
+
+
+@pytest.mark.parametrize("bad", ["*", "*.", "a.*.b", "https://x", "x:443", "Upper.com", "a..b"])
+def test_bad_intercept_patterns(bad: str) -> None:
+    with pytest.raises(ValueError):
+        InterceptPolicy([bad])
+
+
+def test_connect_to_semantics() -> None:
+    rules = (
+        ConnectTo.parse("api.anthropic.com:443:127.0.0.1:9443"),
+        ConnectTo.parse("::[::1]:"),
+    )
+    assert dial_address("api.anthropic.com", 443, rules) == ("127.0.0.1", 9443)
+    assert dial_address("API.anthropic.com", 443, rules) == ("127.0.0.1", 9443)
+    # The second rule matches anything else and keeps the port.
+    assert dial_address("example.com", 8443, rules) == ("::1", 8443)
+    assert dial_address("example.com", 443, rules[:1]) == ("example.com", 443)
+    with pytest.raises(ConfigError):
+        ConnectTo.parse("a:1:b")
+    with pytest.raises(ConfigError):
+        ConnectTo.parse("a:x:b:1")
+
+
+def test_listen_and_loopback() -> None:
+    assert parse_listen("127.0.0.1:8788") == ("127.0.0.1", 8788)
+    assert parse_listen("[::1]:9") == ("::1", 9)
+    for bad in ("8788", ":1", "h:99999", "[::1]9"):
+        with pytest.raises(ConfigError):
+            parse_listen(bad)
+    assert is_loopback("127.0.0.1") and is_loopback("127.3.2.1") and is_loopback("::1")
+    assert is_loopback("localhost")
+    assert not is_loopback("0.0.0.0") and not is_loopback("10.0.0.1") and not is_loopback("::")
+
+
+def test_gateway_url() -> None:
+    assert parse_gateway("https://api.anthropic.com") == ("https", "api.anthropic.com", 443, "")
+    assert parse_gateway("https://h:8443/base/") == ("https", "h", 8443, "/base")
+    for bad in ("http://h", "https://", "https://u:p@h", "https://h/?q=1"):
+        with pytest.raises(ConfigError):
+            parse_gateway(bad)
+
+
+def test_resolve_config_precedence(tmp_path: Path) -> None:
+    cfg = tmp_path / "c.toml"
+    cfg.write_text(
+        '[proxy]\nintercept = ["a.example", "*.b.example"]\nblock_others = true\n'
+        "[limits]\nmax_connections = 7\nread_timeout = 1.5\n"
+        '[upstream]\nconnect_to = ["a.example:443:127.0.0.1:1"]\n'
+        "[masking]\nkey_file = 'k'\n"
+    )
+    c = resolve_config(cfg, {}, search_default=False)
+    assert c.intercept == ("a.example", "*.b.example")
+    assert c.block_others is True
+    assert c.limits == Limits(max_connections=7, read_timeout=1.5)
+    assert c.connect_to == (ConnectTo("a.example", 443, "127.0.0.1", 1),)
+    assert c.masking == {"key_file": "k"}
+    assert c.config_path == cfg
+    c = resolve_config(
+        cfg,
+        {"intercept": ["c.example"], "block_others": False, "max_connections": 9,
+         "connect_to": [], "read_timeout": None},
+        search_default=False,
+    )  # fmt: skip
+    assert c.intercept == ("c.example",)
+    assert c.block_others is False
+    assert c.limits.max_connections == 9
+    assert c.limits.read_timeout == 1.5
+    assert len(c.connect_to) == 1  # an empty flag list keeps the file's
+
+
+def test_config_validation() -> None:
+    with pytest.raises(ConfigError, match="refusing to start"):
+        ProxyConfig(listen="0.0.0.0:1").validate()
+    with pytest.raises(ConfigError, match="at least 1"):
+        ProxyConfig(limits=Limits(max_connections=0)).validate()
+    with pytest.raises(ConfigError, match="more than 0"):
+        ProxyConfig(limits=Limits(read_timeout=0)).validate()
+    ProxyConfig().validate()
+
+
+@pytest.mark.parametrize(
+    ("target", "expected"),
+    [
+        (b"api.anthropic.com:443", ("api.anthropic.com", 443)),
+        (b"API.example.COM:8443", ("api.example.com", 8443)),
+        (b"[::1]:443", ("::1", 443)),
+    ],
+)
+def test_connect_target(target: bytes, expected: tuple[str, int]) -> None:
+    assert parse_connect_target(target) == expected
+
+
+@pytest.mark.parametrize(
+    "target", [b"host", b"host:", b"host:0", b"host:70000", b"::1:443", b"a/b:443", b"\xff:1"]
+)
+def test_bad_connect_target(target: bytes) -> None:
+    with pytest.raises(ClientError):
+        parse_connect_target(target)
+
+
+def test_absolute_target() -> None:
+    assert parse_absolute_target(b"http://h.example/p?q=1") == ("http", "h.example", 80, b"/p?q=1")
+    assert parse_absolute_target(b"https://h:8443") == ("https", "h", 8443, b"/")
+    for bad in (b"/path", b"ftp://h/", b"http://u:p@h/"):
+        with pytest.raises(ClientError):
+            parse_absolute_target(bad)
+
+
+def _basic(user: bytes, password: bytes) -> bytes:
+    return b"Basic " + base64.b64encode(user + b":" + password)
+
+
+def test_proxy_auth_file(tmp_path: Path) -> None:
+    path = tmp_path / "users"
+    path.write_text("# comment\n\nalice:pw:with:colons\nbob:x\n")
+    path.chmod(0o600)
+    auth = ProxyAuth.load(path)
+    assert auth.check(_basic(b"alice", b"pw:with:colons"))
+    assert auth.check(_basic(b"bob", b"x"))
+    assert auth.check(b"basic " + base64.b64encode(b"bob:x"))
+    for bad in (None, b"", _basic(b"bob", b"y"), _basic(b"carol", b"x"), b"Basic ***", b"Bearer x"):
+        assert not auth.check(bad)
+    path.chmod(0o604)
+    with pytest.raises(AuthFileError, match="chmod 600"):
+        ProxyAuth.load(path)
+    path.chmod(0o600)
+    path.write_text("nocolon\n")
+    with pytest.raises(AuthFileError, match="expected user:password"):
+        ProxyAuth.load(path)
+    path.write_text("# only comments\n")
+    with pytest.raises(AuthFileError, match="no user:password"):
+        ProxyAuth.load(path)
+
+
+def test_forwardable_drops_hop_by_hop() -> None:
+    headers = [
+        (b"host", b"h"),
+        (b"connection", b"keep-alive, x-hop"),
+        (b"x-hop", b"1"),
+        (b"keep-alive", b"timeout=5"),
+        (b"proxy-authorization", b"Basic x"),
+        (b"te", b"trailers"),
+        (b"transfer-encoding", b"chunked"),
+        (b"x-api-key", b"k"),
+    ]
+    assert forwardable(headers) == [(b"host", b"h"), (b"x-api-key", b"k")]
+
+
+def test_safe_path() -> None:
+    assert safe_path("/v1/messages?beta=true") == "/v1/messages?beta"
+    assert safe_path("/x?key=SECRET&a=1&flag") == "/x?key&a&flag"
+    assert safe_path("/plain") == "/plain"
+
+
+def test_error_responses() -> None:
+    r = error_response(ClientError("nope", status=407))
+    raw = r.encode()
+    assert raw.startswith(b"HTTP/1.1 407 Proxy Authentication Required\r\n")
+    assert b'proxy-authenticate: Basic realm="maskproxy"' in raw
+    assert b"connection: close" in raw
+    assert b'"type": "authentication_error"' in raw
+    assert error_response(UpstreamError("down")).status == 502
+    assert error_response(UpstreamError("slow", status=504)).status == 504
+    refused = ExchangeRefused(413, "request_too_large", "too big")
+    assert error_response(refused).body == refused.body()
+    internal = error_response(RuntimeError("secret value in message"))
+    assert internal.status == 500 and b"secret" not in internal.body
+
+
+def test_origin_authority() -> None:
+    assert Origin("https", "h", 443).authority == "h"
+    assert Origin("https", "h", 8443).authority == "h:8443"
+    assert Origin("http", "::1", 80).authority == "[::1]"
