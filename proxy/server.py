@@ -13,7 +13,7 @@ import contextlib
 from collections.abc import Callable
 
 from proxy import daemon
-from proxy.accesslog import log
+from proxy.accesslog import log, setup_logging
 from proxy.config import ConfigError, ProxyConfig, parse_listen
 from proxy.errors import ProxyError, error_response
 from proxy.runtime import Runtime, StartupError, build_runtime
@@ -167,7 +167,11 @@ async def serve(config: ProxyConfig, reload_config: Callable[[], ProxyConfig]) -
                     new_config.listen,
                     server.runtime.config.listen,
                 )
-            server.reload(build_runtime(new_config))
+            new_runtime = build_runtime(new_config)
+            server.reload(new_runtime)
+            setup_logging(new_config.log_level, new_config.log_format)
+            if new_runtime.ca is not None:
+                daemon.publish_ca_cert(new_runtime.ca.cert_pem)
             log.info("reloaded configuration: intercepting %s", ", ".join(new_config.intercept))
         except (ConfigError, StartupError) as exc:
             log.error("reload failed, keeping the running configuration: %s", exc)
