@@ -28,7 +28,7 @@ class TypeInfo:
 # Order decides which recognizer wins when two match at the same offset: the more specific
 # first (private keys, tokens, JWTs, URLs with credentials, ARNs, host names), the key-based
 # rules after them.
-FAMILIES = (secrets, aws, names, network)
+FAMILIES = (network, secrets, aws, names)
 
 
 def _build() -> dict[str, TypeInfo]:

@@ -8,10 +8,16 @@ around each candidate. Which recognizer matched is found by the candidate's firs
 maps each byte to the recognizers that can start with it, tried in pattern order with Python
 ``re`` on a short window (a single one needs no re-match: RE2's own match end is its end).
 
+Candidate patterns are the cheapest distinctive bytes of a token (a prefix such as ``ghp_``, a
+suffix such as ``.amazonaws.com``, a key name), never long counted repetitions over broad classes:
+those blow up the DFA's state cache and RE2 silently falls back to its NFA, a hundred times
+slower. The checks parse the token itself with Python ``re`` on a short window.
+
 Streaming: ``scan(data, pos, final=False)`` decides a candidate only once ``horizon`` bytes past
-its start are present, and every check reads at most ``context`` bytes before a candidate and
-``horizon`` bytes from its start. So what is decided never depends on where the input was cut
-(split invariance), and the caller holds back at most ``horizon`` bytes.
+its start are present; every check reads at most ``context`` bytes before a candidate and
+``horizon`` bytes from its start, and a finding may start up to ``BACK`` bytes before its
+candidate (never before what is already decided). So what is decided never depends on where the
+input was cut (split invariance), and the caller holds back at most ``horizon + BACK`` bytes.
 """
 
 from __future__ import annotations
@@ -20,7 +26,7 @@ import re2
 
 from masking import catalog
 from masking.findings import Finding
-from masking.recognizers._base import LOOKAHEAD, LOOKBEHIND, Recognizer, unescape
+from masking.recognizers._base import BACK, LOOKAHEAD, LOOKBEHIND, Recognizer, unescape
 from masking.rules import RuleConfig
 
 # The longest candidate a recognizer may need, plus the look-ahead its check may use. Private
@@ -36,7 +42,7 @@ class Scanner:
     """Finds sensitive values in raw bytes; see the module docstring for the streaming rules."""
 
     horizon: int = HORIZON
-    context: int = LOOKBEHIND
+    context: int = BACK + LOOKBEHIND
 
     def __init__(self, rules: RuleConfig = RuleConfig()) -> None:
         self.rules = rules
@@ -63,8 +69,7 @@ class Scanner:
         # per first byte: the (matcher, check, single) tuples to try, in pattern order
         table: list[list[int]] = [[] for _ in range(256)]
         for i, rec in enumerate(recs):
-            lo, hi = _first_byte_range(rec.pattern, opts)
-            for b in range(lo, hi + 1):
+            for b in first_bytes(rec.pattern) if rec.bounded else _ALL:
                 table[b].append(i)
         self._dispatch = tuple(
             tuple((matchers[i], recs[i].check) for i in idx) for idx in table)
@@ -83,7 +88,7 @@ class Scanner:
         found: list[Finding] = []
         match = self._match
         if match is None or pos >= n:
-            return found, (n if final else max(pos, min(limit, n)))
+            return found, (n if final else max(pos, min(limit - BACK, n)))
         dispatch = self._dispatch
         single = self._single
         disabled = self._disabled
@@ -111,6 +116,8 @@ class Scanner:
                 continue
             fs, nxt = res
             if fs:
+                if fs[0].start < cur:  # a token reaching left into what is already decided
+                    fs = [f for f in fs if f.start >= cur]
                 if disabled or allow:
                     fs = [f for f in fs if f.rtype not in disabled
                           and unescape(data[f.start:f.end]) not in allow]
@@ -118,15 +125,83 @@ class Scanner:
                         fs = []
                 found.extend(fs)
             cur = nxt
-        return found, (n if final else max(cur, limit))
+        # a later candidate may own bytes up to BACK before its start: keep them undecided
+        return found, (n if final else max(cur, limit - BACK))
 
 
-def _first_byte_range(pattern: str, opts: object) -> tuple[int, int]:
-    """A superset of the bytes a match of ``pattern`` can start with, as an inclusive range."""
+_ALL = frozenset(range(256))
+
+
+def first_bytes(pattern: str) -> frozenset[int]:
+    """The bytes a match of ``pattern`` can start with (a superset; all bytes when unsure).
+
+    Read from the parse tree of Python's ``re`` (whose syntax the built-in patterns share), so
+    that a candidate is re-matched only by the recognizers that can start with its first byte.
+    """
     try:
-        ok, lo, hi = re2.compile(pattern.encode("latin-1"), opts)._regexp.PossibleMatchRange(1)
-    except re2.error:
-        return 0, 255
-    if not ok or not lo or not hi:
-        return 0, 255
-    return lo[0], hi[0]
+        from re import _parser as sre_parse  # the stdlib parser behind re.compile
+
+        tree = sre_parse.parse(pattern)
+    except Exception:  # noqa: BLE001 - syntax only RE2 knows: fall back to every byte
+        return _ALL
+    out, nullable = _first(list(tree), False)
+    return _ALL if nullable else frozenset(out)
+
+
+def _first(items: list, icase: bool) -> tuple[set[int], bool]:
+    """(first bytes, can be empty) of a sequence of parsed items."""
+    from re import _constants as c
+
+    out: set[int] = set()
+    for op, av in items:
+        if op is c.LITERAL:
+            out |= _case(av, icase)
+            return out, False
+        if op is c.NOT_LITERAL:
+            return set(_ALL), False
+        if op is c.IN:
+            got, neg = set(), False
+            for iop, iav in av:
+                if iop is c.NEGATE:
+                    neg = True
+                elif iop is c.LITERAL:
+                    got |= _case(iav, icase)
+                elif iop is c.RANGE:
+                    for b in range(iav[0], min(iav[1], 255) + 1):
+                        got |= _case(b, icase)
+                else:  # categories (\s, \d...): every byte, to stay a superset
+                    return set(_ALL), False
+            out |= (set(_ALL) - got) if neg else got
+            return out, False
+        if op is c.BRANCH:
+            nullable = False
+            for alt in av[1]:
+                f, n = _first(list(alt), icase)
+                out |= f
+                nullable |= n
+            if not nullable:
+                return out, False
+            continue
+        if op is c.SUBPATTERN:
+            add_flags = av[1]
+            f, n = _first(list(av[3]), icase or bool(add_flags & 2))
+            out |= f
+            if not n:
+                return out, False
+            continue
+        if op in (c.MAX_REPEAT, c.MIN_REPEAT, c.POSSESSIVE_REPEAT):
+            f, n = _first(list(av[2]), icase)
+            out |= f
+            if av[0] > 0 and not n:
+                return out, False
+            continue
+        if op is c.AT:
+            continue
+        return set(_ALL), False
+    return out, True
+
+
+def _case(b: int, icase: bool) -> set[int]:
+    if icase and (65 <= b <= 90 or 97 <= b <= 122):
+        return {b | 0x20, b & ~0x20}
+    return {b}

@@ -20,7 +20,12 @@ from dataclasses import dataclass
 
 from masking.findings import Finding
 
-# How far a check may look left of a candidate's start. The scanner's ``context`` is this.
+# How far a finding may start left of its candidate's start: candidates are anchored on their
+# most distinctive bytes (``.amazonaws.com``, ``Q~``, ``.atlasv1.``), and the token they belong
+# to may begin up to this many bytes earlier (a host name's labels).
+BACK = 256
+# How far a check may look left of a candidate's start (boundaries, escape parity, key names).
+# The scanner's ``context`` is BACK + LOOKBEHIND.
 LOOKBEHIND = 64
 # How far a check may look right of a candidate's match end (boundaries, trailing context).
 LOOKAHEAD = 64
@@ -134,6 +139,9 @@ def strip_escape_tail(data: bytes, s: int, e: int) -> int:
 # The bytes between a key and its value: the key's closing quote (any escaping depth), blanks,
 # one of ':', '=', '=>', ':=', '|' (CLI table output), blanks, and the value's opening quote.
 KEY_TAIL = r'(?:\\{0,7}["\'])?[ \t]{0,16}(?:=>|:=|[:=|])[ \t]{0,16}' + Q + "?"
+# What the scan pattern requires after a key (the check parses the rest): the key's closing
+# quote, a blank, or a separator. Short on purpose: a long tail multiplies DFA states.
+KEY_ANCHOR = r"[\\\"' \t:=|]"
 # A CLI flag: '--flag value' or '--flag=value', value optionally quoted.
 FLAG_TAIL = r'(?:=|[ \t]{1,4})' + Q + "?"
 

@@ -12,10 +12,12 @@ import re
 from masking.findings import CLASSWISE, HEX, Finding
 
 from ._base import (
+    BACK,
+    escape_ends_at,
     ALNUM,
-    FLAG_TAIL,
     GLUE_ID,
-    KEY_TAIL,
+    KEY_ANCHOR,
+    backslashes_before,
     SLASH,
     WORD,
     CheckResult,
@@ -100,8 +102,9 @@ ID_PREFIXES: dict[str, str] = {
 ID_PREFIXES.pop("ins")  # 'ins-' is not an EC2 id format; kept out deliberately
 
 _ID_PATTERN = "(?:" + "|".join(
-    re.escape(p) for p in sorted(ID_PREFIXES, key=lambda p: (-len(p), p))) + ")-[0-9a-f]{8,17}"
+    re.escape(p) for p in sorted(ID_PREFIXES, key=lambda p: (-len(p), p))) + ")-[0-9a-f]{8}"
 _ID_TYPE_BY_PREFIX = {p.encode(): t for p, t in ID_PREFIXES.items()}
+_LOWER_HEX = frozenset(b"0123456789abcdef")
 _ID_FULL = re.compile(rb"([a-z0-9]+(?:-[a-z]+)*)-([0-9a-f]{8}|[0-9a-f]{17})")
 
 
@@ -117,6 +120,9 @@ def id_finding(data: bytes, s: int, e: int) -> Finding | None:
 
 
 def _check_id(data: bytes, s: int, e: int) -> CheckResult:
+    lim = min(len(data), e + 10)
+    while e < lim and data[e] in _LOWER_HEX:
+        e += 1
     n = e - s
     dash = data.rfind(b"-", s, e)
     hexlen = e - dash - 1
@@ -151,6 +157,9 @@ _KEY_PREFIX_TYPE = {
 
 
 def _check_key_id(data: bytes, s: int, e: int) -> CheckResult:
+    lim = min(len(data), s + 24)
+    while e < lim and (48 <= data[e] <= 57 or 65 <= data[e] <= 90):
+        e += 1
     if not left_ok(data, s) or not right_ok(data, e):
         return None
     rtype = _KEY_PREFIX_TYPE[data[s:s + 4]]
@@ -263,15 +272,18 @@ def _check_arn(data: bytes, s: int, e: int) -> CheckResult:
 
 # ---------------------------------------------------------------- account ids in context
 
-_QUOTED12 = re.compile(rb'(\\{0,7}")([0-9]{12})(\\{0,7}"|/)')
+_QUOTED12 = re.compile(rb'"([0-9]{12})(\\{0,7}"|/)')
 _KEY_BEFORE = re.compile(rb'([A-Za-z_-]{2,40})\\{0,7}"?[ \t]{0,4}[:=][ \t]{0,4}\[?[ \t]{0,4}$')
 _NOT_ACCOUNT_KEYS = ("time", "date", "size", "byte", "count", "secret", "phone", "number",
                      "amount", "duration", "version", "epoch", "serial", "port", "offset")
 
 
 def _check_quoted12(data: bytes, s: int, e: int) -> CheckResult:
-    m = _QUOTED12.match(data, s, e)
-    if m is None or (m.group(3) != b"/" and m.group(1) != m.group(3)):
+    m = _QUOTED12.match(data, s, min(len(data), s + 24))
+    if m is None:
+        return None
+    close = m.group(2)
+    if close != b"/" and len(close) - 1 != backslashes_before(data, s):
         return None
     # a key right before decides against it when it names a quantity or a secret
     km = _KEY_BEFORE.search(data, max(0, s - 48), s)
@@ -279,7 +291,12 @@ def _check_quoted12(data: bytes, s: int, e: int) -> CheckResult:
         k = km.group(1).lower().decode()
         if any(w in k for w in _NOT_ACCOUNT_KEYS):
             return None
-    return [Finding(m.start(2), m.end(2), "aws_account_id", CLASSWISE)], m.end(2)
+    return [Finding(m.start(1), m.end(1), "aws_account_id", CLASSWISE)], m.end(1)
+
+
+_ACCOUNT_WORDS = re.compile(
+    rb"(?i:account|owner|acct|registry)(?i:[ _-]?(?:ids?|numbers?|no))?"
+    rb"(?:,Values=|[ \t:=#,'\"\\(\[-]|\\n){1,12}([0-9]{12})")
 
 
 def _check_account_words(data: bytes, s: int, e: int) -> CheckResult:
@@ -287,6 +304,10 @@ def _check_account_words(data: bytes, s: int, e: int) -> CheckResult:
     if not left_ok(data, s, WORD) and not (s >= 2 and data[s - 2:s] == b"--"):
         if not (s >= 1 and data[s - 1] in b"_-"):  # aws_account_id, x-account
             return None
+    m = _ACCOUNT_WORDS.match(data, s, min(len(data), s + 64))
+    if m is None:
+        return None
+    e = m.end()
     d0 = e - 12
     if not right_ok(data, e) or data[d0 - 1] in b"0123456789." or right_is_decimal(data, e):
         return None
@@ -297,7 +318,7 @@ def right_is_decimal(data: bytes, e: int) -> bool:
     return e + 1 < len(data) and data[e] == 0x2E and data[e + 1] in b"0123456789"
 
 
-_FIELD12 = re.compile(rb"(\t|\n|\\{1,7}[tn])([0-9]{12})(\t|\r|\n|\\{1,7}[tnr])")
+_FIELD12 = re.compile(rb"([\tn\n])([0-9]{12})(\t|\r|\n|\\{1,7}[tnr])")
 
 
 def _check_field12(data: bytes, s: int, e: int) -> CheckResult:
@@ -313,10 +334,12 @@ def _check_field12(data: bytes, s: int, e: int) -> CheckResult:
     return [Finding(m.start(2), m.end(2), "aws_account_id", CLASSWISE)], m.end(2)
 
 
+_PATH12 = re.compile(rb"(?:/|u002[fF])([0-9]{12})(?:\\{0,7}/|\\{1,7}u002[fF])")
+
+
 def _check_path12(data: bytes, s: int, e: int) -> CheckResult:
     # '/123456789012/' in URLs and paths (Glacier, S3 keys, ECR, SQS): an account in a path
-    m = re.compile(rb"(?:\\{0,7}/|\\{1,7}u002[fF])([0-9]{12})(?:\\{0,7}/|\\{1,7}u002[fF])").match(
-        data, s, e)
+    m = _PATH12.match(data, s, min(len(data), s + 40))
     if m is None:
         return None
     return [Finding(m.start(1), m.end(1), "aws_account_id", CLASSWISE)], m.end(1)
@@ -410,11 +433,28 @@ def _label_findings(data: bytes, a: int, b: int, rtype: str) -> list[Finding]:
     return [Finding(a, b, rtype, CLASSWISE)]
 
 
-def _check_host(data: bytes, s: int, e: int) -> CheckResult:
-    if e - s > 300:
-        return [], e  # no host name is that long: not one, and do not look at it again
-    if not left_ok(data, s, GLUE_ID) or not right_ok(data, e, GLUE_ID):
+_SUFFIX = re.compile(rb"\.(?:" + _HOST_SUFFIXES.encode() + rb")")
+_HOST_CHARS = frozenset(b"abcdefghijklmnopqrstuvwxyz0123456789.-")
+
+
+def _check_host(data: bytes, a: int, e: int) -> CheckResult:
+    # the candidate is the suffix ('.amazonaws.com'); the host's labels lie to its left
+    m = _SUFFIX.match(data, a, min(len(data), a + 40))
+    if m is None:
         return None
+    e = m.end()
+    if not right_ok(data, e, GLUE_ID) and not (e < len(data) and data[e] == 0x2D and False):
+        return None
+    s = a
+    lo = max(0, a - BACK)
+    while s > lo and data[s - 1] in _HOST_CHARS:
+        s -= 1
+    while s < a and data[s] in b".-":
+        s += 1
+    if s == a:
+        return [], e
+    if s > 0 and data[s - 1] == 0x5C and escape_ends_at(data, s):
+        s += 1  # '\nmydb.abc...': the 'n' belongs to the escape
     host = data[s:e]
     labels = host.split(b".")
     starts = []
@@ -473,14 +513,17 @@ def _check_host(data: bytes, s: int, e: int) -> CheckResult:
 
 # ---------------------------------------------------------------- s3:// URIs
 
+_S3_URI = re.compile(rb"s3[an]?:(?:\\{0,7}/){2}([a-z0-9][a-z0-9.-]{2,62})")
+
+
 def _check_s3_uri(data: bytes, s: int, e: int) -> CheckResult:
     if not left_ok(data, s):
         return None
-    m = re.compile(rb"s3[an]?:(?:\\{0,7}/){2}").match(data, s, e)
+    m = _S3_URI.match(data, s, min(len(data), s + 80))
     if m is None:
         return None
-    b = m.end()
-    be = e
+    b = m.start(1)
+    be = m.end(1)
     while be > b and data[be - 1] in b".-":
         be -= 1
     if be - b < 3:
@@ -568,17 +611,16 @@ _FLAG_TABLE: dict[str, Field] = {
 
 _FIELD_KEYS = [key_variants(k) for k in
                _ACCOUNT_KEYS + _KMS_KEYS + _ZONE_KEYS + _BUCKET_KEYS]
-_FIELD_PATTERN = "(?:" + "|".join(_FIELD_KEYS) + ")" + KEY_TAIL + "[A-Za-z0-9/\\\\\\[]"
-_FLAG_PATTERN = ("--(?:account-id|key-id|kms-key-id|hosted-zone-id|bucket)" + FLAG_TAIL +
-                 "[A-Za-z0-9/\\\\]")
+_FIELD_PATTERN = "(?:" + "|".join(_FIELD_KEYS) + ")" + KEY_ANCHOR
+_FLAG_PATTERN = "--(?:account-id|key-id|kms-key-id|hosted-zone-id|bucket)[ \t=]"
 
 # ---------------------------------------------------------------- the family
 
 RECOGNIZERS: tuple[Recognizer, ...] = (
-    Recognizer("aws.arn", r"arn:" + _PARTITIONS + r":[a-z0-9-]{1,40}:", _check_arn,
+    Recognizer("aws.arn", r"arn:aws[a-z-]{0,10}:", _check_arn,
                ("aws_account_id", "aws_arn", "aws_iam_name", "aws_resource_name",
                 "aws_db_identifier", "aws_s3_bucket", "aws_kms_key_id")),
-    Recognizer("aws.host", r"[a-z0-9][a-z0-9.-]*\.(?:" + _HOST_SUFFIXES + ")", _check_host,
+    Recognizer("aws.host", r"\.(?:" + _HOST_SUFFIXES + ")", _check_host,
                ("aws_hostname", "aws_s3_bucket", "aws_db_identifier", "aws_account_id",
                 "aws_sqs_queue_url")),
     Recognizer("aws.resource_id", _ID_PATTERN, _check_id, tuple(sorted(set(ID_PREFIXES.values())))),
@@ -586,23 +628,22 @@ RECOGNIZERS: tuple[Recognizer, ...] = (
                ("aws_rds_resource_id",)),
     Recognizer("aws.key_and_secret", r"A(?:KIA|SIA)[A-Z0-9]{16}(?:\t|\\{1,7}t|[ ,;|])",
                _check_key_and_secret, ("aws_access_key_id", "aws_secret_access_key")),
-    Recognizer("aws.key_id", r"A(?:KIA|SIA|BIA|CCA|IDA|ROA|IPA|NPA|NVA|GPA|PKA|SCA|IKA)[A-Z0-9]{12,20}",
+    Recognizer("aws.key_id", r"A(?:KIA|SIA|BIA|CCA|IDA|ROA|IPA|NPA|NVA|GPA|PKA|SCA|IKA)[A-Z0-9]{12}",
                _check_key_id, ("aws_access_key_id", "aws_iam_unique_id")),
-    Recognizer("aws.s3_uri", r"s3[an]?:(?:\\{0,7}/){2}[a-z0-9][a-z0-9.-]{2,62}", _check_s3_uri,
+    Recognizer("aws.s3_uri", r"s3[an]?:\\{0,3}/", _check_s3_uri,
                ("aws_s3_bucket",)),
     Recognizer("aws.fields", _FIELD_PATTERN, field_check(_FIELD_TABLE),
                ("aws_account_id", "aws_kms_key_id", "aws_route53_zone_id", "aws_s3_bucket")),
     Recognizer("aws.flags", _FLAG_PATTERN, field_check(_FLAG_TABLE, flag=True),
                ("aws_account_id", "aws_kms_key_id", "aws_route53_zone_id", "aws_s3_bucket")),
-    Recognizer("aws.account_quoted", r'\\{0,7}"[0-9]{12}\\{0,7}"', _check_quoted12,
+    Recognizer("aws.account_quoted", r'"[0-9]{12}[\\"/]', _check_quoted12,
                ("aws_account_id",)),
     Recognizer("aws.account_words",
-               r"(?i:account|owner|acct|registry)(?i:[ _-]?(?:ids?|numbers?|no))?"
-               r"(?:,Values=|[ \t:=#,'\"\\(\[-]|\\n){1,12}[0-9]{12}",
+               r"(?i:account|owner|acct|registry)",
                _check_account_words, ("aws_account_id",)),
-    Recognizer("aws.account_field", r"(?:\t|\n|\\{1,7}[tn])[0-9]{12}(?:\t|\r|\n|\\{1,7}[tnr])",
+    Recognizer("aws.account_field", r"[\tn\n][0-9]{12}[\t\r\n\\]",
                _check_field12, ("aws_account_id",)),
-    Recognizer("aws.account_path", r"(?:\\{0,7}/|\\{1,7}u002[fF])[0-9]{12}(?:\\{0,7}/|\\{1,7}u002[fF])",
+    Recognizer("aws.account_path", r"(?:/|u002[fF])[0-9]{12}[/\\]",
                _check_path12, ("aws_account_id",)),
     Recognizer("aws.kms_uuid_words", r"(?i:key)[ \t:=/]{1,3}[0-9a-f]{8}-[0-9a-f]{4}-", _check_key_uuid,
                ("aws_kms_key_id",)),

@@ -12,7 +12,19 @@ import re
 
 from masking.findings import CLASSWISE, Finding
 
-from ._base import FLAG_TAIL, KEY_TAIL, Field, Recognizer, Value, field_check, key_variants, norm_key
+from ._base import (
+    ALNUM,
+    KEY_ANCHOR,
+    WORD,
+    CheckResult,
+    Field,
+    Recognizer,
+    Value,
+    field_check,
+    key_variants,
+    left_ok,
+    norm_key,
+)
 
 CATEGORY = "aws"
 
@@ -127,14 +139,104 @@ _KEYS = sorted({key_variants(k.rstrip("_")) for k in DB_KEYS + IAM_KEYS + RESOUR
                key=lambda k: (-len(k), k))
 _VALUE_START = "[A-Za-z0-9\\\\\\[]"
 
+# ---------------------------------------------------------------- names in prose and logs
+
+# Phrases after which a name follows: 'bucket <name>', 'RDS instance <name>', 'IAM user named
+# ``Paulo``', 'found resource <name>'. Strong phrases name the kind of resource, so any name-like
+# token counts; weak ones ('processing', 'cached') only take tokens shaped like resource names.
+_STRONG: dict[str, str] = {
+    "bucket": "aws_s3_bucket", "s3 bucket": "aws_s3_bucket",
+    "rds instance": "aws_db_identifier", "db instance": "aws_db_identifier",
+    "db cluster": "aws_db_identifier", "db snapshot": "aws_db_identifier",
+    "cluster snapshot": "aws_db_identifier", "database": "aws_db_identifier",
+    "failover initiated for": "aws_db_identifier", "cache cluster": "aws_db_identifier",
+    "replication group": "aws_db_identifier",
+    "iam user": "aws_iam_name", "iam role": "aws_iam_name", "iam group": "aws_iam_name",
+    "user named": "aws_iam_name", "role named": "aws_iam_name", "the user": "aws_iam_name",
+    "instance profile": "aws_iam_name", "server certificate": "aws_iam_name",
+    "vault": "aws_resource_name", "key pair": "aws_resource_name",
+    "lambda function": "aws_resource_name", "function named": "aws_resource_name",
+    "dynamodb table": "aws_resource_name", "table named": "aws_resource_name",
+    "sqs queue": "aws_resource_name", "sns topic": "aws_resource_name",
+    "cloudformation stack": "aws_resource_name", "stack named": "aws_resource_name",
+    "ecs cluster": "aws_resource_name", "ecs service": "aws_resource_name",
+    "(service": "aws_resource_name", "load balancer": "aws_resource_name",
+    "target group": "aws_resource_name", "auto scaling group": "aws_resource_name",
+    "launch template": "aws_resource_name", "log group": "aws_resource_name",
+    "found resource": "aws_resource_name", "diff detected on": "aws_resource_name",
+    "job queue": "aws_resource_name", "environment": "aws_resource_name",
+    "application": "aws_resource_name", "repository": "aws_resource_name",
+}
+_WEAK: dict[str, str] = {
+    "processing": "aws_resource_name", "cached": "aws_resource_name",
+    "resource": "aws_resource_name", "function": "aws_resource_name",
+    "table": "aws_resource_name", "queue": "aws_resource_name", "topic": "aws_resource_name",
+    "stack": "aws_resource_name", "cluster": "aws_db_identifier", "service": "aws_resource_name",
+    "role": "aws_iam_name", "user": "aws_iam_name", "secret": "aws_resource_name",
+    "connecting to database": "aws_db_identifier", "snapshot": "aws_db_identifier",
+}
+_PHRASES = {**_WEAK, **_STRONG}
+_PROSE = re.compile(
+    rb"(?P<ph>(?i:" + b"|".join(re.escape(p.encode()) for p in
+                                sorted(_PHRASES, key=lambda p: (-len(p), p))) + rb"))"
+    rb"[ \t]{1,3}(?:(?i:named|called)[ \t]{1,3})?(?P<q>``|`|'|\\{0,7}\")?"
+    rb"(?P<v>[A-Za-z0-9][A-Za-z0-9_.-]{1,127})")
+_ENGLISH = frozenset(
+    b"the a an this that these those is are was were be been to for of in on at by with from "
+    b"and or not no it its your our their my his her all each any every some new default name "
+    b"names named called policy policies owner owners level access configuration settings "
+    b"version versions versioning object objects key keys data details status state type "
+    b"types list lists which when where while if then than as into using used use per only "
+    b"also other same such more most first last one two three following above below itself "
+    b"lock notifications notification encryption permissions permission region regions tags "
+    b"tag id ids arn arns endpoint endpoints class instance instances group groups created "
+    b"deleted updated exists does did has have had can will should must may might would "
+    b"could via across within without between over under after before since until because "
+    b"so but yet nor either neither both whether here there what who whom whose why how "
+    b"request requests response responses call calls value values item items entries "
+    b"record records files file path paths size count number string true false null none".split())
+_SHAPED = re.compile(rb"[A-Za-z0-9]+(?:[-_][A-Za-z0-9]+)+|(?=[a-z]*[0-9])(?=[0-9]*[a-z])[a-z0-9]{3,}|"
+                     rb"(?:[A-Z][a-z0-9]+){2,}")
+
+
+def _check_prose(data: bytes, s: int, e: int) -> CheckResult:
+    if not left_ok(data, s, WORD) and data[s] != 0x28:
+        return None
+    m = _PROSE.match(data, s, min(len(data), s + 256))
+    if m is None:
+        return None
+    a, b = m.span("v")
+    while b > a and data[b - 1] in b".-_":
+        b -= 1
+    if b - a < 2 or (b < len(data) and (ALNUM[data[b]] or data[b] == 0x2F)):
+        return None
+    tok = data[a:b]
+    low = tok.lower()
+    if low in _ENGLISH or low in _STOP or _DEFER.match(tok) or _ID_LIKE.match(tok):
+        return [], a
+    ph = m.group("ph").lower().decode()
+    strong = ph in _STRONG
+    if not _SHAPED.fullmatch(tok):
+        quoted = bool(m.group("q"))
+        if not strong or not tok.isalnum() or not (quoted or (len(tok) >= 5 and tok.islower())):
+            return None
+    return [Finding(a, b, _PHRASES[ph], CLASSWISE)], b
+
+
+_ID_LIKE = re.compile(rb"[a-z]{1,12}-[0-9a-f]{8}|[0-9]+$|[0-9a-f]{8}-[0-9a-f]{4}-|v?[0-9]+(?:\.[0-9]+)+")
+
 RECOGNIZERS: tuple[Recognizer, ...] = (
-    Recognizer("names.fields", "(?:" + "|".join(_KEYS) + ")" + KEY_TAIL + _VALUE_START,
+    Recognizer("names.fields", "(?:" + "|".join(_KEYS) + ")" + KEY_ANCHOR,
                field_check(TABLE), ("aws_db_identifier", "aws_iam_name", "aws_resource_name")),
     Recognizer("names.flags",
                "--(?:" + "|".join(sorted(map(re.escape, FLAGS), key=lambda k: (-len(k), k)))
-               + ")" + FLAG_TAIL + "[A-Za-z0-9]",
+               + ")[ \\t=]",
                field_check(FLAG_TABLE, flag=True),
                ("aws_db_identifier", "aws_iam_name", "aws_resource_name")),
+    Recognizer("names.prose",
+               "(?i:" + "|".join(re.escape(p) for p in sorted(_PHRASES, key=lambda p: (-len(p), p)))
+               + ")[ \\t]{1,3}", _check_prose,
+               ("aws_db_identifier", "aws_iam_name", "aws_resource_name", "aws_s3_bucket")),
 )
 
 TYPES: tuple[tuple[str, str, str], ...] = (

@@ -58,9 +58,14 @@ def _check_ipv4(data: bytes, s: int, e: int) -> CheckResult:
             return None
         if not left_ok(data, s):
             return None
-    slash = data.find(b"/", s, e)
-    addr_end = slash if slash > 0 else e
     n = len(data)
+    addr_end = e
+    slash = -1
+    if e + 1 < n and data[e] == 0x2F and 48 <= data[e + 1] <= 57:  # a /len suffix: a CIDR block
+        slash = e
+        e += 2
+        if e < n and 48 <= data[e] <= 57:
+            e += 1
     # not followed by '.word' / '.digit' (versions, OIDs) nor glued to a letter or digit
     if e < n:
         c = data[e]
@@ -87,17 +92,27 @@ def _check_ipv4(data: bytes, s: int, e: int) -> CheckResult:
     return [Finding(s, addr_end, "ipv4_" + kind, IPV4)], e
 
 
-_V6_CONTEXT = re.compile(rb"(?i:ipv6[a-z_]*[\"'\\]*[ \t]*[:=]|inet6[ \t]|--ipv6[a-z-]*[ =])")
-_V6_TOKEN = re.compile(rb"[0-9A-Fa-f:]+(?:/[0-9]{1,3})?")
+# the context that says an address is IPv6: a key or flag naming it ('"Ipv6Address": "...",
+# 'ipv6_cidr_block = "..."', 'inet6 ...', '--ipv6-address ...'), then the address itself
+_V6 = re.compile(
+    rb"(?i:ipv6|inet6)[A-Za-z_-]{0,24}(?:\\{0,7}[\"'])?[ \t]{0,4}[:=]?[ \t]{0,4}"
+    rb"(?:\[[ \t]*)?(?:\{[^}]{0,40}?:[ \t]*)?(?:\\{0,7}[\"'])?"
+    rb"(?P<a>[0-9A-Fa-f]{0,4}(?::[0-9A-Fa-f]{0,4}){2,7})(?P<p>/[0-9]{1,3})?")
 
 
 def _check_ipv6(data: bytes, s: int, e: int) -> CheckResult:
-    if not left_ok(data, s) or (s > 0 and data[s - 1] in b":."):
+    if not left_ok(data, s):
         return None
+    m = _V6.match(data, s, min(len(data), s + 120))
+    if m is None:
+        return None
+    s, e = m.span("a")
+    if m.group("p"):
+        e = m.end("p")
     if e < len(data) and (ALNUM[data[e]] or data[e] in b":."):
         return None
-    slash = data.find(b"/", s, e)
-    raw = data[s:slash if slash > 0 else e]
+    slash = m.start("p") if m.group("p") else -1
+    raw = m.group("a")
     try:
         addr = ipaddress.IPv6Address(raw.decode())
     except ValueError:
@@ -107,20 +122,14 @@ def _check_ipv6(data: bytes, s: int, e: int) -> CheckResult:
     groups = [g for g in raw.split(b":") if g]
     if len(groups) < 3:
         return None
-    if not _V6_CONTEXT.search(data, max(0, s - 48), s):
-        return None
     rtype = "ipv6_cidr_block" if slash > 0 else "ipv6_address"
     return [Finding(s, s + len(raw), rtype, IPV6)], e
 
 
 RECOGNIZERS: tuple[Recognizer, ...] = (
-    Recognizer("network.ipv4",
-               r"[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}(?:/[0-9]{1,2})?",
+    Recognizer("network.ipv4", r"[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}",
                _check_ipv4, ("ipv4_public", "ipv4_private", "cidr_block")),
-    Recognizer("network.ipv6",
-               r"[0-9A-Fa-f]{1,4}(?::[0-9A-Fa-f]{1,4}){7}(?:/[0-9]{1,3})?|"
-               r"(?:[0-9A-Fa-f]{1,4}:){1,6}(?::[0-9A-Fa-f]{1,4}){1,6}(?:/[0-9]{1,3})?|"
-               r"(?:[0-9A-Fa-f]{1,4}:){1,7}:(?:/[0-9]{1,3})?",
+    Recognizer("network.ipv6", r"(?i:ipv6|inet6)",
                _check_ipv6, ("ipv6_address", "ipv6_cidr_block")),
 )
 

@@ -19,7 +19,7 @@ from masking.findings import CLASSWISE, HEX, Finding
 from ._base import (
     ALNUM,
     GLUE_TOKEN,
-    KEY_TAIL,
+    KEY_ANCHOR,
     LINE_STOP,
     LOOKBEHIND,
     WORD,
@@ -83,15 +83,15 @@ TOKENS: tuple[tuple[str, str, int, str], ...] = (
      "Grafana service account or cloud token"),
     ("linear_api_key", r"lin_api_[A-Za-z0-9]{40}", 8, "Linear API key"),
     ("mailgun_api_key", r"key-[0-9a-zA-Z]{32}", 4, "Mailgun API key"),
-    ("mailchimp_api_key", r"[0-9a-f]{32}-us[0-9]{1,2}", 0, "Mailchimp API key"),
+    ("mailchimp_api_key", r"<32>[0-9a-f]{32}-us[0-9]{1,2}", 0, "Mailchimp API key"),
     ("newrelic_key", r"NR(?:AK|II|JS|AA)-[A-Za-z0-9]{27}", 5, "New Relic key"),
     ("postman_api_key", r"PMAK-[a-f0-9]{24}-[a-f0-9]{34}", 5, "Postman API key"),
     ("pulumi_token", r"pul-[a-f0-9]{40}", 4, "Pulumi access token"),
     ("sentry_token", r"sntry[su]_[A-Za-z0-9+/=_]{40,200}", 7, "Sentry auth token"),
-    ("terraform_cloud_token", r"[A-Za-z0-9]{14}\.atlasv1\.[A-Za-z0-9_=-]{60,70}", 0,
+    ("terraform_cloud_token", r"<14>[A-Za-z0-9]{14}\.atlasv1\.[A-Za-z0-9_=-]{60,70}", 0,
      "Terraform Cloud API token"),
     ("vault_token", r"hv[sbr]\.[A-Za-z0-9_-]{24,200}", 4, "HashiCorp Vault token"),
-    ("telegram_bot_token", r"[0-9]{5,16}:AA[0-9A-Za-z_-]{33}", 0, "Telegram bot token"),
+    ("telegram_bot_token", r"<16>[0-9]{5,16}:AA[0-9A-Za-z_-]{33}", 0, "Telegram bot token"),
     ("square_token", r"sq0(?:atp|csp)-[0-9A-Za-z_-]{22,43}|EAAA[A-Za-z0-9_-]{60}", 0,
      "Square access token or secret"),
     ("age_secret_key", r"AGE-SECRET-KEY-1[QPZRY9X8GF2TVDW0S3JN54KHCE6MUA7L]{58}", 16,
@@ -121,12 +121,22 @@ TOKENS: tuple[tuple[str, str, int, str], ...] = (
     ("duffel_token", r"duffel_(?:test|live)_[A-Za-z0-9_=-]{43}", 12, "Duffel API token"),
     ("frameio_token", r"fio-u-[A-Za-z0-9_=-]{64}", 6, "Frame.io token"),
     ("octopus_api_key", r"API-[A-Z0-9]{26}", 4, "Octopus Deploy API key"),
-    ("azure_ad_client_secret", r"[A-Za-z0-9_~.]{3}[0-9]Q~[A-Za-z0-9_~.-]{31,34}", 0,
+    ("azure_ad_client_secret", r"<4>[A-Za-z0-9_~.]{3}[0-9]Q~[A-Za-z0-9_~.-]{31,34}", 0,
      "Azure AD (Entra) client secret"),
     ("aws_session_token",
      r"(?:FwoGZXIvYXdz|IQoJb3JpZ2lu|IQoDYXdz|AQoDYXdz|AQoEXAMPLE)(?:[A-Za-z0-9+=]|\\{0,3}/){40,2000}",
      0, "AWS STS session token (by its well-known prefix)"),
 )
+
+
+_ANCHORS = {  # tokens that start with a class: scan for their distinctive middle instead
+    "mailchimp_api_key": r"-us[0-9]",
+    "terraform_cloud_token": r"\.atlasv1\.",
+    "telegram_bot_token": r"[0-9]:AA[0-9A-Za-z_-]{33}",
+    "azure_ad_client_secret": r"[0-9]Q~[A-Za-z0-9_~.-]{31}",
+    "aws_session_token": r"FwoGZXIvYXdz|IQoJb3JpZ2lu|IQoDYXdz|AQoDYXdz|AQoEXAMPLE",
+}
+_BACK_RX = re.compile(r"^<(\d+)>")
 
 
 def _re2_bounded(pattern: str) -> str:
@@ -136,10 +146,22 @@ def _re2_bounded(pattern: str) -> str:
 
 
 def _token_check(rtype: str, pattern: str, keep: int) -> object:
-    full = re.compile(pattern.encode())
+    bm = _BACK_RX.match(pattern)
+    back = int(bm.group(1)) if bm else 0
+    full = re.compile(pattern[bm.end():].encode() if bm else pattern.encode())
 
     def check(data: bytes, s: int, e: int) -> CheckResult:
-        m = full.match(data, s, min(len(data), s + 2100))
+        m = None
+        if back:
+            # the candidate is the token's middle: find the token's start up to `back` bytes left
+            for a in range(max(0, s - back), s + 1):
+                m = full.match(data, a, min(len(data), a + 2100))
+                if m is not None and m.end() > s and left_ok(data, a):
+                    s = a
+                    break
+                m = None
+        else:
+            m = full.match(data, s, min(len(data), s + 2100))
         if m is None:
             return None
         e = m.end()
@@ -228,7 +250,17 @@ _PW_STOP = frozenset(
 _PLACEHOLDER = re.compile(rb"\$\{|\$\(|\{\{|%\(|<[A-Za-z_]|\$[A-Za-z_]|\*{3,}|x{4,}|X{4,}|\.\.\.")
 
 
-def _check_url_cred(data: bytes, s: int, e: int) -> CheckResult:
+_SCHEME_CHARS = frozenset(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+.-")
+
+
+def _check_url_cred(data: bytes, a: int, e: int) -> CheckResult:
+    # the candidate is '://'; the scheme lies to its left (read back, at most 30 bytes)
+    s = a
+    lo = max(0, a - 30)
+    while s > lo and data[s - 1] in _SCHEME_CHARS:
+        s -= 1
+    if s == a or not (65 <= data[s] <= 90 or 97 <= data[s] <= 122):
+        return None
     if not left_ok(data, s):
         return None
     m = _URL_CRED.match(data, s, min(len(data), s + 600))
@@ -319,11 +351,13 @@ def _check_webhook(data: bytes, s: int, e: int) -> CheckResult:
 
 # ---------------------------------------------------------------- Kubernetes Secret data lines
 
-_K8S_LINE = re.compile(rb"(?:\n|\\{1,7}n)([ ]{2,12})([A-Za-z0-9_.-]{1,64}):[ ]{1,4}"
+_K8S_LINE = re.compile(rb"[\nn]([ ]{2,12})([A-Za-z0-9_.-]{1,64}):[ ]{1,4}"
                        rb"([A-Za-z0-9+/]{8,4000}={0,2})(?=\r|\n|\\|$)")
 
 
 def _check_k8s(data: bytes, s: int, e: int) -> CheckResult:
+    if data[s] == 0x6E and not (s > 0 and data[s - 1] == 0x5C):
+        return None  # a letter n, not the escape \n
     m = _K8S_LINE.match(data, s, min(len(data), s + 4200))
     if m is None:
         return None
@@ -473,7 +507,7 @@ def _check_secret_key(data: bytes, s: int, e: int) -> CheckResult:
 _field = field_check(_SECRET_KEYS, suffix=True)
 
 _KEYWORD_PATTERN = ("(?i:" + "|".join(re.escape(k) for k in _KEYWORDS) + ")"
-                    "[A-Za-z0-9_.-]{0,32}" + KEY_TAIL + "[^\\s]")
+                    "[A-Za-z0-9_.-]*" + KEY_ANCHOR)
 
 
 # ---------------------------------------------------------------- CLI flags and Terraform variables
@@ -526,8 +560,7 @@ _MYSQL_P = re.compile(rb"-p(?P<vq>\\{0,7}[\"']|')?")
 
 def _check_dash_p(data: bytes, s: int, e: int) -> CheckResult:
     # mysql/mysqldump style: -p'secret' or -psecret (no blank after -p)
-    if not (s > 0 and data[s - 1] in b" \t"):
-        return None
+    s += 1
     m = _MYSQL_P.match(data, s, e + 8)
     if m is None:
         return None
@@ -573,31 +606,29 @@ def _check_tf_variable(data: bytes, s: int, e: int) -> CheckResult:
 RECOGNIZERS: tuple[Recognizer, ...] = (
     Recognizer("secrets.private_key", r"-----BEGIN (?:[A-Z0-9]+ ){0,3}PRIVATE KEY(?: BLOCK)?-----",
                _check_private_key, ("private_key",)),
-    Recognizer("secrets.jwt", r"ey[A-Za-z0-9_-]{10,1000}\.ey[A-Za-z0-9_-]{10}",
+    Recognizer("secrets.jwt", r"ey[A-Za-z0-9_-]{10}[A-Za-z0-9_-]*\.ey",
                _check_jwt, ("jwt",)),
     Recognizer("secrets.webhook",
                r"hooks\.slack\.com(?:\\{0,7}/|\\{1,7}u002[fF])|discord(?:app)?\.com(?:\\{0,7}/|"
                r"\\{1,7}u002[fF])api", _check_webhook, ("slack_webhook", "discord_webhook")),
-    Recognizer("secrets.url_credentials",
-               r"[a-zA-Z][a-zA-Z0-9+.-]{1,30}:(?:\\{0,7}/){2}[^\s:/@\"'\\<>]{0,128}"
-               r"(?::[^\s/@\"'\\<>]{1,256})?@[A-Za-z0-9\[]",
+    Recognizer("secrets.url_credentials", r":\\{0,3}/\\{0,3}/",
                _check_url_cred, ("db_password", "url_credentials")),
-    Recognizer("secrets.authorization", r"(?i:basic|bearer|token)[ \t]{1,4}[A-Za-z0-9+/=._~-]{8}",
+    Recognizer("secrets.authorization", r"(?i:basic|bearer|token)[ \t]+[A-Za-z0-9+/=._~-]{8}",
                _check_auth, ("basic_auth", "bearer_token")),
 ) + tuple(
-    Recognizer("secrets." + rtype, _re2_bounded(pat), _token_check(rtype, pat, keep),  # type: ignore[arg-type]
-               (rtype,))
+    Recognizer("secrets." + rtype, _ANCHORS.get(rtype) or _re2_bounded(pat),
+               _token_check(rtype, pat, keep), (rtype,))  # type: ignore[arg-type]
     for rtype, pat, keep, _ in TOKENS
 ) + (
     Recognizer("secrets.flags", "--[A-Za-z0-9-]{0,30}" + _FLAG_WORDS, _check_secret_flag,
                ("password", "generic_secret", "generic_api_key")),
-    Recognizer("secrets.dash_p", r"-p(?:\\{0,7}[\"']|[A-Za-z0-9!@#$%^&*_])", _check_dash_p,
+    Recognizer("secrets.dash_p", r" -p[\\\"'A-Za-z0-9!@#$%^&*_]", _check_dash_p,
                ("password",)),
     Recognizer("secrets.tf_variable", r"variable[ \t]+\\{0,7}\"[A-Za-z0-9_-]{0,40}"
                r"(?i:password|passwd|secret|token|api_?key|private_?key|credential)",
                _check_tf_variable, ("password", "generic_secret", "generic_api_key")),
-    Recognizer("secrets.k8s_data", r"(?:\n|\\{1,7}n)[ ]{2,12}[A-Za-z0-9_.-]{1,64}:[ ]{1,4}"
-               r"[A-Za-z0-9+/]{8}", _check_k8s, ("k8s_secret_data",)),
+    Recognizer("secrets.k8s_data", r"[\nn]  [ ]*[A-Za-z0-9_.-]+: ?[ ]*[A-Za-z0-9+/]{12}", _check_k8s,
+               ("k8s_secret_data",)),
     Recognizer("secrets.keys", _KEYWORD_PATTERN, _check_secret_key,
                ("password", "generic_secret", "generic_api_key", "aws_secret_access_key",
                 "aws_session_token", "azure_storage_key", "docker_auth")),

@@ -13,7 +13,7 @@ import re2
 
 from masking.findings import CLASSWISE, Finding
 
-from ._base import CheckResult, Recognizer, escape_ends_at, left_ok, right_ok, strip_escape_tail
+from ._base import BACK, CheckResult, Recognizer, escape_ends_at, left_ok, right_ok, strip_escape_tail
 
 CATEGORY = "user"
 
@@ -47,10 +47,23 @@ def _check_term(data: bytes, s: int, e: int) -> CheckResult:
     return [Finding(s, e, "user_term", CLASSWISE)], e
 
 
-def _check_domain(data: bytes, s: int, e: int) -> CheckResult:
-    if not left_ok(data, s) or not right_ok(data, e) or (e < len(data) and data[e] == 0x2D):
+_HOST_CHARS = frozenset(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-")
+
+
+def _check_domain(data: bytes, a: int, e: int) -> CheckResult:
+    # the candidate is the domain itself; host labels under it lie to its left
+    if not right_ok(data, e) or (e < len(data) and data[e] == 0x2D):
         return None
+    s = a
     if s > 0 and data[s - 1] == 0x2E:
+        lo = max(0, a - BACK)
+        while s > lo and data[s - 1] in _HOST_CHARS:
+            s -= 1
+        while s < a and data[s] in b".-":
+            s += 1
+        if s > 0 and data[s - 1] == 0x5C and escape_ends_at(data, s):
+            s += 1
+    elif not left_ok(data, s):
         return None
     return [Finding(s, e, "user_domain", CLASSWISE)], e
 
@@ -89,7 +102,7 @@ def build(terms: tuple[str, ...], regexes: tuple[tuple[str, str], ...]) -> list[
     domains = [t[2:] for t in terms if t.startswith("*.") and len(t) > 2]
     if domains:
         alts = "|".join(ascii_pattern(d) for d in sorted(set(domains), key=lambda d: (-len(d), d)))
-        pat = f"(?i:(?:[a-z0-9][a-z0-9.-]{{0,200}}\\.)?(?:{alts}))"
+        pat = f"(?i:{alts})"
         rec = Recognizer("user.domains", pat, _check_domain, ("user_domain",))
         out.append((rec, re.compile(pat.encode("latin-1"))))
     if words:
