@@ -66,7 +66,9 @@ class Session:
                 self.handler = None
                 await self._connect(connect)
         finally:
-            self.client.abort()
+            # A graceful close: the end of the last response may still sit in the transport's
+            # buffer (drain() only waits down to the low-water mark); abort() would drop it.
+            await self.client.close()
 
     async def _connect(self, connect: ConnectRequest) -> None:
         rt = self.runtime

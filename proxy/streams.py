@@ -12,6 +12,7 @@ import contextlib
 import socket
 
 READ_SIZE = 64 * 1024
+CLOSE_TIMEOUT = 5.0
 
 
 def set_nodelay(writer: asyncio.StreamWriter) -> None:
@@ -59,8 +60,11 @@ class Peer:
             self.writer.transport.abort()
 
     async def close(self) -> None:
-        """Flush and close politely, bounded in time."""
-        with contextlib.suppress(Exception):
+        """Flush what is buffered and close (TLS: with close_notify), bounded in time; a peer
+        that does not take the rest within the bound is dropped."""
+        try:
             self.writer.close()
-            async with asyncio.timeout(2):
+            async with asyncio.timeout(CLOSE_TIMEOUT):
                 await self.writer.wait_closed()
+        except Exception:
+            self.abort()
