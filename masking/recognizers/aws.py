@@ -324,7 +324,7 @@ _FIELD12 = re.compile(rb"([\tn\n])([0-9]{12})(\t|\r|\n|\\{1,7}[tnr])")
 def _check_field12(data: bytes, s: int, e: int) -> CheckResult:
     # AWS CLI text output: a 12-digit field between tabs, or a line that is only 12 digits
     # ('aws sts get-caller-identity --query Account --output text')
-    m = _FIELD12.match(data, s, e)
+    m = _FIELD12.match(data, s, min(len(data), s + 24))
     if m is None:
         return None
     left, right = m.group(1), m.group(3)
@@ -352,7 +352,7 @@ def _check_key_uuid(data: bytes, s: int, e: int) -> CheckResult:
     # 'KMS key 1234abcd-...', 'key 1234abcd-... scheduled for rotation'
     if not left_ok(data, s, WORD):
         return None
-    m = _UUID_AFTER_KEY.match(data, s, e)
+    m = _UUID_AFTER_KEY.match(data, s, min(len(data), s + 64))
     if m is None or not right_ok(data, m.end(), GLUE_ID):
         return None
     return [Finding(m.start(1), m.end(1), "aws_kms_key_id", HEX)], m.end()
@@ -364,7 +364,7 @@ _ZONE_WORD = re.compile(rb"(?i:zone|hostedzone)(?:[ \t:=]{1,3}|\\{0,7}/|\\{1,7}u
 def _check_zone_word(data: bytes, s: int, e: int) -> CheckResult:
     if not left_ok(data, s):
         return None
-    m = _ZONE_WORD.match(data, s, e)
+    m = _ZONE_WORD.match(data, s, min(len(data), s + 64))
     if m is None or not right_ok(data, m.end()):
         return None
     z = m.group(1)

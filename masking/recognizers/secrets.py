@@ -468,10 +468,12 @@ def _v_secret(data: bytes, v: Value, rtype: str) -> list[Finding] | None:
     return [Finding(v.start, end, rtype, CLASSWISE)]
 
 
+# A value that has a format of its own is left to that format's recognizer (which keeps the
+# provider prefix and gives the precise type).
 _KNOWN_PREFIX = re.compile(
-    rb"gh[pousr]_|github_pat_|glpat-|xox[abposre]-|sk_live_|rk_live_|sk-|AIza|npm_|pypi-|SG\.|"
-    rb"hf_|dop_v1_|HRKU-|AKIA|ASIA|ey[A-Za-z0-9_-]{10,}\.|-----BEGIN|arn:|https?:|"
-    rb"[a-zA-Z][a-zA-Z0-9+.-]{1,30}://")
+    rb"(?:" + b"|".join(_BACK_RX.sub("", p).encode() for _, p, _, _ in TOKENS) + rb")|"
+    rb"gh[pousr]_|github_pat_|glpat-|xox[abposre]-|AKIA|ASIA|ey[A-Za-z0-9_-]{10,}\.|-----BEGIN|"
+    rb"arn:|https?:|[a-zA-Z][a-zA-Z0-9+.-]{1,30}://")
 
 
 def _key_type(key: str) -> str | None:
