@@ -334,6 +334,14 @@ def cmd_check(args: argparse.Namespace) -> int:
         )
     except StartupError as exc:
         problems.append(str(exc))
+    try:
+        # The rules only: building the whole pipeline would create the masking key.
+        from proxy.masking_pipeline import build_scanner
+
+        build_scanner(config.masking)
+        ok("masking rules", "valid" if config.masking else "defaults")
+    except ValueError as exc:
+        problems.append(f"masking rules: {exc}")
     if config.gateway:
         ok("mode", f"gateway to {config.gateway} (no CA needed)")
     else:

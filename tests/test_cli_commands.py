@@ -72,7 +72,7 @@ def test_config_file_and_flag_precedence(tmp_path: Path, env: dict[str, str]) ->
     cfg.write_text(
         '[proxy]\nlisten = "127.0.0.1:9555"\nintercept = ["api.anthropic.com"]\n'
         f'state_dir = "{tmp_path / "fromfile"}"\n'
-        "[limits]\nread_timeout = 12.5\n[masking]\nanything = { goes = true }\n"
+        "[limits]\nread_timeout = 12.5\n[masking]\nterms = ['Project Falcon']\n"
     )
     res = run_cli("env", "--config", str(cfg), env=env)
     assert res.returncode == 0, res.stderr
@@ -97,6 +97,7 @@ def test_config_file_and_flag_precedence(tmp_path: Path, env: dict[str, str]) ->
         ("[proxy]\nintercept = ['https://x']\n", "intercept 'https://x'"),
         ("[proxy]\ngateway = 'http://plain'\n", "must be an https:// URL"),
         ("not toml = = \n", "config"),
+        ("[masking]\nbogus = 1\n", "masking rules: [masking]: unknown key(s) bogus"),
     ],
 )
 def test_check_rejects_bad_config(
