@@ -22,13 +22,7 @@ import time
 _HEX = "0123456789abcdef"
 _B62 = string.ascii_letters + string.digits
 _REGIONS = ("us-east-1", "us-west-2", "eu-west-1", "eu-central-1", "ap-southeast-2")
-_WORDS = (
-    "the deployment pipeline retries failed steps before it pages the on-call engineer and the "
-    "service mesh routes traffic through the sidecar so that each request carries a trace id "
-    "we keep the state file in a versioned store with locking enabled and review every plan "
-    "before it is applied to production because drift between environments is expensive to "
-    "debug later when the incident timeline is already under pressure from customers"
-).split()
+_WORDS = ["the", "deployment", "pipeline", "retries", "failed", "steps", "before", "it", "pages", "the", "on-call", "engineer", "and", "the", "service", "mesh", "routes", "traffic", "through", "the", "sidecar", "so", "that", "each", "request", "carries", "a", "trace", "id", "we", "keep", "the", "state", "file", "in", "a", "versioned", "store", "with", "locking", "enabled", "and", "review", "every", "plan", "before", "it", "is", "applied", "to", "production", "because", "drift", "between", "environments", "is", "expensive", "to", "debug", "later", "when", "the", "incident", "timeline", "is", "already", "under", "pressure", "from", "customers"]
 
 
 class _Gen:

@@ -12,18 +12,17 @@ import re
 from masking.findings import CLASSWISE, HEX, Finding
 
 from ._base import (
-    BACK,
-    escape_ends_at,
     ALNUM,
+    BACK,
     GLUE_ID,
     KEY_ANCHOR,
-    backslashes_before,
-    SLASH,
     WORD,
     CheckResult,
     Field,
     Recognizer,
     Value,
+    backslashes_before,
+    escape_ends_at,
     field_check,
     key_variants,
     left_ok,

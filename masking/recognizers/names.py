@@ -42,6 +42,7 @@ DB_KEYS = (
     "DBClusterParameterGroupName", "DBParameterGroupName", "CacheParameterGroupName",
     "DbInstanceIdentifier", "db_instance_identifier", "ReplicationSubnetGroupIdentifier",
     "DBClusterEndpointIdentifier", "DBShardGroupIdentifier", "BackupIdentifier", "identifier",
+    "MemberClusters", "DBInstanceIdentifiers",
 )
 IAM_KEYS = (
     "UserName", "RoleName", "InstanceProfileName", "ServerCertificateName", "RoleSessionName",
@@ -56,7 +57,7 @@ RESOURCE_KEYS = (
     "EventBusName", "ApiName", "UserPoolName", "IdentityPoolName", "NodegroupName",
     "LayerName", "AliasName", "CapacityProviderName",
     "ContainerName", "BackupVaultName", "PipelineName", "ProjectName", "WorkGroup",
-    "MemberClusters", "CacheClusterIds", "DBInstanceIdentifiers",
+    "CacheClusterIds",
     "SecretName", "SecretId", "ParameterName", "FileSystemName", "TrailName", "DetectorName",
     "WebACLName", "RegexPatternSetName", "IPSetName", "CertificateName", "ConfigurationName",
     "DeploymentGroupName", "JobName", "JobQueueName", "ComputeEnvironmentName", "JobDefinitionName",
@@ -217,8 +218,15 @@ def _check_prose(data: bytes, s: int, e: int) -> CheckResult:
     ph = m.group("ph").lower().decode()
     strong = ph in _STRONG
     if not _SHAPED.fullmatch(tok):
+        # a plain word: only after a phrase that names the kind of resource, and then quoted
+        # (``Paulo``), capitalized after an IAM phrase ('IAM user Bob'), or a long lower-case
+        # word after a database or bucket phrase ('RDS instance mymysqlinstance')
+        if not strong or not tok.isalnum():
+            return None
+        rtype = _PHRASES[ph]
         quoted = bool(m.group("q"))
-        if not strong or not tok.isalnum() or not (quoted or (len(tok) >= 5 and tok.islower())):
+        if not (quoted or (rtype == "aws_iam_name" and tok[:1].isupper() and tok[1:].islower())
+                or (rtype != "aws_iam_name" and len(tok) >= 5 and tok.islower())):
             return None
     return [Finding(a, b, _PHRASES[ph], CLASSWISE)], b
 

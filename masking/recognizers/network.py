@@ -80,8 +80,8 @@ def _check_ipv4(data: bytes, s: int, e: int) -> CheckResult:
     kind = ipv4_kind(o)
     if kind is None:
         return None
-    if all(x < 10 for x in o) and kind == "public":
-        return None  # 1.2.3.4-style: versions and OIDs far more often than addresses
+    if kind == "public" and all(x < 10 for x in o[1:]):
+        return None  # 12.1.0.2, 1.2.3.4: versions and OIDs far more often than addresses
     if _VERSION_BEFORE.search(data, max(0, s - 12), s):
         return None
     if slash > 0:

@@ -13,7 +13,15 @@ import re2
 
 from masking.findings import CLASSWISE, Finding
 
-from ._base import BACK, CheckResult, Recognizer, escape_ends_at, left_ok, right_ok, strip_escape_tail
+from ._base import (
+    BACK,
+    CheckResult,
+    Recognizer,
+    escape_ends_at,
+    left_ok,
+    right_ok,
+    strip_escape_tail,
+)
 
 CATEGORY = "user"
 
