@@ -60,11 +60,13 @@ class Peer:
             self.writer.transport.abort()
 
     async def close(self) -> None:
-        """Flush what is buffered and close (TLS: with close_notify), bounded in time; a peer
-        that does not take the rest within the bound is dropped."""
+        """Close politely without waiting: the transport flushes what is buffered, then closes
+        (TLS: sends close_notify). A peer that has not taken the rest within
+        ``CLOSE_TIMEOUT`` seconds is dropped, so a client that stops reading cannot keep a
+        closed connection alive."""
         try:
             self.writer.close()
-            async with asyncio.timeout(CLOSE_TIMEOUT):
-                await self.writer.wait_closed()
         except Exception:
             self.abort()
+            return
+        asyncio.get_running_loop().call_later(CLOSE_TIMEOUT, self.abort)
