@@ -156,3 +156,30 @@ def test_constraint_violation_refuses_with_regenerate_hint(
     res = run_cli("check", *other, env=env)
     assert res.returncode == 0, res.stdout
     assert "permits api.example.org" in res.stdout
+
+
+def test_run_fails_clearly_when_the_port_is_taken(tmp_path: Path, env: dict[str, str]) -> None:
+    import socket
+
+    with socket.create_server(("127.0.0.1", 0)) as taken:
+        port = taken.getsockname()[1]
+        res = run_cli(
+            "run", "--listen", f"127.0.0.1:{port}", "--state-dir", str(tmp_path / "s"), env=env
+        )
+    assert res.returncode == 1
+    assert f"cannot listen on 127.0.0.1:{port}" in res.stderr
+
+
+def test_env_with_auth_and_wildcard_listen(tmp_path: Path, env: dict[str, str]) -> None:
+    users = tmp_path / "users"
+    users.write_text("u:p\n")
+    users.chmod(0o600)
+    res = run_cli(
+        "env", "--state-dir", str(tmp_path / "s"), "--listen", "0.0.0.0:9100",
+        "--auth-file", str(users), env=env,
+    )  # fmt: skip
+    assert res.returncode == 0, res.stderr
+    lines = res.stdout.splitlines()
+    assert lines[0].startswith("# proxy authentication is on")
+    assert "export HTTPS_PROXY=http://127.0.0.1:9100" in lines
+    assert "u:p" not in res.stdout
