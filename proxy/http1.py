@@ -7,6 +7,11 @@ and upstream as it arrives → the response head comes back through the exchange
 response chunk goes through the exchange and to the client at once (so SSE events are never
 held) → keep-alive on both sides when both messages completed cleanly.
 
+Writes are queued and flushed whenever the handler is about to wait for input, so a head and
+the body bytes already at hand leave in one write (one TLS record), while nothing ever sits in
+the queue during a wait: streaming is unaffected, and every flush waits for the peer to take
+the bytes (backpressure).
+
 Failing closed: when the exchange refuses, a limit is hit or the client stalls, the upstream
 connection is dropped without finishing the request (for a ``Content-Length`` body the last
 byte is held back until the exchange has accepted the end, so the upstream can never have seen
