@@ -24,18 +24,21 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable, Coroutine
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from bench import engines, mitm_env, peers
 from bench.certs import BenchCA
 from bench.payloads import API_HOST, TUNNEL_HOST
 from bench.procstat import cpus
+from bench.profile import Profiler, find_py_spy
 from bench.report import failures, markdown, summarize
 from bench.upstreams import Upstream
 from bench.verify import Verifier
 from bench.workloads import FULL, QUICK, Bench, Cell, Plan
 
+T = TypeVar("T")
 WORKLOADS = ("Memory", "W1", "W2", "W3", "W4", "W5", "Engine")
 
 
@@ -60,6 +63,15 @@ def _git(*args: str) -> str:
         return ""
 
 
+def _loop_runner() -> Callable[[Coroutine[Any, Any, T]], T]:
+    """uvloop's runner when it is installed (as maskproxy uses it), else asyncio's."""
+    try:
+        import uvloop
+    except ImportError:
+        return asyncio.run
+    return uvloop.run
+
+
 def _loadavg() -> list[float]:
     return [round(x, 2) for x in os.getloadavg()]
 
@@ -74,8 +86,11 @@ def _cpu_model() -> str:
     return platform.processor()
 
 
-async def _run(bench: Bench, upstream: Upstream, selected: list[str]) -> dict[str, dict[str, Cell]]:
+async def _run(
+    bench: Bench, upstream: Upstream, selected: list[str], profiler: Profiler | None = None
+) -> dict[str, dict[str, Cell]]:
     await upstream.start()
+    target = next((p.pid for p in bench.peers if p.name == peers.MASKPROXY), None)
     results: dict[str, dict[str, Cell]] = {}
     try:
         for wl in selected:
@@ -83,7 +98,11 @@ async def _run(bench: Bench, upstream: Upstream, selected: list[str]) -> dict[st
                 continue
             t0 = time.monotonic()
             log(f"{wl} ...")
+            if profiler is not None and target is not None:
+                profiler.start(target, f"maskproxy-{wl}")
             cells = await getattr(bench, wl.lower())()
+            if profiler is not None and (top := profiler.stop()):
+                log(f"profile: {top}")
             results[wl] = cells
             parts = []
             for name, cell in cells.items():
@@ -142,6 +161,10 @@ def main(argv: list[str] | None = None) -> int:
         "--workloads", default=",".join(WORKLOADS), help=f"comma list from {','.join(WORKLOADS)}"
     )
     ap.add_argument("--keep", type=Path, help="keep proxy logs and state in this directory")
+    ap.add_argument(
+        "--profile", type=Path, metavar="DIR",
+        help="py-spy profile of maskproxy per workload into DIR (perturbs the figures)",
+    )  # fmt: skip
     args = ap.parse_args(argv)
     plan: Plan = QUICK if args.quick else FULL
     selected = [w for w in WORKLOADS if w in args.workloads.split(",")]
@@ -184,6 +207,13 @@ def main(argv: list[str] | None = None) -> int:
         "mitm_install_seconds": round(install_s, 1),
         "loadavg_start": _loadavg(),
     }
+    profiler = None
+    if args.profile:
+        exe = find_py_spy()
+        if exe is None:
+            log("--profile needs py-spy (pip install py-spy, on PATH or in bench/.venv-mitm)")
+            return 2
+        profiler = Profiler(exe, args.profile)
     tmp = tempfile.TemporaryDirectory(prefix="maskproxy-bench-")
     work = args.keep or Path(tmp.name)
     work.mkdir(parents=True, exist_ok=True)
@@ -199,12 +229,7 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     try:
         bench = Bench(started, upstream, verifier, plan, log=log)
-        try:
-            import uvloop
-
-            results = uvloop.run(_run(bench, upstream, selected))
-        except ImportError:
-            results = asyncio.run(_run(bench, upstream, selected))
+        results = _loop_runner()(_run(bench, upstream, selected, profiler))
     finally:
         for p in started:
             if p.pid is not None and not p.alive():
