@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import shlex
 import sys
 from collections.abc import Callable, Sequence
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from proxy import cli_masking
 from proxy.accesslog import setup_logging
@@ -26,11 +24,19 @@ from proxy.config import (
     parse_listen,
     resolve_config,
 )
-from proxy.runtime import StartupError, load_auth, make_upstream_context
-from tls import CAConstraintError, CAError, CertificateAuthority
+
+if TYPE_CHECKING:
+    import asyncio
+
+    from tls import CertificateAuthority
+
+# The proxy's runtime (asyncio, TLS, cryptography) is imported by the commands that need it,
+# so that `maskproxy mask` and `scan` (run once per file by a pre-commit hook) start quickly.
 
 
 def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
     try:
         return version("maskproxy")
     except PackageNotFoundError:
@@ -239,6 +245,8 @@ def _loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    import asyncio
+
     from proxy.server import serve
 
     load = _config_loader(args)
@@ -252,10 +260,14 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def _ca_for(config: ProxyConfig) -> CertificateAuthority:
+    from tls import CertificateAuthority
+
     return CertificateAuthority.load_or_create(config.state_dir, config.intercept)
 
 
 def cmd_ca(args: argparse.Namespace) -> int:
+    from tls import CAError, CertificateAuthority
+
     try:
         config = _config_loader(args)()
         if args.regenerate:
@@ -284,6 +296,8 @@ def _client_host(host: str) -> str:
 
 
 def cmd_env(args: argparse.Namespace) -> int:
+    from tls import CAError
+
     try:
         config = _config_loader(args)()
         host, port = parse_listen(config.listen)
@@ -310,6 +324,9 @@ def cmd_env(args: argparse.Namespace) -> int:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
+    from proxy.runtime import StartupError, load_auth, make_upstream_context
+    from tls import CAConstraintError, CAError, CertificateAuthority
+
     problems: list[str] = []
 
     def ok(what: str, detail: str) -> None:
