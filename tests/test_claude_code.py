@@ -120,7 +120,8 @@ def test_claude_code_runs_real_commands_with_originals_while_the_api_sees_surrog
     # the billing line, when present, passes untouched
     system = turn1.get("system") or []
     if system and system[0]["text"].startswith("x-anthropic-billing-header:"):
-        assert re.fullmatch(r"x-anthropic-billing-header: [^\n]*cch=[0-9a-f]+;", system[0]["text"])
+        assert re.fullmatch(r"x-anthropic-billing-header:( [a-z_]+=[^;\s]*;)+", system[0]["text"])
+        assert re.search(r" cch=[0-9a-f]+;", system[0]["text"])
 
     # what Claude Code saw and ran: the originals
     ran = [
