@@ -433,7 +433,7 @@ def _label_findings(data: bytes, a: int, b: int, rtype: str) -> list[Finding]:
 
 
 _SUFFIX = re.compile(rb"\.(?:" + _HOST_SUFFIXES.encode() + rb")")
-_HOST_CHARS = frozenset(b"abcdefghijklmnopqrstuvwxyz0123456789.-")
+_HOST_CHARS = frozenset(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-")
 
 
 def _check_host(data: bytes, a: int, e: int) -> CheckResult:

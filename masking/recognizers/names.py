@@ -38,7 +38,7 @@ DB_KEYS = (
     "SourceSnapshotIdentifier", "TargetSnapshotIdentifier", "ReplicationInstanceIdentifier",
     "ReplicationTaskIdentifier", "EndpointIdentifier", "DBProxyName", "DBProxyEndpointName",
     "DBSubnetGroupName", "CacheSubnetGroupName", "SnapshotName", "ServerlessCacheName",
-    "PrimaryClusterId", "SnapshottingClusterId", "GlobalReplicationGroupId", "CacheNodeId",
+    "PrimaryClusterId", "SnapshottingClusterId", "GlobalReplicationGroupId",
     "DBClusterParameterGroupName", "DBParameterGroupName", "CacheParameterGroupName",
     "DbInstanceIdentifier", "db_instance_identifier", "ReplicationSubnetGroupIdentifier",
     "DBClusterEndpointIdentifier", "DBShardGroupIdentifier", "BackupIdentifier", "identifier",
@@ -165,8 +165,7 @@ _STRONG: dict[str, str] = {
     "target group": "aws_resource_name", "auto scaling group": "aws_resource_name",
     "launch template": "aws_resource_name", "log group": "aws_resource_name",
     "found resource": "aws_resource_name", "diff detected on": "aws_resource_name",
-    "job queue": "aws_resource_name", "environment": "aws_resource_name",
-    "application": "aws_resource_name", "repository": "aws_resource_name",
+    "job queue": "aws_resource_name",
 }
 _WEAK: dict[str, str] = {
     "processing": "aws_resource_name", "cached": "aws_resource_name",
@@ -175,12 +174,14 @@ _WEAK: dict[str, str] = {
     "stack": "aws_resource_name", "cluster": "aws_db_identifier", "service": "aws_resource_name",
     "role": "aws_iam_name", "user": "aws_iam_name", "secret": "aws_resource_name",
     "connecting to database": "aws_db_identifier", "snapshot": "aws_db_identifier",
+    "environment": "aws_resource_name", "application": "aws_resource_name",
+    "repository": "aws_resource_name",
 }
 _PHRASES = {**_WEAK, **_STRONG}
 _PROSE = re.compile(
     rb"(?P<ph>(?i:" + b"|".join(re.escape(p.encode()) for p in
                                 sorted(_PHRASES, key=lambda p: (-len(p), p))) + rb"))"
-    rb"[ \t]{1,3}(?:(?i:named|called)[ \t]{1,3})?(?P<q>``|`|'|\\{0,7}\")?"
+    rb"[ ]{1,3}(?:(?i:named|called)[ ]{1,3})?(?P<q>``|`|'|\\{0,7}\")?"
     rb"(?P<v>[A-Za-z0-9][A-Za-z0-9_.-]{1,127})")
 _ENGLISH = frozenset(
     b"the a an this that these those is are was were be been to for of in on at by with from "
@@ -195,7 +196,8 @@ _ENGLISH = frozenset(
     b"could via across within without between over under after before since until because "
     b"so but yet nor either neither both whether here there what who whom whose why how "
     b"request requests response responses call calls value values item items entries "
-    b"record records files file path paths size count number string true false null none".split())
+    b"record records files file path paths size count number string true false null none "
+    b"guide nodes node members member console documentation reference api cli sdk".split())
 _SHAPED = re.compile(rb"[A-Za-z0-9]+(?:[-_][A-Za-z0-9]+)+|(?=[a-z]*[0-9])(?=[0-9]*[a-z])[a-z0-9]{3,}|"
                      rb"(?:[A-Z][a-z0-9]+){2,}")
 
@@ -213,7 +215,8 @@ def _check_prose(data: bytes, s: int, e: int) -> CheckResult:
         return None
     tok = data[a:b]
     low = tok.lower()
-    if low in _ENGLISH or low in _STOP or _DEFER.match(tok) or _ID_LIKE.match(tok):
+    if low in _ENGLISH or low in _STOP or _DEFER.match(tok) or _ID_LIKE.match(tok) or \
+            low.startswith((b"aws_", b"aws-", b"aws::")):
         return [], a
     ph = m.group("ph").lower().decode()
     strong = ph in _STRONG
@@ -243,7 +246,7 @@ RECOGNIZERS: tuple[Recognizer, ...] = (
                ("aws_db_identifier", "aws_iam_name", "aws_resource_name")),
     Recognizer("names.prose",
                "(?i:" + "|".join(re.escape(p) for p in sorted(_PHRASES, key=lambda p: (-len(p), p)))
-               + ")[ \\t]{1,3}", _check_prose,
+               + ") ", _check_prose,
                ("aws_db_identifier", "aws_iam_name", "aws_resource_name", "aws_s3_bucket")),
 )
 

@@ -18,7 +18,6 @@ from masking.findings import CLASSWISE, HEX, Finding
 
 from ._base import (
     ALNUM,
-    GLUE_TOKEN,
     KEY_ANCHOR,
     LINE_STOP,
     LOOKBEHIND,
@@ -139,6 +138,9 @@ _ANCHORS = {  # tokens that start with a class: scan for their distinctive middl
 _BACK_RX = re.compile(r"^<(\d+)>")
 
 
+_GLUE_AZURE = tuple(ALNUM[b] or b in b"_~.-+/" for b in range(256))
+
+
 def _re2_bounded(pattern: str) -> str:
     """The scan pattern only needs the shortest form of a token (``{a,b}`` -> ``{a}``): that keeps
     the DFA small and within RE2's repetition limits; the check re-matches the full pattern."""
@@ -167,8 +169,8 @@ def _token_check(rtype: str, pattern: str, keep: int) -> object:
         e = m.end()
         if not left_ok(data, s) or not right_ok(data, e):
             return None
-        if rtype == "azure_ad_client_secret" and not left_ok(data, s, GLUE_TOKEN):
-            return None
+        if rtype == "azure_ad_client_secret" and not left_ok(data, s, _GLUE_AZURE):
+            return None  # inside a longer base64 or URL-safe token
         return [Finding(s + keep, e, rtype, CLASSWISE)], e
 
     return check
@@ -228,7 +230,8 @@ def _check_private_key(data: bytes, s: int, e: int) -> CheckResult:
             j = b
             continue
         j += 1
-    if not out:
+    # a placeholder such as '<a very long private key string>' has no base64 run of any length
+    if not out or max(f.end - f.start for f in out) < 20:
         return None
     end = em.start() if em else body_end
     return out, end
@@ -292,7 +295,7 @@ _AUTH = re.compile(rb"(?i:(basic|bearer|token))[ \t]{1,4}([A-Za-z0-9+/=._~-]{8,4
 
 
 def _check_auth(data: bytes, s: int, e: int) -> CheckResult:
-    if not left_ok(data, s):
+    if not left_ok(data, s, _GLUE_AZURE):  # '--next-token VALUE' is a pagination token
         return None
     m = _AUTH.match(data, s, min(len(data), s + 4200))
     if m is None:
@@ -408,7 +411,7 @@ _KEY_EXCLUDE = re.compile(
     r"auths|authenticity|authmethod|authtype|authorizationtype|authorizer|authorizerid|"
     r"csrftoken|nexttoken|continuationtoken|paginationtoken|marker|pagetoken|nextpagetoken|"
     r"clienttoken|idempotencytoken|changetoken|tokenendpoint|tokenurl|tokentype|sessionname|"
-    r"verificationtoken|canceltoken|tokenizer|csrf|xsrf|"
+    r"verificationtoken|canceltoken|tokenizer|csrf|xsrf|spec|requesttoken|startingtoken|"
     r"passthrough|passthru|bypass|compass|passive|passenger|passage|encompass|pwdir|cwd|"
     r"pass_?through)$")
 _VALUE_STOP = frozenset(
@@ -436,11 +439,16 @@ def _entropy_ok(v: bytes) -> bool:
     return len(v) >= 32 and len(set(v)) >= 12
 
 
+_NEXT_PAIR = re.compile(rb";[ ]?[A-Za-z][A-Za-z0-9 _.-]{0,40}=")
+
+
 def _v_secret(data: bytes, v: Value, rtype: str) -> list[Finding] | None:
     raw = data[v.start:v.end]
     if not v.quote:
-        # a bare value ends a sentence or a line of code: trim trailing punctuation
-        end = v.end
+        # a bare value ends a sentence or a line of code: trim trailing punctuation; in a
+        # connection string ('Password=x;Encrypt=True') the next ';Key=' ends it
+        cm = _NEXT_PAIR.search(data, v.start, v.end)
+        end = cm.start() if cm else v.end
         while end > v.start and data[end - 1] in b".,;)":
             end -= 1
         raw = data[v.start:end]
