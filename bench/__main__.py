@@ -72,6 +72,16 @@ def _loop_runner() -> Callable[[Coroutine[Any, Any, T]], T]:
     return uvloop.run
 
 
+def _realtime(priority: int = 10) -> str:
+    """SCHED_FIFO for this process and, by inheritance, every child it starts."""
+    try:
+        os.sched_setscheduler(0, os.SCHED_FIFO, os.sched_param(priority))
+    except (OSError, AttributeError) as exc:
+        log(f"--realtime: not permitted ({exc}); running at normal priority")
+        return "normal (SCHED_FIFO not permitted)"
+    return f"SCHED_FIFO {priority}"
+
+
 def _loadavg() -> list[float]:
     return [round(x, 2) for x in os.getloadavg()]
 
@@ -162,6 +172,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     ap.add_argument("--keep", type=Path, help="keep proxy logs and state in this directory")
     ap.add_argument(
+        "--realtime", action="store_true",
+        help="run the harness and every proxy under SCHED_FIFO (needs root or CAP_SYS_NICE), "
+        "so other load on the machine does not delay their wake-ups",
+    )  # fmt: skip
+    ap.add_argument(
         "--profile", type=Path, metavar="DIR",
         help="py-spy profile of maskproxy per workload into DIR (perturbs the figures)",
     )  # fmt: skip
@@ -191,6 +206,7 @@ def main(argv: list[str] | None = None) -> int:
         if mitmdump is None:
             log(f"mitmproxy columns will be n/a: {mitm_note}")
     install_s = time.monotonic() - started_at
+    scheduling = _realtime() if args.realtime else "normal"
 
     meta: dict[str, Any] = {
         "mode": "quick" if args.quick else "full",
@@ -206,6 +222,7 @@ def main(argv: list[str] | None = None) -> int:
         "plan": dataclasses.asdict(plan),
         "mitm_install_seconds": round(install_s, 1),
         "loadavg_start": _loadavg(),
+        "scheduling": scheduling,
     }
     profiler = None
     if args.profile:
@@ -257,7 +274,8 @@ def main(argv: list[str] | None = None) -> int:
         f"maskproxy bench ({meta['mode']}, {meta['date']}, commit {meta['commit']}"
         f"{' + local changes' if meta['uncommitted_changes'] else ''}; {meta['cpu']}, "
         f"{meta['cpus']} CPUs, client+upstreams on CPU {client_cpu}, proxy on CPU {proxy_cpu}; "
-        f"mitmproxy {mitm_note}; {meta['seconds']:.0f} s; load average "
+        f"mitmproxy {mitm_note}; {meta['scheduling']} scheduling; {meta['seconds']:.0f} s; "
+        "load average "
         f"{meta['loadavg_start'][0]:.1f} at start, {meta['loadavg_end'][0]:.1f} at end)\n\n"
     )
     print(header + table)

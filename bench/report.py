@@ -50,6 +50,7 @@ def figures(cell: Cell) -> dict[str, float]:
             "event_p50_ms": pct(ev, 50),
             "event_mean_ms": _mean(ev),
             "event_p99_ms": pct(ev, 99),
+            "held_pct": 100.0 * cell.held / len(ev) if ev else math.nan,
         }
     f |= cell.figures
     return f
@@ -72,12 +73,14 @@ ROWS = (
     Row("W2", "W2 small POST, c=32", "rps", "req/s", higher_is_better=True),
     Row("W2", "", "cpu_pct", "% proxy CPU"),
     Row("W2", "", "p50_ms", "p50 ms"),
+    Row("W2", "", "upstream_conns", "upstream conns opened", ratios=False),
     Row("W3", "W3 1 MiB upload", "p50_ms", "p50 ms"),
     Row("W3", "", "p90_ms", "p90 ms"),
     Row("W3", "", "p99_ms", "p99 ms"),
     Row("W4", "W4 SSE, 200 events", "ttfe_p50_ms", "first event p50 ms"),
     Row("W4", "", "event_p50_ms", "event delay p50 ms"),
     Row("W4", "", "event_mean_ms", "event delay mean ms"),
+    Row("W4", "", "held_pct", "% events later than the next", ratios=False),
     Row("W5", "W5 new connection", "p50_ms", "p50 ms"),
     Row("W5", "", "p90_ms", "p90 ms"),
     Row("W5", "", "p99_ms", "p99 ms"),
@@ -89,7 +92,7 @@ ROWS = (
 
 ENGINE_ROWS = (
     ("mask_warm_mb_s", "mask_mb_s", "mask MB/s"),
-    ("mask_cold_mb_s", "mask_mb_s", "mask MB/s, cold"),
+    ("mask_cold_mb_s", "", "mask MB/s, cold"),
     ("unmask_mb_s", "unmask_mb_s", "unmask MB/s"),
 )
 
@@ -222,7 +225,8 @@ def markdown(summary: dict[str, Any]) -> str:
             if row.workload == "Memory" and p == DIRECT:
                 cells.append("")
                 continue
-            text = f"{v:.0f}" if v is not None and row.key == "n" else _num(v)
+            whole = row.key in ("n", "upstream_conns")
+            text = f"{v:.0f}" if v is not None and whole else _num(v)
             if v is not None and row.ratios:
                 rd = _times(v, d) if p != DIRECT else ""
                 rm = _times(v, m) if p != MITM_ADDON else ""
@@ -239,9 +243,9 @@ def markdown(summary: dict[str, Any]) -> str:
             for p in peers:
                 if p == MASKPROXY and key in mp:
                     v = mp[key]
-                    a = addon.get(akey)
+                    a = addon.get(akey) if akey else None
                     cells.append(_num(v) + (f" ({_times(v, a)}×m)" if a else ""))
-                elif p == MITM_ADDON and akey in addon:
+                elif p == MITM_ADDON and akey and akey in addon:
                     cells.append(_num(addon[akey]))
                 else:
                     cells.append("")

@@ -36,6 +36,8 @@ class Upstream:
         self.port: int = self._sock.getsockname()[1]
         """Bound at construction, so proxies can be pointed at it before the loop runs."""
         self.requests = 0
+        self.connections = 0
+        """TLS connections accepted so far (a proxy's upstream pool shows here)."""
         self.sse_sent: dict[str, list[float]] = {}
         self._replies: OrderedDict[tuple[bytes, ...], Reply] = OrderedDict()
         self._server: asyncio.AbstractServer | None = None
@@ -85,6 +87,7 @@ class _ServerProtocol(asyncio.Protocol):
             with contextlib.suppress(OSError):
                 sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self.server._conns.add(self)
+        self.server.connections += 1
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.server._conns.discard(self)

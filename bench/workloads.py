@@ -89,6 +89,9 @@ class Cell:
     """W4: every event's delay (seconds) from upstream write to client receipt."""
     per_request: list[float] = field(default_factory=list)
     """W4: each request's mean event delay."""
+    held: int = 0
+    """W4: delta events whose content reached the client only after the upstream had written
+    the next event (held back by the proxy, or just late)."""
     skipped: str = ""
 
     def error(self, message: str, count: int = 1) -> None:
@@ -300,10 +303,13 @@ class Bench:
                 cell.n += 1
 
         c0 = _cpu(peer)
+        u0 = self.upstream.connections
         t0 = time.perf_counter()
         await asyncio.gather(*(worker(w, c, t0 + seconds) for w, c in enumerate(conns)))
         cell.busy += time.perf_counter() - t0
         cell.cpu += _cpu(peer) - c0
+        opened = self.upstream.connections - u0
+        cell.figures["upstream_conns"] = cell.figures.get("upstream_conns", 0) + opened
         for conn in conns:
             conn.close()
 
@@ -374,7 +380,8 @@ class Bench:
             return
         cell.n += 1
         cell.samples.append(resp.events[0][1] - resp.sent)  # time to first event
-        delays = _event_delays(resp.events, sent, marks)
+        delays, held = _event_delays(resp.events, sent, marks)
+        cell.held += held
         cell.extra.extend(delays)
         cell.per_request.append(sum(delays) / len(delays))
 
@@ -495,25 +502,29 @@ def _cpu(peer: Peer) -> float:
 
 def _event_delays(
     received: list[tuple[bytes, float]], sent: list[float], marks: tuple[int, ...]
-) -> list[float]:
+) -> tuple[list[float], int]:
     """For each delta event the upstream wrote: when the client had all its content, minus
-    when it was written. A proxy may merge or re-render events; content counts do not change."""
+    when it was written; and how many arrived only after the next one was written. A proxy may
+    merge or re-render events; the characters of content do not change."""
     got: list[tuple[int, float]] = []
     total = 0
     for raw, t in received:
         total += delta_chars(raw)
         got.append((total, t))
     delays: list[float] = []
+    held = 0
     j = 0
     prev = 0
-    for mark, t_sent in zip(marks, sent, strict=True):
+    for i, (mark, t_sent) in enumerate(zip(marks, sent, strict=True)):
         if mark == prev:
             continue  # not a delta event
         prev = mark
         while got[j][0] < mark:
             j += 1
         delays.append(got[j][1] - t_sent)
-    return delays
+        if i + 1 < len(sent) and got[j][1] > sent[i + 1]:
+            held += 1
+    return delays, held
 
 
 Workload = Callable[[], Awaitable[dict[str, Cell]]]
