@@ -26,7 +26,7 @@ import re2
 
 from masking import catalog
 from masking.findings import Finding
-from masking.recognizers._base import BACK, LOOKAHEAD, LOOKBEHIND, Recognizer, unescape
+from masking.recognizers._base import BACK, ECHO_BACK, LOOKAHEAD, Recognizer, unescape
 from masking.rules import RuleConfig
 
 # The longest candidate a recognizer may need, plus the look-ahead its check may use. Private
@@ -42,7 +42,7 @@ class Scanner:
     """Finds sensitive values in raw bytes; see the module docstring for the streaming rules."""
 
     horizon: int = HORIZON
-    context: int = BACK + LOOKBEHIND
+    context: int = BACK + ECHO_BACK
 
     def __init__(self, rules: RuleConfig = RuleConfig()) -> None:
         self.rules = rules

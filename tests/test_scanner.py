@@ -109,5 +109,5 @@ def test_escaped_json_output_still_parses_after_masking_letters() -> None:
 
 
 def test_context_and_horizon_are_documented_bounds() -> None:
-    assert 0 < SCANNER.context <= 1024
+    assert 0 < SCANNER.context <= 2048
     assert 0 < SCANNER.horizon <= 8192

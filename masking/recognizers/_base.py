@@ -25,8 +25,11 @@ from masking.findings import Finding
 # to may begin up to this many bytes earlier (a host name's labels).
 BACK = 256
 # How far a check may look left of a candidate's start (boundaries, escape parity, key names).
-# The scanner's ``context`` is BACK + LOOKBEHIND.
 LOOKBEHIND = 64
+# How far an echo may look back for the place that named a value: CLI text output repeats the
+# name given in the command line ('--cache-cluster-id my-redis' ... 'CACHECLUSTER<tab>my-redis').
+# The scanner's ``context`` is BACK + ECHO_BACK.
+ECHO_BACK = 1536
 # How far a check may look right of a candidate's match end (boundaries, trailing context).
 LOOKAHEAD = 64
 

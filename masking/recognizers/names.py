@@ -14,6 +14,7 @@ from masking.findings import CLASSWISE, Finding
 
 from ._base import (
     ALNUM,
+    ECHO_BACK,
     KEY_ANCHOR,
     WORD,
     CheckResult,
@@ -25,6 +26,7 @@ from ._base import (
     left_ok,
     norm_key,
 )
+from .aws import arn_findings
 
 CATEGORY = "aws"
 
@@ -236,6 +238,67 @@ def _check_prose(data: bytes, s: int, e: int) -> CheckResult:
 
 _ID_LIKE = re.compile(rb"[a-z]{1,12}-[0-9a-f]{8}|[0-9]+$|[0-9a-f]{8}-[0-9a-f]{4}-|v?[0-9]+(?:\.[0-9]+)+")
 
+# ---------------------------------------------------------------- echoes in CLI text output
+
+# 'aws ... --cache-cluster-id my-redis' prints 'CACHECLUSTER<tab>...<tab>my-redis<tab>...': a
+# tab-separated field that repeats, within ECHO_BACK bytes, a value named earlier by a flag, a
+# key or an ARN is that name again.
+_FIELD = re.compile(rb"(?:\t|\\t|\n|\\n)([A-Za-z0-9][A-Za-z0-9_.@+=,-]{1,127})(?=\t|\\t|\r|\n|\\n|\\r|$)")
+_NAMER = re.compile(
+    rb"(?:--(?P<flag>[a-z0-9-]{2,48})(?:=|[ \t]{1,4})|"
+    rb"(?P<key>[A-Za-z][A-Za-z0-9_]{1,48})\\{0,7}[\"']?[ \t]{0,4}[:=][ \t]{0,4}|"
+    rb"(?P<arn>arn:aws[a-z-]{0,10}:[^\s\"'\\]{0,200}[/:]))"
+    rb"(?:\\{0,7}[\"']|')?$")
+_FLAG_PLURALS = {k + "s": v for k, v in FLAGS.items()}
+_ECHO_SKIP = re.compile(rb"[0-9.:-]+$|[0-9]{4}-[0-9]{2}-|[A-Z0-9_]+$|(?i:true|false|none|null|"
+                        rb"available|active|enabled|disabled|running|stopped|creating|deleting)$")
+
+
+def _echo_type(data: bytes, occ: int) -> str | None:
+    """The name type of the value occurring at ``occ`` if what precedes it names one."""
+    m = _NAMER.search(data, max(0, occ - 240), occ)
+    if m is None or m.end() != occ:
+        return None
+    if m.group("flag"):
+        flag = m.group("flag").decode()
+        return FLAGS.get(flag) or _FLAG_PLURALS.get(flag)
+    if m.group("key"):
+        f = TABLE.get(norm_key(m.group("key")))
+        return f.rtype if f else None
+    # inside an ARN: the type the ARN rule gives that part, so both get the same surrogate
+    parsed = arn_findings(data, m.start("arn"), min(len(data), occ + 256))
+    for f in parsed[0] if parsed else ():
+        if f.start == occ and f.rtype != "aws_account_id":
+            return f.rtype
+    return None
+
+
+def _check_echo(data: bytes, s: int, e: int) -> CheckResult:
+    m = _FIELD.match(data, s, min(len(data), s + 140))
+    if m is None:
+        return None
+    a, b = m.span(1)
+    tok = m.group(1)
+    if len(tok) < 3 or tok.lower() in _STOP or _ECHO_SKIP.match(tok) or _DEFER.match(tok) or \
+            _ID_LIKE.match(tok) or (b < len(data) and data[b] not in b"\t\r\n\\"):
+        return None
+    if not (data[s] == 0x09 or data[s + 1:s + 2] == b"t" or data[b:b + 1] == b"\t" or
+            data[b:b + 2] == b"\\t"):
+        return None  # not a tab-separated field
+    lo = max(0, a - ECHO_BACK)
+    occ = data.rfind(tok, lo, a)
+    while occ >= 0:
+        end = occ + len(tok)
+        if (occ == 0 or not _NAME_CHAR[data[occ - 1]]) and not _NAME_CHAR[data[end]]:
+            rtype = _echo_type(data, occ)
+            if rtype is not None:
+                return [Finding(a, b, rtype, CLASSWISE)], b
+        occ = data.rfind(tok, lo, occ)
+    return None
+
+
+_NAME_CHAR = tuple(ALNUM[c] or c in b"_.@+=,-" for c in range(256))
+
 RECOGNIZERS: tuple[Recognizer, ...] = (
     Recognizer("names.fields", "(?:" + "|".join(_KEYS) + ")" + KEY_ANCHOR,
                field_check(TABLE), ("aws_db_identifier", "aws_iam_name", "aws_resource_name")),
@@ -244,6 +307,8 @@ RECOGNIZERS: tuple[Recognizer, ...] = (
                + ")[ \\t=]",
                field_check(FLAG_TABLE, flag=True),
                ("aws_db_identifier", "aws_iam_name", "aws_resource_name")),
+    Recognizer("names.echo", r"(?:\t|\\t)[A-Za-z0-9][A-Za-z0-9_.@+=,-]*(?:\t|\r|\n|\\[tnr])",
+               _check_echo, ("aws_db_identifier", "aws_iam_name", "aws_resource_name")),
     Recognizer("names.prose",
                "(?i:" + "|".join(re.escape(p) for p in sorted(_PHRASES, key=lambda p: (-len(p), p)))
                + ") ", _check_prose,

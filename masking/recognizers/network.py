@@ -24,6 +24,7 @@ _NEUTRAL_V4 = frozenset({
     b"208.67.222.222", b"208.67.220.220", b"169.254.169.254", b"169.254.169.253",
     b"169.254.170.2", b"0.0.0.0", b"255.255.255.255",
 })
+_IP_CONTEXT = re.compile(rb"(?i:ip|addr|cidr|host|gateway|peer|endpoint|server|dns|nat|route)")
 _VERSION_BEFORE = re.compile(rb"(?i:version|ver|release|v)[ \t:=\"'\\]{0,4}$")
 
 
@@ -80,8 +81,9 @@ def _check_ipv4(data: bytes, s: int, e: int) -> CheckResult:
     kind = ipv4_kind(o)
     if kind is None:
         return None
-    if kind == "public" and all(x < 10 for x in o[1:]):
-        return None  # 12.1.0.2, 1.2.3.4: versions and OIDs far more often than addresses
+    if kind == "public" and slash < 0 and all(x < 10 for x in o[1:]) and \
+            not _IP_CONTEXT.search(data, max(0, s - 40), s):
+        return None  # 12.1.0.2, 1.2.3.4: versions and OIDs, unless a key says it is an address
     if _VERSION_BEFORE.search(data, max(0, s - 12), s):
         return None
     if slash > 0:
