@@ -86,6 +86,13 @@ def _add_config_flags(p: argparse.ArgumentParser, *, full: bool) -> None:
         help="answer 403 to CONNECT for hosts that are not intercepted (default: tunnel them)",
     )
     g.add_argument(
+        "--http2",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="offer HTTP/2 (ALPN h2) to intercepted clients and to upstreams, each side "
+        "falling back to HTTP/1.1 (default: on); --no-http2 speaks HTTP/1.1 only",
+    )
+    g.add_argument(
         "--auth-file",
         metavar="FILE",
         help="require Proxy-Authorization: Basic with a user:password line from FILE "
@@ -149,12 +156,20 @@ def _add_config_flags(p: argparse.ArgumentParser, *, full: bool) -> None:
         help="simultaneous client connections; more get 503 and are closed "
         f"(default: {d.max_connections})",
     )
+    lim.add_argument(
+        "--max-concurrent-streams",
+        type=int,
+        metavar="N",
+        help="HTTP/2 streams a client may have open at once on one connection "
+        f"(default: {d.max_concurrent_streams})",
+    )
 
 
 _OVERRIDES = (
     "listen",
     "intercept",
     "block_others",
+    "http2",
     "gateway",
     "auth_file",
     "state_dir",

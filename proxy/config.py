@@ -129,6 +129,8 @@ class Limits:
     read_timeout: float = 300.0
     idle_timeout: float = 120.0
     max_connections: int = 1024
+    max_concurrent_streams: int = 100
+    """HTTP/2: streams a client may have open at once on one connection."""
 
 
 @dataclass(frozen=True)
@@ -139,6 +141,8 @@ class ProxyConfig:
     listen: str = DEFAULT_LISTEN
     intercept: tuple[str, ...] = DEFAULT_INTERCEPT
     block_others: bool = False
+    http2: bool = True
+    """Offer HTTP/2 (ALPN ``h2``) to intercepted clients and to upstreams."""
     gateway: str | None = None
     auth_file: Path | None = None
     state_dir: Path = field(default_factory=lambda: default_state_dir())
@@ -188,7 +192,12 @@ class ProxyConfig:
         if self.log_format not in LOG_FORMATS:
             raise ConfigError(f"log-format {self.log_format!r}: one of {', '.join(LOG_FORMATS)}")
         lim = self.limits
-        for name in ("max_header_bytes", "max_body_bytes", "max_connections"):
+        for name in (
+            "max_header_bytes",
+            "max_body_bytes",
+            "max_connections",
+            "max_concurrent_streams",
+        ):
             if getattr(lim, name) < 1:
                 raise ConfigError(f"{name.replace('_', '-')}: must be at least 1")
         for name in ("connect_timeout", "read_timeout", "idle_timeout"):
@@ -240,6 +249,7 @@ _SECTIONS: dict[str, set[str]] = {
         "listen",
         "intercept",
         "block_others",
+        "http2",
         "gateway",
         "auth_file",
         "state_dir",
@@ -310,6 +320,8 @@ def config_from_mapping(data: Mapping[str, Any], base: ProxyConfig, source: Path
         changes["intercept"] = _str_list(proxy["intercept"], f"{where}: proxy.intercept")
     if "block_others" in proxy:
         changes["block_others"] = _typed(proxy["block_others"], bool, f"{where}: block_others")
+    if "http2" in proxy:
+        changes["http2"] = _typed(proxy["http2"], bool, f"{where}: proxy.http2")
     if "gateway" in proxy:
         changes["gateway"] = _typed(proxy["gateway"], str, f"{where}: proxy.gateway")
     for key in ("auth_file", "state_dir"):
@@ -345,6 +357,7 @@ LIMIT_FLAGS = {
     "read_timeout": float,
     "idle_timeout": float,
     "max_connections": int,
+    "max_concurrent_streams": int,
 }
 
 

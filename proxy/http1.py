@@ -1,11 +1,12 @@
 """HTTP/1.1 on a client connection (h11), driving one pipeline exchange per request.
 
 The path of a request, in order: the request head arrives → the router says where it goes →
-the exchange rewrites the head → the upstream connection is taken from the pool and gets the
-head → ``100 Continue`` if the client waits for it → each body chunk goes through the exchange
-and upstream as it arrives → the response head comes back through the exchange → each
-response chunk goes through the exchange and to the client at once (so SSE events are never
-held) → keep-alive on both sides when both messages completed cleanly.
+the exchange rewrites the head → an upstream exchange is taken from the pool (HTTP/1.1 or
+HTTP/2, whichever the upstream chose; :mod:`proxy.upstream`) and gets the head →
+``100 Continue`` if the client waits for it → each body chunk goes through the exchange and
+upstream as it arrives → the response head comes back through the exchange → each response
+chunk goes through the exchange and to the client at once (so SSE events are never held) →
+keep-alive on both sides when both messages completed cleanly.
 
 Writes are queued and flushed whenever the handler is about to wait for input, so a head and
 the body bytes already at hand leave in one write (one TLS record), while nothing ever sits in
@@ -29,26 +30,14 @@ import h11
 
 from proxy.accesslog import ExchangeRecord, log
 from proxy.errors import ClientError, ProxyError, UpstreamError, error_response
-from proxy.pipeline import Exchange, ExchangeRefused, Headers, RequestHead, ResponseHead
-from proxy.routes import Route, Router
+from proxy.h1h2 import HOP_BY_HOP, TE_TRAILERS, forwardable, has_token
+from proxy.pipeline import Exchange, ExchangeRefused, RequestHead, ResponseHead
+from proxy.routes import Route, Router, upstream_headers
 from proxy.runtime import Runtime
 from proxy.streams import Peer
-from proxy.upstream import UpstreamConnection
+from proxy.upstream import FramingError, ResponseEnd, UpstreamExchange
 
-# Hop-by-hop headers (RFC 9110 7.6.1) plus the framing headers that h11 sets per hop.
-HOP_BY_HOP = frozenset(
-    {
-        b"connection",
-        b"proxy-connection",
-        b"keep-alive",
-        b"te",
-        b"trailer",
-        b"upgrade",
-        b"proxy-authorization",
-        b"proxy-authenticate",
-        b"transfer-encoding",
-    }
-)
+__all__ = ["HOP_BY_HOP", "ConnectRequest", "Http1Connection", "forwardable"]
 
 
 LINGER_SECONDS = 5.0
@@ -70,23 +59,6 @@ class ConnectRequest:
     request: h11.Request
     trailing: bytes
     """Bytes the client sent after the CONNECT head (normally none)."""
-
-
-def forwardable(headers: h11._headers.Headers | Headers) -> Headers:
-    """Headers without hop-by-hop ones, including those named in ``Connection``."""
-    named: set[bytes] = set()
-    for name, value in headers:
-        if name == b"connection" or name == b"proxy-connection":
-            named.update(v.strip().lower() for v in value.split(b","))
-    drop = HOP_BY_HOP | named if named else HOP_BY_HOP
-    return [(name, value) for name, value in headers if name not in drop]
-
-
-def _has_token(headers: h11._headers.Headers, name: bytes, token: bytes) -> bool:
-    for key, value in headers:
-        if key == name and token in (v.strip().lower() for v in value.split(b",")):
-            return True
-    return False
 
 
 def _head_size(request: h11.Request) -> int:
@@ -130,8 +102,9 @@ class Http1Connection:
         # first chunk, leave in one write and one TLS record. Nothing waits in the queue
         # while the handler waits, so streamed chunks still go out one by one, at once.
         self._out: list[bytes] = []
-        self._up: UpstreamConnection | None = None
-        self._up_out: list[bytes] = []
+        self._up: UpstreamExchange | None = None
+        self._trailers = False
+        """The client accepts trailers (``TE: trailers``)."""
 
     # -- client side ------------------------------------------------------------------------
 
@@ -193,8 +166,8 @@ class Http1Connection:
 
     async def _flush(self) -> None:
         """Write what is queued for the upstream and the client, waiting for each to take it."""
-        if self._up_out and self._up is not None:
-            await self._flush_up(self._up)
+        if self._up is not None:
+            await self._up.flush()
         await self._flush_client()
 
     async def _send_error(self, exc: BaseException) -> None:
@@ -283,10 +256,9 @@ class Http1Connection:
         rec = ExchangeRecord(
             method=request.method.decode("ascii", "replace"), host="-", path=target, mode="-"
         )
-        up: UpstreamConnection | None = None
+        up: UpstreamExchange | None = None
         exchange: Exchange | None = None
         self._up = None
-        self._up_out.clear()
         try:
             if request.method == b"CONNECT":
                 raise ClientError("CONNECT is not supported on this connection", status=405)
@@ -301,8 +273,8 @@ class Http1Connection:
                 route.target.decode("ascii", "replace"),
             )
             up, exchange = await self._forward_request(request, route, rec)
-            keep = await self._forward_response(request, up, exchange, rec)
-            self.runtime.pool.release(up)
+            keep = await self._forward_response(up, exchange, rec)
+            up.release()
             up = None
             return keep and self.conn.our_state is h11.DONE and self.conn.their_state is h11.DONE
         except (ProxyError, ExchangeRefused) as exc:
@@ -317,7 +289,7 @@ class Http1Connection:
         except _ClientGone as exc:
             rec.note = f"client went away: {exc}"
             return False
-        except h11.LocalProtocolError as exc:
+        except (h11.LocalProtocolError, FramingError) as exc:
             # Our own misuse of the protocol, e.g. an exchange that changed a body's length
             # while keeping its Content-Length.
             log.error("protocol error on %s %s: %s", rec.method, rec.host, exc)
@@ -334,9 +306,8 @@ class Http1Connection:
             return False
         finally:
             if up is not None:
-                up.peer.abort()
+                up.abort()
             self._up = None
-            self._up_out.clear()
             if exchange is not None:
                 rec.masked = exchange.stats.masked
                 if exchange.stats.note and not rec.note:
@@ -351,7 +322,7 @@ class Http1Connection:
 
     async def _forward_request(
         self, request: h11.Request, route: Route, rec: ExchangeRecord
-    ) -> tuple[UpstreamConnection, Exchange]:
+    ) -> tuple[UpstreamExchange, Exchange]:
         limits = self.limits
         content_length: int | None = None
         chunked = False
@@ -367,149 +338,71 @@ class Http1Connection:
                 status=413,
             )
         headers = [(n, v) for n, v in forwardable(request.headers) if n != b"expect"]
+        self._trailers = has_token(request.headers, b"te", b"trailers")
+        if self._trailers:
+            # The one TE that crosses the proxy (it is what HTTP/2 allows end to end).
+            headers.append(TE_TRAILERS)
         head = RequestHead(request.method, route.target, headers, route.host)
         exchange = self.runtime.pipeline.open_exchange(head) if route.pipeline else Exchange()
         head = exchange.request_head(head)
-        out = self._upstream_request_headers(head.headers, route, content_length, chunked)
+        out = upstream_headers(head.headers, route)
         # Connect only once the exchange accepted the head: a refused request never reaches
         # the upstream at all.
         up = await self.runtime.pool.acquire(route.origin)
         self._up = up
         try:
-            self._up_send(up, h11.Request(method=head.method, target=head.target, headers=out))
-            body = _BodyForwarder(self, up, exchange, route.pipeline, rec)
-            body.remaining = next((int(v) for n, v in out if n == b"content-length"), None)
+            up.send_head(head.method, head.target, out, body=chunked or bool(content_length))
             if self.conn.they_are_waiting_for_100_continue:
                 # Only now: limits passed and the upstream is reachable, so a client that
                 # waits for it never uploads a body that would be refused.
                 self._send(h11.InformationalResponse(status_code=100, headers=[]))
-            await body.run()
+            await _BodyForwarder(self, up, exchange, route.pipeline, rec).run()
         except BaseException:
-            up.peer.abort()
+            up.abort()
             raise
         return up, exchange
 
-    def _upstream_request_headers(
-        self, headers: Headers, route: Route, content_length: int | None, chunked: bool
-    ) -> Headers:
-        out = headers
-        has_host = False
-        has_length = False
-        for name, _ in headers:
-            if name == b"host":
-                has_host = True
-            elif name == b"content-length":
-                has_length = True
-        if route.rewrite_host or not has_host:
-            out = [(n, v) for n, v in out if n != b"host"]
-            out.insert(0, (b"host", route.origin.authority.encode("ascii")))
-        if not has_length and (chunked or content_length):
-            # h11 frames a request by its headers; a body without Content-Length is chunked.
-            out = [*out, (b"transfer-encoding", b"chunked")]
-        return out
-
-    def _up_send(self, up: UpstreamConnection, event: h11.Event) -> None:
-        """Queue an event for the upstream (written by the next flush)."""
-        data = up.h11.send(event)
-        if data:
-            self._up_out.append(data)
-
-    async def _flush_up(self, up: UpstreamConnection) -> None:
-        data = b"".join(self._up_out) if len(self._up_out) > 1 else self._up_out[0]
-        self._up_out.clear()
-        if data:
-            try:
-                await up.peer.write(data)
-            except TimeoutError:
-                raise UpstreamError(
-                    f"upstream {up.origin.host} stopped taking the request for "
-                    f"{up.peer.write_timeout:g} s",
-                    status=504,
-                ) from None
-            except OSError as exc:
-                raise UpstreamError(
-                    f"upstream {up.origin.host} closed the connection while receiving the "
-                    f"request: {exc.strerror or exc}"
-                ) from None
-
-    async def _up_next_event(self, up: UpstreamConnection) -> h11.Event:
-        timeout = self.limits.read_timeout
-        while True:
-            try:
-                event = up.h11.next_event()
-            except h11.RemoteProtocolError as exc:
-                where = "mid-response" if self._response_started else "before a response"
-                raise UpstreamError(
-                    f"upstream {up.origin.host} broke the protocol {where}: {exc}"
-                ) from None
-            if event is not h11.NEED_DATA:
-                return event
-            await self._flush()
-            try:
-                data = await up.peer.read(timeout)
-            except TimeoutError:
-                if self._response_started:
-                    raise UpstreamError(
-                        f"upstream {up.origin.host} stalled mid-response for {timeout:g} s "
-                        "(--read-timeout)",
-                        status=504,
-                    ) from None
-                raise UpstreamError(
-                    f"upstream {up.origin.host} sent no response within {timeout:g} s "
-                    "(--read-timeout)",
-                    status=504,
-                ) from None
-            except OSError as exc:
-                raise UpstreamError(
-                    f"upstream {up.origin.host} connection failed: {exc.strerror or exc}"
-                ) from None
-            if not data and up.h11.their_state is h11.SEND_RESPONSE and not self._response_started:
-                reused = " (reused keep-alive connection)" if up.reused else ""
-                raise UpstreamError(
-                    f"upstream {up.origin.host} closed the connection without a response{reused}"
-                )
-            up.h11.receive_data(data)
-
     async def _forward_response(
-        self,
-        request: h11.Request,
-        up: UpstreamConnection,
-        exchange: Exchange,
-        rec: ExchangeRecord,
+        self, up: UpstreamExchange, exchange: Exchange, rec: ExchangeRecord
     ) -> bool:
-        while True:
-            event = await self._up_next_event(up)
-            if type(event) is h11.Response:
-                break
-            # 1xx (100 Continue, 103 Early Hints) are per hop; the final response follows.
-            if type(event) is not h11.InformationalResponse:
-                raise UpstreamError(f"upstream {up.origin.host}: unexpected {type(event).__name__}")
-        head = ResponseHead(event.status_code, forwardable(event.headers), event.reason)
-        head = exchange.response_head(head)
+        event = await up.next_event(self._flush_client)
+        if type(event) is not ResponseHead:
+            raise UpstreamError(f"upstream {up.origin.host}: no response head")
+        head = exchange.response_head(event)
         rec.status = head.status
         self._response_started = True
         self._response_at = len(self._out)
         self._send(h11.Response(status_code=head.status, headers=head.headers, reason=head.reason))
+        chunked = self.conn.their_http_version == b"1.1" and not any(
+            name == b"content-length" for name, _ in head.headers
+        )
+
+        async def flush_then_ack() -> None:
+            # Chunks queued for the client are written before the proxy waits for more; only
+            # once the client has taken them may an HTTP/2 upstream send more (backpressure).
+            await self._flush_client()
+            up.taken()
+
         down = 0
         while True:
-            event = await self._up_next_event(up)
-            etype = type(event)
-            if etype is h11.Data:
-                data = exchange.response_data(bytes(event.data))
+            event = await up.next_event(flush_then_ack)
+            if type(event) is bytes:
+                data = exchange.response_data(event)
                 if data:
                     down += len(data)
                     self._send(h11.Data(data=data))
-            elif etype is h11.EndOfMessage:
-                tail = exchange.response_end()
-                if tail:
-                    down += len(tail)
-                    self._send(h11.Data(data=tail))
-                self._send(h11.EndOfMessage())
-                await self._flush_client()
-                break
-            else:
-                raise UpstreamError(f"upstream {up.origin.host} closed mid-response")
-            rec.bytes_down = down
+                rec.bytes_down = down
+                continue
+            assert type(event) is ResponseEnd
+            tail = exchange.response_end()
+            if tail:
+                down += len(tail)
+                self._send(h11.Data(data=tail))
+            # Trailers ride only on a chunked response, to a client that asked for them.
+            trailers = event.trailers if chunked and self._trailers else []
+            self._send(h11.EndOfMessage(headers=trailers))
+            await self._flush_client()
+            break
         rec.bytes_down = down
         return True
 
@@ -517,12 +410,12 @@ class Http1Connection:
 class _BodyForwarder:
     """Streams the request body from the client, through the exchange, to the upstream."""
 
-    __slots__ = ("http", "up", "exchange", "limited", "rec", "remaining", "held")
+    __slots__ = ("http", "up", "exchange", "limited", "rec")
 
     def __init__(
         self,
         http: Http1Connection,
-        up: UpstreamConnection,
+        up: UpstreamExchange,
         exchange: Exchange,
         limited: bool,
         rec: ExchangeRecord,
@@ -532,26 +425,10 @@ class _BodyForwarder:
         self.exchange = exchange
         self.limited = limited
         self.rec = rec
-        self.remaining: int | None = None
-        """Bytes still to send for a Content-Length body (None when chunked)."""
-        self.held = b""
-
-    def _forward(self, data: bytes, final: bool) -> None:
-        if self.held:
-            data = self.held + data
-            self.held = b""
-        if not final and self.remaining is not None and len(data) >= self.remaining > 0:
-            # This would complete the upstream's request; keep the last byte until the
-            # exchange has accepted the end of the body (fail closed).
-            data, self.held = data[:-1], data[-1:]
-        if data:
-            if self.remaining is not None:
-                self.remaining -= len(data)
-            self.rec.bytes_up += len(data)
-            self.http._up_send(self.up, h11.Data(data=data))
 
     async def run(self) -> None:
         http = self.http
+        up = self.up
         limit = http.limits.max_body_bytes
         received = 0
         while True:
@@ -565,11 +442,16 @@ class _BodyForwarder:
                     )
                 out = self.exchange.request_data(bytes(event.data))
                 if out:
-                    self._forward(out, final=False)
+                    self.rec.bytes_up += len(out)
+                    # The upstream exchange holds back the byte that would complete a
+                    # Content-Length body until send_end (fail closed).
+                    up.send_data(out)
             elif etype is h11.EndOfMessage:
                 tail = self.exchange.request_end()
-                self._forward(tail, final=True)
-                http._up_send(self.up, h11.EndOfMessage())
+                if tail:
+                    self.rec.bytes_up += len(tail)
+                    up.send_data(tail)
+                up.send_end(list(event.headers))
                 return
             else:
                 raise ClientError("client closed the connection mid-request")

@@ -11,13 +11,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-
-import h11
+from typing import Protocol
 
 from proxy.connect import ProxyAuth, parse_absolute_target
 from proxy.errors import ClientError
+from proxy.pipeline import Headers
 from proxy.policy import Decision, InterceptPolicy
 from proxy.upstream import Origin
 
@@ -39,24 +39,46 @@ class Route:
     """For the log: ``intercept``, ``gateway``, ``http`` or ``http-intercept``."""
 
 
-Router = Callable[[h11.Request], Route]
+class RequestLine(Protocol):
+    """What a router reads of a request: an ``h11.Request`` or an HTTP/2
+    :class:`~proxy.h1h2.H2Request` (whose target is ``:path`` and whose headers carry
+    ``:authority`` as ``host``)."""
+
+    @property
+    def target(self) -> bytes: ...
+
+    @property
+    def headers(self) -> Sequence[tuple[bytes, bytes]]: ...
 
 
-def _header(request: h11.Request, name: bytes) -> bytes | None:
+Router = Callable[[RequestLine], Route]
+
+
+def upstream_headers(headers: Headers, route: Route) -> Headers:
+    """The request headers for the upstream: ``Host`` is the origin's authority when the route
+    rewrites it (gateway, absolute-form) or when the client sent none."""
+    if route.rewrite_host or not any(name == b"host" for name, _ in headers):
+        out = [(n, v) for n, v in headers if n != b"host"]
+        out.insert(0, (b"host", route.origin.authority.encode("ascii")))
+        return out
+    return headers
+
+
+def _header(request: RequestLine, name: bytes) -> bytes | None:
     for key, value in request.headers:
         if key == name:
             return value
     return None
 
 
-def check_proxy_auth(auth: ProxyAuth | None, request: h11.Request) -> None:
+def check_proxy_auth(auth: ProxyAuth | None, request: RequestLine) -> None:
     """Raise a 407 unless auth is off or the request carries valid credentials."""
     if auth is not None and not auth.check(_header(request, b"proxy-authorization")):
         raise ClientError("proxy authentication required", status=407)
 
 
 def forward_router(policy: InterceptPolicy, auth: ProxyAuth | None) -> Router:
-    def route(request: h11.Request) -> Route:
+    def route(request: RequestLine) -> Route:
         check_proxy_auth(auth, request)
         scheme, host, port, target = parse_absolute_target(request.target)
         decision = policy.decide(host)
@@ -75,7 +97,7 @@ def forward_router(policy: InterceptPolicy, auth: ProxyAuth | None) -> Router:
     return route
 
 
-def _origin_form(request: h11.Request, origin: Origin) -> bytes:
+def _origin_form(request: RequestLine, origin: Origin) -> bytes:
     target = request.target
     if target.startswith(b"/"):
         return target
@@ -91,7 +113,7 @@ def _origin_form(request: h11.Request, origin: Origin) -> bytes:
 def intercept_router(host: str, port: int) -> Router:
     origin = Origin("https", host, port)
 
-    def route(request: h11.Request) -> Route:
+    def route(request: RequestLine) -> Route:
         return Route(
             origin=origin,
             host=host,
@@ -105,7 +127,7 @@ def intercept_router(host: str, port: int) -> Router:
 
 
 def gateway_router(origin: Origin, base_path: bytes, auth: ProxyAuth | None) -> Router:
-    def route(request: h11.Request) -> Route:
+    def route(request: RequestLine) -> Route:
         check_proxy_auth(auth, request)
         target = request.target
         if target[:7].lower() == b"http://" or target[:8].lower() == b"https://":

@@ -14,7 +14,8 @@ from proxy.connect import AuthFileError, ProxyAuth
 from proxy.pipeline import Pipeline
 from proxy.pipeline_factory import PipelineError, build_pipeline
 from proxy.policy import InterceptPolicy
-from proxy.upstream import Origin, UpstreamPool
+from proxy.upstream import Origin
+from proxy.upstream_pool import UpstreamPool
 from tls import CAError, CertificateAuthority, LeafCertCache, alpn_protocols, upstream_context
 
 # Idle pooled upstream connections are dropped after this many seconds at most, below common
@@ -55,7 +56,7 @@ def make_upstream_context(config: ProxyConfig) -> ssl.SSLContext:
     """Verified client context: system store plus every ``--upstream-ca`` file."""
     cas = config.upstream_ca
     try:
-        ctx = upstream_context(cas[0] if cas else None, alpn=alpn_protocols())
+        ctx = upstream_context(cas[0] if cas else None, alpn=alpn_protocols(config.http2))
         for extra in cas[1:]:
             ctx.load_verify_locations(cafile=str(extra))
     except (OSError, ssl.SSLError) as exc:
@@ -80,13 +81,14 @@ def build_runtime(config: ProxyConfig) -> Runtime:
             ca = CertificateAuthority.load_or_create(config.state_dir, config.intercept)
         except CAError as exc:
             raise StartupError(f"CA in {config.state_dir}: {exc}") from None
-        leaves = LeafCertCache(ca, alpn=alpn_protocols())
+        leaves = LeafCertCache(ca, alpn=alpn_protocols(config.http2))
     lim = config.limits
     pool = UpstreamPool(
         tls,
         config.connect_to,
         connect_timeout=lim.connect_timeout,
         write_timeout=lim.read_timeout,
+        read_timeout=lim.read_timeout,
         idle_timeout=min(lim.idle_timeout, UPSTREAM_IDLE_MAX),
     )
     try:

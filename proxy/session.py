@@ -3,7 +3,7 @@
 Gateway mode: the connection speaks plain HTTP/1.1 and every request goes to the gateway
 upstream. Forward mode: requests on the listener are proxy requests; a CONNECT hands the
 connection over to a blind tunnel (other hosts), or to TLS termination with a leaf from the
-CA and HTTP/1.1 inside (intercepted hosts).
+CA and, inside, HTTP/2 or HTTP/1.1 — whichever the client chose by ALPN (intercepted hosts).
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from proxy.accesslog import ExchangeRecord, log
 from proxy.connect import parse_connect_target
 from proxy.errors import ClientError, ProxyError, error_response
 from proxy.http1 import ConnectRequest, Http1Connection
+from proxy.http2 import Http2Connection
 from proxy.policy import Decision
 from proxy.routes import check_proxy_auth, forward_router, gateway_router, intercept_router
 from proxy.runtime import Runtime
@@ -35,7 +36,7 @@ class Session:
         self.runtime = runtime
         self.client = client
         self.draining = draining
-        self.handler: Http1Connection | None = None
+        self.handler: Http1Connection | Http2Connection | None = None
 
     @property
     def idle(self) -> bool:
@@ -152,11 +153,12 @@ class Session:
                 exc or type(exc).__name__,
             )
             return
+        router = intercept_router(host, port)
+        if self.client.alpn() == "h2":
+            self.handler = Http2Connection(rt, self.client, router, draining=self.draining)
+            await self.handler.serve()
+            return
         self.handler = Http1Connection(
-            rt,
-            self.client,
-            intercept_router(host, port),
-            allow_connect=False,
-            draining=self.draining,
+            rt, self.client, router, allow_connect=False, draining=self.draining
         )
         await self.handler.serve()

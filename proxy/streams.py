@@ -54,6 +54,11 @@ class Peer:
     def closed(self) -> bool:
         return self.writer.is_closing() or self.reader.at_eof()
 
+    def alpn(self) -> str | None:
+        """The protocol chosen by ALPN on a TLS connection (``"h2"``, ``"http/1.1"``), if any."""
+        ssl_object = self.writer.get_extra_info("ssl_object")
+        return ssl_object.selected_alpn_protocol() if ssl_object is not None else None
+
     def abort(self) -> None:
         """Drop the connection at once, without flushing or a TLS close_notify."""
         with contextlib.suppress(Exception):

@@ -1,4 +1,16 @@
-"""Connections to upstreams: dialling (with ``--connect-to``), verified TLS, a keep-alive pool.
+"""Upstream exchanges: dialling (with ``--connect-to``), verified TLS, and one request/response
+on an upstream connection behind a protocol-neutral interface.
+
+A connection handler (HTTP/1.1 or HTTP/2 towards the client) drives an
+:class:`UpstreamExchange` the same way whichever protocol the upstream negotiated: queue the
+head and body chunks, :meth:`~UpstreamExchange.flush` them (which waits until the upstream has
+taken them: backpressure), then read the response as events. :class:`H1UpstreamExchange`
+(here) speaks HTTP/1.1 with h11 on a connection of its own; the HTTP/2 one multiplexes streams
+over a shared connection (:mod:`proxy.upstream_h2`). :mod:`proxy.upstream_pool` decides which.
+
+Failing closed lives in the base class: for a body with ``Content-Length`` the last byte is
+held back until :meth:`~UpstreamExchange.send_end`, so an exchange that is aborted before
+then can never have delivered a complete request.
 
 Every failure to reach an upstream becomes an :class:`~proxy.errors.UpstreamError` whose
 message says what failed (DNS, refused, TLS verification, timeout); nothing is retried, so
@@ -8,18 +20,22 @@ a request body is never sent twice and never sent to an upstream that failed ver
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import socket
 import ssl
-import time
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import h11
 
 from proxy.config import ConnectTo
 from proxy.errors import UpstreamError
+from proxy.h1h2 import forwardable, header_value, trailer_fields
+from proxy.pipeline import Headers, ResponseHead
 from proxy.streams import Peer
+
+if TYPE_CHECKING:
+    from proxy.upstream_pool import UpstreamPool
 
 
 @dataclass(frozen=True)
@@ -96,6 +112,117 @@ async def open_connection(
     return Peer(reader, writer, write_timeout)
 
 
+@dataclass
+class ResponseEnd:
+    """The response is complete; ``trailers`` are the fields that followed its body."""
+
+    trailers: Headers
+
+
+UpstreamEvent = ResponseHead | bytes | ResponseEnd
+"""What :meth:`UpstreamExchange.next_event` returns: the final response head (interim 1xx
+responses are per hop and skipped), a body chunk, or the end."""
+
+BeforeWait = Callable[[], Awaitable[None]]
+
+
+class FramingError(Exception):
+    """The body sent does not match the request's own ``Content-Length`` (our bug, not the
+    peer's): the exchange is aborted like a refusal."""
+
+
+class UpstreamExchange:
+    """One request and its response on an upstream connection.
+
+    Sending is queued (:meth:`send_head`, :meth:`send_data`, :meth:`send_end`) and pushed out
+    by :meth:`flush`, which returns once the upstream has taken the bytes (transport drained,
+    HTTP/2 flow-control window granted). The response comes from :meth:`next_event`; after
+    the caller has passed a body chunk on and the other side has taken it, it calls
+    :meth:`taken`, which is when an HTTP/2 upstream is allowed to send more.
+
+    At the end exactly one of :meth:`release` (the exchange completed cleanly) or
+    :meth:`abort` (anything else: the request is cut off, never completed) is called.
+    """
+
+    protocol = ""
+    """``"http/1.1"`` or ``"h2"``."""
+
+    def __init__(self, origin: Origin, *, reused: bool) -> None:
+        self.origin = origin
+        self.reused = reused
+        """The connection served an exchange before (its failure may be a stale keep-alive)."""
+        self._remaining: int | None = None
+        self._held = b""
+
+    # -- the interface ----------------------------------------------------------------------
+
+    def send_head(self, method: bytes, target: bytes, headers: Headers, *, body: bool) -> None:
+        """Queue the request head. ``headers`` are neutral (HTTP/1.1 style, with ``host``);
+        ``body`` says whether body bytes or trailers may follow (else the request ends here)."""
+        length = header_value(headers, b"content-length")
+        self._remaining = int(length) if length is not None else None
+        self._send_head(method, target, headers, body=body)
+
+    def send_data(self, data: bytes) -> None:
+        """Queue body bytes. With ``Content-Length``, the byte that would complete the body is
+        held back until :meth:`send_end` (fail closed: the upstream never sees a complete
+        request unless the exchange accepted its end)."""
+        if self._held:
+            data = self._held + data
+            self._held = b""
+        remaining = self._remaining
+        if remaining is not None:
+            if len(data) > remaining:
+                raise FramingError("request body longer than its Content-Length")
+            if len(data) == remaining > 0:
+                data, self._held = data[:-1], data[-1:]
+            self._remaining = remaining - len(data)
+        if data:
+            self._send_data(data)
+
+    def send_end(self, trailers: Headers = ()) -> None:  # type: ignore[assignment]
+        """Queue the end of the request (with trailers, where the framing can carry them)."""
+        if self._held:
+            held, self._held = self._held, b""
+            assert self._remaining is not None
+            self._remaining -= len(held)
+            self._send_data(held)
+        if self._remaining:
+            raise FramingError("request body shorter than its Content-Length")
+        self._send_end(trailer_fields(trailers))
+
+    async def flush(self) -> None:
+        """Push what is queued and wait until the upstream has taken it."""
+        raise NotImplementedError
+
+    async def next_event(self, before_wait: BeforeWait | None = None) -> UpstreamEvent:
+        """The next response event. ``before_wait`` runs whenever the call is about to wait
+        for the network, so the caller can flush its own queued output first."""
+        raise NotImplementedError
+
+    def taken(self) -> None:
+        """Every body chunk returned so far has been taken by the other side."""
+
+    def release(self) -> None:
+        """The exchange completed; the connection may serve another."""
+        raise NotImplementedError
+
+    def abort(self) -> None:
+        """Cut the exchange off: the request is never completed upstream."""
+        raise NotImplementedError
+
+    # -- per protocol ----------------------------------------------------------------------
+
+    def _send_head(self, method: bytes, target: bytes, headers: Headers, *, body: bool) -> None:
+        raise NotImplementedError
+
+    def _send_data(self, data: bytes) -> None:
+        raise NotImplementedError
+
+    def _send_end(self, trailers: Headers) -> None:
+        raise NotImplementedError
+
+
 class UpstreamConnection:
     """One upstream connection and its HTTP/1.1 client state machine."""
 
@@ -116,89 +243,130 @@ class UpstreamConnection:
         )
 
 
-class UpstreamPool:
-    """Keep-alive pool keyed by origin. One pool per loaded configuration: a reload makes a new
-    pool and closes the old one's idle connections, while busy ones finish on the old config."""
+class H1UpstreamExchange(UpstreamExchange):
+    """An exchange on an HTTP/1.1 upstream connection of its own (h11).
 
-    def __init__(
-        self,
-        tls: ssl.SSLContext,
-        connect_to: Sequence[ConnectTo],
-        *,
-        connect_timeout: float,
-        write_timeout: float,
-        idle_timeout: float,
-        max_idle_per_origin: int = 16,
-    ) -> None:
-        self.tls = tls
-        self.connect_to = tuple(connect_to)
-        self.connect_timeout = connect_timeout
-        self.write_timeout = write_timeout
-        self.idle_timeout = idle_timeout
-        self.max_idle_per_origin = max_idle_per_origin
-        self._idle: dict[Origin, list[UpstreamConnection]] = {}
-        self._closed = False
+    Backpressure is the socket's: :meth:`flush` waits for the transport to drain, and nothing
+    is read from the upstream until the caller asks for the next event, so a slow client
+    leaves the response in the upstream's socket buffers.
+    """
 
-    async def acquire(self, origin: Origin) -> UpstreamConnection:
-        """An idle connection to ``origin`` that is still open, else a new one."""
-        idle = self._idle.get(origin)
-        now = time.monotonic()
-        while idle:
-            conn = idle.pop()
-            if now - conn.idle_since < self.idle_timeout and not conn.peer.closed():
-                conn.reused = True
-                return conn
-            conn.peer.abort()
-        peer = await open_connection(
-            origin.host,
-            origin.port,
-            tls=self.tls if origin.scheme == "https" else None,
-            connect_to=self.connect_to,
-            timeout=self.connect_timeout,
-            write_timeout=self.write_timeout,
-        )
-        return UpstreamConnection(origin, peer)
+    protocol = "http/1.1"
 
-    def release(self, conn: UpstreamConnection) -> None:
-        """Return a connection after a complete exchange; anything else is closed."""
-        if self._closed or not conn.reusable():
-            conn.peer.abort()
+    def __init__(self, conn: UpstreamConnection, pool: UpstreamPool, read_timeout: float) -> None:
+        super().__init__(conn.origin, reused=conn.reused)
+        self.conn = conn
+        self.pool = pool
+        self.read_timeout = read_timeout
+        self._out: list[bytes] = []
+        self._chunked = False
+        self._response_started = False
+
+    @property
+    def peer(self) -> Peer:
+        return self.conn.peer
+
+    def _queue(self, event: h11.Event) -> None:
+        data = self.conn.h11.send(event)
+        if data:
+            self._out.append(data)
+
+    def _send_head(self, method: bytes, target: bytes, headers: Headers, *, body: bool) -> None:
+        out = forwardable(headers)
+        if body and self._remaining is None:
+            # h11 frames a request by its headers; a body without Content-Length is chunked.
+            out.append((b"transfer-encoding", b"chunked"))
+            self._chunked = True
+        self._queue(h11.Request(method=method, target=target, headers=out))
+
+    def _send_data(self, data: bytes) -> None:
+        self._queue(h11.Data(data=data))
+
+    def _send_end(self, trailers: Headers) -> None:
+        # Only chunked framing can carry trailers; with Content-Length they are dropped, as
+        # a recipient may do (RFC 9110 6.5.1).
+        self._queue(h11.EndOfMessage(headers=trailers if self._chunked else []))
+
+    async def flush(self) -> None:
+        if not self._out:
             return
+        data = b"".join(self._out) if len(self._out) > 1 else self._out[0]
+        self._out.clear()
+        peer = self.conn.peer
         try:
-            conn.h11.start_next_cycle()
-        except h11.LocalProtocolError:
-            conn.peer.abort()
-            return
-        idle = self._idle.setdefault(conn.origin, [])
-        if len(idle) >= self.max_idle_per_origin:
-            conn.peer.abort()
-            return
-        conn.idle_since = time.monotonic()
-        idle.append(conn)
+            await peer.write(data)
+        except TimeoutError:
+            raise UpstreamError(
+                f"upstream {self.origin.host} stopped taking the request for "
+                f"{peer.write_timeout:g} s",
+                status=504,
+            ) from None
+        except OSError as exc:
+            raise UpstreamError(
+                f"upstream {self.origin.host} closed the connection while receiving the "
+                f"request: {exc.strerror or exc}"
+            ) from None
 
-    def sweep(self) -> None:
-        """Close idle connections that expired or were closed by the upstream."""
-        now = time.monotonic()
-        for origin, idle in list(self._idle.items()):
-            keep = []
-            for conn in idle:
-                if now - conn.idle_since < self.idle_timeout and not conn.peer.closed():
-                    keep.append(conn)
-                else:
-                    conn.peer.abort()
-            if keep:
-                self._idle[origin] = keep
-            else:
-                del self._idle[origin]
+    async def next_event(self, before_wait: BeforeWait | None = None) -> UpstreamEvent:
+        conn = self.conn
+        host = self.origin.host
+        while True:
+            try:
+                event = conn.h11.next_event()
+            except h11.RemoteProtocolError as exc:
+                where = "mid-response" if self._response_started else "before a response"
+                raise UpstreamError(f"upstream {host} broke the protocol {where}: {exc}") from None
+            etype = type(event)
+            if etype is h11.Data:
+                return bytes(event.data)  # type: ignore[union-attr]
+            if etype is h11.Response:
+                self._response_started = True
+                return ResponseHead(
+                    event.status_code,  # type: ignore[union-attr]
+                    forwardable(event.headers),  # type: ignore[union-attr]
+                    event.reason,  # type: ignore[union-attr]
+                )
+            if etype is h11.EndOfMessage:
+                return ResponseEnd(trailer_fields(event.headers))  # type: ignore[union-attr]
+            if etype is h11.InformationalResponse:
+                # 1xx (100 Continue, 103 Early Hints) are per hop; the final response follows.
+                continue
+            if event is not h11.NEED_DATA:
+                if self._response_started:
+                    raise UpstreamError(f"upstream {host} closed mid-response")
+                raise UpstreamError(f"upstream {host}: unexpected {etype.__name__}")
+            await self.flush()
+            if before_wait is not None:
+                await before_wait()
+            await self._receive()
 
-    def close(self) -> None:
-        """Close every idle connection; connections released later are closed, not kept."""
-        self._closed = True
-        for idle in self._idle.values():
-            for conn in idle:
-                with contextlib.suppress(Exception):
-                    conn.peer.abort()
-        self._idle.clear()
+    async def _receive(self) -> None:
+        conn = self.conn
+        host = self.origin.host
+        timeout = self.read_timeout
+        try:
+            data = await conn.peer.read(timeout)
+        except TimeoutError:
+            if self._response_started:
+                raise UpstreamError(
+                    f"upstream {host} stalled mid-response for {timeout:g} s (--read-timeout)",
+                    status=504,
+                ) from None
+            raise UpstreamError(
+                f"upstream {host} sent no response within {timeout:g} s (--read-timeout)",
+                status=504,
+            ) from None
+        except OSError as exc:
+            raise UpstreamError(
+                f"upstream {host} connection failed: {exc.strerror or exc}"
+            ) from None
+        if not data and conn.h11.their_state is h11.SEND_RESPONSE and not self._response_started:
+            reused = " (reused keep-alive connection)" if conn.reused else ""
+            raise UpstreamError(f"upstream {host} closed the connection without a response{reused}")
+        conn.h11.receive_data(data)
 
-    def idle_count(self) -> int:
-        return sum(len(v) for v in self._idle.values())
+    def release(self) -> None:
+        self.pool.release(self.conn)
+
+    def abort(self) -> None:
+        self.conn.peer.abort()

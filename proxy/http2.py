@@ -1,0 +1,646 @@
+"""HTTP/2 on an intercepted client connection (h2): one pipeline exchange per stream.
+
+One reader task feeds the client's bytes to h2 and dispatches its events; each stream runs as
+its own task through the same path as an HTTP/1.1 request (:mod:`proxy.http1`): route, exchange
+head, upstream exchange from the pool (HTTP/1.1 or HTTP/2), request body through the exchange,
+response head and body back through it. Many streams run at once on one connection.
+
+Flow control is the backpressure across the proxy, in both directions:
+
+- Request DATA is acknowledged to the client (``acknowledge_received_data``) only after the
+  exchange passed it on and the upstream took it (:meth:`UpstreamExchange.flush`). A slow
+  upstream closes that stream's window towards the client; what waits in the proxy is bounded
+  by the window it advertised (:data:`STREAM_WINDOW`).
+- Response data goes out only as far as the client's window for the stream allows; the
+  upstream exchange is told a chunk was taken only once it is written to the client, so a
+  client that stops reading one stream stalls that stream and its upstream, and nothing else.
+  The connection window is sized for all streams' windows at once, for the same reason.
+
+Failing closed, per stream: a refusal before the response head is written answers with the
+error in the API's format (and ``RST_STREAM(NO_ERROR)`` if the client is still sending); after
+it, the stream is reset. The upstream exchange is aborted in every such case, so it never sees
+a complete request. Protocol errors end the whole connection with the GOAWAY code h2 chose.
+
+GOAWAY: when the proxy drains (SIGTERM) or the connection is idle, it sends GOAWAY, refuses new
+streams and lets the open ones finish. A client's GOAWAY is honoured the same way.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+
+import h2.config
+import h2.events
+import h2.exceptions
+import h2.settings
+from h2.errors import ErrorCodes
+
+from proxy.accesslog import ExchangeRecord, log
+from proxy.errors import ClientError, ProxyError, UpstreamError, error_response
+from proxy.h1h2 import (
+    H2Request,
+    h2_response_headers,
+    has_token,
+    header_list_size,
+    header_value,
+    request_from_h2,
+    trailer_fields,
+)
+from proxy.h2conn import MAX_WINDOW, GracefulH2Connection, error_name
+from proxy.pipeline import Exchange, ExchangeRefused, Headers, RequestHead, ResponseHead
+from proxy.routes import Route, Router, upstream_headers
+from proxy.runtime import Runtime
+from proxy.streams import Peer
+from proxy.upstream import FramingError, UpstreamExchange
+
+STREAM_WINDOW = 256 * 1024
+"""Receive window per stream: the most of one request body the proxy holds at a time."""
+
+DEFAULT_WINDOW = 65535
+"""The initial window of every HTTP/2 connection and stream (RFC 9113 6.9.2)."""
+
+_END = object()
+"""Inbox marker: the client ended the request (END_STREAM)."""
+
+
+class _ClientGone(Exception):
+    """The client connection failed or stopped taking our writes: the connection ends."""
+
+
+class _StreamStalled(Exception):
+    """The client took nothing on this stream for the write timeout: the stream is reset."""
+
+
+class _Stream:
+    """One client stream: its inbox of request events, its send window, its task."""
+
+    __slots__ = (
+        "id",
+        "inbox",
+        "window",
+        "task",
+        "queued",
+        "trailers",
+        "request_ended",
+        "head_block",
+        "response_started",
+        "response_ended",
+        "reset_note",
+    )
+
+    def __init__(self, stream_id: int) -> None:
+        self.id = stream_id
+        self.inbox: asyncio.Queue[object] = asyncio.Queue()
+        """``(data, flow-controlled length)`` pairs, then ``_END``; bounded by the window."""
+        self.window = asyncio.Event()
+        """Set when the client may have opened the send window."""
+        self.task: asyncio.Task[None] | None = None
+        self.queued = 0
+        """Flow-controlled bytes received and not yet acknowledged."""
+        self.trailers: Headers = []
+        self.request_ended = False
+        self.head_block: Headers | None = None
+        """A response head not written yet: an error can still replace it."""
+        self.response_started = False
+        """The response head was handed to h2: an error can only reset the stream now."""
+        self.response_ended = False
+        self.reset_note = ""
+
+
+class Http2Connection:
+    """Serves the streams of one HTTP/2 client connection until it closes, fails or drains."""
+
+    def __init__(
+        self, runtime: Runtime, client: Peer, router: Router, *, draining: asyncio.Event
+    ) -> None:
+        self.runtime = runtime
+        self.limits = runtime.config.limits
+        self.client = client
+        self.router = router
+        self.draining = draining
+        lim = self.limits
+        config = h2.config.H2Configuration(
+            client_side=False,
+            header_encoding=None,
+            validate_inbound_headers=True,
+            normalize_inbound_headers=True,
+        )
+        self.h2 = GracefulH2Connection(config)
+        # The advertised header-list limit is the hard one (HPACK decoding stops there and the
+        # connection ends); up to it a block is decoded, and one larger than
+        # --max-header-bytes gets 431 on its stream, as on HTTP/1.1.
+        self._hard_header_limit = 2 * lim.max_header_bytes + 4096
+        self.h2.local_settings = h2.settings.Settings(
+            client=False,
+            initial_values={
+                h2.settings.SettingCodes.MAX_CONCURRENT_STREAMS: lim.max_concurrent_streams,
+                h2.settings.SettingCodes.INITIAL_WINDOW_SIZE: STREAM_WINDOW,
+                h2.settings.SettingCodes.MAX_HEADER_LIST_SIZE: self._hard_header_limit,
+            },
+        )
+        self.h2.decoder.max_header_list_size = self._hard_header_limit
+        self.streams: dict[int, _Stream] = {}
+        self.closing = False
+        """GOAWAY sent or received: no new streams; the connection ends with the last one."""
+        self._done = asyncio.Event()
+        self._idle_since = time.monotonic()
+
+    @property
+    def idle(self) -> bool:
+        """No stream in flight; the server may close the connection when it stops."""
+        return not self.streams
+
+    # -- the connection ---------------------------------------------------------------------
+
+    async def serve(self) -> None:
+        h2c = self.h2
+        h2c.initiate_connection()
+        # Room in the connection window for every stream's window: a stream that is not
+        # drained must not hold back the others.
+        conn_window = min(STREAM_WINDOW * self.limits.max_concurrent_streams, MAX_WINDOW)
+        if conn_window > DEFAULT_WINDOW:
+            h2c.increment_flow_control_window(conn_window - DEFAULT_WINDOW)
+        loop = asyncio.get_running_loop()
+        reader = loop.create_task(self._read_loop())
+        watcher = loop.create_task(self._watch_draining())
+        try:
+            await self._done.wait()
+        finally:
+            reader.cancel()
+            watcher.cancel()
+            tasks = [s.task for s in self.streams.values() if s.task is not None]
+            for task in tasks:
+                task.cancel()
+            if tasks:
+                await asyncio.gather(*tasks, return_exceptions=True)
+            if not self.closing:
+                # Cut short (client gone, server stopping): say so if the socket still works.
+                with contextlib.suppress(Exception):
+                    h2c.close_connection()
+            self._write_nowait()
+
+    async def _read_loop(self) -> None:
+        h2c = self.h2
+        try:
+            await self._write()
+            timeout = self.limits.idle_timeout
+            while True:
+                try:
+                    data = await self.client.read(timeout)
+                except TimeoutError:
+                    if self.streams:
+                        timeout = self.limits.idle_timeout
+                        continue
+                    idle_for = time.monotonic() - self._idle_since
+                    if idle_for < self.limits.idle_timeout:
+                        timeout = self.limits.idle_timeout - idle_for
+                        continue
+                    self._goaway()
+                    await self._write()
+                    return
+                if not data:
+                    return
+                timeout = self.limits.idle_timeout
+                try:
+                    events = h2c.receive_data(data)
+                except h2.exceptions.ProtocolError as exc:
+                    # h2 has queued a GOAWAY with the error code for this violation.
+                    log.info("client broke the HTTP/2 protocol: %s", exc)
+                    self.closing = True
+                    self._write_nowait()
+                    return
+                for event in events:
+                    self._dispatch(event)
+                await self._write()
+        except (_ClientGone, OSError):
+            return
+        except Exception:
+            # A bug here must cost this connection, never the process.
+            log.exception("HTTP/2 connection failed")
+            with contextlib.suppress(Exception):
+                h2c.close_connection(ErrorCodes.INTERNAL_ERROR)
+            self.closing = True
+        finally:
+            self._done.set()
+
+    async def _watch_draining(self) -> None:
+        await self.draining.wait()
+        self._goaway()
+        with contextlib.suppress(_ClientGone):
+            await self._write()
+
+    def _goaway(self, code: int = ErrorCodes.NO_ERROR) -> None:
+        """Announce that no new stream will be served; the open ones finish."""
+        if self.closing:
+            return
+        self.closing = True
+        self.h2.send_goaway(code, last_stream_id=self.h2.highest_inbound_stream_id)
+        if not self.streams:
+            self._done.set()
+
+    def _dispatch(self, event: h2.events.Event) -> None:
+        etype = type(event)
+        h2c = self.h2
+        if etype is h2.events.DataReceived:
+            stream = self.streams.get(event.stream_id)  # type: ignore[attr-defined]
+            length = event.flow_controlled_length  # type: ignore[attr-defined]
+            if stream is None or stream.request_ended:
+                # Nobody will read it: hand the window back at once.
+                h2c.acknowledge_received_data(length, event.stream_id)  # type: ignore[attr-defined]
+            else:
+                stream.queued += length
+                stream.inbox.put_nowait((event.data, length))  # type: ignore[attr-defined]
+        elif etype is h2.events.WindowUpdated:
+            if event.stream_id:  # type: ignore[attr-defined]
+                stream = self.streams.get(event.stream_id)  # type: ignore[attr-defined]
+                if stream is not None:
+                    stream.window.set()
+            else:
+                self._wake_senders()
+        elif etype is h2.events.RequestReceived:
+            self._open_stream(event)  # type: ignore[arg-type]
+        elif etype is h2.events.StreamEnded:
+            stream = self.streams.get(event.stream_id)  # type: ignore[attr-defined]
+            if stream is not None and not stream.request_ended:
+                stream.request_ended = True
+                stream.inbox.put_nowait(_END)
+        elif etype is h2.events.TrailersReceived:
+            stream = self.streams.get(event.stream_id)  # type: ignore[attr-defined]
+            if stream is not None:
+                stream.trailers = trailer_fields(event.headers)  # type: ignore[attr-defined]
+        elif etype is h2.events.StreamReset:
+            stream = self.streams.get(event.stream_id)  # type: ignore[attr-defined]
+            if stream is not None and stream.task is not None:
+                code = error_name(event.error_code)  # type: ignore[attr-defined]
+                stream.reset_note = f"client reset the stream ({code})"
+                stream.task.cancel()
+        elif etype is h2.events.RemoteSettingsChanged:
+            if h2.settings.SettingCodes.INITIAL_WINDOW_SIZE in event.changed_settings:  # type: ignore[attr-defined]
+                self._wake_senders()
+        elif etype is h2.events.ConnectionTerminated:
+            # The client is going away: serve what is open, accept nothing new.
+            self.closing = True
+            if not self.streams:
+                self._done.set()
+        # PING is answered by h2; SETTINGS acknowledgements, priority and unknown frames
+        # need nothing from us.
+
+    def _open_stream(self, event: h2.events.RequestReceived) -> None:
+        stream_id = event.stream_id
+        if self.closing or len(self.streams) >= self.limits.max_concurrent_streams:
+            # After GOAWAY, or over the advertised limit before the client saw it: refused,
+            # which tells the client the request was not processed and may be retried.
+            self.h2.reset_stream(stream_id, ErrorCodes.REFUSED_STREAM)
+            return
+        stream = _Stream(stream_id)
+        ended = event.stream_ended is not None
+        if ended:
+            stream.request_ended = True
+        self.streams[stream_id] = stream
+        stream.task = asyncio.get_running_loop().create_task(
+            self._serve_stream(stream, event.headers, ended)
+        )
+
+    def _wake_senders(self) -> None:
+        for stream in self.streams.values():
+            stream.window.set()
+
+    # -- output -----------------------------------------------------------------------------
+
+    async def _write(self) -> None:
+        """Write what h2 has queued and wait until the client has taken it."""
+        data = self.h2.data_to_send()
+        try:
+            await self.client.write(data)
+        except (OSError, TimeoutError) as exc:
+            self._done.set()
+            raise _ClientGone(str(exc) or type(exc).__name__) from None
+
+    def _write_nowait(self) -> None:
+        """Hand queued control frames (RST_STREAM, WINDOW_UPDATE, GOAWAY) to the socket
+        without waiting: used where nothing can wait, such as a task's cleanup."""
+        data = self.h2.data_to_send()
+        if data:
+            with contextlib.suppress(Exception):
+                self.client.writer.write(data)
+
+    def _emit_head(self, stream: _Stream) -> None:
+        """Hand a pending response head to h2: from now on only a reset can undo it."""
+        block = stream.head_block
+        if block is not None:
+            stream.head_block = None
+            stream.response_started = True
+            self.h2.send_headers(stream.id, block)
+
+    async def _send_data(self, stream: _Stream, data: bytes) -> None:
+        """Send ``data`` on the stream as its flow-control window allows, and wait until the
+        client connection has taken it."""
+        h2c = self.h2
+        self._emit_head(stream)
+        offset = 0
+        size = len(data)
+        while offset < size:
+            try:
+                window = h2c.local_flow_control_window(stream.id)
+            except h2.exceptions.StreamClosedError:
+                raise asyncio.CancelledError from None  # the client reset it
+            if window <= 0:
+                await self._wait_window(stream)
+                continue
+            n = min(window, h2c.max_outbound_frame_size, size - offset)
+            h2c.send_data(stream.id, data[offset : offset + n] if n < size else data)
+            offset += n
+        await self._write()
+
+    async def _wait_window(self, stream: _Stream) -> None:
+        stream.window.clear()
+        await self._write()
+        if self.h2.local_flow_control_window(stream.id) > 0:
+            return
+        timeout = self.client.write_timeout
+        try:
+            async with asyncio.timeout(timeout):
+                await stream.window.wait()
+        except TimeoutError:
+            raise _StreamStalled(
+                f"client took nothing on the stream for {timeout:g} s (--read-timeout)"
+            ) from None
+
+    async def _end_response(self, stream: _Stream, trailers: Headers) -> None:
+        self._emit_head(stream)
+        if trailers:
+            self.h2.send_headers(stream.id, trailers, end_stream=True)
+        else:
+            self.h2.end_stream(stream.id)
+        stream.response_ended = True
+        await self._write()
+
+    def _acknowledge(self, stream: _Stream, length: int) -> None:
+        if length:
+            stream.queued -= length
+            self.h2.acknowledge_received_data(length, stream.id)
+
+    # -- one stream -------------------------------------------------------------------------
+
+    async def _serve_stream(self, stream: _Stream, block: Headers, ended: bool) -> None:
+        request = request_from_h2(block)
+        rec = ExchangeRecord(
+            method=request.method.decode("ascii", "replace"),
+            host="-",
+            path=request.target.decode("ascii", "replace"),
+            mode="-",
+        )
+        up: UpstreamExchange | None = None
+        exchange: Exchange | None = None
+        try:
+            if header_list_size(block) > self.limits.max_header_bytes:
+                raise ClientError(
+                    f"request head larger than --max-header-bytes "
+                    f"({self.limits.max_header_bytes} bytes)",
+                    status=431,
+                )
+            if request.method == b"CONNECT":
+                raise ClientError("CONNECT is not supported on this connection", status=405)
+            route = self.router(request)
+            rec.host, rec.mode, rec.path = (
+                route.host,
+                route.mode,
+                route.target.decode("ascii", "replace"),
+            )
+            up, exchange = await self._forward_request(stream, request, ended, route, rec)
+            await self._forward_response(stream, up, exchange, rec)
+            up.release()
+            up = None
+        except (ProxyError, ExchangeRefused) as exc:
+            if not stream.response_started:
+                rec.status = exc.status
+            rec.note = exc.message
+            await self._answer_error(stream, exc)
+        except (h2.exceptions.ProtocolError, FramingError) as exc:
+            # Our own misuse (an exchange that broke its body's length, a header h2 refuses).
+            log.error("protocol error on %s %s: %s", rec.method, rec.host, exc)
+            rec.note = "internal error: HTTP framing"
+            await self._fail_internal(stream, rec)
+        except _StreamStalled as exc:
+            rec.note = str(exc)
+            self._reset(stream, ErrorCodes.CANCEL)
+        except _ClientGone as exc:
+            rec.note = f"client went away: {exc}"
+        except asyncio.CancelledError:
+            rec.note = stream.reset_note or "connection closed"
+        except Exception as exc:
+            # An exchange (the masking engine) failed in a way it did not declare: fail closed.
+            # The exception text is not logged: it could quote a value.
+            log.error("exchange failed on %s %s: %s", rec.method, rec.host, type(exc).__name__)
+            rec.note = f"internal error: {type(exc).__name__}"
+            await self._fail_internal(stream, rec)
+        finally:
+            if up is not None:
+                up.abort()
+            if exchange is not None:
+                rec.masked = exchange.stats.masked
+                if exchange.stats.note and not rec.note:
+                    rec.note = exchange.stats.note
+            self._stream_done(stream)
+            rec.emit()
+
+    async def _forward_request(
+        self,
+        stream: _Stream,
+        request: H2Request,
+        ended: bool,
+        route: Route,
+        rec: ExchangeRecord,
+    ) -> tuple[UpstreamExchange, Exchange]:
+        limits = self.limits
+        length = header_value(request.headers, b"content-length")
+        content_length = int(length) if length is not None else None
+        if route.pipeline and content_length is not None and content_length > limits.max_body_bytes:
+            raise ClientError(
+                f"request body of {content_length} bytes is larger than --max-body-bytes "
+                f"({limits.max_body_bytes})",
+                status=413,
+            )
+        expect = has_token(request.headers, b"expect", b"100-continue")
+        headers = [(n, v) for n, v in request.headers if n != b"expect"]
+        head = RequestHead(request.method, route.target, headers, route.host)
+        exchange = self.runtime.pipeline.open_exchange(head) if route.pipeline else Exchange()
+        head = exchange.request_head(head)
+        out = upstream_headers(head.headers, route)
+        # Connect only once the exchange accepted the head: a refused request never reaches
+        # the upstream at all.
+        up = await self.runtime.pool.acquire(route.origin)
+        try:
+            up.send_head(head.method, head.target, out, body=not ended)
+            if ended:
+                if exchange.request_end():
+                    raise FramingError("the exchange added a body to a request without one")
+                up.send_end()
+                await up.flush()
+            else:
+                if expect:
+                    # Limits passed and the upstream is reachable: the body is welcome.
+                    self.h2.send_headers(stream.id, [(b":status", b"100")])
+                    await self._write()
+                await self._forward_body(stream, up, exchange, route.pipeline, rec)
+        except BaseException:
+            up.abort()
+            raise
+        return up, exchange
+
+    async def _forward_body(
+        self,
+        stream: _Stream,
+        up: UpstreamExchange,
+        exchange: Exchange,
+        limited: bool,
+        rec: ExchangeRecord,
+    ) -> None:
+        limit = self.limits.max_body_bytes
+        timeout = self.limits.read_timeout
+        inbox = stream.inbox
+        received = 0
+        unacknowledged = 0
+        while True:
+            if inbox.empty():
+                # About to wait for the client: first pass on what was taken, and only once
+                # the upstream has it, open the client's window by as much.
+                await up.flush()
+                if unacknowledged:
+                    self._acknowledge(stream, unacknowledged)
+                    unacknowledged = 0
+                    await self._write()
+                try:
+                    async with asyncio.timeout(timeout):
+                        item = await inbox.get()
+                except TimeoutError:
+                    raise ClientError(
+                        f"client sent nothing for {timeout:g} s in the middle of a request "
+                        "(--read-timeout)",
+                        status=408,
+                    ) from None
+            else:
+                item = inbox.get_nowait()
+            if item is _END:
+                tail = exchange.request_end()
+                if tail:
+                    rec.bytes_up += len(tail)
+                    up.send_data(tail)
+                up.send_end(stream.trailers)
+                await up.flush()
+                self._acknowledge(stream, unacknowledged)
+                return
+            data, length = item  # type: ignore[misc]
+            unacknowledged += length
+            received += len(data)
+            if limited and received > limit:
+                raise ClientError(
+                    f"request body larger than --max-body-bytes ({limit})", status=413
+                )
+            out = exchange.request_data(data)
+            if out:
+                rec.bytes_up += len(out)
+                # The upstream exchange holds back the byte that would complete a
+                # Content-Length body until send_end (fail closed).
+                up.send_data(out)
+
+    async def _forward_response(
+        self, stream: _Stream, up: UpstreamExchange, exchange: Exchange, rec: ExchangeRecord
+    ) -> None:
+        event = await up.next_event()
+        if type(event) is not ResponseHead:
+            raise UpstreamError(f"upstream {up.origin.host}: no response head")
+        head = exchange.response_head(event)
+        rec.status = head.status
+        # Kept back until the first write, so that a refusal of the first chunk can still
+        # answer with an error instead.
+        stream.head_block = h2_response_headers(head)
+
+        async def write_head() -> None:
+            # The upstream has nothing more at hand: send what is queued before waiting.
+            if stream.head_block is not None:
+                self._emit_head(stream)
+                await self._write()
+
+        down = 0
+        while True:
+            event = await up.next_event(write_head)
+            if type(event) is bytes:
+                data = exchange.response_data(event)
+                if data:
+                    down += len(data)
+                    await self._send_data(stream, data)
+                # Written to the client (within its window): the upstream may send more.
+                up.taken()
+                rec.bytes_down = down
+                continue
+            tail = exchange.response_end()
+            if tail:
+                down += len(tail)
+                await self._send_data(stream, tail)
+            rec.bytes_down = down
+            await self._end_response(stream, event.trailers)  # type: ignore[union-attr]
+            return
+
+    # -- errors and the end of a stream -----------------------------------------------------
+
+    async def _answer_error(self, stream: _Stream, exc: BaseException) -> None:
+        """The error as a response if none has started, else a reset stream."""
+        if stream.response_started:
+            self._reset(stream, ErrorCodes.INTERNAL_ERROR)
+            return
+        # A response head not written yet is replaced by the error.
+        stream.head_block = None
+        answer = error_response(exc)
+        block: Headers = [
+            (b":status", b"%d" % answer.status),
+            (b"content-type", b"application/json"),
+            (b"content-length", b"%d" % len(answer.body)),
+            *answer.headers,
+        ]
+        try:
+            self.h2.send_headers(stream.id, block)
+            stream.response_started = True
+            await self._send_data(stream, answer.body)
+            await self._end_response(stream, [])
+        except (_ClientGone, _StreamStalled, asyncio.CancelledError):
+            return
+        except h2.exceptions.ProtocolError:
+            self._reset(stream, ErrorCodes.INTERNAL_ERROR)
+
+    async def _fail_internal(self, stream: _Stream, rec: ExchangeRecord) -> None:
+        err = ProxyError("internal error; the request was not completed upstream")
+        if not stream.response_started:
+            rec.status = err.status
+        await self._answer_error(stream, err)
+
+    def _reset(self, stream: _Stream, code: int) -> None:
+        with contextlib.suppress(h2.exceptions.ProtocolError, h2.exceptions.StreamClosedError):
+            self.h2.reset_stream(stream.id, code)
+        stream.response_ended = True  # nothing more goes out on it
+        self._write_nowait()
+
+    def _stream_done(self, stream: _Stream) -> None:
+        self.streams.pop(stream.id, None)
+        if not stream.request_ended:
+            # The client is still sending a request nobody reads: ask it to stop (NO_ERROR
+            # after a complete response, RFC 9113 8.1) and do not wait for the rest.
+            code = ErrorCodes.NO_ERROR if stream.response_ended else ErrorCodes.CANCEL
+            with contextlib.suppress(h2.exceptions.ProtocolError, h2.exceptions.StreamClosedError):
+                self.h2.reset_stream(stream.id, code)
+            stream.request_ended = True
+        elif not stream.response_ended:
+            with contextlib.suppress(h2.exceptions.ProtocolError, h2.exceptions.StreamClosedError):
+                self.h2.reset_stream(stream.id, ErrorCodes.CANCEL)
+        if stream.queued:
+            # Received but never passed on: give it back to the connection window.
+            with contextlib.suppress(h2.exceptions.ProtocolError):
+                self.h2.acknowledge_received_data(stream.queued, stream.id)
+            stream.queued = 0
+        self._write_nowait()
+        if not self.streams:
+            self._idle_since = time.monotonic()
+            if self.closing:
+                self._done.set()
