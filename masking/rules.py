@@ -34,8 +34,10 @@ class RuleConfig:
             raise ValueError("[masking] must be a table")
         unknown = sorted(set(d) - _KEYS)
         if unknown:
-            raise ValueError(f"[masking]: unknown key(s) {', '.join(unknown)}; "
-                             f"expected {', '.join(sorted(_KEYS))}")
+            raise ValueError(
+                f"[masking]: unknown key(s) {', '.join(unknown)}; "
+                f"expected {', '.join(sorted(_KEYS))}"
+            )
         terms = _strings(d, "terms")
         for t in terms:
             if not t.strip() or (t.startswith("*.") and len(t.strip()) <= 2):
@@ -48,14 +50,21 @@ class RuleConfig:
         names: set[str] = set()
         for i, item in enumerate(raw):
             if not isinstance(item, Mapping):
-                raise ValueError(f"[[masking.regex]] #{i + 1} must be a table with name and pattern")
+                raise ValueError(
+                    f"[[masking.regex]] #{i + 1} must be a table with name and pattern"
+                )
             extra = sorted(set(item) - {"name", "pattern"})
             if extra:
                 raise ValueError(f"[[masking.regex]] #{i + 1}: unknown key(s) {', '.join(extra)}")
             name, pattern = item.get("name"), item.get("pattern")
-            if not isinstance(name, str) or not name or not name.replace("_", "").replace(
-                    "-", "").isalnum():
-                raise ValueError(f"[[masking.regex]] #{i + 1}: name must be letters, digits, _ or -")
+            if (
+                not isinstance(name, str)
+                or not name
+                or not name.replace("_", "").replace("-", "").isalnum()
+            ):
+                raise ValueError(
+                    f"[[masking.regex]] #{i + 1}: name must be letters, digits, _ or -"
+                )
             if name in names:
                 raise ValueError(f"[[masking.regex]] duplicate name {name!r}")
             if not isinstance(pattern, str) or not pattern:
@@ -63,7 +72,9 @@ class RuleConfig:
             try:
                 rx = re2.compile(pattern)
             except re2.error as exc:
-                raise ValueError(f"[[masking.regex]] {name!r}: invalid RE2 pattern: {exc}") from None
+                raise ValueError(
+                    f"[[masking.regex]] {name!r}: invalid RE2 pattern: {exc}"
+                ) from None
             if rx.match("") is not None:
                 raise ValueError(f"[[masking.regex]] {name!r}: pattern matches the empty string")
             names.add(name)
@@ -74,8 +85,10 @@ class RuleConfig:
         known = set(CATALOG) | {f"user_regex:{n}" for n in names}
         bad = sorted(set(disabled) - known)
         if bad:
-            raise ValueError(f"[masking] disable: unknown type(s) {', '.join(bad)} "
-                             f"(see `maskproxy scan --list-types` for the catalog)")
+            raise ValueError(
+                f"[masking] disable: unknown type(s) {', '.join(bad)} "
+                f"(see `maskproxy scan --list-types` for the catalog)"
+            )
         return cls(frozenset(disabled), tuple(terms), tuple(regexes), tuple(allowlist))
 
 

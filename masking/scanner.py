@@ -38,13 +38,16 @@ WINDOW = HORIZON - LOOKAHEAD
 _UNANCHORED = re2._Anchor.UNANCHORED  # the binding's raw Match() avoids a generator per call
 
 
+_NO_RULES = RuleConfig()
+
+
 class Scanner:
     """Finds sensitive values in raw bytes; see the module docstring for the streaming rules."""
 
     horizon: int = HORIZON
     context: int = BACK + ECHO_BACK
 
-    def __init__(self, rules: RuleConfig = RuleConfig()) -> None:
+    def __init__(self, rules: RuleConfig = _NO_RULES) -> None:
         self.rules = rules
         recs: list[Recognizer] = []
         matchers: list[object] = []
@@ -71,8 +74,7 @@ class Scanner:
         for i, rec in enumerate(recs):
             for b in first_bytes(rec.pattern) if rec.bounded else _ALL:
                 table[b].append(i)
-        self._dispatch = tuple(
-            tuple((matchers[i], recs[i].check) for i in idx) for idx in table)
+        self._dispatch = tuple(tuple((matchers[i], recs[i].check) for i in idx) for idx in table)
         self._single = tuple(len(idx) == 1 and recs[idx[0]].bounded for idx in table)
 
     def scan(self, data: bytes, pos: int = 0, final: bool = True) -> tuple[list[Finding], int]:
@@ -119,8 +121,11 @@ class Scanner:
                 if fs[0].start < cur:  # a token reaching left into what is already decided
                     fs = [f for f in fs if f.start >= cur]
                 if disabled or allow:
-                    fs = [f for f in fs if f.rtype not in disabled
-                          and unescape(data[f.start:f.end]) not in allow]
+                    fs = [
+                        f
+                        for f in fs
+                        if f.rtype not in disabled and unescape(data[f.start : f.end]) not in allow
+                    ]
                     if allow and unescape(data[s:nxt]) in allow:
                         fs = []
                 found.extend(fs)

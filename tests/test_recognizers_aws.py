@@ -31,24 +31,41 @@ def found(text: str | bytes) -> list[tuple[str, str]]:
     data = text.encode() if isinstance(text, str) else text
     fs, resume = SCANNER.scan(data)
     assert resume == len(data)
-    return [(f.rtype, data[f.start:f.end].decode()) for f in fs]
+    return [(f.rtype, data[f.start : f.end].decode()) for f in fs]
 
 
 ACCT = digits(12)
 ACCT2 = digits(12)
 
 
-@pytest.mark.parametrize("prefix,rtype", [
-    ("i", "aws_ec2_instance_id"), ("vol", "aws_ebs_volume_id"), ("snap", "aws_ebs_snapshot_id"),
-    ("ami", "aws_ami_id"), ("sg", "aws_security_group_id"), ("subnet", "aws_subnet_id"),
-    ("vpc", "aws_vpc_id"), ("eni", "aws_network_interface_id"), ("rtb", "aws_route_table_id"),
-    ("acl", "aws_network_acl_id"), ("igw", "aws_internet_gateway_id"),
-    ("nat", "aws_nat_gateway_id"), ("eipalloc", "aws_eip_id"), ("vpce", "aws_vpc_endpoint_id"),
-    ("pcx", "aws_vpc_peering_connection_id"), ("tgw", "aws_transit_gateway_id"),
-    ("tgw-attach", "aws_transit_gateway_attachment_id"), ("lt", "aws_launch_template_id"),
-    ("fs", "aws_efs_id"), ("fsap", "aws_efs_id"), ("dopt", "aws_dhcp_options_id"),
-    ("cvpn-endpoint", "aws_client_vpn_endpoint_id"), ("ipam-pool", "aws_ipam_pool_id"),
-])
+@pytest.mark.parametrize(
+    "prefix,rtype",
+    [
+        ("i", "aws_ec2_instance_id"),
+        ("vol", "aws_ebs_volume_id"),
+        ("snap", "aws_ebs_snapshot_id"),
+        ("ami", "aws_ami_id"),
+        ("sg", "aws_security_group_id"),
+        ("subnet", "aws_subnet_id"),
+        ("vpc", "aws_vpc_id"),
+        ("eni", "aws_network_interface_id"),
+        ("rtb", "aws_route_table_id"),
+        ("acl", "aws_network_acl_id"),
+        ("igw", "aws_internet_gateway_id"),
+        ("nat", "aws_nat_gateway_id"),
+        ("eipalloc", "aws_eip_id"),
+        ("vpce", "aws_vpc_endpoint_id"),
+        ("pcx", "aws_vpc_peering_connection_id"),
+        ("tgw", "aws_transit_gateway_id"),
+        ("tgw-attach", "aws_transit_gateway_attachment_id"),
+        ("lt", "aws_launch_template_id"),
+        ("fs", "aws_efs_id"),
+        ("fsap", "aws_efs_id"),
+        ("dopt", "aws_dhcp_options_id"),
+        ("cvpn-endpoint", "aws_client_vpn_endpoint_id"),
+        ("ipam-pool", "aws_ipam_pool_id"),
+    ],
+)
 @pytest.mark.parametrize("n", [8, 17])
 def test_resource_ids_mask_the_hex_part(prefix: str, rtype: str, n: int) -> None:
     h = hexs(n)
@@ -62,28 +79,34 @@ def test_resource_id_shape_is_hex_and_prefix_is_kept() -> None:
     assert (f.start, f.end, f.shape) == (2, len(data), HEX)
 
 
-@pytest.mark.parametrize("text", [
-    "i-" + "0123abcd" + "9",  # 9 hex digits: neither 8 nor 17
-    "xi-" + "0123abcd",  # glued to a letter
-    "my-i-" + "0123abcd",  # glued to a dash
-    "i-" + "0123ABCD",  # upper-case hex is not an id
-    "i-" + "0123abcd" + "-suffix",
-    "sg-" + "0123abcd" * 2 + "0123",  # 20 hex digits
-    "api-" + "0123abcd",  # not a known prefix
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "i-" + "0123abcd" + "9",  # 9 hex digits: neither 8 nor 17
+        "xi-" + "0123abcd",  # glued to a letter
+        "my-i-" + "0123abcd",  # glued to a dash
+        "i-" + "0123ABCD",  # upper-case hex is not an id
+        "i-" + "0123abcd" + "-suffix",
+        "sg-" + "0123abcd" * 2 + "0123",  # 20 hex digits
+        "api-" + "0123abcd",  # not a known prefix
+    ],
+)
 def test_resource_id_near_misses(text: str) -> None:
     assert found(text) == []
 
 
 def test_arn_is_masked_component_wise() -> None:
     arn = f"arn:aws:iam::{ACCT}:role/deploy-runner"
-    assert found(f'"RoleArn": "{arn}"') == [("aws_account_id", ACCT), ("aws_iam_name", "deploy-runner")]
+    assert found(f'"RoleArn": "{arn}"') == [
+        ("aws_account_id", ACCT),
+        ("aws_iam_name", "deploy-runner"),
+    ]
 
 
 def test_account_in_arn_and_alone_get_the_same_type_and_shape() -> None:
     data = f'arn:aws:sts::{ACCT}:assumed-role/ci/session "OwnerId": "{ACCT}"'.encode()
     fs, _ = SCANNER.scan(data)
-    accts = [f for f in fs if data[f.start:f.end] == ACCT.encode()]
+    accts = [f for f in fs if data[f.start : f.end] == ACCT.encode()]
     assert len(accts) == 2
     assert {(f.rtype, f.shape) for f in accts} == {("aws_account_id", CLASSWISE)}
 
@@ -103,11 +126,15 @@ def test_arn_with_resource_id_uses_the_id_type() -> None:
 def test_kms_arn_key_is_a_kms_key_id() -> None:
     u = f"{hexs(8)}-{hexs(4)}-{hexs(4)}-{hexs(4)}-{hexs(12)}"
     assert found(f"arn:aws:kms:eu-west-1:{ACCT}:key/{u}") == [
-        ("aws_account_id", ACCT), ("aws_kms_key_id", u)]
+        ("aws_account_id", ACCT),
+        ("aws_kms_key_id", u),
+    ]
 
 
 def test_s3_arn_masks_the_bucket() -> None:
-    assert found("arn:aws:s3:::ledger-exports-17/2024/x.csv") == [("aws_s3_bucket", "ledger-exports-17")]
+    assert found("arn:aws:s3:::ledger-exports-17/2024/x.csv") == [
+        ("aws_s3_bucket", "ledger-exports-17")
+    ]
 
 
 def test_aws_managed_policy_arn_is_kept() -> None:
@@ -125,25 +152,38 @@ def test_arn_keeps_structure_words() -> None:
     assert out == [("aws_account_id", ACCT), ("aws_iam_name", "etl-runner")]
 
 
-@pytest.mark.parametrize("text", [
-    '"OwnerId": "{a}"', '"AccountId":"{a}"', "account {a}", "Account ID: {a}",
-    "--account-id {a}", "aws_account_id = \"{a}\"", '"UserIds": ["{a}"]',
-    '"Principal": {{"AWS": "{a}"}}', "https://sqs.us-east-1.amazonaws.com/{a}/jobs",
-    "{a}.dkr.ecr.us-west-2.amazonaws.com/app:1", "ARN\t{a}\tnext", "/vaults/{a}/x".replace(
-        "/vaults/", "/"),
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        '"OwnerId": "{a}"',
+        '"AccountId":"{a}"',
+        "account {a}",
+        "Account ID: {a}",
+        "--account-id {a}",
+        'aws_account_id = "{a}"',
+        '"UserIds": ["{a}"]',
+        '"Principal": {{"AWS": "{a}"}}',
+        "https://sqs.us-east-1.amazonaws.com/{a}/jobs",
+        "{a}.dkr.ecr.us-west-2.amazonaws.com/app:1",
+        "ARN\t{a}\tnext",
+        "/vaults/{a}/x".replace("/vaults/", "/"),
+    ],
+)
 def test_account_ids_in_context(text: str) -> None:
     out = found(text.format(a=ACCT2))
     assert ("aws_account_id", ACCT2) in out
 
 
-@pytest.mark.parametrize("text", [
-    '{{"Size": {a}}}',  # a bare JSON number
-    "took {a}ms",
-    "ts=1714640000123",  # 13-digit epoch millis
-    '"Timestamp": "{a}"',
-    "version {a}",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        '{{"Size": {a}}}',  # a bare JSON number
+        "took {a}ms",
+        "ts=1714640000123",  # 13-digit epoch millis
+        '"Timestamp": "{a}"',
+        "version {a}",
+    ],
+)
 def test_twelve_digits_without_context_are_kept(text: str) -> None:
     assert [t for t, _ in found(text.format(a=ACCT2))] == []
 
@@ -167,31 +207,47 @@ def test_access_key_near_misses() -> None:
 
 def test_access_key_and_secret_in_cli_text_output() -> None:
     key = upper(16)
-    secret = "".join(R.choice("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789/+")
-                     for _ in range(40)) + "Aa"
+    secret = (
+        "".join(
+            R.choice("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789/+")
+            for _ in range(40)
+        )
+        + "Aa"
+    )
     secret = secret[:40]
     out = found(f"ACCESSKEY\tAKIA{key}\t2024-01-02T03:04:05Z\t{secret}\tActive\n")
     assert ("aws_access_key_id", key) in out and ("aws_secret_access_key", secret) in out
 
 
-@pytest.mark.parametrize("host,expect", [
-    ("ec2-54-12-34-56.compute-1.amazonaws.com", [("aws_hostname", "54-12-34-56")]),
-    ("ip-10-4-7-9.eu-west-1.compute.internal", [("aws_hostname", "10-4-7-9")]),
-    ("orders-db.c9xk2mq1zt7a.us-east-1.rds.amazonaws.com",
-     [("aws_db_identifier", "orders-db"), ("aws_hostname", "c9xk2mq1zt7a")]),
-    ("media-assets-3.s3.us-west-2.amazonaws.com", [("aws_s3_bucket", "media-assets-3")]),
-    ("api-lb-901.us-east-2.elb.amazonaws.com", [("aws_hostname", "api-lb-901")]),
-    ("k3j9x0a1b2.execute-api.eu-central-1.amazonaws.com", [("aws_hostname", "k3j9x0a1b2")]),
-    ("d3k9x0a1b2c3d4.cloudfront.net", [("aws_hostname", "d3k9x0a1b2c3d4")]),
-])
+@pytest.mark.parametrize(
+    "host,expect",
+    [
+        ("ec2-54-12-34-56.compute-1.amazonaws.com", [("aws_hostname", "54-12-34-56")]),
+        ("ip-10-4-7-9.eu-west-1.compute.internal", [("aws_hostname", "10-4-7-9")]),
+        (
+            "orders-db.c9xk2mq1zt7a.us-east-1.rds.amazonaws.com",
+            [("aws_db_identifier", "orders-db"), ("aws_hostname", "c9xk2mq1zt7a")],
+        ),
+        ("media-assets-3.s3.us-west-2.amazonaws.com", [("aws_s3_bucket", "media-assets-3")]),
+        ("api-lb-901.us-east-2.elb.amazonaws.com", [("aws_hostname", "api-lb-901")]),
+        ("k3j9x0a1b2.execute-api.eu-central-1.amazonaws.com", [("aws_hostname", "k3j9x0a1b2")]),
+        ("d3k9x0a1b2c3d4.cloudfront.net", [("aws_hostname", "d3k9x0a1b2c3d4")]),
+    ],
+)
 def test_resource_host_names(host: str, expect: list) -> None:
     assert found(f"connect to https://{host}/path") == expect
 
 
-@pytest.mark.parametrize("host", [
-    "ec2.us-east-1.amazonaws.com", "s3.amazonaws.com", "sts.amazonaws.com",
-    "dynamodb.eu-west-1.amazonaws.com", "region.compute.internal",
-])
+@pytest.mark.parametrize(
+    "host",
+    [
+        "ec2.us-east-1.amazonaws.com",
+        "s3.amazonaws.com",
+        "sts.amazonaws.com",
+        "dynamodb.eu-west-1.amazonaws.com",
+        "region.compute.internal",
+    ],
+)
 def test_service_endpoints_are_kept(host: str) -> None:
     assert found(f"endpoint {host} ok") == []
 
@@ -202,7 +258,9 @@ def test_sqs_queue_url() -> None:
 
 
 def test_s3_uri_and_bucket_fields() -> None:
-    assert found("aws s3 cp x s3://ledger-archive-9/2024/") == [("aws_s3_bucket", "ledger-archive-9")]
+    assert found("aws s3 cp x s3://ledger-archive-9/2024/") == [
+        ("aws_s3_bucket", "ledger-archive-9")
+    ]
     assert found('"Bucket": "ledger-archive-9"') == [("aws_s3_bucket", "ledger-archive-9")]
     assert found("--bucket ledger-archive-9") == [("aws_s3_bucket", "ledger-archive-9")]
 

@@ -12,21 +12,30 @@ SCANNER = Scanner()
 def found(text: str) -> list[tuple[str, str]]:
     data = text.encode()
     fs, _ = SCANNER.scan(data)
-    return [(f.rtype, data[f.start:f.end].decode()) for f in fs]
+    return [(f.rtype, data[f.start : f.end].decode()) for f in fs]
 
 
-@pytest.mark.parametrize("key,rtype", [
-    ("DBInstanceIdentifier", "aws_db_identifier"), ("DBClusterIdentifier", "aws_db_identifier"),
-    ("CacheClusterId", "aws_db_identifier"), ("ReplicationGroupId", "aws_db_identifier"),
-    ("RoleName", "aws_iam_name"), ("UserName", "aws_iam_name"),
-    ("InstanceProfileName", "aws_iam_name"), ("FunctionName", "aws_resource_name"),
-    ("TableName", "aws_resource_name"), ("StackName", "aws_resource_name"),
-    ("LoadBalancerName", "aws_resource_name"), ("AutoScalingGroupName", "aws_resource_name"),
-])
+@pytest.mark.parametrize(
+    "key,rtype",
+    [
+        ("DBInstanceIdentifier", "aws_db_identifier"),
+        ("DBClusterIdentifier", "aws_db_identifier"),
+        ("CacheClusterId", "aws_db_identifier"),
+        ("ReplicationGroupId", "aws_db_identifier"),
+        ("RoleName", "aws_iam_name"),
+        ("UserName", "aws_iam_name"),
+        ("InstanceProfileName", "aws_iam_name"),
+        ("FunctionName", "aws_resource_name"),
+        ("TableName", "aws_resource_name"),
+        ("StackName", "aws_resource_name"),
+        ("LoadBalancerName", "aws_resource_name"),
+        ("AutoScalingGroupName", "aws_resource_name"),
+    ],
+)
 def test_name_fields(key: str, rtype: str) -> None:
     v = "ledger-svc-41"
     assert found(f'"{key}": "{v}"') == [(rtype, v)]
-    assert found(f'{key}: {v}\n') == [(rtype, v)]
+    assert found(f"{key}: {v}\n") == [(rtype, v)]
     assert found(f'\\"{key}\\": \\"{v}\\"') == [(rtype, v)]
     assert found(f'\\\\\\"{key}\\\\\\": \\\\\\"{v}\\\\\\"') == [(rtype, v)]
 
@@ -36,26 +45,42 @@ def test_snake_and_camel_variants() -> None:
     assert found('"functionName": "orders-sync"') == [("aws_resource_name", "orders-sync")]
 
 
-@pytest.mark.parametrize("flag,rtype", [
-    ("--db-instance-identifier", "aws_db_identifier"), ("--role-name", "aws_iam_name"),
-    ("--function-name", "aws_resource_name"), ("--cache-cluster-id", "aws_db_identifier"),
-    ("--stack-name", "aws_resource_name"), ("--user-name", "aws_iam_name"),
-])
+@pytest.mark.parametrize(
+    "flag,rtype",
+    [
+        ("--db-instance-identifier", "aws_db_identifier"),
+        ("--role-name", "aws_iam_name"),
+        ("--function-name", "aws_resource_name"),
+        ("--cache-cluster-id", "aws_db_identifier"),
+        ("--stack-name", "aws_resource_name"),
+        ("--user-name", "aws_iam_name"),
+    ],
+)
 def test_cli_flags(flag: str, rtype: str) -> None:
-    assert found(f"aws x {flag} billing-replica-2 --region us-east-1") == [(rtype, "billing-replica-2")]
+    assert found(f"aws x {flag} billing-replica-2 --region us-east-1") == [
+        (rtype, "billing-replica-2")
+    ]
     assert found(f"aws x {flag}=billing-replica-2") == [(rtype, "billing-replica-2")]
 
 
 def test_name_lists() -> None:
     assert found('"MemberClusters": ["cache-a-001", "cache-a-002"]') == [
-        ("aws_db_identifier", "cache-a-001"), ("aws_db_identifier", "cache-a-002")]
+        ("aws_db_identifier", "cache-a-001"),
+        ("aws_db_identifier", "cache-a-002"),
+    ]
 
 
-@pytest.mark.parametrize("text", [
-    '"RoleName": "default"', '"UserName": "username"', 'username: "alice"',
-    '"FunctionName": "arn:aws:lambda:us-east-1:{a}:function:f"'.replace("{a}", "000011112222"),
-    '"RoleName": "${ROLE}"', "rolename = x",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        '"RoleName": "default"',
+        '"UserName": "username"',
+        'username: "alice"',
+        '"FunctionName": "arn:aws:lambda:us-east-1:{a}:function:f"'.replace("{a}", "000011112222"),
+        '"RoleName": "${ROLE}"',
+        "rolename = x",
+    ],
+)
 def test_name_near_misses(text: str) -> None:
     assert [t for t, _ in found(text) if t != "aws_account_id"] == [] or "arn:" in text
 
@@ -65,22 +90,38 @@ def test_value_that_is_an_arn_goes_to_the_arn_rule() -> None:
     assert ("aws_resource_name", "etl-job") in out and ("aws_account_id", "000011112222") in out
 
 
-@pytest.mark.parametrize("text,expect", [
-    ("uploading backup to bucket media-green-7", ("aws_s3_bucket", "media-green-7")),
-    ("RDS instance orderstore CPU at 91%", ("aws_db_identifier", "orderstore")),
-    ("diff detected on search-eu-12", ("aws_resource_name", "search-eu-12")),
-    ("failover initiated for ledger-db-2", ("aws_db_identifier", "ledger-db-2")),
-    ("the IAM user named ``Marisol``.", ("aws_iam_name", "Marisol")),
-    ("(service checkout-api) was unable to place a task", ("aws_resource_name", "checkout-api")),
-])
+@pytest.mark.parametrize(
+    "text,expect",
+    [
+        ("uploading backup to bucket media-green-7", ("aws_s3_bucket", "media-green-7")),
+        ("RDS instance orderstore CPU at 91%", ("aws_db_identifier", "orderstore")),
+        ("diff detected on search-eu-12", ("aws_resource_name", "search-eu-12")),
+        ("failover initiated for ledger-db-2", ("aws_db_identifier", "ledger-db-2")),
+        ("the IAM user named ``Marisol``.", ("aws_iam_name", "Marisol")),
+        (
+            "(service checkout-api) was unable to place a task",
+            ("aws_resource_name", "checkout-api"),
+        ),
+    ],
+)
 def test_names_in_prose_and_logs(text: str, expect: tuple[str, str]) -> None:
     assert found(text) == [expect]
 
 
-@pytest.mark.parametrize("text", [
-    "the function returns a value", "processing the request", "bucket policy is attached",
-    "the table of contents", "stack overflow", "the user agent", "cached 1532 entries",
-    "user-defined function", "resource-intensive jobs", "processing DynamoDB streams",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "the function returns a value",
+        "processing the request",
+        "bucket policy is attached",
+        "the table of contents",
+        "stack overflow",
+        "the user agent",
+        "cached 1532 entries",
+        "user-defined function",
+        "resource-intensive jobs",
+        "processing DynamoDB streams",
+    ],
+)
 def test_prose_near_misses(text: str) -> None:
     assert found(text) == []

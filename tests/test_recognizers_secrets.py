@@ -24,7 +24,7 @@ def rnd(n: int, alphabet: str = ALNUM) -> str:
 def found(text: str | bytes) -> list[tuple[str, str]]:
     data = text.encode() if isinstance(text, str) else text
     fs, _ = SCANNER.scan(data)
-    return [(f.rtype, data[f.start:f.end].decode()) for f in fs]
+    return [(f.rtype, data[f.start : f.end].decode()) for f in fs]
 
 
 def masked_text(text: str) -> str:
@@ -32,7 +32,7 @@ def masked_text(text: str) -> str:
     data = bytearray(text.encode())
     fs, _ = SCANNER.scan(bytes(data))
     for f in fs:
-        data[f.start:f.end] = b"#" * (f.end - f.start)
+        data[f.start : f.end] = b"#" * (f.end - f.start)
     return data.decode()
 
 
@@ -43,7 +43,11 @@ TOKENS = [
     ("github_app_token", "ghs_", lambda: rnd(36)),
     ("github_fine_grained_pat", "github_pat_", lambda: rnd(22) + "_" + rnd(59)),
     ("gitlab_pat", "glpat-", lambda: rnd(20, B64URL)),
-    ("slack_token", "xoxb-", lambda: f"{rnd(11, string.digits)}-{rnd(13, string.digits)}-{rnd(24)}"),
+    (
+        "slack_token",
+        "xoxb-",
+        lambda: f"{rnd(11, string.digits)}-{rnd(13, string.digits)}-{rnd(24)}",
+    ),
     ("stripe_secret_key", "", lambda: "sk_live_" + rnd(24)),
     ("google_api_key", "AIza", lambda: rnd(35, B64URL)),
     ("openai_api_key", "sk-", lambda: "proj-" + rnd(60, B64URL) + "T3BlbkFJ" + rnd(60, B64URL)),
@@ -67,21 +71,29 @@ TOKENS = [
 ]
 
 
-@pytest.mark.parametrize("rtype,keep,make", TOKENS, ids=[t[0] + str(i) for i, t in enumerate(TOKENS)])
+@pytest.mark.parametrize(
+    "rtype,keep,make", TOKENS, ids=[t[0] + str(i) for i, t in enumerate(TOKENS)]
+)
 def test_tokens_with_a_known_prefix(rtype: str, keep: str, make) -> None:  # type: ignore[no-untyped-def]
     tok = keep + make()
     for ctx in ("x = {t}\n", '"value": "{t}"', "token:{t} end", "\\n{t}\\n"):
         out = found(ctx.format(t=tok))
-        assert out == [(rtype, tok[len(keep):])], (ctx, out)
+        assert out == [(rtype, tok[len(keep) :])], (ctx, out)
 
 
-@pytest.mark.parametrize("text", [
-    "ghp_" + "a" * 35,  # too short
-    "xghp_" + "b" * 36,  # glued
-    "pk_live_" + "c" * 24,  # publishable keys are public
-    "sk-" + "d" * 10,
-    "toolu_01" + "e" * 22, "msg_01" + "f" * 22, "req_01" + "g" * 22, "srvtoolu_01" + "h" * 22,
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "ghp_" + "a" * 35,  # too short
+        "xghp_" + "b" * 36,  # glued
+        "pk_live_" + "c" * 24,  # publishable keys are public
+        "sk-" + "d" * 10,
+        "toolu_01" + "e" * 22,
+        "msg_01" + "f" * 22,
+        "req_01" + "g" * 22,
+        "srvtoolu_01" + "h" * 22,
+    ],
+)
 def test_token_near_misses(text: str) -> None:
     assert found(text) == []
 
@@ -89,8 +101,14 @@ def test_token_near_misses(text: str) -> None:
 def _jwt() -> str:
     def seg(obj: bytes) -> str:
         return base64.urlsafe_b64encode(obj).rstrip(b"=").decode()
-    return ".".join((seg(b'{"alg":"HS256","typ":"JWT"}'),
-                     seg(b'{"sub":"' + rnd(12).encode() + b'","exp":1900000000}'), rnd(43, B64URL)))
+
+    return ".".join(
+        (
+            seg(b'{"alg":"HS256","typ":"JWT"}'),
+            seg(b'{"sub":"' + rnd(12).encode() + b'","exp":1900000000}'),
+            rnd(43, B64URL),
+        )
+    )
 
 
 def test_jwt_all_three_parts_masked_dots_kept() -> None:
@@ -101,7 +119,11 @@ def test_jwt_all_three_parts_masked_dots_kept() -> None:
 
 def _pem(kind: str = "RSA ", lines: int = 20, nl: str = "\n") -> tuple[str, list[str]]:
     body = [rnd(64, ALNUM + "+/") for _ in range(lines)] + [rnd(20, ALNUM + "+/") + "=="]
-    text = f"-----BEGIN {kind}PRIVATE KEY-----{nl}" + nl.join(body) + f"{nl}-----END {kind}PRIVATE KEY-----{nl}"
+    text = (
+        f"-----BEGIN {kind}PRIVATE KEY-----{nl}"
+        + nl.join(body)
+        + f"{nl}-----END {kind}PRIVATE KEY-----{nl}"
+    )
     return text, body
 
 
@@ -123,10 +145,17 @@ def test_private_key_of_8192_bits_fits_the_horizon() -> None:
     assert not any(line in out for line in body)
 
 
-@pytest.mark.parametrize("scheme,rtype", [
-    ("postgres", "db_password"), ("mysql", "db_password"), ("mongodb+srv", "db_password"),
-    ("redis", "db_password"), ("https", "url_credentials"), ("amqp", "db_password"),
-])
+@pytest.mark.parametrize(
+    "scheme,rtype",
+    [
+        ("postgres", "db_password"),
+        ("mysql", "db_password"),
+        ("mongodb+srv", "db_password"),
+        ("redis", "db_password"),
+        ("https", "url_credentials"),
+        ("amqp", "db_password"),
+    ],
+)
 def test_password_in_url(scheme: str, rtype: str) -> None:
     pw = rnd(18, ALNUM + "~_.-")
     assert found(f"URL={scheme}://svc_user:{pw}@db-1.internal:5432/app") == [(rtype, pw)]
@@ -134,8 +163,12 @@ def test_password_in_url(scheme: str, rtype: str) -> None:
 
 
 def test_url_password_placeholders_are_kept() -> None:
-    for text in ("postgres://user:password@localhost/db", "https://u:${DB_PASS}@h/",
-                 "mysql://root:****@db/x", "https://user:<password>@host"):
+    for text in (
+        "postgres://user:password@localhost/db",
+        "https://u:${DB_PASS}@h/",
+        "mysql://root:****@db/x",
+        "https://user:<password>@host",
+    ):
         assert found(text) == [], text
 
 
@@ -144,12 +177,24 @@ def test_redis_url_without_user() -> None:
     assert found(f"redis://:{pw}@10.0.0.5:6379/0")[0] == ("db_password", pw)
 
 
-@pytest.mark.parametrize("line", [
-    "DB_PASSWORD={v}", "password: {v}", 'password: "{v}"', "spring.datasource.password={v}",
-    "  POSTGRES_PASSWORD: '{v}'", '"Password": "{v}"', 'db_password = "{v}"',
-    "Password={v};", '<add key="x" />\npassword = {v}', "--password {v}", "--new-password='{v}'",
-    '"--requirepass", "{v}"', "mysql -u app -p'{v}' -e 'select 1'",
-])
+@pytest.mark.parametrize(
+    "line",
+    [
+        "DB_PASSWORD={v}",
+        "password: {v}",
+        'password: "{v}"',
+        "spring.datasource.password={v}",
+        "  POSTGRES_PASSWORD: '{v}'",
+        '"Password": "{v}"',
+        'db_password = "{v}"',
+        "Password={v};",
+        '<add key="x" />\npassword = {v}',
+        "--password {v}",
+        "--new-password='{v}'",
+        '"--requirepass", "{v}"',
+        "mysql -u app -p'{v}' -e 'select 1'",
+    ],
+)
 def test_password_like_keys(line: str) -> None:
     v = "Tq7" + rnd(10) + "#2"
     out = found(line.format(v=v))
@@ -160,25 +205,40 @@ def test_human_passwords_in_config_count() -> None:
     assert found("smtp_password: Marigold1987$\n") == [("password", "Marigold1987$")]
 
 
-@pytest.mark.parametrize("line", [
-    "password = None", "password: str", "def login(password: Optional[str] = None):",
-    "password = getpass.getpass()", "password=self.password", "password: ${DB_PASSWORD}",
-    "password: '{{ vault_db_password }}'", "password = ''", "token = tokenize.generate_tokens(f)",
-    "max_tokens = 4096", "const CancelToken = axios.CancelToken;", '"NextToken": "' + rnd(40) + '"',
-    "password_hash = bcrypt(x)", "the password is stored in the vault",
-])
+@pytest.mark.parametrize(
+    "line",
+    [
+        "password = None",
+        "password: str",
+        "def login(password: Optional[str] = None):",
+        "password = getpass.getpass()",
+        "password=self.password",
+        "password: ${DB_PASSWORD}",
+        "password: '{{ vault_db_password }}'",
+        "password = ''",
+        "token = tokenize.generate_tokens(f)",
+        "max_tokens = 4096",
+        "const CancelToken = axios.CancelToken;",
+        '"NextToken": "' + rnd(40) + '"',
+        "password_hash = bcrypt(x)",
+        "the password is stored in the vault",
+    ],
+)
 def test_password_like_keys_near_misses(line: str) -> None:
     assert found(line) == [], line
 
 
-@pytest.mark.parametrize("line,value,rtype", [
-    ("SECRET_KEY={v}", rnd(50, ALNUM + "!@#$%^&*(-_=+)"), "generic_secret"),
-    ("app.security.jwt.secret={v}", rnd(64, ALNUM + "+/"), "generic_secret"),
-    ("DD_API_KEY={v}", rnd(32, "0123456789abcdef"), "generic_api_key"),
-    ('"SecretAccessKey": "{v}"', rnd(40, ALNUM + "/+"), "aws_secret_access_key"),
-    ("aws_secret_access_key = {v}", rnd(40, ALNUM + "/+"), "aws_secret_access_key"),
-    ('"SessionToken": "{v}"', "Zq" + rnd(200, ALNUM + "/+="), "aws_session_token"),
-])
+@pytest.mark.parametrize(
+    "line,value,rtype",
+    [
+        ("SECRET_KEY={v}", rnd(50, ALNUM + "!@#$%^&*(-_=+)"), "generic_secret"),
+        ("app.security.jwt.secret={v}", rnd(64, ALNUM + "+/"), "generic_secret"),
+        ("DD_API_KEY={v}", rnd(32, "0123456789abcdef"), "generic_api_key"),
+        ('"SecretAccessKey": "{v}"', rnd(40, ALNUM + "/+"), "aws_secret_access_key"),
+        ("aws_secret_access_key = {v}", rnd(40, ALNUM + "/+"), "aws_secret_access_key"),
+        ('"SessionToken": "{v}"', "Zq" + rnd(200, ALNUM + "/+="), "aws_session_token"),
+    ],
+)
 def test_secret_like_keys(line: str, value: str, rtype: str) -> None:
     assert found(line.format(v=value)) == [(rtype, value)]
 
@@ -192,7 +252,9 @@ def test_authorization_headers() -> None:
 
 def test_docker_config_auth_and_k8s_secret() -> None:
     auth = base64.b64encode(f"ci:{rnd(20)}".encode()).decode()
-    assert found('{"auths": {"r.example.com": {"auth": "' + auth + '"}}}') == [("docker_auth", auth)]
+    assert found('{"auths": {"r.example.com": {"auth": "' + auth + '"}}}') == [
+        ("docker_auth", auth)
+    ]
     data = base64.b64encode(rnd(24).encode()).decode()
     text = f"kind: Secret\ndata:\n  api-key: {data}\n"
     assert ("k8s_secret_data", data) in found(text)
@@ -206,7 +268,9 @@ def test_slack_webhook_secret_parts() -> None:
 
 def test_terraform_variable_default() -> None:
     v = "Kx" + rnd(12) + "!"
-    text = f'variable "db_password" {{\n  type = string\n  default = "{v}"\n  sensitive = true\n}}\n'
+    text = (
+        f'variable "db_password" {{\n  type = string\n  default = "{v}"\n  sensitive = true\n}}\n'
+    )
     assert found(text) == [("password", v)]
 
 

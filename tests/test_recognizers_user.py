@@ -9,13 +9,15 @@ from masking.scanner import Scanner
 def found(scanner: Scanner, text: str) -> list[tuple[str, str]]:
     data = text.encode()
     fs, _ = scanner.scan(data)
-    return [(f.rtype, data[f.start:f.end].decode()) for f in fs]
+    return [(f.rtype, data[f.start : f.end].decode()) for f in fs]
 
 
 def test_terms_match_whole_words_case_insensitively() -> None:
     s = Scanner(RuleConfig(terms=("Quillfeather", "Project Nimbus")))
     assert found(s, "ask quillfeather about PROJECT NIMBUS") == [
-        ("user_term", "quillfeather"), ("user_term", "PROJECT NIMBUS")]
+        ("user_term", "quillfeather"),
+        ("user_term", "PROJECT NIMBUS"),
+    ]
     assert found(s, "quillfeathers") == []  # glued to a letter
     assert found(s, "quillfeather-corp") == [("user_term", "quillfeather")]
 
@@ -32,7 +34,9 @@ def test_non_ascii_terms() -> None:
 
 def test_domain_glob_covers_the_domain_and_its_hosts() -> None:
     s = Scanner(RuleConfig(terms=("*.corp.example.com",)))
-    assert found(s, "ssh build-7.eu.corp.example.com now") == [("user_domain", "build-7.eu.corp.example.com")]
+    assert found(s, "ssh build-7.eu.corp.example.com now") == [
+        ("user_domain", "build-7.eu.corp.example.com")
+    ]
     assert found(s, "https://corp.example.com/x") == [("user_domain", "corp.example.com")]
     assert found(s, "notcorp.example.com") == []
     assert found(s, "\\nci.corp.example.com") == [("user_domain", "ci.corp.example.com")]
@@ -45,10 +49,10 @@ def test_user_regex() -> None:
 
 def test_user_regex_never_cuts_an_escape() -> None:
     s = Scanner(RuleConfig(regexes=(("word", r"n[a-z]+"),)))
-    data = b'x\\nabc'
+    data = b"x\\nabc"
     fs, _ = s.scan(data)
     for f in fs:
-        assert data[f.start - 1:f.start] != b"\\"
+        assert data[f.start - 1 : f.start] != b"\\"
 
 
 def test_allowlist_keeps_exact_values() -> None:

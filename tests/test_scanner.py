@@ -18,7 +18,7 @@ SCANNER = Scanner()
 def found(text: str | bytes) -> list[tuple[str, str]]:
     data = text.encode() if isinstance(text, str) else text
     fs, _ = SCANNER.scan(data)
-    return [(f.rtype, data[f.start:f.end].decode()) for f in fs]
+    return [(f.rtype, data[f.start : f.end].decode()) for f in fs]
 
 
 R = random.Random(99)
@@ -28,13 +28,20 @@ NEVER = [
     "commit 3f9c2a1b7d4e6f8091a2b3c4d5e6f708192a3b4c",  # git SHA
     "sha256:9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
     "request 6f1c2d3e-4b5a-4c6d-8e7f-9a0b1c2d3e4f done",  # UUID without KMS/ARN context
-    "2024-05-02T11:03:12.345Z", "1714640000123", "1714640000",  # timestamps, epoch millis
-    "Oracle 12.1.0.2 and 3.11.7", "oid 1.3.6.1.4.1.311.21.7",
-    "toolu_01A09q90qw90lq917835lq9", "msg_01XFDUDYJgAACzvnptvVoYEL", "req_011CSHoEeqs5C35K2UUqR7Fy",
-    "srvtoolu_014hJH82Qum7Td6UV8gDXThB", "file_011CNha8iCJcU1wXNR6q4V8w",
+    "2024-05-02T11:03:12.345Z",
+    "1714640000123",
+    "1714640000",  # timestamps, epoch millis
+    "Oracle 12.1.0.2 and 3.11.7",
+    "oid 1.3.6.1.4.1.311.21.7",
+    "toolu_01A09q90qw90lq917835lq9",
+    "msg_01XFDUDYJgAACzvnptvVoYEL",
+    "req_011CSHoEeqs5C35K2UUqR7Fy",
+    "srvtoolu_014hJH82Qum7Td6UV8gDXThB",
+    "file_011CNha8iCJcU1wXNR6q4V8w",
     '{"type": "image", "source": {"type": "base64", "data": "' + PNG + '"}}',
     "the dbadmin reads logs from the bucketing cache; cachedb and mydb are words",
-    "127.0.0.1:8080 and 0.0.0.0:443", '{"count": 123456789012, "size": 987654321098}',
+    "127.0.0.1:8080 and 0.0.0.0:443",
+    '{"count": 123456789012, "size": 987654321098}',
 ]
 
 
@@ -45,14 +52,16 @@ def test_never_touched(text: str) -> None:
 
 def test_findings_are_sorted_non_overlapping_and_well_formed() -> None:
     acct = "731905642218"
-    text = (f'{{"InstanceId": "i-0a1b2c3d4e5f60718", "OwnerId": "{acct}", '
-            f'"Arn": "arn:aws:iam::{acct}:role/etl", "Ip": "10.3.2.1", '
-            f'"Url": "postgres://u:Vq8xZt2LpQ9w@10.3.2.2/db"}}')
+    text = (
+        f'{{"InstanceId": "i-0a1b2c3d4e5f60718", "OwnerId": "{acct}", '
+        f'"Arn": "arn:aws:iam::{acct}:role/etl", "Ip": "10.3.2.1", '
+        f'"Url": "postgres://u:Vq8xZt2LpQ9w@10.3.2.2/db"}}'
+    )
     data = text.encode()
     fs, resume = SCANNER.scan(data)
     assert resume == len(data)
     assert fs == sorted(fs)
-    for a, b in zip(fs, fs[1:]):
+    for a, b in zip(fs, fs[1:], strict=False):
         assert a.end <= b.start
     for f in fs:
         assert 0 <= f.start < f.end <= len(data) and f.shape in SHAPES
@@ -60,6 +69,7 @@ def test_findings_are_sorted_non_overlapping_and_well_formed() -> None:
 
 def _escape_cuts(data: bytes, start: int, end: int) -> bool:
     """True if [start, end) begins or ends inside a JSON escape sequence."""
+
     def inside(i: int) -> bool:  # is offset i strictly inside an escape?
         j = i - 1
         n = 0
@@ -68,16 +78,19 @@ def _escape_cuts(data: bytes, start: int, end: int) -> bool:
             j -= 1
         if n % 2 == 1:
             return True
-        for k in range(1, 5):  # within \uXXXX
-            if i - k >= 1 and data[i - k - 1:i - k + 1] == b"\\u":
-                return True
-        return False
+        # within \uXXXX
+        return any(i - k >= 1 and data[i - k - 1 : i - k + 1] == b"\\u" for k in range(1, 5))
+
     return inside(start) or inside(end)
 
 
 def test_spans_never_cut_escape_sequences() -> None:
-    inner = {"InstanceId": "i-0a1b2c3d4e5f60718", "Arn": "arn:aws:iam::731905642218:role/a/b",
-             "Note": "token ghp_" + "Ab1" * 12, "Url": "https://h.example/x"}
+    inner = {
+        "InstanceId": "i-0a1b2c3d4e5f60718",
+        "Arn": "arn:aws:iam::731905642218:role/a/b",
+        "Note": "token ghp_" + "Ab1" * 12,
+        "Url": "https://h.example/x",
+    }
     once = json.dumps({"content": json.dumps(inner)})
     twice = json.dumps({"content": once})
     for text in (once, twice, once.replace("/", "\\/"), once.replace("/", "\\u002F")):
@@ -85,14 +98,35 @@ def test_spans_never_cut_escape_sequences() -> None:
         fs, _ = SCANNER.scan(data)
         assert fs, text
         for f in fs:
-            assert not _escape_cuts(data, f.start, f.end), (text, data[f.start:f.end])
+            assert not _escape_cuts(data, f.start, f.end), (text, data[f.start : f.end])
 
 
 def test_escaped_json_output_still_parses_after_masking_letters() -> None:
-    inner = json.dumps({"Reservations": [{"OwnerId": "731905642218", "Instances": [
-        {"InstanceId": "i-0a1b2c3d4e5f60718", "PrivateIpAddress": "10.0.4.17"}]}]}, indent=2)
-    body = json.dumps({"messages": [{"role": "user", "content": [
-        {"type": "tool_result", "tool_use_id": "toolu_01", "content": inner}]}]}).encode()
+    inner = json.dumps(
+        {
+            "Reservations": [
+                {
+                    "OwnerId": "731905642218",
+                    "Instances": [
+                        {"InstanceId": "i-0a1b2c3d4e5f60718", "PrivateIpAddress": "10.0.4.17"}
+                    ],
+                }
+            ]
+        },
+        indent=2,
+    )
+    body = json.dumps(
+        {
+            "messages": [
+                {
+                    "role": "user",
+                    "content": [
+                        {"type": "tool_result", "tool_use_id": "toolu_01", "content": inner}
+                    ],
+                }
+            ]
+        }
+    ).encode()
     fs, _ = SCANNER.scan(body)
     out = bytearray(body)
     for f in fs:

@@ -58,6 +58,7 @@ class Recognizer:
 
 # ---------------------------------------------------------------- byte classes
 
+
 def _table(chars: bytes) -> tuple[bool, ...]:
     return tuple(b in chars for b in range(256))
 
@@ -146,10 +147,11 @@ KEY_TAIL = r'(?:\\{0,7}["\'])?[ \t]{0,16}(?:=>|:=|[:=|])[ \t]{0,16}' + Q + "?"
 # quote, a blank, or a separator. Short on purpose: a long tail multiplies DFA states.
 KEY_ANCHOR = r"[\\\"' \t:=|]"
 # A CLI flag: '--flag value' or '--flag=value', value optionally quoted.
-FLAG_TAIL = r'(?:=|[ \t]{1,4})' + Q + "?"
+FLAG_TAIL = r"(?:=|[ \t]{1,4})" + Q + "?"
 
 _VALUE_AFTER = re.compile(
-    rb'(?P<kq>\\{0,7}["\'])?[ \t]{0,16}(?P<sep>=>|:=|[:=|])[ \t]{0,16}(?P<vq>\\{0,7}["\'])?')
+    rb'(?P<kq>\\{0,7}["\'])?[ \t]{0,16}(?P<sep>=>|:=|[:=|])[ \t]{0,16}(?P<vq>\\{0,7}["\'])?'
+)
 _FLAG_VALUE_AFTER = re.compile(rb'(?P<sep>=|[ \t]{1,4})(?P<vq>\\{0,7}["\'])?')
 
 
@@ -163,8 +165,9 @@ class Value:
     sep: bytes
 
 
-def value_after(data: bytes, i: int, limit: int, flag: bool = False,
-                stop: re.Pattern[bytes] | None = None) -> Value | None:
+def value_after(
+    data: bytes, i: int, limit: int, flag: bool = False, stop: re.Pattern[bytes] | None = None
+) -> Value | None:
     """Locate the value that follows a key (or ``--flag``) ending at offset ``i``.
 
     A quoted value runs to its closing quote (same quote at the same escaping depth; a value
@@ -187,9 +190,8 @@ def value_after(data: bytes, i: int, limit: int, flag: bool = False,
         else:
             return None
         # the value must be closed by the same quote at the same depth
-        if not data.startswith(vq, j):
-            if not (qc == b"'" and data[j] == 0x27):
-                return None
+        if not data.startswith(vq, j) and not (qc == b"'" and data[j] == 0x27):
+            return None
         return Value(vs, j, vq, m.group("sep"))
     sm = (stop or BARE_STOP).search(data, vs, limit)
     ve = sm.start() if sm else limit
@@ -218,9 +220,15 @@ def key_variants(key: str) -> str:
     words = camel_words(key)
     if not words:
         return re.escape(key)
-    forms = {key, key[:1].lower() + key[1:], "_".join(words), "-".join(words),
-             "_".join(words).upper(), "".join(w.capitalize() for w in words),
-             words[0] + "".join(w.capitalize() for w in words[1:])}
+    forms = {
+        key,
+        key[:1].lower() + key[1:],
+        "_".join(words),
+        "-".join(words),
+        "_".join(words).upper(),
+        "".join(w.capitalize() for w in words),
+        words[0] + "".join(w.capitalize() for w in words[1:]),
+    }
     return "(?:" + "|".join(sorted(map(re.escape, forms), key=lambda f: (-len(f), f))) + ")"
 
 
@@ -236,7 +244,9 @@ def norm_key(raw: bytes) -> str:
 Validator = Callable[[bytes, "Value", str], list[Finding] | None]
 
 _KEY_CHARS = re.compile(rb"[A-Za-z0-9_.-]{1,80}")
-_LIST_ITEM = re.compile(rb'[ \t]{0,8}(?P<q>\\{0,7}")(?P<v>[^"\\\r\n]{1,256})(?P=q)[ \t]{0,8}(?P<sep>,|\])')
+_LIST_ITEM = re.compile(
+    rb'[ \t]{0,8}(?P<q>\\{0,7}")(?P<v>[^"\\\r\n]{1,256})(?P=q)[ \t]{0,8}(?P<sep>,|\])'
+)
 
 
 @dataclass(frozen=True)
@@ -250,8 +260,9 @@ class Field:
     line: bool = False
 
 
-def field_check(table: dict[str, Field], flag: bool = False, suffix: bool = False,
-                glue: tuple[bool, ...] = WORD) -> Check:
+def field_check(
+    table: dict[str, Field], flag: bool = False, suffix: bool = False, glue: tuple[bool, ...] = WORD
+) -> Check:
     """A check for ``key <sep> value`` candidates whose key is looked up in ``table``.
 
     The candidate starts at the key (or ``--flag``). With ``suffix=True`` the candidate starts at
@@ -268,7 +279,7 @@ def field_check(table: dict[str, Field], flag: bool = False, suffix: bool = Fals
             if km is None:
                 return None
             key_end = km.end()
-            spec = table.get(norm_key(data[s + 2:key_end]))
+            spec = table.get(norm_key(data[s + 2 : key_end]))
         else:
             km = _KEY_CHARS.match(data, s)
             if km is None:
@@ -290,8 +301,7 @@ def field_check(table: dict[str, Field], flag: bool = False, suffix: bool = Fals
         if spec is None:
             return None
         limit = min(len(data), s + 4096)
-        v = value_after(data, key_end, limit, flag=flag,
-                        stop=LINE_STOP if spec.line else None)
+        v = value_after(data, key_end, limit, flag=flag, stop=LINE_STOP if spec.line else None)
         if v is None:
             return None
         if v.start < len(data) and data[v.start] == 0x5B and not v.quote:  # a JSON list

@@ -40,20 +40,29 @@ ID_PREFIXES: dict[str, str] = {
     "i": "aws_ec2_instance_id",
     "vol": "aws_ebs_volume_id",
     "snap": "aws_ebs_snapshot_id",
-    "ami": "aws_ami_id", "aki": "aws_ami_id", "ari": "aws_ami_id",
+    "ami": "aws_ami_id",
+    "aki": "aws_ami_id",
+    "ari": "aws_ami_id",
     "sg": "aws_security_group_id",
     "sgr": "aws_security_group_rule_id",
     "subnet": "aws_subnet_id",
     "vpc": "aws_vpc_id",
     "eni": "aws_network_interface_id",
     "eni-attach": "aws_network_interface_attachment_id",
-    "rtb": "aws_route_table_id", "rtbassoc": "aws_route_table_id",
-    "acl": "aws_network_acl_id", "aclassoc": "aws_network_acl_id",
-    "igw": "aws_internet_gateway_id", "eigw": "aws_internet_gateway_id",
+    "rtb": "aws_route_table_id",
+    "rtbassoc": "aws_route_table_id",
+    "acl": "aws_network_acl_id",
+    "aclassoc": "aws_network_acl_id",
+    "igw": "aws_internet_gateway_id",
+    "eigw": "aws_internet_gateway_id",
     "nat": "aws_nat_gateway_id",
-    "eipalloc": "aws_eip_id", "eipassoc": "aws_eip_id",
-    "fs": "aws_efs_id", "fsmt": "aws_efs_id", "fsap": "aws_efs_id",
-    "fsvol": "aws_fsx_volume_id", "svm": "aws_fsx_svm_id",
+    "eipalloc": "aws_eip_id",
+    "eipassoc": "aws_eip_id",
+    "fs": "aws_efs_id",
+    "fsmt": "aws_efs_id",
+    "fsap": "aws_efs_id",
+    "fsvol": "aws_fsx_volume_id",
+    "svm": "aws_fsx_svm_id",
     "dopt": "aws_dhcp_options_id",
     "lt": "aws_launch_template_id",
     "cgw": "aws_customer_gateway_id",
@@ -69,39 +78,54 @@ ID_PREFIXES: dict[str, str] = {
     "vpce-svc": "aws_vpc_endpoint_service_id",
     "r": "aws_reservation_id",
     "pl": "aws_prefix_list_id",
-    "ipam": "aws_ipam_id", "ipam-pool": "aws_ipam_pool_id", "ipam-scope": "aws_ipam_scope_id",
+    "ipam": "aws_ipam_id",
+    "ipam-pool": "aws_ipam_pool_id",
+    "ipam-scope": "aws_ipam_scope_id",
     "ipam-res-disco": "aws_ipam_id",
     "cvpn-endpoint": "aws_client_vpn_endpoint_id",
     "cks": "aws_custom_key_store_id",
-    "lgw": "aws_local_gateway_id", "lgw-rtb": "aws_local_gateway_route_table_id",
-    "lgw-vif-grp": "aws_local_gateway_id", "lgw-attach": "aws_local_gateway_id",
+    "lgw": "aws_local_gateway_id",
+    "lgw-rtb": "aws_local_gateway_route_table_id",
+    "lgw-vif-grp": "aws_local_gateway_id",
+    "lgw-attach": "aws_local_gateway_id",
     "cagw": "aws_carrier_gateway_id",
     "h": "aws_dedicated_host_id",
     "cr": "aws_capacity_reservation_id",
     "eice": "aws_instance_connect_endpoint_id",
-    "vai": "aws_verified_access_id", "vagr": "aws_verified_access_id",
-    "vae": "aws_verified_access_id", "vatp": "aws_verified_access_id",
-    "nip": "aws_network_insights_id", "nia": "aws_network_insights_id",
+    "vai": "aws_verified_access_id",
+    "vagr": "aws_verified_access_id",
+    "vae": "aws_verified_access_id",
+    "vatp": "aws_verified_access_id",
+    "nip": "aws_network_insights_id",
+    "nia": "aws_network_insights_id",
     "nis": "aws_network_insights_id",
-    "export-i": "aws_export_task_id", "export-ami": "aws_export_task_id",
-    "import-ami": "aws_import_task_id", "import-i": "aws_import_task_id",
+    "export-i": "aws_export_task_id",
+    "export-ami": "aws_export_task_id",
+    "import-ami": "aws_import_task_id",
+    "import-i": "aws_import_task_id",
     "import-snap": "aws_import_task_id",
     "bun": "aws_bundle_task_id",
     "iew": "aws_instance_event_window_id",
-    "tmf": "aws_traffic_mirror_id", "tms": "aws_traffic_mirror_id", "tmt": "aws_traffic_mirror_id",
+    "tmf": "aws_traffic_mirror_id",
+    "tms": "aws_traffic_mirror_id",
+    "tmt": "aws_traffic_mirror_id",
     "fl": "aws_flow_log_id",
     "pg": "aws_placement_group_id",
     "key": "aws_key_pair_id",
     "ipv4pool-ec2": "aws_ipv4_pool_id",
-    "afi": "aws_fpga_image_id", "agfi": "aws_fpga_image_id",
+    "afi": "aws_fpga_image_id",
+    "agfi": "aws_fpga_image_id",
     "elastic-gpu": "aws_elastic_gpu_id",
     "ins": "aws_instance_id_other",
     "fleet": "aws_ec2_fleet_id",
 }
 ID_PREFIXES.pop("ins")  # 'ins-' is not an EC2 id format; kept out deliberately
 
-_ID_PATTERN = "(?:" + "|".join(
-    re.escape(p) for p in sorted(ID_PREFIXES, key=lambda p: (-len(p), p))) + ")-[0-9a-f]{8}"
+_ID_PATTERN = (
+    "(?:"
+    + "|".join(re.escape(p) for p in sorted(ID_PREFIXES, key=lambda p: (-len(p), p)))
+    + ")-[0-9a-f]{8}"
+)
 _ID_TYPE_BY_PREFIX = {p.encode(): t for p, t in ID_PREFIXES.items()}
 _LOWER_HEX = frozenset(b"0123456789abcdef")
 _ID_FULL = re.compile(rb"([a-z0-9]+(?:-[a-z]+)*)-([0-9a-f]{8}|[0-9a-f]{17})")
@@ -138,7 +162,7 @@ def _check_rds_resource(data: bytes, s: int, e: int) -> CheckResult:
     if not left_ok(data, s, GLUE_ID) or not right_ok(data, e, GLUE_ID):
         return None
     dash = data.index(b"-", s)
-    body = data[dash + 1:e]
+    body = data[dash + 1 : e]
     if not any(48 <= c <= 57 for c in body):
         return None
     return [Finding(dash + 1, e, "aws_rds_resource_id", CLASSWISE)], e
@@ -147,11 +171,19 @@ def _check_rds_resource(data: bytes, s: int, e: int) -> CheckResult:
 # ---------------------------------------------------------------- access keys, unique ids
 
 _KEY_PREFIX_TYPE = {
-    b"AKIA": "aws_access_key_id", b"ASIA": "aws_access_key_id", b"ABIA": "aws_access_key_id",
+    b"AKIA": "aws_access_key_id",
+    b"ASIA": "aws_access_key_id",
+    b"ABIA": "aws_access_key_id",
     b"ACCA": "aws_access_key_id",
-    b"AIDA": "aws_iam_unique_id", b"AROA": "aws_iam_unique_id", b"AIPA": "aws_iam_unique_id",
-    b"ANPA": "aws_iam_unique_id", b"ANVA": "aws_iam_unique_id", b"AGPA": "aws_iam_unique_id",
-    b"APKA": "aws_iam_unique_id", b"ASCA": "aws_iam_unique_id", b"AIKA": "aws_iam_unique_id",
+    b"AIDA": "aws_iam_unique_id",
+    b"AROA": "aws_iam_unique_id",
+    b"AIPA": "aws_iam_unique_id",
+    b"ANPA": "aws_iam_unique_id",
+    b"ANVA": "aws_iam_unique_id",
+    b"AGPA": "aws_iam_unique_id",
+    b"APKA": "aws_iam_unique_id",
+    b"ASCA": "aws_iam_unique_id",
+    b"AIKA": "aws_iam_unique_id",
 }
 
 
@@ -161,7 +193,7 @@ def _check_key_id(data: bytes, s: int, e: int) -> CheckResult:
         e += 1
     if not left_ok(data, s) or not right_ok(data, e):
         return None
-    rtype = _KEY_PREFIX_TYPE[data[s:s + 4]]
+    rtype = _KEY_PREFIX_TYPE[data[s : s + 4]]
     body = e - s - 4
     if rtype == "aws_access_key_id" and body != 16:
         return None
@@ -173,10 +205,13 @@ def _check_key_id(data: bytes, s: int, e: int) -> CheckResult:
 _PARTITIONS = r"aws(?:-cn|-us-gov|-iso|-iso-[a-z]|-eusc)?"
 _ARN_HEAD = re.compile(
     rb"arn:(?:aws(?:-cn|-us-gov|-iso|-iso-[a-z]|-eusc)?):(?P<svc>[a-z0-9-]{1,40}):"
-    rb"(?P<region>[a-z0-9-]{0,32}):(?P<acct>[0-9]{12,13}|aws|)?:")
+    rb"(?P<region>[a-z0-9-]{0,32}):(?P<acct>[0-9]{12,13}|aws|)?:"
+)
 _SEP = re.compile(rb"(?:\\{0,7}/|\\{1,7}u002[fF]|:)")
+# runs of plain characters joined by escaped slashes: fast in Python re (no per-byte alternation)
 _RES = re.compile(
-    rb"(?:[A-Za-z0-9_+=.@$*!~%-]|:|\\{0,7}/|\\{1,7}u002[fF]){1,1800}")
+    rb"[A-Za-z0-9_+=.@$*!~%:/-]*(?:(?:\\{1,7}/|\\{1,7}u002[fF])[A-Za-z0-9_+=.@$*!~%:/-]*)*"
+)
 _UUID = re.compile(rb"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 _MRK = re.compile(rb"mrk-([0-9a-f]{32})")
 _ACCOUNT12 = re.compile(rb"[0-9]{12}")
@@ -185,19 +220,24 @@ _VERSIONISH = re.compile(rb"[0-9]{1,6}|\*|\$LATEST|latest")
 # segments that are structure, not names
 _ARN_KEEP = frozenset(
     b"service-role aws-service-role aws-reserved app net gwy root * $LATEST default "
-    b"latest federated-user assumed-role sso.amazonaws.com".split())
+    b"latest federated-user assumed-role sso.amazonaws.com".split()
+)
 _ARN_IAM_KINDS = frozenset(
     b"role user group instance-profile policy server-certificate mfa saml-provider "
-    b"oidc-provider assumed-role federated-user".split())
+    b"oidc-provider assumed-role federated-user".split()
+)
 _ARN_DB_KINDS = frozenset(
-    b"db cluster snapshot cluster-snapshot replicationgroup cachecluster".split())
+    b"db cluster snapshot cluster-snapshot replicationgroup cachecluster".split()
+)
 
 
 def _arn_name_type(svc: bytes, kind: bytes) -> str:
     if svc in (b"iam", b"sts") and kind in _ARN_IAM_KINDS:
         return "aws_iam_name"
-    if svc in (b"rds", b"elasticache", b"redshift", b"docdb", b"neptune-db", b"dms") and \
-            kind in _ARN_DB_KINDS:
+    if (
+        svc in (b"rds", b"elasticache", b"redshift", b"docdb", b"neptune-db", b"dms")
+        and kind in _ARN_DB_KINDS
+    ):
         return "aws_db_identifier"
     return "aws_resource_name"
 
@@ -213,7 +253,7 @@ def arn_findings(data: bytes, s: int, limit: int) -> tuple[list[Finding], int] |
     if len(acct) >= 12:
         out.append(Finding(m.start("acct"), m.end("acct"), "aws_account_id", CLASSWISE))
     rm = _RES.match(data, m.end(), limit)
-    if rm is None:
+    if rm is None or rm.end() == rm.start():
         return (out, m.end()) if out else None
     end = rm.end()
     while end > rm.start() and data[end - 1] in b".:,":  # end of a sentence, not of the ARN
@@ -229,7 +269,7 @@ def arn_findings(data: bytes, s: int, limit: int) -> tuple[list[Finding], int] |
         segs.append((p, sm.start()))
         p = sm.end()
     segs.append((p, end))
-    kind = data[segs[0][0]:segs[0][1]] if len(segs) > 1 else b""
+    kind = data[segs[0][0] : segs[0][1]] if len(segs) > 1 else b""
     named = segs[1:] if len(segs) > 1 else segs
     if svc == b"s3":
         a, b = segs[0]
@@ -273,8 +313,23 @@ def _check_arn(data: bytes, s: int, e: int) -> CheckResult:
 
 _QUOTED12 = re.compile(rb'"([0-9]{12})(\\{0,7}"|/)')
 _KEY_BEFORE = re.compile(rb'([A-Za-z_-]{2,40})\\{0,7}"?[ \t]{0,4}[:=][ \t]{0,4}\[?[ \t]{0,4}$')
-_NOT_ACCOUNT_KEYS = ("time", "date", "size", "byte", "count", "secret", "phone", "number",
-                     "amount", "duration", "version", "epoch", "serial", "port", "offset")
+_NOT_ACCOUNT_KEYS = (
+    "time",
+    "date",
+    "size",
+    "byte",
+    "count",
+    "secret",
+    "phone",
+    "number",
+    "amount",
+    "duration",
+    "version",
+    "epoch",
+    "serial",
+    "port",
+    "offset",
+)
 
 
 def _check_quoted12(data: bytes, s: int, e: int) -> CheckResult:
@@ -295,14 +350,15 @@ def _check_quoted12(data: bytes, s: int, e: int) -> CheckResult:
 
 _ACCOUNT_WORDS = re.compile(
     rb"(?i:account|owner|acct|registry)(?i:[ _-]?(?:ids?|numbers?|no))?"
-    rb"(?:,Values=|[ \t:=#,'\"\\(\[-]|\\n){1,12}([0-9]{12})")
+    rb"(?:,Values=|[ \t:=#,'\"\\(\[-]|\\n){1,12}([0-9]{12})"
+)
 
 
 def _check_account_words(data: bytes, s: int, e: int) -> CheckResult:
     # 'account 123456789012', 'OwnerId: 123456789012', '--account-id 123456789012'
-    if not left_ok(data, s, WORD) and not (s >= 2 and data[s - 2:s] == b"--"):
-        if not (s >= 1 and data[s - 1] in b"_-"):  # aws_account_id, x-account
-            return None
+    glued = not left_ok(data, s, WORD) and not (s >= 2 and data[s - 2 : s] == b"--")
+    if glued and not (s >= 1 and data[s - 1] in b"_-"):  # aws_account_id, x-account
+        return None
     m = _ACCOUNT_WORDS.match(data, s, min(len(data), s + 64))
     if m is None:
         return None
@@ -344,7 +400,9 @@ def _check_path12(data: bytes, s: int, e: int) -> CheckResult:
     return [Finding(m.start(1), m.end(1), "aws_account_id", CLASSWISE)], m.end(1)
 
 
-_UUID_AFTER_KEY = re.compile(rb"(?i:key)[ \t:=/]{1,3}([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})")
+_UUID_AFTER_KEY = re.compile(
+    rb"(?i:key)[ \t:=/]{1,3}([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})"
+)
 
 
 def _check_key_uuid(data: bytes, s: int, e: int) -> CheckResult:
@@ -357,7 +415,9 @@ def _check_key_uuid(data: bytes, s: int, e: int) -> CheckResult:
     return [Finding(m.start(1), m.end(1), "aws_kms_key_id", HEX)], m.end()
 
 
-_ZONE_WORD = re.compile(rb"(?i:zone|hostedzone)(?:[ \t:=]{1,3}|\\{0,7}/|\\{1,7}u002[fF])Z([A-Z0-9]{7,31})")
+_ZONE_WORD = re.compile(
+    rb"(?i:zone|hostedzone)(?:[ \t:=]{1,3}|\\{0,7}/|\\{1,7}u002[fF])Z([A-Z0-9]{7,31})"
+)
 
 
 def _check_zone_word(data: bytes, s: int, e: int) -> CheckResult:
@@ -373,8 +433,10 @@ def _check_zone_word(data: bytes, s: int, e: int) -> CheckResult:
 
 
 _KEY_AND_SECRET = re.compile(
-    rb"(A(?:KIA|SIA))([A-Z0-9]{16})((?:\t|\\{1,7}t|[ ,;|]){1,4}(?:[^\t\n\\ ]{1,40}(?:\t|\\{1,7}t|[ ,;|]){1,4})?)"
-    rb"([A-Za-z0-9/+]{40,44})")
+    rb"(A(?:KIA|SIA))([A-Z0-9]{16})"
+    rb"((?:\t|\\{1,7}t|[ ,;|]){1,4}(?:[^\t\n\\ ]{1,40}(?:\t|\\{1,7}t|[ ,;|]){1,4})?)"
+    rb"([A-Za-z0-9/+]{40,44})"
+)
 
 
 def _check_key_and_secret(data: bytes, s: int, e: int) -> CheckResult:
@@ -382,37 +444,51 @@ def _check_key_and_secret(data: bytes, s: int, e: int) -> CheckResult:
     if not left_ok(data, s):
         return None
     m = _KEY_AND_SECRET.match(data, s, min(len(data), s + 160))
-    if m is None or not right_ok(data, m.end()) or (m.end() < len(data) and data[m.end()] in b"/+="):
+    if (
+        m is None
+        or not right_ok(data, m.end())
+        or (m.end() < len(data) and data[m.end()] in b"/+=")
+    ):
         return None
     sec = m.group(4)
     if not (any(65 <= c <= 90 for c in sec) and any(97 <= c <= 122 for c in sec)):
         return None
-    return [Finding(m.start(2), m.end(2), "aws_access_key_id", CLASSWISE),
-            Finding(m.start(4), m.end(4), "aws_secret_access_key", CLASSWISE)], m.end()
+    return [
+        Finding(m.start(2), m.end(2), "aws_access_key_id", CLASSWISE),
+        Finding(m.start(4), m.end(4), "aws_secret_access_key", CLASSWISE),
+    ], m.end()
 
 
 # ---------------------------------------------------------------- host names
 
-_HOST_SUFFIXES = (r"amazonaws\.com(?:\.cn)?|compute\.internal|ec2\.internal|cloudfront\.net|"
-                  r"awsapps\.com|elasticbeanstalk\.com|on\.aws|amplifyapp\.com|"
-                  r"awsglobalaccelerator\.com")
-_REGION = re.compile(rb"(?:[a-z]{2}(?:-gov|-iso[a-z]?)?-[a-z]+-[0-9]|[a-z]{2,4}[0-9]|[0-9]+|"
-                     rb"cfg|ng|clustercfg|dualstack|fips|internal|compute(?:-1)?|cn|global|"
-                     rb"ats|auth)")
+_HOST_SUFFIXES = (
+    r"amazonaws\.com(?:\.cn)?|compute\.internal|ec2\.internal|cloudfront\.net|"
+    r"awsapps\.com|elasticbeanstalk\.com|on\.aws|amplifyapp\.com|"
+    r"awsglobalaccelerator\.com"
+)
+_REGION = re.compile(
+    rb"(?:[a-z]{2}(?:-gov|-iso[a-z]?)?-[a-z]+-[0-9]|[a-z]{2,4}[0-9]|[0-9]+|"
+    rb"cfg|ng|clustercfg|dualstack|fips|internal|compute(?:-1)?|cn|global|"
+    rb"ats|auth)"
+)
 _RESOURCE_SERVICES = frozenset(
     b"rds elb cache es redshift efs fsx execute-api dkr vpce iot kafka mq docdb neptune aoss "
     b"airflow appsync-api lambda-url dax memorydb redshift-serverless emr-serverless kinesis "
     b"cloudsearch apprunner elasticbeanstalk awsapprunner streaming sagemaker "
-    b"studio".split())
+    b"studio".split()
+)
 _DB_SERVICES = frozenset(b"rds cache redshift docdb neptune memorydb dax".split())
-_S3_LABEL = re.compile(rb"s3(?:-website)?(?:[.-][a-z]{2}(?:-gov)?-[a-z]+-[0-9])?|s3-accesspoint|"
-                       rb"s3-control|s3-external-1|s3-fips")
+_S3_LABEL = re.compile(
+    rb"s3(?:-website)?(?:[.-][a-z]{2}(?:-gov)?-[a-z]+-[0-9])?|s3-accesspoint|"
+    rb"s3-control|s3-external-1|s3-fips"
+)
 _EC2_PUBLIC = re.compile(rb"ec2-((?:[0-9]{1,3}-){3}[0-9]{1,3})")
 _IP_LABEL = re.compile(rb"ip-((?:[0-9]{1,3}-){3}[0-9]{1,3})")
 _KEEP_PREFIX = re.compile(rb"(?:cluster-custom-|cluster-ro-|cluster-|internal-|search-|vpc-)")
 _SQS_PATH = re.compile(
     rb"(?:\\{0,7}/|\\{1,7}u002[fF])([0-9]{12})(?:\\{0,7}/|\\{1,7}u002[fF])"
-    rb"([A-Za-z0-9_-]{1,80}(?:\.fifo)?)")
+    rb"([A-Za-z0-9_-]{1,80}(?:\.fifo)?)"
+)
 _S3_PATH_BUCKET = re.compile(rb"(?:\\{0,7}/|\\{1,7}u002[fF])([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])")
 
 
@@ -493,8 +569,10 @@ def _check_host(data: bytes, a: int, e: int) -> CheckResult:
     if core[0] in (b"sqs", b"queue"):
         m = _SQS_PATH.match(data, e, min(len(data), e + 120))
         if m is not None and right_ok(data, m.end(), GLUE_ID):
-            return [Finding(m.start(1), m.end(1), "aws_account_id", CLASSWISE),
-                    Finding(m.start(2), m.end(2), "aws_sqs_queue_url", CLASSWISE)], m.end()
+            return [
+                Finding(m.start(1), m.end(1), "aws_account_id", CLASSWISE),
+                Finding(m.start(2), m.end(2), "aws_sqs_queue_url", CLASSWISE),
+            ], m.end()
         return [], e
     svc_at = next((i for i, lab in enumerate(core) if lab in _RESOURCE_SERVICES), -1)
     if _EC2_PUBLIC.fullmatch(core[0]):
@@ -532,16 +610,31 @@ def _check_s3_uri(data: bytes, s: int, e: int) -> CheckResult:
     return [Finding(b, be, "aws_s3_bucket", CLASSWISE)], be
 
 
-# ---------------------------------------------------------------- fields: accounts, KMS, zones, buckets
+# ---------------------------------------------------------------- fields: accounts, KMS, zones, S3
 
 _NAMEISH = re.compile(rb"[A-Za-z0-9][A-Za-z0-9_.@+=,/-]{1,254}")
 _BUCKET = re.compile(rb"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")
-_BUCKET_STOP = frozenset(b"bucket my-bucket mybucket example-bucket amzn-s3-demo-bucket1 "
-                         b"string none null true false".split())
-_BUCKET_STOP = frozenset({b"bucket", b"string", b"none", b"null", b"true", b"false", b"your-bucket",
-                          b"bucket-name", b"my-bucket-name"})
-_ZONE = re.compile(rb"(?:(?:\\{0,7}/|\\{1,7}u002[fF])hostedzone(?:\\{0,7}/|\\{1,7}u002[fF]))?"
-                   rb"Z([A-Z0-9]{7,31})")
+_BUCKET_STOP = frozenset(
+    b"bucket my-bucket mybucket example-bucket amzn-s3-demo-bucket1 "
+    b"string none null true false".split()
+)
+_BUCKET_STOP = frozenset(
+    {
+        b"bucket",
+        b"string",
+        b"none",
+        b"null",
+        b"true",
+        b"false",
+        b"your-bucket",
+        b"bucket-name",
+        b"my-bucket-name",
+    }
+)
+_ZONE = re.compile(
+    rb"(?:(?:\\{0,7}/|\\{1,7}u002[fF])hostedzone(?:\\{0,7}/|\\{1,7}u002[fF]))?"
+    rb"Z([A-Z0-9]{7,31})"
+)
 _DEFER = re.compile(rb"arn:|s3:|https?:|[a-z]{1,12}-[0-9a-f]{8}")
 
 
@@ -572,23 +665,71 @@ def _v_zone(data: bytes, v: Value, rtype: str) -> list[Finding] | None:
 def _v_bucket(data: bytes, v: Value, rtype: str) -> list[Finding] | None:
     if _DEFER.match(data, v.start, v.end):
         return []
-    if not _BUCKET.fullmatch(data, v.start, v.end) or data[v.start:v.end] in _BUCKET_STOP:
+    if not _BUCKET.fullmatch(data, v.start, v.end) or data[v.start : v.end] in _BUCKET_STOP:
         return None
     return [Finding(v.start, v.end, "aws_s3_bucket", CLASSWISE)]
 
 
-_ACCOUNT_KEYS = ("OwnerId", "AccountId", "Account", "AwsAccountId", "RegistryId", "SourceOwnerId",
-                 "RequesterId", "TargetAccountId", "SourceAccount", "AccountNumber",
-                 "aws_account_id", "MasterAccountId", "ManagementAccountId", "CallerAccount",
-                 "SourceAccountId", "AdministratorAccountId", "DelegatedAdminAccountId")
-_KMS_KEYS = ("KmsKeyId", "KeyId", "TargetKeyId", "KmsMasterKeyId", "SSEKMSKeyId", "KMSKeyId",
-             "kms_key_id", "KmsKeyArn", "EncryptionKey", "MasterKeyId", "kms_master_key_id",
-             "SourceKmsKeyId", "DestinationKmsKeyId", "CustomerMasterKeyId")
-_ZONE_KEYS = ("HostedZoneId", "ZoneId", "hosted_zone_id", "zone_id", "DelegationSetId",
-              "HostedZone", "AliasHostedZoneId")
-_BUCKET_KEYS = ("Bucket", "BucketName", "S3Bucket", "TargetBucket", "S3BucketName",
-                "SourceBucket", "DestinationBucket", "bucket", "LogBucket", "OutputS3BucketName",
-                "S3OutputBucket", "DeploymentBucket", "ArtifactBucket", "CodeBucket")
+_ACCOUNT_KEYS = (
+    "OwnerId",
+    "AccountId",
+    "Account",
+    "AwsAccountId",
+    "RegistryId",
+    "SourceOwnerId",
+    "RequesterId",
+    "TargetAccountId",
+    "SourceAccount",
+    "AccountNumber",
+    "aws_account_id",
+    "MasterAccountId",
+    "ManagementAccountId",
+    "CallerAccount",
+    "SourceAccountId",
+    "AdministratorAccountId",
+    "DelegatedAdminAccountId",
+)
+_KMS_KEYS = (
+    "KmsKeyId",
+    "KeyId",
+    "TargetKeyId",
+    "KmsMasterKeyId",
+    "SSEKMSKeyId",
+    "KMSKeyId",
+    "kms_key_id",
+    "KmsKeyArn",
+    "EncryptionKey",
+    "MasterKeyId",
+    "kms_master_key_id",
+    "SourceKmsKeyId",
+    "DestinationKmsKeyId",
+    "CustomerMasterKeyId",
+)
+_ZONE_KEYS = (
+    "HostedZoneId",
+    "ZoneId",
+    "hosted_zone_id",
+    "zone_id",
+    "DelegationSetId",
+    "HostedZone",
+    "AliasHostedZoneId",
+)
+_BUCKET_KEYS = (
+    "Bucket",
+    "BucketName",
+    "S3Bucket",
+    "TargetBucket",
+    "S3BucketName",
+    "SourceBucket",
+    "DestinationBucket",
+    "bucket",
+    "LogBucket",
+    "OutputS3BucketName",
+    "S3OutputBucket",
+    "DeploymentBucket",
+    "ArtifactBucket",
+    "CodeBucket",
+)
 
 _FIELD_TABLE: dict[str, Field] = {}
 for _k in _ACCOUNT_KEYS:
@@ -608,46 +749,96 @@ _FLAG_TABLE: dict[str, Field] = {
     "bucket": Field("aws_s3_bucket", CLASSWISE, _v_bucket),
 }
 
-_FIELD_KEYS = [key_variants(k) for k in
-               _ACCOUNT_KEYS + _KMS_KEYS + _ZONE_KEYS + _BUCKET_KEYS]
+_FIELD_KEYS = [key_variants(k) for k in _ACCOUNT_KEYS + _KMS_KEYS + _ZONE_KEYS + _BUCKET_KEYS]
 _FIELD_PATTERN = "(?:" + "|".join(_FIELD_KEYS) + ")" + KEY_ANCHOR
 _FLAG_PATTERN = "--(?:account-id|key-id|kms-key-id|hosted-zone-id|bucket)[ \t=]"
 
 # ---------------------------------------------------------------- the family
 
 RECOGNIZERS: tuple[Recognizer, ...] = (
-    Recognizer("aws.arn", r"arn:aws[a-z-]{0,10}:", _check_arn,
-               ("aws_account_id", "aws_arn", "aws_iam_name", "aws_resource_name",
-                "aws_db_identifier", "aws_s3_bucket", "aws_kms_key_id")),
-    Recognizer("aws.host", r"\.(?:" + _HOST_SUFFIXES + ")", _check_host,
-               ("aws_hostname", "aws_s3_bucket", "aws_db_identifier", "aws_account_id",
-                "aws_sqs_queue_url")),
+    Recognizer(
+        "aws.arn",
+        r"arn:aws[a-z-]{0,10}:",
+        _check_arn,
+        (
+            "aws_account_id",
+            "aws_arn",
+            "aws_iam_name",
+            "aws_resource_name",
+            "aws_db_identifier",
+            "aws_s3_bucket",
+            "aws_kms_key_id",
+        ),
+    ),
+    Recognizer(
+        "aws.host",
+        r"\.(?:" + _HOST_SUFFIXES + ")",
+        _check_host,
+        (
+            "aws_hostname",
+            "aws_s3_bucket",
+            "aws_db_identifier",
+            "aws_account_id",
+            "aws_sqs_queue_url",
+        ),
+    ),
     Recognizer("aws.resource_id", _ID_PATTERN, _check_id, tuple(sorted(set(ID_PREFIXES.values())))),
-    Recognizer("aws.rds_resource_id", r"(?:db|cluster)-[A-Z0-9]{26}", _check_rds_resource,
-               ("aws_rds_resource_id",)),
-    Recognizer("aws.key_and_secret", r"A(?:KIA|SIA)[A-Z0-9]{16}(?:\t|\\{1,7}t|[ ,;|])",
-               _check_key_and_secret, ("aws_access_key_id", "aws_secret_access_key")),
-    Recognizer("aws.key_id", r"A(?:KIA|SIA|BIA|CCA|IDA|ROA|IPA|NPA|NVA|GPA|PKA|SCA|IKA)[A-Z0-9]{12}",
-               _check_key_id, ("aws_access_key_id", "aws_iam_unique_id")),
-    Recognizer("aws.s3_uri", r"s3[an]?:\\{0,3}/", _check_s3_uri,
-               ("aws_s3_bucket",)),
-    Recognizer("aws.fields", _FIELD_PATTERN, field_check(_FIELD_TABLE),
-               ("aws_account_id", "aws_kms_key_id", "aws_route53_zone_id", "aws_s3_bucket")),
-    Recognizer("aws.flags", _FLAG_PATTERN, field_check(_FLAG_TABLE, flag=True),
-               ("aws_account_id", "aws_kms_key_id", "aws_route53_zone_id", "aws_s3_bucket")),
-    Recognizer("aws.account_quoted", r'"[0-9]{12}[\\"/]', _check_quoted12,
-               ("aws_account_id",)),
-    Recognizer("aws.account_words",
-               r"(?i:account|owner|acct|registry)",
-               _check_account_words, ("aws_account_id",)),
-    Recognizer("aws.account_field", r"[\tn\n][0-9]{12}[\t\r\n\\]",
-               _check_field12, ("aws_account_id",)),
-    Recognizer("aws.account_path", r"(?:/|u002[fF])[0-9]{12}[/\\]",
-               _check_path12, ("aws_account_id",)),
-    Recognizer("aws.kms_uuid_words", r"(?i:key)[ \t:=/]{1,3}[0-9a-f]{8}-[0-9a-f]{4}-", _check_key_uuid,
-               ("aws_kms_key_id",)),
-    Recognizer("aws.zone_words", r"(?i:zone|hostedzone)(?:[ \t:=]{1,3}|\\{0,7}/|\\{1,7}u002[fF])Z[A-Z0-9]{7}",
-               _check_zone_word, ("aws_route53_zone_id",)),
+    Recognizer(
+        "aws.rds_resource_id",
+        r"(?:db|cluster)-[A-Z0-9]{26}",
+        _check_rds_resource,
+        ("aws_rds_resource_id",),
+    ),
+    Recognizer(
+        "aws.key_and_secret",
+        r"A(?:KIA|SIA)[A-Z0-9]{16}(?:\t|\\{1,7}t|[ ,;|])",
+        _check_key_and_secret,
+        ("aws_access_key_id", "aws_secret_access_key"),
+    ),
+    Recognizer(
+        "aws.key_id",
+        r"A(?:KIA|SIA|BIA|CCA|IDA|ROA|IPA|NPA|NVA|GPA|PKA|SCA|IKA)[A-Z0-9]{12}",
+        _check_key_id,
+        ("aws_access_key_id", "aws_iam_unique_id"),
+    ),
+    Recognizer("aws.s3_uri", r"s3[an]?:\\{0,3}/", _check_s3_uri, ("aws_s3_bucket",)),
+    Recognizer(
+        "aws.fields",
+        _FIELD_PATTERN,
+        field_check(_FIELD_TABLE),
+        ("aws_account_id", "aws_kms_key_id", "aws_route53_zone_id", "aws_s3_bucket"),
+    ),
+    Recognizer(
+        "aws.flags",
+        _FLAG_PATTERN,
+        field_check(_FLAG_TABLE, flag=True),
+        ("aws_account_id", "aws_kms_key_id", "aws_route53_zone_id", "aws_s3_bucket"),
+    ),
+    Recognizer("aws.account_quoted", r'"[0-9]{12}[\\"/]', _check_quoted12, ("aws_account_id",)),
+    Recognizer(
+        "aws.account_words",
+        r"(?i:account|owner|acct|registry)",
+        _check_account_words,
+        ("aws_account_id",),
+    ),
+    Recognizer(
+        "aws.account_field", r"[\tn\n][0-9]{12}[\t\r\n\\]", _check_field12, ("aws_account_id",)
+    ),
+    Recognizer(
+        "aws.account_path", r"(?:/|u002[fF])[0-9]{12}[/\\]", _check_path12, ("aws_account_id",)
+    ),
+    Recognizer(
+        "aws.kms_uuid_words",
+        r"(?i:key)[ \t:=/]{1,3}[0-9a-f]{8}-[0-9a-f]{4}-",
+        _check_key_uuid,
+        ("aws_kms_key_id",),
+    ),
+    Recognizer(
+        "aws.zone_words",
+        r"(?i:zone|hostedzone)(?:[ \t:=]{1,3}|\\{0,7}/|\\{1,7}u002[fF])Z[A-Z0-9]{7}",
+        _check_zone_word,
+        ("aws_route53_zone_id",),
+    ),
 )
 
 TYPES: tuple[tuple[str, str, str], ...] = (
@@ -662,5 +853,10 @@ TYPES: tuple[tuple[str, str, str], ...] = (
     ("aws_s3_bucket", CLASSWISE, "S3 bucket name (s3:// URIs, ARNs, hosts, bucket fields)"),
     ("aws_rds_resource_id", CLASSWISE, "RDS Dbi/cluster resource id (db-/cluster- + 26)"),
 ) + tuple(
-    (t, HEX, "resource id " + ", ".join(sorted(p + "-" for p, tt in ID_PREFIXES.items() if tt == t)))
-    for t in sorted(set(ID_PREFIXES.values())))
+    (
+        t,
+        HEX,
+        "resource id " + ", ".join(sorted(p + "-" for p, tt in ID_PREFIXES.items() if tt == t)),
+    )
+    for t in sorted(set(ID_PREFIXES.values()))
+)

@@ -31,50 +31,153 @@ from .aws import arn_findings
 CATEGORY = "aws"
 
 DB_KEYS = (
-    "DBInstanceIdentifier", "DBClusterIdentifier", "DBSnapshotIdentifier",
-    "DBClusterSnapshotIdentifier", "SourceDBInstanceIdentifier", "TargetDBInstanceIdentifier",
-    "SourceDBClusterIdentifier", "SourceDBSnapshotIdentifier", "TargetDBSnapshotIdentifier",
-    "SourceDBClusterSnapshotIdentifier", "TargetDBClusterSnapshotIdentifier",
-    "GlobalClusterIdentifier", "ReadReplicaSourceDBInstanceIdentifier", "DBName", "DatabaseName",
-    "CacheClusterId", "ReplicationGroupId", "ClusterIdentifier", "SnapshotIdentifier",
-    "SourceSnapshotIdentifier", "TargetSnapshotIdentifier", "ReplicationInstanceIdentifier",
-    "ReplicationTaskIdentifier", "EndpointIdentifier", "DBProxyName", "DBProxyEndpointName",
-    "DBSubnetGroupName", "CacheSubnetGroupName", "SnapshotName", "ServerlessCacheName",
-    "PrimaryClusterId", "SnapshottingClusterId", "GlobalReplicationGroupId",
-    "DBClusterParameterGroupName", "DBParameterGroupName", "CacheParameterGroupName",
-    "DbInstanceIdentifier", "db_instance_identifier", "ReplicationSubnetGroupIdentifier",
-    "DBClusterEndpointIdentifier", "DBShardGroupIdentifier", "BackupIdentifier", "identifier",
-    "MemberClusters", "DBInstanceIdentifiers",
+    "DBInstanceIdentifier",
+    "DBClusterIdentifier",
+    "DBSnapshotIdentifier",
+    "DBClusterSnapshotIdentifier",
+    "SourceDBInstanceIdentifier",
+    "TargetDBInstanceIdentifier",
+    "SourceDBClusterIdentifier",
+    "SourceDBSnapshotIdentifier",
+    "TargetDBSnapshotIdentifier",
+    "SourceDBClusterSnapshotIdentifier",
+    "TargetDBClusterSnapshotIdentifier",
+    "GlobalClusterIdentifier",
+    "ReadReplicaSourceDBInstanceIdentifier",
+    "DBName",
+    "DatabaseName",
+    "CacheClusterId",
+    "ReplicationGroupId",
+    "ClusterIdentifier",
+    "SnapshotIdentifier",
+    "SourceSnapshotIdentifier",
+    "TargetSnapshotIdentifier",
+    "ReplicationInstanceIdentifier",
+    "ReplicationTaskIdentifier",
+    "EndpointIdentifier",
+    "DBProxyName",
+    "DBProxyEndpointName",
+    "DBSubnetGroupName",
+    "CacheSubnetGroupName",
+    "SnapshotName",
+    "ServerlessCacheName",
+    "PrimaryClusterId",
+    "SnapshottingClusterId",
+    "GlobalReplicationGroupId",
+    "DBClusterParameterGroupName",
+    "DBParameterGroupName",
+    "CacheParameterGroupName",
+    "DbInstanceIdentifier",
+    "db_instance_identifier",
+    "ReplicationSubnetGroupIdentifier",
+    "DBClusterEndpointIdentifier",
+    "DBShardGroupIdentifier",
+    "BackupIdentifier",
+    "identifier",
+    "MemberClusters",
+    "DBInstanceIdentifiers",
 )
 IAM_KEYS = (
-    "UserName", "RoleName", "InstanceProfileName", "ServerCertificateName", "RoleSessionName",
-    "GroupName", "PolicyName", "SAMLProviderName", "VirtualMFADeviceName", "AccessPointName",
+    "UserName",
+    "RoleName",
+    "InstanceProfileName",
+    "ServerCertificateName",
+    "RoleSessionName",
+    "GroupName",
+    "PolicyName",
+    "SAMLProviderName",
+    "VirtualMFADeviceName",
+    "AccessPointName",
 )
 RESOURCE_KEYS = (
-    "FunctionName", "TableName", "QueueName", "TopicName", "StackName", "ClusterName",
-    "LoadBalancerName", "AutoScalingGroupName", "LaunchTemplateName", "LaunchConfigurationName",
-    "KeyName", "RepositoryName", "StateMachineName", "TargetGroupName", "ServiceName",
-    "VaultName", "EnvironmentName", "ApplicationName", "AlarmName", "DomainName",
-    "LogGroupName", "LogStreamName", "StreamName", "DeliveryStreamName", "RuleName",
-    "EventBusName", "ApiName", "UserPoolName", "IdentityPoolName", "NodegroupName",
-    "LayerName", "AliasName", "CapacityProviderName",
-    "ContainerName", "BackupVaultName", "PipelineName", "ProjectName", "WorkGroup",
+    "FunctionName",
+    "TableName",
+    "QueueName",
+    "TopicName",
+    "StackName",
+    "ClusterName",
+    "LoadBalancerName",
+    "AutoScalingGroupName",
+    "LaunchTemplateName",
+    "LaunchConfigurationName",
+    "KeyName",
+    "RepositoryName",
+    "StateMachineName",
+    "TargetGroupName",
+    "ServiceName",
+    "VaultName",
+    "EnvironmentName",
+    "ApplicationName",
+    "AlarmName",
+    "DomainName",
+    "LogGroupName",
+    "LogStreamName",
+    "StreamName",
+    "DeliveryStreamName",
+    "RuleName",
+    "EventBusName",
+    "ApiName",
+    "UserPoolName",
+    "IdentityPoolName",
+    "NodegroupName",
+    "LayerName",
+    "AliasName",
+    "CapacityProviderName",
+    "ContainerName",
+    "BackupVaultName",
+    "PipelineName",
+    "ProjectName",
+    "WorkGroup",
     "CacheClusterIds",
-    "SecretName", "SecretId", "ParameterName", "FileSystemName", "TrailName", "DetectorName",
-    "WebACLName", "RegexPatternSetName", "IPSetName", "CertificateName", "ConfigurationName",
-    "DeploymentGroupName", "JobName", "JobQueueName", "ComputeEnvironmentName", "JobDefinitionName",
-    "CrawlerName", "ConnectionName", "DevicePoolName", "ProfileName", "DistributionName",
-    "GatewayName", "VolumeName", "TapeBarcode", "ActivityName", "ClusterArnName",
-    "ReplicationGroupDescription_", "EndpointName", "ModelName", "NotebookInstanceName",
-    "BrokerName", "FlowName", "Cluster", "TaskRoleName", "ExecutionRoleName", "AliasNames",
-    "AlarmNames", "EnvironmentNames", "ApplicationNames", "FunctionNames", "TableNames",
+    "SecretName",
+    "SecretId",
+    "ParameterName",
+    "FileSystemName",
+    "TrailName",
+    "DetectorName",
+    "WebACLName",
+    "RegexPatternSetName",
+    "IPSetName",
+    "CertificateName",
+    "ConfigurationName",
+    "DeploymentGroupName",
+    "JobName",
+    "JobQueueName",
+    "ComputeEnvironmentName",
+    "JobDefinitionName",
+    "CrawlerName",
+    "ConnectionName",
+    "DevicePoolName",
+    "ProfileName",
+    "DistributionName",
+    "GatewayName",
+    "VolumeName",
+    "TapeBarcode",
+    "ActivityName",
+    "ClusterArnName",
+    "ReplicationGroupDescription_",
+    "EndpointName",
+    "ModelName",
+    "NotebookInstanceName",
+    "BrokerName",
+    "FlowName",
+    "Cluster",
+    "TaskRoleName",
+    "ExecutionRoleName",
+    "AliasNames",
+    "AlarmNames",
+    "EnvironmentNames",
+    "ApplicationNames",
+    "FunctionNames",
+    "TableNames",
 )
 
 _STOP = frozenset(
     b"default main test username user name string none null true false example sample admin "
     b"root master primary staging production prod dev development local localhost value key "
     b"password secret enabled disabled yes no on off all any aws my-name your-name name-here "
-    b"todo tbd unknown undefined n/a na empty required optional type id arn".split())
+    b"todo tbd unknown undefined n/a na empty required optional type id arn".split()
+)
 _NAME = re.compile(rb"[A-Za-z0-9][A-Za-z0-9_.@+=,:/-]{1,254}")
 _DEFER = re.compile(rb"arn:|s3:|https?:|[a-z]{1,12}-[0-9a-f]{8}|[0-9]{12}$")
 _PLACEHOLDER = re.compile(rb"\$\{|\{\{|<|%\(|\$[A-Z_]")
@@ -90,56 +193,90 @@ def _v_name(data: bytes, v: Value, rtype: str) -> list[Finding] | None:
         return None
     if _DEFER.match(data, v.start, end):
         return []
-    if not _NAME.fullmatch(data, v.start, end) or data[v.start:end].lower() in _STOP:
+    if not _NAME.fullmatch(data, v.start, end) or data[v.start : end].lower() in _STOP:
         return None
     return [Finding(v.start, end, rtype, CLASSWISE)]
 
 
 TABLE: dict[str, Field] = {}
-for _keys, _rtype in ((DB_KEYS, "aws_db_identifier"), (IAM_KEYS, "aws_iam_name"),
-                      (RESOURCE_KEYS, "aws_resource_name")):
+for _keys, _rtype in (
+    (DB_KEYS, "aws_db_identifier"),
+    (IAM_KEYS, "aws_iam_name"),
+    (RESOURCE_KEYS, "aws_resource_name"),
+):
     for _k in _keys:
         TABLE[norm_key(_k.rstrip("_").encode())] = Field(_rtype, CLASSWISE, _v_name)
 
 # CLI flags: '--db-instance-identifier mydb'
 FLAGS: dict[str, str] = {
-    "db-instance-identifier": "aws_db_identifier", "db-cluster-identifier": "aws_db_identifier",
+    "db-instance-identifier": "aws_db_identifier",
+    "db-cluster-identifier": "aws_db_identifier",
     "db-snapshot-identifier": "aws_db_identifier",
     "db-cluster-snapshot-identifier": "aws_db_identifier",
-    "source-db-instance-identifier": "aws_db_identifier", "cache-cluster-id": "aws_db_identifier",
-    "replication-group-id": "aws_db_identifier", "cluster-identifier": "aws_db_identifier",
-    "snapshotting-cluster-id": "aws_db_identifier", "snapshot-name": "aws_db_identifier",
-    "db-name": "aws_db_identifier", "database-name": "aws_db_identifier",
-    "global-cluster-identifier": "aws_db_identifier", "db-proxy-name": "aws_db_identifier",
-    "db-subnet-group-name": "aws_db_identifier", "cache-subnet-group-name": "aws_db_identifier",
+    "source-db-instance-identifier": "aws_db_identifier",
+    "cache-cluster-id": "aws_db_identifier",
+    "replication-group-id": "aws_db_identifier",
+    "cluster-identifier": "aws_db_identifier",
+    "snapshotting-cluster-id": "aws_db_identifier",
+    "snapshot-name": "aws_db_identifier",
+    "db-name": "aws_db_identifier",
+    "database-name": "aws_db_identifier",
+    "global-cluster-identifier": "aws_db_identifier",
+    "db-proxy-name": "aws_db_identifier",
+    "db-subnet-group-name": "aws_db_identifier",
+    "cache-subnet-group-name": "aws_db_identifier",
     "replication-instance-identifier": "aws_db_identifier",
-    "user-name": "aws_iam_name", "role-name": "aws_iam_name", "group-name": "aws_iam_name",
-    "instance-profile-name": "aws_iam_name", "role-session-name": "aws_iam_name",
-    "policy-name": "aws_iam_name", "server-certificate-name": "aws_iam_name",
-    "function-name": "aws_resource_name", "table-name": "aws_resource_name",
-    "queue-name": "aws_resource_name", "topic-name": "aws_resource_name",
-    "stack-name": "aws_resource_name", "cluster-name": "aws_resource_name",
-    "cluster": "aws_resource_name", "load-balancer-name": "aws_resource_name",
+    "user-name": "aws_iam_name",
+    "role-name": "aws_iam_name",
+    "group-name": "aws_iam_name",
+    "instance-profile-name": "aws_iam_name",
+    "role-session-name": "aws_iam_name",
+    "policy-name": "aws_iam_name",
+    "server-certificate-name": "aws_iam_name",
+    "function-name": "aws_resource_name",
+    "table-name": "aws_resource_name",
+    "queue-name": "aws_resource_name",
+    "topic-name": "aws_resource_name",
+    "stack-name": "aws_resource_name",
+    "cluster-name": "aws_resource_name",
+    "cluster": "aws_resource_name",
+    "load-balancer-name": "aws_resource_name",
     "load-balancer-names": "aws_resource_name",
-    "auto-scaling-group-name": "aws_resource_name", "launch-template-name": "aws_resource_name",
-    "key-name": "aws_resource_name", "repository-name": "aws_resource_name",
-    "service-name": "aws_resource_name", "vault-name": "aws_resource_name",
-    "environment-name": "aws_resource_name", "environment-names": "aws_resource_name",
-    "application-name": "aws_resource_name", "alarm-name": "aws_resource_name",
-    "alarm-names": "aws_resource_name", "domain-name": "aws_resource_name",
-    "log-group-name": "aws_resource_name", "secret-id": "aws_resource_name",
-    "nodegroup-name": "aws_resource_name", "layer-name": "aws_resource_name",
-    "state-machine-name": "aws_resource_name", "target-group-name": "aws_resource_name",
-    "stream-name": "aws_resource_name", "rule-name": "aws_resource_name",
-    "job-queue": "aws_resource_name", "compute-environment": "aws_resource_name",
-    "gateway-name": "aws_resource_name", "services": "aws_resource_name",
-    "service": "aws_resource_name", "trail-name": "aws_resource_name",
-    "project-name": "aws_resource_name", "pipeline-name": "aws_resource_name",
+    "auto-scaling-group-name": "aws_resource_name",
+    "launch-template-name": "aws_resource_name",
+    "key-name": "aws_resource_name",
+    "repository-name": "aws_resource_name",
+    "service-name": "aws_resource_name",
+    "vault-name": "aws_resource_name",
+    "environment-name": "aws_resource_name",
+    "environment-names": "aws_resource_name",
+    "application-name": "aws_resource_name",
+    "alarm-name": "aws_resource_name",
+    "alarm-names": "aws_resource_name",
+    "domain-name": "aws_resource_name",
+    "log-group-name": "aws_resource_name",
+    "secret-id": "aws_resource_name",
+    "nodegroup-name": "aws_resource_name",
+    "layer-name": "aws_resource_name",
+    "state-machine-name": "aws_resource_name",
+    "target-group-name": "aws_resource_name",
+    "stream-name": "aws_resource_name",
+    "rule-name": "aws_resource_name",
+    "job-queue": "aws_resource_name",
+    "compute-environment": "aws_resource_name",
+    "gateway-name": "aws_resource_name",
+    "services": "aws_resource_name",
+    "service": "aws_resource_name",
+    "trail-name": "aws_resource_name",
+    "project-name": "aws_resource_name",
+    "pipeline-name": "aws_resource_name",
 }
 FLAG_TABLE = {norm_key(k.encode()): Field(t, CLASSWISE, _v_name) for k, t in FLAGS.items()}
 
-_KEYS = sorted({key_variants(k.rstrip("_")) for k in DB_KEYS + IAM_KEYS + RESOURCE_KEYS},
-               key=lambda k: (-len(k), k))
+_KEYS = sorted(
+    {key_variants(k.rstrip("_")) for k in DB_KEYS + IAM_KEYS + RESOURCE_KEYS},
+    key=lambda k: (-len(k), k),
+)
 _VALUE_START = "[A-Za-z0-9\\\\\\[]"
 
 # ---------------------------------------------------------------- names in prose and logs
@@ -148,43 +285,75 @@ _VALUE_START = "[A-Za-z0-9\\\\\\[]"
 # ``Paulo``', 'found resource <name>'. Strong phrases name the kind of resource, so any name-like
 # token counts; weak ones ('processing', 'cached') only take tokens shaped like resource names.
 _STRONG: dict[str, str] = {
-    "bucket": "aws_s3_bucket", "s3 bucket": "aws_s3_bucket",
-    "rds instance": "aws_db_identifier", "db instance": "aws_db_identifier",
-    "db cluster": "aws_db_identifier", "db snapshot": "aws_db_identifier",
-    "cluster snapshot": "aws_db_identifier", "database": "aws_db_identifier",
-    "failover initiated for": "aws_db_identifier", "cache cluster": "aws_db_identifier",
+    "bucket": "aws_s3_bucket",
+    "s3 bucket": "aws_s3_bucket",
+    "rds instance": "aws_db_identifier",
+    "db instance": "aws_db_identifier",
+    "db cluster": "aws_db_identifier",
+    "db snapshot": "aws_db_identifier",
+    "cluster snapshot": "aws_db_identifier",
+    "database": "aws_db_identifier",
+    "failover initiated for": "aws_db_identifier",
+    "cache cluster": "aws_db_identifier",
     "replication group": "aws_db_identifier",
-    "iam user": "aws_iam_name", "iam role": "aws_iam_name", "iam group": "aws_iam_name",
-    "user named": "aws_iam_name", "role named": "aws_iam_name", "the user": "aws_iam_name",
-    "instance profile": "aws_iam_name", "server certificate": "aws_iam_name",
-    "vault": "aws_resource_name", "key pair": "aws_resource_name",
-    "lambda function": "aws_resource_name", "function named": "aws_resource_name",
-    "dynamodb table": "aws_resource_name", "table named": "aws_resource_name",
-    "sqs queue": "aws_resource_name", "sns topic": "aws_resource_name",
-    "cloudformation stack": "aws_resource_name", "stack named": "aws_resource_name",
-    "ecs cluster": "aws_resource_name", "ecs service": "aws_resource_name",
-    "(service": "aws_resource_name", "load balancer": "aws_resource_name",
-    "target group": "aws_resource_name", "auto scaling group": "aws_resource_name",
-    "launch template": "aws_resource_name", "log group": "aws_resource_name",
-    "found resource": "aws_resource_name", "diff detected on": "aws_resource_name",
+    "iam user": "aws_iam_name",
+    "iam role": "aws_iam_name",
+    "iam group": "aws_iam_name",
+    "user named": "aws_iam_name",
+    "role named": "aws_iam_name",
+    "the user": "aws_iam_name",
+    "instance profile": "aws_iam_name",
+    "server certificate": "aws_iam_name",
+    "vault": "aws_resource_name",
+    "key pair": "aws_resource_name",
+    "lambda function": "aws_resource_name",
+    "function named": "aws_resource_name",
+    "dynamodb table": "aws_resource_name",
+    "table named": "aws_resource_name",
+    "sqs queue": "aws_resource_name",
+    "sns topic": "aws_resource_name",
+    "cloudformation stack": "aws_resource_name",
+    "stack named": "aws_resource_name",
+    "ecs cluster": "aws_resource_name",
+    "ecs service": "aws_resource_name",
+    "(service": "aws_resource_name",
+    "load balancer": "aws_resource_name",
+    "target group": "aws_resource_name",
+    "auto scaling group": "aws_resource_name",
+    "launch template": "aws_resource_name",
+    "log group": "aws_resource_name",
+    "found resource": "aws_resource_name",
+    "diff detected on": "aws_resource_name",
     "job queue": "aws_resource_name",
 }
 _WEAK: dict[str, str] = {
-    "processing": "aws_resource_name", "cached": "aws_resource_name",
-    "resource": "aws_resource_name", "function": "aws_resource_name",
-    "table": "aws_resource_name", "queue": "aws_resource_name", "topic": "aws_resource_name",
-    "stack": "aws_resource_name", "cluster": "aws_db_identifier", "service": "aws_resource_name",
-    "role": "aws_iam_name", "user": "aws_iam_name", "secret": "aws_resource_name",
-    "connecting to database": "aws_db_identifier", "snapshot": "aws_db_identifier",
-    "environment": "aws_resource_name", "application": "aws_resource_name",
+    "processing": "aws_resource_name",
+    "cached": "aws_resource_name",
+    "resource": "aws_resource_name",
+    "function": "aws_resource_name",
+    "table": "aws_resource_name",
+    "queue": "aws_resource_name",
+    "topic": "aws_resource_name",
+    "stack": "aws_resource_name",
+    "cluster": "aws_db_identifier",
+    "service": "aws_resource_name",
+    "role": "aws_iam_name",
+    "user": "aws_iam_name",
+    "secret": "aws_resource_name",
+    "connecting to database": "aws_db_identifier",
+    "snapshot": "aws_db_identifier",
+    "environment": "aws_resource_name",
+    "application": "aws_resource_name",
     "repository": "aws_resource_name",
 }
 _PHRASES = {**_WEAK, **_STRONG}
 _PROSE = re.compile(
-    rb"(?P<ph>(?i:" + b"|".join(re.escape(p.encode()) for p in
-                                sorted(_PHRASES, key=lambda p: (-len(p), p))) + rb"))"
+    rb"(?P<ph>(?i:"
+    + b"|".join(re.escape(p.encode()) for p in sorted(_PHRASES, key=lambda p: (-len(p), p)))
+    + rb"))"
     rb"[ ]{1,3}(?:(?i:named|called)[ ]{1,3})?(?P<q>``|`|'|\\{0,7}\")?"
-    rb"(?P<v>[A-Za-z0-9][A-Za-z0-9_.-]{1,127})")
+    rb"(?P<v>[A-Za-z0-9][A-Za-z0-9_.-]{1,127})"
+)
 _ENGLISH = frozenset(
     b"the a an this that these those is are was were be been to for of in on at by with from "
     b"and or not no it its your our their my his her all each any every some new default name "
@@ -199,9 +368,12 @@ _ENGLISH = frozenset(
     b"so but yet nor either neither both whether here there what who whom whose why how "
     b"request requests response responses call calls value values item items entries "
     b"record records files file path paths size count number string true false null none "
-    b"guide nodes node members member console documentation reference api cli sdk".split())
-_SHAPED = re.compile(rb"[A-Za-z0-9]+(?:[-_][A-Za-z0-9]+)+|(?=[a-z]*[0-9])(?=[0-9]*[a-z])[a-z0-9]{3,}|"
-                     rb"(?:[A-Z][a-z0-9]+){2,}")
+    b"guide nodes node members member console documentation reference api cli sdk".split()
+)
+_SHAPED = re.compile(
+    rb"[A-Za-z0-9]+(?:[-_][A-Za-z0-9]+)+|(?=[a-z]*[0-9])(?=[0-9]*[a-z])[a-z0-9]{3,}|"
+    rb"(?:[A-Z][a-z0-9]+){2,}"
+)
 
 
 def _check_prose(data: bytes, s: int, e: int) -> CheckResult:
@@ -217,8 +389,13 @@ def _check_prose(data: bytes, s: int, e: int) -> CheckResult:
         return None
     tok = data[a:b]
     low = tok.lower()
-    if low in _ENGLISH or low in _STOP or _DEFER.match(tok) or _ID_LIKE.match(tok) or \
-            low.startswith((b"aws_", b"aws-", b"aws::")):
+    if (
+        low in _ENGLISH
+        or low in _STOP
+        or _DEFER.match(tok)
+        or _ID_LIKE.match(tok)
+        or low.startswith((b"aws_", b"aws-", b"aws::"))
+    ):
         return [], a
     ph = m.group("ph").lower().decode()
     strong = ph in _STRONG
@@ -230,28 +407,38 @@ def _check_prose(data: bytes, s: int, e: int) -> CheckResult:
             return None
         rtype = _PHRASES[ph]
         quoted = bool(m.group("q"))
-        if not (quoted or (rtype == "aws_iam_name" and tok[:1].isupper() and tok[1:].islower())
-                or (rtype != "aws_iam_name" and len(tok) >= 5 and tok.islower())):
+        if not (
+            quoted
+            or (rtype == "aws_iam_name" and tok[:1].isupper() and tok[1:].islower())
+            or (rtype != "aws_iam_name" and len(tok) >= 5 and tok.islower())
+        ):
             return None
     return [Finding(a, b, _PHRASES[ph], CLASSWISE)], b
 
 
-_ID_LIKE = re.compile(rb"[a-z]{1,12}-[0-9a-f]{8}|[0-9]+$|[0-9a-f]{8}-[0-9a-f]{4}-|v?[0-9]+(?:\.[0-9]+)+")
+_ID_LIKE = re.compile(
+    rb"[a-z]{1,12}-[0-9a-f]{8}|[0-9]+$|[0-9a-f]{8}-[0-9a-f]{4}-|v?[0-9]+(?:\.[0-9]+)+"
+)
 
 # ---------------------------------------------------------------- echoes in CLI text output
 
 # 'aws ... --cache-cluster-id my-redis' prints 'CACHECLUSTER<tab>...<tab>my-redis<tab>...': a
 # tab-separated field that repeats, within ECHO_BACK bytes, a value named earlier by a flag, a
 # key or an ARN is that name again.
-_FIELD = re.compile(rb"(?:\t|\\t|\n|\\n)([A-Za-z0-9][A-Za-z0-9_.@+=,-]{1,127})(?=\t|\\t|\r|\n|\\n|\\r|$)")
+_FIELD = re.compile(
+    rb"(?:\t|\\t|\n|\\n)([A-Za-z0-9][A-Za-z0-9_.@+=,-]{1,127})(?=\t|\\t|\r|\n|\\n|\\r|$)"
+)
 _NAMER = re.compile(
     rb"(?:--(?P<flag>[a-z0-9-]{2,48})(?:=|[ \t]{1,4})|"
     rb"(?P<key>[A-Za-z][A-Za-z0-9_]{1,48})\\{0,7}[\"']?[ \t]{0,4}[:=][ \t]{0,4}|"
     rb"(?P<arn>arn:aws[a-z-]{0,10}:[^\s\"'\\]{0,200}[/:]))"
-    rb"(?:\\{0,7}[\"']|')?$")
+    rb"(?:\\{0,7}[\"']|')?$"
+)
 _FLAG_PLURALS = {k + "s": v for k, v in FLAGS.items()}
-_ECHO_SKIP = re.compile(rb"[0-9.:-]+$|[0-9]{4}-[0-9]{2}-|[A-Z0-9_]+$|(?i:true|false|none|null|"
-                        rb"available|active|enabled|disabled|running|stopped|creating|deleting)$")
+_ECHO_SKIP = re.compile(
+    rb"[0-9.:-]+$|[0-9]{4}-[0-9]{2}-|[A-Z0-9_]+$|(?i:true|false|none|null|"
+    rb"available|active|enabled|disabled|running|stopped|creating|deleting)$"
+)
 
 
 def _echo_type(data: bytes, occ: int) -> str | None:
@@ -279,11 +466,21 @@ def _check_echo(data: bytes, s: int, e: int) -> CheckResult:
         return None
     a, b = m.span(1)
     tok = m.group(1)
-    if len(tok) < 3 or tok.lower() in _STOP or _ECHO_SKIP.match(tok) or _DEFER.match(tok) or \
-            _ID_LIKE.match(tok) or (b < len(data) and data[b] not in b"\t\r\n\\"):
+    if (
+        len(tok) < 3
+        or tok.lower() in _STOP
+        or _ECHO_SKIP.match(tok)
+        or _DEFER.match(tok)
+        or _ID_LIKE.match(tok)
+        or (b < len(data) and data[b] not in b"\t\r\n\\")
+    ):
         return None
-    if not (data[s] == 0x09 or data[s + 1:s + 2] == b"t" or data[b:b + 1] == b"\t" or
-            data[b:b + 2] == b"\\t"):
+    if not (
+        data[s] == 0x09
+        or data[s + 1 : s + 2] == b"t"
+        or data[b : b + 1] == b"\t"
+        or data[b : b + 2] == b"\\t"
+    ):
         return None  # not a tab-separated field
     lo = max(0, a - ECHO_BACK)
     occ = data.rfind(tok, lo, a)
@@ -300,19 +497,32 @@ def _check_echo(data: bytes, s: int, e: int) -> CheckResult:
 _NAME_CHAR = tuple(ALNUM[c] or c in b"_.@+=,-" for c in range(256))
 
 RECOGNIZERS: tuple[Recognizer, ...] = (
-    Recognizer("names.fields", "(?:" + "|".join(_KEYS) + ")" + KEY_ANCHOR,
-               field_check(TABLE), ("aws_db_identifier", "aws_iam_name", "aws_resource_name")),
-    Recognizer("names.flags",
-               "--(?:" + "|".join(sorted(map(re.escape, FLAGS), key=lambda k: (-len(k), k)))
-               + ")[ \\t=]",
-               field_check(FLAG_TABLE, flag=True),
-               ("aws_db_identifier", "aws_iam_name", "aws_resource_name")),
-    Recognizer("names.echo", r"(?:\t|\\t)[A-Za-z0-9][A-Za-z0-9_.@+=,-]*(?:\t|\r|\n|\\[tnr])",
-               _check_echo, ("aws_db_identifier", "aws_iam_name", "aws_resource_name")),
-    Recognizer("names.prose",
-               "(?i:" + "|".join(re.escape(p) for p in sorted(_PHRASES, key=lambda p: (-len(p), p)))
-               + ") ", _check_prose,
-               ("aws_db_identifier", "aws_iam_name", "aws_resource_name", "aws_s3_bucket")),
+    Recognizer(
+        "names.fields",
+        "(?:" + "|".join(_KEYS) + ")" + KEY_ANCHOR,
+        field_check(TABLE),
+        ("aws_db_identifier", "aws_iam_name", "aws_resource_name"),
+    ),
+    Recognizer(
+        "names.flags",
+        "--(?:" + "|".join(sorted(map(re.escape, FLAGS), key=lambda k: (-len(k), k))) + ")[ \\t=]",
+        field_check(FLAG_TABLE, flag=True),
+        ("aws_db_identifier", "aws_iam_name", "aws_resource_name"),
+    ),
+    Recognizer(
+        "names.echo",
+        r"(?:\t|\\t)[A-Za-z0-9][A-Za-z0-9_.@+=,-]*(?:\t|\r|\n|\\[tnr])",
+        _check_echo,
+        ("aws_db_identifier", "aws_iam_name", "aws_resource_name"),
+    ),
+    Recognizer(
+        "names.prose",
+        "(?i:"
+        + "|".join(re.escape(p) for p in sorted(_PHRASES, key=lambda p: (-len(p), p)))
+        + ") ",
+        _check_prose,
+        ("aws_db_identifier", "aws_iam_name", "aws_resource_name", "aws_s3_bucket"),
+    ),
 )
 
 TYPES: tuple[tuple[str, str, str], ...] = (

@@ -19,11 +19,23 @@ from ._base import ALNUM, CheckResult, Recognizer, left_ok
 
 CATEGORY = "network"
 
-_NEUTRAL_V4 = frozenset({
-    b"8.8.8.8", b"8.8.4.4", b"1.1.1.1", b"1.0.0.1", b"9.9.9.9", b"149.112.112.112",
-    b"208.67.222.222", b"208.67.220.220", b"169.254.169.254", b"169.254.169.253",
-    b"169.254.170.2", b"0.0.0.0", b"255.255.255.255",
-})
+_NEUTRAL_V4 = frozenset(
+    {
+        b"8.8.8.8",
+        b"8.8.4.4",
+        b"1.1.1.1",
+        b"1.0.0.1",
+        b"9.9.9.9",
+        b"149.112.112.112",
+        b"208.67.222.222",
+        b"208.67.220.220",
+        b"169.254.169.254",
+        b"169.254.169.253",
+        b"169.254.170.2",
+        b"0.0.0.0",
+        b"255.255.255.255",
+    }
+)
 _IP_CONTEXT = re.compile(rb"(?i:ip|addr|cidr|host|gateway|peer|endpoint|server|dns|nat|route)")
 _VERSION_BEFORE = re.compile(rb"(?i:version|ver|release|v)[ \t:=\"'\\]{0,4}$")
 
@@ -46,8 +58,13 @@ def ipv4_kind(o: list[int]) -> str | None:
     a, b = o[0], o[1]
     if a in (0, 127) or a >= 224 or a == 255:
         return None
-    if a == 10 or (a == 172 and 16 <= b <= 31) or (a == 192 and b == 168) or \
-            (a == 100 and 64 <= b <= 127) or (a == 169 and b == 254):
+    if (
+        a == 10
+        or (a == 172 and 16 <= b <= 31)
+        or (a == 192 and b == 168)
+        or (a == 100 and 64 <= b <= 127)
+        or (a == 169 and b == 254)
+    ):
         return "private"
     return "public"
 
@@ -81,13 +98,17 @@ def _check_ipv4(data: bytes, s: int, e: int) -> CheckResult:
     kind = ipv4_kind(o)
     if kind is None:
         return None
-    if kind == "public" and slash < 0 and all(x < 10 for x in o[1:]) and \
-            not _IP_CONTEXT.search(data, max(0, s - 40), s):
+    if (
+        kind == "public"
+        and slash < 0
+        and all(x < 10 for x in o[1:])
+        and not _IP_CONTEXT.search(data, max(0, s - 40), s)
+    ):
         return None  # 12.1.0.2, 1.2.3.4: versions and OIDs, unless a key says it is an address
     if _VERSION_BEFORE.search(data, max(0, s - 12), s):
         return None
     if slash > 0:
-        plen = int(data[slash + 1:e])
+        plen = int(data[slash + 1 : e])
         if plen > 32 or (raw == b"0.0.0.0"):
             return None
         return [Finding(s, addr_end, "cidr_block", IPV4)], e
@@ -99,7 +120,8 @@ def _check_ipv4(data: bytes, s: int, e: int) -> CheckResult:
 _V6 = re.compile(
     rb"(?i:ipv6|inet6)[A-Za-z_-]{0,24}(?:\\{0,7}[\"'])?[ \t]{0,4}[:=]?[ \t]{0,4}"
     rb"(?:\[[ \t]*)?(?:\{[^}]{0,40}?:[ \t]*)?(?:\\{0,7}[\"'])?"
-    rb"(?P<a>[0-9A-Fa-f]{0,4}(?::[0-9A-Fa-f]{0,4}){2,7})(?P<p>/[0-9]{1,3})?")
+    rb"(?P<a>[0-9A-Fa-f]{0,4}(?::[0-9A-Fa-f]{0,4}){2,7})(?P<p>/[0-9]{1,3})?"
+)
 
 
 def _check_ipv6(data: bytes, s: int, e: int) -> CheckResult:
@@ -129,10 +151,15 @@ def _check_ipv6(data: bytes, s: int, e: int) -> CheckResult:
 
 
 RECOGNIZERS: tuple[Recognizer, ...] = (
-    Recognizer("network.ipv4", r"[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}",
-               _check_ipv4, ("ipv4_public", "ipv4_private", "cidr_block")),
-    Recognizer("network.ipv6", r"(?i:ipv6|inet6)",
-               _check_ipv6, ("ipv6_address", "ipv6_cidr_block")),
+    Recognizer(
+        "network.ipv4",
+        r"[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}",
+        _check_ipv4,
+        ("ipv4_public", "ipv4_private", "cidr_block"),
+    ),
+    Recognizer(
+        "network.ipv6", r"(?i:ipv6|inet6)", _check_ipv6, ("ipv6_address", "ipv6_cidr_block")
+    ),
 )
 
 TYPES: tuple[tuple[str, str, str], ...] = (

@@ -43,29 +43,62 @@ TOKENS: tuple[tuple[str, str, int, str], ...] = (
     ("github_user_token", r"ghu_[A-Za-z0-9]{36}", 4, "GitHub user-to-server token"),
     ("github_app_token", r"ghs_[A-Za-z0-9]{36}", 4, "GitHub app installation token"),
     ("github_refresh_token", r"ghr_[A-Za-z0-9]{36,76}", 4, "GitHub refresh token"),
-    ("github_fine_grained_pat", r"github_pat_[A-Za-z0-9]{22}_[A-Za-z0-9]{59}", 11,
-     "GitHub fine-grained personal access token"),
+    (
+        "github_fine_grained_pat",
+        r"github_pat_[A-Za-z0-9]{22}_[A-Za-z0-9]{59}",
+        11,
+        "GitHub fine-grained personal access token",
+    ),
     ("gitlab_pat", r"glpat-[A-Za-z0-9_-]{20,50}", 6, "GitLab personal access token"),
-    ("gitlab_token", r"(?:gldt|glptt|glrt|glcbt|glsoat|gloas|glft|glimt|glagent|glffct|glwt)-"
-     r"[A-Za-z0-9_-]{20,64}", 0, "GitLab deploy/trigger/runner/feed/agent token"),
-    ("gitlab_runner_registration", r"GR1348941[A-Za-z0-9_-]{20}", 9,
-     "GitLab runner registration token"),
+    (
+        "gitlab_token",
+        r"(?:gldt|glptt|glrt|glcbt|glsoat|gloas|glft|glimt|glagent|glffct|glwt)-"
+        r"[A-Za-z0-9_-]{20,64}",
+        0,
+        "GitLab deploy/trigger/runner/feed/agent token",
+    ),
+    (
+        "gitlab_runner_registration",
+        r"GR1348941[A-Za-z0-9_-]{20}",
+        9,
+        "GitLab runner registration token",
+    ),
     ("slack_token", r"xox[abposre]-[0-9A-Za-z-]{10,250}", 5, "Slack bot/user/app token"),
-    ("slack_app_token", r"xapp-[0-9]-[A-Z0-9]{6,16}-[0-9]{6,16}-[a-z0-9]{32,80}", 5,
-     "Slack app-level token"),
-    ("slack_config_token", r"xoxe\.xox[bp]-[0-9]-[A-Za-z0-9]{100,200}", 10,
-     "Slack configuration token"),
-    ("stripe_secret_key", r"(?:sk|rk)_(?:live|test|prod)_[A-Za-z0-9]{10,247}", 0,
-     "Stripe secret or restricted key"),
+    (
+        "slack_app_token",
+        r"xapp-[0-9]-[A-Z0-9]{6,16}-[0-9]{6,16}-[a-z0-9]{32,80}",
+        5,
+        "Slack app-level token",
+    ),
+    (
+        "slack_config_token",
+        r"xoxe\.xox[bp]-[0-9]-[A-Za-z0-9]{100,200}",
+        10,
+        "Slack configuration token",
+    ),
+    (
+        "stripe_secret_key",
+        r"(?:sk|rk)_(?:live|test|prod)_[A-Za-z0-9]{10,247}",
+        0,
+        "Stripe secret or restricted key",
+    ),
     ("stripe_webhook_secret", r"whsec_[A-Za-z0-9]{32,64}", 6, "Stripe webhook signing secret"),
     ("google_api_key", r"AIza[0-9A-Za-z_-]{35}", 4, "Google API key"),
     ("google_oauth_client_secret", r"GOCSPX-[A-Za-z0-9_-]{28}", 7, "Google OAuth client secret"),
     ("google_oauth_token", r"ya29\.[0-9A-Za-z_-]{20,2000}", 5, "Google OAuth access token"),
-    ("openai_api_key", r"sk-(?:proj|svcacct|admin|None)-[A-Za-z0-9_-]{40,250}", 3,
-     "OpenAI project/service-account/admin key"),
+    (
+        "openai_api_key",
+        r"sk-(?:proj|svcacct|admin|None)-[A-Za-z0-9_-]{40,250}",
+        3,
+        "OpenAI project/service-account/admin key",
+    ),
     ("openai_api_key", r"sk-[A-Za-z0-9]{20}T3BlbkFJ[A-Za-z0-9]{20}", 3, "OpenAI legacy key"),
-    ("anthropic_api_key", r"sk-ant-(?:api|admin|oat|ort)[0-9]{2}-[A-Za-z0-9_-]{80,120}", 0,
-     "Anthropic API/admin/OAuth key"),
+    (
+        "anthropic_api_key",
+        r"sk-ant-(?:api|admin|oat|ort)[0-9]{2}-[A-Za-z0-9_-]{80,120}",
+        0,
+        "Anthropic API/admin/OAuth key",
+    ),
     ("npm_token", r"npm_[A-Za-z0-9]{36}", 4, "npm access token"),
     ("pypi_token", r"pypi-[A-Za-z0-9_-]{50,250}", 5, "PyPI upload token"),
     ("sendgrid_api_key", r"SG\.[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{43}", 3, "SendGrid API key"),
@@ -78,8 +111,12 @@ TOKENS: tuple[tuple[str, str, int, str], ...] = (
     ("databricks_token", r"dapi[a-f0-9]{32}(?:-[0-9])?", 4, "Databricks token"),
     ("doppler_token", r"dp\.(?:pt|st|ct|scim|audit)\.[A-Za-z0-9]{40,44}", 0, "Doppler token"),
     ("dynatrace_token", r"dt0c01\.[A-Z0-9]{24}\.[A-Z0-9]{64}", 7, "Dynatrace API token"),
-    ("grafana_token", r"glsa_[A-Za-z0-9]{32}_[A-Fa-f0-9]{8}|glc_[A-Za-z0-9+/]{32,400}={0,2}", 0,
-     "Grafana service account or cloud token"),
+    (
+        "grafana_token",
+        r"glsa_[A-Za-z0-9]{32}_[A-Fa-f0-9]{8}|glc_[A-Za-z0-9+/]{32,400}={0,2}",
+        0,
+        "Grafana service account or cloud token",
+    ),
     ("linear_api_key", r"lin_api_[A-Za-z0-9]{40}", 8, "Linear API key"),
     ("mailgun_api_key", r"key-[0-9a-zA-Z]{32}", 4, "Mailgun API key"),
     ("mailchimp_api_key", r"<32>[0-9a-f]{32}-us[0-9]{1,2}", 0, "Mailchimp API key"),
@@ -87,19 +124,39 @@ TOKENS: tuple[tuple[str, str, int, str], ...] = (
     ("postman_api_key", r"PMAK-[a-f0-9]{24}-[a-f0-9]{34}", 5, "Postman API key"),
     ("pulumi_token", r"pul-[a-f0-9]{40}", 4, "Pulumi access token"),
     ("sentry_token", r"sntry[su]_[A-Za-z0-9+/=_]{40,200}", 7, "Sentry auth token"),
-    ("terraform_cloud_token", r"<14>[A-Za-z0-9]{14}\.atlasv1\.[A-Za-z0-9_=-]{60,70}", 0,
-     "Terraform Cloud API token"),
+    (
+        "terraform_cloud_token",
+        r"<14>[A-Za-z0-9]{14}\.atlasv1\.[A-Za-z0-9_=-]{60,70}",
+        0,
+        "Terraform Cloud API token",
+    ),
     ("vault_token", r"hv[sbr]\.[A-Za-z0-9_-]{24,200}", 4, "HashiCorp Vault token"),
     ("telegram_bot_token", r"<16>[0-9]{5,16}:AA[0-9A-Za-z_-]{33}", 0, "Telegram bot token"),
-    ("square_token", r"sq0(?:atp|csp)-[0-9A-Za-z_-]{22,43}|EAAA[A-Za-z0-9_-]{60}", 0,
-     "Square access token or secret"),
-    ("age_secret_key", r"AGE-SECRET-KEY-1[QPZRY9X8GF2TVDW0S3JN54KHCE6MUA7L]{58}", 16,
-     "age encryption secret key"),
+    (
+        "square_token",
+        r"sq0(?:atp|csp)-[0-9A-Za-z_-]{22,43}|EAAA[A-Za-z0-9_-]{60}",
+        0,
+        "Square access token or secret",
+    ),
+    (
+        "age_secret_key",
+        r"AGE-SECRET-KEY-1[QPZRY9X8GF2TVDW0S3JN54KHCE6MUA7L]{58}",
+        16,
+        "age encryption secret key",
+    ),
     ("clojars_token", r"CLOJARS_[a-z0-9]{60}", 8, "Clojars deploy token"),
-    ("flyio_token", r"fo1_[A-Za-z0-9_-]{43}|fm[12][ar]?_[A-Za-z0-9+/=_-]{100,1000}", 0,
-     "Fly.io token"),
-    ("planetscale_token", r"pscale_(?:tkn|pw|oauth)_[A-Za-z0-9_.=-]{32,64}", 0,
-     "PlanetScale token or password"),
+    (
+        "flyio_token",
+        r"fo1_[A-Za-z0-9_-]{43}|fm[12][ar]?_[A-Za-z0-9+/=_-]{100,1000}",
+        0,
+        "Fly.io token",
+    ),
+    (
+        "planetscale_token",
+        r"pscale_(?:tkn|pw|oauth)_[A-Za-z0-9_.=-]{32,64}",
+        0,
+        "PlanetScale token or password",
+    ),
     ("rubygems_api_key", r"rubygems_[a-f0-9]{48}", 9, "RubyGems API key"),
     ("supabase_token", r"sbp_[a-f0-9]{40}", 4, "Supabase access token"),
     ("notion_token", r"ntn_[A-Za-z0-9]{46}", 4, "Notion integration token"),
@@ -114,17 +171,28 @@ TOKENS: tuple[tuple[str, str, int, str], ...] = (
     ("shippo_token", r"shippo_(?:live|test)_[a-f0-9]{40}", 12, "Shippo API token"),
     ("prefect_token", r"pnu_[A-Za-z0-9]{36}", 4, "Prefect API key"),
     ("adafruit_key", r"aio_[A-Za-z0-9]{28}", 4, "Adafruit IO key"),
-    ("mapbox_secret_token", r"sk\.eyJ[A-Za-z0-9_-]{20,200}\.[A-Za-z0-9_-]{20,50}", 3,
-     "Mapbox secret token"),
+    (
+        "mapbox_secret_token",
+        r"sk\.eyJ[A-Za-z0-9_-]{20,200}\.[A-Za-z0-9_-]{20,50}",
+        3,
+        "Mapbox secret token",
+    ),
     ("aws_appsync_api_key", r"da2-[a-z0-9]{26}", 4, "AppSync API key"),
     ("duffel_token", r"duffel_(?:test|live)_[A-Za-z0-9_=-]{43}", 12, "Duffel API token"),
     ("frameio_token", r"fio-u-[A-Za-z0-9_=-]{64}", 6, "Frame.io token"),
     ("octopus_api_key", r"API-[A-Z0-9]{26}", 4, "Octopus Deploy API key"),
-    ("azure_ad_client_secret", r"<4>[A-Za-z0-9_~.]{3}[0-9]Q~[A-Za-z0-9_~.-]{31,34}", 0,
-     "Azure AD (Entra) client secret"),
-    ("aws_session_token",
-     r"(?:FwoGZXIvYXdz|IQoJb3JpZ2lu|IQoDYXdz|AQoDYXdz|AQoEXAMPLE)(?:[A-Za-z0-9+=]|\\{0,3}/){40,2000}",
-     0, "AWS STS session token (by its well-known prefix)"),
+    (
+        "azure_ad_client_secret",
+        r"<4>[A-Za-z0-9_~.]{3}[0-9]Q~[A-Za-z0-9_~.-]{31,34}",
+        0,
+        "Azure AD (Entra) client secret",
+    ),
+    (
+        "aws_session_token",
+        r"(?:FwoGZXIvYXdz|IQoJb3JpZ2lu|IQoDYXdz|AQoDYXdz|AQoEXAMPLE)(?:[A-Za-z0-9+=]|\\{0,3}/){40,2000}",
+        0,
+        "AWS STS session token (by its well-known prefix)",
+    ),
 )
 
 
@@ -144,13 +212,13 @@ _GLUE_AZURE = tuple(ALNUM[b] or b in b"_~.-+/" for b in range(256))
 def _re2_bounded(pattern: str) -> str:
     """The scan pattern only needs the shortest form of a token (``{a,b}`` -> ``{a}``): that keeps
     the DFA small and within RE2's repetition limits; the check re-matches the full pattern."""
-    return re.sub(r"\{(\d+),(\d+)\}", lambda m: "{%s}" % m.group(1), pattern)
+    return re.sub(r"\{(\d+),(\d+)\}", lambda m: "{" + m.group(1) + "}", pattern)
 
 
 def _token_check(rtype: str, pattern: str, keep: int) -> object:
     bm = _BACK_RX.match(pattern)
     back = int(bm.group(1)) if bm else 0
-    full = re.compile(pattern[bm.end():].encode() if bm else pattern.encode())
+    full = re.compile(pattern[bm.end() :].encode() if bm else pattern.encode())
 
     def check(data: bytes, s: int, e: int) -> CheckResult:
         m = None
@@ -241,15 +309,18 @@ def _check_private_key(data: bytes, s: int, e: int) -> CheckResult:
 
 _URL_CRED = re.compile(
     rb"(?P<scheme>[a-zA-Z][a-zA-Z0-9+.-]{1,30}):(?:\\{0,7}/){2}(?P<user>[^\s:/@\"'\\<>]{0,128})"
-    rb"(?::(?P<pw>[^\s/@\"'\\<>]{1,256}))?@(?P<host>[A-Za-z0-9\[])")
+    rb"(?::(?P<pw>[^\s/@\"'\\<>]{1,256}))?@(?P<host>[A-Za-z0-9\[])"
+)
 _DB_SCHEMES = frozenset(
     b"postgres postgresql mysql mariadb mongodb mongodb+srv redis rediss amqp amqps mssql "
     b"sqlserver oracle cockroachdb clickhouse jdbc:postgresql jdbc:mysql memcached couchdb "
-    b"neo4j cassandra elasticsearch".split())
+    b"neo4j cassandra elasticsearch".split()
+)
 _PW_STOP = frozenset(
     b"password pass passwd pwd secret token changeme xxx xxxx xxxxx ***** **** *** ... "
     b"user username x null none undefined example your-password yourpassword mypassword "
-    b"<password> pw p@ssw0rd".split())
+    b"<password> pw p@ssw0rd".split()
+)
 _PLACEHOLDER = re.compile(rb"\$\{|\$\(|\{\{|%\(|<[A-Za-z_]|\$[A-Za-z_]|\*{3,}|x{4,}|X{4,}|\.\.\.")
 
 
@@ -273,15 +344,23 @@ def _check_url_cred(data: bytes, a: int, e: int) -> CheckResult:
     pw = m.group("pw")
     if pw is not None:
         a, b = m.span("pw")
-        if pw.lower() in _PW_STOP or _PLACEHOLDER.search(pw) or not any(ALNUM[c] for c in pw) or \
-                (m.group("user").lower() in _PW_STOP and len(pw) < 8):
+        if (
+            pw.lower() in _PW_STOP
+            or _PLACEHOLDER.search(pw)
+            or not any(ALNUM[c] for c in pw)
+            or (m.group("user").lower() in _PW_STOP and len(pw) < 8)
+        ):
             return [], m.end("pw") + 1
         rtype = "db_password" if scheme in _DB_SCHEMES else "url_credentials"
         return [Finding(a, b, rtype, CLASSWISE)], b + 1
     user = m.group("user")
     # a bare token as the user part (Sentry DSN key, https://TOKEN@host)
-    if len(user) >= 20 and re.fullmatch(rb"[A-Za-z0-9_-]+", user) and \
-            any(48 <= c <= 57 for c in user) and any(c >= 65 for c in user):
+    if (
+        len(user) >= 20
+        and re.fullmatch(rb"[A-Za-z0-9_-]+", user)
+        and any(48 <= c <= 57 for c in user)
+        and any(c >= 65 for c in user)
+    ):
         a, b = m.span("user")
         if re.match(rb"gh[pousr]_|glpat-|npm_|xox", user):
             return [], a
@@ -331,11 +410,27 @@ def _decodes_to_text(tok: bytes) -> bool:
 
 _SLASH_RX = rb"(?:\\{0,7}/|\\{1,7}u002[fF])"
 _WEBHOOK = re.compile(
-    rb"hooks\.slack\.com" + _SLASH_RX + rb"(?:services|workflows|triggers)" + _SLASH_RX +
-    rb"([A-Za-z0-9]{8,12})" + _SLASH_RX + rb"([A-Za-z0-9]{8,12})" + _SLASH_RX +
-    rb"([A-Za-z0-9]{16,64})")
-_DISCORD = re.compile(rb"discord(?:app)?\.com" + _SLASH_RX + rb"api" + _SLASH_RX + rb"webhooks" +
-                      _SLASH_RX + rb"([0-9]{17,20})" + _SLASH_RX + rb"([A-Za-z0-9_-]{60,80})")
+    rb"hooks\.slack\.com"
+    + _SLASH_RX
+    + rb"(?:services|workflows|triggers)"
+    + _SLASH_RX
+    + rb"([A-Za-z0-9]{8,12})"
+    + _SLASH_RX
+    + rb"([A-Za-z0-9]{8,12})"
+    + _SLASH_RX
+    + rb"([A-Za-z0-9]{16,64})"
+)
+_DISCORD = re.compile(
+    rb"discord(?:app)?\.com"
+    + _SLASH_RX
+    + rb"api"
+    + _SLASH_RX
+    + rb"webhooks"
+    + _SLASH_RX
+    + rb"([0-9]{17,20})"
+    + _SLASH_RX
+    + rb"([A-Za-z0-9_-]{60,80})"
+)
 
 
 def _check_webhook(data: bytes, s: int, e: int) -> CheckResult:
@@ -354,8 +449,10 @@ def _check_webhook(data: bytes, s: int, e: int) -> CheckResult:
 
 # ---------------------------------------------------------------- Kubernetes Secret data lines
 
-_K8S_LINE = re.compile(rb"[\nn]([ ]{2,12})([A-Za-z0-9_.-]{1,64}):[ ]{1,4}"
-                       rb"([A-Za-z0-9+/]{8,4000}={0,2})(?=\r|\n|\\|$)")
+_K8S_LINE = re.compile(
+    rb"[\nn]([ ]{2,12})([A-Za-z0-9_.-]{1,64}):[ ]{1,4}"
+    rb"([A-Za-z0-9+/]{8,4000}={0,2})(?=\r|\n|\\|$)"
+)
 
 
 def _check_k8s(data: bytes, s: int, e: int) -> CheckResult:
@@ -377,26 +474,69 @@ def _check_k8s(data: bytes, s: int, e: int) -> CheckResult:
 
 # Keywords a key contains (matched case-insensitively inside longer keys such as DB_PASSWORD,
 # spring.datasource.password, client-secret, X-Api-Key).
-_KEYWORDS = ("password", "passwd", "passphrase", "pwd", "secret", "token", "apikey", "api_key",
-             "api-key", "accesskey", "access_key", "privatekey", "private_key", "credential",
-             "auth", "_pass", "-pass", ".pass", "signingkey", "signing_key", "encryptionkey",
-             "encryption_key", "masterkey", "master_key", "accountkey", "sas", "dsn",
-             "connectionstring", "connection_string", "client_key", "app_key", "appkey")
+_KEYWORDS = (
+    "password",
+    "passwd",
+    "passphrase",
+    "pwd",
+    "secret",
+    "token",
+    "apikey",
+    "api_key",
+    "api-key",
+    "accesskey",
+    "access_key",
+    "privatekey",
+    "private_key",
+    "credential",
+    "auth",
+    "_pass",
+    "-pass",
+    ".pass",
+    "signingkey",
+    "signing_key",
+    "encryptionkey",
+    "encryption_key",
+    "masterkey",
+    "master_key",
+    "accountkey",
+    "sas",
+    "dsn",
+    "connectionstring",
+    "connection_string",
+    "client_key",
+    "app_key",
+    "appkey",
+)
 
 # The type of a key: the first rule whose word occurs in the normalized key wins.
 _KEY_TYPES: tuple[tuple[str, str], ...] = (
-    ("secretaccesskey", "aws_secret_access_key"), ("awssecretkey", "aws_secret_access_key"),
-    ("sessiontoken", "aws_session_token"), ("securitytoken", "aws_session_token"),
-    ("accountkey", "azure_storage_key"), ("storagekey", "azure_storage_key"),
+    ("secretaccesskey", "aws_secret_access_key"),
+    ("awssecretkey", "aws_secret_access_key"),
+    ("sessiontoken", "aws_session_token"),
+    ("securitytoken", "aws_session_token"),
+    ("accountkey", "azure_storage_key"),
+    ("storagekey", "azure_storage_key"),
     ("dockerauth", "docker_auth"),
-    ("password", "password"), ("passwd", "password"), ("passphrase", "password"),
-    ("pwd", "password"), ("pass", "password"),
-    ("apikey", "generic_api_key"), ("accesskey", "generic_api_key"),
-    ("appkey", "generic_api_key"), ("clientkey", "generic_api_key"),
-    ("token", "generic_secret"), ("secret", "generic_secret"), ("privatekey", "generic_secret"),
-    ("credential", "generic_secret"), ("signingkey", "generic_secret"),
-    ("encryptionkey", "generic_secret"), ("masterkey", "generic_secret"),
-    ("auth", "docker_auth"), ("sas", "generic_secret"), ("dsn", "generic_secret"),
+    ("password", "password"),
+    ("passwd", "password"),
+    ("passphrase", "password"),
+    ("pwd", "password"),
+    ("pass", "password"),
+    ("apikey", "generic_api_key"),
+    ("accesskey", "generic_api_key"),
+    ("appkey", "generic_api_key"),
+    ("clientkey", "generic_api_key"),
+    ("token", "generic_secret"),
+    ("secret", "generic_secret"),
+    ("privatekey", "generic_secret"),
+    ("credential", "generic_secret"),
+    ("signingkey", "generic_secret"),
+    ("encryptionkey", "generic_secret"),
+    ("masterkey", "generic_secret"),
+    ("auth", "docker_auth"),
+    ("sas", "generic_secret"),
+    ("dsn", "generic_secret"),
     ("connectionstring", "generic_secret"),
 )
 # keys that contain a keyword but hold no secret
@@ -413,25 +553,32 @@ _KEY_EXCLUDE = re.compile(
     r"clienttoken|idempotencytoken|changetoken|tokenendpoint|tokenurl|tokentype|sessionname|"
     r"verificationtoken|canceltoken|tokenizer|csrf|xsrf|spec|requesttoken|startingtoken|"
     r"passthrough|passthru|bypass|compass|passive|passenger|passage|encompass|pwdir|cwd|"
-    r"pass_?through)$")
+    r"pass_?through)$"
+)
 _VALUE_STOP = frozenset(
     b"none null nil true false undefined password passwd pass secret token changeme "
     b"required optional string str int bool bytes yes no on off env default empty "
-    b"redacted hidden masked sensitive example test dummy foo bar baz xxx".split())
+    b"redacted hidden masked sensitive example test dummy foo bar baz xxx".split()
+)
 _CODEISH = re.compile(
     rb"[A-Za-z_]+(?:\.[A-Za-z_]+)+(?:\(|\[|$)|"  # obj.attr, mod.fn( (no digits: not a password)
     rb"[A-Za-z_][A-Za-z0-9_]*\(|"  # fn(
     rb"[A-Za-z_][A-Za-z0-9_]*\[|"  # x[...]
     rb"(?:os|process|self|this|config|settings|env|ENV|params|args|kwargs|options|opts|cfg|ctx|"
-    rb"request|req|data|secrets|vars|getpass|input|props)\b")
+    rb"request|req|data|secrets|vars|getpass|input|props)\b"
+)
 
 
 def _entropy_ok(v: bytes) -> bool:
     """Enough variety to be a credential rather than a word or an identifier."""
     if len(v) < 8:
         return False
-    classes = (any(48 <= c <= 57 for c in v) + any(97 <= c <= 122 for c in v) +
-               any(65 <= c <= 90 for c in v) + any(not ALNUM[c] for c in v))
+    classes = (
+        any(48 <= c <= 57 for c in v)
+        + any(97 <= c <= 122 for c in v)
+        + any(65 <= c <= 90 for c in v)
+        + any(not ALNUM[c] for c in v)
+    )
     if classes >= 3:
         return True
     if classes == 2 and len(v) >= 16 and any(48 <= c <= 57 for c in v):
@@ -443,7 +590,7 @@ _NEXT_PAIR = re.compile(rb";[ ]?[A-Za-z][A-Za-z0-9 _.-]{0,40}=")
 
 
 def _v_secret(data: bytes, v: Value, rtype: str) -> list[Finding] | None:
-    raw = data[v.start:v.end]
+    raw = data[v.start : v.end]
     if not v.quote:
         # a bare value ends a sentence or a line of code: trim trailing punctuation; in a
         # connection string ('Password=x;Encrypt=True') the next ';Key=' ends it
@@ -451,7 +598,7 @@ def _v_secret(data: bytes, v: Value, rtype: str) -> list[Finding] | None:
         end = cm.start() if cm else v.end
         while end > v.start and data[end - 1] in b".,;)":
             end -= 1
-        raw = data[v.start:end]
+        raw = data[v.start : end]
     else:
         end = v.end
     if not raw or raw.lower() in _VALUE_STOP or _PLACEHOLDER.search(raw):
@@ -460,8 +607,12 @@ def _v_secret(data: bytes, v: Value, rtype: str) -> list[Finding] | None:
         return []  # a token with a known format: its own recognizer takes it
     if not v.quote and _CODEISH.match(raw):
         return None
-    if not v.quote and v.sep == b":" and re.fullmatch(rb"[A-Za-z_][A-Za-z0-9_]*", raw) and \
-            not any(48 <= c <= 57 for c in raw):
+    if (
+        not v.quote
+        and v.sep == b":"
+        and re.fullmatch(rb"[A-Za-z_][A-Za-z0-9_]*", raw)
+        and not any(48 <= c <= 57 for c in raw)
+    ):
         return None  # 'password: str', 'token: Optional' (type hints), YAML anchors
     if rtype == "password":
         if len(raw) < 6 or not any(ALNUM[c] for c in raw):
@@ -481,7 +632,8 @@ def _v_secret(data: bytes, v: Value, rtype: str) -> list[Finding] | None:
 _KNOWN_PREFIX = re.compile(
     rb"(?:" + b"|".join(_BACK_RX.sub("", p).encode() for _, p, _, _ in TOKENS) + rb")|"
     rb"gh[pousr]_|github_pat_|glpat-|xox[abposre]-|AKIA|ASIA|ey[A-Za-z0-9_-]{10,}\.|-----BEGIN|"
-    rb"arn:|https?:|[a-zA-Z][a-zA-Z0-9+.-]{1,30}://")
+    rb"arn:|https?:|[a-zA-Z][a-zA-Z0-9+.-]{1,30}://"
+)
 
 
 def _key_type(key: str) -> str | None:
@@ -516,8 +668,9 @@ def _check_secret_key(data: bytes, s: int, e: int) -> CheckResult:
 
 _field = field_check(_SECRET_KEYS, suffix=True)
 
-_KEYWORD_PATTERN = ("(?i:" + "|".join(re.escape(k) for k in _KEYWORDS) + ")"
-                    "[A-Za-z0-9_.-]*" + KEY_ANCHOR)
+_KEYWORD_PATTERN = (
+    "(?i:" + "|".join(re.escape(k) for k in _KEYWORDS) + ")[A-Za-z0-9_.-]*" + KEY_ANCHOR
+)
 
 
 # ---------------------------------------------------------------- CLI flags and Terraform variables
@@ -525,7 +678,8 @@ _KEYWORD_PATTERN = ("(?i:" + "|".join(re.escape(k) for k in _KEYWORDS) + ")"
 _FLAG_WORDS = "(?i:password|passwd|passphrase|secret|token|requirepass|api-key|apikey|auth-key)"
 _SECRET_FLAG = re.compile(
     rb"--(?P<flag>[A-Za-z0-9-]{0,30}" + _FLAG_WORDS.encode() + rb"[A-Za-z0-9-]{0,20})"
-    rb"(?:=|[ \t]{1,4}|(?P<jq>\\{0,7}\")[ \t]*,[ \t]*)(?P<vq>\\{0,7}[\"']|')?")
+    rb"(?:=|[ \t]{1,4}|(?P<jq>\\{0,7}\")[ \t]*,[ \t]*)(?P<vq>\\{0,7}[\"']|')?"
+)
 
 
 def _quoted_or_bare(data: bytes, vs: int, vq: bytes, limit: int) -> int:
@@ -558,8 +712,9 @@ def _check_secret_flag(data: bytes, s: int, e: int) -> CheckResult:
     if ve <= m.end():
         return None
     v = Value(m.end(), ve, m.group("vq") or b"", b"=")
-    fs = _v_secret(data, v, "password" if rtype in ("password", "generic_secret") and
-                   "pass" in flag else rtype)
+    fs = _v_secret(
+        data, v, "password" if rtype in ("password", "generic_secret") and "pass" in flag else rtype
+    )
     if fs is None:
         return None
     return (fs, ve) if fs else ([], m.end())
@@ -577,7 +732,7 @@ def _check_dash_p(data: bytes, s: int, e: int) -> CheckResult:
     vq = m.group("vq") or b""
     limit = min(len(data), m.end() + 256)
     ve = _quoted_or_bare(data, m.end(), vq, limit)
-    raw = data[m.end():ve]
+    raw = data[m.end() : ve]
     if len(raw) < 6 or raw.lower() in _PW_STOP or _PLACEHOLDER.search(raw) or not _entropy_ok(raw):
         return None
     if not vq and raw[:1] in b"/.~-":
@@ -585,8 +740,7 @@ def _check_dash_p(data: bytes, s: int, e: int) -> CheckResult:
     return [Finding(m.end(), ve, "password", CLASSWISE)], ve
 
 
-_TF_VARIABLE = re.compile(
-    rb"variable[ \t]+\\{0,7}\"(?P<name>[A-Za-z0-9_-]{1,80})\\{0,7}\"[ \t]*\{")
+_TF_VARIABLE = re.compile(rb"variable[ \t]+\\{0,7}\"(?P<name>[A-Za-z0-9_-]{1,80})\\{0,7}\"[ \t]*\{")
 _TF_DEFAULT = re.compile(rb"default[ \t]*=[ \t]*(?P<q>\\{0,7}\")(?P<v>[^\"\\\r\n]{1,256})(?P=q)")
 
 
@@ -614,38 +768,84 @@ def _check_tf_variable(data: bytes, s: int, e: int) -> CheckResult:
 # ---------------------------------------------------------------- the family
 
 RECOGNIZERS: tuple[Recognizer, ...] = (
-    Recognizer("secrets.private_key", r"-----BEGIN (?:[A-Z0-9]+ ){0,3}PRIVATE KEY(?: BLOCK)?-----",
-               _check_private_key, ("private_key",)),
-    Recognizer("secrets.jwt", r"ey[A-Za-z0-9_-]{10}[A-Za-z0-9_-]*\.ey",
-               _check_jwt, ("jwt",)),
-    Recognizer("secrets.webhook",
-               r"hooks\.slack\.com(?:\\{0,7}/|\\{1,7}u002[fF])|discord(?:app)?\.com(?:\\{0,7}/|"
-               r"\\{1,7}u002[fF])api", _check_webhook, ("slack_webhook", "discord_webhook")),
-    Recognizer("secrets.url_credentials", r":\\{0,3}/\\{0,3}/",
-               _check_url_cred, ("db_password", "url_credentials")),
-    Recognizer("secrets.authorization", r"(?i:basic|bearer|token)[ \t]+[A-Za-z0-9+/=._~-]{8}",
-               _check_auth, ("basic_auth", "bearer_token")),
-) + tuple(
-    Recognizer("secrets." + rtype, _ANCHORS.get(rtype) or _re2_bounded(pat),
-               _token_check(rtype, pat, keep), (rtype,))  # type: ignore[arg-type]
-    for rtype, pat, keep, _ in TOKENS
-) + (
-    Recognizer("secrets.flags", "--[A-Za-z0-9-]{0,30}" + _FLAG_WORDS, _check_secret_flag,
-               ("password", "generic_secret", "generic_api_key")),
-    Recognizer("secrets.dash_p", r" -p[\\\"'A-Za-z0-9!@#$%^&*_]", _check_dash_p,
-               ("password",)),
-    Recognizer("secrets.tf_variable", r"variable[ \t]+\\{0,7}\"[A-Za-z0-9_-]{0,40}"
-               r"(?i:password|passwd|secret|token|api_?key|private_?key|credential)",
-               _check_tf_variable, ("password", "generic_secret", "generic_api_key")),
-    Recognizer("secrets.k8s_data", r"[\nn]  [ ]*[A-Za-z0-9_.-]+: ?[ ]*[A-Za-z0-9+/]{12}", _check_k8s,
-               ("k8s_secret_data",)),
-    Recognizer("secrets.keys", _KEYWORD_PATTERN, _check_secret_key,
-               ("password", "generic_secret", "generic_api_key", "aws_secret_access_key",
-                "aws_session_token", "azure_storage_key", "docker_auth")),
+    (
+        Recognizer(
+            "secrets.private_key",
+            r"-----BEGIN (?:[A-Z0-9]+ ){0,3}PRIVATE KEY(?: BLOCK)?-----",
+            _check_private_key,
+            ("private_key",),
+        ),
+        Recognizer("secrets.jwt", r"ey[A-Za-z0-9_-]{10}[A-Za-z0-9_-]*\.ey", _check_jwt, ("jwt",)),
+        Recognizer(
+            "secrets.webhook",
+            r"hooks\.slack\.com(?:\\{0,7}/|\\{1,7}u002[fF])|discord(?:app)?\.com(?:\\{0,7}/|"
+            r"\\{1,7}u002[fF])api",
+            _check_webhook,
+            ("slack_webhook", "discord_webhook"),
+        ),
+        Recognizer(
+            "secrets.url_credentials",
+            r":\\{0,3}/\\{0,3}/",
+            _check_url_cred,
+            ("db_password", "url_credentials"),
+        ),
+        Recognizer(
+            "secrets.authorization",
+            r"(?i:basic|bearer|token)[ \t]+[A-Za-z0-9+/=._~-]{8}",
+            _check_auth,
+            ("basic_auth", "bearer_token"),
+        ),
+    )
+    + tuple(
+        Recognizer(
+            "secrets." + rtype,
+            _ANCHORS.get(rtype) or _re2_bounded(pat),
+            _token_check(rtype, pat, keep),
+            (rtype,),
+        )  # type: ignore[arg-type]
+        for rtype, pat, keep, _ in TOKENS
+    )
+    + (
+        Recognizer(
+            "secrets.flags",
+            "--[A-Za-z0-9-]{0,30}" + _FLAG_WORDS,
+            _check_secret_flag,
+            ("password", "generic_secret", "generic_api_key"),
+        ),
+        Recognizer("secrets.dash_p", r" -p[\\\"'A-Za-z0-9!@#$%^&*_]", _check_dash_p, ("password",)),
+        Recognizer(
+            "secrets.tf_variable",
+            r"variable[ \t]+\\{0,7}\"[A-Za-z0-9_-]{0,40}"
+            r"(?i:password|passwd|secret|token|api_?key|private_?key|credential)",
+            _check_tf_variable,
+            ("password", "generic_secret", "generic_api_key"),
+        ),
+        Recognizer(
+            "secrets.k8s_data",
+            r"[\nn]  [ ]*[A-Za-z0-9_.-]+: ?[ ]*[A-Za-z0-9+/]{12}",
+            _check_k8s,
+            ("k8s_secret_data",),
+        ),
+        Recognizer(
+            "secrets.keys",
+            _KEYWORD_PATTERN,
+            _check_secret_key,
+            (
+                "password",
+                "generic_secret",
+                "generic_api_key",
+                "aws_secret_access_key",
+                "aws_session_token",
+                "azure_storage_key",
+                "docker_auth",
+            ),
+        ),
+    )
 )
 
 TYPES: tuple[tuple[str, str, str], ...] = tuple(
-    dict.fromkeys((t, CLASSWISE, d) for t, _, _, d in TOKENS)) + (
+    dict.fromkeys((t, CLASSWISE, d) for t, _, _, d in TOKENS)
+) + (
     ("private_key", CLASSWISE, "PEM/OpenSSH private key body (BEGIN/END lines kept)"),
     ("jwt", CLASSWISE, "JSON Web Token (all three parts; dots kept)"),
     ("slack_webhook", CLASSWISE, "Slack incoming-webhook URL secret parts"),

@@ -27,7 +27,11 @@ CATEGORY = "user"
 
 TYPES: tuple[tuple[str, str, str], ...] = (
     ("user_term", CLASSWISE, "a literal term from the config (company, project, customer names)"),
-    ("user_domain", CLASSWISE, "a host under an internal domain from the config (*.corp.example.com)"),
+    (
+        "user_domain",
+        CLASSWISE,
+        "a host under an internal domain from the config (*.corp.example.com)",
+    ),
 )
 
 
@@ -45,8 +49,9 @@ def ascii_pattern(text: str) -> str:
 
 def _bytes_pattern(pattern: str) -> str:
     """A user regex with its non-ASCII characters turned into UTF-8 byte escapes."""
-    return "".join(c if ord(c) < 128 else "".join(f"\\x{b:02x}" for b in c.encode("utf-8"))
-                   for c in pattern)
+    return "".join(
+        c if ord(c) < 128 else "".join(f"\\x{b:02x}" for b in c.encode("utf-8")) for c in pattern
+    )
 
 
 def _check_term(data: bytes, s: int, e: int) -> CheckResult:
@@ -103,7 +108,9 @@ class _RE2Matcher:
         return self._rx.match(data, pos, endpos)
 
 
-def build(terms: tuple[str, ...], regexes: tuple[tuple[str, str], ...]) -> list[tuple[Recognizer, object]]:
+def build(
+    terms: tuple[str, ...], regexes: tuple[tuple[str, str], ...]
+) -> list[tuple[Recognizer, object]]:
     """Recognizers (with their matchers) for the user's terms, domain globs and regexes."""
     out: list[tuple[Recognizer, object]] = []
     words = [t for t in terms if not t.startswith("*.") and t.strip()]
