@@ -132,7 +132,8 @@ def test_split_invariance(
 ) -> None:
     # filler between the pieces makes inputs several horizons long, so that the streaming path
     # (decisions before the end, trimming) is exercised and not only the final scan
-    data = "".join(p + s + FILLER * (g // 10) for p, s, g in zip(parts, seps, gaps, strict=False)).encode()
+    triples = zip(parts, seps, gaps, strict=False)
+    data = "".join(p + s + FILLER * (g // 10) for p, s, g in triples).encode()
     whole = [tuple(f) for f in SCANNER.scan(data)[0]]
     cuts = [c % (len(data) + 1) for c in cuts]
     assert drive(data, cuts, trim) == whole
