@@ -244,8 +244,10 @@ def norm_key(raw: bytes) -> str:
 Validator = Callable[[bytes, "Value", str], list[Finding] | None]
 
 _KEY_CHARS = re.compile(rb"[A-Za-z0-9_.-]{1,80}")
+# one quoted item of a JSON list; items may sit on their own lines (or escaped ones: '\n')
 _LIST_ITEM = re.compile(
-    rb'[ \t]{0,8}(?P<q>\\{0,7}")(?P<v>[^"\\\r\n]{1,256})(?P=q)[ \t]{0,8}(?P<sep>,|\])'
+    rb'(?:\s|\\+[nrt]){0,64}(?P<q>\\{0,7}")(?P<v>[^"\\\r\n]{1,256})(?P=q)'
+    rb"(?:\s|\\+[nrt]){0,64}(?P<sep>,|\])"
 )
 
 

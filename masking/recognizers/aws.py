@@ -22,6 +22,7 @@ from ._base import (
     Recognizer,
     Value,
     backslashes_before,
+    camel_words,
     escape_ends_at,
     field_check,
     key_variants,
@@ -342,8 +343,8 @@ def _check_quoted12(data: bytes, s: int, e: int) -> CheckResult:
     # a key right before decides against it when it names a quantity or a secret
     km = _KEY_BEFORE.search(data, max(0, s - 48), s)
     if km is not None:
-        k = km.group(1).lower().decode()
-        if any(w in k for w in _NOT_ACCOUNT_KEYS):
+        words = camel_words(km.group(1).decode())
+        if any(w.startswith(_NOT_ACCOUNT_KEYS) for w in words):
             return None
     return [Finding(m.start(1), m.end(1), "aws_account_id", CLASSWISE)], m.end(1)
 
@@ -389,13 +390,28 @@ def _check_field12(data: bytes, s: int, e: int) -> CheckResult:
     return [Finding(m.start(2), m.end(2), "aws_account_id", CLASSWISE)], m.end(2)
 
 
-_PATH12 = re.compile(rb"(?:/|u002[fF])([0-9]{12})(?:\\{0,7}/|\\{1,7}u002[fF])")
+_PATH12 = re.compile(rb"(?:/|u002[fF])([0-9]{12})(?:\\{0,7}/|\\{1,7}u002[fF]|(?=[\t\r\n\"\\]|$))")
 
 
 def _check_path12(data: bytes, s: int, e: int) -> CheckResult:
     # '/123456789012/' in URLs and paths (Glacier, S3 keys, ECR, SQS): an account in a path
     m = _PATH12.match(data, s, min(len(data), s + 40))
     if m is None:
+        return None
+    return [Finding(m.start(1), m.end(1), "aws_account_id", CLASSWISE)], m.end(1)
+
+
+_DASH12 = re.compile(rb"-([0-9]{12})(?=-[a-z]|[^A-Za-z0-9-]|$)")
+_DATE12 = re.compile(rb"(?:19|20)[0-9]{2}(?:0[1-9]|1[0-2])(?:[0-2][0-9]|3[01])[0-9]{4}")
+
+
+def _check_dash12(data: bytes, s: int, e: int) -> CheckResult:
+    # AWS-made bucket and resource names carry the account: 'elasticbeanstalk-us-west-2-<acct>',
+    # 'codebuild-<acct>-input-bucket', 'sagemaker-eu-west-1-<acct>', 'cdk-...-assets-<acct>-...'
+    if s == 0 or not (97 <= data[s - 1] <= 122 or 48 <= data[s - 1] <= 57):
+        return None
+    m = _DASH12.match(data, s, min(len(data), s + 16))
+    if m is None or _DATE12.fullmatch(m.group(1)):
         return None
     return [Finding(m.start(1), m.end(1), "aws_account_id", CLASSWISE)], m.end(1)
 
@@ -743,6 +759,9 @@ for _k in _BUCKET_KEYS:
 
 _FLAG_TABLE: dict[str, Field] = {
     "accountid": Field("aws_account_id", CLASSWISE, _v_account),
+    "accountids": Field("aws_account_id", CLASSWISE, _v_account),
+    "userids": Field("aws_account_id", CLASSWISE, _v_account),
+    "targetid": Field("aws_account_id", CLASSWISE, _v_account),
     "keyid": Field("aws_kms_key_id", HEX, _v_kms),
     "kmskeyid": Field("aws_kms_key_id", HEX, _v_kms),
     "hostedzoneid": Field("aws_route53_zone_id", CLASSWISE, _v_zone),
@@ -751,7 +770,9 @@ _FLAG_TABLE: dict[str, Field] = {
 
 _FIELD_KEYS = [key_variants(k) for k in _ACCOUNT_KEYS + _KMS_KEYS + _ZONE_KEYS + _BUCKET_KEYS]
 _FIELD_PATTERN = "(?:" + "|".join(_FIELD_KEYS) + ")" + KEY_ANCHOR
-_FLAG_PATTERN = "--(?:account-id|key-id|kms-key-id|hosted-zone-id|bucket)[ \t=]"
+_FLAG_PATTERN = (
+    "--(?:account-ids?|user-ids|target-id|key-id|kms-key-id|hosted-zone-id|bucket)[ \t=]"
+)
 
 # ---------------------------------------------------------------- the family
 
@@ -824,9 +845,8 @@ RECOGNIZERS: tuple[Recognizer, ...] = (
     Recognizer(
         "aws.account_field", r"[\tn\n][0-9]{12}[\t\r\n\\]", _check_field12, ("aws_account_id",)
     ),
-    Recognizer(
-        "aws.account_path", r"(?:/|u002[fF])[0-9]{12}[/\\]", _check_path12, ("aws_account_id",)
-    ),
+    Recognizer("aws.account_path", r"(?:/|u002[fF])[0-9]{12}", _check_path12, ("aws_account_id",)),
+    Recognizer("aws.account_dash", r"-[0-9]{12}", _check_dash12, ("aws_account_id",)),
     Recognizer(
         "aws.kms_uuid_words",
         r"(?i:key)[ \t:=/]{1,3}[0-9a-f]{8}-[0-9a-f]{4}-",

@@ -270,7 +270,13 @@ FLAGS: dict[str, str] = {
     "trail-name": "aws_resource_name",
     "project-name": "aws_resource_name",
     "pipeline-name": "aws_resource_name",
+    "job-queue-name": "aws_resource_name",
+    "target-db-instance-identifier": "aws_db_identifier",
+    "new-user-name": "aws_iam_name",
+    "template-name": "aws_resource_name",
 }
+# plural flags take lists of names ('--key-names a b', '--job-queues q'): same types
+FLAGS.update({k + "s": t for k, t in list(FLAGS.items()) if not k.endswith("s")})
 FLAG_TABLE = {norm_key(k.encode()): Field(t, CLASSWISE, _v_name) for k, t in FLAGS.items()}
 
 _KEYS = sorted(
@@ -407,8 +413,10 @@ def _check_prose(data: bytes, s: int, e: int) -> CheckResult:
             return None
         rtype = _PHRASES[ph]
         quoted = bool(m.group("q"))
+        specific = ph in ("found resource", "diff detected on")
         if not (
             quoted
+            or (specific and tok[:1].isupper() and tok[1:].islower() and len(tok) >= 3)
             or (rtype == "aws_iam_name" and tok[:1].isupper() and tok[1:].islower())
             or (rtype != "aws_iam_name" and len(tok) >= 5 and tok.islower())
         ):
