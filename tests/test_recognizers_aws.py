@@ -291,3 +291,21 @@ def test_ids_inside_escaped_json_two_levels_deep() -> None:
     h = hexs(17)
     text = f'{{"content": "{{\\\\\\"InstanceId\\\\\\": \\\\\\"i-{h}\\\\\\"}}"}}'
     assert found(text) == [("aws_ec2_instance_id", h)]
+
+
+def test_account_in_aws_made_names_and_paths() -> None:
+    a = digits(12)
+    assert found(f"SOURCEBUNDLE\telasticbeanstalk-eu-west-1-{a}\tx") == [("aws_account_id", a)]
+    assert found(f"s3://codebuild-{a}-input-bucket/x")[0] == (
+        "aws_s3_bucket",
+        f"codebuild-{a}-input-bucket",
+    )
+    assert found(f"path o-abc1234567/{a}\tnext") == [("aws_account_id", a)]
+    assert found(f'"AWSAccountId": "{a}"') == [("aws_account_id", a)]
+    assert found("backup-202405021103.tar") == []  # a date-time stamp, not an account
+
+
+def test_account_flags() -> None:
+    a = digits(12)
+    for flag in ("--account-id", "--user-ids", "--target-id"):
+        assert found(f"aws x {flag} {a}\n") == [("aws_account_id", a)], flag

@@ -125,3 +125,31 @@ def test_names_in_prose_and_logs(text: str, expect: tuple[str, str]) -> None:
 )
 def test_prose_near_misses(text: str) -> None:
     assert found(text) == []
+
+
+def test_names_echoed_in_cli_text_output() -> None:
+    text = (
+        "$ aws elasticache create-snapshot --cache-cluster-id ordercache --snapshot-name snap-a\n"
+        "SNAPSHOT\tTrue\t2024-01-02T03:04:05Z\tordercache\tcache.m5.large\n"
+    )
+    assert found(text) == [
+        ("aws_db_identifier", "ordercache"),
+        ("aws_db_identifier", "snap-a"),
+        ("aws_db_identifier", "ordercache"),
+    ]
+
+
+def test_echo_of_an_arn_part_gets_the_arn_part_type() -> None:
+    text = "ROLE\tarn:aws:iam::480116523007:role/ops-admin\tops-admin\tx\n"
+    out = found(text)
+    assert out.count(("aws_iam_name", "ops-admin")) == 2
+
+
+def test_fields_that_repeat_nothing_named_are_kept() -> None:
+    assert found("STATUS\tavailable\tsome-thing\tTrue\n") == []
+
+
+def test_plural_flags() -> None:
+    assert found("aws ec2 describe-key-pairs --key-names deploy-key-7\n") == [
+        ("aws_resource_name", "deploy-key-7")
+    ]
