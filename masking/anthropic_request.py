@@ -174,6 +174,11 @@ class MessagesRequestPolicy(JsonPolicy):
             return OPAQUE, ""
         return MASK, FREE
 
+    def fixed_mode(self, mode: int, tag: str) -> int | None:
+        if mode == OPAQUE:
+            return OPAQUE
+        return MASK if tag == FREE else None
+
     def hold_prefix(self, parent: Frame | None) -> bytes:
         return BILLING_PREFIX
 

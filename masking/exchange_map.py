@@ -44,6 +44,7 @@ class ExchangeMap:
     def __init__(self, maker: SurrogateMaker) -> None:
         self._maker = maker
         self._by_original: dict[bytes, bytes] = {}
+        self._how: dict[bytes, tuple[str, int]] = {}  # original -> (shape, attempt) used
         self.by_surrogate: dict[bytes, bytes] = {}
         """Canonical surrogate -> canonical original: what an unmasker restores."""
 
@@ -51,20 +52,31 @@ class ExchangeMap:
         return len(self.by_surrogate)
 
     def mask(self, raw: bytes, shape: str) -> bytes:
-        """The raw surrogate for the raw span ``raw`` (same length), recording the pair."""
+        """The raw surrogate for the raw span ``raw`` (same length), recording the pair.
+
+        An original seen before in this exchange keeps its first surrogate even when another
+        recognizer (another shape) finds it again, so that the map stays one-to-one.
+        """
         original = canonical(raw)
         known = self._by_original.get(original)
+        if known is not None:
+            if raw == original:
+                return known
+            first_shape, first_attempt = self._how[original]
+            surrogate_raw = self._maker.surrogate(raw, first_shape, first_attempt)
+            if canonical(surrogate_raw) == known:
+                return surrogate_raw
+            shape = first_shape  # escaped differently: derive afresh below, in the same shape
         attempt = 0
         while True:
             surrogate_raw = self._maker.surrogate(raw, shape, attempt)
             surrogate = canonical(surrogate_raw)
-            if known is not None and surrogate == known:
-                return surrogate_raw
             taken = self.by_surrogate.get(surrogate)
             if (taken is None or taken == original) and surrogate not in self._by_original:
                 break
             attempt += 1
         if known is None:
             self._by_original[original] = surrogate
-            self.by_surrogate[surrogate] = original
+            self._how[original] = (shape, attempt)
+        self.by_surrogate[surrogate] = original
         return surrogate_raw

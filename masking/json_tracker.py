@@ -22,6 +22,10 @@ _WS = re.compile(rb"[ \t\r\n]*")
 # String content: unescaped characters and complete escapes.
 _STR_BODY = re.compile(rb'(?:[^"\\\x00-\x1f]+|\\(?:["\\/bfnrt]|u[0-9a-fA-F]{4}))*')
 _ESC_PREFIX = re.compile(rb"\\(?:u[0-9a-fA-F]{0,3})?\Z")
+# A whole string in one match: the common case, a string not cut by the chunk boundary.
+# Possessive quantifiers: a string that is not closed yet must fail at once, not backtrack.
+_STRING = re.compile(rb'"((?:[^"\\\x00-\x1f]++|\\(?:["\\/bfnrt]|u[0-9a-fA-F]{4}))*+)"')
+_WS_BYTES = frozenset(b" \t\r\n")
 _NUMBER = re.compile(rb"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?")
 _NUMBER_CHARS = frozenset(b"0123456789+-.eE")
 _LITERALS = (b"true", b"false", b"null")
@@ -40,12 +44,14 @@ class JsonSyntaxError(ValueError):
 class Frame:
     """An open object or array, as the policy sees it."""
 
-    __slots__ = ("is_object", "mode", "tag", "key", "type")
+    __slots__ = ("is_object", "mode", "tag", "key", "type", "fixed")
 
-    def __init__(self, is_object: bool, mode: int, tag: str) -> None:
+    def __init__(self, is_object: bool, mode: int, tag: str, fixed: int | None = None) -> None:
         self.is_object = is_object
         self.mode = mode
         self.tag = tag
+        self.fixed = fixed
+        """The mode of every member, when the policy says it does not depend on keys."""
         self.key: bytes | None = None  # the key whose value comes next (objects)
         self.type: bytes | None = None  # the object's "type" member, once seen
 
@@ -67,6 +73,11 @@ class JsonPolicy:
     def wants_type(self, frame: Frame) -> bool:
         """Whether the tracker should record this object's ``type`` member."""
         return False
+
+    def fixed_mode(self, mode: int, tag: str) -> int | None:
+        """The mode of every value under a frame of this mode and tag, if it is one mode for
+        all of them (and their containers keep the tag); None when it depends on keys."""
+        return mode
 
 
 class JsonTracker:
@@ -161,12 +172,43 @@ class JsonTracker:
                 if c == 0x5C and _ESC_PREFIX.match(buf, j) and not final:
                     break  # an escape cut by the chunk boundary
                 raise self._error(j, "bad character or escape in string")
-            i = _WS.match(buf, i).end()
             if i == n:
                 break
+            if buf[i] in _WS_BYTES:
+                i = _WS.match(buf, i).end()
+                if i == n:
+                    break
             c = buf[i]
             expect = self._expect
-            if c == 0x22:  # '"'
+            if c == 0x22 and (m := _STRING.match(buf, i)) is not None:
+                end = m.end()
+                if expect == _VALUE:
+                    parent = stack[-1] if stack else None
+                    if parent is None or parent.mode != OPAQUE:
+                        mode = parent.fixed if parent is not None else None
+                        if mode is None:
+                            mode = policy.value_mode(parent, False)[0]
+                        if mode == HOLD:
+                            held = policy.hold_prefix(parent)
+                            mode = OPAQUE if m.group(1).startswith(held) else MASK
+                        if mode == OPAQUE:
+                            self.opaque.append([self._off + i, self._off + end])
+                        if (
+                            parent is not None
+                            and parent.key == b"type"
+                            and parent.is_object
+                            and policy.wants_type(parent)
+                        ):
+                            parent.type = m.group(1)[:_KEEP]
+                    self._expect = _COMMA_OR_CLOSE if stack else _END
+                elif expect in (_KEY_OR_CLOSE, _KEY):
+                    stack[-1].key = m.group(1)[:_KEEP]
+                    self._expect = _COLON
+                else:
+                    raise self._error(i, "unexpected string")
+                i = end
+                continue
+            if c == 0x22:  # '"' of a string the chunk cuts
                 if expect in (_KEY_OR_CLOSE, _KEY):
                     self._start_string(i, is_key=True, mode=stack[-1].mode)
                     self._expect = _COLON
@@ -183,10 +225,13 @@ class JsonTracker:
                 if expect != _VALUE:
                     raise self._error(i, "unexpected container")
                 parent = stack[-1] if stack else None
-                mode, tag = policy.value_mode(parent, True)
+                if parent is not None and parent.fixed is not None:
+                    mode, tag = parent.fixed, parent.tag
+                else:
+                    mode, tag = policy.value_mode(parent, True)
                 if mode == OPAQUE and (parent is None or parent.mode != OPAQUE):
                     self.opaque.append([self._off + i, -1])
-                stack.append(Frame(c == 0x7B, mode, tag))
+                stack.append(Frame(c == 0x7B, mode, tag, policy.fixed_mode(mode, tag)))
                 self._expect = _KEY_OR_CLOSE if c == 0x7B else _VALUE
                 self._empty_array = c == 0x5B
                 i += 1
