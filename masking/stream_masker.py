@@ -21,7 +21,6 @@ from masking.exchange_map import ExchangeMap
 from masking.findings import Finding
 from masking.json_tracker import JsonTracker
 
-
 MIN_SPAN = 3
 """Findings shorter than this stay as they are: a one- or two-character surrogate (a path
 part such as the ``a`` of ``role/ops/a``) would turn up in ordinary text and be "restored"
