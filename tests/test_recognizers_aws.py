@@ -309,3 +309,9 @@ def test_account_flags() -> None:
     a = digits(12)
     for flag in ("--account-id", "--user-ids", "--target-id"):
         assert found(f"aws x {flag} {a}\n") == [("aws_account_id", a)], flag
+
+
+def test_url_encoded_arn_account() -> None:
+    a = digits(12)
+    text = f"https://up.example/arn%3Aaws%3Adevicefarm%3Aus-west-2%3A{a}%3Aproject%3Ax"
+    assert found(text) == [("aws_account_id", a)]

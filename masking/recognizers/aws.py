@@ -401,6 +401,21 @@ def _check_path12(data: bytes, s: int, e: int) -> CheckResult:
     return [Finding(m.start(1), m.end(1), "aws_account_id", CLASSWISE)], m.end(1)
 
 
+_ARN_URLENC = re.compile(
+    rb"arn%3[Aa]aws[a-z-]{0,10}%3[Aa][a-z0-9-]{1,40}%3[Aa][a-z0-9-]{0,32}%3[Aa]([0-9]{12})%3[Aa]"
+)
+
+
+def _check_arn_urlencoded(data: bytes, s: int, e: int) -> CheckResult:
+    # an ARN inside a URL, ':' written as '%3A' (pre-signed S3 upload URLs)
+    if not left_ok(data, s):
+        return None
+    m = _ARN_URLENC.match(data, s, min(len(data), s + 160))
+    if m is None:
+        return None
+    return [Finding(m.start(1), m.end(1), "aws_account_id", CLASSWISE)], m.end(1)
+
+
 _DASH12 = re.compile(rb"-([0-9]{12})(?=-[a-z]|[^A-Za-z0-9-]|$)")
 _DATE12 = re.compile(rb"(?:19|20)[0-9]{2}(?:0[1-9]|1[0-2])(?:[0-2][0-9]|3[01])[0-9]{4}")
 
@@ -847,6 +862,7 @@ RECOGNIZERS: tuple[Recognizer, ...] = (
     ),
     Recognizer("aws.account_path", r"(?:/|u002[fF])[0-9]{12}", _check_path12, ("aws_account_id",)),
     Recognizer("aws.account_dash", r"-[0-9]{12}", _check_dash12, ("aws_account_id",)),
+    Recognizer("aws.arn_urlencoded", r"arn%3[Aa]aws", _check_arn_urlencoded, ("aws_account_id",)),
     Recognizer(
         "aws.kms_uuid_words",
         r"(?i:key)[ \t:=/]{1,3}[0-9a-f]{8}-[0-9a-f]{4}-",
