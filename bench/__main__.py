@@ -226,9 +226,9 @@ def main(argv: list[str] | None = None) -> int:
     }
     profiler = None
     if args.profile:
-        exe = find_py_spy()
+        exe = find_py_spy(install=not args.no_install)
         if exe is None:
-            log("--profile needs py-spy (pip install py-spy, on PATH or in bench/.venv-mitm)")
+            log("--profile needs py-spy: on PATH, or pip install py-spy into bench/.venv-mitm")
             return 2
         profiler = Profiler(exe, args.profile)
     tmp = tempfile.TemporaryDirectory(prefix="maskproxy-bench-")

@@ -1,5 +1,7 @@
 """mitmproxy in the bench's own virtualenv (``bench/.venv-mitm``, git-ignored), made on first use.
 
+py-spy, for ``--profile``, goes into the same virtualenv when it is not on ``PATH``.
+
 mitmproxy pins its own versions of cryptography and friends, so it never shares the project's
 environment. ``python -m venv`` plus ``pip install mitmproxy`` lets pip choose the newest
 release that supports this Python.
@@ -43,20 +45,28 @@ def ensure(
     if not install:
         return None, f"mitmproxy not installed in {venv} (run without --no-install)"
     log(f"installing mitmproxy into {venv} (first use) ...")
+    why = pip_install(venv, "mitmproxy")
+    if why:
+        return None, why
+    if exe.exists() and (ver := version(exe)):
+        return exe, ver
+    return None, "mitmproxy installed but mitmdump does not run"
+
+
+def pip_install(venv: Path, package: str) -> str | None:
+    """Install ``package`` into ``venv`` (made if absent); None on success, else why not."""
     try:
         if not (venv / "bin" / "python").exists():
             subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=300)
         pip = subprocess.run(
-            [str(venv / "bin" / "python"), "-m", "pip", "install", "-q", "mitmproxy"],
+            [str(venv / "bin" / "python"), "-m", "pip", "install", "-q", package],
             capture_output=True,
             text=True,
             timeout=INSTALL_TIMEOUT,
         )
     except (OSError, subprocess.SubprocessError) as exc:
-        return None, f"could not create {venv}: {exc}"
+        return f"could not install {package} into {venv}: {exc}"
     if pip.returncode != 0:
         tail = (pip.stderr or pip.stdout).strip().splitlines()[-3:]
-        return None, "pip install mitmproxy failed: " + " | ".join(tail)
-    if exe.exists() and (ver := version(exe)):
-        return exe, ver
-    return None, "mitmproxy installed but mitmdump does not run"
+        return f"pip install {package} failed: " + " | ".join(tail)
+    return None

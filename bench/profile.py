@@ -6,7 +6,7 @@ the length of each workload and writes ``DIR/maskproxy-<workload>.txt`` (collaps
 total time. Only samples where the proxy was on the CPU count (py-spy leaves out idle threads).
 The figures of a profiled run are perturbed; measure without ``--profile``.
 
-py-spy is found on ``PATH`` or in ``bench/.venv-mitm`` (``pip install py-spy`` there).
+py-spy is taken from ``PATH``, else from ``bench/.venv-mitm``, where it is installed on first use.
 """
 
 from __future__ import annotations
@@ -19,16 +19,19 @@ import subprocess
 from collections import Counter
 from pathlib import Path
 
-from bench.mitm_env import VENV
+from bench.mitm_env import VENV, pip_install
 
 _LINE = re.compile(r":\d+\)$")
 
 
-def find_py_spy() -> Path | None:
+def find_py_spy(install: bool = True) -> Path | None:
+    """py-spy on ``PATH``, else in the bench virtualenv (installed there on first use)."""
     found = shutil.which("py-spy")
     if found:
         return Path(found)
     local = VENV / "bin" / "py-spy"
+    if not local.exists() and install:
+        pip_install(VENV, "py-spy")
     return local if local.exists() else None
 
 
