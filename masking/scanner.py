@@ -22,6 +22,8 @@ input was cut (split invariance), and the caller holds back at most ``horizon + 
 
 from __future__ import annotations
 
+import re
+
 import re2
 
 from masking import catalog
@@ -76,6 +78,10 @@ class Scanner:
                 table[b].append(i)
         self._dispatch = tuple(tuple((matchers[i], recs[i].check) for i in idx) for idx in table)
         self._single = tuple(len(idx) == 1 and recs[idx[0]].bounded for idx in table)
+        # Where several built-in recognizers share a first byte, one Python re alternation of
+        # their patterns, one group each, finds the one RE2 matched in a single call (its
+        # ``lastindex``): alternation order is priority order in both engines.
+        self._joint = tuple(_joint_matcher([recs[i] for i in idx]) for idx in table)
 
     def scan(self, data: bytes, pos: int = 0, final: bool = True) -> tuple[list[Finding], int]:
         """Scan ``data[pos:]`` (``data[:pos]`` is left context) and return ``(findings, resume)``.
@@ -93,6 +99,7 @@ class Scanner:
             return found, (n if final else max(pos, min(limit - BACK, n)))
         dispatch = self._dispatch
         single = self._single
+        joint = self._joint
         disabled = self._disabled
         allow = self._allow
         cur = pos
@@ -106,13 +113,25 @@ class Scanner:
             if single[first]:
                 res = dispatch[first][0][1](data, s, span[1])
             else:
-                win = min(n, s + WINDOW)
-                for matcher, check in dispatch[first]:
-                    m = matcher.match(data, s, win)
-                    if m is not None:
-                        res = check(data, s, m.end())
-                        if res is not None:
-                            break
+                win = s + WINDOW if s + WINDOW < n else n
+                cands = dispatch[first]
+                k = 0
+                jm = joint[first]
+                if jm is not None:
+                    m = jm.match(data, s, win)
+                    if m is None:
+                        cands = ()
+                    else:
+                        k = m.lastindex - 1
+                        res = cands[k][1](data, s, m.end())
+                        k += 1
+                if res is None:
+                    for matcher, check in cands[k:]:
+                        m = matcher.match(data, s, win)
+                        if m is not None:
+                            res = check(data, s, m.end())
+                            if res is not None:
+                                break
             if res is None:
                 cur = s + 1
                 continue
@@ -135,6 +154,14 @@ class Scanner:
 
 
 _ALL = frozenset(range(256))
+
+
+def _joint_matcher(recs: list[Recognizer]) -> re.Pattern[bytes] | None:
+    """One Python re for several built-in patterns, group k+1 for the k-th (None if any is a
+    user regex, whose RE2 syntax Python may not share, or if there is nothing to join)."""
+    if len(recs) < 2 or not all(r.bounded for r in recs):
+        return None
+    return re.compile(b"|".join(b"(" + r.pattern.encode("latin-1") + b")" for r in recs))
 
 
 def first_bytes(pattern: str) -> frozenset[int]:

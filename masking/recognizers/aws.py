@@ -853,7 +853,7 @@ RECOGNIZERS: tuple[Recognizer, ...] = (
     Recognizer("aws.account_quoted", r'"[0-9]{12}[\\"/]', _check_quoted12, ("aws_account_id",)),
     Recognizer(
         "aws.account_words",
-        r"(?i:account|owner|acct|registry)",
+        r"(?i:account|owner|acct|registry)[A-Za-z _:=#,'\"\\(\[-]*[0-9]{12}",
         _check_account_words,
         ("aws_account_id",),
     ),

@@ -405,6 +405,8 @@ def _check_prose(data: bytes, s: int, e: int) -> CheckResult:
         return [], a
     ph = m.group("ph").lower().decode()
     strong = ph in _STRONG
+    if not strong and not (b"-" in tok or (any(48 <= c <= 57 for c in tok) and tok.isalnum())):
+        return None  # weak phrases ('function', 'table') precede code identifiers too
     if not _SHAPED.fullmatch(tok):
         # a plain word: only after a phrase that names the kind of resource, and then quoted
         # (``Paulo``), capitalized after an IAM phrase ('IAM user Bob'), or a long lower-case
@@ -525,9 +527,12 @@ RECOGNIZERS: tuple[Recognizer, ...] = (
     ),
     Recognizer(
         "names.prose",
+        # strong phrases take any next word; weak ones only a word with a dash or a digit
         "(?i:"
-        + "|".join(re.escape(p) for p in sorted(_PHRASES, key=lambda p: (-len(p), p)))
-        + ") ",
+        + "|".join(re.escape(p) for p in sorted(_STRONG, key=lambda p: (-len(p), p)))
+        + ") |(?i:"
+        + "|".join(re.escape(p) for p in sorted(_WEAK, key=lambda p: (-len(p), p)))
+        + ") [A-Za-z0-9_.]*[-0-9]",
         _check_prose,
         ("aws_db_identifier", "aws_iam_name", "aws_resource_name", "aws_s3_bucket"),
     ),

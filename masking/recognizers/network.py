@@ -158,7 +158,10 @@ RECOGNIZERS: tuple[Recognizer, ...] = (
         ("ipv4_public", "ipv4_private", "cidr_block"),
     ),
     Recognizer(
-        "network.ipv6", r"(?i:ipv6|inet6)", _check_ipv6, ("ipv6_address", "ipv6_cidr_block")
+        "network.ipv6",
+        r"(?i:ipv6|inet6)[A-Za-z_-]*(?:\\{0,7}[\"'])?[ \t]*[:= ][ \t\[{\"'\\]*[0-9A-Fa-f]{0,4}:",
+        _check_ipv6,
+        ("ipv6_address", "ipv6_cidr_block"),
     ),
 )
 

@@ -18,7 +18,6 @@ from masking.findings import CLASSWISE, HEX, Finding
 
 from ._base import (
     ALNUM,
-    KEY_ANCHOR,
     LINE_STOP,
     LOOKBEHIND,
     WORD,
@@ -669,7 +668,9 @@ def _check_secret_key(data: bytes, s: int, e: int) -> CheckResult:
 _field = field_check(_SECRET_KEYS, suffix=True)
 
 _KEYWORD_PATTERN = (
-    "(?i:" + "|".join(re.escape(k) for k in _KEYWORDS) + ")[A-Za-z0-9_.-]*" + KEY_ANCHOR
+    "(?i:"
+    + "|".join(re.escape(k) for k in _KEYWORDS)
+    + ")[A-Za-z0-9_.-]*(?:\\\\{0,7}[\"'])?[ \t]*[:=|]"
 )
 
 
@@ -785,13 +786,13 @@ RECOGNIZERS: tuple[Recognizer, ...] = (
         ),
         Recognizer(
             "secrets.url_credentials",
-            r":\\{0,3}/\\{0,3}/",
+            r":\\{0,3}/\\{0,3}/[^\s/@\"'<>\\]*@",
             _check_url_cred,
             ("db_password", "url_credentials"),
         ),
         Recognizer(
             "secrets.authorization",
-            r"(?i:basic|bearer|token)[ \t]+[A-Za-z0-9+/=._~-]{8}",
+            r"(?i:basic|bearer)[ \t]+[A-Za-z0-9+/=._~-]{8}|[Tt]oken [A-Za-z0-9+/=._~-]{16}",
             _check_auth,
             ("basic_auth", "bearer_token"),
         ),
