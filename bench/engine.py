@@ -60,7 +60,7 @@ def measure(repeat: int = 5) -> dict[str, float]:
 
     # A response-sized text that mentions the surrogates as a model would.
     text = re.sub(rb"\\[nt\"]", b" ", masked)
-    index = SurrogateIndex(exchange_map.by_surrogate)
+    index = SurrogateIndex(exchange_map.by_surrogate, exchange_map.glue)
 
     def unmask() -> bytes:
         un = StreamUnmasker(index)
@@ -70,7 +70,9 @@ def measure(repeat: int = 5) -> dict[str, float]:
     restored = unmask()
     assert len(exchange_map) > 0 and restored != text, "nothing was restored"
     unmask_t = _best(unmask, repeat)
-    index_t = _best(lambda: SurrogateIndex(exchange_map.by_surrogate), repeat)
+    index_t = _best(
+        lambda: SurrogateIndex(exchange_map.by_surrogate, exchange_map.glue).regex, repeat
+    )
     return {
         "body_bytes": len(body),
         "values_masked": len(exchange_map),

@@ -12,21 +12,26 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterable
 from typing import Any
 
 from masking.sse import SseEvent, SseParser
 from masking.stream_unmasker import StreamUnmasker, SurrogateIndex
 
+_NEEDS_ESCAPE = re.compile(rb'["\\\x00-\x1f\x7f-\xff]')
+
 
 def json_escaped(value: bytes) -> bytes:
     """The bytes of ``value`` as they stand inside a JSON string (no quotes)."""
+    if _NEEDS_ESCAPE.search(value) is None:
+        return value  # the usual surrogate: ASCII letters, digits and punctuation
     text = value.decode("utf-8", "surrogatepass")
     return json.dumps(text, ensure_ascii=False)[1:-1].encode("utf-8", "surrogatepass")
 
 
-def escaped_index(by_surrogate: dict[bytes, bytes]) -> SurrogateIndex:
+def escaped_index(by_surrogate: dict[bytes, bytes], glue: Iterable[bytes] = ()) -> SurrogateIndex:
     """An index for raw JSON text: surrogates and originals in their JSON-escaped forms."""
-    return SurrogateIndex({json_escaped(s): json_escaped(o) for s, o in by_surrogate.items()})
+    return SurrogateIndex({json_escaped(s): json_escaped(o) for s, o in by_surrogate.items()}, glue)
 
 
 class _TextStream:
@@ -165,7 +170,7 @@ class SseUnmasker:
         return out
 
     def _event(self, ev: SseEvent) -> bytes:
-        if self._index.regex is None:
+        if not self._index.pairs:
             return ev.raw
         name = ev.event
         if name not in (b"content_block_start", b"content_block_delta", b"content_block_stop"):

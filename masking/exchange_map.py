@@ -47,6 +47,8 @@ class ExchangeMap:
         self._how: dict[bytes, tuple[str, int]] = {}  # original -> (shape, attempt) used
         self.by_surrogate: dict[bytes, bytes] = {}
         """Canonical surrogate -> canonical original: what an unmasker restores."""
+        self.glue: set[bytes] = set()
+        """The bytes right before originals that were glued to a letter or digit (``AKIA``)."""
 
     def __len__(self) -> int:
         return len(self.by_surrogate)

@@ -9,7 +9,7 @@ the longest surrogate's length), so text flows through as it arrives.
 from __future__ import annotations
 
 import bisect
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 
 import re2
 
@@ -22,27 +22,56 @@ twelve or more letters does not turn up inside other words by chance. Shorter on
 names, short ids) are restored only where they stand on their own."""
 
 
-class SurrogateIndex:
-    """The surrogates of one exchange, compiled once, shared by every stream of its response."""
+WINDOW = 16 << 10
+"""Bytes searched per regex call. RE2 runs a big alternation of literals fast on short texts
+and falls back to a much slower engine on long ones, so long input is searched in windows."""
 
-    def __init__(self, pairs: Mapping[bytes, bytes]) -> None:
+
+class SurrogateIndex:
+    """The surrogates of one exchange, shared by every stream of its response.
+
+    ``glue`` holds the few bytes that stood right before surrogates whose original was glued
+    to a letter or digit (the ``AKIA`` of an access key): a tail right after one of them may
+    be the start of a surrogate. Elsewhere only a tail that starts a word can be one, so text
+    that merely ends in a letter is not held back. The regex is compiled on first use: a
+    response that carries no text costs nothing.
+    """
+
+    def __init__(self, pairs: Mapping[bytes, bytes], glue: Iterable[bytes] = ()) -> None:
         self.pairs = dict(pairs)
         self.sorted = sorted(self.pairs)
         self.longest = max((len(s) for s in self.pairs), default=0)
-        self.regex = None
-        if self.pairs:
+        self.glue = frozenset(glue)
+        self._regex: re2._Regexp | None = None
+
+    @property
+    def regex(self) -> re2._Regexp:
+        if self._regex is None:
             # Longest first, so that at one start the longest surrogate wins.
             alternatives = b"|".join(
                 re2.escape(s) for s in sorted(self.pairs, key=len, reverse=True)
             )
             options = re2.Options()
             options.max_mem = 256 << 20
-            self.regex = re2.compile(alternatives, options)
+            self._regex = re2.compile(alternatives, options)
+        return self._regex
 
     def is_prefix(self, tail: bytes) -> bool:
         """Whether ``tail`` is the start (or the whole) of some surrogate."""
         k = bisect.bisect_left(self.sorted, tail)
         return k < len(self.sorted) and self.sorted[k].startswith(tail)
+
+    def may_start(self, buf: bytes, p: int, recent: bytes) -> bool:
+        """Whether a surrogate could start at ``buf[p]``; ``recent``: bytes already emitted."""
+        before = buf[p - 1] if p else (recent[-1] if recent else -1)
+        if before not in _ALNUM:
+            return True
+        if not self.glue:
+            return False
+        head = buf[max(0, p - 8) : p]
+        if len(head) < 8:
+            head = recent[len(head) - 8 :] + head
+        return any(head.endswith(g) for g in self.glue)
 
 
 class StreamUnmasker:
@@ -52,6 +81,7 @@ class StreamUnmasker:
         self._index = index
         self._buf = b""
         self._before = -1  # the byte before _buf[0], for the boundary check (-1: none)
+        self._recent = b""  # the last bytes emitted, for glued surrogates' prefixes
         self.restored = 0
 
     @property
@@ -59,14 +89,15 @@ class StreamUnmasker:
         return len(self._buf)
 
     def feed(self, data: bytes) -> bytes:
-        if self._index.regex is None:
+        if not self._index.pairs:
             return data
         self._buf += data
         return self._step(final=False)
 
     def finish(self) -> bytes:
-        out = self._step(final=True) if self._index.regex is not None else b""
+        out = self._step(final=True) if self._index.pairs else b""
         self._before = -1
+        self._recent = b""
         return out
 
     def _step(self, final: bool) -> bytes:
@@ -74,27 +105,37 @@ class StreamUnmasker:
         n = len(buf)
         index = self._index
         pairs = index.pairs
+        regex = index.regex
         parts: list[bytes] = []
         pos = 0
         hold = n
-        for m in index.regex.finditer(buf):
-            s, e = m.start(), m.end()
-            if e == n and not final:
-                hold = s  # the byte after it decides the boundary
-                break
-            if e - s < GLUE_SAFE:
-                before = buf[s - 1] if s else self._before
-                if before in _ALNUM or (e < n and buf[e] in _ALNUM):
-                    continue
-            parts.append(buf[pos:s])
-            parts.append(pairs[buf[s:e]])
-            self.restored += 1
-            pos = e
+        window = 0
+        while window < n and hold == n:
+            # Matches that start in [window, window_end) are complete within the search range.
+            window_end = min(n, window + WINDOW)
+            next_window = window_end
+            for m in regex.finditer(buf, max(window, pos), min(n, window_end + index.longest)):
+                s, e = m.start(), m.end()
+                if s >= window_end:
+                    break
+                if e == n and not final:
+                    hold = s  # the byte after it decides the boundary
+                    break
+                next_window = max(next_window, e)
+                if e - s < GLUE_SAFE:
+                    before = buf[s - 1] if s else self._before
+                    if before in _ALNUM or (e < n and buf[e] in _ALNUM):
+                        continue
+                parts.append(buf[pos:s])
+                parts.append(pairs[buf[s:e]])
+                self.restored += 1
+                pos = e
+            window = next_window
         if not final:
             # The tail could be a surrogate still arriving.
             first = max(pos, n - index.longest + 1)
             for p in range(first, hold):
-                if index.is_prefix(buf[p:]):
+                if index.may_start(buf, p, self._recent) and index.is_prefix(buf[p:]):
                     hold = p
                     break
         if final:
@@ -102,5 +143,6 @@ class StreamUnmasker:
         parts.append(buf[pos:hold])
         if hold:
             self._before = buf[hold - 1]
+            self._recent = (self._recent + buf[max(0, hold - 8) : hold])[-8:]
         self._buf = buf[hold:]
         return b"".join(parts)

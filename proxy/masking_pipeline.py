@@ -154,11 +154,11 @@ class MaskingExchange(Exchange):
                 return head
             self._inflate = zlib.decompressobj(wbits)
         if ctype == b"text/event-stream":
-            self._response = SseUnmasker(SurrogateIndex(pairs))
+            self._response = SseUnmasker(SurrogateIndex(pairs, self._map.glue))
         elif ctype == b"application/json" or ctype.endswith(b"+json"):
-            self._response = StreamUnmasker(escaped_index(pairs))
+            self._response = StreamUnmasker(escaped_index(pairs, self._map.glue))
         elif ctype.startswith(b"text/"):
-            self._response = StreamUnmasker(SurrogateIndex(pairs))
+            self._response = StreamUnmasker(SurrogateIndex(pairs, self._map.glue))
         else:
             self._inflate = None
             return head

@@ -100,7 +100,7 @@ def test_split_invariance_with_the_real_recognizers(text: str, points: list[int]
     whole, exchange_map = mask(data)
     split, _ = mask(data, cuts(data, points))
     assert split == whole
-    un = StreamUnmasker(SurrogateIndex(exchange_map.by_surrogate))
+    un = StreamUnmasker(SurrogateIndex(exchange_map.by_surrogate, exchange_map.glue))
     assert b"".join(un.feed(c) for c in cuts(whole, points)) + un.finish() == data
 
 
@@ -112,14 +112,16 @@ def test_round_trip_length_and_shape(text: str) -> None:
     assert len(out) == len(data)
     # every byte keeps its class: digits stay digits, case stays case, punctuation stays
     assert [shape(b) for b in out] == [shape(b) for b in data] or _hex_only_differs(data, out)
-    un = StreamUnmasker(SurrogateIndex(exchange_map.by_surrogate))
+    un = StreamUnmasker(SurrogateIndex(exchange_map.by_surrogate, exchange_map.glue))
     assert un.feed(out) + un.finish() == data
 
 
 def _hex_only_differs(a: bytes, b: bytes) -> bool:
     """Hex ids may trade digits for a-f letters: allowed only inside hex runs."""
     hexset = set(b"0123456789abcdefABCDEF")
-    return all(shape(x) == shape(y) or (x in hexset and y in hexset) for x, y in zip(a, b, strict=True))
+    return all(
+        shape(x) == shape(y) or (x in hexset and y in hexset) for x, y in zip(a, b, strict=True)
+    )
 
 
 @settings(max_examples=100, deadline=None)
