@@ -6,6 +6,10 @@ from __future__ import annotations
 import json
 
 from contract_scanner import ContractScanner
+from engine_strategies import cut_points
+from engine_strategies import cuts as engine_cuts
+from engine_strategies import mask as engine_mask
+from engine_strategies import texts as engine_texts
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -112,3 +116,14 @@ def test_partial_json_unmasker_restores_across_fragments(text: str, points: list
     pieces = cuts(doc.encode(), points)
     out = "".join(un.feed(p.decode()) for p in pieces) + un.finish()
     assert json.loads(out) == {"command": original.decode(), "n": [1, "x"]}
+
+
+@settings(max_examples=150, deadline=None)
+@given(engine_texts, cut_points)
+def test_split_invariance_with_the_real_recognizers(text: str, points: list[int]) -> None:
+    data = text.encode()
+    whole, exchange_map = engine_mask(data)
+    split, _ = engine_mask(data, engine_cuts(data, points))
+    assert split == whole
+    un = StreamUnmasker(SurrogateIndex(exchange_map.by_surrogate, exchange_map.glue))
+    assert b"".join(un.feed(c) for c in engine_cuts(whole, points)) + un.finish() == data
