@@ -12,9 +12,12 @@ pool opens none).
 
 from __future__ import annotations
 
+import sys
+
 from h2.connection import H2Connection
 from h2.errors import ErrorCodes
 from h2.events import ConnectionTerminated, Event
+from hpack import HPACKError, OversizedHeaderListError
 from hyperframe.frame import Frame, GoAwayFrame
 
 MAX_WINDOW = 2**31 - 1
@@ -32,7 +35,17 @@ def error_name(code: int | None) -> str:
 
 
 class GracefulH2Connection(H2Connection):
-    """An :class:`h2.connection.H2Connection` that stays open across GOAWAY frames."""
+    """An :class:`h2.connection.H2Connection` that stays open across GOAWAY frames, and that
+    ends the connection with COMPRESSION_ERROR on a header block HPACK cannot decode."""
+
+    def _terminate_connection(self, error_code: ErrorCodes) -> None:
+        # h2 reports an undecodable header block as a plain PROTOCOL_ERROR; RFC 9113 (4.3)
+        # asks for COMPRESSION_ERROR. This runs inside h2's handler of that very exception.
+        exc = sys.exc_info()[1]
+        cause = exc.__cause__ if exc is not None else None
+        if isinstance(cause, HPACKError) and not isinstance(cause, OversizedHeaderListError):
+            error_code = ErrorCodes.COMPRESSION_ERROR
+        super()._terminate_connection(error_code)
 
     def _receive_goaway_frame(self, frame: GoAwayFrame) -> tuple[list[Frame], list[Event]]:
         # Replaces h2's handler (it is looked up by name when the connection is built): report

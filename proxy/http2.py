@@ -35,6 +35,7 @@ import h2.config
 import h2.events
 import h2.exceptions
 import h2.settings
+from h2.connection import ConnectionState
 from h2.errors import ErrorCodes
 
 from proxy.accesslog import ExchangeRecord, log
@@ -135,7 +136,6 @@ class Http2Connection:
         self.h2.local_settings = h2.settings.Settings(
             client=False,
             initial_values={
-                h2.settings.SettingCodes.MAX_CONCURRENT_STREAMS: lim.max_concurrent_streams,
                 h2.settings.SettingCodes.INITIAL_WINDOW_SIZE: STREAM_WINDOW,
                 h2.settings.SettingCodes.MAX_HEADER_LIST_SIZE: self._hard_header_limit,
             },
@@ -157,6 +157,14 @@ class Http2Connection:
     async def serve(self) -> None:
         h2c = self.h2
         h2c.initiate_connection()
+        # The stream limit goes out as a settings change, which h2 enforces only once the
+        # client acknowledged it. Before that a client may legitimately open more (the
+        # initial limit is unbounded); _open_stream refuses those with REFUSED_STREAM after
+        # their headers were decoded, so the connection survives. (h2 would refuse them
+        # before decoding, which desynchronises HPACK and costs the whole connection.)
+        h2c.update_settings(
+            {h2.settings.SettingCodes.MAX_CONCURRENT_STREAMS: self.limits.max_concurrent_streams}
+        )
         # Room in the connection window for every stream's window: a stream that is not
         # drained must not hold back the others.
         conn_window = min(STREAM_WINDOW * self.limits.max_concurrent_streams, MAX_WINDOW)
@@ -206,8 +214,11 @@ class Http2Connection:
                 try:
                     events = h2c.receive_data(data)
                 except h2.exceptions.ProtocolError as exc:
-                    # h2 has queued a GOAWAY with the error code for this violation.
+                    # h2 has queued a GOAWAY with the error code for this violation, except
+                    # for a bad connection preface, which it rejects before any frame.
                     log.info("client broke the HTTP/2 protocol: %s", exc)
+                    if h2c.state_machine.state is not ConnectionState.CLOSED:
+                        h2c.close_connection(exc.error_code)
                     self.closing = True
                     self._write_nowait()
                     return

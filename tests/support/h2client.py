@@ -20,8 +20,22 @@ import h2.config
 import h2.connection
 import h2.events
 import h2.exceptions
+from h2.errors import ErrorCodes
+from hyperframe.frame import GoAwayFrame
 
 from support.clients import connect_tunnel
+
+
+class _KeepOpenAfterGoaway(h2.connection.H2Connection):
+    """h2 closes the connection on a received GOAWAY (python-hyper/h2#1181); a client must
+    still read the streams the GOAWAY lets finish (RFC 9113 6.8)."""
+
+    def _receive_goaway_frame(self, frame: GoAwayFrame):  # type: ignore[no-untyped-def]  # noqa: ANN202
+        event = h2.events.ConnectionTerminated()
+        event.error_code = ErrorCodes(frame.error_code)
+        event.last_stream_id = frame.last_stream_id
+        event.additional_data = frame.additional_data or None
+        return [], [event]
 
 
 @dataclass
@@ -76,7 +90,7 @@ class H2Client:
         self.timeout = timeout
         self.host = host
         config = h2.config.H2Configuration(client_side=True, header_encoding=None)
-        self.h2 = h2.connection.H2Connection(config)
+        self.h2 = _KeepOpenAfterGoaway(config)
         self.streams: dict[int, ClientStream] = {}
         self.terminated: h2.events.ConnectionTerminated | None = None
         self.closed = False

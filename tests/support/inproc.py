@@ -11,6 +11,7 @@ refuses, rewrites, or counts) and watches what the client and the upstream recei
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import dataclasses
 import threading
 from pathlib import Path
@@ -67,6 +68,11 @@ class InProcessProxy:
             fut.result(15)
             self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(15)
+
+    def begin_stop(self, grace: float) -> concurrent.futures.Future[None]:
+        """Start a graceful stop (what SIGTERM does) without waiting for it to finish."""
+        assert self._loop is not None and self._server is not None
+        return asyncio.run_coroutine_threadsafe(self._server.stop(grace=grace), self._loop)
 
     def _run(self) -> None:
         loop = asyncio.new_event_loop()

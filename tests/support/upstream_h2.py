@@ -62,6 +62,8 @@ class H2ServerExchange:
 
     def __init__(self, conn: _Connection, request: H2ReceivedRequest) -> None:
         self.conn = conn
+        self.received = 0
+        """Request body bytes that arrived (read by the handler or not)."""
         self.server = conn.server
         self.request = request
         self.stream_id = request.stream_id
@@ -177,8 +179,10 @@ class _Connection:
             },
         )
         self.exchanges: dict[int, H2ServerExchange] = {}
-        self.open_streams = 0
+        self.live: set[int] = set()
+        """Streams whose request arrived and whose handler has not finished."""
         self.max_open = 0
+        """The most streams live at once (open or half-closed: RFC 9113 5.1.2)."""
         self.goaway_sent = False
         self.closed = False
 
@@ -297,6 +301,7 @@ class _Connection:
             if ex is None:
                 self.h2.acknowledge_received_data(event.flow_controlled_length, event.stream_id)
             else:
+                ex.received += len(event.data)
                 ex._inbox.put((event.data, event.flow_controlled_length))
         elif isinstance(event, h2.events.TrailersReceived):
             ex = self.exchanges.get(event.stream_id)
@@ -307,18 +312,11 @@ class _Connection:
             if ex is not None:
                 ex.request.complete = True
                 ex._inbox.put(_END)
-                self._closed_one(ex)
         elif isinstance(event, h2.events.StreamReset):
             ex = self.exchanges.get(event.stream_id)
             if ex is not None:
                 ex.request.reset_code = event.error_code
                 ex._inbox.put(_RESET)
-                self._closed_one(ex)
-
-    def _closed_one(self, ex: H2ServerExchange) -> None:
-        if getattr(ex, "_counted", False):
-            ex._counted = False  # type: ignore[attr-defined]
-            self.open_streams -= 1
 
     def _request(self, event: h2.events.RequestReceived) -> None:
         pseudo = {k: v for k, v in event.headers if k.startswith(b":")}
@@ -335,9 +333,8 @@ class _Connection:
         )
         ex = H2ServerExchange(self, req)
         self.exchanges[event.stream_id] = ex
-        self.open_streams += 1
-        ex._counted = True  # type: ignore[attr-defined]
-        self.max_open = max(self.max_open, self.open_streams)
+        self.live.add(event.stream_id)
+        self.max_open = max(self.max_open, len(self.live))
         if event.stream_ended is not None:
             req.complete = True
             ex._inbox.put(_END)
@@ -353,6 +350,9 @@ class _Connection:
                 ex.read_body()
         except (StreamReset, OSError, h2.exceptions.ProtocolError):
             pass
+        finally:
+            with self.lock:
+                self.live.discard(ex.stream_id)
 
 
 class H2Upstream:
