@@ -98,3 +98,15 @@ def test_ipv6_in_address_context() -> None:
 )
 def test_ipv6_near_misses(text: str) -> None:
     assert found(text) == []
+
+
+def test_an_address_after_a_word_ending_in_v() -> None:
+    assert found("dev 10.220.232.147 and xv 10.1.2.3") == [
+        ("ipv4_private", "10.220.232.147"),
+        ("ipv4_private", "10.1.2.3"),
+    ]
+    assert found("10.220.232.147/000 path") == [("ipv4_private", "10.220.232.147")]
+
+
+def test_words_ending_in_ver_are_not_versions() -> None:
+    assert found("dns server 10.20.30.40") == [("ipv4_private", "10.20.30.40")]

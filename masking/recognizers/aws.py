@@ -203,7 +203,6 @@ def _check_key_id(data: bytes, s: int, e: int) -> CheckResult:
 
 # ---------------------------------------------------------------- ARNs
 
-_PARTITIONS = r"aws(?:-cn|-us-gov|-iso|-iso-[a-z]|-eusc)?"
 _ARN_HEAD = re.compile(
     rb"arn:(?:aws(?:-cn|-us-gov|-iso|-iso-[a-z]|-eusc)?):(?P<svc>[a-z0-9-]{1,40}):"
     rb"(?P<region>[a-z0-9-]{0,32}):(?P<acct>[0-9]{12,13}|aws|)?:"
@@ -549,7 +548,7 @@ def _check_host(data: bytes, a: int, e: int) -> CheckResult:
     if m is None:
         return None
     e = m.end()
-    if not right_ok(data, e, GLUE_ID) and not (e < len(data) and data[e] == 0x2D and False):
+    if not right_ok(data, e, GLUE_ID):
         return None
     s = a
     lo = max(0, a - BACK)
@@ -643,12 +642,7 @@ def _check_s3_uri(data: bytes, s: int, e: int) -> CheckResult:
 
 # ---------------------------------------------------------------- fields: accounts, KMS, zones, S3
 
-_NAMEISH = re.compile(rb"[A-Za-z0-9][A-Za-z0-9_.@+=,/-]{1,254}")
 _BUCKET = re.compile(rb"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")
-_BUCKET_STOP = frozenset(
-    b"bucket my-bucket mybucket example-bucket amzn-s3-demo-bucket1 "
-    b"string none null true false".split()
-)
 _BUCKET_STOP = frozenset(
     {
         b"bucket",

@@ -283,7 +283,6 @@ _KEYS = sorted(
     {key_variants(k.rstrip("_")) for k in DB_KEYS + IAM_KEYS + RESOURCE_KEYS},
     key=lambda k: (-len(k), k),
 )
-_VALUE_START = "[A-Za-z0-9\\\\\\[]"
 
 # ---------------------------------------------------------------- names in prose and logs
 

@@ -37,7 +37,10 @@ _NEUTRAL_V4 = frozenset(
     }
 )
 _IP_CONTEXT = re.compile(rb"(?i:ip|addr|cidr|host|gateway|peer|endpoint|server|dns|nat|route)")
-_VERSION_BEFORE = re.compile(rb"(?i:version|ver|release|v)[ \t:=\"'\\]{0,4}$")
+# "version 12.1.0.2", "ver: 1.2.3.4", "v10.4.12.1" (a 'v' glued to the number, not a word's end)
+_VERSION_BEFORE = re.compile(
+    rb"(?<![A-Za-z])(?i:version|ver|release)[ \t:=\"'\\]{0,4}$|(?<![A-Za-z])[vV]$"
+)
 
 
 def _octets(raw: bytes) -> list[int] | None:
@@ -80,10 +83,14 @@ def _check_ipv4(data: bytes, s: int, e: int) -> CheckResult:
     addr_end = e
     slash = -1
     if e + 1 < n and data[e] == 0x2F and 48 <= data[e + 1] <= 57:  # a /len suffix: a CIDR block
-        slash = e
-        e += 2
-        if e < n and 48 <= data[e] <= 57:
-            e += 1
+        j = e + 2
+        if j < n and 48 <= data[j] <= 57:
+            j += 1
+        # a valid prefix length ends there; anything else ('/000', '/3x') is a path after an
+        # address, which is masked as an address all the same
+        if (j >= n or not ALNUM[data[j]]) and int(data[e + 1 : j]) <= 32:
+            slash = e
+            e = j
     # not followed by '.word' / '.digit' (versions, OIDs) nor glued to a letter or digit
     if e < n:
         c = data[e]
@@ -108,8 +115,7 @@ def _check_ipv4(data: bytes, s: int, e: int) -> CheckResult:
     if _VERSION_BEFORE.search(data, max(0, s - 12), s):
         return None
     if slash > 0:
-        plen = int(data[slash + 1 : e])
-        if plen > 32 or (raw == b"0.0.0.0"):
+        if raw == b"0.0.0.0":
             return None
         return [Finding(s, addr_end, "cidr_block", IPV4)], e
     return [Finding(s, addr_end, "ipv4_" + kind, IPV4)], e

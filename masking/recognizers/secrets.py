@@ -14,12 +14,10 @@ import base64
 import binascii
 import re
 
-from masking.findings import CLASSWISE, HEX, Finding
+from masking.findings import CLASSWISE, Finding
 
 from ._base import (
     ALNUM,
-    LINE_STOP,
-    LOOKBEHIND,
     WORD,
     CheckResult,
     Field,
@@ -660,12 +658,8 @@ class _KeyTable(dict):
 _SECRET_KEYS = _KeyTable()
 
 
-def _check_secret_key(data: bytes, s: int, e: int) -> CheckResult:
-    # ignore keywords inside prose words ("authority", "tokens" are excluded by the key table)
-    return _field(data, s, e)
-
-
-_field = field_check(_SECRET_KEYS, suffix=True)
+# the candidate is a keyword inside a key; the check reads the whole key back and types it
+_check_secret_key = field_check(_SECRET_KEYS, suffix=True)
 
 _KEYWORD_PATTERN = (
     "(?i:"
@@ -863,4 +857,3 @@ TYPES: tuple[tuple[str, str, str], ...] = tuple(
     ("azure_storage_key", CLASSWISE, "Azure storage account key (AccountKey=…)"),
     ("docker_auth", CLASSWISE, "docker config auth (base64 user:password)"),
 )
-_ = (HEX, LINE_STOP, LOOKBEHIND, norm_key)  # shared helpers some rules may need
