@@ -19,11 +19,12 @@ import httpx
 import pytest
 from conftest import API_HOST, routing_args
 from fake_anthropic import FakeAnthropic, ids_in
-from support.clients import curl
+from support.clients import curl, tls_through_proxy
+from support.h2client import H2Client
 from support.launcher import ProxyProcess
 from support.testca import TestCA
-from support.upstream import FakeUpstream
-from support.upstream_h2 import H2Upstream
+from support.upstream import FakeUpstream, ServerExchange
+from support.upstream_h2 import H2ReceivedRequest, H2ServerExchange, H2Upstream
 
 INSTANCE = "i-0f3a9c27b81d4e605"
 ACCESS_KEY = "AKIAZ7QX4M2PLW9RTYUV"
@@ -204,3 +205,76 @@ def test_curl_http2_sse_through_the_proxy(
     text, tool = sse_text(out.splitlines())
     assert INSTANCE in text and ACCESS_KEY in text
     assert json.loads(tool)["ids"] == [INSTANCE, ACCESS_KEY]
+
+
+def test_trailers_cross_both_ways_over_http2(route: tuple[ProxyProcess, Upstream]) -> None:
+    p, up = route
+
+    def handler(ex: ServerExchange | H2ServerExchange) -> None:
+        body = ex.read_body()
+        ex.start_chunked(200, [("content-type", "text/plain")])
+        ex.send_chunk(body)
+        if isinstance(ex, H2ServerExchange):
+            ex.end_chunked([("x-checksum", "def")])
+        else:
+            ex.send_raw(b"0\r\nx-checksum: def\r\n\r\n")
+
+    up.handler = handler  # type: ignore[assignment]
+    with H2Client(p.address, API_HOST, p.ca_path) as c:
+        sid = c.request("POST", "/upload", [("te", "trailers")], end=False)
+        c.send_body(sid, b"hello", end=False)
+        c.h2.send_headers(sid, [(b"x-digest", b"abc")], end_stream=True)
+        c.flush()
+        stream = c.response(sid)
+    assert bytes(stream.data) == b"hello"
+    assert stream.trailers == [(b"x-checksum", b"def")]
+    req = up.requests[0]
+    if isinstance(req, H2ReceivedRequest):
+        assert req.trailers == [("x-digest", "abc")]
+        assert req.header("te") == "trailers"
+    else:
+        # HTTP/1.1 upstream: a body without Content-Length is chunked, trailers ride on it.
+        assert req.header("transfer-encoding") == "chunked"
+        assert b"\r\nx-digest: abc\r\n" in req.raw
+        assert req.header("te") is None  # hop-by-hop on HTTP/1.1
+
+
+def test_http1_client_gets_http2_upstream_trailers(
+    proxy_to_h2: ProxyProcess, h2_upstream: H2Upstream
+) -> None:
+    h2_upstream.reset()
+
+    def handler(ex: H2ServerExchange) -> None:
+        ex.read_body()
+        ex.start_chunked(200, [("content-type", "text/plain")])
+        ex.send_chunk(b"body")
+        ex.end_chunked([("x-checksum", "def")])
+
+    h2_upstream.handler = handler
+    sock = tls_through_proxy(proxy_to_h2.address, API_HOST, proxy_to_h2.ca_path)
+    with sock:
+        head = f"GET /t HTTP/1.1\r\nHost: {API_HOST}\r\nTE: trailers\r\n"
+        sock.sendall(head.encode() + b"Connection: close, TE\r\n\r\n")
+        raw = b""
+        while chunk := sock.recv(65536):
+            raw += chunk
+    head, _, body = raw.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 200 OK")
+    assert b"transfer-encoding: chunked" in head.lower()
+    assert body == b"4\r\nbody\r\n0\r\nx-checksum: def\r\n\r\n"
+    assert h2_upstream.requests[0].header("te") == "trailers"
+
+
+def test_expect_100_continue_over_http2(route: tuple[ProxyProcess, Upstream]) -> None:
+    p, up = route
+    with H2Client(p.address, API_HOST, p.ca_path) as c:
+        sid = c.request(
+            "POST", "/upload", [("expect", "100-continue"), ("content-length", "5")], end=False
+        )
+        stream = c.streams[sid]
+        c.run_until(lambda: 100 in stream.informational)
+        c.send_body(sid, b"hello")
+        c.response(sid)
+    assert stream.status == 200
+    assert up.requests[0].header("expect") is None
+    assert bytes(up.requests[0].body) == b"hello"

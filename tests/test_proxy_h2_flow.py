@@ -23,7 +23,7 @@ from support.testca import TestCA
 from support.upstream import FakeUpstream, ServerExchange
 from support.upstream_h2 import H2ServerExchange, H2Upstream
 
-from proxy.upstream_h2 import STREAM_WINDOW
+from proxy import http2, upstream_h2
 
 WAIT = 20.0
 INSTANCE = "i-0f3a9c27b81d4e605"
@@ -125,7 +125,8 @@ def test_fifty_streams_complete_while_one_is_stalled(
             # proxy's window, having sent a bounded amount, not the whole body.
             assert up.wait_requests(50)
             assert slow["ex"].blocked.wait(WAIT)  # type: ignore[union-attr]
-            assert slow["ex"].sent <= CLIENT_WINDOW + STREAM_WINDOW + 2 * 16384  # type: ignore[union-attr]
+            bound = CLIENT_WINDOW + upstream_h2.STREAM_WINDOW + 2 * 16384
+            assert slow["ex"].sent <= bound  # type: ignore[union-attr]
             assert up.connections == 1  # all fifty multiplexed on one upstream connection
             assert up.conns[0].max_open == 50
         started = time.monotonic()
@@ -190,7 +191,7 @@ def test_upload_waits_for_a_slow_upstream(
             with contextlib.suppress(TimeoutError):
                 c.pump(timeout=0.2)
         # What the client could send is bounded by the windows, not by the body size.
-        assert sent <= 65535 + STREAM_WINDOW + 16384
+        assert sent <= 65535 + http2.STREAM_WINDOW + 16384
         assert sent < len(body)
         reading.set()
         c.send_body(sid, body[sent:])

@@ -10,6 +10,7 @@ how a test plays a client that has stopped reading one stream.
 from __future__ import annotations
 
 import contextlib
+import socket
 import ssl
 import time
 from collections.abc import Callable, Sequence
@@ -66,22 +67,28 @@ class ClientStream:
 
 
 class H2Client:
-    """One HTTP/2 connection to ``host`` through the proxy, over verified TLS."""
+    """One HTTP/2 connection to ``host`` through the proxy at ``address`` (or, ``direct``,
+    straight to the server at ``address``), over verified TLS."""
 
     def __init__(
         self,
-        proxy: tuple[str, int],
+        address: tuple[str, int],
         host: str,
         cafile: Path,
         *,
         connection_window: int = 2**24,
         timeout: float = 15.0,
         preface: bool = True,
+        direct: bool = False,
     ) -> None:
-        sock, status, head = connect_tunnel(proxy, host, timeout=timeout)
-        if status != 200:
-            sock.close()
-            raise ConnectionError(f"CONNECT answered {head!r}")
+        if direct:
+            sock = socket.create_connection(address, timeout=timeout)
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        else:
+            sock, status, head = connect_tunnel(address, host, timeout=timeout)
+            if status != 200:
+                sock.close()
+                raise ConnectionError(f"CONNECT answered {head!r}")
         ctx = ssl.create_default_context(cafile=str(cafile))
         ctx.set_alpn_protocols(["h2"])
         self.sock: ssl.SSLSocket = ctx.wrap_socket(sock, server_hostname=host)
