@@ -90,6 +90,9 @@ def build_runtime(config: ProxyConfig) -> Runtime:
         write_timeout=lim.read_timeout,
         read_timeout=lim.read_timeout,
         idle_timeout=min(lim.idle_timeout, UPSTREAM_IDLE_MAX),
+        # As many idle upstream connections as clients may keep busy, so that concurrent
+        # keep-alive clients do not churn new upstream TLS handshakes.
+        max_idle_per_origin=min(lim.max_connections, 256),
     )
     try:
         pipeline = build_pipeline(config)
