@@ -6,8 +6,7 @@ from __future__ import annotations
 import json
 
 from contract_scanner import ContractScanner
-from engine_strategies import cut_points
-from engine_strategies import cuts as engine_cuts
+from engine_strategies import cut_points, cuts
 from engine_strategies import mask as engine_mask
 from engine_strategies import texts as engine_texts
 from hypothesis import given, settings
@@ -32,16 +31,6 @@ pieces = st.one_of(
     st.text(min_size=0, max_size=12),
 )
 texts = st.lists(pieces, max_size=40).map("".join)
-
-
-def cuts(data: bytes, points: list[int]) -> list[bytes]:
-    points = sorted({p % (len(data) + 1) for p in points})
-    out, prev = [], 0
-    for p in points:
-        out.append(data[prev:p])
-        prev = p
-    out.append(data[prev:])
-    return out
 
 
 def mask(data: bytes, chunks: list[bytes], json_mode: bool = False) -> tuple[bytes, int]:
@@ -123,7 +112,7 @@ def test_partial_json_unmasker_restores_across_fragments(text: str, points: list
 def test_split_invariance_with_the_real_recognizers(text: str, points: list[int]) -> None:
     data = text.encode()
     whole, exchange_map = engine_mask(data)
-    split, _ = engine_mask(data, engine_cuts(data, points))
+    split, _ = engine_mask(data, cuts(data, points))
     assert split == whole
     un = StreamUnmasker(SurrogateIndex(exchange_map.by_surrogate, exchange_map.glue))
-    assert b"".join(un.feed(c) for c in engine_cuts(whole, points)) + un.finish() == data
+    assert b"".join(un.feed(c) for c in cuts(whole, points)) + un.finish() == data
