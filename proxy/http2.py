@@ -347,8 +347,9 @@ class Http2Connection:
             self.h2.send_headers(stream.id, block)
 
     async def _send_data(self, stream: _Stream, data: bytes) -> None:
-        """Send ``data`` on the stream as its flow-control window allows, and wait until the
-        client connection has taken it."""
+        """Queue ``data`` on the stream in DATA frames as its flow-control window allows; where
+        the window is closed, write what is queued and wait for the client to open it. What
+        is queued is bounded by the window; the caller writes it (:meth:`_write`)."""
         h2c = self.h2
         self._emit_head(stream)
         offset = 0
@@ -364,7 +365,6 @@ class Http2Connection:
             n = min(window, h2c.max_outbound_frame_size, size - offset)
             h2c.send_data(stream.id, data[offset : offset + n] if n < size else data)
             offset += n
-        await self._write()
 
     async def _wait_window(self, stream: _Stream) -> None:
         stream.window.clear()
@@ -570,22 +570,22 @@ class Http2Connection:
         # answer with an error instead.
         stream.head_block = h2_response_headers(head)
 
-        async def write_head() -> None:
-            # The upstream has nothing more at hand: send what is queued before waiting.
-            if stream.head_block is not None:
-                self._emit_head(stream)
-                await self._write()
+        async def write_then_ack() -> None:
+            # The upstream has nothing more at hand: write what is queued (the head, the
+            # chunks so far) in one go, and only once the client took them tell the upstream
+            # side it may send more. Nothing is ever queued while the proxy waits.
+            self._emit_head(stream)
+            await self._write()
+            up.taken()
 
         down = 0
         while True:
-            event = await up.next_event(write_head)
+            event = await up.next_event(write_then_ack)
             if type(event) is bytes:
                 data = exchange.response_data(event)
                 if data:
                     down += len(data)
                     await self._send_data(stream, data)
-                # Written to the client (within its window): the upstream may send more.
-                up.taken()
                 rec.bytes_down = down
                 continue
             tail = exchange.response_end()

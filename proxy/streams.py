@@ -42,8 +42,11 @@ class Peer:
             return await self.reader.read(READ_SIZE)
 
     async def write(self, data: bytes) -> None:
-        """Write and wait until the transport has taken it (TimeoutError if the peer stalls)."""
-        self.writer.write(data)
+        """Write and wait until the transport has taken it (TimeoutError if the peer stalls).
+
+        With nothing to write it still waits for what earlier writes left in the buffer."""
+        if data:
+            self.writer.write(data)
         # drain() returns at once while the buffer is below the high-water mark, so the
         # timeout context is only entered when there really is backpressure.
         transport = self.writer.transport

@@ -219,8 +219,10 @@ class H2UpstreamConnection:
                     break
                 for event in events:
                     self._dispatch(event)
-                if not self.dead:
-                    await self.write()
+                # Answers h2 queued by itself (SETTINGS and PING acknowledgements).
+                data = self.h2.data_to_send()
+                if data and not self.dead:
+                    await self.peer.write(data)
         except asyncio.CancelledError:
             return
         except UpstreamError as exc:

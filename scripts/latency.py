@@ -8,7 +8,8 @@ p50 difference. Loopback only.
 
 With ``--http2`` the same run also measures HTTP/2: an HTTP/2 client (h2) sends N POSTs on one
 connection straight to a local HTTP/2 upstream and N through a second proxy to that upstream
-(HTTP/2 on both sides of the proxy), interleaved with the HTTP/1.1 pair.
+(HTTP/2 on both sides of the proxy), interleaved with the HTTP/1.1 pair. The upstreams run in
+a child process, so their threads do not compete with the client for this interpreter's lock.
 
     .venv/bin/python scripts/latency.py [-n 500] [--http2]
 """
@@ -18,12 +19,15 @@ from __future__ import annotations
 import argparse
 import contextlib
 import http.client
+import multiprocessing
 import ssl
 import statistics
 import sys
 import tempfile
 import time
 from collections.abc import Callable
+from multiprocessing.connection import Connection
+from multiprocessing.synchronize import Event
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -31,7 +35,7 @@ sys.path.insert(0, str(REPO / "tests"))
 
 from support.h2client import H2Client  # noqa: E402
 from support.launcher import ProxyProcess  # noqa: E402
-from support.testca import TestCA  # noqa: E402
+from support.testca import CertPair, TestCA  # noqa: E402
 from support.upstream import FakeUpstream, ServerExchange  # noqa: E402
 from support.upstream_h2 import H2ServerExchange, H2Upstream  # noqa: E402
 
@@ -68,6 +72,27 @@ def timed_post_h2(client: H2Client) -> float:
     return elapsed
 
 
+def _serve(kind: str, cert: CertPair, port_out: Connection, stop: Event) -> None:
+    server = (
+        H2Upstream(cert, handler=small_reply) if kind == "h2" else FakeUpstream(cert, small_reply)
+    )  # type: ignore[arg-type]
+    with server:
+        port_out.send(server.port)
+        stop.wait()
+
+
+def upstream_process(stack: contextlib.ExitStack, kind: str, cert: CertPair) -> int:
+    """Run an upstream (``h1`` or ``h2``) in a child process; returns its port."""
+    ctx = multiprocessing.get_context("spawn")
+    stop = ctx.Event()
+    receive, send = ctx.Pipe(duplex=False)
+    proc = ctx.Process(target=_serve, args=(kind, cert, send, stop), daemon=True)
+    proc.start()
+    stack.callback(proc.join, 5)
+    stack.callback(stop.set)
+    return int(receive.recv())
+
+
 def start_proxy(tmpdir: Path, name: str, ca: TestCA, port: int, log_level: str) -> ProxyProcess:
     return ProxyProcess(
         [
@@ -96,14 +121,12 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp, contextlib.ExitStack() as stack:
         tmpdir = Path(tmp)
         ca = TestCA(tmpdir / "ca")
-        upstream = stack.enter_context(FakeUpstream(ca.issue(HOST), handler=small_reply))
-        proxy = start_proxy(tmpdir, "h1", ca, upstream.port, args.log_level)
+        up_port = upstream_process(stack, "h1", ca.issue(HOST))
+        proxy = start_proxy(tmpdir, "h1", ca, up_port, args.log_level)
         stack.callback(proxy.stop)
         direct_ctx = ssl.create_default_context(cafile=str(ca.cert_path))
         direct_ctx.check_hostname = False  # dialled by address; the cert names HOST
-        direct = http.client.HTTPSConnection(
-            "127.0.0.1", upstream.port, context=direct_ctx, timeout=10
-        )
+        direct = http.client.HTTPSConnection("127.0.0.1", up_port, context=direct_ctx, timeout=10)
         proxied = http.client.HTTPSConnection(
             *proxy.address,
             context=ssl.create_default_context(cafile=str(proxy.ca_path)),
@@ -115,11 +138,11 @@ def main() -> int:
             "h1 proxied": lambda: timed_post(proxied),
         }
         if args.http2:
-            up2 = stack.enter_context(H2Upstream(ca.issue(HOST), handler=small_reply))  # type: ignore[arg-type]
-            proxy2 = start_proxy(tmpdir, "h2", ca, up2.port, args.log_level)
+            up2_port = upstream_process(stack, "h2", ca.issue(HOST))
+            proxy2 = start_proxy(tmpdir, "h2", ca, up2_port, args.log_level)
             stack.callback(proxy2.stop)
             direct2 = stack.enter_context(
-                H2Client(("127.0.0.1", up2.port), HOST, ca.cert_path, direct=True)
+                H2Client(("127.0.0.1", up2_port), HOST, ca.cert_path, direct=True)
             )
             proxied2 = stack.enter_context(H2Client(proxy2.address, HOST, proxy2.ca_path))
             paths["h2 direct"] = lambda: timed_post_h2(direct2)

@@ -144,9 +144,13 @@ class H2Client:
         return stream_id
 
     def send_body(self, stream_id: int, data: bytes, *, end: bool = True) -> None:
-        """Send ``data`` as the window allows (pumping for WINDOW_UPDATEs)."""
+        """Send ``data`` as the window allows (pumping for WINDOW_UPDATEs); stops early when
+        the proxy resets the stream (it wants no more of the request)."""
         view = memoryview(data)
+        stream = self.streams[stream_id]
         while view:
+            if stream.reset_code is not None:
+                return
             window = self.h2.local_flow_control_window(stream_id)
             if window <= 0:
                 self.pump()
@@ -155,7 +159,7 @@ class H2Client:
             self.h2.send_data(stream_id, bytes(view[:n]))
             view = view[n:]
             self.flush()
-        if end:
+        if end and stream.reset_code is None:
             self.h2.end_stream(stream_id)
             self.flush()
 

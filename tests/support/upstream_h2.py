@@ -18,6 +18,7 @@ sees backpressure as an event instead of a timer.
 
 from __future__ import annotations
 
+import concurrent.futures
 import contextlib
 import json
 import queue
@@ -341,7 +342,7 @@ class _Connection:
         with self.server.request_arrived:
             self.server.requests.append(req)
             self.server.request_arrived.notify_all()
-        threading.Thread(target=self._run_handler, args=(ex,), daemon=True).start()
+        self.server.workers.submit(self._run_handler, ex)
 
     def _run_handler(self, ex: H2ServerExchange) -> None:
         try:
@@ -391,6 +392,9 @@ class H2Upstream:
         self._open: set[socket.socket] = set()
         self._lock = threading.Lock()
         self._thread = threading.Thread(target=self._accept_loop, daemon=True)
+        # Handlers run on reused threads: starting a thread per stream costs milliseconds
+        # on a busy machine. Many handlers may block at once (tests hold streams open).
+        self.workers = concurrent.futures.ThreadPoolExecutor(512, thread_name_prefix="h2-up")
 
     @property
     def connections(self) -> int:
@@ -430,6 +434,7 @@ class H2Upstream:
                 with contextlib.suppress(OSError):
                     s.close()
         self._thread.join(timeout=5)
+        self.workers.shutdown(wait=False, cancel_futures=True)
 
     def wait_requests(self, n: int, timeout: float = 10.0) -> bool:
         with self.request_arrived:
