@@ -48,9 +48,9 @@ whose first key share is X25519 gets one HelloRetryRequest round trip."""
 def alpn_protocols(allow_h2: bool = False) -> list[str]:
     """The ALPN protocols the proxy offers, most preferred first.
 
-    This is the one place where they are chosen: the client-facing leaf contexts and the
-    upstream context must offer the same protocols, or a client could negotiate one that
-    the upstream connection does not speak.
+    This is the one place where they are chosen, for the client-facing leaf contexts and the
+    upstream context alike. Each side negotiates on its own (the proxy translates between
+    HTTP/1.1 and HTTP/2), so ``allow_h2`` is the ``--http2`` switch for both.
     """
     return ["h2", "http/1.1"] if allow_h2 else ["http/1.1"]
 
