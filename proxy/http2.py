@@ -75,6 +75,10 @@ class _StreamStalled(Exception):
     """The client took nothing on this stream for the write timeout: the stream is reset."""
 
 
+class _StreamClosed(Exception):
+    """The client closed or reset the stream while the proxy was sending on it."""
+
+
 class _Stream:
     """One client stream: its inbox of request events, its send window, its task."""
 
@@ -355,10 +359,7 @@ class Http2Connection:
         offset = 0
         size = len(data)
         while offset < size:
-            try:
-                window = h2c.local_flow_control_window(stream.id)
-            except h2.exceptions.StreamClosedError:
-                raise asyncio.CancelledError from None  # the client reset it
+            window = self._window(stream)
             if window <= 0:
                 await self._wait_window(stream)
                 continue
@@ -366,10 +367,17 @@ class Http2Connection:
             h2c.send_data(stream.id, data[offset : offset + n] if n < size else data)
             offset += n
 
+    def _window(self, stream: _Stream) -> int:
+        """How much the stream may send now (its window and the connection's)."""
+        try:
+            return self.h2.local_flow_control_window(stream.id)
+        except h2.exceptions.StreamClosedError:
+            raise _StreamClosed() from None
+
     async def _wait_window(self, stream: _Stream) -> None:
         stream.window.clear()
         await self._write()
-        if self.h2.local_flow_control_window(stream.id) > 0:
+        if self._window(stream) > 0:
             return
         timeout = self.client.write_timeout
         try:
@@ -438,6 +446,8 @@ class Http2Connection:
         except _StreamStalled as exc:
             rec.note = str(exc)
             self._reset(stream, ErrorCodes.CANCEL)
+        except _StreamClosed:
+            rec.note = stream.reset_note or "client closed the stream"
         except _ClientGone as exc:
             rec.note = f"client went away: {exc}"
         except asyncio.CancelledError:
@@ -617,7 +627,7 @@ class Http2Connection:
             stream.response_started = True
             await self._send_data(stream, answer.body)
             await self._end_response(stream, [])
-        except (_ClientGone, _StreamStalled, asyncio.CancelledError):
+        except (_ClientGone, _StreamStalled, _StreamClosed):
             return
         except h2.exceptions.ProtocolError:
             self._reset(stream, ErrorCodes.INTERNAL_ERROR)
