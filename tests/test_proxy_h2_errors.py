@@ -13,6 +13,7 @@ import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import h2.events
 import pytest
 from conftest import API_HOST
 from h2.errors import ErrorCodes
@@ -453,3 +454,37 @@ def test_streams_over_the_limit_are_refused(
         go.set()
         for sid in ids[:2]:
             assert bytes(c.response(sid).data) == b"first;second;"
+
+
+def test_client_silent_mid_upload_gets_408(
+    run_proxy: Callable[..., InProcessProxy], any_upstream: Upstream
+) -> None:
+    up = any_upstream
+    p = run_proxy(up, limits=Limits(read_timeout=0.5))
+    with H2Client(p.address, API_HOST, p.ca_path, timeout=WAIT) as c:
+        sid = c.request("POST", "/v1/messages", [("content-length", "100")], end=False)
+        c.send_body(sid, b"x" * 10, end=False)
+        stream = c.response(sid)
+    assert stream.status == 408
+    assert b"--read-timeout" in stream.data
+    assert up.wait_requests(1, WAIT)
+    assert not up.requests[0].complete
+
+
+def test_ping_is_answered_while_a_stream_waits(
+    run_proxy: Callable[..., InProcessProxy], upstream: FakeUpstream
+) -> None:
+    first_sent, go = threading.Event(), threading.Event()
+    upstream.handler = streaming_handler(first_sent, go)  # type: ignore[assignment]
+    p = run_proxy(upstream)
+    with H2Client(p.address, API_HOST, p.ca_path, timeout=WAIT) as c:
+        sid = c.request("GET", "/slow")
+        c.run_until(lambda: b"first;" in c.streams[sid].data)
+        c.h2.ping(b"maskping")
+        c.flush()
+        acks: list[bytes] = []
+        while not acks:
+            acks += [e.ping_data for e in c.pump() if isinstance(e, h2.events.PingAckReceived)]
+        assert acks == [b"maskping"]
+        go.set()
+        assert bytes(c.response(sid).data) == b"first;second;"
