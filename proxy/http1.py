@@ -273,7 +273,7 @@ class Http1Connection:
                 route.target.decode("ascii", "replace"),
             )
             up, exchange = await self._forward_request(request, route, rec)
-            keep = await self._forward_response(up, exchange, rec)
+            keep = await self._forward_response(request, up, exchange, rec)
             up.release()
             up = None
             return keep and self.conn.our_state is h11.DONE and self.conn.their_state is h11.DONE
@@ -363,7 +363,11 @@ class Http1Connection:
         return up, exchange
 
     async def _forward_response(
-        self, up: UpstreamExchange, exchange: Exchange, rec: ExchangeRecord
+        self,
+        request: h11.Request,
+        up: UpstreamExchange,
+        exchange: Exchange,
+        rec: ExchangeRecord,
     ) -> bool:
         event = await up.next_event(self._flush_client)
         if type(event) is not ResponseHead:
@@ -373,8 +377,12 @@ class Http1Connection:
         self._response_started = True
         self._response_at = len(self._out)
         self._send(h11.Response(status_code=head.status, headers=head.headers, reason=head.reason))
-        chunked = self.conn.their_http_version == b"1.1" and not any(
-            name == b"content-length" for name, _ in head.headers
+        # Whether h11 frames this response as chunked, the only framing that carries trailers.
+        chunked = (
+            self.conn.their_http_version == b"1.1"
+            and request.method != b"HEAD"
+            and head.status not in (204, 304)
+            and not any(name == b"content-length" for name, _ in head.headers)
         )
 
         async def flush_then_ack() -> None:
