@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import ssl
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import httpx
@@ -278,3 +278,26 @@ def test_expect_100_continue_over_http2(route: tuple[ProxyProcess, Upstream]) ->
     assert stream.status == 200
     assert up.requests[0].header("expect") is None
     assert bytes(up.requests[0].body) == b"hello"
+
+
+def test_no_http2_speaks_http1_on_both_sides(
+    start_proxy: Callable[..., ProxyProcess],
+    test_ca: TestCA,
+    upstream: FakeUpstream,
+    h2_upstream: H2Upstream,
+) -> None:
+    p = start_proxy(["--no-http2", *routing_args(test_ca, (API_HOST, upstream))])
+    with httpx.Client(
+        proxy=p.url, verify=ssl.create_default_context(cafile=str(p.ca_path)), http2=True
+    ) as http:
+        resp = http.get(f"https://{API_HOST}/v1/models")
+    assert resp.status_code == 200 and resp.http_version == "HTTP/1.1"
+    # Towards the upstream too: an HTTP/2-only upstream is not offered h2, so it is not used.
+    h2_upstream.reset()
+    p2 = start_proxy(["--no-http2", *routing_args(test_ca, (API_HOST, h2_upstream))])  # type: ignore[arg-type]
+    with httpx.Client(
+        proxy=p2.url, verify=ssl.create_default_context(cafile=str(p2.ca_path))
+    ) as http:
+        resp = http.get(f"https://{API_HOST}/v1/models")
+    assert resp.status_code == 502
+    assert h2_upstream.connections == 0 and h2_upstream.requests == []
