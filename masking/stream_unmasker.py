@@ -80,8 +80,7 @@ class StreamUnmasker:
     def __init__(self, index: SurrogateIndex) -> None:
         self._index = index
         self._buf = b""
-        self._before = -1  # the byte before _buf[0], for the boundary check (-1: none)
-        self._recent = b""  # the last bytes emitted, for glued surrogates' prefixes
+        self._recent = b""  # the last bytes emitted: boundary checks and glued prefixes
         self.restored = 0
 
     @property
@@ -96,7 +95,6 @@ class StreamUnmasker:
 
     def finish(self) -> bytes:
         out = self._step(final=True) if self._index.pairs else b""
-        self._before = -1
         self._recent = b""
         return out
 
@@ -123,7 +121,7 @@ class StreamUnmasker:
                     break
                 next_window = max(next_window, e)
                 if e - s < GLUE_SAFE:
-                    before = buf[s - 1] if s else self._before
+                    before = buf[s - 1] if s else (self._recent[-1] if self._recent else -1)
                     if before in _ALNUM or (e < n and buf[e] in _ALNUM):
                         continue
                 parts.append(buf[pos:s])
@@ -142,7 +140,6 @@ class StreamUnmasker:
             hold = n
         parts.append(buf[pos:hold])
         if hold:
-            self._before = buf[hold - 1]
             self._recent = (self._recent + buf[max(0, hold - 8) : hold])[-8:]
         self._buf = buf[hold:]
         return b"".join(parts)
