@@ -16,6 +16,7 @@ import pytest
 from support.launcher import ProxyProcess
 from support.testca import TestCA
 from support.upstream import FakeUpstream
+from support.upstream_h2 import H2Upstream
 
 API_HOST = "api.anthropic.com"
 TUNNEL_HOST = "tunnel.test"
@@ -37,6 +38,27 @@ def upstream(_session_upstream: FakeUpstream) -> FakeUpstream:
     """TLS upstream for api.anthropic.com (echo handler unless a test sets another)."""
     _session_upstream.reset()
     return _session_upstream
+
+
+@pytest.fixture(scope="module")
+def h2_upstream(test_ca: TestCA) -> Iterator[H2Upstream]:
+    """HTTP/2 TLS upstream for api.anthropic.com (one per test module)."""
+    with H2Upstream(test_ca.issue(API_HOST)) as up:
+        yield up
+
+
+Upstream = FakeUpstream | H2Upstream
+
+
+@pytest.fixture(params=["h1-upstream", "h2-upstream"])
+def any_upstream(
+    request: pytest.FixtureRequest, upstream: FakeUpstream, h2_upstream: H2Upstream
+) -> Upstream:
+    """Each test runs against the HTTP/1.1 and the HTTP/2 upstream."""
+    if request.param == "h1-upstream":
+        return upstream
+    h2_upstream.reset()
+    return h2_upstream
 
 
 @pytest.fixture(scope="session")

@@ -32,12 +32,6 @@ ORIGINALS = (INSTANCE, ACCESS_KEY)
 
 
 @pytest.fixture(scope="module")
-def h2_upstream(test_ca: TestCA) -> Iterator[H2Upstream]:
-    with H2Upstream(test_ca.issue(API_HOST)) as up:
-        yield up
-
-
-@pytest.fixture(scope="module")
 def proxy_to_h2(
     tmp_path_factory: pytest.TempPathFactory, test_ca: TestCA, h2_upstream: H2Upstream
 ) -> Iterator[ProxyProcess]:

@@ -35,22 +35,6 @@ Upstream = FakeUpstream | H2Upstream
 Handler = Callable[[ServerExchange | H2ServerExchange], None]
 
 
-@pytest.fixture(scope="module")
-def h2_upstream(test_ca: TestCA) -> Iterator[H2Upstream]:
-    with H2Upstream(test_ca.issue(API_HOST)) as up:
-        yield up
-
-
-@pytest.fixture(params=["h1-upstream", "h2-upstream"])
-def any_upstream(
-    request: pytest.FixtureRequest, upstream: FakeUpstream, h2_upstream: H2Upstream
-) -> Upstream:
-    if request.param == "h1-upstream":
-        return upstream
-    h2_upstream.reset()
-    return h2_upstream
-
-
 @pytest.fixture
 def h2_up(h2_upstream: H2Upstream) -> H2Upstream:
     h2_upstream.reset()

@@ -34,22 +34,6 @@ SLOW_BODY = bytes(range(256)) * (2 * 1024 * 1024 // 256)  # 2 MiB, position-chec
 Upstream = FakeUpstream | H2Upstream
 
 
-@pytest.fixture(scope="module")
-def h2_upstream(test_ca: TestCA) -> Iterator[H2Upstream]:
-    with H2Upstream(test_ca.issue(API_HOST)) as up:
-        yield up
-
-
-@pytest.fixture(params=["h1-upstream", "h2-upstream"])
-def any_upstream(
-    request: pytest.FixtureRequest, upstream: FakeUpstream, h2_upstream: H2Upstream
-) -> Upstream:
-    if request.param == "h1-upstream":
-        return upstream
-    h2_upstream.reset()
-    return h2_upstream
-
-
 @pytest.fixture
 def run_proxy(tmp_path: Path, test_ca: TestCA) -> Iterator[Callable[..., InProcessProxy]]:
     started: list[InProcessProxy] = []
