@@ -2,8 +2,10 @@
 
 Mask: the body through the stream masker with the Messages policy, in 64 KiB chunks, as the
 proxy does it. Cold runs use a fresh surrogate maker (no cached surrogates); warm runs reuse
-one, as a proxy does for a conversation resent turn after turn. Unmask: a response text of the
-same size holding the surrogates, through the stream unmasker.
+one, as a proxy does for a conversation resent turn after turn. Resent: the next turn of the
+same conversation (the body plus one more tool call and result) through the proxy's resend
+cache, which holds the first turn. Unmask: a response text of the same size holding the
+surrogates, through the stream unmasker.
 
     python -m bench.engine [--repeat N] [--json]
 """
@@ -20,6 +22,7 @@ from bench.engine_body import claude_code_like_body
 from masking.anthropic_request import MessagesRequestPolicy
 from masking.exchange_map import ExchangeMap
 from masking.json_tracker import JsonTracker
+from masking.resend_cache import ResendCache
 from masking.scanner import Scanner
 from masking.stream_masker import StreamMasker
 from masking.stream_unmasker import StreamUnmasker, SurrogateIndex
@@ -35,6 +38,49 @@ def _mask(scanner: Scanner, maker: SurrogateMaker, body: bytes) -> tuple[bytes, 
     out = [masker.feed(body[i : i + CHUNK]) for i in range(0, len(body), CHUNK)]
     out.append(masker.finish())
     return b"".join(out), exchange_map
+
+
+def _next_turn(body: bytes) -> bytes:
+    """The same conversation one tool call later, serialized as the first turn was."""
+    doc = json.loads(body)
+    tid = "toolu_01NextTurnNextTurnNextTu"
+    doc["messages"] += [
+        {
+            "role": "assistant",
+            "content": [
+                {"type": "tool_use", "id": tid, "name": "Bash", "input": {"command": "aws s3 ls"}}
+            ],
+        },
+        {
+            "role": "user",
+            "content": [
+                {
+                    "type": "tool_result",
+                    "tool_use_id": tid,
+                    "content": "2026-11-02 09:14:07 ops-artifacts-491827365012\n" * 60,
+                }
+            ],
+        },
+    ]
+    return json.dumps(doc).encode()
+
+
+def _mask_resent(scanner: Scanner, maker: SurrogateMaker, first: bytes, second: bytes) -> float:
+    """Seconds to mask ``second`` through a resend cache that has masked ``first``."""
+
+    def make(exchange_map: ExchangeMap) -> StreamMasker:
+        return StreamMasker(scanner, exchange_map, JsonTracker(MessagesRequestPolicy()))
+
+    cache = ResendCache()
+    for body in (first, second):
+        t0 = time.perf_counter()
+        masker = cache.masker("messages", make, ExchangeMap(maker))
+        out = [masker.feed(body[i : i + CHUNK]) for i in range(0, len(body), CHUNK)]
+        out.append(masker.finish())
+        took = time.perf_counter() - t0
+    fresh, _ = _mask(scanner, maker, second)
+    assert b"".join(out) == fresh, "the resend cache changed the masked body"
+    return took
 
 
 def _best(fn, repeat: int) -> float:  # type: ignore[no-untyped-def]
@@ -57,6 +103,8 @@ def measure(repeat: int = 5) -> dict[str, float]:
     assert len(masked) == len(body), "masking changed the body length"
     warm = _best(lambda: _mask(scanner, warm_maker, body), repeat)
     scan_only = _best(lambda: scanner.scan(body), repeat)
+    second = _next_turn(body)
+    resent = min(_mask_resent(scanner, warm_maker, body, second) for _ in range(repeat))
 
     # A response-sized text that mentions the surrogates as a model would.
     text = re.sub(rb"\\[nt\"]", b" ", masked)
@@ -79,6 +127,7 @@ def measure(repeat: int = 5) -> dict[str, float]:
         "scan_mb_s": mb / scan_only,
         "mask_cold_mb_s": mb / cold,
         "mask_warm_mb_s": mb / warm,
+        "mask_resent_ms": resent * 1000,
         "unmask_mb_s": len(text) / 1e6 / unmask_t,
         "unmask_index_build_ms": index_t * 1000,
     }

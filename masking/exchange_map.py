@@ -38,6 +38,25 @@ def canonical(raw: bytes) -> bytes:
     return _ESCAPE.sub(_decode_escape, raw)
 
 
+class MapLog:
+    """An exchange map's changes in order, one list per kind, so that the map can be rebuilt
+    as it stood at any earlier point (a :meth:`ExchangeMap.mark`) at C speed: each dict is
+    ``dict()`` of a list slice."""
+
+    __slots__ = ("pairs", "firsts", "hows", "glue")
+
+    def __init__(self) -> None:
+        self.pairs: list[
+            tuple[bytes, bytes]
+        ] = []  # (surrogate, original), as by_surrogate got them
+        self.firsts: list[tuple[bytes, bytes]] = []  # (original, surrogate) of new originals
+        self.hows: list[tuple[bytes, tuple[str, int]]] = []  # (original, (shape, attempt))
+        self.glue: list[bytes] = []
+
+
+Mark = tuple[int, int, int]
+
+
 class ExchangeMap:
     """Originals and surrogates of one exchange, both in decoded (canonical) form."""
 
@@ -49,6 +68,7 @@ class ExchangeMap:
         """Canonical surrogate -> canonical original: what an unmasker restores."""
         self.glue: set[bytes] = set()
         """The bytes right before originals that were glued to a letter or digit (``AKIA``)."""
+        self.log = MapLog()
 
     def __len__(self) -> int:
         return len(self.by_surrogate)
@@ -77,8 +97,39 @@ class ExchangeMap:
             if (taken is None or taken == original) and surrogate not in self._by_original:
                 break
             attempt += 1
+        log = self.log
         if known is None:
+            how = (shape, attempt)
             self._by_original[original] = surrogate
-            self._how[original] = (shape, attempt)
+            self._how[original] = how
+            log.firsts.append((original, surrogate))
+            log.hows.append((original, how))
         self.by_surrogate[surrogate] = original
+        log.pairs.append((surrogate, original))
         return surrogate_raw
+
+    def add_glue(self, before: bytes) -> None:
+        """Record the bytes right before an original glued to a letter or digit."""
+        if before not in self.glue:
+            self.glue.add(before)
+            self.log.glue.append(before)
+
+    def mark(self) -> Mark:
+        """Where the map stands now, for :meth:`restore`."""
+        log = self.log
+        return len(log.pairs), len(log.firsts), len(log.glue)
+
+    def restore(self, log: MapLog, mark: Mark) -> None:
+        """Make this empty map stand as the map that wrote ``log`` stood at ``mark``."""
+        if self.log.pairs or self.log.glue:
+            raise ValueError("restore needs an empty map")
+        pairs, firsts, glue = mark
+        own = self.log
+        own.pairs = log.pairs[:pairs]
+        own.firsts = log.firsts[:firsts]
+        own.hows = log.hows[:firsts]
+        own.glue = log.glue[:glue]
+        self.by_surrogate = dict(own.pairs)
+        self._by_original = dict(own.firsts)
+        self._how = dict(own.hows)
+        self.glue = set(own.glue)

@@ -55,6 +55,12 @@ class Frame:
         self.key: bytes | None = None  # the key whose value comes next (objects)
         self.type: bytes | None = None  # the object's "type" member, once seen
 
+    def copy(self) -> Frame:
+        twin = Frame(self.is_object, self.mode, self.tag, self.fixed)
+        twin.key = self.key
+        twin.type = self.type
+        return twin
+
 
 class JsonPolicy:
     """Decides what is opaque. The default masks every string and keeps numbers and literals."""
@@ -105,6 +111,17 @@ class JsonTracker:
         self._empty_array = False
         self.decided = 0
         self.done = False
+
+    def copy(self) -> JsonTracker:
+        """An independent tracker in the same state (the policy is shared: it keeps none)."""
+        twin = object.__new__(JsonTracker)
+        twin.__dict__.update(self.__dict__)
+        twin._stack = [frame.copy() for frame in self._stack]
+        twin.opaque = [r[:] for r in self.opaque[self.head :]]
+        twin.head = 0
+        if self._string_keep is not None:
+            twin._string_keep = bytearray(self._string_keep)
+        return twin
 
     # -- queries for the masker -------------------------------------------------------------
 

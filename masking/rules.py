@@ -9,7 +9,9 @@ from dataclasses import dataclass
 
 import re2
 
-_KEYS = frozenset({"disable", "terms", "allowlist", "regex"})
+_KEYS = frozenset({"disable", "terms", "allowlist", "regex", "resend_cache_mb"})
+
+RESEND_CACHE_MB = 64
 
 
 @dataclass(frozen=True)
@@ -20,12 +22,15 @@ class RuleConfig:
     customer names); a term starting with ``*.`` is a domain suffix glob (``*.corp.example.com``
     masks that domain and every host under it). ``regexes``: ``(name, RE2 pattern)`` pairs whose
     findings have type ``user_regex:<name>``. ``allowlist``: exact values never masked.
+    ``resend_cache_mb``: memory for recently masked request bodies, so that a resent
+    conversation is not scanned again (see :mod:`masking.resend_cache`); 0 keeps none.
     """
 
     disabled: frozenset[str] = frozenset()
     terms: tuple[str, ...] = ()
     regexes: tuple[tuple[str, str], ...] = ()
     allowlist: tuple[str, ...] = ()
+    resend_cache_mb: int = RESEND_CACHE_MB
 
     @classmethod
     def from_dict(cls, d: Mapping) -> RuleConfig:
@@ -89,7 +94,10 @@ class RuleConfig:
                 f"[masking] disable: unknown type(s) {', '.join(bad)} "
                 f"(see `maskproxy scan --list-types` for the catalog)"
             )
-        return cls(frozenset(disabled), tuple(terms), tuple(regexes), tuple(allowlist))
+        cache_mb = d.get("resend_cache_mb", RESEND_CACHE_MB)
+        if isinstance(cache_mb, bool) or not isinstance(cache_mb, int) or cache_mb < 0:
+            raise ValueError("[masking] resend_cache_mb must be a whole number of MiB, 0 or more")
+        return cls(frozenset(disabled), tuple(terms), tuple(regexes), tuple(allowlist), cache_mb)
 
 
 def _strings(d: Mapping, key: str) -> list[str]:

@@ -58,6 +58,28 @@ class StreamMasker:
         self.counts: Counter[str] = Counter()
         self.finished = False
 
+    def copy(self, exchange_map: ExchangeMap | None) -> StreamMasker:
+        """An independent masker in the same state that records into ``exchange_map``, which
+        must stand as this masker's map does now (see :meth:`ExchangeMap.restore`). With None
+        the copy is detached: a saved state, only to be copied again."""
+        twin = object.__new__(StreamMasker)
+        twin.__dict__.update(self.__dict__)
+        twin._map = exchange_map  # type: ignore[assignment]
+        twin._tracker = self._tracker.copy() if self._tracker is not None else None
+        twin._pending = list(self._pending)
+        twin.counts = Counter(self.counts)
+        return twin
+
+    @property
+    def buffered(self) -> int:
+        """Bytes it keeps: what is held back and the scanner's left context."""
+        return len(self._buf)
+
+    @property
+    def emitted(self) -> int:
+        """Bytes returned so far."""
+        return self._emitted
+
     @property
     def held_back(self) -> int:
         """Bytes received but not yet returned."""
@@ -121,7 +143,7 @@ class StreamMasker:
             parts.append(buf[pos - base : f.start - base])
             parts.append(self._map.mask(buf[f.start - base : f.end - base], f.shape))
             if f.start > base and buf[f.start - base - 1] in _ALNUM:
-                self._map.glue.add(buf[max(0, f.start - base - 4) : f.start - base])
+                self._map.add_glue(buf[max(0, f.start - base - 4) : f.start - base])
             self.counts[f.rtype] += 1
             pos = f.end
         parts.append(buf[pos - base : cut - base])

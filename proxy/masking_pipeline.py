@@ -19,6 +19,7 @@ from masking.anthropic_response import SseUnmasker, escaped_index
 from masking.exchange_map import ExchangeMap
 from masking.json_tracker import JsonPolicy, JsonSyntaxError, JsonTracker
 from masking.keyfile import load_or_create_key
+from masking.resend_cache import ResendCache, ResendMasker
 from masking.stream_masker import ScannerLike, StreamMasker
 from masking.stream_unmasker import StreamUnmasker, SurrogateIndex
 from masking.surrogate import SurrogateMaker
@@ -55,18 +56,30 @@ def build_scanner(masking_table: Mapping[str, Any]) -> ScannerLike:
 
 
 def build_masking_pipeline(masking_table: Mapping[str, Any], state_dir: Path) -> MaskingPipeline:
-    """The pipeline for a config: its scanner, and the key in ``state_dir`` (made if absent)."""
+    """The pipeline for a config: its scanner, the key in ``state_dir`` (made if absent) and a
+    resend cache of the configured size."""
+    from masking.rules import RuleConfig
+    from masking.scanner import Scanner
+
+    rules = RuleConfig.from_dict(masking_table)
     return MaskingPipeline(
-        build_scanner(masking_table), SurrogateMaker(load_or_create_key(state_dir))
+        Scanner(rules),
+        SurrogateMaker(load_or_create_key(state_dir)),
+        ResendCache(rules.resend_cache_mb << 20),
     )
 
 
 class MaskingPipeline(Pipeline):
     """Holds what every exchange shares: the compiled scanner and the keyed surrogate maker."""
 
-    def __init__(self, scanner: ScannerLike, maker: SurrogateMaker) -> None:
+    def __init__(
+        self, scanner: ScannerLike, maker: SurrogateMaker, resend: ResendCache | None = None
+    ) -> None:
         self.scanner = scanner
         self.maker = maker
+        self.resend = resend if resend is not None else ResendCache()
+        """Recent bodies, so that a resent conversation is not scanned again (per pipeline:
+        a reload with another key or other rules starts empty)."""
 
     def open_exchange(self, head: RequestHead) -> Exchange:
         return MaskingExchange(self)
@@ -79,7 +92,7 @@ class MaskingExchange(Exchange):
         super().__init__()
         self._pipeline = pipeline
         self._map = ExchangeMap(pipeline.maker)
-        self._masker: StreamMasker | None = None
+        self._masker: ResendMasker | None = None
         self._json = False
         self._policy: JsonPolicy | None = None
         self._response: StreamUnmasker | SseUnmasker | None = None
@@ -110,8 +123,15 @@ class MaskingExchange(Exchange):
 
     def request_data(self, data: bytes) -> bytes:
         if self._masker is None:
-            tracker = JsonTracker(self._policy) if self._json else None
-            self._masker = StreamMasker(self._pipeline.scanner, self._map, tracker)
+            scanner = self._pipeline.scanner
+            policy = self._policy
+
+            def make(exchange_map: ExchangeMap) -> StreamMasker:
+                tracker = JsonTracker(policy) if policy is not None else None
+                return StreamMasker(scanner, exchange_map, tracker)
+
+            kind = type(policy).__name__ if policy is not None else "text"
+            self._masker = self._pipeline.resend.masker(kind, make, self._map)
         return self._guard(self._masker.feed, data)
 
     def request_end(self) -> bytes:
@@ -119,6 +139,7 @@ class MaskingExchange(Exchange):
             return b""
         out = self._guard(self._masker.finish)
         self.stats.masked = dict(self._masker.counts)
+        self.stats.reused = self._masker.reused
         return out
 
     def _guard(self, step, *args) -> bytes:  # type: ignore[no-untyped-def]

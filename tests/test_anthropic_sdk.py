@@ -11,12 +11,22 @@ from __future__ import annotations
 import base64
 import json
 import ssl
+import time
 from collections.abc import Iterator
 
 import anthropic
 import httpx2
 import pytest
+from conftest import API_HOST, routing_args
 from fake_anthropic import FakeAnthropic, ids_in, last_user_bytes
+
+from masking.anthropic_request import MessagesRequestPolicy
+from masking.exchange_map import ExchangeMap
+from masking.json_tracker import JsonTracker
+from masking.keyfile import load_or_create_key
+from masking.scanner import Scanner
+from masking.stream_masker import StreamMasker
+from masking.surrogate import SurrogateMaker
 
 INSTANCE = "i-0f3a9c27b81d4e605"
 VOLUME = "vol-0b6e2d4f19a3c8571"
@@ -188,3 +198,64 @@ def _common_prefix(a: bytes, b: bytes) -> bytes:
             break
         n += 1
     return a[:n]
+
+
+def _tool_output(n: int) -> str:
+    """An AWS-CLI-like listing with distinct instance ids, about 200 bytes per line."""
+    return "\n".join(
+        f"INSTANCES  i-0{k:016x}  running  10.{k % 250}.{k % 7}.{k % 200 + 1}  {'x' * 120}"
+        for k in range(n)
+    )
+
+
+def test_a_long_conversation_resent_is_masked_from_the_cache_as_if_fresh(  # type: ignore[no-untyped-def]
+    fake, client, proxy
+) -> None:
+    """Turn 2 resends turn 1's 300 KB: the proxy reuses turn 1's masking for most of it (the
+    log says how much), and what the API receives is byte for byte the fresh masking."""
+    sdk, sent = client
+    turn1 = conversation() + [
+        {"role": "assistant", "content": "Listing."},
+        {"role": "user", "content": _tool_output(1500)},
+    ]
+    sdk.messages.create(model="claude-test", max_tokens=64, messages=turn1)
+    turn2 = turn1 + [
+        {"role": "assistant", "content": "Stopping the first."},
+        {"role": "user", "content": f"Done with {INSTANCE}; now i-0aaaabbbbccccdddd1."},
+    ]
+    sdk.messages.create(model="claude-test", max_tokens=64, messages=turn2)
+    up2 = fake.messages[-1][0]
+    assert_nothing_original(up2)
+
+    exchange_map = ExchangeMap(SurrogateMaker(load_or_create_key(proxy.state_dir)))
+    masker = StreamMasker(Scanner(), exchange_map, JsonTracker(MessagesRequestPolicy()))
+    assert up2 == masker.feed(sent[1]) + masker.finish()
+
+    assert proxy.wait_log(f"up={len(sent[1])}")
+    line = next(x for x in proxy.log().splitlines() if f"up={len(sent[1])}" in x)
+    reused = int(line.split("reused=")[1].split()[0])
+    assert len(sent[0]) - 3 * 65536 < reused < len(sent[1])
+
+
+def test_resend_cache_off_masks_every_body_afresh(start_proxy, test_ca, upstream, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """``[masking] resend_cache_mb = 0``: nothing is kept, the same body twice is scanned
+    twice (no ``reused`` in the log) and masks to the same bytes."""
+    fake = FakeAnthropic(reply_script)
+    upstream.handler = fake
+    cfg = tmp_path / "config.toml"
+    cfg.write_text("[masking]\nresend_cache_mb = 0\n")
+    p = start_proxy(["--config", str(cfg), *routing_args(test_ca, (API_HOST, upstream))])
+    http = httpx2.Client(
+        proxy=p.url, verify=ssl.create_default_context(cafile=str(p.ca_path)), timeout=30
+    )
+    sdk = anthropic.Anthropic(api_key="sk-ant-api03-dummy", http_client=http, max_retries=0)
+    for _ in range(2):
+        sdk.messages.create(model="claude-test", max_tokens=64, messages=conversation())
+    http.close()
+    (up1, _), (up2, _) = fake.messages
+    assert up1 == up2
+    assert_nothing_original(up1)
+    deadline = time.monotonic() + 15
+    while p.log().count("path=/v1/messages") < 2 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert p.log().count("path=/v1/messages") == 2 and "reused=" not in p.log()

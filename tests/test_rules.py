@@ -25,6 +25,12 @@ def test_from_dict_full() -> None:
 
 def test_empty_table_is_the_default() -> None:
     assert RuleConfig.from_dict({}) == RuleConfig()
+    assert RuleConfig().resend_cache_mb == 64
+
+
+def test_resend_cache_size_and_off() -> None:
+    assert RuleConfig.from_dict({"resend_cache_mb": 0}).resend_cache_mb == 0
+    assert RuleConfig.from_dict({"resend_cache_mb": 256}).resend_cache_mb == 256
 
 
 def test_user_regex_types_can_be_disabled() -> None:
@@ -51,6 +57,9 @@ def test_user_regex_types_can_be_disabled() -> None:
         ({"regex": [{"name": "x", "pattern": "a"}, {"name": "x", "pattern": "b"}]}, "duplicate"),
         ({"regex": {"name": "x"}}, "array of tables"),
         ({"regex": ["x"]}, "table"),
+        ({"resend_cache_mb": -1}, "resend_cache_mb"),
+        ({"resend_cache_mb": "64"}, "resend_cache_mb"),
+        ({"resend_cache_mb": True}, "resend_cache_mb"),
     ],
 )
 def test_errors_say_what_is_wrong(table: dict, message: str) -> None:
