@@ -63,13 +63,27 @@ ACCT2 = digits(12)
         ("fsap", "aws_efs_id"),
         ("dopt", "aws_dhcp_options_id"),
         ("cvpn-endpoint", "aws_client_vpn_endpoint_id"),
-        ("ipam-pool", "aws_ipam_pool_id"),
+        ("ipam", "aws_ipam_id"),
     ],
 )
 @pytest.mark.parametrize("n", [8, 17])
 def test_resource_ids_mask_the_hex_part(prefix: str, rtype: str, n: int) -> None:
     h = hexs(n)
     assert found(f"moved {prefix}-{h} today") == [(rtype, h)]
+
+
+@pytest.mark.parametrize(
+    "prefix", ["eni-attach", "import-ami", "vpce-svc", "ipam-pool", "iew", "vai", "nip", "h"]
+)
+def test_handles_and_composite_ids_are_kept(prefix: str) -> None:
+    # association, task, event-window and analysis handles name nothing worth hiding
+    assert found(f"moved {prefix}-{hexs(17)} today") == []
+
+
+def test_handle_inside_an_arn_is_masked_with_the_arn() -> None:
+    h = hexs(17)
+    out = found(f"arn:aws:ec2:us-east-1:{ACCT}:verified-access-group/vagr-{h}")
+    assert out == [("aws_account_id", ACCT), ("aws_resource_name", f"vagr-{h}")]
 
 
 def test_resource_id_shape_is_hex_and_prefix_is_kept() -> None:
@@ -315,3 +329,75 @@ def test_url_encoded_arn_account() -> None:
     a = digits(12)
     text = f"https://up.example/arn%3Aaws%3Adevicefarm%3Aus-west-2%3A{a}%3Aproject%3Ax"
     assert found(text) == [("aws_account_id", a)]
+
+
+def test_server_certificate_ids_are_kept() -> None:
+    assert found(f'"ServerCertificateId": "ASCA{upper(17)}"') == []
+
+
+def test_account_in_markdown_code() -> None:
+    a = digits(12)
+    assert found(f"prefix lists owned by AWS account ``{a}``.") == [("aws_account_id", a)]
+
+
+def test_account_fields_in_cli_text_output() -> None:
+    a = digits(12)
+    # ImageLocation '<owner>/<name>', a federated user id '<account>:<name>'
+    assert found(f"IMAGES\tx86_64\tami-{hexs(8)}\t{a}/web server\tmachine\n")[1:] == [
+        ("aws_account_id", a)
+    ]
+    assert found(f"FEDERATEDUSER\tx\t{a}:ops-bot\n") == [("aws_account_id", a)]
+    assert found(f'"FederatedUserId": "{a}:ops-bot"') == [("aws_account_id", a)]
+    # escaped tabs: text output quoted inside a JSON string
+    assert found(f"RESOURCES\\tACCOUNT\\t{a}\\n") == [("aws_account_id", a)]
+
+
+@pytest.mark.parametrize("n", [107374182400, 536870912000, 214748364800])
+def test_byte_counts_in_cli_text_output_are_not_accounts(n: int) -> None:
+    assert found(f"VOLUMEINFOS\tvol-x\t{n}\tSTORED\n") == []
+
+
+def test_twelve_digits_glued_to_a_word_or_a_time_are_kept() -> None:
+    a = digits(12)
+    assert found(f"at{a}\tnext") == []
+    assert found(f'"when": "{a}:30"') == []
+
+
+def test_account_lists_after_snapshot_sharing_flags() -> None:
+    a, b = digits(12), digits(12)
+    out = found(
+        f"aws rds modify-db-snapshot-attribute --values-to-add {a} {b} --values-to-remove all"
+    )
+    assert out == [("aws_account_id", a), ("aws_account_id", b)]
+    assert found(f"aws ec2 modify-snapshot-attribute --user-ids {a} {b}\n") == [
+        ("aws_account_id", a),
+        ("aws_account_id", b),
+    ]
+    assert found("--values-to-add all --x") == []
+
+
+def test_zone_shaped_resource_id_flag() -> None:
+    z = "Z" + upper(13)
+    assert found(f"--resource-type hostedzone --resource-id {z}\n") == [
+        ("aws_route53_zone_id", z[1:])
+    ]
+    assert found("--resource-id my-table\n") == []
+
+
+def test_glacier_vault_in_a_path() -> None:
+    a = digits(12)
+    assert found(f"\t/{a}/vaults/media-archive/jobs/abc\n") == [
+        ("aws_account_id", a),
+        ("aws_resource_name", "media-archive"),
+    ]
+
+
+def test_redacted_and_region_labels_of_a_host_are_kept() -> None:
+    host = "orders-clone.cluster-############.us-west-2.rds.amazonaws.com"
+    assert found(f'"Endpoint": "{host}"') == [("aws_db_identifier", "orders-clone")]
+    assert found('"Endpoint": "##.us-west-2.rds.amazonaws.com"') == []
+
+
+def test_bucket_key_holding_a_call_is_code() -> None:
+    assert found('s3.get_object(Bucket=os.environ.get("REPORT_BUCKET"))') == []
+    assert found("Bucket=ledger-archive-9\n") == [("aws_s3_bucket", "ledger-archive-9")]

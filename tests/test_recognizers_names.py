@@ -153,3 +153,87 @@ def test_plural_flags() -> None:
     assert found("aws ec2 describe-key-pairs --key-names deploy-key-7\n") == [
         ("aws_resource_name", "deploy-key-7")
     ]
+
+
+@pytest.mark.parametrize(
+    "flag,rtype",
+    [
+        ("--source-table-name", "aws_resource_name"),
+        ("--target-table-name", "aws_resource_name"),
+        ("--snapshot-identifier", "aws_db_identifier"),
+        ("--target-db-snapshot-identifier", "aws_db_identifier"),
+        ("--new-function-name", "aws_resource_name"),
+    ],
+)
+def test_flags_with_a_role_word(flag: str, rtype: str) -> None:
+    assert found(f"aws x {flag} LedgerRestore7 --y 1") == [(rtype, "LedgerRestore7")]
+
+
+def test_quoted_flag_value_with_blanks() -> None:
+    assert found("--cache-cluster-id 'orders-c7  ' --x") == [("aws_db_identifier", "orders-c7")]
+
+
+def test_dms_endpoint_identifier_is_not_a_database() -> None:
+    assert found('"EndpointIdentifier": "src-endpoint-3"') == []
+
+
+def test_name_key_holding_a_call_is_code() -> None:
+    assert found("function_name=os.environ.get('FN')") == []
+
+
+LOG = "2024-05-01T10:11:12.345Z INFO  [sync] "
+
+
+@pytest.mark.parametrize("verb", ["processing", "cached"])
+@pytest.mark.parametrize(
+    "name", ["Marisol", "LedgerSync", "orders", "5d1e2f3a-0b1c-4d2e-8f90-a1b2c3d4e5f6"]
+)
+def test_last_word_of_a_log_line(verb: str, name: str) -> None:
+    assert found(f"{LOG}{verb} {name}\n") == [("aws_resource_name", name)]
+    assert found(f'"x\\n{LOG}{verb} {name}\\n"') == [("aws_resource_name", name)]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        f"{LOG}processing complete\n",
+        f"{LOG}cached 1532\n",
+        f"{LOG}processing Marisol and more\n",  # not the last word
+        "processing Marisol\n",  # not a log line
+        "Returns the cached value\n",
+        f"{LOG}processing v1.2.3\n",
+    ],
+)
+def test_last_word_of_a_log_line_near_misses(text: str) -> None:
+    assert found(text) == []
+
+
+def test_echo_on_a_line_of_its_own() -> None:
+    text = "$ aws elb x --load-balancer-name web-lb-4\nweb-lb-4\n"
+    assert found(text) == [("aws_resource_name", "web-lb-4"), ("aws_resource_name", "web-lb-4")]
+    assert found("$ aws x\nweb-lb-4\n") == []  # named nowhere before
+
+
+def test_echo_of_a_member_named_after_its_group() -> None:
+    text = "--replication-group-id orders-rg --x\nMEMBERS\torders-rg-001\torders-rg-002\n"
+    assert found(text) == [("aws_db_identifier", "orders-rg")] + [
+        ("aws_db_identifier", f"orders-rg-00{i}") for i in (1, 2)
+    ]
+
+
+def test_echo_of_a_bucket_and_of_a_kms_key() -> None:
+    text = "$ aws s3api list-objects-v2 --bucket media-green-7\nTrue\t2\tmedia-green-7\tx\n"
+    assert found(text) == [("aws_s3_bucket", "media-green-7")] * 2
+    u = "5d1e2f3a-0b1c-4d2e-8f90-a1b2c3d4e5f6"
+    text = f"KEYMETADATA\tarn:aws:kms:us-east-2:480116523007:key/{u}\tTrue\t{u}\n"
+    assert found(text).count(("aws_kms_key_id", u)) == 2
+
+
+def test_ids_carried_in_arns_are_not_echoed_as_names() -> None:
+    text = (
+        "HANDSHAKE\tarn:aws:organizations::480116523007:handshake/o-a1b2c3d4e5/invite/"
+        "h-1a2b3c4d5e6f\tx\th-1a2b3c4d5e6f\to-a1b2c3d4e5\n"
+    )
+    out = found(text)
+    assert out.count(("aws_resource_name", "h-1a2b3c4d5e6f")) == 1
+    assert out.count(("aws_resource_name", "o-a1b2c3d4e5")) == 1

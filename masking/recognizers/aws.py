@@ -121,13 +121,44 @@ ID_PREFIXES: dict[str, str] = {
     "fleet": "aws_ec2_fleet_id",
 }
 ID_PREFIXES.pop("ins")  # 'ins-' is not an EC2 id format; kept out deliberately
+# Handles that name no resource of the user's infrastructure worth hiding, or that are made of a
+# resource id ('eni-attach-…', 'import-ami-…', 'vpce-svc-…'): association, task, event-window and
+# analysis ids stay as they are; inside an ARN the ARN rule masks them as a whole segment. Their
+# types stay in the catalog, so a config that disables one still loads.
+_UNMASKED_PREFIXES = frozenset(
+    (
+        "eni-attach",
+        "tgw-mcast-domain",
+        "ipam-pool",
+        "ipam-scope",
+        "ipv4pool-ec2",
+        "import-ami",
+        "import-i",
+        "import-snap",
+        "export-i",
+        "export-ami",
+        "vpce-svc",
+        "iew",
+        "h",
+        "vai",
+        "vae",
+        "vagr",
+        "vatp",
+        "nip",
+        "nia",
+        "nis",
+        "eice",
+        "bun",
+    )
+)
+_MASKED_PREFIXES = {p: t for p, t in ID_PREFIXES.items() if p not in _UNMASKED_PREFIXES}
 
 _ID_PATTERN = (
     "(?:"
-    + "|".join(re.escape(p) for p in sorted(ID_PREFIXES, key=lambda p: (-len(p), p)))
+    + "|".join(re.escape(p) for p in sorted(_MASKED_PREFIXES, key=lambda p: (-len(p), p)))
     + ")-[0-9a-f]{8}"
 )
-_ID_TYPE_BY_PREFIX = {p.encode(): t for p, t in ID_PREFIXES.items()}
+_ID_TYPE_BY_PREFIX = {p.encode(): t for p, t in _MASKED_PREFIXES.items()}
 _LOWER_HEX = frozenset(b"0123456789abcdef")
 _ID_FULL = re.compile(rb"([a-z0-9]+(?:-[a-z]+)*)-([0-9a-f]{8}|[0-9a-f]{17})")
 
@@ -183,7 +214,6 @@ _KEY_PREFIX_TYPE = {
     b"ANVA": "aws_iam_unique_id",
     b"AGPA": "aws_iam_unique_id",
     b"APKA": "aws_iam_unique_id",
-    b"ASCA": "aws_iam_unique_id",
     b"AIKA": "aws_iam_unique_id",
 }
 
@@ -311,7 +341,7 @@ def _check_arn(data: bytes, s: int, e: int) -> CheckResult:
 
 # ---------------------------------------------------------------- account ids in context
 
-_QUOTED12 = re.compile(rb'"([0-9]{12})(\\{0,7}"|/)')
+_QUOTED12 = re.compile(rb'"([0-9]{12})(\\{0,7}"|/|:(?=[A-Za-z][A-Za-z0-9_.@+=,-]))')
 _KEY_BEFORE = re.compile(rb'([A-Za-z_-]{2,40})\\{0,7}"?[ \t]{0,4}[:=][ \t]{0,4}\[?[ \t]{0,4}$')
 _NOT_ACCOUNT_KEYS = (
     "time",
@@ -337,7 +367,7 @@ def _check_quoted12(data: bytes, s: int, e: int) -> CheckResult:
     if m is None:
         return None
     close = m.group(2)
-    if close != b"/" and len(close) - 1 != backslashes_before(data, s):
+    if close not in (b"/", b":") and len(close) - 1 != backslashes_before(data, s):
         return None
     # a key right before decides against it when it names a quantity or a secret
     km = _KEY_BEFORE.search(data, max(0, s - 48), s)
@@ -350,7 +380,7 @@ def _check_quoted12(data: bytes, s: int, e: int) -> CheckResult:
 
 _ACCOUNT_WORDS = re.compile(
     rb"(?i:account|owner|acct|registry)(?i:[ _-]?(?:ids?|numbers?|no))?"
-    rb"(?:,Values=|[ \t:=#,'\"\\(\[-]|\\n){1,12}([0-9]{12})"
+    rb"(?:,Values=|[ \t:=#,'\"\\(\[`-]|\\n){1,12}([0-9]{12})"
 )
 
 
@@ -373,19 +403,31 @@ def right_is_decimal(data: bytes, e: int) -> bool:
     return e + 1 < len(data) and data[e] == 0x2E and data[e + 1] in b"0123456789"
 
 
-_FIELD12 = re.compile(rb"([\tn\n])([0-9]{12})(\t|\r|\n|\\{1,7}[tnr])")
+_FIELD12 = re.compile(
+    rb"([\tnt\n])([0-9]{12})(\t|\r|\n|\\{1,7}[tnr]|/(?=[A-Za-z0-9])|:(?=[A-Za-z][A-Za-z0-9_.@+=,-]))"
+)
+_MIB = 1 << 20
 
 
 def _check_field12(data: bytes, s: int, e: int) -> CheckResult:
     # AWS CLI text output: a 12-digit field between tabs, or a line that is only 12 digits
-    # ('aws sts get-caller-identity --query Account --output text')
+    # ('aws sts get-caller-identity --query Account --output text'); a field that starts with
+    # the account: '<account>/<image name>' (ImageLocation), '<account>:<user>' (a federated
+    # user id)
     m = _FIELD12.match(data, s, min(len(data), s + 24))
     if m is None:
         return None
     left, right = m.group(1), m.group(3)
-    tab = left.endswith(b"t") or left == b"\t" or right.endswith(b"t") or right == b"\t"
+    if left in b"nt" and not (s >= 1 and data[s - 1] == 0x5C):
+        return None  # a letter, not the end of a '\t' or '\n' escape
+    tab = left == b"t" or left == b"\t" or right.endswith(b"t") or right == b"\t"
     if not tab and not (left.endswith(b"n") or left == b"\n"):
         return None
+    if right in b"/:" and not tab:
+        return None
+    digits = m.group(2)
+    if int(digits) % _MIB == 0:
+        return None  # a byte count (107374182400 is 100 GiB), not an account
     return [Finding(m.start(2), m.end(2), "aws_account_id", CLASSWISE)], m.end(2)
 
 
@@ -397,7 +439,16 @@ def _check_path12(data: bytes, s: int, e: int) -> CheckResult:
     m = _PATH12.match(data, s, min(len(data), s + 40))
     if m is None:
         return None
-    return [Finding(m.start(1), m.end(1), "aws_account_id", CLASSWISE)], m.end(1)
+    out = [Finding(m.start(1), m.end(1), "aws_account_id", CLASSWISE)]
+    # Glacier paths name the vault: '/<account>/vaults/<vault>/jobs/...'
+    vm = _VAULT_PATH.match(data, m.end(), min(len(data), m.end() + 280))
+    if vm is not None and right_ok(data, vm.end(), GLUE_ID):
+        out.append(Finding(vm.start(1), vm.end(1), "aws_resource_name", CLASSWISE))
+        return out, vm.end()
+    return out, m.end(1)
+
+
+_VAULT_PATH = re.compile(rb"vaults(?:\\{0,7}/|\\{1,7}u002[fF])([A-Za-z0-9_.-]{1,255})")
 
 
 _ARN_URLENC = re.compile(
@@ -535,11 +586,15 @@ def _label_findings(data: bytes, a: int, b: int, rtype: str) -> list[Finding]:
     km = _KEEP_PREFIX.match(data, a, b)
     if km is not None and km.end() < b:
         a = km.end()
+    if not any(ALNUM[c] for c in data[a:b]):
+        return []  # a redacted label ('############')
     return [Finding(a, b, rtype, CLASSWISE)]
 
 
 _SUFFIX = re.compile(rb"\.(?:" + _HOST_SUFFIXES.encode() + rb")")
-_HOST_CHARS = frozenset(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-")
+# '#' too: documentation redacts parts of host names ('db1.cluster-############.us-east-1.rds.')
+_HOST_CHARS = frozenset(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-#")
+_REGION_LABEL = re.compile(rb"[a-z]{2}(?:-gov|-iso[a-z]?)?-[a-z]+-[0-9]")
 
 
 def _check_host(data: bytes, a: int, e: int) -> CheckResult:
@@ -554,7 +609,7 @@ def _check_host(data: bytes, a: int, e: int) -> CheckResult:
     lo = max(0, a - BACK)
     while s > lo and data[s - 1] in _HOST_CHARS:
         s -= 1
-    while s < a and data[s] in b".-":
+    while s < a and data[s] in b".-#":
         s += 1
     if s == a:
         return [], e
@@ -612,7 +667,9 @@ def _check_host(data: bytes, a: int, e: int) -> CheckResult:
     first_type = "aws_db_identifier" if core[svc_at] in _DB_SERVICES else "aws_hostname"
     for i in range(svc_at):
         lab = core[i]
-        if i > 0 and _REGION.fullmatch(lab):
+        if (i > 0 and _REGION.fullmatch(lab)) or _REGION_LABEL.fullmatch(lab):
+            continue
+        if not any(ALNUM[c] for c in lab):
             continue
         out.extend(_label_findings(data, *span(i), first_type if i == 0 else "aws_hostname"))
     return out, e
@@ -688,6 +745,8 @@ def _v_zone(data: bytes, v: Value, rtype: str) -> list[Finding] | None:
 
 
 def _v_bucket(data: bytes, v: Value, rtype: str) -> list[Finding] | None:
+    if not v.quote and v.end < len(data) and data[v.end] == 0x28:
+        return None  # 'Bucket=os.environ.get(...)': a call, not a bucket name
     if _DEFER.match(data, v.start, v.end):
         return []
     if not _BUCKET.fullmatch(data, v.start, v.end) or data[v.start : v.end] in _BUCKET_STOP:
@@ -774,14 +833,43 @@ _FLAG_TABLE: dict[str, Field] = {
     "keyid": Field("aws_kms_key_id", HEX, _v_kms),
     "kmskeyid": Field("aws_kms_key_id", HEX, _v_kms),
     "hostedzoneid": Field("aws_route53_zone_id", CLASSWISE, _v_zone),
+    # 'route53 change-tags-for-resource --resource-type hostedzone --resource-id Z...': only a
+    # zone-shaped value, other resource ids are left to their own rules
+    "resourceid": Field("aws_route53_zone_id", CLASSWISE, _v_zone),
     "bucket": Field("aws_s3_bucket", CLASSWISE, _v_bucket),
 }
 
 _FIELD_KEYS = [key_variants(k) for k in _ACCOUNT_KEYS + _KMS_KEYS + _ZONE_KEYS + _BUCKET_KEYS]
 _FIELD_PATTERN = "(?:" + "|".join(_FIELD_KEYS) + ")" + KEY_ANCHOR
 _FLAG_PATTERN = (
-    "--(?:account-ids?|user-ids|target-id|key-id|kms-key-id|hosted-zone-id|bucket)[ \t=]"
+    "--(?:account-ids?|user-ids|target-id|key-id|kms-key-id|hosted-zone-id|resource-id|"
+    "bucket)[ \t=]"
 )
+
+_ACCOUNT_LIST_FLAG = re.compile(rb"--(?:values-to-(?:add|remove)|account-ids|user-ids)[ \t=]")
+_LIST_ITEM = re.compile(rb"[ \t]{0,4}(\\{0,7}[\"']?)([^\s\"'\\]{1,64})\1")
+
+
+def _check_account_flag_list(data: bytes, s: int, e: int) -> CheckResult:
+    # 'modify-db-snapshot-attribute --attribute-name restore --values-to-add 111122223333
+    # 444455556666', 'modify-snapshot-attribute --user-ids 111122223333 444455556666'
+    if s >= 1 and data[s - 1] not in b" \t\n'\"" and not escape_ends_at(data, s - 1):
+        return None
+    m = _ACCOUNT_LIST_FLAG.match(data, s, min(len(data), s + 24))
+    if m is None:
+        return None
+    out: list[Finding] = []
+    j = m.end()
+    limit = min(len(data), s + 1024)
+    for _ in range(32):
+        im = _LIST_ITEM.match(data, j, limit)
+        if im is None or im.group(2).startswith(b"-"):
+            break
+        if _ACCOUNT12.fullmatch(im.group(2)):
+            out.append(Finding(im.start(2), im.end(2), "aws_account_id", CLASSWISE))
+        j = im.end()
+    return (out, j) if out else None
+
 
 # ---------------------------------------------------------------- the family
 
@@ -827,7 +915,7 @@ RECOGNIZERS: tuple[Recognizer, ...] = (
     ),
     Recognizer(
         "aws.key_id",
-        r"A(?:KIA|SIA|BIA|CCA|IDA|ROA|IPA|NPA|NVA|GPA|PKA|SCA|IKA)[A-Z0-9]{12}",
+        r"A(?:KIA|SIA|BIA|CCA|IDA|ROA|IPA|NPA|NVA|GPA|PKA|IKA)[A-Z0-9]{12}",
         _check_key_id,
         ("aws_access_key_id", "aws_iam_unique_id"),
     ),
@@ -839,22 +927,36 @@ RECOGNIZERS: tuple[Recognizer, ...] = (
         ("aws_account_id", "aws_kms_key_id", "aws_route53_zone_id", "aws_s3_bucket"),
     ),
     Recognizer(
+        "aws.account_flag_list",
+        r"--(?:values-to-(?:add|remove)|account-ids|user-ids)[ \t=]",
+        _check_account_flag_list,
+        ("aws_account_id",),
+    ),
+    Recognizer(
         "aws.flags",
         _FLAG_PATTERN,
         field_check(_FLAG_TABLE, flag=True),
         ("aws_account_id", "aws_kms_key_id", "aws_route53_zone_id", "aws_s3_bucket"),
     ),
-    Recognizer("aws.account_quoted", r'"[0-9]{12}[\\"/]', _check_quoted12, ("aws_account_id",)),
+    Recognizer("aws.account_quoted", r'"[0-9]{12}[\\"/:]', _check_quoted12, ("aws_account_id",)),
     Recognizer(
         "aws.account_words",
-        r"(?i:account|owner|acct|registry)[A-Za-z _:=#,'\"\\(\[-]*[0-9]{12}",
+        r"(?i:account|owner|acct|registry)[A-Za-z _:=#,'\"\\(\[`-]*[0-9]{12}",
         _check_account_words,
         ("aws_account_id",),
     ),
     Recognizer(
-        "aws.account_field", r"[\tn\n][0-9]{12}[\t\r\n\\]", _check_field12, ("aws_account_id",)
+        "aws.account_field",
+        r"[\tnt\n][0-9]{12}[\t\r\n\\/:]",
+        _check_field12,
+        ("aws_account_id",),
     ),
-    Recognizer("aws.account_path", r"(?:/|u002[fF])[0-9]{12}", _check_path12, ("aws_account_id",)),
+    Recognizer(
+        "aws.account_path",
+        r"(?:/|u002[fF])[0-9]{12}",
+        _check_path12,
+        ("aws_account_id", "aws_resource_name"),
+    ),
     Recognizer("aws.account_dash", r"-[0-9]{12}", _check_dash12, ("aws_account_id",)),
     Recognizer("aws.arn_urlencoded", r"arn%3[Aa]aws", _check_arn_urlencoded, ("aws_account_id",)),
     Recognizer(

@@ -16,6 +16,7 @@ from ._base import (
     ALNUM,
     ECHO_BACK,
     KEY_ANCHOR,
+    LOOKBEHIND,
     WORD,
     CheckResult,
     Field,
@@ -26,6 +27,8 @@ from ._base import (
     left_ok,
     norm_key,
 )
+from .aws import _FIELD_TABLE as _AWS_FIELD_TABLE
+from .aws import _FLAG_TABLE as _AWS_FLAG_TABLE
 from .aws import arn_findings
 
 CATEGORY = "aws"
@@ -54,7 +57,6 @@ DB_KEYS = (
     "TargetSnapshotIdentifier",
     "ReplicationInstanceIdentifier",
     "ReplicationTaskIdentifier",
-    "EndpointIdentifier",
     "DBProxyName",
     "DBProxyEndpointName",
     "DBSubnetGroupName",
@@ -184,18 +186,25 @@ _PLACEHOLDER = re.compile(rb"\$\{|\{\{|<|%\(|\$[A-Z_]")
 
 
 def _v_name(data: bytes, v: Value, rtype: str) -> list[Finding] | None:
-    if _PLACEHOLDER.match(data, v.start, v.end):
+    start, end = v.start, v.end
+    if v.quote:  # "--cache-cluster-id 'my-cache  '": the blanks are not part of the name
+        while start < end and data[start] in b" \t":
+            start += 1
+        while end > start and data[end - 1] in b" \t":
+            end -= 1
+    elif end < len(data) and data[end] == 0x28:  # 'Bucket=os.environ.get(...)': code
         return None
-    end = v.end
-    while end > v.start and data[end - 1] in b".,:/":
+    if _PLACEHOLDER.match(data, start, end):
+        return None
+    while end > start and data[end - 1] in b".,:/":
         end -= 1
-    if end - v.start < 2:
+    if end - start < 2:
         return None
-    if _DEFER.match(data, v.start, end):
+    if _DEFER.match(data, start, end):
         return []
-    if not _NAME.fullmatch(data, v.start, end) or data[v.start : end].lower() in _STOP:
+    if not _NAME.fullmatch(data, start, end) or data[start:end].lower() in _STOP:
         return None
-    return [Finding(v.start, end, rtype, CLASSWISE)]
+    return [Finding(start, end, rtype, CLASSWISE)]
 
 
 TABLE: dict[str, Field] = {}
@@ -274,7 +283,14 @@ FLAGS: dict[str, str] = {
     "target-db-instance-identifier": "aws_db_identifier",
     "new-user-name": "aws_iam_name",
     "template-name": "aws_resource_name",
+    "snapshot-identifier": "aws_db_identifier",
+    "db-cluster-endpoint-identifier": "aws_db_identifier",
 }
+# 'restore-table-to-point-in-time --source-table-name a --target-table-name b', 'copy-db-snapshot
+# --target-db-snapshot-identifier', 'update-user --new-user-name': the same names with a role word
+for _k, _t in list(FLAGS.items()):
+    for _p in ("source-", "target-", "new-"):
+        FLAGS.setdefault(_p + _k, _t)
 # plural flags take lists of names ('--key-names a b', '--job-queues q'): same types
 FLAGS.update({k + "s": t for k, t in list(FLAGS.items()) if not k.endswith("s")})
 FLAG_TABLE = {norm_key(k.encode()): Field(t, CLASSWISE, _v_name) for k, t in FLAGS.items()}
@@ -429,11 +445,90 @@ _ID_LIKE = re.compile(
     rb"[a-z]{1,12}-[0-9a-f]{8}|[0-9]+$|[0-9a-f]{8}-[0-9a-f]{4}-|v?[0-9]+(?:\.[0-9]+)+"
 )
 
+# ---------------------------------------------------------------- the last word of a log line
+
+# Application logs end a line with the object they act on: '2024-05-01T10:00:00Z INFO [sync]
+# processing ProdServerCert', '... cached Bob'. In a timestamped log line the token that ends the
+# line after such a verb is a name whatever its shape; elsewhere ('processing the request',
+# 'cached value') the weak-phrase rule above, which wants a dash or a digit, decides.
+_LOG_VERBS: dict[bytes, str] = {
+    b"processing": "aws_resource_name",
+    b"cached": "aws_resource_name",
+    b"caching": "aws_resource_name",
+    b"refreshing": "aws_resource_name",
+    b"syncing": "aws_resource_name",
+    b"reconciling": "aws_resource_name",
+    b"deleting": "aws_resource_name",
+    b"updating": "aws_resource_name",
+}
+_LOG_TAIL = re.compile(
+    rb"(?P<verb>[a-z]{5,12}) (?P<v>[A-Za-z0-9][A-Za-z0-9_.@+=:-]{1,127})"
+    rb"(?=\r|\n|\\{1,7}[nr]|$)"
+)
+# the start of a log line: an ISO-8601 date and time, optionally after a '\n' escape
+_LOG_LINE_START = re.compile(rb"(?:\\{1,7}n)?[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}")
+_LOG_SKIP = frozenset(
+    b"complete completed done finished started starting ok okay failed succeeded success "
+    b"skipped pending queued error errors warning events event messages message batch batches "
+    b"requests entries records items changes updates results metrics configuration config "
+    b"templates template credentials tokens token".split()
+)
+
+
+def _log_line_start(data: bytes, s: int) -> bool:
+    """True when the line holding offset ``s`` starts, within LOOKBEHIND bytes, with a
+    timestamp (a raw newline or a JSON-escaped one ends the line before)."""
+    lo = max(0, s - LOOKBEHIND)
+    nl = data.rfind(b"\n", lo, s)
+    esc = data.rfind(b"\\n", lo, s)
+    if esc >= 0 and esc + 2 > nl + 1:
+        start = esc + 2
+    elif nl >= 0:
+        start = nl + 1
+    elif lo == 0:
+        start = 0
+    else:
+        return False
+    return _LOG_LINE_START.match(data, start, s) is not None
+
+
+def _check_log_tail(data: bytes, s: int, e: int) -> CheckResult:
+    if not left_ok(data, s, WORD):
+        return None
+    m = _LOG_TAIL.match(data, s, min(len(data), s + 160))
+    if m is None:
+        return None
+    rtype = _LOG_VERBS.get(m.group("verb"))
+    if rtype is None:
+        return None
+    a, b = m.span("v")
+    while b > a and data[b - 1] in b".:-_":
+        b -= 1
+    tok = data[a:b]
+    low = tok.lower()
+    if (
+        b - a < 3
+        or low in _ENGLISH
+        or low in _STOP
+        or low in _LOG_SKIP
+        or _DEFER.match(tok)
+        or _VERSION_OR_NUMBER.fullmatch(tok)
+        or low.startswith((b"aws_", b"aws-", b"aws::"))
+        or not _log_line_start(data, s)
+    ):
+        return None
+    return [Finding(a, b, rtype, CLASSWISE)], b
+
+
+_VERSION_OR_NUMBER = re.compile(rb"v?[0-9]+(?:[.:][0-9]+)*[a-z]{0,2}")
+
 # ---------------------------------------------------------------- echoes in CLI text output
 
 # 'aws ... --cache-cluster-id my-redis' prints 'CACHECLUSTER<tab>...<tab>my-redis<tab>...': a
-# tab-separated field that repeats, within ECHO_BACK bytes, a value named earlier by a flag, a
-# key or an ARN is that name again.
+# tab-separated field (or a line that holds nothing else: the text output of a single value) that
+# repeats, within ECHO_BACK bytes, a value named earlier by a flag, a key or an ARN is that name
+# again. So is a member named after it: 'my-redis-rg-002' after '--replication-group-id
+# my-redis-rg'.
 _FIELD = re.compile(
     rb"(?:\t|\\t|\n|\\n)([A-Za-z0-9][A-Za-z0-9_.@+=,-]{1,127})(?=\t|\\t|\r|\n|\\n|\\r|$)"
 )
@@ -448,24 +543,51 @@ _ECHO_SKIP = re.compile(
     rb"[0-9.:-]+$|[0-9]{4}-[0-9]{2}-|[A-Z0-9_]+$|(?i:true|false|none|null|"
     rb"available|active|enabled|disabled|running|stopped|creating|deleting)$"
 )
+# ids that ARNs carry as resource parts ('handshake/o-exampleorgid/h-1a2b3c4d5e',
+# 'gateway/sgw-12A3456B', 'service/srv-p5zdwlg5uvvzjita'): masked inside the ARN, but repeated
+# on their own they are ids, not names
+_ARN_ID_PART = re.compile(rb"(?:[a-z]{1,5}-)+(?:(?=[A-Za-z]*[0-9])[A-Za-z0-9]{8,}|[A-Z0-9]{8})")
+_ID_ARN_SERVICES = frozenset(b"organizations storagegateway servicediscovery".split())
+_MEMBER_SUFFIX = re.compile(rb"-[0-9]{1,4}$")
+# where else a value can be named: bucket, account and key fields and flags (aws.py's tables)
+_OTHER_KEYS = {k: f.rtype for k, f in _AWS_FIELD_TABLE.items() if f.rtype == "aws_s3_bucket"}
+_OTHER_FLAGS = {k: f.rtype for k, f in _AWS_FLAG_TABLE.items() if f.rtype == "aws_s3_bucket"}
+_UUID_TOKEN = re.compile(rb"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
 
-def _echo_type(data: bytes, occ: int) -> str | None:
+def _echo_type(data: bytes, occ: int, tok: bytes) -> str | None:
     """The name type of the value occurring at ``occ`` if what precedes it names one."""
     m = _NAMER.search(data, max(0, occ - 240), occ)
     if m is None or m.end() != occ:
         return None
     if m.group("flag"):
         flag = m.group("flag").decode()
-        return FLAGS.get(flag) or _FLAG_PLURALS.get(flag)
+        return FLAGS.get(flag) or _FLAG_PLURALS.get(flag) or _OTHER_FLAGS.get(norm_key(m["flag"]))
     if m.group("key"):
         f = TABLE.get(norm_key(m.group("key")))
-        return f.rtype if f else None
+        return f.rtype if f else _OTHER_KEYS.get(norm_key(m.group("key")))
     # inside an ARN: the type the ARN rule gives that part, so both get the same surrogate
-    parsed = arn_findings(data, m.start("arn"), min(len(data), occ + 256))
+    a = m.start("arn")
+    head = data[a:occ].split(b":", 3)
+    if (len(head) > 2 and head[2] in _ID_ARN_SERVICES) or _ARN_ID_PART.fullmatch(tok):
+        return None
+    parsed = arn_findings(data, a, min(len(data), occ + 256))
     for f in parsed[0] if parsed else ():
         if f.start == occ and f.rtype != "aws_account_id":
             return f.rtype
+    return None
+
+
+def _named_before(data: bytes, tok: bytes, lo: int, hi: int) -> str | None:
+    """The type given to ``tok`` where it was named in ``data[lo:hi]``, the latest first."""
+    occ = data.rfind(tok, lo, hi)
+    while occ >= 0:
+        end = occ + len(tok)
+        if (occ == 0 or not _NAME_CHAR[data[occ - 1]]) and not _NAME_CHAR[data[end]]:
+            rtype = _echo_type(data, occ, tok)
+            if rtype is not None:
+                return rtype
+        occ = data.rfind(tok, lo, occ)
     return None
 
 
@@ -475,32 +597,31 @@ def _check_echo(data: bytes, s: int, e: int) -> CheckResult:
         return None
     a, b = m.span(1)
     tok = m.group(1)
+    uuid = _UUID_TOKEN.fullmatch(tok) is not None
     if (
         len(tok) < 3
         or tok.lower() in _STOP
         or _ECHO_SKIP.match(tok)
         or _DEFER.match(tok)
-        or _ID_LIKE.match(tok)
+        or (_ID_LIKE.match(tok) and not uuid)
         or (b < len(data) and data[b] not in b"\t\r\n\\")
     ):
         return None
-    if not (
-        data[s] == 0x09
-        or data[s + 1 : s + 2] == b"t"
-        or data[b : b + 1] == b"\t"
-        or data[b : b + 2] == b"\\t"
-    ):
-        return None  # not a tab-separated field
+    tab_left = data[s] == 0x09 or data[s + 1 : s + 2] == b"t"
+    tab_right = data[b : b + 1] == b"\t" or data[b : b + 2] == b"\\t"
+    if uuid and not (tab_left or tab_right):
+        # a line holding only this value (left and right are line breaks) is the text output of
+        # a single value; a lone UUID there is a request or change id more often than a name
+        return None
     lo = max(0, a - ECHO_BACK)
-    occ = data.rfind(tok, lo, a)
-    while occ >= 0:
-        end = occ + len(tok)
-        if (occ == 0 or not _NAME_CHAR[data[occ - 1]]) and not _NAME_CHAR[data[end]]:
-            rtype = _echo_type(data, occ)
-            if rtype is not None:
-                return [Finding(a, b, rtype, CLASSWISE)], b
-        occ = data.rfind(tok, lo, occ)
-    return None
+    rtype = _named_before(data, tok, lo, a)
+    if rtype is None and not uuid:
+        sm = _MEMBER_SUFFIX.search(tok)
+        if sm is not None and sm.start() >= 3:
+            rtype = _named_before(data, tok[: sm.start()], lo, a)
+    if rtype is None:
+        return None
+    return [Finding(a, b, rtype, CLASSWISE)], b
 
 
 _NAME_CHAR = tuple(ALNUM[c] or c in b"_.@+=,-" for c in range(256))
@@ -520,9 +641,26 @@ RECOGNIZERS: tuple[Recognizer, ...] = (
     ),
     Recognizer(
         "names.echo",
-        r"(?:\t|\\t)[A-Za-z0-9][A-Za-z0-9_.@+=,-]*(?:\t|\r|\n|\\[tnr])",
+        r"(?:\t|\\t)[A-Za-z0-9][A-Za-z0-9_.@+=,-]*(?:\t|\r|\n|\\[tnr])|"
+        r"(?:\n|\\n)[A-Za-z0-9][A-Za-z0-9_.@+=,-]*(?:\r|\n|\\[nr]|$)",
         _check_echo,
-        ("aws_db_identifier", "aws_iam_name", "aws_resource_name"),
+        (
+            "aws_db_identifier",
+            "aws_iam_name",
+            "aws_resource_name",
+            "aws_s3_bucket",
+            "aws_kms_key_id",
+            "aws_arn",
+        ),
+    ),
+    Recognizer(
+        "names.log_tail",
+        "(?:"
+        + "|".join(sorted(v.decode() for v in _LOG_VERBS))
+        + r") [A-Za-z0-9][A-Za-z0-9_.@+=:-]*"
+        r"(?:\r|\n|\\[nr]|$)",
+        _check_log_tail,
+        ("aws_resource_name",),
     ),
     Recognizer(
         "names.prose",
