@@ -237,3 +237,40 @@ def test_ids_carried_in_arns_are_not_echoed_as_names() -> None:
     out = found(text)
     assert out.count(("aws_resource_name", "h-1a2b3c4d5e6f")) == 1
     assert out.count(("aws_resource_name", "o-a1b2c3d4e5")) == 1
+
+
+def test_build_ids_carry_the_project_name() -> None:
+    u = "5d1e2f3a-0b1c-4d2e-8f90-a1b2c3d4e5f6"
+    assert found(f'"id": "ledger-build:{u}"') == [
+        ("aws_resource_name", "ledger-build"),
+        ("aws_resource_name", u),
+    ]
+    assert found(f"aws codebuild batch-get-builds --ids ledger-build:{u}\n") == [
+        ("aws_resource_name", "ledger-build"),
+        ("aws_resource_name", u),
+    ]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "urn:uuid:5d1e2f3a-0b1c-4d2e-8f90-a1b2c3d4e5f6",
+        '"Comment": "7c1e2f3a-0b1c-4d2e-8f90-a1b2c3d4e5f6:5d1e2f3a-0b1c-4d2e-8f90-a1b2c3d4e5f6"',
+        "time 12:5d1e2f3a-0b1c-4d2e-8f90-a1b2c3d4e5f6",
+    ],
+)
+def test_build_id_near_misses(text: str) -> None:
+    assert found(text) == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "To describe the attributes of a DB cluster snapshot attribute",
+        "Update ECS cluster enabling containerInsights",
+        "Configure Lambda function memory",
+        "To create a bucket outside of the region",
+    ],
+)
+def test_prose_words_after_a_resource_phrase_are_kept(text: str) -> None:
+    assert found(text) == []

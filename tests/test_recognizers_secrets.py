@@ -279,3 +279,22 @@ def test_secrets_inside_escaped_json() -> None:
     assert found(f'{{"content": "export GITHUB_TOKEN=ghp_{tok}\\n"}}') == [("github_pat", tok)]
     v = "Zr" + rnd(14) + "9"
     assert found(f'"text": "{{\\"password\\": \\"{v}\\"}}"') == [("password", v)]
+
+
+def test_presigned_url_credentials() -> None:
+    key, sig = rnd(16, string.ascii_uppercase + string.digits), rnd(28) + "%2B" + rnd(4)
+    url = f"https://media.s3.amazonaws.com/a.bin?AWSAccessKeyId=AKIA{key}&Expires=1714640000&Signature={sig}"
+    out = found(url)
+    assert ("aws_access_key_id", key) in out and ("generic_secret", sig) in out
+    sig4 = rnd(64, "0123456789abcdef")
+    url = (
+        f"https://x.example/k?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=ASIA{key}"
+        f"%2F20240501%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Date=20240501T000000Z"
+        f"&X-Amz-Signature={sig4}"
+    )
+    assert found(url) == [("aws_access_key_id", key), ("generic_secret", sig4)]
+
+
+def test_presigned_url_near_misses() -> None:
+    assert found("?Signature=${SIG}&x=1") == []
+    assert found("the Signature=short value") == []  # not a query parameter

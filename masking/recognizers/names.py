@@ -22,6 +22,7 @@ from ._base import (
     Field,
     Recognizer,
     Value,
+    escape_ends_at,
     field_check,
     key_variants,
     left_ok,
@@ -389,7 +390,19 @@ _ENGLISH = frozenset(
     b"so but yet nor either neither both whether here there what who whom whose why how "
     b"request requests response responses call calls value values item items entries "
     b"record records files file path paths size count number string true false null none "
-    b"guide nodes node members member console documentation reference api cli sdk".split()
+    b"guide nodes node members member console documentation reference api cli sdk "
+    # words that follow a resource phrase in documentation prose ('DB cluster snapshot', 'load
+    # balancer attributes', 'Lambda function memory', 'a bucket outside of')
+    b"snapshot snapshots parameter parameters attribute attributes offering offerings memory "
+    b"outside inside enabling disabling enabled disabled capacity metric metrics logging logs "
+    b"monitoring setting backup backups replica replicas identifier identifiers properties "
+    b"property option options operation operations limit limits quota quotas health target "
+    b"targets listener listeners subscription subscriptions event events trigger triggers "
+    b"version alias aliases layer layers code runtime role roles resource resources template "
+    b"templates output outputs input inputs deployment deployments association associations "
+    b"tag tags ownership owner access permissions lifecycle replication encryption website "
+    b"notification inventory analytics storage engine engines parameters failover maintenance "
+    b"window windows update updates creation deletion modification restore migration".split()
 )
 _SHAPED = re.compile(
     rb"[A-Za-z0-9]+(?:[-_][A-Za-z0-9]+)+|(?=[a-z]*[0-9])(?=[0-9]*[a-z])[a-z0-9]{3,}|"
@@ -552,7 +565,8 @@ _MEMBER_SUFFIX = re.compile(rb"-[0-9]{1,4}$")
 # where else a value can be named: bucket, account and key fields and flags (aws.py's tables)
 _OTHER_KEYS = {k: f.rtype for k, f in _AWS_FIELD_TABLE.items() if f.rtype == "aws_s3_bucket"}
 _OTHER_FLAGS = {k: f.rtype for k, f in _AWS_FLAG_TABLE.items() if f.rtype == "aws_s3_bucket"}
-_UUID_TOKEN = re.compile(rb"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+# (documentation ends the last group with 'EX' or 'EXAMPLE' letters)
+_UUID_TOKEN = re.compile(rb"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-zA-Z]{12}")
 
 
 def _echo_type(data: bytes, occ: int, tok: bytes) -> str | None:
@@ -626,6 +640,48 @@ def _check_echo(data: bytes, s: int, e: int) -> CheckResult:
 
 _NAME_CHAR = tuple(ALNUM[c] or c in b"_.@+=,-" for c in range(256))
 
+# ---------------------------------------------------------------- names inside composite ids
+
+# CodeBuild build ids are '<project>:<build UUID>' ("id": "web-build:9b0ac37f-…", '--ids
+# web-build:9b0a…'); both parts are the user's. The candidate is the ':' + UUID head; the project
+# name lies to its left.
+_BUILD_ID = re.compile(
+    rb":([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-zA-Z]{12})(?![A-Za-z0-9_-])"
+)
+_HEXISH = re.compile(rb"[0-9a-fA-F-]+")
+_BUILD_NAME_CHARS = tuple(ALNUM[c] or c in b"_-" for c in range(256))
+_BUILD_LEFT = frozenset(b" \t\n\r\"'=,/;([")
+_BUILD_NAME_SKIP = frozenset(
+    b"uuid urn id ids request requestid request-id trace traceid session sessionid txn "
+    b"correlation job task run execution build token".split()
+)
+
+
+def _check_build_id(data: bytes, s: int, e: int) -> CheckResult:
+    m = _BUILD_ID.match(data, s, min(len(data), s + 64))
+    if m is None:
+        return None
+    lo = max(0, s - 128)
+    a = s
+    while a > lo and _BUILD_NAME_CHARS[data[a - 1]]:
+        a -= 1
+    if a == s or (a > 0 and data[a - 1] not in _BUILD_LEFT and not escape_ends_at(data, a - 1)):
+        return None
+    name = data[a:s]
+    if (
+        len(name) < 3
+        or _HEXISH.fullmatch(name)  # '<request UUID>:<command UUID>
+        or not any(97 <= c <= 122 or 65 <= c <= 90 for c in name)
+        or name.lower() in _BUILD_NAME_SKIP
+        or name.lower() in _STOP
+    ):
+        return None
+    return [
+        Finding(a, s, "aws_resource_name", CLASSWISE),
+        Finding(m.start(1), m.end(1), "aws_resource_name", CLASSWISE),
+    ], m.end(1)
+
+
 RECOGNIZERS: tuple[Recognizer, ...] = (
     Recognizer(
         "names.fields",
@@ -660,6 +716,12 @@ RECOGNIZERS: tuple[Recognizer, ...] = (
         + r") [A-Za-z0-9][A-Za-z0-9_.@+=:-]*"
         r"(?:\r|\n|\\[nr]|$)",
         _check_log_tail,
+        ("aws_resource_name",),
+    ),
+    Recognizer(
+        "names.build_id",
+        r":[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-",
+        _check_build_id,
         ("aws_resource_name",),
     ),
     Recognizer(

@@ -403,6 +403,42 @@ def _decodes_to_text(tok: bytes) -> bool:
     return len(raw) >= 3 and all(32 <= c < 127 for c in raw)
 
 
+# ---------------------------------------------------------------- pre-signed URL credentials
+
+# A pre-signed S3 (or other SigV2/SigV4) URL grants access to whoever holds it: its access key id,
+# signature and session token are credentials ('...?AWSAccessKeyId=AKIA...&Expires=...&
+# Signature=...', 'X-Amz-Credential=AKIA.../20240501/us-east-1/s3/aws4_request').
+_PRESIGNED = re.compile(
+    rb"[?&;](?P<k>AWSAccessKeyId|Signature|X-Amz-Signature|X-Amz-Credential|X-Amz-Security-Token)"
+    rb"=(?P<v>[A-Za-z0-9%+/=._~-]{8,2048})"
+)
+_PRESIGNED_TYPE = {
+    b"AWSAccessKeyId": "aws_access_key_id",
+    b"X-Amz-Credential": "aws_access_key_id",
+    b"Signature": "generic_secret",
+    b"X-Amz-Signature": "generic_secret",
+    b"X-Amz-Security-Token": "aws_session_token",
+}
+_CRED_SCOPE = re.compile(rb"%2[Ff]|/")
+
+
+def _check_presigned(data: bytes, s: int, e: int) -> CheckResult:
+    m = _PRESIGNED.match(data, s, min(len(data), s + 2100))
+    if m is None:
+        return None
+    k = m.group("k")
+    a, b = m.span("v")
+    if k == b"X-Amz-Credential":  # the key id, then the scope: date/region/service/aws4_request
+        sm = _CRED_SCOPE.search(data, a, b)
+        if sm is not None:
+            b = sm.start()
+    if k in (b"AWSAccessKeyId", b"X-Amz-Credential") and data[a : a + 4] in (b"AKIA", b"ASIA"):
+        a += 4  # the prefix stays, as for a bare access key id
+    if b - a < 8 or _PLACEHOLDER.search(data, a, b):
+        return None
+    return [Finding(a, b, _PRESIGNED_TYPE[k], CLASSWISE)], m.end()
+
+
 # ---------------------------------------------------------------- Slack/Discord webhooks
 
 _SLASH_RX = rb"(?:\\{0,7}/|\\{1,7}u002[fF])"
@@ -783,6 +819,12 @@ RECOGNIZERS: tuple[Recognizer, ...] = (
             r":\\{0,3}/\\{0,3}/[^\s/@\"'<>\\]*@",
             _check_url_cred,
             ("db_password", "url_credentials"),
+        ),
+        Recognizer(
+            "secrets.presigned_url",
+            r"[?&;](?:AWSAccessKeyId|Signature|X-Amz-(?:Signature|Credential|Security-Token))=",
+            _check_presigned,
+            ("aws_access_key_id", "generic_secret", "aws_session_token"),
         ),
         Recognizer(
             "secrets.authorization",
