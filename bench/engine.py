@@ -3,8 +3,9 @@
 Mask: the body through the stream masker with the Messages policy, in 64 KiB chunks, as the
 proxy does it. Cold runs use a fresh surrogate maker (no cached surrogates); warm runs reuse
 one, as a proxy does for a conversation resent turn after turn. Resent: the next turn of the
-same conversation (the body plus one more tool call and result) through the proxy's resend
-cache, which holds the first turn. Unmask: a response text of the same size holding the
+same conversation (one more tool call and result; Claude Code's layout, messages first and
+the cache breakpoint moving to the new last message) through the proxy's resend cache, which
+holds the turn before. Unmask: a response text of the same size holding the
 surrogates, through the stream unmasker.
 
     python -m bench.engine [--repeat N] [--json]
@@ -40,11 +41,23 @@ def _mask(scanner: Scanner, maker: SurrogateMaker, body: bytes) -> tuple[bytes, 
     return b"".join(out), exchange_map
 
 
-def _next_turn(body: bytes) -> bytes:
-    """The same conversation one tool call later, serialized as the first turn was."""
+def _turns(body: bytes) -> tuple[bytes, bytes]:
+    """Two consecutive turns of the body's conversation as Claude Code sends them: messages
+    before system and tools, and the prompt-cache breakpoint on the last message, so that it
+    moves between the turns (the second differs from the first inside its last message)."""
     doc = json.loads(body)
+    first = {"model": doc["model"], "messages": doc["messages"]}
+    first.update((k, v) for k, v in doc.items() if k not in first)
+
+    def mark_last(messages: list) -> None:
+        block = messages[-1]["content"][-1]
+        block["cache_control"] = {"type": "ephemeral"}
+
+    mark_last(first["messages"])
+    one = json.dumps(first).encode()
+    first["messages"][-1]["content"][-1].pop("cache_control")
     tid = "toolu_01NextTurnNextTurnNextTu"
-    doc["messages"] += [
+    first["messages"] += [
         {
             "role": "assistant",
             "content": [
@@ -62,7 +75,8 @@ def _next_turn(body: bytes) -> bytes:
             ],
         },
     ]
-    return json.dumps(doc).encode()
+    mark_last(first["messages"])
+    return one, json.dumps(first).encode()
 
 
 def _mask_resent(scanner: Scanner, maker: SurrogateMaker, first: bytes, second: bytes) -> float:
@@ -103,24 +117,25 @@ def measure(repeat: int = 5) -> dict[str, float]:
     assert len(masked) == len(body), "masking changed the body length"
     warm = _best(lambda: _mask(scanner, warm_maker, body), repeat)
     scan_only = _best(lambda: scanner.scan(body), repeat)
-    second = _next_turn(body)
-    resent = min(_mask_resent(scanner, warm_maker, body, second) for _ in range(repeat))
+    turn1, turn2 = _turns(body)
+    resent = min(_mask_resent(scanner, warm_maker, turn1, turn2) for _ in range(repeat))
 
-    # A response-sized text that mentions the surrogates as a model would.
+    # A response-sized text that mentions the surrogates as a model would. Each run builds
+    # the index afresh, as the proxy does for every exchange.
     text = re.sub(rb"\\[nt\"]", b" ", masked)
-    index = SurrogateIndex(exchange_map.by_surrogate, exchange_map.glue)
 
-    def unmask() -> bytes:
-        un = StreamUnmasker(index)
-        out = [un.feed(text[i : i + CHUNK]) for i in range(0, len(text), CHUNK)]
+    def unmask(piece: bytes, step: int) -> bytes:
+        un = StreamUnmasker(SurrogateIndex(exchange_map.by_surrogate))
+        out = [un.feed(piece[i : i + step]) for i in range(0, len(piece), step)]
         return b"".join(out) + un.finish()
 
-    restored = unmask()
+    restored = unmask(text, CHUNK)
     assert len(exchange_map) > 0 and restored != text, "nothing was restored"
-    unmask_t = _best(unmask, repeat)
-    index_t = _best(
-        lambda: SurrogateIndex(exchange_map.by_surrogate, exchange_map.glue).regex, repeat
-    )
+    unmask_t = _best(lambda: unmask(text, CHUNK), repeat)
+    index_t = _best(lambda: SurrogateIndex(exchange_map.by_surrogate), repeat)
+    # a streamed reply: 4 KB of the text in 40-byte deltas, with the whole conversation's map
+    reply = text[len(text) // 2 : len(text) // 2 + 4096]
+    reply_t = _best(lambda: unmask(reply, 40), repeat)
     return {
         "body_bytes": len(body),
         "values_masked": len(exchange_map),
@@ -130,6 +145,7 @@ def measure(repeat: int = 5) -> dict[str, float]:
         "mask_resent_ms": resent * 1000,
         "unmask_mb_s": len(text) / 1e6 / unmask_t,
         "unmask_index_build_ms": index_t * 1000,
+        "unmask_4k_reply_ms": reply_t * 1000,
     }
 
 

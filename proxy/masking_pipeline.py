@@ -8,6 +8,8 @@ it cannot mask safely raises :class:`~proxy.pipeline.ExchangeRefused` (fail clos
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import zlib
 from collections.abc import Mapping
@@ -97,6 +99,7 @@ class MaskingExchange(Exchange):
         self._policy: JsonPolicy | None = None
         self._response: StreamUnmasker | SseUnmasker | None = None
         self._inflate = None
+        self._index: SurrogateIndex | None = None
 
     # -- request ---------------------------------------------------------------------------
 
@@ -140,7 +143,18 @@ class MaskingExchange(Exchange):
         out = self._guard(self._masker.finish)
         self.stats.masked = dict(self._masker.counts)
         self.stats.reused = self._masker.reused
+        if self._map.by_surrogate:
+            # Index the surrogates once the request is on its way, while the model works,
+            # rather than when the first reply bytes are waiting (tens of ms for a long
+            # conversation).
+            with contextlib.suppress(RuntimeError):  # no loop: built when the response comes
+                asyncio.get_running_loop().call_soon(self._surrogate_index)
         return out
+
+    def _surrogate_index(self) -> SurrogateIndex:
+        if self._index is None:
+            self._index = SurrogateIndex(self._map.by_surrogate)
+        return self._index
 
     def _guard(self, step, *args) -> bytes:  # type: ignore[no-untyped-def]
         try:
@@ -175,11 +189,11 @@ class MaskingExchange(Exchange):
                 return head
             self._inflate = zlib.decompressobj(wbits)
         if ctype == b"text/event-stream":
-            self._response = SseUnmasker(SurrogateIndex(pairs, self._map.glue))
+            self._response = SseUnmasker(self._surrogate_index())
         elif ctype == b"application/json" or ctype.endswith(b"+json"):
-            self._response = StreamUnmasker(escaped_index(pairs, self._map.glue))
+            self._response = StreamUnmasker(escaped_index(pairs))
         elif ctype.startswith(b"text/"):
-            self._response = StreamUnmasker(SurrogateIndex(pairs, self._map.glue))
+            self._response = StreamUnmasker(self._surrogate_index())
         else:
             self._inflate = None
             return head
