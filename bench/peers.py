@@ -154,8 +154,14 @@ def maskproxy(name: str, work: Path, ca: BenchCA, upstream_port: int, cpu: int |
     port = free_port()
     state = work / f"state-{name}"
     log = work / f"{name}.log"
+    # The workloads resend a few fixed bodies; the resend cache would serve them from memory,
+    # and the figures are meant for bodies the proxy has not seen (bench.engine reports what a
+    # resent conversation costs).
+    config = work / f"{name}.toml"
+    config.write_text("[masking]\nresend_cache_mb = 0\n")
     argv = [
         sys.executable, "-m", "proxy", "run",
+        "--config", str(config),
         "--listen", f"127.0.0.1:{port}",
         "--state-dir", str(state),
         "--upstream-ca", str(ca.cert_path),
