@@ -401,3 +401,15 @@ def test_redacted_and_region_labels_of_a_host_are_kept() -> None:
 def test_bucket_key_holding_a_call_is_code() -> None:
     assert found('s3.get_object(Bucket=os.environ.get("REPORT_BUCKET"))') == []
     assert found("Bucket=ledger-archive-9\n") == [("aws_s3_bucket", "ledger-archive-9")]
+
+
+def test_upper_case_id_embedding_a_digit_run_goes_whole() -> None:
+    v = f"ID{digits(15)}EXAMPLE"
+    assert found(f"CERT\t{v}\tActive\n") == [("aws_iam_unique_id", v)]
+
+
+@pytest.mark.parametrize(
+    "text", ["T20240101123456Z", "ISBN9781234567897", "AB1234567890", "xID123456789012345X"]
+)
+def test_upper_case_digit_id_near_misses(text: str) -> None:
+    assert found(text) == []

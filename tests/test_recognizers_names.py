@@ -274,3 +274,36 @@ def test_build_id_near_misses(text: str) -> None:
 )
 def test_prose_words_after_a_resource_phrase_are_kept(text: str) -> None:
     assert found(text) == []
+
+
+def test_any_word_after_a_resource_phrase_in_a_log_line() -> None:
+    assert found(f"{LOG}connecting to database orcl\n") == [("aws_db_identifier", "orcl")]
+    assert found("connecting to database orcl\n") == []  # prose: too short a plain word
+
+
+@pytest.mark.parametrize(
+    "text,expect",
+    [
+        ("version of the ``orders-sync`` function. ::", ("aws_resource_name", "orders-sync")),
+        ("restores the ``LedgerEntries`` table to", ("aws_resource_name", "LedgerEntries")),
+        ("the ``media-green-7`` bucket", ("aws_s3_bucket", "media-green-7")),
+        ("the ``deploy-bot`` role", ("aws_iam_name", "deploy-bot")),
+    ],
+)
+def test_literal_followed_by_its_kind(text: str, expect: tuple[str, str]) -> None:
+    assert found(text) == [expect]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "the ``teardown`` function of the fixture",
+        "the ``formToJSON`` function",
+        "the ``OPENAPI_CACHE_SIZE`` environment variable",
+        "the ``--key-id`` parameter",
+        "the ``default`` user",
+        "the ``a b`` table",
+    ],
+)
+def test_literal_followed_by_its_kind_near_misses(text: str) -> None:
+    assert found(text) == []

@@ -871,6 +871,22 @@ def _check_account_flag_list(data: bytes, s: int, e: int) -> CheckResult:
     return (out, j) if out else None
 
 
+# Opaque upper-case ids that embed a long digit run ('ID123456789012345EXAMPLE' as a
+# certificate id in documentation output): the run may be an account number, so the id goes as
+# a whole rather than leaving the account readable inside it.
+_DIGIT_ID = re.compile(rb"[A-Z]{2}[0-9]{12,20}[A-Z0-9]{0,12}")
+
+
+def _check_digit_id(data: bytes, s: int, e: int) -> CheckResult:
+    m = _DIGIT_ID.match(data, s, min(len(data), s + 40))
+    if m is None:
+        return None
+    e = m.end()
+    if not (16 <= e - s <= 32) or not left_ok(data, s, GLUE_ID) or not right_ok(data, e, GLUE_ID):
+        return None
+    return [Finding(s, e, "aws_iam_unique_id", CLASSWISE)], e
+
+
 # ---------------------------------------------------------------- the family
 
 RECOGNIZERS: tuple[Recognizer, ...] = (
@@ -919,6 +935,7 @@ RECOGNIZERS: tuple[Recognizer, ...] = (
         _check_key_id,
         ("aws_access_key_id", "aws_iam_unique_id"),
     ),
+    Recognizer("aws.digit_id", r"[A-Z]{2}[0-9]{12}", _check_digit_id, ("aws_iam_unique_id",)),
     Recognizer("aws.s3_uri", r"s3[an]?:\\{0,3}/", _check_s3_uri, ("aws_s3_bucket",)),
     Recognizer(
         "aws.fields",

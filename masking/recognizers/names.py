@@ -437,8 +437,9 @@ def _check_prose(data: bytes, s: int, e: int) -> CheckResult:
         return None  # weak phrases ('function', 'table') precede code identifiers too
     if not _SHAPED.fullmatch(tok):
         # a plain word: only after a phrase that names the kind of resource, and then quoted
-        # (``Paulo``), capitalized after an IAM phrase ('IAM user Bob'), or a long lower-case
-        # word after a database or bucket phrase ('RDS instance mymysqlinstance')
+        # (``Paulo``), capitalized after an IAM phrase ('IAM user Bob'), a long lower-case word
+        # after a database or bucket phrase ('RDS instance mymysqlinstance'), or any word in a
+        # log line
         if not strong or not tok.isalnum():
             return None
         rtype = _PHRASES[ph]
@@ -449,6 +450,9 @@ def _check_prose(data: bytes, s: int, e: int) -> CheckResult:
             or (specific and tok[:1].isupper() and tok[1:].islower() and len(tok) >= 3)
             or (rtype == "aws_iam_name" and tok[:1].isupper() and tok[1:].islower())
             or (rtype != "aws_iam_name" and len(tok) >= 5 and tok.islower())
+            # in a timestamped log line the phrase is a template's: '... connecting to database
+            # orcl', '... found resource username'
+            or (len(tok) >= 3 and _log_line_start(data, s))
         ):
             return None
     return [Finding(a, b, _PHRASES[ph], CLASSWISE)], b
@@ -640,6 +644,65 @@ def _check_echo(data: bytes, s: int, e: int) -> CheckResult:
 
 _NAME_CHAR = tuple(ALNUM[c] or c in b"_.@+=,-" for c in range(256))
 
+# ---------------------------------------------------------------- a literal, then its kind
+
+# Documentation names a resource in a literal and then says what it is: 'the ``my-function``
+# function', 'restores the ``MusicCollection`` table'. The candidate is the closing '``' and the
+# kind word; the name lies to its left.
+_KIND_AFTER: dict[bytes, str] = {
+    b"function": "aws_resource_name",
+    b"table": "aws_resource_name",
+    b"stack": "aws_resource_name",
+    b"queue": "aws_resource_name",
+    b"topic": "aws_resource_name",
+    b"repository": "aws_resource_name",
+    b"vault": "aws_resource_name",
+    b"layer": "aws_resource_name",
+    b"stream": "aws_resource_name",
+    b"environment": "aws_resource_name",
+    b"application": "aws_resource_name",
+    b"cluster": "aws_db_identifier",
+    b"database": "aws_db_identifier",
+    b"role": "aws_iam_name",
+    b"user": "aws_iam_name",
+    b"bucket": "aws_s3_bucket",
+}
+_LITERAL_NAME = re.compile(rb"``([A-Za-z0-9][A-Za-z0-9_.@-]{1,126})$")
+
+
+def _check_literal_kind(data: bytes, s: int, e: int) -> CheckResult:
+    # s is at the closing '``'; e after the kind word
+    kind = data[s + 3 : e]
+    rtype = _KIND_AFTER.get(kind)
+    if rtype is None or (e < len(data) and ALNUM[data[e]]):
+        return None
+    m = _LITERAL_NAME.search(data, max(0, s - 130), s)
+    if m is None:
+        return None
+    a, b = m.span(1)
+    tok = m.group(1)
+    low = tok.lower()
+    if (
+        low in _ENGLISH
+        or low in _STOP
+        or _DEFER.match(tok)
+        or _ID_LIKE.match(tok)
+        or tok.startswith(b"-")
+        or low.startswith((b"aws_", b"aws-"))
+    ):
+        return None
+    # code is documented the same way ('the ``teardown`` function', 'the ``HOME`` environment
+    # variable'): a function must be named like a Lambda function ('my-func', 'OrdersSync')
+    if kind == b"function" and not (b"-" in tok or _PASCAL.fullmatch(tok)):
+        return None
+    if kind == b"environment" and (tok.isupper() or data.startswith(b" variable", e)):
+        return None
+    return [Finding(a, b, rtype, CLASSWISE)], e
+
+
+_PASCAL = re.compile(rb"(?:[A-Z][a-z0-9]+){2,}")
+
+
 # ---------------------------------------------------------------- names inside composite ids
 
 # CodeBuild build ids are '<project>:<build UUID>' ("id": "web-build:9b0ac37f-…", '--ids
@@ -717,6 +780,12 @@ RECOGNIZERS: tuple[Recognizer, ...] = (
         r"(?:\r|\n|\\[nr]|$)",
         _check_log_tail,
         ("aws_resource_name",),
+    ),
+    Recognizer(
+        "names.literal_kind",
+        "`` (?:" + "|".join(sorted(k.decode() for k in _KIND_AFTER)) + ")",
+        _check_literal_kind,
+        ("aws_resource_name", "aws_db_identifier", "aws_iam_name", "aws_s3_bucket"),
     ),
     Recognizer(
         "names.build_id",
