@@ -307,3 +307,10 @@ def test_literal_followed_by_its_kind(text: str, expect: tuple[str, str]) -> Non
 )
 def test_literal_followed_by_its_kind_near_misses(text: str) -> None:
     assert found(text) == []
+
+
+@pytest.mark.parametrize(
+    "text", ["the ``auth_user`` table", "the ``postgres`` user", "the ``users`` table"]
+)
+def test_literal_kind_wants_a_resource_shaped_name(text: str) -> None:
+    assert found(text) == []

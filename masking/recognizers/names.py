@@ -691,16 +691,20 @@ def _check_literal_kind(data: bytes, s: int, e: int) -> CheckResult:
         or low.startswith((b"aws_", b"aws-"))
     ):
         return None
-    # code is documented the same way ('the ``teardown`` function', 'the ``HOME`` environment
-    # variable'): a function must be named like a Lambda function ('my-func', 'OrdersSync')
-    if kind == b"function" and not (b"-" in tok or _PASCAL.fullmatch(tok)):
+    # code and SQL are documented the same way ('the ``teardown`` function', 'the ``auth_user``
+    # table', 'the ``HOME`` environment variable'): but for a bucket, the name must look like a
+    # resource's ('orders-sync', 'LedgerEntries', 'etl2')
+    if kind != b"bucket" and not (
+        b"-" in tok or _PASCAL.fullmatch(tok) or (tok.isalnum() and _HAS_DIGIT.search(tok))
+    ):
         return None
-    if kind == b"environment" and (tok.isupper() or data.startswith(b" variable", e)):
+    if kind == b"environment" and data.startswith(b" variable", e):
         return None
     return [Finding(a, b, rtype, CLASSWISE)], e
 
 
 _PASCAL = re.compile(rb"(?:[A-Z][a-z0-9]+){2,}")
+_HAS_DIGIT = re.compile(rb"[0-9]")
 
 
 # ---------------------------------------------------------------- names inside composite ids
