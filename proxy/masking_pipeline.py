@@ -94,7 +94,7 @@ class MaskingExchange(Exchange):
         super().__init__()
         self._pipeline = pipeline
         self._map = ExchangeMap(pipeline.maker)
-        self._masker: ResendMasker | None = None
+        self._masker: ResendMasker | StreamMasker | None = None
         self._json = False
         self._policy: JsonPolicy | None = None
         self._response: StreamUnmasker | SseUnmasker | None = None
@@ -133,8 +133,12 @@ class MaskingExchange(Exchange):
                 tracker = JsonTracker(policy) if policy is not None else None
                 return StreamMasker(scanner, exchange_map, tracker)
 
-            kind = type(policy).__name__ if policy is not None else "text"
-            self._masker = self._pipeline.resend.masker(kind, make, self._map)
+            if isinstance(policy, MessagesRequestPolicy):
+                # Only conversations are resent; other bodies (telemetry batches) would only
+                # take the cache's room, and keep originals in memory for nothing.
+                self._masker = self._pipeline.resend.masker("messages", make, self._map)
+            else:
+                self._masker = make(self._map)
         return self._guard(self._masker.feed, data)
 
     def request_end(self) -> bytes:
@@ -142,7 +146,8 @@ class MaskingExchange(Exchange):
             return b""
         out = self._guard(self._masker.finish)
         self.stats.masked = dict(self._masker.counts)
-        self.stats.reused = self._masker.reused
+        if isinstance(self._masker, ResendMasker):
+            self.stats.reused = self._masker.reused
         if self._map.by_surrogate:
             # Index the surrogates once the request is on its way, while the model works,
             # rather than when the first reply bytes are waiting (tens of ms for a long

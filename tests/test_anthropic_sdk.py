@@ -259,3 +259,28 @@ def test_resend_cache_off_masks_every_body_afresh(start_proxy, test_ca, upstream
     while p.log().count("path=/v1/messages") < 2 and time.monotonic() < deadline:
         time.sleep(0.05)
     assert p.log().count("path=/v1/messages") == 2 and "reused=" not in p.log()
+
+
+def test_only_conversations_are_kept_for_resending(fake, proxy) -> None:  # type: ignore[no-untyped-def]
+    """A body posted twice to another endpoint (a telemetry batch) is masked afresh each time:
+    the resend cache keeps Messages bodies only."""
+    body = json.dumps({"events": [{"note": f"instance {INSTANCE} " + "x" * 40_000}]}).encode()
+    http = httpx2.Client(
+        proxy=proxy.url, verify=ssl.create_default_context(cafile=str(proxy.ca_path)), timeout=30
+    )
+    for _ in range(2):
+        got = http.post(
+            "https://api.anthropic.com/api/event_logging/v2/batch",
+            content=body,
+            headers={"content-type": "application/json"},
+        )
+        assert got.status_code < 500
+    http.close()
+    sent = [raw for path, raw in fake.bodies if path.startswith("/api/event_logging")]
+    assert len(sent) == 2 and sent[0] == sent[1] and INSTANCE.encode() not in sent[0]
+    size = f"up={len(body)}"
+    deadline = time.monotonic() + 15
+    while proxy.log().count(size) < 2 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    lines = [x for x in proxy.log().splitlines() if size in x]
+    assert len(lines) == 2 and not any("reused=" in x for x in lines)
