@@ -125,14 +125,14 @@ def measure(repeat: int = 5) -> dict[str, float]:
     text = re.sub(rb"\\[nt\"]", b" ", masked)
 
     def unmask(piece: bytes, step: int) -> bytes:
-        un = StreamUnmasker(SurrogateIndex(exchange_map.by_surrogate))
+        un = StreamUnmasker(SurrogateIndex(exchange_map.by_surrogate, exchange_map.glue))
         out = [un.feed(piece[i : i + step]) for i in range(0, len(piece), step)]
         return b"".join(out) + un.finish()
 
     restored = unmask(text, CHUNK)
     assert len(exchange_map) > 0 and restored != text, "nothing was restored"
     unmask_t = _best(lambda: unmask(text, CHUNK), repeat)
-    index_t = _best(lambda: SurrogateIndex(exchange_map.by_surrogate), repeat)
+    index_t = _best(lambda: SurrogateIndex(exchange_map.by_surrogate, exchange_map.glue), repeat)
     # a streamed reply: 4 KB of the text in 40-byte deltas, with the whole conversation's map
     reply = text[len(text) // 2 : len(text) // 2 + 4096]
     reply_t = _best(lambda: unmask(reply, 40), repeat)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterable
 from typing import Any
 
 from masking.sse import SseEvent, SseParser
@@ -28,9 +29,9 @@ def json_escaped(value: bytes) -> bytes:
     return json.dumps(text, ensure_ascii=False)[1:-1].encode("utf-8", "surrogatepass")
 
 
-def escaped_index(by_surrogate: dict[bytes, bytes]) -> SurrogateIndex:
+def escaped_index(by_surrogate: dict[bytes, bytes], glue: Iterable[bytes] = ()) -> SurrogateIndex:
     """An index for raw JSON text: surrogates and originals in their JSON-escaped forms."""
-    return SurrogateIndex({json_escaped(s): json_escaped(o) for s, o in by_surrogate.items()})
+    return SurrogateIndex({json_escaped(s): json_escaped(o) for s, o in by_surrogate.items()}, glue)
 
 
 class _TextStream:

@@ -43,7 +43,7 @@ class MapLog:
     as it stood at any earlier point (a :meth:`ExchangeMap.mark`) at C speed: each dict is
     ``dict()`` of a list slice."""
 
-    __slots__ = ("pairs", "firsts", "hows")
+    __slots__ = ("pairs", "firsts", "hows", "glue")
 
     def __init__(self) -> None:
         self.pairs: list[
@@ -51,9 +51,10 @@ class MapLog:
         ] = []  # (surrogate, original), as by_surrogate got them
         self.firsts: list[tuple[bytes, bytes]] = []  # (original, surrogate) of new originals
         self.hows: list[tuple[bytes, tuple[str, int]]] = []  # (original, (shape, attempt))
+        self.glue: list[bytes] = []
 
 
-Mark = tuple[int, int]
+Mark = tuple[int, int, int]
 
 
 class ExchangeMap:
@@ -65,6 +66,9 @@ class ExchangeMap:
         self._how: dict[bytes, tuple[str, int]] = {}  # original -> (shape, attempt) used
         self.by_surrogate: dict[bytes, bytes] = {}
         """Canonical surrogate -> canonical original: what an unmasker restores."""
+        self.glue: set[bytes] = set()
+        """The bytes right before originals that were glued to a letter or digit (``AKIA``):
+        a surrogate is restored right after letters or digits only after one of these."""
         self.log = MapLog()
 
     def __len__(self) -> int:
@@ -105,20 +109,28 @@ class ExchangeMap:
         log.pairs.append((surrogate, original))
         return surrogate_raw
 
+    def add_glue(self, before: bytes) -> None:
+        """Record the bytes right before an original glued to a letter or digit."""
+        if before not in self.glue:
+            self.glue.add(before)
+            self.log.glue.append(before)
+
     def mark(self) -> Mark:
         """Where the map stands now, for :meth:`restore`."""
         log = self.log
-        return len(log.pairs), len(log.firsts)
+        return len(log.pairs), len(log.firsts), len(log.glue)
 
     def restore(self, log: MapLog, mark: Mark) -> None:
         """Make this empty map stand as the map that wrote ``log`` stood at ``mark``."""
-        if self.log.pairs:
+        if self.log.pairs or self.log.glue:
             raise ValueError("restore needs an empty map")
-        pairs, firsts = mark
+        pairs, firsts, glue = mark
         own = self.log
         own.pairs = log.pairs[:pairs]
         own.firsts = log.firsts[:firsts]
         own.hows = log.hows[:firsts]
+        own.glue = log.glue[:glue]
         self.by_surrogate = dict(own.pairs)
         self._by_original = dict(own.firsts)
         self._how = dict(own.hows)
+        self.glue = set(own.glue)

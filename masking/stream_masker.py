@@ -21,6 +21,8 @@ from masking.exchange_map import ExchangeMap
 from masking.findings import Finding
 from masking.json_tracker import JsonTracker
 
+_ALNUM = frozenset(b"0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
+
 MIN_SPAN = 3
 """Findings shorter than this stay as they are: a one- or two-character surrogate (a path
 part such as the ``a`` of ``role/ops/a``) would turn up in ordinary text and be "restored"
@@ -140,6 +142,8 @@ class StreamMasker:
                     continue
             parts.append(buf[pos - base : f.start - base])
             parts.append(self._map.mask(buf[f.start - base : f.end - base], f.shape))
+            if f.start > base and buf[f.start - base - 1] in _ALNUM:
+                self._map.add_glue(buf[max(0, f.start - base - 4) : f.start - base])
             self.counts[f.rtype] += 1
             pos = f.end
         parts.append(buf[pos - base : cut - base])

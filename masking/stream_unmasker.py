@@ -2,9 +2,10 @@
 
 It restores only the surrogates in the map it was given (DESIGN invariant 6), only where the
 surrogate stands on its own (short ones) or at least on one side (long ones, see
-:data:`GLUE_SAFE`), and whatever the cuts between chunks. It holds back only a tail that could
-still be the start of a surrogate (at most the longest surrogate's length), so text flows
-through as it arrives.
+:data:`GLUE_SAFE`; on their left only after one of the exchange's glue prefixes, such as the
+``AKIA`` that stood before an access key's masked part), and whatever the cuts between
+chunks. It holds back only a tail that could still be the start of a surrogate (at most the
+longest surrogate's length), so text flows through as it arrives.
 
 Where: scan left to right; at each place take the longest surrogate that stands there and
 passes those rules. ``tests/test_stream_unmasker.py`` states this as a brute-force reference
@@ -15,7 +16,7 @@ from __future__ import annotations
 
 import bisect
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from functools import lru_cache
 from itertools import accumulate
 
@@ -24,9 +25,10 @@ _ALNUM = frozenset(b"0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVW
 GLUE_SAFE = 12
 """Surrogates this long are restored even when glued to letters or digits on one side: a
 finding's span leaves out its token prefix (the ``AKIA`` of an access key), and a keyed random
-string of twelve or more letters does not turn up inside other words by chance. One made only
-of letters and digits, inside a longer word on both sides, is part of that word. Shorter ones
-(user names, short ids) are restored only where they stand on their own."""
+string of twelve or more letters does not turn up inside other words by chance. On the left,
+only right after a glue prefix (the bytes that stood before a glued original in the request);
+one made only of letters and digits, inside a longer word on both sides, is part of that word.
+Shorter ones (user names, short ids) are restored only where they stand on their own."""
 
 
 GLUE_KEY = 8
@@ -49,14 +51,16 @@ class SurrogateIndex:
     or at its start. No regex is built per exchange: the
     cost is per run of the text, whatever the number of surrogates, and nothing has to warm up.
 
-    A tail of the text is held back while it may be the start of a surrogate: after a byte
-    that is not a letter or digit when it starts any surrogate, after a letter or digit only
-    when it starts one that may be found glued there. So text that merely ends in a word is
-    not held back.
+    ``glue`` holds the few bytes that stood right before originals glued to a letter or digit
+    in the request (the ``AKIA`` of an access key). A tail of the text is held back while it
+    may be the start of a surrogate: after a byte that is not a letter or digit when it starts
+    any surrogate; after a letter or digit only right after a glue prefix, when it starts one
+    that may be found glued there. So text that merely ends in a word is not held back.
     """
 
-    def __init__(self, pairs: Mapping[bytes, bytes]) -> None:
+    def __init__(self, pairs: Mapping[bytes, bytes], glue: Iterable[bytes] = ()) -> None:
         self.pairs = dict(pairs)
+        self.glue = tuple(sorted(set(glue)))
         self.longest = max((len(s) for s in self.pairs), default=0)
         after_word: list[bytes] = []  # those found right after a letter or digit
         exact: dict[bytes, list[tuple[int, bytes]]] = {}
@@ -161,14 +165,30 @@ class SurrogateIndex:
         out.sort(key=lambda c: (c[0], -len(c[1])))
         return out
 
-    def incomplete(self, buf: bytes, lo: int, before: int) -> int:
+    def after_glue(self, buf: bytes, p: int, recent: bytes) -> bool:
+        """Whether ``buf[p]`` comes right after a glue prefix (``recent``: bytes before
+        ``buf``)."""
+        if not self.glue:
+            return False
+        head = buf[max(0, p - 8) : p]
+        if len(head) < 8:
+            head = recent[len(head) - 8 :] + head
+        return head.endswith(self.glue)
+
+    def incomplete(self, buf: bytes, lo: int, recent: bytes) -> int:
         """The first offset from ``lo`` where the rest of ``buf`` may be the start of a
-        surrogate still arriving (``len(buf)`` when there is none). ``before``: the byte before
-        ``buf`` (-1 if none)."""
+        surrogate still arriving (``len(buf)`` when there is none). ``recent``: the bytes
+        before ``buf``."""
         n = len(buf)
+        before = recent[-1] if recent else -1
         for p in range(max(lo, n - self.longest), n):
             prev = buf[p - 1] if p else before
-            keys = self._sorted_after_word if prev in _ALNUM else self._sorted
+            if prev in _ALNUM:
+                if not self.after_glue(buf, p, recent):
+                    continue
+                keys = self._sorted_after_word
+            else:
+                keys = self._sorted
             tail = buf[p:]
             k = bisect.bisect_left(keys, tail)
             if k < len(keys) and keys[k].startswith(tail):
@@ -238,7 +258,7 @@ class StreamUnmasker:
         pos = 0
         # Nothing at or after the first place where a surrogate may still be arriving is
         # decided: that one may be longer than, or start before, what is complete now.
-        hold = n if final else index.incomplete(buf, 0, before_buf)
+        hold = n if final else index.incomplete(buf, 0, self._recent)
         for s, surrogate in self._candidates(buf):
             if s < pos:
                 continue
@@ -250,14 +270,17 @@ class StreamUnmasker:
             if len(surrogate) < GLUE_SAFE:
                 if before in _ALNUM or after in _ALNUM:
                     continue
-            elif before in _ALNUM and after in _ALNUM and surrogate in solid:
+            elif before in _ALNUM and (
+                (after in _ALNUM and surrogate in solid)
+                or not index.after_glue(buf, s, self._recent)
+            ):
                 continue
             parts.append(buf[pos:s])
             parts.append(pairs[surrogate])
             self.restored += 1
             pos = e
             if pos > hold:  # what was held is inside this one: look again after it
-                hold = index.incomplete(buf, pos, before_buf)
+                hold = index.incomplete(buf, pos, self._recent)
         parts.append(buf[pos:hold])
         if hold:
             keep = index.longest + 8

@@ -141,34 +141,38 @@ def _cmd_mask(args: argparse.Namespace) -> int:
         return _fail(f"{exc} (use --format text to mask it as text)")
     out.flush()
     if args.map_out is not None:
-        _write_map(args.map_out, exchange_map.by_surrogate)
+        _write_map(args.map_out, exchange_map.by_surrogate, exchange_map.glue)
     counts = ", ".join(f"{t}={n}" for t, n in sorted(masker.counts.items()))
     if counts and os.environ.get("MASKPROXY_QUIET") != "1":
         print(f"maskproxy: masked {counts}", file=sys.stderr)
     return 0
 
 
-def _write_map(path: Path, pairs: dict[bytes, bytes]) -> None:
+def _write_map(path: Path, pairs: dict[bytes, bytes], glue: set[bytes]) -> None:
     doc = {
         "version": 1,
         "pairs": [
             [s.decode("utf-8", "surrogatepass"), o.decode("utf-8", "surrogatepass")]
             for s, o in pairs.items()
         ],
+        # the bytes before values glued to a token prefix (``AKIA``): where a surrogate may be
+        # restored right after letters or digits
+        "glue": sorted(g.decode("utf-8", "surrogatepass") for g in glue),
     }
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as f:
         json.dump(doc, f)
 
 
-def _read_map(path: Path) -> dict[bytes, bytes]:
+def _read_map(path: Path) -> tuple[dict[bytes, bytes], list[bytes]]:
     doc = json.loads(path.read_text())
     if not isinstance(doc, dict) or doc.get("version") != 1:
         raise ValueError(f"{path} is not a maskproxy map (version 1)")
-    return {
+    pairs = {
         s.encode("utf-8", "surrogatepass"): o.encode("utf-8", "surrogatepass")
         for s, o in doc["pairs"]
     }
+    return pairs, [g.encode("utf-8", "surrogatepass") for g in doc.get("glue", [])]
 
 
 # -- unmask -----------------------------------------------------------------------------------
@@ -176,12 +180,12 @@ def _read_map(path: Path) -> dict[bytes, bytes]:
 
 def _cmd_unmask(args: argparse.Namespace) -> int:
     try:
-        pairs = _read_map(args.map)
+        pairs, glue = _read_map(args.map)
     except (OSError, ValueError, KeyError, TypeError) as exc:
         return _fail(f"cannot read map {args.map}: {exc}")
     data = sys.stdin.buffer.read()
     as_json = _choose_policy(data, args.format) is not None
-    index = escaped_index(pairs) if as_json else SurrogateIndex(pairs)
+    index = escaped_index(pairs, glue) if as_json else SurrogateIndex(pairs, glue)
     un = StreamUnmasker(index)
     out = sys.stdout.buffer
     for i in range(0, len(data), _CHUNK):

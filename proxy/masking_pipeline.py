@@ -158,7 +158,7 @@ class MaskingExchange(Exchange):
 
     def _surrogate_index(self) -> SurrogateIndex:
         if self._index is None:
-            self._index = SurrogateIndex(self._map.by_surrogate)
+            self._index = SurrogateIndex(self._map.by_surrogate, self._map.glue)
         return self._index
 
     def _guard(self, step, *args) -> bytes:  # type: ignore[no-untyped-def]
@@ -196,7 +196,7 @@ class MaskingExchange(Exchange):
         if ctype == b"text/event-stream":
             self._response = SseUnmasker(self._surrogate_index())
         elif ctype == b"application/json" or ctype.endswith(b"+json"):
-            self._response = StreamUnmasker(escaped_index(pairs))
+            self._response = StreamUnmasker(escaped_index(pairs, self._map.glue))
         elif ctype.startswith(b"text/"):
             self._response = StreamUnmasker(self._surrogate_index())
         else:

@@ -303,7 +303,7 @@ def test_sse_unmasker_restores_text_and_tool_input_cut_anywhere() -> None:
             sse("message_stop", {"type": "message_stop"}),
         ]
         raw = b"".join(events)
-        un = SseUnmasker(SurrogateIndex(exchange_map.by_surrogate))
+        un = SseUnmasker(SurrogateIndex(exchange_map.by_surrogate, exchange_map.glue))
         out = b"".join(un.feed(raw[i : i + 5]) for i in range(0, len(raw), 5)) + un.finish()
         # the thinking block comes back byte for byte
         assert b"".join(events[1:5]) in out
@@ -323,7 +323,7 @@ def test_sse_unmasker_restores_text_and_tool_input_cut_anywhere() -> None:
 
 def test_sse_events_go_out_as_soon_as_they_may() -> None:
     _, exchange_map = mask_body(request())
-    un = SseUnmasker(SurrogateIndex(exchange_map.by_surrogate))
+    un = SseUnmasker(SurrogateIndex(exchange_map.by_surrogate, exchange_map.glue))
     start = sse(
         "content_block_start",
         {"type": "content_block_start", "index": 0, "content_block": {"type": "text", "text": ""}},

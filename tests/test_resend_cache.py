@@ -60,6 +60,7 @@ def assert_same(cache: ResendCache, make, body: bytes, points: list[int]) -> int
     assert out == want_out
     assert got_map.by_surrogate == want_map.by_surrogate
     assert list(got_map.by_surrogate) == list(want_map.by_surrogate)
+    assert got_map.glue == want_map.glue
     assert counts == want_counts
     return reused
 

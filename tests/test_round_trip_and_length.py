@@ -20,7 +20,7 @@ def test_round_trip_length_and_shape(text: str) -> None:
     assert len(out) == len(data)
     # every byte keeps its class: digits stay digits, case stays case, punctuation stays
     assert [shape(b) for b in out] == [shape(b) for b in data] or _hex_only_differs(data, out)
-    un = StreamUnmasker(SurrogateIndex(exchange_map.by_surrogate))
+    un = StreamUnmasker(SurrogateIndex(exchange_map.by_surrogate, exchange_map.glue))
     assert un.feed(out) + un.finish() == data
 
 

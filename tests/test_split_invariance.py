@@ -90,7 +90,7 @@ def _surrogate_text(text: str) -> tuple[bytes, bytes, ExchangeMap]:
 @given(texts, st.lists(st.integers(min_value=0), max_size=12))
 def test_unmasker_output_does_not_depend_on_cuts(text: str, points: list[int]) -> None:
     original, masked, exchange_map = _surrogate_text(text)
-    index = SurrogateIndex(exchange_map.by_surrogate)
+    index = SurrogateIndex(exchange_map.by_surrogate, exchange_map.glue)
     un = StreamUnmasker(index)
     out = b"".join(un.feed(c) for c in cuts(masked, points)) + un.finish()
     assert out == original
@@ -101,7 +101,7 @@ def test_unmasker_output_does_not_depend_on_cuts(text: str, points: list[int]) -
 def test_partial_json_unmasker_restores_across_fragments(text: str, points: list[int]) -> None:
     original, masked, exchange_map = _surrogate_text(text)
     doc = json.dumps({"command": masked.decode(), "n": [1, "x"]}, ensure_ascii=True)
-    un = PartialJsonUnmasker(SurrogateIndex(exchange_map.by_surrogate))
+    un = PartialJsonUnmasker(SurrogateIndex(exchange_map.by_surrogate, exchange_map.glue))
     pieces = cuts(doc.encode(), points)
     out = "".join(un.feed(p.decode()) for p in pieces) + un.finish()
     assert json.loads(out) == {"command": original.decode(), "n": [1, "x"]}
@@ -114,5 +114,5 @@ def test_split_invariance_with_the_real_recognizers(text: str, points: list[int]
     whole, exchange_map = engine_mask(data)
     split, _ = engine_mask(data, cuts(data, points))
     assert split == whole
-    un = StreamUnmasker(SurrogateIndex(exchange_map.by_surrogate))
+    un = StreamUnmasker(SurrogateIndex(exchange_map.by_surrogate, exchange_map.glue))
     assert b"".join(un.feed(c) for c in cuts(whole, points)) + un.finish() == data

@@ -4,7 +4,8 @@ statement spells out: standalone short surrogates, glued long ones, scope.
 The statement (``reference``): scan left to right; at each position take the longest surrogate
 of the map that stands there and passes the boundary rule, else move one byte on. A surrogate
 shorter than GLUE_SAFE needs a non-letter-or-digit on both sides; a longer one is restored
-glued too, except when it is all letters and digits inside a longer word on both sides. It is
+glued too: on its left only right after one of the map's glue prefixes, and not when it is all
+letters and digits inside a longer word on both sides. It is
 found by its anchor (the longest run of letters and digits that differs from its original): the
 text's run there must be exactly the anchor, or, for a surrogate of GLUE_SAFE bytes or more
 whose anchor has GLUE_KEY bytes or more, the anchor may be the end of a longer run (when it
@@ -55,7 +56,7 @@ def _findable(text: bytes, i: int, surrogate: bytes, original: bytes) -> bool:
     return k + len(run) == len(surrogate) and a == start and b > end
 
 
-def reference(text: bytes, pairs: dict[bytes, bytes]) -> bytes:
+def reference(text: bytes, pairs: dict[bytes, bytes], glue: tuple[bytes, ...] = ()) -> bytes:
     by_length = sorted(pairs, key=len, reverse=True)
     out, i, n = [], 0, len(text)
     while i < n:
@@ -68,7 +69,9 @@ def reference(text: bytes, pairs: dict[bytes, bytes]) -> bytes:
             if len(s) < GLUE_SAFE:
                 if before in ALNUM or after in ALNUM:
                     continue
-            elif before in ALNUM and after in ALNUM and s.isalnum():
+            elif before in ALNUM and (
+                (after in ALNUM and s.isalnum()) or not text[:i].endswith(glue or (b"\0",))
+            ):
                 continue
             out.append(pairs[s])
             i = e
@@ -79,8 +82,8 @@ def reference(text: bytes, pairs: dict[bytes, bytes]) -> bytes:
     return b"".join(out)
 
 
-def unmask(pairs: dict[bytes, bytes], chunks: list[bytes]) -> bytes:
-    un = StreamUnmasker(SurrogateIndex(pairs))
+def unmask(pairs: dict[bytes, bytes], chunks: list[bytes], glue: tuple[bytes, ...] = ()) -> bytes:
+    un = StreamUnmasker(SurrogateIndex(pairs, glue))
     return b"".join(un.feed(c) for c in chunks) + un.finish()
 
 
@@ -114,7 +117,7 @@ fillers = st.sampled_from(["", " ", "x", "AKIA", "7", "-", ".", "\n", "ab1", "::
 
 
 @st.composite
-def text_and_map(draw) -> tuple[bytes, dict[bytes, bytes]]:  # type: ignore[no-untyped-def]
+def text_and_map(draw) -> tuple[bytes, dict[bytes, bytes], tuple[bytes, ...]]:  # type: ignore[no-untyped-def]
     pairs = draw(maps)
     surrogates = sorted(pairs)
     pieces = draw(
@@ -125,17 +128,18 @@ def text_and_map(draw) -> tuple[bytes, dict[bytes, bytes]]:  # type: ignore[no-u
     )
     # a lookalike that is not in the map must never be restored
     pieces.append(draw(st.text(string.ascii_lowercase, min_size=5, max_size=9)))
-    return "".join(pieces).encode(), pairs
+    glue = draw(st.sampled_from([(), (b"AKIA",), (b"AKIA", b"ab1"), (b"7",)]))
+    return "".join(pieces).encode(), pairs, glue
 
 
 @settings(max_examples=800, deadline=None)
 @given(case=text_and_map(), points=cut_points)
 def test_matches_the_statement_whatever_the_chunking(case, points) -> None:  # type: ignore[no-untyped-def]
-    text, pairs = case
-    want = reference(text, pairs)
-    assert unmask(pairs, [text]) == want
-    assert unmask(pairs, cuts(text, points)) == want
-    assert unmask(pairs, [text[i : i + 1] for i in range(len(text))]) == want
+    text, pairs, glue = case
+    want = reference(text, pairs, glue)
+    assert unmask(pairs, [text], glue) == want
+    assert unmask(pairs, cuts(text, points), glue) == want
+    assert unmask(pairs, [text[i : i + 1] for i in range(len(text))], glue) == want
 
 
 LONG = b"Zq81mXv4Lp0TrW2k"  # 16 letters and digits, as the part of an access key after AKIA
@@ -152,12 +156,17 @@ def test_long_surrogates_glued_on_one_side() -> None:
     original = b"AB12CD34EF56GH78"
     pairs = {LONG: original}
     text = b"key AKIA" + LONG + b", again " + LONG + b"s and " + LONG
-    assert (
-        unmask(pairs, [text])
-        == b"key AKIA" + original + b", again " + original + b"s and " + original
+    want = b"key AKIA" + original + b", again " + original + b"s and " + original
+    assert unmask(pairs, [text], glue=(b"AKIA",)) == want
+    # after letters that are not a glue prefix of this exchange it is part of another word
+    assert unmask(pairs, [b"xx" + LONG + b" " + LONG], glue=(b"AKIA",)) == (
+        b"xx" + LONG + b" " + original
     )
-    # inside a longer word on both sides it is part of that word
-    assert unmask(pairs, [b"xx" + LONG + b"yy"]) == b"xx" + LONG + b"yy"
+    # the glue prefix in one chunk, the surrogate in the next (a short text before it)
+    for head in (b"AKIA", b" AKIA", b"key AKIA", b"the key AKIA"):
+        assert unmask(pairs, [head, LONG + b" "], glue=(b"AKIA",)) == head + original + b" "
+    # and inside a longer word on both sides, even after a glue prefix
+    assert unmask(pairs, [b"AKIA" + LONG + b"yy"], glue=(b"AKIA",)) == b"AKIA" + LONG + b"yy"
 
 
 def test_multi_part_surrogates_are_found_by_their_changed_part() -> None:
