@@ -72,18 +72,31 @@ def test_resource_ids_mask_the_hex_part(prefix: str, rtype: str, n: int) -> None
     assert found(f"moved {prefix}-{h} today") == [(rtype, h)]
 
 
-@pytest.mark.parametrize(
-    "prefix", ["eni-attach", "import-ami", "vpce-svc", "ipam-pool", "iew", "vai", "nip", "h"]
-)
+@pytest.mark.parametrize("prefix", ["eni-attach", "import-ami", "export-i", "iew", "nip", "bun"])
 def test_handles_and_composite_ids_are_kept(prefix: str) -> None:
     # association, task, event-window and analysis handles name nothing worth hiding
     assert found(f"moved {prefix}-{hexs(17)} today") == []
 
 
+@pytest.mark.parametrize(
+    "prefix,rtype",
+    [
+        ("h", "aws_dedicated_host_id"),
+        ("vpce-svc", "aws_vpc_endpoint_service_id"),
+        ("ipam-pool", "aws_ipam_pool_id"),
+        ("eice", "aws_instance_connect_endpoint_id"),
+        ("vai", "aws_verified_access_id"),
+    ],
+)
+def test_resources_with_long_prefixes_are_masked(prefix: str, rtype: str) -> None:
+    h = hexs(17)
+    assert found(f"moved {prefix}-{h} today") == [(rtype, h)]
+
+
 def test_handle_inside_an_arn_is_masked_with_the_arn() -> None:
     h = hexs(17)
-    out = found(f"arn:aws:ec2:us-east-1:{ACCT}:verified-access-group/vagr-{h}")
-    assert out == [("aws_account_id", ACCT), ("aws_resource_name", f"vagr-{h}")]
+    out = found(f"arn:aws:ec2:us-east-1:{ACCT}:network-insights-path/nip-{h}")
+    assert out == [("aws_account_id", ACCT), ("aws_resource_name", f"nip-{h}")]
 
 
 def test_resource_id_shape_is_hex_and_prefix_is_kept() -> None:

@@ -121,33 +121,24 @@ ID_PREFIXES: dict[str, str] = {
     "fleet": "aws_ec2_fleet_id",
 }
 ID_PREFIXES.pop("ins")  # 'ins-' is not an EC2 id format; kept out deliberately
-# Handles that name no resource of the user's infrastructure worth hiding, or that are made of a
-# resource id ('eni-attach-…', 'import-ami-…', 'vpce-svc-…'): association, task, event-window and
-# analysis ids stay as they are; inside an ARN the ARN rule masks them as a whole segment. Their
-# types stay in the catalog, so a config that disables one still loads.
+# Handles of tasks, associations, event windows and analyses ('eni-attach-…', 'import-ami-…',
+# 'nip-…') name no resource of the user's infrastructure worth hiding, and are partly made of a
+# resource id; they stay as they are (inside an ARN the ARN rule masks them as a whole segment).
+# Resources proper (dedicated hosts, endpoint services, IPAM pools, Verified Access parts...)
+# are masked like any other resource id. Their types stay in the catalog either way, so a config
+# that disables one still loads.
 _UNMASKED_PREFIXES = frozenset(
     (
         "eni-attach",
-        "tgw-mcast-domain",
-        "ipam-pool",
-        "ipam-scope",
-        "ipv4pool-ec2",
         "import-ami",
         "import-i",
         "import-snap",
         "export-i",
         "export-ami",
-        "vpce-svc",
         "iew",
-        "h",
-        "vai",
-        "vae",
-        "vagr",
-        "vatp",
         "nip",
         "nia",
         "nis",
-        "eice",
         "bun",
     )
 )
