@@ -114,6 +114,7 @@ class SurrogateIndex:
         exact, ends, starts = self._exact, self._ends, self._starts
         hits = exact.keys() & set(runs)
         out: list[tuple[int, bytes]] = []
+        offsets: list[int] = []  # run i starts at offsets[2 * i]; computed once, when needed
         exact2 = self._exact2
         if exact2:
             neighbours = list(zip(runs, runs[1:], strict=False))
@@ -134,7 +135,8 @@ class SurrogateIndex:
         if not (hits or heads or tails):
             out.sort(key=lambda c: (c[0], -len(c[1])))
             return out
-        offsets = list(accumulate(map(len, pieces)))  # run i starts at offsets[2 * i]
+        if not offsets:
+            offsets = list(accumulate(map(len, pieces)))
         if heads or tails:
             hits = hits | {r for r in long_runs if r[:GLUE_KEY] in heads or r[-GLUE_KEY:] in tails}
         wanted = [i for i, r in enumerate(runs) if r in hits]

@@ -38,6 +38,16 @@ if TYPE_CHECKING:
     from proxy.upstream_pool import UpstreamPool
 
 
+def read_timeout_error(host: str, timeout: float, response_started: bool) -> UpstreamError:
+    """The 504 for an upstream that went quiet for ``--read-timeout``, before or during its
+    response (HTTP/1.1 and HTTP/2 upstreams say the same)."""
+    if response_started:
+        what = f"stalled mid-response for {timeout:g} s"
+    else:
+        what = f"sent no response within {timeout:g} s"
+    return UpstreamError(f"upstream {host} {what} (--read-timeout)", status=504)
+
+
 @dataclass(frozen=True)
 class Origin:
     """Where requests go: scheme ('https' or 'http'), host name, port."""
@@ -347,15 +357,7 @@ class H1UpstreamExchange(UpstreamExchange):
         try:
             data = await conn.peer.read(timeout)
         except TimeoutError:
-            if self._response_started:
-                raise UpstreamError(
-                    f"upstream {host} stalled mid-response for {timeout:g} s (--read-timeout)",
-                    status=504,
-                ) from None
-            raise UpstreamError(
-                f"upstream {host} sent no response within {timeout:g} s (--read-timeout)",
-                status=504,
-            ) from None
+            raise read_timeout_error(host, timeout, self._response_started) from None
         except OSError as exc:
             raise UpstreamError(
                 f"upstream {host} connection failed: {exc.strerror or exc}"

@@ -41,7 +41,14 @@ from proxy.h1h2 import h2_request_headers, response_from_h2, trailer_fields
 from proxy.h2conn import GracefulH2Connection, error_name
 from proxy.pipeline import Headers, ResponseHead
 from proxy.streams import READ_SIZE, Peer
-from proxy.upstream import BeforeWait, Origin, ResponseEnd, UpstreamEvent, UpstreamExchange
+from proxy.upstream import (
+    BeforeWait,
+    Origin,
+    ResponseEnd,
+    UpstreamEvent,
+    UpstreamExchange,
+    read_timeout_error,
+)
 
 if TYPE_CHECKING:
     from proxy.upstream_pool import UpstreamPool
@@ -454,15 +461,7 @@ class H2UpstreamExchange(UpstreamExchange):
                     item = await inbox.get()
             except TimeoutError:
                 host = self.origin.host
-                if self._response_started:
-                    raise UpstreamError(
-                        f"upstream {host} stalled mid-response for {timeout:g} s (--read-timeout)",
-                        status=504,
-                    ) from None
-                raise UpstreamError(
-                    f"upstream {host} sent no response within {timeout:g} s (--read-timeout)",
-                    status=504,
-                ) from None
+                raise read_timeout_error(host, timeout, self._response_started) from None
         else:
             item = inbox.get_nowait()
         itype = type(item)

@@ -215,6 +215,18 @@ def echo_handler(ex: ServerExchange) -> None:
     )
 
 
+def close_all(listener: socket.socket, lock: threading.Lock, conns: set[socket.socket]) -> None:
+    """Shut down and close a test server's listening socket and its open connections."""
+    with lock:
+        socks = [listener, *conns]
+    # shutdown() wakes a thread blocked in accept(); close() alone does not on Linux.
+    for s in socks:
+        with contextlib.suppress(OSError):
+            s.shutdown(socket.SHUT_RDWR)
+        with contextlib.suppress(OSError):
+            s.close()
+
+
 class FakeUpstream:
     """A threaded HTTP/1.1 server on 127.0.0.1 (TLS when given a certificate)."""
 
@@ -264,17 +276,7 @@ class FakeUpstream:
 
     def stop(self) -> None:
         self.released.set()
-        # shutdown() wakes a thread blocked in accept(); close() alone does not on Linux.
-        with contextlib.suppress(OSError):
-            self._sock.shutdown(socket.SHUT_RDWR)
-        with contextlib.suppress(OSError):
-            self._sock.close()
-        with self._lock:
-            for s in list(self._open):
-                with contextlib.suppress(OSError):
-                    s.shutdown(socket.SHUT_RDWR)
-                with contextlib.suppress(OSError):
-                    s.close()
+        close_all(self._sock, self._lock, self._open)
         self._thread.join(timeout=5)
 
     def wait_requests(self, n: int, timeout: float = 10.0) -> bool:

@@ -37,7 +37,7 @@ import h2.settings
 from hyperframe.frame import GoAwayFrame
 
 from support.testca import CertPair
-from support.upstream import ReceivedRequest, echo_handler
+from support.upstream import ReceivedRequest, close_all, echo_handler
 
 _END = object()
 _RESET = object()
@@ -423,16 +423,7 @@ class H2Upstream:
 
     def stop(self) -> None:
         self.released.set()
-        with contextlib.suppress(OSError):
-            self._sock.shutdown(socket.SHUT_RDWR)
-        with contextlib.suppress(OSError):
-            self._sock.close()
-        with self._lock:
-            for s in list(self._open):
-                with contextlib.suppress(OSError):
-                    s.shutdown(socket.SHUT_RDWR)
-                with contextlib.suppress(OSError):
-                    s.close()
+        close_all(self._sock, self._lock, self._open)
         self._thread.join(timeout=5)
         self.workers.shutdown(wait=False, cancel_futures=True)
 
