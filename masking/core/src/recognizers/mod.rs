@@ -1,0 +1,46 @@
+//! The built-in recognizer families and the catalog of types they emit.
+//!
+//! Each family module exposes `CATEGORY`, `TYPES` (its catalog rows) and `recognizers()` (its
+//! recognizers in priority order). Order across families decides which recognizer wins when
+//! two match at the same offset: the more specific first (network, secrets, AWS, names), the
+//! generic key-based secrets rule last.
+
+pub mod aws;
+pub mod base;
+pub mod names;
+pub mod network;
+pub mod secrets;
+pub mod user;
+
+use base::{Recognizer, TypeInfo};
+
+/// Every built-in type with its category, in family order.
+pub fn catalog() -> Vec<(&'static str, TypeInfo)> {
+    let mut out: Vec<(&'static str, TypeInfo)> = Vec::new();
+    for (cat, types) in [
+        (network::CATEGORY, network::TYPES),
+        (secrets::CATEGORY, secrets::TYPES),
+        (aws::CATEGORY, aws::TYPES),
+        (names::CATEGORY, names::TYPES),
+        (user::CATEGORY, user::TYPES),
+    ] {
+        for t in types {
+            if !out.iter().any(|(_, o)| o.name == t.name) {
+                out.push((cat, *t));
+            }
+        }
+    }
+    out
+}
+
+/// The built-in recognizers in priority order; secrets' key-based rule goes last.
+pub fn builtin() -> Vec<Recognizer> {
+    let mut all: Vec<Recognizer> = Vec::new();
+    all.extend(network::recognizers());
+    let secrets = secrets::recognizers();
+    all.extend(secrets.iter().filter(|r| r.name != "secrets.keys").cloned());
+    all.extend(aws::recognizers());
+    all.extend(names::recognizers());
+    all.extend(secrets.into_iter().filter(|r| r.name == "secrets.keys"));
+    all
+}

@@ -1,0 +1,228 @@
+//! The scanner: one multi-pattern pass over raw bytes finds candidates, checks decide them.
+//!
+//! Every recognizer's candidate pattern is one pattern of a single `regex-automata` meta regex
+//! (leftmost-first: at the leftmost candidate, the earliest recognizer wins). When a check
+//! rejects its candidate, the later recognizers that can start with the same byte are tried at
+//! the same offset with anchored searches, in priority order, and then the next offset.
+//!
+//! Candidate patterns are the cheapest distinctive bytes of a token (a prefix such as `ghp_`, a
+//! suffix such as `.amazonaws.com`, a key name); the checks parse the token itself.
+
+use std::collections::HashSet;
+
+use regex_automata::meta::Regex;
+use regex_automata::util::syntax;
+use regex_automata::{Anchored, Input, PatternID};
+use regex_syntax::hir::{Class, Hir, HirKind};
+
+use crate::finding::Finding;
+use crate::recognizers::base::{unescape, Recognizer};
+
+/// The user's rules that filter what the scanner reports.
+#[derive(Clone, Default)]
+pub struct Filter {
+    pub disabled: HashSet<String>,
+    pub allowlist: HashSet<Vec<u8>>,
+}
+
+pub struct Scanner {
+    recognizers: Vec<Recognizer>,
+    regex: Option<Regex>,
+    /// per first byte: the recognizer indexes that can start with it, in priority order
+    dispatch: Vec<Vec<u32>>,
+    filter: Filter,
+}
+
+fn syntax_config() -> syntax::Config {
+    syntax::Config::new().unicode(false).utf8(false)
+}
+
+/// Compile a pattern the way the scanner does (bytes, Unicode off); an error says why.
+pub fn check_pattern(pattern: &str) -> Result<(), String> {
+    Regex::builder()
+        .syntax(syntax_config())
+        .build(pattern)
+        .map(|_| ())
+        .map_err(|e| e.to_string())
+}
+
+impl Scanner {
+    pub fn new(recognizers: Vec<Recognizer>, filter: Filter) -> Result<Scanner, String> {
+        let recognizers: Vec<Recognizer> = recognizers
+            .into_iter()
+            .filter(|r| !r.types.iter().all(|t| filter.disabled.contains(*t)))
+            .collect();
+        let mut dispatch: Vec<Vec<u32>> = vec![Vec::new(); 256];
+        for (i, r) in recognizers.iter().enumerate() {
+            let firsts = if r.bounded { first_bytes(&r.pattern) } else { [true; 256] };
+            for (b, ok) in firsts.iter().enumerate() {
+                if *ok {
+                    dispatch[b].push(i as u32);
+                }
+            }
+        }
+        let regex = if recognizers.is_empty() {
+            None
+        } else {
+            let pats: Vec<&str> = recognizers.iter().map(|r| r.pattern.as_str()).collect();
+            Some(
+                Regex::builder()
+                    .syntax(syntax_config())
+                    .configure(Regex::config().hybrid_cache_capacity(64 << 20))
+                    .build_many(&pats)
+                    .map_err(|e| format!("recognizer pattern: {e}"))?,
+            )
+        };
+        Ok(Scanner { recognizers, regex, dispatch, filter })
+    }
+
+    pub fn recognizers(&self) -> &[Recognizer] {
+        &self.recognizers
+    }
+
+    /// Scan `data` whole: findings sorted, not overlapping.
+    pub fn scan(&self, data: &[u8]) -> Vec<Finding> {
+        let mut found = Vec::new();
+        let Some(regex) = &self.regex else { return found };
+        let n = data.len();
+        let mut cache = regex.create_cache();
+        let mut cur = 0usize;
+        while cur < n {
+            let input = Input::new(data).span(cur..n);
+            let Some(m) = regex.search_with(&mut cache, &input) else { break };
+            let s = m.start();
+            let first = m.pattern().as_usize();
+            let mut res = (self.recognizers[first].check)(data, s, m.end());
+            if res.is_none() {
+                // the later recognizers that can start here, in priority order
+                for &k in &self.dispatch[data[s] as usize] {
+                    let k = k as usize;
+                    if k <= first {
+                        continue;
+                    }
+                    let input = Input::new(data)
+                        .span(s..n)
+                        .anchored(Anchored::Pattern(PatternID::must(k)));
+                    if let Some(mk) = regex.search_with(&mut cache, &input) {
+                        res = (self.recognizers[k].check)(data, s, mk.end());
+                        if res.is_some() {
+                            break;
+                        }
+                    }
+                }
+            }
+            let Some((mut fs, nxt)) = res else {
+                cur = s + 1;
+                continue;
+            };
+            if !fs.is_empty() {
+                if fs[0].start < cur {
+                    // a token reaching left into what is already decided
+                    fs.retain(|f| f.start >= cur);
+                }
+                let f = &self.filter;
+                if !f.disabled.is_empty() || !f.allowlist.is_empty() {
+                    fs.retain(|x| {
+                        !f.disabled.contains(x.rtype) && !f.allowlist.contains(&unescape(&data[x.start..x.end]))
+                    });
+                    if !f.allowlist.is_empty() && nxt > s && f.allowlist.contains(&unescape(&data[s..nxt.min(n)])) {
+                        fs.clear();
+                    }
+                }
+                found.extend(fs);
+            }
+            cur = if nxt > s { nxt } else { s + 1 };
+        }
+        found
+    }
+}
+
+/// The bytes a match of `pattern` can start with (a superset; every byte when unsure).
+pub fn first_bytes(pattern: &str) -> [bool; 256] {
+    let hir = match regex_syntax::ParserBuilder::new().unicode(false).utf8(false).build().parse(pattern) {
+        Ok(h) => h,
+        Err(_) => return [true; 256],
+    };
+    let mut out = [false; 256];
+    if first_of(&hir, &mut out) {
+        return [true; 256];
+    }
+    out
+}
+
+/// Adds the first bytes of `hir` to `out`; returns whether `hir` can match the empty string.
+fn first_of(hir: &Hir, out: &mut [bool; 256]) -> bool {
+    match hir.kind() {
+        HirKind::Empty | HirKind::Look(_) => true,
+        HirKind::Literal(lit) => {
+            if let Some(b) = lit.0.first() {
+                out[*b as usize] = true;
+                false
+            } else {
+                true
+            }
+        }
+        HirKind::Class(Class::Bytes(c)) => {
+            for r in c.ranges() {
+                for b in r.start()..=r.end() {
+                    out[b as usize] = true;
+                }
+            }
+            false
+        }
+        HirKind::Class(Class::Unicode(c)) => {
+            for r in c.ranges() {
+                let (a, z) = (r.start() as u32, r.end() as u32);
+                if a > 0x7f {
+                    for b in 0x80..256 {
+                        out[b] = true;
+                    }
+                    continue;
+                }
+                for b in a..=z.min(0x7f) {
+                    out[b as usize] = true;
+                }
+                if z > 0x7f {
+                    for b in 0x80..256 {
+                        out[b] = true;
+                    }
+                }
+            }
+            false
+        }
+        HirKind::Repetition(rep) => {
+            let nullable = first_of(&rep.sub, out);
+            rep.min == 0 || nullable
+        }
+        HirKind::Capture(cap) => first_of(&cap.sub, out),
+        HirKind::Concat(items) => {
+            for item in items {
+                if !first_of(item, out) {
+                    return false;
+                }
+            }
+            true
+        }
+        HirKind::Alternation(alts) => {
+            let mut nullable = false;
+            for a in alts {
+                nullable |= first_of(a, out);
+            }
+            nullable
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn first_bytes_of_patterns() {
+        let f = first_bytes("ghp_|(?i:ab)");
+        assert!(f[b'g' as usize] && f[b'a' as usize] && f[b'A' as usize] && f[b'b' as usize] == false);
+        let f = first_bytes("x?y");
+        assert!(f[b'x' as usize] && f[b'y' as usize] && !f[b'z' as usize]);
+        assert!(first_bytes("a*")[b'z' as usize]);
+    }
+}
