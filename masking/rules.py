@@ -7,30 +7,39 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-import re2
+from masking import _core
 
-_KEYS = frozenset({"disable", "terms", "allowlist", "regex", "resend_cache_mb"})
+_KEYS = frozenset({"disable", "terms", "allowlist", "regex", "known_values", "known_mb"})
 
-RESEND_CACHE_MB = 64
+KNOWN_VALUES = 100_000
+"""How many recognized values the engine remembers across requests, by default."""
+KNOWN_MB = 64
+"""The memory they may take, by default."""
 
 
 @dataclass(frozen=True)
 class RuleConfig:
-    """User rules for a :class:`~masking.scanner.Scanner`.
+    """User rules for the :class:`~masking.engine.Engine`.
 
     ``disabled``: catalog type names not to mask. ``terms``: literal terms (company, project,
     customer names); a term starting with ``*.`` is a domain suffix glob (``*.corp.example.com``
-    masks that domain and every host under it). ``regexes``: ``(name, RE2 pattern)`` pairs whose
-    findings have type ``user_regex:<name>``. ``allowlist``: exact values never masked.
-    ``resend_cache_mb``: memory for recently masked request bodies, so that a resent
-    conversation is not scanned again (see :mod:`masking.resend_cache`); 0 keeps none.
+    masks that domain and every host under it). ``regexes``: ``(name, pattern)`` pairs (the
+    syntax of Rust's ``regex`` crate, close to RE2's) whose findings have type
+    ``user_regex:<name>``. ``allowlist``: exact values never masked. ``known_values`` and
+    ``known_mb``: how many recognized values the engine remembers across requests (in memory
+    only, least recently seen out first), and the memory they may take.
     """
 
     disabled: frozenset[str] = frozenset()
     terms: tuple[str, ...] = ()
     regexes: tuple[tuple[str, str], ...] = ()
     allowlist: tuple[str, ...] = ()
-    resend_cache_mb: int = RESEND_CACHE_MB
+    known_values: int = KNOWN_VALUES
+    known_mb: int = KNOWN_MB
+
+    @property
+    def known_bytes(self) -> int:
+        return self.known_mb << 20
 
     @classmethod
     def from_dict(cls, d: Mapping) -> RuleConfig:
@@ -75,29 +84,41 @@ class RuleConfig:
             if not isinstance(pattern, str) or not pattern:
                 raise ValueError(f"[[masking.regex]] {name!r}: pattern must be a non-empty string")
             try:
-                rx = re2.compile(pattern)
-            except re2.error as exc:
+                _core.check_pattern(pattern)
+            except ValueError as exc:
+                first = str(exc).strip().splitlines()[-1] if str(exc).strip() else "syntax"
                 raise ValueError(
-                    f"[[masking.regex]] {name!r}: invalid RE2 pattern: {exc}"
+                    f"[[masking.regex]] {name!r}: invalid pattern: {first}"
                 ) from None
-            if rx.match("") is not None:
+            if _core.matches_empty(pattern):
                 raise ValueError(f"[[masking.regex]] {name!r}: pattern matches the empty string")
             names.add(name)
             regexes.append((name, pattern))
         disabled = _strings(d, "disable")
-        from masking.catalog import CATALOG  # late: the catalog imports every recognizer
-
-        known = set(CATALOG) | {f"user_regex:{n}" for n in names}
+        known = {row[0] for row in _core.catalog()} | {f"user_regex:{n}" for n in names}
         bad = sorted(set(disabled) - known)
         if bad:
             raise ValueError(
                 f"[masking] disable: unknown type(s) {', '.join(bad)} "
-                f"(see `maskproxy scan --list-types` for the catalog)"
+                f"(`maskproxy types` lists them)"
             )
-        cache_mb = d.get("resend_cache_mb", RESEND_CACHE_MB)
-        if isinstance(cache_mb, bool) or not isinstance(cache_mb, int) or cache_mb < 0:
-            raise ValueError("[masking] resend_cache_mb must be a whole number of MiB, 0 or more")
-        return cls(frozenset(disabled), tuple(terms), tuple(regexes), tuple(allowlist), cache_mb)
+        known_values = _whole(d, "known_values", KNOWN_VALUES)
+        known_mb = _whole(d, "known_mb", KNOWN_MB)
+        return cls(
+            frozenset(disabled),
+            tuple(terms),
+            tuple(regexes),
+            tuple(allowlist),
+            known_values,
+            known_mb,
+        )
+
+
+def _whole(d: Mapping, key: str, default: int) -> int:
+    v = d.get(key, default)
+    if isinstance(v, bool) or not isinstance(v, int) or v < 0:
+        raise ValueError(f"[masking] {key} must be a whole number, 0 or more")
+    return v
 
 
 def _strings(d: Mapping, key: str) -> list[str]:

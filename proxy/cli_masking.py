@@ -1,32 +1,26 @@
 """`maskproxy mask`, `unmask` and `scan`: the masking engine on files and pipes.
 
-``mask`` streams stdin to stdout through the same engine the proxy uses; ``--map-out`` saves
-the surrogate map (it holds the originals: written mode 0600) so that ``unmask --map`` can
-restore a later text. ``scan`` reports findings as type, offset and length — never the value —
-and exits 1 when it found something, which makes it a pre-commit hook.
+``mask`` masks stdin (or files) to stdout through the same engine the proxy uses;
+``--map-out`` saves the surrogate map (it holds the originals: written mode 0600) so that
+``unmask --map`` can restore a later text. ``scan`` reports findings as path, line, column and
+type — never the value — and exits 1 when it found something, which makes it a pre-commit
+hook. ``types`` lists every type the engine knows. All of them read the same config file as
+``run`` (user terms, allowlist, disabled types).
 """
 
 from __future__ import annotations
 
 import argparse
+import bisect
 import json
 import os
 import sys
 from pathlib import Path
 from typing import BinaryIO
 
-from masking.anthropic_request import MessagesRequestPolicy
-from masking.anthropic_response import escaped_index
-from masking.exchange_map import ExchangeMap
-from masking.json_tracker import JsonPolicy, JsonSyntaxError, JsonTracker
-from masking.keyfile import KeyFileError, load_or_create_key
-from masking.stream_masker import StreamMasker
-from masking.stream_unmasker import StreamUnmasker, SurrogateIndex
-from masking.surrogate import SurrogateMaker
-from proxy.masking_pipeline import build_scanner
-
-_CHUNK = 1 << 16
-
+from masking import _core
+from masking.engine import Engine, Refused, types
+from masking.keyfile import KeyFileError
 
 def register(sub: argparse._SubParsersAction) -> None:
     """Add the masking subcommands to the top-level parser's subcommands."""
@@ -44,34 +38,45 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "mask",
         parents=[common],
-        help="mask stdin to stdout",
-        description="Mask sensitive values in stdin and write the result to stdout. The output "
-        "has the same length; surrogates are keyed by the key in the state dir.",
+        help="mask files or stdin to stdout",
+        description="Mask sensitive values in the files (or stdin) and write the result to "
+        "stdout. The output has the same length; surrogates are keyed by the key in the state "
+        "dir. A value recognized anywhere in the input is masked at every occurrence.",
     )
+    p.add_argument("files", nargs="*", type=Path, help="files to mask (default: stdin)")
     p.add_argument("--map-out", type=Path, help="write the surrogate map here (mode 0600)")
     p.set_defaults(func=_cmd_mask)
 
     p = sub.add_parser(
         "unmask",
         parents=[common],
-        help="restore originals in stdin using a saved map",
-        description="Restore the originals of the surrogates in stdin, using a map written by "
-        "`maskproxy mask --map-out`. Only surrogates in that map are restored.",
+        help="restore originals in files or stdin using a saved map",
+        description="Restore the originals of the surrogates in the files (or stdin), using a "
+        "map written by `maskproxy mask --map-out`. Only surrogates in that map are restored.",
     )
+    p.add_argument("files", nargs="*", type=Path, help="files to restore (default: stdin)")
     p.add_argument("--map", type=Path, required=True, help="map written by mask --map-out")
     p.set_defaults(func=_cmd_unmask)
 
     p = sub.add_parser(
         "scan",
         parents=[common],
-        help="report sensitive values (type, offset, length) without printing them",
+        help="report sensitive values (path, line, column, type) without printing them",
         description="Scan files (or stdin) and print one line per finding: "
-        "path:offset:length:type. Values are never printed. Exit status 1 when something "
+        "path:line:col:type. Values are never printed. Exit status 1 when something "
         "was found, 0 when nothing was, 2 on errors.",
     )
     p.add_argument("files", nargs="*", type=Path, help="files to scan (default: stdin)")
     p.add_argument("--json", action="store_true", help="print findings as JSON lines")
     p.set_defaults(func=_cmd_scan)
+
+    p = sub.add_parser(
+        "types",
+        help="list every type of value the engine masks",
+        description="List every type of value the engine masks, with its category and a "
+        "one-line description. These names appear in logs and in [masking] disable.",
+    )
+    p.set_defaults(func=_cmd_types)
 
 
 # -- shared set-up ----------------------------------------------------------------------------
@@ -85,33 +90,42 @@ def _state_dir(args: argparse.Namespace) -> Path:
     return default_state_dir()
 
 
-def _scanner(args: argparse.Namespace):  # type: ignore[no-untyped-def]
-    return build_scanner(_masking_table(args))
-
-
 def _masking_table(args: argparse.Namespace) -> dict:
-    if args.config is None:
-        return {}
-    from proxy.config import read_config_file
+    """The ``[masking]`` table of ``--config``, or of the default config file when it exists."""
+    from proxy.config import default_config_paths, read_config_file
 
-    return dict(read_config_file(args.config).get("masking", {}))
+    path = args.config
+    if path is None:
+        path = next((p for p in default_config_paths() if p.is_file()), None)
+        if path is None:
+            return {}
+    return dict(read_config_file(path).get("masking", {}))
 
 
-def _choose_policy(data: bytes, fmt: str) -> JsonPolicy | None:
-    """The JSON policy for ``data``, or None for text."""
+def _engine(args: argparse.Namespace, with_key: bool = True) -> Engine:
+    from masking.rules import RuleConfig
+
+    rules = RuleConfig.from_dict(_masking_table(args))
+    if not with_key:
+        return Engine(b"\0" * 32, rules)  # scan replaces nothing: no key needed
+    from masking.keyfile import load_or_create_key
+
+    return Engine(load_or_create_key(_state_dir(args)), rules)
+
+
+def _kind(data: bytes, fmt: str) -> str:
+    """How to read ``data``: messages, json or text."""
     if fmt == "text":
-        return None
+        return "text"
     if fmt == "auto":
         try:
             doc = json.loads(data)
         except (ValueError, UnicodeDecodeError):
-            return None
+            return "text"
         if not isinstance(doc, (dict, list)):
-            return None
-        if isinstance(doc, dict) and "messages" in doc:
-            return MessagesRequestPolicy()
-        return JsonPolicy()
-    return MessagesRequestPolicy() if data.lstrip()[:1] == b"{" else JsonPolicy()
+            return "text"
+        return "messages" if isinstance(doc, dict) and "messages" in doc else "json"
+    return "messages" if data.lstrip()[:1] == b"{" and b'"messages"' in data else "json"
 
 
 def _fail(message: str) -> int:
@@ -119,32 +133,53 @@ def _fail(message: str) -> int:
     return 2
 
 
+def _inputs(args: argparse.Namespace) -> list[tuple[str, BinaryIO | Path]]:
+    files = getattr(args, "files", None)
+    return [(str(p), p) for p in files] if files else [("-", sys.stdin.buffer)]
+
+
+def _read(src: BinaryIO | Path) -> bytes:
+    return src.read_bytes() if isinstance(src, Path) else src.read()
+
+
 # -- mask -------------------------------------------------------------------------------------
 
 
 def _cmd_mask(args: argparse.Namespace) -> int:
     try:
-        maker = SurrogateMaker(load_or_create_key(_state_dir(args)))
-        scanner = _scanner(args)
+        engine = _engine(args)
     except (KeyFileError, OSError, ValueError) as exc:
         return _fail(str(exc))
-    data = sys.stdin.buffer.read()
-    policy = _choose_policy(data, args.format)
-    exchange_map = ExchangeMap(maker)
-    masker = StreamMasker(scanner, exchange_map, JsonTracker(policy) if policy else None)
     out = sys.stdout.buffer
+    pairs: dict[bytes, bytes] = {}
+    glue: set[bytes] = set()
+    counts: dict[str, int] = {}
+    for name, src in _inputs(args):
+        try:
+            data = _read(src)
+        except OSError as exc:
+            return _fail(f"cannot read {name}: {exc.strerror}")
+        try:
+            masker = engine.mask(data, _kind(data, args.format))
+        except Refused as exc:
+            return _fail(f"{name}: {exc.message} (use --format text to mask it as text)")
+        out.write(masker.body or b"")
+        pairs.update(masker.pairs)
+        glue.update(masker.glue)
+        for t, n in masker.counts.items():
+            counts[t] = counts.get(t, 0) + n
     try:
-        for i in range(0, len(data), _CHUNK):
-            out.write(masker.feed(data[i : i + _CHUNK]))
-        out.write(masker.finish())
-    except JsonSyntaxError as exc:
-        return _fail(f"{exc} (use --format text to mask it as text)")
-    out.flush()
+        out.flush()
+    except BrokenPipeError:
+        return 0
     if args.map_out is not None:
-        _write_map(args.map_out, exchange_map.by_surrogate, exchange_map.glue)
-    counts = ", ".join(f"{t}={n}" for t, n in sorted(masker.counts.items()))
-    if counts and os.environ.get("MASKPROXY_QUIET") != "1":
-        print(f"maskproxy: masked {counts}", file=sys.stderr)
+        try:
+            _write_map(args.map_out, pairs, glue)
+        except OSError as exc:
+            return _fail(f"cannot write the map to {args.map_out}: {exc.strerror}")
+    summary = ", ".join(f"{t}={n}" for t, n in sorted(counts.items()))
+    if summary and os.environ.get("MASKPROXY_QUIET") != "1":
+        print(f"maskproxy: masked {summary}", file=sys.stderr)
     return 0
 
 
@@ -164,14 +199,14 @@ def _write_map(path: Path, pairs: dict[bytes, bytes], glue: set[bytes]) -> None:
         json.dump(doc, f)
 
 
-def _read_map(path: Path) -> tuple[dict[bytes, bytes], list[bytes]]:
+def _read_map(path: Path) -> tuple[list[tuple[bytes, bytes]], list[bytes]]:
     doc = json.loads(path.read_text())
     if not isinstance(doc, dict) or doc.get("version") != 1:
         raise ValueError(f"{path} is not a maskproxy map (version 1)")
-    pairs = {
-        s.encode("utf-8", "surrogatepass"): o.encode("utf-8", "surrogatepass")
+    pairs = [
+        (s.encode("utf-8", "surrogatepass"), o.encode("utf-8", "surrogatepass"))
         for s, o in doc["pairs"]
-    }
+    ]
     return pairs, [g.encode("utf-8", "surrogatepass") for g in doc.get("glue", [])]
 
 
@@ -183,56 +218,67 @@ def _cmd_unmask(args: argparse.Namespace) -> int:
         pairs, glue = _read_map(args.map)
     except (OSError, ValueError, KeyError, TypeError) as exc:
         return _fail(f"cannot read map {args.map}: {exc}")
-    data = sys.stdin.buffer.read()
-    as_json = _choose_policy(data, args.format) is not None
-    index = escaped_index(pairs, glue) if as_json else SurrogateIndex(pairs, glue)
-    un = StreamUnmasker(index)
+    exchange_map = _core.ExchangeMap.from_pairs(pairs, glue)
     out = sys.stdout.buffer
-    for i in range(0, len(data), _CHUNK):
-        out.write(un.feed(data[i : i + _CHUNK]))
-    out.write(un.finish())
-    out.flush()
+    for name, src in _inputs(args):
+        try:
+            data = _read(src)
+        except OSError as exc:
+            return _fail(f"cannot read {name}: {exc.strerror}")
+        kind = "json" if _kind(data, args.format) != "text" else "text"
+        un = exchange_map.unmasker(kind, 0)
+        out.write(un.feed(data))
+        out.write(un.finish())
+    try:
+        out.flush()
+    except BrokenPipeError:
+        pass
     return 0
 
 
 # -- scan -------------------------------------------------------------------------------------
 
 
+def _line_col(data: bytes, offset: int, starts: list[int]) -> tuple[int, int]:
+    line = bisect.bisect_right(starts, offset)
+    return line, offset - starts[line - 1] + 1
+
+
 def _cmd_scan(args: argparse.Namespace) -> int:
     try:
-        scanner = _scanner(args)
+        engine = _engine(args, with_key=False)
     except (OSError, ValueError) as exc:
         return _fail(str(exc))
     found = 0
-    sources: list[tuple[str, BinaryIO | Path]] = (
-        [(str(p), p) for p in args.files] if args.files else [("-", sys.stdin.buffer)]
-    )
-    for name, src in sources:
+    for name, src in _inputs(args):
         try:
-            data = src.read_bytes() if isinstance(src, Path) else src.read()
+            data = _read(src)
         except OSError as exc:
             return _fail(f"cannot read {name}: {exc.strerror}")
-        findings, _ = scanner.scan(data)
-        policy = _choose_policy(data, args.format)
-        if policy is not None:
-            findings = _outside_opaque(data, policy, findings)
+        try:
+            findings = engine.scan(data, _kind(data, args.format))
+        except Refused:
+            findings = engine.scan(data, "text")
+        starts = [0] + [i + 1 for i in range(len(data)) if data[i] == 0x0A] if findings else [0]
         for f in findings:
             found += 1
+            line, col = _line_col(data, f.start, starts)
             if args.json:
-                line = json.dumps(
-                    {"path": name, "offset": f.start, "length": f.end - f.start, "type": f.rtype}
+                text = json.dumps(
+                    {"path": name, "line": line, "column": col, "type": f.rtype}
                 )
             else:
-                line = f"{name}:{f.start}:{f.end - f.start}:{f.rtype}"
-            print(line)
+                text = f"{name}:{line}:{col}:{f.rtype}"
+            print(text)
     return 1 if found else 0
 
 
-def _outside_opaque(data: bytes, policy: JsonPolicy, findings: list) -> list:
-    tracker = JsonTracker(policy)
-    try:
-        tracker.feed(data)
-        tracker.finish()
-    except JsonSyntaxError:
-        return findings
-    return [f for f in findings if not tracker.opaque_within(f.start, f.end)]
+# -- types ------------------------------------------------------------------------------------
+
+
+def _cmd_types(args: argparse.Namespace) -> int:
+    rows = types()
+    width = max(len(t.name) for t in rows)
+    for t in rows:
+        print(f"{t.name:<{width}}  {t.category:<8} {t.description}")
+    return 0

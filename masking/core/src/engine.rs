@@ -1,0 +1,401 @@
+//! The engine: recognize a whole request body, remember what was found, replace every
+//! occurrence, and hand the response side this exchange's map.
+//!
+//! A request is masked in one pass over the complete body (DESIGN invariant 2): the JSON
+//! layout says which bytes are opaque (signed blocks, image data, ids); the scanner finds
+//! values by their format and context; every value found that could not be an ordinary word
+//! joins the known values, and every occurrence of a known value anywhere in the body —
+//! before or after the place that gave it away, or in an earlier request — is replaced too
+//! (invariant 1). Surrogates keep length and shape (invariant 3), are keyed and deterministic
+//! (invariant 4), and never equal an original or a value the body carries unmasked
+//! (invariant 5).
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::Mutex;
+
+use crate::anthropic::MessagesPolicy;
+use crate::finding::{Finding, Shape};
+use crate::json::{self, GenericPolicy};
+use crate::known::{rememberable, KnownValues};
+use crate::recognizers;
+use crate::scanner::{Filter, Scanner};
+use crate::surrogate::SurrogateMaker;
+
+/// Findings shorter than this stay as they are: a one- or two-character surrogate would turn
+/// up in ordinary text and be "restored" there, and such a value reveals next to nothing.
+pub const MIN_SPAN: usize = 3;
+
+/// What the body is, as far as masking is concerned.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BodyKind {
+    /// masked anywhere
+    Text,
+    /// JSON: every string and number masked; invalid JSON is refused
+    Json,
+    /// an Anthropic Messages request: signed and opaque fields pass byte for byte
+    Messages,
+}
+
+/// The user's rules.
+#[derive(Clone, Default)]
+pub struct Rules {
+    pub terms: Vec<String>,
+    pub regexes: Vec<(String, String)>,
+    pub allowlist: Vec<String>,
+    pub disabled: Vec<String>,
+    /// how many values the engine remembers across requests (0: none)
+    pub known_values: usize,
+    /// the memory the known values may take, in bytes
+    pub known_bytes: usize,
+}
+
+/// Why a body cannot be masked; the message never quotes the body.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Refusal {
+    pub status: u16,
+    pub error_type: &'static str,
+    pub message: String,
+}
+
+/// The result of masking one body.
+pub struct Masked {
+    pub body: Vec<u8>,
+    /// masked occurrences by type
+    pub counts: BTreeMap<&'static str, usize>,
+    /// (surrogate, original), both decoded: what this exchange's response may restore
+    pub pairs: Vec<(Vec<u8>, Vec<u8>)>,
+    /// the bytes right before originals glued to a letter or digit (`AKIA`)
+    pub glue: Vec<Vec<u8>>,
+}
+
+/// A span to replace: where, its decoded original, its type and shape.
+struct Span {
+    start: usize,
+    end: usize,
+    rtype: &'static str,
+    shape: Shape,
+}
+
+pub struct Engine {
+    scanner: Scanner,
+    maker: SurrogateMaker,
+    known: Mutex<KnownValues>,
+    allowlist: HashSet<Vec<u8>>,
+    disabled: HashSet<String>,
+}
+
+impl Engine {
+    pub fn new(key: &[u8], rules: &Rules) -> Result<Engine, String> {
+        let maker = SurrogateMaker::new(key)?;
+        let mut recs = recognizers::user::build(&rules.terms, &rules.regexes)?;
+        recs.extend(recognizers::builtin());
+        let allowlist: HashSet<Vec<u8>> = rules.allowlist.iter().map(|a| a.as_bytes().to_vec()).collect();
+        let disabled: HashSet<String> = rules.disabled.iter().cloned().collect();
+        let filter = Filter { disabled: disabled.clone(), allowlist: allowlist.clone() };
+        let scanner = Scanner::new(recs, filter)?;
+        Ok(Engine {
+            scanner,
+            maker,
+            known: Mutex::new(KnownValues::new(rules.known_values, rules.known_bytes)),
+            allowlist,
+            disabled,
+        })
+    }
+
+    /// How many values the engine remembers now, and the bytes they take.
+    pub fn known_stats(&self) -> (usize, usize) {
+        let k = self.known.lock().unwrap_or_else(|e| e.into_inner());
+        (k.len(), k.bytes_used())
+    }
+
+    /// The opaque ranges of `body` for `kind` (empty for text).
+    fn opaque(&self, body: &[u8], kind: BodyKind) -> Result<Vec<(usize, usize)>, Refusal> {
+        let layout = match kind {
+            BodyKind::Text => return Ok(Vec::new()),
+            BodyKind::Json => json::layout(body, &GenericPolicy),
+            BodyKind::Messages => json::layout(body, &MessagesPolicy),
+        };
+        layout.map(|l| l.opaque).map_err(|e| Refusal {
+            status: 400,
+            error_type: "invalid_request_error",
+            message: format!("the request body is not valid JSON ({} at byte {}); it was not forwarded", e.message, e.offset),
+        })
+    }
+
+    /// The values `body` holds that the rules recognize, outside opaque ranges: findings by
+    /// format and context, and occurrences of values recognized before (in this body or an
+    /// earlier one). Sorted, not overlapping.
+    fn spans(&self, body: &[u8], opaque: &[(usize, usize)]) -> Vec<Span> {
+        let findings: Vec<Finding> = self
+            .scanner
+            .scan(body)
+            .into_iter()
+            .filter(|f| f.end - f.start >= MIN_SPAN && !overlaps(opaque, f.start, f.end))
+            .collect();
+        let mut spans: Vec<Span> =
+            findings.iter().map(|f| Span { start: f.start, end: f.end, rtype: f.rtype, shape: f.shape }).collect();
+        let mut known = self.known.lock().unwrap_or_else(|e| e.into_inner());
+        for f in &findings {
+            let value = canonical(&body[f.start..f.end]);
+            if rememberable(&value, f.rtype) {
+                known.remember(&value, f.rtype, f.shape);
+            }
+        }
+        if known.len() == 0 {
+            return spans;
+        }
+        let mut extra: Vec<Span> = Vec::new();
+        for (s, e, idx) in known.find_in(body) {
+            let (value, rtype, shape) = known.entry(idx);
+            if self.disabled.contains(rtype) || self.allowlist.contains(value) || overlaps(opaque, s, e) {
+                continue;
+            }
+            extra.push(Span { start: s, end: e, rtype, shape });
+        }
+        for sp in &extra {
+            known.touch_value(&canonical(&body[sp.start..sp.end]));
+        }
+        drop(known);
+        if extra.is_empty() {
+            return spans;
+        }
+        // findings by format and context win over occurrences of known values
+        spans.sort_by_key(|s| s.start);
+        extra.sort_by_key(|s| s.start);
+        let mut merged: Vec<Span> = Vec::with_capacity(spans.len() + extra.len());
+        let mut it = extra.into_iter().peekable();
+        for sp in spans {
+            while let Some(x) = it.peek() {
+                if x.end <= sp.start {
+                    let x = it.next().expect("peeked");
+                    if merged.last().is_none_or(|m| m.end <= x.start) {
+                        merged.push(x);
+                    }
+                } else if x.start < sp.end {
+                    it.next(); // overlaps a finding
+                } else {
+                    break;
+                }
+            }
+            if merged.last().is_none_or(|m| m.end <= sp.start) {
+                merged.push(sp);
+            }
+        }
+        for x in it {
+            if merged.last().is_none_or(|m| m.end <= x.start) {
+                merged.push(x);
+            }
+        }
+        merged
+    }
+
+    /// Recognize `body` whole and return it masked, with this exchange's map.
+    pub fn mask(&self, body: &[u8], kind: BodyKind) -> Result<Masked, Refusal> {
+        let opaque = self.opaque(body, kind)?;
+        let spans = self.spans(body, &opaque);
+        let mut map = ExchangeMap::new(&self.maker, body);
+        let mut out = body.to_vec();
+        let mut counts: BTreeMap<&'static str, usize> = BTreeMap::new();
+        for sp in &spans {
+            let raw = &body[sp.start..sp.end];
+            let sur = map.mask(raw, sp.shape);
+            debug_assert_eq!(sur.len(), raw.len());
+            out[sp.start..sp.end].copy_from_slice(&sur);
+            if sp.start > 0 && body[sp.start - 1].is_ascii_alphanumeric() {
+                map.add_glue(&body[sp.start.saturating_sub(4)..sp.start]);
+            }
+            *counts.entry(sp.rtype).or_insert(0) += 1;
+        }
+        Ok(Masked { body: out, counts, pairs: map.pairs(), glue: map.glue.into_iter().collect() })
+    }
+
+    /// The findings `mask` would replace, without replacing them (for `maskproxy scan`).
+    pub fn scan(&self, body: &[u8], kind: BodyKind) -> Result<Vec<Finding>, Refusal> {
+        let opaque = self.opaque(body, kind)?;
+        Ok(self
+            .spans(body, &opaque)
+            .into_iter()
+            .map(|s| Finding::new(s.start, s.end, s.rtype, s.shape))
+            .collect())
+    }
+}
+
+fn overlaps(ranges: &[(usize, usize)], s: usize, e: usize) -> bool {
+    // ranges are sorted and disjoint: find the first that ends after s
+    let i = ranges.partition_point(|r| r.1 <= s);
+    i < ranges.len() && ranges[i].0 < e
+}
+
+/// The value a raw span stands for, with JSON escape sequences of any depth decoded.
+pub fn canonical(raw: &[u8]) -> Vec<u8> {
+    if memchr::memchr(b'\\', raw).is_none() {
+        return raw.to_vec();
+    }
+    let mut out = Vec::with_capacity(raw.len());
+    let mut i = 0;
+    while i < raw.len() {
+        if raw[i] != b'\\' {
+            out.push(raw[i]);
+            i += 1;
+            continue;
+        }
+        let mut j = i;
+        while j < raw.len() && raw[j] == b'\\' {
+            j += 1;
+        }
+        if j < raw.len() {
+            let c = raw[j];
+            let simple = match c {
+                b'"' => Some(b'"'),
+                b'\\' => Some(b'\\'),
+                b'/' => Some(b'/'),
+                b'b' => Some(0x08),
+                b'f' => Some(0x0c),
+                b'n' => Some(b'\n'),
+                b'r' => Some(b'\r'),
+                b't' => Some(b'\t'),
+                _ => None,
+            };
+            if let Some(d) = simple {
+                out.push(d);
+                i = j + 1;
+                continue;
+            }
+            if c == b'u' && j + 5 <= raw.len() && raw[j + 1..j + 5].iter().all(|h| h.is_ascii_hexdigit()) {
+                let code = u32::from_str_radix(std::str::from_utf8(&raw[j + 1..j + 5]).unwrap_or("0"), 16).unwrap_or(0);
+                if let Some(ch) = char::from_u32(code) {
+                    let mut buf = [0u8; 4];
+                    out.extend_from_slice(ch.encode_utf8(&mut buf).as_bytes());
+                    i = j + 5;
+                    continue;
+                }
+            }
+        }
+        out.extend_from_slice(&raw[i..j]);
+        i = j;
+    }
+    out
+}
+
+/// Originals and surrogates of one exchange, both decoded: a bijection in which no surrogate
+/// equals an original of the exchange or a value the body carries unmasked.
+struct ExchangeMap<'a> {
+    maker: &'a SurrogateMaker,
+    body: &'a [u8],
+    by_original: HashMap<Vec<u8>, (Vec<u8>, Shape, u32)>,
+    by_surrogate: HashMap<Vec<u8>, Vec<u8>>,
+    glue: HashSet<Vec<u8>>,
+    /// the body's runs of digits and dots, for the small-space shapes (built when needed)
+    body_numbers: Option<HashSet<&'a [u8]>>,
+}
+
+impl<'a> ExchangeMap<'a> {
+    fn new(maker: &'a SurrogateMaker, body: &'a [u8]) -> Self {
+        ExchangeMap {
+            maker,
+            body,
+            by_original: HashMap::new(),
+            by_surrogate: HashMap::new(),
+            glue: HashSet::new(),
+            body_numbers: None,
+        }
+    }
+
+    /// Whether `surrogate` (decoded) stands in the body as a value of its own: checked for
+    /// numbers and addresses, whose space is small enough for a keyed draw to hit one.
+    fn in_body(&mut self, surrogate: &[u8]) -> bool {
+        if !surrogate.iter().all(|c| c.is_ascii_digit() || *c == b'.') {
+            return false;
+        }
+        let body = self.body;
+        let set = self.body_numbers.get_or_insert_with(|| {
+            let mut set = HashSet::new();
+            let mut i = 0;
+            while i < body.len() {
+                if body[i].is_ascii_digit() {
+                    let s = i;
+                    while i < body.len() && (body[i].is_ascii_digit() || body[i] == b'.') {
+                        i += 1;
+                    }
+                    let mut e = i;
+                    while e > s && body[e - 1] == b'.' {
+                        e -= 1;
+                    }
+                    set.insert(&body[s..e]);
+                } else {
+                    i += 1;
+                }
+            }
+            set
+        });
+        set.contains(surrogate)
+    }
+
+    /// The raw surrogate for the raw span `raw` (same length), recording the pair.
+    fn mask(&mut self, raw: &[u8], shape: Shape) -> Vec<u8> {
+        let original = canonical(raw);
+        if let Some((sur, first_shape, attempt)) = self.by_original.get(&original) {
+            if raw == original.as_slice() {
+                return sur.clone();
+            }
+            let (sur, first_shape, attempt) = (sur.clone(), *first_shape, *attempt);
+            let again = self.maker.surrogate(raw, first_shape, attempt);
+            if canonical(&again) == sur {
+                return again;
+            }
+            // escaped differently: the letters of the decoded form, written over the raw span
+            return overlay(raw, &sur);
+        }
+        let mut attempt = 0u32;
+        let (raw_sur, sur) = loop {
+            let raw_sur = self.maker.surrogate(raw, shape, attempt);
+            let sur = canonical(&raw_sur);
+            let free = sur != original
+                && !self.by_surrogate.contains_key(&sur)
+                && !self.by_original.contains_key(&sur)
+                && !self.in_body(&sur);
+            if free || attempt >= 64 {
+                break (raw_sur, sur);
+            }
+            attempt += 1;
+        };
+        self.by_original.insert(original.clone(), (sur.clone(), shape, attempt));
+        self.by_surrogate.insert(sur, original);
+        raw_sur
+    }
+
+    fn add_glue(&mut self, before: &[u8]) {
+        if !self.glue.contains(before) {
+            self.glue.insert(before.to_vec());
+        }
+    }
+
+    fn pairs(&self) -> Vec<(Vec<u8>, Vec<u8>)> {
+        self.by_surrogate.iter().map(|(s, o)| (s.clone(), o.clone())).collect()
+    }
+}
+
+/// `raw` with its letters and digits (outside escape sequences) replaced, in order, by those
+/// of `decoded_surrogate`.
+fn overlay(raw: &[u8], decoded_surrogate: &[u8]) -> Vec<u8> {
+    let letters: Vec<u8> = decoded_surrogate.iter().copied().filter(|c| c.is_ascii_alphanumeric()).collect();
+    let mut out = raw.to_vec();
+    let mut k = 0;
+    let mut i = 0;
+    while i < raw.len() && k < letters.len() {
+        if raw[i] == b'\\' {
+            let mut j = i;
+            while j < raw.len() && raw[j] == b'\\' {
+                j += 1;
+            }
+            i = if j < raw.len() && raw[j] == b'u' { (j + 5).min(raw.len()) } else { j + 1 };
+            continue;
+        }
+        if raw[i].is_ascii_alphanumeric() {
+            out[i] = letters[k];
+            k += 1;
+        }
+        i += 1;
+    }
+    out
+}
