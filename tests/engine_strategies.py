@@ -1,6 +1,7 @@
-"""Shared hypothesis strategies for the engine's invariant tests: texts built from freshly
-generated sensitive values of many kinds, glued with separators and noise, and a masker
-driver over the real recognizers."""
+"""Shared helpers for the engine's tests, all through its public API (``masking.engine``, and
+``masking._core.scan`` for the built-in recognizers alone): hypothesis strategies for texts
+built from freshly generated sensitive values of many kinds, glued with separators and noise,
+and drivers that mask and unmask them."""
 
 from __future__ import annotations
 
@@ -9,16 +10,105 @@ import string
 
 from hypothesis import strategies as st
 
-from masking.anthropic_request import MessagesRequestPolicy
-from masking.exchange_map import ExchangeMap
-from masking.json_tracker import JsonTracker
-from masking.scanner import Scanner
-from masking.stream_masker import StreamMasker
-from masking.surrogate import SurrogateMaker
+from masking import _core
+from masking.engine import Engine, Finding, RequestMasker
+from masking.rules import RuleConfig
 
-SCANNER = Scanner()
 KEY_A = bytes(range(32))
 KEY_B = bytes(range(1, 33))
+SHAPES = frozenset({"classwise", "hex", "ipv4", "ipv6"})
+
+
+# -- recognition -------------------------------------------------------------------------------
+
+
+def _bytes(text: str | bytes) -> bytes:
+    return text.encode() if isinstance(text, str) else text
+
+
+def scan(text: str | bytes) -> list[Finding]:
+    """What the built-in recognizers alone find in ``text`` (no known values, no JSON layout)."""
+    return [Finding(*f) for f in _core.scan(_bytes(text))]
+
+
+def found(text: str | bytes) -> list[tuple[str, str]]:
+    """``(type, value)`` of each finding of the built-in recognizers, in order."""
+    data = _bytes(text)
+    return [(f.rtype, data[f.start : f.end].decode()) for f in scan(data)]
+
+
+def engine_found(
+    text: str | bytes, rules: RuleConfig | None = None, kind: str = "text"
+) -> list[tuple[str, str]]:
+    """``(type, value)`` of what a fresh engine masks in ``text``: the recognizers, the user's
+    rules and every other occurrence of a value found."""
+    data = _bytes(text)
+    return [(f.rtype, data[f.start : f.end].decode()) for f in Engine(KEY_A, rules).scan(data, kind)]
+
+
+def masked_text(text: str, engine: Engine | None = None) -> str:
+    """``text`` with every byte a fresh engine would replace written as ``#``."""
+    data = bytearray(text.encode())
+    for f in (engine or Engine(KEY_A)).scan(bytes(data)):
+        data[f.start : f.end] = b"#" * (f.end - f.start)
+    return data.decode()
+
+
+# -- masking and unmasking ---------------------------------------------------------------------
+
+
+def cuts(data: bytes, points: list[int]) -> list[bytes]:
+    """``data`` cut at ``points`` (taken modulo its length + 1)."""
+    marks = sorted({p % (len(data) + 1) for p in points})
+    out, prev = [], 0
+    for p in marks:
+        out.append(data[prev:p])
+        prev = p
+    return [*out, data[prev:]]
+
+
+def mask(
+    data: bytes,
+    chunks: list[bytes] | None = None,
+    key: bytes = KEY_A,
+    kind: str = "text",
+    engine: Engine | None = None,
+) -> tuple[bytes, RequestMasker]:
+    """Mask ``data`` fed as ``chunks`` (whole by default) with a fresh engine for ``key`` (or
+    ``engine``): the masked body and the masker, which holds the exchange's map."""
+    eng = engine or Engine(key)
+    path = "/v1/messages" if kind == "messages" else "/v1/other"
+    masker = eng.request("POST", "api.anthropic.com", path, _content_type(kind))
+    assert masker.kind == kind
+    for c in chunks if chunks is not None else [data]:
+        masker.feed(c)
+    return masker.finish(), masker
+
+
+def _content_type(kind: str) -> str:
+    return "text/plain" if kind == "text" else "application/json"
+
+
+def unmask(
+    masker: RequestMasker,
+    data: bytes,
+    chunks: list[bytes] | None = None,
+    content_type: str = "text/plain",
+) -> bytes:
+    """The response ``data`` (fed as ``chunks``) restored with ``masker``'s map."""
+    un = masker.response(200, content_type, "")
+    parts = chunks if chunks is not None else [data]
+    if un is None:  # nothing was masked: the response passes untouched
+        return b"".join(parts)
+    return b"".join(un.feed(c) for c in parts) + un.finish()
+
+
+def round_trip(data: bytes, chunks: list[bytes] | None = None) -> bytes:
+    masked, masker = mask(data)
+    return unmask(masker, masked, chunks)
+
+
+# -- strategies --------------------------------------------------------------------------------
 
 
 def _hex(r: random.Random, n: int) -> str:
@@ -62,25 +152,6 @@ texts = st.lists(st.tuples(noise, glue, values, glue), min_size=1, max_size=12).
     lambda parts: "".join(a + b + c + d for a, b, c, d in parts)
 )
 cut_points = st.lists(st.integers(min_value=0, max_value=10**6), max_size=10)
-
-
-def cuts(data: bytes, points: list[int]) -> list[bytes]:
-    marks = sorted({p % (len(data) + 1) for p in points})
-    out, prev = [], 0
-    for p in marks:
-        out.append(data[prev:p])
-        prev = p
-    return [*out, data[prev:]]
-
-
-def mask(
-    data: bytes, chunks: list[bytes] | None = None, key: bytes = KEY_A, json_mode: bool = False
-) -> tuple[bytes, ExchangeMap]:
-    exchange_map = ExchangeMap(SurrogateMaker(key))
-    tracker = JsonTracker(MessagesRequestPolicy()) if json_mode else None
-    masker = StreamMasker(SCANNER, exchange_map, tracker)
-    out = b"".join(masker.feed(c) for c in (chunks or [data])) + masker.finish()
-    return out, exchange_map
 
 
 def shape(b: int) -> str:

@@ -6,15 +6,7 @@ from __future__ import annotations
 import json
 
 import pytest
-
-from masking.anthropic_request import MessagesRequestPolicy
-from masking.exchange_map import ExchangeMap
-from masking.json_tracker import JsonTracker
-from masking.scanner import Scanner
-from masking.stream_masker import StreamMasker
-from masking.surrogate import SurrogateMaker
-
-SCANNER = Scanner()
+from engine_strategies import mask
 ACCOUNT = "730194625813"
 INSTANCE = "i-0c9e8d7f6a5b43210"
 ARN = f"arn:aws:iam::{ACCOUNT}:role/payments-admin"
@@ -22,11 +14,8 @@ KEY = "AKIAW3ERT6YUI9OPAS2D"
 
 
 def masked(body: bytes, chunk: int) -> bytes:
-    masker = StreamMasker(
-        SCANNER, ExchangeMap(SurrogateMaker(bytes(32))), JsonTracker(MessagesRequestPolicy())
-    )
-    out = b"".join(masker.feed(body[i : i + chunk]) for i in range(0, len(body), chunk))
-    return out + masker.finish()
+    chunks = [body[i : i + chunk] for i in range(0, len(body), chunk)]
+    return mask(body, chunks, key=bytes(32), kind="messages")[0]
 
 
 def body_with(content_json: str) -> bytes:

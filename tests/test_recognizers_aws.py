@@ -8,10 +8,8 @@ import random
 
 import pytest
 
-from masking.findings import CLASSWISE, HEX
-from masking.scanner import Scanner
+from engine_strategies import found, scan
 
-SCANNER = Scanner()
 R = random.Random(4242)
 
 
@@ -25,13 +23,6 @@ def digits(n: int) -> str:
 
 def upper(n: int) -> str:
     return "".join(R.choice("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567") for _ in range(n))
-
-
-def found(text: str | bytes) -> list[tuple[str, str]]:
-    data = text.encode() if isinstance(text, str) else text
-    fs, resume = SCANNER.scan(data)
-    assert resume == len(data)
-    return [(f.rtype, data[f.start : f.end].decode()) for f in fs]
 
 
 ACCT = digits(12)
@@ -102,8 +93,8 @@ def test_handle_inside_an_arn_is_masked_with_the_arn() -> None:
 def test_resource_id_shape_is_hex_and_prefix_is_kept() -> None:
     h = hexs(17)
     data = f"i-{h}".encode()
-    (f,), _ = SCANNER.scan(data)
-    assert (f.start, f.end, f.shape) == (2, len(data), HEX)
+    (f,) = scan(data)
+    assert (f.start, f.end, f.shape) == (2, len(data), "hex")
 
 
 @pytest.mark.parametrize(
@@ -132,10 +123,10 @@ def test_arn_is_masked_component_wise() -> None:
 
 def test_account_in_arn_and_alone_get_the_same_type_and_shape() -> None:
     data = f'arn:aws:sts::{ACCT}:assumed-role/ci/session "OwnerId": "{ACCT}"'.encode()
-    fs, _ = SCANNER.scan(data)
+    fs = scan(data)
     accts = [f for f in fs if data[f.start : f.end] == ACCT.encode()]
     assert len(accts) == 2
-    assert {(f.rtype, f.shape) for f in accts} == {("aws_account_id", CLASSWISE)}
+    assert {(f.rtype, f.shape) for f in accts} == {("aws_account_id", "classwise")}
 
 
 @pytest.mark.parametrize("partition", ["aws", "aws-cn", "aws-us-gov"])

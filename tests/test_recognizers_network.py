@@ -4,16 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from masking.findings import IPV4, IPV6
-from masking.scanner import Scanner
-
-SCANNER = Scanner()
-
-
-def found(text: str) -> list[tuple[str, str]]:
-    data = text.encode()
-    fs, _ = SCANNER.scan(data)
-    return [(f.rtype, data[f.start : f.end].decode()) for f in fs]
+from engine_strategies import found, scan
 
 
 @pytest.mark.parametrize(
@@ -35,8 +26,8 @@ def test_ipv4_kinds(addr: str, rtype: str) -> None:
 
 
 def test_ipv4_shape() -> None:
-    fs, _ = SCANNER.scan(b"54.201.17.88")
-    assert fs[0].shape == IPV4
+    (f,) = scan(b"54.201.17.88")
+    assert f.shape == "ipv4"
 
 
 def test_cidr_blocks_keep_the_prefix_length() -> None:
@@ -81,8 +72,8 @@ def test_ipv6_in_address_context() -> None:
     assert found("inet6 2a05:d018:1c2:e600:5ee1:9d2c:4f1:22a0/64 scope global") == [
         ("ipv6_cidr_block", "2a05:d018:1c2:e600:5ee1:9d2c:4f1:22a0")
     ]
-    fs, _ = SCANNER.scan(b'"Ipv6Address": "2600:1f18:40a1:7c00::3b"')
-    assert fs[0].shape == IPV6
+    (f,) = scan(b'"Ipv6Address": "2600:1f18:40a1:7c00::3b"')
+    assert f.shape == "ipv6"
 
 
 @pytest.mark.parametrize(

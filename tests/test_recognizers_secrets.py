@@ -10,9 +10,8 @@ import string
 
 import pytest
 
-from masking.scanner import Scanner
+from engine_strategies import found, scan
 
-SCANNER = Scanner()
 R = random.Random(777)
 ALNUM = string.ascii_letters + string.digits
 
@@ -21,17 +20,10 @@ def rnd(n: int, alphabet: str = ALNUM) -> str:
     return "".join(R.choice(alphabet) for _ in range(n))
 
 
-def found(text: str | bytes) -> list[tuple[str, str]]:
-    data = text.encode() if isinstance(text, str) else text
-    fs, _ = SCANNER.scan(data)
-    return [(f.rtype, data[f.start : f.end].decode()) for f in fs]
-
-
 def masked_text(text: str) -> str:
     """The text with every finding's bytes replaced by '#', to check what is left."""
     data = bytearray(text.encode())
-    fs, _ = SCANNER.scan(bytes(data))
-    for f in fs:
+    for f in scan(bytes(data)):
         data[f.start : f.end] = b"#" * (f.end - f.start)
     return data.decode()
 
@@ -139,7 +131,7 @@ def test_private_key_body_masked_header_kept(kind: str, nl: str) -> None:
     assert out.count(nl) == text.count(nl)
 
 
-def test_private_key_of_8192_bits_fits_the_horizon() -> None:
+def test_private_key_of_8192_bits_is_masked_whole() -> None:
     text, body = _pem("", 86, "\\n")  # 86 lines of 64: the size of an 8192-bit PKCS#8 key
     out = masked_text('{"private_key": "' + text + '"}')
     assert not any(line in out for line in body)

@@ -1,27 +1,50 @@
-"""DESIGN invariants 3 and 5 over the real recognizers: a surrogate has the byte length and
-shape of its original, and unmask(mask(x)) == x."""
+"""DESIGN invariants 3 and 5 over the real engine: a surrogate has the byte length and shape of
+its original, and unmask(mask(x)) == x."""
 
 from __future__ import annotations
 
 import json
 
-from engine_strategies import cut_points, cuts, mask, shape, texts, values
+from engine_strategies import cut_points, cuts, mask, sensitive, shape, texts, unmask, values
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
-from masking.stream_unmasker import StreamUnmasker, SurrogateIndex
 
 
 @settings(max_examples=150, deadline=None)
 @given(texts)
 def test_round_trip_length_and_shape(text: str) -> None:
     data = text.encode()
-    out, exchange_map = mask(data)
+    out, masker = mask(data)
     assert len(out) == len(data)
+    assert masker.counts, "every text holds at least one sensitive value"
     # every byte keeps its class: digits stay digits, case stays case, punctuation stays
     assert [shape(b) for b in out] == [shape(b) for b in data] or _hex_only_differs(data, out)
-    un = StreamUnmasker(SurrogateIndex(exchange_map.by_surrogate, exchange_map.glue))
-    assert un.feed(out) + un.finish() == data
+    assert unmask(masker, out) == data
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.text(max_size=200))
+def test_round_trip_of_any_text(text: str) -> None:
+    data = text.encode()
+    out, masker = mask(data)
+    assert len(out) == len(data)
+    assert unmask(masker, out) == data
+
+
+def test_each_surrogate_has_the_length_and_shape_of_its_original() -> None:
+    data = ("\n".join(_samples())).encode()
+    _, masker = mask(data)
+    assert len(masker.pairs) >= 8
+    for surrogate, original in masker.pairs:
+        assert len(surrogate) == len(original)
+        assert surrogate != original
+        assert [shape(b) for b in surrogate] == [shape(b) for b in original] or _hex_only_differs(
+            original, surrogate
+        )
+
+
+def _samples() -> list[str]:
+    return [sensitive(seed) for seed in range(20)]
 
 
 def _hex_only_differs(a: bytes, b: bytes) -> bool:
@@ -53,7 +76,7 @@ def test_json_bodies_stay_valid_with_the_same_structure(vals: list[str], points:
         ],
     }
     data = json.dumps(doc).encode()
-    out, _ = mask(data, cuts(data, points), json_mode=True)
+    out, masker = mask(data, cuts(data, points), kind="messages")
     got = json.loads(out)
     assert len(out) == len(data)
     assert got["model"] == doc["model"]
@@ -62,3 +85,7 @@ def test_json_bodies_stay_valid_with_the_same_structure(vals: list[str], points:
     assert len(inner["Reservations"]) == len(vals)
     for v in vals:
         assert v.encode() not in out
+    # and the reply that quotes the masked request comes back as the original
+    reply = json.dumps({"content": [{"type": "text", "text": got["system"]}]}).encode()
+    restored = json.loads(unmask(masker, reply, content_type="application/json"))
+    assert restored["content"][0]["text"] == doc["system"]

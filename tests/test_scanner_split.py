@@ -1,23 +1,20 @@
-"""Split invariance and bounded hold-back of Scanner.scan(data, pos, final).
-
-Driving the scanner chunk by chunk, the way the stream masker does (append, scan from the last
-resume with final=False, trim what is decided but keep ``context`` bytes of it), must give
-exactly the findings of one scan over the whole input, wherever the cuts fall.
-"""
+"""A request body is recognized whole: masking it gives the same bytes and the same map
+whatever chunks ``feed`` got, wherever the cuts fall (DESIGN invariant 2) — even across a value,
+a JSON escape, a multi-byte character or the context that gives a value away."""
 
 from __future__ import annotations
 
 import random
 
+from engine_strategies import KEY_A, cuts
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from masking.findings import Finding
+from masking.engine import Engine
 from masking.rules import RuleConfig
-from masking.scanner import Scanner
 
-SCANNER = Scanner(
-    RuleConfig(terms=("Quillfeather", "*.corp.example.com"), regexes=(("ticket", r"TCK-[0-9]{6}"),))
+RULES = RuleConfig(
+    terms=("Quillfeather", "*.corp.example.com"), regexes=(("ticket", r"TCK-[0-9]{6}"),)
 )
 
 R = random.Random(5)
@@ -88,88 +85,51 @@ pieces = st.lists(
     st.one_of(
         st.sampled_from(POSITIVES),
         st.sampled_from(NEGATIVES),
-        st.text(alphabet='abcxyz019 ._-:/\\"\n', max_size=12),
+        st.text(alphabet='abcxyz019 ._-:/\\"\né', max_size=12),
     ),
     min_size=1,
     max_size=24,
 )
 
-
-def drive(data: bytes, cuts: list[int], trim: bool) -> list[tuple[int, int, str, str]]:
-    """Feed ``data`` cut at ``cuts`` through scan(final=False) like a stream masker would."""
-    buf = b""
-    base = 0  # stream offset of buf[0]
-    done = 0  # resume offset, relative to buf
-    out: list[Finding] = []
-    prev = 0
-    for c in sorted(set(cuts)) + [len(data)]:
-        buf += data[prev:c]
-        prev = c
-        fs, done = SCANNER.scan(buf, done, final=False)
-        assert all(f.start >= 0 and f.end <= len(buf) for f in fs)
-        out += [Finding(f.start + base, f.end + base, f.rtype, f.shape) for f in fs]
-        if trim:  # drop what is decided, keep `context` bytes of left context
-            cut = max(0, done - SCANNER.context)
-            buf = buf[cut:]
-            base += cut
-            done -= cut
-    fs, done = SCANNER.scan(buf, done, final=True)
-    assert done == len(buf)
-    out += [Finding(f.start + base, f.end + base, f.rtype, f.shape) for f in fs]
-    return [tuple(f) for f in out]  # type: ignore[misc]
-
-
 FILLER = "the quick brown fox jumps over 13 lazy dogs; "
 
 
-@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+def masked(data: bytes, chunks: list[bytes]) -> tuple[bytes, dict[str, int], set]:
+    """The body, the counts and the pairs of a fresh engine fed ``chunks``."""
+    masker = Engine(KEY_A, RULES).request("POST", "api.anthropic.com", "/x", "text/plain")
+    for c in chunks:
+        masker.feed(c)
+    out = masker.finish()
+    assert len(out) == len(data)
+    return out, masker.counts, set(masker.pairs)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     parts=pieces,
     seps=st.lists(st.sampled_from(SEPARATORS), min_size=24, max_size=24),
     gaps=st.lists(st.integers(min_value=0, max_value=700), min_size=24, max_size=24),
-    cuts=st.lists(st.integers(min_value=0, max_value=10**6), max_size=16),
-    trim=st.booleans(),
+    points=st.lists(st.integers(min_value=0, max_value=10**6), max_size=16),
 )
-def test_split_invariance(
-    parts: list[str], seps: list[str], gaps: list[int], cuts: list[int], trim: bool
+def test_masking_does_not_depend_on_the_chunks_fed(
+    parts: list[str], seps: list[str], gaps: list[int], points: list[int]
 ) -> None:
-    # filler between the pieces makes inputs several horizons long, so that the streaming path
-    # (decisions before the end, trimming) is exercised and not only the final scan
     triples = zip(parts, seps, gaps, strict=False)
     data = "".join(p + s + FILLER * (g // 10) for p, s, g in triples).encode()
-    whole = [tuple(f) for f in SCANNER.scan(data)[0]]
-    cuts = [c % (len(data) + 1) for c in cuts]
-    assert drive(data, cuts, trim) == whole
+    whole = masked(data, [data])
+    assert masked(data, cuts(data, points)) == whole
 
 
-def test_split_invariance_byte_by_byte() -> None:
-    data = ((" ".join(POSITIVES + NEGATIVES) + FILLER * 40) * 14).encode()
-    assert len(data) > 3 * SCANNER.horizon
-    whole = [tuple(f) for f in SCANNER.scan(data)[0]]
-    assert whole
-    assert drive(data, list(range(0, len(data), 7)), trim=True) == whole
-    assert drive(data, list(range(len(data))), trim=True) == whole
+def test_masking_byte_by_byte_is_masking_whole() -> None:
+    data = ((" ".join(POSITIVES + NEGATIVES) + FILLER * 4) * 3).encode()
+    whole = masked(data, [data])
+    assert whole[1], "the positives are masked"
+    assert masked(data, [data[i : i + 7] for i in range(0, len(data), 7)]) == whole
+    assert masked(data, [data[i : i + 1] for i in range(len(data))]) == whole
 
 
-def test_bounded_hold_back_without_pending_candidates() -> None:
-    # plain text far longer than the horizon: resume trails the end by a bounded amount
-    text = ("lorem ipsum dolor sit amet " * 2000).encode()
-    for n in (10_000, 20_000, len(text)):
-        fs, resume = SCANNER.scan(text[:n], 0, final=False)
-        assert fs == []
-        assert n - resume <= SCANNER.horizon + SCANNER.context
-
-
-def test_hold_back_is_bounded_with_candidates_too() -> None:
-    data = (" ".join(POSITIVES) + " ").encode() * 20
-    fs, resume = SCANNER.scan(data, 0, final=False)
-    assert len(data) - resume <= SCANNER.horizon + SCANNER.context
-    # what is reported is final: the same as in a whole scan, up to resume
-    whole = [f for f in SCANNER.scan(data)[0] if f.start < resume]
-    assert fs == whole
-
-
-def test_not_final_on_short_data_decides_nothing() -> None:
-    data = b"i-0123456789abcdef0 and more"
-    fs, resume = SCANNER.scan(data, 0, final=False)
-    assert fs == [] and resume == 0
+def test_a_value_cut_in_two_chunks_is_masked() -> None:
+    data = POSITIVES[0].encode()  # an instance id
+    for k in range(1, len(data)):
+        out, counts, _ = masked(data, [data[:k], b"", data[k:]])
+        assert counts == {"aws_ec2_instance_id": 1} and out[2:] != data[2:], k
