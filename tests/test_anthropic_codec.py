@@ -5,15 +5,9 @@ from __future__ import annotations
 import json
 
 import pytest
-from contract_scanner import ContractScanner
+from engine_strategies import mask, unmask
 
-from masking.anthropic_request import MessagesRequestPolicy
-from masking.anthropic_response import SseUnmasker, escaped_index
-from masking.exchange_map import ExchangeMap
-from masking.json_tracker import JsonSyntaxError, JsonTracker
-from masking.stream_masker import StreamMasker
-from masking.stream_unmasker import StreamUnmasker, SurrogateIndex
-from masking.surrogate import SurrogateMaker
+from masking.engine import Refused, RequestMasker
 
 KEY = bytes(range(32))
 ID = "i-0abc123def4567890"
@@ -21,14 +15,19 @@ ID2 = "vol-12345678"
 AK = "AKIAQWERTYUIOPASDFGH"
 
 
-def mask_body(doc: object | bytes, key: bytes = KEY, chunk: int = 7) -> tuple[bytes, ExchangeMap]:
+def mask_body(
+    doc: object | bytes, key: bytes = KEY, chunk: int = 7
+) -> tuple[bytes, RequestMasker]:
+    """A Messages request body masked by a fresh engine, fed ``chunk`` bytes at a time."""
     data = doc if isinstance(doc, bytes) else json.dumps(doc).encode()
-    exchange_map = ExchangeMap(SurrogateMaker(key))
-    masker = StreamMasker(ContractScanner(), exchange_map, JsonTracker(MessagesRequestPolicy()))
-    out = b"".join(masker.feed(data[i : i + chunk]) for i in range(0, len(data), chunk))
-    out += masker.finish()
+    chunks = [data[i : i + chunk] for i in range(0, len(data), chunk)]
+    out, masker = mask(data, chunks, key=key, kind="messages")
     assert len(out) == len(data)
-    return out, exchange_map
+    return out, masker
+
+
+def surrogate_of(masker: RequestMasker, original: str) -> str:
+    return next(s for s, o in masker.pairs if o == original.encode()).decode()
 
 
 def request() -> dict:
@@ -181,9 +180,10 @@ def test_numbers_and_literals_pass_unchanged() -> None:
     ],
 )
 def test_malformed_json_fails_closed(body: bytes) -> None:
-    with pytest.raises(JsonSyntaxError) as err:
+    with pytest.raises(Refused) as err:
         mask_body(body)
-    assert "offset" in str(err.value)
+    assert (err.value.status, err.value.error_type) == (400, "invalid_request_error")
+    assert "JSON" in err.value.message
 
 
 def test_same_key_same_bytes_other_key_other_bytes() -> None:
@@ -211,9 +211,8 @@ def sse(name: str, obj: dict) -> bytes:
 
 
 def test_sse_unmasker_restores_text_and_tool_input_cut_anywhere() -> None:
-    _, exchange_map = mask_body(request())
-    surrogate_id = next(s for s, o in exchange_map.by_surrogate.items() if o == ID[2:].encode())
-    sid = "i-" + surrogate_id.decode()
+    _, masker = mask_body(request())
+    sid = "i-" + surrogate_of(masker, ID[2:])
     text = f"I stopped {sid} and {sid}."
     tool = json.dumps({"command": f"aws ec2 start-instances --instance-ids {sid}"})
     thinking = f"the surrogate {sid} stays"
@@ -303,8 +302,8 @@ def test_sse_unmasker_restores_text_and_tool_input_cut_anywhere() -> None:
             sse("message_stop", {"type": "message_stop"}),
         ]
         raw = b"".join(events)
-        un = SseUnmasker(SurrogateIndex(exchange_map.by_surrogate, exchange_map.glue))
-        out = b"".join(un.feed(raw[i : i + 5]) for i in range(0, len(raw), 5)) + un.finish()
+        chunks = [raw[i : i + 5] for i in range(0, len(raw), 5)]
+        out = unmask(masker, raw, chunks, "text/event-stream")
         # the thinking block comes back byte for byte
         assert b"".join(events[1:5]) in out
         got_text, got_tool = "", ""
@@ -322,8 +321,9 @@ def test_sse_unmasker_restores_text_and_tool_input_cut_anywhere() -> None:
 
 
 def test_sse_events_go_out_as_soon_as_they_may() -> None:
-    _, exchange_map = mask_body(request())
-    un = SseUnmasker(SurrogateIndex(exchange_map.by_surrogate, exchange_map.glue))
+    _, masker = mask_body(request())
+    un = masker.response(200, "text/event-stream")
+    assert un is not None
     start = sse(
         "content_block_start",
         {"type": "content_block_start", "index": 0, "content_block": {"type": "text", "text": ""}},
@@ -343,18 +343,16 @@ def test_sse_events_go_out_as_soon_as_they_may() -> None:
 def test_a_response_is_unmasked_only_with_its_own_map() -> None:
     _, mine = mask_body(request())
     _, other = mask_body({"messages": [{"role": "user", "content": "i-0999999999999999f"}]})
-    foreign = next(iter(other.by_surrogate)).decode()
-    un = StreamUnmasker(SurrogateIndex(mine.by_surrogate))
+    foreign = surrogate_of(other, "0999999999999999f")
     text = f"i-{foreign} stays masked".encode()
-    assert un.feed(text) + un.finish() == text
+    assert unmask(mine, text) == text
+    assert unmask(other, text) == b"i-0999999999999999f stays masked"
 
 
 def test_json_response_bodies_are_restored_in_their_escaped_form() -> None:
-    _, exchange_map = mask_body(request())
-    surrogate = next(s for s, o in exchange_map.by_surrogate.items() if o == ID[2:].encode())
-    body = json.dumps(
-        {"content": [{"type": "text", "text": f"ok i-{surrogate.decode()}\n"}]}
-    ).encode()
-    un = StreamUnmasker(escaped_index(exchange_map.by_surrogate))
-    out = b"".join(un.feed(body[i : i + 3]) for i in range(0, len(body), 3)) + un.finish()
+    _, masker = mask_body(request())
+    surrogate = surrogate_of(masker, ID[2:])
+    body = json.dumps({"content": [{"type": "text", "text": f"ok i-{surrogate}\n"}]}).encode()
+    chunks = [body[i : i + 3] for i in range(0, len(body), 3)]
+    out = unmask(masker, body, chunks, "application/json")
     assert json.loads(out)["content"][0]["text"] == f"ok {ID}\n"

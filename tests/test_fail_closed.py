@@ -11,13 +11,12 @@ from pathlib import Path
 
 import pytest
 from conftest import API_HOST, routing_args
-from contract_scanner import ContractScanner
 from support.clients import read_response, tls_through_proxy
 from support.inproc import InProcessProxy, test_config
 from support.testca import TestCA
 from support.upstream import FakeUpstream, ServerExchange
 
-from masking.surrogate import SurrogateMaker
+from masking.engine import Engine, RequestMasker
 from proxy.masking_pipeline import MaskingPipeline
 
 SECRET = "AKIAJ4QWERTY7ZXCVB2N"
@@ -71,7 +70,7 @@ def test_malformed_json_is_refused_after_a_masked_prefix(proxy, upstream: FakeUp
     body = good[:-2] + b", oops}"  # the error sits at the very end
     status, _, data = post(proxy.address, proxy.ca_path, body)
     assert status == 400
-    assert "offset" in api_error(data, "invalid_request_error")
+    assert "JSON" in api_error(data, "invalid_request_error")
     assert_never_complete_nor_original(upstream)
 
 
@@ -83,19 +82,23 @@ def test_an_oversize_body_is_refused(start_proxy, test_ca: TestCA, upstream: Fak
     assert_never_complete_nor_original(upstream)
 
 
-class BrokenScanner(ContractScanner):
-    """Fails once it has seen enough of the body, as an engine bug would."""
+class BrokenEngine(Engine):
+    """Its maskers fail when the body is complete, as an engine bug would."""
 
-    def scan(self, data: bytes, pos: int = 0, final: bool = True):  # type: ignore[no-untyped-def]
-        if final or len(data) > 50_000:
+    def request(self, method: str, host: str, path: str, content_type: str) -> RequestMasker:
+        masker = super().request(method, host, path, content_type)
+
+        def finish() -> bytes:
             raise MemoryError("engine bug")
-        return super().scan(data, pos, final)
+
+        masker.finish = finish  # type: ignore[method-assign]
+        return masker
 
 
 def test_an_engine_failure_is_refused(
     tmp_path: Path, test_ca: TestCA, upstream: FakeUpstream
 ) -> None:
-    pipeline = MaskingPipeline(BrokenScanner(), SurrogateMaker(bytes(32)))
+    pipeline = MaskingPipeline(BrokenEngine(bytes(32)))
     config = test_config(tmp_path / "state", test_ca.cert_path, (API_HOST, upstream.port))
     with InProcessProxy(config, pipeline) as p:
         status, _, data = post(p.address, p.ca_path, message(f"{SECRET} " * 20000))

@@ -1,4 +1,4 @@
-"""StreamUnmasker against a brute-force statement of what it restores, and the cases that the
+"""The response unmasker (``text`` kind) against a brute-force statement of what it restores, and the cases that the
 statement spells out: standalone short surrogates, glued long ones, scope.
 
 The statement (``reference``): scan left to right; at each position take the longest surrogate
@@ -14,15 +14,45 @@ starts the surrogate) or its start (when it ends the surrogate).
 
 from __future__ import annotations
 
+import re
 import string
 
 from engine_strategies import cut_points, cuts
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from masking.stream_unmasker import GLUE_KEY, GLUE_SAFE, StreamUnmasker, SurrogateIndex, _anchor
+from masking import _core
 
 ALNUM = frozenset((string.ascii_letters + string.digits).encode())
+
+GLUE_SAFE = 12
+"""Surrogates this long are restored glued to letters or digits on one side."""
+GLUE_KEY = 8
+"""A glued surrogate is found by this many outer bytes of its edge run."""
+SHORT_ANCHOR = 4
+"""An anchor run shorter than this is found together with its neighbouring run."""
+_SPLIT = re.compile(rb"([A-Za-z0-9]+)")
+
+
+def _anchor(surrogate: bytes, original: bytes) -> tuple[int, bytes, bytes] | None:
+    """``(offset, run, next_run)``: the longest run of letters and digits in which the
+    surrogate differs from its original (or its longest run, when none differs or the two are
+    not aligned), and ``b""``; or, when that run is shorter than :data:`SHORT_ANCHOR`, the two
+    neighbouring runs, one of them changed, that are longest together."""
+    pieces = _SPLIT.split(surrogate)  # separator, run, separator, ..., separator
+    if len(pieces) < 3:
+        return None
+    theirs = _SPLIT.split(original) if len(original) == len(surrogate) else []
+    aligned = len(theirs) == len(pieces)
+    changed = [i for i in range(1, len(pieces), 2) if not aligned or theirs[i] != pieces[i]]
+    if not changed:  # every run kept (the surrogate differs in its separators only)
+        changed = list(range(1, len(pieces), 2))
+    best = max(changed, key=lambda i: len(pieces[i]))
+    if len(pieces[best]) < SHORT_ANCHOR and len(pieces) >= 5:
+        starts = {i for c in changed for i in (c - 2, c) if 1 <= i <= len(pieces) - 4}
+        first = max(sorted(starts), key=lambda i: len(pieces[i]) + len(pieces[i + 2]))
+        return sum(map(len, pieces[:first])), pieces[first], pieces[first + 2]
+    return sum(map(len, pieces[:best])), pieces[best], b""
 
 
 def _run_around(text: bytes, i: int) -> tuple[int, int]:
@@ -83,7 +113,9 @@ def reference(text: bytes, pairs: dict[bytes, bytes], glue: tuple[bytes, ...] = 
 
 
 def unmask(pairs: dict[bytes, bytes], chunks: list[bytes], glue: tuple[bytes, ...] = ()) -> bytes:
-    un = StreamUnmasker(SurrogateIndex(pairs, glue))
+    """``chunks`` restored by the engine's text unmasker for an exchange of ``pairs``."""
+    exchange = _core.ExchangeMap.from_pairs(list(pairs.items()), list(glue))
+    un = exchange.unmasker("text", 0)
     return b"".join(un.feed(c) for c in chunks) + un.finish()
 
 

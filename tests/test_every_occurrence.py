@@ -1,0 +1,154 @@
+"""DESIGN invariant 1: a value recognized once is masked at every occurrence in the body —
+before and after the place whose context gave it away, and bare — and it stays known, so a
+later request through the same engine masks it with no context at all. A value that could be
+an ordinary word is not carried over to its other occurrences."""
+
+from __future__ import annotations
+
+import json
+import random
+import string
+
+from engine_strategies import KEY_A, mask, unmask
+
+from masking.engine import Engine
+
+R = random.Random(1212)
+
+
+def account() -> str:
+    return str(R.randint(1, 9)) + "".join(R.choice(string.digits) for _ in range(11))
+
+
+def surrogate_of(pairs: list[tuple[bytes, bytes]], original: str) -> str:
+    (sur,) = [s for s, o in pairs if o == original.encode()]
+    return sur.decode()
+
+
+def test_an_account_is_masked_bare_before_and_after_its_context() -> None:
+    a = account()
+    text = f"Check {a} first.\nAccount: {a}\nThen {a} again, and ({a})."
+    out, masker = mask(text.encode())
+    assert a.encode() not in out
+    sur = surrogate_of(masker.pairs, a)
+    assert out.decode() == text.replace(a, sur)  # one surrogate, every occurrence
+    assert masker.counts == {"aws_account_id": 4}
+    assert unmask(masker, out) == text.encode()
+
+
+def test_without_its_context_a_bare_account_is_left_alone() -> None:
+    # the control for the test above: the bare occurrences alone are not recognized
+    a = account()
+    text = f"Check {a} first.\nThen {a} again, and ({a})."
+    out, masker = mask(text.encode())
+    assert out == text.encode() and masker.counts == {}
+
+
+def test_a_bucket_named_by_a_flag_is_masked_earlier_in_prose() -> None:
+    bucket = "ledger-exports-" + "".join(R.choice(string.digits) for _ in range(4))
+    text = (
+        f"The nightly dump goes to {bucket} since May; {bucket} keeps 30 days.\n"
+        f"$ aws s3api get-bucket-policy --bucket {bucket}\n"
+    )
+    out, masker = mask(text.encode())
+    assert bucket.encode() not in out
+    assert masker.counts == {"aws_s3_bucket": 3}
+    assert out.decode() == text.replace(bucket, surrogate_of(masker.pairs, bucket))
+
+
+def test_a_secret_key_pasted_again_in_prose_is_masked() -> None:
+    secret = "".join(R.choice(string.ascii_letters + string.digits + "/+") for _ in range(40))
+    text = (
+        f"I pasted {secret} in the chat by mistake.\n"
+        f"[default]\naws_secret_access_key = {secret}\n"
+    )
+    out, masker = mask(text.encode())
+    assert secret.encode() not in out
+    assert masker.counts == {"aws_secret_access_key": 2}
+
+
+def test_an_account_echoed_bare_in_a_messages_request_is_masked_everywhere() -> None:
+    a = account()
+    body = json.dumps(
+        {
+            "model": "m",
+            "messages": [
+                {"role": "user", "content": f"Which roles exist in account {a}?"},
+                {
+                    "role": "assistant",
+                    "content": [
+                        {"type": "text", "text": f"Listing the roles of {a}."},
+                        {
+                            "type": "tool_use",
+                            "id": "toolu_01",
+                            "name": "Bash",
+                            "input": {"command": f"aws iam list-roles | grep {a}"},
+                        },
+                    ],
+                },
+                {
+                    "role": "user",
+                    "content": [
+                        {"type": "tool_result", "tool_use_id": "toolu_01", "content": f"{a}\n"}
+                    ],
+                },
+            ],
+        }
+    ).encode()
+    out, masker = mask(body, kind="messages")
+    assert a.encode() not in out
+    assert out.count(surrogate_of(masker.pairs, a).encode()) == 4
+
+
+def test_a_value_from_an_earlier_request_is_masked_in_a_later_one() -> None:
+    engine = Engine(KEY_A)
+    a = account()
+    bucket = "media-green-" + "".join(R.choice(string.digits) for _ in range(3))
+    first, first_masker = mask(
+        f'{{"Account": "{a}"}}\naws s3 ls s3://{bucket}/\n'.encode(), engine=engine
+    )
+    assert a.encode() not in first and bucket.encode() not in first
+    later = f"so {a} owns {bucket}, right?".encode()
+    assert Engine(KEY_A).scan(later) == []  # no context here: only memory can find them
+    out, masker = mask(later, engine=engine)
+    assert a.encode() not in out and bucket.encode() not in out
+    # the same surrogates as before (the conversation masks to the same bytes), and this
+    # exchange's map restores them
+    for value in (a, bucket):
+        assert surrogate_of(masker.pairs, value) == surrogate_of(first_masker.pairs, value)
+    assert unmask(masker, out) == later
+
+
+def test_a_known_value_is_masked_in_a_later_json_request_too() -> None:
+    engine = Engine(KEY_A)
+    a = account()
+    mask(f"account {a}".encode(), engine=engine)
+    body = json.dumps({"messages": [{"role": "user", "content": f"{a}\n{a}"}]}).encode()
+    out, _ = mask(body, kind="messages", engine=engine)
+    assert a.encode() not in out
+    assert json.loads(out)["messages"][0]["content"].count("\n") == 1
+
+
+def test_an_ordinary_word_named_by_a_flag_is_not_carried_over() -> None:
+    text = (
+        "aws lambda invoke --function-name migrations out.json\n"
+        "Run the database migrations before the deploy.\n"
+    )
+    out, masker = mask(text.encode())
+    # masked where the flag names it ...
+    assert masker.counts == {"aws_resource_name": 1}
+    assert b"--function-name migrations " not in out
+    # ... and left alone in prose, in this body and in later ones
+    assert out.endswith(b"Run the database migrations before the deploy.\n")
+    engine = Engine(KEY_A)
+    mask(text.encode(), engine=engine)
+    later = b"Run the database migrations, then the migrations of the cache."
+    assert mask(later, engine=engine)[0] == later
+
+
+def test_a_longer_number_holding_a_known_account_is_not_masked() -> None:
+    a = account()
+    text = f"Account: {a}\nbuild 9{a}7 done"
+    out, masker = mask(text.encode())
+    assert masker.counts == {"aws_account_id": 1}
+    assert out.endswith(f"build 9{a}7 done".encode())

@@ -1,0 +1,148 @@
+"""DESIGN invariant 5: no false restoration. A surrogate never equals an original of its
+exchange or a value the request carries unmasked, and the unmasker rewrites only surrogates
+issued for this exchange — so text the model writes on its own (``10.0.0.1``, ``line 177``)
+comes back as it was written."""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import random
+
+from engine_strategies import KEY_A, mask, sensitive, texts, unmask
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from masking.engine import Engine
+from masking.rules import RuleConfig
+
+COMMON_ADDRESSES = [
+    "10.0.0.1",
+    "10.0.0.2",
+    "10.0.0.10",
+    "10.0.1.1",
+    "10.1.1.1",
+    "172.16.0.1",
+    "192.168.0.1",
+    "192.168.1.1",
+    "192.168.1.100",
+]
+
+
+def surrogate_of(pairs: list[tuple[bytes, bytes]], original: str) -> str:
+    (sur,) = [s for s, o in pairs if o == original.encode()]
+    return sur.decode()
+
+
+def test_an_allowlisted_address_is_never_a_surrogate_nor_restored() -> None:
+    engine = Engine(KEY_A, RuleConfig(allowlist=("10.0.0.1",)))
+    text = "bastion 10.0.0.1, db 10.0.0.2"
+    out, masker = mask(text.encode(), engine=engine)
+    assert out.startswith(b"bastion 10.0.0.1, db ")
+    sur = surrogate_of(masker.pairs, "10.0.0.2")
+    assert sur not in ("10.0.0.1", "10.0.0.2")
+    assert unmask(masker, out) == text.encode()
+    # the model writes the bastion's address: it comes back as it is
+    assert unmask(masker, b"10.0.0.1") == b"10.0.0.1"
+    assert unmask(masker, b"ssh 10.0.0.1 then " + sur.encode()) == b"ssh 10.0.0.1 then 10.0.0.2"
+
+
+def test_a_model_written_address_is_not_rewritten() -> None:
+    # each exchange masks one private address; the model then writes common addresses of its
+    # own: none of them may come back as the masked address
+    reply = " ".join(COMMON_ADDRESSES).encode()
+    for last in range(2, 60):
+        original = f"10.0.0.{last}"
+        out, masker = mask(f"db {original} is down".encode())
+        sur = surrogate_of(masker.pairs, original)
+        assert sur in out.decode()
+        assert unmask(masker, reply) == reply, (original, sur)
+        # while the surrogate it issued is restored
+        assert unmask(masker, f"restart {sur} now".encode()) == f"restart {original} now".encode()
+
+
+def test_with_nothing_masked_a_reply_passes_untouched() -> None:
+    out, masker = mask(b"ssh 10.0.0.1 and 127.0.0.1")  # nothing there is masked with no config
+    assert masker.response(200, "text/plain", "") is None or unmask(masker, out) == out
+
+
+def test_a_three_digit_number_in_the_reply_is_never_rewritten() -> None:
+    numbers = " ".join(f"line {n}," for n in range(100, 1000)).encode()
+    # a user rule that matches three-digit numbers ...
+    engine = Engine(KEY_A, RuleConfig(regexes=(("room", r"[0-9]{3}"),)))
+    _, masker = mask(b"meet in room 142 at noon", engine=engine)
+    assert unmask(masker, numbers) == numbers
+    # ... and the built-in types of many values at once
+    body = "\n".join(sensitive(seed) for seed in range(60)).encode()
+    out, masker = mask(body)
+    assert masker.counts
+    assert unmask(masker, numbers) == numbers
+    assert unmask(masker, out) == body
+
+
+def test_a_surrogate_right_after_an_escape_in_a_json_response_is_restored() -> None:
+    ip, acct = "10.44.3.21", "730194625813"
+    text = f"db {ip}\nOwnerId: {acct}\n"
+    _, masker = mask(text.encode())
+    s_ip, s_acct = surrogate_of(masker.pairs, ip), surrogate_of(masker.pairs, acct)
+    said = f"Found:\n{s_ip}\t{s_acct}\n\t{s_acct}\r\n{s_ip}"
+    reply = json.dumps({"content": [{"type": "text", "text": said}]}).encode()
+    assert b"\\n" + s_ip.encode() in reply and b"\\t" + s_acct.encode() in reply
+    out = json.loads(unmask(masker, reply, content_type="application/json"))
+    assert out["content"][0]["text"] == f"Found:\n{ip}\t{acct}\n\t{acct}\r\n{ip}"
+    # and in a streamed text delta
+    delta = {
+        "type": "content_block_delta",
+        "index": 0,
+        "delta": {"type": "text_delta", "text": said},
+    }
+    start = {"type": "content_block_start", "index": 0, "content_block": {"type": "text", "text": ""}}
+    stream = b"".join(
+        f"event: {e['type']}\ndata: {json.dumps(e)}\n\n".encode()
+        for e in (start, delta, {"type": "content_block_stop", "index": 0})
+    )
+    got = unmask(masker, stream, content_type="text/event-stream")
+    events = [json.loads(b.split(b"data: ", 1)[1]) for b in got.split(b"\n\n") if b"data: " in b]
+    assert events[1]["delta"]["text"] == f"Found:\n{ip}\t{acct}\n\t{acct}\r\n{ip}"
+
+
+@settings(max_examples=100, deadline=None)
+@given(texts)
+def test_a_surrogate_never_equals_an_original_of_the_exchange(text: str) -> None:
+    _, masker = mask(text.encode())
+    originals = {o for _, o in masker.pairs}
+    surrogates = {s for s, _ in masker.pairs}
+    assert len(surrogates) == len(masker.pairs)  # one original per surrogate
+    assert not surrogates & originals
+
+
+private = st.builds(
+    lambda a, b, c: f"10.{a}.{b}.{c}",
+    st.integers(0, 3),
+    st.integers(0, 3),
+    st.integers(1, 12),
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(private, min_size=2, max_size=40, unique=True), st.integers(0, 2**32))
+def test_a_surrogate_never_equals_a_value_the_request_carries_unmasked(
+    addresses: list[str], seed: int
+) -> None:
+    # half the addresses are allowlisted (carried unmasked), half are masked; the space is
+    # small, so a draw that ignored what the body holds would hit one of them
+    r = random.Random(seed)
+    kept = {a for a in addresses if r.random() < 0.5}
+    engine = Engine(KEY_A, RuleConfig(allowlist=tuple(sorted(kept))))
+    body = "\n".join(f"host {a} up" for a in addresses).encode()
+    out, masker = mask(body, engine=engine)
+    originals = {o.decode() for _, o in masker.pairs}
+    surrogates = {s.decode() for s, _ in masker.pairs}
+    assert originals == set(addresses) - kept
+    assert not surrogates & set(addresses)
+    for s in surrogates:  # private stays private
+        address = ipaddress.ip_address(s)
+        assert address.is_private or address in ipaddress.ip_network("100.64.0.0/10")
+    assert unmask(masker, out) == body
+    reply = " ".join(sorted(kept)).encode()
+    assert unmask(masker, reply) == reply
