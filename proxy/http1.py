@@ -310,7 +310,6 @@ class Http1Connection:
             self._up = None
             if exchange is not None:
                 rec.masked = exchange.stats.masked
-                rec.reused = exchange.stats.reused
                 if exchange.stats.note and not rec.note:
                     rec.note = exchange.stats.note
             rec.emit()

@@ -463,7 +463,6 @@ class Http2Connection:
                 up.abort()
             if exchange is not None:
                 rec.masked = exchange.stats.masked
-                rec.reused = exchange.stats.reused
                 if exchange.stats.note and not rec.note:
                     rec.note = exchange.stats.note
             self._stream_done(stream)

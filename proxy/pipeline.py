@@ -48,8 +48,6 @@ class ExchangeStats:
 
     masked: dict[str, int] = field(default_factory=dict)
     unmasked: int = 0
-    reused: int = 0
-    """Request bytes whose masking came from a body masked before (a resent conversation)."""
     note: str = ""
 
 
