@@ -105,7 +105,7 @@ class ExchangeRecord:
         fields: dict[str, object] = {
             "method": self.method,
             "host": self.host,
-            "path": safe_path(self.path),
+            "path": self.path,
             "mode": self.mode,
             "status": self.status,
             "up": self.bytes_up,

@@ -11,13 +11,11 @@ from __future__ import annotations
 import base64
 import json
 import ssl
-import time
 from collections.abc import Iterator
 
 import anthropic
 import httpx2
 import pytest
-from conftest import API_HOST, routing_args
 from fake_anthropic import FakeAnthropic, ids_in, last_user_bytes
 
 from masking.engine import Engine
