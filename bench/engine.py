@@ -1,12 +1,12 @@
 """Masking-engine throughput on a 1 MB Claude-Code-like request body, on one core.
 
-Mask: the body through the stream masker with the Messages policy, in 64 KiB chunks, as the
-proxy does it. Cold runs use a fresh surrogate maker (no cached surrogates); warm runs reuse
-one, as a proxy does for a conversation resent turn after turn. Resent: the next turn of the
-same conversation (one more tool call and result; Claude Code's layout, messages first and
-the cache breakpoint moving to the new last message) through the proxy's resend cache, which
-holds the turn before. Unmask: a response text of the same size holding the
-surrogates, through the stream unmasker.
+Mask: the whole body through the engine with the Messages layout, as the proxy does it when the
+last byte is in. Cold: a fresh engine (no values known yet); warm: an engine that has masked
+the body before (its values are known, as in a conversation resent turn after turn). Resent:
+the next turn of the same conversation (one more tool call and result, in Claude Code's
+layout) through the engine that masked the turn before. Unmask: a response text of the same
+size holding the surrogates; the reply index is built afresh each run, as for every exchange;
+a 4 KB reply in 40-byte event-stream deltas with the whole conversation's map.
 
     python -m bench.engine [--repeat N] [--json]
 """
@@ -18,27 +18,13 @@ import json
 import os
 import re
 import time
+from collections.abc import Callable
 
 from bench.engine_body import claude_code_like_body
-from masking.anthropic_request import MessagesRequestPolicy
-from masking.exchange_map import ExchangeMap
-from masking.json_tracker import JsonTracker
-from masking.resend_cache import ResendCache
-from masking.scanner import Scanner
-from masking.stream_masker import StreamMasker
-from masking.stream_unmasker import StreamUnmasker, SurrogateIndex
-from masking.surrogate import SurrogateMaker
+from masking import _core
+from masking.engine import Engine
 
-CHUNK = 1 << 16
 KEY = bytes(range(32))
-
-
-def _mask(scanner: Scanner, maker: SurrogateMaker, body: bytes) -> tuple[bytes, ExchangeMap]:
-    exchange_map = ExchangeMap(maker)
-    masker = StreamMasker(scanner, exchange_map, JsonTracker(MessagesRequestPolicy()))
-    out = [masker.feed(body[i : i + CHUNK]) for i in range(0, len(body), CHUNK)]
-    out.append(masker.finish())
-    return b"".join(out), exchange_map
 
 
 def _turns(body: bytes) -> tuple[bytes, bytes]:
@@ -79,25 +65,7 @@ def _turns(body: bytes) -> tuple[bytes, bytes]:
     return one, json.dumps(first).encode()
 
 
-def _mask_resent(scanner: Scanner, maker: SurrogateMaker, first: bytes, second: bytes) -> float:
-    """Seconds to mask ``second`` through a resend cache that has masked ``first``."""
-
-    def make(exchange_map: ExchangeMap) -> StreamMasker:
-        return StreamMasker(scanner, exchange_map, JsonTracker(MessagesRequestPolicy()))
-
-    cache = ResendCache()
-    for body in (first, second):
-        t0 = time.perf_counter()
-        masker = cache.masker("messages", make, ExchangeMap(maker))
-        out = [masker.feed(body[i : i + CHUNK]) for i in range(0, len(body), CHUNK)]
-        out.append(masker.finish())
-        took = time.perf_counter() - t0
-    fresh, _ = _mask(scanner, maker, second)
-    assert b"".join(out) == fresh, "the resend cache changed the masked body"
-    return took
-
-
-def _best(fn, repeat: int) -> float:  # type: ignore[no-untyped-def]
+def _best(fn: Callable[[], object], repeat: int) -> float:
     best = float("inf")
     for _ in range(repeat):
         t0 = time.perf_counter()
@@ -106,39 +74,71 @@ def _best(fn, repeat: int) -> float:  # type: ignore[no-untyped-def]
     return best
 
 
+def _sse(text: bytes, step: int) -> bytes:
+    """``text`` as an Anthropic event stream of ``text_delta`` events of ``step`` bytes."""
+    events = [
+        b'event: content_block_start\ndata: {"type":"content_block_start","index":0,'
+        b'"content_block":{"type":"text","text":""}}\n\n'
+    ]
+    for i in range(0, len(text), step):
+        piece = json.dumps({"type": "text_delta", "text": text[i : i + step].decode("latin-1")})
+        events.append(
+            b'event: content_block_delta\ndata: {"type":"content_block_delta","index":0,"delta":'
+            + piece.encode()
+            + b"}\n\n"
+        )
+    events.append(b'event: content_block_stop\ndata: {"type":"content_block_stop","index":0}\n\n')
+    return b"".join(events)
+
+
 def measure(repeat: int = 5) -> dict[str, float]:
     body = claude_code_like_body()
-    scanner = Scanner()
     mb = len(body) / 1e6
 
-    cold = _best(lambda: _mask(scanner, SurrogateMaker(KEY), body), repeat)
-    warm_maker = SurrogateMaker(KEY)
-    masked, exchange_map = _mask(scanner, warm_maker, body)
+    cold = _best(lambda: Engine(KEY).mask(body, "messages"), repeat)
+    engine = Engine(KEY)
+    masker = engine.mask(body, "messages")
+    masked = masker.body or b""
     assert len(masked) == len(body), "masking changed the body length"
-    warm = _best(lambda: _mask(scanner, warm_maker, body), repeat)
-    scan_only = _best(lambda: scanner.scan(body), repeat)
+    warm = _best(lambda: engine.mask(body, "messages"), repeat)
+    scan_only = _best(lambda: _core.scan(body), repeat)
     turn1, turn2 = _turns(body)
-    resent = min(_mask_resent(scanner, warm_maker, turn1, turn2) for _ in range(repeat))
+    resent_engine = Engine(KEY)
+    resent_engine.mask(turn1, "messages")
+    resent = _best(lambda: resent_engine.mask(turn2, "messages"), repeat)
 
-    # A response-sized text that mentions the surrogates as a model would. Each run builds
-    # the index afresh, as the proxy does for every exchange.
+    # A response-sized text that mentions the surrogates as a model would.
     text = re.sub(rb"\\[nt\"]", b" ", masked)
+    pairs, glue = masker.pairs, masker.glue
 
-    def unmask(piece: bytes, step: int) -> bytes:
-        un = StreamUnmasker(SurrogateIndex(exchange_map.by_surrogate, exchange_map.glue))
+    def unmask(piece: bytes, kind: str, step: int) -> bytes:
+        un = _core.ExchangeMap.from_pairs(pairs, glue).unmasker(kind, 16 << 20)
         out = [un.feed(piece[i : i + step]) for i in range(0, len(piece), step)]
         return b"".join(out) + un.finish()
 
-    restored = unmask(text, CHUNK)
-    assert len(exchange_map) > 0 and restored != text, "nothing was restored"
-    unmask_t = _best(lambda: unmask(text, CHUNK), repeat)
-    index_t = _best(lambda: SurrogateIndex(exchange_map.by_surrogate, exchange_map.glue), repeat)
-    # a streamed reply: 4 KB of the text in 40-byte deltas, with the whole conversation's map
-    reply = text[len(text) // 2 : len(text) // 2 + 4096]
-    reply_t = _best(lambda: unmask(reply, 40), repeat)
+    restored = unmask(text, "text", 1 << 16)
+    assert pairs and restored != text, "nothing was restored"
+    unmask_t = _best(lambda: unmask(text, "text", 1 << 16), repeat)
+
+    def build_index() -> None:
+        _core.ExchangeMap.from_pairs(pairs, glue).prepare()
+
+    index_t = _best(build_index, repeat)
+    reply = _sse(text[len(text) // 2 : len(text) // 2 + 4096], 40)
+    reply_map = _core.ExchangeMap.from_pairs(pairs, glue)
+    reply_map.prepare()
+
+    def stream_reply() -> None:
+        un = reply_map.unmasker("sse", 16 << 20)
+        for i in range(0, len(reply), 1 << 10):
+            un.feed(reply[i : i + (1 << 10)])
+        un.finish()
+
+    reply_t = _best(stream_reply, repeat)
+    known, known_bytes = engine.known_values
     return {
         "body_bytes": len(body),
-        "values_masked": len(exchange_map),
+        "values_masked": len(pairs),
         "scan_mb_s": mb / scan_only,
         "mask_cold_mb_s": mb / cold,
         "mask_warm_mb_s": mb / warm,
@@ -146,6 +146,8 @@ def measure(repeat: int = 5) -> dict[str, float]:
         "unmask_mb_s": len(text) / 1e6 / unmask_t,
         "unmask_index_build_ms": index_t * 1000,
         "unmask_4k_reply_ms": reply_t * 1000,
+        "known_values": known,
+        "known_bytes_per_value": known_bytes / known if known else 0.0,
     }
 
 

@@ -20,6 +20,7 @@ Nothing here does I/O except :meth:`Engine.from_config`, which reads (or makes) 
 
 from __future__ import annotations
 
+import json
 import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -216,19 +217,34 @@ class RequestMasker:
             if wbits is None:
                 raise Refused(502, "api_error", f"response encoding {encoding!r} not restored")
             inflate = zlib.decompressobj(wbits)
-        return ResponseUnmasker(self._map.unmasker(kind, MAX_EVENT_BYTES), inflate)
+        return ResponseUnmasker(self._map.unmasker(kind, MAX_EVENT_BYTES), kind, inflate)
 
 
 _DECODABLE = {"gzip": 16 + zlib.MAX_WBITS, "x-gzip": 16 + zlib.MAX_WBITS, "deflate": 0}
 
 
-class ResponseUnmasker:
-    """Restores one response as it streams; compressed bodies are inflated first (bounded)."""
+def error_event(message: str) -> bytes:
+    """A server-sent ``error`` event in the Anthropic API's format."""
+    data = json.dumps(
+        {"type": "error", "error": {"type": "api_error", "message": f"maskproxy: {message}"}}
+    )
+    return f"event: error\ndata: {data}\n\n".encode()
 
-    def __init__(self, core: Any, inflate: Any = None) -> None:
+
+class ResponseUnmasker:
+    """Restores one response as it streams; compressed bodies are inflated first (bounded).
+
+    An event stream the engine cannot restore (an event over :data:`MAX_EVENT_BYTES`, or a
+    body that inflates past :data:`MAX_INFLATED_BYTES`) ends with an ``error`` event, and
+    :attr:`note` says why; other bodies raise :class:`Refused`.
+    """
+
+    def __init__(self, core: Any, kind: str = "text", inflate: Any = None) -> None:
         self._core = core
+        self.kind = kind
         self._inflate = inflate
         self._inflated = 0
+        self.note = ""
 
     def _decode(self, data: bytes) -> bytes:
         if self._inflate is None:
@@ -242,20 +258,34 @@ class ResponseUnmasker:
             )
         return out
 
+    def _failed(self, status: int, error_type: str, message: str) -> bytes:
+        if self.kind != "sse":
+            raise Refused(status, error_type, message)
+        self.note = message
+        return error_event(message)
+
     def feed(self, data: bytes) -> bytes:
+        if self.note:
+            return b""  # the stream already ended with an error event
         try:
             return self._core.feed(self._decode(data))
         except _core.Refused as exc:
-            raise Refused(*exc.args) from None
+            return self._failed(*exc.args)
+        except Refused as exc:
+            return self._failed(exc.status, exc.error_type, exc.message)
 
     def finish(self) -> bytes:
+        if self.note:
+            return b""
         try:
             out = b""
             if self._inflate is not None:
                 out = self._core.feed(self._decode(self._inflate.flush()))
             return out + self._core.finish()
         except _core.Refused as exc:
-            raise Refused(*exc.args) from None
+            return self._failed(*exc.args)
+        except Refused as exc:
+            return self._failed(exc.status, exc.error_type, exc.message)
 
     @property
     def restored(self) -> int:

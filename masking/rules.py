@@ -87,9 +87,7 @@ class RuleConfig:
                 _core.check_pattern(pattern)
             except ValueError as exc:
                 first = str(exc).strip().splitlines()[-1] if str(exc).strip() else "syntax"
-                raise ValueError(
-                    f"[[masking.regex]] {name!r}: invalid pattern: {first}"
-                ) from None
+                raise ValueError(f"[[masking.regex]] {name!r}: invalid pattern: {first}") from None
             if _core.matches_empty(pattern):
                 raise ValueError(f"[[masking.regex]] {name!r}: pattern matches the empty string")
             names.add(name)

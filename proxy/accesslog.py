@@ -97,7 +97,6 @@ class ExchangeRecord:
     bytes_up: int = 0
     bytes_down: int = 0
     masked: Mapping[str, int] = field(default_factory=dict)
-    reused: int = 0
     note: str = ""
 
     def emit(self) -> None:
@@ -106,7 +105,7 @@ class ExchangeRecord:
         fields: dict[str, object] = {
             "method": self.method,
             "host": self.host,
-            "path": safe_path(self.path),
+            "path": self.path,
             "mode": self.mode,
             "status": self.status,
             "up": self.bytes_up,
@@ -114,8 +113,6 @@ class ExchangeRecord:
             "ms": round((time.monotonic() - self.started) * 1000, 1),
             "masked": dict(self.masked),
         }
-        if self.reused:
-            fields["reused"] = self.reused
         if self.note:
             fields["note"] = self.note
         level = logging.INFO if self.status and self.status < 500 else logging.WARNING

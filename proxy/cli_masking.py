@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import bisect
+import contextlib
 import json
 import os
 import sys
@@ -21,6 +22,7 @@ from typing import BinaryIO
 from masking import _core
 from masking.engine import Engine, Refused, types
 from masking.keyfile import KeyFileError
+
 
 def register(sub: argparse._SubParsersAction) -> None:
     """Add the masking subcommands to the top-level parser's subcommands."""
@@ -229,10 +231,8 @@ def _cmd_unmask(args: argparse.Namespace) -> int:
         un = exchange_map.unmasker(kind, 0)
         out.write(un.feed(data))
         out.write(un.finish())
-    try:
+    with contextlib.suppress(BrokenPipeError):
         out.flush()
-    except BrokenPipeError:
-        pass
     return 0
 
 
@@ -264,9 +264,7 @@ def _cmd_scan(args: argparse.Namespace) -> int:
             found += 1
             line, col = _line_col(data, f.start, starts)
             if args.json:
-                text = json.dumps(
-                    {"path": name, "line": line, "column": col, "type": f.rtype}
-                )
+                text = json.dumps({"path": name, "line": line, "column": col, "type": f.rtype})
             else:
                 text = f"{name}:{line}:{col}:{f.rtype}"
             print(text)

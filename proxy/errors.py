@@ -10,6 +10,7 @@ the message instead of a parse error.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 
 from proxy.pipeline import ExchangeRefused
@@ -29,6 +30,27 @@ REASONS = {
     503: b"Service Unavailable",
     504: b"Gateway Timeout",
 }
+
+
+_PLAIN_WORDS = re.compile(r"[A-Za-z][A-Za-z ,'-]{2,60}")
+
+
+def safe_reason(exc: BaseException) -> str:
+    """What a third-party parser's error says, without the bytes it quotes.
+
+    h11 and h2 put the offending request bytes in their messages (``illegal header line:
+    bytearray(b'X-Api-Key AKIA…')``), and those bytes can be an original value (DESIGN
+    invariant 9). Only the leading words, before any colon, quote or bracket, are kept, and
+    only when they are plain words; else the exception's class name stands in.
+    """
+    text = str(exc).strip()
+    head = re.split(r"[:(\[{\"'=<]", text, maxsplit=1)[0].strip()
+    head = re.sub(r"\s+b$", "", head)  # the b of a quoted bytes literal
+    if head != text and _PLAIN_WORDS.fullmatch(head):
+        return head
+    if _PLAIN_WORDS.fullmatch(text) and len(text) <= 60:
+        return text
+    return type(exc).__name__
 
 
 class ProxyError(Exception):

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 import h11
 
 from proxy.accesslog import ExchangeRecord, log
-from proxy.errors import ClientError, ProxyError, UpstreamError, error_response
+from proxy.errors import ClientError, ProxyError, UpstreamError, error_response, safe_reason
 from proxy.h1h2 import HOP_BY_HOP, TE_TRAILERS, forwardable, has_token
 from proxy.pipeline import Exchange, ExchangeRefused, RequestHead, ResponseHead
 from proxy.routes import Route, Router, upstream_headers
@@ -121,7 +121,9 @@ class Http1Connection:
                         f"({self.limits.max_header_bytes} bytes)",
                         status=431,
                     ) from None
-                raise ClientError(f"malformed request: {exc}", status=status) from None
+                raise ClientError(
+                    f"malformed request ({safe_reason(exc)})", status=status
+                ) from None
             if event is not h11.NEED_DATA:
                 return event
             waiting = conn.their_state is h11.IDLE and not conn.trailing_data[0]
@@ -252,9 +254,8 @@ class Http1Connection:
 
     async def _exchange(self, request: h11.Request) -> bool:
         """Serve one request; True when the connection can take another."""
-        target = request.target.decode("ascii", "replace")
         rec = ExchangeRecord(
-            method=request.method.decode("ascii", "replace"), host="-", path=target, mode="-"
+            method=request.method.decode("ascii", "replace"), host="-", path="-", mode="-"
         )
         up: UpstreamExchange | None = None
         exchange: Exchange | None = None
@@ -267,11 +268,7 @@ class Http1Connection:
                     "protocol upgrades (WebSocket, h2c) are not supported", status=501
                 )
             route = self.router(request)
-            rec.host, rec.mode, rec.path = (
-                route.host,
-                route.mode,
-                route.target.decode("ascii", "replace"),
-            )
+            rec.host, rec.mode = route.host, route.mode
             up, exchange = await self._forward_request(request, route, rec)
             keep = await self._forward_response(request, up, exchange, rec)
             up.release()
@@ -292,7 +289,7 @@ class Http1Connection:
         except (h11.LocalProtocolError, FramingError) as exc:
             # Our own misuse of the protocol, e.g. an exchange that changed a body's length
             # while keeping its Content-Length.
-            log.error("protocol error on %s %s: %s", rec.method, rec.host, exc)
+            log.error("protocol error on %s %s: %s", rec.method, rec.host, safe_reason(exc))
             rec.note = "internal error: HTTP framing"
             await self._fail_internal(rec)
             return False
@@ -310,7 +307,7 @@ class Http1Connection:
             self._up = None
             if exchange is not None:
                 rec.masked = exchange.stats.masked
-                rec.reused = exchange.stats.reused
+                rec.path = exchange.stats.path
                 if exchange.stats.note and not rec.note:
                     rec.note = exchange.stats.note
             rec.emit()

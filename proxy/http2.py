@@ -39,7 +39,7 @@ from h2.connection import ConnectionState
 from h2.errors import ErrorCodes
 
 from proxy.accesslog import ExchangeRecord, log
-from proxy.errors import ClientError, ProxyError, UpstreamError, error_response
+from proxy.errors import ClientError, ProxyError, UpstreamError, error_response, safe_reason
 from proxy.h1h2 import (
     H2Request,
     h2_response_headers,
@@ -221,7 +221,7 @@ class Http2Connection:
                 except h2.exceptions.ProtocolError as exc:
                     # h2 has queued a GOAWAY with the error code for this violation, except
                     # for a bad connection preface, which it rejects before any frame.
-                    log.info("client broke the HTTP/2 protocol: %s", exc)
+                    log.info("client broke the HTTP/2 protocol: %s", safe_reason(exc))
                     if h2c.state_machine.state is not ConnectionState.CLOSED:
                         h2c.close_connection(exc.error_code)
                     self.closing = True
@@ -409,7 +409,7 @@ class Http2Connection:
         rec = ExchangeRecord(
             method=request.method.decode("ascii", "replace"),
             host="-",
-            path=request.target.decode("ascii", "replace"),
+            path="-",
             mode="-",
         )
         up: UpstreamExchange | None = None
@@ -424,11 +424,7 @@ class Http2Connection:
             if request.method == b"CONNECT":
                 raise ClientError("CONNECT is not supported on this connection", status=405)
             route = self.router(request)
-            rec.host, rec.mode, rec.path = (
-                route.host,
-                route.mode,
-                route.target.decode("ascii", "replace"),
-            )
+            rec.host, rec.mode = route.host, route.mode
             up, exchange = await self._forward_request(stream, request, ended, route, rec)
             await self._forward_response(stream, up, exchange, rec)
             up.release()
@@ -440,7 +436,7 @@ class Http2Connection:
             await self._answer_error(stream, exc)
         except (h2.exceptions.ProtocolError, FramingError) as exc:
             # Our own misuse (an exchange that broke its body's length, a header h2 refuses).
-            log.error("protocol error on %s %s: %s", rec.method, rec.host, exc)
+            log.error("protocol error on %s %s: %s", rec.method, rec.host, safe_reason(exc))
             rec.note = "internal error: HTTP framing"
             await self._fail_internal(stream, rec)
         except _StreamStalled as exc:
@@ -463,7 +459,7 @@ class Http2Connection:
                 up.abort()
             if exchange is not None:
                 rec.masked = exchange.stats.masked
-                rec.reused = exchange.stats.reused
+                rec.path = exchange.stats.path
                 if exchange.stats.note and not rec.note:
                     rec.note = exchange.stats.note
             self._stream_done(stream)

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from masking.engine import Engine, Refused, RequestMasker, ResponseUnmasker
+from proxy.accesslog import safe_path
 from proxy.pipeline import (
     Exchange,
     ExchangeRefused,
@@ -91,6 +92,8 @@ class MaskingExchange(Exchange):
                 + ", ".join(c.decode("latin-1") for c in codings)[:64]
                 + ") that cannot be masked; it was not forwarded",
             )
+        path = safe_path(head.target.decode("latin-1"))
+        self.stats.path = (self._engine.mask(path.encode("latin-1")).body or b"").decode("latin-1")
         ctype = (_header(head.headers, b"content-type") or b"").decode("latin-1")
         self._masker = self._engine.request(
             head.method.decode("latin-1"),
@@ -161,6 +164,8 @@ class MaskingExchange(Exchange):
         except Refused as exc:
             raise _refusal(exc) from None
         self.stats.unmasked = self._response.restored
+        if self._response.note:
+            self.stats.note = self._response.note
         return out
 
 

@@ -48,8 +48,9 @@ class ExchangeStats:
 
     masked: dict[str, int] = field(default_factory=dict)
     unmasked: int = 0
-    reused: int = 0
-    """Request bytes whose masking came from a body masked before (a resent conversation)."""
+    path: str = "-"
+    """The request path as the log may show it: masked, query values dropped; ``-`` when the
+    exchange does not mask (the path is then not logged at all)."""
     note: str = ""
 
 

@@ -36,7 +36,7 @@ import h2.settings
 from h2.errors import ErrorCodes
 
 from proxy.accesslog import log
-from proxy.errors import UpstreamError
+from proxy.errors import UpstreamError, safe_reason
 from proxy.h1h2 import h2_request_headers, response_from_h2, trailer_fields
 from proxy.h2conn import GracefulH2Connection, error_name
 from proxy.pipeline import Headers, ResponseHead
@@ -219,7 +219,7 @@ class H2UpstreamConnection:
                     events = self.h2.receive_data(data)
                 except h2.exceptions.ProtocolError as exc:
                     # h2 has queued a GOAWAY with the matching error code; send it.
-                    log.warning("upstream %s broke the HTTP/2 protocol: %s", host, exc)
+                    log.warning("upstream %s broke the HTTP/2 protocol: %s", host, safe_reason(exc))
                     reason = f"upstream {host} broke the HTTP/2 protocol: {exc}"
                     self.write_nowait()
                     abort = False

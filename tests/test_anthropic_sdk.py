@@ -11,22 +11,15 @@ from __future__ import annotations
 import base64
 import json
 import ssl
-import time
 from collections.abc import Iterator
 
 import anthropic
 import httpx2
 import pytest
-from conftest import API_HOST, routing_args
 from fake_anthropic import FakeAnthropic, ids_in, last_user_bytes
 
-from masking.anthropic_request import MessagesRequestPolicy
-from masking.exchange_map import ExchangeMap
-from masking.json_tracker import JsonTracker
+from masking.engine import Engine
 from masking.keyfile import load_or_create_key
-from masking.scanner import Scanner
-from masking.stream_masker import StreamMasker
-from masking.surrogate import SurrogateMaker
 
 INSTANCE = "i-0f3a9c27b81d4e605"
 VOLUME = "vol-0b6e2d4f19a3c8571"
@@ -208,11 +201,12 @@ def _tool_output(n: int) -> str:
     )
 
 
-def test_a_long_conversation_resent_is_masked_from_the_cache_as_if_fresh(  # type: ignore[no-untyped-def]
+def test_a_long_conversation_resent_masks_to_the_same_bytes_as_the_engine(  # type: ignore[no-untyped-def]
     fake, client, proxy
 ) -> None:
-    """Turn 2 resends turn 1's 300 KB: the proxy reuses turn 1's masking for most of it (the
-    log says how much), and what the API receives is byte for byte the fresh masking."""
+    """Turn 2 resends turn 1's 300 KB and adds a turn: what the API receives is byte for byte
+    the engine's masking of the body the client sent, and turn 1's part of it is byte for
+    byte what turn 1 sent (the prompt cache stays warm)."""
     sdk, sent = client
     turn1 = conversation() + [
         {"role": "assistant", "content": "Listing."},
@@ -224,46 +218,18 @@ def test_a_long_conversation_resent_is_masked_from_the_cache_as_if_fresh(  # typ
         {"role": "user", "content": f"Done with {INSTANCE}; now i-0aaaabbbbccccdddd1."},
     ]
     sdk.messages.create(model="claude-test", max_tokens=64, messages=turn2)
-    up2 = fake.messages[-1][0]
+    up1, up2 = fake.messages[-2][0], fake.messages[-1][0]
     assert_nothing_original(up2)
-
-    exchange_map = ExchangeMap(SurrogateMaker(load_or_create_key(proxy.state_dir)))
-    masker = StreamMasker(Scanner(), exchange_map, JsonTracker(MessagesRequestPolicy()))
-    assert up2 == masker.feed(sent[1]) + masker.finish()
-
-    assert proxy.wait_log(f"up={len(sent[1])}")
-    line = next(x for x in proxy.log().splitlines() if f"up={len(sent[1])}" in x)
-    reused = int(line.split("reused=")[1].split()[0])
-    assert len(sent[0]) - 3 * 65536 < reused < len(sent[1])
+    engine = Engine(load_or_create_key(proxy.state_dir))
+    assert up2 == engine.mask(sent[1], "messages").body
+    shared = len(_common_prefix(sent[0], sent[1]))
+    assert shared > 250_000
+    assert up2[:shared] == up1[:shared]
 
 
-def test_resend_cache_off_masks_every_body_afresh(start_proxy, test_ca, upstream, tmp_path) -> None:  # type: ignore[no-untyped-def]
-    """``[masking] resend_cache_mb = 0``: nothing is kept, the same body twice is scanned
-    twice (no ``reused`` in the log) and masks to the same bytes."""
-    fake = FakeAnthropic(reply_script)
-    upstream.handler = fake
-    cfg = tmp_path / "config.toml"
-    cfg.write_text("[masking]\nresend_cache_mb = 0\n")
-    p = start_proxy(["--config", str(cfg), *routing_args(test_ca, (API_HOST, upstream))])
-    http = httpx2.Client(
-        proxy=p.url, verify=ssl.create_default_context(cafile=str(p.ca_path)), timeout=30
-    )
-    sdk = anthropic.Anthropic(api_key="sk-ant-api03-dummy", http_client=http, max_retries=0)
-    for _ in range(2):
-        sdk.messages.create(model="claude-test", max_tokens=64, messages=conversation())
-    http.close()
-    (up1, _), (up2, _) = fake.messages
-    assert up1 == up2
-    assert_nothing_original(up1)
-    deadline = time.monotonic() + 15
-    while p.log().count("path=/v1/messages") < 2 and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert p.log().count("path=/v1/messages") == 2 and "reused=" not in p.log()
-
-
-def test_only_conversations_are_kept_for_resending(fake, proxy) -> None:  # type: ignore[no-untyped-def]
-    """A body posted twice to another endpoint (a telemetry batch) is masked afresh each time:
-    the resend cache keeps Messages bodies only."""
+def test_telemetry_batches_are_masked_like_any_json(fake, proxy) -> None:  # type: ignore[no-untyped-def]
+    """A body posted twice to another endpoint (a telemetry batch) is masked each time, to
+    the same bytes."""
     body = json.dumps({"events": [{"note": f"instance {INSTANCE} " + "x" * 40_000}]}).encode()
     http = httpx2.Client(
         proxy=proxy.url, verify=ssl.create_default_context(cafile=str(proxy.ca_path)), timeout=30
@@ -278,9 +244,3 @@ def test_only_conversations_are_kept_for_resending(fake, proxy) -> None:  # type
     http.close()
     sent = [raw for path, raw in fake.bodies if path.startswith("/api/event_logging")]
     assert len(sent) == 2 and sent[0] == sent[1] and INSTANCE.encode() not in sent[0]
-    size = f"up={len(body)}"
-    deadline = time.monotonic() + 15
-    while proxy.log().count(size) < 2 and time.monotonic() < deadline:
-        time.sleep(0.05)
-    lines = [x for x in proxy.log().splitlines() if size in x]
-    assert len(lines) == 2 and not any("reused=" in x for x in lines)

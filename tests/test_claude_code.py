@@ -32,11 +32,16 @@ ACCOUNT = "583920174635"
 ROLE_ARN = f"arn:aws:iam::{ACCOUNT}:role/ops-deployer"
 ACCESS_KEY = "AKIAQ3XR7TN5VW2KLM8P"
 GITHUB = "ghp_" + "kP4vN8qR2sT6wY0zB3dF7hJ1mL5xC9aE2gU4"
-ORIGINALS = [INSTANCE, ACCOUNT, ACCESS_KEY, GITHUB, "ops-deployer"]
+# An account named only by the prose around it: turn 1 masks it for that context; the model
+# then echoes it bare, in its text and in a Bash command, and turn 2 carries it bare in the
+# assistant message, the tool input and the tool result.
+BILLING_ACCOUNT = "730145298361"
+ORIGINALS = [INSTANCE, ACCOUNT, ACCESS_KEY, GITHUB, "ops-deployer", BILLING_ACCOUNT]
 PROMPT = (
     f"Check instance {INSTANCE} in role {ROLE_ARN}; the old key {ACCESS_KEY} "
-    f"and token {GITHUB} must be rotated."
+    f"and token {GITHUB} must be rotated. Billing lives in account {BILLING_ACCOUNT}."
 )
+IN_ACCOUNT = re.compile(rb"in account ([0-9]{12})")
 
 
 def has_tool_result(request: dict) -> bool:
@@ -51,13 +56,18 @@ def model(request: dict) -> list[dict]:
     seen = ids_in(last_user_bytes(request))
     if has_tool_result(request):
         return [{"type": "text", "text": f"Done. The command printed: {' '.join(seen)}"}]
+    named = IN_ACCOUNT.search(json.dumps(request["messages"][0]).encode())
+    account = named.group(1).decode() if named else "none"
     return [
-        {"type": "text", "text": "Let me echo those."},
+        {"type": "text", "text": f"Let me echo those, and {account} too."},
         {
             "type": "tool_use",
             "id": "toolu_01EchoIds",
             "name": "Bash",
-            "input": {"command": "echo " + " ".join(seen), "description": "Echo the ids"},
+            "input": {
+                "command": "echo " + " ".join(seen) + " " + account,
+                "description": "Echo the ids",
+            },
         },
     ]
 
@@ -131,7 +141,9 @@ def test_claude_code_runs_real_commands_with_originals_while_the_api_sees_surrog
         for b in m["message"]["content"]
         if b.get("type") == "tool_use"
     ]
-    assert ran and all(v in ran[0] for v in (INSTANCE, ROLE_ARN, ACCESS_KEY, GITHUB))
+    assert ran and all(
+        v in ran[0] for v in (INSTANCE, ROLE_ARN, ACCESS_KEY, GITHUB, BILLING_ACCOUNT)
+    )
     outputs = [
         json.dumps(b.get("content"))
         for m in lines
@@ -139,6 +151,13 @@ def test_claude_code_runs_real_commands_with_originals_while_the_api_sees_surrog
         for b in m["message"]["content"]
         if b.get("type") == "tool_result"
     ]
-    assert outputs and all(v in outputs[0] for v in (INSTANCE, ROLE_ARN, ACCESS_KEY, GITHUB))
+    assert outputs and all(
+        v in outputs[0] for v in (INSTANCE, ROLE_ARN, ACCESS_KEY, GITHUB, BILLING_ACCOUNT)
+    )
+    # turn 2 carried the bare account in the assistant text, the Bash input and the tool
+    # result; it went out masked, to the surrogate turn 1 gave it
+    account_surrogate = IN_ACCOUNT.search(json.dumps(turn1["messages"][0]).encode())
+    assert account_surrogate is not None
+    assert raw2.count(account_surrogate.group(1)) >= 4
     final = [m for m in lines if m.get("type") == "result"]
     assert final and all(v in final[-1]["result"] for v in (INSTANCE, ACCESS_KEY, GITHUB))

@@ -1,4 +1,4 @@
-"""`maskproxy mask`, `unmask` and `scan` as a user runs them (real subprocesses)."""
+"""`maskproxy mask`, `unmask`, `scan` and `types` as a user runs them (real subprocesses)."""
 
 from __future__ import annotations
 
@@ -58,21 +58,47 @@ def test_unmask_without_a_readable_map_fails_clearly(tmp_path: Path) -> None:
     assert got.returncode == 2 and "cannot read map" in got.stderr
 
 
-def test_scan_reports_type_offset_length_never_the_value(tmp_path: Path) -> None:
+def test_scan_reports_path_line_column_type_never_the_value(tmp_path: Path) -> None:
     dirty = tmp_path / "deploy.sh"
-    dirty.write_text(TEXT)
+    dirty.write_text("#!/bin/sh\n" + TEXT)
     clean = tmp_path / "README.txt"
     clean.write_text("nothing to see here, version 12.1.0.2\n")
     got = run_cli("scan", str(dirty), str(clean))
     assert got.returncode == 1
     lines = got.stdout.splitlines()
-    assert f"{dirty}:{TEXT.index(INSTANCE) + 2}:17:aws_ec2_instance_id" in lines
+    assert f"{dirty}:2:{TEXT.index(INSTANCE) + 3}:aws_ec2_instance_id" in lines
     assert all(INSTANCE not in line and KEY[4:] not in line for line in lines)
     assert not any(str(clean) in line for line in lines)
     assert run_cli("scan", str(clean)).returncode == 0
     as_json = run_cli("scan", "--json", input=TEXT.encode())
     finding = json.loads(as_json.stdout.splitlines()[0])
-    assert set(finding) == {"path", "offset", "length", "type"}
+    assert set(finding) == {"path", "line", "column", "type"}
+    assert finding["line"] == 1 and finding["column"] == TEXT.index(INSTANCE) + 3
+
+
+def test_mask_takes_files_and_reads_the_default_config(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    (home / ".config" / "maskproxy").mkdir(parents=True)
+    (home / ".config" / "maskproxy" / "config.toml").write_text('[masking]\nterms = ["Initech"]\n')
+    a = tmp_path / "a.txt"
+    a.write_text(f"Initech runs {INSTANCE}\n")
+    env = {
+        "HOME": str(home),
+        "XDG_CONFIG_HOME": str(home / ".config"),
+        "XDG_STATE_HOME": str(tmp_path / "state"),
+    }
+    got = run_cli("mask", str(a), env=env)
+    assert got.returncode == 0, got.stderr
+    assert len(got.stdout) == len(a.read_text())
+    assert "Initech" not in got.stdout and INSTANCE not in got.stdout
+
+
+def test_types_lists_every_type_with_a_description() -> None:
+    got = run_cli("types")
+    assert got.returncode == 0, got.stderr
+    rows = {line.split()[0]: line for line in got.stdout.splitlines()}
+    for name in ("aws_ec2_instance_id", "aws_account_id", "user_term", "ipv4_private"):
+        assert name in rows and len(rows[name].split()) > 3
 
 
 def test_user_rules_from_the_config_file(tmp_path: Path) -> None:

@@ -118,7 +118,7 @@ impl Engine {
         layout.map(|l| l.opaque).map_err(|e| Refusal {
             status: 400,
             error_type: "invalid_request_error",
-            message: format!("the request body is not valid JSON ({} at byte {}); it was not forwarded", e.message, e.offset),
+            message: format!("the body is not valid JSON ({} at offset {}); it was not forwarded", e.message, e.offset),
         })
     }
 
