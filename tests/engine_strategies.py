@@ -43,7 +43,9 @@ def engine_found(
     """``(type, value)`` of what a fresh engine masks in ``text``: the recognizers, the user's
     rules and every other occurrence of a value found."""
     data = _bytes(text)
-    return [(f.rtype, data[f.start : f.end].decode()) for f in Engine(KEY_A, rules).scan(data, kind)]
+    return [
+        (f.rtype, data[f.start : f.end].decode()) for f in Engine(KEY_A, rules).scan(data, kind)
+    ]
 
 
 def masked_text(text: str, engine: Engine | None = None) -> str:

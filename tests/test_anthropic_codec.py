@@ -15,9 +15,7 @@ ID2 = "vol-12345678"
 AK = "AKIAQWERTYUIOPASDFGH"
 
 
-def mask_body(
-    doc: object | bytes, key: bytes = KEY, chunk: int = 7
-) -> tuple[bytes, RequestMasker]:
+def mask_body(doc: object | bytes, key: bytes = KEY, chunk: int = 7) -> tuple[bytes, RequestMasker]:
     """A Messages request body masked by a fresh engine, fed ``chunk`` bytes at a time."""
     data = doc if isinstance(doc, bytes) else json.dumps(doc).encode()
     chunks = [data[i : i + chunk] for i in range(0, len(data), chunk)]

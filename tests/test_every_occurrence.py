@@ -59,8 +59,7 @@ def test_a_bucket_named_by_a_flag_is_masked_earlier_in_prose() -> None:
 def test_a_secret_key_pasted_again_in_prose_is_masked() -> None:
     secret = "".join(R.choice(string.ascii_letters + string.digits + "/+") for _ in range(40))
     text = (
-        f"I pasted {secret} in the chat by mistake.\n"
-        f"[default]\naws_secret_access_key = {secret}\n"
+        f"I pasted {secret} in the chat by mistake.\n[default]\naws_secret_access_key = {secret}\n"
     )
     out, masker = mask(text.encode())
     assert secret.encode() not in out

@@ -7,6 +7,7 @@ import json
 
 import pytest
 from engine_strategies import mask
+
 ACCOUNT = "730194625813"
 INSTANCE = "i-0c9e8d7f6a5b43210"
 ARN = f"arn:aws:iam::{ACCOUNT}:role/payments-admin"

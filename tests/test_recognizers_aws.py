@@ -7,7 +7,6 @@ from __future__ import annotations
 import random
 
 import pytest
-
 from engine_strategies import found, scan
 
 R = random.Random(4242)

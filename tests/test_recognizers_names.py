@@ -205,7 +205,10 @@ def test_last_word_of_a_log_line_near_misses(text: str) -> None:
 
 def test_echo_on_a_line_of_its_own() -> None:
     text = "$ aws elb x --load-balancer-name web-lb-4\nweb-lb-4\n"
-    assert engine_found(text) == [("aws_resource_name", "web-lb-4"), ("aws_resource_name", "web-lb-4")]
+    assert engine_found(text) == [
+        ("aws_resource_name", "web-lb-4"),
+        ("aws_resource_name", "web-lb-4"),
+    ]
     assert engine_found("$ aws x\nweb-lb-4\n") == []  # named nowhere before
 
 

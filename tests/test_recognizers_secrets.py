@@ -9,7 +9,6 @@ import random
 import string
 
 import pytest
-
 from engine_strategies import found, scan
 
 R = random.Random(777)

@@ -1,5 +1,5 @@
-"""The response unmasker (``text`` kind) against a brute-force statement of what it restores, and the cases that the
-statement spells out: standalone short surrogates, glued long ones, scope.
+"""The response unmasker (``text`` kind) against a brute-force statement of what it restores,
+and the cases that the statement spells out: standalone short surrogates, glued long ones, scope.
 
 The statement (``reference``): scan left to right; at each position take the longest surrogate
 of the map that stands there and passes the boundary rule, else move one byte on. A surrogate
