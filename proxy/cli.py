@@ -144,6 +144,13 @@ def _add_config_flags(p: argparse.ArgumentParser, *, full: bool) -> None:
         f"(default: {d.read_timeout:g})",
     )
     lim.add_argument(
+        "--head-timeout",
+        type=float,
+        metavar="SEC",
+        help="a whole request head (CONNECT included) must arrive within this, however slowly "
+        f"its bytes trickle in; else 408 and the connection closes (default: {d.head_timeout:g})",
+    )
+    lim.add_argument(
         "--idle-timeout",
         type=float,
         metavar="SEC",
