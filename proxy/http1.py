@@ -286,7 +286,14 @@ class Http1Connection:
         try:
             if request.method == b"CONNECT":
                 raise ClientError("CONNECT is not supported on this connection", status=405)
-            if any(name == b"upgrade" for name, _ in request.headers):
+            names = {name for name, _ in request.headers}
+            if b"content-length" in names and b"transfer-encoding" in names:
+                # RFC 9112 6.1: a request with both is an attempt to smuggle, or broken.
+                raise ClientError(
+                    "a request with both Content-Length and Transfer-Encoding is refused",
+                    status=400,
+                )
+            if b"upgrade" in names:
                 raise ClientError(
                     "protocol upgrades (WebSocket, h2c) are not supported", status=501
                 )

@@ -227,3 +227,17 @@ def test_a_trickled_head_is_cut_off_before_authentication_too(
             got += chunk
     assert got.startswith(b"HTTP/1.1 408"), got[:80]
     assert b"--head-timeout" in got
+
+
+def test_content_length_with_transfer_encoding_is_400(
+    limited: ProxyProcess, upstream: FakeUpstream
+) -> None:
+    with _tls(limited) as sock:
+        sock.sendall(
+            f"POST / HTTP/1.1\r\nHost: {API_HOST}\r\nContent-Length: 5\r\n"
+            "Transfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n".encode()
+        )
+        status, _, body = read_response(sock)
+    assert status == 400
+    assert b"Transfer-Encoding" in body
+    assert upstream.requests == []
