@@ -8,3 +8,9 @@ pub mod recognizers;
 pub mod scanner;
 
 mod python;
+pub mod anthropic;
+pub mod engine;
+pub mod json;
+pub mod known;
+pub mod surrogate;
+pub mod unmask;
