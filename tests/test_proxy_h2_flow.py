@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from conftest import API_HOST
 from fake_anthropic import FakeAnthropic
-from support.h2client import H2Client
+from support.h2client import ClientStream, H2Client
 from support.inproc import InProcessProxy, test_config
 from support.testca import TestCA
 from support.upstream import FakeUpstream, ServerExchange
@@ -243,3 +243,35 @@ def test_client_reset_aborts_the_upstream_request(
     req = up.requests[0]
     assert not req.complete
     assert len(req.body) < len(body)
+
+
+def test_a_reset_stream_over_the_limit_does_not_cost_the_connection(
+    run_proxy: Callable[..., InProcessProxy], upstream: FakeUpstream
+) -> None:
+    """A client that has not yet seen the proxy's SETTINGS opens more streams than
+    --max-concurrent-streams and resets the extra one, all in one write: the extra stream is
+    refused (or already closed) and every stream within the limit is served."""
+    from proxy.config import Limits
+
+    p = run_proxy(upstream, limits=Limits(max_concurrent_streams=3))
+    with H2Client(p.address, API_HOST, p.ca_path, timeout=WAIT) as c:
+        ids = []
+        for n in range(4):
+            sid = c.h2.get_next_available_stream_id()
+            c.h2.send_headers(
+                sid,
+                [
+                    (b":method", b"GET"),
+                    (b":scheme", b"https"),
+                    (b":authority", API_HOST.encode()),
+                    (b":path", f"/s{n}".encode()),
+                ],
+                end_stream=True,
+            )
+            c.streams[sid] = ClientStream(sid)
+            ids.append(sid)
+        c.h2.reset_stream(ids[-1], 0x8)
+        c.flush()  # headers of four streams and the reset in one write
+        for sid in ids[:-1]:
+            assert c.response(sid).status == 200
+        assert c.terminated is None
