@@ -26,7 +26,7 @@ from support.testca import TestCA
 from support.upstream import FakeUpstream, ServerExchange
 from support.upstream_h2 import H2ServerExchange, H2Upstream
 
-from proxy import http2, upstream_h2
+from proxy import upstream_h2
 
 WAIT = 20.0
 INSTANCE = "i-0f3a9c27b81d4e605"

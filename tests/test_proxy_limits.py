@@ -204,7 +204,13 @@ def test_a_trickled_head_is_cut_off_before_authentication_too(
     the whole head has --head-timeout: the client gets 408 and the connection closes, so a
     few slow clients cannot fill --max-connections."""
     p = start_proxy(
-        ["--head-timeout", "1", "--read-timeout", "60", *routing_args(test_ca, (API_HOST, upstream))]
+        [
+            "--head-timeout",
+            "1",
+            "--read-timeout",
+            "60",
+            *routing_args(test_ca, (API_HOST, upstream)),
+        ]
     )
     got = b""
     deadline = time.monotonic() + WAIT
