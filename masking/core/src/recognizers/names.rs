@@ -17,24 +17,7 @@ use std::sync::LazyLock;
 use memchr::memmem;
 use regex::bytes::{Regex, RegexBuilder};
 
-// Until the AWS rules are ported: the same interface, empty.
-mod aws {
-    use std::collections::HashMap;
-    use std::sync::LazyLock;
-
-    use super::super::base::{CheckResult, Field};
-
-    static EMPTY: LazyLock<HashMap<String, Field>> = LazyLock::new(HashMap::new);
-    pub fn field_table() -> &'static HashMap<String, Field> {
-        &EMPTY
-    }
-    pub fn flag_table() -> &'static HashMap<String, Field> {
-        &EMPTY
-    }
-    pub fn arn_findings(_data: &[u8], _s: usize, _limit: usize) -> CheckResult {
-        None
-    }
-}
+use super::aws;
 use super::base::{
     escape_ends_at, field_check, is_space, key_variants, left_ok, norm_key, table, ByteTable,
     CheckResult, Field, Finding, Recognizer, Shape, TypeInfo, Value, ALNUM, ECHO_BACK,
