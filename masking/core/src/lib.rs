@@ -3,7 +3,9 @@
 //! Sans-io like the rest of `masking/`: bytes in, bytes out. Recognizers find sensitive values
 //! in raw bytes (`recognizers`, `scanner`); the Python module `masking._core` exposes it.
 
+pub mod anthropic;
 pub mod finding;
+pub mod json;
 pub mod recognizers;
 pub mod scanner;
 
