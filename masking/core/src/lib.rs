@@ -6,5 +6,7 @@
 pub mod finding;
 pub mod recognizers;
 pub mod scanner;
+pub mod sse;
+pub mod unmask;
 
 mod python;
