@@ -8,6 +8,8 @@ pub mod finding;
 pub mod json;
 pub mod recognizers;
 pub mod scanner;
+pub mod sse;
+pub mod unmask;
 
 mod python;
 pub mod anthropic;
