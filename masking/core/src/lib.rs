@@ -4,7 +4,9 @@
 //! in raw bytes (`recognizers`, `scanner`); the Python module `masking._core` exposes it.
 
 pub mod finding;
+pub mod known;
 pub mod recognizers;
 pub mod scanner;
+pub mod surrogate;
 
 mod python;
