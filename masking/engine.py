@@ -280,7 +280,15 @@ class ResponseUnmasker:
         try:
             out = b""
             if self._inflate is not None:
-                out = self._core.feed(self._decode(self._inflate.flush()))
+                tail = self._inflate.flush()
+                self._inflated += len(tail)
+                if self._inflated > MAX_INFLATED_BYTES:
+                    raise Refused(
+                        502,
+                        "api_error",
+                        f"the response inflates to more than {MAX_INFLATED_BYTES} bytes",
+                    )
+                out = self._core.feed(tail)
             return out + self._core.finish()
         except _core.Refused as exc:
             return self._failed(*exc.args)

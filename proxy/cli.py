@@ -144,6 +144,13 @@ def _add_config_flags(p: argparse.ArgumentParser, *, full: bool) -> None:
         f"(default: {d.read_timeout:g})",
     )
     lim.add_argument(
+        "--head-timeout",
+        type=float,
+        metavar="SEC",
+        help="a whole request head (CONNECT included) must arrive within this, however slowly "
+        f"its bytes trickle in; else 408 and the connection closes (default: {d.head_timeout:g})",
+    )
+    lim.add_argument(
         "--idle-timeout",
         type=float,
         metavar="SEC",
@@ -368,9 +375,10 @@ def cmd_check(args: argparse.Namespace) -> int:
         problems.append(str(exc))
     try:
         # The rules only: building the whole pipeline would create the masking key.
-        from proxy.masking_pipeline import build_scanner
+        from masking.engine import Engine
+        from masking.rules import RuleConfig
 
-        build_scanner(config.masking)
+        Engine(bytes(32), RuleConfig.from_dict(config.masking))
         ok("masking rules", "valid" if config.masking else "defaults")
     except ValueError as exc:
         problems.append(f"masking rules: {exc}")

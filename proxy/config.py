@@ -128,6 +128,8 @@ class Limits:
     connect_timeout: float = 10.0
     read_timeout: float = 300.0
     idle_timeout: float = 120.0
+    head_timeout: float = 30.0
+    """A whole request head (CONNECT included) must arrive within this, however it trickles."""
     max_connections: int = 1024
     max_concurrent_streams: int = 100
     """HTTP/2: streams a client may have open at once on one connection."""
@@ -200,7 +202,7 @@ class ProxyConfig:
         ):
             if getattr(lim, name) < 1:
                 raise ConfigError(f"{name.replace('_', '-')}: must be at least 1")
-        for name in ("connect_timeout", "read_timeout", "idle_timeout"):
+        for name in ("connect_timeout", "read_timeout", "idle_timeout", "head_timeout"):
             if getattr(lim, name) <= 0:
                 raise ConfigError(f"{name.replace('_', '-')}: must be more than 0 seconds")
         for path in self.upstream_ca:
@@ -356,6 +358,7 @@ LIMIT_FLAGS = {
     "connect_timeout": float,
     "read_timeout": float,
     "idle_timeout": float,
+    "head_timeout": float,
     "max_connections": int,
     "max_concurrent_streams": int,
 }

@@ -89,9 +89,10 @@ class ProxyAuth:
             raise AuthFileError(f"{path}: {exc.strerror}") from None
         with os.fdopen(fd, "rb") as fh:
             mode = os.fstat(fh.fileno()).st_mode
-            if mode & (stat.S_IROTH | stat.S_IWOTH):
+            if mode & (stat.S_IRWXG | stat.S_IRWXO):
                 raise AuthFileError(
-                    f"{path}: readable or writable by other users; run chmod 600 {path}"
+                    f"{path}: readable or writable by its group or other users; "
+                    f"run chmod 600 {path}"
                 )
             raw = fh.read()
         entries = []

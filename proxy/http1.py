@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from dataclasses import dataclass
 
 import h11
@@ -92,6 +93,8 @@ class Http1Connection:
         )
         self.idle = True
         """True while waiting for a new request; the server may close an idle connection."""
+        self._head_deadline: float | None = None
+        """When the request head whose first bytes are in must be complete."""
         self._response_started = False
         """The response head was queued: the exchange has produced a response."""
         self._response_sent = False
@@ -107,6 +110,12 @@ class Http1Connection:
         """The client accepts trailers (``TE: trailers``)."""
 
     # -- client side ------------------------------------------------------------------------
+
+    def _head_too_slow(self) -> ClientError:
+        return ClientError(
+            f"request head not complete within {self.limits.head_timeout:g} s (--head-timeout)",
+            status=408,
+        )
 
     async def _next_event(self) -> h11.Event:
         conn = self.conn
@@ -125,18 +134,32 @@ class Http1Connection:
                     f"malformed request ({safe_reason(exc)})", status=status
                 ) from None
             if event is not h11.NEED_DATA:
+                if type(event) is h11.Request:
+                    self._head_deadline = None
                 return event
-            waiting = conn.their_state is h11.IDLE and not conn.trailing_data[0]
+            in_head = conn.their_state is h11.IDLE
+            waiting = in_head and not conn.trailing_data[0]
             self.idle = waiting
             if waiting and self.draining.is_set():
                 raise _Idle()
             timeout = self.limits.idle_timeout if waiting else self.limits.read_timeout
+            if in_head and not waiting:
+                # Part of a head is in: the whole head has a deadline, not each read, so a
+                # client trickling a byte every few seconds cannot hold the connection.
+                now = time.monotonic()
+                if self._head_deadline is None:
+                    self._head_deadline = now + self.limits.head_timeout
+                timeout = min(timeout, self._head_deadline - now)
+                if timeout <= 0:
+                    raise self._head_too_slow()
             await self._flush()
             try:
                 data = await self.client.read(timeout)
             except TimeoutError:
                 if waiting:
                     raise _Idle() from None
+                if in_head and self._head_deadline is not None:
+                    raise self._head_too_slow() from None
                 raise ClientError(
                     f"client sent nothing for {timeout:g} s in the middle of a request "
                     "(--read-timeout)",
@@ -263,7 +286,14 @@ class Http1Connection:
         try:
             if request.method == b"CONNECT":
                 raise ClientError("CONNECT is not supported on this connection", status=405)
-            if any(name == b"upgrade" for name, _ in request.headers):
+            names = {name for name, _ in request.headers}
+            if b"content-length" in names and b"transfer-encoding" in names:
+                # RFC 9112 6.1: a request with both is an attempt to smuggle, or broken.
+                raise ClientError(
+                    "a request with both Content-Length and Transfer-Encoding is refused",
+                    status=400,
+                )
+            if b"upgrade" in names:
                 raise ClientError(
                     "protocol upgrades (WebSocket, h2c) are not supported", status=501
                 )

@@ -307,8 +307,11 @@ class Http2Connection:
         stream_id = event.stream_id
         if self.closing or len(self.streams) >= self.limits.max_concurrent_streams:
             # After GOAWAY, or over the advertised limit before the client saw it: refused,
-            # which tells the client the request was not processed and may be retried.
-            self.h2.reset_stream(stream_id, ErrorCodes.REFUSED_STREAM)
+            # which tells the client the request was not processed and may be retried. The
+            # client may have reset it already in the same read: then it is closed, and there
+            # is nothing to refuse.
+            with contextlib.suppress(h2.exceptions.StreamClosedError):
+                self.h2.reset_stream(stream_id, ErrorCodes.REFUSED_STREAM)
             return
         stream = _Stream(stream_id)
         ended = event.stream_ended is not None

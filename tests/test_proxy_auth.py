@@ -29,8 +29,11 @@ def test_non_loopback_without_auth_file_refuses_to_start(start_proxy: StartProxy
     assert p.proc is not None and p.proc.returncode == 1
 
 
-def test_world_readable_auth_file_is_refused(start_proxy: StartProxy, auth_file: Path) -> None:
-    auth_file.chmod(0o644)
+@pytest.mark.parametrize("mode", [0o644, 0o640, 0o620, 0o604])
+def test_an_auth_file_others_or_its_group_can_read_is_refused(
+    start_proxy: StartProxy, auth_file: Path, mode: int
+) -> None:
+    auth_file.chmod(mode)
     p = start_proxy(["--auth-file", str(auth_file)], host="0.0.0.0", wait=False)
     with pytest.raises(RuntimeError) as info:
         p.start()

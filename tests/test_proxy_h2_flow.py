@@ -1,5 +1,8 @@
 """HTTP/2 flow control as backpressure, and many streams on one connection.
 
+Responses stream under the client's flow control; a request body is taken whole (bounded by
+--max-body-bytes) before any of it goes upstream.
+
 Every wait here is on an event — a byte count reached, a sender blocked on its window, a
 request arrived — never on a timer: a stalled stream is proven stalled by the client having
 exactly its window's worth of data and the upstream's sender being blocked, not by a pause.
@@ -17,13 +20,13 @@ from pathlib import Path
 import pytest
 from conftest import API_HOST
 from fake_anthropic import FakeAnthropic
-from support.h2client import H2Client
+from support.h2client import ClientStream, H2Client
 from support.inproc import InProcessProxy, test_config
 from support.testca import TestCA
 from support.upstream import FakeUpstream, ServerExchange
 from support.upstream_h2 import H2ServerExchange, H2Upstream
 
-from proxy import http2, upstream_h2
+from proxy import upstream_h2
 
 WAIT = 20.0
 INSTANCE = "i-0f3a9c27b81d4e605"
@@ -140,18 +143,21 @@ def test_fifty_streams_complete_while_one_is_stalled(
         assert INSTANCE.encode() not in raw and ACCESS_KEY.encode() not in raw
 
 
-def test_upload_waits_for_a_slow_upstream(
+def test_an_upload_is_held_whole_and_reaches_a_slow_upstream_whole(
     run_proxy: Callable[..., InProcessProxy], h2_upstream: H2Upstream
 ) -> None:
-    """Request DATA is acknowledged to the client only once the upstream took it: an
-    upstream that does not read stops the client's upload after a bounded amount."""
+    """A request body is recognized over its whole length before any of it leaves (DESIGN
+    invariant 2): the proxy takes the client's upload (bounded by --max-body-bytes), the
+    upstream gets the request head and no body byte until the client's last one, then all."""
     up = h2_upstream
     up.reset()
     reading = threading.Event()
-    arrived: dict[str, H2ServerExchange] = {}
+    arrived = threading.Event()
+    seen: dict[str, H2ServerExchange] = {}
 
     def handler(ex: H2ServerExchange) -> None:
-        arrived["ex"] = ex
+        seen["ex"] = ex
+        arrived.set()
         ex.wait(reading, WAIT)
         body = ex.read_body()
         ex.respond(200, str(len(body)).encode())
@@ -163,29 +169,13 @@ def test_upload_waits_for_a_slow_upstream(
         sid = c.request(
             "POST", "/upload", [("content-type", "application/octet-stream")], end=False
         )
-        sent = 0
-        while True:
-            window = c.h2.local_flow_control_window(sid)
-            if window > 0:
-                n = min(window, c.h2.max_outbound_frame_size, len(body) - sent)
-                c.h2.send_data(sid, body[sent : sent + n])
-                c.flush()
-                sent += n
-                continue
-            ex = arrived.get("ex")
-            # The upstream holds its whole window unread: from here on the proxy must not
-            # let the client send more than its own window.
-            if ex is not None and ex.received >= 65535:
-                break
-            # Take any WINDOW_UPDATE the proxy sent; a short read timeout only paces this
-            # poll of the upstream's counter.
-            with contextlib.suppress(TimeoutError):
-                c.pump(timeout=0.2)
-        # What the client could send is bounded by the windows, not by the body size.
-        assert sent <= 65535 + http2.STREAM_WINDOW + 16384
-        assert sent < len(body)
+        c.send_body(sid, body[:-1000], end=False)
+        assert arrived.wait(WAIT), "the request head never reached the upstream"
+        with contextlib.suppress(TimeoutError):
+            c.pump(timeout=0.5)
+        assert seen["ex"].received == 0, "body bytes left before the client's last byte"
+        c.send_body(sid, body[-1000:])
         reading.set()
-        c.send_body(sid, body[sent:])
         stream = c.response(sid)
     assert stream.status == 200
     assert int(stream.data) == len(body)
@@ -243,3 +233,35 @@ def test_client_reset_aborts_the_upstream_request(
     req = up.requests[0]
     assert not req.complete
     assert len(req.body) < len(body)
+
+
+def test_a_reset_stream_over_the_limit_does_not_cost_the_connection(
+    run_proxy: Callable[..., InProcessProxy], upstream: FakeUpstream
+) -> None:
+    """A client that has not yet seen the proxy's SETTINGS opens more streams than
+    --max-concurrent-streams and resets the extra one, all in one write: the extra stream is
+    refused (or already closed) and every stream within the limit is served."""
+    from proxy.config import Limits
+
+    p = run_proxy(upstream, limits=Limits(max_concurrent_streams=3))
+    with H2Client(p.address, API_HOST, p.ca_path, timeout=WAIT) as c:
+        ids = []
+        for n in range(4):
+            sid = c.h2.get_next_available_stream_id()
+            c.h2.send_headers(
+                sid,
+                [
+                    (b":method", b"GET"),
+                    (b":scheme", b"https"),
+                    (b":authority", API_HOST.encode()),
+                    (b":path", f"/s{n}".encode()),
+                ],
+                end_stream=True,
+            )
+            c.streams[sid] = ClientStream(sid)
+            ids.append(sid)
+        c.h2.reset_stream(ids[-1], 0x8)
+        c.flush()  # headers of four streams and the reset in one write
+        for sid in ids[:-1]:
+            assert c.response(sid).status == 200
+        assert c.terminated is None

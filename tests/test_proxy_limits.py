@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import socket
 import threading
+import time
 
 import pytest
 from conftest import API_HOST, StartProxy, routing_args
@@ -194,3 +195,55 @@ def test_max_connections_is_503(
             break
         threading.Event().wait(0.1)
     assert status == 200
+
+
+def test_a_trickled_head_is_cut_off_before_authentication_too(
+    start_proxy: StartProxy, test_ca: TestCA, upstream: FakeUpstream
+) -> None:
+    """One byte of a CONNECT head every 0.3 s keeps each read well within --read-timeout, but
+    the whole head has --head-timeout: the client gets 408 and the connection closes, so a
+    few slow clients cannot fill --max-connections."""
+    p = start_proxy(
+        [
+            "--head-timeout",
+            "1",
+            "--read-timeout",
+            "60",
+            *routing_args(test_ca, (API_HOST, upstream)),
+        ]
+    )
+    got = b""
+    deadline = time.monotonic() + WAIT
+    with socket.create_connection(p.address, timeout=WAIT) as sock:
+        sock.sendall(f"CONNECT {API_HOST}:443 HTTP/1.1\r\n".encode())
+        sock.settimeout(0.3)
+        while time.monotonic() < deadline:
+            try:
+                sock.sendall(b"X")
+            except OSError:
+                break
+            try:
+                chunk = sock.recv(4096)
+            except TimeoutError:
+                continue
+            except OSError:
+                break
+            if not chunk:
+                break
+            got += chunk
+    assert got.startswith(b"HTTP/1.1 408"), got[:80]
+    assert b"--head-timeout" in got
+
+
+def test_content_length_with_transfer_encoding_is_400(
+    limited: ProxyProcess, upstream: FakeUpstream
+) -> None:
+    with _tls(limited) as sock:
+        sock.sendall(
+            f"POST / HTTP/1.1\r\nHost: {API_HOST}\r\nContent-Length: 5\r\n"
+            "Transfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n".encode()
+        )
+        status, _, body = read_response(sock)
+    assert status == 400
+    assert b"Transfer-Encoding" in body
+    assert upstream.requests == []

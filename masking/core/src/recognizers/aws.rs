@@ -1,10 +1,2132 @@
-//! Port in progress: see masking/recognizers/aws.py.
+//! AWS identifiers: resource ids, ARNs (component-wise), account ids in context, access key and
+//! IAM unique ids, host names of resources, S3 buckets, SQS URLs, KMS key ids, Route 53 zones.
+//!
+//! A port of `masking/recognizers/aws.py`. Names chosen by users (`RoleName`,
+//! `--function-name`) live in `names`; secret access keys and session tokens, found by their
+//! keys, in `secrets`.
 
-use super::base::{Recognizer, TypeInfo};
+use std::collections::HashMap;
+use std::sync::LazyLock;
+
+use regex::bytes::{Regex, RegexBuilder};
+
+use super::base::{
+    backslashes_before, camel_words, escape_ends_at, field_check, is_space, key_variants, left_ok,
+    norm_key, right_ok, CheckResult, Field, Finding, Recognizer, Shape, TypeInfo, Value, ALNUM,
+    BACK, GLUE_ID, WORD,
+};
 
 pub const CATEGORY: &str = "aws";
-pub const TYPES: &[TypeInfo] = &[];
 
+const CW: Shape = Shape::Classwise;
+const HEX: Shape = Shape::Hex;
+
+pub const TYPES: &[TypeInfo] = &[
+    TypeInfo {
+        name: "aws_arn",
+        shape: CW,
+        description: "ARN resource-name parts that have no finer type",
+    },
+    TypeInfo {
+        name: "aws_account_id",
+        shape: CW,
+        description: "12-digit account id (in ARNs, hosts, URLs, account fields)",
+    },
+    TypeInfo {
+        name: "aws_access_key_id",
+        shape: CW,
+        description: "access key id AKIA/ASIA… (prefix kept)",
+    },
+    TypeInfo {
+        name: "aws_iam_unique_id",
+        shape: CW,
+        description: "IAM unique id AIDA/AROA/AIPA/ANPA… (prefix kept)",
+    },
+    TypeInfo {
+        name: "aws_kms_key_id",
+        shape: HEX,
+        description: "KMS key id (UUID or mrk-) in KMS context",
+    },
+    TypeInfo {
+        name: "aws_route53_zone_id",
+        shape: CW,
+        description: "Route 53 hosted zone id (Z kept)",
+    },
+    TypeInfo {
+        name: "aws_hostname",
+        shape: CW,
+        description: "resource host names (EC2, RDS, ELB, API Gateway, CloudFront…)",
+    },
+    TypeInfo {
+        name: "aws_sqs_queue_url",
+        shape: CW,
+        description: "queue name of an SQS URL",
+    },
+    TypeInfo {
+        name: "aws_s3_bucket",
+        shape: CW,
+        description: "S3 bucket name (s3:// URIs, ARNs, hosts, bucket fields)",
+    },
+    TypeInfo {
+        name: "aws_rds_resource_id",
+        shape: CW,
+        description: "RDS Dbi/cluster resource id (db-/cluster- + 26)",
+    },
+    TypeInfo {
+        name: "aws_ami_id",
+        shape: HEX,
+        description: "resource id aki-, ami-, ari-",
+    },
+    TypeInfo {
+        name: "aws_bundle_task_id",
+        shape: HEX,
+        description: "resource id bun-",
+    },
+    TypeInfo {
+        name: "aws_capacity_reservation_id",
+        shape: HEX,
+        description: "resource id cr-",
+    },
+    TypeInfo {
+        name: "aws_carrier_gateway_id",
+        shape: HEX,
+        description: "resource id cagw-",
+    },
+    TypeInfo {
+        name: "aws_client_vpn_endpoint_id",
+        shape: HEX,
+        description: "resource id cvpn-endpoint-",
+    },
+    TypeInfo {
+        name: "aws_custom_key_store_id",
+        shape: HEX,
+        description: "resource id cks-",
+    },
+    TypeInfo {
+        name: "aws_customer_gateway_id",
+        shape: HEX,
+        description: "resource id cgw-",
+    },
+    TypeInfo {
+        name: "aws_dedicated_host_id",
+        shape: HEX,
+        description: "resource id h-",
+    },
+    TypeInfo {
+        name: "aws_dhcp_options_id",
+        shape: HEX,
+        description: "resource id dopt-",
+    },
+    TypeInfo {
+        name: "aws_ebs_snapshot_id",
+        shape: HEX,
+        description: "resource id snap-",
+    },
+    TypeInfo {
+        name: "aws_ebs_volume_id",
+        shape: HEX,
+        description: "resource id vol-",
+    },
+    TypeInfo {
+        name: "aws_ec2_fleet_id",
+        shape: HEX,
+        description: "resource id fleet-",
+    },
+    TypeInfo {
+        name: "aws_ec2_instance_id",
+        shape: HEX,
+        description: "resource id i-",
+    },
+    TypeInfo {
+        name: "aws_efs_id",
+        shape: HEX,
+        description: "resource id fs-, fsap-, fsmt-",
+    },
+    TypeInfo {
+        name: "aws_eip_id",
+        shape: HEX,
+        description: "resource id eipalloc-, eipassoc-",
+    },
+    TypeInfo {
+        name: "aws_elastic_gpu_id",
+        shape: HEX,
+        description: "resource id elastic-gpu-",
+    },
+    TypeInfo {
+        name: "aws_export_task_id",
+        shape: HEX,
+        description: "resource id export-ami-, export-i-",
+    },
+    TypeInfo {
+        name: "aws_flow_log_id",
+        shape: HEX,
+        description: "resource id fl-",
+    },
+    TypeInfo {
+        name: "aws_fpga_image_id",
+        shape: HEX,
+        description: "resource id afi-, agfi-",
+    },
+    TypeInfo {
+        name: "aws_fsx_svm_id",
+        shape: HEX,
+        description: "resource id svm-",
+    },
+    TypeInfo {
+        name: "aws_fsx_volume_id",
+        shape: HEX,
+        description: "resource id fsvol-",
+    },
+    TypeInfo {
+        name: "aws_import_task_id",
+        shape: HEX,
+        description: "resource id import-ami-, import-i-, import-snap-",
+    },
+    TypeInfo {
+        name: "aws_instance_connect_endpoint_id",
+        shape: HEX,
+        description: "resource id eice-",
+    },
+    TypeInfo {
+        name: "aws_instance_event_window_id",
+        shape: HEX,
+        description: "resource id iew-",
+    },
+    TypeInfo {
+        name: "aws_internet_gateway_id",
+        shape: HEX,
+        description: "resource id eigw-, igw-",
+    },
+    TypeInfo {
+        name: "aws_ipam_id",
+        shape: HEX,
+        description: "resource id ipam-, ipam-res-disco-",
+    },
+    TypeInfo {
+        name: "aws_ipam_pool_id",
+        shape: HEX,
+        description: "resource id ipam-pool-",
+    },
+    TypeInfo {
+        name: "aws_ipam_scope_id",
+        shape: HEX,
+        description: "resource id ipam-scope-",
+    },
+    TypeInfo {
+        name: "aws_ipv4_pool_id",
+        shape: HEX,
+        description: "resource id ipv4pool-ec2-",
+    },
+    TypeInfo {
+        name: "aws_key_pair_id",
+        shape: HEX,
+        description: "resource id key-",
+    },
+    TypeInfo {
+        name: "aws_launch_template_id",
+        shape: HEX,
+        description: "resource id lt-",
+    },
+    TypeInfo {
+        name: "aws_local_gateway_id",
+        shape: HEX,
+        description: "resource id lgw-, lgw-attach-, lgw-vif-grp-",
+    },
+    TypeInfo {
+        name: "aws_local_gateway_route_table_id",
+        shape: HEX,
+        description: "resource id lgw-rtb-",
+    },
+    TypeInfo {
+        name: "aws_nat_gateway_id",
+        shape: HEX,
+        description: "resource id nat-",
+    },
+    TypeInfo {
+        name: "aws_network_acl_id",
+        shape: HEX,
+        description: "resource id acl-, aclassoc-",
+    },
+    TypeInfo {
+        name: "aws_network_insights_id",
+        shape: HEX,
+        description: "resource id nia-, nip-, nis-",
+    },
+    TypeInfo {
+        name: "aws_network_interface_attachment_id",
+        shape: HEX,
+        description: "resource id eni-attach-",
+    },
+    TypeInfo {
+        name: "aws_network_interface_id",
+        shape: HEX,
+        description: "resource id eni-",
+    },
+    TypeInfo {
+        name: "aws_placement_group_id",
+        shape: HEX,
+        description: "resource id pg-",
+    },
+    TypeInfo {
+        name: "aws_prefix_list_id",
+        shape: HEX,
+        description: "resource id pl-",
+    },
+    TypeInfo {
+        name: "aws_reservation_id",
+        shape: HEX,
+        description: "resource id r-",
+    },
+    TypeInfo {
+        name: "aws_route_table_id",
+        shape: HEX,
+        description: "resource id rtb-, rtbassoc-",
+    },
+    TypeInfo {
+        name: "aws_security_group_id",
+        shape: HEX,
+        description: "resource id sg-",
+    },
+    TypeInfo {
+        name: "aws_security_group_rule_id",
+        shape: HEX,
+        description: "resource id sgr-",
+    },
+    TypeInfo {
+        name: "aws_spot_instance_request_id",
+        shape: HEX,
+        description: "resource id sir-",
+    },
+    TypeInfo {
+        name: "aws_subnet_id",
+        shape: HEX,
+        description: "resource id subnet-",
+    },
+    TypeInfo {
+        name: "aws_traffic_mirror_id",
+        shape: HEX,
+        description: "resource id tmf-, tms-, tmt-",
+    },
+    TypeInfo {
+        name: "aws_transit_gateway_attachment_id",
+        shape: HEX,
+        description: "resource id tgw-attach-",
+    },
+    TypeInfo {
+        name: "aws_transit_gateway_id",
+        shape: HEX,
+        description: "resource id tgw-",
+    },
+    TypeInfo {
+        name: "aws_transit_gateway_multicast_domain_id",
+        shape: HEX,
+        description: "resource id tgw-mcast-domain-",
+    },
+    TypeInfo {
+        name: "aws_transit_gateway_route_table_id",
+        shape: HEX,
+        description: "resource id tgw-rtb-",
+    },
+    TypeInfo {
+        name: "aws_verified_access_id",
+        shape: HEX,
+        description: "resource id vae-, vagr-, vai-, vatp-",
+    },
+    TypeInfo {
+        name: "aws_vpc_endpoint_id",
+        shape: HEX,
+        description: "resource id vpce-",
+    },
+    TypeInfo {
+        name: "aws_vpc_endpoint_service_id",
+        shape: HEX,
+        description: "resource id vpce-svc-",
+    },
+    TypeInfo {
+        name: "aws_vpc_id",
+        shape: HEX,
+        description: "resource id vpc-",
+    },
+    TypeInfo {
+        name: "aws_vpc_peering_connection_id",
+        shape: HEX,
+        description: "resource id pcx-",
+    },
+    TypeInfo {
+        name: "aws_vpn_connection_id",
+        shape: HEX,
+        description: "resource id vpn-",
+    },
+    TypeInfo {
+        name: "aws_vpn_gateway_id",
+        shape: HEX,
+        description: "resource id vgw-",
+    },
+];
+
+// ---------------------------------------------------------------- byte helpers
+
+#[inline]
+fn is_lhex(c: u8) -> bool {
+    c.is_ascii_digit() || (b'a'..=b'f').contains(&c)
+}
+
+#[inline]
+fn is_lower(c: u8) -> bool {
+    c.is_ascii_lowercase()
+}
+
+#[inline]
+fn has_alnum(seg: &[u8]) -> bool {
+    seg.iter().any(|&c| ALNUM[c as usize])
+}
+
+/// Length of the run of bytes at `i` (before `limit`) that `class` accepts, counted up to `max`.
+#[inline]
+fn run(d: &[u8], i: usize, limit: usize, max: usize, class: impl Fn(u8) -> bool) -> usize {
+    let mut j = i;
+    let lim = limit.min(i.saturating_add(max));
+    while j < lim && class(d[j]) {
+        j += 1;
+    }
+    j - i
+}
+
+/// `seg` is a UUID in lower-case hex (`[0-9a-f]{8}-[0-9a-f]{4}-…-[0-9a-f]{12}`).
+fn is_uuid(seg: &[u8]) -> bool {
+    seg.len() == 36
+        && seg.iter().enumerate().all(|(i, &c)| {
+            if matches!(i, 8 | 13 | 18 | 23) {
+                c == b'-'
+            } else {
+                is_lhex(c)
+            }
+        })
+}
+
+/// `seg` is a multi-Region KMS key id: `mrk-` + 32 lower-case hex digits.
+fn is_mrk(seg: &[u8]) -> bool {
+    seg.len() == 36 && seg.starts_with(b"mrk-") && seg[4..].iter().all(|&c| is_lhex(c))
+}
+
+/// `seg` is exactly twelve digits.
+fn is_account12(seg: &[u8]) -> bool {
+    seg.len() == 12 && seg.iter().all(u8::is_ascii_digit)
+}
+
+/// A slash at `i`, possibly escaped: `\\{0,7}/|\\{1,7}u002[fF]`; the end of the match.
+fn slash_at(d: &[u8], i: usize, limit: usize) -> Option<usize> {
+    let k = run(d, i, limit, 8, |c| c == b'\\');
+    if k > 7 {
+        return None;
+    }
+    let j = i + k;
+    if j < limit && d[j] == b'/' {
+        return Some(j + 1);
+    }
+    if k >= 1 && j + 5 <= limit && &d[j..j + 4] == b"u002" && matches!(d[j + 4], b'f' | b'F') {
+        return Some(j + 5);
+    }
+    None
+}
+
+// ---------------------------------------------------------------- resource ids
+
+/// Prefix -> type; every id is `<prefix>-` + 8 or 17 lower-case hex digits.
+const ID_PREFIXES: &[(&str, &str)] = &[
+    ("i", "aws_ec2_instance_id"),
+    ("vol", "aws_ebs_volume_id"),
+    ("snap", "aws_ebs_snapshot_id"),
+    ("ami", "aws_ami_id"),
+    ("aki", "aws_ami_id"),
+    ("ari", "aws_ami_id"),
+    ("sg", "aws_security_group_id"),
+    ("sgr", "aws_security_group_rule_id"),
+    ("subnet", "aws_subnet_id"),
+    ("vpc", "aws_vpc_id"),
+    ("eni", "aws_network_interface_id"),
+    ("eni-attach", "aws_network_interface_attachment_id"),
+    ("rtb", "aws_route_table_id"),
+    ("rtbassoc", "aws_route_table_id"),
+    ("acl", "aws_network_acl_id"),
+    ("aclassoc", "aws_network_acl_id"),
+    ("igw", "aws_internet_gateway_id"),
+    ("eigw", "aws_internet_gateway_id"),
+    ("nat", "aws_nat_gateway_id"),
+    ("eipalloc", "aws_eip_id"),
+    ("eipassoc", "aws_eip_id"),
+    ("fs", "aws_efs_id"),
+    ("fsmt", "aws_efs_id"),
+    ("fsap", "aws_efs_id"),
+    ("fsvol", "aws_fsx_volume_id"),
+    ("svm", "aws_fsx_svm_id"),
+    ("dopt", "aws_dhcp_options_id"),
+    ("lt", "aws_launch_template_id"),
+    ("cgw", "aws_customer_gateway_id"),
+    ("vgw", "aws_vpn_gateway_id"),
+    ("vpn", "aws_vpn_connection_id"),
+    ("pcx", "aws_vpc_peering_connection_id"),
+    ("sir", "aws_spot_instance_request_id"),
+    ("tgw", "aws_transit_gateway_id"),
+    ("tgw-attach", "aws_transit_gateway_attachment_id"),
+    ("tgw-rtb", "aws_transit_gateway_route_table_id"),
+    (
+        "tgw-mcast-domain",
+        "aws_transit_gateway_multicast_domain_id",
+    ),
+    ("vpce", "aws_vpc_endpoint_id"),
+    ("vpce-svc", "aws_vpc_endpoint_service_id"),
+    ("r", "aws_reservation_id"),
+    ("pl", "aws_prefix_list_id"),
+    ("ipam", "aws_ipam_id"),
+    ("ipam-pool", "aws_ipam_pool_id"),
+    ("ipam-scope", "aws_ipam_scope_id"),
+    ("ipam-res-disco", "aws_ipam_id"),
+    ("cvpn-endpoint", "aws_client_vpn_endpoint_id"),
+    ("cks", "aws_custom_key_store_id"),
+    ("lgw", "aws_local_gateway_id"),
+    ("lgw-rtb", "aws_local_gateway_route_table_id"),
+    ("lgw-vif-grp", "aws_local_gateway_id"),
+    ("lgw-attach", "aws_local_gateway_id"),
+    ("cagw", "aws_carrier_gateway_id"),
+    ("h", "aws_dedicated_host_id"),
+    ("cr", "aws_capacity_reservation_id"),
+    ("eice", "aws_instance_connect_endpoint_id"),
+    ("vai", "aws_verified_access_id"),
+    ("vagr", "aws_verified_access_id"),
+    ("vae", "aws_verified_access_id"),
+    ("vatp", "aws_verified_access_id"),
+    ("nip", "aws_network_insights_id"),
+    ("nia", "aws_network_insights_id"),
+    ("nis", "aws_network_insights_id"),
+    ("export-i", "aws_export_task_id"),
+    ("export-ami", "aws_export_task_id"),
+    ("import-ami", "aws_import_task_id"),
+    ("import-i", "aws_import_task_id"),
+    ("import-snap", "aws_import_task_id"),
+    ("bun", "aws_bundle_task_id"),
+    ("iew", "aws_instance_event_window_id"),
+    ("tmf", "aws_traffic_mirror_id"),
+    ("tms", "aws_traffic_mirror_id"),
+    ("tmt", "aws_traffic_mirror_id"),
+    ("fl", "aws_flow_log_id"),
+    ("pg", "aws_placement_group_id"),
+    ("key", "aws_key_pair_id"),
+    ("ipv4pool-ec2", "aws_ipv4_pool_id"),
+    ("afi", "aws_fpga_image_id"),
+    ("agfi", "aws_fpga_image_id"),
+    ("elastic-gpu", "aws_elastic_gpu_id"),
+    ("fleet", "aws_ec2_fleet_id"),
+];
+
+/// Handles of tasks, associations, event windows and analyses (`eni-attach-…`,
+/// `import-ami-…`, `nip-…`) name no resource of the user's infrastructure worth hiding, and are
+/// partly made of a resource id; they stay as they are (inside an ARN the ARN rule masks them
+/// as a whole segment). Their types stay in the catalog so that a config disabling one loads.
+const UNMASKED_PREFIXES: &[&str] = &[
+    "eni-attach",
+    "import-ami",
+    "import-i",
+    "import-snap",
+    "export-i",
+    "export-ami",
+    "iew",
+    "nip",
+    "nia",
+    "nis",
+    "bun",
+];
+
+/// The type of a masked resource-id prefix (`vpc` -> `aws_vpc_id`).
+fn masked_id_type(prefix: &[u8]) -> Option<&'static str> {
+    static TABLE: LazyLock<HashMap<&'static [u8], &'static str>> = LazyLock::new(|| {
+        ID_PREFIXES
+            .iter()
+            .filter(|(p, _)| !UNMASKED_PREFIXES.contains(p))
+            .map(|(p, t)| (p.as_bytes(), *t))
+            .collect()
+    });
+    TABLE.get(prefix).copied()
+}
+
+/// The scan pattern of masked resource ids: longest prefix first, then `-` and 8 hex digits.
+fn id_pattern() -> String {
+    let mut prefixes: Vec<&str> = ID_PREFIXES
+        .iter()
+        .map(|(p, _)| *p)
+        .filter(|p| !UNMASKED_PREFIXES.contains(p))
+        .collect();
+    prefixes.sort_by(|a, b| b.len().cmp(&a.len()).then(a.cmp(b)));
+    let alts: Vec<String> = prefixes.iter().map(|p| regex::escape(p)).collect();
+    format!("(?:{})-[0-9a-f]{{8}}", alts.join("|"))
+}
+
+/// `[a-z0-9]+(?:-[a-z]+)*`: the shape of a prefix in [`id_finding`].
+fn id_prefix_shape(p: &[u8]) -> bool {
+    let mut parts = p.split(|&c| c == b'-');
+    let first = parts.next().unwrap_or(b"");
+    !first.is_empty()
+        && first
+            .iter()
+            .all(|&c| c.is_ascii_lowercase() || c.is_ascii_digit())
+        && parts.all(|w| !w.is_empty() && w.iter().all(|&c| is_lower(c)))
+}
+
+/// A finding for the hex part of a resource id spanning exactly `data[s..e]`, if it is one.
+pub fn id_finding(data: &[u8], s: usize, e: usize) -> Option<Finding> {
+    let seg = &data[s..e];
+    let dash = seg.iter().rposition(|&c| c == b'-')?;
+    let hex = &seg[dash + 1..];
+    if !(hex.len() == 8 || hex.len() == 17) || !hex.iter().all(|&c| is_lhex(c)) {
+        return None;
+    }
+    let prefix = &seg[..dash];
+    if !id_prefix_shape(prefix) {
+        return None;
+    }
+    let rtype = masked_id_type(prefix)?;
+    Some(Finding::new(s + dash + 1, e, rtype, HEX))
+}
+
+// ---------------------------------------------------------------- ARNs
+
+/// The parts of an ARN head `arn:<partition>:<service>:<region>:<account>:`.
+struct ArnHead {
+    svc: (usize, usize),
+    acct: (usize, usize),
+    end: usize,
+}
+
+/// `arn:(?:aws(?:-cn|-us-gov|-iso|-iso-[a-z]|-eusc)?):svc:region:(12-13 digits|aws|):` at `s`.
+fn arn_head(d: &[u8], s: usize) -> Option<ArnHead> {
+    let n = d.len();
+    if !d[s..].starts_with(b"arn:aws") {
+        return None;
+    }
+    let mut i = s + 7;
+    let rest = &d[i..];
+    let part = [&b":"[..], b"-cn:", b"-us-gov:", b"-iso:", b"-eusc:"]
+        .iter()
+        .find(|p| rest.starts_with(p))
+        .map(|p| p.len())
+        .or_else(|| {
+            (rest.len() >= 6
+                && rest.starts_with(b"-iso-")
+                && is_lower(rest[5])
+                && rest.get(6) == Some(&b':'))
+            .then_some(7)
+        })?;
+    i += part;
+    let sl = run(d, i, n, 41, |c| {
+        c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'-'
+    });
+    if sl == 0 || sl > 40 || d.get(i + sl) != Some(&b':') {
+        return None;
+    }
+    let svc = (i, i + sl);
+    i += sl + 1;
+    let rl = run(d, i, n, 33, |c| {
+        c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'-'
+    });
+    if rl > 32 || d.get(i + rl) != Some(&b':') {
+        return None;
+    }
+    i += rl + 1;
+    let al = if d[i..].starts_with(b"aws:") {
+        3
+    } else {
+        let k = run(d, i, n, 14, |c| c.is_ascii_digit());
+        if k == 12 || k == 13 {
+            k
+        } else {
+            0
+        }
+    };
+    if d.get(i + al) != Some(&b':') {
+        return None;
+    }
+    Some(ArnHead {
+        svc,
+        acct: (i, i + al),
+        end: i + al + 1,
+    })
+}
+
+#[inline]
+fn res_char(c: u8) -> bool {
+    c.is_ascii_alphanumeric() || b"_+=.@$*!~%:/-".contains(&c)
+}
+
+/// The end of an ARN's resource part at `p`: plain characters joined by escaped slashes.
+fn res_end(d: &[u8], mut p: usize) -> usize {
+    let n = d.len();
+    loop {
+        while p < n && res_char(d[p]) {
+            p += 1;
+        }
+        if p < n && d[p] == b'\\' {
+            if let Some(e) = slash_at(d, p, n) {
+                p = e;
+                continue;
+            }
+        }
+        return p;
+    }
+}
+
+/// The separators of an ARN's resource part: `\\{0,7}/`, `\\{1,7}u002[fF]` or `:`.
+fn sep_at(d: &[u8], i: usize, end: usize) -> Option<usize> {
+    match d[i] {
+        b':' | b'/' => Some(i + 1),
+        b'\\' => slash_at(d, i, end),
+        _ => None,
+    }
+}
+
+/// Segments that are structure, not names.
+const ARN_KEEP: &[&[u8]] = &[
+    b"service-role",
+    b"aws-service-role",
+    b"aws-reserved",
+    b"app",
+    b"net",
+    b"gwy",
+    b"root",
+    b"*",
+    b"$LATEST",
+    b"default",
+    b"latest",
+    b"federated-user",
+    b"assumed-role",
+    b"sso.amazonaws.com",
+];
+const ARN_IAM_KINDS: &[&[u8]] = &[
+    b"role",
+    b"user",
+    b"group",
+    b"instance-profile",
+    b"policy",
+    b"server-certificate",
+    b"mfa",
+    b"saml-provider",
+    b"oidc-provider",
+    b"assumed-role",
+    b"federated-user",
+];
+const ARN_DB_KINDS: &[&[u8]] = &[
+    b"db",
+    b"cluster",
+    b"snapshot",
+    b"cluster-snapshot",
+    b"replicationgroup",
+    b"cachecluster",
+];
+const ARN_DB_SERVICES: &[&[u8]] = &[
+    b"rds",
+    b"elasticache",
+    b"redshift",
+    b"docdb",
+    b"neptune-db",
+    b"dms",
+];
+
+fn arn_name_type(svc: &[u8], kind: &[u8]) -> &'static str {
+    if (svc == b"iam" || svc == b"sts") && ARN_IAM_KINDS.contains(&kind) {
+        return "aws_iam_name";
+    }
+    if ARN_DB_SERVICES.contains(&svc) && ARN_DB_KINDS.contains(&kind) {
+        return "aws_db_identifier";
+    }
+    "aws_resource_name"
+}
+
+/// `[0-9]{1,6}|\*|\$LATEST|latest`: a version or alias, not a name.
+fn versionish(seg: &[u8]) -> bool {
+    (!seg.is_empty() && seg.len() <= 6 && seg.iter().all(u8::is_ascii_digit))
+        || seg == b"*"
+        || seg == b"$LATEST"
+        || seg == b"latest"
+}
+
+/// Parse the ARN at `s` (reading no further than `limit`) and mask it component-wise (account,
+/// names, ids): the findings and the offset where the ARN ends.
+pub fn arn_findings(data: &[u8], s: usize, limit: usize) -> Option<(Vec<Finding>, usize)> {
+    let d = &data[..limit.min(data.len())];
+    let limit = d.len();
+    if s >= limit {
+        return None;
+    }
+    let head = arn_head(d, s)?;
+    let svc = &d[head.svc.0..head.svc.1];
+    let acct = &d[head.acct.0..head.acct.1];
+    let mut out: Vec<Finding> = Vec::new();
+    if acct.len() >= 12 {
+        out.push(Finding::new(head.acct.0, head.acct.1, "aws_account_id", CW));
+    }
+    let rs = head.end;
+    let re = res_end(d, rs);
+    if re == rs {
+        return if out.is_empty() {
+            None
+        } else {
+            Some((out, head.end))
+        };
+    }
+    let mut end = re;
+    while end > rs && matches!(d[end - 1], b'.' | b':' | b',') {
+        end -= 1; // the end of a sentence, not of the ARN
+    }
+    if end < limit && ALNUM[d[end] as usize] {
+        return None;
+    }
+    if acct == b"aws" {
+        return Some((Vec::new(), end)); // AWS-managed resources (policies) name nothing of the user's
+    }
+    // split the resource into segments at '/', ':' and their escaped forms
+    let mut segs: Vec<(usize, usize)> = Vec::with_capacity(4);
+    let mut p = rs;
+    let mut i = rs;
+    while i < end {
+        if let Some(e) = sep_at(d, i, end) {
+            segs.push((p, i));
+            p = e;
+            i = e;
+        } else {
+            i += 1;
+        }
+    }
+    segs.push((p, end));
+    if svc == b"s3" {
+        let (a, b) = segs[0];
+        if b > a {
+            out.push(Finding::new(a, b, "aws_s3_bucket", CW));
+        }
+        return Some((out, end));
+    }
+    let (kind, named): (&[u8], &[(usize, usize)]) = if segs.len() > 1 {
+        (&d[segs[0].0..segs[0].1], &segs[1..])
+    } else {
+        (b"", &segs[..])
+    };
+    let name_type = arn_name_type(svc, kind);
+    for &(a, b) in named {
+        if b <= a {
+            continue;
+        }
+        let seg = &d[a..b];
+        if ARN_KEEP.contains(&seg) || seg.contains(&b'*') || versionish(seg) {
+            continue;
+        }
+        if let Some(f) = id_finding(d, a, b) {
+            out.push(f);
+        } else if is_uuid(seg) {
+            out.push(Finding::new(
+                a,
+                b,
+                if svc == b"kms" {
+                    "aws_kms_key_id"
+                } else {
+                    "aws_arn"
+                },
+                HEX,
+            ));
+        } else if is_mrk(seg) {
+            out.push(Finding::new(a + 4, b, "aws_kms_key_id", HEX));
+        } else if is_account12(seg) {
+            out.push(Finding::new(a, b, "aws_account_id", CW));
+        } else if has_alnum(seg) {
+            out.push(Finding::new(a, b, name_type, CW));
+        }
+    }
+    Some((out, end))
+}
+
+// ---------------------------------------------------------------- fields: accounts, KMS, zones, S3
+
+/// `arn:|s3:|https?:|[a-z]{1,12}-[0-9a-f]{8}` at the start of `data[a..b]`: a value that
+/// another recognizer owns (an ARN, a URI, a resource id).
+fn defers(data: &[u8], a: usize, b: usize) -> bool {
+    let v = &data[a..b];
+    if v.starts_with(b"arn:")
+        || v.starts_with(b"s3:")
+        || v.starts_with(b"http:")
+        || v.starts_with(b"https:")
+    {
+        return true;
+    }
+    let k = run(v, 0, v.len(), 13, is_lower);
+    (1..=12).contains(&k)
+        && v.len() >= k + 9
+        && v[k] == b'-'
+        && v[k + 1..k + 9].iter().all(|&c| is_lhex(c))
+}
+
+/// `[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]`: a bucket name.
+fn is_bucket(v: &[u8]) -> bool {
+    let edge = |c: u8| c.is_ascii_lowercase() || c.is_ascii_digit();
+    (3..=63).contains(&v.len())
+        && edge(v[0])
+        && edge(v[v.len() - 1])
+        && v.iter().all(|&c| edge(c) || c == b'.' || c == b'-')
+}
+
+/// Values that name no bucket (placeholders, literals).
+const BUCKET_STOP: &[&[u8]] = &[
+    b"bucket",
+    b"string",
+    b"none",
+    b"null",
+    b"true",
+    b"false",
+    b"your-bucket",
+    b"bucket-name",
+    b"my-bucket-name",
+];
+
+/// A hosted zone id spanning exactly `data[a..b]` (`Z…`, or `/hostedzone/Z…`): the span after
+/// the `Z`.
+fn zone_span(data: &[u8], a: usize, b: usize) -> Option<(usize, usize)> {
+    let mut z = a;
+    if a < b && data[a] != b'Z' {
+        z = slash_at(data, a, b)?;
+        if !data[z..b].starts_with(b"hostedzone") {
+            return None;
+        }
+        z = slash_at(data, z + 10, b)?;
+    }
+    if z >= b || data[z] != b'Z' {
+        return None;
+    }
+    let body = &data[z + 1..b];
+    ((7..=31).contains(&body.len())
+        && body
+            .iter()
+            .all(|&c| c.is_ascii_uppercase() || c.is_ascii_digit()))
+    .then_some((z + 1, b))
+}
+
+fn v_account(data: &[u8], v: &Value, _rtype: &'static str) -> Option<Vec<Finding>> {
+    is_account12(&data[v.start..v.end])
+        .then(|| vec![Finding::new(v.start, v.end, "aws_account_id", CW)])
+}
+
+fn v_kms(data: &[u8], v: &Value, _rtype: &'static str) -> Option<Vec<Finding>> {
+    let seg = &data[v.start..v.end];
+    if is_uuid(seg) {
+        return Some(vec![Finding::new(v.start, v.end, "aws_kms_key_id", HEX)]);
+    }
+    if is_mrk(seg) {
+        return Some(vec![Finding::new(
+            v.start + 4,
+            v.end,
+            "aws_kms_key_id",
+            HEX,
+        )]);
+    }
+    defers(data, v.start, v.end).then(Vec::new)
+}
+
+fn v_zone(data: &[u8], v: &Value, _rtype: &'static str) -> Option<Vec<Finding>> {
+    let (a, b) = zone_span(data, v.start, v.end)?;
+    Some(vec![Finding::new(a, b, "aws_route53_zone_id", CW)])
+}
+
+fn v_bucket(data: &[u8], v: &Value, _rtype: &'static str) -> Option<Vec<Finding>> {
+    if v.quote.is_empty() && v.end < data.len() && data[v.end] == b'(' {
+        return None; // 'Bucket=os.environ.get(...)': a call, not a bucket name
+    }
+    if defers(data, v.start, v.end) {
+        return Some(Vec::new());
+    }
+    let seg = &data[v.start..v.end];
+    if !is_bucket(seg) || BUCKET_STOP.contains(&seg) {
+        return None;
+    }
+    Some(vec![Finding::new(v.start, v.end, "aws_s3_bucket", CW)])
+}
+
+const ACCOUNT_KEYS: &[&str] = &[
+    "OwnerId",
+    "AccountId",
+    "Account",
+    "AwsAccountId",
+    "RegistryId",
+    "SourceOwnerId",
+    "RequesterId",
+    "TargetAccountId",
+    "SourceAccount",
+    "AccountNumber",
+    "aws_account_id",
+    "MasterAccountId",
+    "ManagementAccountId",
+    "CallerAccount",
+    "SourceAccountId",
+    "AdministratorAccountId",
+    "DelegatedAdminAccountId",
+];
+const KMS_KEYS: &[&str] = &[
+    "KmsKeyId",
+    "KeyId",
+    "TargetKeyId",
+    "KmsMasterKeyId",
+    "SSEKMSKeyId",
+    "KMSKeyId",
+    "kms_key_id",
+    "KmsKeyArn",
+    "EncryptionKey",
+    "MasterKeyId",
+    "kms_master_key_id",
+    "SourceKmsKeyId",
+    "DestinationKmsKeyId",
+    "CustomerMasterKeyId",
+];
+const ZONE_KEYS: &[&str] = &[
+    "HostedZoneId",
+    "ZoneId",
+    "hosted_zone_id",
+    "zone_id",
+    "DelegationSetId",
+    "HostedZone",
+    "AliasHostedZoneId",
+];
+const BUCKET_KEYS: &[&str] = &[
+    "Bucket",
+    "BucketName",
+    "S3Bucket",
+    "TargetBucket",
+    "S3BucketName",
+    "SourceBucket",
+    "DestinationBucket",
+    "bucket",
+    "LogBucket",
+    "OutputS3BucketName",
+    "S3OutputBucket",
+    "DeploymentBucket",
+    "ArtifactBucket",
+    "CodeBucket",
+];
+
+const F_ACCOUNT: Field = Field {
+    rtype: "aws_account_id",
+    shape: CW,
+    validate: v_account,
+    line: false,
+};
+const F_KMS: Field = Field {
+    rtype: "aws_kms_key_id",
+    shape: HEX,
+    validate: v_kms,
+    line: false,
+};
+const F_ZONE: Field = Field {
+    rtype: "aws_route53_zone_id",
+    shape: CW,
+    validate: v_zone,
+    line: false,
+};
+const F_BUCKET: Field = Field {
+    rtype: "aws_s3_bucket",
+    shape: CW,
+    validate: v_bucket,
+    line: false,
+};
+
+/// API and config fields whose value is an account, a KMS key, a hosted zone or a bucket, by
+/// the key's normal form (`norm_key`).
+pub fn field_table() -> &'static HashMap<String, Field> {
+    static TABLE: LazyLock<HashMap<String, Field>> = LazyLock::new(|| {
+        let mut t = HashMap::new();
+        for (keys, field) in [
+            (ACCOUNT_KEYS, F_ACCOUNT),
+            (KMS_KEYS, F_KMS),
+            (ZONE_KEYS, F_ZONE),
+            (BUCKET_KEYS, F_BUCKET),
+        ] {
+            for k in keys {
+                t.insert(norm_key(k.as_bytes()), field);
+            }
+        }
+        t
+    });
+    &TABLE
+}
+
+/// CLI flags (normal form, without `--`) whose value is an account, a KMS key, a hosted zone
+/// or a bucket.
+pub fn flag_table() -> &'static HashMap<String, Field> {
+    static TABLE: LazyLock<HashMap<String, Field>> = LazyLock::new(|| {
+        [
+            ("accountid", F_ACCOUNT),
+            ("accountids", F_ACCOUNT),
+            ("userids", F_ACCOUNT),
+            ("targetid", F_ACCOUNT),
+            ("keyid", F_KMS),
+            ("kmskeyid", F_KMS),
+            ("hostedzoneid", F_ZONE),
+            // 'route53 change-tags-for-resource --resource-type hostedzone --resource-id Z...':
+            // only a zone-shaped value, other resource ids are left to their own rules
+            ("resourceid", F_ZONE),
+            ("bucket", F_BUCKET),
+        ]
+        .into_iter()
+        .map(|(k, f)| (k.to_string(), f))
+        .collect()
+    });
+    &TABLE
+}
+
+fn field_pattern() -> String {
+    let keys: Vec<String> = [ACCOUNT_KEYS, KMS_KEYS, ZONE_KEYS, BUCKET_KEYS]
+        .concat()
+        .iter()
+        .map(|k| key_variants(k))
+        .collect();
+    format!("(?:{}){}", keys.join("|"), super::base::KEY_ANCHOR)
+}
+
+// ---------------------------------------------------------------- checks: ids and keys
+
+fn check_arn(data: &[u8], s: usize, _e: usize) -> CheckResult {
+    if !left_ok(data, s, &ALNUM) {
+        return None;
+    }
+    arn_findings(data, s, data.len().min(s + 2048))
+}
+
+fn check_id(data: &[u8], s: usize, mut e: usize) -> CheckResult {
+    let lim = data.len().min(e + 10);
+    while e < lim && is_lhex(data[e]) {
+        e += 1;
+    }
+    let dash = s + data[s..e].iter().rposition(|&c| c == b'-')?;
+    let hexlen = e - dash - 1;
+    if !(hexlen == 8 || hexlen == 17) || !left_ok(data, s, &GLUE_ID) || !right_ok(data, e, &GLUE_ID)
+    {
+        return None;
+    }
+    let rtype = masked_id_type(&data[s..dash])?;
+    if (rtype == "aws_key_pair_id" && hexlen != 17) || e - s > 40 {
+        return None;
+    }
+    Some((vec![Finding::new(dash + 1, e, rtype, HEX)], e))
+}
+
+/// RDS resource ids (`DbiResourceId`, `DbClusterResourceId`): `db-`/`cluster-` + 26 upper
+/// alnum with at least one digit.
+fn check_rds_resource(data: &[u8], s: usize, e: usize) -> CheckResult {
+    if !left_ok(data, s, &GLUE_ID) || !right_ok(data, e, &GLUE_ID) {
+        return None;
+    }
+    let dash = s + data[s..e].iter().position(|&c| c == b'-')?;
+    if !data[dash + 1..e].iter().any(u8::is_ascii_digit) {
+        return None;
+    }
+    Some((
+        vec![Finding::new(dash + 1, e, "aws_rds_resource_id", CW)],
+        e,
+    ))
+}
+
+/// The type of an access key or unique id by its four-letter prefix.
+fn key_prefix_type(p: &[u8]) -> Option<&'static str> {
+    match p {
+        b"AKIA" | b"ASIA" | b"ABIA" | b"ACCA" => Some("aws_access_key_id"),
+        b"AIDA" | b"AROA" | b"AIPA" | b"ANPA" | b"ANVA" | b"AGPA" | b"APKA" | b"AIKA" => {
+            Some("aws_iam_unique_id")
+        }
+        _ => None,
+    }
+}
+
+fn check_key_id(data: &[u8], s: usize, mut e: usize) -> CheckResult {
+    let lim = data.len().min(s + 24);
+    while e < lim && (data[e].is_ascii_digit() || data[e].is_ascii_uppercase()) {
+        e += 1;
+    }
+    if !left_ok(data, s, &ALNUM) || !right_ok(data, e, &ALNUM) {
+        return None;
+    }
+    let rtype = key_prefix_type(&data[s..s + 4])?;
+    if rtype == "aws_access_key_id" && e - s - 4 != 16 {
+        return None;
+    }
+    Some((vec![Finding::new(s + 4, e, rtype, CW)], e))
+}
+
+/// An access key id and its secret on one line: create-access-key text output
+/// (`AKIA…<tab>date<tab>SECRET`) and `AKIA… SECRET` pairs.
+static KEY_AND_SECRET: LazyLock<Regex> = LazyLock::new(|| {
+    bytes_regex(
+        r"^(A(?:KIA|SIA))([A-Z0-9]{16})((?:\t|\\{1,7}t|[ ,;|]){1,4}(?:[^\t\n\\ ]{1,40}(?:\t|\\{1,7}t|[ ,;|]){1,4})?)([A-Za-z0-9/+]{40,44})",
+    )
+});
+
+fn check_key_and_secret(data: &[u8], s: usize, _e: usize) -> CheckResult {
+    if !left_ok(data, s, &ALNUM) {
+        return None;
+    }
+    let lim = data.len().min(s + 160);
+    let m = KEY_AND_SECRET.captures(&data[s..lim])?;
+    let end = s + m.get(0)?.end();
+    if !right_ok(data, end, &ALNUM) || (end < data.len() && b"/+=".contains(&data[end])) {
+        return None;
+    }
+    let key = m.get(2)?;
+    let sec = m.get(4)?;
+    let secret = sec.as_bytes();
+    if !(secret.iter().any(u8::is_ascii_uppercase) && secret.iter().any(u8::is_ascii_lowercase)) {
+        return None;
+    }
+    Some((
+        vec![
+            Finding::new(s + key.start(), s + key.end(), "aws_access_key_id", CW),
+            Finding::new(s + sec.start(), s + sec.end(), "aws_secret_access_key", CW),
+        ],
+        end,
+    ))
+}
+
+/// Opaque upper-case ids that embed a long digit run (`ID123456789012345EXAMPLE` as a
+/// certificate id in documentation output): the run may be an account number, so the id goes
+/// as a whole rather than leaving the account readable inside it.
+fn check_digit_id(data: &[u8], s: usize, _e: usize) -> CheckResult {
+    // [A-Z]{2}[0-9]{12,20}[A-Z0-9]{0,12} within 40 bytes
+    let lim = data.len().min(s + 40);
+    if s + 2 > lim || !data[s..s + 2].iter().all(u8::is_ascii_uppercase) {
+        return None;
+    }
+    let nd = run(data, s + 2, lim, 20, |c| c.is_ascii_digit());
+    if nd < 12 {
+        return None;
+    }
+    let p = s + 2 + nd;
+    let e = p + run(data, p, lim, 12, |c| {
+        c.is_ascii_digit() || c.is_ascii_uppercase()
+    });
+    if !(16..=32).contains(&(e - s)) || !left_ok(data, s, &GLUE_ID) || !right_ok(data, e, &GLUE_ID)
+    {
+        return None;
+    }
+    Some((vec![Finding::new(s, e, "aws_iam_unique_id", CW)], e))
+}
+
+// ---------------------------------------------------------------- checks: accounts in context
+
+/// Key words that say a quoted 12-digit value is a quantity or a secret, not an account.
+const NOT_ACCOUNT_KEYS: &[&str] = &[
+    "time", "date", "size", "byte", "count", "secret", "phone", "number", "amount", "duration",
+    "version", "epoch", "serial", "port", "offset",
+];
+
+/// A key right before a value: `key"?: [`, read back from the value's quote.
+static KEY_BEFORE: LazyLock<Regex> = LazyLock::new(|| {
+    bytes_regex(r#"([A-Za-z_-]{2,40})\\{0,7}"?[ \t]{0,4}[:=][ \t]{0,4}\[?[ \t]{0,4}\n?\z"#)
+});
+
+fn check_quoted12(data: &[u8], s: usize, _e: usize) -> CheckResult {
+    // "([0-9]{12})(\\{0,7}"|/|:(?=[A-Za-z][A-Za-z0-9_.@+=,-])) within 24 bytes
+    let lim = data.len().min(s + 24);
+    if s + 13 >= lim || data[s] != b'"' || !is_account12(&data[s + 1..s + 13]) {
+        return None;
+    }
+    let c = s + 13;
+    match data[c] {
+        b'/' => {}
+        b':' => {
+            let ok = c + 2 < lim
+                && data[c + 1].is_ascii_alphabetic()
+                && (data[c + 2].is_ascii_alphanumeric() || b"_.@+=,-".contains(&data[c + 2]));
+            if !ok {
+                return None;
+            }
+        }
+        _ => {
+            let k = run(data, c, lim, 8, |b| b == b'\\');
+            if k > 7 || c + k >= lim || data[c + k] != b'"' || k != backslashes_before(data, s) {
+                return None;
+            }
+        }
+    }
+    // a key right before decides against it when it names a quantity or a secret
+    if let Some(km) = KEY_BEFORE.captures(&data[s.saturating_sub(48)..s]) {
+        let key = std::str::from_utf8(km.get(1)?.as_bytes()).ok()?;
+        if camel_words(key)
+            .iter()
+            .any(|w| NOT_ACCOUNT_KEYS.iter().any(|n| w.starts_with(n)))
+        {
+            return None;
+        }
+    }
+    Some((
+        vec![Finding::new(s + 1, s + 13, "aws_account_id", CW)],
+        s + 13,
+    ))
+}
+
+/// `account 123456789012`, `OwnerId: 123456789012`, `--account-id 123456789012`.
+static ACCOUNT_WORDS: LazyLock<Regex> = LazyLock::new(|| {
+    bytes_regex(
+        r#"^(?i:account|owner|acct|registry)(?i:[ _-]?(?:ids?|numbers?|no))?(?:,Values=|[ \t:=#,'"\\(\[`-]|\\n){1,12}([0-9]{12})"#,
+    )
+});
+
+fn check_account_words(data: &[u8], s: usize, _e: usize) -> CheckResult {
+    let glued = !left_ok(data, s, &WORD) && !(s >= 2 && &data[s - 2..s] == b"--");
+    if glued && !(s >= 1 && matches!(data[s - 1], b'_' | b'-')) {
+        return None; // glued to a word, but for 'aws_account_id', 'x-account'
+    }
+    let lim = data.len().min(s + 64);
+    let m = ACCOUNT_WORDS.find(&data[s..lim])?;
+    let e = s + m.end();
+    let d0 = e - 12;
+    if !right_ok(data, e, &ALNUM)
+        || b"0123456789.".contains(&data[d0 - 1])
+        || right_is_decimal(data, e)
+    {
+        return None;
+    }
+    Some((vec![Finding::new(d0, e, "aws_account_id", CW)], e))
+}
+
+fn right_is_decimal(data: &[u8], e: usize) -> bool {
+    e + 1 < data.len() && data[e] == b'.' && data[e + 1].is_ascii_digit()
+}
+
+/// `[A-Za-z][A-Za-z0-9_.@+=,-]` at `i` (before `lim`): a name after `<account>:`.
+fn name_follows(data: &[u8], i: usize, lim: usize) -> bool {
+    i + 1 < lim
+        && data[i].is_ascii_alphabetic()
+        && (data[i + 1].is_ascii_alphanumeric() || b"_.@+=,-".contains(&data[i + 1]))
+}
+
+fn check_field12(data: &[u8], s: usize, _e: usize) -> CheckResult {
+    // AWS CLI text output: a 12-digit field between tabs, or a line that is only 12 digits
+    // ('aws sts get-caller-identity --query Account --output text'); a field that starts with
+    // the account: '<account>/<image name>' (ImageLocation), '<account>:<user>' (a federated
+    // user id)
+    let lim = data.len().min(s + 24);
+    let left = data[s];
+    if !matches!(left, b'\t' | b'n' | b't' | b'\n')
+        || s + 13 >= lim
+        || !is_account12(&data[s + 1..s + 13])
+    {
+        return None;
+    }
+    let c = s + 13;
+    // (\t|\r|\n|\\{1,7}[tnr]|/(?=[A-Za-z0-9])|:(?=name)): its last byte
+    let right: u8 = match data[c] {
+        b @ (b'\t' | b'\r' | b'\n') => b,
+        b'\\' => {
+            let k = run(data, c, lim, 8, |b| b == b'\\');
+            if k > 7 || c + k >= lim || !matches!(data[c + k], b't' | b'n' | b'r') {
+                return None;
+            }
+            data[c + k]
+        }
+        b'/' if c + 1 < lim && data[c + 1].is_ascii_alphanumeric() => b'/',
+        b':' if name_follows(data, c + 1, lim) => b':',
+        _ => return None,
+    };
+    let escaped = data[c] == b'\\';
+    if matches!(left, b'n' | b't') && !(s >= 1 && data[s - 1] == b'\\') {
+        return None; // a letter, not the end of a '\t' or '\n' escape
+    }
+    let tab = left == b't' || left == b'\t' || (escaped && right == b't') || right == b'\t';
+    if !tab && !(left == b'n' || left == b'\n') {
+        return None;
+    }
+    if matches!(right, b'/' | b':') && !escaped && !tab {
+        return None;
+    }
+    let digits = &data[s + 1..s + 13];
+    let value = digits
+        .iter()
+        .fold(0u64, |a, &d| a * 10 + u64::from(d - b'0'));
+    if value % (1 << 20) == 0 {
+        return None; // a byte count (107374182400 is 100 GiB), not an account
+    }
+    Some((
+        vec![Finding::new(s + 1, s + 13, "aws_account_id", CW)],
+        s + 13,
+    ))
+}
+
+fn check_path12(data: &[u8], s: usize, _e: usize) -> CheckResult {
+    // '/123456789012/' in URLs and paths (Glacier, S3 keys, ECR, SQS): an account in a path
+    let n = data.len();
+    let lim = n.min(s + 40);
+    let d0 = if data[s] == b'/' {
+        s + 1
+    } else if data[s..lim].starts_with(b"u002") && s + 4 < lim && matches!(data[s + 4], b'f' | b'F')
+    {
+        s + 5
+    } else {
+        return None;
+    };
+    let d1 = d0 + 12;
+    if d1 > lim || !is_account12(&data[d0..d1]) {
+        return None;
+    }
+    let after = match slash_at(data, d1, lim) {
+        Some(e) => e,
+        None if d1 == n || (d1 < lim && b"\t\r\n\"\\".contains(&data[d1])) => d1,
+        None => return None,
+    };
+    let mut out = vec![Finding::new(d0, d1, "aws_account_id", CW)];
+    // Glacier paths name the vault: '/<account>/vaults/<vault>/jobs/...'
+    let vlim = n.min(after + 280);
+    if data[after..vlim].starts_with(b"vaults") {
+        if let Some(vs) = slash_at(data, after + 6, vlim) {
+            let ve = vs
+                + run(data, vs, vlim, 255, |c| {
+                    c.is_ascii_alphanumeric() || b"_.-".contains(&c)
+                });
+            if ve > vs && right_ok(data, ve, &GLUE_ID) {
+                out.push(Finding::new(vs, ve, "aws_resource_name", CW));
+                return Some((out, ve));
+            }
+        }
+    }
+    Some((out, d1))
+}
+
+/// `(?:19|20)YYMMDDhhmm`-like: a date-time stamp of 12 digits.
+fn is_date12(v: &[u8]) -> bool {
+    let num = |i: usize| (v[i] - b'0') * 10 + (v[i + 1] - b'0');
+    let cc = num(0);
+    (cc == 19 || cc == 20)
+        && (1..=12).contains(&num(4))
+        && (v[6] <= b'2' || (v[6] == b'3' && v[7] <= b'1'))
+}
+
+fn check_dash12(data: &[u8], s: usize, _e: usize) -> CheckResult {
+    // AWS-made bucket and resource names carry the account: 'elasticbeanstalk-us-west-2-<acct>',
+    // 'codebuild-<acct>-input-bucket', 'sagemaker-eu-west-1-<acct>', 'cdk-...-assets-<acct>-...'
+    if s == 0 || !(data[s - 1].is_ascii_lowercase() || data[s - 1].is_ascii_digit()) {
+        return None;
+    }
+    let n = data.len();
+    let lim = n.min(s + 16);
+    let d1 = s + 13;
+    if d1 > lim || data[s] != b'-' || !is_account12(&data[s + 1..d1]) {
+        return None;
+    }
+    // (?=-[a-z]|[^A-Za-z0-9-]|$)
+    let ok = if d1 == n {
+        true
+    } else if d1 >= lim {
+        false
+    } else if data[d1] == b'-' {
+        d1 + 1 < lim && data[d1 + 1].is_ascii_lowercase()
+    } else {
+        !data[d1].is_ascii_alphanumeric()
+    };
+    if !ok || is_date12(&data[s + 1..d1]) {
+        return None;
+    }
+    Some((vec![Finding::new(s + 1, d1, "aws_account_id", CW)], d1))
+}
+
+/// `%3A` or `%3a` at `i` (before `lim`).
+fn pct_colon(data: &[u8], i: usize, lim: usize) -> bool {
+    i + 3 <= lim && data[i] == b'%' && data[i + 1] == b'3' && matches!(data[i + 2], b'A' | b'a')
+}
+
+fn check_arn_urlencoded(data: &[u8], s: usize, _e: usize) -> CheckResult {
+    // an ARN inside a URL, ':' written as '%3A' (pre-signed S3 upload URLs):
+    // arn%3Aaws[a-z-]{0,10}%3A[a-z0-9-]{1,40}%3A[a-z0-9-]{0,32}%3A([0-9]{12})%3A
+    if !left_ok(data, s, &ALNUM) {
+        return None;
+    }
+    let lim = data.len().min(s + 160);
+    if !(data[s..lim].starts_with(b"arn")
+        && pct_colon(data, s + 3, lim)
+        && data[s + 6..lim].starts_with(b"aws"))
+    {
+        return None;
+    }
+    let lower_dash = |c: u8| c.is_ascii_lowercase() || c == b'-';
+    let lower_digit_dash = |c: u8| c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'-';
+    let mut i = s + 9;
+    for (class, lo, hi) in [
+        (&lower_dash as &dyn Fn(u8) -> bool, 0, 10),
+        (&lower_digit_dash, 1, 40),
+        (&lower_digit_dash, 0, 32),
+    ] {
+        let k = run(data, i, lim, hi + 1, class);
+        if k < lo || k > hi || !pct_colon(data, i + k, lim) {
+            return None;
+        }
+        i += k + 3;
+    }
+    if i + 12 > lim || !is_account12(&data[i..i + 12]) || !pct_colon(data, i + 12, lim) {
+        return None;
+    }
+    Some((vec![Finding::new(i, i + 12, "aws_account_id", CW)], i + 12))
+}
+
+fn check_account_flag_list(data: &[u8], s: usize, _e: usize) -> CheckResult {
+    // 'modify-db-snapshot-attribute --attribute-name restore --values-to-add 111122223333
+    // 444455556666', 'modify-snapshot-attribute --user-ids 111122223333 444455556666'
+    if s >= 1 && !b" \t\n'\"".contains(&data[s - 1]) && !escape_ends_at(data, s - 1) {
+        return None;
+    }
+    let n = data.len();
+    let head_lim = n.min(s + 24);
+    let rest = &data[s..head_lim];
+    let flag_len = [
+        &b"--values-to-add"[..],
+        b"--values-to-remove",
+        b"--account-ids",
+        b"--user-ids",
+    ]
+    .iter()
+    .find(|f| rest.starts_with(f))?
+    .len();
+    if s + flag_len >= head_lim || !matches!(data[s + flag_len], b' ' | b'\t' | b'=') {
+        return None;
+    }
+    let mut out = Vec::new();
+    let mut j = s + flag_len + 1;
+    let limit = n.min(s + 1024);
+    for _ in 0..32 {
+        let Some((a, b, next)) = list_item(data, j, limit) else {
+            break;
+        };
+        if data[a] == b'-' {
+            break;
+        }
+        if is_account12(&data[a..b]) {
+            out.push(Finding::new(a, b, "aws_account_id", CW));
+        }
+        j = next;
+    }
+    if out.is_empty() {
+        None
+    } else {
+        Some((out, j))
+    }
+}
+
+/// One item of a blank-separated list after a flag: `[ \t]{0,4}(\\{0,7}["']?)([^\s"'\\]{1,64})\1`;
+/// the item's span and the end of the match.
+fn list_item(data: &[u8], j: usize, limit: usize) -> Option<(usize, usize, usize)> {
+    let blanks = run(data, j, limit, 5, |c| c == b' ' || c == b'\t');
+    if blanks > 4 {
+        return None;
+    }
+    let q0 = j + blanks;
+    let k = run(data, q0, limit, 8, |c| c == b'\\');
+    if k > 7 {
+        return None;
+    }
+    let mut a = q0 + k;
+    if a < limit && matches!(data[a], b'"' | b'\'') {
+        a += 1;
+    }
+    let item = |c: u8| !(is_space(c) || matches!(c, b'"' | b'\'' | b'\\'));
+    let len = run(data, a, limit, 64, item);
+    if len == 0 {
+        return None;
+    }
+    let b = a + len;
+    let quote = &data[q0..a];
+    if !data[b..limit].starts_with(quote) {
+        return None;
+    }
+    Some((a, b, b + quote.len()))
+}
+
+fn check_key_uuid(data: &[u8], s: usize, _e: usize) -> CheckResult {
+    // 'KMS key 1234abcd-...', 'key 1234abcd-... scheduled for rotation'
+    if !left_ok(data, s, &WORD) {
+        return None;
+    }
+    let lim = data.len().min(s + 64);
+    if s + 3 > lim || !data[s..s + 3].eq_ignore_ascii_case(b"key") {
+        return None;
+    }
+    let k = run(data, s + 3, lim, 4, |c| b" \t:=/".contains(&c));
+    if !(1..=3).contains(&k) {
+        return None;
+    }
+    let a = s + 3 + k;
+    if a + 36 > lim || !is_uuid(&data[a..a + 36]) || !right_ok(data, a + 36, &GLUE_ID) {
+        return None;
+    }
+    Some((vec![Finding::new(a, a + 36, "aws_kms_key_id", HEX)], a + 36))
+}
+
+fn check_zone_word(data: &[u8], s: usize, _e: usize) -> CheckResult {
+    // (?i:zone|hostedzone)(?:[ \t:=]{1,3}|\\{0,7}/|\\{1,7}u002[fF])Z([A-Z0-9]{7,31})
+    if !left_ok(data, s, &ALNUM) {
+        return None;
+    }
+    let lim = data.len().min(s + 64);
+    let word = if data[s..lim].len() >= 4 && data[s..s + 4].eq_ignore_ascii_case(b"zone") {
+        4
+    } else if data[s..lim].len() >= 10 && data[s..s + 10].eq_ignore_ascii_case(b"hostedzone") {
+        10
+    } else {
+        return None;
+    };
+    let p = s + word;
+    let k = run(data, p, lim, 3, |c| b" \t:=".contains(&c));
+    let z = if k >= 1 && p + k < lim && data[p + k] == b'Z' {
+        p + k
+    } else {
+        slash_at(data, p, lim).filter(|&z| z < lim && data[z] == b'Z')?
+    };
+    let body = run(data, z + 1, lim, 31, |c| {
+        c.is_ascii_uppercase() || c.is_ascii_digit()
+    });
+    let e = z + 1 + body;
+    if body < 7 || !right_ok(data, e, &ALNUM) || !data[z + 1..e].iter().any(u8::is_ascii_digit) {
+        return None;
+    }
+    Some((vec![Finding::new(z + 1, e, "aws_route53_zone_id", CW)], e))
+}
+
+// ---------------------------------------------------------------- checks: host names
+
+/// The suffixes that end AWS host names (the candidate pattern of `aws.host`).
+const HOST_SUFFIXES: &str = r"amazonaws\.com(?:\.cn)?|compute\.internal|ec2\.internal|cloudfront\.net|awsapps\.com|elasticbeanstalk\.com|on\.aws|amplifyapp\.com|awsglobalaccelerator\.com";
+
+/// The end of a host suffix (`.amazonaws.com`...) at `a`, read no further than 40 bytes.
+fn suffix_end(data: &[u8], a: usize) -> Option<usize> {
+    const PLAIN: &[&[u8]] = &[
+        b".compute.internal",
+        b".ec2.internal",
+        b".cloudfront.net",
+        b".awsapps.com",
+        b".elasticbeanstalk.com",
+        b".on.aws",
+        b".amplifyapp.com",
+        b".awsglobalaccelerator.com",
+    ];
+    let rest = &data[a..data.len().min(a + 40)];
+    if rest.starts_with(b".amazonaws.com") {
+        return Some(
+            a + if rest[14..].starts_with(b".cn") {
+                17
+            } else {
+                14
+            },
+        );
+    }
+    PLAIN
+        .iter()
+        .find(|p| rest.starts_with(p))
+        .map(|p| a + p.len())
+}
+
+/// The services whose host names are named by the user (`<name>.<id>.<region>.rds.…`).
+const RESOURCE_SERVICES: &[&[u8]] = &[
+    b"rds",
+    b"elb",
+    b"cache",
+    b"es",
+    b"redshift",
+    b"efs",
+    b"fsx",
+    b"execute-api",
+    b"dkr",
+    b"vpce",
+    b"iot",
+    b"kafka",
+    b"mq",
+    b"docdb",
+    b"neptune",
+    b"aoss",
+    b"airflow",
+    b"appsync-api",
+    b"lambda-url",
+    b"dax",
+    b"memorydb",
+    b"redshift-serverless",
+    b"emr-serverless",
+    b"kinesis",
+    b"cloudsearch",
+    b"apprunner",
+    b"elasticbeanstalk",
+    b"awsapprunner",
+    b"streaming",
+    b"sagemaker",
+    b"studio",
+];
+const DB_SERVICES: &[&[u8]] = &[
+    b"rds",
+    b"cache",
+    b"redshift",
+    b"docdb",
+    b"neptune",
+    b"memorydb",
+    b"dax",
+];
+
+/// `-[a-z]+-[0-9]` exactly.
+fn dash_word_digit(r: &[u8]) -> bool {
+    r.len() >= 4
+        && r[0] == b'-'
+        && r[r.len() - 2] == b'-'
+        && r[r.len() - 1].is_ascii_digit()
+        && r[1..r.len() - 2].iter().all(|&c| is_lower(c))
+}
+
+/// `[a-z]{2}(?:-gov|-iso[a-z]?)?-[a-z]+-[0-9]` exactly (with `iso`) or
+/// `[a-z]{2}(?:-gov)?-[a-z]+-[0-9]` (without): a region such as `us-gov-west-1`.
+fn region_name(l: &[u8], iso: bool) -> bool {
+    if l.len() < 2 || !is_lower(l[0]) || !is_lower(l[1]) {
+        return false;
+    }
+    let r = &l[2..];
+    if dash_word_digit(r) || (r.starts_with(b"-gov") && dash_word_digit(&r[4..])) {
+        return true;
+    }
+    iso && r.starts_with(b"-iso")
+        && (dash_word_digit(&r[4..]) || (r.len() > 4 && is_lower(r[4]) && dash_word_digit(&r[5..])))
+}
+
+/// A label that is a region or a structural word of a host name.
+fn region_like(l: &[u8]) -> bool {
+    const WORDS: &[&[u8]] = &[
+        b"cfg",
+        b"ng",
+        b"clustercfg",
+        b"dualstack",
+        b"fips",
+        b"internal",
+        b"compute",
+        b"compute-1",
+        b"cn",
+        b"global",
+        b"ats",
+        b"auth",
+    ];
+    if region_name(l, true) || WORDS.contains(&l) {
+        return true;
+    }
+    if !l.is_empty() && l.iter().all(u8::is_ascii_digit) {
+        return true;
+    }
+    // [a-z]{2,4}[0-9]
+    (3..=5).contains(&l.len())
+        && l[l.len() - 1].is_ascii_digit()
+        && l[..l.len() - 1].iter().all(|&c| is_lower(c))
+}
+
+/// An S3 endpoint label: `s3`, `s3-website`, `s3-<region>`, `s3.dualstack`-style parts.
+fn s3_label(l: &[u8]) -> bool {
+    const OTHER: &[&[u8]] = &[
+        b"s3-accesspoint",
+        b"s3-control",
+        b"s3-external-1",
+        b"s3-fips",
+    ];
+    if OTHER.contains(&l) {
+        return true;
+    }
+    if !l.starts_with(b"s3") {
+        return false;
+    }
+    let tail_ok =
+        |r: &[u8]| r.is_empty() || (matches!(r[0], b'.' | b'-') && region_name(&r[1..], false));
+    let r = &l[2..];
+    tail_ok(r) || (r.starts_with(b"-website") && tail_ok(&r[8..]))
+}
+
+/// `<prefix>((?:[0-9]{1,3}-){3}[0-9]{1,3})` exactly: the dotted-quad part's span.
+fn dashed_ip_label(data: &[u8], a: usize, b: usize, prefix: &[u8]) -> Option<(usize, usize)> {
+    let l = &data[a..b];
+    if !l.starts_with(prefix) {
+        return None;
+    }
+    let body = &l[prefix.len()..];
+    let mut parts = 0;
+    for part in body.split(|&c| c == b'-') {
+        if part.is_empty() || part.len() > 3 || !part.iter().all(u8::is_ascii_digit) {
+            return None;
+        }
+        parts += 1;
+    }
+    (parts == 4).then_some((a + prefix.len(), b))
+}
+
+/// Mask one host label, keeping structural prefixes such as `cluster-ro-`.
+fn label_findings(
+    data: &[u8],
+    mut a: usize,
+    b: usize,
+    rtype: &'static str,
+    out: &mut Vec<Finding>,
+) {
+    if let Some(f) = id_finding(data, a, b) {
+        out.push(f);
+        return;
+    }
+    if let Some((x, y)) =
+        dashed_ip_label(data, a, b, b"ec2-").or_else(|| dashed_ip_label(data, a, b, b"ip-"))
+    {
+        out.push(Finding::new(x, y, "aws_hostname", CW));
+        return;
+    }
+    if is_account12(&data[a..b]) {
+        out.push(Finding::new(a, b, "aws_account_id", CW));
+        return;
+    }
+    const KEEP: &[&[u8]] = &[
+        b"cluster-custom-",
+        b"cluster-ro-",
+        b"cluster-",
+        b"internal-",
+        b"search-",
+        b"vpc-",
+    ];
+    if let Some(k) = KEEP.iter().find(|k| data[a..b].starts_with(k)) {
+        if a + k.len() < b {
+            a += k.len();
+        }
+    }
+    if has_alnum(&data[a..b]) {
+        out.push(Finding::new(a, b, rtype, CW)); // else a redacted label ('############')
+    }
+}
+
+/// Bytes of a host name; `#` too: documentation redacts parts of host names
+/// (`db1.cluster-############.us-east-1.rds.`).
+#[inline]
+fn host_char(c: u8) -> bool {
+    c.is_ascii_alphanumeric() || matches!(c, b'.' | b'-' | b'#')
+}
+
+/// `SLASH ([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])` at `i`: the bucket's span.
+fn s3_path_bucket(data: &[u8], i: usize, lim: usize) -> Option<(usize, usize)> {
+    let b = slash_at(data, i, lim)?;
+    let edge = |c: u8| c.is_ascii_lowercase() || c.is_ascii_digit();
+    if b >= lim || !edge(data[b]) {
+        return None;
+    }
+    let r = run(data, b, lim, 63, |c| edge(c) || c == b'.' || c == b'-');
+    let len = (3..=r).rev().find(|&l| edge(data[b + l - 1]))?;
+    Some((b, b + len))
+}
+
+/// `SLASH ([0-9]{12}) SLASH ([A-Za-z0-9_-]{1,80}(?:\.fifo)?)` at `i`: account and queue spans.
+fn sqs_path(data: &[u8], i: usize, lim: usize) -> Option<((usize, usize), (usize, usize))> {
+    let a = slash_at(data, i, lim)?;
+    if a + 12 > lim || !is_account12(&data[a..a + 12]) {
+        return None;
+    }
+    let q = slash_at(data, a + 12, lim)?;
+    let k = run(data, q, lim, 80, |c| {
+        c.is_ascii_alphanumeric() || c == b'_' || c == b'-'
+    });
+    if k == 0 {
+        return None;
+    }
+    let mut qe = q + k;
+    if data[qe..lim].starts_with(b".fifo") {
+        qe += 5;
+    }
+    Some(((a, a + 12), (q, qe)))
+}
+
+fn check_host(data: &[u8], a: usize, _e: usize) -> CheckResult {
+    // the candidate is the suffix ('.amazonaws.com'); the host's labels lie to its left
+    let e = suffix_end(data, a)?;
+    if !right_ok(data, e, &GLUE_ID) {
+        return None;
+    }
+    let lo = a.saturating_sub(BACK);
+    let mut s = a;
+    while s > lo && host_char(data[s - 1]) {
+        s -= 1;
+    }
+    while s < a && matches!(data[s], b'.' | b'-' | b'#') {
+        s += 1;
+    }
+    if s == a {
+        return Some((Vec::new(), e));
+    }
+    if s > 0 && data[s - 1] == b'\\' && escape_ends_at(data, s) {
+        s += 1; // '\nmydb.abc...': the 'n' belongs to the escape
+    }
+    let host = &data[s..e];
+    // label spans, left to right
+    let mut labels: Vec<(usize, usize)> = Vec::with_capacity(8);
+    let mut p = s;
+    for lab in host.split(|&c| c == b'.') {
+        labels.push((p, p + lab.len()));
+        p += lab.len() + 1;
+    }
+    let lab = |i: usize| &data[labels[i].0..labels[i].1];
+    let mut out = Vec::new();
+    if host.ends_with(b"compute.internal") || host.ends_with(b"ec2.internal") {
+        let (x, y) = labels[0];
+        if dashed_ip_label(data, x, y, b"ip-").is_some() || id_finding(data, x, y).is_some() {
+            label_findings(data, x, y, "aws_hostname", &mut out);
+        }
+        return Some((out, e));
+    }
+    if !host.ends_with(b"amazonaws.com") && !host.ends_with(b"amazonaws.com.cn") {
+        // cloudfront.net, awsapps.com, elasticbeanstalk.com, on.aws ...: the first label names it
+        if labels.len() > 2 {
+            label_findings(data, labels[0].0, labels[0].1, "aws_hostname", &mut out);
+        }
+        return Some((out, e));
+    }
+    let ncore = labels
+        .len()
+        .saturating_sub(if lab(labels.len() - 1) == b"com" {
+            2
+        } else {
+            3
+        });
+    if ncore == 0 {
+        return Some((out, e));
+    }
+    // S3 virtual-hosted buckets: everything left of the first s3 label
+    if let Some(i) = (0..ncore).find(|&i| s3_label(lab(i))) {
+        let mut end = e;
+        if i > 0 {
+            out.push(Finding::new(s, labels[i].0 - 1, "aws_s3_bucket", CW));
+        } else if let Some((bs, be)) = s3_path_bucket(data, e, data.len().min(e + 80)) {
+            if right_ok(data, be, &GLUE_ID) {
+                out.push(Finding::new(bs, be, "aws_s3_bucket", CW));
+                end = be;
+            }
+        }
+        return Some((out, end));
+    }
+    if lab(0) == b"sqs" || lab(0) == b"queue" {
+        if let Some(((aa, ab), (qa, qb))) = sqs_path(data, e, data.len().min(e + 120)) {
+            if right_ok(data, qb, &GLUE_ID) {
+                out.push(Finding::new(aa, ab, "aws_account_id", CW));
+                out.push(Finding::new(qa, qb, "aws_sqs_queue_url", CW));
+                return Some((out, qb));
+            }
+        }
+        return Some((out, e));
+    }
+    if dashed_ip_label(data, labels[0].0, labels[0].1, b"ec2-").is_some() {
+        label_findings(data, labels[0].0, labels[0].1, "aws_hostname", &mut out);
+        return Some((out, e));
+    }
+    let Some(svc_at) = (0..ncore).find(|&i| RESOURCE_SERVICES.contains(&lab(i))) else {
+        return Some((out, e)); // a service endpoint such as ec2.us-east-1.amazonaws.com
+    };
+    if svc_at == 0 {
+        return Some((out, e));
+    }
+    let first_type = if DB_SERVICES.contains(&lab(svc_at)) {
+        "aws_db_identifier"
+    } else {
+        "aws_hostname"
+    };
+    for i in 0..svc_at {
+        let l = lab(i);
+        if (i > 0 && region_like(l)) || region_name(l, true) || !has_alnum(l) {
+            continue;
+        }
+        let (x, y) = labels[i];
+        label_findings(
+            data,
+            x,
+            y,
+            if i == 0 { first_type } else { "aws_hostname" },
+            &mut out,
+        );
+    }
+    Some((out, e))
+}
+
+// ---------------------------------------------------------------- checks: s3:// URIs
+
+fn check_s3_uri(data: &[u8], s: usize, _e: usize) -> CheckResult {
+    // s3[an]?:(?:\\{0,7}/){2}([a-z0-9][a-z0-9.-]{2,62})
+    if !left_ok(data, s, &ALNUM) {
+        return None;
+    }
+    let lim = data.len().min(s + 80);
+    let mut i = s + 2;
+    if i < lim && matches!(data[i], b'a' | b'n') {
+        i += 1;
+    }
+    if i >= lim || data[i] != b':' {
+        return None;
+    }
+    i += 1;
+    for _ in 0..2 {
+        let k = run(data, i, lim, 8, |c| c == b'\\');
+        if k > 7 || i + k >= lim || data[i + k] != b'/' {
+            return None;
+        }
+        i += k + 1;
+    }
+    let b = i;
+    if b >= lim || !(data[b].is_ascii_lowercase() || data[b].is_ascii_digit()) {
+        return None;
+    }
+    let r = run(data, b, lim, 63, |c| {
+        c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'.' || c == b'-'
+    });
+    if r < 3 {
+        return None;
+    }
+    let mut be = b + r;
+    while be > b && matches!(data[be - 1], b'.' | b'-') {
+        be -= 1;
+    }
+    if be - b < 3 {
+        return None;
+    }
+    if BUCKET_STOP.contains(&&data[b..be]) {
+        return Some((Vec::new(), be));
+    }
+    Some((vec![Finding::new(b, be, "aws_s3_bucket", CW)], be))
+}
+
+// ---------------------------------------------------------------- the family
+
+/// A bytes regex with Unicode off, for the few checks whose grammar is easier read as one.
+fn bytes_regex(pattern: &str) -> Regex {
+    RegexBuilder::new(pattern)
+        .unicode(false)
+        .build()
+        .expect("valid check pattern")
+}
+
+/// The AWS recognizers in priority order.
 pub fn recognizers() -> Vec<Recognizer> {
-    Vec::new()
+    const ARN_TYPES: &[&str] = &[
+        "aws_account_id",
+        "aws_arn",
+        "aws_iam_name",
+        "aws_resource_name",
+        "aws_db_identifier",
+        "aws_s3_bucket",
+        "aws_kms_key_id",
+    ];
+    const HOST_TYPES: &[&str] = &[
+        "aws_hostname",
+        "aws_s3_bucket",
+        "aws_db_identifier",
+        "aws_account_id",
+        "aws_sqs_queue_url",
+    ];
+    const FIELD_TYPES: &[&str] = &[
+        "aws_account_id",
+        "aws_kms_key_id",
+        "aws_route53_zone_id",
+        "aws_s3_bucket",
+    ];
+    let mut id_types: Vec<&'static str> = ID_PREFIXES.iter().map(|(_, t)| *t).collect();
+    id_types.sort_unstable();
+    id_types.dedup();
+    vec![
+        Recognizer::new("aws.arn", r"arn:aws[a-z-]{0,10}:", check_arn, ARN_TYPES),
+        Recognizer::new(
+            "aws.host",
+            format!(r"\.(?:{HOST_SUFFIXES})"),
+            check_host,
+            HOST_TYPES,
+        ),
+        Recognizer::new("aws.resource_id", id_pattern(), check_id, &id_types),
+        Recognizer::new(
+            "aws.rds_resource_id",
+            r"(?:db|cluster)-[A-Z0-9]{26}",
+            check_rds_resource,
+            &["aws_rds_resource_id"],
+        ),
+        Recognizer::new(
+            "aws.key_and_secret",
+            r"A(?:KIA|SIA)[A-Z0-9]{16}(?:\t|\\{1,7}t|[ ,;|])",
+            check_key_and_secret,
+            &["aws_access_key_id", "aws_secret_access_key"],
+        ),
+        Recognizer::new(
+            "aws.key_id",
+            r"A(?:KIA|SIA|BIA|CCA|IDA|ROA|IPA|NPA|NVA|GPA|PKA|IKA)[A-Z0-9]{12}",
+            check_key_id,
+            &["aws_access_key_id", "aws_iam_unique_id"],
+        ),
+        Recognizer::new(
+            "aws.digit_id",
+            r"[A-Z]{2}[0-9]{12}",
+            check_digit_id,
+            &["aws_iam_unique_id"],
+        ),
+        Recognizer::new(
+            "aws.s3_uri",
+            r"s3[an]?:\\{0,3}/",
+            check_s3_uri,
+            &["aws_s3_bucket"],
+        ),
+        Recognizer::with_check(
+            "aws.fields",
+            field_pattern(),
+            field_check(field_table().clone(), false, false, WORD),
+            FIELD_TYPES,
+        ),
+        Recognizer::new(
+            "aws.account_flag_list",
+            r"--(?:values-to-(?:add|remove)|account-ids|user-ids)[ \t=]",
+            check_account_flag_list,
+            &["aws_account_id"],
+        ),
+        Recognizer::with_check(
+            "aws.flags",
+            r"--(?:account-ids?|user-ids|target-id|key-id|kms-key-id|hosted-zone-id|resource-id|bucket)[ \t=]",
+            field_check(flag_table().clone(), true, false, WORD),
+            FIELD_TYPES,
+        ),
+        Recognizer::new(
+            "aws.account_quoted",
+            r#""[0-9]{12}[\\"/:]"#,
+            check_quoted12,
+            &["aws_account_id"],
+        ),
+        Recognizer::new(
+            "aws.account_words",
+            r#"(?i:account|owner|acct|registry)[A-Za-z _:=#,'"\\(\[`-]*[0-9]{12}"#,
+            check_account_words,
+            &["aws_account_id"],
+        ),
+        Recognizer::new(
+            "aws.account_field",
+            r"[\tnt\n][0-9]{12}[\t\r\n\\/:]",
+            check_field12,
+            &["aws_account_id"],
+        ),
+        Recognizer::new(
+            "aws.account_path",
+            r"(?:/|u002[fF])[0-9]{12}",
+            check_path12,
+            &["aws_account_id", "aws_resource_name"],
+        ),
+        Recognizer::new(
+            "aws.account_dash",
+            r"-[0-9]{12}",
+            check_dash12,
+            &["aws_account_id"],
+        ),
+        Recognizer::new(
+            "aws.arn_urlencoded",
+            r"arn%3[Aa]aws",
+            check_arn_urlencoded,
+            &["aws_account_id"],
+        ),
+        Recognizer::new(
+            "aws.kms_uuid_words",
+            r"(?i:key)[ \t:=/]{1,3}[0-9a-f]{8}-[0-9a-f]{4}-",
+            check_key_uuid,
+            &["aws_kms_key_id"],
+        ),
+        Recognizer::new(
+            "aws.zone_words",
+            r"(?i:zone|hostedzone)(?:[ \t:=]{1,3}|\\{0,7}/|\\{1,7}u002[fF])Z[A-Z0-9]{7}",
+            check_zone_word,
+            &["aws_route53_zone_id"],
+        ),
+    ]
 }

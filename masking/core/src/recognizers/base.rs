@@ -526,13 +526,24 @@ fn list_item(data: &[u8], mut j: usize, limit: usize) -> Option<(Value, usize, b
 /// keyword inside a longer key (`DB_PASSWORD`, `spring.datasource.password`): the whole key is
 /// then read back to its start, at most `LOOKBEHIND` bytes, and looked up in normal form.
 pub fn field_check(table: HashMap<String, Field>, flag: bool, suffix: bool, glue: ByteTable) -> Check {
+    field_check_with(move |key: &str| table.get(key).copied(), flag, suffix, glue)
+}
+
+/// [`field_check`] with a lookup function instead of a table: for rules that type any key by
+/// its words (the secret-like keys) rather than by a fixed list.
+pub fn field_check_with(
+    lookup: impl Fn(&str) -> Option<Field> + Send + Sync + 'static,
+    flag: bool,
+    suffix: bool,
+    glue: ByteTable,
+) -> Check {
     Arc::new(move |data: &[u8], s: usize, _e: usize| -> CheckResult {
         let (key_end, spec) = if flag {
             if s >= 1 && !b" \t\n'\"=".contains(&data[s - 1]) && !escape_ends_at(data, s - 1) {
                 return None;
             }
             let key_end = key_chars_end(data, s + 2)?;
-            (key_end, table.get(&norm_key(&data[s + 2..key_end]))?)
+            (key_end, lookup(&norm_key(&data[s + 2..key_end]))?)
         } else {
             let key_end = key_chars_end(data, s)?;
             let mut kstart = s;
@@ -550,7 +561,7 @@ pub fn field_check(table: HashMap<String, Field>, flag: bool, suffix: bool, glue
             } else if !left_ok(data, s, &glue) {
                 return None;
             }
-            (key_end, table.get(&norm_key(&data[kstart..key_end]))?)
+            (key_end, lookup(&norm_key(&data[kstart..key_end]))?)
         };
         let limit = data.len().min(s + 4096);
         let stop: Option<fn(u8) -> bool> = if spec.line { Some(line_stop) } else { None };

@@ -1,10 +1,1316 @@
-//! Port in progress: see masking/recognizers/names.py.
+//! Names users choose for AWS resources, found by the field, flag or phrase that holds them.
+//!
+//! Nothing but the key says that `Bob` or `my-function` is sensitive, so these rules look for
+//! `"RoleName": "deploy"` (at any JSON escaping depth), `RoleName: deploy`, `role_name =
+//! "deploy"` and `--role-name deploy`; for phrases that name a resource (`IAM user Bob`), the
+//! last word of a log line, values that CLI text output repeats after a command named them, a
+//! documentation literal followed by its kind, and CodeBuild build ids. Values that are ARNs,
+//! ids or URLs are left to their own recognizers; generic words (`default`, `main`…) are kept.
+//!
+//! A port of masking/recognizers/names.py: the Python regexes used inside checks are hand
+//! code here, each written to accept exactly what the Python `match`/`search` accepts on the
+//! same window (`$` at the window's end, backtracking included).
 
-use super::base::{Recognizer, TypeInfo};
+use std::collections::{HashMap, HashSet};
+use std::sync::LazyLock;
+
+use memchr::memmem;
+use regex::bytes::{Regex, RegexBuilder};
+
+use super::aws;
+use super::base::{
+    escape_ends_at, field_check, is_space, key_variants, left_ok, norm_key, table, ByteTable,
+    CheckResult, Field, Finding, Recognizer, Shape, TypeInfo, Value, ALNUM, ECHO_BACK,
+    KEY_ANCHOR, LOOKBEHIND, WORD,
+};
 
 pub const CATEGORY: &str = "aws";
-pub const TYPES: &[TypeInfo] = &[];
+pub const TYPES: &[TypeInfo] = &[
+    TypeInfo {
+        name: "aws_db_identifier",
+        shape: Shape::Classwise,
+        description: "RDS/ElastiCache/Redshift/DMS identifiers and DB names",
+    },
+    TypeInfo {
+        name: "aws_iam_name",
+        shape: Shape::Classwise,
+        description: "IAM user, role, group, instance-profile, session names",
+    },
+    TypeInfo {
+        name: "aws_resource_name",
+        shape: Shape::Classwise,
+        description: "names of functions, tables, queues, stacks, clusters…",
+    },
+];
+
+const DB: &str = "aws_db_identifier";
+const IAM: &str = "aws_iam_name";
+const RES: &str = "aws_resource_name";
+const BUCKET: &str = "aws_s3_bucket";
+
+// ---------------------------------------------------------------- keys and flags
+
+const DB_KEYS: &[&str] = &[
+    "DBInstanceIdentifier",
+    "DBClusterIdentifier",
+    "DBSnapshotIdentifier",
+    "DBClusterSnapshotIdentifier",
+    "SourceDBInstanceIdentifier",
+    "TargetDBInstanceIdentifier",
+    "SourceDBClusterIdentifier",
+    "SourceDBSnapshotIdentifier",
+    "TargetDBSnapshotIdentifier",
+    "SourceDBClusterSnapshotIdentifier",
+    "TargetDBClusterSnapshotIdentifier",
+    "GlobalClusterIdentifier",
+    "ReadReplicaSourceDBInstanceIdentifier",
+    "DBName",
+    "DatabaseName",
+    "CacheClusterId",
+    "ReplicationGroupId",
+    "ClusterIdentifier",
+    "SnapshotIdentifier",
+    "SourceSnapshotIdentifier",
+    "TargetSnapshotIdentifier",
+    "ReplicationInstanceIdentifier",
+    "ReplicationTaskIdentifier",
+    "DBProxyName",
+    "DBProxyEndpointName",
+    "DBSubnetGroupName",
+    "CacheSubnetGroupName",
+    "SnapshotName",
+    "ServerlessCacheName",
+    "PrimaryClusterId",
+    "SnapshottingClusterId",
+    "GlobalReplicationGroupId",
+    "DBClusterParameterGroupName",
+    "DBParameterGroupName",
+    "CacheParameterGroupName",
+    "DbInstanceIdentifier",
+    "db_instance_identifier",
+    "ReplicationSubnetGroupIdentifier",
+    "DBClusterEndpointIdentifier",
+    "DBShardGroupIdentifier",
+    "BackupIdentifier",
+    "identifier",
+    "MemberClusters",
+    "DBInstanceIdentifiers",
+];
+
+const IAM_KEYS: &[&str] = &[
+    "UserName",
+    "RoleName",
+    "InstanceProfileName",
+    "ServerCertificateName",
+    "RoleSessionName",
+    "GroupName",
+    "PolicyName",
+    "SAMLProviderName",
+    "VirtualMFADeviceName",
+    "AccessPointName",
+];
+
+const RESOURCE_KEYS: &[&str] = &[
+    "FunctionName",
+    "TableName",
+    "QueueName",
+    "TopicName",
+    "StackName",
+    "ClusterName",
+    "LoadBalancerName",
+    "AutoScalingGroupName",
+    "LaunchTemplateName",
+    "LaunchConfigurationName",
+    "KeyName",
+    "RepositoryName",
+    "StateMachineName",
+    "TargetGroupName",
+    "ServiceName",
+    "VaultName",
+    "EnvironmentName",
+    "ApplicationName",
+    "AlarmName",
+    "DomainName",
+    "LogGroupName",
+    "LogStreamName",
+    "StreamName",
+    "DeliveryStreamName",
+    "RuleName",
+    "EventBusName",
+    "ApiName",
+    "UserPoolName",
+    "IdentityPoolName",
+    "NodegroupName",
+    "LayerName",
+    "AliasName",
+    "CapacityProviderName",
+    "ContainerName",
+    "BackupVaultName",
+    "PipelineName",
+    "ProjectName",
+    "WorkGroup",
+    "CacheClusterIds",
+    "SecretName",
+    "SecretId",
+    "ParameterName",
+    "FileSystemName",
+    "TrailName",
+    "DetectorName",
+    "WebACLName",
+    "RegexPatternSetName",
+    "IPSetName",
+    "CertificateName",
+    "ConfigurationName",
+    "DeploymentGroupName",
+    "JobName",
+    "JobQueueName",
+    "ComputeEnvironmentName",
+    "JobDefinitionName",
+    "CrawlerName",
+    "ConnectionName",
+    "DevicePoolName",
+    "ProfileName",
+    "DistributionName",
+    "GatewayName",
+    "VolumeName",
+    "TapeBarcode",
+    "ActivityName",
+    "ClusterArnName",
+    "ReplicationGroupDescription_",
+    "EndpointName",
+    "ModelName",
+    "NotebookInstanceName",
+    "BrokerName",
+    "FlowName",
+    "Cluster",
+    "TaskRoleName",
+    "ExecutionRoleName",
+    "AliasNames",
+    "AlarmNames",
+    "EnvironmentNames",
+    "ApplicationNames",
+    "FunctionNames",
+    "TableNames",
+];
+
+/// The key lists with the type their values get.
+fn key_groups() -> [(&'static [&'static str], &'static str); 3] {
+    [(DB_KEYS, DB), (IAM_KEYS, IAM), (RESOURCE_KEYS, RES)]
+}
+
+/// CLI flags (without `--`) and the type of the name they take.
+const BASE_FLAGS: &[(&str, &str)] = &[
+    ("db-instance-identifier", DB),
+    ("db-cluster-identifier", DB),
+    ("db-snapshot-identifier", DB),
+    ("db-cluster-snapshot-identifier", DB),
+    ("source-db-instance-identifier", DB),
+    ("cache-cluster-id", DB),
+    ("replication-group-id", DB),
+    ("cluster-identifier", DB),
+    ("snapshotting-cluster-id", DB),
+    ("snapshot-name", DB),
+    ("db-name", DB),
+    ("database-name", DB),
+    ("global-cluster-identifier", DB),
+    ("db-proxy-name", DB),
+    ("db-subnet-group-name", DB),
+    ("cache-subnet-group-name", DB),
+    ("replication-instance-identifier", DB),
+    ("user-name", IAM),
+    ("role-name", IAM),
+    ("group-name", IAM),
+    ("instance-profile-name", IAM),
+    ("role-session-name", IAM),
+    ("policy-name", IAM),
+    ("server-certificate-name", IAM),
+    ("function-name", RES),
+    ("table-name", RES),
+    ("queue-name", RES),
+    ("topic-name", RES),
+    ("stack-name", RES),
+    ("cluster-name", RES),
+    ("cluster", RES),
+    ("load-balancer-name", RES),
+    ("load-balancer-names", RES),
+    ("auto-scaling-group-name", RES),
+    ("launch-template-name", RES),
+    ("key-name", RES),
+    ("repository-name", RES),
+    ("service-name", RES),
+    ("vault-name", RES),
+    ("environment-name", RES),
+    ("environment-names", RES),
+    ("application-name", RES),
+    ("alarm-name", RES),
+    ("alarm-names", RES),
+    ("domain-name", RES),
+    ("log-group-name", RES),
+    ("secret-id", RES),
+    ("nodegroup-name", RES),
+    ("layer-name", RES),
+    ("state-machine-name", RES),
+    ("target-group-name", RES),
+    ("stream-name", RES),
+    ("rule-name", RES),
+    ("job-queue", RES),
+    ("compute-environment", RES),
+    ("gateway-name", RES),
+    ("services", RES),
+    ("service", RES),
+    ("trail-name", RES),
+    ("project-name", RES),
+    ("pipeline-name", RES),
+    ("job-queue-name", RES),
+    ("target-db-instance-identifier", DB),
+    ("new-user-name", IAM),
+    ("template-name", RES),
+    ("snapshot-identifier", DB),
+    ("db-cluster-endpoint-identifier", DB),
+];
+
+/// Every flag: the base flags, the same with a role word (`--source-table-name`,
+/// `--target-db-snapshot-identifier`, `--new-user-name`) and plurals (`--key-names`).
+static FLAGS: LazyLock<HashMap<String, &'static str>> = LazyLock::new(|| {
+    let mut flags: HashMap<String, &'static str> = HashMap::new();
+    for (k, t) in BASE_FLAGS {
+        flags.insert(k.to_string(), t);
+    }
+    for (k, t) in BASE_FLAGS {
+        for p in ["source-", "target-", "new-"] {
+            flags.entry(format!("{p}{k}")).or_insert(t);
+        }
+    }
+    let plurals: Vec<(String, &'static str)> = flags
+        .iter()
+        .filter(|(k, _)| !k.ends_with('s'))
+        .map(|(k, t)| (format!("{k}s"), *t))
+        .collect();
+    flags.extend(plurals);
+    flags
+});
+
+fn name_field(rtype: &'static str) -> Field {
+    Field { rtype, shape: Shape::Classwise, validate: v_name, line: false }
+}
+
+/// Field keys in normal form -> what their values are.
+static TABLE: LazyLock<HashMap<String, Field>> = LazyLock::new(|| {
+    let mut t = HashMap::new();
+    for (keys, rtype) in key_groups() {
+        for k in keys {
+            t.insert(norm_key(k.trim_end_matches('_').as_bytes()), name_field(rtype));
+        }
+    }
+    t
+});
+
+/// Flags in normal form -> what their values are.
+fn flag_table() -> HashMap<String, Field> {
+    FLAGS.iter().map(|(k, t)| (norm_key(k.as_bytes()), name_field(t))).collect()
+}
+
+// ---------------------------------------------------------------- word lists
+
+fn word_set(words: &'static str) -> HashSet<&'static [u8]> {
+    words.split_ascii_whitespace().map(str::as_bytes).collect()
+}
+
+static STOP: LazyLock<HashSet<&'static [u8]>> = LazyLock::new(|| {
+    word_set(
+        "default main test username user name string none null true false example sample admin \
+         root master primary staging production prod dev development local localhost value key \
+         password secret enabled disabled yes no on off all any aws my-name your-name name-here \
+         todo tbd unknown undefined n/a na empty required optional type id arn",
+    )
+});
+
+/// English words (and words that follow a resource phrase in documentation prose: 'DB
+/// cluster snapshot', 'load balancer attributes', 'Lambda function memory').
+static ENGLISH: LazyLock<HashSet<&'static [u8]>> = LazyLock::new(|| {
+    word_set(
+        "the a an this that these those is are was were be been to for of in on at by with from \
+         and or not no it its your our their my his her all each any every some new default name \
+         names named called policy policies owner owners level access configuration settings \
+         version versions versioning object objects key keys data details status state type \
+         types list lists which when where while if then than as into using used use per only \
+         also other same such more most first last one two three following above below itself \
+         lock notifications notification encryption permissions permission region regions tags \
+         tag id ids arn arns endpoint endpoints class instance instances group groups created \
+         deleted updated exists does did has have had can will should must may might would \
+         could via across within without between over under after before since until because \
+         so but yet nor either neither both whether here there what who whom whose why how \
+         request requests response responses call calls value values item items entries \
+         record records files file path paths size count number string true false null none \
+         guide nodes node members member console documentation reference api cli sdk \
+         snapshot snapshots parameter parameters attribute attributes offering offerings memory \
+         outside inside enabling disabling enabled disabled capacity metric metrics logging logs \
+         monitoring setting backup backups replica replicas identifier identifiers properties \
+         property option options operation operations limit limits quota quotas health target \
+         targets listener listeners subscription subscriptions event events trigger triggers \
+         version alias aliases layer layers code runtime role roles resource resources template \
+         templates output outputs input inputs deployment deployments association associations \
+         tag tags ownership owner access permissions lifecycle replication encryption website \
+         notification inventory analytics storage engine engines parameters failover maintenance \
+         window windows update updates creation deletion modification restore migration",
+    )
+});
+
+/// Words that end a log line without naming anything ('processing complete').
+static LOG_SKIP: LazyLock<HashSet<&'static [u8]>> = LazyLock::new(|| {
+    word_set(
+        "complete completed done finished started starting ok okay failed succeeded success \
+         skipped pending queued error errors warning events event messages message batch batches \
+         requests entries records items changes updates results metrics configuration config \
+         templates template credentials tokens token",
+    )
+});
+
+/// Names left of a build UUID that are not project names ('urn:uuid:…', 'request:…').
+static BUILD_NAME_SKIP: LazyLock<HashSet<&'static [u8]>> = LazyLock::new(|| {
+    word_set(
+        "uuid urn id ids request requestid request-id trace traceid session sessionid txn \
+         correlation job task run execution build token",
+    )
+});
+
+/// `tok` lower-cased is in `set` (ASCII case folding; no allocation for short words).
+fn lower_in(set: &HashSet<&'static [u8]>, tok: &[u8]) -> bool {
+    let mut buf = [0u8; 32];
+    if tok.len() > buf.len() {
+        return false;
+    }
+    let low = &mut buf[..tok.len()];
+    low.copy_from_slice(tok);
+    low.make_ascii_lowercase();
+    set.contains(&*low)
+}
+
+fn starts_with_lower(tok: &[u8], prefixes: &[&[u8]]) -> bool {
+    prefixes.iter().any(|p| tok.len() >= p.len() && tok[..p.len()].eq_ignore_ascii_case(p))
+}
+
+// ---------------------------------------------------------------- token shapes
+
+fn is_lower(c: u8) -> bool {
+    c.is_ascii_lowercase()
+}
+
+fn is_digit(c: u8) -> bool {
+    c.is_ascii_digit()
+}
+
+fn is_hex_lower(c: u8) -> bool {
+    c.is_ascii_digit() || (b'a'..=b'f').contains(&c)
+}
+
+/// `n` bytes from `i` all pass `f`.
+fn run_of(tok: &[u8], i: usize, n: usize, f: fn(u8) -> bool) -> bool {
+    tok.len() >= i + n && tok[i..i + n].iter().all(|&c| f(c))
+}
+
+/// Bytes from `i` that pass `f`.
+fn count_from(tok: &[u8], i: usize, f: fn(u8) -> bool) -> usize {
+    tok[i.min(tok.len())..].iter().take_while(|&&c| f(c)).count()
+}
+
+/// `[a-z]{1,12}-[0-9a-f]{8}` at the start: a resource id such as `vol-0abc1234`.
+fn id_prefix(tok: &[u8]) -> bool {
+    let n = count_from(tok, 0, is_lower);
+    (1..=12).contains(&n) && tok.get(n) == Some(&b'-') && run_of(tok, n + 1, 8, is_hex_lower)
+}
+
+/// Python `_DEFER.match`: values that belong to the ARN, S3, URL, id and account rules.
+fn defers(tok: &[u8]) -> bool {
+    tok.starts_with(b"arn:")
+        || tok.starts_with(b"s3:")
+        || tok.starts_with(b"http:")
+        || tok.starts_with(b"https:")
+        || id_prefix(tok)
+        || (tok.len() == 12 && tok.iter().all(|&c| is_digit(c)))
+}
+
+/// Python `_ID_LIKE.match`: ids, numbers, UUIDs and versions rather than names.
+fn id_like(tok: &[u8]) -> bool {
+    if id_prefix(tok) || (!tok.is_empty() && tok.iter().all(|&c| is_digit(c))) {
+        return true;
+    }
+    if run_of(tok, 0, 8, is_hex_lower)
+        && tok.get(8) == Some(&b'-')
+        && run_of(tok, 9, 4, is_hex_lower)
+        && tok.get(13) == Some(&b'-')
+    {
+        return true;
+    }
+    // v?[0-9]+(?:\.[0-9]+)+
+    let i = usize::from(tok.first() == Some(&b'v'));
+    let d = count_from(tok, i, is_digit);
+    d > 0 && tok.get(i + d) == Some(&b'.') && tok.get(i + d + 1).is_some_and(|&c| is_digit(c))
+}
+
+/// `[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-zA-Z]{12}`, the whole token
+/// (documentation ends the last group with 'EX' or 'EXAMPLE' letters).
+fn is_uuid_token(tok: &[u8]) -> bool {
+    tok.len() == 36
+        && run_of(tok, 0, 8, is_hex_lower)
+        && tok[8] == b'-'
+        && run_of(tok, 9, 4, is_hex_lower)
+        && tok[13] == b'-'
+        && run_of(tok, 14, 4, is_hex_lower)
+        && tok[18] == b'-'
+        && run_of(tok, 19, 4, is_hex_lower)
+        && tok[23] == b'-'
+        && run_of(tok, 24, 12, |c| c.is_ascii_alphanumeric())
+}
+
+/// Python `_NAME.fullmatch`: `[A-Za-z0-9][A-Za-z0-9_.@+=,:/-]{1,254}`.
+fn name_shaped(tok: &[u8]) -> bool {
+    (2..=255).contains(&tok.len())
+        && tok[0].is_ascii_alphanumeric()
+        && tok[1..].iter().all(|&c| c.is_ascii_alphanumeric() || b"_.@+=,:/-".contains(&c))
+}
+
+/// Python `_PLACEHOLDER.match`: `${X}`, `{{ x }}`, `<name>`, `%(x)s`, `$NAME`.
+fn placeholder(tok: &[u8]) -> bool {
+    tok.starts_with(b"${")
+        || tok.starts_with(b"{{")
+        || tok.starts_with(b"<")
+        || tok.starts_with(b"%(")
+        || (tok.len() >= 2 && tok[0] == b'$' && (tok[1].is_ascii_uppercase() || tok[1] == b'_'))
+}
+
+/// Python `_ECHO_SKIP.match`: numbers, dates, upper-case labels and status words.
+fn echo_skip(tok: &[u8]) -> bool {
+    const STATUS: &[&[u8]] = &[
+        b"true", b"false", b"none", b"null", b"available", b"active", b"enabled", b"disabled",
+        b"running", b"stopped", b"creating", b"deleting",
+    ];
+    (!tok.is_empty() && tok.iter().all(|&c| is_digit(c) || b".:-".contains(&c)))
+        || (run_of(tok, 0, 4, is_digit)
+            && tok.get(4) == Some(&b'-')
+            && run_of(tok, 5, 2, is_digit)
+            && tok.get(7) == Some(&b'-'))
+        || (!tok.is_empty()
+            && tok.iter().all(|&c| c.is_ascii_uppercase() || is_digit(c) || c == b'_'))
+        || STATUS.iter().any(|w| tok.eq_ignore_ascii_case(w))
+}
+
+/// Python `_VERSION_OR_NUMBER.fullmatch`: `v?[0-9]+(?:[.:][0-9]+)*[a-z]{0,2}`.
+fn version_or_number(tok: &[u8]) -> bool {
+    let mut i = usize::from(tok.first() == Some(&b'v'));
+    let d = count_from(tok, i, is_digit);
+    if d == 0 {
+        return false;
+    }
+    i += d;
+    while i + 1 < tok.len() && matches!(tok[i], b'.' | b':') && is_digit(tok[i + 1]) {
+        i += 1;
+        i += count_from(tok, i, is_digit);
+    }
+    let rest = &tok[i..];
+    rest.len() <= 2 && rest.iter().all(|&c| is_lower(c))
+}
+
+/// Python `_PASCAL.fullmatch`: `(?:[A-Z][a-z0-9]+){2,}`.
+fn pascal(tok: &[u8]) -> bool {
+    let mut i = 0;
+    let mut parts = 0;
+    while i < tok.len() {
+        if !tok[i].is_ascii_uppercase() {
+            return false;
+        }
+        let n = count_from(tok, i + 1, |c| is_lower(c) || is_digit(c));
+        if n == 0 {
+            return false;
+        }
+        i += 1 + n;
+        parts += 1;
+    }
+    parts >= 2
+}
+
+/// Python `_SHAPED.fullmatch`: a token shaped like a resource name (`orders-sync`,
+/// `etl2`, `LedgerEntries`) rather than a word.
+fn shaped(tok: &[u8]) -> bool {
+    // [A-Za-z0-9]+(?:[-_][A-Za-z0-9]+)+
+    let dashed = tok.iter().all(|&c| c.is_ascii_alphanumeric() || c == b'-' || c == b'_')
+        && tok.iter().any(|&c| c == b'-' || c == b'_')
+        && tok.first().is_some_and(|c| c.is_ascii_alphanumeric())
+        && tok.last().is_some_and(|c| c.is_ascii_alphanumeric())
+        && !tok.windows(2).any(|w| !w[0].is_ascii_alphanumeric() && !w[1].is_ascii_alphanumeric());
+    // (?=[a-z]*[0-9])(?=[0-9]*[a-z])[a-z0-9]{3,}
+    let mixed = tok.len() >= 3
+        && tok.iter().all(|&c| is_lower(c) || is_digit(c))
+        && tok.iter().any(|&c| is_digit(c))
+        && tok.iter().any(|&c| is_lower(c));
+    dashed || mixed || pascal(tok)
+}
+
+/// Python `bytes.isalnum()`.
+fn is_alnum(tok: &[u8]) -> bool {
+    !tok.is_empty() && tok.iter().all(|c| c.is_ascii_alphanumeric())
+}
+
+/// Python `bytes.islower()`: some lower-case letter and no upper-case one.
+fn is_lower_word(tok: &[u8]) -> bool {
+    tok.iter().any(|&c| is_lower(c)) && !tok.iter().any(|c| c.is_ascii_uppercase())
+}
+
+/// `Capitalized`: an upper-case letter, then lower-case letters (and digits).
+fn capitalized(tok: &[u8]) -> bool {
+    !tok.is_empty() && tok[0].is_ascii_uppercase() && is_lower_word(&tok[1..])
+}
+
+// ---------------------------------------------------------------- field values
+
+/// The validator of every name field and flag.
+fn v_name(data: &[u8], v: &Value, rtype: &'static str) -> Option<Vec<Finding>> {
+    let (mut start, mut end) = (v.start, v.end);
+    if !v.quote.is_empty() {
+        // "--cache-cluster-id 'my-cache  '": the blanks are not part of the name
+        while start < end && matches!(data[start], b' ' | b'\t') {
+            start += 1;
+        }
+        while end > start && matches!(data[end - 1], b' ' | b'\t') {
+            end -= 1;
+        }
+    } else if end < data.len() && data[end] == b'(' {
+        return None; // 'Bucket=os.environ.get(...)': code
+    }
+    if placeholder(&data[start..end]) {
+        return None;
+    }
+    while end > start && b".,:/".contains(&data[end - 1]) {
+        end -= 1;
+    }
+    if end - start < 2 {
+        return None;
+    }
+    let tok = &data[start..end];
+    if defers(tok) {
+        return Some(Vec::new());
+    }
+    if !name_shaped(tok) || lower_in(&STOP, tok) {
+        return None;
+    }
+    Some(vec![Finding::new(start, end, rtype, Shape::Classwise)])
+}
+
+// ---------------------------------------------------------------- names in prose and logs
+
+/// Phrases after which a name follows: 'bucket <name>', 'RDS instance <name>', 'IAM user named
+/// ``Paulo``', 'found resource <name>'. Strong phrases name the kind of resource, so any
+/// name-like token counts.
+const STRONG: &[(&str, &str)] = &[
+    ("bucket", BUCKET),
+    ("s3 bucket", BUCKET),
+    ("rds instance", DB),
+    ("db instance", DB),
+    ("db cluster", DB),
+    ("db snapshot", DB),
+    ("cluster snapshot", DB),
+    ("database", DB),
+    ("failover initiated for", DB),
+    ("cache cluster", DB),
+    ("replication group", DB),
+    ("iam user", IAM),
+    ("iam role", IAM),
+    ("iam group", IAM),
+    ("user named", IAM),
+    ("role named", IAM),
+    ("the user", IAM),
+    ("instance profile", IAM),
+    ("server certificate", IAM),
+    ("vault", RES),
+    ("key pair", RES),
+    ("lambda function", RES),
+    ("function named", RES),
+    ("dynamodb table", RES),
+    ("table named", RES),
+    ("sqs queue", RES),
+    ("sns topic", RES),
+    ("cloudformation stack", RES),
+    ("stack named", RES),
+    ("ecs cluster", RES),
+    ("ecs service", RES),
+    ("(service", RES),
+    ("load balancer", RES),
+    ("target group", RES),
+    ("auto scaling group", RES),
+    ("launch template", RES),
+    ("log group", RES),
+    ("found resource", RES),
+    ("diff detected on", RES),
+    ("job queue", RES),
+];
+
+/// Weak phrases ('processing', 'cached') only take tokens shaped like resource names.
+const WEAK: &[(&str, &str)] = &[
+    ("processing", RES),
+    ("cached", RES),
+    ("resource", RES),
+    ("function", RES),
+    ("table", RES),
+    ("queue", RES),
+    ("topic", RES),
+    ("stack", RES),
+    ("cluster", DB),
+    ("service", RES),
+    ("role", IAM),
+    ("user", IAM),
+    ("secret", RES),
+    ("connecting to database", DB),
+    ("snapshot", DB),
+    ("environment", RES),
+    ("application", RES),
+    ("repository", RES),
+];
+
+/// Phrases as a regex alternation, longest first (the order Python's alternation tries).
+fn phrase_alternation(phrases: &[&str]) -> String {
+    let mut ps: Vec<&str> = phrases.to_vec();
+    ps.sort_by(|a, b| b.len().cmp(&a.len()).then(a.cmp(b)));
+    ps.iter().map(|p| regex::escape(p)).collect::<Vec<_>>().join("|")
+}
+
+/// A phrase (lower case) -> (its type, strong).
+fn phrase_kind(ph: &[u8]) -> Option<(&'static str, bool)> {
+    let find = |list: &[(&str, &'static str)]| {
+        list.iter().find(|(p, _)| p.as_bytes().eq_ignore_ascii_case(ph)).map(|(_, t)| *t)
+    };
+    find(STRONG).map(|t| (t, true)).or_else(|| find(WEAK).map(|t| (t, false)))
+}
+
+/// Python `_PROSE`: a phrase, blanks, an optional 'named'/'called', an optional quote, a token.
+/// The regex crate's leftmost-first captures pick the same groups as Python's backtracking.
+static PROSE: LazyLock<Regex> = LazyLock::new(|| {
+    let all: Vec<&str> = WEAK.iter().chain(STRONG).map(|(p, _)| *p).collect();
+    let pattern = format!(
+        r#"^(?P<ph>(?i:{}))[ ]{{1,3}}(?:(?i:named|called)[ ]{{1,3}})?(?P<q>``|`|'|\\{{0,7}}")?(?P<v>[A-Za-z0-9][A-Za-z0-9_.-]{{1,127}})"#,
+        phrase_alternation(&all)
+    );
+    RegexBuilder::new(&pattern).unicode(false).build().expect("prose pattern")
+});
+
+fn check_prose(data: &[u8], s: usize, _e: usize) -> CheckResult {
+    if !left_ok(data, s, &WORD) && data[s] != b'(' {
+        return None;
+    }
+    let hi = data.len().min(s + 256);
+    let caps = PROSE.captures(&data[s..hi])?;
+    let (ph, v) = (caps.name("ph")?, caps.name("v")?);
+    let a = s + v.start();
+    let mut b = s + v.end();
+    while b > a && b".-_".contains(&data[b - 1]) {
+        b -= 1;
+    }
+    if b - a < 2 || (b < data.len() && (ALNUM[data[b] as usize] || data[b] == b'/')) {
+        return None;
+    }
+    let tok = &data[a..b];
+    if lower_in(&ENGLISH, tok)
+        || lower_in(&STOP, tok)
+        || defers(tok)
+        || id_like(tok)
+        || starts_with_lower(tok, &[b"aws_", b"aws-", b"aws::"])
+    {
+        return Some((Vec::new(), a));
+    }
+    let (rtype, strong) = phrase_kind(ph.as_bytes())?;
+    if !strong && !(tok.contains(&b'-') || (tok.iter().any(|&c| is_digit(c)) && is_alnum(tok))) {
+        return None; // weak phrases ('function', 'table') precede code identifiers too
+    }
+    if !shaped(tok) {
+        // a plain word: only after a phrase that names the kind of resource, and then quoted
+        // (``Paulo``), capitalized after an IAM phrase ('IAM user Bob'), a long lower-case
+        // word after a database or bucket phrase ('RDS instance mymysqlinstance'), or any word
+        // in a log line
+        if !strong || !is_alnum(tok) {
+            return None;
+        }
+        let quoted = caps.name("q").is_some();
+        let ph = ph.as_bytes();
+        let specific =
+            ph.eq_ignore_ascii_case(b"found resource") || ph.eq_ignore_ascii_case(b"diff detected on");
+        if !(quoted
+            || (specific && capitalized(tok) && tok.len() >= 3)
+            || (rtype == IAM && capitalized(tok))
+            || (rtype != IAM && tok.len() >= 5 && is_lower_word(tok))
+            // in a timestamped log line the phrase is a template's: '... connecting to
+            // database orcl', '... found resource username'
+            || (tok.len() >= 3 && log_line_start(data, s)))
+        {
+            return None;
+        }
+    }
+    Some((vec![Finding::new(a, b, rtype, Shape::Classwise)], b))
+}
+
+// ---------------------------------------------------------------- the last word of a log line
+
+/// Application logs end a line with the object they act on: '2024-05-01T10:00:00Z INFO [sync]
+/// processing ProdServerCert', '... cached Bob'. In a timestamped log line the token that ends
+/// the line after such a verb is a name whatever its shape; elsewhere ('processing the
+/// request', 'cached value') the weak-phrase rule decides.
+const LOG_VERBS: &[&str] =
+    &["cached", "caching", "deleting", "processing", "reconciling", "refreshing", "syncing", "updating"];
+
+/// Python `_LOG_LINE_START.match(data, start, end)`: an ISO-8601 date and time, optionally
+/// after a `\n` escape.
+fn log_stamp_at(data: &[u8], start: usize, end: usize) -> bool {
+    let mut j = start;
+    let k = count_from(&data[..end], j, |c| c == b'\\');
+    if (1..=7).contains(&k) && j + k < end && data[j + k] == b'n' {
+        j += k + 1;
+    }
+    if j + 16 > end {
+        return false;
+    }
+    let t = &data[j..j + 16];
+    let digits = |r: std::ops::Range<usize>| t[r].iter().all(|&c| is_digit(c));
+    digits(0..4)
+        && t[4] == b'-'
+        && digits(5..7)
+        && t[7] == b'-'
+        && digits(8..10)
+        && matches!(t[10], b'T' | b' ')
+        && digits(11..13)
+        && t[13] == b':'
+        && digits(14..16)
+}
+
+/// True when the line holding offset `s` starts, within LOOKBEHIND bytes, with a timestamp
+/// (a raw newline or a JSON-escaped one ends the line before).
+fn log_line_start(data: &[u8], s: usize) -> bool {
+    let lo = s.saturating_sub(LOOKBEHIND);
+    let win = &data[lo..s];
+    let nl = memchr::memrchr(b'\n', win).map(|i| lo + i);
+    let esc = memmem::rfind(win, b"\\n").map(|i| lo + i);
+    let start = match (esc, nl) {
+        (Some(e), nl) if nl.is_none_or(|n| e + 2 > n + 1) => e + 2,
+        (_, Some(n)) => n + 1,
+        _ if lo == 0 => 0,
+        _ => return false,
+    };
+    log_stamp_at(data, start, s)
+}
+
+/// `\r`, `\n`, `\\{1,7}[nr]` or the end of the window at `b` (Python's `(?=...|$)`).
+fn line_end_at(data: &[u8], b: usize, hi: usize) -> bool {
+    if b >= hi {
+        return true;
+    }
+    match data[b] {
+        b'\r' | b'\n' => true,
+        b'\\' => {
+            let k = count_from(&data[..hi], b, |c| c == b'\\');
+            k <= 7 && b + k < hi && matches!(data[b + k], b'n' | b'r')
+        }
+        _ => false,
+    }
+}
+
+fn log_value_char(c: u8) -> bool {
+    c.is_ascii_alphanumeric() || b"_.@+=:-".contains(&c)
+}
+
+fn check_log_tail(data: &[u8], s: usize, _e: usize) -> CheckResult {
+    if !left_ok(data, s, &WORD) {
+        return None;
+    }
+    let hi = data.len().min(s + 160);
+    let verb_len = count_from(&data[..hi], s, is_lower);
+    if !(5..=12).contains(&verb_len) || data.get(s + verb_len) != Some(&b' ') {
+        return None;
+    }
+    let verb = &data[s..s + verb_len];
+    if !LOG_VERBS.iter().any(|v| v.as_bytes() == verb) {
+        return None;
+    }
+    let a = s + verb_len + 1;
+    if a >= hi || !data[a].is_ascii_alphanumeric() {
+        return None;
+    }
+    let mut b = a + 1;
+    while b < hi && b - a < 128 && log_value_char(data[b]) {
+        b += 1;
+    }
+    if b - a < 2 || !line_end_at(data, b, hi) {
+        return None;
+    }
+    while b > a && b".:-_".contains(&data[b - 1]) {
+        b -= 1;
+    }
+    let tok = &data[a..b];
+    if b - a < 3
+        || lower_in(&ENGLISH, tok)
+        || lower_in(&STOP, tok)
+        || lower_in(&LOG_SKIP, tok)
+        || defers(tok)
+        || version_or_number(tok)
+        || starts_with_lower(tok, &[b"aws_", b"aws-", b"aws::"])
+        || !log_line_start(data, s)
+    {
+        return None;
+    }
+    Some((vec![Finding::new(a, b, RES, Shape::Classwise)], b))
+}
+
+// ---------------------------------------------------------------- echoes in CLI text output
+
+// 'aws ... --cache-cluster-id my-redis' prints 'CACHECLUSTER<tab>...<tab>my-redis<tab>...': a
+// tab-separated field (or a line that holds nothing else: the text output of a single value)
+// that repeats, within ECHO_BACK bytes, a value named earlier by a flag, a key or an ARN is that
+// name again. So is a member named after it: 'my-redis-rg-002' after '--replication-group-id
+// my-redis-rg'.
+
+/// Bytes of a name as CLI text output prints it.
+const NAME_CHAR: ByteTable = {
+    let mut t = table(b"_.@+=,-");
+    let mut i = 0;
+    while i < 256 {
+        if ALNUM[i] {
+            t[i] = true;
+        }
+        i += 1;
+    }
+    t
+};
+
+/// ARN services whose resource parts are ids, not names.
+const ID_ARN_SERVICES: &[&[u8]] = &[b"organizations", b"storagegateway", b"servicediscovery"];
+
+/// Python `_FIELD.match(data, s, s + 140)`: the field that starts after the tab or line break
+/// at `s` and ends before a tab or line break: its span.
+fn echo_field(data: &[u8], s: usize) -> Option<(usize, usize)> {
+    let hi = data.len().min(s + 140);
+    let d = match data[s] {
+        b'\t' | b'\n' => 1,
+        b'\\' if s + 1 < hi && matches!(data[s + 1], b't' | b'n') => 2,
+        _ => return None,
+    };
+    let a = s + d;
+    if a >= hi || !data[a].is_ascii_alphanumeric() {
+        return None;
+    }
+    let mut b = a + 1;
+    while b < hi && b - a < 128 && NAME_CHAR[data[b] as usize] {
+        b += 1;
+    }
+    if b - a < 2 {
+        return None;
+    }
+    let ends = b >= hi
+        || matches!(data[b], b'\t' | b'\r' | b'\n')
+        || (data[b] == b'\\' && b + 1 < hi && matches!(data[b + 1], b't' | b'n' | b'r'));
+    ends.then_some((a, b))
+}
+
+/// What names the value at `occ`: a `--flag`, a `key:` or an ARN ending right there.
+#[derive(Debug, PartialEq, Eq)]
+enum Namer {
+    /// the flag's name (without `--`)
+    Flag(usize, usize),
+    Key(usize, usize),
+    /// the start of the ARN
+    Arn(usize),
+}
+
+fn is_flag_char(c: u8) -> bool {
+    is_lower(c) || is_digit(c) || c == b'-'
+}
+
+fn is_key_char(c: u8) -> bool {
+    c.is_ascii_alphanumeric() || c == b'_'
+}
+
+/// Count bytes passing `f` going left from `i`, not below `lo`, at most `cap`.
+fn count_back(data: &[u8], i: usize, lo: usize, cap: usize, f: fn(u8) -> bool) -> usize {
+    let mut n = 0;
+    while i - n > lo && n < cap && f(data[i - n - 1]) {
+        n += 1;
+    }
+    n
+}
+
+/// `--(?P<flag>[a-z0-9-]{2,48})(?:=|[ \t]{1,4})` ending at `q`: its leftmost start.
+fn flag_namer(data: &[u8], lo: usize, q: usize) -> Option<(usize, Namer)> {
+    if q <= lo {
+        return None;
+    }
+    let n = if data[q - 1] == b'=' {
+        q - 1
+    } else {
+        let j = count_back(data, q, lo, 5, |c| c == b' ' || c == b'\t');
+        if j == 0 || j > 4 {
+            return None;
+        }
+        q - j
+    };
+    let r = count_back(data, n, lo, 50, is_flag_char);
+    let first = n - r;
+    if n < first + 4 {
+        return None;
+    }
+    (first..=n - 4)
+        .find(|&p| data[p] == b'-' && data[p + 1] == b'-')
+        .map(|p| (p, Namer::Flag(p + 2, n)))
+}
+
+/// `(?P<key>[A-Za-z][A-Za-z0-9_]{1,48})\\{0,7}["']?[ \t]{0,4}[:=][ \t]{0,4}` ending at `q`.
+fn key_namer(data: &[u8], lo: usize, q: usize) -> Option<(usize, Namer)> {
+    let blank = |c: u8| c == b' ' || c == b'\t';
+    let t2 = count_back(data, q, lo, 5, blank);
+    if t2 > 4 {
+        return None;
+    }
+    let mut i = q - t2;
+    if i <= lo || !matches!(data[i - 1], b':' | b'=') {
+        return None;
+    }
+    i -= 1;
+    let t1 = count_back(data, i, lo, 5, blank);
+    if t1 > 4 {
+        return None;
+    }
+    i -= t1;
+    if i > lo && matches!(data[i - 1], b'"' | b'\'') {
+        i -= 1;
+    }
+    let k = count_back(data, i, lo, 8, |c| c == b'\\');
+    if k > 7 {
+        return None;
+    }
+    let y = i - k;
+    let r = count_back(data, y, lo, 49, is_key_char);
+    if r < 2 {
+        return None;
+    }
+    (y - r..=y - 2).find(|&p| data[p].is_ascii_alphabetic()).map(|p| (p, Namer::Key(p, y)))
+}
+
+/// `arn:aws[a-z-]{0,10}:[^\s"'\\]{0,200}[/:]` ending at `q`: its leftmost start.
+fn arn_namer(data: &[u8], lo: usize, q: usize) -> Option<(usize, Namer)> {
+    if q <= lo || !matches!(data[q - 1], b'/' | b':') {
+        return None;
+    }
+    let last = q - 1;
+    let plain = |c: u8| !(is_space(c) || matches!(c, b'"' | b'\'' | b'\\'));
+    let first = last - count_back(data, last, lo, usize::MAX, plain);
+    for p in memmem::find_iter(&data[first..last], b"arn:aws").map(|i| first + i) {
+        let j = count_from(&data[..last], p + 7, |c| is_lower(c) || c == b'-');
+        if j > 10 || p + 7 + j >= last || data[p + 7 + j] != b':' {
+            continue;
+        }
+        if last - (p + 8 + j) <= 200 {
+            return Some((p, Namer::Arn(p)));
+        }
+    }
+    None
+}
+
+/// Python `_NAMER.search(data, occ - 240, occ)` with the match ending at `occ`.
+fn namer_before(data: &[u8], occ: usize) -> Option<Namer> {
+    let lo = occ.saturating_sub(240);
+    // (?:\\{0,7}["']|')?$ : a closing quote takes every backslash before it
+    let mut q = occ;
+    if q > lo && matches!(data[q - 1], b'"' | b'\'') {
+        q -= 1;
+        if count_back(data, q, lo, 8, |c| c == b'\\') > 7 {
+            return None;
+        }
+        q -= count_back(data, q, lo, 8, |c| c == b'\\');
+    }
+    [flag_namer(data, lo, q), key_namer(data, lo, q), arn_namer(data, lo, q)]
+        .into_iter()
+        .flatten()
+        .min_by_key(|(p, _)| *p)
+        .map(|(_, n)| n)
+}
+
+/// Python `_ARN_ID_PART.fullmatch`: `(?:[a-z]{1,5}-)+` then 8+ letters and digits with a
+/// digit, or 8 upper-case letters and digits (`h-1a2b3c4d5e`, `sgw-12A3456B`).
+fn arn_id_part(tok: &[u8]) -> bool {
+    let Some(dash) = tok.iter().rposition(|&c| c == b'-') else { return false };
+    let (head, tail) = (&tok[..dash], &tok[dash + 1..]);
+    let head_ok = head.split(|&c| c == b'-').all(|w| (1..=5).contains(&w.len()) && w.iter().all(|&c| is_lower(c)));
+    let tail_ok = (tail.len() >= 8 && is_alnum(tail) && tail.iter().any(|&c| is_digit(c)))
+        || (tail.len() == 8 && tail.iter().all(|&c| c.is_ascii_uppercase() || is_digit(c)));
+    head_ok && tail_ok
+}
+
+/// The name type of the value `tok` occurring at `occ` if what precedes it names one.
+fn echo_type(data: &[u8], occ: usize, tok: &[u8]) -> Option<&'static str> {
+    match namer_before(data, occ)? {
+        Namer::Flag(a, b) => {
+            let flag = std::str::from_utf8(&data[a..b]).ok()?;
+            if let Some(t) = FLAGS.get(flag) {
+                return Some(t);
+            }
+            if let Some(t) = flag.strip_suffix('s').and_then(|f| FLAGS.get(f)) {
+                return Some(t);
+            }
+            bucket_field(aws::flag_table(), &data[a..b])
+        }
+        Namer::Key(a, b) => {
+            let key = norm_key(&data[a..b]);
+            match TABLE.get(&key) {
+                Some(f) => Some(f.rtype),
+                None => bucket_field(aws::field_table(), &data[a..b]),
+            }
+        }
+        Namer::Arn(a) => {
+            // inside an ARN: the type the ARN rule gives that part, so both get the same
+            // surrogate
+            let head = &data[a..occ];
+            let mut parts = head.splitn(4, |&c| c == b':');
+            if parts.nth(2).is_some_and(|svc| ID_ARN_SERVICES.contains(&svc)) || arn_id_part(tok) {
+                return None;
+            }
+            let (fs, _) = aws::arn_findings(data, a, data.len().min(occ + 256))?;
+            fs.iter().find(|f| f.start == occ && f.rtype != "aws_account_id").map(|f| f.rtype)
+        }
+    }
+}
+
+/// The bucket type when `key` names a bucket field or flag of the AWS rules.
+fn bucket_field(table: &HashMap<String, Field>, key: &[u8]) -> Option<&'static str> {
+    table.get(&norm_key(key)).filter(|f| f.rtype == BUCKET).map(|f| f.rtype)
+}
+
+/// The type given to `tok` where it was named in `data[lo..hi]`, the latest first.
+fn named_before(data: &[u8], tok: &[u8], lo: usize, hi: usize) -> Option<&'static str> {
+    let finder = memmem::FinderRev::new(tok);
+    let mut top = hi;
+    while let Some(i) = finder.rfind(&data[lo..top]) {
+        let occ = lo + i;
+        let end = occ + tok.len();
+        if (occ == 0 || !NAME_CHAR[data[occ - 1] as usize]) && !NAME_CHAR[data[end] as usize] {
+            if let Some(t) = echo_type(data, occ, tok) {
+                return Some(t);
+            }
+        }
+        top = occ;
+    }
+    None
+}
+
+/// Python `_MEMBER_SUFFIX.search`: where a `-[0-9]{1,4}` suffix starts (`orders-rg-002`).
+fn member_suffix(tok: &[u8]) -> Option<usize> {
+    let d = tok.iter().rev().take_while(|&&c| is_digit(c)).count();
+    ((1..=4).contains(&d) && tok.len() > d && tok[tok.len() - d - 1] == b'-').then(|| tok.len() - d - 1)
+}
+
+fn check_echo(data: &[u8], s: usize, _e: usize) -> CheckResult {
+    let (a, b) = echo_field(data, s)?;
+    let tok = &data[a..b];
+    let uuid = is_uuid_token(tok);
+    if tok.len() < 3
+        || lower_in(&STOP, tok)
+        || echo_skip(tok)
+        || defers(tok)
+        || (id_like(tok) && !uuid)
+        || (b < data.len() && !b"\t\r\n\\".contains(&data[b]))
+    {
+        return None;
+    }
+    let tab_left = data[s] == b'\t' || data.get(s + 1) == Some(&b't');
+    let tab_right = data.get(b) == Some(&b'\t') || data[b..].starts_with(b"\\t");
+    if uuid && !(tab_left || tab_right) {
+        // a line holding only this value (left and right are line breaks) is the text output
+        // of a single value; a lone UUID there is a request or change id more often than a name
+        return None;
+    }
+    let lo = a.saturating_sub(ECHO_BACK);
+    let mut rtype = named_before(data, tok, lo, a);
+    if rtype.is_none() && !uuid {
+        if let Some(m) = member_suffix(tok).filter(|&m| m >= 3) {
+            rtype = named_before(data, &tok[..m], lo, a);
+        }
+    }
+    Some((vec![Finding::new(a, b, rtype?, Shape::Classwise)], b))
+}
+
+// ---------------------------------------------------------------- a literal, then its kind
+
+/// Documentation names a resource in a literal and then says what it is: 'the ``my-function``
+/// function', 'restores the ``MusicCollection`` table'. The candidate is the closing '``' and
+/// the kind word; the name lies to its left.
+const KIND_AFTER: &[(&str, &str)] = &[
+    ("function", RES),
+    ("table", RES),
+    ("stack", RES),
+    ("queue", RES),
+    ("topic", RES),
+    ("repository", RES),
+    ("vault", RES),
+    ("layer", RES),
+    ("stream", RES),
+    ("environment", RES),
+    ("application", RES),
+    ("cluster", DB),
+    ("database", DB),
+    ("role", IAM),
+    ("user", IAM),
+    ("bucket", BUCKET),
+];
+
+/// Python `_LITERAL_NAME.search(data, s - 130, s)`: `` ``name`` `` ending at `s` (or at a line
+/// break right before `s`): the name's span.
+fn literal_before(data: &[u8], s: usize) -> Option<(usize, usize)> {
+    let lo = s.saturating_sub(130);
+    let ne = if s > 0 && data[s - 1] == b'\n' { s - 1 } else { s };
+    let r = count_back(data, ne, lo, 128, |c| c.is_ascii_alphanumeric() || b"_.@-".contains(&c));
+    let a = ne - r;
+    if !(2..=127).contains(&r) || a < lo + 2 || &data[a - 2..a] != b"``" || !data[a].is_ascii_alphanumeric() {
+        return None;
+    }
+    Some((a, ne))
+}
+
+fn check_literal_kind(data: &[u8], s: usize, e: usize) -> CheckResult {
+    // s is at the closing '``'; e after the kind word
+    let kind = data.get(s + 3..e)?;
+    let rtype = KIND_AFTER.iter().find(|(k, _)| k.as_bytes() == kind).map(|(_, t)| *t)?;
+    if e < data.len() && ALNUM[data[e] as usize] {
+        return None;
+    }
+    let (a, b) = literal_before(data, s)?;
+    let tok = &data[a..b];
+    if lower_in(&ENGLISH, tok)
+        || lower_in(&STOP, tok)
+        || defers(tok)
+        || id_like(tok)
+        || tok.starts_with(b"-")
+        || starts_with_lower(tok, &[b"aws_", b"aws-"])
+    {
+        return None;
+    }
+    // code and SQL are documented the same way ('the ``teardown`` function', 'the ``auth_user``
+    // table', 'the ``HOME`` environment variable'): but for a bucket, the name must look like a
+    // resource's ('orders-sync', 'LedgerEntries', 'etl2')
+    if kind != b"bucket"
+        && !(tok.contains(&b'-') || pascal(tok) || (is_alnum(tok) && tok.iter().any(|&c| is_digit(c))))
+    {
+        return None;
+    }
+    if kind == b"environment" && data[e..].starts_with(b" variable") {
+        return None;
+    }
+    Some((vec![Finding::new(a, b, rtype, Shape::Classwise)], e))
+}
+
+// ---------------------------------------------------------------- names inside composite ids
+
+// CodeBuild build ids are '<project>:<build UUID>' ("id": "web-build:9b0ac37f-…", '--ids
+// web-build:9b0a…'); both parts are the user's. The candidate is the ':' + UUID head; the
+// project name lies to its left.
+
+const BUILD_NAME_CHAR: ByteTable = {
+    let mut t = table(b"_-");
+    let mut i = 0;
+    while i < 256 {
+        if ALNUM[i] {
+            t[i] = true;
+        }
+        i += 1;
+    }
+    t
+};
+const BUILD_LEFT: ByteTable = table(b" \t\n\r\"'=,/;([");
+
+fn check_build_id(data: &[u8], s: usize, _e: usize) -> CheckResult {
+    // :([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-zA-Z]{12})(?![A-Za-z0-9_-])
+    let uuid = data.get(s + 1..s + 37)?;
+    if data[s] != b':' || !is_uuid_token(uuid) || data.get(s + 37).is_some_and(|&c| BUILD_NAME_CHAR[c as usize]) {
+        return None;
+    }
+    let lo = s.saturating_sub(128);
+    let mut a = s;
+    while a > lo && BUILD_NAME_CHAR[data[a - 1] as usize] {
+        a -= 1;
+    }
+    if a == s || (a > 0 && !BUILD_LEFT[data[a - 1] as usize] && !escape_ends_at(data, a - 1)) {
+        return None;
+    }
+    let name = &data[a..s];
+    if name.len() < 3
+        || name.iter().all(|&c| c.is_ascii_hexdigit() || c == b'-') // '<request UUID>:<command UUID>'
+        || !name.iter().any(|c| c.is_ascii_alphabetic())
+        || lower_in(&BUILD_NAME_SKIP, name)
+        || lower_in(&STOP, name)
+    {
+        return None;
+    }
+    Some((
+        vec![
+            Finding::new(a, s, RES, Shape::Classwise),
+            Finding::new(s + 1, s + 37, RES, Shape::Classwise),
+        ],
+        s + 37,
+    ))
+}
+
+// ---------------------------------------------------------------- the recognizers
+
+/// The field-key alternation: every key in each accepted spelling, longest first.
+fn keys_pattern() -> String {
+    let mut keys: Vec<String> = key_groups()
+        .iter()
+        .flat_map(|(keys, _)| keys.iter())
+        .map(|k| key_variants(k.trim_end_matches('_')))
+        .collect();
+    keys.sort_by(|a, b| b.len().cmp(&a.len()).then(a.cmp(b)));
+    keys.dedup();
+    format!("(?:{}){}", keys.join("|"), KEY_ANCHOR)
+}
+
+fn flags_pattern() -> String {
+    let mut flags: Vec<String> = FLAGS.keys().map(|k| regex::escape(k)).collect();
+    flags.sort_by(|a, b| b.len().cmp(&a.len()).then(a.cmp(b)));
+    format!("--(?:{})[ \\t=]", flags.join("|"))
+}
+
+fn prose_pattern() -> String {
+    let strong: Vec<&str> = STRONG.iter().map(|(p, _)| *p).collect();
+    let weak: Vec<&str> = WEAK.iter().map(|(p, _)| *p).collect();
+    // strong phrases take any next word; weak ones only a word with a dash or a digit
+    format!(
+        "(?i:{}) |(?i:{}) [A-Za-z0-9_.]*[-0-9]",
+        phrase_alternation(&strong),
+        phrase_alternation(&weak)
+    )
+}
 
 pub fn recognizers() -> Vec<Recognizer> {
-    Vec::new()
+    let name_types = [DB, IAM, RES];
+    let kinds: Vec<&str> = {
+        let mut k: Vec<&str> = KIND_AFTER.iter().map(|(k, _)| *k).collect();
+        k.sort();
+        k
+    };
+    vec![
+        Recognizer::with_check("names.fields", keys_pattern(), field_check(TABLE.clone(), false, false, WORD), &name_types),
+        Recognizer::with_check("names.flags", flags_pattern(), field_check(flag_table(), true, false, WORD), &name_types),
+        Recognizer::new(
+            "names.echo",
+            r"(?:\t|\\t)[A-Za-z0-9][A-Za-z0-9_.@+=,-]*(?:\t|\r|\n|\\[tnr])|(?:\n|\\n)[A-Za-z0-9][A-Za-z0-9_.@+=,-]*(?:\r|\n|\\[nr]|$)",
+            check_echo,
+            &[DB, IAM, RES, BUCKET, "aws_kms_key_id", "aws_arn"],
+        ),
+        Recognizer::new(
+            "names.log_tail",
+            format!(r"(?:{}) [A-Za-z0-9][A-Za-z0-9_.@+=:-]*(?:\r|\n|\\[nr]|$)", LOG_VERBS.join("|")),
+            check_log_tail,
+            &[RES],
+        ),
+        Recognizer::new(
+            "names.literal_kind",
+            format!("`` (?:{})", kinds.join("|")),
+            check_literal_kind,
+            &[RES, DB, IAM, BUCKET],
+        ),
+        Recognizer::new("names.build_id", r":[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-", check_build_id, &[RES]),
+        Recognizer::new("names.prose", prose_pattern(), check_prose, &[DB, IAM, RES, BUCKET]),
+    ]
 }

@@ -1,10 +1,1191 @@
-//! Port in progress: see masking/recognizers/secrets.py.
+//! Credentials: provider tokens with a documented prefix, JWTs, private keys, passwords in URLs,
+//! authorization headers, AWS secret keys and session tokens, and values assigned to secret-like
+//! keys in config formats (.env, YAML, INI, JSON, properties, Terraform, code, CLI flags).
+//!
+//! Port of masking/recognizers/secrets.py. Token formats are public facts (provider docs,
+//! gitleaks and detect-secrets rule sets). The candidate pattern is a cheap literal prefix; the
+//! check re-matches the full token and tests its boundaries. The prefix that names the provider
+//! (`ghp_`, `sk-ant-api03-`) is kept so that a surrogate is still recognizable; everything after
+//! it is masked.
 
-use super::base::{Recognizer, TypeInfo};
+use std::sync::{Arc, LazyLock, OnceLock};
+
+use regex::bytes::{Regex, RegexBuilder};
+
+use super::base::{
+    escape_ends_at, field_check_with, left_ok, norm_key, right_ok, unescape, ByteTable, CheckResult, Field,
+    Finding, Recognizer, Shape, TypeInfo, Value, ALNUM, WORD,
+};
 
 pub const CATEGORY: &str = "secret";
-pub const TYPES: &[TypeInfo] = &[];
 
-pub fn recognizers() -> Vec<Recognizer> {
-    Vec::new()
+const CW: Shape = Shape::Classwise;
+
+/// A regex over bytes with Unicode off (as Python `re` on bytes), room for long repetitions.
+fn rx(pattern: &str) -> Regex {
+    RegexBuilder::new(pattern)
+        .unicode(false)
+        .size_limit(64 << 20)
+        .dfa_size_limit(8 << 20)
+        .build()
+        .unwrap_or_else(|e| panic!("secrets pattern {pattern}: {e}"))
 }
+
+/// Python's `pattern.match(data, s, end)` for a pattern that starts with `^(?:...)`: the end of
+/// the match, or `None`.
+fn match_end(re: &Regex, data: &[u8], s: usize, end: usize) -> Option<usize> {
+    let end = end.min(data.len());
+    if s > end {
+        return None;
+    }
+    re.find(&data[s..end]).map(|m| s + m.end())
+}
+
+fn has_digit(v: &[u8]) -> bool {
+    v.iter().any(u8::is_ascii_digit)
+}
+
+// ---------------------------------------------------------------- provider tokens
+
+/// `(type, full pattern, bytes of the literal prefix to keep, description)`. A pattern that
+/// starts with `<N>` begins with a class: the scan looks for its distinctive middle (see
+/// [`anchor`]) and the check finds the token's start up to `N` bytes to the left.
+const TOKENS: &[(&str, &str, usize, &str)] = &[
+    ("github_pat", r"ghp_[A-Za-z0-9]{36}", 4, "GitHub personal access token (classic)"),
+    ("github_oauth", r"gho_[A-Za-z0-9]{36}", 4, "GitHub OAuth access token"),
+    ("github_user_token", r"ghu_[A-Za-z0-9]{36}", 4, "GitHub user-to-server token"),
+    ("github_app_token", r"ghs_[A-Za-z0-9]{36}", 4, "GitHub app installation token"),
+    ("github_refresh_token", r"ghr_[A-Za-z0-9]{36,76}", 4, "GitHub refresh token"),
+    (
+        "github_fine_grained_pat",
+        r"github_pat_[A-Za-z0-9]{22}_[A-Za-z0-9]{59}",
+        11,
+        "GitHub fine-grained personal access token",
+    ),
+    ("gitlab_pat", r"glpat-[A-Za-z0-9_-]{20,50}", 6, "GitLab personal access token"),
+    (
+        "gitlab_token",
+        r"(?:gldt|glptt|glrt|glcbt|glsoat|gloas|glft|glimt|glagent|glffct|glwt)-[A-Za-z0-9_-]{20,64}",
+        0,
+        "GitLab deploy/trigger/runner/feed/agent token",
+    ),
+    ("gitlab_runner_registration", r"GR1348941[A-Za-z0-9_-]{20}", 9, "GitLab runner registration token"),
+    ("slack_token", r"xox[abposre]-[0-9A-Za-z-]{10,250}", 5, "Slack bot/user/app token"),
+    (
+        "slack_app_token",
+        r"xapp-[0-9]-[A-Z0-9]{6,16}-[0-9]{6,16}-[a-z0-9]{32,80}",
+        5,
+        "Slack app-level token",
+    ),
+    ("slack_config_token", r"xoxe\.xox[bp]-[0-9]-[A-Za-z0-9]{100,200}", 10, "Slack configuration token"),
+    (
+        "stripe_secret_key",
+        r"(?:sk|rk)_(?:live|test|prod)_[A-Za-z0-9]{10,247}",
+        0,
+        "Stripe secret or restricted key",
+    ),
+    ("stripe_webhook_secret", r"whsec_[A-Za-z0-9]{32,64}", 6, "Stripe webhook signing secret"),
+    ("google_api_key", r"AIza[0-9A-Za-z_-]{35}", 4, "Google API key"),
+    ("google_oauth_client_secret", r"GOCSPX-[A-Za-z0-9_-]{28}", 7, "Google OAuth client secret"),
+    ("google_oauth_token", r"ya29\.[0-9A-Za-z_-]{20,2000}", 5, "Google OAuth access token"),
+    (
+        "openai_api_key",
+        r"sk-(?:proj|svcacct|admin|None)-[A-Za-z0-9_-]{40,250}",
+        3,
+        "OpenAI project/service-account/admin key",
+    ),
+    ("openai_api_key", r"sk-[A-Za-z0-9]{20}T3BlbkFJ[A-Za-z0-9]{20}", 3, "OpenAI legacy key"),
+    (
+        "anthropic_api_key",
+        r"sk-ant-(?:api|admin|oat|ort)[0-9]{2}-[A-Za-z0-9_-]{80,120}",
+        0,
+        "Anthropic API/admin/OAuth key",
+    ),
+    ("npm_token", r"npm_[A-Za-z0-9]{36}", 4, "npm access token"),
+    ("pypi_token", r"pypi-[A-Za-z0-9_-]{50,250}", 5, "PyPI upload token"),
+    ("sendgrid_api_key", r"SG\.[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{43}", 3, "SendGrid API key"),
+    ("twilio_api_key", r"SK[0-9a-f]{32}", 2, "Twilio API key SID"),
+    ("huggingface_token", r"hf_[A-Za-z]{34}", 3, "Hugging Face access token"),
+    ("huggingface_org_token", r"api_org_[A-Za-z]{34}", 8, "Hugging Face organization token"),
+    ("digitalocean_token", r"do[opr]_v1_[a-f0-9]{64}", 7, "DigitalOcean PAT/OAuth/refresh token"),
+    ("heroku_api_key", r"HRKU-AA[0-9A-Za-z_-]{58}", 5, "Heroku API key"),
+    ("shopify_token", r"shp(?:at|ss|ca|pa)_[a-fA-F0-9]{32}", 6, "Shopify access token"),
+    ("databricks_token", r"dapi[a-f0-9]{32}(?:-[0-9])?", 4, "Databricks token"),
+    ("doppler_token", r"dp\.(?:pt|st|ct|scim|audit)\.[A-Za-z0-9]{40,44}", 0, "Doppler token"),
+    ("dynatrace_token", r"dt0c01\.[A-Z0-9]{24}\.[A-Z0-9]{64}", 7, "Dynatrace API token"),
+    (
+        "grafana_token",
+        r"glsa_[A-Za-z0-9]{32}_[A-Fa-f0-9]{8}|glc_[A-Za-z0-9+/]{32,400}={0,2}",
+        0,
+        "Grafana service account or cloud token",
+    ),
+    ("linear_api_key", r"lin_api_[A-Za-z0-9]{40}", 8, "Linear API key"),
+    ("mailgun_api_key", r"key-[0-9a-zA-Z]{32}", 4, "Mailgun API key"),
+    ("mailchimp_api_key", r"<32>[0-9a-f]{32}-us[0-9]{1,2}", 0, "Mailchimp API key"),
+    ("newrelic_key", r"NR(?:AK|II|JS|AA)-[A-Za-z0-9]{27}", 5, "New Relic key"),
+    ("postman_api_key", r"PMAK-[a-f0-9]{24}-[a-f0-9]{34}", 5, "Postman API key"),
+    ("pulumi_token", r"pul-[a-f0-9]{40}", 4, "Pulumi access token"),
+    ("sentry_token", r"sntry[su]_[A-Za-z0-9+/=_]{40,200}", 7, "Sentry auth token"),
+    (
+        "terraform_cloud_token",
+        r"<14>[A-Za-z0-9]{14}\.atlasv1\.[A-Za-z0-9_=-]{60,70}",
+        0,
+        "Terraform Cloud API token",
+    ),
+    ("vault_token", r"hv[sbr]\.[A-Za-z0-9_-]{24,200}", 4, "HashiCorp Vault token"),
+    ("telegram_bot_token", r"<16>[0-9]{5,16}:AA[0-9A-Za-z_-]{33}", 0, "Telegram bot token"),
+    (
+        "square_token",
+        r"sq0(?:atp|csp)-[0-9A-Za-z_-]{22,43}|EAAA[A-Za-z0-9_-]{60}",
+        0,
+        "Square access token or secret",
+    ),
+    (
+        "age_secret_key",
+        r"AGE-SECRET-KEY-1[QPZRY9X8GF2TVDW0S3JN54KHCE6MUA7L]{58}",
+        16,
+        "age encryption secret key",
+    ),
+    ("clojars_token", r"CLOJARS_[a-z0-9]{60}", 8, "Clojars deploy token"),
+    ("flyio_token", r"fo1_[A-Za-z0-9_-]{43}|fm[12][ar]?_[A-Za-z0-9+/=_-]{100,1000}", 0, "Fly.io token"),
+    (
+        "planetscale_token",
+        r"pscale_(?:tkn|pw|oauth)_[A-Za-z0-9_.=-]{32,64}",
+        0,
+        "PlanetScale token or password",
+    ),
+    ("rubygems_api_key", r"rubygems_[a-f0-9]{48}", 9, "RubyGems API key"),
+    ("supabase_token", r"sbp_[a-f0-9]{40}", 4, "Supabase access token"),
+    ("notion_token", r"ntn_[A-Za-z0-9]{46}", 4, "Notion integration token"),
+    ("replicate_token", r"r8_[A-Za-z0-9]{37}", 3, "Replicate API token"),
+    ("groq_api_key", r"gsk_[A-Za-z0-9]{52}", 4, "Groq API key"),
+    ("perplexity_api_key", r"pplx-[A-Za-z0-9]{48}", 5, "Perplexity API key"),
+    ("xai_api_key", r"xai-[A-Za-z0-9]{80}", 4, "xAI API key"),
+    ("atlassian_token", r"ATATT3[A-Za-z0-9_=-]{180,200}", 6, "Atlassian API token"),
+    ("contentful_token", r"CFPAT-[A-Za-z0-9_-]{43}", 6, "Contentful personal access token"),
+    ("easypost_api_key", r"EZ[AT]K[A-Za-z0-9]{54}", 4, "EasyPost API key"),
+    ("brevo_api_key", r"xkeysib-[a-f0-9]{64}-[A-Za-z0-9]{16}", 8, "Brevo (Sendinblue) API key"),
+    ("shippo_token", r"shippo_(?:live|test)_[a-f0-9]{40}", 12, "Shippo API token"),
+    ("prefect_token", r"pnu_[A-Za-z0-9]{36}", 4, "Prefect API key"),
+    ("adafruit_key", r"aio_[A-Za-z0-9]{28}", 4, "Adafruit IO key"),
+    (
+        "mapbox_secret_token",
+        r"sk\.eyJ[A-Za-z0-9_-]{20,200}\.[A-Za-z0-9_-]{20,50}",
+        3,
+        "Mapbox secret token",
+    ),
+    ("aws_appsync_api_key", r"da2-[a-z0-9]{26}", 4, "AppSync API key"),
+    ("duffel_token", r"duffel_(?:test|live)_[A-Za-z0-9_=-]{43}", 12, "Duffel API token"),
+    ("frameio_token", r"fio-u-[A-Za-z0-9_=-]{64}", 6, "Frame.io token"),
+    ("octopus_api_key", r"API-[A-Z0-9]{26}", 4, "Octopus Deploy API key"),
+    (
+        "azure_ad_client_secret",
+        r"<4>[A-Za-z0-9_~.]{3}[0-9]Q~[A-Za-z0-9_~.-]{31,34}",
+        0,
+        "Azure AD (Entra) client secret",
+    ),
+    (
+        "aws_session_token",
+        r"(?:FwoGZXIvYXdz|IQoJb3JpZ2lu|IQoDYXdz|AQoDYXdz|AQoEXAMPLE)(?:[A-Za-z0-9+=]|\\{0,3}/){40,2000}",
+        0,
+        "AWS STS session token (by its well-known prefix)",
+    ),
+];
+
+/// The scan pattern of a token that starts with a class: its distinctive middle instead.
+fn anchor(rtype: &str) -> Option<&'static str> {
+    Some(match rtype {
+        "mailchimp_api_key" => r"-us[0-9]",
+        "terraform_cloud_token" => r"\.atlasv1\.",
+        "telegram_bot_token" => r"[0-9]:AA[0-9A-Za-z_-]{33}",
+        "azure_ad_client_secret" => r"[0-9]Q~[A-Za-z0-9_~.-]{31}",
+        "aws_session_token" => r"FwoGZXIvYXdz|IQoJb3JpZ2lu|IQoDYXdz|AQoDYXdz|AQoEXAMPLE",
+        _ => return None,
+    })
+}
+
+/// `<N>pattern` -> `(N, pattern)`; `(0, pattern)` without the marker.
+fn split_back(pattern: &str) -> (usize, &str) {
+    if let Some(rest) = pattern.strip_prefix('<') {
+        if let Some(close) = rest.find('>') {
+            if let Ok(n) = rest[..close].parse() {
+                return (n, &rest[close + 1..]);
+            }
+        }
+    }
+    (0, pattern)
+}
+
+/// The scan pattern only needs the shortest form of a token (`{a,b}` -> `{a}`): that keeps the
+/// automaton small; the check re-matches the full pattern.
+fn bounded(pattern: &str) -> String {
+    let b = pattern.as_bytes();
+    let mut out = String::with_capacity(pattern.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'{' {
+            let digits = |mut j: usize| {
+                let st = j;
+                while j < b.len() && b[j].is_ascii_digit() {
+                    j += 1;
+                }
+                (j > st).then_some(j)
+            };
+            if let Some(j) = digits(i + 1) {
+                if j < b.len() && b[j] == b',' {
+                    if let Some(k) = digits(j + 1) {
+                        if k < b.len() && b[k] == b'}' {
+                            out.push_str(&pattern[i..j]);
+                            out.push('}');
+                            i = k + 1;
+                            continue;
+                        }
+                    }
+                }
+            }
+        }
+        out.push(b[i] as char);
+        i += 1;
+    }
+    out
+}
+
+/// Azure client secrets are not glued to a longer base64 or URL-safe token.
+const GLUE_AZURE: ByteTable = {
+    let mut t = ALNUM;
+    let extra = b"_~.-+/";
+    let mut i = 0;
+    while i < extra.len() {
+        t[extra[i] as usize] = true;
+        i += 1;
+    }
+    t
+};
+
+fn token_recognizer(rtype: &'static str, pattern: &'static str, keep: usize) -> Recognizer {
+    let (back, full) = split_back(pattern);
+    let compiled: Arc<OnceLock<Regex>> = Arc::new(OnceLock::new());
+    let scan = anchor(rtype).map(str::to_string).unwrap_or_else(|| bounded(pattern));
+    let check = move |data: &[u8], s: usize, _e: usize| -> CheckResult {
+        let re = compiled.get_or_init(|| rx(&format!("^(?:{full})")));
+        let mut s = s;
+        let end;
+        if back > 0 {
+            // the candidate is the token's middle: find the token's start up to `back` bytes left
+            let mut hit = None;
+            for a in s.saturating_sub(back)..=s {
+                if let Some(me) = match_end(re, data, a, a + 2100) {
+                    if me > s && left_ok(data, a, &ALNUM) {
+                        hit = Some((a, me));
+                        break;
+                    }
+                }
+            }
+            let (a, me) = hit?;
+            s = a;
+            end = me;
+        } else {
+            end = match_end(re, data, s, s + 2100)?;
+        }
+        if !left_ok(data, s, &ALNUM) || !right_ok(data, end, &ALNUM) {
+            return None;
+        }
+        if rtype == "azure_ad_client_secret" && !left_ok(data, s, &GLUE_AZURE) {
+            return None; // inside a longer base64 or URL-safe token
+        }
+        Some((vec![Finding::new(s + keep, end, rtype, CW)], end))
+    };
+    Recognizer::with_check(&format!("secrets.{rtype}"), scan, Arc::new(check), &[rtype])
+}
+
+// ---------------------------------------------------------------- JWT
+
+/// A run of `[A-Za-z0-9_-]` from `i`, at most `max` bytes, before `end`: its end.
+fn b64url_run(data: &[u8], i: usize, end: usize, max: usize) -> usize {
+    let mut j = i;
+    while j < end && j - i < max && (WORD[data[j] as usize] || data[j] == b'-') {
+        j += 1;
+    }
+    j
+}
+
+/// `ey[A-Za-z0-9_-]{10,3000}\.ey[A-Za-z0-9_-]{10,4000}\.[A-Za-z0-9_-]{0,1000}` at `s`.
+fn jwt_at(data: &[u8], s: usize, end: usize) -> Option<(usize, usize, usize)> {
+    let part = |i: usize, max: usize| -> Option<usize> {
+        if i + 2 > end || &data[i..i + 2] != b"ey" {
+            return None;
+        }
+        let j = b64url_run(data, i + 2, end, max);
+        (j - (i + 2) >= 10 && j < end && data[j] == b'.').then_some(j)
+    };
+    let d1 = part(s, 3000)?;
+    let d2 = part(d1 + 1, 4000)?;
+    Some((d1, d2, b64url_run(data, d2 + 1, end, 1000)))
+}
+
+fn check_jwt(data: &[u8], s: usize, _e: usize) -> CheckResult {
+    let (d1, d2, e) = jwt_at(data, s, data.len().min(s + 8000))?;
+    if !left_ok(data, s, &ALNUM) || !right_ok(data, e, &WORD) {
+        return None;
+    }
+    let mut out = vec![Finding::new(s, d1, "jwt", CW), Finding::new(d1 + 1, d2, "jwt", CW)];
+    if e > d2 + 1 {
+        out.push(Finding::new(d2 + 1, e, "jwt", CW));
+    }
+    Some((out, e))
+}
+
+// ---------------------------------------------------------------- private keys
+
+static PEM_BEGIN: LazyLock<Regex> =
+    LazyLock::new(|| rx(r"^-----BEGIN ((?:[A-Z0-9]+ ){0,3})PRIVATE KEY( BLOCK)?-----"));
+
+/// `(?:Proc-Type|DEK-Info|Comment|Version):[^\r\n\\]*` at `j`: its end.
+fn pem_header_line(data: &[u8], j: usize, end: usize) -> Option<usize> {
+    let rest = &data[j..end];
+    let name = [&b"Proc-Type:"[..], b"DEK-Info:", b"Comment:", b"Version:"].into_iter().find(|n| rest.starts_with(n))?;
+    let mut k = j + name.len();
+    while k < end && !matches!(data[k], b'\r' | b'\n' | b'\\') {
+        k += 1;
+    }
+    Some(k)
+}
+
+fn is_b64(c: u8) -> bool {
+    ALNUM[c as usize] || matches!(c, b'+' | b'/' | b'=')
+}
+
+fn check_private_key(data: &[u8], s: usize, e: usize) -> CheckResult {
+    let header_end = match_end(&PEM_BEGIN, data, s, e)?;
+    let limit = data.len().min(s + 8000);
+    let end_marker = memchr::memmem::find(&data[header_end..limit], b"-----END ").map(|k| header_end + k);
+    let body_end = end_marker.unwrap_or(limit);
+    let mut out = Vec::new();
+    let mut j = header_end;
+    while j < body_end {
+        if let Some(h) = pem_header_line(data, j, body_end) {
+            j = h;
+            continue;
+        }
+        if is_b64(data[j]) {
+            let mut a = j;
+            let mut b = j;
+            while b < body_end && is_b64(data[b]) {
+                b += 1;
+            }
+            // a run right after an escaping backslash starts with the escape letter ('\n')
+            if a > 0 && data[a - 1] == b'\\' && escape_ends_at(data, a) {
+                a += 1;
+            }
+            if b > a {
+                out.push(Finding::new(a, b, "private_key", CW));
+            }
+            j = b;
+            continue;
+        }
+        j += 1;
+    }
+    // a placeholder such as '<a very long private key string>' has no base64 run of any length
+    if out.iter().map(|f| f.end - f.start).max().unwrap_or(0) < 20 {
+        return None;
+    }
+    Some((out, body_end))
+}
+
+// ---------------------------------------------------------------- URLs with credentials
+
+static URL_CRED: LazyLock<Regex> = LazyLock::new(|| {
+    rx(r#"^([a-zA-Z][a-zA-Z0-9+.-]{1,30}):(?:\\{0,7}/){2}([^\s:/@"'\\<>]{0,128})(?::([^\s/@"'\\<>]{1,256}))?@[A-Za-z0-9\[]"#)
+});
+
+const DB_SCHEMES: &[&[u8]] = &[
+    b"postgres", b"postgresql", b"mysql", b"mariadb", b"mongodb", b"mongodb+srv", b"redis", b"rediss", b"amqp",
+    b"amqps", b"mssql", b"sqlserver", b"oracle", b"cockroachdb", b"clickhouse", b"jdbc:postgresql", b"jdbc:mysql",
+    b"memcached", b"couchdb", b"neo4j", b"cassandra", b"elasticsearch",
+];
+
+/// Words that stand for a password rather than being one.
+const PW_STOP: &[&[u8]] = &[
+    b"password", b"pass", b"passwd", b"pwd", b"secret", b"token", b"changeme", b"xxx", b"xxxx", b"xxxxx", b"*****",
+    b"****", b"***", b"...", b"user", b"username", b"x", b"null", b"none", b"undefined", b"example", b"your-password",
+    b"yourpassword", b"mypassword", b"<password>", b"pw", b"p@ssw0rd",
+];
+
+fn in_lower(set: &[&[u8]], v: &[u8]) -> bool {
+    set.iter().any(|w| w.eq_ignore_ascii_case(v))
+}
+
+/// Template syntax and masks: `${X}`, `{{ x }}`, `<password>`, `****`, `xxxx`, `...`.
+static PLACEHOLDER: LazyLock<Regex> =
+    LazyLock::new(|| rx(r"\$\{|\$\(|\{\{|%\(|<[A-Za-z_]|\$[A-Za-z_]|\*{3,}|x{4,}|X{4,}|\.\.\."));
+
+fn is_scheme_char(c: u8) -> bool {
+    ALNUM[c as usize] || matches!(c, b'+' | b'.' | b'-')
+}
+
+fn check_url_cred(data: &[u8], a: usize, _e: usize) -> CheckResult {
+    // the candidate is '://'; the scheme lies to its left (read back, at most 30 bytes)
+    let mut s = a;
+    let lo = a.saturating_sub(30);
+    while s > lo && is_scheme_char(data[s - 1]) {
+        s -= 1;
+    }
+    if s == a || !data[s].is_ascii_alphabetic() || !left_ok(data, s, &ALNUM) {
+        return None;
+    }
+    let end = data.len().min(s + 600);
+    let c = URL_CRED.captures(&data[s..end])?;
+    let scheme = c.get(1)?.as_bytes();
+    let user = c.get(2)?;
+    if let Some(pw) = c.get(3) {
+        let (pa, pb) = (s + pw.start(), s + pw.end());
+        let pwb = pw.as_bytes();
+        if in_lower(PW_STOP, pwb)
+            || PLACEHOLDER.is_match(pwb)
+            || !pwb.iter().any(|&c| ALNUM[c as usize])
+            || (in_lower(PW_STOP, user.as_bytes()) && pwb.len() < 8)
+        {
+            return Some((Vec::new(), pb + 1));
+        }
+        let rtype = if in_lower(DB_SCHEMES, scheme) { "db_password" } else { "url_credentials" };
+        return Some((vec![Finding::new(pa, pb, rtype, CW)], pb + 1));
+    }
+    // a bare token as the user part (Sentry DSN key, https://TOKEN@host)
+    let u = user.as_bytes();
+    if u.len() >= 20
+        && u.iter().all(|&c| ALNUM[c as usize] || c == b'_' || c == b'-')
+        && has_digit(u)
+        && u.iter().any(|&c| c >= 65)
+    {
+        let (ua, ub) = (s + user.start(), s + user.end());
+        if known_token_start(u) {
+            return Some((Vec::new(), ua));
+        }
+        return Some((vec![Finding::new(ua, ub, "url_credentials", CW)], ub + 1));
+    }
+    None
+}
+
+/// `gh[pousr]_|glpat-|npm_|xox` at the start of `v`: a token its own recognizer takes.
+fn known_token_start(v: &[u8]) -> bool {
+    (v.len() >= 4 && v.starts_with(b"gh") && b"pousr".contains(&v[2]) && v[3] == b'_')
+        || v.starts_with(b"glpat-")
+        || v.starts_with(b"npm_")
+        || v.starts_with(b"xox")
+}
+
+// ---------------------------------------------------------------- Authorization headers
+
+fn is_auth_char(c: u8) -> bool {
+    ALNUM[c as usize] || matches!(c, b'+' | b'/' | b'=' | b'.' | b'_' | b'~' | b'-')
+}
+
+fn check_auth(data: &[u8], s: usize, _e: usize) -> CheckResult {
+    if !left_ok(data, s, &GLUE_AZURE) {
+        return None; // '--next-token VALUE' is a pagination token
+    }
+    // (?i:(basic|bearer|token))[ \t]{1,4}([A-Za-z0-9+/=._~-]{8,4096})
+    let limit = data.len().min(s + 4200);
+    let head = &data[s..limit];
+    let kind = [&b"basic"[..], b"bearer", b"token"]
+        .into_iter()
+        .find(|k| head.len() >= k.len() && head[..k.len()].eq_ignore_ascii_case(k))?;
+    let mut j = s + kind.len();
+    let blanks = j;
+    while j < limit && j - blanks < 4 && matches!(data[j], b' ' | b'\t') {
+        j += 1;
+    }
+    if j == blanks {
+        return None;
+    }
+    let a = j;
+    while j < limit && j - a < 4096 && is_auth_char(data[j]) {
+        j += 1;
+    }
+    if j - a < 8 {
+        return None;
+    }
+    let mut b = j;
+    while b > a && data[b - 1] == b'.' {
+        b -= 1;
+    }
+    let tok = &data[a..b];
+    if !right_ok(data, b, &WORD) || in_lower(PW_STOP, tok) || PLACEHOLDER.is_match(tok) {
+        return None;
+    }
+    if tok.starts_with(b"ey")
+        || known_token_start(tok)
+        || tok.starts_with(b"sk-")
+        || tok.starts_with(b"AKIA")
+        || tok.starts_with(b"hf_")
+    {
+        return Some((Vec::new(), a)); // a JWT or a known token: its own recognizer takes it
+    }
+    if kind == b"basic" {
+        if tok.len() < 8 || !decodes_to_text(tok) {
+            return None;
+        }
+        return Some((vec![Finding::new(a, b, "basic_auth", CW)], b));
+    }
+    // bearer/token: must look random (letters and digits mixed, long enough)
+    if tok.len() < 16 || !(has_digit(tok) && tok.iter().any(|&c| (65..=122).contains(&c))) {
+        return None;
+    }
+    Some((vec![Finding::new(a, b, "bearer_token", CW)], b))
+}
+
+fn b64_value(c: u8) -> Option<u8> {
+    match c {
+        b'A'..=b'Z' => Some(c - b'A'),
+        b'a'..=b'z' => Some(c - b'a' + 26),
+        b'0'..=b'9' => Some(c - b'0' + 52),
+        b'+' => Some(62),
+        b'/' => Some(63),
+        _ => None,
+    }
+}
+
+/// Standard base64 (padding optional) that decodes to at least 3 printable ASCII bytes.
+fn decodes_to_text(tok: &[u8]) -> bool {
+    // as Python's b64decode(tok + '=' * (-len(tok) % 4), validate=True): the alphabet, then at
+    // most two '=' in all
+    let data_len = tok.iter().position(|&c| c == b'=').unwrap_or(tok.len());
+    let pads = tok.len() - data_len + (4 - tok.len() % 4) % 4;
+    if pads > 2 || tok[data_len..].iter().any(|&c| c != b'=') {
+        return false;
+    }
+    let mut acc: u32 = 0;
+    let mut bits = 0;
+    let mut count = 0;
+    for &c in &tok[..data_len] {
+        let Some(v) = b64_value(c) else { return false };
+        acc = (acc << 6) | v as u32;
+        bits += 6;
+        if bits >= 8 {
+            bits -= 8;
+            let byte = (acc >> bits) as u8;
+            acc &= (1 << bits) - 1;
+            if !(32..127).contains(&byte) {
+                return false;
+            }
+            count += 1;
+        }
+    }
+    count >= 3
+}
+
+// ---------------------------------------------------------------- pre-signed URL credentials
+
+// A pre-signed S3 (or other SigV2/SigV4) URL grants access to whoever holds it: its access key
+// id, signature and session token are credentials.
+static PRESIGNED: LazyLock<Regex> = LazyLock::new(|| {
+    rx(r"^[?&;](AWSAccessKeyId|Signature|X-Amz-Signature|X-Amz-Credential|X-Amz-Security-Token)=([A-Za-z0-9%+/=._~-]{8,2048})")
+});
+
+fn check_presigned(data: &[u8], s: usize, _e: usize) -> CheckResult {
+    let end = data.len().min(s + 2100);
+    let c = PRESIGNED.captures(&data[s..end])?;
+    let k = c.get(1)?.as_bytes();
+    let v = c.get(2)?;
+    let (mut a, mut b) = (s + v.start(), s + v.end());
+    if k == b"X-Amz-Credential" {
+        // the key id, then the scope: date/region/service/aws4_request
+        let val = &data[a..b];
+        let slash = memchr::memchr(b'/', val);
+        let pct = val.windows(3).position(|w| w[0] == b'%' && w[1] == b'2' && (w[2] | 0x20) == b'f');
+        if let Some(p) = [slash, pct].into_iter().flatten().min() {
+            b = a + p;
+        }
+    }
+    let is_key = k == b"AWSAccessKeyId" || k == b"X-Amz-Credential";
+    if is_key && (data[a..].starts_with(b"AKIA") || data[a..].starts_with(b"ASIA")) {
+        a += 4; // the prefix stays, as for a bare access key id
+    }
+    if b < a + 8 || PLACEHOLDER.is_match(&data[a..b]) {
+        return None;
+    }
+    let rtype = match k {
+        b"Signature" | b"X-Amz-Signature" => "generic_secret",
+        b"X-Amz-Security-Token" => "aws_session_token",
+        _ => "aws_access_key_id",
+    };
+    Some((vec![Finding::new(a, b, rtype, CW)], s + v.end()))
+}
+
+// ---------------------------------------------------------------- Slack/Discord webhooks
+
+const SLASH_RX: &str = r"(?:\\{0,7}/|\\{1,7}u002[fF])";
+
+static SLACK_WEBHOOK: LazyLock<Regex> = LazyLock::new(|| {
+    let s = SLASH_RX;
+    rx(&format!(
+        r"^hooks\.slack\.com{s}(?:services|workflows|triggers){s}([A-Za-z0-9]{{8,12}}){s}([A-Za-z0-9]{{8,12}}){s}([A-Za-z0-9]{{16,64}})"
+    ))
+});
+static DISCORD_WEBHOOK: LazyLock<Regex> = LazyLock::new(|| {
+    let s = SLASH_RX;
+    rx(&format!(r"^discord(?:app)?\.com{s}api{s}webhooks{s}([0-9]{{17,20}}){s}([A-Za-z0-9_-]{{60,80}})"))
+});
+
+fn check_webhook(data: &[u8], s: usize, _e: usize) -> CheckResult {
+    let hay = &data[s..data.len().min(s + 300)];
+    let (c, rtype) = match SLACK_WEBHOOK.captures(hay) {
+        Some(c) => (c, "slack_webhook"),
+        None => (DISCORD_WEBHOOK.captures(hay)?, "discord_webhook"),
+    };
+    let end = s + c.get(0)?.end();
+    if !right_ok(data, end, &ALNUM) {
+        return None;
+    }
+    let out = c.iter().skip(1).flatten().map(|g| Finding::new(s + g.start(), s + g.end(), rtype, CW)).collect();
+    Some((out, end))
+}
+
+// ---------------------------------------------------------------- Kubernetes Secret data lines
+
+static K8S_LINE: LazyLock<Regex> =
+    LazyLock::new(|| rx(r"^[\nn]([ ]{2,12})([A-Za-z0-9_.-]{1,64}):[ ]{1,4}([A-Za-z0-9+/]{8,4000}={0,2})"));
+
+fn check_k8s(data: &[u8], s: usize, _e: usize) -> CheckResult {
+    if data[s] == b'n' && !(s > 0 && data[s - 1] == b'\\') {
+        return None; // a letter n, not the escape \n
+    }
+    let end = data.len().min(s + 4200);
+    let c = K8S_LINE.captures(&data[s..end])?;
+    let v = c.get(3)?;
+    let ve = s + v.end();
+    // the value ends the line: (?=\r|\n|\\|$)
+    if ve < end && !matches!(data[ve], b'\r' | b'\n' | b'\\') {
+        return None;
+    }
+    let val = v.as_bytes();
+    if val.len() % 4 != 0 || !decodes_to_text(val) {
+        return None;
+    }
+    // plain words are valid base64 too; a Secret's values have digits, '=' or mixed case
+    if !(val.contains(&b'=') || has_digit(val)) {
+        return None;
+    }
+    Some((vec![Finding::new(s + v.start(), ve, "k8s_secret_data", CW)], ve))
+}
+
+// ---------------------------------------------------------------- secret-like keys
+
+/// Keywords a key contains (matched case-insensitively inside longer keys such as DB_PASSWORD,
+/// spring.datasource.password, client-secret, X-Api-Key).
+const KEYWORDS: &[&str] = &[
+    "password",
+    "passwd",
+    "passphrase",
+    "pwd",
+    "secret",
+    "token",
+    "apikey",
+    "api_key",
+    "api-key",
+    "accesskey",
+    "access_key",
+    "privatekey",
+    "private_key",
+    "credential",
+    "auth",
+    "_pass",
+    "-pass",
+    ".pass",
+    "signingkey",
+    "signing_key",
+    "encryptionkey",
+    "encryption_key",
+    "masterkey",
+    "master_key",
+    "accountkey",
+    "sas",
+    "dsn",
+    "connectionstring",
+    "connection_string",
+    "client_key",
+    "app_key",
+    "appkey",
+];
+
+/// The type of a key: the first rule whose word occurs in the normalized key wins.
+const KEY_TYPES: &[(&str, &str)] = &[
+    ("secretaccesskey", "aws_secret_access_key"),
+    ("awssecretkey", "aws_secret_access_key"),
+    ("sessiontoken", "aws_session_token"),
+    ("securitytoken", "aws_session_token"),
+    ("accountkey", "azure_storage_key"),
+    ("storagekey", "azure_storage_key"),
+    ("dockerauth", "docker_auth"),
+    ("password", "password"),
+    ("passwd", "password"),
+    ("passphrase", "password"),
+    ("pwd", "password"),
+    ("pass", "password"),
+    ("apikey", "generic_api_key"),
+    ("accesskey", "generic_api_key"),
+    ("appkey", "generic_api_key"),
+    ("clientkey", "generic_api_key"),
+    ("token", "generic_secret"),
+    ("secret", "generic_secret"),
+    ("privatekey", "generic_secret"),
+    ("credential", "generic_secret"),
+    ("signingkey", "generic_secret"),
+    ("encryptionkey", "generic_secret"),
+    ("masterkey", "generic_secret"),
+    ("auth", "docker_auth"),
+    ("sas", "generic_secret"),
+    ("dsn", "generic_secret"),
+    ("connectionstring", "generic_secret"),
+];
+
+/// Keys that contain a keyword but hold no secret (matched at the end of the normalized key).
+static KEY_EXCLUDE: LazyLock<Regex> = LazyLock::new(|| {
+    rx(concat!(
+        r"(?:id|ids|type|types|name|names|url|uri|path|file|length|len|size|count|max|min|",
+        r"policy|expir\w*|ttl|time|timeout|format|header|field|prefix|suffix|version|enabled|",
+        r"required|hint|label|method|mode|provider|endpoint|limit|hash|salt|rounds|manager|",
+        r"store|class|kind|help|pattern|regex|validator|reset|changed|updated|created|index|",
+        r"indices|arn|region|user|username|host|port|issuer|audience|scope|scopes|source|location|",
+        r"tokens|tokenizer|tokenize|tokenized|tokenization|authority|author|authors|authorization|",
+        r"authorize|authorized|authentication|authenticated|authenticate|authenticator|authn|authz|",
+        r"auths|authenticity|authmethod|authtype|authorizationtype|authorizer|authorizerid|",
+        r"csrftoken|nexttoken|continuationtoken|paginationtoken|marker|pagetoken|nextpagetoken|",
+        r"clienttoken|idempotencytoken|changetoken|tokenendpoint|tokenurl|tokentype|sessionname|",
+        r"verificationtoken|canceltoken|tokenizer|csrf|xsrf|spec|requesttoken|startingtoken|",
+        r"passthrough|passthru|bypass|compass|passive|passenger|passage|encompass|pwdir|cwd|",
+        r"pass_?through)$"
+    ))
+});
+
+/// The secret type a normalized key names, if any.
+fn key_type(key: &str) -> Option<&'static str> {
+    if KEY_EXCLUDE.is_match(key.as_bytes()) {
+        return None;
+    }
+    KEY_TYPES.iter().find(|(word, _)| key.contains(word)).map(|(_, t)| *t)
+}
+
+/// Values that are words, types or masks rather than secrets.
+const VALUE_STOP: &[&[u8]] = &[
+    b"none", b"null", b"nil", b"true", b"false", b"undefined", b"password", b"passwd", b"pass", b"secret", b"token",
+    b"changeme", b"required", b"optional", b"string", b"str", b"int", b"bool", b"bytes", b"yes", b"no", b"on",
+    b"off", b"env", b"default", b"empty", b"redacted", b"hidden", b"masked", b"sensitive", b"example", b"test",
+    b"dummy", b"foo", b"bar", b"baz", b"xxx",
+];
+
+/// Code rather than a literal: `obj.attr`, `fn(`, `x[`, `os.environ`, `self`, `config`.
+static CODEISH: LazyLock<Regex> = LazyLock::new(|| {
+    rx(concat!(
+        r"^(?:[A-Za-z_]+(?:\.[A-Za-z_]+)+(?:\(|\[|$)|",
+        r"[A-Za-z_][A-Za-z0-9_]*\(|",
+        r"[A-Za-z_][A-Za-z0-9_]*\[|",
+        r"(?:os|process|self|this|config|settings|env|ENV|params|args|kwargs|options|opts|cfg|ctx|",
+        r"request|req|data|secrets|vars|getpass|input|props)\b)"
+    ))
+});
+
+/// Enough variety to be a credential rather than a word or an identifier.
+fn entropy_ok(v: &[u8]) -> bool {
+    if v.len() < 8 {
+        return false;
+    }
+    let classes = has_digit(v) as u8
+        + v.iter().any(u8::is_ascii_lowercase) as u8
+        + v.iter().any(u8::is_ascii_uppercase) as u8
+        + v.iter().any(|&c| !ALNUM[c as usize]) as u8;
+    if classes >= 3 {
+        return true;
+    }
+    if classes == 2 && v.len() >= 16 && has_digit(v) {
+        return true;
+    }
+    if v.len() < 32 {
+        return false;
+    }
+    let mut seen = [false; 256];
+    let mut distinct = 0;
+    for &c in v {
+        if !seen[c as usize] {
+            seen[c as usize] = true;
+            distinct += 1;
+        }
+    }
+    distinct >= 12
+}
+
+/// In a connection string (`Password=x;Encrypt=True`) the next `;Key=` ends a bare value.
+static NEXT_PAIR: LazyLock<Regex> = LazyLock::new(|| rx(r";[ ]?[A-Za-z][A-Za-z0-9 _.-]{0,40}="));
+
+/// A value that has a format of its own is left to that format's recognizer (which keeps the
+/// provider prefix and gives the precise type).
+static KNOWN_PREFIX: LazyLock<Regex> = LazyLock::new(|| {
+    let tokens: Vec<&str> = TOKENS.iter().map(|(_, p, _, _)| split_back(p).1).collect();
+    rx(&format!(
+        r"^(?:(?:{})|gh[pousr]_|github_pat_|glpat-|xox[abposre]-|AKIA|ASIA|ey[A-Za-z0-9_-]{{10,}}\.|-----BEGIN|arn:|https?:|[a-zA-Z][a-zA-Z0-9+.-]{{1,30}}://)",
+        tokens.join("|")
+    ))
+});
+
+/// `[A-Za-z_][A-Za-z0-9_]*` with no digit: a type name or an identifier.
+fn is_plain_identifier(v: &[u8]) -> bool {
+    !v.is_empty() && (v[0].is_ascii_alphabetic() || v[0] == b'_') && v.iter().all(|&c| WORD[c as usize] && !c.is_ascii_digit())
+}
+
+/// The validator of secret-like keys: findings, `Some([])` to defer to a token recognizer, or
+/// `None` when the value is no secret.
+fn v_secret(data: &[u8], v: &Value, rtype: &'static str) -> Option<Vec<Finding>> {
+    let bare = v.quote.is_empty();
+    let mut end = v.end;
+    if bare {
+        // a bare value ends a sentence or a line of code: trim trailing punctuation; in a
+        // connection string ('Password=x;Encrypt=True') the next ';Key=' ends it
+        if let Some(m) = NEXT_PAIR.find(&data[v.start..v.end]) {
+            end = v.start + m.start();
+        }
+        while end > v.start && matches!(data[end - 1], b'.' | b',' | b';' | b')') {
+            end -= 1;
+        }
+    }
+    let raw = &data[v.start..end];
+    if raw.is_empty() || in_lower(VALUE_STOP, raw) || PLACEHOLDER.is_match(raw) {
+        return None;
+    }
+    if KNOWN_PREFIX.is_match(raw) {
+        return Some(Vec::new()); // a token with a known format: its own recognizer takes it
+    }
+    if bare && CODEISH.is_match(raw) {
+        return None;
+    }
+    if bare && v.sep == b":" && is_plain_identifier(raw) {
+        return None; // 'password: str', 'token: Optional' (type hints), YAML anchors
+    }
+    match rtype {
+        "password" => {
+            if raw.len() < 6 || !raw.iter().any(|&c| ALNUM[c as usize]) {
+                return None;
+            }
+            if bare && !entropy_ok(raw) && raw.len() < 8 {
+                return None;
+            }
+        }
+        "docker_auth" => {
+            if !(raw.len() >= 12 && decodes_to_text(raw)) {
+                return None;
+            }
+        }
+        _ => {
+            if !entropy_ok(&unescape(raw)) {
+                return None;
+            }
+        }
+    }
+    Some(vec![Finding::new(v.start, end, rtype, CW)])
+}
+
+fn secret_field(key: &str) -> Option<Field> {
+    key_type(key).map(|rtype| Field { rtype, shape: CW, validate: v_secret, line: true })
+}
+
+fn keyword_pattern() -> String {
+    let words: Vec<String> = KEYWORDS.iter().map(|k| regex::escape(k)).collect();
+    format!(r#"(?i:{})[A-Za-z0-9_.-]*(?:\\{{0,7}}["'])?[ \t]*[:=|]"#, words.join("|"))
+}
+
+// ---------------------------------------------------------------- CLI flags and Terraform variables
+
+const FLAG_WORDS: &str = "(?i:password|passwd|passphrase|secret|token|requirepass|api-key|apikey|auth-key)";
+
+static SECRET_FLAG: LazyLock<Regex> = LazyLock::new(|| {
+    rx(&format!(
+        r#"^--([A-Za-z0-9-]{{0,30}}{FLAG_WORDS}[A-Za-z0-9-]{{0,20}})(?:=|[ \t]{{1,4}}|(\\{{0,7}}")[ \t]*,[ \t]*)(\\{{0,7}}["']|')?"#
+    ))
+});
+
+/// End of a value starting at `vs`: its closing quote, or the first blank/escape.
+fn quoted_or_bare(data: &[u8], vs: usize, vq: &[u8], limit: usize) -> usize {
+    let mut j = vs;
+    if let Some(&q) = vq.last() {
+        while j < limit && data[j] != q && !matches!(data[j], b'\\' | b'\n' | b'\r') {
+            j += 1;
+        }
+        return j;
+    }
+    while j < limit && !matches!(data[j], b' ' | b'\t' | b'\r' | b'\n' | b'"' | b'\'' | b'\\' | b'`' | b';' | b'|' | b'&' | b')') {
+        j += 1;
+    }
+    j
+}
+
+fn check_secret_flag(data: &[u8], s: usize, _e: usize) -> CheckResult {
+    if s > 0 && !b" \t\n\"'=[(".contains(&data[s - 1]) && !escape_ends_at(data, s - 1) {
+        return None;
+    }
+    let c = SECRET_FLAG.captures(&data[s..data.len().min(s + 80)])?;
+    let flag = norm_key(c.get(1)?.as_bytes());
+    let rtype = key_type(&flag)?;
+    let vq = c.get(3).map(|m| m.as_bytes()).unwrap_or(b"");
+    if c.get(2).is_some() && vq.is_empty() {
+        return None;
+    }
+    let me = s + c.get(0)?.end();
+    let limit = data.len().min(me + 512);
+    let ve = quoted_or_bare(data, me, vq, limit);
+    if ve <= me {
+        return None;
+    }
+    let v = Value { start: me, end: ve, quote: vq.to_vec(), sep: b"=".to_vec() };
+    let rtype = if (rtype == "password" || rtype == "generic_secret") && flag.contains("pass") { "password" } else { rtype };
+    let fs = v_secret(data, &v, rtype)?;
+    if fs.is_empty() {
+        Some((fs, me))
+    } else {
+        Some((fs, ve))
+    }
+}
+
+fn check_dash_p(data: &[u8], s: usize, e: usize) -> CheckResult {
+    // mysql/mysqldump style: -p'secret' or -psecret (no blank after -p)
+    let s = s + 1;
+    let end = data.len().min(e + 8);
+    if s + 2 > end || &data[s..s + 2] != b"-p" {
+        return None;
+    }
+    let vs = super::base::match_quote(data, s + 2, end).unwrap_or(s + 2);
+    let vq = &data[s + 2..vs];
+    let limit = data.len().min(vs + 256);
+    let ve = quoted_or_bare(data, vs, vq, limit);
+    let raw = &data[vs..ve];
+    if raw.len() < 6 || in_lower(PW_STOP, raw) || PLACEHOLDER.is_match(raw) || !entropy_ok(raw) {
+        return None;
+    }
+    if vq.is_empty() && b"/.~-".contains(&raw[0]) {
+        return None;
+    }
+    Some((vec![Finding::new(vs, ve, "password", CW)], ve))
+}
+
+static TF_VARIABLE: LazyLock<Regex> =
+    LazyLock::new(|| rx(r#"^variable[ \t]+\\{0,7}"([A-Za-z0-9_-]{1,80})\\{0,7}"[ \t]*\{"#));
+
+/// `default[ \t]*=[ \t]*(\\{0,7}")([^"\\\r\n]{1,256})\1` searched in `data[from..to]`: the
+/// value's span and its quote.
+fn tf_default(data: &[u8], from: usize, to: usize) -> Option<(usize, usize, &[u8])> {
+    let mut i = from;
+    while let Some(k) = memchr::memmem::find(&data[i..to], b"default") {
+        let at = i + k;
+        i = at + 1;
+        let mut j = at + 7;
+        while j < to && matches!(data[j], b' ' | b'\t') {
+            j += 1;
+        }
+        if j >= to || data[j] != b'=' {
+            continue;
+        }
+        j += 1;
+        while j < to && matches!(data[j], b' ' | b'\t') {
+            j += 1;
+        }
+        let qs = j;
+        while j < to && data[j] == b'\\' {
+            j += 1;
+        }
+        if j - qs > 7 || j >= to || data[j] != b'"' {
+            continue;
+        }
+        let q = &data[qs..=j];
+        let vs = j + 1;
+        let mut ve = vs;
+        while ve < to && ve - vs < 256 && !matches!(data[ve], b'"' | b'\\' | b'\r' | b'\n') {
+            ve += 1;
+        }
+        if ve > vs && data[ve..to].starts_with(q) {
+            return Some((vs, ve, q));
+        }
+    }
+    None
+}
+
+fn check_tf_variable(data: &[u8], s: usize, _e: usize) -> CheckResult {
+    // variable "db_password" { type = string  default = "..." }: the default is the secret
+    let c = TF_VARIABLE.captures(&data[s..data.len().min(s + 128)])?;
+    let rtype = key_type(&norm_key(c.get(1)?.as_bytes()))?;
+    let me = s + c.get(0)?.end();
+    let close = me + memchr::memchr(b'}', &data[me..data.len().min(me + 400)])?;
+    let Some((vs, ve, q)) = tf_default(data, me, close) else {
+        return Some((Vec::new(), me));
+    };
+    let v = Value { start: vs, end: ve, quote: q.to_vec(), sep: b"=".to_vec() };
+    match v_secret(data, &v, rtype) {
+        Some(fs) if !fs.is_empty() => Some((fs, ve)),
+        _ => Some((Vec::new(), me)),
+    }
+}
+
+// ---------------------------------------------------------------- the family
+
+const KEY_RULE_TYPES: &[&str] = &[
+    "password",
+    "generic_secret",
+    "generic_api_key",
+    "aws_secret_access_key",
+    "aws_session_token",
+    "azure_storage_key",
+    "docker_auth",
+];
+
+/// The family's recognizers in priority order (the registry moves `secrets.keys` last).
+pub fn recognizers() -> Vec<Recognizer> {
+    let mut out = vec![
+        Recognizer::new(
+            "secrets.private_key",
+            r"-----BEGIN (?:[A-Z0-9]+ ){0,3}PRIVATE KEY(?: BLOCK)?-----",
+            check_private_key,
+            &["private_key"],
+        ),
+        Recognizer::new("secrets.jwt", r"ey[A-Za-z0-9_-]{10}[A-Za-z0-9_-]*\.ey", check_jwt, &["jwt"]),
+        Recognizer::new(
+            "secrets.webhook",
+            r"hooks\.slack\.com(?:\\{0,7}/|\\{1,7}u002[fF])|discord(?:app)?\.com(?:\\{0,7}/|\\{1,7}u002[fF])api",
+            check_webhook,
+            &["slack_webhook", "discord_webhook"],
+        ),
+        Recognizer::new(
+            "secrets.url_credentials",
+            r#":\\{0,3}/\\{0,3}/[^\s/@"'<>\\]*@"#,
+            check_url_cred,
+            &["db_password", "url_credentials"],
+        ),
+        Recognizer::new(
+            "secrets.presigned_url",
+            r"[?&;](?:AWSAccessKeyId|Signature|X-Amz-(?:Signature|Credential|Security-Token))=",
+            check_presigned,
+            &["aws_access_key_id", "generic_secret", "aws_session_token"],
+        ),
+        Recognizer::new(
+            "secrets.authorization",
+            r"(?i:basic|bearer)[ \t]+[A-Za-z0-9+/=._~-]{8}|[Tt]oken [A-Za-z0-9+/=._~-]{16}",
+            check_auth,
+            &["basic_auth", "bearer_token"],
+        ),
+    ];
+    out.extend(TOKENS.iter().map(|&(rtype, pattern, keep, _)| token_recognizer(rtype, pattern, keep)));
+    out.push(Recognizer::new(
+        "secrets.flags",
+        format!("--[A-Za-z0-9-]{{0,30}}{FLAG_WORDS}"),
+        check_secret_flag,
+        &["password", "generic_secret", "generic_api_key"],
+    ));
+    out.push(Recognizer::new("secrets.dash_p", r#" -p[\\"'A-Za-z0-9!@#$%^&*_]"#, check_dash_p, &["password"]));
+    out.push(Recognizer::new(
+        "secrets.tf_variable",
+        r#"variable[ \t]+\\{0,7}"[A-Za-z0-9_-]{0,40}(?i:password|passwd|secret|token|api_?key|private_?key|credential)"#,
+        check_tf_variable,
+        &["password", "generic_secret", "generic_api_key"],
+    ));
+    out.push(Recognizer::new(
+        "secrets.k8s_data",
+        r"[\nn]  [ ]*[A-Za-z0-9_.-]+: ?[ ]*[A-Za-z0-9+/]{12}",
+        check_k8s,
+        &["k8s_secret_data"],
+    ));
+    out.push(Recognizer::with_check(
+        "secrets.keys",
+        keyword_pattern(),
+        field_check_with(secret_field, false, true, WORD),
+        KEY_RULE_TYPES,
+    ));
+    out
+}
+
+const fn row(name: &'static str, description: &'static str) -> TypeInfo {
+    TypeInfo { name, shape: CW, description }
+}
+
+/// The catalog rows: the token types in table order (both OpenAI rows), then the others.
+pub const TYPES: &[TypeInfo] = &[
+    row("github_pat", "GitHub personal access token (classic)"),
+    row("github_oauth", "GitHub OAuth access token"),
+    row("github_user_token", "GitHub user-to-server token"),
+    row("github_app_token", "GitHub app installation token"),
+    row("github_refresh_token", "GitHub refresh token"),
+    row("github_fine_grained_pat", "GitHub fine-grained personal access token"),
+    row("gitlab_pat", "GitLab personal access token"),
+    row("gitlab_token", "GitLab deploy/trigger/runner/feed/agent token"),
+    row("gitlab_runner_registration", "GitLab runner registration token"),
+    row("slack_token", "Slack bot/user/app token"),
+    row("slack_app_token", "Slack app-level token"),
+    row("slack_config_token", "Slack configuration token"),
+    row("stripe_secret_key", "Stripe secret or restricted key"),
+    row("stripe_webhook_secret", "Stripe webhook signing secret"),
+    row("google_api_key", "Google API key"),
+    row("google_oauth_client_secret", "Google OAuth client secret"),
+    row("google_oauth_token", "Google OAuth access token"),
+    row("openai_api_key", "OpenAI project/service-account/admin key"),
+    row("openai_api_key", "OpenAI legacy key"),
+    row("anthropic_api_key", "Anthropic API/admin/OAuth key"),
+    row("npm_token", "npm access token"),
+    row("pypi_token", "PyPI upload token"),
+    row("sendgrid_api_key", "SendGrid API key"),
+    row("twilio_api_key", "Twilio API key SID"),
+    row("huggingface_token", "Hugging Face access token"),
+    row("huggingface_org_token", "Hugging Face organization token"),
+    row("digitalocean_token", "DigitalOcean PAT/OAuth/refresh token"),
+    row("heroku_api_key", "Heroku API key"),
+    row("shopify_token", "Shopify access token"),
+    row("databricks_token", "Databricks token"),
+    row("doppler_token", "Doppler token"),
+    row("dynatrace_token", "Dynatrace API token"),
+    row("grafana_token", "Grafana service account or cloud token"),
+    row("linear_api_key", "Linear API key"),
+    row("mailgun_api_key", "Mailgun API key"),
+    row("mailchimp_api_key", "Mailchimp API key"),
+    row("newrelic_key", "New Relic key"),
+    row("postman_api_key", "Postman API key"),
+    row("pulumi_token", "Pulumi access token"),
+    row("sentry_token", "Sentry auth token"),
+    row("terraform_cloud_token", "Terraform Cloud API token"),
+    row("vault_token", "HashiCorp Vault token"),
+    row("telegram_bot_token", "Telegram bot token"),
+    row("square_token", "Square access token or secret"),
+    row("age_secret_key", "age encryption secret key"),
+    row("clojars_token", "Clojars deploy token"),
+    row("flyio_token", "Fly.io token"),
+    row("planetscale_token", "PlanetScale token or password"),
+    row("rubygems_api_key", "RubyGems API key"),
+    row("supabase_token", "Supabase access token"),
+    row("notion_token", "Notion integration token"),
+    row("replicate_token", "Replicate API token"),
+    row("groq_api_key", "Groq API key"),
+    row("perplexity_api_key", "Perplexity API key"),
+    row("xai_api_key", "xAI API key"),
+    row("atlassian_token", "Atlassian API token"),
+    row("contentful_token", "Contentful personal access token"),
+    row("easypost_api_key", "EasyPost API key"),
+    row("brevo_api_key", "Brevo (Sendinblue) API key"),
+    row("shippo_token", "Shippo API token"),
+    row("prefect_token", "Prefect API key"),
+    row("adafruit_key", "Adafruit IO key"),
+    row("mapbox_secret_token", "Mapbox secret token"),
+    row("aws_appsync_api_key", "AppSync API key"),
+    row("duffel_token", "Duffel API token"),
+    row("frameio_token", "Frame.io token"),
+    row("octopus_api_key", "Octopus Deploy API key"),
+    row("azure_ad_client_secret", "Azure AD (Entra) client secret"),
+    row("aws_session_token", "AWS STS session token (by its well-known prefix)"),
+    row("private_key", "PEM/OpenSSH private key body (BEGIN/END lines kept)"),
+    row("jwt", "JSON Web Token (all three parts; dots kept)"),
+    row("slack_webhook", "Slack incoming-webhook URL secret parts"),
+    row("discord_webhook", "Discord webhook id and token"),
+    row("db_password", "password in a database URL (scheme://user:PASSWORD@host)"),
+    row("url_credentials", "password or token in the user part of a URL"),
+    row("basic_auth", "HTTP Basic credentials (base64)"),
+    row("bearer_token", "opaque HTTP bearer token"),
+    row("k8s_secret_data", "base64 value in a Kubernetes Secret data block"),
+    row("password", "value of a password-like key in config or code"),
+    row("generic_secret", "high-entropy value of a secret/token-like key"),
+    row("generic_api_key", "high-entropy value of an api-key-like key"),
+    row("aws_secret_access_key", "AWS secret access key (by its key)"),
+    row("azure_storage_key", "Azure storage account key (AccountKey=…)"),
+    row("docker_auth", "docker config auth (base64 user:password)"),
+];

@@ -1,0 +1,514 @@
+//! A JSON tokenizer that finds the byte ranges of a body that must pass byte for byte.
+//!
+//! The engine masks string contents in place and never re-serializes, so all it needs from the
+//! JSON is a [`Layout`]: the raw byte ranges that are *opaque* (signed blocks, image data, ids,
+//! the billing line). What is opaque is a [`Policy`]'s decision, made per value from its parent
+//! container, the key it sits under and the container's `type` member; the tokenizer knows
+//! nothing about any API. It validates the grammar strictly on the way (the same acceptance as
+//! the Python `masking/json_tracker.py`), so a body that is not JSON fails closed at its first
+//! bad byte with a [`JsonError`] that gives the offset and never quotes content.
+//!
+//! Classification is that of the Python tracker with one change: a JSON number is opaque only
+//! when its policy says so (inside an opaque container or as an opaque field's value), so the
+//! engine can mask an account id written as a number. Literals (`true`, `false`, `null`) are
+//! opaque, as in Python.
+//!
+//! The body is parsed whole, iteratively: nesting depth costs one bit per level inside
+//! containers whose members all share one class ([`Policy::is_uniform`]) and one small frame
+//! per level elsewhere, never stack.
+
+use memchr::memchr2;
+
+/// The body is not valid JSON. `message` is fixed text: it never quotes the body.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JsonError {
+    /// Byte offset of the first bad byte (the body's length when it ends early).
+    pub offset: usize,
+    pub message: &'static str,
+}
+
+impl std::fmt::Display for JsonError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "invalid JSON at offset {}: {}", self.offset, self.message)
+    }
+}
+
+impl std::error::Error for JsonError {}
+
+/// Where a body's opaque bytes are.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Layout {
+    /// Sorted, non-overlapping half-open ranges `[start, end)` of raw bytes that must pass
+    /// byte for byte: whole tokens (a string with its quotes, a container with its brackets).
+    pub opaque: Vec<(usize, usize)>,
+}
+
+impl Layout {
+    /// True when `[start, end)` lies inside one opaque range.
+    pub fn opaque_within(&self, start: usize, end: usize) -> bool {
+        let k = self.opaque.partition_point(|&(s, _)| s <= start);
+        k > 0 && end <= self.opaque[k - 1].1
+    }
+}
+
+/// What happens to a value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// Its strings may be masked.
+    Mask,
+    /// It passes byte for byte, whole.
+    Opaque,
+    /// A string that is opaque when its raw content starts with [`Policy::hold_prefix`] and
+    /// masked otherwise (a container or number in this mode is masked).
+    Hold,
+}
+
+/// A policy's name for a kind of container (what it holds: messages, a content block, ...).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Tag(pub u8);
+
+/// An open container, as a policy sees it when it classifies one of its members.
+#[derive(Debug, Clone, Copy)]
+pub struct Frame<'a> {
+    pub is_object: bool,
+    pub mode: Mode,
+    pub tag: Tag,
+    /// The raw (still escaped) key of the member being classified; `None` in an array.
+    pub key: Option<&'a [u8]>,
+    /// The raw content of the object's `type` string member, once seen (when
+    /// [`Policy::wants_type`] asks for it). Members before it are classified without it.
+    pub block_type: Option<&'a [u8]>,
+}
+
+/// Decides what is opaque, value by value.
+pub trait Policy {
+    /// Mode and tag of a value starting under `parent` (`None`: the root value).
+    /// Not asked inside opaque containers nor inside uniform ones.
+    fn value_mode(&self, parent: Option<&Frame<'_>>, is_container: bool) -> (Mode, Tag);
+
+    /// Whether every value under a container of this mode and tag, at any depth, has this same
+    /// mode and tag, so the tokenizer stops asking and stops tracking keys there. Opaque
+    /// containers are always treated as uniform.
+    fn is_uniform(&self, mode: Mode, tag: Tag) -> bool;
+
+    /// For a string in [`Mode::Hold`]: the raw prefix that makes it opaque.
+    fn hold_prefix(&self, _parent: Option<&Frame<'_>>) -> &'static [u8] {
+        b""
+    }
+
+    /// Whether objects with this tag record their `type` member for [`Frame::block_type`].
+    fn wants_type(&self, _tag: Tag) -> bool {
+        false
+    }
+}
+
+/// Every string may be masked and nothing but literals is opaque: any JSON body.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct GenericPolicy;
+
+impl Policy for GenericPolicy {
+    fn value_mode(&self, _parent: Option<&Frame<'_>>, _is_container: bool) -> (Mode, Tag) {
+        (Mode::Mask, Tag(0))
+    }
+
+    fn is_uniform(&self, _mode: Mode, _tag: Tag) -> bool {
+        true
+    }
+}
+
+/// Classify `body` with `policy`, validating it as one JSON value (whitespace around it).
+pub fn layout(body: &[u8], policy: &dyn Policy) -> Result<Layout, JsonError> {
+    let mut tokenizer = Tokenizer {
+        body,
+        policy,
+        frames: Vec::new(),
+        nested: BitStack::default(),
+        key: None,
+        expect: Expect::Value,
+        opaque: Vec::new(),
+    };
+    tokenizer.run()?;
+    Ok(Layout { opaque: tokenizer.opaque })
+}
+
+// Error messages: fixed text, the same as the Python tracker's.
+const BAD_STRING: &str = "bad character or escape in string";
+const UNEXPECTED_STRING: &str = "unexpected string";
+const UNEXPECTED_CONTAINER: &str = "unexpected container";
+const UNBALANCED: &str = "unbalanced bracket";
+const UNEXPECTED_CLOSE_OBJECT: &str = "unexpected '}'";
+const UNEXPECTED_CLOSE_ARRAY: &str = "unexpected ']'";
+const UNEXPECTED_COLON: &str = "unexpected ':'";
+const UNEXPECTED_COMMA: &str = "unexpected ','";
+const UNEXPECTED_VALUE: &str = "unexpected value";
+const BAD_NUMBER: &str = "bad number";
+const UNEXPECTED_CHARACTER: &str = "unexpected character";
+const ENDS_EARLY: &str = "JSON body ends early";
+
+/// What the grammar allows next.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Expect {
+    Value,
+    /// Right after `[`: a value or `]`.
+    ValueOrClose,
+    /// Right after `{`: a key or `}`.
+    KeyOrClose,
+    /// After `,` in an object.
+    Key,
+    Colon,
+    CommaOrClose,
+    /// After the root value: only whitespace.
+    End,
+}
+
+/// A container the policy classified (see [`Frame`]); containers nested in a uniform one are
+/// only bits in [`Tokenizer::nested`].
+struct Level {
+    is_object: bool,
+    mode: Mode,
+    tag: Tag,
+    uniform: bool,
+    /// Raw content range of the `type` member's string.
+    block_type: Option<(usize, usize)>,
+}
+
+/// One bit per level: is it an object.
+#[derive(Default)]
+struct BitStack {
+    words: Vec<u64>,
+    len: usize,
+}
+
+impl BitStack {
+    fn push(&mut self, bit: bool) {
+        let (w, b) = (self.len / 64, self.len % 64);
+        if w == self.words.len() {
+            self.words.push(0);
+        }
+        if bit {
+            self.words[w] |= 1 << b;
+        } else {
+            self.words[w] &= !(1 << b);
+        }
+        self.len += 1;
+    }
+
+    fn top(&self) -> Option<bool> {
+        let last = self.len.checked_sub(1)?;
+        Some(self.words[last / 64] >> (last % 64) & 1 == 1)
+    }
+
+    fn pop(&mut self) {
+        self.len -= 1;
+        if self.len % 64 == 0 {
+            self.words.truncate(self.len / 64);
+        }
+    }
+}
+
+struct Tokenizer<'a> {
+    body: &'a [u8],
+    policy: &'a dyn Policy,
+    /// Classified containers, outermost first; the last may be uniform.
+    frames: Vec<Level>,
+    /// Containers nested inside the last frame, which is then uniform.
+    nested: BitStack,
+    /// Raw content range of the current key of the innermost container when it is a
+    /// classified object (reset whenever a container opens or closes).
+    key: Option<(usize, usize)>,
+    expect: Expect,
+    opaque: Vec<(usize, usize)>,
+}
+
+fn error(offset: usize, message: &'static str) -> JsonError {
+    JsonError { offset, message }
+}
+
+fn is_ws(c: u8) -> bool {
+    matches!(c, b' ' | b'\t' | b'\n' | b'\r')
+}
+
+fn is_number_char(c: u8) -> bool {
+    matches!(c, b'0'..=b'9' | b'+' | b'-' | b'.' | b'e' | b'E')
+}
+
+/// Offset of the first control byte (below 0x20) in `s`: they are not allowed raw in strings.
+fn first_control(s: &[u8]) -> Option<usize> {
+    // Branch-free blocks vectorize; the position is looked for only in a bad block.
+    const BLOCK: usize = 64;
+    for (k, block) in s.chunks(BLOCK).enumerate() {
+        if block.iter().fold(0u8, |acc, &b| acc | u8::from(b < 0x20)) != 0 {
+            return block.iter().position(|&b| b < 0x20).map(|p| k * BLOCK + p);
+        }
+    }
+    None
+}
+
+/// End of the number starting at `i` (the longest match of JSON's number grammar), or `None`
+/// when no digit starts there.
+fn number_end(body: &[u8], i: usize) -> Option<usize> {
+    let digit = |k: usize| body.get(k).is_some_and(u8::is_ascii_digit);
+    let mut j = i;
+    if body[j] == b'-' {
+        j += 1;
+    }
+    match body.get(j) {
+        Some(b'0') => j += 1,
+        Some(b'1'..=b'9') => {
+            j += 1;
+            while digit(j) {
+                j += 1;
+            }
+        }
+        _ => return None,
+    }
+    if body.get(j) == Some(&b'.') && digit(j + 1) {
+        j += 2;
+        while digit(j) {
+            j += 1;
+        }
+    }
+    if matches!(body.get(j), Some(b'e' | b'E')) {
+        let sign = usize::from(matches!(body.get(j + 1), Some(b'+' | b'-')));
+        if digit(j + 1 + sign) {
+            j += 2 + sign;
+            while digit(j) {
+                j += 1;
+            }
+        }
+    }
+    Some(j)
+}
+
+/// End of the valid escape whose backslash is at `q`.
+fn escape_end(body: &[u8], q: usize) -> Option<usize> {
+    match body.get(q + 1)? {
+        b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't' => Some(q + 2),
+        b'u' => {
+            let hex = body.get(q + 2..q + 6)?;
+            hex.iter().all(u8::is_ascii_hexdigit).then_some(q + 6)
+        }
+        _ => None,
+    }
+}
+
+impl<'a> Tokenizer<'a> {
+    fn run(&mut self) -> Result<(), JsonError> {
+        let body = self.body;
+        let n = body.len();
+        let mut i = 0;
+        loop {
+            while i < n && is_ws(body[i]) {
+                i += 1;
+            }
+            if i == n {
+                break;
+            }
+            let c = body[i];
+            i = match c {
+                b'"' => self.string(i)?,
+                b'{' | b'[' => self.open(i, c == b'{')?,
+                b'}' | b']' => self.close(i, c == b'}')?,
+                b':' => {
+                    if self.expect != Expect::Colon {
+                        return Err(error(i, UNEXPECTED_COLON));
+                    }
+                    self.expect = Expect::Value;
+                    i + 1
+                }
+                b',' => {
+                    if self.expect != Expect::CommaOrClose {
+                        return Err(error(i, UNEXPECTED_COMMA));
+                    }
+                    self.expect = if self.in_object() { Expect::Key } else { Expect::Value };
+                    i + 1
+                }
+                _ => self.scalar(i)?,
+            };
+        }
+        if self.expect != Expect::End {
+            return Err(error(n, ENDS_EARLY));
+        }
+        Ok(())
+    }
+
+    fn expects_value(&self) -> bool {
+        matches!(self.expect, Expect::Value | Expect::ValueOrClose)
+    }
+
+    fn in_object(&self) -> bool {
+        match self.nested.top() {
+            Some(bit) => bit,
+            None => self.frames.last().is_some_and(|f| f.is_object),
+        }
+    }
+
+    fn after_value(&mut self) {
+        self.expect = if self.frames.is_empty() { Expect::End } else { Expect::CommaOrClose };
+    }
+
+    /// True inside an opaque container: nothing more is classified until it closes.
+    fn in_opaque(&self) -> bool {
+        self.frames.last().is_some_and(|f| f.mode == Mode::Opaque)
+    }
+
+    fn slice(&self, range: (usize, usize)) -> &'a [u8] {
+        &self.body[range.0..range.1]
+    }
+
+    /// The innermost container as the policy sees it (`None` at the root).
+    fn parent(&self) -> Option<Frame<'a>> {
+        let level = self.frames.last()?;
+        Some(Frame {
+            is_object: level.is_object,
+            mode: level.mode,
+            tag: level.tag,
+            key: if level.is_object { self.key.map(|k| self.slice(k)) } else { None },
+            block_type: level.block_type.map(|t| self.slice(t)),
+        })
+    }
+
+    /// Mode and tag of a value starting here (not inside an opaque container).
+    fn classify(&self, is_container: bool) -> (Mode, Tag) {
+        match self.frames.last() {
+            Some(level) if level.uniform => (level.mode, level.tag),
+            _ => self.policy.value_mode(self.parent().as_ref(), is_container),
+        }
+    }
+
+    /// A string at `i` (its opening quote): a key or a value. Returns the offset after it.
+    fn string(&mut self, i: usize) -> Result<usize, JsonError> {
+        let is_value = match self.expect {
+            Expect::Value | Expect::ValueOrClose => true,
+            Expect::Key | Expect::KeyOrClose => false,
+            _ => return Err(error(i, UNEXPECTED_STRING)),
+        };
+        let end = self.string_end(i)?;
+        let content = (i + 1, end - 1);
+        let classified = self.frames.last().is_some_and(|f| !f.uniform);
+        if !is_value {
+            if classified {
+                self.key = Some(content);
+            }
+            self.expect = Expect::Colon;
+            return Ok(end);
+        }
+        if !self.in_opaque() {
+            let (mut mode, _) = self.classify(false);
+            if mode == Mode::Hold {
+                let prefix = self.policy.hold_prefix(self.parent().as_ref());
+                mode = if self.slice(content).starts_with(prefix) { Mode::Opaque } else { Mode::Mask };
+            }
+            if mode == Mode::Opaque {
+                self.opaque.push((i, end));
+            }
+            if classified && self.key.is_some_and(|k| self.slice(k) == b"type") {
+                let level = self.frames.last_mut().expect("a classified container");
+                if level.is_object && self.policy.wants_type(level.tag) {
+                    level.block_type = Some(content);
+                }
+            }
+        }
+        self.after_value();
+        Ok(end)
+    }
+
+    /// Validate the string whose opening quote is at `i`; the offset after its closing quote.
+    fn string_end(&self, i: usize) -> Result<usize, JsonError> {
+        let body = self.body;
+        let mut p = i + 1;
+        loop {
+            let Some(k) = memchr2(b'"', b'\\', &body[p..]) else {
+                return match first_control(&body[p..]) {
+                    Some(c) => Err(error(p + c, BAD_STRING)),
+                    None => Err(error(body.len(), ENDS_EARLY)),
+                };
+            };
+            let q = p + k;
+            if let Some(c) = first_control(&body[p..q]) {
+                return Err(error(p + c, BAD_STRING));
+            }
+            if body[q] == b'"' {
+                return Ok(q + 1);
+            }
+            p = escape_end(body, q).ok_or(error(q, BAD_STRING))?;
+        }
+    }
+
+    /// `{` or `[` at `i`.
+    fn open(&mut self, i: usize, is_object: bool) -> Result<usize, JsonError> {
+        if !self.expects_value() {
+            return Err(error(i, UNEXPECTED_CONTAINER));
+        }
+        if self.frames.last().is_some_and(|f| f.uniform) {
+            self.nested.push(is_object);
+        } else {
+            let (mut mode, tag) = self.classify(true);
+            if mode == Mode::Hold {
+                mode = Mode::Mask;
+            }
+            if mode == Mode::Opaque {
+                self.opaque.push((i, usize::MAX)); // its end is set when it closes
+            }
+            let uniform = mode == Mode::Opaque || self.policy.is_uniform(mode, tag);
+            self.frames.push(Level { is_object, mode, tag, uniform, block_type: None });
+        }
+        self.key = None;
+        self.expect = if is_object { Expect::KeyOrClose } else { Expect::ValueOrClose };
+        Ok(i + 1)
+    }
+
+    /// `}` or `]` at `i`.
+    fn close(&mut self, i: usize, is_object: bool) -> Result<usize, JsonError> {
+        if self.frames.is_empty() || self.in_object() != is_object {
+            return Err(error(i, UNBALANCED));
+        }
+        if is_object && !matches!(self.expect, Expect::KeyOrClose | Expect::CommaOrClose) {
+            return Err(error(i, UNEXPECTED_CLOSE_OBJECT));
+        }
+        if !is_object && !matches!(self.expect, Expect::ValueOrClose | Expect::CommaOrClose) {
+            return Err(error(i, UNEXPECTED_CLOSE_ARRAY));
+        }
+        if self.nested.len > 0 {
+            self.nested.pop();
+        } else {
+            let level = self.frames.pop().expect("an open container");
+            if level.mode == Mode::Opaque {
+                // Opaque containers are uniform: the last range is this one's.
+                self.opaque.last_mut().expect("its range").1 = i + 1;
+            }
+        }
+        self.key = None;
+        self.after_value();
+        Ok(i + 1)
+    }
+
+    /// A number or a literal at `i` (or a bad byte).
+    fn scalar(&mut self, i: usize) -> Result<usize, JsonError> {
+        if !self.expects_value() {
+            return Err(error(i, UNEXPECTED_VALUE));
+        }
+        let body = self.body;
+        let (end, opaque) = if let Some(j) = number_end(body, i) {
+            if body.get(j).is_some_and(|&c| is_number_char(c)) {
+                return Err(error(j, BAD_NUMBER));
+            }
+            // A number is opaque only where its policy says so (an opaque field): elsewhere
+            // the engine may mask it (an account id written as a number).
+            (j, !self.in_opaque() && self.classify(false).0 == Mode::Opaque)
+        } else {
+            let rest = &body[i..];
+            let literal = [&b"true"[..], b"false", b"null"].into_iter().find(|l| rest.starts_with(l));
+            let Some(literal) = literal else {
+                return Err(error(i, UNEXPECTED_CHARACTER));
+            };
+            // Literals always pass unchanged (as in the Python tracker).
+            (i + literal.len(), !self.in_opaque())
+        };
+        if opaque {
+            self.opaque.push((i, end));
+        }
+        self.after_value();
+        Ok(end)
+    }
+}

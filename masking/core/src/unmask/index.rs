@@ -1,0 +1,648 @@
+//! [`SurrogateIndex`]: the surrogates of one exchange, found in text by their anchor run.
+//!
+//! Every surrogate is found by an *anchor*: the longest run of letters and digits in which it
+//! differs from its original (keyed random bytes, which occur elsewhere only by chance), or two
+//! neighbouring runs when that run is shorter than [`SHORT_ANCHOR`]. The text is split into runs;
+//! a run is looked up by hash only when its length is the length of some anchor, and each hit is
+//! checked byte for byte. A surrogate that may be glued to letters or digits ([`GLUE_SAFE`]) is
+//! also indexed by the outer [`GLUE_KEY`] bytes of the run at its edge, so that it is found at the
+//! end of a longer run (`AKIA` + surrogate) or at its start.
+
+use crate::recognizers::base::ALNUM;
+
+/// Surrogates this long are restored even when glued to letters or digits on one side: a
+/// finding's span leaves out its token prefix (the `AKIA` of an access key), and a keyed random
+/// string of twelve or more letters does not turn up inside other words by chance. On the left
+/// only right after a glue prefix; one made only of letters and digits, inside a longer word on
+/// both sides, is part of that word. Shorter ones are restored only where they stand alone.
+pub const GLUE_SAFE: usize = 12;
+
+/// A glued surrogate is found by the first or last bytes of its edge run; an edge run shorter
+/// than this is found only where it stands as a whole run.
+pub const GLUE_KEY: usize = 8;
+
+/// A run shorter than this (an address octet, a short number) is common in any text: such a
+/// surrogate is anchored on two neighbouring runs instead, when it has them.
+pub const SHORT_ANCHOR: usize = 4;
+
+/// Only this many bytes before a surrogate are compared with the glue prefixes.
+const GLUE_LOOKBACK: usize = 8;
+
+/// Byte classes of escaped (JSON string) text: a separator, a letter or digit that stands for
+/// itself, or a byte that is part of an escape (`n` of `\n`, `u0041` of `\u0041`).
+pub(crate) const SEP: u8 = 0;
+pub(crate) const WORD: u8 = 1;
+pub(crate) const ESC: u8 = 2;
+
+/// Where a byte of JSON string text stands relative to an escape: `0` outside one, `1` right
+/// after its backslash, `2..=5` inside `\uXXXX` with `state - 1` hex digits to go.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct EscState(u8);
+
+impl EscState {
+    pub(crate) const NORMAL: EscState = EscState(0);
+
+    /// The class of byte `b` seen in this state, and the state after it.
+    #[inline]
+    pub(crate) fn step(self, b: u8) -> (u8, EscState) {
+        match self.0 {
+            0 => Self::normal(b),
+            1 => (ESC, EscState(if b == b'u' { 5 } else { 0 })),
+            s if b.is_ascii_hexdigit() => (ESC, EscState(if s == 2 { 0 } else { s - 1 })),
+            _ => Self::normal(b), // a malformed `\u` escape: the byte stands for itself
+        }
+    }
+
+    #[inline]
+    fn normal(b: u8) -> (u8, EscState) {
+        if b == b'\\' {
+            (SEP, EscState(1))
+        } else if ALNUM[b as usize] {
+            (WORD, EscState(0))
+        } else {
+            (SEP, EscState(0))
+        }
+    }
+}
+
+/// How the unmasker sees the bytes of a text: which are letters or digits, which are inside an
+/// escape. Plain text has no escapes; escaped text has its classes computed once per step.
+pub(crate) trait Classes {
+    fn word(&self, i: usize) -> bool;
+    fn esc(&self, i: usize) -> bool;
+}
+
+/// Plain text: a byte is a letter or digit or it is not.
+pub(crate) struct Plain<'a>(pub(crate) &'a [u8]);
+
+impl Classes for Plain<'_> {
+    #[inline]
+    fn word(&self, i: usize) -> bool {
+        ALNUM[self.0[i] as usize]
+    }
+    #[inline]
+    fn esc(&self, _: usize) -> bool {
+        false
+    }
+}
+
+/// Escaped text: one class per byte ([`SEP`], [`WORD`], [`ESC`]).
+pub(crate) struct Escaped<'a>(pub(crate) &'a [u8]);
+
+impl Classes for Escaped<'_> {
+    #[inline]
+    fn word(&self, i: usize) -> bool {
+        self.0[i] == WORD
+    }
+    #[inline]
+    fn esc(&self, i: usize) -> bool {
+        self.0[i] == ESC
+    }
+}
+
+/// The classes of `text` read from `state`: `(classes, state after each byte)` appended to
+/// `classes` and `states` (the state *before* each byte).
+pub(crate) fn classify(text: &[u8], mut state: EscState, classes: &mut Vec<u8>, states: &mut Vec<EscState>) -> EscState {
+    classes.reserve(text.len());
+    states.reserve(text.len());
+    for &b in text {
+        states.push(state);
+        let (class, next) = state.step(b);
+        classes.push(class);
+        state = next;
+    }
+    state
+}
+
+/// The runs of letters and digits in `text` as `(start, end)`, read with the escape rule when
+/// `escaped` (a letter that is part of an escape splits runs).
+fn runs_of(text: &[u8], escaped: bool, out: &mut Vec<(usize, usize)>) {
+    out.clear();
+    let mut state = EscState::NORMAL;
+    let mut start = None;
+    for (i, &b) in text.iter().enumerate() {
+        let word = if escaped {
+            let (class, next) = state.step(b);
+            state = next;
+            class == WORD
+        } else {
+            ALNUM[b as usize]
+        };
+        match (word, start) {
+            (true, None) => start = Some(i),
+            (false, Some(a)) => {
+                out.push((a, i));
+                start = None;
+            }
+            _ => {}
+        }
+    }
+    if let Some(a) = start {
+        out.push((a, text.len()));
+    }
+}
+
+/// Where a surrogate is anchored: `(offset, run length)` of one run, and of a second run when
+/// the first is too short to stand alone.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Anchor {
+    pub(crate) start: usize,
+    pub(crate) len: usize,
+    pub(crate) second: Option<(usize, usize)>,
+}
+
+/// The anchor of `surrogate` (see the module doc), or `None` when it has no letter or digit.
+/// The run that differs from `original` and is longest wins (the first of equals); when none
+/// differs, or the two are not aligned run for run, the longest run.
+pub(crate) fn anchor(surrogate: &[u8], original: &[u8], escaped: bool, scratch: &mut [Vec<(usize, usize)>; 2]) -> Option<Anchor> {
+    if !surrogate.is_empty() && surrogate.iter().all(|&b| ALNUM[b as usize]) {
+        return Some(Anchor { start: 0, len: surrogate.len(), second: None });
+    }
+    let [mine, theirs] = scratch;
+    runs_of(surrogate, escaped, mine);
+    if mine.is_empty() {
+        return None;
+    }
+    theirs.clear();
+    if original.len() == surrogate.len() {
+        runs_of(original, escaped, theirs);
+    }
+    let aligned = theirs.len() == mine.len();
+    let len = |r: usize| mine[r].1 - mine[r].0;
+    let mut changed: Vec<bool> = (0..mine.len())
+        .map(|r| !aligned || original[theirs[r].0..theirs[r].1] != surrogate[mine[r].0..mine[r].1])
+        .collect();
+    if !changed.contains(&true) {
+        changed.iter_mut().for_each(|c| *c = true); // it differs in its separators only
+    }
+    let mut best: Option<usize> = None;
+    for r in (0..mine.len()).filter(|&r| changed[r]) {
+        if best.is_none_or(|b| len(r) > len(b)) {
+            best = Some(r);
+        }
+    }
+    let best = best?;
+    if len(best) < SHORT_ANCHOR && mine.len() >= 2 {
+        // two neighbouring runs, one of them changed, longest together (the first of equals)
+        let mut first: Option<usize> = None;
+        for i in (0..mine.len() - 1).filter(|&i| changed[i] || changed[i + 1]) {
+            if first.is_none_or(|f| len(i) + len(i + 1) > len(f) + len(f + 1)) {
+                first = Some(i);
+            }
+        }
+        let f = first.expect("a changed run has a neighbour");
+        return Some(Anchor { start: mine[f].0, len: len(f), second: Some((mine[f + 1].0, len(f + 1))) });
+    }
+    Some(Anchor { start: mine[best].0, len: len(best), second: None })
+}
+
+/// A 64-bit hash of a run of text; the index compares bytes on every hit, so collisions cost
+/// a comparison, never a wrong restoration.
+#[inline]
+pub(crate) fn hash_run(b: &[u8]) -> u64 {
+    const K: u64 = 0x9E37_79B9_7F4A_7C15;
+    let mut h = (b.len() as u64).wrapping_mul(K);
+    let mut chunks = b.chunks_exact(8);
+    for c in &mut chunks {
+        let w = u64::from_le_bytes(c.try_into().expect("8 bytes"));
+        h = (h ^ w).wrapping_mul(K).rotate_left(29);
+    }
+    let rest = chunks.remainder();
+    if !rest.is_empty() {
+        let mut w = [0u8; 8];
+        w[..rest.len()].copy_from_slice(rest);
+        h = (h ^ u64::from_le_bytes(w)).wrapping_mul(K).rotate_left(29);
+    }
+    finish_hash(h)
+}
+
+#[inline]
+fn finish_hash(mut h: u64) -> u64 {
+    h ^= h >> 32;
+    h = h.wrapping_mul(0xD6E8_FEB8_6659_FD93);
+    h ^= h >> 29;
+    h
+}
+
+#[inline]
+fn pair_key(first: u64, second: u64) -> u64 {
+    finish_hash(first ^ second.rotate_left(23) ^ 0x5A5A_A5A5_0F0F_F0F0)
+}
+
+#[inline]
+fn edge_key(eight: &[u8]) -> u64 {
+    finish_hash(u64::from_le_bytes(eight.try_into().expect("8 bytes")) ^ 0x1234_5678_9ABC_DEF1)
+}
+
+/// Lists of items keyed by a 64-bit hash, in one flat open-addressing table.
+struct HashedLists<T> {
+    /// `(key, first item, item count)`; a count of 0 marks an empty slot.
+    slots: Vec<(u64, u32, u32)>,
+    items: Vec<T>,
+}
+
+impl<T: Copy> HashedLists<T> {
+    fn build(mut keyed: Vec<(u64, T)>) -> Self {
+        if keyed.is_empty() {
+            return HashedLists { slots: Vec::new(), items: Vec::new() };
+        }
+        keyed.sort_unstable_by_key(|e| e.0);
+        let mut size = 16;
+        while size < keyed.len() * 2 {
+            size *= 2;
+        }
+        let mask = size - 1;
+        let mut slots = vec![(0u64, 0u32, 0u32); size];
+        let mut items = Vec::with_capacity(keyed.len());
+        let mut i = 0;
+        while i < keyed.len() {
+            let key = keyed[i].0;
+            let first = items.len();
+            while i < keyed.len() && keyed[i].0 == key {
+                items.push(keyed[i].1);
+                i += 1;
+            }
+            let mut slot = key as usize & mask;
+            while slots[slot].2 != 0 {
+                slot = (slot + 1) & mask;
+            }
+            slots[slot] = (key, first as u32, (items.len() - first) as u32);
+        }
+        HashedLists { slots, items }
+    }
+
+    #[inline]
+    fn is_empty(&self) -> bool {
+        self.slots.is_empty()
+    }
+
+    #[inline]
+    fn get(&self, key: u64) -> &[T] {
+        if self.slots.is_empty() {
+            return &[];
+        }
+        let mask = self.slots.len() - 1;
+        let mut slot = key as usize & mask;
+        loop {
+            let (k, first, count) = self.slots[slot];
+            if count == 0 {
+                return &[];
+            }
+            if k == key {
+                return &self.items[first as usize..(first + count) as usize];
+            }
+            slot = (slot + 1) & mask;
+        }
+    }
+}
+
+/// A surrogate found by a run: it starts `back` bytes before the run's start (exact, pair,
+/// start-of-run hits) or before its end (end-of-run hits); `len` is the anchor run's length,
+/// `len2` the second run's for pairs.
+#[derive(Clone, Copy, Debug)]
+struct Hit {
+    back: u32,
+    len: u32,
+    len2: u32,
+    id: u32,
+}
+
+/// One surrogate of the index: its bytes and its original's in the arena.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Entry {
+    surrogate: (u32, u32),
+    original: (u32, u32),
+    /// Restored glued to letters or digits on one side (its unescaped length is at least
+    /// [`GLUE_SAFE`]).
+    pub(crate) glue_safe: bool,
+    /// Made only of letters and digits: inside a longer word on both sides it is that word.
+    pub(crate) solid: bool,
+}
+
+/// A table of lengths: `has(n)` for the lengths that were added.
+#[derive(Default)]
+struct LengthSet(Vec<bool>);
+
+impl LengthSet {
+    fn add(&mut self, n: usize) {
+        if self.0.len() <= n {
+            self.0.resize(n + 1, false);
+        }
+        self.0[n] = true;
+    }
+    #[inline]
+    fn has(&self, n: usize) -> bool {
+        n < self.0.len() && self.0[n]
+    }
+}
+
+/// The surrogates of one exchange, shared by every stream of its response (see the module doc).
+///
+/// Built from `(surrogate, original)` pairs (the last pair wins for a surrogate given twice) and
+/// the exchange's glue prefixes: the few bytes that stood right before originals glued to a
+/// letter or digit in the request (the `AKIA` of an access key). Prefixes longer than 8 bytes
+/// and empty ones are ignored.
+pub struct SurrogateIndex {
+    arena: Vec<u8>,
+    entries: Vec<Entry>,
+    glue: Vec<Vec<u8>>,
+    escaped: bool,
+    longest: usize,
+    /// Every entry, by surrogate bytes; those that can be found right after a letter or digit.
+    sorted_all: Vec<u32>,
+    sorted_after_word: Vec<u32>,
+    starts_all: [bool; 256],
+    starts_after_word: [bool; 256],
+    exact: HashedLists<Hit>,
+    pairs: HashedLists<Hit>,
+    ends: HashedLists<Hit>,
+    starts: HashedLists<Hit>,
+    exact_lengths: LengthSet,
+    pair_first: LengthSet,
+    pair_second: LengthSet,
+    hashed_lengths: LengthSet,
+    /// The pairs as given (unescaped), for [`SurrogateIndex::json_escaped`].
+    plain: Vec<(Vec<u8>, Vec<u8>)>,
+}
+
+impl SurrogateIndex {
+    /// The index of `pairs` (surrogate, original) in their decoded form, with `glue` prefixes.
+    pub fn new(pairs: &[(Vec<u8>, Vec<u8>)], glue: &[Vec<u8>]) -> Self {
+        let plain: Vec<(Vec<u8>, Vec<u8>)> = pairs.to_vec();
+        let lens: Vec<usize> = pairs.iter().map(|(s, _)| s.len()).collect();
+        Self::build(pairs.iter().map(|(s, o)| (s.as_slice(), o.as_slice())), &lens, glue, false, plain)
+    }
+
+    /// The same surrogates as they appear inside a JSON string (a JSON response body read as
+    /// raw text): surrogates and originals JSON-escaped; a JSON escape (`\n`, `\"`, `\u001b`)
+    /// counts as a separator, so a surrogate right after `\n` stands on its own.
+    pub fn json_escaped(&self) -> SurrogateIndex {
+        let escaped: Vec<(Vec<u8>, Vec<u8>)> = self
+            .plain
+            .iter()
+            .map(|(s, o)| (super::json::escaped(s), super::json::escaped(o)))
+            .collect();
+        let lens: Vec<usize> = self.plain.iter().map(|(s, _)| s.len()).collect();
+        Self::build(
+            escaped.iter().map(|(s, o)| (s.as_slice(), o.as_slice())),
+            &lens,
+            &self.glue,
+            true,
+            self.plain.clone(),
+        )
+    }
+
+    fn build<'a>(
+        pairs: impl Iterator<Item = (&'a [u8], &'a [u8])> + Clone,
+        plain_lens: &[usize],
+        glue: &[Vec<u8>],
+        escaped: bool,
+        plain: Vec<(Vec<u8>, Vec<u8>)>,
+    ) -> Self {
+        // Deduplicate by surrogate, the last pair winning: sort by (surrogate, input order).
+        let given: Vec<(&[u8], &[u8])> = pairs.collect();
+        let mut order: Vec<(u64, u32)> = given
+            .iter()
+            .enumerate()
+            .map(|(i, (s, _))| {
+                let mut head = [0u8; 8];
+                let n = s.len().min(8);
+                head[..n].copy_from_slice(&s[..n]);
+                (u64::from_be_bytes(head), i as u32)
+            })
+            .collect();
+        order.sort_unstable_by(|a, b| {
+            a.0.cmp(&b.0)
+                .then_with(|| given[a.1 as usize].0.cmp(given[b.1 as usize].0))
+                .then(a.1.cmp(&b.1))
+        });
+        let mut arena = Vec::with_capacity(given.iter().map(|(s, o)| s.len() + o.len()).sum());
+        let mut entries = Vec::with_capacity(order.len());
+        let mut sorted_all = Vec::with_capacity(order.len());
+        let mut sorted_after_word = Vec::new();
+        let mut starts_all = [false; 256];
+        let mut starts_after_word = [false; 256];
+        let mut exact = Vec::with_capacity(order.len());
+        let (mut pair_hits, mut end_hits, mut start_hits) = (Vec::new(), Vec::new(), Vec::new());
+        let mut exact_lengths = LengthSet::default();
+        let mut pair_first = LengthSet::default();
+        let mut pair_second = LengthSet::default();
+        let mut longest = 0;
+        let mut scratch = [Vec::new(), Vec::new()];
+        for (n, &(_, i)) in order.iter().enumerate() {
+            let (s, o) = given[i as usize];
+            if order.get(n + 1).is_some_and(|&(_, j)| given[j as usize].0 == s) {
+                continue; // a later pair gives this surrogate again
+            }
+            let Some(anchor) = anchor(s, o, escaped, &mut scratch) else {
+                continue; // no letter or digit: nothing to find it by
+            };
+            let id = entries.len() as u32;
+            let glue_safe = plain_lens[i as usize] >= GLUE_SAFE;
+            let solid = s.iter().all(|&b| ALNUM[b as usize]);
+            let s_at = arena.len() as u32;
+            arena.extend_from_slice(s);
+            let o_at = arena.len() as u32;
+            arena.extend_from_slice(o);
+            entries.push(Entry { surrogate: (s_at, s.len() as u32), original: (o_at, o.len() as u32), glue_safe, solid });
+            longest = longest.max(s.len());
+            sorted_all.push(id);
+            starts_all[s[0] as usize] = true;
+            let (k, len) = (anchor.start, anchor.len);
+            let run = &s[k..k + len];
+            let after_word = if let Some((second_at, len2)) = anchor.second {
+                let key = pair_key(hash_run(run), hash_run(&s[second_at..second_at + len2]));
+                pair_hits.push((key, Hit { back: k as u32, len: len as u32, len2: len2 as u32, id }));
+                pair_first.add(len);
+                pair_second.add(len2);
+                glue_safe && k > 0
+            } else {
+                exact.push((hash_run(run), Hit { back: k as u32, len: len as u32, len2: 0, id }));
+                exact_lengths.add(len);
+                if glue_safe && len >= GLUE_KEY {
+                    if k == 0 {
+                        let hit = Hit { back: len as u32, len: len as u32, len2: 0, id };
+                        end_hits.push((edge_key(&run[len - GLUE_KEY..]), hit));
+                    }
+                    if k + len == s.len() {
+                        let hit = Hit { back: k as u32, len: len as u32, len2: 0, id };
+                        start_hits.push((edge_key(&run[..GLUE_KEY]), hit));
+                    }
+                }
+                glue_safe && (k > 0 || len >= GLUE_KEY)
+            };
+            if after_word {
+                sorted_after_word.push(id);
+                starts_after_word[s[0] as usize] = true;
+            }
+        }
+        let mut hashed_lengths = LengthSet::default();
+        for set in [&exact_lengths, &pair_first, &pair_second] {
+            for (n, &on) in set.0.iter().enumerate() {
+                if on {
+                    hashed_lengths.add(n);
+                }
+            }
+        }
+        let mut glue: Vec<Vec<u8>> = glue.iter().filter(|g| !g.is_empty() && g.len() <= GLUE_LOOKBACK).cloned().collect();
+        glue.sort();
+        glue.dedup();
+        SurrogateIndex {
+            arena,
+            entries,
+            glue,
+            escaped,
+            longest,
+            sorted_all,
+            sorted_after_word,
+            starts_all,
+            starts_after_word,
+            exact: HashedLists::build(exact),
+            pairs: HashedLists::build(pair_hits),
+            ends: HashedLists::build(end_hits),
+            starts: HashedLists::build(start_hits),
+            exact_lengths,
+            pair_first,
+            pair_second,
+            hashed_lengths,
+            plain,
+        }
+    }
+
+    /// How many surrogates it can find.
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// Whether it reads JSON-escaped text ([`SurrogateIndex::json_escaped`]).
+    pub fn is_escaped(&self) -> bool {
+        self.escaped
+    }
+
+    /// The longest surrogate's length: the most a stream ever holds back.
+    pub fn longest(&self) -> usize {
+        self.longest
+    }
+
+    #[inline]
+    pub(crate) fn entry(&self, id: u32) -> Entry {
+        self.entries[id as usize]
+    }
+
+    #[inline]
+    pub(crate) fn surrogate(&self, id: u32) -> &[u8] {
+        let (at, len) = self.entries[id as usize].surrogate;
+        &self.arena[at as usize..(at + len) as usize]
+    }
+
+    #[inline]
+    pub(crate) fn original(&self, id: u32) -> &[u8] {
+        let (at, len) = self.entries[id as usize].original;
+        &self.arena[at as usize..(at + len) as usize]
+    }
+
+    /// `(start, id)` for every place at or after `from` in `text` where a surrogate's bytes
+    /// stand, found by its anchor. Unsorted; boundaries are not judged here.
+    pub(crate) fn candidates<C: Classes>(&self, text: &[u8], from: usize, classes: &C, out: &mut Vec<(usize, u32)>) {
+        let n = text.len();
+        let check = !self.pairs.is_empty();
+        let glued = !(self.ends.is_empty() && self.starts.is_empty());
+        let push = |p: usize, id: u32, out: &mut Vec<(usize, u32)>| {
+            if p >= from && text[p..].starts_with(self.surrogate(id)) {
+                out.push((p, id));
+            }
+        };
+        // the run before this one, for pairs: (start, length, hash or 0 when not hashed)
+        let mut previous: Option<(usize, usize, u64)> = None;
+        let mut i = 0;
+        while i < n {
+            while i < n && !classes.word(i) {
+                i += 1;
+            }
+            if i == n {
+                break;
+            }
+            let a = i;
+            while i < n && classes.word(i) {
+                i += 1;
+            }
+            let (e, len) = (i, i - a);
+            let run = &text[a..e];
+            let hash = if self.hashed_lengths.has(len) { hash_run(run) } else { 0 };
+            if self.exact_lengths.has(len) {
+                for hit in self.exact.get(hash) {
+                    if hit.len as usize == len && a >= hit.back as usize {
+                        push(a - hit.back as usize, hit.id, out);
+                    }
+                }
+            }
+            if check && self.pair_second.has(len) {
+                if let Some((pa, plen, phash)) = previous {
+                    if self.pair_first.has(plen) {
+                        for hit in self.pairs.get(pair_key(phash, hash)) {
+                            if hit.len as usize == plen && hit.len2 as usize == len && pa >= hit.back as usize {
+                                push(pa - hit.back as usize, hit.id, out);
+                            }
+                        }
+                    }
+                }
+            }
+            if glued && len > GLUE_KEY {
+                for hit in self.ends.get(edge_key(&run[len - GLUE_KEY..])) {
+                    if (hit.len as usize) < len && e >= hit.back as usize {
+                        push(e - hit.back as usize, hit.id, out);
+                    }
+                }
+                for hit in self.starts.get(edge_key(&run[..GLUE_KEY])) {
+                    if (hit.len as usize) < len && a >= hit.back as usize {
+                        push(a - hit.back as usize, hit.id, out);
+                    }
+                }
+            }
+            previous = Some((a, len, hash));
+        }
+    }
+
+    /// Whether `text[p]` comes right after one of the glue prefixes (none of its bytes part of
+    /// an escape).
+    #[inline]
+    pub(crate) fn after_glue<C: Classes>(&self, text: &[u8], p: usize, classes: &C) -> bool {
+        self.glue.iter().any(|g| {
+            p >= g.len() && &text[p - g.len()..p] == g.as_slice() && (p - g.len()..p).all(|i| !classes.esc(i))
+        })
+    }
+
+    /// The first offset from `lo` where the rest of `text` may be the start of a surrogate still
+    /// arriving (`text.len()` when there is none): after a separator, the start of any
+    /// surrogate; after a letter or digit only right after a glue prefix, the start of one that
+    /// may be found glued there.
+    pub(crate) fn incomplete<C: Classes>(&self, text: &[u8], lo: usize, classes: &C) -> usize {
+        let n = text.len();
+        for p in lo.max(n.saturating_sub(self.longest))..n {
+            if classes.esc(p) {
+                continue;
+            }
+            let tail = &text[p..];
+            let (keys, firsts) = if p > 0 && classes.word(p - 1) {
+                if self.glue.is_empty() || !self.after_glue(text, p, classes) {
+                    continue;
+                }
+                (&self.sorted_after_word, &self.starts_after_word)
+            } else {
+                (&self.sorted_all, &self.starts_all)
+            };
+            if !firsts[tail[0] as usize] {
+                continue;
+            }
+            let k = keys.partition_point(|&id| self.surrogate(id) < tail);
+            if k < keys.len() && self.surrogate(keys[k]).starts_with(tail) {
+                return p;
+            }
+        }
+        n
+    }
+}
