@@ -116,6 +116,18 @@ def test_a_surrogate_never_equals_an_original_of_the_exchange(text: str) -> None
     assert not surrogates & originals
 
 
+@settings(max_examples=30, deadline=None)
+@given(st.lists(st.integers(min_value=0, max_value=10**9), min_size=50, max_size=300))
+def test_no_surrogate_equals_an_original_among_many_values(seeds: list[int]) -> None:
+    body = "\n".join(sensitive(seed) for seed in seeds).encode()
+    out, masker = mask(body)
+    originals = {o for _, o in masker.pairs}
+    surrogates = {s for s, _ in masker.pairs}
+    assert len(surrogates) == len(masker.pairs)
+    assert not surrogates & originals
+    assert unmask(masker, out) == body
+
+
 private = st.builds(
     lambda a, b, c: f"10.{a}.{b}.{c}",
     st.integers(0, 3),
