@@ -17,8 +17,6 @@
 //! containers whose members all share one class ([`Policy::is_uniform`]) and one small frame
 //! per level elsewhere, never stack.
 
-use memchr::memchr2;
-
 /// The body is not valid JSON. `message` is fixed text: it never quotes the body.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct JsonError {
@@ -232,16 +230,29 @@ fn is_number_char(c: u8) -> bool {
     matches!(c, b'0'..=b'9' | b'+' | b'-' | b'.' | b'e' | b'E')
 }
 
-/// Offset of the first control byte (below 0x20) in `s`: they are not allowed raw in strings.
-fn first_control(s: &[u8]) -> Option<usize> {
-    // Branch-free blocks vectorize; the position is looked for only in a bad block.
-    const BLOCK: usize = 64;
-    for (k, block) in s.chunks(BLOCK).enumerate() {
-        if block.iter().fold(0u8, |acc, &b| acc | u8::from(b < 0x20)) != 0 {
-            return block.iter().position(|&b| b < 0x20).map(|p| k * BLOCK + p);
+/// Length of the run of plain string content at the start of `s`: up to the first `"`, `\\`
+/// or control byte (below 0x20, not allowed raw in a string), or all of `s`.
+fn plain_run(s: &[u8]) -> usize {
+    // Eight bytes at a time (SWAR): in each test below the lowest flagged byte is exact (a
+    // borrow only runs upward from a flagged byte), so the first stop is the lowest flag.
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let mut words = s.chunks_exact(8);
+    let mut k = 0;
+    for word in &mut words {
+        let x = u64::from_le_bytes(word.try_into().expect("eight bytes"));
+        let quote = x ^ (ONES * u64::from(b'"'));
+        let backslash = x ^ (ONES * u64::from(b'\\'));
+        let stops = (x.wrapping_sub(ONES * 0x20) & !x
+            | quote.wrapping_sub(ONES) & !quote
+            | backslash.wrapping_sub(ONES) & !backslash)
+            & HIGH;
+        if stops != 0 {
+            return k + (stops.trailing_zeros() / 8) as usize;
         }
+        k += 8;
     }
-    None
+    k + words.remainder().iter().take_while(|&&c| c != b'"' && c != b'\\' && c >= 0x20).count()
 }
 
 /// End of the number starting at `i` (the longest match of JSON's number grammar), or `None`
@@ -418,20 +429,13 @@ impl<'a> Tokenizer<'a> {
         let body = self.body;
         let mut p = i + 1;
         loop {
-            let Some(k) = memchr2(b'"', b'\\', &body[p..]) else {
-                return match first_control(&body[p..]) {
-                    Some(c) => Err(error(p + c, BAD_STRING)),
-                    None => Err(error(body.len(), ENDS_EARLY)),
-                };
-            };
-            let q = p + k;
-            if let Some(c) = first_control(&body[p..q]) {
-                return Err(error(p + c, BAD_STRING));
+            p += plain_run(&body[p..]);
+            match body.get(p) {
+                None => return Err(error(body.len(), ENDS_EARLY)),
+                Some(b'"') => return Ok(p + 1),
+                Some(b'\\') => p = escape_end(body, p).ok_or(error(p, BAD_STRING))?,
+                Some(_) => return Err(error(p, BAD_STRING)),
             }
-            if body[q] == b'"' {
-                return Ok(q + 1);
-            }
-            p = escape_end(body, q).ok_or(error(q, BAD_STRING))?;
         }
     }
 
