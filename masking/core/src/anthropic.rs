@@ -417,7 +417,7 @@ mod tests {
     fn unknown_blocks_are_masked_except_opaque_named_fields() {
         let body = message(
             r#"{"type": "future_block", "text": "TEXT", "signature": "SIG", "encrypted_blob": "ENC",
-                "widget_id": "WID", "data": "DATA", "id": "ID", "cache_control": {"type": "x"},
+                "widget_id": "WID", "data": "DATA", "id": "ID", "cache_control": {"type": "x"}, "seq_id": 77,
                 "nested": {"signature": "NESTED", "n": 42}, "content": [{"type": "text", "text": "INNER"}]}"#,
         );
         for opaque in [
@@ -459,6 +459,19 @@ mod tests {
     fn a_body_that_is_not_an_object_is_masked() {
         let body = r#"[{"model": "m", "text": "T"}]"#;
         assert!(!kept(body, "m\"") && !kept(body, "T"));
+    }
+
+    #[test]
+    fn deeply_nested_content_blocks_are_classified_without_recursion() {
+        let depth = 200_000;
+        let mut body = String::from(r#"{"messages": [{"role": "user", "content": "#);
+        body += &r#"[{"type": "tool_result", "tool_use_id": "t", "content": "#.repeat(depth);
+        body += r#""INNERMOST""#;
+        body += &"}]".repeat(depth);
+        body += "}]}";
+        let layout = lay(&body);
+        assert_eq!(layout.opaque.len(), 2 * depth); // each block's type and tool_use_id
+        assert!(!kept(&body, "INNERMOST"));
     }
 
     #[test]
