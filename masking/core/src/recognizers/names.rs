@@ -761,7 +761,8 @@ fn check_prose(data: &[u8], s: usize, _e: usize) -> CheckResult {
         return Some((Vec::new(), a));
     }
     let (rtype, strong) = phrase_kind(ph.as_bytes())?;
-    if !strong && !(tok.contains(&b'-') || (tok.iter().any(|&c| is_digit(c)) && is_alnum(tok))) {
+    let digit_word = tok.iter().any(|&c| is_digit(c)) && is_alnum(tok);
+    if !strong && !tok.contains(&b'-') && !digit_word {
         return None; // weak phrases ('function', 'table') precede code identifiers too
     }
     if !shaped(tok) {
