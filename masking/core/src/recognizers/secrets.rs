@@ -436,9 +436,15 @@ const TOKENS: &[(&str, &str, usize, &str)] = &[
     ),
     (
         "aws_session_token",
-        r"(?:FwoGZXIvYXdz|IQoJb3JpZ2lu|IQoDYXdz|AQoDYXdz|AQoEXAMPLE)(?:[A-Za-z0-9+=]|\\{0,3}/){40,2000}",
+        r"(?:FwoGZXIvYXdz|FQoGZXIvYXdz|FQoDYXdz|IQoJb3JpZ2lu|IQoDYXdz|AQoDYXdz|AQoEXAMPLE)(?:[A-Za-z0-9+=]|\\{0,3}/){40,2000}",
         0,
         "AWS STS session token (by its well-known prefix)",
+    ),
+    (
+        "aws_ecr_login_token",
+        r"eyJwYXlsb2FkIjoi[A-Za-z0-9+/]{200,12000}={0,2}",
+        16,
+        "ECR login password (base64 JSON with payload and data key)",
     ),
 ];
 
@@ -449,7 +455,9 @@ fn anchor(rtype: &str) -> Option<&'static str> {
         "terraform_cloud_token" => r"\.atlasv1\.",
         "telegram_bot_token" => r"[0-9]:AA[0-9A-Za-z_-]{33}",
         "azure_ad_client_secret" => r"[0-9]Q~[A-Za-z0-9_~.-]{31}",
-        "aws_session_token" => r"FwoGZXIvYXdz|IQoJb3JpZ2lu|IQoDYXdz|AQoDYXdz|AQoEXAMPLE",
+        "aws_session_token" => {
+            r"FwoGZXIvYXdz|FQoGZXIvYXdz|FQoDYXdz|IQoJb3JpZ2lu|IQoDYXdz|AQoDYXdz|AQoEXAMPLE"
+        }
         _ => return None,
     })
 }
@@ -548,13 +556,19 @@ fn token_recognizer(rtype: &'static str, pattern: &'static str, keep: usize) -> 
     let scan = scan_prefix(anchor(rtype).unwrap_or(full));
     let check = move |data: &[u8], s: usize, _e: usize| -> CheckResult {
         let re = compiled.get_or_init(|| rx(&format!("^(?:{full})")));
+        // an ECR login password runs to a few thousand bytes
+        let window = if rtype == "aws_ecr_login_token" {
+            12100
+        } else {
+            2100
+        };
         let mut s = s;
         let end;
         if back > 0 {
             // the candidate is the token's middle: find the token's start up to `back` bytes left
             let mut hit = None;
             for a in s.saturating_sub(back)..=s {
-                if let Some(me) = match_end(re, data, a, a + 2100) {
+                if let Some(me) = match_end(re, data, a, a + window) {
                     if me > s && left_ok(data, a, &ALNUM) {
                         hit = Some((a, me));
                         break;
@@ -565,7 +579,7 @@ fn token_recognizer(rtype: &'static str, pattern: &'static str, keep: usize) -> 
             s = a;
             end = me;
         } else {
-            end = match_end(re, data, s, s + 2100)?;
+            end = match_end(re, data, s, s + window)?;
         }
         if !left_ok(data, s, &ALNUM) || !right_ok(data, end, &ALNUM) {
             return None;
@@ -1647,6 +1661,10 @@ pub const TYPES: &[TypeInfo] = &[
         "AWS STS session token (by its well-known prefix)",
     ),
     row(
+        "aws_ecr_login_token",
+        "ECR login password (base64 JSON with payload and data key)",
+    ),
+    row(
         "private_key",
         "PEM/OpenSSH private key body (BEGIN/END lines kept)",
     ),
@@ -1761,7 +1779,7 @@ mod tests {
 
     #[test]
     fn catalog_rows() {
-        assert_eq!(TYPES.len(), 84);
+        assert_eq!(TYPES.len(), 85);
         assert!(TYPES.iter().all(|t| t.shape == Shape::Classwise));
         let recs = recognizers();
         assert_eq!(recs.last().unwrap().name, "secrets.keys");
@@ -1842,6 +1860,26 @@ mod tests {
                 assert_eq!(found(&text), one(rtype, &rest), "{text}");
             }
         }
+    }
+
+    #[test]
+    fn older_session_token_prefixes_and_ecr_tokens() {
+        for prefix in ["FQoGZXIvYXdzE", "FQoDYXdzEJr"] {
+            let tok = prefix.to_string() + &rnd(300, ALNUM_CHARS);
+            assert_eq!(
+                found(&format!("token: {tok}\n")),
+                one("aws_session_token", &tok)
+            );
+        }
+        let body = rnd(1800, ALNUM_CHARS) + "+/" + &rnd(700, ALNUM_CHARS) + "==";
+        let text = format!("docker login --password-stdin <<< eyJwYXlsb2FkIjoi{body}\n");
+        assert_eq!(found(&text), one("aws_ecr_login_token", &body));
+        // too short, or glued to a longer word
+        assert_eq!(
+            found(&format!("eyJwYXlsb2FkIjoi{}", rnd(100, ALNUM_CHARS))),
+            vec![]
+        );
+        assert_eq!(found(&format!("xeyJwYXlsb2FkIjoi{body}")), vec![]);
     }
 
     #[test]
