@@ -83,7 +83,8 @@ const NEUTRAL_V4: [[u8; 4]; 13] = [
     [255, 255, 255, 255],
 ];
 
-/// Words that say a nearby dotted quad is an address (matched anywhere, in any case).
+/// Words that say a nearby dotted quad is an address (matched anywhere, in any case). No two
+/// start with the same letter, so a position needs at most one comparison.
 const IP_CONTEXT: [&[u8]; 11] = [
     b"ip",
     b"addr",
@@ -144,13 +145,28 @@ fn parse_octets(raw: &[u8]) -> Option<[u8; 4]> {
     Some(out)
 }
 
+/// For each byte: 1 + the index of the address word starting with it (either case), or 0.
+const IP_CONTEXT_FIRST: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut k = 0;
+    while k < IP_CONTEXT.len() {
+        let c = IP_CONTEXT[k][0];
+        t[c as usize] = k as u8 + 1;
+        t[c.to_ascii_uppercase() as usize] = k as u8 + 1;
+        k += 1;
+    }
+    t
+};
+
 /// Case-insensitive search for an address word in `data[lo..hi]`.
 fn ip_context(data: &[u8], lo: usize, hi: usize) -> bool {
     let window = &data[lo..hi];
-    (0..window.len()).any(|i| {
-        IP_CONTEXT
-            .iter()
-            .any(|w| window.len() - i >= w.len() && window[i..i + w.len()].eq_ignore_ascii_case(w))
+    (0..window.len()).any(|i| match IP_CONTEXT_FIRST[window[i] as usize] {
+        0 => false,
+        k => {
+            let w = IP_CONTEXT[k as usize - 1];
+            window.len() - i >= w.len() && window[i..i + w.len()].eq_ignore_ascii_case(w)
+        }
     })
 }
 
