@@ -146,6 +146,8 @@ fn runs_of(text: &[u8], escaped: bool, out: &mut Vec<(usize, usize)>) {
 /// the first is too short to stand alone.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct Anchor {
+    /// Which run of the surrogate it is (the second one, when there is one, is the next).
+    pub(crate) run: usize,
     pub(crate) start: usize,
     pub(crate) len: usize,
     pub(crate) second: Option<(usize, usize)>,
@@ -154,18 +156,18 @@ pub(crate) struct Anchor {
 /// The anchor of `surrogate` (see the module doc), or `None` when it has no letter or digit.
 /// The run that differs from `original` and is longest wins (the first of equals); when none
 /// differs, or the two are not aligned run for run, the longest run.
-pub(crate) fn anchor(surrogate: &[u8], original: &[u8], escaped: bool, scratch: &mut [Vec<(usize, usize)>; 2]) -> Option<Anchor> {
+pub(crate) fn anchor(surrogate: &[u8], original: &[u8], scratch: &mut [Vec<(usize, usize)>; 2]) -> Option<Anchor> {
     if !surrogate.is_empty() && surrogate.iter().all(|&b| ALNUM[b as usize]) {
-        return Some(Anchor { start: 0, len: surrogate.len(), second: None });
+        return Some(Anchor { run: 0, start: 0, len: surrogate.len(), second: None });
     }
     let [mine, theirs] = scratch;
-    runs_of(surrogate, escaped, mine);
+    runs_of(surrogate, false, mine);
     if mine.is_empty() {
         return None;
     }
     theirs.clear();
     if original.len() == surrogate.len() {
-        runs_of(original, escaped, theirs);
+        runs_of(original, false, theirs);
     }
     let aligned = theirs.len() == mine.len();
     let len = |r: usize| mine[r].1 - mine[r].0;
@@ -191,9 +193,18 @@ pub(crate) fn anchor(surrogate: &[u8], original: &[u8], escaped: bool, scratch: 
             }
         }
         let f = first.expect("a changed run has a neighbour");
-        return Some(Anchor { start: mine[f].0, len: len(f), second: Some((mine[f + 1].0, len(f + 1))) });
+        return Some(Anchor { run: f, start: mine[f].0, len: len(f), second: Some((mine[f + 1].0, len(f + 1))) });
     }
-    Some(Anchor { start: mine[best].0, len: len(best), second: None })
+    Some(Anchor { run: best, start: mine[best].0, len: len(best), second: None })
+}
+
+/// The same anchor in the JSON-escaped form of its surrogate: escapes are separators and
+/// letters and digits are never escaped, so the escaped form has the same runs.
+fn escaped_anchor(plain: Anchor, escaped: &[u8], runs: &mut Vec<(usize, usize)>) -> Anchor {
+    runs_of(escaped, true, runs);
+    let (a, e) = runs[plain.run];
+    let second = plain.second.map(|_| (runs[plain.run + 1].0, runs[plain.run + 1].1 - runs[plain.run + 1].0));
+    Anchor { run: plain.run, start: a, len: e - a, second }
 }
 
 /// A 64-bit hash of a run of text; the index compares bytes on every hit, so collisions cost
@@ -361,46 +372,36 @@ pub struct SurrogateIndex {
     pair_first: LengthSet,
     pair_second: LengthSet,
     hashed_lengths: LengthSet,
-    /// The pairs as given (unescaped), for [`SurrogateIndex::json_escaped`].
+    /// Escaped: the pairs unescaped, for [`SurrogateIndex::json_escaped`] (a plain index has
+    /// them in its arena).
     plain: Vec<(Vec<u8>, Vec<u8>)>,
 }
 
 impl SurrogateIndex {
     /// The index of `pairs` (surrogate, original) in their decoded form, with `glue` prefixes.
     pub fn new(pairs: &[(Vec<u8>, Vec<u8>)], glue: &[Vec<u8>]) -> Self {
-        let plain: Vec<(Vec<u8>, Vec<u8>)> = pairs.to_vec();
-        let lens: Vec<usize> = pairs.iter().map(|(s, _)| s.len()).collect();
-        Self::build(pairs.iter().map(|(s, o)| (s.as_slice(), o.as_slice())), &lens, glue, false, plain)
+        let given: Vec<(&[u8], &[u8])> = pairs.iter().map(|(s, o)| (s.as_slice(), o.as_slice())).collect();
+        Self::build(&given, pairs, glue, false)
     }
 
     /// The same surrogates as they appear inside a JSON string (a JSON response body read as
     /// raw text): surrogates and originals JSON-escaped; a JSON escape (`\n`, `\"`, `\u001b`)
     /// counts as a separator, so a surrogate right after `\n` stands on its own.
     pub fn json_escaped(&self) -> SurrogateIndex {
-        let escaped: Vec<(Vec<u8>, Vec<u8>)> = self
-            .plain
-            .iter()
-            .map(|(s, o)| (super::json::escaped(s), super::json::escaped(o)))
-            .collect();
-        let lens: Vec<usize> = self.plain.iter().map(|(s, _)| s.len()).collect();
-        Self::build(
-            escaped.iter().map(|(s, o)| (s.as_slice(), o.as_slice())),
-            &lens,
-            &self.glue,
-            true,
-            self.plain.clone(),
-        )
+        let plain: Vec<(Vec<u8>, Vec<u8>)> = if self.escaped {
+            self.plain.clone()
+        } else {
+            (0..self.entries.len() as u32).map(|id| (self.surrogate(id).to_vec(), self.original(id).to_vec())).collect()
+        };
+        let escaped: Vec<(Vec<u8>, Vec<u8>)> =
+            plain.iter().map(|(s, o)| (super::json::escaped(s), super::json::escaped(o))).collect();
+        let given: Vec<(&[u8], &[u8])> = escaped.iter().map(|(s, o)| (s.as_slice(), o.as_slice())).collect();
+        Self::build(&given, &plain, &self.glue, true)
     }
 
-    fn build<'a>(
-        pairs: impl Iterator<Item = (&'a [u8], &'a [u8])> + Clone,
-        plain_lens: &[usize],
-        glue: &[Vec<u8>],
-        escaped: bool,
-        plain: Vec<(Vec<u8>, Vec<u8>)>,
-    ) -> Self {
+    /// `given[i]` is `plain[i]` as the text will carry it (the same, or JSON-escaped).
+    fn build(given: &[(&[u8], &[u8])], plain: &[(Vec<u8>, Vec<u8>)], glue: &[Vec<u8>], escaped: bool) -> Self {
         // Deduplicate by surrogate, the last pair winning: sort by (surrogate, input order).
-        let given: Vec<(&[u8], &[u8])> = pairs.collect();
         let mut order: Vec<(u64, u32)> = given
             .iter()
             .enumerate()
@@ -434,11 +435,15 @@ impl SurrogateIndex {
             if order.get(n + 1).is_some_and(|&(_, j)| given[j as usize].0 == s) {
                 continue; // a later pair gives this surrogate again
             }
-            let Some(anchor) = anchor(s, o, escaped, &mut scratch) else {
+            let (plain_s, plain_o) = &plain[i as usize];
+            let Some(mut anchor) = anchor(plain_s, plain_o, &mut scratch) else {
                 continue; // no letter or digit: nothing to find it by
             };
+            if escaped {
+                anchor = escaped_anchor(anchor, s, &mut scratch[0]);
+            }
             let id = entries.len() as u32;
-            let glue_safe = plain_lens[i as usize] >= GLUE_SAFE;
+            let glue_safe = plain_s.len() >= GLUE_SAFE;
             let solid = s.iter().all(|&b| ALNUM[b as usize]);
             let s_at = arena.len() as u32;
             arena.extend_from_slice(s);
@@ -505,7 +510,7 @@ impl SurrogateIndex {
             pair_first,
             pair_second,
             hashed_lengths,
-            plain,
+            plain: if escaped { plain.to_vec() } else { Vec::new() },
         }
     }
 
