@@ -286,7 +286,12 @@ impl KnownValues {
     /// The entry at `index`, if it holds a value.
     pub fn get(&self, index: usize) -> Option<KnownValue<'_>> {
         let e = self.entries.get(index)?;
-        (!e.value.is_empty()).then(|| KnownValue { index, value: &e.value, rtype: e.rtype, shape: e.shape })
+        (!e.value.is_empty()).then_some(KnownValue {
+            index,
+            value: &e.value,
+            rtype: e.rtype,
+            shape: e.shape,
+        })
     }
 
     /// The known values, most recently seen first.
@@ -299,7 +304,12 @@ impl KnownValues {
             let i = at as usize;
             let e = &self.entries[i];
             at = e.next;
-            Some(KnownValue { index: i, value: &e.value, rtype: e.rtype, shape: e.shape })
+            Some(KnownValue {
+                index: i,
+                value: &e.value,
+                rtype: e.rtype,
+                shape: e.shape,
+            })
         })
     }
 
@@ -373,7 +383,9 @@ impl KnownValues {
         if self.filter[word] & bits != bits {
             return;
         }
-        let Some(bucket) = self.buckets.get(&hash_bytes(run)) else { return };
+        let Some(bucket) = self.buckets.get(&hash_bytes(run)) else {
+            return;
+        };
         let mut at = bucket.head;
         while at != NIL {
             let index = at as usize;
@@ -395,7 +407,9 @@ impl KnownValues {
     /// The index of the entry holding exactly `value`.
     fn lookup_value(&self, value: &[u8]) -> Option<u32> {
         for (s, len) in alnum_runs(value) {
-            let Some(bucket) = self.buckets.get(&hash_bytes(&value[s..s + len])) else { continue };
+            let Some(bucket) = self.buckets.get(&hash_bytes(&value[s..s + len])) else {
+                continue;
+            };
             let mut at = bucket.head;
             while at != NIL {
                 let e = &self.entries[at as usize];
@@ -661,7 +675,11 @@ fn match_backward(text: &[u8], s: usize, c: u8) -> Option<usize> {
     let b = text[s - 1];
     if b == c {
         // a literal byte; `/` and `"` may carry the backslashes of an escape before them
-        return Some(if matches!(c, b'/' | b'"') { backslashes_start(text, s - 1) } else { s - 1 });
+        return Some(if matches!(c, b'/' | b'"') {
+            backslashes_start(text, s - 1)
+        } else {
+            s - 1
+        });
     }
     if c.is_ascii_alphanumeric() || !c.is_ascii() {
         return None;
@@ -714,18 +732,90 @@ fn boundary_right(text: &[u8], end: usize, e: &Entry) -> bool {
 
 // ---------------------------------------------------------------- the precision guard
 
+/// Longer values are neither in [`COMMON`] nor region names.
+const COMMON_MAX_LEN: usize = 24;
+
 /// Tokens and hyphenated words that recur in ordinary technical text: never remembered.
 const COMMON: &[&str] = &[
-    "sha1", "sha224", "sha256", "sha384", "sha512", "md5sum", "base64", "base32", "x86_64", "amd64", "arm64",
-    "aarch64", "i386", "i686", "utf-8", "utf-16", "utf-32", "iso-8859-1", "python3", "http2", "ipv4", "ipv6",
-    "read-only", "read-write", "built-in", "well-known", "up-to-date", "real-time", "long-running", "end-to-end",
-    "e-mail", "non-null", "opt-in", "opt-out", "follow-up", "set-up", "sign-in", "sign-up", "log-in", "add-on",
-    "plug-in", "pre-commit", "content-type", "content-length", "user-agent", "x-api-key", "third-party",
-    "open-source", "command-line", "front-end", "back-end", "full-stack", "multi-az", "cross-region", "in-place",
-    "node_modules", "__init__", "__main__", "snake_case", "kebab-case", "key-value", "localhost", "example.com",
-    "example.org", "example.net", "github.com", "amazonaws.com", "google.com", "anthropic.com", "x-amz-date",
-    "x-amz-security-token", "application/json", "text/plain", "us-gov", "latest", "default", "production",
-    "staging", "development",
+    "sha1",
+    "sha224",
+    "sha256",
+    "sha384",
+    "sha512",
+    "md5sum",
+    "base64",
+    "base32",
+    "x86_64",
+    "amd64",
+    "arm64",
+    "aarch64",
+    "i386",
+    "i686",
+    "utf-8",
+    "utf-16",
+    "utf-32",
+    "iso-8859-1",
+    "python3",
+    "http2",
+    "ipv4",
+    "ipv6",
+    "read-only",
+    "read-write",
+    "built-in",
+    "well-known",
+    "up-to-date",
+    "real-time",
+    "long-running",
+    "end-to-end",
+    "e-mail",
+    "non-null",
+    "opt-in",
+    "opt-out",
+    "follow-up",
+    "set-up",
+    "sign-in",
+    "sign-up",
+    "log-in",
+    "add-on",
+    "plug-in",
+    "pre-commit",
+    "content-type",
+    "content-length",
+    "user-agent",
+    "x-api-key",
+    "third-party",
+    "open-source",
+    "command-line",
+    "front-end",
+    "back-end",
+    "full-stack",
+    "multi-az",
+    "cross-region",
+    "in-place",
+    "node_modules",
+    "__init__",
+    "__main__",
+    "snake_case",
+    "kebab-case",
+    "key-value",
+    "localhost",
+    "example.com",
+    "example.org",
+    "example.net",
+    "github.com",
+    "amazonaws.com",
+    "google.com",
+    "anthropic.com",
+    "x-amz-date",
+    "x-amz-security-token",
+    "application/json",
+    "text/plain",
+    "us-gov",
+    "latest",
+    "default",
+    "production",
+    "staging",
+    "development",
 ];
 
 /// True when `value` (decoded) could not be an ordinary word or number: see the module doc.
@@ -734,7 +824,10 @@ pub fn rememberable(value: &[u8], rtype: &str) -> bool {
     if !(MIN_VALUE_LEN..=MAX_VALUE_LEN).contains(&n) {
         return false;
     }
-    if !value.iter().all(|&b| b.is_ascii_graphic() || b == b' ' || b == b'\n' || b == b'\t' || b == b'\r') {
+    if !value
+        .iter()
+        .all(|&b| b.is_ascii_graphic() || b == b' ' || b == b'\n' || b == b'\t' || b == b'\r')
+    {
         return false;
     }
     if alnum_runs(value).map(|(_, l)| l).max().unwrap_or(0) < 3 {
@@ -743,8 +836,16 @@ pub fn rememberable(value: &[u8], rtype: &str) -> bool {
     if rtype.starts_with("user_") {
         return true;
     }
-    let lower: Vec<u8> = value.to_ascii_lowercase();
-    if COMMON.iter().any(|w| w.as_bytes() == lower.as_slice()) || region_like(&lower) || date_like(value) {
+    if n <= COMMON_MAX_LEN {
+        let mut buf = [0u8; COMMON_MAX_LEN];
+        let lower = &mut buf[..n];
+        lower.copy_from_slice(value);
+        lower.make_ascii_lowercase();
+        if COMMON.iter().any(|w| w.as_bytes() == &lower[..]) || region_like(lower) {
+            return false;
+        }
+    }
+    if date_like(value) {
         return false;
     }
     let digits = value.iter().filter(|b| b.is_ascii_digit()).count();
@@ -768,7 +869,7 @@ pub fn rememberable(value: &[u8], rtype: &str) -> bool {
         if camel {
             return n >= 8;
         }
-        return n >= 16 && !word_like(&lower);
+        return n >= 16 && !word_like(&value.to_ascii_lowercase());
     }
     if version_like(value) {
         return false;
@@ -778,13 +879,21 @@ pub fn rememberable(value: &[u8], rtype: &str) -> bool {
 
 fn distinct(bytes: impl Iterator<Item = u8>) -> usize {
     let mut seen = [false; 256];
-    bytes.filter(|&b| !std::mem::replace(&mut seen[usize::from(b)], true)).count()
+    bytes
+        .filter(|&b| !std::mem::replace(&mut seen[usize::from(b)], true))
+        .count()
 }
 
 /// Digits that mostly count up or down (`1234567890`, `9876543210`): a run of steps by one
 /// in one direction spans more than half of them.
 fn counting(digits: &[u8]) -> bool {
-    let step = |a: u8, b: u8, up: bool| if up { b == a + 1 || (a == b'9' && b == b'0') } else { a == b + 1 };
+    let step = |a: u8, b: u8, up: bool| {
+        if up {
+            b == a + 1 || (a == b'9' && b == b'0')
+        } else {
+            a == b + 1
+        }
+    };
     let longest = |up: bool| {
         let (mut run, mut best) = (1, 1);
         for w in digits.windows(2) {
@@ -824,9 +933,19 @@ fn region_like(lower: &[u8]) -> bool {
         return false;
     }
     let last = parts[parts.len() - 1];
-    let last_ok = matches!(last, [d] if d.is_ascii_digit()) || matches!(last, [d, z] if d.is_ascii_digit() && z.is_ascii_lowercase());
-    const DIRECTIONS: &[&[u8]] =
-        &[b"north", b"south", b"east", b"west", b"central", b"northeast", b"northwest", b"southeast", b"southwest"];
+    let last_ok = matches!(last, [d] if d.is_ascii_digit())
+        || matches!(last, [d, z] if d.is_ascii_digit() && z.is_ascii_lowercase());
+    const DIRECTIONS: &[&[u8]] = &[
+        b"north",
+        b"south",
+        b"east",
+        b"west",
+        b"central",
+        b"northeast",
+        b"northwest",
+        b"southeast",
+        b"southwest",
+    ];
     last_ok && parts[1..parts.len() - 1].iter().any(|p| DIRECTIONS.contains(p))
 }
 
@@ -841,7 +960,10 @@ fn date_like(value: &[u8]) -> bool {
 
 /// `v1.2.3`, `1.2.3-rc1`, `2.31.0.6`: digits and dots with at most a short letter tag.
 fn version_like(value: &[u8]) -> bool {
-    let body = value.strip_prefix(b"v").or_else(|| value.strip_prefix(b"V")).unwrap_or(value);
+    let body = value
+        .strip_prefix(b"v")
+        .or_else(|| value.strip_prefix(b"V"))
+        .unwrap_or(value);
     let dots = body.iter().filter(|&&b| b == b'.').count();
     let head_digits = body.first().is_some_and(u8::is_ascii_digit);
     let letters = body.iter().filter(|b| b.is_ascii_alphabetic()).count();
@@ -858,7 +980,6 @@ fn ipv4_rememberable(value: &[u8], digits: usize) -> bool {
     let last: u32 = std::str::from_utf8(last).ok().and_then(|s| s.parse().ok()).unwrap_or(0);
     value.contains(&b'/') || (3..=253).contains(&last)
 }
-
 
 #[cfg(test)]
 mod tests {
@@ -892,7 +1013,10 @@ mod tests {
     }
 
     fn found(k: &KnownValues, text: &[u8]) -> Vec<Vec<u8>> {
-        k.find_in(text).into_iter().map(|(s, e, _)| text[s..e].to_vec()).collect()
+        k.find_in(text)
+            .into_iter()
+            .map(|(s, e, _)| text[s..e].to_vec())
+            .collect()
     }
 
     #[test]
@@ -918,7 +1042,10 @@ mod tests {
         let index2 = k.iter().last().unwrap().index;
         assert_eq!(k.remember(&v[2], "password", Shape::Hex), Some(index2));
         let first = k.iter().next().unwrap();
-        assert_eq!((first.value, first.rtype, first.shape), (&v[2][..], "aws_account_id", Shape::Classwise));
+        assert_eq!(
+            (first.value, first.rtype, first.shape),
+            (&v[2][..], "aws_account_id", Shape::Classwise)
+        );
         assert_eq!(k.get(first.index).unwrap().value, &v[2][..]);
     }
 
@@ -940,11 +1067,14 @@ mod tests {
     fn slots_are_reused_and_the_index_stays_consistent() {
         let mut k = KnownValues::new(100, DEFAULT_MAX_BYTES);
         for seed in 0..1000u64 {
-            k.remember(&account(seed), "aws_account_id", Shape::Classwise).unwrap_or_else(|| panic!("{:?}", String::from_utf8_lossy(&account(seed))));
+            k.remember(&account(seed), "aws_account_id", Shape::Classwise)
+                .unwrap_or_else(|| panic!("{:?}", String::from_utf8_lossy(&account(seed))));
         }
         assert_eq!(k.len(), 100);
         assert!(k.entries.len() <= 101);
-        let text: Vec<u8> = (0..1000u64).flat_map(|s| [account(s), b" ".to_vec()].concat()).collect();
+        let text: Vec<u8> = (0..1000u64)
+            .flat_map(|s| [account(s), b" ".to_vec()].concat())
+            .collect();
         let hits = k.find_in(&text);
         assert_eq!(hits.len(), 100);
         for (s, e, i) in hits {
@@ -996,7 +1126,8 @@ mod tests {
         k.remember(b"ab12cd", "password", Shape::Classwise).unwrap();
         assert!(k.find_in(b"xab12cd").is_empty());
         // a long value whose anchor is not its first run
-        k.remember(b"q7-Z3kT9wP2mX8v", "generic_secret", Shape::Classwise).unwrap();
+        k.remember(b"q7-Z3kT9wP2mX8v", "generic_secret", Shape::Classwise)
+            .unwrap();
         assert_eq!(found(&k, b"pwAKq7-Z3kT9wP2mX8v"), vec![b"q7-Z3kT9wP2mX8v".to_vec()]);
     }
 
@@ -1014,7 +1145,8 @@ mod tests {
         let u = br"wJ9aZ\u002fK7MDENG\u002FbPxRfiCYzEXAMPLEKEY0q8Vt2w";
         assert_eq!(spans(&k, u), vec![(0, u.len())]);
         // a value starting with its escaped byte: the backslashes belong to the match
-        k.remember(b"/team/app/x7Kq9", "aws_resource_name", Shape::Classwise).unwrap();
+        k.remember(b"/team/app/x7Kq9", "aws_resource_name", Shape::Classwise)
+            .unwrap();
         let t = br#"path \/team\/app\/x7Kq9 end"#;
         assert_eq!(found(&k, t), vec![br"\/team\/app\/x7Kq9".to_vec()]);
         // a quote and a newline inside a value
@@ -1026,21 +1158,40 @@ mod tests {
     fn overlapping_values_leftmost_longest() {
         let mut k = KnownValues::default();
         k.remember(b"x9k2m7q4", "password", Shape::Classwise).unwrap();
-        k.remember(b"x9k2m7q4/p3z8", "aws_resource_name", Shape::Classwise).unwrap();
-        k.remember(b"p3z8/r5t6w", "aws_resource_name", Shape::Classwise).unwrap();
+        k.remember(b"x9k2m7q4/p3z8", "aws_resource_name", Shape::Classwise)
+            .unwrap();
+        k.remember(b"p3z8/r5t6w", "aws_resource_name", Shape::Classwise)
+            .unwrap();
         assert_eq!(found(&k, b"see x9k2m7q4/p3z8/r5t6w"), vec![b"x9k2m7q4/p3z8".to_vec()]);
-        assert_eq!(found(&k, b"x9k2m7q4 and p3z8/r5t6w"), vec![b"x9k2m7q4".to_vec(), b"p3z8/r5t6w".to_vec()]);
+        assert_eq!(
+            found(&k, b"x9k2m7q4 and p3z8/r5t6w"),
+            vec![b"x9k2m7q4".to_vec(), b"p3z8/r5t6w".to_vec()]
+        );
     }
 
     #[test]
     fn crowded_anchor_picks_another_run() {
         let mut k = KnownValues::default();
         for seed in 0..40u64 {
-            let v = [b"prod-".as_slice(), &random_string(seed, 3, b"abcdefghijklmnopqrstuvwxyz"), b"-x"].concat();
+            let v = [
+                b"prod-".as_slice(),
+                &random_string(seed, 3, b"abcdefghijklmnopqrstuvwxyz"),
+                b"-x",
+            ]
+            .concat();
             k.remember(&v, "aws_resource_name", Shape::Classwise);
         }
-        assert!(k.buckets.values().all(|b| b.len <= MAX_BUCKET + 1), "{:?}", k.buckets.values().map(|b| b.len).max());
-        let v = [b"prod-".as_slice(), &random_string(39, 3, b"abcdefghijklmnopqrstuvwxyz"), b"-x"].concat();
+        assert!(
+            k.buckets.values().all(|b| b.len <= MAX_BUCKET + 1),
+            "{:?}",
+            k.buckets.values().map(|b| b.len).max()
+        );
+        let v = [
+            b"prod-".as_slice(),
+            &random_string(39, 3, b"abcdefghijklmnopqrstuvwxyz"),
+            b"-x",
+        ]
+        .concat();
         assert_eq!(found(&k, &[b"(".as_slice(), &v, b")"].concat()), vec![v]);
     }
 
@@ -1051,11 +1202,18 @@ mod tests {
             .map(|s| match s % 4 {
                 0 => account(s),
                 1 => random_string(s, 20, UPPER_DIGITS),
-                2 => [b"svc-".as_slice(), &random_string(s, 6, b"abcdefghijklmnopqrstuvwxyz0123456789")].concat(),
+                2 => [
+                    b"svc-".as_slice(),
+                    &random_string(s, 6, b"abcdefghijklmnopqrstuvwxyz0123456789"),
+                ]
+                .concat(),
                 _ => random_string(s, 40, B64),
             })
             .collect();
-        let values: Vec<Vec<u8>> = values.into_iter().filter(|v| rememberable(v, "aws_resource_name")).collect();
+        let values: Vec<Vec<u8>> = values
+            .into_iter()
+            .filter(|v| rememberable(v, "aws_resource_name"))
+            .collect();
         assert!(values.len() > 4900, "{}", values.len());
         for v in &values {
             assert!(k.remember(v, "aws_resource_name", Shape::Classwise).is_some());
@@ -1136,7 +1294,12 @@ mod tests {
 
     fn rss_bytes() -> usize {
         let statm = std::fs::read_to_string("/proc/self/statm").unwrap_or_default();
-        statm.split_whitespace().nth(1).and_then(|p| p.parse::<usize>().ok()).unwrap_or(0) * 4096
+        statm
+            .split_whitespace()
+            .nth(1)
+            .and_then(|p| p.parse::<usize>().ok())
+            .unwrap_or(0)
+            * 4096
     }
 
     /// Memory per value at 100,000 values, remember cost, find_in throughput on 1 MB with
@@ -1149,9 +1312,17 @@ mod tests {
             .map(|s| match s % 5 {
                 0 => account(s),
                 1 => random_string(s, 16, UPPER_DIGITS),
-                2 => [b"svc-".as_slice(), &random_string(s, 8, b"abcdefghijklmnopqrstuvwxyz0123456789")].concat(),
+                2 => [
+                    b"svc-".as_slice(),
+                    &random_string(s, 8, b"abcdefghijklmnopqrstuvwxyz0123456789"),
+                ]
+                .concat(),
                 3 => random_string(s, 40, B64),
-                _ => [b"team/app/".as_slice(), &random_string(s, 12, b"abcdefghijklmnopqrstuvwxyz0123456789-")].concat(),
+                _ => [
+                    b"team/app/".as_slice(),
+                    &random_string(s, 12, b"abcdefghijklmnopqrstuvwxyz0123456789-"),
+                ]
+                .concat(),
             })
             .collect();
         let value_len: usize = values.iter().map(Vec::len).sum();
@@ -1173,19 +1344,31 @@ mod tests {
             (rss1 - rss0) / k.len()
         );
         let per = |secs: f64| secs * 1e9 / N as f64;
-        println!("remember, new value: {:.0} ns CPU ({:.0} ns wall) per value", per(cpu), per(wall));
+        println!(
+            "remember, new value: {:.0} ns CPU ({:.0} ns wall) per value",
+            per(cpu),
+            per(wall)
+        );
         let (wall, cpu) = timed(|| {
             for v in &values {
                 k.remember(v, "aws_resource_name", Shape::Classwise);
             }
         });
-        println!("remember, known value (a touch): {:.0} ns CPU ({:.0} ns wall) per value", per(cpu), per(wall));
+        println!(
+            "remember, known value (a touch): {:.0} ns CPU ({:.0} ns wall) per value",
+            per(cpu),
+            per(wall)
+        );
         let (wall, cpu) = timed(|| {
             for v in &values {
                 std::hint::black_box(rememberable(v, "aws_resource_name"));
             }
         });
-        println!("  of which rememberable: {:.0} ns CPU ({:.0} ns wall) per value", per(cpu), per(wall));
+        println!(
+            "  of which rememberable: {:.0} ns CPU ({:.0} ns wall) per value",
+            per(cpu),
+            per(wall)
+        );
 
         // ~1 MB of prose, JSON and commands with ~4,700 known values in it
         let words: Vec<&[u8]> = b"the of and to in is that for it as with was on be by this are from at or an which have not file error line run command output json value name id aws ec2 describe instances --region us-east-1 return self def import"
@@ -1198,14 +1381,14 @@ mod tests {
             x ^= x << 13;
             x ^= x >> 7;
             x ^= x << 17;
-            if x % 40 == 0 {
+            if x.is_multiple_of(40) {
                 text.extend_from_slice(br#"\n\"Id\": \""#);
                 text.extend_from_slice(&values[(x / 40 % N) as usize]);
                 text.extend_from_slice(br#"\","#);
                 placed += 1;
             } else {
                 text.extend_from_slice(words[(x % words.len() as u64) as usize]);
-                text.push(if x % 11 == 0 { b'.' } else { b' ' });
+                text.push(if x.is_multiple_of(11) { b'.' } else { b' ' });
             }
         }
         let rounds = 20.0;
@@ -1240,7 +1423,10 @@ mod tests {
         let mut runs = 0;
         let (wall, cpu) = timed(|| {
             for _ in 0..rounds as usize {
-                runs = std::hint::black_box(&text).windows(2).filter(|w| !ALNUM[usize::from(w[0])] && ALNUM[usize::from(w[1])]).count();
+                runs = std::hint::black_box(&text)
+                    .windows(2)
+                    .filter(|w| !ALNUM[usize::from(w[0])] && ALNUM[usize::from(w[1])])
+                    .count();
             }
         });
         println!(
