@@ -4,13 +4,20 @@
 //!
 //! One line per body: `ok S E S E ...` (half-open opaque ranges) or `err OFFSET MESSAGE`.
 //! `--records`: FILE holds many bodies, each a 4-byte little-endian length then its bytes.
-//! `--repeat N`: lay the body out N more times and print the throughput to stderr.
+//! `--repeat N`: lay the body out N more times and print the throughput to stderr, by wall
+//! time and by this thread's time on a CPU (the fair figure on a shared machine).
 
 use std::io::Write;
 use std::time::Instant;
 
 use maskcore::anthropic::MessagesPolicy;
 use maskcore::json::{layout, GenericPolicy, Policy};
+
+/// Nanoseconds this thread has run on a CPU (Linux), when known.
+fn cpu_ns() -> Option<u64> {
+    let stat = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
+    stat.split_whitespace().next()?.parse().ok()
+}
 
 fn records(data: &[u8]) -> Vec<&[u8]> {
     let mut out = Vec::new();
@@ -30,13 +37,26 @@ fn main() {
         match arg.as_str() {
             "--generic" => generic = true,
             "--records" => many = true,
-            "--repeat" => repeat = args.next().and_then(|n| n.parse().ok()).expect("--repeat N"),
+            "--repeat" => {
+                repeat = args
+                    .next()
+                    .and_then(|n| n.parse().ok())
+                    .expect("--repeat N")
+            }
             _ => path = Some(arg),
         }
     }
     let data = std::fs::read(path.expect("a file")).expect("readable file");
-    let policy: &dyn Policy = if generic { &GenericPolicy } else { &MessagesPolicy };
-    let bodies = if many { records(&data) } else { vec![&data[..]] };
+    let policy: &dyn Policy = if generic {
+        &GenericPolicy
+    } else {
+        &MessagesPolicy
+    };
+    let bodies = if many {
+        records(&data)
+    } else {
+        vec![&data[..]]
+    };
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     for body in &bodies {
         match layout(body, policy) {
@@ -52,7 +72,7 @@ fn main() {
     }
     if repeat > 0 {
         let bytes: usize = bodies.iter().map(|b| b.len()).sum();
-        let t = Instant::now();
+        let (t, cpu) = (Instant::now(), cpu_ns());
         let mut ranges = 0;
         for _ in 0..repeat {
             for body in &bodies {
@@ -60,11 +80,19 @@ fn main() {
             }
         }
         let secs = t.elapsed().as_secs_f64();
+        let cpu_secs = cpu.zip(cpu_ns()).map(|(a, b)| (b - a) as f64 / 1e9);
+        let total = (bytes * repeat) as f64;
         eprintln!(
-            "{} bytes x {repeat}: {:.1} us each, {:.2} GB/s ({ranges} ranges)",
-            bytes,
+            "{bytes} bytes x {repeat}, {ranges} ranges: wall {:.1} us each, {:.2} GB/s",
             secs / repeat as f64 * 1e6,
-            (bytes * repeat) as f64 / secs / 1e9
+            total / secs / 1e9
         );
+        if let Some(cpu_secs) = cpu_secs {
+            eprintln!(
+                "cpu {:.1} us each, {:.2} GB/s",
+                cpu_secs / repeat as f64 * 1e6,
+                total / cpu_secs / 1e9
+            );
+        }
     }
 }

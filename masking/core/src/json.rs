@@ -13,11 +13,11 @@
 //! engine can mask an account id written as a number. Literals (`true`, `false`, `null`) are
 //! opaque, as in Python.
 //!
-//! The body is parsed whole, iteratively: nesting depth costs one bit per level inside
-//! containers whose members all share one class ([`Policy::is_uniform`]) and one small frame
-//! per level elsewhere, never stack.
-
-use memchr::memchr2;
+//! The body is parsed whole, iteratively, never on the call stack: nesting costs one bit per
+//! level inside containers whose members all share one class ([`Policy::is_uniform`]: free
+//! text, opaque content) and one 32-byte frame per level the policy classifies (a Messages body
+//! spends at least six bytes of input on each). String contents are scanned eight bytes at a
+//! time without allocating; the time goes to the body's bytes, not to its values.
 
 /// The body is not valid JSON. `message` is fixed text: it never quotes the body.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -29,7 +29,11 @@ pub struct JsonError {
 
 impl std::fmt::Display for JsonError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "invalid JSON at offset {}: {}", self.offset, self.message)
+        write!(
+            f,
+            "invalid JSON at offset {}: {}",
+            self.offset, self.message
+        )
     }
 }
 
@@ -128,7 +132,9 @@ pub fn layout(body: &[u8], policy: &dyn Policy) -> Result<Layout, JsonError> {
         opaque: Vec::new(),
     };
     tokenizer.run()?;
-    Ok(Layout { opaque: tokenizer.opaque })
+    Ok(Layout {
+        opaque: tokenizer.opaque,
+    })
 }
 
 // Error messages: fixed text, the same as the Python tracker's.
@@ -200,7 +206,7 @@ impl BitStack {
 
     fn pop(&mut self) {
         self.len -= 1;
-        if self.len % 64 == 0 {
+        if self.len.is_multiple_of(64) {
             self.words.truncate(self.len / 64);
         }
     }
@@ -232,16 +238,33 @@ fn is_number_char(c: u8) -> bool {
     matches!(c, b'0'..=b'9' | b'+' | b'-' | b'.' | b'e' | b'E')
 }
 
-/// Offset of the first control byte (below 0x20) in `s`: they are not allowed raw in strings.
-fn first_control(s: &[u8]) -> Option<usize> {
-    // Branch-free blocks vectorize; the position is looked for only in a bad block.
-    const BLOCK: usize = 64;
-    for (k, block) in s.chunks(BLOCK).enumerate() {
-        if block.iter().fold(0u8, |acc, &b| acc | u8::from(b < 0x20)) != 0 {
-            return block.iter().position(|&b| b < 0x20).map(|p| k * BLOCK + p);
+/// Length of the run of plain string content at the start of `s`: up to the first `"`, `\\`
+/// or control byte (below 0x20, not allowed raw in a string), or all of `s`.
+fn plain_run(s: &[u8]) -> usize {
+    // Eight bytes at a time (SWAR): in each test below the lowest flagged byte is exact (a
+    // borrow only runs upward from a flagged byte), so the first stop is the lowest flag.
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let mut words = s.chunks_exact(8);
+    let mut k = 0;
+    for word in &mut words {
+        let x = u64::from_le_bytes(word.try_into().expect("eight bytes"));
+        let quote = x ^ (ONES * u64::from(b'"'));
+        let backslash = x ^ (ONES * u64::from(b'\\'));
+        let stops = (x.wrapping_sub(ONES * 0x20) & !x
+            | quote.wrapping_sub(ONES) & !quote
+            | backslash.wrapping_sub(ONES) & !backslash)
+            & HIGH;
+        if stops != 0 {
+            return k + (stops.trailing_zeros() / 8) as usize;
         }
+        k += 8;
     }
-    None
+    k + words
+        .remainder()
+        .iter()
+        .take_while(|&&c| c != b'"' && c != b'\\' && c >= 0x20)
+        .count()
 }
 
 /// End of the number starting at `i` (the longest match of JSON's number grammar), or `None`
@@ -320,7 +343,11 @@ impl<'a> Tokenizer<'a> {
                     if self.expect != Expect::CommaOrClose {
                         return Err(error(i, UNEXPECTED_COMMA));
                     }
-                    self.expect = if self.in_object() { Expect::Key } else { Expect::Value };
+                    self.expect = if self.in_object() {
+                        Expect::Key
+                    } else {
+                        Expect::Value
+                    };
                     i + 1
                 }
                 _ => self.scalar(i)?,
@@ -344,7 +371,11 @@ impl<'a> Tokenizer<'a> {
     }
 
     fn after_value(&mut self) {
-        self.expect = if self.frames.is_empty() { Expect::End } else { Expect::CommaOrClose };
+        self.expect = if self.frames.is_empty() {
+            Expect::End
+        } else {
+            Expect::CommaOrClose
+        };
     }
 
     /// True inside an opaque container: nothing more is classified until it closes.
@@ -363,7 +394,11 @@ impl<'a> Tokenizer<'a> {
             is_object: level.is_object,
             mode: level.mode,
             tag: level.tag,
-            key: if level.is_object { self.key.map(|k| self.slice(k)) } else { None },
+            key: if level.is_object {
+                self.key.map(|k| self.slice(k))
+            } else {
+                None
+            },
             block_type: level.block_type.map(|t| self.slice(t)),
         })
     }
@@ -397,7 +432,11 @@ impl<'a> Tokenizer<'a> {
             let (mut mode, _) = self.classify(false);
             if mode == Mode::Hold {
                 let prefix = self.policy.hold_prefix(self.parent().as_ref());
-                mode = if self.slice(content).starts_with(prefix) { Mode::Opaque } else { Mode::Mask };
+                mode = if self.slice(content).starts_with(prefix) {
+                    Mode::Opaque
+                } else {
+                    Mode::Mask
+                };
             }
             if mode == Mode::Opaque {
                 self.opaque.push((i, end));
@@ -418,20 +457,13 @@ impl<'a> Tokenizer<'a> {
         let body = self.body;
         let mut p = i + 1;
         loop {
-            let Some(k) = memchr2(b'"', b'\\', &body[p..]) else {
-                return match first_control(&body[p..]) {
-                    Some(c) => Err(error(p + c, BAD_STRING)),
-                    None => Err(error(body.len(), ENDS_EARLY)),
-                };
-            };
-            let q = p + k;
-            if let Some(c) = first_control(&body[p..q]) {
-                return Err(error(p + c, BAD_STRING));
+            p += plain_run(&body[p..]);
+            match body.get(p) {
+                None => return Err(error(body.len(), ENDS_EARLY)),
+                Some(b'"') => return Ok(p + 1),
+                Some(b'\\') => p = escape_end(body, p).ok_or(error(p, BAD_STRING))?,
+                Some(_) => return Err(error(p, BAD_STRING)),
             }
-            if body[q] == b'"' {
-                return Ok(q + 1);
-            }
-            p = escape_end(body, q).ok_or(error(q, BAD_STRING))?;
         }
     }
 
@@ -451,10 +483,20 @@ impl<'a> Tokenizer<'a> {
                 self.opaque.push((i, usize::MAX)); // its end is set when it closes
             }
             let uniform = mode == Mode::Opaque || self.policy.is_uniform(mode, tag);
-            self.frames.push(Level { is_object, mode, tag, uniform, block_type: None });
+            self.frames.push(Level {
+                is_object,
+                mode,
+                tag,
+                uniform,
+                block_type: None,
+            });
         }
         self.key = None;
-        self.expect = if is_object { Expect::KeyOrClose } else { Expect::ValueOrClose };
+        self.expect = if is_object {
+            Expect::KeyOrClose
+        } else {
+            Expect::ValueOrClose
+        };
         Ok(i + 1)
     }
 
@@ -495,10 +537,15 @@ impl<'a> Tokenizer<'a> {
             }
             // A number is opaque only where its policy says so (an opaque field): elsewhere
             // the engine may mask it (an account id written as a number).
-            (j, !self.in_opaque() && self.classify(false).0 == Mode::Opaque)
+            (
+                j,
+                !self.in_opaque() && self.classify(false).0 == Mode::Opaque,
+            )
         } else {
             let rest = &body[i..];
-            let literal = [&b"true"[..], b"false", b"null"].into_iter().find(|l| rest.starts_with(l));
+            let literal = [&b"true"[..], b"false", b"null"]
+                .into_iter()
+                .find(|l| rest.starts_with(l));
             let Some(literal) = literal else {
                 return Err(error(i, UNEXPECTED_CHARACTER));
             };
@@ -510,5 +557,256 @@ impl<'a> Tokenizer<'a> {
         }
         self.after_value();
         Ok(end)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn generic(body: &[u8]) -> Result<Vec<(usize, usize)>, JsonError> {
+        layout(body, &GenericPolicy).map(|l| l.opaque)
+    }
+
+    fn err(body: &[u8]) -> (usize, &'static str) {
+        let e = generic(body).expect_err("malformed");
+        (e.offset, e.message)
+    }
+
+    #[test]
+    fn valid_documents_are_accepted() {
+        let ok: &[&[u8]] = &[
+            b"{}",
+            b"[]",
+            b" \t\r\n{ \"a\" : [ 1 , -2.5e+3 , 0 , 0.0E-0 , true , false , null ] } \n",
+            b"\"just a string\"",
+            b"0",
+            b"-0.5",
+            b"123456789012",
+            b"null",
+            br#"{"e": "\" \\ \/ \b \f \n \r \t \u00e9 \uD83D\uDE00 \uABcd"}"#,
+            "{\"utf8\": \"\u{e9}\u{20ac}\u{1F600}\", \"del\": \"\x7f\"}".as_bytes(),
+            b"{\"raw\": \"\xff\xfe\"}", // not UTF-8: bytes pass as they are
+            br#"[[], {}, [{}], {"a": {"b": []}}, ""]"#,
+            br#"{"a": 1, "a": 2}"#,
+        ];
+        for body in ok {
+            assert!(generic(body).is_ok(), "{}", String::from_utf8_lossy(body));
+        }
+    }
+
+    #[test]
+    fn generic_policy_keeps_only_literals() {
+        let body = br#"{"n": 123456789012, "s": "text", "l": [true, false, null], "f": -1.5}"#;
+        let opaque = generic(body).unwrap();
+        let texts: Vec<&[u8]> = opaque.iter().map(|&(s, e)| &body[s..e]).collect();
+        assert_eq!(texts, [&b"true"[..], b"false", b"null"]);
+        assert_eq!(generic(b"42").unwrap(), []);
+        assert_eq!(generic(b" true ").unwrap(), [(1, 5)]);
+    }
+
+    #[test]
+    fn malformed_json_fails_at_its_first_bad_byte() {
+        let cases: &[(&[u8], usize, &str)] = &[
+            (b"", 0, ENDS_EARLY),
+            (b"   ", 3, ENDS_EARLY),
+            (br#"{"a": 1"#, 7, ENDS_EARLY),
+            (br#"{"a"#, 3, ENDS_EARLY),
+            (b"[[[[", 4, ENDS_EARLY),
+            (b"{\"a\": \"x\x01\"}", 8, BAD_STRING),
+            (b"[\"\t\"]", 2, BAD_STRING),
+            (br#"{"a": "\q"}"#, 7, BAD_STRING),
+            (br#"["\u12G4"]"#, 2, BAD_STRING),
+            (br#""\u12"#, 1, BAD_STRING),
+            (br#""ab\"#, 3, BAD_STRING),
+            (br#"{"a" "b"}"#, 5, UNEXPECTED_STRING),
+            (br#"{} "x""#, 3, UNEXPECTED_STRING),
+            (br#"{"a": 1}{}"#, 8, UNEXPECTED_CONTAINER),
+            (br#"{"a" []}"#, 5, UNEXPECTED_CONTAINER),
+            (br#"{"messages": [}"#, 14, UNBALANCED),
+            (b"]", 0, UNBALANCED),
+            (br#"{"a": 1}}"#, 8, UNBALANCED),
+            (br#"{"a": 1,}"#, 8, UNEXPECTED_CLOSE_OBJECT),
+            (br#"{"a"}"#, 4, UNEXPECTED_CLOSE_OBJECT),
+            (b"[1,]", 3, UNEXPECTED_CLOSE_ARRAY),
+            (br#"{"a": 1:}"#, 7, UNEXPECTED_COLON),
+            (b"[,1]", 1, UNEXPECTED_COMMA),
+            (b"{,}", 1, UNEXPECTED_COMMA),
+            (b"[1 2]", 3, UNEXPECTED_VALUE),
+            (br#"{"a" 1}"#, 5, UNEXPECTED_VALUE),
+            (br#"{"a": 1} x"#, 9, UNEXPECTED_VALUE),
+            (b"{1: 2}", 1, UNEXPECTED_VALUE),
+            (b"truex", 4, UNEXPECTED_VALUE),
+            (br#"{"a": 01}"#, 7, BAD_NUMBER),
+            (b"1.", 1, BAD_NUMBER),
+            (b"1e+", 1, BAD_NUMBER),
+            (b"-01", 2, BAD_NUMBER),
+            (b"1.5.3", 3, BAD_NUMBER),
+            (b"[1-2]", 2, BAD_NUMBER),
+            (br#"{"a": tru}"#, 6, UNEXPECTED_CHARACTER),
+            (b"-", 0, UNEXPECTED_CHARACTER),
+            (b"+1", 0, UNEXPECTED_CHARACTER),
+            (b".5", 0, UNEXPECTED_CHARACTER),
+            (b"NaN", 0, UNEXPECTED_CHARACTER),
+            (b"\xef\xbb\xbf{}", 0, UNEXPECTED_CHARACTER),
+            (br#"{"a": -}"#, 6, UNEXPECTED_CHARACTER),
+        ];
+        for &(body, offset, message) in cases {
+            assert_eq!(
+                err(body),
+                (offset, message),
+                "{}",
+                String::from_utf8_lossy(body)
+            );
+        }
+    }
+
+    #[test]
+    fn errors_never_quote_the_body() {
+        let e = layout(br#"{"secret-value": x}"#, &GenericPolicy).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "invalid JSON at offset 17: unexpected character"
+        );
+    }
+
+    #[test]
+    fn deep_nesting_is_iterative() {
+        let depth = 1_000_000;
+        let mut body = vec![b'['; depth];
+        body.extend(std::iter::repeat_n(b']', depth));
+        assert_eq!(generic(&body).unwrap(), []);
+        assert_eq!(err(&body[..depth]), (depth, ENDS_EARLY));
+        let mut objects = br#"{"a":"#.repeat(depth / 10);
+        objects.extend(b"1".iter().chain(&b"}".repeat(depth / 10)));
+        assert!(generic(&objects).is_ok());
+        // a bad close deep inside
+        body[depth + 5] = b'}';
+        assert_eq!(err(&body), (depth + 5, UNBALANCED));
+    }
+
+    #[test]
+    fn a_classified_level_costs_32_bytes() {
+        assert!(std::mem::size_of::<Level>() <= 32);
+    }
+
+    #[test]
+    fn plain_run_stops_at_quote_backslash_and_control_bytes() {
+        // Every stop byte at every position of a word and its tail, against a plain count.
+        let naive = |s: &[u8]| {
+            s.iter()
+                .take_while(|&&c| c != b'"' && c != b'\\' && c >= 0x20)
+                .count()
+        };
+        for stop in [b'"', b'\\', 0x00, 0x1f, b'\n'] {
+            for len in 0..40 {
+                for at in 0..len {
+                    let mut s: Vec<u8> = (0..len)
+                        .map(|k| [b'a', 0x80, 0xff, b' ', 0x7f][k % 5])
+                        .collect();
+                    s[at] = stop;
+                    if at + 1 < len {
+                        s[at + 1] = 0x01; // a later stop must not hide the first
+                    }
+                    assert_eq!(plain_run(&s), at);
+                    assert_eq!(plain_run(&s), naive(&s));
+                }
+            }
+        }
+        assert_eq!(plain_run(&[0x20; 19]), 19);
+        assert_eq!(plain_run(&[0xa0; 8]), 8);
+    }
+
+    #[test]
+    fn opaque_within_asks_for_one_range() {
+        let l = Layout {
+            opaque: vec![(2, 5), (7, 9)],
+        };
+        assert!(l.opaque_within(2, 5) && l.opaque_within(3, 4) && l.opaque_within(7, 9));
+        assert!(!l.opaque_within(1, 3) && !l.opaque_within(4, 8) && !l.opaque_within(5, 6));
+        assert!(!l.opaque_within(8, 10) && !Layout::default().opaque_within(0, 1));
+    }
+
+    /// A policy that records what it is asked, to check the frames the tokenizer builds.
+    struct Probe {
+        seen: std::cell::RefCell<Vec<String>>,
+    }
+
+    const OBJ: Tag = Tag(1);
+    const UNIFORM: Tag = Tag(2);
+
+    impl Policy for Probe {
+        fn value_mode(&self, parent: Option<&Frame<'_>>, is_container: bool) -> (Mode, Tag) {
+            let Some(p) = parent else {
+                return (Mode::Mask, OBJ);
+            };
+            let key = p.key.map(|k| String::from_utf8_lossy(k).into_owned());
+            let ty = p
+                .block_type
+                .map(|k| String::from_utf8_lossy(k).into_owned());
+            self.seen
+                .borrow_mut()
+                .push(format!("{key:?} {ty:?} {is_container}"));
+            match p.key {
+                Some(b"secret") => (Mode::Opaque, OBJ),
+                Some(b"hold") => (Mode::Hold, OBJ),
+                Some(b"free") => (Mode::Mask, UNIFORM),
+                _ => (Mode::Mask, OBJ),
+            }
+        }
+
+        fn is_uniform(&self, _mode: Mode, tag: Tag) -> bool {
+            tag == UNIFORM
+        }
+
+        fn hold_prefix(&self, _parent: Option<&Frame<'_>>) -> &'static [u8] {
+            b"keep:"
+        }
+
+        fn wants_type(&self, tag: Tag) -> bool {
+            tag == OBJ
+        }
+    }
+
+    #[test]
+    fn the_policy_sees_raw_keys_and_the_type_seen_so_far() {
+        let probe = Probe {
+            seen: Default::default(),
+        };
+        let body = br#"{"a": 1, "type": "t\"x", "b": [2, {"c": 3}], "free": {"d": [4]}, "e": 5}"#;
+        layout(body, &probe).unwrap();
+        let seen = probe.seen.into_inner();
+        let expect = [
+            r#"Some("a") None false"#,
+            r#"Some("type") None false"#,
+            r#"Some("b") Some("t\\\"x") true"#,
+            r#"None None false"#,
+            r#"None None true"#,
+            r#"Some("c") None false"#,
+            r#"Some("free") Some("t\\\"x") true"#,
+            r#"Some("e") Some("t\\\"x") false"#,
+        ];
+        assert_eq!(seen, expect);
+    }
+
+    #[test]
+    fn opaque_hold_and_number_values() {
+        let probe = Probe {
+            seen: Default::default(),
+        };
+        let body =
+            br#"{"secret": {"x": [1, "y"]}, "hold": "keep: me", "hold": "drop", "hold": "kee",
+            "secret": 123, "n": 456, "secret": "s", "hold": 7}"#;
+        let opaque = layout(body, &probe).unwrap().opaque;
+        let texts: Vec<&[u8]> = opaque.iter().map(|&(s, e)| &body[s..e]).collect();
+        assert_eq!(
+            texts,
+            [
+                &br#"{"x": [1, "y"]}"#[..],
+                br#""keep: me""#,
+                b"123",
+                br#""s""#
+            ]
+        );
     }
 }

@@ -10,7 +10,9 @@
 
 use std::collections::HashSet;
 
-use regex_automata::meta::Regex;
+use std::sync::Mutex;
+
+use regex_automata::meta::{Cache, Regex};
 use regex_automata::util::syntax;
 use regex_automata::{Anchored, Input, PatternID};
 use regex_syntax::hir::{Class, Hir, HirKind};
@@ -31,6 +33,8 @@ pub struct Scanner {
     /// per first byte: the recognizer indexes that can start with it, in priority order
     dispatch: Vec<Vec<u32>>,
     filter: Filter,
+    /// lazy-DFA caches kept between scans: the states one body built serve the next
+    caches: Mutex<Vec<Cache>>,
 }
 
 fn syntax_config() -> syntax::Config {
@@ -73,7 +77,7 @@ impl Scanner {
                     .map_err(|e| format!("recognizer pattern: {e}"))?,
             )
         };
-        Ok(Scanner { recognizers, regex, dispatch, filter })
+        Ok(Scanner { recognizers, regex, dispatch, filter, caches: Mutex::new(Vec::new()) })
     }
 
     pub fn recognizers(&self) -> &[Recognizer] {
@@ -85,7 +89,8 @@ impl Scanner {
         let mut found = Vec::new();
         let Some(regex) = &self.regex else { return found };
         let n = data.len();
-        let mut cache = regex.create_cache();
+        let taken = self.caches.lock().unwrap_or_else(|e| e.into_inner()).pop();
+        let mut cache = taken.unwrap_or_else(|| regex.create_cache());
         let mut cur = 0usize;
         while cur < n {
             let input = Input::new(data).span(cur..n);
@@ -133,6 +138,7 @@ impl Scanner {
             }
             cur = if nxt > s { nxt } else { s + 1 };
         }
+        self.caches.lock().unwrap_or_else(|e| e.into_inner()).push(cache);
         found
     }
 }

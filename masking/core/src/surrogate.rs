@@ -163,7 +163,16 @@ impl SurrogateMaker {
 
     /// A keyed byte stream for `(shape, attempt, retry, projection)`.
     fn stream<'a>(&'a self, shape: Shape, attempt: u32, retry: u32, value: &'a [u8]) -> Stream<'a> {
-        Stream { mac: &self.mac, shape, attempt, retry, value, counter: 0, block: [0; 32], pos: 32 }
+        Stream {
+            mac: &self.mac,
+            shape,
+            attempt,
+            retry,
+            value,
+            counter: 0,
+            block: [0; 32],
+            pos: 32,
+        }
     }
 
     /// Class-wise (or hex) letters for every letter and digit of `value`.
@@ -199,7 +208,11 @@ impl SurrogateMaker {
                         DIGITS[usize::from(r % 10)]
                     }
                 } else if plan.short_letters[i] {
-                    let set = if b.is_ascii_lowercase() { LOWER_CONSONANTS } else { UPPER_CONSONANTS };
+                    let set = if b.is_ascii_lowercase() {
+                        LOWER_CONSONANTS
+                    } else {
+                        UPPER_CONSONANTS
+                    };
                     set[usize::from(r % 20)]
                 } else if b.is_ascii_lowercase() {
                     LOWER[usize::from(r % 26)]
@@ -320,7 +333,10 @@ impl RunPlan {
                 i += 1;
             }
         }
-        RunPlan { digit_run_start, short_letters }
+        RunPlan {
+            digit_run_start,
+            short_letters,
+        }
     }
 }
 
@@ -347,7 +363,11 @@ impl Units {
         let mut i = 0;
         while i < raw.len() {
             if raw[i] != b'\\' {
-                list.push(Unit { start: i, end: i + 1, decoded: raw[i] });
+                list.push(Unit {
+                    start: i,
+                    end: i + 1,
+                    decoded: raw[i],
+                });
                 i += 1;
                 continue;
             }
@@ -358,7 +378,11 @@ impl Units {
             if j + 5 <= raw.len() && raw[j] == b'u' && raw[j + 1..j + 5].iter().all(u8::is_ascii_hexdigit) {
                 let code = parse_hex4(&raw[j + 1..j + 5]);
                 let decoded = if code < 0x80 { code as u8 } else { 0xFF };
-                list.push(Unit { start: i, end: j + 5, decoded });
+                list.push(Unit {
+                    start: i,
+                    end: j + 5,
+                    decoded,
+                });
                 i = j + 5;
             } else if j < raw.len() && matches!(raw[j], b'"' | b'/' | b'b' | b'f' | b'n' | b'r' | b't') {
                 let decoded = match raw[j] {
@@ -369,11 +393,19 @@ impl Units {
                     b't' => b'\t',
                     c => c,
                 };
-                list.push(Unit { start: i, end: j + 1, decoded });
+                list.push(Unit {
+                    start: i,
+                    end: j + 1,
+                    decoded,
+                });
                 i = j + 1;
             } else {
                 // a run of backslashes: an escaped backslash (or one stray backslash)
-                list.push(Unit { start: i, end: j, decoded: b'\\' });
+                list.push(Unit {
+                    start: i,
+                    end: j,
+                    decoded: b'\\',
+                });
                 i = j;
             }
         }
@@ -403,7 +435,8 @@ impl Units {
 }
 
 fn parse_hex4(h: &[u8]) -> u32 {
-    h.iter().fold(0, |acc, &c| acc * 16 + (c as char).to_digit(16).unwrap_or(0))
+    h.iter()
+        .fold(0, |acc, &c| acc * 16 + (c as char).to_digit(16).unwrap_or(0))
 }
 
 // ---------------------------------------------------------------- IPv4
@@ -466,7 +499,13 @@ impl Quad {
         }
         match (class, i) {
             (Class::Private172, 1) => return rnd.range(16, 31),
-            (Class::Cgnat, 1) => return if digits == 2 { rnd.range(64, 99) } else { rnd.range(100, 127) },
+            (Class::Cgnat, 1) => {
+                return if digits == 2 {
+                    rnd.range(64, 99)
+                } else {
+                    rnd.range(100, 127)
+                }
+            }
             _ => {}
         }
         match (i, digits) {
@@ -628,8 +667,14 @@ mod tests {
     fn deterministic_and_keyed() {
         let m = maker();
         let v = b"orders-db-7f3a9c";
-        assert_eq!(m.surrogate(v, Shape::Classwise, 0), maker().surrogate(v, Shape::Classwise, 0));
-        assert_ne!(m.surrogate(v, Shape::Classwise, 0), other_maker().surrogate(v, Shape::Classwise, 0));
+        assert_eq!(
+            m.surrogate(v, Shape::Classwise, 0),
+            maker().surrogate(v, Shape::Classwise, 0)
+        );
+        assert_ne!(
+            m.surrogate(v, Shape::Classwise, 0),
+            other_maker().surrogate(v, Shape::Classwise, 0)
+        );
         assert_ne!(m.surrogate(v, Shape::Classwise, 0), m.surrogate(v, Shape::Classwise, 1));
     }
 
@@ -641,7 +686,10 @@ mod tests {
             let v = random_string(seed, 1 + (seed as usize % 60), alphabet);
             let s = m.surrogate(&v, Shape::Classwise, 0);
             assert_eq!(s.len(), v.len());
-            assert_eq!(s.iter().map(|&b| class_of(b)).collect::<Vec<_>>(), v.iter().map(|&b| class_of(b)).collect::<Vec<_>>());
+            assert_eq!(
+                s.iter().map(|&b| class_of(b)).collect::<Vec<_>>(),
+                v.iter().map(|&b| class_of(b)).collect::<Vec<_>>()
+            );
             if v.iter().any(u8::is_ascii_alphanumeric) {
                 assert_ne!(s, v);
             }
@@ -655,7 +703,11 @@ mod tests {
             let v = random_string(seed, 17, b"0123456789abcdef");
             let s = m.surrogate(&v, Shape::Hex, 0);
             assert_eq!(s.len(), 17);
-            assert!(s.iter().all(|b| b"0123456789abcdef".contains(b)), "{:?}", String::from_utf8_lossy(&s));
+            assert!(
+                s.iter().all(|b| b"0123456789abcdef".contains(b)),
+                "{:?}",
+                String::from_utf8_lossy(&s)
+            );
             let v = random_string(seed, 32, b"0123456789ABCDEF");
             let s = m.surrogate(&v, Shape::Hex, 0);
             assert!(s.iter().all(|b| b"0123456789ABCDEF".contains(b)));
@@ -758,7 +810,10 @@ mod tests {
             for attempt in 0..50 {
                 let s = m.surrogate(v, Shape::Ipv4, attempt);
                 assert_ne!(&s[..], v);
-                let (a, b) = (Quad::parse(v).unwrap(), Quad::parse(&s).unwrap_or_else(|| panic!("{:?}", String::from_utf8_lossy(&s))));
+                let (a, b) = (
+                    Quad::parse(v).unwrap(),
+                    Quad::parse(&s).unwrap_or_else(|| panic!("{:?}", String::from_utf8_lossy(&s))),
+                );
                 assert_eq!(a.spans, b.spans, "{:?}", String::from_utf8_lossy(&s));
                 assert_eq!(Class::of(a.values), Class::of(b.values));
                 let n = b.values;

@@ -33,6 +33,8 @@ mod partial_json;
 mod stream;
 
 #[cfg(test)]
+mod bench;
+#[cfg(test)]
 mod tests;
 
 pub use crate::sse::SseError;

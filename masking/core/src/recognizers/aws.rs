@@ -1271,14 +1271,23 @@ static ACCOUNT_WORDS: LazyLock<Regex> = LazyLock::new(|| {
 });
 
 fn check_account_words(data: &[u8], s: usize, _e: usize) -> CheckResult {
-    let glued = !left_ok(data, s, &WORD) && !(s >= 2 && &data[s - 2..s] == b"--");
+    let glued = !(left_ok(data, s, &WORD) || (s >= 2 && &data[s - 2..s] == b"--"));
     if glued && !(s >= 1 && matches!(data[s - 1], b'_' | b'-')) {
         return None; // glued to a word, but for 'aws_account_id', 'x-account'
     }
     let lim = data.len().min(s + 64);
+    // The candidate is only the key word; the Python candidate went on with
+    // '[A-Za-z _:=#,'"\\(\[`-]*[0-9]{12}', so the digits must follow a run of those bytes.
+    let digits_at = s + run(data, s, lim, 64, account_words_glue);
+    if digits_at >= lim || !data[digits_at].is_ascii_digit() {
+        return None;
+    }
     let m = ACCOUNT_WORDS.find(&data[s..lim])?;
     let e = s + m.end();
     let d0 = e - 12;
+    if d0 != digits_at {
+        return None; // a tab on the way: not in the candidate's run
+    }
     if !right_ok(data, e, &ALNUM)
         || b"0123456789.".contains(&data[d0 - 1])
         || right_is_decimal(data, e)
@@ -1286,6 +1295,11 @@ fn check_account_words(data: &[u8], s: usize, _e: usize) -> CheckResult {
         return None;
     }
     Some((vec![Finding::new(d0, e, "aws_account_id", CW)], e))
+}
+
+/// `[A-Za-z _:=#,'"\\(\[`-]`: what may lie between an account key word and its digits.
+fn account_words_glue(c: u8) -> bool {
+    c.is_ascii_alphabetic() || b" _:=#,'\"\\([`-".contains(&c)
 }
 
 fn right_is_decimal(data: &[u8], e: usize) -> bool {
@@ -1332,7 +1346,7 @@ fn check_field12(data: &[u8], s: usize, _e: usize) -> CheckResult {
         return None; // a letter, not the end of a '\t' or '\n' escape
     }
     let tab = left == b't' || left == b'\t' || (escaped && right == b't') || right == b'\t';
-    if !tab && !(left == b'n' || left == b'\n') {
+    if !(tab || left == b'n' || left == b'\n') {
         return None;
     }
     if matches!(right, b'/' | b':') && !escaped && !tab {
@@ -1923,12 +1937,11 @@ fn check_host(data: &[u8], a: usize, _e: usize) -> CheckResult {
     } else {
         "aws_hostname"
     };
-    for i in 0..svc_at {
-        let l = lab(i);
+    for (i, &(x, y)) in labels.iter().enumerate().take(svc_at) {
+        let l = &data[x..y];
         if (i > 0 && region_like(l)) || region_name(l, true) || !has_alnum(l) {
             continue;
         }
-        let (x, y) = labels[i];
         label_findings(
             data,
             x,
@@ -2088,7 +2101,7 @@ pub fn recognizers() -> Vec<Recognizer> {
         ),
         Recognizer::new(
             "aws.account_words",
-            r#"(?i:account|owner|acct|registry)[A-Za-z _:=#,'"\\(\[`-]*[0-9]{12}"#,
+            "(?i:account|owner|acct|registry)",
             check_account_words,
             &["aws_account_id"],
         ),
@@ -2129,4 +2142,482 @@ pub fn recognizers() -> Vec<Recognizer> {
             &["aws_route53_zone_id"],
         ),
     ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scanner::{Filter, Scanner};
+    use std::cell::Cell;
+    use std::sync::OnceLock;
+
+    fn scanner() -> &'static Scanner {
+        static S: OnceLock<Scanner> = OnceLock::new();
+        S.get_or_init(|| Scanner::new(recognizers(), Filter::default()).unwrap())
+    }
+
+    /// `(type, value)` of every finding in `text`.
+    fn found(text: &str) -> Vec<(&'static str, String)> {
+        let d = text.as_bytes();
+        scanner()
+            .scan(d)
+            .iter()
+            .map(|f| (f.rtype, text[f.start..f.end].to_string()))
+            .collect()
+    }
+
+    thread_local!(static SEED: Cell<u64> = const { Cell::new(0x9e37_79b9_7f4a_7c15) });
+
+    /// A fresh pseudo-random string of `n` bytes from `alphabet`.
+    fn rand(alphabet: &[u8], n: usize) -> String {
+        SEED.with(|s| {
+            (0..n)
+                .map(|_| {
+                    let mut x = s.get();
+                    x ^= x << 13;
+                    x ^= x >> 7;
+                    x ^= x << 17;
+                    s.set(x);
+                    alphabet[(x % alphabet.len() as u64) as usize] as char
+                })
+                .collect()
+        })
+    }
+    fn hex(n: usize) -> String {
+        rand(b"0123456789abcdef", n)
+    }
+    /// `n` digits, not starting with 0, not a multiple of 2^20, not a date.
+    fn digits(n: usize) -> String {
+        format!("{}{}", rand(b"3456789", 1), rand(b"0123456789", n - 2)) + &rand(b"13579", 1)
+    }
+    /// Upper-case letters and digits with at least one digit and one letter.
+    fn upper(n: usize) -> String {
+        format!("Q{}7", rand(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", n - 2))
+    }
+    fn uuid() -> String {
+        format!("{}-{}-{}-{}-{}", hex(8), hex(4), hex(4), hex(4), hex(12))
+    }
+    fn pair(t: &'static str, v: &str) -> (&'static str, String) {
+        (t, v.to_string())
+    }
+
+    #[test]
+    fn catalog_rows_and_recognizer_order() {
+        assert_eq!(TYPES.len(), 68);
+        assert_eq!(TYPES[0].name, "aws_arn");
+        let names: Vec<String> = recognizers().into_iter().map(|r| r.name).collect();
+        assert_eq!(names.len(), 19);
+        assert_eq!(names[0], "aws.arn");
+        assert_eq!(names[18], "aws.zone_words");
+        for r in recognizers() {
+            crate::scanner::check_pattern(&r.pattern).unwrap();
+        }
+    }
+
+    #[test]
+    fn tables_for_the_names_family() {
+        assert_eq!(
+            field_table().get("ownerid").unwrap().rtype,
+            "aws_account_id"
+        );
+        assert_eq!(
+            field_table()
+                .get("sseKMSkeyid".to_lowercase().as_str())
+                .unwrap()
+                .rtype,
+            "aws_kms_key_id"
+        );
+        assert_eq!(
+            field_table().get("hostedzone").unwrap().rtype,
+            "aws_route53_zone_id"
+        );
+        assert_eq!(
+            field_table().get("s3bucketname").unwrap().rtype,
+            "aws_s3_bucket"
+        );
+        assert_eq!(
+            flag_table().get("resourceid").unwrap().rtype,
+            "aws_route53_zone_id"
+        );
+        assert_eq!(flag_table().len(), 9);
+        let d = b"Bucket=os.environ.get(x)";
+        let v = Value {
+            start: 7,
+            end: 21,
+            quote: Vec::new(),
+            sep: b"=".to_vec(),
+        };
+        assert!((F_BUCKET.validate)(d, &v, "aws_s3_bucket").is_none());
+    }
+
+    #[test]
+    fn arn_parts() {
+        let a = digits(12);
+        let s = format!("arn:aws:iam::{a}:role/service-role/etl-{}", hex(4));
+        let (fs, end) = arn_findings(s.as_bytes(), 0, s.len()).unwrap();
+        assert_eq!(end, s.len());
+        assert_eq!(fs.len(), 2);
+        assert_eq!(
+            (fs[0].rtype, &s[fs[0].start..fs[0].end]),
+            ("aws_account_id", a.as_str())
+        );
+        assert_eq!(fs[1].rtype, "aws_iam_name");
+        assert_eq!(
+            found(&format!("arn:aws-cn:lambda:cn-north-1:{a}:function:sync.")).len(),
+            2
+        );
+        let u = uuid();
+        assert_eq!(
+            found(&format!("arn:aws:kms:eu-west-1:{a}:key\\/{u}")),
+            vec![pair("aws_account_id", &a), pair("aws_kms_key_id", &u)]
+        );
+        let m = hex(32);
+        assert_eq!(
+            found(&format!("arn:aws:kms:eu-west-1:{a}:key/mrk-{m}"))[1],
+            pair("aws_kms_key_id", &m)
+        );
+        let h = hex(17);
+        assert_eq!(
+            found(&format!("arn:aws:ec2:us-east-1:{a}:instance\\u002Fi-{h}")),
+            vec![pair("aws_account_id", &a), pair("aws_ec2_instance_id", &h)]
+        );
+        let b = format!("logs-{}", hex(6));
+        assert_eq!(
+            found(&format!("arn:aws:s3:::{b}/2024/x.csv")),
+            vec![pair("aws_s3_bucket", &b)]
+        );
+        assert_eq!(
+            found(&format!("arn:aws:rds:us-east-1:{a}:db:orders-{}", hex(3)))[1].0,
+            "aws_db_identifier"
+        );
+        // negatives: AWS-managed, glued, unknown partition, 14-digit account
+        assert!(found("arn:aws:iam::aws:policy/ReadOnlyAccess").is_empty());
+        assert!(found(&format!("xarn:aws:iam::{a}:role/x")).is_empty());
+        assert!(arn_findings(format!("arn:aws-xx:iam::{a}:role/x").as_bytes(), 0, 40).is_none());
+        assert!(arn_findings(format!("arn:aws:iam::{a}12:role/x").as_bytes(), 0, 40).is_none());
+    }
+
+    #[test]
+    fn resource_ids() {
+        for n in [8, 17] {
+            let h = hex(n);
+            assert_eq!(
+                found(&format!("moved i-{h} today")),
+                vec![pair("aws_ec2_instance_id", &h)]
+            );
+            assert_eq!(
+                found(&format!("\\nvpce-svc-{h}")),
+                vec![pair("aws_vpc_endpoint_service_id", &h)]
+            );
+        }
+        let h = hex(17);
+        assert_eq!(
+            found(&format!("key-{h}")),
+            vec![pair("aws_key_pair_id", &h)]
+        );
+        for text in [
+            format!("i-{}", hex(9)),
+            format!("xi-{}", hex(8)),
+            format!("my-i-{}", hex(8)),
+            format!(
+                "i-{}",
+                hex(8)
+                    .to_uppercase()
+                    .replace(|c: char| c.is_ascii_digit(), "A")
+            ),
+            format!("eni-attach-{}", hex(17)),
+            format!("import-ami-{}", hex(17)),
+            format!("key-{}", hex(8)),
+            format!("api-{}", hex(8)),
+        ] {
+            assert!(found(&text).is_empty(), "{text}");
+        }
+    }
+
+    #[test]
+    fn rds_resource_ids() {
+        let body = upper(26);
+        assert_eq!(
+            found(&format!("\"DbiResourceId\": \"db-{body}\"")),
+            vec![pair("aws_rds_resource_id", &body)]
+        );
+        assert!(found(&format!("db-{}", "ABCDEFGHIJKLMNOPQRSTUVWXYZ")).is_empty());
+        assert!(found(&format!("db-{body}X")).is_empty());
+    }
+
+    #[test]
+    fn access_keys_and_unique_ids() {
+        let body = upper(16);
+        assert_eq!(
+            found(&format!("AWS_ACCESS_KEY_ID=AKIA{body}")),
+            vec![pair("aws_access_key_id", &body)]
+        );
+        let body = upper(17);
+        assert_eq!(
+            found(&format!("\"RoleId\": \"AROA{body}\"")),
+            vec![pair("aws_iam_unique_id", &body)]
+        );
+        assert!(found(&format!("AKIA{}", upper(15))).is_empty());
+        assert!(found(&format!("XAKIA{}", upper(16))).is_empty());
+        assert!(found(&format!("\"ServerCertificateId\": \"ASCA{}\"", upper(17))).is_empty());
+    }
+
+    #[test]
+    fn key_and_secret_pairs() {
+        let key = upper(16);
+        let secret = format!(
+            "aB{}",
+            rand(
+                b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789/+",
+                38
+            )
+        );
+        let out = found(&format!(
+            "ACCESSKEY\tAKIA{key}\t2024-01-02T03:04:05Z\t{secret}\tActive\n"
+        ));
+        assert_eq!(
+            out,
+            vec![
+                pair("aws_access_key_id", &key),
+                pair("aws_secret_access_key", &secret)
+            ]
+        );
+        // a secret without lower-case letters is no secret: only the key id is found
+        let out = found(&format!("AKIA{key} {}", upper(40)));
+        assert_eq!(out, vec![pair("aws_access_key_id", &key)]);
+    }
+
+    #[test]
+    fn digit_ids() {
+        let v = format!("ID{}EXAMPLE", digits(15));
+        assert_eq!(
+            found(&format!("CERT\t{v}\tActive\n")),
+            vec![pair("aws_iam_unique_id", &v)]
+        );
+        for text in ["T20240101123456Z", "AB1234567890", "xID123456789012345X"] {
+            assert!(found(text).is_empty(), "{text}");
+        }
+    }
+
+    #[test]
+    fn s3_uris() {
+        let b = format!("ledger-{}", hex(5));
+        assert_eq!(
+            found(&format!("aws s3 cp x s3://{b}/2024/")),
+            vec![pair("aws_s3_bucket", &b)]
+        );
+        assert_eq!(
+            found(&format!("s3a:\\/\\/{b}.")),
+            vec![pair("aws_s3_bucket", &b)]
+        );
+        assert!(found("s3://bucket/x").is_empty());
+        assert!(found("s3://ab/x").is_empty());
+        assert!(found(&format!("xs3://{b}")).is_empty());
+    }
+
+    #[test]
+    fn fields() {
+        let a = digits(12);
+        assert_eq!(
+            found(&format!("\"OwnerId\": \"{a}\"")),
+            vec![pair("aws_account_id", &a)]
+        );
+        assert_eq!(
+            found(&format!("aws_account_id = {a}\n")),
+            vec![pair("aws_account_id", &a)]
+        );
+        let u = uuid();
+        assert_eq!(
+            found(&format!("\"KmsKeyId\": \"{u}\"")),
+            vec![pair("aws_kms_key_id", &u)]
+        );
+        let z = upper(13);
+        assert_eq!(
+            found(&format!("\"HostedZoneId\": \"/hostedzone/Z{z}\"")),
+            vec![pair("aws_route53_zone_id", &z)]
+        );
+        let b = format!("ledger-{}", hex(5));
+        assert_eq!(
+            found(&format!("\"Bucket\": \"{b}\"")),
+            vec![pair("aws_s3_bucket", &b)]
+        );
+        assert_eq!(
+            found(&format!("\"UserIds\": [\"{a}\"]")),
+            vec![pair("aws_account_id", &a)]
+        );
+        assert!(found(&format!("\"RequestId\": \"{u}\"")).is_empty());
+        assert!(found("s3.get_object(Bucket=os.environ.get(\"REPORT\"))").is_empty());
+        assert!(found("\"Bucket\": \"my-bucket-name\"").is_empty());
+    }
+
+    #[test]
+    fn flags_and_flag_lists() {
+        let (a, b) = (digits(12), digits(12));
+        for flag in ["--account-id", "--user-ids", "--target-id"] {
+            assert_eq!(
+                found(&format!("aws x {flag} {a}\n")),
+                vec![pair("aws_account_id", &a)],
+                "{flag}"
+            );
+        }
+        assert_eq!(
+            found(&format!(
+                "modify-db-snapshot-attribute --values-to-add {a} '{b}' --x"
+            )),
+            vec![pair("aws_account_id", &a), pair("aws_account_id", &b)]
+        );
+        let z = upper(13);
+        assert_eq!(
+            found(&format!("--resource-id Z{z}\n")),
+            vec![pair("aws_route53_zone_id", &z)]
+        );
+        assert!(found("--values-to-add all --x").is_empty());
+        assert!(found("--resource-id my-table\n").is_empty());
+        assert!(found(&format!("x--account-id {a}z")).is_empty());
+    }
+
+    #[test]
+    fn accounts_in_context() {
+        let a = digits(12);
+        for text in [
+            format!("\"Principal\": {{\"AWS\": \"{a}\"}}"),
+            format!("Account ID: {a}"),
+            format!("owned by AWS account ``{a}``."),
+            format!("ARN\t{a}\tnext"),
+            format!("RESOURCES\\tACCOUNT\\t{a}\\n"),
+            format!("FEDERATEDUSER\tx\t{a}:ops-bot\n"),
+            format!("path o-abc1234567/{a}\tnext"),
+            format!("elasticbeanstalk-eu-west-1-{a}"),
+            format!("https://up.example/arn%3Aaws%3Adevicefarm%3Aus-west-2%3A{a}%3Aproject%3Ax"),
+        ] {
+            assert_eq!(found(&text), vec![pair("aws_account_id", &a)], "{text}");
+        }
+        assert_eq!(
+            found(&format!("\t/{a}/vaults/media-archive/jobs/x\n")),
+            vec![
+                pair("aws_account_id", &a),
+                pair("aws_resource_name", "media-archive")
+            ]
+        );
+        for text in [
+            format!("{{\"Size\": {a}}}"),
+            format!("\"Timestamp\": \"{a}\""),
+            format!("took {a}ms"),
+            format!("version {a}"),
+            format!("at{a}\tnext"),
+            format!("\"when\": \"{a}:30\""),
+            format!("account\t{a}x"),
+            format!("account {a}3"),
+            "VOLUMEINFOS\tvol-x\t107374182400\tSTORED\n".to_string(),
+            "backup-202405021103.tar".to_string(),
+            format!("arn%3Aaws%3Ax%3Ay%3A%3A{a}3%3A"),
+        ] {
+            assert!(found(&text).is_empty(), "{text}");
+        }
+    }
+
+    #[test]
+    fn host_names() {
+        let id = rand(b"abcdefghijklmnopqrstuvwxyz0123456789", 12);
+        assert_eq!(
+            found(&format!(
+                "https://orders-db.{id}.us-east-1.rds.amazonaws.com/x"
+            )),
+            vec![
+                pair("aws_db_identifier", "orders-db"),
+                pair("aws_hostname", &id)
+            ]
+        );
+        assert_eq!(
+            found("ec2-54-12-34-56.compute-1.amazonaws.com"),
+            vec![pair("aws_hostname", "54-12-34-56")]
+        );
+        assert_eq!(
+            found("ip-10-4-7-9.eu-west-1.compute.internal"),
+            vec![pair("aws_hostname", "10-4-7-9")]
+        );
+        assert_eq!(
+            found(&format!("{id}.cloudfront.net")),
+            vec![pair("aws_hostname", &id)]
+        );
+        let b = format!("media-{}", hex(4));
+        assert_eq!(
+            found(&format!("{b}.s3.us-west-2.amazonaws.com")),
+            vec![pair("aws_s3_bucket", &b)]
+        );
+        assert_eq!(
+            found(&format!("s3.amazonaws.com\\/{b}\\/k")),
+            vec![pair("aws_s3_bucket", &b)]
+        );
+        let a = digits(12);
+        assert_eq!(
+            found(&format!(
+                "https://sqs.us-east-1.amazonaws.com/{a}/billing.fifo"
+            )),
+            vec![
+                pair("aws_account_id", &a),
+                pair("aws_sqs_queue_url", "billing.fifo")
+            ]
+        );
+        assert_eq!(
+            found(&format!(
+                "\"db1.cluster-ro-{id}.us-west-2.rds.amazonaws.com\""
+            )),
+            vec![pair("aws_db_identifier", "db1"), pair("aws_hostname", &id)]
+        );
+        for text in [
+            "ec2.us-east-1.amazonaws.com",
+            "s3.amazonaws.com",
+            "sts.amazonaws.com",
+            "region.compute.internal",
+            "x.amazonaws.comx",
+            "\"##.us-west-2.rds.amazonaws.com\"",
+        ] {
+            assert!(found(text).is_empty(), "{text}");
+        }
+    }
+
+    #[test]
+    fn kms_keys_and_zones_after_words() {
+        let u = uuid();
+        assert_eq!(
+            found(&format!("decrypting with KMS key {u}")),
+            vec![pair("aws_kms_key_id", &u)]
+        );
+        assert!(found(&format!("monkey {u}")).is_empty());
+        assert!(found(&format!("key {u}-x")).is_empty());
+        let z = upper(13);
+        assert_eq!(
+            found(&format!("hosted zone Z{z} updated")),
+            vec![pair("aws_route53_zone_id", &z)]
+        );
+        assert_eq!(
+            found(&format!("hostedzone\\/Z{z}")),
+            vec![pair("aws_route53_zone_id", &z)]
+        );
+        assert!(found("zone ZABCDEFGHIJKL").is_empty());
+        assert!(found(&format!("ozone Z{z}")).is_empty());
+    }
+
+    #[test]
+    fn helpers_match_their_python_patterns() {
+        assert!(
+            s3_label(b"s3") && s3_label(b"s3-website-us-east-1") && s3_label(b"s3-us-gov-west-1")
+        );
+        assert!(!s3_label(b"s3x") && !s3_label(b"s3-website-x"));
+        assert!(region_like(b"us-isob-east-1") && region_like(b"eu1") && region_like(b"compute-1"));
+        assert!(!region_like(b"mydb") && !region_name(b"us-isob-east-1", false));
+        assert!(
+            is_date12(b"202405021103")
+                && !is_date12(b"202413021103")
+                && !is_date12(b"202405321103")
+        );
+        assert_eq!(list_item(b" \\\"123\\\" x", 0, 10), Some((3, 6, 8)));
+        assert_eq!(list_item(b"\"123 x", 0, 6), None);
+        assert!(defers(b"vpc-0123abcd", 0, 12) && !defers(b"vpc-0123abc", 0, 11));
+        assert_eq!(
+            zone_span(b"\\/hostedzone\\/ZABC1234", 0, 22),
+            Some((15, 22))
+        );
+    }
 }

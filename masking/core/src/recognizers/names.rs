@@ -20,8 +20,8 @@ use regex::bytes::{Regex, RegexBuilder};
 use super::aws;
 use super::base::{
     escape_ends_at, field_check, is_space, key_variants, left_ok, norm_key, table, ByteTable,
-    CheckResult, Field, Finding, Recognizer, Shape, TypeInfo, Value, ALNUM, ECHO_BACK,
-    KEY_ANCHOR, LOOKBEHIND, WORD,
+    CheckResult, Field, Finding, Recognizer, Shape, TypeInfo, Value, ALNUM, ECHO_BACK, KEY_ANCHOR,
+    LOOKBEHIND, WORD,
 };
 
 pub const CATEGORY: &str = "aws";
@@ -291,7 +291,12 @@ static FLAGS: LazyLock<HashMap<String, &'static str>> = LazyLock::new(|| {
 });
 
 fn name_field(rtype: &'static str) -> Field {
-    Field { rtype, shape: Shape::Classwise, validate: v_name, line: false }
+    Field {
+        rtype,
+        shape: Shape::Classwise,
+        validate: v_name,
+        line: false,
+    }
 }
 
 /// Field keys in normal form -> what their values are.
@@ -299,7 +304,10 @@ static TABLE: LazyLock<HashMap<String, Field>> = LazyLock::new(|| {
     let mut t = HashMap::new();
     for (keys, rtype) in key_groups() {
         for k in keys {
-            t.insert(norm_key(k.trim_end_matches('_').as_bytes()), name_field(rtype));
+            t.insert(
+                norm_key(k.trim_end_matches('_').as_bytes()),
+                name_field(rtype),
+            );
         }
     }
     t
@@ -307,7 +315,10 @@ static TABLE: LazyLock<HashMap<String, Field>> = LazyLock::new(|| {
 
 /// Flags in normal form -> what their values are.
 fn flag_table() -> HashMap<String, Field> {
-    FLAGS.iter().map(|(k, t)| (norm_key(k.as_bytes()), name_field(t))).collect()
+    FLAGS
+        .iter()
+        .map(|(k, t)| (norm_key(k.as_bytes()), name_field(t)))
+        .collect()
 }
 
 // ---------------------------------------------------------------- word lists
@@ -387,7 +398,9 @@ fn lower_in(set: &HashSet<&'static [u8]>, tok: &[u8]) -> bool {
 }
 
 fn starts_with_lower(tok: &[u8], prefixes: &[&[u8]]) -> bool {
-    prefixes.iter().any(|p| tok.len() >= p.len() && tok[..p.len()].eq_ignore_ascii_case(p))
+    prefixes
+        .iter()
+        .any(|p| tok.len() >= p.len() && tok[..p.len()].eq_ignore_ascii_case(p))
 }
 
 // ---------------------------------------------------------------- token shapes
@@ -411,7 +424,10 @@ fn run_of(tok: &[u8], i: usize, n: usize, f: fn(u8) -> bool) -> bool {
 
 /// Bytes from `i` that pass `f`.
 fn count_from(tok: &[u8], i: usize, f: fn(u8) -> bool) -> usize {
-    tok[i.min(tok.len())..].iter().take_while(|&&c| f(c)).count()
+    tok[i.min(tok.len())..]
+        .iter()
+        .take_while(|&&c| f(c))
+        .count()
 }
 
 /// `[a-z]{1,12}-[0-9a-f]{8}` at the start: a resource id such as `vol-0abc1234`.
@@ -467,7 +483,9 @@ fn is_uuid_token(tok: &[u8]) -> bool {
 fn name_shaped(tok: &[u8]) -> bool {
     (2..=255).contains(&tok.len())
         && tok[0].is_ascii_alphanumeric()
-        && tok[1..].iter().all(|&c| c.is_ascii_alphanumeric() || b"_.@+=,:/-".contains(&c))
+        && tok[1..]
+            .iter()
+            .all(|&c| c.is_ascii_alphanumeric() || b"_.@+=,:/-".contains(&c))
 }
 
 /// Python `_PLACEHOLDER.match`: `${X}`, `{{ x }}`, `<name>`, `%(x)s`, `$NAME`.
@@ -482,8 +500,18 @@ fn placeholder(tok: &[u8]) -> bool {
 /// Python `_ECHO_SKIP.match`: numbers, dates, upper-case labels and status words.
 fn echo_skip(tok: &[u8]) -> bool {
     const STATUS: &[&[u8]] = &[
-        b"true", b"false", b"none", b"null", b"available", b"active", b"enabled", b"disabled",
-        b"running", b"stopped", b"creating", b"deleting",
+        b"true",
+        b"false",
+        b"none",
+        b"null",
+        b"available",
+        b"active",
+        b"enabled",
+        b"disabled",
+        b"running",
+        b"stopped",
+        b"creating",
+        b"deleting",
     ];
     (!tok.is_empty() && tok.iter().all(|&c| is_digit(c) || b".:-".contains(&c)))
         || (run_of(tok, 0, 4, is_digit)
@@ -491,7 +519,9 @@ fn echo_skip(tok: &[u8]) -> bool {
             && run_of(tok, 5, 2, is_digit)
             && tok.get(7) == Some(&b'-'))
         || (!tok.is_empty()
-            && tok.iter().all(|&c| c.is_ascii_uppercase() || is_digit(c) || c == b'_'))
+            && tok
+                .iter()
+                .all(|&c| c.is_ascii_uppercase() || is_digit(c) || c == b'_'))
         || STATUS.iter().any(|w| tok.eq_ignore_ascii_case(w))
 }
 
@@ -533,11 +563,15 @@ fn pascal(tok: &[u8]) -> bool {
 /// `etl2`, `LedgerEntries`) rather than a word.
 fn shaped(tok: &[u8]) -> bool {
     // [A-Za-z0-9]+(?:[-_][A-Za-z0-9]+)+
-    let dashed = tok.iter().all(|&c| c.is_ascii_alphanumeric() || c == b'-' || c == b'_')
+    let dashed = tok
+        .iter()
+        .all(|&c| c.is_ascii_alphanumeric() || c == b'-' || c == b'_')
         && tok.iter().any(|&c| c == b'-' || c == b'_')
         && tok.first().is_some_and(|c| c.is_ascii_alphanumeric())
         && tok.last().is_some_and(|c| c.is_ascii_alphanumeric())
-        && !tok.windows(2).any(|w| !w[0].is_ascii_alphanumeric() && !w[1].is_ascii_alphanumeric());
+        && !tok
+            .windows(2)
+            .any(|w| !w[0].is_ascii_alphanumeric() && !w[1].is_ascii_alphanumeric());
     // (?=[a-z]*[0-9])(?=[0-9]*[a-z])[a-z0-9]{3,}
     let mixed = tok.len() >= 3
         && tok.iter().all(|&c| is_lower(c) || is_digit(c))
@@ -670,15 +704,22 @@ const WEAK: &[(&str, &str)] = &[
 fn phrase_alternation(phrases: &[&str]) -> String {
     let mut ps: Vec<&str> = phrases.to_vec();
     ps.sort_by(|a, b| b.len().cmp(&a.len()).then(a.cmp(b)));
-    ps.iter().map(|p| regex::escape(p)).collect::<Vec<_>>().join("|")
+    ps.iter()
+        .map(|p| regex::escape(p))
+        .collect::<Vec<_>>()
+        .join("|")
 }
 
 /// A phrase (lower case) -> (its type, strong).
 fn phrase_kind(ph: &[u8]) -> Option<(&'static str, bool)> {
     let find = |list: &[(&str, &'static str)]| {
-        list.iter().find(|(p, _)| p.as_bytes().eq_ignore_ascii_case(ph)).map(|(_, t)| *t)
+        list.iter()
+            .find(|(p, _)| p.as_bytes().eq_ignore_ascii_case(ph))
+            .map(|(_, t)| *t)
     };
-    find(STRONG).map(|t| (t, true)).or_else(|| find(WEAK).map(|t| (t, false)))
+    find(STRONG)
+        .map(|t| (t, true))
+        .or_else(|| find(WEAK).map(|t| (t, false)))
 }
 
 /// Python `_PROSE`: a phrase, blanks, an optional 'named'/'called', an optional quote, a token.
@@ -689,7 +730,10 @@ static PROSE: LazyLock<Regex> = LazyLock::new(|| {
         r#"^(?P<ph>(?i:{}))[ ]{{1,3}}(?:(?i:named|called)[ ]{{1,3}})?(?P<q>``|`|'|\\{{0,7}}")?(?P<v>[A-Za-z0-9][A-Za-z0-9_.-]{{1,127}})"#,
         phrase_alternation(&all)
     );
-    RegexBuilder::new(&pattern).unicode(false).build().expect("prose pattern")
+    RegexBuilder::new(&pattern)
+        .unicode(false)
+        .build()
+        .expect("prose pattern")
 });
 
 fn check_prose(data: &[u8], s: usize, _e: usize) -> CheckResult {
@@ -717,7 +761,8 @@ fn check_prose(data: &[u8], s: usize, _e: usize) -> CheckResult {
         return Some((Vec::new(), a));
     }
     let (rtype, strong) = phrase_kind(ph.as_bytes())?;
-    if !strong && !(tok.contains(&b'-') || (tok.iter().any(|&c| is_digit(c)) && is_alnum(tok))) {
+    let digit_word = tok.iter().any(|&c| is_digit(c)) && is_alnum(tok);
+    if !strong && !tok.contains(&b'-') && !digit_word {
         return None; // weak phrases ('function', 'table') precede code identifiers too
     }
     if !shaped(tok) {
@@ -730,8 +775,8 @@ fn check_prose(data: &[u8], s: usize, _e: usize) -> CheckResult {
         }
         let quoted = caps.name("q").is_some();
         let ph = ph.as_bytes();
-        let specific =
-            ph.eq_ignore_ascii_case(b"found resource") || ph.eq_ignore_ascii_case(b"diff detected on");
+        let specific = ph.eq_ignore_ascii_case(b"found resource")
+            || ph.eq_ignore_ascii_case(b"diff detected on");
         if !(quoted
             || (specific && capitalized(tok) && tok.len() >= 3)
             || (rtype == IAM && capitalized(tok))
@@ -752,8 +797,16 @@ fn check_prose(data: &[u8], s: usize, _e: usize) -> CheckResult {
 /// processing ProdServerCert', '... cached Bob'. In a timestamped log line the token that ends
 /// the line after such a verb is a name whatever its shape; elsewhere ('processing the
 /// request', 'cached value') the weak-phrase rule decides.
-const LOG_VERBS: &[&str] =
-    &["cached", "caching", "deleting", "processing", "reconciling", "refreshing", "syncing", "updating"];
+const LOG_VERBS: &[&str] = &[
+    "cached",
+    "caching",
+    "deleting",
+    "processing",
+    "reconciling",
+    "refreshing",
+    "syncing",
+    "updating",
+];
 
 /// Python `_LOG_LINE_START.match(data, start, end)`: an ISO-8601 date and time, optionally
 /// after a `\n` escape.
@@ -986,7 +1039,9 @@ fn key_namer(data: &[u8], lo: usize, q: usize) -> Option<(usize, Namer)> {
     if r < 2 {
         return None;
     }
-    (y - r..=y - 2).find(|&p| data[p].is_ascii_alphabetic()).map(|p| (p, Namer::Key(p, y)))
+    (y - r..=y - 2)
+        .find(|&p| data[p].is_ascii_alphabetic())
+        .map(|p| (p, Namer::Key(p, y)))
 }
 
 /// `arn:aws[a-z-]{0,10}:[^\s"'\\]{0,200}[/:]` ending at `q`: its leftmost start.
@@ -1021,19 +1076,27 @@ fn namer_before(data: &[u8], occ: usize) -> Option<Namer> {
         }
         q -= count_back(data, q, lo, 8, |c| c == b'\\');
     }
-    [flag_namer(data, lo, q), key_namer(data, lo, q), arn_namer(data, lo, q)]
-        .into_iter()
-        .flatten()
-        .min_by_key(|(p, _)| *p)
-        .map(|(_, n)| n)
+    [
+        flag_namer(data, lo, q),
+        key_namer(data, lo, q),
+        arn_namer(data, lo, q),
+    ]
+    .into_iter()
+    .flatten()
+    .min_by_key(|(p, _)| *p)
+    .map(|(_, n)| n)
 }
 
 /// Python `_ARN_ID_PART.fullmatch`: `(?:[a-z]{1,5}-)+` then 8+ letters and digits with a
 /// digit, or 8 upper-case letters and digits (`h-1a2b3c4d5e`, `sgw-12A3456B`).
 fn arn_id_part(tok: &[u8]) -> bool {
-    let Some(dash) = tok.iter().rposition(|&c| c == b'-') else { return false };
+    let Some(dash) = tok.iter().rposition(|&c| c == b'-') else {
+        return false;
+    };
     let (head, tail) = (&tok[..dash], &tok[dash + 1..]);
-    let head_ok = head.split(|&c| c == b'-').all(|w| (1..=5).contains(&w.len()) && w.iter().all(|&c| is_lower(c)));
+    let head_ok = head
+        .split(|&c| c == b'-')
+        .all(|w| (1..=5).contains(&w.len()) && w.iter().all(|&c| is_lower(c)));
     let tail_ok = (tail.len() >= 8 && is_alnum(tail) && tail.iter().any(|&c| is_digit(c)))
         || (tail.len() == 8 && tail.iter().all(|&c| c.is_ascii_uppercase() || is_digit(c)));
     head_ok && tail_ok
@@ -1064,18 +1127,27 @@ fn echo_type(data: &[u8], occ: usize, tok: &[u8]) -> Option<&'static str> {
             // surrogate
             let head = &data[a..occ];
             let mut parts = head.splitn(4, |&c| c == b':');
-            if parts.nth(2).is_some_and(|svc| ID_ARN_SERVICES.contains(&svc)) || arn_id_part(tok) {
+            if parts
+                .nth(2)
+                .is_some_and(|svc| ID_ARN_SERVICES.contains(&svc))
+                || arn_id_part(tok)
+            {
                 return None;
             }
             let (fs, _) = aws::arn_findings(data, a, data.len().min(occ + 256))?;
-            fs.iter().find(|f| f.start == occ && f.rtype != "aws_account_id").map(|f| f.rtype)
+            fs.iter()
+                .find(|f| f.start == occ && f.rtype != "aws_account_id")
+                .map(|f| f.rtype)
         }
     }
 }
 
 /// The bucket type when `key` names a bucket field or flag of the AWS rules.
 fn bucket_field(table: &HashMap<String, Field>, key: &[u8]) -> Option<&'static str> {
-    table.get(&norm_key(key)).filter(|f| f.rtype == BUCKET).map(|f| f.rtype)
+    table
+        .get(&norm_key(key))
+        .filter(|f| f.rtype == BUCKET)
+        .map(|f| f.rtype)
 }
 
 /// The type given to `tok` where it was named in `data[lo..hi]`, the latest first.
@@ -1098,7 +1170,8 @@ fn named_before(data: &[u8], tok: &[u8], lo: usize, hi: usize) -> Option<&'stati
 /// Python `_MEMBER_SUFFIX.search`: where a `-[0-9]{1,4}` suffix starts (`orders-rg-002`).
 fn member_suffix(tok: &[u8]) -> Option<usize> {
     let d = tok.iter().rev().take_while(|&&c| is_digit(c)).count();
-    ((1..=4).contains(&d) && tok.len() > d && tok[tok.len() - d - 1] == b'-').then(|| tok.len() - d - 1)
+    ((1..=4).contains(&d) && tok.len() > d && tok[tok.len() - d - 1] == b'-')
+        .then(|| tok.len() - d - 1)
 }
 
 fn check_echo(data: &[u8], s: usize, _e: usize) -> CheckResult {
@@ -1159,10 +1232,20 @@ const KIND_AFTER: &[(&str, &str)] = &[
 /// break right before `s`): the name's span.
 fn literal_before(data: &[u8], s: usize) -> Option<(usize, usize)> {
     let lo = s.saturating_sub(130);
-    let ne = if s > 0 && data[s - 1] == b'\n' { s - 1 } else { s };
-    let r = count_back(data, ne, lo, 128, |c| c.is_ascii_alphanumeric() || b"_.@-".contains(&c));
+    let ne = if s > 0 && data[s - 1] == b'\n' {
+        s - 1
+    } else {
+        s
+    };
+    let r = count_back(data, ne, lo, 128, |c| {
+        c.is_ascii_alphanumeric() || b"_.@-".contains(&c)
+    });
     let a = ne - r;
-    if !(2..=127).contains(&r) || a < lo + 2 || &data[a - 2..a] != b"``" || !data[a].is_ascii_alphanumeric() {
+    if !(2..=127).contains(&r)
+        || a < lo + 2
+        || &data[a - 2..a] != b"``"
+        || !data[a].is_ascii_alphanumeric()
+    {
         return None;
     }
     Some((a, ne))
@@ -1171,7 +1254,10 @@ fn literal_before(data: &[u8], s: usize) -> Option<(usize, usize)> {
 fn check_literal_kind(data: &[u8], s: usize, e: usize) -> CheckResult {
     // s is at the closing '``'; e after the kind word
     let kind = data.get(s + 3..e)?;
-    let rtype = KIND_AFTER.iter().find(|(k, _)| k.as_bytes() == kind).map(|(_, t)| *t)?;
+    let rtype = KIND_AFTER
+        .iter()
+        .find(|(k, _)| k.as_bytes() == kind)
+        .map(|(_, t)| *t)?;
     if e < data.len() && ALNUM[data[e] as usize] {
         return None;
     }
@@ -1190,7 +1276,9 @@ fn check_literal_kind(data: &[u8], s: usize, e: usize) -> CheckResult {
     // table', 'the ``HOME`` environment variable'): but for a bucket, the name must look like a
     // resource's ('orders-sync', 'LedgerEntries', 'etl2')
     if kind != b"bucket"
-        && !(tok.contains(&b'-') || pascal(tok) || (is_alnum(tok) && tok.iter().any(|&c| is_digit(c))))
+        && !(tok.contains(&b'-')
+            || pascal(tok)
+            || (is_alnum(tok) && tok.iter().any(|&c| is_digit(c))))
     {
         return None;
     }
@@ -1222,7 +1310,12 @@ const BUILD_LEFT: ByteTable = table(b" \t\n\r\"'=,/;([");
 fn check_build_id(data: &[u8], s: usize, _e: usize) -> CheckResult {
     // :([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-zA-Z]{12})(?![A-Za-z0-9_-])
     let uuid = data.get(s + 1..s + 37)?;
-    if data[s] != b':' || !is_uuid_token(uuid) || data.get(s + 37).is_some_and(|&c| BUILD_NAME_CHAR[c as usize]) {
+    if data[s] != b':'
+        || !is_uuid_token(uuid)
+        || data
+            .get(s + 37)
+            .is_some_and(|&c| BUILD_NAME_CHAR[c as usize])
+    {
         return None;
     }
     let lo = s.saturating_sub(128);
@@ -1290,8 +1383,18 @@ pub fn recognizers() -> Vec<Recognizer> {
         k
     };
     vec![
-        Recognizer::with_check("names.fields", keys_pattern(), field_check(TABLE.clone(), false, false, WORD), &name_types),
-        Recognizer::with_check("names.flags", flags_pattern(), field_check(flag_table(), true, false, WORD), &name_types),
+        Recognizer::with_check(
+            "names.fields",
+            keys_pattern(),
+            field_check(TABLE.clone(), false, false, WORD),
+            &name_types,
+        ),
+        Recognizer::with_check(
+            "names.flags",
+            flags_pattern(),
+            field_check(flag_table(), true, false, WORD),
+            &name_types,
+        ),
         Recognizer::new(
             "names.echo",
             r"(?:\t|\\t)[A-Za-z0-9][A-Za-z0-9_.@+=,-]*(?:\t|\r|\n|\\[tnr])|(?:\n|\\n)[A-Za-z0-9][A-Za-z0-9_.@+=,-]*(?:\r|\n|\\[nr]|$)",
@@ -1300,7 +1403,10 @@ pub fn recognizers() -> Vec<Recognizer> {
         ),
         Recognizer::new(
             "names.log_tail",
-            format!(r"(?:{}) [A-Za-z0-9][A-Za-z0-9_.@+=:-]*(?:\r|\n|\\[nr]|$)", LOG_VERBS.join("|")),
+            format!(
+                r"(?:{}) [A-Za-z0-9][A-Za-z0-9_.@+=:-]*(?:\r|\n|\\[nr]|$)",
+                LOG_VERBS.join("|")
+            ),
             check_log_tail,
             &[RES],
         ),
@@ -1310,7 +1416,406 @@ pub fn recognizers() -> Vec<Recognizer> {
             check_literal_kind,
             &[RES, DB, IAM, BUCKET],
         ),
-        Recognizer::new("names.build_id", r":[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-", check_build_id, &[RES]),
-        Recognizer::new("names.prose", prose_pattern(), check_prose, &[DB, IAM, RES, BUCKET]),
+        Recognizer::new(
+            "names.build_id",
+            r":[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-",
+            check_build_id,
+            &[RES],
+        ),
+        Recognizer::new(
+            "names.prose",
+            prose_pattern(),
+            check_prose,
+            &[DB, IAM, RES, BUCKET],
+        ),
     ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scanner::{Filter, Scanner};
+
+    static SCANNER: LazyLock<Scanner> =
+        LazyLock::new(|| Scanner::new(recognizers(), Filter::default()).expect("patterns compile"));
+
+    fn found(text: &str) -> Vec<(&'static str, String)> {
+        let data = text.as_bytes();
+        SCANNER
+            .scan(data)
+            .into_iter()
+            .map(|f| {
+                (
+                    f.rtype,
+                    String::from_utf8_lossy(&data[f.start..f.end]).into_owned(),
+                )
+            })
+            .collect()
+    }
+
+    /// A fresh name made in the test: `<letters>-<letters><digits>`.
+    fn fresh(seed: u64) -> String {
+        let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+        let mut next = |n: u64| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x % n
+        };
+        let mut s = String::new();
+        for _ in 0..5 {
+            s.push((b'a' + next(26) as u8) as char);
+        }
+        s.push('-');
+        for _ in 0..3 {
+            s.push((b'a' + next(26) as u8) as char);
+        }
+        s.push((b'1' + next(9) as u8) as char);
+        s
+    }
+
+    /// A fresh UUID-shaped token.
+    fn fresh_uuid(seed: u64) -> String {
+        let hex: String = (0..32)
+            .map(|i| format!("{:x}", (seed.wrapping_mul(31).wrapping_add(i * 7)) % 16))
+            .collect();
+        format!(
+            "{}-{}-{}-{}-{}",
+            &hex[..8],
+            &hex[8..12],
+            &hex[12..16],
+            &hex[16..20],
+            &hex[20..]
+        )
+    }
+
+    #[test]
+    fn catalog_rows() {
+        let names: Vec<&str> = TYPES.iter().map(|t| t.name).collect();
+        assert_eq!(names, [DB, IAM, RES]);
+        let recs: Vec<String> = recognizers().into_iter().map(|r| r.name).collect();
+        assert_eq!(
+            recs,
+            [
+                "names.fields",
+                "names.flags",
+                "names.echo",
+                "names.log_tail",
+                "names.literal_kind",
+                "names.build_id",
+                "names.prose"
+            ]
+        );
+    }
+
+    #[test]
+    fn fields() {
+        let v = fresh(1);
+        for (key, t) in [
+            ("DBInstanceIdentifier", DB),
+            ("RoleName", IAM),
+            ("FunctionName", RES),
+            ("CacheClusterId", DB),
+        ] {
+            assert_eq!(found(&format!(r#""{key}": "{v}""#)), [(t, v.clone())]);
+            assert_eq!(found(&format!("{key}: {v}\n")), [(t, v.clone())]);
+            assert_eq!(found(&format!(r#"\"{key}\": \"{v}\""#)), [(t, v.clone())]);
+            assert_eq!(
+                found(&format!(r#"\\\"{key}\\\": \\\"{v}\\\""#)),
+                [(t, v.clone())]
+            );
+        }
+        assert_eq!(
+            found(&format!(r#"function_name = "{v}""#)),
+            [(RES, v.clone())]
+        );
+        let (a, b) = (fresh(2), fresh(3));
+        assert_eq!(
+            found(&format!(r#""MemberClusters": ["{a}", "{b}"]"#)),
+            [(DB, a), (DB, b)]
+        );
+    }
+
+    #[test]
+    fn field_near_misses() {
+        for text in [
+            r#""RoleName": "default""#,
+            r#""UserName": "username""#,
+            r#"username: "someone""#,
+            r#""RoleName": "${ROLE}""#,
+            "rolename = x",
+            "function_name=os.environ.get('FN')",
+            r#""EndpointIdentifier": "src-endpoint-3""#,
+            r#""FunctionName": "arn:aws:lambda:us-east-1:000011112222:function:f""#,
+        ] {
+            assert!(
+                found(text)
+                    .iter()
+                    .all(|(t, _)| *t == "aws_s3_bucket" || *t != IAM && *t != DB),
+                "{text}"
+            );
+            assert!(
+                !found(text)
+                    .iter()
+                    .any(|(t, _)| *t == IAM || (*t == RES && !text.contains("arn:"))),
+                "{text}"
+            );
+        }
+    }
+
+    #[test]
+    fn flags() {
+        let v = fresh(4);
+        for (flag, t) in [
+            ("--db-instance-identifier", DB),
+            ("--role-name", IAM),
+            ("--function-name", RES),
+            ("--source-table-name", RES),
+            ("--target-db-snapshot-identifier", DB),
+            ("--key-names", RES),
+        ] {
+            assert_eq!(
+                found(&format!("aws x {flag} {v} --region us-east-1")),
+                [(t, v.clone())]
+            );
+            assert_eq!(found(&format!("aws x {flag}={v}")), [(t, v.clone())]);
+        }
+        assert_eq!(
+            found(&format!("--cache-cluster-id '{v}  ' --x")),
+            [(DB, v.clone())]
+        );
+        assert_eq!(found("aws x --role-name default"), []);
+        assert_eq!(found(&format!("aws x --role-named {v}")), []);
+    }
+
+    #[test]
+    fn echoes() {
+        let v = fresh(5);
+        let text = format!("$ aws elasticache x --cache-cluster-id {v} --y\nSNAPSHOT\tTrue\t2024-01-02T03:04:05Z\t{v}\tz\n");
+        assert_eq!(found(&text), [(DB, v.clone()), (DB, v.clone())]);
+        let text = format!("$ aws elb x --load-balancer-name {v}\n{v}\n");
+        assert_eq!(found(&text), [(RES, v.clone()), (RES, v.clone())]);
+        let text = format!("--replication-group-id {v} --x\nMEMBERS\t{v}-001\t{v}-002\n");
+        assert_eq!(
+            found(&text),
+            [
+                (DB, v.clone()),
+                (DB, format!("{v}-001")),
+                (DB, format!("{v}-002"))
+            ]
+        );
+        // named by an escaped JSON key
+        let text = format!(r#"{{\"RoleName\": \"{v}\"}}\nROLE\t{v}\tx"#);
+        assert_eq!(found(&text), [(IAM, v.clone()), (IAM, v.clone())]);
+        // named by an ARN
+        let text = format!("ROLE\tarn:aws:iam::000011112222:role/{v}\t{v}\tx\n");
+        // (the ARN itself is the AWS rules' part)
+        assert_eq!(found(&text), [(IAM, v.clone())]);
+    }
+
+    #[test]
+    fn echo_near_misses() {
+        let v = fresh(6);
+        assert_eq!(found(&format!("STATUS\tavailable\t{v}\tTrue\n")), []);
+        assert_eq!(found(&format!("$ aws x\n{v}\n")), []); // named nowhere before
+        assert_eq!(found(&format!("--name {v}\nX\t{v}\tz\n")), []); // not a name flag
+        let u = fresh_uuid(7);
+        // a lone UUID on a line is not an echo (the flag's own value is found)
+        assert_eq!(
+            found(&format!("--role-name {u}\n{u}\n")),
+            [(IAM, u.clone())]
+        );
+        // an id carried in an id-ARN is not echoed as a name
+        let text =
+            "H\tarn:aws:organizations::000011112222:handshake/o-qq1w2e3r4t\tx\to-qq1w2e3r4t\n";
+        assert_eq!(found(text), []);
+    }
+
+    #[test]
+    fn namer_shapes() {
+        let d = b"x --role-name  \"ab";
+        assert_eq!(namer_before(d, d.len() - 2), Some(Namer::Flag(4, 13)));
+        let d = b"RoleName\\\": \\\"ab";
+        assert_eq!(namer_before(d, d.len() - 2), Some(Namer::Key(0, 8)));
+        let d = b"y arn:aws:iam::1:role/ab";
+        assert_eq!(namer_before(d, d.len() - 2), Some(Namer::Arn(2)));
+        let d = b"RoleName:\nab";
+        assert_eq!(namer_before(d, d.len() - 2), None);
+        let d = b"x ---a ab";
+        assert_eq!(namer_before(d, d.len() - 2), Some(Namer::Flag(4, 6)));
+        let d = b"x -a ab";
+        assert_eq!(namer_before(d, d.len() - 2), None);
+    }
+
+    #[test]
+    fn log_tails() {
+        let log = "2031-07-09T08:09:10.111Z INFO  [job] ";
+        let v = fresh(8);
+        for verb in ["processing", "cached", "syncing"] {
+            assert_eq!(found(&format!("{log}{verb} {v}\n")), [(RES, v.clone())]);
+            assert_eq!(
+                found(&format!(r#""x\n{log}{verb} Quillon\n""#)),
+                [(RES, "Quillon".to_string())]
+            );
+        }
+        assert_eq!(
+            found(&format!("{log}connecting to database qorv\n")),
+            [(DB, "qorv".to_string())]
+        );
+    }
+
+    #[test]
+    fn log_tail_near_misses() {
+        let log = "2031-07-09T08:09:10.111Z INFO  [job] ";
+        for text in [
+            format!("{log}processing complete\n"),
+            format!("{log}cached 1532\n"),
+            format!("{log}processing Quillon and more\n"),
+            "processing Quillon\n".to_string(),
+            "Returns the cached value\n".to_string(),
+            format!("{log}processing v1.2.3\n"),
+            format!("{log}deleting aws_thing\n"),
+        ] {
+            assert_eq!(found(&text), [], "{text}");
+        }
+    }
+
+    #[test]
+    fn literal_kinds() {
+        let v = fresh(9);
+        assert_eq!(
+            found(&format!("version of the ``{v}`` function. ::")),
+            [(RES, v.clone())]
+        );
+        assert_eq!(
+            found("restores the ``QuillEntries`` table to"),
+            [(RES, "QuillEntries".to_string())]
+        );
+        assert_eq!(found(&format!("the ``{v}`` bucket")), [(BUCKET, v.clone())]);
+        assert_eq!(found(&format!("the ``{v}`` role")), [(IAM, v.clone())]);
+    }
+
+    #[test]
+    fn literal_kind_near_misses() {
+        for text in [
+            "the ``teardown`` function of the fixture",
+            "the ``formToJSON`` function",
+            "the ``QUILL_CACHE_SIZE`` environment variable",
+            "the ``quill-env`` environment variable",
+            "the ``--key-id`` parameter",
+            "the ``default`` user",
+            "the ``a b`` table",
+            "the ``auth_user`` table",
+            "the ``users`` table",
+            "the ``quill-db`` tables",
+        ] {
+            assert_eq!(found(text), [], "{text}");
+        }
+    }
+
+    #[test]
+    fn build_ids() {
+        let u = fresh_uuid(10);
+        let v = fresh(11);
+        assert_eq!(
+            found(&format!(r#""id": "{v}:{u}""#)),
+            [(RES, v.clone()), (RES, u.clone())]
+        );
+        assert_eq!(
+            found(&format!("aws codebuild batch-get-builds --ids {v}:{u}\n")),
+            [(RES, v.clone()), (RES, u.clone())]
+        );
+    }
+
+    #[test]
+    fn build_id_near_misses() {
+        let u = fresh_uuid(12);
+        let w = fresh_uuid(13);
+        for text in [
+            format!("urn:uuid:{u}"),
+            format!(r#""Comment": "{w}:{u}""#),
+            format!("time 12:{u}"),
+            format!("a.{}:{u}", fresh(14)),
+            format!("{}:{u}x", fresh(15)),
+        ] {
+            assert_eq!(found(&text), [], "{text}");
+        }
+    }
+
+    #[test]
+    fn prose() {
+        let v = fresh(16);
+        assert_eq!(
+            found(&format!("uploading backup to bucket {v}")),
+            [(BUCKET, v.clone())]
+        );
+        assert_eq!(
+            found("RDS instance quillstore CPU at 91%"),
+            [(DB, "quillstore".to_string())]
+        );
+        assert_eq!(found(&format!("diff detected on {v}")), [(RES, v.clone())]);
+        assert_eq!(
+            found(&format!("failover initiated for {v}")),
+            [(DB, v.clone())]
+        );
+        assert_eq!(
+            found("the IAM user named ``Quillon``."),
+            [(IAM, "Quillon".to_string())]
+        );
+        assert_eq!(
+            found(&format!("(service {v}) was unable to place a task")),
+            [(RES, v.clone())]
+        );
+        assert_eq!(
+            found(&format!("the cluster snapshot {v} is ready")),
+            [(DB, v.clone())]
+        );
+    }
+
+    #[test]
+    fn prose_near_misses() {
+        for text in [
+            "the function returns a value",
+            "processing the request",
+            "bucket policy is attached",
+            "the table of contents",
+            "stack overflow",
+            "the user agent",
+            "cached 1532 entries",
+            "user-defined function",
+            "resource-intensive jobs",
+            "processing DynamoDB streams",
+            "To describe the attributes of a DB cluster snapshot attribute",
+            "Update ECS cluster enabling containerInsights",
+            "Configure Lambda function memory",
+            "connecting to database qorv\n",
+        ] {
+            assert_eq!(found(text), [], "{text}");
+        }
+    }
+
+    #[test]
+    fn token_shapes() {
+        assert!(shaped(b"ab-cd") && shaped(b"etl2") && shaped(b"QuillEntries"));
+        assert!(!shaped(b"ab--cd") && !shaped(b"-ab") && !shaped(b"quill") && !shaped(b"Quill"));
+        assert!(
+            version_or_number(b"v1.2.3")
+                && version_or_number(b"12:30pm")
+                && !version_or_number(b"v1.x")
+        );
+        assert!(id_like(b"vol-0abc1234") && id_like(b"1.2") && id_like(b"123") && !id_like(b"v1"));
+        assert!(
+            arn_id_part(b"o-abcd12345")
+                && arn_id_part(b"sgw-12AB34CD")
+                && !arn_id_part(b"my-function")
+        );
+        assert!(
+            echo_skip(b"2024-01-02T03")
+                && echo_skip(b"ACTIVE")
+                && echo_skip(b"Running")
+                && !echo_skip(b"ab-1")
+        );
+        assert_eq!(member_suffix(b"quill-rg-002"), Some(8));
+        assert_eq!(member_suffix(b"quill-rg-00002"), None);
+    }
 }

@@ -83,7 +83,8 @@ const NEUTRAL_V4: [[u8; 4]; 13] = [
     [255, 255, 255, 255],
 ];
 
-/// Words that say a nearby dotted quad is an address (matched anywhere, in any case).
+/// Words that say a nearby dotted quad is an address (matched anywhere, in any case). No two
+/// start with the same letter, so a position needs at most one comparison.
 const IP_CONTEXT: [&[u8]; 11] = [
     b"ip",
     b"addr",
@@ -144,13 +145,28 @@ fn parse_octets(raw: &[u8]) -> Option<[u8; 4]> {
     Some(out)
 }
 
+/// For each byte: 1 + the index of the address word starting with it (either case), or 0.
+const IP_CONTEXT_FIRST: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut k = 0;
+    while k < IP_CONTEXT.len() {
+        let c = IP_CONTEXT[k][0];
+        t[c as usize] = k as u8 + 1;
+        t[c.to_ascii_uppercase() as usize] = k as u8 + 1;
+        k += 1;
+    }
+    t
+};
+
 /// Case-insensitive search for an address word in `data[lo..hi]`.
 fn ip_context(data: &[u8], lo: usize, hi: usize) -> bool {
     let window = &data[lo..hi];
-    (0..window.len()).any(|i| {
-        IP_CONTEXT
-            .iter()
-            .any(|w| window.len() - i >= w.len() && window[i..i + w.len()].eq_ignore_ascii_case(w))
+    (0..window.len()).any(|i| match IP_CONTEXT_FIRST[window[i] as usize] {
+        0 => false,
+        k => {
+            let w = IP_CONTEXT[k as usize - 1];
+            window.len() - i >= w.len() && window[i..i + w.len()].eq_ignore_ascii_case(w)
+        }
     })
 }
 
@@ -191,6 +207,104 @@ fn version_before(data: &[u8], s: usize) -> bool {
         }
     }
     false
+}
+
+/// Comparison operators of package requirements (pip `==` `~=` `!=` `>=` `<=`, Ruby `~>`): what
+/// follows one is a version (`types-requests==2.31.0.6`), unless an address word names it.
+const VERSION_OPERATORS: [&[u8; 2]; 6] = [b"==", b"~=", b"!=", b">=", b"<=", b"~>"];
+
+/// Words that make a name before a comparison an address (`ip.addr == 10.1.2.3`, `$host==...`).
+const ADDRESS_NAMES: [&[u8]; 14] = [
+    b"ip",
+    b"ipv4",
+    b"addr",
+    b"address",
+    b"host",
+    b"hostname",
+    b"src",
+    b"dst",
+    b"server",
+    b"gateway",
+    b"peer",
+    b"endpoint",
+    b"net",
+    b"subnet",
+];
+
+/// True when the quad at `s` is a package's version: after a requirement operator
+/// (`types-requests==2.31.0.6`, `requests[socks] >= 2.31.0.6`, `'~> 2.31.0.6'`) whose name is no
+/// address word, or after `@` glued to a package path (`@scope/pkg@2.31.0.6`,
+/// `github.com/org/mod@2.31.0.6`). A plain `name@1.2.3.4` stays an address: it is how ssh and
+/// scp name a host (`ec2-user@54.1.2.3`). `name-1.2.3.4` is rejected earlier, as any glued `-`.
+/// The caller skips this for a quad with a `/len`: a version never has one, a network does.
+fn package_version_before(data: &[u8], s: usize) -> bool {
+    if s == 0 {
+        return false;
+    }
+    if data[s - 1] == b'@' {
+        let start = name_start(data, s - 1, |c| c == b'/' || c == b'@');
+        // a '/' inside the name, not the '//' of a URL ('https://user@10.1.2.3')
+        return data[start..s - 1]
+            .windows(3)
+            .any(|w| w[1] == b'/' && ALNUM[w[0] as usize] && ALNUM[w[2] as usize]);
+    }
+    let op_end = skip_blanks_left(data, s);
+    if op_end < 2
+        || !VERSION_OPERATORS
+            .iter()
+            .any(|op| &data[op_end - 2..op_end] == *op)
+    {
+        return false;
+    }
+    let mut name_end = skip_blanks_left(data, op_end - 2);
+    if name_end > 0 && data[name_end - 1] == b']' {
+        // extras: 'requests[socks]'
+        let lo = name_end.saturating_sub(64);
+        match data[lo..name_end - 1].iter().rposition(|&c| c == b'[') {
+            Some(i) => name_end = lo + i,
+            None => return false,
+        }
+    }
+    let start = name_start(data, name_end, |c| c == b'$');
+    !data[start..name_end]
+        .split(|&c| matches!(c, b'.' | b'_' | b'-' | b'$'))
+        .any(names_an_address)
+}
+
+/// The start of the package-like name (letters, digits, `.`, `_`, `-` and what `more` allows)
+/// that ends at `end`, at most 64 bytes long.
+fn name_start(data: &[u8], end: usize, more: fn(u8) -> bool) -> usize {
+    let lo = end.saturating_sub(64);
+    let mut i = end;
+    while i > lo
+        && (ALNUM[data[i - 1] as usize]
+            || matches!(data[i - 1], b'.' | b'_' | b'-')
+            || more(data[i - 1]))
+    {
+        i -= 1;
+    }
+    i
+}
+
+/// `end` moved left over at most four blanks.
+fn skip_blanks_left(data: &[u8], end: usize) -> usize {
+    let mut i = end;
+    while i > 0 && end - i < 4 && matches!(data[i - 1], b' ' | b'\t') {
+        i -= 1;
+    }
+    i
+}
+
+/// A name segment is an address word, or ends in one after a camelCase boundary (`hostIp`).
+fn names_an_address(segment: &[u8]) -> bool {
+    ADDRESS_NAMES.iter().any(|w| {
+        let n = segment.len();
+        n >= w.len()
+            && segment[n - w.len()..].eq_ignore_ascii_case(w)
+            && (n == w.len()
+                || (segment[n - w.len()].is_ascii_uppercase()
+                    && !segment[n - w.len() - 1].is_ascii_uppercase()))
+    })
 }
 
 /// The value of a 1-2 digit CIDR prefix length.
@@ -244,7 +358,7 @@ fn check_ipv4(data: &[u8], s: usize, e: usize) -> CheckResult {
     {
         return None; // 12.1.0.2, 1.2.3.4: versions and OIDs, unless a key says it is an address
     }
-    if version_before(data, s) {
+    if version_before(data, s) || (!cidr && package_version_before(data, s)) {
         return None;
     }
     let rtype = match (cidr, kind) {
@@ -561,6 +675,75 @@ mod tests {
             vec![("ipv4_private", a.clone())]
         );
         assert_eq!(found(&format!("driver={a}")), vec![("ipv4_private", a)]);
+    }
+
+    #[test]
+    fn package_versions_are_not_addresses() {
+        let mut rng = Rng(31);
+        // a version that would be a public address anywhere else
+        let version = format!(
+            "{}.{}.{}.{}",
+            2 + rng.next(7),
+            10 + rng.next(90),
+            rng.next(10),
+            1 + rng.next(9)
+        );
+        let texts = [
+            "types-requests==2.31.0.6".to_string(), // issue 12 as reported
+            format!("types-requests=={version}"),
+            format!("Collecting types-requests=={version}\n"),
+            format!("requests[socks] >= {version},<3"),
+            format!("foo~={version}"),
+            format!("foo!={version}"),
+            format!("foo<={version}"),
+            format!("foo==={version}"),
+            format!("gem 'rake', '~> {version}'"),
+            format!("npm i @scope/tool@{version}"),
+            format!("go get github.com/org/mod@{version}"),
+            format!("types-requests-{version}"),
+            format!("types_requests-{version}-py3-none-any.whl"),
+        ];
+        for t in texts {
+            assert_eq!(found(&t), vec![], "{t}");
+        }
+    }
+
+    #[test]
+    fn addresses_after_operators_and_at_signs_stay_addresses() {
+        let mut rng = Rng(37);
+        let public = rng.quad(54, 10..=255);
+        let private = rng.quad(10, 10..=255);
+        for addr in [&public, &private] {
+            let rtype = if addr == &public {
+                "ipv4_public"
+            } else {
+                "ipv4_private"
+            };
+            for t in [
+                format!("ssh ec2-user@{addr}"),
+                format!("scp f root@{addr}:/tmp"),
+                format!("https://admin@{addr}/x"),
+                format!("ip.addr=={addr}"),
+                format!("ip.src == {addr}"),
+                format!("[[ $host == {addr} ]]"),
+                format!("hostIp>={addr}"),
+                format!("x={addr}"),
+            ] {
+                assert_eq!(found(&t), vec![(rtype, addr.clone())], "{t}");
+            }
+            let net = format!("pkg=={addr}/16");
+            assert_eq!(found(&net), vec![("cidr_block", addr.clone())]);
+        }
+    }
+
+    #[test]
+    fn address_names() {
+        for yes in ["ip", "IP", "addr", "hostIp", "PrivateIpAddress", "srcAddr"] {
+            assert!(names_an_address(yes.as_bytes()), "{yes}");
+        }
+        for no in ["pip", "zipp", "requests", "HOSTIP", "scipy", ""] {
+            assert!(!names_an_address(no.as_bytes()), "{no}");
+        }
     }
 
     #[test]

@@ -13,8 +13,8 @@ use std::sync::{Arc, LazyLock, OnceLock};
 use regex::bytes::{Regex, RegexBuilder};
 
 use super::base::{
-    escape_ends_at, field_check_with, left_ok, norm_key, right_ok, unescape, ByteTable, CheckResult, Field,
-    Finding, Recognizer, Shape, TypeInfo, Value, ALNUM, WORD,
+    escape_ends_at, field_check_with, left_ok, norm_key, right_ok, unescape, ByteTable,
+    CheckResult, Field, Finding, Recognizer, Shape, TypeInfo, Value, ALNUM, WORD,
 };
 
 pub const CATEGORY: &str = "secret";
@@ -51,50 +51,120 @@ fn has_digit(v: &[u8]) -> bool {
 /// starts with `<N>` begins with a class: the scan looks for its distinctive middle (see
 /// [`anchor`]) and the check finds the token's start up to `N` bytes to the left.
 const TOKENS: &[(&str, &str, usize, &str)] = &[
-    ("github_pat", r"ghp_[A-Za-z0-9]{36}", 4, "GitHub personal access token (classic)"),
-    ("github_oauth", r"gho_[A-Za-z0-9]{36}", 4, "GitHub OAuth access token"),
-    ("github_user_token", r"ghu_[A-Za-z0-9]{36}", 4, "GitHub user-to-server token"),
-    ("github_app_token", r"ghs_[A-Za-z0-9]{36}", 4, "GitHub app installation token"),
-    ("github_refresh_token", r"ghr_[A-Za-z0-9]{36,76}", 4, "GitHub refresh token"),
+    (
+        "github_pat",
+        r"ghp_[A-Za-z0-9]{36}",
+        4,
+        "GitHub personal access token (classic)",
+    ),
+    (
+        "github_oauth",
+        r"gho_[A-Za-z0-9]{36}",
+        4,
+        "GitHub OAuth access token",
+    ),
+    (
+        "github_user_token",
+        r"ghu_[A-Za-z0-9]{36}",
+        4,
+        "GitHub user-to-server token",
+    ),
+    (
+        "github_app_token",
+        r"ghs_[A-Za-z0-9]{36}",
+        4,
+        "GitHub app installation token",
+    ),
+    (
+        "github_refresh_token",
+        r"ghr_[A-Za-z0-9]{36,76}",
+        4,
+        "GitHub refresh token",
+    ),
     (
         "github_fine_grained_pat",
         r"github_pat_[A-Za-z0-9]{22}_[A-Za-z0-9]{59}",
         11,
         "GitHub fine-grained personal access token",
     ),
-    ("gitlab_pat", r"glpat-[A-Za-z0-9_-]{20,50}", 6, "GitLab personal access token"),
+    (
+        "gitlab_pat",
+        r"glpat-[A-Za-z0-9_-]{20,50}",
+        6,
+        "GitLab personal access token",
+    ),
     (
         "gitlab_token",
         r"(?:gldt|glptt|glrt|glcbt|glsoat|gloas|glft|glimt|glagent|glffct|glwt)-[A-Za-z0-9_-]{20,64}",
         0,
         "GitLab deploy/trigger/runner/feed/agent token",
     ),
-    ("gitlab_runner_registration", r"GR1348941[A-Za-z0-9_-]{20}", 9, "GitLab runner registration token"),
-    ("slack_token", r"xox[abposre]-[0-9A-Za-z-]{10,250}", 5, "Slack bot/user/app token"),
+    (
+        "gitlab_runner_registration",
+        r"GR1348941[A-Za-z0-9_-]{20}",
+        9,
+        "GitLab runner registration token",
+    ),
+    (
+        "slack_token",
+        r"xox[abposre]-[0-9A-Za-z-]{10,250}",
+        5,
+        "Slack bot/user/app token",
+    ),
     (
         "slack_app_token",
         r"xapp-[0-9]-[A-Z0-9]{6,16}-[0-9]{6,16}-[a-z0-9]{32,80}",
         5,
         "Slack app-level token",
     ),
-    ("slack_config_token", r"xoxe\.xox[bp]-[0-9]-[A-Za-z0-9]{100,200}", 10, "Slack configuration token"),
+    (
+        "slack_config_token",
+        r"xoxe\.xox[bp]-[0-9]-[A-Za-z0-9]{100,200}",
+        10,
+        "Slack configuration token",
+    ),
     (
         "stripe_secret_key",
         r"(?:sk|rk)_(?:live|test|prod)_[A-Za-z0-9]{10,247}",
         0,
         "Stripe secret or restricted key",
     ),
-    ("stripe_webhook_secret", r"whsec_[A-Za-z0-9]{32,64}", 6, "Stripe webhook signing secret"),
-    ("google_api_key", r"AIza[0-9A-Za-z_-]{35}", 4, "Google API key"),
-    ("google_oauth_client_secret", r"GOCSPX-[A-Za-z0-9_-]{28}", 7, "Google OAuth client secret"),
-    ("google_oauth_token", r"ya29\.[0-9A-Za-z_-]{20,2000}", 5, "Google OAuth access token"),
+    (
+        "stripe_webhook_secret",
+        r"whsec_[A-Za-z0-9]{32,64}",
+        6,
+        "Stripe webhook signing secret",
+    ),
+    (
+        "google_api_key",
+        r"AIza[0-9A-Za-z_-]{35}",
+        4,
+        "Google API key",
+    ),
+    (
+        "google_oauth_client_secret",
+        r"GOCSPX-[A-Za-z0-9_-]{28}",
+        7,
+        "Google OAuth client secret",
+    ),
+    (
+        "google_oauth_token",
+        r"ya29\.[0-9A-Za-z_-]{20,2000}",
+        5,
+        "Google OAuth access token",
+    ),
     (
         "openai_api_key",
         r"sk-(?:proj|svcacct|admin|None)-[A-Za-z0-9_-]{40,250}",
         3,
         "OpenAI project/service-account/admin key",
     ),
-    ("openai_api_key", r"sk-[A-Za-z0-9]{20}T3BlbkFJ[A-Za-z0-9]{20}", 3, "OpenAI legacy key"),
+    (
+        "openai_api_key",
+        r"sk-[A-Za-z0-9]{20}T3BlbkFJ[A-Za-z0-9]{20}",
+        3,
+        "OpenAI legacy key",
+    ),
     (
         "anthropic_api_key",
         r"sk-ant-(?:api|admin|oat|ort)[0-9]{2}-[A-Za-z0-9_-]{80,120}",
@@ -102,38 +172,133 @@ const TOKENS: &[(&str, &str, usize, &str)] = &[
         "Anthropic API/admin/OAuth key",
     ),
     ("npm_token", r"npm_[A-Za-z0-9]{36}", 4, "npm access token"),
-    ("pypi_token", r"pypi-[A-Za-z0-9_-]{50,250}", 5, "PyPI upload token"),
-    ("sendgrid_api_key", r"SG\.[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{43}", 3, "SendGrid API key"),
+    (
+        "pypi_token",
+        r"pypi-[A-Za-z0-9_-]{50,250}",
+        5,
+        "PyPI upload token",
+    ),
+    (
+        "sendgrid_api_key",
+        r"SG\.[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{43}",
+        3,
+        "SendGrid API key",
+    ),
     ("twilio_api_key", r"SK[0-9a-f]{32}", 2, "Twilio API key SID"),
-    ("huggingface_token", r"hf_[A-Za-z]{34}", 3, "Hugging Face access token"),
-    ("huggingface_org_token", r"api_org_[A-Za-z]{34}", 8, "Hugging Face organization token"),
-    ("digitalocean_token", r"do[opr]_v1_[a-f0-9]{64}", 7, "DigitalOcean PAT/OAuth/refresh token"),
-    ("heroku_api_key", r"HRKU-AA[0-9A-Za-z_-]{58}", 5, "Heroku API key"),
-    ("shopify_token", r"shp(?:at|ss|ca|pa)_[a-fA-F0-9]{32}", 6, "Shopify access token"),
-    ("databricks_token", r"dapi[a-f0-9]{32}(?:-[0-9])?", 4, "Databricks token"),
-    ("doppler_token", r"dp\.(?:pt|st|ct|scim|audit)\.[A-Za-z0-9]{40,44}", 0, "Doppler token"),
-    ("dynatrace_token", r"dt0c01\.[A-Z0-9]{24}\.[A-Z0-9]{64}", 7, "Dynatrace API token"),
+    (
+        "huggingface_token",
+        r"hf_[A-Za-z]{34}",
+        3,
+        "Hugging Face access token",
+    ),
+    (
+        "huggingface_org_token",
+        r"api_org_[A-Za-z]{34}",
+        8,
+        "Hugging Face organization token",
+    ),
+    (
+        "digitalocean_token",
+        r"do[opr]_v1_[a-f0-9]{64}",
+        7,
+        "DigitalOcean PAT/OAuth/refresh token",
+    ),
+    (
+        "heroku_api_key",
+        r"HRKU-AA[0-9A-Za-z_-]{58}",
+        5,
+        "Heroku API key",
+    ),
+    (
+        "shopify_token",
+        r"shp(?:at|ss|ca|pa)_[a-fA-F0-9]{32}",
+        6,
+        "Shopify access token",
+    ),
+    (
+        "databricks_token",
+        r"dapi[a-f0-9]{32}(?:-[0-9])?",
+        4,
+        "Databricks token",
+    ),
+    (
+        "doppler_token",
+        r"dp\.(?:pt|st|ct|scim|audit)\.[A-Za-z0-9]{40,44}",
+        0,
+        "Doppler token",
+    ),
+    (
+        "dynatrace_token",
+        r"dt0c01\.[A-Z0-9]{24}\.[A-Z0-9]{64}",
+        7,
+        "Dynatrace API token",
+    ),
     (
         "grafana_token",
         r"glsa_[A-Za-z0-9]{32}_[A-Fa-f0-9]{8}|glc_[A-Za-z0-9+/]{32,400}={0,2}",
         0,
         "Grafana service account or cloud token",
     ),
-    ("linear_api_key", r"lin_api_[A-Za-z0-9]{40}", 8, "Linear API key"),
-    ("mailgun_api_key", r"key-[0-9a-zA-Z]{32}", 4, "Mailgun API key"),
-    ("mailchimp_api_key", r"<32>[0-9a-f]{32}-us[0-9]{1,2}", 0, "Mailchimp API key"),
-    ("newrelic_key", r"NR(?:AK|II|JS|AA)-[A-Za-z0-9]{27}", 5, "New Relic key"),
-    ("postman_api_key", r"PMAK-[a-f0-9]{24}-[a-f0-9]{34}", 5, "Postman API key"),
-    ("pulumi_token", r"pul-[a-f0-9]{40}", 4, "Pulumi access token"),
-    ("sentry_token", r"sntry[su]_[A-Za-z0-9+/=_]{40,200}", 7, "Sentry auth token"),
+    (
+        "linear_api_key",
+        r"lin_api_[A-Za-z0-9]{40}",
+        8,
+        "Linear API key",
+    ),
+    (
+        "mailgun_api_key",
+        r"key-[0-9a-zA-Z]{32}",
+        4,
+        "Mailgun API key",
+    ),
+    (
+        "mailchimp_api_key",
+        r"<32>[0-9a-f]{32}-us[0-9]{1,2}",
+        0,
+        "Mailchimp API key",
+    ),
+    (
+        "newrelic_key",
+        r"NR(?:AK|II|JS|AA)-[A-Za-z0-9]{27}",
+        5,
+        "New Relic key",
+    ),
+    (
+        "postman_api_key",
+        r"PMAK-[a-f0-9]{24}-[a-f0-9]{34}",
+        5,
+        "Postman API key",
+    ),
+    (
+        "pulumi_token",
+        r"pul-[a-f0-9]{40}",
+        4,
+        "Pulumi access token",
+    ),
+    (
+        "sentry_token",
+        r"sntry[su]_[A-Za-z0-9+/=_]{40,200}",
+        7,
+        "Sentry auth token",
+    ),
     (
         "terraform_cloud_token",
         r"<14>[A-Za-z0-9]{14}\.atlasv1\.[A-Za-z0-9_=-]{60,70}",
         0,
         "Terraform Cloud API token",
     ),
-    ("vault_token", r"hv[sbr]\.[A-Za-z0-9_-]{24,200}", 4, "HashiCorp Vault token"),
-    ("telegram_bot_token", r"<16>[0-9]{5,16}:AA[0-9A-Za-z_-]{33}", 0, "Telegram bot token"),
+    (
+        "vault_token",
+        r"hv[sbr]\.[A-Za-z0-9_-]{24,200}",
+        4,
+        "HashiCorp Vault token",
+    ),
+    (
+        "telegram_bot_token",
+        r"<16>[0-9]{5,16}:AA[0-9A-Za-z_-]{33}",
+        0,
+        "Telegram bot token",
+    ),
     (
         "square_token",
         r"sq0(?:atp|csp)-[0-9A-Za-z_-]{22,43}|EAAA[A-Za-z0-9_-]{60}",
@@ -146,27 +311,92 @@ const TOKENS: &[(&str, &str, usize, &str)] = &[
         16,
         "age encryption secret key",
     ),
-    ("clojars_token", r"CLOJARS_[a-z0-9]{60}", 8, "Clojars deploy token"),
-    ("flyio_token", r"fo1_[A-Za-z0-9_-]{43}|fm[12][ar]?_[A-Za-z0-9+/=_-]{100,1000}", 0, "Fly.io token"),
+    (
+        "clojars_token",
+        r"CLOJARS_[a-z0-9]{60}",
+        8,
+        "Clojars deploy token",
+    ),
+    (
+        "flyio_token",
+        r"fo1_[A-Za-z0-9_-]{43}|fm[12][ar]?_[A-Za-z0-9+/=_-]{100,1000}",
+        0,
+        "Fly.io token",
+    ),
     (
         "planetscale_token",
         r"pscale_(?:tkn|pw|oauth)_[A-Za-z0-9_.=-]{32,64}",
         0,
         "PlanetScale token or password",
     ),
-    ("rubygems_api_key", r"rubygems_[a-f0-9]{48}", 9, "RubyGems API key"),
-    ("supabase_token", r"sbp_[a-f0-9]{40}", 4, "Supabase access token"),
-    ("notion_token", r"ntn_[A-Za-z0-9]{46}", 4, "Notion integration token"),
-    ("replicate_token", r"r8_[A-Za-z0-9]{37}", 3, "Replicate API token"),
+    (
+        "rubygems_api_key",
+        r"rubygems_[a-f0-9]{48}",
+        9,
+        "RubyGems API key",
+    ),
+    (
+        "supabase_token",
+        r"sbp_[a-f0-9]{40}",
+        4,
+        "Supabase access token",
+    ),
+    (
+        "notion_token",
+        r"ntn_[A-Za-z0-9]{46}",
+        4,
+        "Notion integration token",
+    ),
+    (
+        "replicate_token",
+        r"r8_[A-Za-z0-9]{37}",
+        3,
+        "Replicate API token",
+    ),
     ("groq_api_key", r"gsk_[A-Za-z0-9]{52}", 4, "Groq API key"),
-    ("perplexity_api_key", r"pplx-[A-Za-z0-9]{48}", 5, "Perplexity API key"),
+    (
+        "perplexity_api_key",
+        r"pplx-[A-Za-z0-9]{48}",
+        5,
+        "Perplexity API key",
+    ),
     ("xai_api_key", r"xai-[A-Za-z0-9]{80}", 4, "xAI API key"),
-    ("atlassian_token", r"ATATT3[A-Za-z0-9_=-]{180,200}", 6, "Atlassian API token"),
-    ("contentful_token", r"CFPAT-[A-Za-z0-9_-]{43}", 6, "Contentful personal access token"),
-    ("easypost_api_key", r"EZ[AT]K[A-Za-z0-9]{54}", 4, "EasyPost API key"),
-    ("brevo_api_key", r"xkeysib-[a-f0-9]{64}-[A-Za-z0-9]{16}", 8, "Brevo (Sendinblue) API key"),
-    ("shippo_token", r"shippo_(?:live|test)_[a-f0-9]{40}", 12, "Shippo API token"),
-    ("prefect_token", r"pnu_[A-Za-z0-9]{36}", 4, "Prefect API key"),
+    (
+        "atlassian_token",
+        r"ATATT3[A-Za-z0-9_=-]{180,200}",
+        6,
+        "Atlassian API token",
+    ),
+    (
+        "contentful_token",
+        r"CFPAT-[A-Za-z0-9_-]{43}",
+        6,
+        "Contentful personal access token",
+    ),
+    (
+        "easypost_api_key",
+        r"EZ[AT]K[A-Za-z0-9]{54}",
+        4,
+        "EasyPost API key",
+    ),
+    (
+        "brevo_api_key",
+        r"xkeysib-[a-f0-9]{64}-[A-Za-z0-9]{16}",
+        8,
+        "Brevo (Sendinblue) API key",
+    ),
+    (
+        "shippo_token",
+        r"shippo_(?:live|test)_[a-f0-9]{40}",
+        12,
+        "Shippo API token",
+    ),
+    (
+        "prefect_token",
+        r"pnu_[A-Za-z0-9]{36}",
+        4,
+        "Prefect API key",
+    ),
     ("adafruit_key", r"aio_[A-Za-z0-9]{28}", 4, "Adafruit IO key"),
     (
         "mapbox_secret_token",
@@ -174,10 +404,30 @@ const TOKENS: &[(&str, &str, usize, &str)] = &[
         3,
         "Mapbox secret token",
     ),
-    ("aws_appsync_api_key", r"da2-[a-z0-9]{26}", 4, "AppSync API key"),
-    ("duffel_token", r"duffel_(?:test|live)_[A-Za-z0-9_=-]{43}", 12, "Duffel API token"),
-    ("frameio_token", r"fio-u-[A-Za-z0-9_=-]{64}", 6, "Frame.io token"),
-    ("octopus_api_key", r"API-[A-Z0-9]{26}", 4, "Octopus Deploy API key"),
+    (
+        "aws_appsync_api_key",
+        r"da2-[a-z0-9]{26}",
+        4,
+        "AppSync API key",
+    ),
+    (
+        "duffel_token",
+        r"duffel_(?:test|live)_[A-Za-z0-9_=-]{43}",
+        12,
+        "Duffel API token",
+    ),
+    (
+        "frameio_token",
+        r"fio-u-[A-Za-z0-9_=-]{64}",
+        6,
+        "Frame.io token",
+    ),
+    (
+        "octopus_api_key",
+        r"API-[A-Z0-9]{26}",
+        4,
+        "Octopus Deploy API key",
+    ),
     (
         "azure_ad_client_secret",
         r"<4>[A-Za-z0-9_~.]{3}[0-9]Q~[A-Za-z0-9_~.-]{31,34}",
@@ -186,9 +436,15 @@ const TOKENS: &[(&str, &str, usize, &str)] = &[
     ),
     (
         "aws_session_token",
-        r"(?:FwoGZXIvYXdz|IQoJb3JpZ2lu|IQoDYXdz|AQoDYXdz|AQoEXAMPLE)(?:[A-Za-z0-9+=]|\\{0,3}/){40,2000}",
+        r"(?:FwoGZXIvYXdz|FQoGZXIvYXdz|FQoDYXdz|IQoJb3JpZ2lu|IQoDYXdz|AQoDYXdz|AQoEXAMPLE)(?:[A-Za-z0-9+=]|\\{0,3}/){40,2000}",
         0,
         "AWS STS session token (by its well-known prefix)",
+    ),
+    (
+        "aws_ecr_login_token",
+        r"eyJwYXlsb2FkIjoi[A-Za-z0-9+/]{200,12000}={0,2}",
+        16,
+        "ECR login password (base64 JSON with payload and data key)",
     ),
 ];
 
@@ -199,7 +455,9 @@ fn anchor(rtype: &str) -> Option<&'static str> {
         "terraform_cloud_token" => r"\.atlasv1\.",
         "telegram_bot_token" => r"[0-9]:AA[0-9A-Za-z_-]{33}",
         "azure_ad_client_secret" => r"[0-9]Q~[A-Za-z0-9_~.-]{31}",
-        "aws_session_token" => r"FwoGZXIvYXdz|IQoJb3JpZ2lu|IQoDYXdz|AQoDYXdz|AQoEXAMPLE",
+        "aws_session_token" => {
+            r"FwoGZXIvYXdz|FQoGZXIvYXdz|FQoDYXdz|IQoJb3JpZ2lu|IQoDYXdz|AQoDYXdz|AQoEXAMPLE"
+        }
         _ => return None,
     })
 }
@@ -216,36 +474,66 @@ fn split_back(pattern: &str) -> (usize, &str) {
     (0, pattern)
 }
 
-/// The scan pattern only needs the shortest form of a token (`{a,b}` -> `{a}`): that keeps the
-/// automaton small; the check re-matches the full pattern.
-fn bounded(pattern: &str) -> String {
+/// The scan pattern of a token: each alternative cut after its first counted class, the count
+/// at most 4 (`ghp_[A-Za-z0-9]{36}` -> `ghp_[A-Za-z0-9]{4}`).
+///
+/// Any text the full pattern matches at an offset also matches this there, and the check
+/// re-matches the full pattern, so the findings are the same; long counted classes in the
+/// combined automaton would multiply its states instead.
+fn scan_prefix(pattern: &str) -> String {
     let b = pattern.as_bytes();
     let mut out = String::with_capacity(pattern.len());
+    let mut depth = 0usize;
+    let mut cut = false; // the current top-level alternative is complete
     let mut i = 0;
     while i < b.len() {
-        if b[i] == b'{' {
-            let digits = |mut j: usize| {
-                let st = j;
-                while j < b.len() && b[j].is_ascii_digit() {
+        let c = b[i];
+        if c == b'|' && depth == 0 {
+            out.push('|');
+            cut = false;
+            i += 1;
+            continue;
+        }
+        let next = match c {
+            b'\\' => i + 2,
+            b'[' => {
+                let mut j = i + 1;
+                if j < b.len() && b[j] == b'^' {
                     j += 1;
                 }
-                (j > st).then_some(j)
-            };
-            if let Some(j) = digits(i + 1) {
-                if j < b.len() && b[j] == b',' {
-                    if let Some(k) = digits(j + 1) {
-                        if k < b.len() && b[k] == b'}' {
-                            out.push_str(&pattern[i..j]);
-                            out.push('}');
-                            i = k + 1;
-                            continue;
-                        }
-                    }
+                j += 1; // a ']' right after '[' is literal
+                while j < b.len() && b[j] != b']' {
+                    j += if b[j] == b'\\' { 2 } else { 1 };
                 }
+                j + 1
             }
+            b'{' => {
+                let close = i + pattern[i..].find('}').unwrap_or(0);
+                let low: usize = pattern[i + 1..close]
+                    .split(',')
+                    .next()
+                    .and_then(|n| n.parse().ok())
+                    .unwrap_or(0);
+                if !cut && depth > 0 {
+                    out.push_str(&pattern[i..=close]); // inside a group: kept as it is
+                } else if !cut {
+                    out.push_str(&format!("{{{}}}", low.min(4)));
+                    cut = true;
+                }
+                i = close + 1;
+                continue;
+            }
+            _ => i + 1,
+        };
+        if c == b'(' {
+            depth += 1;
+        } else if c == b')' {
+            depth = depth.saturating_sub(1);
         }
-        out.push(b[i] as char);
-        i += 1;
+        if !cut {
+            out.push_str(&pattern[i..next]);
+        }
+        i = next;
     }
     out
 }
@@ -265,16 +553,22 @@ const GLUE_AZURE: ByteTable = {
 fn token_recognizer(rtype: &'static str, pattern: &'static str, keep: usize) -> Recognizer {
     let (back, full) = split_back(pattern);
     let compiled: Arc<OnceLock<Regex>> = Arc::new(OnceLock::new());
-    let scan = anchor(rtype).map(str::to_string).unwrap_or_else(|| bounded(pattern));
+    let scan = scan_prefix(anchor(rtype).unwrap_or(full));
     let check = move |data: &[u8], s: usize, _e: usize| -> CheckResult {
         let re = compiled.get_or_init(|| rx(&format!("^(?:{full})")));
+        // an ECR login password runs to a few thousand bytes
+        let window = if rtype == "aws_ecr_login_token" {
+            12100
+        } else {
+            2100
+        };
         let mut s = s;
         let end;
         if back > 0 {
             // the candidate is the token's middle: find the token's start up to `back` bytes left
             let mut hit = None;
             for a in s.saturating_sub(back)..=s {
-                if let Some(me) = match_end(re, data, a, a + 2100) {
+                if let Some(me) = match_end(re, data, a, a + window) {
                     if me > s && left_ok(data, a, &ALNUM) {
                         hit = Some((a, me));
                         break;
@@ -285,7 +579,7 @@ fn token_recognizer(rtype: &'static str, pattern: &'static str, keep: usize) -> 
             s = a;
             end = me;
         } else {
-            end = match_end(re, data, s, s + 2100)?;
+            end = match_end(re, data, s, s + window)?;
         }
         if !left_ok(data, s, &ALNUM) || !right_ok(data, end, &ALNUM) {
             return None;
@@ -328,7 +622,10 @@ fn check_jwt(data: &[u8], s: usize, _e: usize) -> CheckResult {
     if !left_ok(data, s, &ALNUM) || !right_ok(data, e, &WORD) {
         return None;
     }
-    let mut out = vec![Finding::new(s, d1, "jwt", CW), Finding::new(d1 + 1, d2, "jwt", CW)];
+    let mut out = vec![
+        Finding::new(s, d1, "jwt", CW),
+        Finding::new(d1 + 1, d2, "jwt", CW),
+    ];
     if e > d2 + 1 {
         out.push(Finding::new(d2 + 1, e, "jwt", CW));
     }
@@ -343,7 +640,9 @@ static PEM_BEGIN: LazyLock<Regex> =
 /// `(?:Proc-Type|DEK-Info|Comment|Version):[^\r\n\\]*` at `j`: its end.
 fn pem_header_line(data: &[u8], j: usize, end: usize) -> Option<usize> {
     let rest = &data[j..end];
-    let name = [&b"Proc-Type:"[..], b"DEK-Info:", b"Comment:", b"Version:"].into_iter().find(|n| rest.starts_with(n))?;
+    let name = [&b"Proc-Type:"[..], b"DEK-Info:", b"Comment:", b"Version:"]
+        .into_iter()
+        .find(|n| rest.starts_with(n))?;
     let mut k = j + name.len();
     while k < end && !matches!(data[k], b'\r' | b'\n' | b'\\') {
         k += 1;
@@ -358,7 +657,8 @@ fn is_b64(c: u8) -> bool {
 fn check_private_key(data: &[u8], s: usize, e: usize) -> CheckResult {
     let header_end = match_end(&PEM_BEGIN, data, s, e)?;
     let limit = data.len().min(s + 8000);
-    let end_marker = memchr::memmem::find(&data[header_end..limit], b"-----END ").map(|k| header_end + k);
+    let end_marker =
+        memchr::memmem::find(&data[header_end..limit], b"-----END ").map(|k| header_end + k);
     let body_end = end_marker.unwrap_or(limit);
     let mut out = Vec::new();
     let mut j = header_end;
@@ -395,20 +695,65 @@ fn check_private_key(data: &[u8], s: usize, e: usize) -> CheckResult {
 // ---------------------------------------------------------------- URLs with credentials
 
 static URL_CRED: LazyLock<Regex> = LazyLock::new(|| {
-    rx(r#"^([a-zA-Z][a-zA-Z0-9+.-]{1,30}):(?:\\{0,7}/){2}([^\s:/@"'\\<>]{0,128})(?::([^\s/@"'\\<>]{1,256}))?@[A-Za-z0-9\[]"#)
+    rx(
+        r#"^([a-zA-Z][a-zA-Z0-9+.-]{1,30}):(?:\\{0,7}/){2}([^\s:/@"'\\<>]{0,128})(?::([^\s/@"'\\<>]{1,256}))?@[A-Za-z0-9\[]"#,
+    )
 });
 
 const DB_SCHEMES: &[&[u8]] = &[
-    b"postgres", b"postgresql", b"mysql", b"mariadb", b"mongodb", b"mongodb+srv", b"redis", b"rediss", b"amqp",
-    b"amqps", b"mssql", b"sqlserver", b"oracle", b"cockroachdb", b"clickhouse", b"jdbc:postgresql", b"jdbc:mysql",
-    b"memcached", b"couchdb", b"neo4j", b"cassandra", b"elasticsearch",
+    b"postgres",
+    b"postgresql",
+    b"mysql",
+    b"mariadb",
+    b"mongodb",
+    b"mongodb+srv",
+    b"redis",
+    b"rediss",
+    b"amqp",
+    b"amqps",
+    b"mssql",
+    b"sqlserver",
+    b"oracle",
+    b"cockroachdb",
+    b"clickhouse",
+    b"jdbc:postgresql",
+    b"jdbc:mysql",
+    b"memcached",
+    b"couchdb",
+    b"neo4j",
+    b"cassandra",
+    b"elasticsearch",
 ];
 
 /// Words that stand for a password rather than being one.
 const PW_STOP: &[&[u8]] = &[
-    b"password", b"pass", b"passwd", b"pwd", b"secret", b"token", b"changeme", b"xxx", b"xxxx", b"xxxxx", b"*****",
-    b"****", b"***", b"...", b"user", b"username", b"x", b"null", b"none", b"undefined", b"example", b"your-password",
-    b"yourpassword", b"mypassword", b"<password>", b"pw", b"p@ssw0rd",
+    b"password",
+    b"pass",
+    b"passwd",
+    b"pwd",
+    b"secret",
+    b"token",
+    b"changeme",
+    b"xxx",
+    b"xxxx",
+    b"xxxxx",
+    b"*****",
+    b"****",
+    b"***",
+    b"...",
+    b"user",
+    b"username",
+    b"x",
+    b"null",
+    b"none",
+    b"undefined",
+    b"example",
+    b"your-password",
+    b"yourpassword",
+    b"mypassword",
+    b"<password>",
+    b"pw",
+    b"p@ssw0rd",
 ];
 
 fn in_lower(set: &[&[u8]], v: &[u8]) -> bool {
@@ -447,13 +792,18 @@ fn check_url_cred(data: &[u8], a: usize, _e: usize) -> CheckResult {
         {
             return Some((Vec::new(), pb + 1));
         }
-        let rtype = if in_lower(DB_SCHEMES, scheme) { "db_password" } else { "url_credentials" };
+        let rtype = if in_lower(DB_SCHEMES, scheme) {
+            "db_password"
+        } else {
+            "url_credentials"
+        };
         return Some((vec![Finding::new(pa, pb, rtype, CW)], pb + 1));
     }
     // a bare token as the user part (Sentry DSN key, https://TOKEN@host)
     let u = user.as_bytes();
     if u.len() >= 20
-        && u.iter().all(|&c| ALNUM[c as usize] || c == b'_' || c == b'-')
+        && u.iter()
+            .all(|&c| ALNUM[c as usize] || c == b'_' || c == b'-')
         && has_digit(u)
         && u.iter().any(|&c| c >= 65)
     {
@@ -579,7 +929,9 @@ fn decodes_to_text(tok: &[u8]) -> bool {
 // A pre-signed S3 (or other SigV2/SigV4) URL grants access to whoever holds it: its access key
 // id, signature and session token are credentials.
 static PRESIGNED: LazyLock<Regex> = LazyLock::new(|| {
-    rx(r"^[?&;](AWSAccessKeyId|Signature|X-Amz-Signature|X-Amz-Credential|X-Amz-Security-Token)=([A-Za-z0-9%+/=._~-]{8,2048})")
+    rx(
+        r"^[?&;](AWSAccessKeyId|Signature|X-Amz-Signature|X-Amz-Credential|X-Amz-Security-Token)=([A-Za-z0-9%+/=._~-]{8,2048})",
+    )
 });
 
 fn check_presigned(data: &[u8], s: usize, _e: usize) -> CheckResult {
@@ -592,7 +944,9 @@ fn check_presigned(data: &[u8], s: usize, _e: usize) -> CheckResult {
         // the key id, then the scope: date/region/service/aws4_request
         let val = &data[a..b];
         let slash = memchr::memchr(b'/', val);
-        let pct = val.windows(3).position(|w| w[0] == b'%' && w[1] == b'2' && (w[2] | 0x20) == b'f');
+        let pct = val
+            .windows(3)
+            .position(|w| w[0] == b'%' && w[1] == b'2' && (w[2] | 0x20) == b'f');
         if let Some(p) = [slash, pct].into_iter().flatten().min() {
             b = a + p;
         }
@@ -624,7 +978,9 @@ static SLACK_WEBHOOK: LazyLock<Regex> = LazyLock::new(|| {
 });
 static DISCORD_WEBHOOK: LazyLock<Regex> = LazyLock::new(|| {
     let s = SLASH_RX;
-    rx(&format!(r"^discord(?:app)?\.com{s}api{s}webhooks{s}([0-9]{{17,20}}){s}([A-Za-z0-9_-]{{60,80}})"))
+    rx(&format!(
+        r"^discord(?:app)?\.com{s}api{s}webhooks{s}([0-9]{{17,20}}){s}([A-Za-z0-9_-]{{60,80}})"
+    ))
 });
 
 fn check_webhook(data: &[u8], s: usize, _e: usize) -> CheckResult {
@@ -637,14 +993,20 @@ fn check_webhook(data: &[u8], s: usize, _e: usize) -> CheckResult {
     if !right_ok(data, end, &ALNUM) {
         return None;
     }
-    let out = c.iter().skip(1).flatten().map(|g| Finding::new(s + g.start(), s + g.end(), rtype, CW)).collect();
+    let out = c
+        .iter()
+        .skip(1)
+        .flatten()
+        .map(|g| Finding::new(s + g.start(), s + g.end(), rtype, CW))
+        .collect();
     Some((out, end))
 }
 
 // ---------------------------------------------------------------- Kubernetes Secret data lines
 
-static K8S_LINE: LazyLock<Regex> =
-    LazyLock::new(|| rx(r"^[\nn]([ ]{2,12})([A-Za-z0-9_.-]{1,64}):[ ]{1,4}([A-Za-z0-9+/]{8,4000}={0,2})"));
+static K8S_LINE: LazyLock<Regex> = LazyLock::new(|| {
+    rx(r"^[\nn]([ ]{2,12})([A-Za-z0-9_.-]{1,64}):[ ]{1,4}([A-Za-z0-9+/]{8,4000}={0,2})")
+});
 
 fn check_k8s(data: &[u8], s: usize, _e: usize) -> CheckResult {
     if data[s] == b'n' && !(s > 0 && data[s - 1] == b'\\') {
@@ -666,7 +1028,10 @@ fn check_k8s(data: &[u8], s: usize, _e: usize) -> CheckResult {
     if !(val.contains(&b'=') || has_digit(val)) {
         return None;
     }
-    Some((vec![Finding::new(s + v.start(), ve, "k8s_secret_data", CW)], ve))
+    Some((
+        vec![Finding::new(s + v.start(), ve, "k8s_secret_data", CW)],
+        ve,
+    ))
 }
 
 // ---------------------------------------------------------------- secret-like keys
@@ -763,15 +1128,51 @@ fn key_type(key: &str) -> Option<&'static str> {
     if KEY_EXCLUDE.is_match(key.as_bytes()) {
         return None;
     }
-    KEY_TYPES.iter().find(|(word, _)| key.contains(word)).map(|(_, t)| *t)
+    KEY_TYPES
+        .iter()
+        .find(|(word, _)| key.contains(word))
+        .map(|(_, t)| *t)
 }
 
 /// Values that are words, types or masks rather than secrets.
 const VALUE_STOP: &[&[u8]] = &[
-    b"none", b"null", b"nil", b"true", b"false", b"undefined", b"password", b"passwd", b"pass", b"secret", b"token",
-    b"changeme", b"required", b"optional", b"string", b"str", b"int", b"bool", b"bytes", b"yes", b"no", b"on",
-    b"off", b"env", b"default", b"empty", b"redacted", b"hidden", b"masked", b"sensitive", b"example", b"test",
-    b"dummy", b"foo", b"bar", b"baz", b"xxx",
+    b"none",
+    b"null",
+    b"nil",
+    b"true",
+    b"false",
+    b"undefined",
+    b"password",
+    b"passwd",
+    b"pass",
+    b"secret",
+    b"token",
+    b"changeme",
+    b"required",
+    b"optional",
+    b"string",
+    b"str",
+    b"int",
+    b"bool",
+    b"bytes",
+    b"yes",
+    b"no",
+    b"on",
+    b"off",
+    b"env",
+    b"default",
+    b"empty",
+    b"redacted",
+    b"hidden",
+    b"masked",
+    b"sensitive",
+    b"example",
+    b"test",
+    b"dummy",
+    b"foo",
+    b"bar",
+    b"baz",
+    b"xxx",
 ];
 
 /// Code rather than a literal: `obj.attr`, `fn(`, `x[`, `os.environ`, `self`, `config`.
@@ -829,7 +1230,9 @@ static KNOWN_PREFIX: LazyLock<Regex> = LazyLock::new(|| {
 
 /// `[A-Za-z_][A-Za-z0-9_]*` with no digit: a type name or an identifier.
 fn is_plain_identifier(v: &[u8]) -> bool {
-    !v.is_empty() && (v[0].is_ascii_alphabetic() || v[0] == b'_') && v.iter().all(|&c| WORD[c as usize] && !c.is_ascii_digit())
+    !v.is_empty()
+        && (v[0].is_ascii_alphabetic() || v[0] == b'_')
+        && v.iter().all(|&c| WORD[c as usize] && !c.is_ascii_digit())
 }
 
 /// The validator of secret-like keys: findings, `Some([])` to defer to a token recognizer, or
@@ -884,17 +1287,26 @@ fn v_secret(data: &[u8], v: &Value, rtype: &'static str) -> Option<Vec<Finding>>
 }
 
 fn secret_field(key: &str) -> Option<Field> {
-    key_type(key).map(|rtype| Field { rtype, shape: CW, validate: v_secret, line: true })
+    key_type(key).map(|rtype| Field {
+        rtype,
+        shape: CW,
+        validate: v_secret,
+        line: true,
+    })
 }
 
 fn keyword_pattern() -> String {
     let words: Vec<String> = KEYWORDS.iter().map(|k| regex::escape(k)).collect();
-    format!(r#"(?i:{})[A-Za-z0-9_.-]*(?:\\{{0,7}}["'])?[ \t]*[:=|]"#, words.join("|"))
+    format!(
+        r#"(?i:{})[A-Za-z0-9_.-]*(?:\\{{0,7}}["'])?[ \t]*[:=|]"#,
+        words.join("|")
+    )
 }
 
 // ---------------------------------------------------------------- CLI flags and Terraform variables
 
-const FLAG_WORDS: &str = "(?i:password|passwd|passphrase|secret|token|requirepass|api-key|apikey|auth-key)";
+const FLAG_WORDS: &str =
+    "(?i:password|passwd|passphrase|secret|token|requirepass|api-key|apikey|auth-key)";
 
 static SECRET_FLAG: LazyLock<Regex> = LazyLock::new(|| {
     rx(&format!(
@@ -911,7 +1323,12 @@ fn quoted_or_bare(data: &[u8], vs: usize, vq: &[u8], limit: usize) -> usize {
         }
         return j;
     }
-    while j < limit && !matches!(data[j], b' ' | b'\t' | b'\r' | b'\n' | b'"' | b'\'' | b'\\' | b'`' | b';' | b'|' | b'&' | b')') {
+    while j < limit
+        && !matches!(
+            data[j],
+            b' ' | b'\t' | b'\r' | b'\n' | b'"' | b'\'' | b'\\' | b'`' | b';' | b'|' | b'&' | b')'
+        )
+    {
         j += 1;
     }
     j
@@ -934,8 +1351,17 @@ fn check_secret_flag(data: &[u8], s: usize, _e: usize) -> CheckResult {
     if ve <= me {
         return None;
     }
-    let v = Value { start: me, end: ve, quote: vq.to_vec(), sep: b"=".to_vec() };
-    let rtype = if (rtype == "password" || rtype == "generic_secret") && flag.contains("pass") { "password" } else { rtype };
+    let v = Value {
+        start: me,
+        end: ve,
+        quote: vq.to_vec(),
+        sep: b"=".to_vec(),
+    };
+    let rtype = if (rtype == "password" || rtype == "generic_secret") && flag.contains("pass") {
+        "password"
+    } else {
+        rtype
+    };
     let fs = v_secret(data, &v, rtype)?;
     if fs.is_empty() {
         Some((fs, me))
@@ -1006,16 +1432,47 @@ fn tf_default(data: &[u8], from: usize, to: usize) -> Option<(usize, usize, &[u8
     None
 }
 
+/// The variable's name has a secret word within its first 40 bytes, as the scan pattern of the
+/// Python engine required: `[A-Za-z0-9_-]{0,40}(?i:password|passwd|secret|token|api_?key|
+/// private_?key|credential)`.
+fn tf_secret_name(name: &[u8]) -> bool {
+    const WORDS: &[&[u8]] = &[
+        b"password",
+        b"passwd",
+        b"secret",
+        b"token",
+        b"apikey",
+        b"api_key",
+        b"privatekey",
+        b"private_key",
+        b"credential",
+    ];
+    (0..=name.len().min(40)).any(|i| {
+        WORDS
+            .iter()
+            .any(|w| name.len() >= i + w.len() && name[i..i + w.len()].eq_ignore_ascii_case(w))
+    })
+}
+
 fn check_tf_variable(data: &[u8], s: usize, _e: usize) -> CheckResult {
     // variable "db_password" { type = string  default = "..." }: the default is the secret
     let c = TF_VARIABLE.captures(&data[s..data.len().min(s + 128)])?;
-    let rtype = key_type(&norm_key(c.get(1)?.as_bytes()))?;
+    let name = c.get(1)?.as_bytes();
+    if !tf_secret_name(name) {
+        return None;
+    }
+    let rtype = key_type(&norm_key(name))?;
     let me = s + c.get(0)?.end();
     let close = me + memchr::memchr(b'}', &data[me..data.len().min(me + 400)])?;
     let Some((vs, ve, q)) = tf_default(data, me, close) else {
         return Some((Vec::new(), me));
     };
-    let v = Value { start: vs, end: ve, quote: q.to_vec(), sep: b"=".to_vec() };
+    let v = Value {
+        start: vs,
+        end: ve,
+        quote: q.to_vec(),
+        sep: b"=".to_vec(),
+    };
     match v_secret(data, &v, rtype) {
         Some(fs) if !fs.is_empty() => Some((fs, ve)),
         _ => Some((Vec::new(), me)),
@@ -1043,7 +1500,12 @@ pub fn recognizers() -> Vec<Recognizer> {
             check_private_key,
             &["private_key"],
         ),
-        Recognizer::new("secrets.jwt", r"ey[A-Za-z0-9_-]{10}[A-Za-z0-9_-]*\.ey", check_jwt, &["jwt"]),
+        Recognizer::new(
+            "secrets.jwt",
+            r"ey[A-Za-z0-9_-]{10}[A-Za-z0-9_-]*\.ey",
+            check_jwt,
+            &["jwt"],
+        ),
         Recognizer::new(
             "secrets.webhook",
             r"hooks\.slack\.com(?:\\{0,7}/|\\{1,7}u002[fF])|discord(?:app)?\.com(?:\\{0,7}/|\\{1,7}u002[fF])api",
@@ -1069,17 +1531,26 @@ pub fn recognizers() -> Vec<Recognizer> {
             &["basic_auth", "bearer_token"],
         ),
     ];
-    out.extend(TOKENS.iter().map(|&(rtype, pattern, keep, _)| token_recognizer(rtype, pattern, keep)));
+    out.extend(
+        TOKENS
+            .iter()
+            .map(|&(rtype, pattern, keep, _)| token_recognizer(rtype, pattern, keep)),
+    );
     out.push(Recognizer::new(
         "secrets.flags",
-        format!("--[A-Za-z0-9-]{{0,30}}{FLAG_WORDS}"),
+        format!("--[A-Za-z0-9-]*{FLAG_WORDS}"),
         check_secret_flag,
         &["password", "generic_secret", "generic_api_key"],
     ));
-    out.push(Recognizer::new("secrets.dash_p", r#" -p[\\"'A-Za-z0-9!@#$%^&*_]"#, check_dash_p, &["password"]));
+    out.push(Recognizer::new(
+        "secrets.dash_p",
+        r#" -p[\\"'A-Za-z0-9!@#$%^&*_]"#,
+        check_dash_p,
+        &["password"],
+    ));
     out.push(Recognizer::new(
         "secrets.tf_variable",
-        r#"variable[ \t]+\\{0,7}"[A-Za-z0-9_-]{0,40}(?i:password|passwd|secret|token|api_?key|private_?key|credential)"#,
+        r#"variable[ \t]+\\{0,7}""#,
         check_tf_variable,
         &["password", "generic_secret", "generic_api_key"],
     ));
@@ -1099,7 +1570,11 @@ pub fn recognizers() -> Vec<Recognizer> {
 }
 
 const fn row(name: &'static str, description: &'static str) -> TypeInfo {
-    TypeInfo { name, shape: CW, description }
+    TypeInfo {
+        name,
+        shape: CW,
+        description,
+    }
 }
 
 /// The catalog rows: the token types in table order (both OpenAI rows), then the others.
@@ -1109,10 +1584,19 @@ pub const TYPES: &[TypeInfo] = &[
     row("github_user_token", "GitHub user-to-server token"),
     row("github_app_token", "GitHub app installation token"),
     row("github_refresh_token", "GitHub refresh token"),
-    row("github_fine_grained_pat", "GitHub fine-grained personal access token"),
+    row(
+        "github_fine_grained_pat",
+        "GitHub fine-grained personal access token",
+    ),
     row("gitlab_pat", "GitLab personal access token"),
-    row("gitlab_token", "GitLab deploy/trigger/runner/feed/agent token"),
-    row("gitlab_runner_registration", "GitLab runner registration token"),
+    row(
+        "gitlab_token",
+        "GitLab deploy/trigger/runner/feed/agent token",
+    ),
+    row(
+        "gitlab_runner_registration",
+        "GitLab runner registration token",
+    ),
     row("slack_token", "Slack bot/user/app token"),
     row("slack_app_token", "Slack app-level token"),
     row("slack_config_token", "Slack configuration token"),
@@ -1172,20 +1656,556 @@ pub const TYPES: &[TypeInfo] = &[
     row("frameio_token", "Frame.io token"),
     row("octopus_api_key", "Octopus Deploy API key"),
     row("azure_ad_client_secret", "Azure AD (Entra) client secret"),
-    row("aws_session_token", "AWS STS session token (by its well-known prefix)"),
-    row("private_key", "PEM/OpenSSH private key body (BEGIN/END lines kept)"),
+    row(
+        "aws_session_token",
+        "AWS STS session token (by its well-known prefix)",
+    ),
+    row(
+        "aws_ecr_login_token",
+        "ECR login password (base64 JSON with payload and data key)",
+    ),
+    row(
+        "private_key",
+        "PEM/OpenSSH private key body (BEGIN/END lines kept)",
+    ),
     row("jwt", "JSON Web Token (all three parts; dots kept)"),
     row("slack_webhook", "Slack incoming-webhook URL secret parts"),
     row("discord_webhook", "Discord webhook id and token"),
-    row("db_password", "password in a database URL (scheme://user:PASSWORD@host)"),
-    row("url_credentials", "password or token in the user part of a URL"),
+    row(
+        "db_password",
+        "password in a database URL (scheme://user:PASSWORD@host)",
+    ),
+    row(
+        "url_credentials",
+        "password or token in the user part of a URL",
+    ),
     row("basic_auth", "HTTP Basic credentials (base64)"),
     row("bearer_token", "opaque HTTP bearer token"),
-    row("k8s_secret_data", "base64 value in a Kubernetes Secret data block"),
+    row(
+        "k8s_secret_data",
+        "base64 value in a Kubernetes Secret data block",
+    ),
     row("password", "value of a password-like key in config or code"),
-    row("generic_secret", "high-entropy value of a secret/token-like key"),
-    row("generic_api_key", "high-entropy value of an api-key-like key"),
-    row("aws_secret_access_key", "AWS secret access key (by its key)"),
-    row("azure_storage_key", "Azure storage account key (AccountKey=…)"),
+    row(
+        "generic_secret",
+        "high-entropy value of a secret/token-like key",
+    ),
+    row(
+        "generic_api_key",
+        "high-entropy value of an api-key-like key",
+    ),
+    row(
+        "aws_secret_access_key",
+        "AWS secret access key (by its key)",
+    ),
+    row(
+        "azure_storage_key",
+        "Azure storage account key (AccountKey=…)",
+    ),
     row("docker_auth", "docker config auth (base64 user:password)"),
 ];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scanner::{Filter, Scanner};
+    use std::cell::Cell;
+
+    const ALNUM_CHARS: &str = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+    const HEX: &str = "0123456789abcdef";
+    const DIGIT_CHARS: &str = "0123456789";
+
+    thread_local!(static SEED: Cell<u64> = const { Cell::new(0x9e37_79b9_7f4a_7c15) });
+
+    /// A fresh random string of `n` bytes drawn from `alphabet` (xorshift; tests only).
+    fn rnd(n: usize, alphabet: &str) -> String {
+        let a = alphabet.as_bytes();
+        (0..n)
+            .map(|_| {
+                let x = SEED.with(|s| {
+                    let mut x = s.get();
+                    x ^= x << 13;
+                    x ^= x >> 7;
+                    x ^= x << 17;
+                    s.set(x);
+                    x
+                });
+                a[(x % a.len() as u64) as usize] as char
+            })
+            .collect()
+    }
+
+    fn scanner() -> &'static Scanner {
+        static S: OnceLock<Scanner> = OnceLock::new();
+        S.get_or_init(|| Scanner::new(recognizers(), Filter::default()).unwrap())
+    }
+
+    fn found(text: &str) -> Vec<(&'static str, String)> {
+        let d = text.as_bytes();
+        scanner()
+            .scan(d)
+            .iter()
+            .map(|f| {
+                (
+                    f.rtype,
+                    String::from_utf8_lossy(&d[f.start..f.end]).into_owned(),
+                )
+            })
+            .collect()
+    }
+
+    fn one(rtype: &'static str, v: &str) -> Vec<(&'static str, String)> {
+        vec![(rtype, v.to_string())]
+    }
+
+    fn b64(raw: &[u8]) -> String {
+        const T: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+        let mut out = String::new();
+        for chunk in raw.chunks(3) {
+            let n = chunk
+                .iter()
+                .enumerate()
+                .fold(0u32, |acc, (i, &b)| acc | (b as u32) << (16 - 8 * i));
+            for i in 0..4 {
+                if i <= chunk.len() {
+                    out.push(T[(n >> (18 - 6 * i) & 63) as usize] as char);
+                } else {
+                    out.push('=');
+                }
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn catalog_rows() {
+        assert_eq!(TYPES.len(), 85);
+        assert!(TYPES.iter().all(|t| t.shape == Shape::Classwise));
+        let recs = recognizers();
+        assert_eq!(recs.last().unwrap().name, "secrets.keys");
+        for r in &recs {
+            for t in &r.types {
+                assert!(
+                    TYPES.iter().any(|x| x.name == *t) || *t == "aws_access_key_id",
+                    "{t}"
+                );
+            }
+            crate::scanner::check_pattern(&r.pattern).unwrap();
+        }
+    }
+
+    #[test]
+    fn scan_prefixes_are_short() {
+        assert_eq!(scan_prefix(r"ghp_[A-Za-z0-9]{36}"), r"ghp_[A-Za-z0-9]{4}");
+        assert_eq!(
+            scan_prefix(r"glsa_[A-Za-z0-9]{32}_[A-Fa-f0-9]{8}|glc_[A-Za-z0-9+/]{32,400}={0,2}"),
+            r"glsa_[A-Za-z0-9]{4}|glc_[A-Za-z0-9+/]{4}"
+        );
+        assert_eq!(
+            scan_prefix(r"sk-ant-(?:api|admin)[0-9]{2}-[A-Za-z0-9_-]{80,120}"),
+            r"sk-ant-(?:api|admin)[0-9]{2}"
+        );
+        assert_eq!(scan_prefix(r"a(?:b\\{0,3}/){2}c{5}"), r"a(?:b\\{0,3}/){2}");
+        assert_eq!(scan_prefix(r"FwoG|IQoJ"), r"FwoG|IQoJ");
+    }
+
+    #[test]
+    fn tokens_with_a_known_prefix() {
+        let cases: Vec<(&'static str, String, String)> = vec![
+            ("github_pat", "ghp_".into(), rnd(36, ALNUM_CHARS)),
+            (
+                "github_fine_grained_pat",
+                "github_pat_".into(),
+                rnd(22, ALNUM_CHARS) + "_" + &rnd(59, ALNUM_CHARS),
+            ),
+            ("gitlab_pat", "glpat-".into(), rnd(20, ALNUM_CHARS)),
+            (
+                "slack_token",
+                "xoxb-".into(),
+                rnd(11, DIGIT_CHARS) + "-" + &rnd(24, ALNUM_CHARS),
+            ),
+            (
+                "stripe_secret_key",
+                String::new(),
+                "sk_live_".to_string() + &rnd(24, ALNUM_CHARS),
+            ),
+            (
+                "anthropic_api_key",
+                String::new(),
+                "sk-ant-api03-".to_string() + &rnd(95, ALNUM_CHARS),
+            ),
+            ("twilio_api_key", "SK".into(), rnd(32, HEX)),
+            ("digitalocean_token", "dop_v1_".into(), rnd(64, HEX)),
+            ("mailchimp_api_key", String::new(), rnd(32, HEX) + "-us14"),
+            (
+                "telegram_bot_token",
+                String::new(),
+                rnd(10, DIGIT_CHARS) + ":AA" + &rnd(33, ALNUM_CHARS),
+            ),
+            (
+                "azure_ad_client_secret",
+                String::new(),
+                rnd(3, ALNUM_CHARS) + "7Q~" + &rnd(34, ALNUM_CHARS),
+            ),
+            (
+                "aws_session_token",
+                String::new(),
+                "FwoGZXIvYXdzE".to_string() + &rnd(200, ALNUM_CHARS),
+            ),
+        ];
+        for (rtype, keep, rest) in cases {
+            let tok = format!("{keep}{rest}");
+            for ctx in ["x = {}\n", "\"value\": \"{}\"", "token:{} end", "\\n{}\\n"] {
+                let text = ctx.replace("{}", &tok);
+                assert_eq!(found(&text), one(rtype, &rest), "{text}");
+            }
+        }
+    }
+
+    #[test]
+    fn older_session_token_prefixes_and_ecr_tokens() {
+        for prefix in ["FQoGZXIvYXdzE", "FQoDYXdzEJr"] {
+            let tok = prefix.to_string() + &rnd(300, ALNUM_CHARS);
+            assert_eq!(
+                found(&format!("token: {tok}\n")),
+                one("aws_session_token", &tok)
+            );
+        }
+        let body = rnd(1800, ALNUM_CHARS) + "+/" + &rnd(700, ALNUM_CHARS) + "==";
+        let text = format!("docker login --password-stdin <<< eyJwYXlsb2FkIjoi{body}\n");
+        assert_eq!(found(&text), one("aws_ecr_login_token", &body));
+        // too short, or glued to a longer word
+        assert_eq!(
+            found(&format!("eyJwYXlsb2FkIjoi{}", rnd(100, ALNUM_CHARS))),
+            vec![]
+        );
+        assert_eq!(found(&format!("xeyJwYXlsb2FkIjoi{body}")), vec![]);
+    }
+
+    #[test]
+    fn token_near_misses() {
+        for text in [
+            "ghp_".to_string() + &rnd(35, ALNUM_CHARS),  // too short
+            "xghp_".to_string() + &rnd(36, ALNUM_CHARS), // glued
+            "ghp_".to_string() + &rnd(37, ALNUM_CHARS),  // too long
+            "pk_live_".to_string() + &rnd(24, ALNUM_CHARS), // publishable keys are public
+            "sk-".to_string() + &rnd(10, ALNUM_CHARS),
+            "SKU".to_string() + &rnd(32, HEX),
+            "+".to_string() + &rnd(3, ALNUM_CHARS) + "7Q~" + &rnd(34, ALNUM_CHARS), // inside base64
+            "12345:AB".to_string() + &rnd(33, ALNUM_CHARS),
+        ] {
+            assert_eq!(found(&text), vec![], "{text}");
+        }
+    }
+
+    fn jwt() -> (String, String, String) {
+        let seg = |raw: &str| {
+            b64(raw.as_bytes())
+                .trim_end_matches('=')
+                .replace('+', "-")
+                .replace('/', "_")
+        };
+        (
+            seg(r#"{"alg":"HS256","typ":"JWT"}"#),
+            seg(&format!(
+                r#"{{"sub":"{}","exp":1900000000}}"#,
+                rnd(12, ALNUM_CHARS)
+            )),
+            rnd(43, ALNUM_CHARS),
+        )
+    }
+
+    #[test]
+    fn jwt_parts() {
+        let (a, b, c) = jwt();
+        assert_eq!(
+            found(&format!("Authorization: Bearer {a}.{b}.{c}")),
+            vec![("jwt", a.clone()), ("jwt", b.clone()), ("jwt", c)]
+        );
+        assert_eq!(
+            found(&format!("{a}.{b}.")),
+            vec![("jwt", a.clone()), ("jwt", b.clone())]
+        );
+        assert_eq!(found(&format!("x{a}.{b}.sig")), vec![]); // glued on the left
+        assert_eq!(found("eyJhbGci.eyJzdWIi.x"), vec![]); // parts too short
+    }
+
+    #[test]
+    fn private_key_body() {
+        for nl in ["\n", "\\n", "\r\n"] {
+            let body: Vec<String> = (0..6).map(|_| rnd(64, ALNUM_CHARS)).collect();
+            let text = format!(
+                "-----BEGIN RSA PRIVATE KEY-----{nl}{}{nl}-----END RSA PRIVATE KEY-----{nl}",
+                body.join(nl)
+            );
+            let out = found(&text);
+            assert_eq!(
+                out.iter().map(|(_, v)| v.clone()).collect::<Vec<_>>(),
+                body,
+                "{nl:?}"
+            );
+            assert!(out.iter().all(|(t, _)| *t == "private_key"));
+        }
+        assert_eq!(
+            found(
+                "-----BEGIN PRIVATE KEY-----\n<your private key here>\n-----END PRIVATE KEY-----"
+            ),
+            vec![]
+        );
+        assert_eq!(
+            found("-----BEGIN PUBLIC KEY-----\nMIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEA\n"),
+            vec![]
+        );
+    }
+
+    #[test]
+    fn url_credentials() {
+        let pw = rnd(18, ALNUM_CHARS);
+        assert_eq!(
+            found(&format!("URL=postgres://svc:{pw}@db-1.internal:5432/app")),
+            one("db_password", &pw)
+        );
+        assert_eq!(
+            found(&format!(r#""url": "https:\/\/svc:{pw}@h.example""#)),
+            one("url_credentials", &pw)
+        );
+        assert_eq!(
+            found(&format!("redis://:{pw}@10.0.0.5:6379/0")),
+            one("db_password", &pw)
+        );
+        let user = rnd(24, HEX) + "Z";
+        assert_eq!(
+            found(&format!("https://{user}@o1.ingest.example/5")),
+            one("url_credentials", &user)
+        );
+        for text in [
+            "postgres://user:password@localhost/db",
+            "https://u:${DB_PASS}@h/",
+            "mysql://root:****@db/x",
+            "https://user:<password>@host",
+            "https://example.com/a@b",
+            "mailto:someone@example.com",
+        ] {
+            assert_eq!(found(text), vec![], "{text}");
+        }
+    }
+
+    #[test]
+    fn presigned_urls() {
+        let (key, sig) = (
+            rnd(16, "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"),
+            rnd(28, ALNUM_CHARS) + "%2B" + &rnd(4, ALNUM_CHARS),
+        );
+        let url = format!("https://b.s3.amazonaws.com/a.bin?AWSAccessKeyId=AKIA{key}&Expires=1714640000&Signature={sig}");
+        assert_eq!(
+            found(&url),
+            vec![("aws_access_key_id", key.clone()), ("generic_secret", sig)]
+        );
+        let sig4 = rnd(64, HEX);
+        let url = format!("https://x.example/k?X-Amz-Credential=ASIA{key}%2F20240501%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Signature={sig4}");
+        assert_eq!(
+            found(&url),
+            vec![("aws_access_key_id", key), ("generic_secret", sig4)]
+        );
+        assert_eq!(found("?Signature=${SIG}&x=1"), vec![]);
+        assert_eq!(found("the Signature=short value"), vec![]);
+    }
+
+    #[test]
+    fn authorization_headers() {
+        let basic = b64(format!("svc:{}", rnd(16, ALNUM_CHARS)).as_bytes());
+        assert_eq!(
+            found(&format!("Authorization: Basic {basic}")),
+            one("basic_auth", &basic)
+        );
+        let bearer = rnd(30, ALNUM_CHARS) + "7a";
+        assert_eq!(
+            found(&format!("Authorization: Bearer {bearer}")),
+            one("bearer_token", &bearer)
+        );
+        assert_eq!(
+            found(&format!("Authorization: token {bearer}")),
+            one("bearer_token", &bearer)
+        );
+        for text in [
+            "Authorization: Basic notbase64!!".to_string(),
+            "Authorization: Bearer abcdefghijklmnopqrst".to_string(), // no digit
+            "Authorization: Bearer ${TOKEN_VALUE_HERE}".to_string(),
+            format!("--next-token {bearer}"),
+        ] {
+            assert_eq!(found(&text), vec![], "{text}");
+        }
+        // a known token after Bearer is left to its own recognizer
+        let gh = rnd(36, ALNUM_CHARS);
+        assert_eq!(
+            found(&format!("Authorization: Bearer ghp_{gh}")),
+            one("github_pat", &gh)
+        );
+    }
+
+    #[test]
+    fn webhooks() {
+        let (t, b, s) = (
+            "T".to_string() + &rnd(8, "ABCDEFGHJK"),
+            "B".to_string() + &rnd(10, "ABCDEFGHJK"),
+            rnd(24, ALNUM_CHARS),
+        );
+        let out = found(&format!("https://hooks.slack.com/services/{t}/{b}/{s}"));
+        assert_eq!(
+            out,
+            vec![
+                ("slack_webhook", t.clone()),
+                ("slack_webhook", b.clone()),
+                ("slack_webhook", s.clone())
+            ]
+        );
+        let out = found(&format!(r"hooks.slack.com\/services\/{t}\/{b}\/{s}"));
+        assert_eq!(out.len(), 3);
+        let (id, tok) = (rnd(18, DIGIT_CHARS), rnd(68, ALNUM_CHARS));
+        let out = found(&format!("https://discord.com/api/webhooks/{id}/{tok}"));
+        assert_eq!(out, vec![("discord_webhook", id), ("discord_webhook", tok)]);
+        assert_eq!(
+            found("https://hooks.slack.com/services/T000/B000/short"),
+            vec![]
+        );
+    }
+
+    #[test]
+    fn kubernetes_secret_data() {
+        let data = b64(rnd(24, ALNUM_CHARS).as_bytes());
+        assert_eq!(
+            found(&format!("kind: Secret\ndata:\n  api-key: {data}\n")),
+            one("k8s_secret_data", &data)
+        );
+        assert_eq!(
+            found(&format!(r"kind: Secret\ndata:\n  api-key: {data}\n")),
+            one("k8s_secret_data", &data)
+        );
+        assert_eq!(found("data:\n  mode: ReadWriteOnce\n"), vec![]); // words are base64 too
+        assert_eq!(found(&format!("data:\n  note: {data}xyz\n")), vec![]); // not a multiple of 4
+    }
+
+    #[test]
+    fn secret_like_keys() {
+        let v = "Tq7".to_string() + &rnd(10, ALNUM_CHARS) + "#2";
+        for line in [
+            "DB_PASSWORD={v}",
+            "password: {v}",
+            "spring.datasource.password={v}",
+            "  POSTGRES_PASSWORD: '{v}'",
+            "\"Password\": \"{v}\"",
+            "Password={v};Encrypt=True",
+            r#""text": "{\"password\": \"{v}\"}""#,
+        ] {
+            let text = line.replace("{v}", &v);
+            assert_eq!(found(&text), one("password", &v), "{text}");
+        }
+        let k = rnd(40, ALNUM_CHARS) + "/+";
+        assert_eq!(
+            found(&format!("aws_secret_access_key = {k}")),
+            one("aws_secret_access_key", &k)
+        );
+        assert_eq!(
+            found(&format!("\"SessionToken\": \"Zq{k}\"")),
+            one("aws_session_token", &format!("Zq{k}"))
+        );
+        let s = rnd(32, HEX);
+        assert_eq!(
+            found(&format!("DD_API_KEY={s}")),
+            one("generic_api_key", &s)
+        );
+        assert_eq!(found(&format!("SECRET_KEY={k}")), one("generic_secret", &k));
+        let auth = b64(format!("ci:{}", rnd(20, ALNUM_CHARS)).as_bytes());
+        assert_eq!(
+            found(&format!(
+                r#"{{"auths": {{"r.example.com": {{"auth": "{auth}"}}}}}}"#
+            )),
+            one("docker_auth", &auth)
+        );
+        // a value with a format of its own goes to that format's recognizer
+        let gh = rnd(36, ALNUM_CHARS);
+        assert_eq!(
+            found(&format!("GITHUB_TOKEN=ghp_{gh}")),
+            one("github_pat", &gh)
+        );
+    }
+
+    #[test]
+    fn secret_like_keys_near_misses() {
+        for text in [
+            "password = None".to_string(),
+            "password: str".to_string(),
+            "def login(password: Optional[str] = None):".to_string(),
+            "password = getpass.getpass()".to_string(),
+            "password=self.password".to_string(),
+            "password: ${DB_PASSWORD}".to_string(),
+            "password: '{{ vault_db_password }}'".to_string(),
+            "max_tokens = 4096".to_string(),
+            format!("\"NextToken\": \"{}\"", rnd(40, ALNUM_CHARS)),
+            "password_hash = bcrypt(x)".to_string(),
+            "the password is stored in the vault".to_string(),
+            "token = abcdefgh".to_string(), // no variety
+        ] {
+            assert_eq!(found(&text), vec![], "{text}");
+        }
+    }
+
+    #[test]
+    fn cli_flags() {
+        let v = "Tq7".to_string() + &rnd(10, ALNUM_CHARS) + "#2";
+        assert_eq!(found(&format!("--password {v}")), one("password", &v));
+        assert_eq!(found(&format!("--new-password='{v}'")), one("password", &v));
+        assert_eq!(
+            found(&format!(r#""--requirepass", "{v}""#)),
+            one("password", &v)
+        );
+        let t = rnd(30, ALNUM_CHARS) + "9";
+        assert_eq!(
+            found(&format!("cli --api-token={t} --x")),
+            one("generic_secret", &t)
+        );
+        assert_eq!(found("--password-file /etc/secret"), vec![]);
+        assert_eq!(found("--token ${TOKEN}"), vec![]);
+        assert_eq!(found(&format!("x--password {v}")), vec![]); // not a flag
+    }
+
+    #[test]
+    fn mysql_dash_p() {
+        let v = "Tq7".to_string() + &rnd(10, ALNUM_CHARS) + "#2";
+        assert_eq!(
+            found(&format!("mysql -u app -p'{v}' -e 'select 1'")),
+            one("password", &v)
+        );
+        assert_eq!(found(&format!("mysqldump -p{v} db")), one("password", &v));
+        assert_eq!(found("tar -pxf archive.tar"), vec![]);
+        assert_eq!(found("mkdir -p/var/lib/app"), vec![]);
+    }
+
+    #[test]
+    fn terraform_variable_default() {
+        let v = "Kx".to_string() + &rnd(12, ALNUM_CHARS) + "!";
+        let text = format!("variable \"db_password\" {{\n  type = string\n  default = \"{v}\"\n  sensitive = true\n}}\n");
+        assert_eq!(found(&text), one("password", &v));
+        // the name must hold one of the words of the Terraform rule
+        let text = format!("variable \"db_pwd\" {{\n  default = \"{v}\"\n}}\n");
+        assert_eq!(found(&text), vec![]);
+        let text = "variable \"api_token\" {\n  default = \"changeme\"\n}\n";
+        assert_eq!(found(text), vec![]);
+    }
+
+    #[test]
+    fn value_tests() {
+        assert!(decodes_to_text(b"c3ZjOnNlY3JldA"));
+        assert!(decodes_to_text(b"c3ZjOnNlY3JldA=="));
+        assert!(!decodes_to_text(b"c3ZjOnNlY3JldA==="));
+        assert!(!decodes_to_text(b"c3Zj=OnN"));
+        assert!(!decodes_to_text(b"AAAAAAAA")); // decodes to NUL bytes
+        assert!(entropy_ok(b"Ab3$efgh"));
+        assert!(!entropy_ok(b"abcdefghij"));
+        assert!(entropy_ok(b"abcdefgh12345678"));
+        assert_eq!(key_type("dbpassword"), Some("password"));
+        assert_eq!(key_type("passwordhash"), None);
+        assert_eq!(key_type("nexttoken"), None);
+        assert_eq!(key_type("secretaccesskey"), Some("aws_secret_access_key"));
+    }
+}

@@ -70,6 +70,10 @@ impl EscState {
 pub(crate) trait Classes {
     fn word(&self, i: usize) -> bool;
     fn esc(&self, i: usize) -> bool;
+    /// The first letter or digit at or after `from` (the length when there is none).
+    fn next_word(&self, from: usize) -> usize;
+    /// The first byte at or after `from` that is not a letter or digit.
+    fn next_gap(&self, from: usize) -> usize;
 }
 
 /// Plain text: a byte is a letter or digit or it is not.
@@ -83,6 +87,14 @@ impl Classes for Plain<'_> {
     #[inline]
     fn esc(&self, _: usize) -> bool {
         false
+    }
+    #[inline]
+    fn next_word(&self, from: usize) -> usize {
+        self.0[from..].iter().position(|&b| ALNUM[b as usize]).map_or(self.0.len(), |o| from + o)
+    }
+    #[inline]
+    fn next_gap(&self, from: usize) -> usize {
+        self.0[from..].iter().position(|&b| !ALNUM[b as usize]).map_or(self.0.len(), |o| from + o)
     }
 }
 
@@ -98,20 +110,55 @@ impl Classes for Escaped<'_> {
     fn esc(&self, i: usize) -> bool {
         self.0[i] == ESC
     }
+    #[inline]
+    fn next_word(&self, from: usize) -> usize {
+        self.0[from..].iter().position(|&c| c == WORD).map_or(self.0.len(), |o| from + o)
+    }
+    #[inline]
+    fn next_gap(&self, from: usize) -> usize {
+        self.0[from..].iter().position(|&c| c != WORD).map_or(self.0.len(), |o| from + o)
+    }
 }
 
-/// The classes of `text` read from `state`: `(classes, state after each byte)` appended to
-/// `classes` and `states` (the state *before* each byte).
-pub(crate) fn classify(text: &[u8], mut state: EscState, classes: &mut Vec<u8>, states: &mut Vec<EscState>) -> EscState {
-    classes.reserve(text.len());
-    states.reserve(text.len());
-    for &b in text {
-        states.push(state);
-        let (class, next) = state.step(b);
-        classes.push(class);
-        state = next;
+/// The classes of escaped `text` read from `state`, into `classes`; `inside` gets
+/// `(offset, state before it)` for every byte read in a state other than
+/// [`EscState::NORMAL`] (the bytes after a backslash: few). Returns the state after `text`.
+pub(crate) fn classify(text: &[u8], mut state: EscState, classes: &mut Vec<u8>, inside: &mut Vec<(usize, EscState)>) -> EscState {
+    classes.clear();
+    inside.clear();
+    classes.extend(text.iter().map(|&b| if ALNUM[b as usize] { WORD } else { SEP }));
+    let n = text.len();
+    let mut i = 0;
+    loop {
+        if state == EscState::NORMAL {
+            match memchr::memchr(b'\\', &text[i..]) {
+                None => return state,
+                Some(off) => {
+                    i += off + 1; // the backslash itself is a separator
+                    state = EscState(1);
+                }
+            }
+        }
+        while i < n && state != EscState::NORMAL {
+            inside.push((i, state));
+            let (class, next) = state.step(text[i]);
+            classes[i] = class;
+            state = next;
+            i += 1;
+        }
+        if i >= n {
+            return state;
+        }
     }
-    state
+}
+
+/// The escape state before `text[q]`, from what [`classify`] found.
+pub(crate) fn state_at(q: usize, start: EscState, inside: &[(usize, EscState)]) -> EscState {
+    match inside.binary_search_by_key(&q, |&(i, _)| i) {
+        Ok(k) => inside[k].1,
+        Err(_) if q == 0 => start,
+        Err(_) => EscState::NORMAL,
+    }
 }
 
 /// The runs of letters and digits in `text` as `(start, end)`, read with the escape rule when
@@ -146,6 +193,8 @@ fn runs_of(text: &[u8], escaped: bool, out: &mut Vec<(usize, usize)>) {
 /// the first is too short to stand alone.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct Anchor {
+    /// Which run of the surrogate it is (the second one, when there is one, is the next).
+    pub(crate) run: usize,
     pub(crate) start: usize,
     pub(crate) len: usize,
     pub(crate) second: Option<(usize, usize)>,
@@ -154,18 +203,18 @@ pub(crate) struct Anchor {
 /// The anchor of `surrogate` (see the module doc), or `None` when it has no letter or digit.
 /// The run that differs from `original` and is longest wins (the first of equals); when none
 /// differs, or the two are not aligned run for run, the longest run.
-pub(crate) fn anchor(surrogate: &[u8], original: &[u8], escaped: bool, scratch: &mut [Vec<(usize, usize)>; 2]) -> Option<Anchor> {
+pub(crate) fn anchor(surrogate: &[u8], original: &[u8], scratch: &mut [Vec<(usize, usize)>; 2]) -> Option<Anchor> {
     if !surrogate.is_empty() && surrogate.iter().all(|&b| ALNUM[b as usize]) {
-        return Some(Anchor { start: 0, len: surrogate.len(), second: None });
+        return Some(Anchor { run: 0, start: 0, len: surrogate.len(), second: None });
     }
     let [mine, theirs] = scratch;
-    runs_of(surrogate, escaped, mine);
+    runs_of(surrogate, false, mine);
     if mine.is_empty() {
         return None;
     }
     theirs.clear();
     if original.len() == surrogate.len() {
-        runs_of(original, escaped, theirs);
+        runs_of(original, false, theirs);
     }
     let aligned = theirs.len() == mine.len();
     let len = |r: usize| mine[r].1 - mine[r].0;
@@ -191,9 +240,18 @@ pub(crate) fn anchor(surrogate: &[u8], original: &[u8], escaped: bool, scratch: 
             }
         }
         let f = first.expect("a changed run has a neighbour");
-        return Some(Anchor { start: mine[f].0, len: len(f), second: Some((mine[f + 1].0, len(f + 1))) });
+        return Some(Anchor { run: f, start: mine[f].0, len: len(f), second: Some((mine[f + 1].0, len(f + 1))) });
     }
-    Some(Anchor { start: mine[best].0, len: len(best), second: None })
+    Some(Anchor { run: best, start: mine[best].0, len: len(best), second: None })
+}
+
+/// The same anchor in the JSON-escaped form of its surrogate: escapes are separators and
+/// letters and digits are never escaped, so the escaped form has the same runs.
+fn escaped_anchor(plain: Anchor, escaped: &[u8], runs: &mut Vec<(usize, usize)>) -> Anchor {
+    runs_of(escaped, true, runs);
+    let (a, e) = runs[plain.run];
+    let second = plain.second.map(|_| (runs[plain.run + 1].0, runs[plain.run + 1].1 - runs[plain.run + 1].0));
+    Anchor { run: plain.run, start: a, len: e - a, second }
 }
 
 /// A 64-bit hash of a run of text; the index compares bytes on every hit, so collisions cost
@@ -312,11 +370,44 @@ struct Hit {
 pub(crate) struct Entry {
     surrogate: (u32, u32),
     original: (u32, u32),
+    /// Both unescaped (the same as the two above in a plain index).
+    plain: ((u32, u32), (u32, u32)),
     /// Restored glued to letters or digits on one side (its unescaped length is at least
     /// [`GLUE_SAFE`]).
     pub(crate) glue_safe: bool,
     /// Made only of letters and digits: inside a longer word on both sides it is that word.
     pub(crate) solid: bool,
+}
+
+/// The first byte and the first two bytes of a set of strings, as bit sets: a quick "no" for
+/// a text that starts none of them.
+struct PrefixSet {
+    one: [bool; 256],
+    two: Box<[u64; 1024]>,
+}
+
+impl PrefixSet {
+    fn new() -> Self {
+        PrefixSet { one: [false; 256], two: Box::new([0; 1024]) }
+    }
+
+    fn add(&mut self, s: &[u8]) {
+        self.one[s[0] as usize] = true;
+        if s.len() >= 2 {
+            let k = (s[0] as usize) << 8 | s[1] as usize;
+            self.two[k >> 6] |= 1 << (k & 63);
+        }
+    }
+
+    /// Whether `text` (not empty) may be the start of one of the strings.
+    #[inline]
+    fn may_start(&self, text: &[u8]) -> bool {
+        if text.len() < 2 {
+            return self.one[text[0] as usize];
+        }
+        let k = (text[0] as usize) << 8 | text[1] as usize;
+        self.two[k >> 6] & (1 << (k & 63)) != 0
+    }
 }
 
 /// A table of lengths: `has(n)` for the lengths that were added.
@@ -351,8 +442,9 @@ pub struct SurrogateIndex {
     /// Every entry, by surrogate bytes; those that can be found right after a letter or digit.
     sorted_all: Vec<u32>,
     sorted_after_word: Vec<u32>,
-    starts_all: [bool; 256],
-    starts_after_word: [bool; 256],
+    /// The first two bytes of those surrogates, as bit sets.
+    heads_all: PrefixSet,
+    heads_after_word: PrefixSet,
     exact: HashedLists<Hit>,
     pairs: HashedLists<Hit>,
     ends: HashedLists<Hit>,
@@ -361,46 +453,38 @@ pub struct SurrogateIndex {
     pair_first: LengthSet,
     pair_second: LengthSet,
     hashed_lengths: LengthSet,
-    /// The pairs as given (unescaped), for [`SurrogateIndex::json_escaped`].
-    plain: Vec<(Vec<u8>, Vec<u8>)>,
 }
 
 impl SurrogateIndex {
     /// The index of `pairs` (surrogate, original) in their decoded form, with `glue` prefixes.
     pub fn new(pairs: &[(Vec<u8>, Vec<u8>)], glue: &[Vec<u8>]) -> Self {
-        let plain: Vec<(Vec<u8>, Vec<u8>)> = pairs.to_vec();
-        let lens: Vec<usize> = pairs.iter().map(|(s, _)| s.len()).collect();
-        Self::build(pairs.iter().map(|(s, o)| (s.as_slice(), o.as_slice())), &lens, glue, false, plain)
+        let given: Vec<(&[u8], &[u8])> = pairs.iter().map(|(s, o)| (s.as_slice(), o.as_slice())).collect();
+        Self::build(&given, &given, glue, false)
     }
 
     /// The same surrogates as they appear inside a JSON string (a JSON response body read as
     /// raw text): surrogates and originals JSON-escaped; a JSON escape (`\n`, `\"`, `\u001b`)
     /// counts as a separator, so a surrogate right after `\n` stands on its own.
     pub fn json_escaped(&self) -> SurrogateIndex {
-        let escaped: Vec<(Vec<u8>, Vec<u8>)> = self
-            .plain
-            .iter()
-            .map(|(s, o)| (super::json::escaped(s), super::json::escaped(o)))
-            .collect();
-        let lens: Vec<usize> = self.plain.iter().map(|(s, _)| s.len()).collect();
-        Self::build(
-            escaped.iter().map(|(s, o)| (s.as_slice(), o.as_slice())),
-            &lens,
-            &self.glue,
-            true,
-            self.plain.clone(),
-        )
+        let mut buf = Vec::with_capacity(self.arena.len() + 64);
+        let mut spans = Vec::with_capacity(self.entries.len());
+        let mut plain = Vec::with_capacity(self.entries.len());
+        for e in &self.entries {
+            let (s, o) = (self.slice(e.plain.0), self.slice(e.plain.1));
+            let at = buf.len();
+            super::json::escape_into(s, &mut buf);
+            let mid = buf.len();
+            super::json::escape_into(o, &mut buf);
+            spans.push((at, mid, buf.len()));
+            plain.push((s, o));
+        }
+        let given: Vec<(&[u8], &[u8])> = spans.iter().map(|&(a, m, e)| (&buf[a..m], &buf[m..e])).collect();
+        Self::build(&given, &plain, &self.glue, true)
     }
 
-    fn build<'a>(
-        pairs: impl Iterator<Item = (&'a [u8], &'a [u8])> + Clone,
-        plain_lens: &[usize],
-        glue: &[Vec<u8>],
-        escaped: bool,
-        plain: Vec<(Vec<u8>, Vec<u8>)>,
-    ) -> Self {
+    /// `given[i]` is `plain[i]` as the text will carry it (the same, or JSON-escaped).
+    fn build(given: &[(&[u8], &[u8])], plain: &[(&[u8], &[u8])], glue: &[Vec<u8>], escaped: bool) -> Self {
         // Deduplicate by surrogate, the last pair winning: sort by (surrogate, input order).
-        let given: Vec<(&[u8], &[u8])> = pairs.collect();
         let mut order: Vec<(u64, u32)> = given
             .iter()
             .enumerate()
@@ -416,12 +500,13 @@ impl SurrogateIndex {
                 .then_with(|| given[a.1 as usize].0.cmp(given[b.1 as usize].0))
                 .then(a.1.cmp(&b.1))
         });
-        let mut arena = Vec::with_capacity(given.iter().map(|(s, o)| s.len() + o.len()).sum());
+        let plain_bytes: usize = if escaped { plain.iter().map(|(s, o)| s.len() + o.len()).sum() } else { 0 };
+        let mut arena = Vec::with_capacity(given.iter().map(|(s, o)| s.len() + o.len()).sum::<usize>() + plain_bytes);
         let mut entries = Vec::with_capacity(order.len());
         let mut sorted_all = Vec::with_capacity(order.len());
         let mut sorted_after_word = Vec::new();
-        let mut starts_all = [false; 256];
-        let mut starts_after_word = [false; 256];
+        let mut heads_all = PrefixSet::new();
+        let mut heads_after_word = PrefixSet::new();
         let mut exact = Vec::with_capacity(order.len());
         let (mut pair_hits, mut end_hits, mut start_hits) = (Vec::new(), Vec::new(), Vec::new());
         let mut exact_lengths = LengthSet::default();
@@ -434,20 +519,34 @@ impl SurrogateIndex {
             if order.get(n + 1).is_some_and(|&(_, j)| given[j as usize].0 == s) {
                 continue; // a later pair gives this surrogate again
             }
-            let Some(anchor) = anchor(s, o, escaped, &mut scratch) else {
+            let (plain_s, plain_o) = plain[i as usize];
+            let Some(mut anchor) = anchor(plain_s, plain_o, &mut scratch) else {
                 continue; // no letter or digit: nothing to find it by
             };
+            if escaped {
+                anchor = escaped_anchor(anchor, s, &mut scratch[0]);
+            }
             let id = entries.len() as u32;
-            let glue_safe = plain_lens[i as usize] >= GLUE_SAFE;
+            let glue_safe = plain_s.len() >= GLUE_SAFE;
             let solid = s.iter().all(|&b| ALNUM[b as usize]);
             let s_at = arena.len() as u32;
             arena.extend_from_slice(s);
             let o_at = arena.len() as u32;
             arena.extend_from_slice(o);
-            entries.push(Entry { surrogate: (s_at, s.len() as u32), original: (o_at, o.len() as u32), glue_safe, solid });
+            let (surrogate, original) = ((s_at, s.len() as u32), (o_at, o.len() as u32));
+            let plain = if escaped {
+                let ps_at = arena.len() as u32;
+                arena.extend_from_slice(plain_s);
+                let po_at = arena.len() as u32;
+                arena.extend_from_slice(plain_o);
+                ((ps_at, plain_s.len() as u32), (po_at, plain_o.len() as u32))
+            } else {
+                (surrogate, original)
+            };
+            entries.push(Entry { surrogate, original, plain, glue_safe, solid });
             longest = longest.max(s.len());
             sorted_all.push(id);
-            starts_all[s[0] as usize] = true;
+            heads_all.add(s);
             let (k, len) = (anchor.start, anchor.len);
             let run = &s[k..k + len];
             let after_word = if let Some((second_at, len2)) = anchor.second {
@@ -473,7 +572,7 @@ impl SurrogateIndex {
             };
             if after_word {
                 sorted_after_word.push(id);
-                starts_after_word[s[0] as usize] = true;
+                heads_after_word.add(s);
             }
         }
         let mut hashed_lengths = LengthSet::default();
@@ -495,8 +594,8 @@ impl SurrogateIndex {
             longest,
             sorted_all,
             sorted_after_word,
-            starts_all,
-            starts_after_word,
+            heads_all,
+            heads_after_word,
             exact: HashedLists::build(exact),
             pairs: HashedLists::build(pair_hits),
             ends: HashedLists::build(end_hits),
@@ -505,7 +604,6 @@ impl SurrogateIndex {
             pair_first,
             pair_second,
             hashed_lengths,
-            plain,
         }
     }
 
@@ -534,15 +632,18 @@ impl SurrogateIndex {
     }
 
     #[inline]
-    pub(crate) fn surrogate(&self, id: u32) -> &[u8] {
-        let (at, len) = self.entries[id as usize].surrogate;
+    fn slice(&self, (at, len): (u32, u32)) -> &[u8] {
         &self.arena[at as usize..(at + len) as usize]
     }
 
     #[inline]
+    pub(crate) fn surrogate(&self, id: u32) -> &[u8] {
+        self.slice(self.entries[id as usize].surrogate)
+    }
+
+    #[inline]
     pub(crate) fn original(&self, id: u32) -> &[u8] {
-        let (at, len) = self.entries[id as usize].original;
-        &self.arena[at as usize..(at + len) as usize]
+        self.slice(self.entries[id as usize].original)
     }
 
     /// `(start, id)` for every place at or after `from` in `text` where a surrogate's bytes
@@ -560,16 +661,11 @@ impl SurrogateIndex {
         let mut previous: Option<(usize, usize, u64)> = None;
         let mut i = 0;
         while i < n {
-            while i < n && !classes.word(i) {
-                i += 1;
-            }
-            if i == n {
+            let a = classes.next_word(i);
+            if a == n {
                 break;
             }
-            let a = i;
-            while i < n && classes.word(i) {
-                i += 1;
-            }
+            i = classes.next_gap(a);
             let (e, len) = (i, i - a);
             let run = &text[a..e];
             let hash = if self.hashed_lengths.has(len) { hash_run(run) } else { 0 };
@@ -631,11 +727,11 @@ impl SurrogateIndex {
                 if self.glue.is_empty() || !self.after_glue(text, p, classes) {
                     continue;
                 }
-                (&self.sorted_after_word, &self.starts_after_word)
+                (&self.sorted_after_word, &self.heads_after_word)
             } else {
-                (&self.sorted_all, &self.starts_all)
+                (&self.sorted_all, &self.heads_all)
             };
-            if !firsts[tail[0] as usize] {
+            if !firsts.may_start(tail) {
                 continue;
             }
             let k = keys.partition_point(|&id| self.surrogate(id) < tail);

@@ -65,6 +65,7 @@ fn push_unit(unit: u32, out: &mut Vec<u8>) {
 }
 
 /// `raw` JSON-escaped (no quotes).
+#[cfg(test)]
 pub(crate) fn escaped(raw: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(raw.len() + 2);
     escape_into(raw, &mut out);

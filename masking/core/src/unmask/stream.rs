@@ -3,7 +3,7 @@
 use std::cmp::Reverse;
 use std::sync::Arc;
 
-use super::index::{classify, Classes, EscState, Escaped, Plain, SurrogateIndex};
+use super::index::{classify, state_at, Classes, EscState, Escaped, Plain, SurrogateIndex};
 
 /// `feed(bytes) -> bytes`, `finish() -> bytes`: the outputs concatenate to the restored text,
 /// whatever the cuts between the inputs.
@@ -23,7 +23,7 @@ pub struct StreamUnmasker {
     /// Escaped text: the escape state at `window[0]`.
     state: EscState,
     classes: Vec<u8>,
-    states: Vec<EscState>,
+    inside: Vec<(usize, EscState)>,
     found: Vec<(usize, u32)>,
     restored: usize,
 }
@@ -36,7 +36,7 @@ impl StreamUnmasker {
             ctx: 0,
             state: EscState::NORMAL,
             classes: Vec::new(),
-            states: Vec::new(),
+            inside: Vec::new(),
             found: Vec::new(),
             restored: 0,
         }
@@ -74,14 +74,12 @@ impl StreamUnmasker {
         let index = Arc::clone(&self.index);
         let window = std::mem::take(&mut self.window);
         let (out, hold) = if index.is_escaped() {
-            let (mut classes, mut states) = (std::mem::take(&mut self.classes), std::mem::take(&mut self.states));
-            classes.clear();
-            states.clear();
-            let end_state = classify(&window, self.state, &mut classes, &mut states);
+            let (mut classes, mut inside) = (std::mem::take(&mut self.classes), std::mem::take(&mut self.inside));
+            let end_state = classify(&window, self.state, &mut classes, &mut inside);
             let (out, hold) = self.restore(&index, &window, &Escaped(&classes), last);
             let cut = self.keep_from(&index, hold);
-            self.state = states.get(cut).copied().unwrap_or(end_state);
-            (self.classes, self.states) = (classes, states);
+            self.state = if cut == window.len() { end_state } else { state_at(cut, self.state, &inside) };
+            (self.classes, self.inside) = (classes, inside);
             (out, hold)
         } else {
             self.restore(&index, &window, &Plain(&window), last)
