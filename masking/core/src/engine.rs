@@ -19,10 +19,12 @@ use crate::json::{self, GenericPolicy};
 use crate::known::{rememberable, KnownValues};
 use crate::recognizers;
 use crate::scanner::{Filter, Scanner};
-use crate::surrogate::SurrogateMaker;
+use crate::surrogate::{safe_to_mask, SurrogateMaker};
 
 /// Findings shorter than this stay as they are: a one- or two-character surrogate would turn
 /// up in ordinary text and be "restored" there, and such a value reveals next to nothing.
+/// Built-in types also need the letters and digits `surrogate::safe_to_mask` asks for; the
+/// user's own terms and regexes are masked from this length on, as the user asked.
 pub const MIN_SPAN: usize = 3;
 
 /// What the body is, as far as masking is concerned.
@@ -80,6 +82,8 @@ pub struct Engine {
     scanner: Scanner,
     maker: SurrogateMaker,
     known: Mutex<KnownValues>,
+    /// whether values are remembered across requests (`known_values` > 0)
+    remembers: bool,
     allowlist: HashSet<Vec<u8>>,
     disabled: HashSet<String>,
 }
@@ -97,6 +101,7 @@ impl Engine {
             scanner,
             maker,
             known: Mutex::new(KnownValues::new(rules.known_values, rules.known_bytes)),
+            remembers: rules.known_values > 0 && rules.known_bytes > 0,
             allowlist,
             disabled,
         })
@@ -130,32 +135,46 @@ impl Engine {
             .scanner
             .scan(body)
             .into_iter()
-            .filter(|f| f.end - f.start >= MIN_SPAN && !overlaps(opaque, f.start, f.end))
+            .filter(|f| {
+                f.end - f.start >= MIN_SPAN
+                    && (f.rtype.starts_with("user_") || safe_to_mask(&body[f.start..f.end], f.shape, f.rtype))
+                    && !overlaps(opaque, f.start, f.end)
+            })
             .collect();
         let mut spans: Vec<Span> =
             findings.iter().map(|f| Span { start: f.start, end: f.end, rtype: f.rtype, shape: f.shape }).collect();
-        let mut known = self.known.lock().unwrap_or_else(|e| e.into_inner());
+        // Values known from earlier requests, or, when the engine keeps none, just this body's.
+        let mut guard;
+        let mut local;
+        let known: &mut KnownValues = if self.remembers {
+            guard = self.known.lock().unwrap_or_else(|e| e.into_inner());
+            &mut guard
+        } else {
+            local = KnownValues::new(findings.len().max(1), usize::MAX);
+            &mut local
+        };
         for f in &findings {
             let value = canonical(&body[f.start..f.end]);
             if rememberable(&value, f.rtype) {
                 known.remember(&value, f.rtype, f.shape);
             }
         }
-        if known.len() == 0 {
+        if known.is_empty() {
             return spans;
         }
         let mut extra: Vec<Span> = Vec::new();
+        let mut seen: Vec<usize> = Vec::new();
         for (s, e, idx) in known.find_in(body) {
-            let (value, rtype, shape) = known.entry(idx);
-            if self.disabled.contains(rtype) || self.allowlist.contains(value) || overlaps(opaque, s, e) {
+            let Some(kv) = known.get(idx) else { continue };
+            if self.disabled.contains(kv.rtype) || self.allowlist.contains(kv.value) || overlaps(opaque, s, e) {
                 continue;
             }
-            extra.push(Span { start: s, end: e, rtype, shape });
+            extra.push(Span { start: s, end: e, rtype: kv.rtype, shape: kv.shape });
+            seen.push(idx);
         }
-        for sp in &extra {
-            known.touch_value(&canonical(&body[sp.start..sp.end]));
+        for idx in seen {
+            known.touch(idx);
         }
-        drop(known);
         if extra.is_empty() {
             return spans;
         }
