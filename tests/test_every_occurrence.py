@@ -131,18 +131,30 @@ def test_a_known_value_is_masked_in_a_later_json_request_too() -> None:
 def test_an_ordinary_word_named_by_a_flag_is_not_carried_over() -> None:
     text = (
         "aws lambda invoke --function-name migrations out.json\n"
-        "Run the database migrations before the deploy.\n"
+        "Run the migrations before the deploy.\n"
     )
     out, masker = mask(text.encode())
     # masked where the flag names it ...
     assert masker.counts == {"aws_resource_name": 1}
     assert b"--function-name migrations " not in out
     # ... and left alone in prose, in this body and in later ones
-    assert out.endswith(b"Run the database migrations before the deploy.\n")
+    assert out.endswith(b"Run the migrations before the deploy.\n")
     engine = Engine(KEY_A)
     mask(text.encode(), engine=engine)
-    later = b"Run the database migrations, then the migrations of the cache."
+    later = b"Run the migrations, then the migrations of the cache."
     assert mask(later, engine=engine)[0] == later
+
+
+def test_the_word_after_a_resource_word_in_prose_is_not_a_name() -> None:
+    # issue 12: "Run the database migrations" went out as "Run the database jxyktspfqu"
+    for text in (
+        b"Run the database migrations before the deploy.",
+        b"aws lambda invoke --function-name migrations out.json\nRun the database migrations.",
+    ):
+        out, _ = mask(text)
+        assert out.endswith(b"Run the database migrations before the deploy.") or out.endswith(
+            b"Run the database migrations."
+        ), out
 
 
 def test_a_longer_number_holding_a_known_account_is_not_masked() -> None:
