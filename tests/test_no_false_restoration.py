@@ -158,3 +158,36 @@ def test_a_surrogate_never_equals_a_value_the_request_carries_unmasked(
     assert unmask(masker, out) == body
     reply = " ".join(sorted(kept)).encode()
     assert unmask(masker, reply) == reply
+
+
+def test_known_values_never_widen_what_a_response_restores() -> None:
+    # DESIGN invariant 6: a response is restored with its own request's map only; what the
+    # engine remembers from earlier requests masks more, it never restores more
+    engine = Engine(KEY_A)
+    first, first_masker = mask(b"Account: 730194625813 and i-0c9e8d7f6a5b43210", engine=engine)
+    surrogates = [s for s, _ in first_masker.pairs]
+    assert len(surrogates) == 2
+    reply = b" ".join(surrogates) + b" and " + first
+    _, second = mask(b"an unrelated question about db 10.44.3.21", engine=engine)
+    assert len(second.pairs) == 1  # its own map: the address only
+    assert unmask(second, reply) == reply
+    assert unmask(first_masker, reply) != reply
+
+
+def test_an_allowlisted_value_stays_in_every_request() -> None:
+    engine = Engine(KEY_A, RuleConfig(allowlist=("730194625813",)))
+    text = b'"OwnerId": "730194625813", "Account": "480116523007"'
+    out, masker = mask(text, engine=engine)
+    assert b"730194625813" in out and b"480116523007" not in out
+    assert {o for _, o in masker.pairs} == {b"480116523007"}
+    later = b"730194625813 and 480116523007"
+    out, _ = mask(later, engine=engine)
+    assert out.startswith(b"730194625813 and ") and b"480116523007" not in out
+
+
+def test_a_disabled_type_is_masked_nowhere() -> None:
+    engine = Engine(KEY_A, RuleConfig(disabled=frozenset({"aws_account_id"})))
+    text = b'"OwnerId": "730194625813" then 730194625813 and arn:aws:iam::730194625813:role/x-y'
+    out, masker = mask(text, engine=engine)
+    assert out.count(b"730194625813") == 3
+    assert "aws_account_id" not in masker.counts
