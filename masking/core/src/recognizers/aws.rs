@@ -8,8 +8,12 @@
 use std::collections::HashMap;
 use std::sync::LazyLock;
 
+use regex::bytes::{Regex, RegexBuilder};
+
 use super::base::{
-    key_variants, norm_key, Field, Finding, Recognizer, Shape, TypeInfo, Value, ALNUM,
+    backslashes_before, camel_words, escape_ends_at, field_check, is_space, key_variants, left_ok,
+    norm_key, right_ok, CheckResult, Field, Finding, Recognizer, Shape, TypeInfo, Value, ALNUM,
+    BACK, GLUE_ID, WORD,
 };
 
 pub const CATEGORY: &str = "aws";
@@ -778,34 +782,25 @@ pub fn arn_findings(data: &[u8], s: usize, limit: usize) -> Option<(Vec<Finding>
     if acct == b"aws" {
         return Some((Vec::new(), end)); // AWS-managed resources (policies) name nothing of the user's
     }
-    // split the resource into segments at '/', ':' and their escaped forms
-    let mut segs: Vec<(usize, usize)> = Vec::with_capacity(4);
-    let mut p = rs;
-    let mut i = rs;
-    while i < end {
-        if let Some(e) = sep_at(d, i, end) {
-            segs.push((p, i));
-            p = e;
-            i = e;
-        } else {
-            i += 1;
-        }
-    }
-    segs.push((p, end));
+    // the resource's segments lie between '/', ':' and their escaped forms
+    let (first_end, after_first) = next_sep(d, rs, end);
     if svc == b"s3" {
-        let (a, b) = segs[0];
-        if b > a {
-            out.push(Finding::new(a, b, "aws_s3_bucket", CW));
+        if first_end > rs {
+            out.push(Finding::new(rs, first_end, "aws_s3_bucket", CW));
         }
         return Some((out, end));
     }
-    let (kind, named): (&[u8], &[(usize, usize)]) = if segs.len() > 1 {
-        (&d[segs[0].0..segs[0].1], &segs[1..])
+    // with one segment it is the name; with more the first is the kind ('role', 'function')
+    let (kind, mut p): (&[u8], usize) = if after_first <= end {
+        (&d[rs..first_end], after_first)
     } else {
-        (b"", &segs[..])
+        (b"", rs)
     };
     let name_type = arn_name_type(svc, kind);
-    for &(a, b) in named {
+    while p <= end {
+        let a = p;
+        let (b, next) = next_sep(d, a, end);
+        p = next;
         if b <= a {
             continue;
         }
@@ -835,6 +830,19 @@ pub fn arn_findings(data: &[u8], s: usize, limit: usize) -> Option<(Vec<Finding>
         }
     }
     Some((out, end))
+}
+
+/// The end of the ARN resource segment that starts at `p`, and where the next one starts
+/// (`end + 1` after the last one).
+fn next_sep(d: &[u8], p: usize, end: usize) -> (usize, usize) {
+    let mut i = p;
+    while i < end {
+        if let Some(e) = sep_at(d, i, end) {
+            return (i, e);
+        }
+        i += 1;
+    }
+    (end, end + 1)
 }
 
 // ---------------------------------------------------------------- fields: accounts, KMS, zones, S3
@@ -1080,10 +1088,1540 @@ fn field_pattern() -> String {
     format!("(?:{}){}", keys.join("|"), super::base::KEY_ANCHOR)
 }
 
+// ---------------------------------------------------------------- checks: ids and keys
+
+fn check_arn(data: &[u8], s: usize, _e: usize) -> CheckResult {
+    if !left_ok(data, s, &ALNUM) {
+        return None;
+    }
+    arn_findings(data, s, data.len().min(s + 2048))
+}
+
+fn check_id(data: &[u8], s: usize, mut e: usize) -> CheckResult {
+    let lim = data.len().min(e + 10);
+    while e < lim && is_lhex(data[e]) {
+        e += 1;
+    }
+    let dash = s + data[s..e].iter().rposition(|&c| c == b'-')?;
+    let hexlen = e - dash - 1;
+    if !(hexlen == 8 || hexlen == 17) || !left_ok(data, s, &GLUE_ID) || !right_ok(data, e, &GLUE_ID)
+    {
+        return None;
+    }
+    let rtype = masked_id_type(&data[s..dash])?;
+    if (rtype == "aws_key_pair_id" && hexlen != 17) || e - s > 40 {
+        return None;
+    }
+    Some((vec![Finding::new(dash + 1, e, rtype, HEX)], e))
+}
+
+/// RDS resource ids (`DbiResourceId`, `DbClusterResourceId`): `db-`/`cluster-` + 26 upper
+/// alnum with at least one digit.
+fn check_rds_resource(data: &[u8], s: usize, e: usize) -> CheckResult {
+    if !left_ok(data, s, &GLUE_ID) || !right_ok(data, e, &GLUE_ID) {
+        return None;
+    }
+    let dash = s + data[s..e].iter().position(|&c| c == b'-')?;
+    if !data[dash + 1..e].iter().any(u8::is_ascii_digit) {
+        return None;
+    }
+    Some((
+        vec![Finding::new(dash + 1, e, "aws_rds_resource_id", CW)],
+        e,
+    ))
+}
+
+/// The type of an access key or unique id by its four-letter prefix.
+fn key_prefix_type(p: &[u8]) -> Option<&'static str> {
+    match p {
+        b"AKIA" | b"ASIA" | b"ABIA" | b"ACCA" => Some("aws_access_key_id"),
+        b"AIDA" | b"AROA" | b"AIPA" | b"ANPA" | b"ANVA" | b"AGPA" | b"APKA" | b"AIKA" => {
+            Some("aws_iam_unique_id")
+        }
+        _ => None,
+    }
+}
+
+fn check_key_id(data: &[u8], s: usize, mut e: usize) -> CheckResult {
+    let lim = data.len().min(s + 24);
+    while e < lim && (data[e].is_ascii_digit() || data[e].is_ascii_uppercase()) {
+        e += 1;
+    }
+    if !left_ok(data, s, &ALNUM) || !right_ok(data, e, &ALNUM) {
+        return None;
+    }
+    let rtype = key_prefix_type(&data[s..s + 4])?;
+    if rtype == "aws_access_key_id" && e - s - 4 != 16 {
+        return None;
+    }
+    Some((vec![Finding::new(s + 4, e, rtype, CW)], e))
+}
+
+/// An access key id and its secret on one line: create-access-key text output
+/// (`AKIA…<tab>date<tab>SECRET`) and `AKIA… SECRET` pairs.
+static KEY_AND_SECRET: LazyLock<Regex> = LazyLock::new(|| {
+    bytes_regex(
+        r"^(A(?:KIA|SIA))([A-Z0-9]{16})((?:\t|\\{1,7}t|[ ,;|]){1,4}(?:[^\t\n\\ ]{1,40}(?:\t|\\{1,7}t|[ ,;|]){1,4})?)([A-Za-z0-9/+]{40,44})",
+    )
+});
+
+fn check_key_and_secret(data: &[u8], s: usize, _e: usize) -> CheckResult {
+    if !left_ok(data, s, &ALNUM) {
+        return None;
+    }
+    let lim = data.len().min(s + 160);
+    let m = KEY_AND_SECRET.captures(&data[s..lim])?;
+    let end = s + m.get(0)?.end();
+    if !right_ok(data, end, &ALNUM) || (end < data.len() && b"/+=".contains(&data[end])) {
+        return None;
+    }
+    let key = m.get(2)?;
+    let sec = m.get(4)?;
+    let secret = sec.as_bytes();
+    if !(secret.iter().any(u8::is_ascii_uppercase) && secret.iter().any(u8::is_ascii_lowercase)) {
+        return None;
+    }
+    Some((
+        vec![
+            Finding::new(s + key.start(), s + key.end(), "aws_access_key_id", CW),
+            Finding::new(s + sec.start(), s + sec.end(), "aws_secret_access_key", CW),
+        ],
+        end,
+    ))
+}
+
+/// Opaque upper-case ids that embed a long digit run (`ID123456789012345EXAMPLE` as a
+/// certificate id in documentation output): the run may be an account number, so the id goes
+/// as a whole rather than leaving the account readable inside it.
+fn check_digit_id(data: &[u8], s: usize, _e: usize) -> CheckResult {
+    // [A-Z]{2}[0-9]{12,20}[A-Z0-9]{0,12} within 40 bytes
+    let lim = data.len().min(s + 40);
+    if s + 2 > lim || !data[s..s + 2].iter().all(u8::is_ascii_uppercase) {
+        return None;
+    }
+    let nd = run(data, s + 2, lim, 20, |c| c.is_ascii_digit());
+    if nd < 12 {
+        return None;
+    }
+    let p = s + 2 + nd;
+    let e = p + run(data, p, lim, 12, |c| {
+        c.is_ascii_digit() || c.is_ascii_uppercase()
+    });
+    if !(16..=32).contains(&(e - s)) || !left_ok(data, s, &GLUE_ID) || !right_ok(data, e, &GLUE_ID)
+    {
+        return None;
+    }
+    Some((vec![Finding::new(s, e, "aws_iam_unique_id", CW)], e))
+}
+
+// ---------------------------------------------------------------- checks: accounts in context
+
+/// Key words that say a quoted 12-digit value is a quantity or a secret, not an account.
+const NOT_ACCOUNT_KEYS: &[&str] = &[
+    "time", "date", "size", "byte", "count", "secret", "phone", "number", "amount", "duration",
+    "version", "epoch", "serial", "port", "offset",
+];
+
+/// A key right before a value: `key"?: [`, read back from the value's quote.
+static KEY_BEFORE: LazyLock<Regex> = LazyLock::new(|| {
+    bytes_regex(r#"([A-Za-z_-]{2,40})\\{0,7}"?[ \t]{0,4}[:=][ \t]{0,4}\[?[ \t]{0,4}\n?\z"#)
+});
+
+fn check_quoted12(data: &[u8], s: usize, _e: usize) -> CheckResult {
+    // "([0-9]{12})(\\{0,7}"|/|:(?=[A-Za-z][A-Za-z0-9_.@+=,-])) within 24 bytes
+    let lim = data.len().min(s + 24);
+    if s + 13 >= lim || data[s] != b'"' || !is_account12(&data[s + 1..s + 13]) {
+        return None;
+    }
+    let c = s + 13;
+    match data[c] {
+        b'/' => {}
+        b':' => {
+            let ok = c + 2 < lim
+                && data[c + 1].is_ascii_alphabetic()
+                && (data[c + 2].is_ascii_alphanumeric() || b"_.@+=,-".contains(&data[c + 2]));
+            if !ok {
+                return None;
+            }
+        }
+        _ => {
+            let k = run(data, c, lim, 8, |b| b == b'\\');
+            if k > 7 || c + k >= lim || data[c + k] != b'"' || k != backslashes_before(data, s) {
+                return None;
+            }
+        }
+    }
+    // a key right before decides against it when it names a quantity or a secret
+    if let Some(km) = KEY_BEFORE.captures(&data[s.saturating_sub(48)..s]) {
+        let key = std::str::from_utf8(km.get(1)?.as_bytes()).ok()?;
+        if camel_words(key)
+            .iter()
+            .any(|w| NOT_ACCOUNT_KEYS.iter().any(|n| w.starts_with(n)))
+        {
+            return None;
+        }
+    }
+    Some((
+        vec![Finding::new(s + 1, s + 13, "aws_account_id", CW)],
+        s + 13,
+    ))
+}
+
+/// `account 123456789012`, `OwnerId: 123456789012`, `--account-id 123456789012`.
+static ACCOUNT_WORDS: LazyLock<Regex> = LazyLock::new(|| {
+    bytes_regex(
+        r#"^(?i:account|owner|acct|registry)(?i:[ _-]?(?:ids?|numbers?|no))?(?:,Values=|[ \t:=#,'"\\(\[`-]|\\n){1,12}([0-9]{12})"#,
+    )
+});
+
+fn check_account_words(data: &[u8], s: usize, _e: usize) -> CheckResult {
+    let glued = !(left_ok(data, s, &WORD) || (s >= 2 && &data[s - 2..s] == b"--"));
+    if glued && !(s >= 1 && matches!(data[s - 1], b'_' | b'-')) {
+        return None; // glued to a word, but for 'aws_account_id', 'x-account'
+    }
+    let lim = data.len().min(s + 64);
+    // The candidate is only the key word; the Python candidate went on with
+    // '[A-Za-z _:=#,'"\\(\[`-]*[0-9]{12}', so the digits must follow a run of those bytes.
+    let digits_at = s + run(data, s, lim, 64, account_words_glue);
+    if digits_at >= lim || !data[digits_at].is_ascii_digit() {
+        return None;
+    }
+    let m = ACCOUNT_WORDS.find(&data[s..lim])?;
+    let e = s + m.end();
+    let d0 = e - 12;
+    if d0 != digits_at {
+        return None; // a tab on the way: not in the candidate's run
+    }
+    if !right_ok(data, e, &ALNUM)
+        || b"0123456789.".contains(&data[d0 - 1])
+        || right_is_decimal(data, e)
+    {
+        return None;
+    }
+    Some((vec![Finding::new(d0, e, "aws_account_id", CW)], e))
+}
+
+/// `[A-Za-z _:=#,'"\\(\[`-]`: what may lie between an account key word and its digits.
+fn account_words_glue(c: u8) -> bool {
+    c.is_ascii_alphabetic() || b" _:=#,'\"\\([`-".contains(&c)
+}
+
+fn right_is_decimal(data: &[u8], e: usize) -> bool {
+    e + 1 < data.len() && data[e] == b'.' && data[e + 1].is_ascii_digit()
+}
+
+/// `[A-Za-z][A-Za-z0-9_.@+=,-]` at `i` (before `lim`): a name after `<account>:`.
+fn name_follows(data: &[u8], i: usize, lim: usize) -> bool {
+    i + 1 < lim
+        && data[i].is_ascii_alphabetic()
+        && (data[i + 1].is_ascii_alphanumeric() || b"_.@+=,-".contains(&data[i + 1]))
+}
+
+fn check_field12(data: &[u8], s: usize, _e: usize) -> CheckResult {
+    // AWS CLI text output: a 12-digit field between tabs, or a line that is only 12 digits
+    // ('aws sts get-caller-identity --query Account --output text'); a field that starts with
+    // the account: '<account>/<image name>' (ImageLocation), '<account>:<user>' (a federated
+    // user id)
+    let lim = data.len().min(s + 24);
+    let left = data[s];
+    if !matches!(left, b'\t' | b'n' | b't' | b'\n')
+        || s + 13 >= lim
+        || !is_account12(&data[s + 1..s + 13])
+    {
+        return None;
+    }
+    let c = s + 13;
+    // (\t|\r|\n|\\{1,7}[tnr]|/(?=[A-Za-z0-9])|:(?=name)): its last byte
+    let right: u8 = match data[c] {
+        b @ (b'\t' | b'\r' | b'\n') => b,
+        b'\\' => {
+            let k = run(data, c, lim, 8, |b| b == b'\\');
+            if k > 7 || c + k >= lim || !matches!(data[c + k], b't' | b'n' | b'r') {
+                return None;
+            }
+            data[c + k]
+        }
+        b'/' if c + 1 < lim && data[c + 1].is_ascii_alphanumeric() => b'/',
+        b':' if name_follows(data, c + 1, lim) => b':',
+        _ => return None,
+    };
+    let escaped = data[c] == b'\\';
+    if matches!(left, b'n' | b't') && !(s >= 1 && data[s - 1] == b'\\') {
+        return None; // a letter, not the end of a '\t' or '\n' escape
+    }
+    let tab = left == b't' || left == b'\t' || (escaped && right == b't') || right == b'\t';
+    if !(tab || left == b'n' || left == b'\n') {
+        return None;
+    }
+    if matches!(right, b'/' | b':') && !escaped && !tab {
+        return None;
+    }
+    let digits = &data[s + 1..s + 13];
+    let value = digits
+        .iter()
+        .fold(0u64, |a, &d| a * 10 + u64::from(d - b'0'));
+    if value % (1 << 20) == 0 {
+        return None; // a byte count (107374182400 is 100 GiB), not an account
+    }
+    Some((
+        vec![Finding::new(s + 1, s + 13, "aws_account_id", CW)],
+        s + 13,
+    ))
+}
+
+fn check_path12(data: &[u8], s: usize, _e: usize) -> CheckResult {
+    // '/123456789012/' in URLs and paths (Glacier, S3 keys, ECR, SQS): an account in a path
+    let n = data.len();
+    let lim = n.min(s + 40);
+    let d0 = if data[s] == b'/' {
+        s + 1
+    } else if data[s..lim].starts_with(b"u002") && s + 4 < lim && matches!(data[s + 4], b'f' | b'F')
+    {
+        s + 5
+    } else {
+        return None;
+    };
+    let d1 = d0 + 12;
+    if d1 > lim || !is_account12(&data[d0..d1]) {
+        return None;
+    }
+    let after = match slash_at(data, d1, lim) {
+        Some(e) => e,
+        None if d1 == n || (d1 < lim && b"\t\r\n\"\\".contains(&data[d1])) => d1,
+        None => return None,
+    };
+    let mut out = vec![Finding::new(d0, d1, "aws_account_id", CW)];
+    // Glacier paths name the vault: '/<account>/vaults/<vault>/jobs/...'
+    let vlim = n.min(after + 280);
+    if data[after..vlim].starts_with(b"vaults") {
+        if let Some(vs) = slash_at(data, after + 6, vlim) {
+            let ve = vs
+                + run(data, vs, vlim, 255, |c| {
+                    c.is_ascii_alphanumeric() || b"_.-".contains(&c)
+                });
+            if ve > vs && right_ok(data, ve, &GLUE_ID) {
+                out.push(Finding::new(vs, ve, "aws_resource_name", CW));
+                return Some((out, ve));
+            }
+        }
+    }
+    Some((out, d1))
+}
+
+/// `(?:19|20)YYMMDDhhmm`-like: a date-time stamp of 12 digits.
+fn is_date12(v: &[u8]) -> bool {
+    let num = |i: usize| (v[i] - b'0') * 10 + (v[i + 1] - b'0');
+    let cc = num(0);
+    (cc == 19 || cc == 20)
+        && (1..=12).contains(&num(4))
+        && (v[6] <= b'2' || (v[6] == b'3' && v[7] <= b'1'))
+}
+
+fn check_dash12(data: &[u8], s: usize, _e: usize) -> CheckResult {
+    // AWS-made bucket and resource names carry the account: 'elasticbeanstalk-us-west-2-<acct>',
+    // 'codebuild-<acct>-input-bucket', 'sagemaker-eu-west-1-<acct>', 'cdk-...-assets-<acct>-...'
+    if s == 0 || !(data[s - 1].is_ascii_lowercase() || data[s - 1].is_ascii_digit()) {
+        return None;
+    }
+    let n = data.len();
+    let lim = n.min(s + 16);
+    let d1 = s + 13;
+    if d1 > lim || data[s] != b'-' || !is_account12(&data[s + 1..d1]) {
+        return None;
+    }
+    // (?=-[a-z]|[^A-Za-z0-9-]|$)
+    let ok = if d1 == n {
+        true
+    } else if d1 >= lim {
+        false
+    } else if data[d1] == b'-' {
+        d1 + 1 < lim && data[d1 + 1].is_ascii_lowercase()
+    } else {
+        !data[d1].is_ascii_alphanumeric()
+    };
+    if !ok || is_date12(&data[s + 1..d1]) {
+        return None;
+    }
+    Some((vec![Finding::new(s + 1, d1, "aws_account_id", CW)], d1))
+}
+
+/// `%3A` or `%3a` at `i` (before `lim`).
+fn pct_colon(data: &[u8], i: usize, lim: usize) -> bool {
+    i + 3 <= lim && data[i] == b'%' && data[i + 1] == b'3' && matches!(data[i + 2], b'A' | b'a')
+}
+
+fn check_arn_urlencoded(data: &[u8], s: usize, _e: usize) -> CheckResult {
+    // an ARN inside a URL, ':' written as '%3A' (pre-signed S3 upload URLs):
+    // arn%3Aaws[a-z-]{0,10}%3A[a-z0-9-]{1,40}%3A[a-z0-9-]{0,32}%3A([0-9]{12})%3A
+    if !left_ok(data, s, &ALNUM) {
+        return None;
+    }
+    let lim = data.len().min(s + 160);
+    if !(data[s..lim].starts_with(b"arn")
+        && pct_colon(data, s + 3, lim)
+        && data[s + 6..lim].starts_with(b"aws"))
+    {
+        return None;
+    }
+    let lower_dash = |c: u8| c.is_ascii_lowercase() || c == b'-';
+    let lower_digit_dash = |c: u8| c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'-';
+    let mut i = s + 9;
+    for (class, lo, hi) in [
+        (&lower_dash as &dyn Fn(u8) -> bool, 0, 10),
+        (&lower_digit_dash, 1, 40),
+        (&lower_digit_dash, 0, 32),
+    ] {
+        let k = run(data, i, lim, hi + 1, class);
+        if k < lo || k > hi || !pct_colon(data, i + k, lim) {
+            return None;
+        }
+        i += k + 3;
+    }
+    if i + 12 > lim || !is_account12(&data[i..i + 12]) || !pct_colon(data, i + 12, lim) {
+        return None;
+    }
+    Some((vec![Finding::new(i, i + 12, "aws_account_id", CW)], i + 12))
+}
+
+fn check_account_flag_list(data: &[u8], s: usize, _e: usize) -> CheckResult {
+    // 'modify-db-snapshot-attribute --attribute-name restore --values-to-add 111122223333
+    // 444455556666', 'modify-snapshot-attribute --user-ids 111122223333 444455556666'
+    if s >= 1 && !b" \t\n'\"".contains(&data[s - 1]) && !escape_ends_at(data, s - 1) {
+        return None;
+    }
+    let n = data.len();
+    let head_lim = n.min(s + 24);
+    let rest = &data[s..head_lim];
+    let flag_len = [
+        &b"--values-to-add"[..],
+        b"--values-to-remove",
+        b"--account-ids",
+        b"--user-ids",
+    ]
+    .iter()
+    .find(|f| rest.starts_with(f))?
+    .len();
+    if s + flag_len >= head_lim || !matches!(data[s + flag_len], b' ' | b'\t' | b'=') {
+        return None;
+    }
+    let mut out = Vec::new();
+    let mut j = s + flag_len + 1;
+    let limit = n.min(s + 1024);
+    for _ in 0..32 {
+        let Some((a, b, next)) = list_item(data, j, limit) else {
+            break;
+        };
+        if data[a] == b'-' {
+            break;
+        }
+        if is_account12(&data[a..b]) {
+            out.push(Finding::new(a, b, "aws_account_id", CW));
+        }
+        j = next;
+    }
+    if out.is_empty() {
+        None
+    } else {
+        Some((out, j))
+    }
+}
+
+/// One item of a blank-separated list after a flag: `[ \t]{0,4}(\\{0,7}["']?)([^\s"'\\]{1,64})\1`;
+/// the item's span and the end of the match.
+fn list_item(data: &[u8], j: usize, limit: usize) -> Option<(usize, usize, usize)> {
+    let blanks = run(data, j, limit, 5, |c| c == b' ' || c == b'\t');
+    if blanks > 4 {
+        return None;
+    }
+    let q0 = j + blanks;
+    let k = run(data, q0, limit, 8, |c| c == b'\\');
+    if k > 7 {
+        return None;
+    }
+    let mut a = q0 + k;
+    if a < limit && matches!(data[a], b'"' | b'\'') {
+        a += 1;
+    }
+    let item = |c: u8| !(is_space(c) || matches!(c, b'"' | b'\'' | b'\\'));
+    let len = run(data, a, limit, 64, item);
+    if len == 0 {
+        return None;
+    }
+    let b = a + len;
+    let quote = &data[q0..a];
+    if !data[b..limit].starts_with(quote) {
+        return None;
+    }
+    Some((a, b, b + quote.len()))
+}
+
+fn check_key_uuid(data: &[u8], s: usize, _e: usize) -> CheckResult {
+    // 'KMS key 1234abcd-...', 'key 1234abcd-... scheduled for rotation'
+    if !left_ok(data, s, &WORD) {
+        return None;
+    }
+    let lim = data.len().min(s + 64);
+    if s + 3 > lim || !data[s..s + 3].eq_ignore_ascii_case(b"key") {
+        return None;
+    }
+    let k = run(data, s + 3, lim, 4, |c| b" \t:=/".contains(&c));
+    if !(1..=3).contains(&k) {
+        return None;
+    }
+    let a = s + 3 + k;
+    if a + 36 > lim || !is_uuid(&data[a..a + 36]) || !right_ok(data, a + 36, &GLUE_ID) {
+        return None;
+    }
+    Some((vec![Finding::new(a, a + 36, "aws_kms_key_id", HEX)], a + 36))
+}
+
+fn check_zone_word(data: &[u8], s: usize, _e: usize) -> CheckResult {
+    // (?i:zone|hostedzone)(?:[ \t:=]{1,3}|\\{0,7}/|\\{1,7}u002[fF])Z([A-Z0-9]{7,31})
+    if !left_ok(data, s, &ALNUM) {
+        return None;
+    }
+    let lim = data.len().min(s + 64);
+    let word = if data[s..lim].len() >= 4 && data[s..s + 4].eq_ignore_ascii_case(b"zone") {
+        4
+    } else if data[s..lim].len() >= 10 && data[s..s + 10].eq_ignore_ascii_case(b"hostedzone") {
+        10
+    } else {
+        return None;
+    };
+    let p = s + word;
+    let k = run(data, p, lim, 3, |c| b" \t:=".contains(&c));
+    let z = if k >= 1 && p + k < lim && data[p + k] == b'Z' {
+        p + k
+    } else {
+        slash_at(data, p, lim).filter(|&z| z < lim && data[z] == b'Z')?
+    };
+    let body = run(data, z + 1, lim, 31, |c| {
+        c.is_ascii_uppercase() || c.is_ascii_digit()
+    });
+    let e = z + 1 + body;
+    if body < 7 || !right_ok(data, e, &ALNUM) || !data[z + 1..e].iter().any(u8::is_ascii_digit) {
+        return None;
+    }
+    Some((vec![Finding::new(z + 1, e, "aws_route53_zone_id", CW)], e))
+}
+
+// ---------------------------------------------------------------- checks: host names
+
+/// The suffixes that end AWS host names (the candidate pattern of `aws.host`).
+const HOST_SUFFIXES: &str = r"amazonaws\.com(?:\.cn)?|compute\.internal|ec2\.internal|cloudfront\.net|awsapps\.com|elasticbeanstalk\.com|on\.aws|amplifyapp\.com|awsglobalaccelerator\.com";
+
+/// The end of a host suffix (`.amazonaws.com`...) at `a`, read no further than 40 bytes.
+fn suffix_end(data: &[u8], a: usize) -> Option<usize> {
+    const PLAIN: &[&[u8]] = &[
+        b".compute.internal",
+        b".ec2.internal",
+        b".cloudfront.net",
+        b".awsapps.com",
+        b".elasticbeanstalk.com",
+        b".on.aws",
+        b".amplifyapp.com",
+        b".awsglobalaccelerator.com",
+    ];
+    let rest = &data[a..data.len().min(a + 40)];
+    if rest.starts_with(b".amazonaws.com") {
+        return Some(
+            a + if rest[14..].starts_with(b".cn") {
+                17
+            } else {
+                14
+            },
+        );
+    }
+    PLAIN
+        .iter()
+        .find(|p| rest.starts_with(p))
+        .map(|p| a + p.len())
+}
+
+/// The services whose host names are named by the user (`<name>.<id>.<region>.rds.…`).
+const RESOURCE_SERVICES: &[&[u8]] = &[
+    b"rds",
+    b"elb",
+    b"cache",
+    b"es",
+    b"redshift",
+    b"efs",
+    b"fsx",
+    b"execute-api",
+    b"dkr",
+    b"vpce",
+    b"iot",
+    b"kafka",
+    b"mq",
+    b"docdb",
+    b"neptune",
+    b"aoss",
+    b"airflow",
+    b"appsync-api",
+    b"lambda-url",
+    b"dax",
+    b"memorydb",
+    b"redshift-serverless",
+    b"emr-serverless",
+    b"kinesis",
+    b"cloudsearch",
+    b"apprunner",
+    b"elasticbeanstalk",
+    b"awsapprunner",
+    b"streaming",
+    b"sagemaker",
+    b"studio",
+];
+const DB_SERVICES: &[&[u8]] = &[
+    b"rds",
+    b"cache",
+    b"redshift",
+    b"docdb",
+    b"neptune",
+    b"memorydb",
+    b"dax",
+];
+
+/// `-[a-z]+-[0-9]` exactly.
+fn dash_word_digit(r: &[u8]) -> bool {
+    r.len() >= 4
+        && r[0] == b'-'
+        && r[r.len() - 2] == b'-'
+        && r[r.len() - 1].is_ascii_digit()
+        && r[1..r.len() - 2].iter().all(|&c| is_lower(c))
+}
+
+/// `[a-z]{2}(?:-gov|-iso[a-z]?)?-[a-z]+-[0-9]` exactly (with `iso`) or
+/// `[a-z]{2}(?:-gov)?-[a-z]+-[0-9]` (without): a region such as `us-gov-west-1`.
+fn region_name(l: &[u8], iso: bool) -> bool {
+    if l.len() < 2 || !is_lower(l[0]) || !is_lower(l[1]) {
+        return false;
+    }
+    let r = &l[2..];
+    if dash_word_digit(r) || (r.starts_with(b"-gov") && dash_word_digit(&r[4..])) {
+        return true;
+    }
+    iso && r.starts_with(b"-iso")
+        && (dash_word_digit(&r[4..]) || (r.len() > 4 && is_lower(r[4]) && dash_word_digit(&r[5..])))
+}
+
+/// A label that is a region or a structural word of a host name.
+fn region_like(l: &[u8]) -> bool {
+    const WORDS: &[&[u8]] = &[
+        b"cfg",
+        b"ng",
+        b"clustercfg",
+        b"dualstack",
+        b"fips",
+        b"internal",
+        b"compute",
+        b"compute-1",
+        b"cn",
+        b"global",
+        b"ats",
+        b"auth",
+    ];
+    if region_name(l, true) || WORDS.contains(&l) {
+        return true;
+    }
+    if !l.is_empty() && l.iter().all(u8::is_ascii_digit) {
+        return true;
+    }
+    // [a-z]{2,4}[0-9]
+    (3..=5).contains(&l.len())
+        && l[l.len() - 1].is_ascii_digit()
+        && l[..l.len() - 1].iter().all(|&c| is_lower(c))
+}
+
+/// An S3 endpoint label: `s3`, `s3-website`, `s3-<region>`, `s3.dualstack`-style parts.
+fn s3_label(l: &[u8]) -> bool {
+    const OTHER: &[&[u8]] = &[
+        b"s3-accesspoint",
+        b"s3-control",
+        b"s3-external-1",
+        b"s3-fips",
+    ];
+    if OTHER.contains(&l) {
+        return true;
+    }
+    if !l.starts_with(b"s3") {
+        return false;
+    }
+    let tail_ok =
+        |r: &[u8]| r.is_empty() || (matches!(r[0], b'.' | b'-') && region_name(&r[1..], false));
+    let r = &l[2..];
+    tail_ok(r) || (r.starts_with(b"-website") && tail_ok(&r[8..]))
+}
+
+/// `<prefix>((?:[0-9]{1,3}-){3}[0-9]{1,3})` exactly: the dotted-quad part's span.
+fn dashed_ip_label(data: &[u8], a: usize, b: usize, prefix: &[u8]) -> Option<(usize, usize)> {
+    let l = &data[a..b];
+    if !l.starts_with(prefix) {
+        return None;
+    }
+    let body = &l[prefix.len()..];
+    let mut parts = 0;
+    for part in body.split(|&c| c == b'-') {
+        if part.is_empty() || part.len() > 3 || !part.iter().all(u8::is_ascii_digit) {
+            return None;
+        }
+        parts += 1;
+    }
+    (parts == 4).then_some((a + prefix.len(), b))
+}
+
+/// Mask one host label, keeping structural prefixes such as `cluster-ro-`.
+fn label_findings(
+    data: &[u8],
+    mut a: usize,
+    b: usize,
+    rtype: &'static str,
+    out: &mut Vec<Finding>,
+) {
+    if let Some(f) = id_finding(data, a, b) {
+        out.push(f);
+        return;
+    }
+    if let Some((x, y)) =
+        dashed_ip_label(data, a, b, b"ec2-").or_else(|| dashed_ip_label(data, a, b, b"ip-"))
+    {
+        out.push(Finding::new(x, y, "aws_hostname", CW));
+        return;
+    }
+    if is_account12(&data[a..b]) {
+        out.push(Finding::new(a, b, "aws_account_id", CW));
+        return;
+    }
+    const KEEP: &[&[u8]] = &[
+        b"cluster-custom-",
+        b"cluster-ro-",
+        b"cluster-",
+        b"internal-",
+        b"search-",
+        b"vpc-",
+    ];
+    if let Some(k) = KEEP.iter().find(|k| data[a..b].starts_with(k)) {
+        if a + k.len() < b {
+            a += k.len();
+        }
+    }
+    if has_alnum(&data[a..b]) {
+        out.push(Finding::new(a, b, rtype, CW)); // else a redacted label ('############')
+    }
+}
+
+/// Bytes of a host name; `#` too: documentation redacts parts of host names
+/// (`db1.cluster-############.us-east-1.rds.`).
+#[inline]
+fn host_char(c: u8) -> bool {
+    c.is_ascii_alphanumeric() || matches!(c, b'.' | b'-' | b'#')
+}
+
+/// `SLASH ([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])` at `i`: the bucket's span.
+fn s3_path_bucket(data: &[u8], i: usize, lim: usize) -> Option<(usize, usize)> {
+    let b = slash_at(data, i, lim)?;
+    let edge = |c: u8| c.is_ascii_lowercase() || c.is_ascii_digit();
+    if b >= lim || !edge(data[b]) {
+        return None;
+    }
+    let r = run(data, b, lim, 63, |c| edge(c) || c == b'.' || c == b'-');
+    let len = (3..=r).rev().find(|&l| edge(data[b + l - 1]))?;
+    Some((b, b + len))
+}
+
+/// `SLASH ([0-9]{12}) SLASH ([A-Za-z0-9_-]{1,80}(?:\.fifo)?)` at `i`: account and queue spans.
+fn sqs_path(data: &[u8], i: usize, lim: usize) -> Option<((usize, usize), (usize, usize))> {
+    let a = slash_at(data, i, lim)?;
+    if a + 12 > lim || !is_account12(&data[a..a + 12]) {
+        return None;
+    }
+    let q = slash_at(data, a + 12, lim)?;
+    let k = run(data, q, lim, 80, |c| {
+        c.is_ascii_alphanumeric() || c == b'_' || c == b'-'
+    });
+    if k == 0 {
+        return None;
+    }
+    let mut qe = q + k;
+    if data[qe..lim].starts_with(b".fifo") {
+        qe += 5;
+    }
+    Some(((a, a + 12), (q, qe)))
+}
+
+fn check_host(data: &[u8], a: usize, _e: usize) -> CheckResult {
+    // the candidate is the suffix ('.amazonaws.com'); the host's labels lie to its left
+    let e = suffix_end(data, a)?;
+    if !right_ok(data, e, &GLUE_ID) {
+        return None;
+    }
+    let lo = a.saturating_sub(BACK);
+    let mut s = a;
+    while s > lo && host_char(data[s - 1]) {
+        s -= 1;
+    }
+    while s < a && matches!(data[s], b'.' | b'-' | b'#') {
+        s += 1;
+    }
+    if s == a {
+        return Some((Vec::new(), e));
+    }
+    if s > 0 && data[s - 1] == b'\\' && escape_ends_at(data, s) {
+        s += 1; // '\nmydb.abc...': the 'n' belongs to the escape
+    }
+    let host = &data[s..e];
+    // label spans, left to right
+    let mut labels: Vec<(usize, usize)> = Vec::with_capacity(8);
+    let mut p = s;
+    for lab in host.split(|&c| c == b'.') {
+        labels.push((p, p + lab.len()));
+        p += lab.len() + 1;
+    }
+    let lab = |i: usize| &data[labels[i].0..labels[i].1];
+    let mut out = Vec::new();
+    if host.ends_with(b"compute.internal") || host.ends_with(b"ec2.internal") {
+        let (x, y) = labels[0];
+        if dashed_ip_label(data, x, y, b"ip-").is_some() || id_finding(data, x, y).is_some() {
+            label_findings(data, x, y, "aws_hostname", &mut out);
+        }
+        return Some((out, e));
+    }
+    if !host.ends_with(b"amazonaws.com") && !host.ends_with(b"amazonaws.com.cn") {
+        // cloudfront.net, awsapps.com, elasticbeanstalk.com, on.aws ...: the first label names it
+        if labels.len() > 2 {
+            label_findings(data, labels[0].0, labels[0].1, "aws_hostname", &mut out);
+        }
+        return Some((out, e));
+    }
+    let ncore = labels
+        .len()
+        .saturating_sub(if lab(labels.len() - 1) == b"com" {
+            2
+        } else {
+            3
+        });
+    if ncore == 0 {
+        return Some((out, e));
+    }
+    // S3 virtual-hosted buckets: everything left of the first s3 label
+    if let Some(i) = (0..ncore).find(|&i| s3_label(lab(i))) {
+        let mut end = e;
+        if i > 0 {
+            out.push(Finding::new(s, labels[i].0 - 1, "aws_s3_bucket", CW));
+        } else if let Some((bs, be)) = s3_path_bucket(data, e, data.len().min(e + 80)) {
+            if right_ok(data, be, &GLUE_ID) {
+                out.push(Finding::new(bs, be, "aws_s3_bucket", CW));
+                end = be;
+            }
+        }
+        return Some((out, end));
+    }
+    if lab(0) == b"sqs" || lab(0) == b"queue" {
+        if let Some(((aa, ab), (qa, qb))) = sqs_path(data, e, data.len().min(e + 120)) {
+            if right_ok(data, qb, &GLUE_ID) {
+                out.push(Finding::new(aa, ab, "aws_account_id", CW));
+                out.push(Finding::new(qa, qb, "aws_sqs_queue_url", CW));
+                return Some((out, qb));
+            }
+        }
+        return Some((out, e));
+    }
+    if dashed_ip_label(data, labels[0].0, labels[0].1, b"ec2-").is_some() {
+        label_findings(data, labels[0].0, labels[0].1, "aws_hostname", &mut out);
+        return Some((out, e));
+    }
+    let Some(svc_at) = (0..ncore).find(|&i| RESOURCE_SERVICES.contains(&lab(i))) else {
+        return Some((out, e)); // a service endpoint such as ec2.us-east-1.amazonaws.com
+    };
+    if svc_at == 0 {
+        return Some((out, e));
+    }
+    let first_type = if DB_SERVICES.contains(&lab(svc_at)) {
+        "aws_db_identifier"
+    } else {
+        "aws_hostname"
+    };
+    for (i, &(x, y)) in labels.iter().enumerate().take(svc_at) {
+        let l = &data[x..y];
+        if (i > 0 && region_like(l)) || region_name(l, true) || !has_alnum(l) {
+            continue;
+        }
+        label_findings(
+            data,
+            x,
+            y,
+            if i == 0 { first_type } else { "aws_hostname" },
+            &mut out,
+        );
+    }
+    Some((out, e))
+}
+
+// ---------------------------------------------------------------- checks: s3:// URIs
+
+fn check_s3_uri(data: &[u8], s: usize, _e: usize) -> CheckResult {
+    // s3[an]?:(?:\\{0,7}/){2}([a-z0-9][a-z0-9.-]{2,62})
+    if !left_ok(data, s, &ALNUM) {
+        return None;
+    }
+    let lim = data.len().min(s + 80);
+    let mut i = s + 2;
+    if i < lim && matches!(data[i], b'a' | b'n') {
+        i += 1;
+    }
+    if i >= lim || data[i] != b':' {
+        return None;
+    }
+    i += 1;
+    for _ in 0..2 {
+        let k = run(data, i, lim, 8, |c| c == b'\\');
+        if k > 7 || i + k >= lim || data[i + k] != b'/' {
+            return None;
+        }
+        i += k + 1;
+    }
+    let b = i;
+    if b >= lim || !(data[b].is_ascii_lowercase() || data[b].is_ascii_digit()) {
+        return None;
+    }
+    let r = run(data, b, lim, 63, |c| {
+        c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'.' || c == b'-'
+    });
+    if r < 3 {
+        return None;
+    }
+    let mut be = b + r;
+    while be > b && matches!(data[be - 1], b'.' | b'-') {
+        be -= 1;
+    }
+    if be - b < 3 {
+        return None;
+    }
+    if BUCKET_STOP.contains(&&data[b..be]) {
+        return Some((Vec::new(), be));
+    }
+    Some((vec![Finding::new(b, be, "aws_s3_bucket", CW)], be))
+}
+
 // ---------------------------------------------------------------- the family
+
+/// A bytes regex with Unicode off, for the few checks whose grammar is easier read as one.
+fn bytes_regex(pattern: &str) -> Regex {
+    RegexBuilder::new(pattern)
+        .unicode(false)
+        .build()
+        .expect("valid check pattern")
+}
 
 /// The AWS recognizers in priority order.
 pub fn recognizers() -> Vec<Recognizer> {
-    let _ = (id_pattern(), field_pattern());
-    Vec::new()
+    const ARN_TYPES: &[&str] = &[
+        "aws_account_id",
+        "aws_arn",
+        "aws_iam_name",
+        "aws_resource_name",
+        "aws_db_identifier",
+        "aws_s3_bucket",
+        "aws_kms_key_id",
+    ];
+    const HOST_TYPES: &[&str] = &[
+        "aws_hostname",
+        "aws_s3_bucket",
+        "aws_db_identifier",
+        "aws_account_id",
+        "aws_sqs_queue_url",
+    ];
+    const FIELD_TYPES: &[&str] = &[
+        "aws_account_id",
+        "aws_kms_key_id",
+        "aws_route53_zone_id",
+        "aws_s3_bucket",
+    ];
+    let mut id_types: Vec<&'static str> = ID_PREFIXES.iter().map(|(_, t)| *t).collect();
+    id_types.sort_unstable();
+    id_types.dedup();
+    vec![
+        Recognizer::new("aws.arn", r"arn:aws[a-z-]{0,10}:", check_arn, ARN_TYPES),
+        Recognizer::new(
+            "aws.host",
+            format!(r"\.(?:{HOST_SUFFIXES})"),
+            check_host,
+            HOST_TYPES,
+        ),
+        Recognizer::new("aws.resource_id", id_pattern(), check_id, &id_types),
+        Recognizer::new(
+            "aws.rds_resource_id",
+            r"(?:db|cluster)-[A-Z0-9]{26}",
+            check_rds_resource,
+            &["aws_rds_resource_id"],
+        ),
+        Recognizer::new(
+            "aws.key_and_secret",
+            r"A(?:KIA|SIA)[A-Z0-9]{16}(?:\t|\\{1,7}t|[ ,;|])",
+            check_key_and_secret,
+            &["aws_access_key_id", "aws_secret_access_key"],
+        ),
+        Recognizer::new(
+            "aws.key_id",
+            r"A(?:KIA|SIA|BIA|CCA|IDA|ROA|IPA|NPA|NVA|GPA|PKA|IKA)[A-Z0-9]{12}",
+            check_key_id,
+            &["aws_access_key_id", "aws_iam_unique_id"],
+        ),
+        Recognizer::new(
+            "aws.digit_id",
+            r"[A-Z]{2}[0-9]{12}",
+            check_digit_id,
+            &["aws_iam_unique_id"],
+        ),
+        Recognizer::new(
+            "aws.s3_uri",
+            r"s3[an]?:\\{0,3}/",
+            check_s3_uri,
+            &["aws_s3_bucket"],
+        ),
+        Recognizer::with_check(
+            "aws.fields",
+            field_pattern(),
+            field_check(field_table().clone(), false, false, WORD),
+            FIELD_TYPES,
+        ),
+        Recognizer::new(
+            "aws.account_flag_list",
+            r"--(?:values-to-(?:add|remove)|account-ids|user-ids)[ \t=]",
+            check_account_flag_list,
+            &["aws_account_id"],
+        ),
+        Recognizer::with_check(
+            "aws.flags",
+            r"--(?:account-ids?|user-ids|target-id|key-id|kms-key-id|hosted-zone-id|resource-id|bucket)[ \t=]",
+            field_check(flag_table().clone(), true, false, WORD),
+            FIELD_TYPES,
+        ),
+        Recognizer::new(
+            "aws.account_quoted",
+            r#""[0-9]{12}[\\"/:]"#,
+            check_quoted12,
+            &["aws_account_id"],
+        ),
+        Recognizer::new(
+            "aws.account_words",
+            "(?i:account|owner|acct|registry)",
+            check_account_words,
+            &["aws_account_id"],
+        ),
+        Recognizer::new(
+            "aws.account_field",
+            r"[\tnt\n][0-9]{12}[\t\r\n\\/:]",
+            check_field12,
+            &["aws_account_id"],
+        ),
+        Recognizer::new(
+            "aws.account_path",
+            r"(?:/|u002[fF])[0-9]{12}",
+            check_path12,
+            &["aws_account_id", "aws_resource_name"],
+        ),
+        Recognizer::new(
+            "aws.account_dash",
+            r"-[0-9]{12}",
+            check_dash12,
+            &["aws_account_id"],
+        ),
+        Recognizer::new(
+            "aws.arn_urlencoded",
+            r"arn%3[Aa]aws",
+            check_arn_urlencoded,
+            &["aws_account_id"],
+        ),
+        Recognizer::new(
+            "aws.kms_uuid_words",
+            r"(?i:key)[ \t:=/]{1,3}[0-9a-f]{8}-[0-9a-f]{4}-",
+            check_key_uuid,
+            &["aws_kms_key_id"],
+        ),
+        Recognizer::new(
+            "aws.zone_words",
+            r"(?i:zone|hostedzone)(?:[ \t:=]{1,3}|\\{0,7}/|\\{1,7}u002[fF])Z[A-Z0-9]{7}",
+            check_zone_word,
+            &["aws_route53_zone_id"],
+        ),
+    ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scanner::{Filter, Scanner};
+    use std::cell::Cell;
+    use std::sync::OnceLock;
+
+    fn scanner() -> &'static Scanner {
+        static S: OnceLock<Scanner> = OnceLock::new();
+        S.get_or_init(|| Scanner::new(recognizers(), Filter::default()).unwrap())
+    }
+
+    /// `(type, value)` of every finding in `text`.
+    fn found(text: &str) -> Vec<(&'static str, String)> {
+        let d = text.as_bytes();
+        scanner()
+            .scan(d)
+            .iter()
+            .map(|f| (f.rtype, text[f.start..f.end].to_string()))
+            .collect()
+    }
+
+    thread_local!(static SEED: Cell<u64> = const { Cell::new(0x9e37_79b9_7f4a_7c15) });
+
+    /// A fresh pseudo-random string of `n` bytes from `alphabet`.
+    fn rand(alphabet: &[u8], n: usize) -> String {
+        SEED.with(|s| {
+            (0..n)
+                .map(|_| {
+                    let mut x = s.get();
+                    x ^= x << 13;
+                    x ^= x >> 7;
+                    x ^= x << 17;
+                    s.set(x);
+                    alphabet[(x % alphabet.len() as u64) as usize] as char
+                })
+                .collect()
+        })
+    }
+    fn hex(n: usize) -> String {
+        rand(b"0123456789abcdef", n)
+    }
+    /// `n` digits, not starting with 0, not a multiple of 2^20, not a date.
+    fn digits(n: usize) -> String {
+        format!("{}{}", rand(b"3456789", 1), rand(b"0123456789", n - 2)) + &rand(b"13579", 1)
+    }
+    /// Upper-case letters and digits with at least one digit and one letter.
+    fn upper(n: usize) -> String {
+        format!("Q{}7", rand(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", n - 2))
+    }
+    fn uuid() -> String {
+        format!("{}-{}-{}-{}-{}", hex(8), hex(4), hex(4), hex(4), hex(12))
+    }
+    fn pair(t: &'static str, v: &str) -> (&'static str, String) {
+        (t, v.to_string())
+    }
+
+    #[test]
+    fn catalog_rows_and_recognizer_order() {
+        assert_eq!(TYPES.len(), 68);
+        assert_eq!(TYPES[0].name, "aws_arn");
+        let names: Vec<String> = recognizers().into_iter().map(|r| r.name).collect();
+        assert_eq!(names.len(), 19);
+        assert_eq!(names[0], "aws.arn");
+        assert_eq!(names[18], "aws.zone_words");
+        for r in recognizers() {
+            crate::scanner::check_pattern(&r.pattern).unwrap();
+        }
+    }
+
+    #[test]
+    fn tables_for_the_names_family() {
+        assert_eq!(
+            field_table().get("ownerid").unwrap().rtype,
+            "aws_account_id"
+        );
+        assert_eq!(
+            field_table()
+                .get("sseKMSkeyid".to_lowercase().as_str())
+                .unwrap()
+                .rtype,
+            "aws_kms_key_id"
+        );
+        assert_eq!(
+            field_table().get("hostedzone").unwrap().rtype,
+            "aws_route53_zone_id"
+        );
+        assert_eq!(
+            field_table().get("s3bucketname").unwrap().rtype,
+            "aws_s3_bucket"
+        );
+        assert_eq!(
+            flag_table().get("resourceid").unwrap().rtype,
+            "aws_route53_zone_id"
+        );
+        assert_eq!(flag_table().len(), 9);
+        let d = b"Bucket=os.environ.get(x)";
+        let v = Value {
+            start: 7,
+            end: 21,
+            quote: Vec::new(),
+            sep: b"=".to_vec(),
+        };
+        assert!((F_BUCKET.validate)(d, &v, "aws_s3_bucket").is_none());
+    }
+
+    #[test]
+    fn arn_parts() {
+        let a = digits(12);
+        let s = format!("arn:aws:iam::{a}:role/service-role/etl-{}", hex(4));
+        let (fs, end) = arn_findings(s.as_bytes(), 0, s.len()).unwrap();
+        assert_eq!(end, s.len());
+        assert_eq!(fs.len(), 2);
+        assert_eq!(
+            (fs[0].rtype, &s[fs[0].start..fs[0].end]),
+            ("aws_account_id", a.as_str())
+        );
+        assert_eq!(fs[1].rtype, "aws_iam_name");
+        assert_eq!(
+            found(&format!("arn:aws-cn:lambda:cn-north-1:{a}:function:sync.")).len(),
+            2
+        );
+        let u = uuid();
+        assert_eq!(
+            found(&format!("arn:aws:kms:eu-west-1:{a}:key\\/{u}")),
+            vec![pair("aws_account_id", &a), pair("aws_kms_key_id", &u)]
+        );
+        let m = hex(32);
+        assert_eq!(
+            found(&format!("arn:aws:kms:eu-west-1:{a}:key/mrk-{m}"))[1],
+            pair("aws_kms_key_id", &m)
+        );
+        let h = hex(17);
+        assert_eq!(
+            found(&format!("arn:aws:ec2:us-east-1:{a}:instance\\u002Fi-{h}")),
+            vec![pair("aws_account_id", &a), pair("aws_ec2_instance_id", &h)]
+        );
+        let b = format!("logs-{}", hex(6));
+        assert_eq!(
+            found(&format!("arn:aws:s3:::{b}/2024/x.csv")),
+            vec![pair("aws_s3_bucket", &b)]
+        );
+        assert_eq!(
+            found(&format!("arn:aws:rds:us-east-1:{a}:db:orders-{}", hex(3)))[1].0,
+            "aws_db_identifier"
+        );
+        // negatives: AWS-managed, glued, unknown partition, 14-digit account
+        assert!(found("arn:aws:iam::aws:policy/ReadOnlyAccess").is_empty());
+        assert!(found(&format!("xarn:aws:iam::{a}:role/x")).is_empty());
+        assert!(arn_findings(format!("arn:aws-xx:iam::{a}:role/x").as_bytes(), 0, 40).is_none());
+        assert!(arn_findings(format!("arn:aws:iam::{a}12:role/x").as_bytes(), 0, 40).is_none());
+    }
+
+    #[test]
+    fn resource_ids() {
+        for n in [8, 17] {
+            let h = hex(n);
+            assert_eq!(
+                found(&format!("moved i-{h} today")),
+                vec![pair("aws_ec2_instance_id", &h)]
+            );
+            assert_eq!(
+                found(&format!("\\nvpce-svc-{h}")),
+                vec![pair("aws_vpc_endpoint_service_id", &h)]
+            );
+        }
+        let h = hex(17);
+        assert_eq!(
+            found(&format!("key-{h}")),
+            vec![pair("aws_key_pair_id", &h)]
+        );
+        for text in [
+            format!("i-{}", hex(9)),
+            format!("xi-{}", hex(8)),
+            format!("my-i-{}", hex(8)),
+            format!(
+                "i-{}",
+                hex(8)
+                    .to_uppercase()
+                    .replace(|c: char| c.is_ascii_digit(), "A")
+            ),
+            format!("eni-attach-{}", hex(17)),
+            format!("import-ami-{}", hex(17)),
+            format!("key-{}", hex(8)),
+            format!("api-{}", hex(8)),
+        ] {
+            assert!(found(&text).is_empty(), "{text}");
+        }
+    }
+
+    #[test]
+    fn rds_resource_ids() {
+        let body = upper(26);
+        assert_eq!(
+            found(&format!("\"DbiResourceId\": \"db-{body}\"")),
+            vec![pair("aws_rds_resource_id", &body)]
+        );
+        assert!(found(&format!("db-{}", "ABCDEFGHIJKLMNOPQRSTUVWXYZ")).is_empty());
+        assert!(found(&format!("db-{body}X")).is_empty());
+    }
+
+    #[test]
+    fn access_keys_and_unique_ids() {
+        let body = upper(16);
+        assert_eq!(
+            found(&format!("AWS_ACCESS_KEY_ID=AKIA{body}")),
+            vec![pair("aws_access_key_id", &body)]
+        );
+        let body = upper(17);
+        assert_eq!(
+            found(&format!("\"RoleId\": \"AROA{body}\"")),
+            vec![pair("aws_iam_unique_id", &body)]
+        );
+        assert!(found(&format!("AKIA{}", upper(15))).is_empty());
+        assert!(found(&format!("XAKIA{}", upper(16))).is_empty());
+        assert!(found(&format!("\"ServerCertificateId\": \"ASCA{}\"", upper(17))).is_empty());
+    }
+
+    #[test]
+    fn key_and_secret_pairs() {
+        let key = upper(16);
+        let secret = format!(
+            "aB{}",
+            rand(
+                b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789/+",
+                38
+            )
+        );
+        let out = found(&format!(
+            "ACCESSKEY\tAKIA{key}\t2024-01-02T03:04:05Z\t{secret}\tActive\n"
+        ));
+        assert_eq!(
+            out,
+            vec![
+                pair("aws_access_key_id", &key),
+                pair("aws_secret_access_key", &secret)
+            ]
+        );
+        // a secret without lower-case letters is no secret: only the key id is found
+        let out = found(&format!("AKIA{key} {}", upper(40)));
+        assert_eq!(out, vec![pair("aws_access_key_id", &key)]);
+    }
+
+    #[test]
+    fn digit_ids() {
+        let v = format!("ID{}EXAMPLE", digits(15));
+        assert_eq!(
+            found(&format!("CERT\t{v}\tActive\n")),
+            vec![pair("aws_iam_unique_id", &v)]
+        );
+        for text in ["T20240101123456Z", "AB1234567890", "xID123456789012345X"] {
+            assert!(found(text).is_empty(), "{text}");
+        }
+    }
+
+    #[test]
+    fn s3_uris() {
+        let b = format!("ledger-{}", hex(5));
+        assert_eq!(
+            found(&format!("aws s3 cp x s3://{b}/2024/")),
+            vec![pair("aws_s3_bucket", &b)]
+        );
+        assert_eq!(
+            found(&format!("s3a:\\/\\/{b}.")),
+            vec![pair("aws_s3_bucket", &b)]
+        );
+        assert!(found("s3://bucket/x").is_empty());
+        assert!(found("s3://ab/x").is_empty());
+        assert!(found(&format!("xs3://{b}")).is_empty());
+    }
+
+    #[test]
+    fn fields() {
+        let a = digits(12);
+        assert_eq!(
+            found(&format!("\"OwnerId\": \"{a}\"")),
+            vec![pair("aws_account_id", &a)]
+        );
+        assert_eq!(
+            found(&format!("aws_account_id = {a}\n")),
+            vec![pair("aws_account_id", &a)]
+        );
+        let u = uuid();
+        assert_eq!(
+            found(&format!("\"KmsKeyId\": \"{u}\"")),
+            vec![pair("aws_kms_key_id", &u)]
+        );
+        let z = upper(13);
+        assert_eq!(
+            found(&format!("\"HostedZoneId\": \"/hostedzone/Z{z}\"")),
+            vec![pair("aws_route53_zone_id", &z)]
+        );
+        let b = format!("ledger-{}", hex(5));
+        assert_eq!(
+            found(&format!("\"Bucket\": \"{b}\"")),
+            vec![pair("aws_s3_bucket", &b)]
+        );
+        assert_eq!(
+            found(&format!("\"UserIds\": [\"{a}\"]")),
+            vec![pair("aws_account_id", &a)]
+        );
+        assert!(found(&format!("\"RequestId\": \"{u}\"")).is_empty());
+        assert!(found("s3.get_object(Bucket=os.environ.get(\"REPORT\"))").is_empty());
+        assert!(found("\"Bucket\": \"my-bucket-name\"").is_empty());
+    }
+
+    #[test]
+    fn flags_and_flag_lists() {
+        let (a, b) = (digits(12), digits(12));
+        for flag in ["--account-id", "--user-ids", "--target-id"] {
+            assert_eq!(
+                found(&format!("aws x {flag} {a}\n")),
+                vec![pair("aws_account_id", &a)],
+                "{flag}"
+            );
+        }
+        assert_eq!(
+            found(&format!(
+                "modify-db-snapshot-attribute --values-to-add {a} '{b}' --x"
+            )),
+            vec![pair("aws_account_id", &a), pair("aws_account_id", &b)]
+        );
+        let z = upper(13);
+        assert_eq!(
+            found(&format!("--resource-id Z{z}\n")),
+            vec![pair("aws_route53_zone_id", &z)]
+        );
+        assert!(found("--values-to-add all --x").is_empty());
+        assert!(found("--resource-id my-table\n").is_empty());
+        assert!(found(&format!("x--account-id {a}z")).is_empty());
+    }
+
+    #[test]
+    fn accounts_in_context() {
+        let a = digits(12);
+        for text in [
+            format!("\"Principal\": {{\"AWS\": \"{a}\"}}"),
+            format!("Account ID: {a}"),
+            format!("owned by AWS account ``{a}``."),
+            format!("ARN\t{a}\tnext"),
+            format!("RESOURCES\\tACCOUNT\\t{a}\\n"),
+            format!("FEDERATEDUSER\tx\t{a}:ops-bot\n"),
+            format!("path o-abc1234567/{a}\tnext"),
+            format!("elasticbeanstalk-eu-west-1-{a}"),
+            format!("https://up.example/arn%3Aaws%3Adevicefarm%3Aus-west-2%3A{a}%3Aproject%3Ax"),
+        ] {
+            assert_eq!(found(&text), vec![pair("aws_account_id", &a)], "{text}");
+        }
+        assert_eq!(
+            found(&format!("\t/{a}/vaults/media-archive/jobs/x\n")),
+            vec![
+                pair("aws_account_id", &a),
+                pair("aws_resource_name", "media-archive")
+            ]
+        );
+        for text in [
+            format!("{{\"Size\": {a}}}"),
+            format!("\"Timestamp\": \"{a}\""),
+            format!("took {a}ms"),
+            format!("version {a}"),
+            format!("at{a}\tnext"),
+            format!("\"when\": \"{a}:30\""),
+            format!("account\t{a}x"),
+            format!("account {a}3"),
+            "VOLUMEINFOS\tvol-x\t107374182400\tSTORED\n".to_string(),
+            "backup-202405021103.tar".to_string(),
+            format!("arn%3Aaws%3Ax%3Ay%3A%3A{a}3%3A"),
+        ] {
+            assert!(found(&text).is_empty(), "{text}");
+        }
+    }
+
+    #[test]
+    fn host_names() {
+        let id = rand(b"abcdefghijklmnopqrstuvwxyz0123456789", 12);
+        assert_eq!(
+            found(&format!(
+                "https://orders-db.{id}.us-east-1.rds.amazonaws.com/x"
+            )),
+            vec![
+                pair("aws_db_identifier", "orders-db"),
+                pair("aws_hostname", &id)
+            ]
+        );
+        assert_eq!(
+            found("ec2-54-12-34-56.compute-1.amazonaws.com"),
+            vec![pair("aws_hostname", "54-12-34-56")]
+        );
+        assert_eq!(
+            found("ip-10-4-7-9.eu-west-1.compute.internal"),
+            vec![pair("aws_hostname", "10-4-7-9")]
+        );
+        assert_eq!(
+            found(&format!("{id}.cloudfront.net")),
+            vec![pair("aws_hostname", &id)]
+        );
+        let b = format!("media-{}", hex(4));
+        assert_eq!(
+            found(&format!("{b}.s3.us-west-2.amazonaws.com")),
+            vec![pair("aws_s3_bucket", &b)]
+        );
+        assert_eq!(
+            found(&format!("s3.amazonaws.com\\/{b}\\/k")),
+            vec![pair("aws_s3_bucket", &b)]
+        );
+        let a = digits(12);
+        assert_eq!(
+            found(&format!(
+                "https://sqs.us-east-1.amazonaws.com/{a}/billing.fifo"
+            )),
+            vec![
+                pair("aws_account_id", &a),
+                pair("aws_sqs_queue_url", "billing.fifo")
+            ]
+        );
+        assert_eq!(
+            found(&format!(
+                "\"db1.cluster-ro-{id}.us-west-2.rds.amazonaws.com\""
+            )),
+            vec![pair("aws_db_identifier", "db1"), pair("aws_hostname", &id)]
+        );
+        for text in [
+            "ec2.us-east-1.amazonaws.com",
+            "s3.amazonaws.com",
+            "sts.amazonaws.com",
+            "region.compute.internal",
+            "x.amazonaws.comx",
+            "\"##.us-west-2.rds.amazonaws.com\"",
+        ] {
+            assert!(found(text).is_empty(), "{text}");
+        }
+    }
+
+    #[test]
+    fn kms_keys_and_zones_after_words() {
+        let u = uuid();
+        assert_eq!(
+            found(&format!("decrypting with KMS key {u}")),
+            vec![pair("aws_kms_key_id", &u)]
+        );
+        assert!(found(&format!("monkey {u}")).is_empty());
+        assert!(found(&format!("key {u}-x")).is_empty());
+        let z = upper(13);
+        assert_eq!(
+            found(&format!("hosted zone Z{z} updated")),
+            vec![pair("aws_route53_zone_id", &z)]
+        );
+        assert_eq!(
+            found(&format!("hostedzone\\/Z{z}")),
+            vec![pair("aws_route53_zone_id", &z)]
+        );
+        assert!(found("zone ZABCDEFGHIJKL").is_empty());
+        assert!(found(&format!("ozone Z{z}")).is_empty());
+    }
+
+    #[test]
+    fn helpers_match_their_python_patterns() {
+        assert!(
+            s3_label(b"s3") && s3_label(b"s3-website-us-east-1") && s3_label(b"s3-us-gov-west-1")
+        );
+        assert!(!s3_label(b"s3x") && !s3_label(b"s3-website-x"));
+        assert!(region_like(b"us-isob-east-1") && region_like(b"eu1") && region_like(b"compute-1"));
+        assert!(!region_like(b"mydb") && !region_name(b"us-isob-east-1", false));
+        assert!(
+            is_date12(b"202405021103")
+                && !is_date12(b"202413021103")
+                && !is_date12(b"202405321103")
+        );
+        assert_eq!(list_item(b" \\\"123\\\" x", 0, 10), Some((3, 6, 8)));
+        assert_eq!(list_item(b"\"123 x", 0, 6), None);
+        assert!(defers(b"vpc-0123abcd", 0, 12) && !defers(b"vpc-0123abc", 0, 11));
+        assert_eq!(
+            zone_span(b"\\/hostedzone\\/ZABC1234", 0, 22),
+            Some((15, 22))
+        );
+    }
 }
