@@ -27,6 +27,12 @@ use crate::surrogate::{safe_to_mask, SurrogateMaker};
 /// user's own terms and regexes are masked from this length on, as the user asked.
 pub const MIN_SPAN: usize = 3;
 
+/// Recognizers whose context is a turn of phrase ("the user X", the last word of a log line,
+/// a documentation literal before its kind): what they find is masked where it stands, but it
+/// is not propagated to other occurrences nor remembered, because the same word elsewhere is
+/// most often just a word (`site-packages` after "per user").
+pub const WEAK_CONTEXT: &[&str] = &["names.prose", "names.log_tail", "names.literal_kind"];
+
 /// What the body is, as far as masking is concerned.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum BodyKind {
@@ -131,16 +137,18 @@ impl Engine {
     /// format and context, and occurrences of values recognized before (in this body or an
     /// earlier one). Sorted, not overlapping.
     fn spans(&self, body: &[u8], opaque: &[(usize, usize)]) -> Vec<Span> {
-        let findings: Vec<Finding> = self
+        let found: Vec<(Finding, usize)> = self
             .scanner
-            .scan(body)
+            .scan_sources(body)
             .into_iter()
-            .filter(|f| {
+            .filter(|(f, _)| {
                 f.end - f.start >= MIN_SPAN
                     && (f.rtype.starts_with("user_") || safe_to_mask(&body[f.start..f.end], f.shape, f.rtype))
                     && !overlaps(opaque, f.start, f.end)
             })
             .collect();
+        let recognizers = self.scanner.recognizers();
+        let findings: Vec<Finding> = found.iter().map(|(f, _)| *f).collect();
         let mut spans: Vec<Span> =
             findings.iter().map(|f| Span { start: f.start, end: f.end, rtype: f.rtype, shape: f.shape }).collect();
         // Values known from earlier requests, or, when the engine keeps none, just this body's.
@@ -153,7 +161,10 @@ impl Engine {
             local = KnownValues::new(findings.len().max(1), usize::MAX);
             &mut local
         };
-        for f in &findings {
+        for (f, source) in &found {
+            if WEAK_CONTEXT.contains(&recognizers[*source].name.as_str()) {
+                continue;
+            }
             let value = canonical(&body[f.start..f.end]);
             if rememberable(&value, f.rtype) {
                 known.remember(&value, f.rtype, f.shape);

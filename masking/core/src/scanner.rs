@@ -86,6 +86,12 @@ impl Scanner {
 
     /// Scan `data` whole: findings sorted, not overlapping.
     pub fn scan(&self, data: &[u8]) -> Vec<Finding> {
+        self.scan_sources(data).into_iter().map(|(f, _)| f).collect()
+    }
+
+    /// Like [`Scanner::scan`], with the index (in [`Scanner::recognizers`]) of the recognizer
+    /// that found each finding.
+    pub fn scan_sources(&self, data: &[u8]) -> Vec<(Finding, usize)> {
         let mut found = Vec::new();
         let Some(regex) = &self.regex else { return found };
         let n = data.len();
@@ -98,6 +104,7 @@ impl Scanner {
             let s = m.start();
             let first = m.pattern().as_usize();
             let mut res = (self.recognizers[first].check)(data, s, m.end());
+            let mut source = first;
             if res.is_none() {
                 // the later recognizers that can start here, in priority order
                 for &k in &self.dispatch[data[s] as usize] {
@@ -111,6 +118,7 @@ impl Scanner {
                     if let Some(mk) = regex.search_with(&mut cache, &input) {
                         res = (self.recognizers[k].check)(data, s, mk.end());
                         if res.is_some() {
+                            source = k;
                             break;
                         }
                     }
@@ -134,7 +142,7 @@ impl Scanner {
                         fs.clear();
                     }
                 }
-                found.extend(fs);
+                found.extend(fs.into_iter().map(|f| (f, source)));
             }
             cur = if nxt > s { nxt } else { s + 1 };
         }

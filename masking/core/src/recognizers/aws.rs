@@ -782,34 +782,25 @@ pub fn arn_findings(data: &[u8], s: usize, limit: usize) -> Option<(Vec<Finding>
     if acct == b"aws" {
         return Some((Vec::new(), end)); // AWS-managed resources (policies) name nothing of the user's
     }
-    // split the resource into segments at '/', ':' and their escaped forms
-    let mut segs: Vec<(usize, usize)> = Vec::with_capacity(4);
-    let mut p = rs;
-    let mut i = rs;
-    while i < end {
-        if let Some(e) = sep_at(d, i, end) {
-            segs.push((p, i));
-            p = e;
-            i = e;
-        } else {
-            i += 1;
-        }
-    }
-    segs.push((p, end));
+    // the resource's segments lie between '/', ':' and their escaped forms
+    let (first_end, after_first) = next_sep(d, rs, end);
     if svc == b"s3" {
-        let (a, b) = segs[0];
-        if b > a {
-            out.push(Finding::new(a, b, "aws_s3_bucket", CW));
+        if first_end > rs {
+            out.push(Finding::new(rs, first_end, "aws_s3_bucket", CW));
         }
         return Some((out, end));
     }
-    let (kind, named): (&[u8], &[(usize, usize)]) = if segs.len() > 1 {
-        (&d[segs[0].0..segs[0].1], &segs[1..])
+    // with one segment it is the name; with more the first is the kind ('role', 'function')
+    let (kind, mut p): (&[u8], usize) = if after_first <= end {
+        (&d[rs..first_end], after_first)
     } else {
-        (b"", &segs[..])
+        (b"", rs)
     };
     let name_type = arn_name_type(svc, kind);
-    for &(a, b) in named {
+    while p <= end {
+        let a = p;
+        let (b, next) = next_sep(d, a, end);
+        p = next;
         if b <= a {
             continue;
         }
@@ -839,6 +830,19 @@ pub fn arn_findings(data: &[u8], s: usize, limit: usize) -> Option<(Vec<Finding>
         }
     }
     Some((out, end))
+}
+
+/// The end of the ARN resource segment that starts at `p`, and where the next one starts
+/// (`end + 1` after the last one).
+fn next_sep(d: &[u8], p: usize, end: usize) -> (usize, usize) {
+    let mut i = p;
+    while i < end {
+        if let Some(e) = sep_at(d, i, end) {
+            return (i, e);
+        }
+        i += 1;
+    }
+    (end, end + 1)
 }
 
 // ---------------------------------------------------------------- fields: accounts, KMS, zones, S3

@@ -1152,17 +1152,21 @@ fn bucket_field(table: &HashMap<String, Field>, key: &[u8]) -> Option<&'static s
 
 /// The type given to `tok` where it was named in `data[lo..hi]`, the latest first.
 fn named_before(data: &[u8], tok: &[u8], lo: usize, hi: usize) -> Option<&'static str> {
-    let finder = memmem::FinderRev::new(tok);
-    let mut top = hi;
-    while let Some(i) = finder.rfind(&data[lo..top]) {
+    // memmem's reverse iteration resumes left of each occurrence: Python's
+    // `data.rfind(tok, lo, occ)` loop
+    for i in memmem::rfind_iter(&data[lo..hi], tok) {
         let occ = lo + i;
         let end = occ + tok.len();
-        if (occ == 0 || !NAME_CHAR[data[occ - 1] as usize]) && !NAME_CHAR[data[end] as usize] {
+        // a namer ends right before the value with a blank, ':', '/' or a quote
+        if occ > 0
+            && !NAME_CHAR[data[occ - 1] as usize]
+            && !NAME_CHAR[data[end] as usize]
+            && matches!(data[occ - 1], b' ' | b'\t' | b':' | b'/' | b'"' | b'\'')
+        {
             if let Some(t) = echo_type(data, occ, tok) {
                 return Some(t);
             }
         }
-        top = occ;
     }
     None
 }

@@ -209,8 +209,9 @@ fn version_before(data: &[u8], s: usize) -> bool {
     false
 }
 
-/// Comparison operators of package requirements (pip `==` `~=` `!=` `>=` `<=`, Ruby `~>`): what
-/// follows one is a version (`types-requests==2.31.0.6`), unless an address word names it.
+/// Comparison operators of package requirements (pip `==` `===` `~=` `!=` `>=` `<=`, Ruby
+/// `~>`): what follows one is a version (`types-requests==2.31.0.6`), unless an address word
+/// names it.
 const VERSION_OPERATORS: [&[u8; 2]; 6] = [b"==", b"~=", b"!=", b">=", b"<=", b"~>"];
 
 /// Words that make a name before a comparison an address (`ip.addr == 10.1.2.3`, `$host==...`).
@@ -232,11 +233,12 @@ const ADDRESS_NAMES: [&[u8]; 14] = [
 ];
 
 /// True when the quad at `s` is a package's version: after a requirement operator
-/// (`types-requests==2.31.0.6`, `requests[socks] >= 2.31.0.6`, `'~> 2.31.0.6'`) whose name is no
-/// address word, or after `@` glued to a package path (`@scope/pkg@2.31.0.6`,
-/// `github.com/org/mod@2.31.0.6`). A plain `name@1.2.3.4` stays an address: it is how ssh and
-/// scp name a host (`ec2-user@54.1.2.3`). `name-1.2.3.4` is rejected earlier, as any glued `-`.
-/// The caller skips this for a quad with a `/len`: a version never has one, a network does.
+/// (`types-requests==2.31.0.6`, `requests[socks] >= 2.31.0.6`, `'~> 2.31.0.6'`) whose name is
+/// no address word (with no name before it, only `~>` says "version"), or after `@` glued to a
+/// package path (`@scope/pkg@2.31.0.6`, `github.com/org/mod@2.31.0.6`). A plain `name@1.2.3.4`
+/// stays an address: it is how ssh and scp name a host (`ec2-user@54.1.2.3`). `name-1.2.3.4` is
+/// rejected earlier, as any glued `-`. The caller skips this for a quad with a `/len`: a version
+/// never has one, a network does.
 fn package_version_before(data: &[u8], s: usize) -> bool {
     if s == 0 {
         return false;
@@ -249,14 +251,21 @@ fn package_version_before(data: &[u8], s: usize) -> bool {
             .any(|w| w[1] == b'/' && ALNUM[w[0] as usize] && ALNUM[w[2] as usize]);
     }
     let op_end = skip_blanks_left(data, s);
-    if op_end < 2
-        || !VERSION_OPERATORS
-            .iter()
-            .any(|op| &data[op_end - 2..op_end] == *op)
-    {
+    if op_end < 2 {
         return false;
     }
-    let mut name_end = skip_blanks_left(data, op_end - 2);
+    let op = &data[op_end - 2..op_end];
+    if !VERSION_OPERATORS.iter().any(|known| op == *known) {
+        return false;
+    }
+    let mut op_start = op_end - 2;
+    if op == b"==" && op_start > 0 && data[op_start - 1] == b'=' {
+        op_start -= 1; // '==='
+    }
+    let mut name_end = skip_blanks_left(data, op_start);
+    if name_end > 0 && matches!(data[name_end - 1], b'"' | b'\'') {
+        name_end -= 1; // '"$IP" == 10.1.2.3'
+    }
     if name_end > 0 && data[name_end - 1] == b']' {
         // extras: 'requests[socks]'
         let lo = name_end.saturating_sub(64);
@@ -266,6 +275,9 @@ fn package_version_before(data: &[u8], s: usize) -> bool {
         }
     }
     let start = name_start(data, name_end, |c| c == b'$');
+    if start == name_end {
+        return op == b"~>"; // only Ruby's operator says "version" with no name before it
+    }
     !data[start..name_end]
         .split(|&c| matches!(c, b'.' | b'_' | b'-' | b'$'))
         .any(names_an_address)
@@ -726,6 +738,8 @@ mod tests {
                 format!("ip.addr=={addr}"),
                 format!("ip.src == {addr}"),
                 format!("[[ $host == {addr} ]]"),
+                format!(r#"[ "$IP" == {addr} ]"#),
+                format!("== {addr}"),
                 format!("hostIp>={addr}"),
                 format!("x={addr}"),
             ] {

@@ -7,6 +7,7 @@
 //! finding is the whole match, trimmed so that it never cuts through a JSON escape sequence.
 
 use std::collections::HashSet;
+use std::fmt::Write;
 use std::sync::{Arc, Mutex, OnceLock};
 
 use regex_syntax::is_meta_character;
@@ -121,10 +122,11 @@ fn bytes_pattern(pattern: &str) -> String {
     out
 }
 
+/// Append the `\xHH` escapes of the UTF-8 bytes of `ch`.
 fn push_utf8_escapes(out: &mut String, ch: char) {
     let mut buf = [0u8; 4];
     for b in ch.encode_utf8(&mut buf).bytes() {
-        out.push_str(&format!("\\x{b:02x}"));
+        let _ = write!(out, "\\x{b:02x}"); // writing to a String cannot fail
     }
 }
 
