@@ -1138,9 +1138,11 @@ fn key_type(key: &str) -> Option<&'static str> {
     if KEY_EXCLUDE.is_match(key.as_bytes()) {
         return None;
     }
+    // (a plain window compare: the keys are short, a substring searcher costs more to set up)
+    let k = key.as_bytes();
     KEY_TYPES
         .iter()
-        .find(|(word, _)| key.contains(word))
+        .find(|(word, _)| k.windows(word.len()).any(|w| w == word.as_bytes()))
         .map(|(_, t)| *t)
 }
 
