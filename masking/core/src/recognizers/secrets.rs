@@ -855,6 +855,13 @@ fn check_auth(data: &[u8], s: usize, _e: usize) -> CheckResult {
     if j - a < 8 {
         return None;
     }
+    // the scan pattern is short; what the Python engine's required of a 'token' candidate:
+    // `[Tt]oken ` and 16 token bytes
+    if kind == b"token"
+        && (&head[1..5] != b"oken" || a != blanks + 1 || data[blanks] != b' ' || j - a < 16)
+    {
+        return None;
+    }
     let mut b = j;
     while b > a && data[b - 1] == b'.' {
         b -= 1;
@@ -1021,6 +1028,9 @@ fn check_k8s(data: &[u8], s: usize, _e: usize) -> CheckResult {
         return None;
     }
     let val = v.as_bytes();
+    if val.iter().filter(|&&c| c != b'=').count() < 12 {
+        return None; // the Python engine's scan pattern required 12 base64 characters
+    }
     if val.len() % 4 != 0 || !decodes_to_text(val) {
         return None;
     }
@@ -1128,9 +1138,11 @@ fn key_type(key: &str) -> Option<&'static str> {
     if KEY_EXCLUDE.is_match(key.as_bytes()) {
         return None;
     }
+    // (a plain window compare: the keys are short, a substring searcher costs more to set up)
+    let k = key.as_bytes();
     KEY_TYPES
         .iter()
-        .find(|(word, _)| key.contains(word))
+        .find(|(word, _)| k.windows(word.len()).any(|w| w == word.as_bytes()))
         .map(|(_, t)| *t)
 }
 
@@ -1235,6 +1247,39 @@ fn is_plain_identifier(v: &[u8]) -> bool {
         && v.iter().all(|&c| WORD[c as usize] && !c.is_ascii_digit())
 }
 
+/// The end of a 40-character AWS secret access key at `i` whose `/` and `+` may be JSON escapes
+/// (`\/`, `\\\/`, `\u002F`, `\u002B`).
+fn escaped_key_end(data: &[u8], i: usize) -> Option<usize> {
+    let mut j = i;
+    let mut count = 0;
+    while j < data.len() && count < 41 {
+        let c = data[j];
+        if ALNUM[c as usize] || c == b'+' || c == b'/' {
+            j += 1;
+        } else if c == b'\\' {
+            let mut k = j;
+            while k < data.len() && data[k] == b'\\' && k - j < 8 {
+                k += 1;
+            }
+            let rest = &data[k..];
+            if rest.first() == Some(&b'/') {
+                j = k + 1;
+            } else if rest.len() >= 5
+                && rest[..4].eq_ignore_ascii_case(b"u002")
+                && matches!(rest[4] | 0x20, b'f' | b'b')
+            {
+                j = k + 5;
+            } else {
+                break;
+            }
+        } else {
+            break;
+        }
+        count += 1;
+    }
+    (count == 40).then_some(j)
+}
+
 /// The validator of secret-like keys: findings, `Some([])` to defer to a token recognizer, or
 /// `None` when the value is no secret.
 fn v_secret(data: &[u8], v: &Value, rtype: &'static str) -> Option<Vec<Finding>> {
@@ -1248,6 +1293,12 @@ fn v_secret(data: &[u8], v: &Value, rtype: &'static str) -> Option<Vec<Finding>>
         }
         while end > v.start && matches!(data[end - 1], b'.' | b',' | b';' | b')') {
             end -= 1;
+        }
+    }
+    if bare && rtype == "aws_secret_access_key" && end < data.len() && data[end] == b'\\' {
+        // a key written with JSON escapes inside ('\/', '\u002F') stops a bare value early
+        if let Some(x) = escaped_key_end(data, v.start) {
+            end = x;
         }
     }
     let raw = &data[v.start..end];
@@ -1297,10 +1348,7 @@ fn secret_field(key: &str) -> Option<Field> {
 
 fn keyword_pattern() -> String {
     let words: Vec<String> = KEYWORDS.iter().map(|k| regex::escape(k)).collect();
-    format!(
-        r#"(?i:{})[A-Za-z0-9_.-]*(?:\\{{0,7}}["'])?[ \t]*[:=|]"#,
-        words.join("|")
-    )
+    format!(r#"(?i:{})[A-Za-z0-9_.-]*[\\"' \t:=|]"#, words.join("|"))
 }
 
 // ---------------------------------------------------------------- CLI flags and Terraform variables
@@ -1479,6 +1527,268 @@ fn check_tf_variable(data: &[u8], s: usize, _e: usize) -> CheckResult {
     }
 }
 
+// ---------------------------------------------------------------- secrets named by a sibling key
+
+/// `"name": "DB_PASSWORD"` (also `Name`, `Key`, `ParameterKey`, `ParameterName`): the candidate
+/// is the quote before the naming field.
+const SIBLING_NAME: &str = r#""(?:[Nn]ame|[Kk]ey|ParameterKey|ParameterName)\\*"[ \t]*:"#;
+
+/// The fields that hold the value a sibling names.
+const SIBLING_VALUES: &[&[u8]] = &[b"ParameterValue", b"value", b"Value"];
+
+/// `{"name": "DB_PASSWORD", "value": "…"}`, `{"Key": …, "Value": …}`, CloudFormation
+/// `ParameterKey`/`ParameterValue`: the value field of the same object is typed by the name.
+fn check_sibling(data: &[u8], s: usize, _e: usize) -> CheckResult {
+    let limit = data.len().min(s + 400);
+    // the naming field's value: a quoted key name
+    let mut j = s;
+    while j < limit && data[j] == b'\\' {
+        j += 1;
+    }
+    j += 1; // the quote
+    while j < limit && data[j] != b'"' && data[j] != b'\\' {
+        j += 1;
+    }
+    let v = super::base::value_after(data, j, limit, false, None)?;
+    if v.quote.is_empty() || v.end - v.start > 128 {
+        return None;
+    }
+    let name = &data[v.start..v.end];
+    if !name
+        .iter()
+        .all(|&c| WORD[c as usize] || matches!(c, b'.' | b'-' | b'/'))
+    {
+        return None;
+    }
+    let rtype = key_type(&norm_key(name))?;
+    // the value field, in the same object: before any brace
+    let mut k = v.end + v.quote.len();
+    while k < limit && !matches!(data[k], b'{' | b'}') {
+        if data[k] == b'"' {
+            let field = &data[k + 1..limit];
+            if let Some(f) = SIBLING_VALUES.iter().find(|f| field.starts_with(f)) {
+                let after = k + 1 + f.len();
+                if let Some(val) = super::base::value_after(data, after, limit, false, None) {
+                    if val.end > val.start && !val.quote.is_empty() {
+                        let fs = v_secret(data, &val, rtype)?;
+                        return if fs.is_empty() {
+                            None
+                        } else {
+                            Some((fs, val.end))
+                        };
+                    }
+                }
+            }
+        }
+        k += 1;
+    }
+    None
+}
+
+// ---------------------------------------------------------------- secrets on command lines
+
+/// The end of the command line that starts at `i`: a newline, an escaped newline or `limit`.
+fn line_end(data: &[u8], i: usize, limit: usize) -> usize {
+    let mut j = i;
+    while j < limit && data[j] != b'\n' && data[j] != b'\r' {
+        if data[j] == b'\\' && j + 1 < limit && matches!(data[j + 1], b'n' | b'r') {
+            break;
+        }
+        j += 1;
+    }
+    j
+}
+
+/// A command-line argument at `i`: quoted (`'x'`, `"x"`, `\"x\"`) or bare.
+fn argument(data: &[u8], i: usize, limit: usize) -> Option<Value> {
+    let vs = super::base::match_quote(data, i, limit).unwrap_or(i);
+    let vq = &data[i..vs];
+    let ve = quoted_or_bare(data, vs, vq, limit);
+    if ve <= vs || (!vq.is_empty() && !data[ve..limit].starts_with(&vq[vq.len() - 1..])) {
+        return None;
+    }
+    Some(Value {
+        start: vs,
+        end: ve,
+        quote: vq.to_vec(),
+        sep: b"=".to_vec(),
+    })
+}
+
+fn skip_blanks(data: &[u8], mut i: usize, limit: usize) -> usize {
+    while i < limit && matches!(data[i], b' ' | b'\t') {
+        i += 1;
+    }
+    i
+}
+
+/// The findings of a password argument at `i`, resuming after it.
+fn password_argument(data: &[u8], i: usize, limit: usize, rtype: &'static str) -> CheckResult {
+    let v = argument(data, i, limit)?;
+    let fs = v_secret(data, &v, rtype)?;
+    if fs.is_empty() {
+        return None;
+    }
+    Some((fs, v.end))
+}
+
+/// `aws configure set aws_secret_access_key VALUE` (any secret-like setting).
+fn check_configure_set(data: &[u8], s: usize, e: usize) -> CheckResult {
+    let limit = line_end(data, e, data.len().min(e + 600));
+    let mut k = e;
+    while k < limit && (WORD[data[k] as usize] || data[k] == b'.') {
+        k += 1;
+    }
+    let rtype = key_type(&norm_key(&data[e..k]))?;
+    let vs = skip_blanks(data, k, limit);
+    if vs == k || s >= vs {
+        return None;
+    }
+    password_argument(data, vs, limit, rtype)
+}
+
+/// `curl -u user:password` / `--user user:password`: the part after the first colon.
+fn check_curl_user(data: &[u8], s: usize, e: usize) -> CheckResult {
+    let limit = line_end(data, e, data.len().min(s + 1024));
+    let mut from = e;
+    while let Some(at) = memchr::memmem::find(&data[from..limit], b"-u").map(|k| from + k) {
+        from = at + 2;
+        if let Some(res) = curl_user_at(data, at, limit) {
+            return Some(res);
+        }
+    }
+    None
+}
+
+/// The password of a `-u`/`--user` flag whose `-u` is at `at`.
+fn curl_user_at(data: &[u8], at: usize, limit: usize) -> CheckResult {
+    let blank = |i: usize| matches!(data[i], b' ' | b'\t');
+    let long =
+        data[at - 1] == b'-' && at >= 2 && blank(at - 2) && data[at..limit].starts_with(b"-user");
+    let i = if long {
+        let f = at + 5;
+        if f < limit && data[f] == b'=' {
+            f + 1
+        } else {
+            let i = skip_blanks(data, f, limit);
+            if i == f {
+                return None; // --user-agent
+            }
+            i
+        }
+    } else if blank(at - 1) {
+        skip_blanks(data, at + 2, limit) // -u user:pw, -uuser:pw
+    } else {
+        return None;
+    };
+    let arg = argument(data, i, limit)?;
+    let colon = memchr::memchr(b':', &data[arg.start..arg.end])?;
+    let pw = Value {
+        start: arg.start + colon + 1,
+        ..arg
+    };
+    if pw.end <= pw.start || PLACEHOLDER.is_match(&data[pw.start..pw.end]) {
+        return None;
+    }
+    let fs = v_secret(data, &pw, "password")?;
+    if fs.is_empty() {
+        return None;
+    }
+    Some((fs, pw.end))
+}
+
+/// `sshpass -p PASSWORD`, `redis-cli … -a PASSWORD`: the flag's argument is a password.
+fn check_password_flag_of(data: &[u8], s: usize, e: usize, flag: &[u8]) -> CheckResult {
+    let limit = line_end(data, e, data.len().min(s + 1024));
+    let line = &data[e..limit];
+    let mut from = 0;
+    while let Some(k) = memchr::memmem::find(&line[from..], flag).map(|k| from + k) {
+        from = k + flag.len();
+        let at = e + k;
+        if !matches!(data[at - 1], b' ' | b'\t') {
+            continue;
+        }
+        let i = skip_blanks(data, at + flag.len(), limit);
+        if i == at + flag.len() {
+            continue;
+        }
+        return password_argument(data, i, limit, "password");
+    }
+    None
+}
+
+fn check_sshpass(data: &[u8], s: usize, e: usize) -> CheckResult {
+    check_password_flag_of(data, s, e - 1, b"-p")
+}
+
+fn check_redis_cli(data: &[u8], s: usize, e: usize) -> CheckResult {
+    check_password_flag_of(data, s, e - 1, b"-a")
+}
+
+/// `openssl … -passin pass:PASSWORD` (also `-passout`, `-pass`).
+fn check_openssl_pass(data: &[u8], _s: usize, e: usize) -> CheckResult {
+    let limit = line_end(data, e, data.len().min(e + 512));
+    password_argument(data, e, limit, "password")
+}
+
+/// `.netrc`: `machine HOST login USER password PASSWORD` (on one line or several).
+fn check_netrc(data: &[u8], s: usize, e: usize) -> CheckResult {
+    if s > 0 && !is_space_or_escape(data, s - 1) {
+        return None;
+    }
+    let lo = s.saturating_sub(300);
+    let before = &data[lo..s];
+    let named = [&b"machine "[..], b"login ", b"default "]
+        .iter()
+        .any(|w| memchr::memmem::find(before, w).is_some());
+    if !named {
+        return None;
+    }
+    let limit = line_end(data, e, data.len().min(e + 256));
+    password_argument(data, e, limit, "password")
+}
+
+fn is_space_or_escape(data: &[u8], i: usize) -> bool {
+    super::base::is_space(data[i]) || (matches!(data[i], b'n' | b't') && escape_ends_at(data, i))
+}
+
+/// `.pgpass`: `host:port:database:user:password`, one entry a line.
+fn check_pgpass(data: &[u8], s: usize, _e: usize) -> CheckResult {
+    // the candidate is the start of a line
+    let start = if data[s] == b'\n' {
+        s + 1
+    } else if data[s] == b'\\' {
+        s + 2
+    } else {
+        s
+    };
+    let limit = line_end(data, start, data.len().min(start + 512));
+    let line = &data[start..limit];
+    let fields: Vec<&[u8]> = line.split(|&c| c == b':').collect();
+    if fields.len() != 5
+        || fields[..4]
+            .iter()
+            .any(|f| f.is_empty() || f.iter().any(|&c| c == b' ' || c == b'\t'))
+    {
+        return None;
+    }
+    if !(fields[1] == b"*" || (fields[1].len() <= 5 && fields[1].iter().all(u8::is_ascii_digit))) {
+        return None;
+    }
+    let ps = limit - fields[4].len();
+    let v = Value {
+        start: ps,
+        end: limit,
+        quote: Vec::new(),
+        sep: b":".to_vec(),
+    };
+    let fs = v_secret(data, &v, "password")?;
+    if fs.is_empty() {
+        return None;
+    }
+    Some((fs, limit))
+}
+
 // ---------------------------------------------------------------- the family
 
 const KEY_RULE_TYPES: &[&str] = &[
@@ -1500,12 +1810,7 @@ pub fn recognizers() -> Vec<Recognizer> {
             check_private_key,
             &["private_key"],
         ),
-        Recognizer::new(
-            "secrets.jwt",
-            r"ey[A-Za-z0-9_-]{10}[A-Za-z0-9_-]*\.ey",
-            check_jwt,
-            &["jwt"],
-        ),
+        Recognizer::new("secrets.jwt", r"ey[A-Za-z0-9_-]*\.ey", check_jwt, &["jwt"]),
         Recognizer::new(
             "secrets.webhook",
             r"hooks\.slack\.com(?:\\{0,7}/|\\{1,7}u002[fF])|discord(?:app)?\.com(?:\\{0,7}/|\\{1,7}u002[fF])api",
@@ -1526,7 +1831,7 @@ pub fn recognizers() -> Vec<Recognizer> {
         ),
         Recognizer::new(
             "secrets.authorization",
-            r"(?i:basic|bearer)[ \t]+[A-Za-z0-9+/=._~-]{8}|[Tt]oken [A-Za-z0-9+/=._~-]{16}",
+            r"(?i:basic|bearer)[ \t]|[Tt]oken ",
             check_auth,
             &["basic_auth", "bearer_token"],
         ),
@@ -1556,9 +1861,57 @@ pub fn recognizers() -> Vec<Recognizer> {
     ));
     out.push(Recognizer::new(
         "secrets.k8s_data",
-        r"[\nn]  [ ]*[A-Za-z0-9_.-]+: ?[ ]*[A-Za-z0-9+/]{12}",
+        r"[\nn]  [ ]*[A-Za-z0-9_.-]+: ?[ ]*[A-Za-z0-9+/]",
         check_k8s,
         &["k8s_secret_data"],
+    ));
+    out.push(Recognizer::new(
+        "secrets.sibling_key",
+        SIBLING_NAME,
+        check_sibling,
+        KEY_RULE_TYPES,
+    ));
+    out.push(Recognizer::new(
+        "secrets.configure_set",
+        r"configure[ \t]+set[ \t]+",
+        check_configure_set,
+        KEY_RULE_TYPES,
+    ));
+    out.push(Recognizer::new(
+        "secrets.curl_user",
+        r"curl[ \t]",
+        check_curl_user,
+        &["password"],
+    ));
+    out.push(Recognizer::new(
+        "secrets.sshpass",
+        r"sshpass[ \t]",
+        check_sshpass,
+        &["password"],
+    ));
+    out.push(Recognizer::new(
+        "secrets.redis_cli",
+        r"redis-cli[ \t]",
+        check_redis_cli,
+        &["password"],
+    ));
+    out.push(Recognizer::new(
+        "secrets.openssl_pass",
+        r"-pass(?:in|out)?[ \t]+pass:",
+        check_openssl_pass,
+        &["password"],
+    ));
+    out.push(Recognizer::new(
+        "secrets.netrc",
+        r"password[ \t]+",
+        check_netrc,
+        &["password"],
+    ));
+    out.push(Recognizer::new(
+        "secrets.pgpass",
+        r"(?:\n|\\n)[A-Za-z0-9.*_-]+:(?:[0-9]{1,5}|\*):[A-Za-z0-9*_.-]+:[A-Za-z0-9*_.@-]+:",
+        check_pgpass,
+        &["password"],
     ));
     out.push(Recognizer::with_check(
         "secrets.keys",
@@ -2207,5 +2560,129 @@ mod tests {
         assert_eq!(key_type("passwordhash"), None);
         assert_eq!(key_type("nexttoken"), None);
         assert_eq!(key_type("secretaccesskey"), Some("aws_secret_access_key"));
+    }
+
+    #[test]
+    fn secrets_named_by_a_sibling_key() {
+        let v = "Tq7".to_string() + &rnd(12, ALNUM_CHARS) + "#2";
+        for text in [
+            format!(r#"{{"name": "DB_PASSWORD", "value": "{v}"}}"#),
+            format!(r#"{{"Key": "/prod/db/password", "Value": "{v}"}}"#),
+            format!(r#"[{{"ParameterKey": "DbPassword", "ParameterValue": "{v}"}}]"#),
+            format!(r#""env": "[{{\"name\": \"ADMIN_PASSWORD\", \"value\": \"{v}\"}}]""#),
+        ] {
+            assert_eq!(found(&text), one("password", &v), "{text}");
+        }
+        let t = rnd(40, ALNUM_CHARS);
+        assert_eq!(
+            found(&format!(r#"{{"name": "API_TOKEN", "value": "{t}"}}"#)),
+            one("generic_secret", &t)
+        );
+        for text in [
+            format!(r#"{{"Key": "Name", "Value": "{v}"}}"#), // not a secret name
+            r#"{"name": "DB_PASSWORD", "value": "changeme"}"#.to_string(), // a placeholder
+            format!(r#"{{"name": "DB_PASSWORD"}}, {{"value": "{v}"}}"#), // another object
+            r#"{"name": "DB_PASSWORD", "valueFrom": "arn:aws:ssm:x"}"#.to_string(),
+        ] {
+            assert_eq!(found(&text), vec![], "{text}");
+        }
+    }
+
+    #[test]
+    fn secrets_on_command_lines() {
+        let v = "Tq7".to_string() + &rnd(12, ALNUM_CHARS) + "#2";
+        let k = rnd(40, ALNUM_CHARS);
+        assert_eq!(
+            found(&format!("aws configure set aws_secret_access_key {k}\n")),
+            one("aws_secret_access_key", &k)
+        );
+        assert_eq!(
+            found(&format!(
+                "aws configure set default.aws_session_token \"{k}\""
+            )),
+            one("aws_session_token", &k)
+        );
+        assert_eq!(
+            found(&format!("curl -u admin:{v} https://h.example/")),
+            one("password", &v)
+        );
+        assert_eq!(
+            found(&format!("curl -s --user 'admin:{v}' https://h.example/")),
+            one("password", &v)
+        );
+        assert_eq!(
+            found(&format!("curl --user=admin:{v} x")),
+            one("password", &v)
+        );
+        assert_eq!(
+            found(&format!("sshpass -p '{v}' ssh ops@host")),
+            one("password", &v)
+        );
+        assert_eq!(
+            found(&format!("redis-cli -h cache.internal -a {v} ping")),
+            one("password", &v)
+        );
+        assert_eq!(
+            found(&format!(
+                "openssl rsa -in k.pem -passin pass:{v} -out k2.pem"
+            )),
+            one("password", &v)
+        );
+        for text in [
+            "aws configure set region us-east-1".to_string(),
+            "curl -u admin https://h.example/".to_string(),
+            "curl -H 'User-Agent: x' --user-agent foo:barbazqux https://h/".to_string(),
+            "docker run -u 1000:1000 img".to_string(),
+            "sshpass -p $SSHPASS ssh host".to_string(),
+            "redis-cli -a password ping".to_string(),
+            "openssl enc -pass env:MYPASS".to_string(),
+        ] {
+            assert_eq!(found(&text), vec![], "{text}");
+        }
+    }
+
+    #[test]
+    fn netrc_and_pgpass() {
+        let v = "Tq7".to_string() + &rnd(12, ALNUM_CHARS) + "#2";
+        assert_eq!(
+            found(&format!("machine api.example.com login ops password {v}\n")),
+            one("password", &v)
+        );
+        assert_eq!(
+            found(&format!("machine h\n  login ops\n  password {v}\n")),
+            one("password", &v)
+        );
+        assert_eq!(
+            found(&format!("x\ndb.internal:5432:app:svc:{v}\n")),
+            one("password", &v)
+        );
+        assert_eq!(
+            found(&format!(r"x\n*:*:*:postgres:{v}\n")),
+            one("password", &v)
+        );
+        assert_eq!(
+            found(&format!("the password {v} is not in a netrc")),
+            vec![]
+        );
+        assert_eq!(found("machine h login ops password secret\n"), vec![]);
+        assert_eq!(found("\nhost:port:db:user:password1\n"), vec![]); // the port is no number
+    }
+
+    #[test]
+    fn aws_secret_key_with_json_escapes() {
+        let (a, b, c) = (
+            rnd(12, ALNUM_CHARS),
+            rnd(15, ALNUM_CHARS),
+            rnd(11, ALNUM_CHARS),
+        );
+        let text = format!(r#"{{"out": "aws_secret_access_key={a}\/{b}\u002F{c}\n"}}"#);
+        let want = format!(r"{a}\/{b}\u002F{c}");
+        assert_eq!(found(&text), one("aws_secret_access_key", &want));
+        // 39 characters: no key, so only the part before the escape is taken (as before)
+        let text = format!(
+            r#"{{"out": "aws_secret_access_key={a}\/{b}{}\n"}}"#,
+            &c[..10]
+        );
+        assert_eq!(found(&text), one("aws_secret_access_key", &a));
     }
 }
