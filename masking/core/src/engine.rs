@@ -23,8 +23,8 @@ use crate::surrogate::{safe_to_mask, SurrogateMaker};
 
 /// Findings shorter than this stay as they are: a one- or two-character surrogate would turn
 /// up in ordinary text and be "restored" there, and such a value reveals next to nothing.
-/// Built-in types also need the letters and digits `surrogate::safe_to_mask` asks for; the
-/// user's own terms and regexes are masked from this length on, as the user asked.
+/// They also need the letters and digits `surrogate::safe_to_mask` asks for, but for the user's
+/// own terms and regexes holding a letter, which are masked from this length on.
 pub const MIN_SPAN: usize = 3;
 
 /// Recognizers whose context is a turn of phrase ("the user X", the last word of a log line,
@@ -143,7 +143,7 @@ impl Engine {
             .into_iter()
             .filter(|(f, _)| {
                 f.end - f.start >= MIN_SPAN
-                    && (f.rtype.starts_with("user_") || safe_to_mask(&body[f.start..f.end], f.shape, f.rtype))
+                    && (safe_to_mask(&body[f.start..f.end], f.shape, f.rtype) || user_term_ok(&body[f.start..f.end], f.rtype))
                     && !overlaps(opaque, f.start, f.end)
             })
             .collect();
@@ -248,6 +248,13 @@ impl Engine {
             .map(|s| Finding::new(s.start, s.end, s.rtype, s.shape))
             .collect())
     }
+}
+
+/// The user's own terms and regexes are masked from [`MIN_SPAN`] bytes on, as the user asked,
+/// except a number under `surrogate::MIN_DIGITS` digits: its surrogate would be an ordinary
+/// number the model may write on its own, and the reply would be "restored" there.
+fn user_term_ok(raw: &[u8], rtype: &str) -> bool {
+    rtype.starts_with("user_") && raw.iter().any(|c| c.is_ascii_alphabetic())
 }
 
 fn overlaps(ranges: &[(usize, usize)], s: usize, e: usize) -> bool {
