@@ -218,14 +218,12 @@ pub(crate) fn anchor(surrogate: &[u8], original: &[u8], scratch: &mut [Vec<(usiz
     }
     let aligned = theirs.len() == mine.len();
     let len = |r: usize| mine[r].1 - mine[r].0;
-    let mut changed: Vec<bool> = (0..mine.len())
-        .map(|r| !aligned || original[theirs[r].0..theirs[r].1] != surrogate[mine[r].0..mine[r].1])
-        .collect();
-    if !changed.contains(&true) {
-        changed.iter_mut().for_each(|c| *c = true); // it differs in its separators only
-    }
+    let differs = |r: usize| !aligned || original[theirs[r].0..theirs[r].1] != surrogate[mine[r].0..mine[r].1];
+    let any_differs = (0..mine.len()).any(differs);
+    // when every run is kept (it differs in its separators only), every run counts as changed
+    let changed = |r: usize| !any_differs || differs(r);
     let mut best: Option<usize> = None;
-    for r in (0..mine.len()).filter(|&r| changed[r]) {
+    for r in (0..mine.len()).filter(|&r| changed(r)) {
         if best.is_none_or(|b| len(r) > len(b)) {
             best = Some(r);
         }
@@ -234,7 +232,7 @@ pub(crate) fn anchor(surrogate: &[u8], original: &[u8], scratch: &mut [Vec<(usiz
     if len(best) < SHORT_ANCHOR && mine.len() >= 2 {
         // two neighbouring runs, one of them changed, longest together (the first of equals)
         let mut first: Option<usize> = None;
-        for i in (0..mine.len() - 1).filter(|&i| changed[i] || changed[i + 1]) {
+        for i in (0..mine.len() - 1).filter(|&i| changed(i) || changed(i + 1)) {
             if first.is_none_or(|f| len(i) + len(i + 1) > len(f) + len(f + 1)) {
                 first = Some(i);
             }
@@ -292,65 +290,94 @@ fn edge_key(eight: &[u8]) -> u64 {
     finish_hash(u64::from_le_bytes(eight.try_into().expect("8 bytes")) ^ 0x1234_5678_9ABC_DEF1)
 }
 
-/// Lists of items keyed by a 64-bit hash, in one flat open-addressing table.
+/// Lists of items keyed by a 64-bit hash: an open-addressing table of keys, each with the head
+/// of a linked list of its items (built without sorting, one insert per item).
 struct HashedLists<T> {
-    /// `(key, first item, item count)`; a count of 0 marks an empty slot.
-    slots: Vec<(u64, u32, u32)>,
-    items: Vec<T>,
+    /// `(key, 1 + the index of its last item)`; a head of 0 marks an empty slot.
+    slots: Vec<(u64, u32)>,
+    /// Each item and `1 +` the index of the next item of its key (0 ends the list).
+    items: Vec<(T, u32)>,
 }
 
 impl<T: Copy> HashedLists<T> {
-    fn build(mut keyed: Vec<(u64, T)>) -> Self {
-        if keyed.is_empty() {
+    /// A table for about `expected` items.
+    fn with_capacity(expected: usize) -> Self {
+        if expected == 0 {
             return HashedLists { slots: Vec::new(), items: Vec::new() };
         }
-        keyed.sort_unstable_by_key(|e| e.0);
-        let mut size = 16;
-        while size < keyed.len() * 2 {
-            size *= 2;
+        let size = (expected * 3 / 2 + 1).next_power_of_two().max(16);
+        HashedLists { slots: vec![(0, 0); size], items: Vec::with_capacity(expected) }
+    }
+
+    fn insert(&mut self, key: u64, item: T) {
+        if self.items.len() * 3 >= self.slots.len() * 2 {
+            self.grow();
         }
-        let mask = size - 1;
-        let mut slots = vec![(0u64, 0u32, 0u32); size];
-        let mut items = Vec::with_capacity(keyed.len());
-        let mut i = 0;
-        while i < keyed.len() {
-            let key = keyed[i].0;
-            let first = items.len();
-            while i < keyed.len() && keyed[i].0 == key {
-                items.push(keyed[i].1);
-                i += 1;
-            }
-            let mut slot = key as usize & mask;
-            while slots[slot].2 != 0 {
-                slot = (slot + 1) & mask;
-            }
-            slots[slot] = (key, first as u32, (items.len() - first) as u32);
+        let mask = self.slots.len() - 1;
+        let mut slot = key as usize & mask;
+        while self.slots[slot].1 != 0 && self.slots[slot].0 != key {
+            slot = (slot + 1) & mask;
         }
-        HashedLists { slots, items }
+        let head = self.slots[slot].1;
+        self.items.push((item, head));
+        self.slots[slot] = (key, self.items.len() as u32);
+    }
+
+    fn grow(&mut self) {
+        let old = std::mem::replace(self, HashedLists::with_capacity((self.items.len() + 8) * 2));
+        // re-insert keeping each list's order: walk every list, then push in reverse
+        for &(key, head) in &old.slots {
+            let mut list = Vec::new();
+            let mut at = head;
+            while at != 0 {
+                let (item, next) = old.items[at as usize - 1];
+                list.push(item);
+                at = next;
+            }
+            for item in list.into_iter().rev() {
+                self.insert(key, item);
+            }
+        }
     }
 
     #[inline]
     fn is_empty(&self) -> bool {
-        self.slots.is_empty()
+        self.items.is_empty()
     }
 
+    /// The items of `key` (and, rarely, of keys whose slot it shares: callers check each).
     #[inline]
-    fn get(&self, key: u64) -> &[T] {
-        if self.slots.is_empty() {
-            return &[];
+    fn get(&self, key: u64) -> ListIter<'_, T> {
+        if self.items.is_empty() {
+            return ListIter { items: &self.items, at: 0 };
         }
         let mask = self.slots.len() - 1;
         let mut slot = key as usize & mask;
         loop {
-            let (k, first, count) = self.slots[slot];
-            if count == 0 {
-                return &[];
-            }
-            if k == key {
-                return &self.items[first as usize..(first + count) as usize];
+            let (k, head) = self.slots[slot];
+            if head == 0 || k == key {
+                return ListIter { items: &self.items, at: head };
             }
             slot = (slot + 1) & mask;
         }
+    }
+}
+
+struct ListIter<'a, T> {
+    items: &'a [(T, u32)],
+    at: u32,
+}
+
+impl<T: Copy> Iterator for ListIter<'_, T> {
+    type Item = T;
+    #[inline]
+    fn next(&mut self) -> Option<T> {
+        if self.at == 0 {
+            return None;
+        }
+        let (item, next) = self.items[self.at as usize - 1];
+        self.at = next;
+        Some(item)
     }
 }
 
@@ -458,8 +485,8 @@ pub struct SurrogateIndex {
 impl SurrogateIndex {
     /// The index of `pairs` (surrogate, original) in their decoded form, with `glue` prefixes.
     pub fn new(pairs: &[(Vec<u8>, Vec<u8>)], glue: &[Vec<u8>]) -> Self {
-        let given: Vec<(&[u8], &[u8])> = pairs.iter().map(|(s, o)| (s.as_slice(), o.as_slice())).collect();
-        Self::build(&given, &given, glue, false)
+        let given = |i: usize| (pairs[i].0.as_slice(), pairs[i].1.as_slice());
+        Self::build(pairs.len(), given, given, glue, false)
     }
 
     /// The same surrogates as they appear inside a JSON string (a JSON response body read as
@@ -478,48 +505,64 @@ impl SurrogateIndex {
             spans.push((at, mid, buf.len()));
             plain.push((s, o));
         }
-        let given: Vec<(&[u8], &[u8])> = spans.iter().map(|&(a, m, e)| (&buf[a..m], &buf[m..e])).collect();
-        Self::build(&given, &plain, &self.glue, true)
+        let given = |i: usize| {
+            let (a, m, e) = spans[i];
+            (&buf[a..m], &buf[m..e])
+        };
+        Self::build(spans.len(), given, |i| plain[i], &self.glue, true)
     }
 
     /// `given[i]` is `plain[i]` as the text will carry it (the same, or JSON-escaped).
-    fn build(given: &[(&[u8], &[u8])], plain: &[(&[u8], &[u8])], glue: &[Vec<u8>], escaped: bool) -> Self {
+    fn build<'a>(
+        count: usize,
+        given: impl Fn(usize) -> (&'a [u8], &'a [u8]),
+        plain: impl Fn(usize) -> (&'a [u8], &'a [u8]),
+        glue: &[Vec<u8>],
+        escaped: bool,
+    ) -> Self {
         // Deduplicate by surrogate, the last pair winning: sort by (surrogate, input order).
-        let mut order: Vec<(u64, u32)> = given
-            .iter()
-            .enumerate()
-            .map(|(i, (s, _))| {
+        let mut order: Vec<(u64, u32)> = (0..count)
+            .map(|i| {
+                let s = given(i).0;
                 let mut head = [0u8; 8];
                 let n = s.len().min(8);
                 head[..n].copy_from_slice(&s[..n]);
                 (u64::from_be_bytes(head), i as u32)
             })
             .collect();
-        order.sort_unstable_by(|a, b| {
-            a.0.cmp(&b.0)
-                .then_with(|| given[a.1 as usize].0.cmp(given[b.1 as usize].0))
-                .then(a.1.cmp(&b.1))
-        });
-        let plain_bytes: usize = if escaped { plain.iter().map(|(s, o)| s.len() + o.len()).sum() } else { 0 };
-        let mut arena = Vec::with_capacity(given.iter().map(|(s, o)| s.len() + o.len()).sum::<usize>() + plain_bytes);
+        order.sort_unstable();
+        // surrogates that share their first 8 bytes: by their whole bytes, then input order
+        let mut run_start = 0;
+        for i in 1..=order.len() {
+            if i == order.len() || order[i].0 != order[run_start].0 {
+                if i - run_start > 1 {
+                    order[run_start..i].sort_unstable_by(|a, b| given(a.1 as usize).0.cmp(given(b.1 as usize).0).then(a.1.cmp(&b.1)));
+                }
+                run_start = i;
+            }
+        }
+        let size = |pair: (&[u8], &[u8])| pair.0.len() + pair.1.len();
+        let plain_bytes: usize = if escaped { (0..count).map(|i| size(plain(i))).sum() } else { 0 };
+        let mut arena = Vec::with_capacity((0..count).map(|i| size(given(i))).sum::<usize>() + plain_bytes);
         let mut entries = Vec::with_capacity(order.len());
         let mut sorted_all = Vec::with_capacity(order.len());
-        let mut sorted_after_word = Vec::new();
+        let mut sorted_after_word = Vec::with_capacity(order.len());
         let mut heads_all = PrefixSet::new();
         let mut heads_after_word = PrefixSet::new();
-        let mut exact = Vec::with_capacity(order.len());
-        let (mut pair_hits, mut end_hits, mut start_hits) = (Vec::new(), Vec::new(), Vec::new());
+        let mut exact = HashedLists::with_capacity(order.len());
+        let (mut pair_hits, mut end_hits, mut start_hits) =
+            (HashedLists::with_capacity(0), HashedLists::with_capacity(0), HashedLists::with_capacity(0));
         let mut exact_lengths = LengthSet::default();
         let mut pair_first = LengthSet::default();
         let mut pair_second = LengthSet::default();
         let mut longest = 0;
         let mut scratch = [Vec::new(), Vec::new()];
         for (n, &(_, i)) in order.iter().enumerate() {
-            let (s, o) = given[i as usize];
-            if order.get(n + 1).is_some_and(|&(_, j)| given[j as usize].0 == s) {
+            let (s, o) = given(i as usize);
+            if order.get(n + 1).is_some_and(|&(_, j)| given(j as usize).0 == s) {
                 continue; // a later pair gives this surrogate again
             }
-            let (plain_s, plain_o) = plain[i as usize];
+            let (plain_s, plain_o) = plain(i as usize);
             let Some(mut anchor) = anchor(plain_s, plain_o, &mut scratch) else {
                 continue; // no letter or digit: nothing to find it by
             };
@@ -551,21 +594,21 @@ impl SurrogateIndex {
             let run = &s[k..k + len];
             let after_word = if let Some((second_at, len2)) = anchor.second {
                 let key = pair_key(hash_run(run), hash_run(&s[second_at..second_at + len2]));
-                pair_hits.push((key, Hit { back: k as u32, len: len as u32, len2: len2 as u32, id }));
+                pair_hits.insert(key, Hit { back: k as u32, len: len as u32, len2: len2 as u32, id });
                 pair_first.add(len);
                 pair_second.add(len2);
                 glue_safe && k > 0
             } else {
-                exact.push((hash_run(run), Hit { back: k as u32, len: len as u32, len2: 0, id }));
+                exact.insert(hash_run(run), Hit { back: k as u32, len: len as u32, len2: 0, id });
                 exact_lengths.add(len);
                 if glue_safe && len >= GLUE_KEY {
                     if k == 0 {
                         let hit = Hit { back: len as u32, len: len as u32, len2: 0, id };
-                        end_hits.push((edge_key(&run[len - GLUE_KEY..]), hit));
+                        end_hits.insert(edge_key(&run[len - GLUE_KEY..]), hit);
                     }
                     if k + len == s.len() {
                         let hit = Hit { back: k as u32, len: len as u32, len2: 0, id };
-                        start_hits.push((edge_key(&run[..GLUE_KEY]), hit));
+                        start_hits.insert(edge_key(&run[..GLUE_KEY]), hit);
                     }
                 }
                 glue_safe && (k > 0 || len >= GLUE_KEY)
@@ -596,10 +639,10 @@ impl SurrogateIndex {
             sorted_after_word,
             heads_all,
             heads_after_word,
-            exact: HashedLists::build(exact),
-            pairs: HashedLists::build(pair_hits),
-            ends: HashedLists::build(end_hits),
-            starts: HashedLists::build(start_hits),
+            exact,
+            pairs: pair_hits,
+            ends: end_hits,
+            starts: start_hits,
             exact_lengths,
             pair_first,
             pair_second,
