@@ -3,7 +3,7 @@
 use std::cmp::Reverse;
 use std::sync::Arc;
 
-use super::index::{classify, state_at, Classes, EscState, Escaped, Plain, SurrogateIndex};
+use super::index::{classify, state_at, Classes, EscState, Masked, SurrogateIndex};
 
 /// `feed(bytes) -> bytes`, `finish() -> bytes`: the outputs concatenate to the restored text,
 /// whatever the cuts between the inputs.
@@ -23,6 +23,7 @@ pub struct StreamUnmasker {
     /// Escaped text: the escape state at `window[0]`.
     state: EscState,
     classes: Vec<u8>,
+    words: Vec<u64>,
     inside: Vec<(usize, EscState)>,
     found: Vec<(usize, u32)>,
     restored: usize,
@@ -36,6 +37,7 @@ impl StreamUnmasker {
             ctx: 0,
             state: EscState::NORMAL,
             classes: Vec::new(),
+            words: Vec::new(),
             inside: Vec::new(),
             found: Vec::new(),
             restored: 0,
@@ -76,13 +78,18 @@ impl StreamUnmasker {
         let (out, hold) = if index.is_escaped() {
             let (mut classes, mut inside) = (std::mem::take(&mut self.classes), std::mem::take(&mut self.inside));
             let end_state = classify(&window, self.state, &mut classes, &mut inside);
-            let (out, hold) = self.restore(&index, &window, &Escaped(&classes), last);
+            let mut words = std::mem::take(&mut self.words);
+            let (out, hold) = self.restore(&index, &window, &Masked::escaped(&classes, &mut words), last);
+            self.words = words;
             let cut = self.keep_from(&index, hold);
             self.state = if cut == window.len() { end_state } else { state_at(cut, self.state, &inside) };
             (self.classes, self.inside) = (classes, inside);
             (out, hold)
         } else {
-            self.restore(&index, &window, &Plain(&window), last)
+            let mut words = std::mem::take(&mut self.words);
+            let done = self.restore(&index, &window, &Masked::plain(&window, &mut words), last);
+            self.words = words;
+            done
         };
         let cut = self.keep_from(&index, hold);
         self.window = window;
