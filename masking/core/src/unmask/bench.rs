@@ -166,6 +166,12 @@ fn bench_throughput() {
         });
         println!("{name} stream, 8 MB in 64 KB chunks: {:.0} MB/s", big.len() as f64 / d.as_secs_f64() / 1e6);
     }
+    // for scale: one table lookup per byte over the same text, on this machine
+    let d = per_call(|| {
+        let n = big.iter().filter(|&&b| crate::recognizers::base::ALNUM[b as usize]).count();
+        assert!(n > 0);
+    });
+    println!("(scale: counting letters and digits by table over the same text: {:.0} MB/s)", big.len() as f64 / d.as_secs_f64() / 1e6);
     // the same text as an event stream of 4 KB text_delta events
     let events = text_events(&big, 4096).concat();
     let d = per_call(|| {

@@ -90,7 +90,17 @@ impl<'a> Masked<'a> {
     pub(crate) fn plain(text: &[u8], words: &'a mut Vec<u64>) -> Self {
         words.clear();
         words.extend(text.chunks(64).map(|chunk| {
-            chunk.iter().enumerate().fold(0u64, |m, (j, &b)| m | (ALNUM[b as usize] as u64) << j)
+            let mut eights = chunk.chunks_exact(8);
+            let mut m = 0u64;
+            let mut at = 0;
+            for eight in &mut eights {
+                m |= alnum_bits(u64::from_le_bytes(eight.try_into().expect("8 bytes"))) << at;
+                at += 8;
+            }
+            for (j, &b) in eights.remainder().iter().enumerate() {
+                m |= (ALNUM[b as usize] as u64) << (at + j);
+            }
+            m
         }));
         Masked { words, len: text.len(), classes: None }
     }
@@ -124,6 +134,23 @@ impl<'a> Masked<'a> {
             w = self.words[k] ^ flip;
         }
     }
+}
+
+/// One bit per byte of `x` (little-endian): whether it is an ASCII letter or digit. Each byte
+/// is range-checked within its own lane (no carry crosses lanes: the checks run on 7-bit values
+/// with the lane's top bit set or clear on purpose), then the flags are gathered by a multiply.
+#[inline]
+fn alnum_bits(x: u64) -> u64 {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let low7 = x & !HIGH;
+    // top bit of each lane set iff the lane's 7-bit value is >= `lo`
+    let at_least = |v: u64, lo: u64| (v | HIGH) - lo * ONES;
+    let digit = at_least(low7, 0x30) & !at_least(low7, 0x3A);
+    let folded = low7 | 0x2020_2020_2020_2020;
+    let letter = at_least(folded, 0x61) & !at_least(folded, 0x7B);
+    let flags = (digit | letter) & HIGH & !x; // bytes >= 0x80 are neither
+    ((flags >> 7).wrapping_mul(0x0102_0408_1020_4080)) >> 56
 }
 
 impl Classes for Masked<'_> {
@@ -277,6 +304,24 @@ fn escaped_anchor(plain: Anchor, escaped: &[u8], runs: &mut Vec<(usize, usize)>)
     Anchor { run: plain.run, start: a, len: e - a, second }
 }
 
+#[cfg(test)]
+#[test]
+fn alnum_bits_agree_with_the_table() {
+    for b in 0..=255u8 {
+        for lane in 0..8 {
+            let x = (b as u64) << (8 * lane) | 0x2020_2020_2020_2020 & !(0xFF << (8 * lane));
+            let want = (ALNUM[b as usize] as u64) << lane;
+            assert_eq!(alnum_bits(x), want, "byte {b:#x} in lane {lane}");
+        }
+    }
+    let text = b"ab-9Z\xff\x80 q";
+    let mut words = Vec::new();
+    let m = Masked::plain(text, &mut words);
+    for i in 0..text.len() {
+        assert_eq!(m.word(i), ALNUM[text[i] as usize]);
+    }
+}
+
 /// A 64-bit hash of a run of text; the index compares bytes on every hit, so collisions cost
 /// a comparison, never a wrong restoration.
 #[inline]
@@ -290,9 +335,8 @@ pub(crate) fn hash_run(b: &[u8]) -> u64 {
     }
     let rest = chunks.remainder();
     if !rest.is_empty() {
-        let mut w = [0u8; 8];
-        w[..rest.len()].copy_from_slice(rest);
-        h = (h ^ u64::from_le_bytes(w)).wrapping_mul(K).rotate_left(29);
+        let w = rest.iter().rev().fold(0u64, |w, &b| w << 8 | b as u64);
+        h = (h ^ w).wrapping_mul(K).rotate_left(29);
     }
     finish_hash(h)
 }
