@@ -506,20 +506,33 @@ impl PrefixSet {
     }
 }
 
-/// A table of lengths: `has(n)` for the lengths that were added.
-#[derive(Default)]
-struct LengthSet(Vec<bool>);
+/// A 16-bit digest of a run (its length and three of its bytes): a run whose digest is not in
+/// a [`RunFilter`] is not any of its anchors, known from one load of an 8 KB table, with no
+/// hash and no branch that depends on the text.
+#[inline]
+fn run_digest(run: &[u8]) -> usize {
+    let len = run.len();
+    let x = (len as u32).wrapping_mul(0x9E37_79B1)
+        ^ (run[0] as u32) << 16
+        ^ (run[len / 2] as u32) << 8
+        ^ run[len - 1] as u32;
+    (x.wrapping_mul(0x85EB_CA6B) >> 16) as usize
+}
 
-impl LengthSet {
-    fn add(&mut self, n: usize) {
-        if self.0.len() <= n {
-            self.0.resize(n + 1, false);
-        }
-        self.0[n] = true;
+/// A set of run digests, as bits.
+struct RunFilter(Box<[u64; 1024]>);
+
+impl RunFilter {
+    fn new() -> Self {
+        RunFilter(Box::new([0; 1024]))
+    }
+    fn add(&mut self, run: &[u8]) {
+        let d = run_digest(run);
+        self.0[d >> 6] |= 1 << (d & 63);
     }
     #[inline]
-    fn has(&self, n: usize) -> bool {
-        n < self.0.len() && self.0[n]
+    fn has(&self, digest: usize) -> bool {
+        self.0[digest >> 6] >> (digest & 63) & 1 != 0
     }
 }
 
@@ -545,10 +558,9 @@ pub struct SurrogateIndex {
     pairs: HashedLists<Hit>,
     ends: HashedLists<Hit>,
     starts: HashedLists<Hit>,
-    exact_lengths: LengthSet,
-    pair_first: LengthSet,
-    pair_second: LengthSet,
-    hashed_lengths: LengthSet,
+    exact_runs: RunFilter,
+    pair_first: RunFilter,
+    pair_second: RunFilter,
 }
 
 impl SurrogateIndex {
@@ -621,9 +633,9 @@ impl SurrogateIndex {
         let mut exact = HashedLists::with_capacity(order.len());
         let (mut pair_hits, mut end_hits, mut start_hits) =
             (HashedLists::with_capacity(0), HashedLists::with_capacity(0), HashedLists::with_capacity(0));
-        let mut exact_lengths = LengthSet::default();
-        let mut pair_first = LengthSet::default();
-        let mut pair_second = LengthSet::default();
+        let mut exact_runs = RunFilter::new();
+        let mut pair_first = RunFilter::new();
+        let mut pair_second = RunFilter::new();
         let mut longest = 0;
         let mut scratch = [Vec::new(), Vec::new()];
         for (n, &(_, i)) in order.iter().enumerate() {
@@ -664,12 +676,12 @@ impl SurrogateIndex {
             let after_word = if let Some((second_at, len2)) = anchor.second {
                 let key = pair_key(hash_run(run), hash_run(&s[second_at..second_at + len2]));
                 pair_hits.insert(key, Hit { back: k as u32, len: len as u32, len2: len2 as u32, id });
-                pair_first.add(len);
-                pair_second.add(len2);
+                pair_first.add(run);
+                pair_second.add(&s[second_at..second_at + len2]);
                 glue_safe && k > 0
             } else {
                 exact.insert(hash_run(run), Hit { back: k as u32, len: len as u32, len2: 0, id });
-                exact_lengths.add(len);
+                exact_runs.add(run);
                 if glue_safe && len >= GLUE_KEY {
                     if k == 0 {
                         let hit = Hit { back: len as u32, len: len as u32, len2: 0, id };
@@ -685,14 +697,6 @@ impl SurrogateIndex {
             if after_word {
                 sorted_after_word.push(id);
                 heads_after_word.add(s);
-            }
-        }
-        let mut hashed_lengths = LengthSet::default();
-        for set in [&exact_lengths, &pair_first, &pair_second] {
-            for (n, &on) in set.0.iter().enumerate() {
-                if on {
-                    hashed_lengths.add(n);
-                }
             }
         }
         let mut glue: Vec<Vec<u8>> = glue.iter().filter(|g| !g.is_empty() && g.len() <= GLUE_LOOKBACK).cloned().collect();
@@ -712,10 +716,9 @@ impl SurrogateIndex {
             pairs: pair_hits,
             ends: end_hits,
             starts: start_hits,
-            exact_lengths,
+            exact_runs,
             pair_first,
             pair_second,
-            hashed_lengths,
         }
     }
 
@@ -769,7 +772,7 @@ impl SurrogateIndex {
                 out.push((p, id));
             }
         };
-        // the run before this one, for pairs: (start, length, hash or 0 when not hashed)
+        // the run before this one, when it may start a pair: (start, length, hash)
         let mut previous: Option<(usize, usize, u64)> = None;
         let mut i = 0;
         while i < n {
@@ -780,21 +783,22 @@ impl SurrogateIndex {
             i = classes.next_gap(a);
             let (e, len) = (i, i - a);
             let run = &text[a..e];
-            let hash = if self.hashed_lengths.has(len) { hash_run(run) } else { 0 };
-            if self.exact_lengths.has(len) {
+            let digest = run_digest(run);
+            let exact = self.exact_runs.has(digest);
+            let (first, second) = (check && self.pair_first.has(digest), check && self.pair_second.has(digest));
+            let hash = if exact || first || second { hash_run(run) } else { 0 };
+            if exact {
                 for hit in self.exact.get(hash) {
                     if hit.len as usize == len && a >= hit.back as usize {
                         push(a - hit.back as usize, hit.id, out);
                     }
                 }
             }
-            if check && self.pair_second.has(len) {
+            if second {
                 if let Some((pa, plen, phash)) = previous {
-                    if self.pair_first.has(plen) {
-                        for hit in self.pairs.get(pair_key(phash, hash)) {
-                            if hit.len as usize == plen && hit.len2 as usize == len && pa >= hit.back as usize {
-                                push(pa - hit.back as usize, hit.id, out);
-                            }
+                    for hit in self.pairs.get(pair_key(phash, hash)) {
+                        if hit.len as usize == plen && hit.len2 as usize == len && pa >= hit.back as usize {
+                            push(pa - hit.back as usize, hit.id, out);
                         }
                     }
                 }
@@ -811,7 +815,7 @@ impl SurrogateIndex {
                     }
                 }
             }
-            previous = Some((a, len, hash));
+            previous = first.then_some((a, len, hash));
         }
     }
 
