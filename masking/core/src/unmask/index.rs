@@ -102,16 +102,27 @@ impl<'a> Masked<'a> {
             }
             m
         }));
-        Masked { words, len: text.len(), classes: None }
+        Masked {
+            words,
+            len: text.len(),
+            classes: None,
+        }
     }
 
     /// The mask of escaped text from its `classes` ([`classify`]), built in `words`.
     pub(crate) fn escaped(classes: &'a [u8], words: &'a mut Vec<u64>) -> Self {
         words.clear();
         words.extend(classes.chunks(64).map(|chunk| {
-            chunk.iter().enumerate().fold(0u64, |m, (j, &c)| m | ((c == WORD) as u64) << j)
+            chunk
+                .iter()
+                .enumerate()
+                .fold(0u64, |m, (j, &c)| m | ((c == WORD) as u64) << j)
         }));
-        Masked { words, len: classes.len(), classes: Some(classes) }
+        Masked {
+            words,
+            len: classes.len(),
+            classes: Some(classes),
+        }
     }
 
     /// The first offset at or after `from` whose bit is `set`.
@@ -175,10 +186,18 @@ impl Classes for Masked<'_> {
 /// The classes of escaped `text` read from `state`, into `classes`; `inside` gets
 /// `(offset, state before it)` for every byte read in a state other than
 /// [`EscState::NORMAL`] (the bytes after a backslash: few). Returns the state after `text`.
-pub(crate) fn classify(text: &[u8], mut state: EscState, classes: &mut Vec<u8>, inside: &mut Vec<(usize, EscState)>) -> EscState {
+pub(crate) fn classify(
+    text: &[u8],
+    mut state: EscState,
+    classes: &mut Vec<u8>,
+    inside: &mut Vec<(usize, EscState)>,
+) -> EscState {
     classes.clear();
     inside.clear();
-    classes.extend(text.iter().map(|&b| if ALNUM[b as usize] { WORD } else { SEP }));
+    classes.extend(
+        text.iter()
+            .map(|&b| if ALNUM[b as usize] { WORD } else { SEP }),
+    );
     let n = text.len();
     let mut i = 0;
     loop {
@@ -255,9 +274,18 @@ pub(crate) struct Anchor {
 /// The anchor of `surrogate` (see the module doc), or `None` when it has no letter or digit.
 /// The run that differs from `original` and is longest wins (the first of equals); when none
 /// differs, or the two are not aligned run for run, the longest run.
-pub(crate) fn anchor(surrogate: &[u8], original: &[u8], scratch: &mut [Vec<(usize, usize)>; 2]) -> Option<Anchor> {
+pub(crate) fn anchor(
+    surrogate: &[u8],
+    original: &[u8],
+    scratch: &mut [Vec<(usize, usize)>; 2],
+) -> Option<Anchor> {
     if !surrogate.is_empty() && surrogate.iter().all(|&b| ALNUM[b as usize]) {
-        return Some(Anchor { run: 0, start: 0, len: surrogate.len(), second: None });
+        return Some(Anchor {
+            run: 0,
+            start: 0,
+            len: surrogate.len(),
+            second: None,
+        });
     }
     let [mine, theirs] = scratch;
     runs_of(surrogate, false, mine);
@@ -270,7 +298,9 @@ pub(crate) fn anchor(surrogate: &[u8], original: &[u8], scratch: &mut [Vec<(usiz
     }
     let aligned = theirs.len() == mine.len();
     let len = |r: usize| mine[r].1 - mine[r].0;
-    let differs = |r: usize| !aligned || original[theirs[r].0..theirs[r].1] != surrogate[mine[r].0..mine[r].1];
+    let differs = |r: usize| {
+        !aligned || original[theirs[r].0..theirs[r].1] != surrogate[mine[r].0..mine[r].1]
+    };
     let any_differs = (0..mine.len()).any(differs);
     // when every run is kept (it differs in its separators only), every run counts as changed
     let changed = |r: usize| !any_differs || differs(r);
@@ -290,9 +320,19 @@ pub(crate) fn anchor(surrogate: &[u8], original: &[u8], scratch: &mut [Vec<(usiz
             }
         }
         let f = first.expect("a changed run has a neighbour");
-        return Some(Anchor { run: f, start: mine[f].0, len: len(f), second: Some((mine[f + 1].0, len(f + 1))) });
+        return Some(Anchor {
+            run: f,
+            start: mine[f].0,
+            len: len(f),
+            second: Some((mine[f + 1].0, len(f + 1))),
+        });
     }
-    Some(Anchor { run: best, start: mine[best].0, len: len(best), second: None })
+    Some(Anchor {
+        run: best,
+        start: mine[best].0,
+        len: len(best),
+        second: None,
+    })
 }
 
 /// The same anchor in the JSON-escaped form of its surrogate: escapes are separators and
@@ -300,8 +340,18 @@ pub(crate) fn anchor(surrogate: &[u8], original: &[u8], scratch: &mut [Vec<(usiz
 fn escaped_anchor(plain: Anchor, escaped: &[u8], runs: &mut Vec<(usize, usize)>) -> Anchor {
     runs_of(escaped, true, runs);
     let (a, e) = runs[plain.run];
-    let second = plain.second.map(|_| (runs[plain.run + 1].0, runs[plain.run + 1].1 - runs[plain.run + 1].0));
-    Anchor { run: plain.run, start: a, len: e - a, second }
+    let second = plain.second.map(|_| {
+        (
+            runs[plain.run + 1].0,
+            runs[plain.run + 1].1 - runs[plain.run + 1].0,
+        )
+    });
+    Anchor {
+        run: plain.run,
+        start: a,
+        len: e - a,
+        second,
+    }
 }
 
 #[cfg(test)]
@@ -372,10 +422,16 @@ impl<T: Copy> HashedLists<T> {
     /// A table for about `expected` items.
     fn with_capacity(expected: usize) -> Self {
         if expected == 0 {
-            return HashedLists { slots: Vec::new(), items: Vec::new() };
+            return HashedLists {
+                slots: Vec::new(),
+                items: Vec::new(),
+            };
         }
         let size = (expected * 3 / 2 + 1).next_power_of_two().max(16);
-        HashedLists { slots: vec![(0, 0); size], items: Vec::with_capacity(expected) }
+        HashedLists {
+            slots: vec![(0, 0); size],
+            items: Vec::with_capacity(expected),
+        }
     }
 
     fn insert(&mut self, key: u64, item: T) {
@@ -418,14 +474,20 @@ impl<T: Copy> HashedLists<T> {
     #[inline]
     fn get(&self, key: u64) -> ListIter<'_, T> {
         if self.items.is_empty() {
-            return ListIter { items: &self.items, at: 0 };
+            return ListIter {
+                items: &self.items,
+                at: 0,
+            };
         }
         let mask = self.slots.len() - 1;
         let mut slot = key as usize & mask;
         loop {
             let (k, head) = self.slots[slot];
             if head == 0 || k == key {
-                return ListIter { items: &self.items, at: head };
+                return ListIter {
+                    items: &self.items,
+                    at: head,
+                };
             }
             slot = (slot + 1) & mask;
         }
@@ -484,7 +546,10 @@ struct PrefixSet {
 
 impl PrefixSet {
     fn new() -> Self {
-        PrefixSet { one: [false; 256], two: Box::new([0; 1024]) }
+        PrefixSet {
+            one: [false; 256],
+            two: Box::new([0; 1024]),
+        }
     }
 
     fn add(&mut self, s: &[u8]) {
@@ -617,22 +682,35 @@ impl SurrogateIndex {
         for i in 1..=order.len() {
             if i == order.len() || order[i].0 != order[run_start].0 {
                 if i - run_start > 1 {
-                    order[run_start..i].sort_unstable_by(|a, b| given(a.1 as usize).0.cmp(given(b.1 as usize).0).then(a.1.cmp(&b.1)));
+                    order[run_start..i].sort_unstable_by(|a, b| {
+                        given(a.1 as usize)
+                            .0
+                            .cmp(given(b.1 as usize).0)
+                            .then(a.1.cmp(&b.1))
+                    });
                 }
                 run_start = i;
             }
         }
         let size = |pair: (&[u8], &[u8])| pair.0.len() + pair.1.len();
-        let plain_bytes: usize = if escaped { (0..count).map(|i| size(plain(i))).sum() } else { 0 };
-        let mut arena = Vec::with_capacity((0..count).map(|i| size(given(i))).sum::<usize>() + plain_bytes);
+        let plain_bytes: usize = if escaped {
+            (0..count).map(|i| size(plain(i))).sum()
+        } else {
+            0
+        };
+        let mut arena =
+            Vec::with_capacity((0..count).map(|i| size(given(i))).sum::<usize>() + plain_bytes);
         let mut entries = Vec::with_capacity(order.len());
         let mut sorted_all = Vec::with_capacity(order.len());
         let mut sorted_after_word = Vec::with_capacity(order.len());
         let mut heads_all = PrefixSet::new();
         let mut heads_after_word = PrefixSet::new();
         let mut exact = HashedLists::with_capacity(order.len());
-        let (mut pair_hits, mut end_hits, mut start_hits) =
-            (HashedLists::with_capacity(0), HashedLists::with_capacity(0), HashedLists::with_capacity(0));
+        let (mut pair_hits, mut end_hits, mut start_hits) = (
+            HashedLists::with_capacity(0),
+            HashedLists::with_capacity(0),
+            HashedLists::with_capacity(0),
+        );
         let mut exact_runs = RunFilter::new();
         let mut pair_first = RunFilter::new();
         let mut pair_second = RunFilter::new();
@@ -640,7 +718,10 @@ impl SurrogateIndex {
         let mut scratch = [Vec::new(), Vec::new()];
         for (n, &(_, i)) in order.iter().enumerate() {
             let (s, o) = given(i as usize);
-            if order.get(n + 1).is_some_and(|&(_, j)| given(j as usize).0 == s) {
+            if order
+                .get(n + 1)
+                .is_some_and(|&(_, j)| given(j as usize).0 == s)
+            {
                 continue; // a later pair gives this surrogate again
             }
             let (plain_s, plain_o) = plain(i as usize);
@@ -667,7 +748,13 @@ impl SurrogateIndex {
             } else {
                 (surrogate, original)
             };
-            entries.push(Entry { surrogate, original, plain, glue_safe, solid });
+            entries.push(Entry {
+                surrogate,
+                original,
+                plain,
+                glue_safe,
+                solid,
+            });
             longest = longest.max(s.len());
             sorted_all.push(id);
             heads_all.add(s);
@@ -675,20 +762,46 @@ impl SurrogateIndex {
             let run = &s[k..k + len];
             let after_word = if let Some((second_at, len2)) = anchor.second {
                 let key = pair_key(hash_run(run), hash_run(&s[second_at..second_at + len2]));
-                pair_hits.insert(key, Hit { back: k as u32, len: len as u32, len2: len2 as u32, id });
+                pair_hits.insert(
+                    key,
+                    Hit {
+                        back: k as u32,
+                        len: len as u32,
+                        len2: len2 as u32,
+                        id,
+                    },
+                );
                 pair_first.add(run);
                 pair_second.add(&s[second_at..second_at + len2]);
                 glue_safe && k > 0
             } else {
-                exact.insert(hash_run(run), Hit { back: k as u32, len: len as u32, len2: 0, id });
+                exact.insert(
+                    hash_run(run),
+                    Hit {
+                        back: k as u32,
+                        len: len as u32,
+                        len2: 0,
+                        id,
+                    },
+                );
                 exact_runs.add(run);
                 if glue_safe && len >= GLUE_KEY {
                     if k == 0 {
-                        let hit = Hit { back: len as u32, len: len as u32, len2: 0, id };
+                        let hit = Hit {
+                            back: len as u32,
+                            len: len as u32,
+                            len2: 0,
+                            id,
+                        };
                         end_hits.insert(edge_key(&run[len - GLUE_KEY..]), hit);
                     }
                     if k + len == s.len() {
-                        let hit = Hit { back: k as u32, len: len as u32, len2: 0, id };
+                        let hit = Hit {
+                            back: k as u32,
+                            len: len as u32,
+                            len2: 0,
+                            id,
+                        };
                         start_hits.insert(edge_key(&run[..GLUE_KEY]), hit);
                     }
                 }
@@ -699,7 +812,11 @@ impl SurrogateIndex {
                 heads_after_word.add(s);
             }
         }
-        let mut glue: Vec<Vec<u8>> = glue.iter().filter(|g| !g.is_empty() && g.len() <= GLUE_LOOKBACK).cloned().collect();
+        let mut glue: Vec<Vec<u8>> = glue
+            .iter()
+            .filter(|g| !g.is_empty() && g.len() <= GLUE_LOOKBACK)
+            .cloned()
+            .collect();
         glue.sort();
         glue.dedup();
         SurrogateIndex {
@@ -763,7 +880,13 @@ impl SurrogateIndex {
 
     /// `(start, id)` for every place at or after `from` in `text` where a surrogate's bytes
     /// stand, found by its anchor. Unsorted; boundaries are not judged here.
-    pub(crate) fn candidates<C: Classes>(&self, text: &[u8], from: usize, classes: &C, out: &mut Vec<(usize, u32)>) {
+    pub(crate) fn candidates<C: Classes>(
+        &self,
+        text: &[u8],
+        from: usize,
+        classes: &C,
+        out: &mut Vec<(usize, u32)>,
+    ) {
         let n = text.len();
         let check = !self.pairs.is_empty();
         let glued = !(self.ends.is_empty() && self.starts.is_empty());
@@ -785,8 +908,15 @@ impl SurrogateIndex {
             let run = &text[a..e];
             let digest = run_digest(run);
             let exact = self.exact_runs.has(digest);
-            let (first, second) = (check && self.pair_first.has(digest), check && self.pair_second.has(digest));
-            let hash = if exact || first || second { hash_run(run) } else { 0 };
+            let (first, second) = (
+                check && self.pair_first.has(digest),
+                check && self.pair_second.has(digest),
+            );
+            let hash = if exact || first || second {
+                hash_run(run)
+            } else {
+                0
+            };
             if exact {
                 for hit in self.exact.get(hash) {
                     if hit.len as usize == len && a >= hit.back as usize {
@@ -797,7 +927,10 @@ impl SurrogateIndex {
             if second {
                 if let Some((pa, plen, phash)) = previous {
                     for hit in self.pairs.get(pair_key(phash, hash)) {
-                        if hit.len as usize == plen && hit.len2 as usize == len && pa >= hit.back as usize {
+                        if hit.len as usize == plen
+                            && hit.len2 as usize == len
+                            && pa >= hit.back as usize
+                        {
                             push(pa - hit.back as usize, hit.id, out);
                         }
                     }
@@ -824,7 +957,9 @@ impl SurrogateIndex {
     #[inline]
     pub(crate) fn after_glue<C: Classes>(&self, text: &[u8], p: usize, classes: &C) -> bool {
         self.glue.iter().any(|g| {
-            p >= g.len() && &text[p - g.len()..p] == g.as_slice() && (p - g.len()..p).all(|i| !classes.esc(i))
+            p >= g.len()
+                && &text[p - g.len()..p] == g.as_slice()
+                && (p - g.len()..p).all(|i| !classes.esc(i))
         })
     }
 
