@@ -435,9 +435,10 @@ impl<T: Copy> HashedLists<T> {
     }
 
     fn insert(&mut self, key: u64, item: T) {
-        if self.items.len() * 3 >= self.slots.len() * 2 {
-            self.grow();
-        }
+        debug_assert!(
+            self.items.len() * 3 < self.slots.len() * 2,
+            "sized by with_capacity"
+        );
         let mask = self.slots.len() - 1;
         let mut slot = key as usize & mask;
         while self.slots[slot].1 != 0 && self.slots[slot].0 != key {
@@ -448,21 +449,13 @@ impl<T: Copy> HashedLists<T> {
         self.slots[slot] = (key, self.items.len() as u32);
     }
 
-    fn grow(&mut self) {
-        let old = std::mem::replace(self, HashedLists::with_capacity((self.items.len() + 8) * 2));
-        // re-insert keeping each list's order: walk every list, then push in reverse
-        for &(key, head) in &old.slots {
-            let mut list = Vec::new();
-            let mut at = head;
-            while at != 0 {
-                let (item, next) = old.items[at as usize - 1];
-                list.push(item);
-                at = next;
-            }
-            for item in list.into_iter().rev() {
-                self.insert(key, item);
-            }
+    /// A table of `keyed` items, sized for them.
+    fn from_items(keyed: &[(u64, T)]) -> Self {
+        let mut table = HashedLists::with_capacity(keyed.len());
+        for &(key, item) in keyed {
+            table.insert(key, item);
         }
+        table
     }
 
     #[inline]
@@ -705,11 +698,11 @@ impl SurrogateIndex {
         let mut sorted_after_word = Vec::with_capacity(order.len());
         let mut heads_all = PrefixSet::new();
         let mut heads_after_word = PrefixSet::new();
-        let mut exact = HashedLists::with_capacity(order.len());
+        let mut exact = Vec::with_capacity(order.len());
         let (mut pair_hits, mut end_hits, mut start_hits) = (
-            HashedLists::with_capacity(0),
-            HashedLists::with_capacity(0),
-            HashedLists::with_capacity(0),
+            Vec::new(),
+            Vec::with_capacity(order.len()),
+            Vec::with_capacity(order.len()),
         );
         let mut exact_runs = RunFilter::new();
         let mut pair_first = RunFilter::new();
@@ -762,7 +755,7 @@ impl SurrogateIndex {
             let run = &s[k..k + len];
             let after_word = if let Some((second_at, len2)) = anchor.second {
                 let key = pair_key(hash_run(run), hash_run(&s[second_at..second_at + len2]));
-                pair_hits.insert(
+                pair_hits.push((
                     key,
                     Hit {
                         back: k as u32,
@@ -770,12 +763,12 @@ impl SurrogateIndex {
                         len2: len2 as u32,
                         id,
                     },
-                );
+                ));
                 pair_first.add(run);
                 pair_second.add(&s[second_at..second_at + len2]);
                 glue_safe && k > 0
             } else {
-                exact.insert(
+                exact.push((
                     hash_run(run),
                     Hit {
                         back: k as u32,
@@ -783,7 +776,7 @@ impl SurrogateIndex {
                         len2: 0,
                         id,
                     },
-                );
+                ));
                 exact_runs.add(run);
                 if glue_safe && len >= GLUE_KEY {
                     if k == 0 {
@@ -793,7 +786,7 @@ impl SurrogateIndex {
                             len2: 0,
                             id,
                         };
-                        end_hits.insert(edge_key(&run[len - GLUE_KEY..]), hit);
+                        end_hits.push((edge_key(&run[len - GLUE_KEY..]), hit));
                     }
                     if k + len == s.len() {
                         let hit = Hit {
@@ -802,7 +795,7 @@ impl SurrogateIndex {
                             len2: 0,
                             id,
                         };
-                        start_hits.insert(edge_key(&run[..GLUE_KEY]), hit);
+                        start_hits.push((edge_key(&run[..GLUE_KEY]), hit));
                     }
                 }
                 glue_safe && (k > 0 || len >= GLUE_KEY)
@@ -829,10 +822,10 @@ impl SurrogateIndex {
             sorted_after_word,
             heads_all,
             heads_after_word,
-            exact,
-            pairs: pair_hits,
-            ends: end_hits,
-            starts: start_hits,
+            exact: HashedLists::from_items(&exact),
+            pairs: HashedLists::from_items(&pair_hits),
+            ends: HashedLists::from_items(&end_hits),
+            starts: HashedLists::from_items(&start_hits),
             exact_runs,
             pair_first,
             pair_second,
