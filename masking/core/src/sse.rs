@@ -21,7 +21,10 @@ impl fmt::Display for SseError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             SseError::EventTooLarge { size, limit } => {
-                write!(f, "server-sent event of {size} bytes or more is over the limit of {limit} bytes")
+                write!(
+                    f,
+                    "server-sent event of {size} bytes or more is over the limit of {limit} bytes"
+                )
             }
         }
     }
@@ -63,7 +66,11 @@ impl SseEvent {
             }
             start = end + 1;
         }
-        SseEvent { raw, name, data_lines }
+        SseEvent {
+            raw,
+            name,
+            data_lines,
+        }
     }
 
     /// The event's name (empty when it has none).
@@ -119,7 +126,14 @@ pub struct SseParser {
 impl SseParser {
     /// A parser that refuses events over `max_event_bytes`.
     pub fn new(max_event_bytes: usize) -> Self {
-        SseParser { buf: Vec::new(), start: 0, scan: 0, line_empty: true, after_cr: false, limit: max_event_bytes }
+        SseParser {
+            buf: Vec::new(),
+            start: 0,
+            scan: 0,
+            line_empty: true,
+            after_cr: false,
+            limit: max_event_bytes,
+        }
     }
 
     /// How many bytes of an unfinished event it holds.
@@ -170,7 +184,10 @@ impl SseParser {
         }
         self.scan = i;
         if self.buffered() > self.limit {
-            return Err(SseError::EventTooLarge { size: self.buffered(), limit: self.limit });
+            return Err(SseError::EventTooLarge {
+                size: self.buffered(),
+                limit: self.limit,
+            });
         }
         self.buf.drain(..self.start);
         self.scan -= self.start;
@@ -181,7 +198,11 @@ impl SseParser {
     /// The unterminated last event, if any bytes of one are held.
     pub fn finish(&mut self) -> Result<Vec<SseEvent>, SseError> {
         let n = self.buf.len();
-        let events = if n > self.start { vec![self.take(n)?] } else { Vec::new() };
+        let events = if n > self.start {
+            vec![self.take(n)?]
+        } else {
+            Vec::new()
+        };
         self.buf.clear();
         (self.start, self.scan, self.line_empty, self.after_cr) = (0, 0, true, false);
         Ok(events)
@@ -190,7 +211,10 @@ impl SseParser {
     fn take(&mut self, end: usize) -> Result<SseEvent, SseError> {
         let size = end - self.start;
         if size > self.limit {
-            return Err(SseError::EventTooLarge { size, limit: self.limit });
+            return Err(SseError::EventTooLarge {
+                size,
+                limit: self.limit,
+            });
         }
         let raw = self.buf[self.start..end].to_vec();
         self.start = end;
@@ -211,23 +235,42 @@ mod tests {
             got.extend(p.feed(c).unwrap());
         }
         got.extend(p.finish().unwrap());
-        got.into_iter().map(|e| (e.raw.clone(), e.name().to_vec(), e.data().into_owned())).collect()
+        got.into_iter()
+            .map(|e| (e.raw.clone(), e.name().to_vec(), e.data().into_owned()))
+            .collect()
     }
 
     #[test]
     fn events_keep_their_raw_bytes_whatever_the_line_ends() {
-        let stream = b"event: a\ndata: 1\n\nevent: b\r\ndata: x\r\ndata:y\r\n\r\n: comment\rdata: z\r\r";
+        let stream =
+            b"event: a\ndata: 1\n\nevent: b\r\ndata: x\r\ndata:y\r\n\r\n: comment\rdata: z\r\r";
         let whole = events(&[stream]);
         assert_eq!(
             whole,
             vec![
-                (b"event: a\ndata: 1\n\n".to_vec(), b"a".to_vec(), b"1".to_vec()),
-                (b"event: b\r\ndata: x\r\ndata:y\r\n\r\n".to_vec(), b"b".to_vec(), b"x\ny".to_vec()),
-                (b": comment\rdata: z\r\r".to_vec(), b"".to_vec(), b"z".to_vec()),
+                (
+                    b"event: a\ndata: 1\n\n".to_vec(),
+                    b"a".to_vec(),
+                    b"1".to_vec()
+                ),
+                (
+                    b"event: b\r\ndata: x\r\ndata:y\r\n\r\n".to_vec(),
+                    b"b".to_vec(),
+                    b"x\ny".to_vec()
+                ),
+                (
+                    b": comment\rdata: z\r\r".to_vec(),
+                    b"".to_vec(),
+                    b"z".to_vec()
+                ),
             ]
         );
         for cut in 0..stream.len() {
-            assert_eq!(events(&[&stream[..cut], &stream[cut..]]), whole, "cut at {cut}");
+            assert_eq!(
+                events(&[&stream[..cut], &stream[cut..]]),
+                whole,
+                "cut at {cut}"
+            );
         }
         let bytes: Vec<&[u8]> = stream.chunks(1).collect();
         assert_eq!(events(&bytes), whole);
@@ -247,7 +290,13 @@ mod tests {
         assert_eq!(p.feed(b"data: 0123456\n\n").unwrap().len(), 1);
         assert!(p.feed(b"data: 0123456789").unwrap().is_empty()); // 16 bytes: at the limit
         let err = p.feed(b"A").unwrap_err();
-        assert_eq!(err, SseError::EventTooLarge { size: 17, limit: 16 });
+        assert_eq!(
+            err,
+            SseError::EventTooLarge {
+                size: 17,
+                limit: 16
+            }
+        );
         let mut p = SseParser::new(16);
         assert!(p.feed(b"data: 0123456789\n\n").is_err());
         let mut p = SseParser::new(16);

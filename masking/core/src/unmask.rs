@@ -15,16 +15,23 @@
 //! # Design: a hash index by anchor run, not Aho-Corasick
 //!
 //! Each surrogate is found by one run of letters and digits inside it (its *anchor*: keyed
-//! random bytes), so the text is split into runs and a run is looked up by hash only when its
-//! length is that of some anchor; each hit is then compared byte for byte. Building is one hash
-//! and one table insert per surrogate (well under a millisecond for 5,000), with no automaton
-//! to compile per exchange; scanning costs one pass over the bytes plus a lookup per run of a
-//! plausible length, whatever the number of surrogates. An Aho-Corasick automaton over 5,000
-//! surrogates costs milliseconds to build, and its matches would still need the run and
-//! boundary rules checked one by one; the anchor rule is also what defines where a surrogate
-//! may be found (a run that must be exactly its anchor, or, for glued ones, end or start a
-//! longer run), so indexing by it states the rule directly. Holding back a tail is a binary
-//! search among the sorted surrogates for each of the last `longest` offsets.
+//! random bytes). The text's letters and digits become a bit mask (eight bytes at a time), runs
+//! are read off the mask a word at a time, and a run is hashed and looked up only when a 16-bit
+//! digest of it (length and three bytes) is in the anchors' 8 KB filter; each hit is then
+//! compared byte for byte. Building is one hash and one table insert per surrogate, with no
+//! automaton to compile per exchange; scanning costs one pass over the bytes and a table load
+//! per run, whatever the number of surrogates. An Aho-Corasick automaton over 5,000 surrogates
+//! costs milliseconds to build (and most surrogates share prefixes such as `i-0`, which blunts
+//! its prefilter), and its matches would still need the run and boundary rules checked one by
+//! one; the anchor rule is also what defines where a surrogate may be found (a run that must be
+//! exactly its anchor, or, for glued ones, end or start a longer run), so indexing by it states
+//! the rule directly. Holding back a tail is a binary search among the sorted surrogates for
+//! each of the last `longest` offsets that a two-byte prefix filter lets through.
+//!
+//! JSON-escaped text ([`SurrogateIndex::json_escaped`]) is read with the bytes of an escape
+//! (`n` of `\n`, `u001b` of `\u001b`) as separators: a surrogate right after `\n` or `\t`
+//! stands on its own there as it does in the decoded text, and an escape's letter is never
+//! taken for the start of a surrogate.
 
 mod anthropic;
 mod index;

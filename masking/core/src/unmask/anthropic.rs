@@ -72,7 +72,13 @@ pub struct SseUnmasker {
 impl SseUnmasker {
     /// An unmasker with `index`, refusing events over `max_event_bytes`.
     pub fn new(index: Arc<SurrogateIndex>, max_event_bytes: usize) -> Self {
-        SseUnmasker { index, parser: SseParser::new(max_event_bytes), blocks: Vec::new(), restored: 0, failed: None }
+        SseUnmasker {
+            index,
+            parser: SseParser::new(max_event_bytes),
+            blocks: Vec::new(),
+            restored: 0,
+            failed: None,
+        }
     }
 
     /// How many surrogates it has restored in blocks that are done.
@@ -105,7 +111,10 @@ impl SseUnmasker {
         Ok(out)
     }
 
-    fn check<T>(&mut self, f: impl FnOnce(&mut SseParser) -> Result<T, SseError>) -> Result<T, SseError> {
+    fn check<T>(
+        &mut self,
+        f: impl FnOnce(&mut SseParser) -> Result<T, SseError>,
+    ) -> Result<T, SseError> {
         if let Some(err) = &self.failed {
             return Err(err.clone());
         }
@@ -130,8 +139,12 @@ impl SseUnmasker {
         let at = self.blocks.iter().position(|(i, _)| *i == idx);
         if start {
             let stream = match fields.block_type.as_deref() {
-                Some(b"text") => Some(BlockStream::Text(StreamUnmasker::new(Arc::clone(&self.index)))),
-                Some(b"tool_use") => Some(BlockStream::ToolInput(PartialJsonUnmasker::new(Arc::clone(&self.index)))),
+                Some(b"text") => Some(BlockStream::Text(StreamUnmasker::new(Arc::clone(
+                    &self.index,
+                )))),
+                Some(b"tool_use") => Some(BlockStream::ToolInput(PartialJsonUnmasker::new(
+                    Arc::clone(&self.index),
+                ))),
                 _ => None,
             };
             match (stream, at) {
@@ -156,12 +169,18 @@ impl SseUnmasker {
             BlockStream::Text(_) => fields.text.clone(),
             BlockStream::ToolInput(_) => fields.partial_json.clone(),
         };
-        let (Some(span), true) = (span, fields.delta_type.as_deref() == Some(block.delta_type())) else {
+        let (Some(span), true) = (
+            span,
+            fields.delta_type.as_deref() == Some(block.delta_type()),
+        ) else {
             return out.extend_from_slice(&event.raw);
         };
         let mut value = Vec::with_capacity(span.len());
         let raw_span = event.raw_span(span.start + 1..span.end - 1);
-        let (Some(raw_span), Some(())) = (raw_span, decode_into(&data[span.start + 1..span.end - 1], &mut value)) else {
+        let (Some(raw_span), Some(())) = (
+            raw_span,
+            decode_into(&data[span.start + 1..span.end - 1], &mut value),
+        ) else {
             return out.extend_from_slice(&event.raw);
         };
         let restored = block.feed(&value);
@@ -183,7 +202,9 @@ impl SseUnmasker {
         if rest.is_empty() {
             return;
         }
-        out.extend_from_slice(b"event: content_block_delta\ndata: {\"type\":\"content_block_delta\",\"index\":");
+        out.extend_from_slice(
+            b"event: content_block_delta\ndata: {\"type\":\"content_block_delta\",\"index\":",
+        );
         out.extend_from_slice(idx.to_string().as_bytes());
         out.extend_from_slice(b",\"delta\":{\"type\":\"");
         out.extend_from_slice(block.delta_type());

@@ -17,7 +17,9 @@ impl Rng {
         self.0
     }
     fn string(&mut self, alphabet: &[u8], len: usize) -> Vec<u8> {
-        (0..len).map(|_| alphabet[(self.next() % alphabet.len() as u64) as usize]).collect()
+        (0..len)
+            .map(|_| alphabet[(self.next() % alphabet.len() as u64) as usize])
+            .collect()
     }
 }
 
@@ -27,9 +29,11 @@ const ALNUM: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz01234
 const UPPER: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
 const LOWER: &[u8] = b"abcdefghijklmnopqrstuvwxyz";
 
-/// 5,000 pairs of the shapes a Claude Code exchange carries: resource ids, account ids, access
-/// key parts, secret keys, names, private addresses.
-fn exchange_pairs(n: usize) -> (Vec<(Vec<u8>, Vec<u8>)>, Vec<Vec<u8>>) {
+type Pairs = Vec<(Vec<u8>, Vec<u8>)>;
+
+/// `n` pairs of the shapes a Claude Code exchange carries: resource ids, account ids, access
+/// key parts, secret keys, names; and its glue prefixes.
+fn exchange_pairs(n: usize) -> (Pairs, Vec<Vec<u8>>) {
     let mut rng = Rng(0x2545_F491_4F6C_DD1D);
     let mut pairs = Vec::with_capacity(n);
     for i in 0..n {
@@ -39,8 +43,18 @@ fn exchange_pairs(n: usize) -> (Vec<(Vec<u8>, Vec<u8>)>, Vec<Vec<u8>>) {
             3 => (rng.string(UPPER, 16), rng.string(UPPER, 16)),
             4 => (rng.string(ALNUM, 40), rng.string(ALNUM, 40)),
             _ => {
-                let s = [rng.string(LOWER, 7), b"-prod-".to_vec(), rng.string(LOWER, 5)].concat();
-                let o = [rng.string(LOWER, 7), b"-prod-".to_vec(), rng.string(LOWER, 5)].concat();
+                let s = [
+                    rng.string(LOWER, 7),
+                    b"-prod-".to_vec(),
+                    rng.string(LOWER, 5),
+                ]
+                .concat();
+                let o = [
+                    rng.string(LOWER, 7),
+                    b"-prod-".to_vec(),
+                    rng.string(LOWER, 5),
+                ]
+                .concat();
                 (s, o)
             }
         };
@@ -51,7 +65,26 @@ fn exchange_pairs(n: usize) -> (Vec<(Vec<u8>, Vec<u8>)>, Vec<Vec<u8>>) {
 
 /// English-like text with a surrogate every `every` bytes or so.
 fn reply(pairs: &[(Vec<u8>, Vec<u8>)], len: usize, every: usize) -> Vec<u8> {
-    let words: &[&[u8]] = &[b"the ", b"instance ", b"is ", b"running ", b"in ", b"account ", b"and ", b"I ", b"will ", b"stop ", b"it, ", b"then ", b"check ", b"volume ", b"state.\n", b"Done: ", b"`aws ec2 describe-instances` ", b"10.0.3.17 "];
+    let words: &[&[u8]] = &[
+        b"the ",
+        b"instance ",
+        b"is ",
+        b"running ",
+        b"in ",
+        b"account ",
+        b"and ",
+        b"I ",
+        b"will ",
+        b"stop ",
+        b"it, ",
+        b"then ",
+        b"check ",
+        b"volume ",
+        b"state.\n",
+        b"Done: ",
+        b"`aws ec2 describe-instances` ",
+        b"10.0.3.17 ",
+    ];
     let mut rng = Rng(88172645463325252);
     let mut out = Vec::with_capacity(len + 64);
     let mut next = every;
@@ -75,7 +108,12 @@ fn reply(pairs: &[(Vec<u8>, Vec<u8>)], len: usize, every: usize) -> Vec<u8> {
 /// CPU time of this thread (the machine is shared: wall time says little).
 fn cpu() -> Duration {
     let stat = std::fs::read_to_string("/proc/thread-self/schedstat").unwrap_or_default();
-    Duration::from_nanos(stat.split_whitespace().next().and_then(|v| v.parse().ok()).unwrap_or(0))
+    Duration::from_nanos(
+        stat.split_whitespace()
+            .next()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0),
+    )
 }
 
 /// A stopwatch of CPU time.
@@ -90,7 +128,6 @@ impl Clock {
     }
 }
 
-
 fn text_events(text: &[u8], piece: usize) -> Vec<Vec<u8>> {
     let mut events = vec![b"event: content_block_start\ndata: {\"type\":\"content_block_start\",\"index\":0,\"content_block\":{\"type\":\"text\",\"text\":\"\"}}\n\n".to_vec()];
     for chunk in text.chunks(piece) {
@@ -99,7 +136,10 @@ fn text_events(text: &[u8], piece: usize) -> Vec<Vec<u8>> {
         e.extend_from_slice(b"\"}}\n\n");
         events.push(e);
     }
-    events.push(b"event: content_block_stop\ndata: {\"type\":\"content_block_stop\",\"index\":0}\n\n".to_vec());
+    events.push(
+        b"event: content_block_stop\ndata: {\"type\":\"content_block_stop\",\"index\":0}\n\n"
+            .to_vec(),
+    );
     events
 }
 
@@ -144,7 +184,10 @@ fn bench_small_deltas() {
         n += un.finish().unwrap().len();
         assert!(n > 4096 && un.restored() > 5);
     });
-    println!("4 KB reply in {} text_delta events of 40 bytes, 5,000 surrogates: {d:?} in all", events.len() - 2);
+    println!(
+        "4 KB reply in {} text_delta events of 40 bytes, 5,000 surrogates: {d:?} in all",
+        events.len() - 2
+    );
 }
 
 #[test]
@@ -154,7 +197,10 @@ fn bench_throughput() {
     let index = Arc::new(SurrogateIndex::new(&pairs, &glue));
     // 8 MB of text in 64 KB chunks, a surrogate every ~1 KB
     let big = reply(&pairs, 8 << 20, 1024);
-    for (name, idx) in [("text", Arc::clone(&index)), ("JSON-escaped text", Arc::new(index.json_escaped()))] {
+    for (name, idx) in [
+        ("text", Arc::clone(&index)),
+        ("JSON-escaped text", Arc::new(index.json_escaped())),
+    ] {
         let d = per_call(|| {
             let mut un = StreamUnmasker::new(Arc::clone(&idx));
             let mut n = 0;
@@ -164,8 +210,23 @@ fn bench_throughput() {
             n += un.finish().len();
             assert!(n >= big.len() && un.restored() > 1000);
         });
-        println!("{name} stream, 8 MB in 64 KB chunks: {:.0} MB/s", big.len() as f64 / d.as_secs_f64() / 1e6);
+        println!(
+            "{name} stream, 8 MB in 64 KB chunks: {:.0} MB/s",
+            big.len() as f64 / d.as_secs_f64() / 1e6
+        );
     }
+    // for scale: one table lookup per byte over the same text, on this machine
+    let d = per_call(|| {
+        let n = big
+            .iter()
+            .filter(|&&b| crate::recognizers::base::ALNUM[b as usize])
+            .count();
+        assert!(n > 0);
+    });
+    println!(
+        "(scale: counting letters and digits by table over the same text: {:.0} MB/s)",
+        big.len() as f64 / d.as_secs_f64() / 1e6
+    );
     // the same text as an event stream of 4 KB text_delta events
     let events = text_events(&big, 4096).concat();
     let d = per_call(|| {
@@ -177,5 +238,8 @@ fn bench_throughput() {
         n += un.finish().unwrap().len();
         assert!(n > big.len());
     });
-    println!("SSE stream, 4 KB text_delta events in 64 KB chunks: {:.0} MB/s", events.len() as f64 / d.as_secs_f64() / 1e6);
+    println!(
+        "SSE stream, 4 KB text_delta events in 64 KB chunks: {:.0} MB/s",
+        events.len() as f64 / d.as_secs_f64() / 1e6
+    );
 }

@@ -3,7 +3,7 @@
 //! Every surrogate is found by an *anchor*: the longest run of letters and digits in which it
 //! differs from its original (keyed random bytes, which occur elsewhere only by chance), or two
 //! neighbouring runs when that run is shorter than [`SHORT_ANCHOR`]. The text is split into runs;
-//! a run is looked up by hash only when its length is the length of some anchor, and each hit is
+//! a run is looked up by hash only when its digest is in the anchors' filter, and each hit is
 //! checked byte for byte. A surrogate that may be glued to letters or digits ([`GLUE_SAFE`]) is
 //! also indexed by the outer [`GLUE_KEY`] bytes of the run at its edge, so that it is found at the
 //! end of a longer run (`AKIA` + surrogate) or at its start.
@@ -76,57 +76,128 @@ pub(crate) trait Classes {
     fn next_gap(&self, from: usize) -> usize;
 }
 
-/// Plain text: a byte is a letter or digit or it is not.
-pub(crate) struct Plain<'a>(pub(crate) &'a [u8]);
+/// A text's letters and digits as a bit mask (bit `i % 64` of word `i / 64`), and for escaped
+/// text its classes. Runs are found by scanning the mask a word at a time, with no branch per
+/// byte.
+pub(crate) struct Masked<'a> {
+    words: &'a [u64],
+    len: usize,
+    classes: Option<&'a [u8]>,
+}
 
-impl Classes for Plain<'_> {
-    #[inline]
-    fn word(&self, i: usize) -> bool {
-        ALNUM[self.0[i] as usize]
+impl<'a> Masked<'a> {
+    /// The mask of plain `text`, built in `words`.
+    pub(crate) fn plain(text: &[u8], words: &'a mut Vec<u64>) -> Self {
+        words.clear();
+        words.extend(text.chunks(64).map(|chunk| {
+            let mut eights = chunk.chunks_exact(8);
+            let mut m = 0u64;
+            let mut at = 0;
+            for eight in &mut eights {
+                m |= alnum_bits(u64::from_le_bytes(eight.try_into().expect("8 bytes"))) << at;
+                at += 8;
+            }
+            for (j, &b) in eights.remainder().iter().enumerate() {
+                m |= (ALNUM[b as usize] as u64) << (at + j);
+            }
+            m
+        }));
+        Masked {
+            words,
+            len: text.len(),
+            classes: None,
+        }
     }
-    #[inline]
-    fn esc(&self, _: usize) -> bool {
-        false
+
+    /// The mask of escaped text from its `classes` ([`classify`]), built in `words`.
+    pub(crate) fn escaped(classes: &'a [u8], words: &'a mut Vec<u64>) -> Self {
+        words.clear();
+        words.extend(classes.chunks(64).map(|chunk| {
+            chunk
+                .iter()
+                .enumerate()
+                .fold(0u64, |m, (j, &c)| m | ((c == WORD) as u64) << j)
+        }));
+        Masked {
+            words,
+            len: classes.len(),
+            classes: Some(classes),
+        }
     }
+
+    /// The first offset at or after `from` whose bit is `set`.
     #[inline]
-    fn next_word(&self, from: usize) -> usize {
-        self.0[from..].iter().position(|&b| ALNUM[b as usize]).map_or(self.0.len(), |o| from + o)
-    }
-    #[inline]
-    fn next_gap(&self, from: usize) -> usize {
-        self.0[from..].iter().position(|&b| !ALNUM[b as usize]).map_or(self.0.len(), |o| from + o)
+    fn next(&self, from: usize, set: bool) -> usize {
+        if from >= self.len {
+            return self.len;
+        }
+        let flip = if set { 0 } else { u64::MAX };
+        let mut k = from >> 6;
+        let mut w = (self.words[k] ^ flip) & (u64::MAX << (from & 63));
+        loop {
+            if w != 0 {
+                return (k * 64 + w.trailing_zeros() as usize).min(self.len);
+            }
+            k += 1;
+            if k == self.words.len() {
+                return self.len;
+            }
+            w = self.words[k] ^ flip;
+        }
     }
 }
 
-/// Escaped text: one class per byte ([`SEP`], [`WORD`], [`ESC`]).
-pub(crate) struct Escaped<'a>(pub(crate) &'a [u8]);
+/// One bit per byte of `x` (little-endian): whether it is an ASCII letter or digit. Each byte
+/// is range-checked within its own lane (no carry crosses lanes: the checks run on 7-bit values
+/// with the lane's top bit set or clear on purpose), then the flags are gathered by a multiply.
+#[inline]
+fn alnum_bits(x: u64) -> u64 {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let low7 = x & !HIGH;
+    // top bit of each lane set iff the lane's 7-bit value is >= `lo`
+    let at_least = |v: u64, lo: u64| (v | HIGH) - lo * ONES;
+    let digit = at_least(low7, 0x30) & !at_least(low7, 0x3A);
+    let folded = low7 | 0x2020_2020_2020_2020;
+    let letter = at_least(folded, 0x61) & !at_least(folded, 0x7B);
+    let flags = (digit | letter) & HIGH & !x; // bytes >= 0x80 are neither
+    ((flags >> 7).wrapping_mul(0x0102_0408_1020_4080)) >> 56
+}
 
-impl Classes for Escaped<'_> {
+impl Classes for Masked<'_> {
     #[inline]
     fn word(&self, i: usize) -> bool {
-        self.0[i] == WORD
+        self.words[i >> 6] >> (i & 63) & 1 != 0
     }
     #[inline]
     fn esc(&self, i: usize) -> bool {
-        self.0[i] == ESC
+        self.classes.is_some_and(|c| c[i] == ESC)
     }
     #[inline]
     fn next_word(&self, from: usize) -> usize {
-        self.0[from..].iter().position(|&c| c == WORD).map_or(self.0.len(), |o| from + o)
+        self.next(from, true)
     }
     #[inline]
     fn next_gap(&self, from: usize) -> usize {
-        self.0[from..].iter().position(|&c| c != WORD).map_or(self.0.len(), |o| from + o)
+        self.next(from, false)
     }
 }
 
 /// The classes of escaped `text` read from `state`, into `classes`; `inside` gets
 /// `(offset, state before it)` for every byte read in a state other than
 /// [`EscState::NORMAL`] (the bytes after a backslash: few). Returns the state after `text`.
-pub(crate) fn classify(text: &[u8], mut state: EscState, classes: &mut Vec<u8>, inside: &mut Vec<(usize, EscState)>) -> EscState {
+pub(crate) fn classify(
+    text: &[u8],
+    mut state: EscState,
+    classes: &mut Vec<u8>,
+    inside: &mut Vec<(usize, EscState)>,
+) -> EscState {
     classes.clear();
     inside.clear();
-    classes.extend(text.iter().map(|&b| if ALNUM[b as usize] { WORD } else { SEP }));
+    classes.extend(
+        text.iter()
+            .map(|&b| if ALNUM[b as usize] { WORD } else { SEP }),
+    );
     let n = text.len();
     let mut i = 0;
     loop {
@@ -203,9 +274,18 @@ pub(crate) struct Anchor {
 /// The anchor of `surrogate` (see the module doc), or `None` when it has no letter or digit.
 /// The run that differs from `original` and is longest wins (the first of equals); when none
 /// differs, or the two are not aligned run for run, the longest run.
-pub(crate) fn anchor(surrogate: &[u8], original: &[u8], scratch: &mut [Vec<(usize, usize)>; 2]) -> Option<Anchor> {
+pub(crate) fn anchor(
+    surrogate: &[u8],
+    original: &[u8],
+    scratch: &mut [Vec<(usize, usize)>; 2],
+) -> Option<Anchor> {
     if !surrogate.is_empty() && surrogate.iter().all(|&b| ALNUM[b as usize]) {
-        return Some(Anchor { run: 0, start: 0, len: surrogate.len(), second: None });
+        return Some(Anchor {
+            run: 0,
+            start: 0,
+            len: surrogate.len(),
+            second: None,
+        });
     }
     let [mine, theirs] = scratch;
     runs_of(surrogate, false, mine);
@@ -218,14 +298,14 @@ pub(crate) fn anchor(surrogate: &[u8], original: &[u8], scratch: &mut [Vec<(usiz
     }
     let aligned = theirs.len() == mine.len();
     let len = |r: usize| mine[r].1 - mine[r].0;
-    let mut changed: Vec<bool> = (0..mine.len())
-        .map(|r| !aligned || original[theirs[r].0..theirs[r].1] != surrogate[mine[r].0..mine[r].1])
-        .collect();
-    if !changed.contains(&true) {
-        changed.iter_mut().for_each(|c| *c = true); // it differs in its separators only
-    }
+    let differs = |r: usize| {
+        !aligned || original[theirs[r].0..theirs[r].1] != surrogate[mine[r].0..mine[r].1]
+    };
+    let any_differs = (0..mine.len()).any(differs);
+    // when every run is kept (it differs in its separators only), every run counts as changed
+    let changed = |r: usize| !any_differs || differs(r);
     let mut best: Option<usize> = None;
-    for r in (0..mine.len()).filter(|&r| changed[r]) {
+    for r in (0..mine.len()).filter(|&r| changed(r)) {
         if best.is_none_or(|b| len(r) > len(b)) {
             best = Some(r);
         }
@@ -234,15 +314,25 @@ pub(crate) fn anchor(surrogate: &[u8], original: &[u8], scratch: &mut [Vec<(usiz
     if len(best) < SHORT_ANCHOR && mine.len() >= 2 {
         // two neighbouring runs, one of them changed, longest together (the first of equals)
         let mut first: Option<usize> = None;
-        for i in (0..mine.len() - 1).filter(|&i| changed[i] || changed[i + 1]) {
+        for i in (0..mine.len() - 1).filter(|&i| changed(i) || changed(i + 1)) {
             if first.is_none_or(|f| len(i) + len(i + 1) > len(f) + len(f + 1)) {
                 first = Some(i);
             }
         }
         let f = first.expect("a changed run has a neighbour");
-        return Some(Anchor { run: f, start: mine[f].0, len: len(f), second: Some((mine[f + 1].0, len(f + 1))) });
+        return Some(Anchor {
+            run: f,
+            start: mine[f].0,
+            len: len(f),
+            second: Some((mine[f + 1].0, len(f + 1))),
+        });
     }
-    Some(Anchor { run: best, start: mine[best].0, len: len(best), second: None })
+    Some(Anchor {
+        run: best,
+        start: mine[best].0,
+        len: len(best),
+        second: None,
+    })
 }
 
 /// The same anchor in the JSON-escaped form of its surrogate: escapes are separators and
@@ -250,8 +340,36 @@ pub(crate) fn anchor(surrogate: &[u8], original: &[u8], scratch: &mut [Vec<(usiz
 fn escaped_anchor(plain: Anchor, escaped: &[u8], runs: &mut Vec<(usize, usize)>) -> Anchor {
     runs_of(escaped, true, runs);
     let (a, e) = runs[plain.run];
-    let second = plain.second.map(|_| (runs[plain.run + 1].0, runs[plain.run + 1].1 - runs[plain.run + 1].0));
-    Anchor { run: plain.run, start: a, len: e - a, second }
+    let second = plain.second.map(|_| {
+        (
+            runs[plain.run + 1].0,
+            runs[plain.run + 1].1 - runs[plain.run + 1].0,
+        )
+    });
+    Anchor {
+        run: plain.run,
+        start: a,
+        len: e - a,
+        second,
+    }
+}
+
+#[cfg(test)]
+#[test]
+fn alnum_bits_agree_with_the_table() {
+    for b in 0..=255u8 {
+        for lane in 0..8 {
+            let x = (b as u64) << (8 * lane) | 0x2020_2020_2020_2020 & !(0xFF << (8 * lane));
+            let want = (ALNUM[b as usize] as u64) << lane;
+            assert_eq!(alnum_bits(x), want, "byte {b:#x} in lane {lane}");
+        }
+    }
+    let text = b"ab-9Z\xff\x80 q";
+    let mut words = Vec::new();
+    let m = Masked::plain(text, &mut words);
+    for i in 0..text.len() {
+        assert_eq!(m.word(i), ALNUM[text[i] as usize]);
+    }
 }
 
 /// A 64-bit hash of a run of text; the index compares bytes on every hit, so collisions cost
@@ -267,9 +385,8 @@ pub(crate) fn hash_run(b: &[u8]) -> u64 {
     }
     let rest = chunks.remainder();
     if !rest.is_empty() {
-        let mut w = [0u8; 8];
-        w[..rest.len()].copy_from_slice(rest);
-        h = (h ^ u64::from_le_bytes(w)).wrapping_mul(K).rotate_left(29);
+        let w = rest.iter().rev().fold(0u64, |w, &b| w << 8 | b as u64);
+        h = (h ^ w).wrapping_mul(K).rotate_left(29);
     }
     finish_hash(h)
 }
@@ -292,65 +409,99 @@ fn edge_key(eight: &[u8]) -> u64 {
     finish_hash(u64::from_le_bytes(eight.try_into().expect("8 bytes")) ^ 0x1234_5678_9ABC_DEF1)
 }
 
-/// Lists of items keyed by a 64-bit hash, in one flat open-addressing table.
+/// Lists of items keyed by a 64-bit hash: an open-addressing table of keys, each with the head
+/// of a linked list of its items (built without sorting, one insert per item).
 struct HashedLists<T> {
-    /// `(key, first item, item count)`; a count of 0 marks an empty slot.
-    slots: Vec<(u64, u32, u32)>,
-    items: Vec<T>,
+    /// `(key, 1 + the index of its last item)`; a head of 0 marks an empty slot.
+    slots: Vec<(u64, u32)>,
+    /// Each item and `1 +` the index of the next item of its key (0 ends the list).
+    items: Vec<(T, u32)>,
 }
 
 impl<T: Copy> HashedLists<T> {
-    fn build(mut keyed: Vec<(u64, T)>) -> Self {
-        if keyed.is_empty() {
-            return HashedLists { slots: Vec::new(), items: Vec::new() };
+    /// A table for about `expected` items.
+    fn with_capacity(expected: usize) -> Self {
+        if expected == 0 {
+            return HashedLists {
+                slots: Vec::new(),
+                items: Vec::new(),
+            };
         }
-        keyed.sort_unstable_by_key(|e| e.0);
-        let mut size = 16;
-        while size < keyed.len() * 2 {
-            size *= 2;
+        let size = (expected * 3 / 2 + 1).next_power_of_two().max(16);
+        HashedLists {
+            slots: vec![(0, 0); size],
+            items: Vec::with_capacity(expected),
         }
-        let mask = size - 1;
-        let mut slots = vec![(0u64, 0u32, 0u32); size];
-        let mut items = Vec::with_capacity(keyed.len());
-        let mut i = 0;
-        while i < keyed.len() {
-            let key = keyed[i].0;
-            let first = items.len();
-            while i < keyed.len() && keyed[i].0 == key {
-                items.push(keyed[i].1);
-                i += 1;
-            }
-            let mut slot = key as usize & mask;
-            while slots[slot].2 != 0 {
-                slot = (slot + 1) & mask;
-            }
-            slots[slot] = (key, first as u32, (items.len() - first) as u32);
+    }
+
+    fn insert(&mut self, key: u64, item: T) {
+        debug_assert!(
+            self.items.len() * 3 < self.slots.len() * 2,
+            "sized by with_capacity"
+        );
+        let mask = self.slots.len() - 1;
+        let mut slot = key as usize & mask;
+        while self.slots[slot].1 != 0 && self.slots[slot].0 != key {
+            slot = (slot + 1) & mask;
         }
-        HashedLists { slots, items }
+        let head = self.slots[slot].1;
+        self.items.push((item, head));
+        self.slots[slot] = (key, self.items.len() as u32);
+    }
+
+    /// A table of `keyed` items, sized for them.
+    fn from_items(keyed: &[(u64, T)]) -> Self {
+        let mut table = HashedLists::with_capacity(keyed.len());
+        for &(key, item) in keyed {
+            table.insert(key, item);
+        }
+        table
     }
 
     #[inline]
     fn is_empty(&self) -> bool {
-        self.slots.is_empty()
+        self.items.is_empty()
     }
 
+    /// The items of `key` (and, rarely, of keys whose slot it shares: callers check each).
     #[inline]
-    fn get(&self, key: u64) -> &[T] {
-        if self.slots.is_empty() {
-            return &[];
+    fn get(&self, key: u64) -> ListIter<'_, T> {
+        if self.items.is_empty() {
+            return ListIter {
+                items: &self.items,
+                at: 0,
+            };
         }
         let mask = self.slots.len() - 1;
         let mut slot = key as usize & mask;
         loop {
-            let (k, first, count) = self.slots[slot];
-            if count == 0 {
-                return &[];
-            }
-            if k == key {
-                return &self.items[first as usize..(first + count) as usize];
+            let (k, head) = self.slots[slot];
+            if head == 0 || k == key {
+                return ListIter {
+                    items: &self.items,
+                    at: head,
+                };
             }
             slot = (slot + 1) & mask;
         }
+    }
+}
+
+struct ListIter<'a, T> {
+    items: &'a [(T, u32)],
+    at: u32,
+}
+
+impl<T: Copy> Iterator for ListIter<'_, T> {
+    type Item = T;
+    #[inline]
+    fn next(&mut self) -> Option<T> {
+        if self.at == 0 {
+            return None;
+        }
+        let (item, next) = self.items[self.at as usize - 1];
+        self.at = next;
+        Some(item)
     }
 }
 
@@ -388,7 +539,10 @@ struct PrefixSet {
 
 impl PrefixSet {
     fn new() -> Self {
-        PrefixSet { one: [false; 256], two: Box::new([0; 1024]) }
+        PrefixSet {
+            one: [false; 256],
+            two: Box::new([0; 1024]),
+        }
     }
 
     fn add(&mut self, s: &[u8]) {
@@ -410,20 +564,33 @@ impl PrefixSet {
     }
 }
 
-/// A table of lengths: `has(n)` for the lengths that were added.
-#[derive(Default)]
-struct LengthSet(Vec<bool>);
+/// A 16-bit digest of a run (its length and three of its bytes): a run whose digest is not in
+/// a [`RunFilter`] is not any of its anchors, known from one load of an 8 KB table, with no
+/// hash and no branch that depends on the text.
+#[inline]
+fn run_digest(run: &[u8]) -> usize {
+    let len = run.len();
+    let x = (len as u32).wrapping_mul(0x9E37_79B1)
+        ^ (run[0] as u32) << 16
+        ^ (run[len / 2] as u32) << 8
+        ^ run[len - 1] as u32;
+    (x.wrapping_mul(0x85EB_CA6B) >> 16) as usize
+}
 
-impl LengthSet {
-    fn add(&mut self, n: usize) {
-        if self.0.len() <= n {
-            self.0.resize(n + 1, false);
-        }
-        self.0[n] = true;
+/// A set of run digests, as bits.
+struct RunFilter(Box<[u64; 1024]>);
+
+impl RunFilter {
+    fn new() -> Self {
+        RunFilter(Box::new([0; 1024]))
+    }
+    fn add(&mut self, run: &[u8]) {
+        let d = run_digest(run);
+        self.0[d >> 6] |= 1 << (d & 63);
     }
     #[inline]
-    fn has(&self, n: usize) -> bool {
-        n < self.0.len() && self.0[n]
+    fn has(&self, digest: usize) -> bool {
+        self.0[digest >> 6] >> (digest & 63) & 1 != 0
     }
 }
 
@@ -449,17 +616,16 @@ pub struct SurrogateIndex {
     pairs: HashedLists<Hit>,
     ends: HashedLists<Hit>,
     starts: HashedLists<Hit>,
-    exact_lengths: LengthSet,
-    pair_first: LengthSet,
-    pair_second: LengthSet,
-    hashed_lengths: LengthSet,
+    exact_runs: RunFilter,
+    pair_first: RunFilter,
+    pair_second: RunFilter,
 }
 
 impl SurrogateIndex {
     /// The index of `pairs` (surrogate, original) in their decoded form, with `glue` prefixes.
     pub fn new(pairs: &[(Vec<u8>, Vec<u8>)], glue: &[Vec<u8>]) -> Self {
-        let given: Vec<(&[u8], &[u8])> = pairs.iter().map(|(s, o)| (s.as_slice(), o.as_slice())).collect();
-        Self::build(&given, &given, glue, false)
+        let given = |i: usize| (pairs[i].0.as_slice(), pairs[i].1.as_slice());
+        Self::build(pairs.len(), given, given, glue, false)
     }
 
     /// The same surrogates as they appear inside a JSON string (a JSON response body read as
@@ -478,48 +644,80 @@ impl SurrogateIndex {
             spans.push((at, mid, buf.len()));
             plain.push((s, o));
         }
-        let given: Vec<(&[u8], &[u8])> = spans.iter().map(|&(a, m, e)| (&buf[a..m], &buf[m..e])).collect();
-        Self::build(&given, &plain, &self.glue, true)
+        let given = |i: usize| {
+            let (a, m, e) = spans[i];
+            (&buf[a..m], &buf[m..e])
+        };
+        Self::build(spans.len(), given, |i| plain[i], &self.glue, true)
     }
 
     /// `given[i]` is `plain[i]` as the text will carry it (the same, or JSON-escaped).
-    fn build(given: &[(&[u8], &[u8])], plain: &[(&[u8], &[u8])], glue: &[Vec<u8>], escaped: bool) -> Self {
+    fn build<'a>(
+        count: usize,
+        given: impl Fn(usize) -> (&'a [u8], &'a [u8]),
+        plain: impl Fn(usize) -> (&'a [u8], &'a [u8]),
+        glue: &[Vec<u8>],
+        escaped: bool,
+    ) -> Self {
         // Deduplicate by surrogate, the last pair winning: sort by (surrogate, input order).
-        let mut order: Vec<(u64, u32)> = given
-            .iter()
-            .enumerate()
-            .map(|(i, (s, _))| {
+        let mut order: Vec<(u64, u32)> = (0..count)
+            .map(|i| {
+                let s = given(i).0;
                 let mut head = [0u8; 8];
                 let n = s.len().min(8);
                 head[..n].copy_from_slice(&s[..n]);
                 (u64::from_be_bytes(head), i as u32)
             })
             .collect();
-        order.sort_unstable_by(|a, b| {
-            a.0.cmp(&b.0)
-                .then_with(|| given[a.1 as usize].0.cmp(given[b.1 as usize].0))
-                .then(a.1.cmp(&b.1))
-        });
-        let plain_bytes: usize = if escaped { plain.iter().map(|(s, o)| s.len() + o.len()).sum() } else { 0 };
-        let mut arena = Vec::with_capacity(given.iter().map(|(s, o)| s.len() + o.len()).sum::<usize>() + plain_bytes);
+        order.sort_unstable();
+        // surrogates that share their first 8 bytes: by their whole bytes, then input order
+        let mut run_start = 0;
+        for i in 1..=order.len() {
+            if i == order.len() || order[i].0 != order[run_start].0 {
+                if i - run_start > 1 {
+                    order[run_start..i].sort_unstable_by(|a, b| {
+                        given(a.1 as usize)
+                            .0
+                            .cmp(given(b.1 as usize).0)
+                            .then(a.1.cmp(&b.1))
+                    });
+                }
+                run_start = i;
+            }
+        }
+        let size = |pair: (&[u8], &[u8])| pair.0.len() + pair.1.len();
+        let plain_bytes: usize = if escaped {
+            (0..count).map(|i| size(plain(i))).sum()
+        } else {
+            0
+        };
+        let mut arena =
+            Vec::with_capacity((0..count).map(|i| size(given(i))).sum::<usize>() + plain_bytes);
         let mut entries = Vec::with_capacity(order.len());
         let mut sorted_all = Vec::with_capacity(order.len());
-        let mut sorted_after_word = Vec::new();
+        let mut sorted_after_word = Vec::with_capacity(order.len());
         let mut heads_all = PrefixSet::new();
         let mut heads_after_word = PrefixSet::new();
         let mut exact = Vec::with_capacity(order.len());
-        let (mut pair_hits, mut end_hits, mut start_hits) = (Vec::new(), Vec::new(), Vec::new());
-        let mut exact_lengths = LengthSet::default();
-        let mut pair_first = LengthSet::default();
-        let mut pair_second = LengthSet::default();
+        let (mut pair_hits, mut end_hits, mut start_hits) = (
+            Vec::new(),
+            Vec::with_capacity(order.len()),
+            Vec::with_capacity(order.len()),
+        );
+        let mut exact_runs = RunFilter::new();
+        let mut pair_first = RunFilter::new();
+        let mut pair_second = RunFilter::new();
         let mut longest = 0;
         let mut scratch = [Vec::new(), Vec::new()];
         for (n, &(_, i)) in order.iter().enumerate() {
-            let (s, o) = given[i as usize];
-            if order.get(n + 1).is_some_and(|&(_, j)| given[j as usize].0 == s) {
+            let (s, o) = given(i as usize);
+            if order
+                .get(n + 1)
+                .is_some_and(|&(_, j)| given(j as usize).0 == s)
+            {
                 continue; // a later pair gives this surrogate again
             }
-            let (plain_s, plain_o) = plain[i as usize];
+            let (plain_s, plain_o) = plain(i as usize);
             let Some(mut anchor) = anchor(plain_s, plain_o, &mut scratch) else {
                 continue; // no letter or digit: nothing to find it by
             };
@@ -543,7 +741,13 @@ impl SurrogateIndex {
             } else {
                 (surrogate, original)
             };
-            entries.push(Entry { surrogate, original, plain, glue_safe, solid });
+            entries.push(Entry {
+                surrogate,
+                original,
+                plain,
+                glue_safe,
+                solid,
+            });
             longest = longest.max(s.len());
             sorted_all.push(id);
             heads_all.add(s);
@@ -551,20 +755,46 @@ impl SurrogateIndex {
             let run = &s[k..k + len];
             let after_word = if let Some((second_at, len2)) = anchor.second {
                 let key = pair_key(hash_run(run), hash_run(&s[second_at..second_at + len2]));
-                pair_hits.push((key, Hit { back: k as u32, len: len as u32, len2: len2 as u32, id }));
-                pair_first.add(len);
-                pair_second.add(len2);
+                pair_hits.push((
+                    key,
+                    Hit {
+                        back: k as u32,
+                        len: len as u32,
+                        len2: len2 as u32,
+                        id,
+                    },
+                ));
+                pair_first.add(run);
+                pair_second.add(&s[second_at..second_at + len2]);
                 glue_safe && k > 0
             } else {
-                exact.push((hash_run(run), Hit { back: k as u32, len: len as u32, len2: 0, id }));
-                exact_lengths.add(len);
+                exact.push((
+                    hash_run(run),
+                    Hit {
+                        back: k as u32,
+                        len: len as u32,
+                        len2: 0,
+                        id,
+                    },
+                ));
+                exact_runs.add(run);
                 if glue_safe && len >= GLUE_KEY {
                     if k == 0 {
-                        let hit = Hit { back: len as u32, len: len as u32, len2: 0, id };
+                        let hit = Hit {
+                            back: len as u32,
+                            len: len as u32,
+                            len2: 0,
+                            id,
+                        };
                         end_hits.push((edge_key(&run[len - GLUE_KEY..]), hit));
                     }
                     if k + len == s.len() {
-                        let hit = Hit { back: k as u32, len: len as u32, len2: 0, id };
+                        let hit = Hit {
+                            back: k as u32,
+                            len: len as u32,
+                            len2: 0,
+                            id,
+                        };
                         start_hits.push((edge_key(&run[..GLUE_KEY]), hit));
                     }
                 }
@@ -575,15 +805,11 @@ impl SurrogateIndex {
                 heads_after_word.add(s);
             }
         }
-        let mut hashed_lengths = LengthSet::default();
-        for set in [&exact_lengths, &pair_first, &pair_second] {
-            for (n, &on) in set.0.iter().enumerate() {
-                if on {
-                    hashed_lengths.add(n);
-                }
-            }
-        }
-        let mut glue: Vec<Vec<u8>> = glue.iter().filter(|g| !g.is_empty() && g.len() <= GLUE_LOOKBACK).cloned().collect();
+        let mut glue: Vec<Vec<u8>> = glue
+            .iter()
+            .filter(|g| !g.is_empty() && g.len() <= GLUE_LOOKBACK)
+            .cloned()
+            .collect();
         glue.sort();
         glue.dedup();
         SurrogateIndex {
@@ -596,14 +822,13 @@ impl SurrogateIndex {
             sorted_after_word,
             heads_all,
             heads_after_word,
-            exact: HashedLists::build(exact),
-            pairs: HashedLists::build(pair_hits),
-            ends: HashedLists::build(end_hits),
-            starts: HashedLists::build(start_hits),
-            exact_lengths,
+            exact: HashedLists::from_items(&exact),
+            pairs: HashedLists::from_items(&pair_hits),
+            ends: HashedLists::from_items(&end_hits),
+            starts: HashedLists::from_items(&start_hits),
+            exact_runs,
             pair_first,
             pair_second,
-            hashed_lengths,
         }
     }
 
@@ -648,7 +873,13 @@ impl SurrogateIndex {
 
     /// `(start, id)` for every place at or after `from` in `text` where a surrogate's bytes
     /// stand, found by its anchor. Unsorted; boundaries are not judged here.
-    pub(crate) fn candidates<C: Classes>(&self, text: &[u8], from: usize, classes: &C, out: &mut Vec<(usize, u32)>) {
+    pub(crate) fn candidates<C: Classes>(
+        &self,
+        text: &[u8],
+        from: usize,
+        classes: &C,
+        out: &mut Vec<(usize, u32)>,
+    ) {
         let n = text.len();
         let check = !self.pairs.is_empty();
         let glued = !(self.ends.is_empty() && self.starts.is_empty());
@@ -657,7 +888,7 @@ impl SurrogateIndex {
                 out.push((p, id));
             }
         };
-        // the run before this one, for pairs: (start, length, hash or 0 when not hashed)
+        // the run before this one, when it may start a pair: (start, length, hash)
         let mut previous: Option<(usize, usize, u64)> = None;
         let mut i = 0;
         while i < n {
@@ -668,21 +899,32 @@ impl SurrogateIndex {
             i = classes.next_gap(a);
             let (e, len) = (i, i - a);
             let run = &text[a..e];
-            let hash = if self.hashed_lengths.has(len) { hash_run(run) } else { 0 };
-            if self.exact_lengths.has(len) {
+            let digest = run_digest(run);
+            let exact = self.exact_runs.has(digest);
+            let (first, second) = (
+                check && self.pair_first.has(digest),
+                check && self.pair_second.has(digest),
+            );
+            let hash = if exact || first || second {
+                hash_run(run)
+            } else {
+                0
+            };
+            if exact {
                 for hit in self.exact.get(hash) {
                     if hit.len as usize == len && a >= hit.back as usize {
                         push(a - hit.back as usize, hit.id, out);
                     }
                 }
             }
-            if check && self.pair_second.has(len) {
+            if second {
                 if let Some((pa, plen, phash)) = previous {
-                    if self.pair_first.has(plen) {
-                        for hit in self.pairs.get(pair_key(phash, hash)) {
-                            if hit.len as usize == plen && hit.len2 as usize == len && pa >= hit.back as usize {
-                                push(pa - hit.back as usize, hit.id, out);
-                            }
+                    for hit in self.pairs.get(pair_key(phash, hash)) {
+                        if hit.len as usize == plen
+                            && hit.len2 as usize == len
+                            && pa >= hit.back as usize
+                        {
+                            push(pa - hit.back as usize, hit.id, out);
                         }
                     }
                 }
@@ -699,7 +941,7 @@ impl SurrogateIndex {
                     }
                 }
             }
-            previous = Some((a, len, hash));
+            previous = first.then_some((a, len, hash));
         }
     }
 
@@ -708,7 +950,9 @@ impl SurrogateIndex {
     #[inline]
     pub(crate) fn after_glue<C: Classes>(&self, text: &[u8], p: usize, classes: &C) -> bool {
         self.glue.iter().any(|g| {
-            p >= g.len() && &text[p - g.len()..p] == g.as_slice() && (p - g.len()..p).all(|i| !classes.esc(i))
+            p >= g.len()
+                && &text[p - g.len()..p] == g.as_slice()
+                && (p - g.len()..p).all(|i| !classes.esc(i))
         })
     }
 

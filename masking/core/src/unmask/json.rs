@@ -119,7 +119,11 @@ pub(crate) fn read_escape(raw: &[u8]) -> Option<(usize, u32)> {
         b't' => b'\t',
         b'u' => {
             let unit = hex4(&raw[2..])?;
-            if (0xD800..0xDC00).contains(&unit) && raw.len() >= 12 && raw[6] == b'\\' && raw[7] == b'u' {
+            if (0xD800..0xDC00).contains(&unit)
+                && raw.len() >= 12
+                && raw[6] == b'\\'
+                && raw[7] == b'u'
+            {
                 if let Some(low) = hex4(&raw[8..]).filter(|l| (0xDC00..0xE000).contains(l)) {
                     return Some((12, 0x10000 + ((unit - 0xD800) << 10) + (low - 0xDC00)));
                 }
@@ -169,54 +173,52 @@ pub(crate) struct EventFields {
 pub(crate) fn event_fields(data: &[u8]) -> Option<EventFields> {
     let mut r = Reader { b: data, i: 0 };
     let mut fields = EventFields::default();
-    r.object(|r, key| {
-        match key {
-            b"index" => {
-                fields.index = r.integer()?;
-                Some(())
-            }
-            b"content_block" | b"delta" => {
-                let is_block = key == b"content_block";
-                if is_block {
-                    fields.block_type = None;
-                } else {
-                    (fields.delta_type, fields.text, fields.partial_json) = (None, None, None);
-                }
-                if r.peek() != Some(b'{') {
-                    return r.skip_value();
-                }
-                r.object(|r, inner| {
-                    match inner {
-                        b"type" => {
-                            let value = r.string_value()?;
-                            if is_block {
-                                fields.block_type = value;
-                            } else {
-                                fields.delta_type = value;
-                            }
-                        }
-                        b"text" | b"partial_json" if !is_block => {
-                            let at = r.i;
-                            let span = if r.peek() == Some(b'"') {
-                                r.string()?;
-                                Some(at..r.i)
-                            } else {
-                                r.skip_value()?;
-                                None
-                            };
-                            if inner == b"text" {
-                                fields.text = span;
-                            } else {
-                                fields.partial_json = span;
-                            }
-                        }
-                        _ => r.skip_value()?,
-                    }
-                    Some(())
-                })
-            }
-            _ => r.skip_value(),
+    r.object(|r, key| match key {
+        b"index" => {
+            fields.index = r.integer()?;
+            Some(())
         }
+        b"content_block" | b"delta" => {
+            let is_block = key == b"content_block";
+            if is_block {
+                fields.block_type = None;
+            } else {
+                (fields.delta_type, fields.text, fields.partial_json) = (None, None, None);
+            }
+            if r.peek() != Some(b'{') {
+                return r.skip_value();
+            }
+            r.object(|r, inner| {
+                match inner {
+                    b"type" => {
+                        let value = r.string_value()?;
+                        if is_block {
+                            fields.block_type = value;
+                        } else {
+                            fields.delta_type = value;
+                        }
+                    }
+                    b"text" | b"partial_json" if !is_block => {
+                        let at = r.i;
+                        let span = if r.peek() == Some(b'"') {
+                            r.string()?;
+                            Some(at..r.i)
+                        } else {
+                            r.skip_value()?;
+                            None
+                        };
+                        if inner == b"text" {
+                            fields.text = span;
+                        } else {
+                            fields.partial_json = span;
+                        }
+                    }
+                    _ => r.skip_value()?,
+                }
+                Some(())
+            })
+        }
+        _ => r.skip_value(),
     })?;
     r.ws();
     (r.i == data.len()).then_some(fields)
@@ -316,7 +318,11 @@ impl Reader<'_> {
         self.ws();
         let at = self.i;
         self.skip_value()?;
-        Some(std::str::from_utf8(&self.b[at..self.i]).ok().and_then(|s| s.parse().ok()))
+        Some(
+            std::str::from_utf8(&self.b[at..self.i])
+                .ok()
+                .and_then(|s| s.parse().ok()),
+        )
     }
 
     /// Any value; nested containers are matched by bracket depth, strings skipped whole.
@@ -346,7 +352,9 @@ impl Reader<'_> {
             }
             _ => {
                 let at = self.i;
-                while self.i < self.b.len() && matches!(self.b[self.i], b'-' | b'+' | b'.' | b'0'..=b'9' | b'a'..=b'z' | b'E') {
+                while self.i < self.b.len()
+                    && matches!(self.b[self.i], b'-' | b'+' | b'.' | b'0'..=b'9' | b'a'..=b'z' | b'E')
+                {
                     self.i += 1;
                 }
                 (self.i > at).then_some(())
@@ -398,7 +406,13 @@ mod tests {
         assert_eq!(f.index, Some(0));
         assert!(event_fields(b"{\"index\": 1} x").is_none());
         assert!(event_fields(b"[1]").is_none());
-        assert!(event_fields(b"{\"index\": 1, \"delta\": {\"text\": 5}}").unwrap().text.is_none());
-        assert_eq!(event_fields(b" { \"ind\\u0065x\" : 7 } ").unwrap().index, Some(7));
+        assert!(event_fields(b"{\"index\": 1, \"delta\": {\"text\": 5}}")
+            .unwrap()
+            .text
+            .is_none());
+        assert_eq!(
+            event_fields(b" { \"ind\\u0065x\" : 7 } ").unwrap().index,
+            Some(7)
+        );
     }
 }

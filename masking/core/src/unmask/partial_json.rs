@@ -21,7 +21,11 @@ pub struct PartialJsonUnmasker {
 
 impl PartialJsonUnmasker {
     pub fn new(index: Arc<SurrogateIndex>) -> Self {
-        PartialJsonUnmasker { text: StreamUnmasker::new(index), in_string: false, pending: Vec::new() }
+        PartialJsonUnmasker {
+            text: StreamUnmasker::new(index),
+            in_string: false,
+            pending: Vec::new(),
+        }
     }
 
     pub fn restored(&self) -> usize {
@@ -111,7 +115,8 @@ impl PartialJsonUnmasker {
 
 /// Whether `rest` is only the start of an escape (`\`, `\u`, `\u` and up to three hex digits).
 fn escape_prefix(rest: &[u8]) -> bool {
-    rest.len() < 6 && (rest.len() == 1 || (rest[1] == b'u' && rest[2..].iter().all(u8::is_ascii_hexdigit)))
+    rest.len() < 6
+        && (rest.len() == 1 || (rest[1] == b'u' && rest[2..].iter().all(u8::is_ascii_hexdigit)))
 }
 
 /// Whether `rest` is a `\uD8xx`..`\uDBxx` escape whose low half may still arrive: it ends the

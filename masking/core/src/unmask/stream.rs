@@ -3,7 +3,7 @@
 use std::cmp::Reverse;
 use std::sync::Arc;
 
-use super::index::{classify, state_at, Classes, EscState, Escaped, Plain, SurrogateIndex};
+use super::index::{classify, state_at, Classes, EscState, Masked, SurrogateIndex};
 
 /// `feed(bytes) -> bytes`, `finish() -> bytes`: the outputs concatenate to the restored text,
 /// whatever the cuts between the inputs.
@@ -23,6 +23,7 @@ pub struct StreamUnmasker {
     /// Escaped text: the escape state at `window[0]`.
     state: EscState,
     classes: Vec<u8>,
+    words: Vec<u64>,
     inside: Vec<(usize, EscState)>,
     found: Vec<(usize, u32)>,
     restored: usize,
@@ -36,6 +37,7 @@ impl StreamUnmasker {
             ctx: 0,
             state: EscState::NORMAL,
             classes: Vec::new(),
+            words: Vec::new(),
             inside: Vec::new(),
             found: Vec::new(),
             restored: 0,
@@ -53,7 +55,11 @@ impl StreamUnmasker {
 
     /// The rest, restored; the stream may then start again as a new text.
     pub fn finish(&mut self) -> Vec<u8> {
-        let out = if self.index.is_empty() { Vec::new() } else { self.step(true) };
+        let out = if self.index.is_empty() {
+            Vec::new()
+        } else {
+            self.step(true)
+        };
         self.window.clear();
         self.ctx = 0;
         self.state = EscState::NORMAL;
@@ -74,15 +80,32 @@ impl StreamUnmasker {
         let index = Arc::clone(&self.index);
         let window = std::mem::take(&mut self.window);
         let (out, hold) = if index.is_escaped() {
-            let (mut classes, mut inside) = (std::mem::take(&mut self.classes), std::mem::take(&mut self.inside));
+            let (mut classes, mut inside) = (
+                std::mem::take(&mut self.classes),
+                std::mem::take(&mut self.inside),
+            );
             let end_state = classify(&window, self.state, &mut classes, &mut inside);
-            let (out, hold) = self.restore(&index, &window, &Escaped(&classes), last);
+            let mut words = std::mem::take(&mut self.words);
+            let (out, hold) = self.restore(
+                &index,
+                &window,
+                &Masked::escaped(&classes, &mut words),
+                last,
+            );
+            self.words = words;
             let cut = self.keep_from(&index, hold);
-            self.state = if cut == window.len() { end_state } else { state_at(cut, self.state, &inside) };
+            self.state = if cut == window.len() {
+                end_state
+            } else {
+                state_at(cut, self.state, &inside)
+            };
             (self.classes, self.inside) = (classes, inside);
             (out, hold)
         } else {
-            self.restore(&index, &window, &Plain(&window), last)
+            let mut words = std::mem::take(&mut self.words);
+            let done = self.restore(&index, &window, &Masked::plain(&window, &mut words), last);
+            self.words = words;
+            done
         };
         let cut = self.keep_from(&index, hold);
         self.window = window;
@@ -97,12 +120,22 @@ impl StreamUnmasker {
     }
 
     /// The restored output of `window[ctx..hold]` and `hold`, the start of what is held back.
-    fn restore<C: Classes>(&mut self, index: &SurrogateIndex, window: &[u8], classes: &C, last: bool) -> (Vec<u8>, usize) {
+    fn restore<C: Classes>(
+        &mut self,
+        index: &SurrogateIndex,
+        window: &[u8],
+        classes: &C,
+        last: bool,
+    ) -> (Vec<u8>, usize) {
         let n = window.len();
         let mut pos = self.ctx;
         // Nothing at or after the first place where a surrogate may still be arriving is
         // decided: that one may be longer than, or start before, what is complete now.
-        let mut hold = if last { n } else { index.incomplete(window, pos, classes) };
+        let mut hold = if last {
+            n
+        } else {
+            index.incomplete(window, pos, classes)
+        };
         let mut found = std::mem::take(&mut self.found);
         found.clear();
         index.candidates(window, pos, classes, &mut found);

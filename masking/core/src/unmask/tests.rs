@@ -41,7 +41,9 @@ impl Rng {
         items[self.below(items.len())].clone()
     }
     fn text(&mut self, alphabet: &[u8], lo: usize, hi: usize) -> Vec<u8> {
-        (0..self.range(lo, hi)).map(|_| self.pick(alphabet)).collect()
+        (0..self.range(lo, hi))
+            .map(|_| self.pick(alphabet))
+            .collect()
     }
 }
 
@@ -108,7 +110,8 @@ fn reference(text: &[u8], pairs: &Pairs, glue: &[Vec<u8>]) -> Vec<u8> {
                 }
             } else if before {
                 let solid = s.iter().all(|&b| ALNUM[b as usize]);
-                if (after && solid) || !glue.iter().any(|g| !g.is_empty() && text[..i].ends_with(g)) {
+                if (after && solid) || !glue.iter().any(|g| !g.is_empty() && text[..i].ends_with(g))
+                {
                     continue;
                 }
             }
@@ -139,7 +142,9 @@ fn unmask(pairs: &Pairs, chunks: &[&[u8]], glue: &[&[u8]]) -> Vec<u8> {
 
 /// `data` cut at up to ten random places.
 fn random_cuts<'a>(rng: &mut Rng, data: &'a [u8]) -> Vec<&'a [u8]> {
-    let mut marks: Vec<usize> = (0..rng.below(11)).map(|_| rng.below(data.len() + 1)).collect();
+    let mut marks: Vec<usize> = (0..rng.below(11))
+        .map(|_| rng.below(data.len() + 1))
+        .collect();
     marks.sort_unstable();
     marks.dedup();
     let mut out = Vec::new();
@@ -170,7 +175,9 @@ fn pair(rng: &mut Rng, seps: &[&[u8]]) -> (Vec<u8>, Vec<u8>) {
             (s, o)
         }
         kind => {
-            let parts: Vec<Vec<u8>> = (0..rng.range(2, 4)).map(|_| rng.text(LOWER, 3, 24)).collect();
+            let parts: Vec<Vec<u8>> = (0..rng.range(2, 4))
+                .map(|_| rng.text(LOWER, 3, 24))
+                .collect();
             let keep: &[u8] = rng.pick(&[&b""[..], b"com", b"prod"]);
             let sep = rng.pick(seps);
             let mut s = parts.join(sep);
@@ -196,7 +203,9 @@ fn pair(rng: &mut Rng, seps: &[&[u8]]) -> (Vec<u8>, Vec<u8>) {
     }
 }
 
-const FILLERS: &[&[u8]] = &[b"", b" ", b"x", b"AKIA", b"7", b"-", b".", b"\n", b"ab1", b"::", b"/"];
+const FILLERS: &[&[u8]] = &[
+    b"", b" ", b"x", b"AKIA", b"7", b"-", b".", b"\n", b"ab1", b"::", b"/",
+];
 const TINY_GLUES: &[&[&[u8]]] = &[&[], &[b"a"], &[b"AKIA", b"0"]];
 const GLUES: &[&[&[u8]]] = &[&[], &[b"AKIA"], &[b"AKIA", b"ab1"], &[b"7"]];
 
@@ -211,7 +220,11 @@ fn text_for(rng: &mut Rng, pairs: &Pairs, fillers: &[&[u8]]) -> Vec<u8> {
                 // a piece of a surrogate: its start or its end
                 let s = &rng.pick(pairs).0;
                 let cut = rng.below(s.len() + 1);
-                text.extend_from_slice(if rng.below(2) == 0 { &s[..cut] } else { &s[cut..] });
+                text.extend_from_slice(if rng.below(2) == 0 {
+                    &s[..cut]
+                } else {
+                    &s[cut..]
+                });
             }
             _ => text.extend_from_slice(rng.pick(fillers)),
         }
@@ -225,17 +238,28 @@ fn text_for(rng: &mut Rng, pairs: &Pairs, fillers: &[&[u8]]) -> Vec<u8> {
 fn matches_the_statement_whatever_the_chunking() {
     let mut rng = Rng(12);
     for case in 0..4000 {
-        let pairs: Pairs = (0..rng.range(1, 6)).map(|_| pair(&mut rng, &[b"-"])).collect();
+        let pairs: Pairs = (0..rng.range(1, 6))
+            .map(|_| pair(&mut rng, &[b"-"]))
+            .collect();
         let text = text_for(&mut rng, &pairs, FILLERS);
         let glue: &[&[u8]] = rng.pick(GLUES);
         let owned_glue: Vec<Vec<u8>> = glue.iter().map(|g| g.to_vec()).collect();
         let want = reference(&text, &pairs, &owned_glue);
         let index = Arc::new(SurrogateIndex::new(&pairs, &owned_glue));
-        assert_eq!(unmask_with(&index, &[&text]), want, "case {case}: {:?}", String::from_utf8_lossy(&text));
+        assert_eq!(
+            unmask_with(&index, &[&text]),
+            want,
+            "case {case}: {:?}",
+            String::from_utf8_lossy(&text)
+        );
         let cuts = random_cuts(&mut rng, &text);
         assert_eq!(unmask_with(&index, &cuts), want, "case {case} cut {cuts:?}");
         let bytes: Vec<&[u8]> = text.chunks(1).collect();
-        assert_eq!(unmask_with(&index, &bytes), want, "case {case} byte by byte");
+        assert_eq!(
+            unmask_with(&index, &bytes),
+            want,
+            "case {case} byte by byte"
+        );
     }
 }
 
@@ -260,9 +284,17 @@ fn matches_the_statement_on_a_tiny_alphabet() {
         let want = reference(&text, &pairs, &owned_glue);
         let index = Arc::new(SurrogateIndex::new(&pairs, &owned_glue));
         let cuts = random_cuts(&mut rng, &text);
-        assert_eq!(unmask_with(&index, &cuts), want, "case {case}: {pairs:?} {cuts:?}");
+        assert_eq!(
+            unmask_with(&index, &cuts),
+            want,
+            "case {case}: {pairs:?} {cuts:?}"
+        );
         let bytes: Vec<&[u8]> = text.chunks(1).collect();
-        assert_eq!(unmask_with(&index, &bytes), want, "case {case} byte by byte");
+        assert_eq!(
+            unmask_with(&index, &bytes),
+            want,
+            "case {case} byte by byte"
+        );
     }
 }
 
@@ -270,10 +302,25 @@ fn matches_the_statement_on_a_tiny_alphabet() {
 fn json_escaped_text_matches_the_statement_on_the_decoded_text() {
     // Escapes are separators: what is restored in a JSON string is what the statement restores
     // in its decoded text, escaped.
-    let fillers: &[&[u8]] = &[b" ", b"\n", b"\t", b"\"", b"\\", b"\x01", "é".as_bytes(), b"x", b"AKIA", b"7", b"n", b"u0041"];
+    let fillers: &[&[u8]] = &[
+        b" ",
+        b"\n",
+        b"\t",
+        b"\"",
+        b"\\",
+        b"\x01",
+        "é".as_bytes(),
+        b"x",
+        b"AKIA",
+        b"7",
+        b"n",
+        b"u0041",
+    ];
     let mut rng = Rng(99);
     for case in 0..3000 {
-        let pairs: Pairs = (0..rng.range(1, 6)).map(|_| pair(&mut rng, &[b"-", b"\n", b"\"", b"\\"])).collect();
+        let pairs: Pairs = (0..rng.range(1, 6))
+            .map(|_| pair(&mut rng, &[b"-", b"\n", b"\"", b"\\"]))
+            .collect();
         let text = text_for(&mut rng, &pairs, fillers);
         let glue: &[&[u8]] = rng.pick(GLUES);
         let owned_glue: Vec<Vec<u8>> = glue.iter().map(|g| g.to_vec()).collect();
@@ -281,9 +328,18 @@ fn json_escaped_text_matches_the_statement_on_the_decoded_text() {
         let index = Arc::new(SurrogateIndex::new(&pairs, &owned_glue).json_escaped());
         let body = escaped(&text);
         let cuts = random_cuts(&mut rng, &body);
-        assert_eq!(unmask_with(&index, &cuts), want, "case {case}: {:?}", String::from_utf8_lossy(&body));
+        assert_eq!(
+            unmask_with(&index, &cuts),
+            want,
+            "case {case}: {:?}",
+            String::from_utf8_lossy(&body)
+        );
         let bytes: Vec<&[u8]> = body.chunks(1).collect();
-        assert_eq!(unmask_with(&index, &bytes), want, "case {case} byte by byte");
+        assert_eq!(
+            unmask_with(&index, &bytes),
+            want,
+            "case {case} byte by byte"
+        );
     }
 }
 
@@ -297,8 +353,14 @@ fn pairs_of(list: &[(&[u8], &[u8])]) -> Pairs {
 #[test]
 fn short_surrogates_only_on_their_own() {
     let pairs = pairs_of(&[(SHORT, b"alice")]);
-    assert_eq!(unmask(&pairs, &[b"user qvzlm, and qvzlm."], &[]), b"user alice, and alice.");
-    assert_eq!(unmask(&pairs, &[b"xqvzlm qvzlm7 qvzlmqvzlm"], &[]), b"xqvzlm qvzlm7 qvzlmqvzlm");
+    assert_eq!(
+        unmask(&pairs, &[b"user qvzlm, and qvzlm."], &[]),
+        b"user alice, and alice."
+    );
+    assert_eq!(
+        unmask(&pairs, &[b"xqvzlm qvzlm7 qvzlmqvzlm"], &[]),
+        b"xqvzlm qvzlm7 qvzlmqvzlm"
+    );
 }
 
 #[test]
@@ -306,15 +368,29 @@ fn long_surrogates_glued_on_one_side() {
     let original: &[u8] = b"AB12CD34EF56GH78";
     let pairs = pairs_of(&[(LONG, original)]);
     let text = [&b"key AKIA"[..], LONG, b", again ", LONG, b"s and ", LONG].concat();
-    let want = [&b"key AKIA"[..], original, b", again ", original, b"s and ", original].concat();
+    let want = [
+        &b"key AKIA"[..],
+        original,
+        b", again ",
+        original,
+        b"s and ",
+        original,
+    ]
+    .concat();
     assert_eq!(unmask(&pairs, &[&text], &[b"AKIA"]), want);
     // after letters that are not a glue prefix of this exchange it is part of another word
     let text = [&b"xx"[..], LONG, b" ", LONG].concat();
-    assert_eq!(unmask(&pairs, &[&text], &[b"AKIA"]), [&b"xx"[..], LONG, b" ", original].concat());
+    assert_eq!(
+        unmask(&pairs, &[&text], &[b"AKIA"]),
+        [&b"xx"[..], LONG, b" ", original].concat()
+    );
     // the glue prefix in one chunk, the surrogate in the next (a short text before it)
     for head in [&b"AKIA"[..], b" AKIA", b"key AKIA", b"the key AKIA"] {
         let rest = [LONG, b" "].concat();
-        assert_eq!(unmask(&pairs, &[head, &rest], &[b"AKIA"]), [head, original, b" "].concat());
+        assert_eq!(
+            unmask(&pairs, &[head, &rest], &[b"AKIA"]),
+            [head, original, b" "].concat()
+        );
     }
     // and inside a longer word on both sides, even after a glue prefix
     let text = [&b"AKIA"[..], LONG, b"yy"].concat();
@@ -328,20 +404,32 @@ fn multi_part_surrogates_are_found_by_their_changed_part() {
     let pairs = pairs_of(&[(surrogate, original)]);
     let upper = surrogate.to_ascii_uppercase();
     let text = [&b"host "[..], surrogate, b" and ", &upper].concat();
-    assert_eq!(unmask(&pairs, &[&text], &[]), [&b"host "[..], original, b" and ", &upper].concat());
+    assert_eq!(
+        unmask(&pairs, &[&text], &[]),
+        [&b"host "[..], original, b" and ", &upper].concat()
+    );
 }
 
 #[test]
 fn only_this_exchanges_surrogates() {
     let pairs = pairs_of(&[(b"i-0feedfacecafe0001", b"i-0123456789abcdef0")]);
     let text = b"i-0feedfacecafe0002 i-0feedfacecafe0001";
-    assert_eq!(unmask(&pairs, &[text], &[]), b"i-0feedfacecafe0002 i-0123456789abcdef0");
+    assert_eq!(
+        unmask(&pairs, &[text], &[]),
+        b"i-0feedfacecafe0002 i-0123456789abcdef0"
+    );
 }
 
 #[test]
 fn a_big_map_and_a_short_text() {
-    let pairs: Pairs =
-        (0..5000).map(|n| (format!("i-0{n:016x}").into_bytes(), format!("i-1{n:016x}").into_bytes())).collect();
+    let pairs: Pairs = (0..5000)
+        .map(|n| {
+            (
+                format!("i-0{n:016x}").into_bytes(),
+                format!("i-1{n:016x}").into_bytes(),
+            )
+        })
+        .collect();
     let text = format!("stopped i-0{:016x} ok", 4321).into_bytes();
     let want = format!("stopped i-1{:016x} ok", 4321).into_bytes();
     assert_eq!(unmask(&pairs, &[&text[..9], &text[9..]], &[]), want);
@@ -351,27 +439,43 @@ fn a_big_map_and_a_short_text() {
 fn a_model_written_lookalike_is_never_restored() {
     // invariant 5: an address or a number the model writes on its own stays as it is
     let pairs = pairs_of(&[(b"10.0.0.1", b"10.0.0.2"), (b"177", b"142")]);
-    assert_eq!(unmask(&pairs, &[b"see 10.0.0.12 and line 1770, 10.0.0.1"], &[]), b"see 10.0.0.12 and line 1770, 10.0.0.2");
+    assert_eq!(
+        unmask(&pairs, &[b"see 10.0.0.12 and line 1770, 10.0.0.1"], &[]),
+        b"see 10.0.0.12 and line 1770, 10.0.0.2"
+    );
 }
 
 #[test]
 fn a_surrogate_right_after_an_escape_is_restored_in_json() {
-    let pairs = pairs_of(&[(b"i-0feedfacecafe0001", b"i-0123456789abcdef0"), (SHORT, b"alice")]);
+    let pairs = pairs_of(&[
+        (b"i-0feedfacecafe0001", b"i-0123456789abcdef0"),
+        (SHORT, b"alice"),
+    ]);
     let index = Arc::new(SurrogateIndex::new(&pairs, &[]).json_escaped());
     let body: &[u8] = br#"{"text":"\ni-0feedfacecafe0001\tqvzlm\"qvzlm\\nqvzlm\u000bqvzlm"}"#;
     let want: &[u8] = br#"{"text":"\ni-0123456789abcdef0\talice\"alice\\nqvzlm\u000balice"}"#;
     assert_eq!(unmask_with(&index, &[body]), want);
     for cut in 0..body.len() {
-        assert_eq!(unmask_with(&index, &[&body[..cut], &body[cut..]]), want, "cut at {cut}");
+        assert_eq!(
+            unmask_with(&index, &[&body[..cut], &body[cut..]]),
+            want,
+            "cut at {cut}"
+        );
     }
 }
 
 #[test]
 fn json_escaped_pairs_are_restored_escaped() {
-    let pairs = pairs_of(&[(b"-----BEGIN KEY-----\nqxzvbnmasdfgh\n-----END KEY-----", b"-----BEGIN KEY-----\nMIIEvQIBADANB\n-----END KEY-----")]);
+    let pairs = pairs_of(&[(
+        b"-----BEGIN KEY-----\nqxzvbnmasdfgh\n-----END KEY-----",
+        b"-----BEGIN KEY-----\nMIIEvQIBADANB\n-----END KEY-----",
+    )]);
     let index = Arc::new(SurrogateIndex::new(&pairs, &[]).json_escaped());
     let body = br#"{"k":"-----BEGIN KEY-----\nqxzvbnmasdfgh\n-----END KEY-----"}"#;
-    assert_eq!(unmask_with(&index, &[body]), br#"{"k":"-----BEGIN KEY-----\nMIIEvQIBADANB\n-----END KEY-----"}"#);
+    assert_eq!(
+        unmask_with(&index, &[body]),
+        br#"{"k":"-----BEGIN KEY-----\nMIIEvQIBADANB\n-----END KEY-----"}"#
+    );
 }
 
 #[test]
@@ -387,7 +491,12 @@ fn plain_text_is_not_held_back() {
 
 #[test]
 fn the_last_pair_wins_and_unfindable_ones_are_ignored() {
-    let pairs = pairs_of(&[(b"qvzlmx", b"first"), (b"...", b"dots"), (b"qvzlmx", b"second"), (b"", b"empty")]);
+    let pairs = pairs_of(&[
+        (b"qvzlmx", b"first"),
+        (b"...", b"dots"),
+        (b"qvzlmx", b"second"),
+        (b"", b"empty"),
+    ]);
     let index = SurrogateIndex::new(&pairs, &[]);
     assert_eq!(index.len(), 1);
     assert_eq!(unmask(&pairs, &[b"a qvzlmx ..."], &[]), b"a second ...");
@@ -406,16 +515,27 @@ fn json_str(s: &str) -> String {
 fn delta(index: usize, kind: &str, field: &str, value: &str) -> Vec<u8> {
     sse(
         "content_block_delta",
-        &format!(r#"{{"type": "content_block_delta", "index": {index}, "delta": {{"type": "{kind}", "{field}": {}}}}}"#, json_str(value)),
+        &format!(
+            r#"{{"type": "content_block_delta", "index": {index}, "delta": {{"type": "{kind}", "{field}": {}}}}}"#,
+            json_str(value)
+        ),
     )
 }
 
 fn block_start(index: usize, block: &str) -> Vec<u8> {
-    sse("content_block_start", &format!(r#"{{"type": "content_block_start", "index": {index}, "content_block": {block}}}"#))
+    sse(
+        "content_block_start",
+        &format!(
+            r#"{{"type": "content_block_start", "index": {index}, "content_block": {block}}}"#
+        ),
+    )
 }
 
 fn block_stop(index: usize) -> Vec<u8> {
-    sse("content_block_stop", &format!(r#"{{"type": "content_block_stop", "index": {index}}}"#))
+    sse(
+        "content_block_stop",
+        &format!(r#"{{"type": "content_block_stop", "index": {index}}}"#),
+    )
 }
 
 /// The decoded `text` / `partial_json` of every delta in `out`, joined per delta type.
@@ -423,20 +543,29 @@ fn collected(out: &[u8]) -> (String, String) {
     let (mut text, mut tool) = (Vec::new(), Vec::new());
     let out = String::from_utf8(out.to_vec()).unwrap();
     for event in out.split("\n\n") {
-        let Some((_, data)) = event.split_once("data: ") else { continue };
-        let Some(fields) = super::json::event_fields(data.as_bytes()) else { continue };
+        let Some((_, data)) = event.split_once("data: ") else {
+            continue;
+        };
+        let Some(fields) = super::json::event_fields(data.as_bytes()) else {
+            continue;
+        };
         let mut value = Vec::new();
         if let Some(span) = fields.text {
-            super::json::decode_into(&data.as_bytes()[span.start + 1..span.end - 1], &mut value).unwrap();
+            super::json::decode_into(&data.as_bytes()[span.start + 1..span.end - 1], &mut value)
+                .unwrap();
             if fields.delta_type.as_deref() == Some(b"text_delta") {
                 text.extend(value);
             }
         } else if let Some(span) = fields.partial_json {
-            super::json::decode_into(&data.as_bytes()[span.start + 1..span.end - 1], &mut value).unwrap();
+            super::json::decode_into(&data.as_bytes()[span.start + 1..span.end - 1], &mut value)
+                .unwrap();
             tool.extend(value);
         }
     }
-    (String::from_utf8(text).unwrap(), String::from_utf8(tool).unwrap())
+    (
+        String::from_utf8(text).unwrap(),
+        String::from_utf8(tool).unwrap(),
+    )
 }
 
 /// A surrogate for the part of `i-0abc123def4567890` after `i-`, as the masker keys it.
@@ -444,7 +573,13 @@ const ID: &str = "i-0abc123def4567890";
 const SID: &str = "i-0f3e9d8c7b6a51024";
 
 fn exchange_index() -> Arc<SurrogateIndex> {
-    Arc::new(SurrogateIndex::new(&pairs_of(&[(&SID.as_bytes()[2..], &ID.as_bytes()[2..]), (b"wkzbnrtyuq", b"vol-123456")]), &[b"AKIA".to_vec()]))
+    Arc::new(SurrogateIndex::new(
+        &pairs_of(&[
+            (&SID.as_bytes()[2..], &ID.as_bytes()[2..]),
+            (b"wkzbnrtyuq", b"vol-123456"),
+        ]),
+        &[b"AKIA".to_vec()],
+    ))
 }
 
 fn feed_all(un: &mut SseUnmasker, raw: &[u8], chunk: usize) -> Vec<u8> {
@@ -465,7 +600,10 @@ fn sse_unmasker_restores_text_and_tool_input_cut_anywhere() {
     for cut in 1..text.len() {
         let tcut = cut % tool.len();
         let events = [
-            sse("message_start", r#"{"type": "message_start", "message": {"id": "msg_1"}}"#),
+            sse(
+                "message_start",
+                r#"{"type": "message_start", "message": {"id": "msg_1"}}"#,
+            ),
             block_start(0, r#"{"type": "thinking", "thinking": ""}"#),
             delta(0, "thinking_delta", "thinking", &thinking),
             delta(0, "signature_delta", "signature", SID),
@@ -474,7 +612,10 @@ fn sse_unmasker_restores_text_and_tool_input_cut_anywhere() {
             delta(1, "text_delta", "text", &text[..cut]),
             delta(1, "text_delta", "text", &text[cut..]),
             block_stop(1),
-            block_start(2, r#"{"type": "tool_use", "id": "toolu_2", "name": "Bash", "input": {}}"#),
+            block_start(
+                2,
+                r#"{"type": "tool_use", "id": "toolu_2", "name": "Bash", "input": {}}"#,
+            ),
             delta(2, "input_json_delta", "partial_json", &tool[..tcut]),
             delta(2, "input_json_delta", "partial_json", &tool[tcut..]),
             block_stop(2),
@@ -485,10 +626,15 @@ fn sse_unmasker_restores_text_and_tool_input_cut_anywhere() {
         let out = feed_all(&mut un, &raw, 5);
         // the thinking block comes back byte for byte
         let thinking_block = events[1..5].concat();
-        assert!(out.windows(thinking_block.len()).any(|w| w == thinking_block.as_slice()));
+        assert!(out
+            .windows(thinking_block.len())
+            .any(|w| w == thinking_block.as_slice()));
         let (got_text, got_tool) = collected(&out);
         assert_eq!(got_text, format!("I stopped {ID} and {ID}."), "cut {cut}");
-        assert_eq!(got_tool, format!(r#"{{"command": "aws ec2 start-instances --instance-ids {ID}"}}"#));
+        assert_eq!(
+            got_tool,
+            format!(r#"{{"command": "aws ec2 start-instances --instance-ids {ID}"}}"#)
+        );
         assert_eq!(un.restored(), 3);
     }
 }
@@ -500,9 +646,12 @@ fn sse_events_go_out_as_soon_as_they_may() {
     assert_eq!(un.feed(&start).unwrap(), start);
     let plain = delta(0, "text_delta", "text", "Hello there. ");
     assert_eq!(un.feed(&plain).unwrap(), plain); // no tail that could begin a surrogate
-    // the surrogate is the part after `i-`
+                                                 // the surrogate is the part after `i-`
     let held = delta(0, "text_delta", "text", "i-0f3e");
-    assert_eq!(un.feed(&held).unwrap(), delta(0, "text_delta", "text", "i-"));
+    assert_eq!(
+        un.feed(&held).unwrap(),
+        delta(0, "text_delta", "text", "i-")
+    );
     let held = delta(0, "text_delta", "text", "9d8c");
     assert_eq!(un.feed(&held).unwrap(), b""); // all of it may still be part of a surrogate
 }
@@ -510,7 +659,8 @@ fn sse_events_go_out_as_soon_as_they_may() {
 #[test]
 fn a_rewritten_event_changes_only_its_string_value() {
     let mut un = SseUnmasker::new(exchange_index(), 1 << 20);
-    un.feed(&block_start(3, r#"{"type":"text","text":""}"#)).unwrap();
+    un.feed(&block_start(3, r#"{"type":"text","text":""}"#))
+        .unwrap();
     let raw = format!("event: content_block_delta\r\nid: 7\r\ndata: {{ \"index\" : 3, \"extra\": [1, {{\"x\": \"\\u00e9\"}}], \"delta\": {{\"text\": \"on {SID}\\n\", \"type\": \"text_delta\"}} }}\r\n\r\n");
     let out = un.feed(raw.as_bytes()).unwrap();
     let want = raw.replace(SID, ID);
@@ -520,8 +670,13 @@ fn a_rewritten_event_changes_only_its_string_value() {
 #[test]
 fn held_text_is_flushed_before_the_block_stops() {
     let mut un = SseUnmasker::new(exchange_index(), 1 << 20);
-    un.feed(&block_start(0, r#"{"type":"text","text":""}"#)).unwrap();
-    assert_eq!(un.feed(&delta(0, "text_delta", "text", "see i-0f3e9")).unwrap(), delta(0, "text_delta", "text", "see i-"));
+    un.feed(&block_start(0, r#"{"type":"text","text":""}"#))
+        .unwrap();
+    assert_eq!(
+        un.feed(&delta(0, "text_delta", "text", "see i-0f3e9"))
+            .unwrap(),
+        delta(0, "text_delta", "text", "see i-")
+    );
     let out = un.feed(&block_stop(0)).unwrap();
     let flushed = br#"event: content_block_delta
 data: {"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"0f3e9"}}
@@ -536,7 +691,10 @@ fn tool_input_escapes_cut_between_fragments_are_decoded_whole() {
     let tool = format!("{{\"cmd\": \"echo \\\"{SID}\\\"\\n\\ud83d\\ude00 {SID}\\u0021\"}}");
     for cut in 0..tool.len() {
         let raw = [
-            block_start(0, r#"{"type": "tool_use", "id": "t", "name": "Bash", "input": {}}"#),
+            block_start(
+                0,
+                r#"{"type": "tool_use", "id": "t", "name": "Bash", "input": {}}"#,
+            ),
             delta(0, "input_json_delta", "partial_json", &tool[..cut]),
             delta(0, "input_json_delta", "partial_json", &tool[cut..]),
             block_stop(0),
@@ -544,7 +702,11 @@ fn tool_input_escapes_cut_between_fragments_are_decoded_whole() {
         .concat();
         let out = feed_all(&mut SseUnmasker::new(Arc::clone(&index), 1 << 20), &raw, 7);
         let (_, got) = collected(&out);
-        assert_eq!(got, format!("{{\"cmd\": \"echo \\\"{ID}\\\"\\n😀 {ID}!\"}}"), "cut {cut}");
+        assert_eq!(
+            got,
+            format!("{{\"cmd\": \"echo \\\"{ID}\\\"\\n😀 {ID}!\"}}"),
+            "cut {cut}"
+        );
     }
 }
 
@@ -572,16 +734,28 @@ fn interleaved_blocks_keep_their_own_streams() {
     let (a, b) = (&SID[..9], &SID[9..]);
     let raw = [
         block_start(0, r#"{"type": "text", "text": ""}"#),
-        block_start(1, r#"{"type": "tool_use", "id": "t", "name": "Bash", "input": {}}"#),
+        block_start(
+            1,
+            r#"{"type": "tool_use", "id": "t", "name": "Bash", "input": {}}"#,
+        ),
         delta(0, "text_delta", "text", &format!("x {a}")),
-        delta(1, "input_json_delta", "partial_json", &format!("{{\"c\": \"{a}")),
+        delta(
+            1,
+            "input_json_delta",
+            "partial_json",
+            &format!("{{\"c\": \"{a}"),
+        ),
         delta(0, "text_delta", "text", &format!("{b} y")),
         delta(1, "input_json_delta", "partial_json", &format!("{b}\"}}")),
         block_stop(0),
         block_stop(1),
     ]
     .concat();
-    let (text, tool) = collected(&feed_all(&mut SseUnmasker::new(exchange_index(), 1 << 20), &raw, 1));
+    let (text, tool) = collected(&feed_all(
+        &mut SseUnmasker::new(exchange_index(), 1 << 20),
+        &raw,
+        1,
+    ));
     assert_eq!(text, format!("x {ID} y"));
     assert_eq!(tool, format!("{{\"c\": \"{ID}\"}}"));
 }
@@ -607,7 +781,10 @@ fn a_response_is_unmasked_only_with_its_own_map() {
 #[test]
 fn json_response_bodies_are_restored_in_their_escaped_form() {
     let index = Arc::new(exchange_index().json_escaped());
-    for body in [format!(r#"{{"content": [{{"type": "text", "text": "ok {SID}\n"}}]}}"#), format!(r#"{{"text": "ok\n{SID}\t{SID}"}}"#)] {
+    for body in [
+        format!(r#"{{"content": [{{"type": "text", "text": "ok {SID}\n"}}]}}"#),
+        format!(r#"{{"text": "ok\n{SID}\t{SID}"}}"#),
+    ] {
         let want = body.replace(SID, ID);
         let chunks: Vec<&[u8]> = body.as_bytes().chunks(3).collect();
         assert_eq!(unmask_with(&index, &chunks), want.as_bytes());
