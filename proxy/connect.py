@@ -31,7 +31,10 @@ from proxy.policy import normalize_host
 
 
 def parse_connect_target(target: bytes) -> tuple[str, int]:
-    """``host:port`` (IPv6 as ``[addr]:port``) of a CONNECT request, validated."""
+    """``host:port`` (IPv6 as ``[addr]:port``) of a CONNECT request, validated.
+
+    Error messages do not quote the target: it is part of the request line, which the log and
+    the client's error never repeat (DESIGN invariant 9)."""
     try:
         text = target.decode("ascii")
     except UnicodeDecodeError:
@@ -44,14 +47,16 @@ def parse_connect_target(target: bytes) -> tuple[str, int]:
         host, sep, port_text = text.rpartition(":")
         ok = bool(sep and host) and ":" not in host
     if not ok or not port_text.isdigit() or not 0 < int(port_text) < 65536:
-        raise ClientError(f"CONNECT target {text!r}: expected host:port")
+        raise ClientError("CONNECT target: expected host:port")
     if any(c in host for c in "/@ \t"):
-        raise ClientError(f"CONNECT target {text!r}: bad host")
+        raise ClientError("CONNECT target: bad host")
     return normalize_host(host), int(port_text)
 
 
 def parse_absolute_target(target: bytes) -> tuple[str, str, int, bytes]:
-    """``http://host[:port]/path?q`` to (scheme, host, port, origin-form target)."""
+    """``http://host[:port]/path?q`` to (scheme, host, port, origin-form target).
+
+    Error messages do not quote the URL: it may carry credentials or values in its path."""
     try:
         text = target.decode("ascii")
     except UnicodeDecodeError:
@@ -67,7 +72,7 @@ def parse_absolute_target(target: bytes) -> tuple[str, str, int, bytes]:
     try:
         port = parts.port or (443 if parts.scheme == "https" else 80)
     except ValueError:
-        raise ClientError(f"bad port in {text!r}") from None
+        raise ClientError("bad port in the request URL") from None
     path = parts.path or "/"
     if parts.query:
         path += "?" + parts.query

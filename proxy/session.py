@@ -87,16 +87,14 @@ class Session:
     async def _connect(self, connect: ConnectRequest) -> None:
         rt = self.runtime
         request = connect.request
-        rec = ExchangeRecord(
-            method="CONNECT",
-            host="-",
-            path=request.target.decode("ascii", "replace"),
-            mode="connect",
-        )
+        # The raw target is part of the request line and is not logged; once parsed, its host
+        # is the route (logged as for every exchange) and host:port stands for the path.
+        rec = ExchangeRecord(method="CONNECT", host="-", path="-", mode="connect")
         try:
             check_proxy_auth(rt.auth, request)
             host, port = parse_connect_target(request.target)
             rec.host = host
+            rec.path = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
             decision = rt.policy.decide(host)
             if decision is Decision.BLOCK:
                 raise ClientError(f"{host} is not an intercepted host (--block-others)", status=403)

@@ -44,8 +44,9 @@ class Planted:
         return value
 
     def instance_id(self) -> str:
-        """An EC2 instance id: recognized by the engine, so an intercepted path masks it."""
-        return self._keep("i-0" + "".join(secrets.choice(HEX) for _ in range(17)))
+        """An EC2 instance id (``i-`` and 17 hex digits): recognized by the engine, so an
+        intercepted path masks it."""
+        return self._keep("i-0" + "".join(secrets.choice(HEX) for _ in range(16)))
 
     def access_key(self) -> str:
         return self._keep("AKIA" + "".join(secrets.choice(BASE32) for _ in range(16)))
@@ -168,17 +169,25 @@ def _http1_exchanges(proxy: ProxyProcess, planted: Planted) -> None:
         + packed,
     )
     assert _status(answer) == 415, answer[:300]
-    # Absolute-form targets with userinfo inside the tunnel, with a good and a bad port.
+    # Absolute-form targets inside the tunnel: with userinfo (and a good or a bad port), and
+    # with a bad port and a value in the path.
     for port in ("", ":99999", ":8x"):
         target = f"http://user:{planted.token('ui')}@{API_HOST}{port}/v1/models"
+        answer = _intercepted(proxy, f"GET {target} HTTP/1.1\r\n{host}\r\n".encode())
+        assert _status(answer) == 400, answer[:300]
+        target = f"http://{API_HOST}{port or ':0x'}/v1/files/{planted.token('bp')}"
         answer = _intercepted(proxy, f"GET {target} HTTP/1.1\r\n{host}\r\n".encode())
         assert _status(answer) == 400, answer[:300]
 
 
 def _forward_exchanges(proxy: ProxyProcess, planted: Planted) -> None:
-    # Userinfo on the proxy's own listener, with a good and a bad port.
+    # Userinfo on the proxy's own listener, with a good and a bad port; a bad port with a
+    # value in the path.
     for port in ("", ":99999", ":8x"):
         target = f"http://admin:{planted.token('up')}@plain.test{port}/x"
+        answer = _listener(proxy, f"GET {target} HTTP/1.1\r\nHost: plain.test\r\n\r\n".encode())
+        assert _status(answer) == 400, answer[:300]
+        target = f"http://plain.test{port or ':0x'}/v1/files/{planted.token('lp')}"
         answer = _listener(proxy, f"GET {target} HTTP/1.1\r\nHost: plain.test\r\n\r\n".encode())
         assert _status(answer) == 400, answer[:300]
     # A plain-HTTP forward to a host that is not intercepted: its path is logged as '-'.
@@ -279,4 +288,4 @@ def test_no_planted_value_reaches_a_log_line(
     ]
     assert not leaks, "\n".join(f"{value!r} in: {line}" for value, line in leaks)
     # Intercepted paths are logged, masked; the forwarded one is not logged at all.
-    assert "path=/v1/files/i-0" in log, log
+    assert "path=/v1/files/i-" in log, log
