@@ -108,13 +108,14 @@ class LocalTargetRefused(ClientError):
         )
 
 
-async def checked_address(host: str, port: int) -> str:
+async def checked_address(host: str, port: int, timeout: float) -> str:
     """The address to dial for ``host``, after checking that no address it resolves to is
     local (:func:`is_local_address`); raise :class:`LocalTargetRefused` if one is, or an
     :class:`~proxy.errors.UpstreamError` when the name does not resolve.
 
     One local address among several refuses the name: whoever controls its DNS could have
-    the next lookup, or the next client's, answer with it.
+    the next lookup, or the next client's, answer with it. The lookup gets ``timeout``
+    seconds (``--connect-timeout``, which bounds it when the dial resolves a name itself).
     """
     try:
         literal: IPAddress | None = _parse_address(host)
@@ -126,7 +127,12 @@ async def checked_address(host: str, port: int) -> str:
         return str(literal)
     loop = asyncio.get_running_loop()
     try:
-        infos = await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        async with asyncio.timeout(timeout):
+            infos = await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except TimeoutError:
+        raise UpstreamError(
+            f"upstream {host}:{port}: DNS lookup timed out after {timeout:g} s", status=504
+        ) from None
     except socket.gaierror as exc:
         raise UpstreamError(f"upstream {host}:{port}: DNS lookup failed: {exc.strerror}") from None
     addresses = [str(info[4][0]) for info in infos]

@@ -18,6 +18,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
+from proxy.config import ConnectTo
 from proxy.connect import ProxyAuth, checked_address, parse_absolute_target
 from proxy.errors import ClientError
 from proxy.pipeline import Headers
@@ -115,7 +116,9 @@ class LocalTargetGuard:
     second lookup might lead to sees a TLS hello, never the request.
     """
 
-    def __init__(self, pool: UpstreamPool, policy: InterceptPolicy, connect_to: Sequence) -> None:
+    def __init__(
+        self, pool: UpstreamPool, policy: InterceptPolicy, connect_to: Sequence[ConnectTo]
+    ) -> None:
         self.pool = pool
         self.policy = policy
         self.connect_to = tuple(connect_to)
@@ -124,7 +127,7 @@ class LocalTargetGuard:
         if self.policy.decide(origin.host) is Decision.INTERCEPT:
             return await self.pool.acquire(origin)
         host, port = dial_address(origin.host, origin.port, self.connect_to)
-        address = await checked_address(host, port)
+        address = await checked_address(host, port, self.pool.connect_timeout)
         if origin.scheme == "http":
             return await self.pool.acquire(Origin("http", address, port))
         return await self.pool.acquire(origin)

@@ -142,6 +142,8 @@ class ProxyServer:
         self._exhausted_refused = 0
         """Clients refused for want of descriptors since the last log line about it."""
         self._exhausted_logged_at: float | None = None
+        self._attaching: set[asyncio.Future[None]] = set()
+        """Accepted sockets being handed to the event loop (held so they are not collected)."""
 
     @property
     def address(self) -> tuple[str, int]:
@@ -211,7 +213,9 @@ class ProxyServer:
                 conn.close()
                 log.warning("cannot serve an accepted connection: %s", exc.strerror or exc)
 
-        asyncio.ensure_future(connect())
+        task = asyncio.ensure_future(connect())
+        self._attaching.add(task)
+        task.add_done_callback(self._attaching.discard)
 
     def _out_of_descriptors(self, listener: socket.socket, exc: OSError) -> None:
         """``accept()`` found no descriptor: log it, and refuse one waiting client with 503

@@ -121,7 +121,7 @@ class Session:
         if config.refuses_local_targets:
             # Dial the address that was checked, not the name again (see proxy.connect).
             host, port = dial_address(host, port, connect_to)
-            host = await checked_address(host, port)
+            host = await checked_address(host, port, lim.connect_timeout)
             connect_to = ()
         # Dial before answering, so that a failure is a 502 and not a broken tunnel.
         upstream = await open_connection(

@@ -8,6 +8,7 @@ lets them through, and a proxy on loopback never refuses them.
 
 from __future__ import annotations
 
+import ipaddress
 import socket
 import threading
 from collections.abc import Iterator
@@ -20,6 +21,7 @@ from support.launcher import ProxyProcess, run_cli
 from support.upstream import FakeUpstream
 
 from proxy.config import ConfigError, ProxyConfig, config_from_mapping
+from proxy.connect import is_local_address
 
 AUTH = ("Proxy-Authorization", basic("carol", "tunnel-pass-1"))
 
@@ -158,3 +160,28 @@ def test_the_setting_is_read_from_the_config_file_and_documented(tmp_path: Path)
     assert not ProxyConfig(listen="127.0.0.1:8788").refuses_local_targets
     assert not ProxyConfig(listen="[::1]:8788").refuses_local_targets
     assert "--allow-local-targets" in run_cli("run", "--help").stdout
+
+
+@pytest.mark.parametrize(
+    ("address", "local"),
+    [
+        ("127.0.0.1", True),
+        ("127.255.0.7", True),
+        ("::1", True),
+        ("::ffff:127.0.0.1", True),
+        ("169.254.169.254", True),
+        ("fe80::1", True),
+        ("febf::1", True),
+        ("::ffff:169.254.1.1", True),
+        ("0.0.0.0", True),
+        ("::", True),
+        ("10.0.0.1", False),
+        ("192.168.1.1", False),
+        ("8.8.8.8", False),
+        ("fec0::1", False),
+        ("2001:db8::1", False),
+        ("::ffff:8.8.8.8", False),
+    ],
+)
+def test_which_addresses_are_local(address: str, local: bool) -> None:
+    assert is_local_address(ipaddress.ip_address(address)) is local
