@@ -22,6 +22,7 @@ import os
 import resource
 import socket
 import time
+import traceback
 from collections.abc import Callable
 
 from proxy import daemon
@@ -231,7 +232,7 @@ class ProxyServer:
             soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
             log.error(
                 "out of file descriptors (%s; limit %d, %d client connections open): new "
-                "clients get 503 until some close; %d refused since the last report",
+                "clients get 503 until some close; %d refused with 503 since the last report",
                 errno.errorcode.get(exc.errno or 0, "?"),
                 soft,
                 len(self._sessions),
@@ -270,8 +271,9 @@ class ProxyServer:
                 conn.shutdown(socket.SHUT_WR)
                 # Read what the request already delivered, so the close is a FIN and
                 # not a reset that could destroy the answer before the client reads it.
-                while conn.recv(65536):
-                    pass
+                for _ in range(16):
+                    if not conn.recv(65536):
+                        break
         self._spare = _reserve_descriptor()
         return conn is not None
 
@@ -295,8 +297,14 @@ class ProxyServer:
             await session.run()
         except asyncio.CancelledError:
             pass
-        except Exception:
-            log.exception("connection failed")
+        except Exception as exc:
+            # Where it failed, not what it said: an exception's text can quote request bytes
+            # (DESIGN invariant 9), its frames cannot.
+            log.error(
+                "connection failed: %s\n%s",
+                type(exc).__name__,
+                "".join(traceback.format_tb(exc.__traceback__)).rstrip(),
+            )
         finally:
             self._sessions.pop(session, None)
             client.abort()
