@@ -7,10 +7,13 @@ the test holds idle connections open until the proxy has no descriptor left.
 
 from __future__ import annotations
 
+import asyncio
+import errno
 import socket
 import sys
 import time
 
+import pytest
 from conftest import StartProxy
 from support.launcher import ProxyProcess
 
@@ -79,3 +82,35 @@ def test_low_descriptor_limit_is_reported_at_start(start_proxy: StartProxy) -> N
     _with_descriptor_limit(proc, DESCRIPTOR_LIMIT)
     proc.start()
     assert proc.wait_log("file descriptor limit 64 is below"), proc.log()
+
+
+def test_without_a_reserve_the_listener_pauses_instead_of_spinning(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """When not even the reserve descriptor can be had (the whole system is out), the listener
+    is left alone for a moment and then watched again; the failure is logged once."""
+    from proxy import server as server_module
+
+    monkeypatch.setattr(server_module, "_reserve_descriptor", lambda: None)
+    monkeypatch.setattr(server_module, "ACCEPT_PAUSE", 0.05)
+    logged: list[str] = []
+    monkeypatch.setattr(server_module.log, "error", lambda msg, *a: logged.append(msg % a))
+
+    async def scenario() -> tuple[bool, bool]:
+        loop = asyncio.get_running_loop()
+        srv = server_module.ProxyServer(runtime=None)  # type: ignore[arg-type]
+        listener = socket.create_server(("127.0.0.1", 0))
+        listener.setblocking(False)
+        srv._listeners = [listener]
+        loop.add_reader(listener.fileno(), srv._on_acceptable, listener)
+        srv._out_of_descriptors(listener, OSError(errno.ENFILE, "Too many open files in system"))
+        paused = not loop.remove_reader(listener.fileno())
+        await asyncio.sleep(0.2)
+        resumed = loop.remove_reader(listener.fileno())
+        srv._out_of_descriptors(listener, OSError(errno.ENFILE, "Too many open files in system"))
+        listener.close()
+        return paused, resumed
+
+    paused, resumed = asyncio.run(scenario())
+    assert paused and resumed
+    assert len(logged) == 1 and "out of file descriptors (ENFILE" in logged[0], logged
