@@ -100,6 +100,15 @@ def _add_config_flags(p: argparse.ArgumentParser, *, full: bool) -> None:
         "(not readable by other users)",
     )
     g.add_argument(
+        "--allow-local-targets",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="off loopback, let blind tunnels and plain-HTTP forwards reach this host's "
+        "loopback (127.0.0.0/8, ::1) and link-local (169.254.0.0/16, fe80::/10) addresses, "
+        "by address or by any name resolving to one (default: refused with 403; a proxy "
+        "listening on loopback always allows them)",
+    )
+    g.add_argument(
         "--upstream-ca",
         action="append",
         metavar="FILE",
@@ -180,6 +189,7 @@ _OVERRIDES = (
     "http2",
     "gateway",
     "auth_file",
+    "allow_local_targets",
     "state_dir",
     "log_level",
     "log_format",

@@ -147,6 +147,9 @@ class ProxyConfig:
     """Offer HTTP/2 (ALPN ``h2``) to intercepted clients and to upstreams."""
     gateway: str | None = None
     auth_file: Path | None = None
+    allow_local_targets: bool = False
+    """Off loopback, let blind tunnels and plain-HTTP forwards reach the host's own loopback
+    and link-local addresses (refused by default; on loopback they are always allowed)."""
     state_dir: Path = field(default_factory=lambda: default_state_dir())
     log_level: str = "info"
     log_format: str = "text"
@@ -164,6 +167,12 @@ class ProxyConfig:
     @property
     def listen_port(self) -> int:
         return parse_listen(self.listen)[1]
+
+    @property
+    def refuses_local_targets(self) -> bool:
+        """Whether tunnels and plain-HTTP forwards must keep off the host's loopback and
+        link-local addresses: when listening off loopback, unless allowed."""
+        return not self.allow_local_targets and not is_loopback(self.listen_host)
 
     @property
     def gateway_origin(self) -> tuple[str, str, int, str] | None:
@@ -254,6 +263,7 @@ _SECTIONS: dict[str, set[str]] = {
         "http2",
         "gateway",
         "auth_file",
+        "allow_local_targets",
         "state_dir",
         "log_level",
         "log_format",
@@ -324,6 +334,10 @@ def config_from_mapping(data: Mapping[str, Any], base: ProxyConfig, source: Path
         changes["block_others"] = _typed(proxy["block_others"], bool, f"{where}: block_others")
     if "http2" in proxy:
         changes["http2"] = _typed(proxy["http2"], bool, f"{where}: proxy.http2")
+    if "allow_local_targets" in proxy:
+        changes["allow_local_targets"] = _typed(
+            proxy["allow_local_targets"], bool, f"{where}: proxy.allow_local_targets"
+        )
     if "gateway" in proxy:
         changes["gateway"] = _typed(proxy["gateway"], str, f"{where}: proxy.gateway")
     for key in ("auth_file", "state_dir"):

@@ -1,27 +1,40 @@
-"""CONNECT and proxy-level requests: target parsing and proxy authentication.
+"""CONNECT and proxy-level requests: target parsing, proxy authentication, and the check that
+keeps clients of a proxy listening off loopback away from the host's own services.
 
 Authentication is HTTP Basic against a file of ``user:password`` lines that must not be
 readable by other users. Credentials are compared in constant time against every entry, so
 neither a user name nor a password prefix can be found by timing.
+
+Off loopback, a blind tunnel or a plain-HTTP forward would let any authenticated client reach
+services that listen only on the host's loopback or link-local addresses (a database on
+127.0.0.1, a cloud metadata service on 169.254.169.254). :func:`checked_address` resolves the
+target and refuses such addresses, whatever name led there; the caller then dials the address
+that was checked, so a second DNS answer cannot differ from the first.
 """
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
 import hashlib
 import hmac
+import ipaddress
 import os
+import socket
 import stat
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from proxy.errors import ClientError
+from proxy.errors import ClientError, UpstreamError
 from proxy.policy import normalize_host
 
 
 def parse_connect_target(target: bytes) -> tuple[str, int]:
-    """``host:port`` (IPv6 as ``[addr]:port``) of a CONNECT request, validated."""
+    """``host:port`` (IPv6 as ``[addr]:port``) of a CONNECT request, validated.
+
+    Error messages do not quote the target: it is part of the request line, which the log and
+    the client's error never repeat (DESIGN invariant 9)."""
     try:
         text = target.decode("ascii")
     except UnicodeDecodeError:
@@ -34,14 +47,16 @@ def parse_connect_target(target: bytes) -> tuple[str, int]:
         host, sep, port_text = text.rpartition(":")
         ok = bool(sep and host) and ":" not in host
     if not ok or not port_text.isdigit() or not 0 < int(port_text) < 65536:
-        raise ClientError(f"CONNECT target {text!r}: expected host:port")
+        raise ClientError("CONNECT target: expected host:port")
     if any(c in host for c in "/@ \t"):
-        raise ClientError(f"CONNECT target {text!r}: bad host")
+        raise ClientError("CONNECT target: bad host")
     return normalize_host(host), int(port_text)
 
 
 def parse_absolute_target(target: bytes) -> tuple[str, str, int, bytes]:
-    """``http://host[:port]/path?q`` to (scheme, host, port, origin-form target)."""
+    """``http://host[:port]/path?q`` to (scheme, host, port, origin-form target).
+
+    Error messages do not quote the URL: it may carry credentials or values in its path."""
     try:
         text = target.decode("ascii")
     except UnicodeDecodeError:
@@ -57,11 +72,77 @@ def parse_absolute_target(target: bytes) -> tuple[str, str, int, bytes]:
     try:
         port = parts.port or (443 if parts.scheme == "https" else 80)
     except ValueError:
-        raise ClientError(f"bad port in {text!r}") from None
+        raise ClientError("bad port in the request URL") from None
     path = parts.path or "/"
     if parts.query:
         path += "?" + parts.query
     return parts.scheme, normalize_host(parts.hostname), port, path.encode("ascii")
+
+
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+
+
+def is_local_address(address: IPAddress) -> bool:
+    """True for addresses that reach the host itself or its local link: loopback
+    (127.0.0.0/8, ::1), link-local (169.254.0.0/16, fe80::/10), and the unspecified address
+    (connecting to 0.0.0.0 or :: reaches the host). IPv4-mapped IPv6 counts as its IPv4."""
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
+    return address.is_loopback or address.is_link_local or address.is_unspecified
+
+
+def _parse_address(text: str) -> IPAddress:
+    # A link-local IPv6 answer carries its zone ("fe80::1%eth0"); the zone is not the address.
+    return ipaddress.ip_address(text.partition("%")[0])
+
+
+class LocalTargetRefused(ClientError):
+    """A tunnel or forward to the host's own loopback or link-local services, off loopback."""
+
+    def __init__(self, host: str, port: int, address: IPAddress) -> None:
+        where = f"{host}:{port}" if str(address) == host else f"{host}:{port} ({address})"
+        super().__init__(
+            f"{where}: loopback and link-local targets are refused on a proxy listening off "
+            "loopback (allow_local_targets)",
+            status=403,
+        )
+
+
+async def checked_address(host: str, port: int, timeout: float) -> str:
+    """The address to dial for ``host``, after checking that no address it resolves to is
+    local (:func:`is_local_address`); raise :class:`LocalTargetRefused` if one is, or an
+    :class:`~proxy.errors.UpstreamError` when the name does not resolve.
+
+    One local address among several refuses the name: whoever controls its DNS could have
+    the next lookup, or the next client's, answer with it. The lookup gets ``timeout``
+    seconds (``--connect-timeout``, which bounds it when the dial resolves a name itself).
+    """
+    try:
+        literal: IPAddress | None = _parse_address(host)
+    except ValueError:
+        literal = None
+    if literal is not None:
+        if is_local_address(literal):
+            raise LocalTargetRefused(host, port, literal)
+        return str(literal)
+    loop = asyncio.get_running_loop()
+    try:
+        async with asyncio.timeout(timeout):
+            infos = await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except TimeoutError:
+        raise UpstreamError(
+            f"upstream {host}:{port}: DNS lookup timed out after {timeout:g} s", status=504
+        ) from None
+    except socket.gaierror as exc:
+        raise UpstreamError(f"upstream {host}:{port}: DNS lookup failed: {exc.strerror}") from None
+    addresses = [str(info[4][0]) for info in infos]
+    for text in addresses:
+        address = _parse_address(text)
+        if is_local_address(address):
+            raise LocalTargetRefused(host, port, address)
+    if not addresses:
+        raise UpstreamError(f"upstream {host}:{port}: DNS lookup found no address")
+    return addresses[0]
 
 
 class AuthFileError(Exception):

@@ -7,19 +7,27 @@
   verified TLS, through the pipeline.
 - gateway: plain HTTP on the listener, every request to the ``--gateway`` upstream over
   verified TLS, through the pipeline, with Host rewritten to the upstream's.
+
+Off loopback, forwards to hosts that are not intercepted go through :class:`LocalTargetGuard`,
+which refuses the host's own loopback and link-local addresses before anything is dialled.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-from proxy.connect import ProxyAuth, parse_absolute_target
+from proxy.config import ConnectTo
+from proxy.connect import ProxyAuth, checked_address, parse_absolute_target
 from proxy.errors import ClientError
 from proxy.pipeline import Headers
 from proxy.policy import Decision, InterceptPolicy
-from proxy.upstream import Origin
+from proxy.upstream import Origin, dial_address
+
+if TYPE_CHECKING:
+    from proxy.upstream import UpstreamExchange
+    from proxy.upstream_pool import UpstreamPool
 
 
 @dataclass(frozen=True)
@@ -95,6 +103,34 @@ def forward_router(policy: InterceptPolicy, auth: ProxyAuth | None) -> Router:
         )
 
     return route
+
+
+class LocalTargetGuard:
+    """The upstream pool as a forward-proxy connection sees it off loopback: an origin that is
+    not intercepted is resolved first (through ``--connect-to``) and refused with 403 when it
+    is a loopback or link-local address (:func:`~proxy.connect.checked_address`).
+
+    A plain-HTTP origin is then dialled at the address that was checked, so a name cannot
+    resolve to a public address for the check and to 127.0.0.1 for the dial. An https://
+    origin keeps its name, which its certificate is verified against; a local service that a
+    second lookup might lead to sees a TLS hello, never the request.
+    """
+
+    def __init__(
+        self, pool: UpstreamPool, policy: InterceptPolicy, connect_to: Sequence[ConnectTo]
+    ) -> None:
+        self.pool = pool
+        self.policy = policy
+        self.connect_to = tuple(connect_to)
+
+    async def acquire(self, origin: Origin) -> UpstreamExchange:
+        if self.policy.decide(origin.host) is Decision.INTERCEPT:
+            return await self.pool.acquire(origin)
+        host, port = dial_address(origin.host, origin.port, self.connect_to)
+        address = await checked_address(host, port, self.pool.connect_timeout)
+        if origin.scheme == "http":
+            return await self.pool.acquire(Origin("http", address, port))
+        return await self.pool.acquire(origin)
 
 
 def _origin_form(request: RequestLine, origin: Origin) -> bytes:

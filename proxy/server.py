@@ -4,12 +4,25 @@ The server holds the current :class:`~proxy.runtime.Runtime`. Each accepted conn
 the runtime current at that moment and keeps it to the end; a reload only swaps what new
 connections get. A stop closes the listener, closes connections that sit idle between
 requests, lets the others finish for a grace period, then cuts what is left.
+
+The accept loop is the server's own rather than the event loop's, for one case: running out
+of file descriptors. There ``accept()`` fails with EMFILE (or ENFILE) while the client waits in
+the kernel's queue, and an event loop either retries in silence or drops the listener, so
+clients hang. Here the failure is logged (one line per :data:`EXHAUSTED_LOG_INTERVAL`), and
+one descriptor held in reserve is given up for a moment to accept the waiting client, answer it
+503 and close it, then taken back.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
+import os
+import resource
+import socket
+import time
+import traceback
 from collections.abc import Callable
 
 from proxy import daemon
@@ -23,6 +36,98 @@ from proxy.streams import Peer
 SHUTDOWN_GRACE = 30.0
 """Seconds in-flight exchanges get to finish on SIGTERM (the unit's TimeoutStopSec is above)."""
 
+LISTEN_BACKLOG = 512
+STREAM_LIMIT = 64 * 1024
+"""The StreamReader buffer limit of a client connection."""
+
+ACCEPT_BATCH = 64
+"""Connections accepted per readiness event, so a burst does not starve the other work."""
+
+OUT_OF_DESCRIPTORS = frozenset({errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM})
+"""``accept()`` errors that mean the process or the system has no descriptor (or memory) for
+one more connection; the client is still waiting in the listen queue."""
+
+EXHAUSTED_LOG_INTERVAL = 10.0
+"""Seconds between two log lines about running out of descriptors, whatever the refusals."""
+
+ACCEPT_PAUSE = 0.5
+"""Seconds the listener is left alone when not even the reserve descriptor can be had (the
+whole system is out): retrying at once would spin."""
+
+DESCRIPTORS_PER_CONNECTION = 2
+"""A client connection and its upstream connection: what ``--max-connections`` may hold."""
+
+DESCRIPTOR_HEADROOM = 64
+"""Descriptors beyond the connections: listeners, the log, the CA files, pooled upstreams."""
+
+OUT_OF_DESCRIPTORS_REFUSAL = error_response(
+    ProxyError("out of file descriptors; try again shortly", 503)
+).encode()
+"""The answer to a client accepted with the reserve descriptor (it always closes)."""
+
+
+def _reserve_descriptor() -> int | None:
+    """A descriptor held only to be given up when ``accept()`` runs out (None if none left)."""
+    try:
+        return os.open(os.devnull, os.O_RDONLY | os.O_CLOEXEC)
+    except OSError:
+        return None
+
+
+def ensure_descriptor_limit(max_connections: int) -> None:
+    """Raise the soft ``RLIMIT_NOFILE`` towards what ``max_connections`` needs, up to the hard
+    limit, and warn when even that is short: past it, new clients get 503 (see above)."""
+    want = max_connections * DESCRIPTORS_PER_CONNECTION + DESCRIPTOR_HEADROOM
+    try:
+        soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    except (OSError, ValueError):
+        return
+    if soft != resource.RLIM_INFINITY and soft < want:
+        target = want if hard == resource.RLIM_INFINITY else min(want, hard)
+        # The units' system-call filter denies setrlimit: LimitNOFILE= sets it there instead.
+        with contextlib.suppress(OSError, ValueError):
+            resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+            soft = target
+    if soft != resource.RLIM_INFINITY and soft < want:
+        log.warning(
+            "file descriptor limit %d is below the %d that --max-connections %d may need; "
+            "past it new clients get 503 (raise it with ulimit -n or LimitNOFILE=)",
+            soft,
+            want,
+            max_connections,
+        )
+
+
+async def _bind(host: str, port: int) -> list[socket.socket]:
+    """Listening, non-blocking sockets for every address ``host`` resolves to."""
+    loop = asyncio.get_running_loop()
+    infos = await loop.getaddrinfo(
+        host or None, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+    )
+    sockets: list[socket.socket] = []
+    seen: set[tuple[int, object]] = set()
+    try:
+        for family, kind, proto, _, address in infos:
+            if (family, address) in seen:
+                continue
+            seen.add((family, address))
+            sock = socket.socket(family, kind, proto)
+            sockets.append(sock)
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            if family == socket.AF_INET6:
+                # One socket per family, as asyncio does: "::" must not also take IPv4.
+                sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+            sock.bind(address)
+            sock.listen(LISTEN_BACKLOG)
+            sock.setblocking(False)
+    except OSError:
+        for sock in sockets:
+            sock.close()
+        raise
+    if not sockets:
+        raise OSError(errno.EADDRNOTAVAIL, f"{host}: no address to listen on")
+    return sockets
+
 
 class ProxyServer:
     """Accepts connections and serves each with the runtime current at accept time."""
@@ -31,14 +136,20 @@ class ProxyServer:
         self.runtime = runtime
         self.draining = asyncio.Event()
         self._sessions: dict[Session, asyncio.Task[None]] = {}
-        self._server: asyncio.Server | None = None
+        self._listeners: list[socket.socket] = []
         self._sweeper: asyncio.Task[None] | None = None
         self._refused = 0
+        self._spare: int | None = None
+        self._exhausted_refused = 0
+        """Clients refused for want of descriptors since the last log line about it."""
+        self._exhausted_logged_at: float | None = None
+        self._attaching: set[asyncio.Future[None]] = set()
+        """Accepted sockets being handed to the event loop (held so they are not collected)."""
 
     @property
     def address(self) -> tuple[str, int]:
-        assert self._server is not None
-        sockname = self._server.sockets[0].getsockname()
+        assert self._listeners
+        sockname = self._listeners[0].getsockname()
         return sockname[0], sockname[1]
 
     @property
@@ -47,10 +158,124 @@ class ProxyServer:
 
     async def start(self) -> None:
         host, port = parse_listen(self.runtime.config.listen)
-        self._server = await asyncio.start_server(
-            self._accept, host, port, limit=64 * 1024, backlog=512, reuse_address=True
-        )
+        ensure_descriptor_limit(self.runtime.config.limits.max_connections)
+        self._listeners = await _bind(host, port)
+        self._spare = _reserve_descriptor()
+        loop = asyncio.get_running_loop()
+        for sock in self._listeners:
+            loop.add_reader(sock.fileno(), self._on_acceptable, sock)
         self._sweeper = asyncio.ensure_future(self._sweep_pools())
+
+    def _close_listeners(self) -> None:
+        loop = asyncio.get_running_loop()
+        for sock in self._listeners:
+            loop.remove_reader(sock.fileno())
+            sock.close()
+        self._listeners = []
+        if self._spare is not None:
+            os.close(self._spare)
+            self._spare = None
+
+    # -- accepting ----------------------------------------------------------------------------
+
+    def _on_acceptable(self, listener: socket.socket) -> None:
+        """The listener has clients waiting: accept up to :data:`ACCEPT_BATCH` of them."""
+        for _ in range(ACCEPT_BATCH):
+            try:
+                conn, _ = listener.accept()
+            except (BlockingIOError, InterruptedError):
+                return
+            except OSError as exc:
+                if exc.errno in OUT_OF_DESCRIPTORS:
+                    self._out_of_descriptors(listener, exc)
+                    return
+                if exc.errno in (errno.ECONNABORTED, errno.EPROTO, errno.EPERM):
+                    # The client gave up while queued, or a firewall said no: not ours.
+                    continue
+                log.error("accept failed: %s", exc.strerror or exc)
+                return
+            self._attach(conn)
+
+    def _attach(self, conn: socket.socket) -> None:
+        """Hand an accepted socket to the event loop as a stream pair served by ``_accept``."""
+        loop = asyncio.get_running_loop()
+        conn.setblocking(False)
+        with contextlib.suppress(OSError):
+            conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        reader = asyncio.StreamReader(limit=STREAM_LIMIT, loop=loop)
+        # With a connected callback the protocol is a server's: start_tls on its writer then
+        # takes the server side, as for a connection from asyncio.start_server.
+        protocol = asyncio.StreamReaderProtocol(reader, self._accept, loop=loop)
+
+        async def connect() -> None:
+            try:
+                await loop.connect_accepted_socket(lambda: protocol, conn)
+            except OSError as exc:
+                conn.close()
+                log.warning("cannot serve an accepted connection: %s", exc.strerror or exc)
+
+        task = asyncio.ensure_future(connect())
+        self._attaching.add(task)
+        task.add_done_callback(self._attaching.discard)
+
+    def _out_of_descriptors(self, listener: socket.socket, exc: OSError) -> None:
+        """``accept()`` found no descriptor: log it, and refuse one waiting client with 503
+        using the reserve descriptor; with no reserve either, leave the listener alone for
+        :data:`ACCEPT_PAUSE` seconds."""
+        refused = self._refuse_with_reserve(listener)
+        if refused:
+            self._exhausted_refused += 1
+        now = time.monotonic()
+        last = self._exhausted_logged_at
+        if last is None or now - last >= EXHAUSTED_LOG_INTERVAL:
+            self._exhausted_logged_at = now
+            soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
+            log.error(
+                "out of file descriptors (%s; limit %d, %d client connections open): new "
+                "clients get 503 until some close; %d refused with 503 since the last report",
+                errno.errorcode.get(exc.errno or 0, "?"),
+                soft,
+                len(self._sessions),
+                self._exhausted_refused,
+            )
+            self._exhausted_refused = 0
+        if not refused:
+            loop = asyncio.get_running_loop()
+            fd = listener.fileno()
+            loop.remove_reader(fd)
+
+            def resume() -> None:
+                if listener in self._listeners:
+                    loop.add_reader(fd, self._on_acceptable, listener)
+
+            loop.call_later(ACCEPT_PAUSE, resume)
+
+    def _refuse_with_reserve(self, listener: socket.socket) -> bool:
+        """Give up the reserve descriptor, accept one client, answer 503, close, take the
+        reserve back. True when a client was refused this way."""
+        if self._spare is None:
+            self._spare = _reserve_descriptor()
+            if self._spare is None:
+                return False
+        os.close(self._spare)
+        self._spare = None
+        try:
+            conn, _ = listener.accept()
+        except OSError:
+            conn = None
+        if conn is not None:
+            with conn, contextlib.suppress(OSError):
+                conn.setblocking(False)
+                # A few hundred bytes: the socket's send buffer takes them at once.
+                conn.send(OUT_OF_DESCRIPTORS_REFUSAL)
+                conn.shutdown(socket.SHUT_WR)
+                # Read what the request already delivered, so the close is a FIN and
+                # not a reset that could destroy the answer before the client reads it.
+                for _ in range(16):
+                    if not conn.recv(65536):
+                        break
+        self._spare = _reserve_descriptor()
+        return conn is not None
 
     async def _sweep_pools(self) -> None:
         while True:
@@ -72,8 +297,14 @@ class ProxyServer:
             await session.run()
         except asyncio.CancelledError:
             pass
-        except Exception:
-            log.exception("connection failed")
+        except Exception as exc:
+            # Where it failed, not what it said: an exception's text can quote request bytes
+            # (DESIGN invariant 9), its frames cannot.
+            log.error(
+                "connection failed: %s\n%s",
+                type(exc).__name__,
+                "".join(traceback.format_tb(exc.__traceback__)).rstrip(),
+            )
         finally:
             self._sessions.pop(session, None)
             client.abort()
@@ -107,8 +338,7 @@ class ProxyServer:
 
     async def stop(self, grace: float = SHUTDOWN_GRACE) -> None:
         self.draining.set()
-        if self._server is not None:
-            self._server.close()
+        self._close_listeners()
         if self._sweeper is not None:
             self._sweeper.cancel()
         for session, task in list(self._sessions.items()):

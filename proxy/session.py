@@ -4,26 +4,39 @@ Gateway mode: the connection speaks plain HTTP/1.1 and every request goes to the
 upstream. Forward mode: requests on the listener are proxy requests; a CONNECT hands the
 connection over to a blind tunnel (other hosts), or to TLS termination with a leaf from the
 CA and, inside, HTTP/2 or HTTP/1.1 — whichever the client chose by ALPN (intercepted hosts).
+
+Listening off loopback, neither a blind tunnel nor a plain-HTTP forward may reach the host's
+own loopback or link-local addresses unless ``allow_local_targets`` says so
+(:mod:`proxy.connect`).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import ssl
 import time
+from typing import cast
 
 from proxy.accesslog import ExchangeRecord, log
-from proxy.connect import parse_connect_target
+from proxy.connect import checked_address, parse_connect_target
 from proxy.errors import ClientError, ProxyError, error_response
 from proxy.http1 import ConnectRequest, Http1Connection
 from proxy.http2 import Http2Connection
 from proxy.policy import Decision
-from proxy.routes import check_proxy_auth, forward_router, gateway_router, intercept_router
+from proxy.routes import (
+    LocalTargetGuard,
+    check_proxy_auth,
+    forward_router,
+    gateway_router,
+    intercept_router,
+)
 from proxy.runtime import Runtime
 from proxy.streams import Peer
 from proxy.tunnel import relay
-from proxy.upstream import open_connection
+from proxy.upstream import dial_address, open_connection
+from proxy.upstream_pool import UpstreamPool
 
 CONNECT_OK = b"HTTP/1.1 200 Connection established\r\n\r\n"
 
@@ -56,7 +69,7 @@ class Session:
                 await self.handler.serve()
                 return
             self.handler = Http1Connection(
-                rt,
+                _forward_runtime(rt),
                 self.client,
                 forward_router(rt.policy, rt.auth),
                 allow_connect=True,
@@ -74,16 +87,14 @@ class Session:
     async def _connect(self, connect: ConnectRequest) -> None:
         rt = self.runtime
         request = connect.request
-        rec = ExchangeRecord(
-            method="CONNECT",
-            host="-",
-            path=request.target.decode("ascii", "replace"),
-            mode="connect",
-        )
+        # The raw target is part of the request line and is not logged; once parsed, its host
+        # is the route (logged as for every exchange) and host:port stands for the path.
+        rec = ExchangeRecord(method="CONNECT", host="-", path="-", mode="connect")
         try:
             check_proxy_auth(rt.auth, request)
             host, port = parse_connect_target(request.target)
             rec.host = host
+            rec.path = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
             decision = rt.policy.decide(host)
             if decision is Decision.BLOCK:
                 raise ClientError(f"{host} is not an intercepted host (--block-others)", status=403)
@@ -104,13 +115,20 @@ class Session:
         await self._intercept(host, port)
 
     async def _tunnel(self, host: str, port: int, trailing: bytes, rec: ExchangeRecord) -> None:
-        lim = self.runtime.config.limits
+        config = self.runtime.config
+        lim = config.limits
+        connect_to = config.connect_to
+        if config.refuses_local_targets:
+            # Dial the address that was checked, not the name again (see proxy.connect).
+            host, port = dial_address(host, port, connect_to)
+            host = await checked_address(host, port, lim.connect_timeout)
+            connect_to = ()
         # Dial before answering, so that a failure is a 502 and not a broken tunnel.
         upstream = await open_connection(
             host,
             port,
             tls=None,
-            connect_to=self.runtime.config.connect_to,
+            connect_to=connect_to,
             timeout=lim.connect_timeout,
             write_timeout=lim.read_timeout,
         )
@@ -162,3 +180,14 @@ class Session:
             rt, self.client, router, allow_connect=False, draining=self.draining
         )
         await self.handler.serve()
+
+
+def _forward_runtime(rt: Runtime) -> Runtime:
+    """The runtime a forward-proxy connection works with: off loopback (unless allowed), its
+    pool refuses local targets of plain-HTTP forwards (:class:`~proxy.routes.LocalTargetGuard`);
+    everything else is shared with ``rt``."""
+    if not rt.config.refuses_local_targets:
+        return rt
+    guard = LocalTargetGuard(rt.pool, rt.policy, rt.config.connect_to)
+    # The handlers only acquire from the pool; closing and sweeping stay with rt's own.
+    return dataclasses.replace(rt, pool=cast(UpstreamPool, guard))

@@ -45,6 +45,16 @@ def test_units_declare_notify_and_reload(name: str) -> None:
     assert service["ExecStart"].endswith("maskproxy run")
 
 
+@pytest.mark.parametrize("name", ["maskproxy.service", "maskproxy-user.service"])
+def test_units_set_a_descriptor_limit(name: str) -> None:
+    """Both units raise RLIMIT_NOFILE (the proxy cannot: @resources is filtered): two
+    descriptors per connection for the default --max-connections, with room to spare."""
+    service = _unit(name)["Service"]
+    assert "LimitNOFILE" in service, "no LimitNOFILE="
+    soft = service["LimitNOFILE"].split(":")[0]
+    assert soft == "infinity" or int(soft) >= 2 * 1024 + 64, soft
+
+
 def test_system_unit_hardening() -> None:
     service = _unit("maskproxy.service")["Service"]
     expected = {
