@@ -1572,7 +1572,19 @@ fn check_key_uuid(data: &[u8], s: usize, _e: usize) -> CheckResult {
     if a + 36 > lim || !is_uuid(&data[a..a + 36]) || !right_ok(data, a + 36, &GLUE_ID) {
         return None;
     }
+    // `key: <uuid>` / `key=<uuid>` is a config field named `key` (an idempotency key, a
+    // license, a cache key): only prose ('key 1234abcd-…', 'KMS key: …') or a path
+    // (`key/…`) says KMS
+    let field = data[s + 3..a].iter().any(|&c| c == b':' || c == b'=');
+    if field && !kms_before(data, s) {
+        return None;
+    }
     Some((vec![Finding::new(a, a + 36, "aws_kms_key_id", HEX)], a + 36))
+}
+
+/// The word right before `key` at `s` is `KMS` ('KMS key: …'), any case, one blank between.
+fn kms_before(data: &[u8], s: usize) -> bool {
+    s >= 4 && matches!(data[s - 1], b' ' | b'\t') && data[s - 4..s - 1].eq_ignore_ascii_case(b"kms")
 }
 
 fn check_zone_word(data: &[u8], s: usize, _e: usize) -> CheckResult {
@@ -2590,6 +2602,12 @@ mod tests {
         );
         assert!(found(&format!("monkey {u}")).is_empty());
         assert!(found(&format!("key {u}-x")).is_empty());
+        // a config field named `key` is not KMS context; 'KMS key:' is
+        assert!(found(&format!("key: {u}")).is_empty());
+        assert!(found(&format!("idempotency_key={u}")).is_empty());
+        assert!(found(&format!("cache key = {u}")).is_empty());
+        assert_eq!(found(&format!("KMS key: {u}")), vec![pair("aws_kms_key_id", &u)]);
+        assert_eq!(found(&format!("rotating key {u} now")), vec![pair("aws_kms_key_id", &u)]);
         let z = upper(13);
         assert_eq!(
             found(&format!("hosted zone Z{z} updated")),

@@ -780,7 +780,7 @@ fn check_prose(data: &[u8], s: usize, _e: usize) -> CheckResult {
         if !(quoted
             || (specific && capitalized(tok) && tok.len() >= 3)
             || (rtype == IAM && capitalized(tok))
-            || (rtype != IAM && tok.len() >= 5 && is_lower_word(tok))
+            || (rtype != IAM && tok.len() >= 5 && is_lower_word(tok) && plain_word_names(ph, tok))
             // in a timestamped log line the phrase is a template's: '... connecting to
             // database orcl', '... found resource username'
             || (tok.len() >= 3 && log_line_start(data, s)))
@@ -789,6 +789,22 @@ fn check_prose(data: &[u8], s: usize, _e: usize) -> CheckResult {
         }
     }
     Some((vec![Finding::new(a, b, rtype, Shape::Classwise)], b))
+}
+
+/// Endings of English nouns and verb forms ('migrations', 'connection', 'settings', 'server',
+/// 'schema'): English puts such words after a one-word resource noun ('database migrations',
+/// 'bucket ownership'), where they name nothing.
+const ENGLISH_ENDINGS: &[&[u8]] = &[
+    b"s", b"ing", b"ion", b"ment", b"er", b"or", b"ure", b"ity", b"ness", b"ance", b"ence", b"age",
+    b"ema", b"ed", b"ly", b"ive", b"al", b"ary", b"ery",
+];
+
+/// Whether a plain lower-case word after the phrase `ph` names a resource: after a phrase of
+/// two or more words ('RDS instance mymysqlinstance', 'S3 bucket ...') any such word does;
+/// after a one-word noun ('database', 'bucket', 'vault') only one that does not end like an
+/// English word ('database migrations' is an ordinary phrase).
+fn plain_word_names(ph: &[u8], tok: &[u8]) -> bool {
+    ph.contains(&b' ') || !ENGLISH_ENDINGS.iter().any(|end| tok.len() > end.len() + 2 && tok.ends_with(end))
 }
 
 // ---------------------------------------------------------------- the last word of a log line
@@ -1757,6 +1773,16 @@ mod tests {
             found("RDS instance quillstore CPU at 91%"),
             [(DB, "quillstore".to_string())]
         );
+        // after a phrase of two words any plain lower-case word is a name; after one word,
+        // one that does not end like an English word
+        assert_eq!(
+            found("RDS instance quillmigrations is up"),
+            [(DB, "quillmigrations".to_string())]
+        );
+        assert_eq!(
+            found("restore the database quillstore tonight"),
+            [(DB, "quillstore".to_string())]
+        );
         assert_eq!(found(&format!("diff detected on {v}")), [(RES, v.clone())]);
         assert_eq!(
             found(&format!("failover initiated for {v}")),
@@ -1793,6 +1819,11 @@ mod tests {
             "Update ECS cluster enabling containerInsights",
             "Configure Lambda function memory",
             "connecting to database qorv\n",
+            // an English word after a one-word resource noun names nothing
+            "Run the database migrations",
+            "check the database connection first",
+            "the bucket ownership controls",
+            "a bucket listing of the prefix",
         ] {
             assert_eq!(found(text), [], "{text}");
         }
