@@ -1156,7 +1156,7 @@ pub const ROWS: &[Row] = &[
         ],
         negative: &[
             ok("token format: ghp_ozdcx… (see docs)"),
-            ok("id=xghp_XfrMVzsyQTixBpt0"),
+            ok("id=xghp_XfrMVzsyQTixBpt04aFKTHIapcRyilVRioln"),
         ],
     },
     Row {
@@ -1168,7 +1168,7 @@ pub const ROWS: &[Row] = &[
         ],
         negative: &[
             ok("token format: gho_fnxcu… (see docs)"),
-            ok("id=xgho_FzXTKCXH5uYKvvjY"),
+            ok("id=xgho_FzXTKCXH5uYKvvjY5qyjLxxTZ7cTR1lkh3P5"),
         ],
     },
     Row {
@@ -1180,7 +1180,7 @@ pub const ROWS: &[Row] = &[
         ],
         negative: &[
             ok("token format: ghu_whrvh… (see docs)"),
-            ok("id=xghu_Q79VHthUnVSNAFzS"),
+            ok("id=xghu_Q79VHthUnVSNAFzSw4fIoPhcbPWcWjInsQkF"),
         ],
     },
     Row {
@@ -1192,7 +1192,7 @@ pub const ROWS: &[Row] = &[
         ],
         negative: &[
             ok("token format: ghs_wtvqn… (see docs)"),
-            ok("id=xghs_FwyiWY4q2GnS1nxv"),
+            ok("id=xghs_FwyiWY4q2GnS1nxvh0yGyNmDdNK5A6ZBhzgD"),
         ],
     },
     Row {
@@ -1204,7 +1204,7 @@ pub const ROWS: &[Row] = &[
         ],
         negative: &[
             ok("token format: ghr_odzfz… (see docs)"),
-            ok("id=xghr_uwVgrTDf1EQpEqhU6IibE54wqb111pegxbui"),
+            ok("id=xghr_uwVgrTDf1EQpEqhU6IibE54wqb111pegxbuiwqaNnv65oaxix8BNZCQeRRaViuTlrL5tJ85GDNGW"),
         ],
     },
     Row {
@@ -1216,7 +1216,7 @@ pub const ROWS: &[Row] = &[
         ],
         negative: &[
             ok("token format: github_pat_rtthz… (see docs)"),
-            ok("id=xgithub_pat_dpqE15MhCrVKHJWnvkMN7x_LWA7o0hMwhnQ"),
+            ok("id=x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"),
         ],
     },
     Row {
@@ -1228,7 +1228,7 @@ pub const ROWS: &[Row] = &[
         ],
         negative: &[
             ok("token format: glpat-ebijy… (see docs)"),
-            ok("id=xglpat-XdVwOcW"),
+            ok("id=xglpat-XdVwOcWgSwERRitG9K7V"),
         ],
     },
     Row {
@@ -1240,7 +1240,7 @@ pub const ROWS: &[Row] = &[
         ],
         negative: &[
             ok("token format: glrt-Iezlen… (see docs)"),
-            ok("id=xglrt-Ih2Jutx"),
+            ok("id=xglrt-Ih2JutxXzaaxHWeVhOnx"),
         ],
     },
     Row {
@@ -1252,7 +1252,7 @@ pub const ROWS: &[Row] = &[
         ],
         negative: &[
             ok("token format: GR1348941jszmf… (see docs)"),
-            ok("id=xGR1348941aeSlo"),
+            ok("id=xGR1348941aeSlo5GR4oqB0st3HYIh"),
         ],
     },
     Row {
@@ -1264,7 +1264,7 @@ pub const ROWS: &[Row] = &[
         ],
         negative: &[
             ok("token format: xoxb-qwqsc… (see docs)"),
-            ok("id=xxoxb-851614435708-6605338935"),
+            ok("id=xxoxb-851614435708-6605338935441-stXz1TXRIdw662m8S0vHttkE"),
         ],
     },
     Row {
@@ -1276,7 +1276,7 @@ pub const ROWS: &[Row] = &[
         ],
         negative: &[
             ok("token format: xapp-xlnrh… (see docs)"),
-            ok("id=xxapp-1-ASGG8R5QMBL-1583210161265-2712fb95afef686"),
+            ok("id=xxapp-1-ASGG8R5QMBL-1583210161265-2712fb95afef686affd412e4412e069d490154bb2b0b2926779294a7984c5f79"),
         ],
     },
     Row {
@@ -1288,7 +1288,7 @@ pub const ROWS: &[Row] = &[
         ],
         negative: &[
             ok("token format: xoxe.xoxp-qfpdg… (see docs)"),
-            ok("id=xxoxe.xoxp-1-7EXj8Jr9AI0vH6Php5jGcDXubUCHCTsXxAgTAlAnelQI4AiuKXcmuOTmzKJLDE3z"),
+            ok("id=xxoxe.xoxp-1-7EXj8Jr9AI0vH6Php5jGcDXubUCHCTsXxAgTAlAnelQI4AiuKXcmuOTmzKJLDE3z2k4JdKJP6zMFY3C9ly3tmakKvM4LgSfaCtMJOlV5ps4PXzELpMopxWrylntxOoOhDOptuXxQdz5n"),
         ],
     },
     Row {
@@ -1300,7 +1300,7 @@ pub const ROWS: &[Row] = &[
         ],
         negative: &[
             ok("token format: sk_livmiger… (see docs)"),
-            ok("id=xsk_live_n9HGNBMto1MpL4lZAC3LXAYjVLcgDe6g1bAttahnq4jUm"),
+            ok("id=xsk_live_n9HGNBMto1MpL4lZAC3LXAYjVLcgDe6g1bAttahnq4jUmticsRJuDgd4b57TsE62AStMe3ekTJlLiQHRCJnhEJwMUe2sA4lbXzU"),
         ],
     },
     Row {
@@ -1312,7 +1312,7 @@ pub const ROWS: &[Row] = &[
         ],
         negative: &[
             ok("token format: whsec_tvpiv… (see docs)"),
-            ok("id=xwhsec_gINxiJmRyZqwV"),
+            ok("id=xwhsec_gINxiJmRyZqwVAzZjaPhEaiXqIqFDfS0"),
         ],
     },
     Row {
@@ -1324,7 +1324,7 @@ pub const ROWS: &[Row] = &[
         ],
         negative: &[
             ok("token format: AIzasnjjm… (see docs)"),
-            ok("id=xAIzaSyh5gwCSqzxpXBz"),
+            ok("id=xAIzaSyh5gwCSqzxpXBzKrx_gTl9to0LoFDye1V8"),
         ],
     },
     Row {
@@ -1336,7 +1336,7 @@ pub const ROWS: &[Row] = &[
         ],
         negative: &[
             ok("token format: GOCSPX-whxnf… (see docs)"),
-            ok("id=xGOCSPX-dZKzRnU-SG"),
+            ok("id=xGOCSPX-dZKzRnU-SGkO_tZuFiuO2qb2aBLd"),
         ],
     },
     Row {
@@ -1348,7 +1348,7 @@ pub const ROWS: &[Row] = &[
         ],
         negative: &[
             ok("token format: ya29.nnumz… (see docs)"),
-            ok("id=xya29.a0AhZQRau5V4fu76YZtMXnTQl9cYgYQl2MziE0GvirR5MCltpIlg4snTa68"),
+            ok("id=xya29.a0AhZQRau5V4fu76YZtMXnTQl9cYgYQl2MziE0GvirR5MCltpIlg4snTa68YpnJjnWfvzbZPWyqdl0gZ72QUs5q1VgoRIZe1tUgH_-UrM52k48hFDn-vjz5Bpij"),
         ],
     },
     Row {
@@ -1360,7 +1360,7 @@ pub const ROWS: &[Row] = &[
         ],
         negative: &[
             ok("token format: sk-lbadz… (see docs)"),
-            ok("id=xsk-proj-MVpihtD5LqebR16lPvGugEspXbNJCDJ1sTvwwlkxvM_6FFVBfcGIHPKe"),
+            ok("id=xsk-proj-MVpihtD5LqebR16lPvGugEspXbNJCDJ1sTvwwlkxvM_6FFVBfcGIHPKecgfCTY09oyAczYS-iChLgpghki9rtUE4ARQFApKuOjuGr_o2cEkItmGapVKDUdNq"),
         ],
     },
     Row {
@@ -1372,7 +1372,7 @@ pub const ROWS: &[Row] = &[
         ],
         negative: &[
             ok("token format: sk-anttezmv… (see docs)"),
-            ok("id=xsk-ant-api03-YFzHw9hZ_xRYNMri0nm3Pm8-Fxxat7sqWHkN-_zYz"),
+            ok("id=xsk-ant-api03-YFzHw9hZ_xRYNMri0nm3Pm8-Fxxat7sqWHkN-_zYzBISDRCrXIYTBuXSTN6tEMx32SAyWhKIWBhWX5r8u1Qs5Zb8INpmNAA"),
         ],
     },
     Row {
@@ -1384,7 +1384,7 @@ pub const ROWS: &[Row] = &[
         ],
         negative: &[
             ok("token format: npm_oztmy… (see docs)"),
-            ok("id=xnpm_OQ3TV51I4ta3DaJn"),
+            ok("id=xnpm_OQ3TV51I4ta3DaJnvSHdyCAkXZyd4cIONavf"),
         ],
     },
     Row {
@@ -1396,7 +1396,7 @@ pub const ROWS: &[Row] = &[
         ],
         negative: &[
             ok("token format: pypi-lhwsi… (see docs)"),
-            ok("id=xpypi-AgEIcHlwaS5vcmcONPhnZhs_LI0HrqgZJa0"),
+            ok("id=xpypi-AgEIcHlwaS5vcmcONPhnZhs_LI0HrqgZJa0tV6nFq69z0FxRJt80viJCY3mu2AfZeMvg6fdpeb_"),
         ],
     },
     Row {
@@ -1408,7 +1408,7 @@ pub const ROWS: &[Row] = &[
         ],
         negative: &[
             ok("token format: SG.eglxi… (see docs)"),
-            ok("id=xSG.Qgwx7m8zm1j8PX625jJXqf.-3Q2lary"),
+            ok("id=xSG.Qgwx7m8zm1j8PX625jJXqf.-3Q2laryYOq6nLMElP0AR07Lzw6DNhZpOVXO9rWClmQ"),
         ],
     },
     Row {
@@ -1420,7 +1420,7 @@ pub const ROWS: &[Row] = &[
         ],
         negative: &[
             ok("token format: SKbgnhw… (see docs)"),
-            ok("id=xSK6e0c2c9c5090911"),
+            ok("id=xSK6e0c2c9c5090911589a40197d1a14faf"),
         ],
     },
     Row {
@@ -1432,7 +1432,7 @@ pub const ROWS: &[Row] = &[
         ],
         negative: &[
             ok("token format: hf_jynsb… (see docs)"),
-            ok("id=xhf_hJnLxDLDZTtfkot"),
+            ok("id=xhf_hJnLxDLDZTtfkotGDeemtsPpNIvdKESFSB"),
         ],
     },
     Row {
@@ -1444,7 +1444,7 @@ pub const ROWS: &[Row] = &[
         ],
         negative: &[
             ok("token format: api_org_jigrv… (see docs)"),
-            ok("id=xapi_org_UiOTgDuzmmitM"),
+            ok("id=xapi_org_UiOTgDuzmmitMCZvaELNNSburouDbdUUsG"),
         ],
     },
     Row {
@@ -1456,7 +1456,7 @@ pub const ROWS: &[Row] = &[
         ],
         negative: &[
             ok("token format: dop_v1_ckpgr… (see docs)"),
-            ok("id=xdop_v1_3c0fbd6baa8261784546ab154e2e"),
+            ok("id=xdop_v1_3c0fbd6baa8261784546ab154e2e2f13574b29dbecdd85b69fc1f4a316e47601"),
         ],
     },
     Row {
@@ -1468,7 +1468,7 @@ pub const ROWS: &[Row] = &[
         ],
         negative: &[
             ok("token format: HRKU-cuaqr… (see docs)"),
-            ok("id=xHRKU-AA9WG_iv9fw0iqNKFMVyfkJnPVA"),
+            ok("id=xHRKU-AA9WG_iv9fw0iqNKFMVyfkJnPVAgpzCLmGCty_apRxg46trcusY9ry0KLgz0"),
         ],
     },
     Row {
@@ -1480,7 +1480,7 @@ pub const ROWS: &[Row] = &[
         ],
         negative: &[
             ok("token format: shpat_rzayj… (see docs)"),
-            ok("id=xshpat_1d7230905be41"),
+            ok("id=x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"),
         ],
     },
     Row {
@@ -1492,7 +1492,7 @@ pub const ROWS: &[Row] = &[
         ],
         negative: &[
             ok("token format: dapixjtlp… (see docs)"),
-            ok("id=xdapi4f5b93dc6eb011"),
+            ok("id=xdapi4f5b93dc6eb011e43c22fe7a95c881fd"),
         ],
     },
     Row {
@@ -1504,7 +1504,7 @@ pub const ROWS: &[Row] = &[
         ],
         negative: &[
             ok("token format: dp.st.cpqmv… (see docs)"),
-            ok("id=xdp.st.cQE1uKkkjo0J0lcHRb"),
+            ok("id=xdp.st.cQE1uKkkjo0J0lcHRbMd7fkw0YH6GYa5OxmahpAMfoT"),
         ],
     },
     Row {
@@ -1516,7 +1516,7 @@ pub const ROWS: &[Row] = &[
         ],
         negative: &[
             ok("token format: dt0c01.jgscm… (see docs)"),
-            ok("id=xdt0c01.3TDFMLPAIOB48VN7R3XIAS22.KJ9YCX4UFCQOSV3B"),
+            ok("id=xdt0c01.3TDFMLPAIOB48VN7R3XIAS22.KJ9YCX4UFCQOSV3BGDFHXT1NW7W90HM15BXE2S9JTJ3YF3JZPJMC7IGU255NSBYC"),
         ],
     },
     Row {
@@ -1528,7 +1528,7 @@ pub const ROWS: &[Row] = &[
         ],
         negative: &[
             ok("token format: glsa_Edjrlq… (see docs)"),
-            ok("id=xglsa_ETdAElb2EM2jfsOaDL"),
+            ok("id=xglsa_ETdAElb2EM2jfsOaDLD43WzyX9tBZTUp_c7c545ae"),
         ],
     },
     Row {
@@ -1540,7 +1540,7 @@ pub const ROWS: &[Row] = &[
         ],
         negative: &[
             ok("token format: lin_api_sgtrc… (see docs)"),
-            ok("id=xlin_api_ziRCPksTN27AuhOA"),
+            ok("id=xlin_api_ziRCPksTN27AuhOAs5pFMdEvmB5yM1IL75O5kcPf"),
         ],
     },
     Row {
@@ -1552,7 +1552,7 @@ pub const ROWS: &[Row] = &[
         ],
         negative: &[
             ok("token format: key-yrvzn… (see docs)"),
-            ok("id=xkey-iqwge22qjlNIb5"),
+            ok("id=xkey-iqwge22qjlNIb5Mec7GmeQbDwKf8ZaQQ"),
         ],
     },
     Row {
@@ -1564,7 +1564,7 @@ pub const ROWS: &[Row] = &[
         ],
         negative: &[
             ok("token format: 59b4a7eorof… (see docs)"),
-            ok("id=x59b4a76034f3ffa96f"),
+            ok("id=x59b4a76034f3ffa96f0252a46c50b1d9-us19"),
         ],
     },
     Row {
@@ -1576,7 +1576,7 @@ pub const ROWS: &[Row] = &[
         ],
         negative: &[
             ok("token format: NRAK-mpzdr… (see docs)"),
-            ok("id=xNRAK-FZBWBQQLPA7"),
+            ok("id=xNRAK-FZBWBQQLPA7MEC7AL9BYS4NTYLH"),
         ],
     },
     Row {
@@ -1588,7 +1588,7 @@ pub const ROWS: &[Row] = &[
         ],
         negative: &[
             ok("token format: PMAK-qqqsm… (see docs)"),
-            ok("id=xPMAK-a0c61edf9249af1597237a5b-fb"),
+            ok("id=xPMAK-a0c61edf9249af1597237a5b-fba890288bc113c87185d5ad8aa5b8656d"),
         ],
     },
     Row {
@@ -1600,7 +1600,7 @@ pub const ROWS: &[Row] = &[
         ],
         negative: &[
             ok("token format: pul-kygkm… (see docs)"),
-            ok("id=xpul-dc19c5094c064983ee"),
+            ok("id=xpul-dc19c5094c064983eed40d52a8921142e54633b1"),
         ],
     },
     Row {
@@ -1612,7 +1612,7 @@ pub const ROWS: &[Row] = &[
         ],
         negative: &[
             ok("token format: sntrys_ccxzi… (see docs)"),
-            ok("id=xsntrys_eyJpYXQiOjE3dIx7H4b1CiGq3kC4qBu61fw0XhcFR6"),
+            ok("id=xsntrys_eyJpYXQiOjE3dIx7H4b1CiGq3kC4qBu61fw0XhcFR6nRjHVEWyerPzRNOhcaZEExuRu42zR9SwLbN48C1Tg9esiGuTQw"),
         ],
     },
     Row {
@@ -1624,7 +1624,7 @@ pub const ROWS: &[Row] = &[
         ],
         negative: &[
             ok("token format: NY6OPlkqgxm… (see docs)"),
-            ok("id=xNY6OPlbh7EMWYO.atlasv1.7AeFMcAdMUt5HiMTJwx4QO"),
+            ok("id=xNY6OPlbh7EMWYO.atlasv1.7AeFMcAdMUt5HiMTJwx4QOaC1ZZfx6aqgytg8IUyigc95ThddiAmnHs099TeUb3y1NV"),
         ],
     },
     Row {
@@ -1636,7 +1636,7 @@ pub const ROWS: &[Row] = &[
         ],
         negative: &[
             ok("token format: hvs.pthym… (see docs)"),
-            ok("id=xhvs.tu4vNXI6t3uM2x170GMqwF8bdlV37C1Evg0o2XJLowm"),
+            ok("id=xhvs.tu4vNXI6t3uM2x170GMqwF8bdlV37C1Evg0o2XJLowmby-ytsiTrmOVhLV42d7GObOHOm1POCIrF7Ph8Kl5s4XMvGG"),
         ],
     },
     Row {
@@ -1648,7 +1648,7 @@ pub const ROWS: &[Row] = &[
         ],
         negative: &[
             ok("token format: 820557zjnzo… (see docs)"),
-            ok("id=x8205574761:AAZkoR6qoash"),
+            ok("id=x8205574761:AAZkoR6qoashDycpvVGjtoPfY_lOYwgR-GZ"),
         ],
     },
     Row {
@@ -1660,7 +1660,7 @@ pub const ROWS: &[Row] = &[
         ],
         negative: &[
             ok("token format: EAAArNtrtxs… (see docs)"),
-            ok("id=xEAAArNzFNRIC5VYNDPMJtxkAXcn6QtEr"),
+            ok("id=xEAAArNzFNRIC5VYNDPMJtxkAXcn6QtErXPqdBjBsfF72ZICZNn53fm92mnypXuT1"),
         ],
     },
     Row {
@@ -1672,7 +1672,7 @@ pub const ROWS: &[Row] = &[
         ],
         negative: &[
             ok("token format: AGE-SECRET-KEY-1jktwk… (see docs)"),
-            ok("id=xAGE-SECRET-KEY-1TWMQ4WN8R6D200H5VQR7L"),
+            ok("id=xAGE-SECRET-KEY-1TWMQ4WN8R6D200H5VQR7LH6VUV05FH8CZLHM4U70U3R9R0FK3XPMVEF6JL"),
         ],
     },
     Row {
@@ -1684,7 +1684,7 @@ pub const ROWS: &[Row] = &[
         ],
         negative: &[
             ok("token format: CLOJARS_lzrkh… (see docs)"),
-            ok("id=xCLOJARS_f7n7qyoe1g1pc6u70h4o0iqmxg"),
+            ok("id=xCLOJARS_f7n7qyoe1g1pc6u70h4o0iqmxgby23ogt5bwf2w64lpq0d2ofu337rpnt9jj"),
         ],
     },
     Row {
@@ -1696,7 +1696,7 @@ pub const ROWS: &[Row] = &[
         ],
         negative: &[
             ok("token format: fo1_-xolaeg… (see docs)"),
-            ok("id=xfo1_-xA3EGxYo0bred9pzMs"),
+            ok("id=xfo1_-xA3EGxYo0bred9pzMsAxBaRk-nIH7OlCv-oBSPVO3c"),
         ],
     },
     Row {
@@ -1708,7 +1708,7 @@ pub const ROWS: &[Row] = &[
         ],
         negative: &[
             ok("token format: pscaleeipfs… (see docs)"),
-            ok("id=xpscale_tkn_5HwDkLiQY32fTQ4j"),
+            ok("id=xpscale_tkn_5HwDkLiQY32fTQ4jZu1ZYkPN2QghHxOuXrElRqhN3BR"),
         ],
     },
     Row {
@@ -1720,7 +1720,7 @@ pub const ROWS: &[Row] = &[
         ],
         negative: &[
             ok("token format: rubygems_rkefy… (see docs)"),
-            ok("id=xrubygems_2dc2836eabd6b881479"),
+            ok("id=xrubygems_2dc2836eabd6b88147970879fc39ef1fb24ed8bcaaf8d10f"),
         ],
     },
     Row {
@@ -1732,7 +1732,7 @@ pub const ROWS: &[Row] = &[
         ],
         negative: &[
             ok("token format: sbp_qhtvd… (see docs)"),
-            ok("id=xsbp_c1ce1d5fec7c9b1814"),
+            ok("id=xsbp_c1ce1d5fec7c9b181483ceda70d7029a0f858bfc"),
         ],
     },
     Row {
@@ -1744,7 +1744,7 @@ pub const ROWS: &[Row] = &[
         ],
         negative: &[
             ok("token format: ntn_tvkwd… (see docs)"),
-            ok("id=xntn_wp7xdGNny531YOO5I58J8"),
+            ok("id=xntn_wp7xdGNny531YOO5I58J8MOft3BDALfUUhCniKkocKPHXn"),
         ],
     },
     Row {
@@ -1756,7 +1756,7 @@ pub const ROWS: &[Row] = &[
         ],
         negative: &[
             ok("token format: r8_ziqqu… (see docs)"),
-            ok("id=xr8_9UXDm2Krkxcc0SNfs"),
+            ok("id=xr8_9UXDm2Krkxcc0SNfsGfKTdb6Z4LfGLA4yWEYd"),
         ],
     },
     Row {
@@ -1768,7 +1768,7 @@ pub const ROWS: &[Row] = &[
         ],
         negative: &[
             ok("token format: gsk_isxmp… (see docs)"),
-            ok("id=xgsk_Ljz1MicYp6HDlUhfQS3IsRHm"),
+            ok("id=xgsk_Ljz1MicYp6HDlUhfQS3IsRHmDgQ0H9BQlFwjJWuCw0vSGUZUAbMx"),
         ],
     },
     Row {
@@ -1780,7 +1780,7 @@ pub const ROWS: &[Row] = &[
         ],
         negative: &[
             ok("token format: pplx-gckvr… (see docs)"),
-            ok("id=xpplx-nyoNMaSkm9hG9kgaFV8Dx"),
+            ok("id=xpplx-nyoNMaSkm9hG9kgaFV8DxrA239NaAV5Ukp8PIovcgXg9fhhA"),
         ],
     },
     Row {
@@ -1792,7 +1792,7 @@ pub const ROWS: &[Row] = &[
         ],
         negative: &[
             ok("token format: xai-tjgwk… (see docs)"),
-            ok("id=xxai-hYCuEnn76VzucGR843sbnLcqEo7Z1fG3iA8mte"),
+            ok("id=xxai-hYCuEnn76VzucGR843sbnLcqEo7Z1fG3iA8mteQJA0yr5f6uUbtE60rzBdpmqTRdeb7UMIP85ZEwkxSQ"),
         ],
     },
     Row {
@@ -1804,7 +1804,7 @@ pub const ROWS: &[Row] = &[
         ],
         negative: &[
             ok("token format: ATATT3mbcju… (see docs)"),
-            ok("id=xATATT3xFfGF0l96BSOdU5Vm362eHcD0ovvHWNMw1ylu8tWXtVObaQ5wEFkSlkoytor9nA43yxp-YDbf4dnjd90TkI2jwrBtZ"),
+            ok("id=xATATT3xFfGF0l96BSOdU5Vm362eHcD0ovvHWNMw1ylu8tWXtVObaQ5wEFkSlkoytor9nA43yxp-YDbf4dnjd90TkI2jwrBtZxKzk3b6NKrRSAAzjxspDUPTeRmoAnsKk75kmEC7M76mojjAtjQgHTUGXhruZPIXTbJG8ze-YCGzmiPUf5TuGrXtwQz63e-wn"),
         ],
     },
     Row {
@@ -1816,7 +1816,7 @@ pub const ROWS: &[Row] = &[
         ],
         negative: &[
             ok("token format: CFPAT-abjjl… (see docs)"),
-            ok("id=xCFPAT-AbEwDpKlfiNxIoSpcZ"),
+            ok("id=xCFPAT-AbEwDpKlfiNxIoSpcZI72m8tz0yR4SDNUzB-ErxXR1n"),
         ],
     },
     Row {
@@ -1828,7 +1828,7 @@ pub const ROWS: &[Row] = &[
         ],
         negative: &[
             ok("token format: EZAKcksjg… (see docs)"),
-            ok("id=xEZAK8PswkMcefU3FfPWV9wLpfNG04"),
+            ok("id=xEZAK8PswkMcefU3FfPWV9wLpfNG049wgWsxu7WrVZdEms8pbjzxaYCI3sY"),
         ],
     },
     Row {
@@ -1840,7 +1840,7 @@ pub const ROWS: &[Row] = &[
         ],
         negative: &[
             ok("token format: xkeysib-gujyo… (see docs)"),
-            ok("id=xxkeysib-e25689cab279720ddeea1b4620a4cbe2537c"),
+            ok("id=xxkeysib-e25689cab279720ddeea1b4620a4cbe2537c5ef7c9492ed3bcdfbd3a418f684b-ftHZ6SJrXaDYOl44"),
         ],
     },
     Row {
@@ -1852,7 +1852,7 @@ pub const ROWS: &[Row] = &[
         ],
         negative: &[
             ok("token format: shippo_live_spqra… (see docs)"),
-            ok("id=xshippo_live_997ea3a5cae86c"),
+            ok("id=xshippo_live_997ea3a5cae86c3a7c200b1a3398d38e2cdca980"),
         ],
     },
     Row {
@@ -1864,7 +1864,7 @@ pub const ROWS: &[Row] = &[
         ],
         negative: &[
             ok("token format: pnu_oqkla… (see docs)"),
-            ok("id=xpnu_SQurCp9sckzi5rpC"),
+            ok("id=xpnu_SQurCp9sckzi5rpClJvjiEknClSfRcn1E4f9"),
         ],
     },
     Row {
@@ -1876,7 +1876,7 @@ pub const ROWS: &[Row] = &[
         ],
         negative: &[
             ok("token format: aio_hhcky… (see docs)"),
-            ok("id=xaio_k78CcGg8R8MU"),
+            ok("id=xaio_k78CcGg8R8MUJ78VAmhrrz0aQUPh"),
         ],
     },
     Row {
@@ -1888,7 +1888,7 @@ pub const ROWS: &[Row] = &[
         ],
         negative: &[
             ok("token format: sk.bszcg… (see docs)"),
-            ok("id=xsk.eyJ1IjoicXVvcmp64L_pOUGYuWROa4swH4tOz"),
+            ok("id=xsk.eyJ1IjoicXVvcmp64L_pOUGYuWROa4swH4tOzxQTunzVRHvc5RW2Cp.1063ouXrJpjtJWrWr1_ojO"),
         ],
     },
     Row {
@@ -1900,7 +1900,7 @@ pub const ROWS: &[Row] = &[
         ],
         negative: &[
             ok("token format: da2-afnwk… (see docs)"),
-            ok("id=xda2-nbidbjuabpe"),
+            ok("id=xda2-nbidbjuabpedfwu92l2ys90mna"),
         ],
     },
     Row {
@@ -1912,7 +1912,7 @@ pub const ROWS: &[Row] = &[
         ],
         negative: &[
             ok("token format: duffel_live_btdmn… (see docs)"),
-            ok("id=xduffel_live_g5Xcz9jkMGGMOv6"),
+            ok("id=xduffel_live_g5Xcz9jkMGGMOv6SAd09gv_bpNwoAxt8qMwKfO2wzG4"),
         ],
     },
     Row {
@@ -1924,7 +1924,7 @@ pub const ROWS: &[Row] = &[
         ],
         negative: &[
             ok("token format: fio-u-wivzc… (see docs)"),
-            ok("id=xfio-u-Fm_Blcyy9sfJCR35LKrDpqaGPk4f1"),
+            ok("id=xfio-u-Fm_Blcyy9sfJCR35LKrDpqaGPk4f1Sy8unk9B3Enj-dafcMr7FB0mqTmyvE4s6wb"),
         ],
     },
     Row {
@@ -1936,7 +1936,7 @@ pub const ROWS: &[Row] = &[
         ],
         negative: &[
             ok("token format: API-sdzgy… (see docs)"),
-            ok("id=xAPI-6BQWCZVSVDR"),
+            ok("id=xAPI-6BQWCZVSVDRPUF0T0YL65L5U66"),
         ],
     },
     Row {
@@ -1948,7 +1948,7 @@ pub const ROWS: &[Row] = &[
         ],
         negative: &[
             ok("token format: NwY8Q~fyuht… (see docs)"),
-            ok("id=xNwY8Q~YxUMORTrI6xYIa"),
+            ok("id=xNwY8Q~YxUMORTrI6xYIahjl8dMGo6o9PM4hYjNa4"),
         ],
     },
     Row {
@@ -1960,7 +1960,7 @@ pub const ROWS: &[Row] = &[
         ],
         negative: &[
             ok("token format: IQoJb3kkoow… (see docs)"),
-            ok("id=xIQoJb3JpZ2luX2VjEAZ8kn/5YgW5cJk8yhQ9ST+RC7vuAeI3HBfTZPD9Z6wm2OLU06XYYqpllE62RUK8A/DJcihnTRgl/nkove+6rPyia6RuE0X0g5vsP78SaJ5P1v0uf9aZD+7jieLlIJ8PhadZ9VnyNbT0JI"),
+            ok("id=xIQoJb3JpZ2luX2VjEAZ8kn/5YgW5cJk8yhQ9ST+RC7vuAeI3HBfTZPD9Z6wm2OLU06XYYqpllE62RUK8A/DJcihnTRgl/nkove+6rPyia6RuE0X0g5vsP78SaJ5P1v0uf9aZD+7jieLlIJ8PhadZ9VnyNbT0JIqiKWoEXObITzg6THRJg9bjJFdo9fWgcS4uORPOoPzt5z3gTYUyAQfxsm0KYcnix542PZK5bzUVRk2ViDvo0yfCSLJGxDSHyCaA7BBhNI24/6t3nqKKre9libFzTjDK/Ph9671dLGqC4WwNBhskqSvaQP1VUblzB"),
         ],
     },
     Row {
@@ -1972,7 +1972,7 @@ pub const ROWS: &[Row] = &[
         ],
         negative: &[
             ok("token format: eyJwYXlsb2FkIjoiekbay… (see docs)"),
-            ok("id=xeyJwYXlsb2FkIjoiV9r4oU4hmbXTmD/N6kMX9iRnKE3BOHqfOzfzD+8CfH59lx8goseKCUo4BsJJqYPwqW9er+YE7+7XKy7hFIkG6k8xQqs1iK7fxubGT539EPBwcZAQfZVXIreYsUoL1D3ndqhRv2FTn9yTmZhNnPZtoBVbZh/BKdMDTvbs0E2R4S8aAMs4vLT3KbhV6sbC9KqQp"),
+            ok("id=xeyJwYXlsb2FkIjoiV9r4oU4hmbXTmD/N6kMX9iRnKE3BOHqfOzfzD+8CfH59lx8goseKCUo4BsJJqYPwqW9er+YE7+7XKy7hFIkG6k8xQqs1iK7fxubGT539EPBwcZAQfZVXIreYsUoL1D3ndqhRv2FTn9yTmZhNnPZtoBVbZh/BKdMDTvbs0E2R4S8aAMs4vLT3KbhV6sbC9KqQpLURNC/sfA7L4bn3yIxei6HVOApIvV37TLQPSFxEwVIrNJtnAPM1tFU8zwRPlryqXfHRLJPcRYAMiusEEblzjMwDY7LyEElDfC4qu9CD22KHAyJ7H8Y7XNBO5+ALIiDYQFzlMb2P///pUM7+wvf9M8UZYGANhE030gZcaBHHKVj1ZHAUUV39qKd/PsBEsHww7FWubfPMzSgsnNOy=="),
         ],
     },
     Row {
