@@ -774,7 +774,7 @@ pub const ROWS: &[Row] = &[
         rtype: "aws_key_pair_id",
         found_by: &[Format],
         positive: &[
-            gap(r#"KEYPAIRIDS\tkey-«bf51c4df»\tavailable"#, "`key-` and 8 hex digits in CLI text output is not found (the 17-digit form in JSON is)"),
+            ok(r#"KEYPAIRS\tkey-«0bf51c4df7a3e2d96»\tdeploy-2026\trsa\n"#), // ids are 17 digits; `key-` + 8 is a word
             ok("|  KeyPairId           |  key-«cc3e0ea92b1e4f566»  |"),
         ],
         negative: &[
