@@ -101,9 +101,14 @@ pub fn context_kinds(rtype: &str) -> &'static [ContextKind] {
 
 use ContextKind::*;
 
+/// Why the handles of tasks, associations, event windows and analyses are gaps: the AWS rules
+/// leave these ids as they are on purpose, and keep their types so that a config naming one loads.
+const UNMASKED_HANDLE_GAP: &str =
+    "the id prefix is left unmasked on purpose (UNMASKED_PREFIXES in aws.rs)";
+
 /// Why the sibling-key examples are gaps today.
 const SIBLING_KEY_GAP: &str =
-    "no recognizer reads a sibling key: the key that names the value is another field of the same object";
+    "no recognizer reads a sibling key (`\"Name\": \"DB_PASSWORD\", \"Value\": …`)";
 
 /// Ordinary lines of agent traffic that hold nothing to mask: no type may fire on them
 /// (versions, digests, timestamps, request ids, placeholders, AWS-owned names).
@@ -152,7 +157,10 @@ pub const ROWS: &[Row] = &[
             ok("Connection to «203.0.113.35» port 22 timed out"),
         ],
         negative: &[
-            gap("pip 23.1.2.4 installed", "a four-part version after a package name reads as a dotted quad; only `version` before it rules it out"),
+            gap(
+                "pip 23.1.2.4 installed",
+                "a four-part version reads as a dotted quad unless `version` precedes it",
+            ),
             ok("dns resolver 8.8.8.8 replied"),
             ok(r#""Version": "1.2.840.113549""#),
         ],
@@ -227,7 +235,10 @@ pub const ROWS: &[Row] = &[
         ],
         negative: &[
             ok("see https://brindlewood.example/docs"),
-            gap("mirror at int.brindlewood.example.org", "a domain glob matches the front of a longer host name under another suffix"),
+            gap(
+                "mirror at int.brindlewood.example.org",
+                "a domain glob matches the front of a longer host name under another suffix",
+            ),
         ],
     },
     Row {
@@ -306,7 +317,10 @@ pub const ROWS: &[Row] = &[
             ok(r#""AccessKeyId": "ASIA«CO3U7BFDHOTCQY46»","#),
         ],
         negative: &[
-            gap("aws_access_key_id = AKIAIOSFODNN7EXAMPLE", "the access key id of the AWS documentation is masked like a real one"),
+            gap(
+                "aws_access_key_id = AKIAIOSFODNN7EXAMPLE",
+                "the access key id of the AWS documentation is masked like a real one",
+            ),
             ok("AKIAXUPJXAZCSI"),
         ],
     },
@@ -410,8 +424,8 @@ pub const ROWS: &[Row] = &[
         rtype: "aws_bundle_task_id",
         found_by: &[Format],
         positive: &[
-            gap(r#"BUNDLETASKIDS\tbun-«f80eb343»\tavailable"#, "prefix is deliberately left unmasked (a task/association handle, UNMASKED_PREFIXES); the type stays for configs"),
-            gap("|  BundleTaskId        |  bun-«8ff2144965d2dbe70»  |", "prefix is deliberately left unmasked (a task/association handle, UNMASKED_PREFIXES); the type stays for configs"),
+            gap(r#"BUNDLETASKIDS\tbun-«f80eb343»\tavailable"#, UNMASKED_HANDLE_GAP),
+            gap("|  BundleTaskId        |  bun-«8ff2144965d2dbe70»  |", UNMASKED_HANDLE_GAP),
         ],
         negative: &[
             ok(r#""BundleTaskId": "bun-1b0dca3""#),
@@ -605,8 +619,8 @@ pub const ROWS: &[Row] = &[
         rtype: "aws_export_task_id",
         found_by: &[Format],
         positive: &[
-            gap(r#""ExportTaskId": "export-i-«567fafe126f62ff61»","#, "prefix is deliberately left unmasked (a task/association handle, UNMASKED_PREFIXES); the type stays for configs"),
-            gap(r#"EXPORTTASKIDS\texport-i-«75e26e86»\tavailable"#, "prefix is deliberately left unmasked (a task/association handle, UNMASKED_PREFIXES); the type stays for configs"),
+            gap(r#""ExportTaskId": "export-i-«567fafe126f62ff61»","#, UNMASKED_HANDLE_GAP),
+            gap(r#"EXPORTTASKIDS\texport-i-«75e26e86»\tavailable"#, UNMASKED_HANDLE_GAP),
         ],
         negative: &[
             ok(r#""ExportTaskId": "export-i-f74a78b""#),
@@ -670,8 +684,8 @@ pub const ROWS: &[Row] = &[
         rtype: "aws_import_task_id",
         found_by: &[Format],
         positive: &[
-            gap(r#"IMPORTTASKIDS\timport-ami-«b3fe5503»\tavailable"#, "prefix is deliberately left unmasked (a task/association handle, UNMASKED_PREFIXES); the type stays for configs"),
-            gap("|  ImportTaskId        |  import-ami-«ae621b42b7120ce02»  |", "prefix is deliberately left unmasked (a task/association handle, UNMASKED_PREFIXES); the type stays for configs"),
+            gap(r#"IMPORTTASKIDS\timport-ami-«b3fe5503»\tavailable"#, UNMASKED_HANDLE_GAP),
+            gap("|  ImportTaskId        |  import-ami-«ae621b42b7120ce02»  |", UNMASKED_HANDLE_GAP),
         ],
         negative: &[
             ok(r#""ImportTaskId": "import-ami-3894eec""#),
@@ -696,8 +710,11 @@ pub const ROWS: &[Row] = &[
         rtype: "aws_instance_event_window_id",
         found_by: &[Format],
         positive: &[
-            gap("2026-11-03 08:41:22 INFO attached iew-«0808408d» to the stack", "prefix is deliberately left unmasked (a task/association handle, UNMASKED_PREFIXES); the type stays for configs"),
-            gap(r#""InstanceEventWindowId": "iew-«03f97e447f5166900»","#, "prefix is deliberately left unmasked (a task/association handle, UNMASKED_PREFIXES); the type stays for configs"),
+            gap(
+                "2026-11-03 08:41:22 INFO attached iew-«0808408d» to the stack",
+                UNMASKED_HANDLE_GAP,
+            ),
+            gap(r#""InstanceEventWindowId": "iew-«03f97e447f5166900»","#, UNMASKED_HANDLE_GAP),
         ],
         negative: &[
             ok(r#""InstanceEventWindowId": "iew-1944f97""#),
@@ -852,8 +869,11 @@ pub const ROWS: &[Row] = &[
         rtype: "aws_network_insights_id",
         found_by: &[Format],
         positive: &[
-            gap("2026-11-03 08:41:22 INFO attached nip-«10176145» to the stack", "prefix is deliberately left unmasked (a task/association handle, UNMASKED_PREFIXES); the type stays for configs"),
-            gap(r#""NetworkInsightsId": "nip-«71ecb5363bc969169»","#, "prefix is deliberately left unmasked (a task/association handle, UNMASKED_PREFIXES); the type stays for configs"),
+            gap(
+                "2026-11-03 08:41:22 INFO attached nip-«10176145» to the stack",
+                UNMASKED_HANDLE_GAP,
+            ),
+            gap(r#""NetworkInsightsId": "nip-«71ecb5363bc969169»","#, UNMASKED_HANDLE_GAP),
         ],
         negative: &[
             ok(r#""NetworkInsightsId": "nip-3b9e9fb""#),
@@ -865,8 +885,14 @@ pub const ROWS: &[Row] = &[
         rtype: "aws_network_interface_attachment_id",
         found_by: &[Format],
         positive: &[
-            gap(r#""NetworkInterfaceAttachmentId": "eni-attach-«f8c6f2c4e6209f060»","#, "prefix is deliberately left unmasked (a task/association handle, UNMASKED_PREFIXES); the type stays for configs"),
-            gap(r#"NETWORKINTERFACEATTACHMENTIDS\teni-attach-«292f4531»\tavailable"#, "prefix is deliberately left unmasked (a task/association handle, UNMASKED_PREFIXES); the type stays for configs"),
+            gap(
+                r#""NetworkInterfaceAttachmentId": "eni-attach-«f8c6f2c4e6209f060»","#,
+                UNMASKED_HANDLE_GAP,
+            ),
+            gap(
+                r#"NETWORKINTERFACEATTACHMENTIDS\teni-attach-«292f4531»\tavailable"#,
+                UNMASKED_HANDLE_GAP,
+            ),
         ],
         negative: &[
             ok(r#""NetworkInterfaceAttachmentId": "eni-attach-e76d855""#),
@@ -2035,7 +2061,10 @@ pub const ROWS: &[Row] = &[
             ok(r#""SecretAccessKey": "«gKpofBRSL58Z39YlSRguKFs4z4UYOH9r779KCQjd»","#),
         ],
         negative: &[
-            gap("aws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", "the secret key of the AWS documentation is masked like a real one"),
+            gap(
+                "aws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+                "the secret key of the AWS documentation is masked like a real one",
+            ),
             ok("aws_secret_access_key ="),
         ],
     },
