@@ -220,6 +220,7 @@ pub const ROWS: &[Row] = &[
         positive: &[
             ok("deploying «Brindlewood» billing service"),
             ok("owner: «brindlewood»-platform"),
+            ok(r#""Description": "cost report for «project larkspur» (Q3)","#),
         ],
         negative: &[
             ok("Brindlewoods are trees"),
