@@ -7,6 +7,7 @@
 
 pub mod aws;
 pub mod base;
+pub mod examples;
 pub mod names;
 pub mod network;
 pub mod secrets;

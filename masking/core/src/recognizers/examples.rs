@@ -1,0 +1,2354 @@
+//! The rule table: one row per catalog type, with the context it is found by and examples.
+//!
+//! Each row names a type of [`super::catalog`], the kinds of context that identify its values
+//! ([`ContextKind`]), positive examples (realistic lines of agent traffic with each value to mask
+//! marked `«…»`) and negative examples (near misses that must not produce the type). One generic
+//! test runs every row through the real [`Scanner`] with [`super::builtin`] and the user rules of
+//! [`USER_TERMS`], so a new type without a row, a missed positive or a hitting negative fails.
+//!
+//! Example text is the bytes as they reach the scanner: `\n`, `\t` and `\"` in a raw string are
+//! JSON escapes of tool output inside a request body, as agents send it. Values are made up.
+//!
+//! An example the recognizers get wrong today carries `gap: Some(why)`: the test skips it and
+//! prints it, and says so once it passes, so that the mark can go.
+
+/// What identifies a value of a type: the value itself or the text around it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ContextKind {
+    /// The value identifies itself: a documented prefix, a checksum or a fixed layout
+    /// (`ghp_…`, `vpc-0a1b2c3d`, a dotted quad, a place in an ARN or an AWS host name).
+    Format,
+    /// A key in JSON, YAML, INI, `.env` or code names the value (`"RoleName": "x"`, `X_SECRET=`).
+    Field,
+    /// A sibling key of the same object says what the value is
+    /// (`"ParameterKey": "DbPassword", "ParameterValue": "x"`).
+    SiblingKey,
+    /// A command-line flag names the value (`--role-name x`, `-p'x'`).
+    Flag,
+    /// A column of AWS CLI text or table output, named by the command that printed it.
+    CliColumn,
+    /// Words of prose or of a log line name the value (`IAM user Bob`, `connecting to database x`).
+    Phrase,
+    /// A term or a domain glob of the user's config.
+    UserRule,
+}
+
+impl ContextKind {
+    /// The name `maskproxy types` prints (snake case).
+    pub fn name(self) -> &'static str {
+        match self {
+            ContextKind::Format => "format",
+            ContextKind::Field => "field",
+            ContextKind::SiblingKey => "sibling_key",
+            ContextKind::Flag => "flag",
+            ContextKind::CliColumn => "cli_column",
+            ContextKind::Phrase => "phrase",
+            ContextKind::UserRule => "user_rule",
+        }
+    }
+}
+
+/// One example line; `gap` says why the recognizers get it wrong today (the test skips it).
+#[derive(Clone, Copy, Debug)]
+pub struct Example {
+    pub text: &'static str,
+    pub gap: Option<&'static str>,
+}
+
+/// An example the recognizers handle.
+const fn ok(text: &'static str) -> Example {
+    Example { text, gap: None }
+}
+
+/// An example the recognizers get wrong today, and why.
+const fn gap(text: &'static str, why: &'static str) -> Example {
+    Example {
+        text,
+        gap: Some(why),
+    }
+}
+
+/// One catalog type: what finds it and how it looks in traffic.
+#[derive(Clone, Copy, Debug)]
+pub struct Row {
+    /// The catalog name (`aws_vpc_id`).
+    pub rtype: &'static str,
+    /// The kinds of context its recognizers use, most common first.
+    pub found_by: &'static [ContextKind],
+    /// Lines with each value of this type marked `«…»`: the scan finds exactly these spans.
+    pub positive: &'static [Example],
+    /// Near misses: the scan finds no value of this type in them.
+    pub negative: &'static [Example],
+}
+
+/// The user config the `user_*` rows are scanned with: two terms and one domain glob.
+pub const USER_TERMS: &[&str] = &[
+    "Brindlewood",
+    "Project Larkspur",
+    "*.int.brindlewood.example",
+];
+
+/// The row of `rtype`, if the table has one.
+pub fn row(rtype: &str) -> Option<&'static Row> {
+    ROWS.iter().find(|r| r.rtype == rtype)
+}
+
+/// The kinds of context that find `rtype` (empty for a type without a row, such as a user's
+/// `user_regex:<name>`).
+pub fn context_kinds(rtype: &str) -> &'static [ContextKind] {
+    row(rtype).map_or(&[], |r| r.found_by)
+}
+
+use ContextKind::*;
+
+/// Why the handles of tasks, associations, event windows and analyses are gaps: the AWS rules
+/// leave these ids as they are on purpose, and keep their types so that a config naming one loads.
+const UNMASKED_HANDLE_GAP: &str =
+    "the id prefix is left unmasked on purpose (UNMASKED_PREFIXES in aws.rs)";
+
+/// Why the sibling-key examples are gaps today.
+const SIBLING_KEY_GAP: &str =
+    "no recognizer reads a sibling key (`\"Name\": \"DB_PASSWORD\", \"Value\": …`)";
+
+/// Ordinary lines of agent traffic that hold nothing to mask: no type may fire on them
+/// (versions, digests, timestamps, request ids, placeholders, AWS-owned names).
+pub const ORDINARY: &[Example] = &[
+    ok("commit 3f9a1c07e2b84d6f0a5c9e1b7d2f4a8c6e0b3d51 (HEAD -> main, origin/main)"),
+    ok(
+        r#""ImageDigest": "sha256:5e0c8a3f19d27b64ea01c9f38d7b2a6e4f1c0d9b8a7e6f5d4c3b2a1908f7e6d5","#,
+    ),
+    ok("2026-11-04T07:12:55.123Z INFO request completed in 38ms status=200"),
+    ok(r#""RequestId": "7c1e9a42-5b3d-4f08-9e6a-2d4c8b0f1a37","#),
+    ok("Successfully installed boto3-1.35.2 botocore-1.35.2 s3transfer-0.10.3"),
+    ok(
+        r#""EngineVersion": "15.4", "InstanceType": "m5.xlarge", "AvailabilityZone": "us-east-1a","#,
+    ),
+    ok(r#""NextToken": "eyJ2IjoxfQ==","#),
+    ok(r#""PolicyArn": "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole""#),
+    ok("export AWS_SECRET_ACCESS_KEY=<your-secret-access-key>"),
+    ok("password: ********"),
+    ok("api_key: ${API_KEY}"),
+    ok("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 1432"),
+    ok("fatal: not a git repository (or any of the parent directories): .git"),
+    ok(r#""State": {"Code": 16, "Name": "running"}, "Monitoring": {"State": "disabled"}"#),
+    ok("error[E0308]: mismatched types --> src/main.rs:12:5"),
+    ok(r#""ETag": "\"9b2cf535f27731c974343645a3985328\"","#),
+    ok(r#""integrity": "sha512-Qm9vZ2xlLWJhbmFuYS1jaGVycnktZGF0ZS1lbGRlcmJlcnJ5LWZpZw8kRz1w==","#),
+    ok("user-agent: aws-cli/2.15.30 Python/3.11.8 Linux/6.5.0-1014-aws exe/x86_64.ubuntu.22"),
+    ok("    at com.example.billing.InvoiceJob.run(InvoiceJob.java:42)"),
+    gap(
+        "retrying with idempotency key 4f2b8e61-0c7d-4a93-b5e2-9d1f6a3c8e07",
+        "`key` and a UUID read as a KMS key id whatever kind of key the words before name",
+    ),
+    ok(r#"+ instance_type = "t3.micro""#),
+    ok("Merge: 3f9a1c0 8b2d4e1"),
+    ok(r#""SnapshotCreateTime": "2026-10-30T04:00:00.512000+00:00","#),
+    ok("docker pull public.ecr.aws/lambda/python:3.12"),
+    ok(r#""KeyState": "Enabled", "KeyUsage": "ENCRYPT_DECRYPT", "Origin": "AWS_KMS""#),
+];
+
+/// The table, in catalog order of families: network, user, names, AWS, secrets.
+pub const ROWS: &[Row] = &[
+    Row {
+        rtype: "ipv4_public",
+        found_by: &[Format],
+        positive: &[
+            ok(r#""PublicIpAddress": "«3.3.91.22»","#),
+            ok("Connection to «203.0.113.35» port 22 timed out"),
+        ],
+        negative: &[
+            gap(
+                "pip 23.1.2.4 installed",
+                "a four-part version reads as a dotted quad unless `version` precedes it",
+            ),
+            ok("dns resolver 8.8.8.8 replied"),
+            ok(r#""Version": "1.2.840.113549""#),
+        ],
+    },
+    Row {
+        rtype: "ipv4_private",
+        found_by: &[Format],
+        positive: &[
+            ok(r#""PrivateIpAddress": "«10.53.198.45»","#),
+            ok(r#"INSTANCES\t«172.31.104.96»\trunning"#),
+        ],
+        negative: &[
+            ok("listening on 127.0.0.1:8080"),
+            ok("netmask 255.255.255.0 broadcast"),
+            ok("metadata at 169.254.169.254 answered"),
+        ],
+    },
+    Row {
+        rtype: "cidr_block",
+        found_by: &[Format],
+        positive: &[
+            ok(r#""CidrBlock": "«10.46.0.0»/16","#),
+            ok("aws ec2 create-subnet --cidr-block «172.20.142.0»/24"),
+        ],
+        negative: &[
+            ok(r#""CidrIp": "0.0.0.0/0""#),
+            ok("release 4.2.0.1/2 notes"),
+        ],
+    },
+    Row {
+        rtype: "ipv6_address",
+        found_by: &[Field, Format],
+        positive: &[
+            ok(r#""Ipv6Address": "«2600:1f18:4b2:6d00:f15:156:6f2:b0a»""#),
+            ok("inet6 «fd12:2376:f49b::97d» prefixlen 64"),
+        ],
+        negative: &[
+            ok("timestamp 12:30:45 UTC"),
+            ok("digest sha256:9f2c:ab"),
+            ok("inet6 ::1 prefixlen 128"),
+        ],
+    },
+    Row {
+        rtype: "ipv6_cidr_block",
+        found_by: &[Field, Format],
+        positive: &[
+            ok(r#""Ipv6CidrBlock": "«2600:1f14:6f3:3e00::»/56""#),
+        ],
+        negative: &[
+            ok(r#""Ipv6CidrBlock": "::/0""#),
+            ok("ratio 12:34/56 done"),
+        ],
+    },
+    Row {
+        rtype: "user_term",
+        found_by: &[UserRule],
+        positive: &[
+            ok("deploying «Brindlewood» billing service"),
+            ok("owner: «brindlewood»-platform"),
+            ok(r#""Description": "cost report for «project larkspur» (Q3)","#),
+        ],
+        negative: &[
+            ok("Brindlewoods are trees"),
+            ok("the brindle wood table"),
+        ],
+    },
+    Row {
+        rtype: "user_domain",
+        found_by: &[UserRule],
+        positive: &[
+            ok("curl https://«api.int.brindlewood.example»/health"),
+            ok("Host: «int.brindlewood.example»"),
+        ],
+        negative: &[
+            ok("see https://brindlewood.example/docs"),
+            gap(
+                "mirror at int.brindlewood.example.org",
+                "a domain glob matches the front of a longer host name under another suffix",
+            ),
+        ],
+    },
+    Row {
+        rtype: "aws_db_identifier",
+        found_by: &[Field, Flag, CliColumn, Phrase],
+        positive: &[
+            ok(r#""DBInstanceIdentifier": "«ledgerdb-wmsa»","#),
+            ok("aws rds describe-db-instances --db-instance-identifier «orders-oqrmg»"),
+            ok("2026-11-02T10:14:07Z WARN connecting to database «quorvane»"),
+            ok(r#"$ aws elasticache describe-snapshots --cache-cluster-id «sessq7» --max-items 5\nSNAPSHOTS\tTrue\t2026-10-30T04:00:00Z\t«sessq7»\tavailable\n"#),
+            ok("failover initiated for «pay-cache-vrn»"),
+        ],
+        negative: &[
+            ok(r#""DBInstanceIdentifier": "default""#),
+            ok(r#""Engine": "postgres""#),
+        ],
+    },
+    Row {
+        rtype: "aws_iam_name",
+        found_by: &[Field, Flag, Phrase, CliColumn],
+        positive: &[
+            ok(r#""RoleName": "«etl-runner-asji»","#),
+            ok("aws iam get-user --user-name «marlo.zfpbs»"),
+            ok("access denied for IAM user «Quennick»"),
+            ok(r#"{\"RoleName\": \"«ingest-wkr3»\"}\nROLE\t«ingest-wkr3»\t2026-09-01T12:00:00Z\n"#),
+        ],
+        negative: &[
+            ok(r#""RoleName": "default""#),
+            ok("aws iam list-roles --max-items 5"),
+        ],
+    },
+    Row {
+        rtype: "aws_resource_name",
+        found_by: &[Field, Flag, CliColumn, Phrase],
+        positive: &[
+            ok(r#""FunctionName": "«invoice-sync-wgca»","#),
+            ok("aws dynamodb describe-table --table-name «OrdersISSG»"),
+            ok("diff detected on «pay-cache-mgt»"),
+            ok(r#"$ aws elb describe-load-balancers --load-balancer-name «edge-lb-tq4»\n«edge-lb-tq4»\n"#),
+        ],
+        negative: &[
+            ok(r#""FunctionName": "main""#),
+            ok(r#""Runtime": "python3.12""#),
+        ],
+    },
+    Row {
+        rtype: "aws_account_id",
+        found_by: &[Field, Format, Flag],
+        positive: &[
+            ok(r#""OwnerId": "«832010733749»","#),
+            ok("arn:aws:iam::«720352852310»:root"),
+            ok("aws organizations describe-account --account-id «915920749898»"),
+        ],
+        negative: &[
+            ok(r#""Timestamp": "202611021103""#),
+            ok("order 123456789012345 shipped"),
+            ok("arn:aws:iam::aws:policy/ReadOnlyAccess"),
+        ],
+    },
+    Row {
+        rtype: "aws_arn",
+        found_by: &[Format],
+        positive: &[
+            ok(r#""CertificateArn": "arn:aws:acm:us-east-1:179569051243:certificate/«70876d87-d875-51d3-ca99-e23dcbd8dedb»""#),
+        ],
+        negative: &[
+            ok(r#""PolicyArn": "arn:aws:iam::aws:policy/AdministratorAccess""#),
+            ok("trace id 70876d87-d875-51d3-ca99-e23dcbd8dedb"),
+        ],
+    },
+    Row {
+        rtype: "aws_access_key_id",
+        found_by: &[Format],
+        positive: &[
+            ok("aws_access_key_id = AKIA«K4BN7WNE2VAY5MKH»"),
+            ok(r#""AccessKeyId": "ASIA«CO3U7BFDHOTCQY46»","#),
+        ],
+        negative: &[
+            gap(
+                "aws_access_key_id = AKIAIOSFODNN7EXAMPLE",
+                "the access key id of the AWS documentation is masked like a real one",
+            ),
+            ok("AKIAXUPJXAZCSI"),
+        ],
+    },
+    Row {
+        rtype: "aws_iam_unique_id",
+        found_by: &[Format, Field],
+        positive: &[
+            ok(r#""RoleId": "AROA«GDFQOVWJLRB3Y6QC6»","#),
+            ok(r#""UserId": "AIDA«MCRECDFTEAJWR55Z2»""#),
+        ],
+        negative: &[
+            ok("AROA is the role id prefix"),
+            ok(r#""UserId": "AIDA""#),
+        ],
+    },
+    Row {
+        rtype: "aws_kms_key_id",
+        found_by: &[Format, Field, Phrase],
+        positive: &[
+            ok(r#""KeyId": "arn:aws:kms:eu-west-1:961114053704:key/«b1a2a2cc-1bf0-bb81-6766-44ab24918b1e»""#),
+            ok("decrypting with KMS key «e1b81942-1bf0-bb81-6766-44ab24918b1e»"),
+        ],
+        negative: &[
+            ok("request id 70876d87-d875-51d3-ca99-e23dcbd8dedb completed"),
+            ok("monkey b1a2a2cc-1bf0-bb81-6766-44ab24918b1e"),
+        ],
+    },
+    Row {
+        rtype: "aws_route53_zone_id",
+        found_by: &[Format, Field, Flag],
+        positive: &[
+            ok(r#""Id": "/hostedzone/Z«KQ3YTUWBFCSNV»","#),
+            ok("aws route53 list-resource-record-sets --hosted-zone-id Z«XTCFLKFOZ5IQ»"),
+        ],
+        negative: &[
+            ok("ZONE is the keyword"),
+            ok(r#""Id": "/hostedzone/""#),
+        ],
+    },
+    Row {
+        rtype: "aws_hostname",
+        found_by: &[Format],
+        positive: &[
+            ok("ssh ec2-user@ec2-«54-152-154-116».compute-1.amazonaws.com"),
+            ok("https://«zv9dsc1828l0c».cloudfront.net/assets/app.js"),
+        ],
+        negative: &[
+            ok("ec2.us-east-1.amazonaws.com"),
+            ok("sts.amazonaws.com"),
+        ],
+    },
+    Row {
+        rtype: "aws_sqs_queue_url",
+        found_by: &[Format],
+        positive: &[
+            ok(r#""QueueUrl": "https://sqs.us-east-1.amazonaws.com/626022562194/«billing-events-lgr»""#),
+        ],
+        negative: &[
+            ok("https://sqs.us-east-1.amazonaws.com/"),
+            ok("sqs queue created"),
+        ],
+    },
+    Row {
+        rtype: "aws_s3_bucket",
+        found_by: &[Format, Field, Flag],
+        positive: &[
+            ok("aws s3 cp report.csv s3://«ledger-exports-6fx01s»/2026/11/"),
+            ok(r#""Bucket": "«media-2wf8pu»","#),
+            ok("upload: ./a.txt to s3://«tf-state-cvpym»/a.txt"),
+        ],
+        negative: &[
+            ok("s3://bucket/key"),
+            ok("s3://ab/x"),
+        ],
+    },
+    Row {
+        rtype: "aws_rds_resource_id",
+        found_by: &[Format, Field],
+        positive: &[
+            ok(r#""DbiResourceId": "db-«L1442GAQJVCHRZ9SZXI5GHHT31»","#),
+        ],
+        negative: &[
+            ok("db-ABCDEFGHIJKLMNOPQRSTUVWXYZ"),
+            ok(r#""DbiResourceId": "db-""#),
+        ],
+    },
+    Row {
+        rtype: "aws_ami_id",
+        found_by: &[Format],
+        positive: &[
+            ok(r#""AmiId": "ami-«ecf3aae33358359bf»","#),
+            ok(r#"AMIIDS\tami-«dc3c3101»\tavailable"#),
+        ],
+        negative: &[
+            ok(r#""AmiId": "ami-35914c7""#),
+            ok("ami-DEADBEEF in the docs"),
+            ok("ami-default"),
+        ],
+    },
+    Row {
+        rtype: "aws_bundle_task_id",
+        found_by: &[Format],
+        positive: &[
+            gap(r#"BUNDLETASKIDS\tbun-«f80eb343»\tavailable"#, UNMASKED_HANDLE_GAP),
+            gap("|  BundleTaskId        |  bun-«8ff2144965d2dbe70»  |", UNMASKED_HANDLE_GAP),
+        ],
+        negative: &[
+            ok(r#""BundleTaskId": "bun-1b0dca3""#),
+            ok("bun-DEADBEEF in the docs"),
+            ok("bun-default"),
+        ],
+    },
+    Row {
+        rtype: "aws_capacity_reservation_id",
+        found_by: &[Format],
+        positive: &[
+            ok("|  CapacityReservationId|  cr-«49d9520eb48071f36»  |"),
+            ok("2026-11-03 08:41:22 INFO attached cr-«1bdeea88» to the stack"),
+        ],
+        negative: &[
+            ok(r#""CapacityReservationId": "cr-45df6e7""#),
+            ok("cr-DEADBEEF in the docs"),
+            ok("cr-default"),
+        ],
+    },
+    Row {
+        rtype: "aws_carrier_gateway_id",
+        found_by: &[Format],
+        positive: &[
+            ok("2026-11-03 08:41:22 INFO attached cagw-«d0b89488» to the stack"),
+            ok(r#""CarrierGatewayId": "cagw-«87b369245b43608bd»","#),
+        ],
+        negative: &[
+            ok(r#""CarrierGatewayId": "cagw-0909e93""#),
+            ok("cagw-DEADBEEF in the docs"),
+            ok("cagw-default"),
+        ],
+    },
+    Row {
+        rtype: "aws_client_vpn_endpoint_id",
+        found_by: &[Format],
+        positive: &[
+            ok(r#""ClientVpnEndpointId": "cvpn-endpoint-«a5ae95e1acc583def»","#),
+            ok(r#"CLIENTVPNENDPOINTIDS\tcvpn-endpoint-«65b6ac7e»\tavailable"#),
+        ],
+        negative: &[
+            ok(r#""ClientVpnEndpointId": "cvpn-endpoint-055b7cf""#),
+            ok("cvpn-endpoint-DEADBEEF in the docs"),
+            ok("cvpn-endpoint-default"),
+        ],
+    },
+    Row {
+        rtype: "aws_custom_key_store_id",
+        found_by: &[Format],
+        positive: &[
+            ok(r#"CUSTOMKEYSTOREIDS\tcks-«60b072d1»\tavailable"#),
+            ok("|  CustomKeyStoreId    |  cks-«c587a5601148754f3»  |"),
+        ],
+        negative: &[
+            ok(r#""CustomKeyStoreId": "cks-9c31f19""#),
+            ok("cks-DEADBEEF in the docs"),
+            ok("cks-default"),
+        ],
+    },
+    Row {
+        rtype: "aws_customer_gateway_id",
+        found_by: &[Format],
+        positive: &[
+            ok("|  CustomerGatewayId   |  cgw-«ce821e25ed5a5cc1b»  |"),
+            ok("2026-11-03 08:41:22 INFO attached cgw-«8b0b33ea» to the stack"),
+        ],
+        negative: &[
+            ok(r#""CustomerGatewayId": "cgw-8e2e173""#),
+            ok("cgw-DEADBEEF in the docs"),
+            ok("cgw-default"),
+        ],
+    },
+    Row {
+        rtype: "aws_dedicated_host_id",
+        found_by: &[Format],
+        positive: &[
+            ok("2026-11-03 08:41:22 INFO attached h-«a8c74a04» to the stack"),
+            ok(r#""DedicatedHostId": "h-«b2305abb901f453aa»","#),
+        ],
+        negative: &[
+            ok(r#""DedicatedHostId": "h-48904e1""#),
+            ok("h-DEADBEEF in the docs"),
+            ok("h-default"),
+        ],
+    },
+    Row {
+        rtype: "aws_dhcp_options_id",
+        found_by: &[Format],
+        positive: &[
+            ok(r#""DhcpOptionsId": "dopt-«0c6f69b2db49bb3fa»","#),
+            ok(r#"DHCPOPTIONSIDS\tdopt-«c586c6b8»\tavailable"#),
+        ],
+        negative: &[
+            ok(r#""DhcpOptionsId": "dopt-c8ac6dd""#),
+            ok("dopt-DEADBEEF in the docs"),
+            ok("dopt-default"),
+        ],
+    },
+    Row {
+        rtype: "aws_ebs_snapshot_id",
+        found_by: &[Format],
+        positive: &[
+            ok(r#"EBSSNAPSHOTIDS\tsnap-«5a6f47b7»\tavailable"#),
+            ok("|  EbsSnapshotId       |  snap-«c5236b907ef55ae2d»  |"),
+        ],
+        negative: &[
+            ok(r#""EbsSnapshotId": "snap-a19a10d""#),
+            ok("snap-DEADBEEF in the docs"),
+            ok("snap-default"),
+        ],
+    },
+    Row {
+        rtype: "aws_ebs_volume_id",
+        found_by: &[Format],
+        positive: &[
+            ok("|  EbsVolumeId         |  vol-«f2da835c808578d62»  |"),
+            ok("2026-11-03 08:41:22 INFO attached vol-«df4d9c93» to the stack"),
+        ],
+        negative: &[
+            ok(r#""EbsVolumeId": "vol-d3ae22b""#),
+            ok("vol-DEADBEEF in the docs"),
+            ok("vol-default"),
+        ],
+    },
+    Row {
+        rtype: "aws_ec2_fleet_id",
+        found_by: &[Format],
+        positive: &[
+            ok("2026-11-03 08:41:22 INFO attached fleet-«c49bb432» to the stack"),
+            ok(r#""Ec2FleetId": "fleet-«5cacf419bfca2afa6»","#),
+        ],
+        negative: &[
+            ok(r#""Ec2FleetId": "fleet-7b1cd33""#),
+            ok("fleet-DEADBEEF in the docs"),
+            ok("fleet-default"),
+        ],
+    },
+    Row {
+        rtype: "aws_ec2_instance_id",
+        found_by: &[Format],
+        positive: &[
+            ok(r#""Ec2InstanceId": "i-«1a42f6338a3c9fc18»","#),
+            ok(r#"EC2INSTANCEIDS\ti-«75ea0cd7»\tavailable"#),
+        ],
+        negative: &[
+            ok(r#""Ec2InstanceId": "i-9998e37""#),
+            ok("i-DEADBEEF in the docs"),
+            ok("i-default"),
+        ],
+    },
+    Row {
+        rtype: "aws_efs_id",
+        found_by: &[Format],
+        positive: &[
+            ok(r#"EFSIDS\tfs-«e794c5bf»\tavailable"#),
+            ok("|  EfsId               |  fs-«046b505e73caccf31»  |"),
+        ],
+        negative: &[
+            ok(r#""EfsId": "fs-d566625""#),
+            ok("fs-DEADBEEF in the docs"),
+            ok("fs-default"),
+        ],
+    },
+    Row {
+        rtype: "aws_eip_id",
+        found_by: &[Format],
+        positive: &[
+            ok("|  EipId               |  eipalloc-«468a58644974def54»  |"),
+            ok("2026-11-03 08:41:22 INFO attached eipalloc-«6f1f9c10» to the stack"),
+        ],
+        negative: &[
+            ok(r#""EipId": "eipalloc-3b5b560""#),
+            ok("eipalloc-DEADBEEF in the docs"),
+            ok("eipalloc-default"),
+        ],
+    },
+    Row {
+        rtype: "aws_elastic_gpu_id",
+        found_by: &[Format],
+        positive: &[
+            ok("2026-11-03 08:41:22 INFO attached elastic-gpu-«cd7f8c8f» to the stack"),
+            ok(r#""ElasticGpuId": "elastic-gpu-«f9d55e490501831d2»","#),
+        ],
+        negative: &[
+            ok(r#""ElasticGpuId": "elastic-gpu-ce28645""#),
+            ok("elastic-gpu-DEADBEEF in the docs"),
+            ok("elastic-gpu-default"),
+        ],
+    },
+    Row {
+        rtype: "aws_export_task_id",
+        found_by: &[Format],
+        positive: &[
+            gap(r#""ExportTaskId": "export-i-«567fafe126f62ff61»","#, UNMASKED_HANDLE_GAP),
+            gap(r#"EXPORTTASKIDS\texport-i-«75e26e86»\tavailable"#, UNMASKED_HANDLE_GAP),
+        ],
+        negative: &[
+            ok(r#""ExportTaskId": "export-i-f74a78b""#),
+            ok("export-i-DEADBEEF in the docs"),
+            ok("export-i-default"),
+        ],
+    },
+    Row {
+        rtype: "aws_flow_log_id",
+        found_by: &[Format],
+        positive: &[
+            ok(r#"FLOWLOGIDS\tfl-«64711138»\tavailable"#),
+            ok("|  FlowLogId           |  fl-«79074f63861c3030f»  |"),
+        ],
+        negative: &[
+            ok(r#""FlowLogId": "fl-6155d5e""#),
+            ok("fl-DEADBEEF in the docs"),
+            ok("fl-default"),
+        ],
+    },
+    Row {
+        rtype: "aws_fpga_image_id",
+        found_by: &[Format],
+        positive: &[
+            ok("|  FpgaImageId         |  afi-«bb64f8e9206cd594e»  |"),
+            ok("2026-11-03 08:41:22 INFO attached afi-«497710b8» to the stack"),
+        ],
+        negative: &[
+            ok(r#""FpgaImageId": "afi-8fd706a""#),
+            ok("afi-DEADBEEF in the docs"),
+            ok("afi-default"),
+        ],
+    },
+    Row {
+        rtype: "aws_fsx_svm_id",
+        found_by: &[Format],
+        positive: &[
+            ok("2026-11-03 08:41:22 INFO attached svm-«d5fa4765» to the stack"),
+            ok(r#""FsxSvmId": "svm-«a0903d45b6cf741b6»","#),
+        ],
+        negative: &[
+            ok(r#""FsxSvmId": "svm-ccedc65""#),
+            ok("svm-DEADBEEF in the docs"),
+            ok("svm-default"),
+        ],
+    },
+    Row {
+        rtype: "aws_fsx_volume_id",
+        found_by: &[Format],
+        positive: &[
+            ok(r#""FsxVolumeId": "fsvol-«1cecf8bd1c50bf3fb»","#),
+            ok(r#"FSXVOLUMEIDS\tfsvol-«d0f1194a»\tavailable"#),
+        ],
+        negative: &[
+            ok(r#""FsxVolumeId": "fsvol-eb7e965""#),
+            ok("fsvol-DEADBEEF in the docs"),
+            ok("fsvol-default"),
+        ],
+    },
+    Row {
+        rtype: "aws_import_task_id",
+        found_by: &[Format],
+        positive: &[
+            gap(r#"IMPORTTASKIDS\timport-ami-«b3fe5503»\tavailable"#, UNMASKED_HANDLE_GAP),
+            gap("|  ImportTaskId        |  import-ami-«ae621b42b7120ce02»  |", UNMASKED_HANDLE_GAP),
+        ],
+        negative: &[
+            ok(r#""ImportTaskId": "import-ami-3894eec""#),
+            ok("import-ami-DEADBEEF in the docs"),
+            ok("import-ami-default"),
+        ],
+    },
+    Row {
+        rtype: "aws_instance_connect_endpoint_id",
+        found_by: &[Format],
+        positive: &[
+            ok("|  InstanceConnectEndpointId|  eice-«53edf6c724b271265»  |"),
+            ok("2026-11-03 08:41:22 INFO attached eice-«e81e6495» to the stack"),
+        ],
+        negative: &[
+            ok(r#""InstanceConnectEndpointId": "eice-3d37b03""#),
+            ok("eice-DEADBEEF in the docs"),
+            ok("eice-default"),
+        ],
+    },
+    Row {
+        rtype: "aws_instance_event_window_id",
+        found_by: &[Format],
+        positive: &[
+            gap(
+                "2026-11-03 08:41:22 INFO attached iew-«0808408d» to the stack",
+                UNMASKED_HANDLE_GAP,
+            ),
+            gap(r#""InstanceEventWindowId": "iew-«03f97e447f5166900»","#, UNMASKED_HANDLE_GAP),
+        ],
+        negative: &[
+            ok(r#""InstanceEventWindowId": "iew-1944f97""#),
+            ok("iew-DEADBEEF in the docs"),
+            ok("iew-default"),
+        ],
+    },
+    Row {
+        rtype: "aws_internet_gateway_id",
+        found_by: &[Format],
+        positive: &[
+            ok(r#""InternetGatewayId": "igw-«577380884d4ec9a5f»","#),
+            ok(r#"INTERNETGATEWAYIDS\tigw-«e52aa53c»\tavailable"#),
+        ],
+        negative: &[
+            ok(r#""InternetGatewayId": "igw-8007395""#),
+            ok("igw-DEADBEEF in the docs"),
+            ok("igw-default"),
+        ],
+    },
+    Row {
+        rtype: "aws_ipam_id",
+        found_by: &[Format],
+        positive: &[
+            ok(r#"IPAMIDS\tipam-«4606bbfb»\tavailable"#),
+            ok("|  IpamId              |  ipam-«ea971e8b1616e1903»  |"),
+        ],
+        negative: &[
+            ok(r#""IpamId": "ipam-2a7c46b""#),
+            ok("ipam-DEADBEEF in the docs"),
+            ok("ipam-default"),
+        ],
+    },
+    Row {
+        rtype: "aws_ipam_pool_id",
+        found_by: &[Format],
+        positive: &[
+            ok("|  IpamPoolId          |  ipam-pool-«010950cc4ddc1144f»  |"),
+            ok("2026-11-03 08:41:22 INFO attached ipam-pool-«84002b12» to the stack"),
+        ],
+        negative: &[
+            ok(r#""IpamPoolId": "ipam-pool-3ba1ae8""#),
+            ok("ipam-pool-DEADBEEF in the docs"),
+            ok("ipam-pool-default"),
+        ],
+    },
+    Row {
+        rtype: "aws_ipam_scope_id",
+        found_by: &[Format],
+        positive: &[
+            ok("2026-11-03 08:41:22 INFO attached ipam-scope-«1a9bee35» to the stack"),
+            ok(r#""IpamScopeId": "ipam-scope-«bbca07cd444beb742»","#),
+        ],
+        negative: &[
+            ok(r#""IpamScopeId": "ipam-scope-b4be53e""#),
+            ok("ipam-scope-DEADBEEF in the docs"),
+            ok("ipam-scope-default"),
+        ],
+    },
+    Row {
+        rtype: "aws_ipv4_pool_id",
+        found_by: &[Format],
+        positive: &[
+            ok(r#""Ipv4PoolId": "ipv4pool-ec2-«889556b1b1e533796»","#),
+            ok(r#"IPV4POOLIDS\tipv4pool-ec2-«e7adc4d9»\tavailable"#),
+        ],
+        negative: &[
+            ok(r#""Ipv4PoolId": "ipv4pool-ec2-dd77f06""#),
+            ok("ipv4pool-ec2-DEADBEEF in the docs"),
+            ok("ipv4pool-ec2-default"),
+        ],
+    },
+    Row {
+        rtype: "aws_key_pair_id",
+        found_by: &[Format],
+        positive: &[
+            ok(r#"KEYPAIRS\tkey-«0bf51c4df7a3e2d96»\tdeploy-2026\trsa\n"#), // ids are 17 digits; `key-` + 8 is a word
+            ok("|  KeyPairId           |  key-«cc3e0ea92b1e4f566»  |"),
+        ],
+        negative: &[
+            ok(r#""KeyPairId": "key-6b3c692""#),
+            ok("key-DEADBEEF in the docs"),
+            ok("key-default"),
+        ],
+    },
+    Row {
+        rtype: "aws_launch_template_id",
+        found_by: &[Format],
+        positive: &[
+            ok("|  LaunchTemplateId    |  lt-«d23a67644b5645261»  |"),
+            ok("2026-11-03 08:41:22 INFO attached lt-«954a04cc» to the stack"),
+        ],
+        negative: &[
+            ok(r#""LaunchTemplateId": "lt-8541e6a""#),
+            ok("lt-DEADBEEF in the docs"),
+            ok("lt-default"),
+        ],
+    },
+    Row {
+        rtype: "aws_local_gateway_id",
+        found_by: &[Format],
+        positive: &[
+            ok("2026-11-03 08:41:22 INFO attached lgw-«569dd63c» to the stack"),
+            ok(r#""LocalGatewayId": "lgw-«91dd5af752a3c7a0a»","#),
+        ],
+        negative: &[
+            ok(r#""LocalGatewayId": "lgw-b8a3494""#),
+            ok("lgw-DEADBEEF in the docs"),
+            ok("lgw-default"),
+        ],
+    },
+    Row {
+        rtype: "aws_local_gateway_route_table_id",
+        found_by: &[Format],
+        positive: &[
+            ok(r#""LocalGatewayRouteTableId": "lgw-rtb-«b89e6dcde30a3aed1»","#),
+            ok(r#"LOCALGATEWAYROUTETABLEIDS\tlgw-rtb-«90ebd9b1»\tavailable"#),
+        ],
+        negative: &[
+            ok(r#""LocalGatewayRouteTableId": "lgw-rtb-5143f9a""#),
+            ok("lgw-rtb-DEADBEEF in the docs"),
+            ok("lgw-rtb-default"),
+        ],
+    },
+    Row {
+        rtype: "aws_nat_gateway_id",
+        found_by: &[Format],
+        positive: &[
+            ok(r#"NATGATEWAYIDS\tnat-«7c00ca1a»\tavailable"#),
+            ok("|  NatGatewayId        |  nat-«a1bdef261687d69d7»  |"),
+        ],
+        negative: &[
+            ok(r#""NatGatewayId": "nat-02ce9ce""#),
+            ok("nat-DEADBEEF in the docs"),
+            ok("nat-default"),
+        ],
+    },
+    Row {
+        rtype: "aws_network_acl_id",
+        found_by: &[Format],
+        positive: &[
+            ok("|  NetworkAclId        |  acl-«b26a1aa387a9f3031»  |"),
+            ok("2026-11-03 08:41:22 INFO attached acl-«bac1c881» to the stack"),
+        ],
+        negative: &[
+            ok(r#""NetworkAclId": "acl-03f0043""#),
+            ok("acl-DEADBEEF in the docs"),
+            ok("acl-default"),
+        ],
+    },
+    Row {
+        rtype: "aws_network_insights_id",
+        found_by: &[Format],
+        positive: &[
+            gap(
+                "2026-11-03 08:41:22 INFO attached nip-«10176145» to the stack",
+                UNMASKED_HANDLE_GAP,
+            ),
+            gap(r#""NetworkInsightsId": "nip-«71ecb5363bc969169»","#, UNMASKED_HANDLE_GAP),
+        ],
+        negative: &[
+            ok(r#""NetworkInsightsId": "nip-3b9e9fb""#),
+            ok("nip-DEADBEEF in the docs"),
+            ok("nip-default"),
+        ],
+    },
+    Row {
+        rtype: "aws_network_interface_attachment_id",
+        found_by: &[Format],
+        positive: &[
+            gap(
+                r#""NetworkInterfaceAttachmentId": "eni-attach-«f8c6f2c4e6209f060»","#,
+                UNMASKED_HANDLE_GAP,
+            ),
+            gap(
+                r#"NETWORKINTERFACEATTACHMENTIDS\teni-attach-«292f4531»\tavailable"#,
+                UNMASKED_HANDLE_GAP,
+            ),
+        ],
+        negative: &[
+            ok(r#""NetworkInterfaceAttachmentId": "eni-attach-e76d855""#),
+            ok("eni-attach-DEADBEEF in the docs"),
+            ok("eni-attach-default"),
+        ],
+    },
+    Row {
+        rtype: "aws_network_interface_id",
+        found_by: &[Format],
+        positive: &[
+            ok(r#"NETWORKINTERFACEIDS\teni-«c007eda8»\tavailable"#),
+            ok("|  NetworkInterfaceId  |  eni-«44871d0bc9f54fbea»  |"),
+        ],
+        negative: &[
+            ok(r#""NetworkInterfaceId": "eni-f55a610""#),
+            ok("eni-DEADBEEF in the docs"),
+            ok("eni-default"),
+        ],
+    },
+    Row {
+        rtype: "aws_placement_group_id",
+        found_by: &[Format],
+        positive: &[
+            ok("|  PlacementGroupId    |  pg-«2c9898baf0a0bb8f7»  |"),
+            ok("2026-11-03 08:41:22 INFO attached pg-«40243596» to the stack"),
+        ],
+        negative: &[
+            ok(r#""PlacementGroupId": "pg-d887efe""#),
+            ok("pg-DEADBEEF in the docs"),
+            ok("pg-default"),
+        ],
+    },
+    Row {
+        rtype: "aws_prefix_list_id",
+        found_by: &[Format],
+        positive: &[
+            ok("2026-11-03 08:41:22 INFO attached pl-«5796dcc1» to the stack"),
+            ok(r#""PrefixListId": "pl-«3edc8349ec0934d0c»","#),
+        ],
+        negative: &[
+            ok(r#""PrefixListId": "pl-9eb20f0""#),
+            ok("pl-DEADBEEF in the docs"),
+            ok("pl-default"),
+        ],
+    },
+    Row {
+        rtype: "aws_reservation_id",
+        found_by: &[Format],
+        positive: &[
+            ok(r#""ReservationId": "r-«ac31976c9c7825418»","#),
+            ok(r#"RESERVATIONIDS\tr-«fe5f3c09»\tavailable"#),
+        ],
+        negative: &[
+            ok(r#""ReservationId": "r-4edc741""#),
+            ok("r-DEADBEEF in the docs"),
+            ok("r-default"),
+        ],
+    },
+    Row {
+        rtype: "aws_route_table_id",
+        found_by: &[Format],
+        positive: &[
+            ok(r#"ROUTETABLEIDS\trtb-«abb44a45»\tavailable"#),
+            ok("|  RouteTableId        |  rtb-«7ce5bdd3aa268e255»  |"),
+        ],
+        negative: &[
+            ok(r#""RouteTableId": "rtb-7b2ce37""#),
+            ok("rtb-DEADBEEF in the docs"),
+            ok("rtb-default"),
+        ],
+    },
+    Row {
+        rtype: "aws_security_group_id",
+        found_by: &[Format],
+        positive: &[
+            ok("|  SecurityGroupId     |  sg-«f5a049931d46f477c»  |"),
+            ok("2026-11-03 08:41:22 INFO attached sg-«7bf613f5» to the stack"),
+        ],
+        negative: &[
+            ok(r#""SecurityGroupId": "sg-6808390""#),
+            ok("sg-DEADBEEF in the docs"),
+            ok("sg-default"),
+        ],
+    },
+    Row {
+        rtype: "aws_security_group_rule_id",
+        found_by: &[Format],
+        positive: &[
+            ok("2026-11-03 08:41:22 INFO attached sgr-«5bdc9051» to the stack"),
+            ok(r#""SecurityGroupRuleId": "sgr-«de9dedf89ba371d57»","#),
+        ],
+        negative: &[
+            ok(r#""SecurityGroupRuleId": "sgr-bbfb5ba""#),
+            ok("sgr-DEADBEEF in the docs"),
+            ok("sgr-default"),
+        ],
+    },
+    Row {
+        rtype: "aws_spot_instance_request_id",
+        found_by: &[Format],
+        positive: &[
+            ok(r#""SpotInstanceRequestId": "sir-«ef87fc0be70c31773»","#),
+            ok(r#"SPOTINSTANCEREQUESTIDS\tsir-«25055201»\tavailable"#),
+        ],
+        negative: &[
+            ok(r#""SpotInstanceRequestId": "sir-6e97b72""#),
+            ok("sir-DEADBEEF in the docs"),
+            ok("sir-default"),
+        ],
+    },
+    Row {
+        rtype: "aws_subnet_id",
+        found_by: &[Format],
+        positive: &[
+            ok(r#"SUBNETIDS\tsubnet-«94fbbc46»\tavailable"#),
+            ok("|  SubnetId            |  subnet-«e0f1bfd09efd09031»  |"),
+        ],
+        negative: &[
+            ok(r#""SubnetId": "subnet-39a58c4""#),
+            ok("subnet-DEADBEEF in the docs"),
+            ok("subnet-default"),
+        ],
+    },
+    Row {
+        rtype: "aws_traffic_mirror_id",
+        found_by: &[Format],
+        positive: &[
+            ok("|  TrafficMirrorId     |  tmf-«801972759c225b6f3»  |"),
+            ok("2026-11-03 08:41:22 INFO attached tmf-«e8c31af1» to the stack"),
+        ],
+        negative: &[
+            ok(r#""TrafficMirrorId": "tmf-d3b2157""#),
+            ok("tmf-DEADBEEF in the docs"),
+            ok("tmf-default"),
+        ],
+    },
+    Row {
+        rtype: "aws_transit_gateway_attachment_id",
+        found_by: &[Format],
+        positive: &[
+            ok("2026-11-03 08:41:22 INFO attached tgw-attach-«28505313» to the stack"),
+            ok(r#""TransitGatewayAttachmentId": "tgw-attach-«ab40a585474d3ad62»","#),
+        ],
+        negative: &[
+            ok(r#""TransitGatewayAttachmentId": "tgw-attach-4750ef6""#),
+            ok("tgw-attach-DEADBEEF in the docs"),
+            ok("tgw-attach-default"),
+        ],
+    },
+    Row {
+        rtype: "aws_transit_gateway_id",
+        found_by: &[Format],
+        positive: &[
+            ok(r#""TransitGatewayId": "tgw-«61e914e64323b2bb3»","#),
+            ok(r#"TRANSITGATEWAYIDS\ttgw-«72cdfd90»\tavailable"#),
+        ],
+        negative: &[
+            ok(r#""TransitGatewayId": "tgw-42c5ccd""#),
+            ok("tgw-DEADBEEF in the docs"),
+            ok("tgw-default"),
+        ],
+    },
+    Row {
+        rtype: "aws_transit_gateway_multicast_domain_id",
+        found_by: &[Format],
+        positive: &[
+            ok(r#"TRANSITGATEWAYMULTICASTDOMAINIDS\ttgw-mcast-domain-«59d3aa70»\tavailable"#),
+            ok("|  TransitGatewayMulticastDomainId|  tgw-mcast-domain-«a44ed26f4bb8d36aa»  |"),
+        ],
+        negative: &[
+            ok(r#""TransitGatewayMulticastDomainId": "tgw-mcast-domain-766ed24""#),
+            ok("tgw-mcast-domain-DEADBEEF in the docs"),
+            ok("tgw-mcast-domain-default"),
+        ],
+    },
+    Row {
+        rtype: "aws_transit_gateway_route_table_id",
+        found_by: &[Format],
+        positive: &[
+            ok("|  TransitGatewayRouteTableId|  tgw-rtb-«a470ca6b1183abb73»  |"),
+            ok("2026-11-03 08:41:22 INFO attached tgw-rtb-«459c3396» to the stack"),
+        ],
+        negative: &[
+            ok(r#""TransitGatewayRouteTableId": "tgw-rtb-01bb15e""#),
+            ok("tgw-rtb-DEADBEEF in the docs"),
+            ok("tgw-rtb-default"),
+        ],
+    },
+    Row {
+        rtype: "aws_verified_access_id",
+        found_by: &[Format],
+        positive: &[
+            ok("2026-11-03 08:41:22 INFO attached vai-«d8830aac» to the stack"),
+            ok(r#""VerifiedAccessId": "vai-«7541eff583930a879»","#),
+        ],
+        negative: &[
+            ok(r#""VerifiedAccessId": "vai-f777653""#),
+            ok("vai-DEADBEEF in the docs"),
+            ok("vai-default"),
+        ],
+    },
+    Row {
+        rtype: "aws_vpc_endpoint_id",
+        found_by: &[Format],
+        positive: &[
+            ok(r#""VpcEndpointId": "vpce-«4d8c977dbd0ca0530»","#),
+            ok(r#"VPCENDPOINTIDS\tvpce-«b4fc9b3d»\tavailable"#),
+        ],
+        negative: &[
+            ok(r#""VpcEndpointId": "vpce-a836ac4""#),
+            ok("vpce-DEADBEEF in the docs"),
+            ok("vpce-default"),
+        ],
+    },
+    Row {
+        rtype: "aws_vpc_endpoint_service_id",
+        found_by: &[Format],
+        positive: &[
+            ok(r#"VPCENDPOINTSERVICEIDS\tvpce-svc-«b59d520e»\tavailable"#),
+            ok("|  VpcEndpointServiceId|  vpce-svc-«0ef40b3b1f4bbeea6»  |"),
+        ],
+        negative: &[
+            ok(r#""VpcEndpointServiceId": "vpce-svc-6e2204b""#),
+            ok("vpce-svc-DEADBEEF in the docs"),
+            ok("vpce-svc-default"),
+        ],
+    },
+    Row {
+        rtype: "aws_vpc_id",
+        found_by: &[Format],
+        positive: &[
+            ok("|  VpcId               |  vpc-«fe9f7565673897af3»  |"),
+            ok("2026-11-03 08:41:22 INFO attached vpc-«b2606b9e» to the stack"),
+        ],
+        negative: &[
+            ok(r#""VpcId": "vpc-59d825a""#),
+            ok("vpc-DEADBEEF in the docs"),
+            ok("vpc-default"),
+        ],
+    },
+    Row {
+        rtype: "aws_vpc_peering_connection_id",
+        found_by: &[Format],
+        positive: &[
+            ok("2026-11-03 08:41:22 INFO attached pcx-«0935aac8» to the stack"),
+            ok(r#""VpcPeeringConnectionId": "pcx-«4b575aed828cd4d8c»","#),
+        ],
+        negative: &[
+            ok(r#""VpcPeeringConnectionId": "pcx-60b2c03""#),
+            ok("pcx-DEADBEEF in the docs"),
+            ok("pcx-default"),
+        ],
+    },
+    Row {
+        rtype: "aws_vpn_connection_id",
+        found_by: &[Format],
+        positive: &[
+            ok(r#""VpnConnectionId": "vpn-«c282ba02ffaa8cfe5»","#),
+            ok(r#"VPNCONNECTIONIDS\tvpn-«e9acdc89»\tavailable"#),
+        ],
+        negative: &[
+            ok(r#""VpnConnectionId": "vpn-9b49a15""#),
+            ok("vpn-DEADBEEF in the docs"),
+            ok("vpn-default"),
+        ],
+    },
+    Row {
+        rtype: "aws_vpn_gateway_id",
+        found_by: &[Format],
+        positive: &[
+            ok(r#"VPNGATEWAYIDS\tvgw-«ec5f98bd»\tavailable"#),
+            ok("|  VpnGatewayId        |  vgw-«84199dcb083ba1047»  |"),
+        ],
+        negative: &[
+            ok(r#""VpnGatewayId": "vgw-3a7030b""#),
+            ok("vgw-DEADBEEF in the docs"),
+            ok("vgw-default"),
+        ],
+    },
+    Row {
+        rtype: "github_pat",
+        found_by: &[Format],
+        positive: &[
+            ok("export GITHUB_PAT_TOKEN=ghp_«XfrMVzsyQTixBpt04aFKTHIapcRyilVRioln»"),
+            ok("2026-11-04T07:12:55Z DEBUG using credential ghp_«XfrMVzsyQTixBpt04aFKTHIapcRyilVRioln» for request"),
+        ],
+        negative: &[
+            ok("token format: ghp_ozdcx… (see docs)"),
+            ok("id=xghp_XfrMVzsyQTixBpt04aFKTHIapcRyilVRioln"),
+        ],
+    },
+    Row {
+        rtype: "github_oauth",
+        found_by: &[Format],
+        positive: &[
+            ok(r#""token": "gho_«FzXTKCXH5uYKvvjY5qyjLxxTZ7cTR1lkh3P5»","#),
+            ok("curl -sS -H 'X-Api-Key: gho_«FzXTKCXH5uYKvvjY5qyjLxxTZ7cTR1lkh3P5»' https://api.example.invalid/v1/ping"),
+        ],
+        negative: &[
+            ok("token format: gho_fnxcu… (see docs)"),
+            ok("id=xgho_FzXTKCXH5uYKvvjY5qyjLxxTZ7cTR1lkh3P5"),
+        ],
+    },
+    Row {
+        rtype: "github_user_token",
+        found_by: &[Format],
+        positive: &[
+            ok("2026-11-04T07:12:55Z DEBUG using credential ghu_«Q79VHthUnVSNAFzSw4fIoPhcbPWcWjInsQkF» for request"),
+            ok("export GITHUB_USER_TOKEN=ghu_«Q79VHthUnVSNAFzSw4fIoPhcbPWcWjInsQkF»"),
+        ],
+        negative: &[
+            ok("token format: ghu_whrvh… (see docs)"),
+            ok("id=xghu_Q79VHthUnVSNAFzSw4fIoPhcbPWcWjInsQkF"),
+        ],
+    },
+    Row {
+        rtype: "github_app_token",
+        found_by: &[Format],
+        positive: &[
+            ok("curl -sS -H 'X-Api-Key: ghs_«FwyiWY4q2GnS1nxvh0yGyNmDdNK5A6ZBhzgD»' https://api.example.invalid/v1/ping"),
+            ok(r#""token": "ghs_«FwyiWY4q2GnS1nxvh0yGyNmDdNK5A6ZBhzgD»","#),
+        ],
+        negative: &[
+            ok("token format: ghs_wtvqn… (see docs)"),
+            ok("id=xghs_FwyiWY4q2GnS1nxvh0yGyNmDdNK5A6ZBhzgD"),
+        ],
+    },
+    Row {
+        rtype: "github_refresh_token",
+        found_by: &[Format],
+        positive: &[
+            ok("export GITHUB_REFRESH_TOKEN=ghr_«uwVgrTDf1EQpEqhU6IibE54wqb111pegxbuiwqaNnv65oaxix8BNZCQeRRaViuTlrL5tJ85GDNGW»"),
+            ok("2026-11-04T07:12:55Z DEBUG using credential ghr_«uwVgrTDf1EQpEqhU6IibE54wqb111pegxbuiwqaNnv65oaxix8BNZCQeRRaViuTlrL5tJ85GDNGW» for request"),
+        ],
+        negative: &[
+            ok("token format: ghr_odzfz… (see docs)"),
+            ok("id=xghr_uwVgrTDf1EQpEqhU6IibE54wqb111pegxbuiwqaNnv65oaxix8BNZCQeRRaViuTlrL5tJ85GDNGW"),
+        ],
+    },
+    Row {
+        rtype: "github_fine_grained_pat",
+        found_by: &[Format],
+        positive: &[
+            ok(r#""token": "github_pat_«dpqE15MhCrVKHJWnvkMN7x_LWA7o0hMwhnQjnIMCw1081XCdMW00SHMkx01tDaR5Y2YoHhCuvIQtROPGi7»","#),
+            ok("curl -sS -H 'X-Api-Key: github_pat_«dpqE15MhCrVKHJWnvkMN7x_LWA7o0hMwhnQjnIMCw1081XCdMW00SHMkx01tDaR5Y2YoHhCuvIQtROPGi7»' https://api.example.invalid/v1/ping"),
+        ],
+        negative: &[
+            ok("token format: github_pat_rtthz… (see docs)"),
+            ok("id=x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"),
+        ],
+    },
+    Row {
+        rtype: "gitlab_pat",
+        found_by: &[Format],
+        positive: &[
+            ok("2026-11-04T07:12:55Z DEBUG using credential glpat-«XdVwOcWgSwERRitG9K7V» for request"),
+            ok("export GITLAB_PAT_TOKEN=glpat-«XdVwOcWgSwERRitG9K7V»"),
+        ],
+        negative: &[
+            ok("token format: glpat-ebijy… (see docs)"),
+            ok("id=xglpat-XdVwOcWgSwERRitG9K7V"),
+        ],
+    },
+    Row {
+        rtype: "gitlab_token",
+        found_by: &[Format],
+        positive: &[
+            ok("curl -sS -H 'X-Api-Key: «glrt-Ih2JutxXzaaxHWeVhOnx»' https://api.example.invalid/v1/ping"),
+            ok(r#""token": "«glrt-Ih2JutxXzaaxHWeVhOnx»","#),
+        ],
+        negative: &[
+            ok("token format: glrt-Iezlen… (see docs)"),
+            ok("id=xglrt-Ih2JutxXzaaxHWeVhOnx"),
+        ],
+    },
+    Row {
+        rtype: "gitlab_runner_registration",
+        found_by: &[Format],
+        positive: &[
+            ok("export GITLAB_RUNNER_REGISTRATION_TOKEN=GR1348941«aeSlo5GR4oqB0st3HYIh»"),
+            ok("2026-11-04T07:12:55Z DEBUG using credential GR1348941«aeSlo5GR4oqB0st3HYIh» for request"),
+        ],
+        negative: &[
+            ok("token format: GR1348941jszmf… (see docs)"),
+            ok("id=xGR1348941aeSlo5GR4oqB0st3HYIh"),
+        ],
+    },
+    Row {
+        rtype: "slack_token",
+        found_by: &[Format],
+        positive: &[
+            ok(r#""token": "xoxb-«851614435708-6605338935441-stXz1TXRIdw662m8S0vHttkE»","#),
+            ok("curl -sS -H 'X-Api-Key: xoxb-«851614435708-6605338935441-stXz1TXRIdw662m8S0vHttkE»' https://api.example.invalid/v1/ping"),
+        ],
+        negative: &[
+            ok("token format: xoxb-qwqsc… (see docs)"),
+            ok("id=xxoxb-851614435708-6605338935441-stXz1TXRIdw662m8S0vHttkE"),
+        ],
+    },
+    Row {
+        rtype: "slack_app_token",
+        found_by: &[Format],
+        positive: &[
+            ok("2026-11-04T07:12:55Z DEBUG using credential xapp-«1-ASGG8R5QMBL-1583210161265-2712fb95afef686affd412e4412e069d490154bb2b0b2926779294a7984c5f79» for request"),
+            ok("export SLACK_APP_TOKEN=xapp-«1-ASGG8R5QMBL-1583210161265-2712fb95afef686affd412e4412e069d490154bb2b0b2926779294a7984c5f79»"),
+        ],
+        negative: &[
+            ok("token format: xapp-xlnrh… (see docs)"),
+            ok("id=xxapp-1-ASGG8R5QMBL-1583210161265-2712fb95afef686affd412e4412e069d490154bb2b0b2926779294a7984c5f79"),
+        ],
+    },
+    Row {
+        rtype: "slack_config_token",
+        found_by: &[Format],
+        positive: &[
+            ok("curl -sS -H 'X-Api-Key: xoxe.xoxp-«1-7EXj8Jr9AI0vH6Php5jGcDXubUCHCTsXxAgTAlAnelQI4AiuKXcmuOTmzKJLDE3z2k4JdKJP6zMFY3C9ly3tmakKvM4LgSfaCtMJOlV5ps4PXzELpMopxWrylntxOoOhDOptuXxQdz5n»' https://api.example.invalid/v1/ping"),
+            ok(r#""token": "xoxe.xoxp-«1-7EXj8Jr9AI0vH6Php5jGcDXubUCHCTsXxAgTAlAnelQI4AiuKXcmuOTmzKJLDE3z2k4JdKJP6zMFY3C9ly3tmakKvM4LgSfaCtMJOlV5ps4PXzELpMopxWrylntxOoOhDOptuXxQdz5n»","#),
+        ],
+        negative: &[
+            ok("token format: xoxe.xoxp-qfpdg… (see docs)"),
+            ok("id=xxoxe.xoxp-1-7EXj8Jr9AI0vH6Php5jGcDXubUCHCTsXxAgTAlAnelQI4AiuKXcmuOTmzKJLDE3z2k4JdKJP6zMFY3C9ly3tmakKvM4LgSfaCtMJOlV5ps4PXzELpMopxWrylntxOoOhDOptuXxQdz5n"),
+        ],
+    },
+    Row {
+        rtype: "stripe_secret_key",
+        found_by: &[Format],
+        positive: &[
+            ok("export STRIPE_SECRET_KEY_TOKEN=«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»"),
+            ok("2026-11-04T07:12:55Z DEBUG using credential «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» for request"),
+        ],
+        negative: &[
+            ok("token format: sk_livmiger… (see docs)"),
+            ok("id=xsk_live_n9HGNBMto1MpL4lZAC3LXAYjVLcgDe6g1bAttahnq4jUmticsRJuDgd4b57TsE62AStMe3ekTJlLiQHRCJnhEJwMUe2sA4lbXzU"),
+        ],
+    },
+    Row {
+        rtype: "stripe_webhook_secret",
+        found_by: &[Format],
+        positive: &[
+            ok(r#""token": "whsec_«gINxiJmRyZqwVAzZjaPhEaiXqIqFDfS0»","#),
+            ok("curl -sS -H 'X-Api-Key: whsec_«gINxiJmRyZqwVAzZjaPhEaiXqIqFDfS0»' https://api.example.invalid/v1/ping"),
+        ],
+        negative: &[
+            ok("token format: whsec_tvpiv… (see docs)"),
+            ok("id=xwhsec_gINxiJmRyZqwVAzZjaPhEaiXqIqFDfS0"),
+        ],
+    },
+    Row {
+        rtype: "google_api_key",
+        found_by: &[Format],
+        positive: &[
+            ok("2026-11-04T07:12:55Z DEBUG using credential AIza«Syh5gwCSqzxpXBzKrx_gTl9to0LoFDye1V8» for request"),
+            ok("export GOOGLE_API_KEY_TOKEN=AIza«Syh5gwCSqzxpXBzKrx_gTl9to0LoFDye1V8»"),
+        ],
+        negative: &[
+            ok("token format: AIzasnjjm… (see docs)"),
+            ok("id=xAIzaSyh5gwCSqzxpXBzKrx_gTl9to0LoFDye1V8"),
+        ],
+    },
+    Row {
+        rtype: "google_oauth_client_secret",
+        found_by: &[Format],
+        positive: &[
+            ok("curl -sS -H 'X-Api-Key: GOCSPX-«dZKzRnU-SGkO_tZuFiuO2qb2aBLd»' https://api.example.invalid/v1/ping"),
+            ok(r#""token": "GOCSPX-«dZKzRnU-SGkO_tZuFiuO2qb2aBLd»","#),
+        ],
+        negative: &[
+            ok("token format: GOCSPX-whxnf… (see docs)"),
+            ok("id=xGOCSPX-dZKzRnU-SGkO_tZuFiuO2qb2aBLd"),
+        ],
+    },
+    Row {
+        rtype: "google_oauth_token",
+        found_by: &[Format],
+        positive: &[
+            ok("export GOOGLE_OAUTH_TOKEN=ya29.«a0AhZQRau5V4fu76YZtMXnTQl9cYgYQl2MziE0GvirR5MCltpIlg4snTa68YpnJjnWfvzbZPWyqdl0gZ72QUs5q1VgoRIZe1tUgH_-UrM52k48hFDn-vjz5Bpij»"),
+            ok("2026-11-04T07:12:55Z DEBUG using credential ya29.«a0AhZQRau5V4fu76YZtMXnTQl9cYgYQl2MziE0GvirR5MCltpIlg4snTa68YpnJjnWfvzbZPWyqdl0gZ72QUs5q1VgoRIZe1tUgH_-UrM52k48hFDn-vjz5Bpij» for request"),
+        ],
+        negative: &[
+            ok("token format: ya29.nnumz… (see docs)"),
+            ok("id=xya29.a0AhZQRau5V4fu76YZtMXnTQl9cYgYQl2MziE0GvirR5MCltpIlg4snTa68YpnJjnWfvzbZPWyqdl0gZ72QUs5q1VgoRIZe1tUgH_-UrM52k48hFDn-vjz5Bpij"),
+        ],
+    },
+    Row {
+        rtype: "openai_api_key",
+        found_by: &[Format],
+        positive: &[
+            ok(r#""token": "sk-«proj-MVpihtD5LqebR16lPvGugEspXbNJCDJ1sTvwwlkxvM_6FFVBfcGIHPKecgfCTY09oyAczYS-iChLgpghki9rtUE4ARQFApKuOjuGr_o2cEkItmGapVKDUdNq»","#),
+            ok("curl -sS -H 'X-Api-Key: sk-«proj-MVpihtD5LqebR16lPvGugEspXbNJCDJ1sTvwwlkxvM_6FFVBfcGIHPKecgfCTY09oyAczYS-iChLgpghki9rtUE4ARQFApKuOjuGr_o2cEkItmGapVKDUdNq»' https://api.example.invalid/v1/ping"),
+        ],
+        negative: &[
+            ok("token format: sk-lbadz… (see docs)"),
+            ok("id=xsk-proj-MVpihtD5LqebR16lPvGugEspXbNJCDJ1sTvwwlkxvM_6FFVBfcGIHPKecgfCTY09oyAczYS-iChLgpghki9rtUE4ARQFApKuOjuGr_o2cEkItmGapVKDUdNq"),
+        ],
+    },
+    Row {
+        rtype: "anthropic_api_key",
+        found_by: &[Format],
+        positive: &[
+            ok("2026-11-04T07:12:55Z DEBUG using credential «sk-ant-api03-YFzHw9hZ_xRYNMri0nm3Pm8-Fxxat7sqWHkN-_zYzBISDRCrXIYTBuXSTN6tEMx32SAyWhKIWBhWX5r8u1Qs5Zb8INpmNAA» for request"),
+            ok("export ANTHROPIC_API_KEY_TOKEN=«sk-ant-api03-YFzHw9hZ_xRYNMri0nm3Pm8-Fxxat7sqWHkN-_zYzBISDRCrXIYTBuXSTN6tEMx32SAyWhKIWBhWX5r8u1Qs5Zb8INpmNAA»"),
+        ],
+        negative: &[
+            ok("token format: sk-anttezmv… (see docs)"),
+            ok("id=xsk-ant-api03-YFzHw9hZ_xRYNMri0nm3Pm8-Fxxat7sqWHkN-_zYzBISDRCrXIYTBuXSTN6tEMx32SAyWhKIWBhWX5r8u1Qs5Zb8INpmNAA"),
+        ],
+    },
+    Row {
+        rtype: "npm_token",
+        found_by: &[Format],
+        positive: &[
+            ok("curl -sS -H 'X-Api-Key: npm_«OQ3TV51I4ta3DaJnvSHdyCAkXZyd4cIONavf»' https://api.example.invalid/v1/ping"),
+            ok(r#""token": "npm_«OQ3TV51I4ta3DaJnvSHdyCAkXZyd4cIONavf»","#),
+        ],
+        negative: &[
+            ok("token format: npm_oztmy… (see docs)"),
+            ok("id=xnpm_OQ3TV51I4ta3DaJnvSHdyCAkXZyd4cIONavf"),
+        ],
+    },
+    Row {
+        rtype: "pypi_token",
+        found_by: &[Format],
+        positive: &[
+            ok("export PYPI_TOKEN=pypi-«AgEIcHlwaS5vcmcONPhnZhs_LI0HrqgZJa0tV6nFq69z0FxRJt80viJCY3mu2AfZeMvg6fdpeb_»"),
+            ok("2026-11-04T07:12:55Z DEBUG using credential pypi-«AgEIcHlwaS5vcmcONPhnZhs_LI0HrqgZJa0tV6nFq69z0FxRJt80viJCY3mu2AfZeMvg6fdpeb_» for request"),
+        ],
+        negative: &[
+            ok("token format: pypi-lhwsi… (see docs)"),
+            ok("id=xpypi-AgEIcHlwaS5vcmcONPhnZhs_LI0HrqgZJa0tV6nFq69z0FxRJt80viJCY3mu2AfZeMvg6fdpeb_"),
+        ],
+    },
+    Row {
+        rtype: "sendgrid_api_key",
+        found_by: &[Format],
+        positive: &[
+            ok(r#""token": "SG.«Qgwx7m8zm1j8PX625jJXqf.-3Q2laryYOq6nLMElP0AR07Lzw6DNhZpOVXO9rWClmQ»","#),
+            ok("curl -sS -H 'X-Api-Key: SG.«Qgwx7m8zm1j8PX625jJXqf.-3Q2laryYOq6nLMElP0AR07Lzw6DNhZpOVXO9rWClmQ»' https://api.example.invalid/v1/ping"),
+        ],
+        negative: &[
+            ok("token format: SG.eglxi… (see docs)"),
+            ok("id=xSG.Qgwx7m8zm1j8PX625jJXqf.-3Q2laryYOq6nLMElP0AR07Lzw6DNhZpOVXO9rWClmQ"),
+        ],
+    },
+    Row {
+        rtype: "twilio_api_key",
+        found_by: &[Format],
+        positive: &[
+            ok("2026-11-04T07:12:55Z DEBUG using credential SK«6e0c2c9c5090911589a40197d1a14faf» for request"),
+            ok("export TWILIO_API_KEY_TOKEN=SK«6e0c2c9c5090911589a40197d1a14faf»"),
+        ],
+        negative: &[
+            ok("token format: SKbgnhw… (see docs)"),
+            ok("id=xSK6e0c2c9c5090911589a40197d1a14faf"),
+        ],
+    },
+    Row {
+        rtype: "huggingface_token",
+        found_by: &[Format],
+        positive: &[
+            ok("curl -sS -H 'X-Api-Key: hf_«hJnLxDLDZTtfkotGDeemtsPpNIvdKESFSB»' https://api.example.invalid/v1/ping"),
+            ok(r#""token": "hf_«hJnLxDLDZTtfkotGDeemtsPpNIvdKESFSB»","#),
+        ],
+        negative: &[
+            ok("token format: hf_jynsb… (see docs)"),
+            ok("id=xhf_hJnLxDLDZTtfkotGDeemtsPpNIvdKESFSB"),
+        ],
+    },
+    Row {
+        rtype: "huggingface_org_token",
+        found_by: &[Format],
+        positive: &[
+            ok("export HUGGINGFACE_ORG_TOKEN=api_org_«UiOTgDuzmmitMCZvaELNNSburouDbdUUsG»"),
+            ok("2026-11-04T07:12:55Z DEBUG using credential api_org_«UiOTgDuzmmitMCZvaELNNSburouDbdUUsG» for request"),
+        ],
+        negative: &[
+            ok("token format: api_org_jigrv… (see docs)"),
+            ok("id=xapi_org_UiOTgDuzmmitMCZvaELNNSburouDbdUUsG"),
+        ],
+    },
+    Row {
+        rtype: "digitalocean_token",
+        found_by: &[Format],
+        positive: &[
+            ok(r#""token": "dop_v1_«3c0fbd6baa8261784546ab154e2e2f13574b29dbecdd85b69fc1f4a316e47601»","#),
+            ok("curl -sS -H 'X-Api-Key: dop_v1_«3c0fbd6baa8261784546ab154e2e2f13574b29dbecdd85b69fc1f4a316e47601»' https://api.example.invalid/v1/ping"),
+        ],
+        negative: &[
+            ok("token format: dop_v1_ckpgr… (see docs)"),
+            ok("id=xdop_v1_3c0fbd6baa8261784546ab154e2e2f13574b29dbecdd85b69fc1f4a316e47601"),
+        ],
+    },
+    Row {
+        rtype: "heroku_api_key",
+        found_by: &[Format],
+        positive: &[
+            ok("2026-11-04T07:12:55Z DEBUG using credential HRKU-«AA9WG_iv9fw0iqNKFMVyfkJnPVAgpzCLmGCty_apRxg46trcusY9ry0KLgz0» for request"),
+            ok("export HEROKU_API_KEY_TOKEN=HRKU-«AA9WG_iv9fw0iqNKFMVyfkJnPVAgpzCLmGCty_apRxg46trcusY9ry0KLgz0»"),
+        ],
+        negative: &[
+            ok("token format: HRKU-cuaqr… (see docs)"),
+            ok("id=xHRKU-AA9WG_iv9fw0iqNKFMVyfkJnPVAgpzCLmGCty_apRxg46trcusY9ry0KLgz0"),
+        ],
+    },
+    Row {
+        rtype: "shopify_token",
+        found_by: &[Format],
+        positive: &[
+            ok("curl -sS -H 'X-Api-Key: shpat_«1d7230905be414a628314ec60e44f799»' https://api.example.invalid/v1/ping"),
+            ok(r#""token": "shpat_«1d7230905be414a628314ec60e44f799»","#),
+        ],
+        negative: &[
+            ok("token format: shpat_rzayj… (see docs)"),
+            ok("id=x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"),
+        ],
+    },
+    Row {
+        rtype: "databricks_token",
+        found_by: &[Format],
+        positive: &[
+            ok("export DATABRICKS_TOKEN=dapi«4f5b93dc6eb011e43c22fe7a95c881fd»"),
+            ok("2026-11-04T07:12:55Z DEBUG using credential dapi«4f5b93dc6eb011e43c22fe7a95c881fd» for request"),
+        ],
+        negative: &[
+            ok("token format: dapixjtlp… (see docs)"),
+            ok("id=xdapi4f5b93dc6eb011e43c22fe7a95c881fd"),
+        ],
+    },
+    Row {
+        rtype: "doppler_token",
+        found_by: &[Format],
+        positive: &[
+            ok(r#""token": "«dp.st.cQE1uKkkjo0J0lcHRbMd7fkw0YH6GYa5OxmahpAMfoT»","#),
+            ok("curl -sS -H 'X-Api-Key: «dp.st.cQE1uKkkjo0J0lcHRbMd7fkw0YH6GYa5OxmahpAMfoT»' https://api.example.invalid/v1/ping"),
+        ],
+        negative: &[
+            ok("token format: dp.st.cpqmv… (see docs)"),
+            ok("id=xdp.st.cQE1uKkkjo0J0lcHRbMd7fkw0YH6GYa5OxmahpAMfoT"),
+        ],
+    },
+    Row {
+        rtype: "dynatrace_token",
+        found_by: &[Format],
+        positive: &[
+            ok("2026-11-04T07:12:55Z DEBUG using credential dt0c01.«3TDFMLPAIOB48VN7R3XIAS22.KJ9YCX4UFCQOSV3BGDFHXT1NW7W90HM15BXE2S9JTJ3YF3JZPJMC7IGU255NSBYC» for request"),
+            ok("export DYNATRACE_TOKEN=dt0c01.«3TDFMLPAIOB48VN7R3XIAS22.KJ9YCX4UFCQOSV3BGDFHXT1NW7W90HM15BXE2S9JTJ3YF3JZPJMC7IGU255NSBYC»"),
+        ],
+        negative: &[
+            ok("token format: dt0c01.jgscm… (see docs)"),
+            ok("id=xdt0c01.3TDFMLPAIOB48VN7R3XIAS22.KJ9YCX4UFCQOSV3BGDFHXT1NW7W90HM15BXE2S9JTJ3YF3JZPJMC7IGU255NSBYC"),
+        ],
+    },
+    Row {
+        rtype: "grafana_token",
+        found_by: &[Format],
+        positive: &[
+            ok("curl -sS -H 'X-Api-Key: «glsa_ETdAElb2EM2jfsOaDLD43WzyX9tBZTUp_c7c545ae»' https://api.example.invalid/v1/ping"),
+            ok(r#""token": "«glsa_ETdAElb2EM2jfsOaDLD43WzyX9tBZTUp_c7c545ae»","#),
+        ],
+        negative: &[
+            ok("token format: glsa_Edjrlq… (see docs)"),
+            ok("id=xglsa_ETdAElb2EM2jfsOaDLD43WzyX9tBZTUp_c7c545ae"),
+        ],
+    },
+    Row {
+        rtype: "linear_api_key",
+        found_by: &[Format],
+        positive: &[
+            ok("export LINEAR_API_KEY_TOKEN=lin_api_«ziRCPksTN27AuhOAs5pFMdEvmB5yM1IL75O5kcPf»"),
+            ok("2026-11-04T07:12:55Z DEBUG using credential lin_api_«ziRCPksTN27AuhOAs5pFMdEvmB5yM1IL75O5kcPf» for request"),
+        ],
+        negative: &[
+            ok("token format: lin_api_sgtrc… (see docs)"),
+            ok("id=xlin_api_ziRCPksTN27AuhOAs5pFMdEvmB5yM1IL75O5kcPf"),
+        ],
+    },
+    Row {
+        rtype: "mailgun_api_key",
+        found_by: &[Format],
+        positive: &[
+            ok(r#""token": "key-«iqwge22qjlNIb5Mec7GmeQbDwKf8ZaQQ»","#),
+            ok("curl -sS -H 'X-Api-Key: key-«iqwge22qjlNIb5Mec7GmeQbDwKf8ZaQQ»' https://api.example.invalid/v1/ping"),
+        ],
+        negative: &[
+            ok("token format: key-yrvzn… (see docs)"),
+            ok("id=xkey-iqwge22qjlNIb5Mec7GmeQbDwKf8ZaQQ"),
+        ],
+    },
+    Row {
+        rtype: "mailchimp_api_key",
+        found_by: &[Format],
+        positive: &[
+            ok("2026-11-04T07:12:55Z DEBUG using credential «59b4a76034f3ffa96f0252a46c50b1d9-us19» for request"),
+            ok("export MAILCHIMP_API_KEY_TOKEN=«59b4a76034f3ffa96f0252a46c50b1d9-us19»"),
+        ],
+        negative: &[
+            ok("token format: 59b4a7eorof… (see docs)"),
+            ok("id=x59b4a76034f3ffa96f0252a46c50b1d9-us19"),
+        ],
+    },
+    Row {
+        rtype: "newrelic_key",
+        found_by: &[Format],
+        positive: &[
+            ok("curl -sS -H 'X-Api-Key: NRAK-«FZBWBQQLPA7MEC7AL9BYS4NTYLH»' https://api.example.invalid/v1/ping"),
+            ok(r#""token": "NRAK-«FZBWBQQLPA7MEC7AL9BYS4NTYLH»","#),
+        ],
+        negative: &[
+            ok("token format: NRAK-mpzdr… (see docs)"),
+            ok("id=xNRAK-FZBWBQQLPA7MEC7AL9BYS4NTYLH"),
+        ],
+    },
+    Row {
+        rtype: "postman_api_key",
+        found_by: &[Format],
+        positive: &[
+            ok("export POSTMAN_API_KEY_TOKEN=PMAK-«a0c61edf9249af1597237a5b-fba890288bc113c87185d5ad8aa5b8656d»"),
+            ok("2026-11-04T07:12:55Z DEBUG using credential PMAK-«a0c61edf9249af1597237a5b-fba890288bc113c87185d5ad8aa5b8656d» for request"),
+        ],
+        negative: &[
+            ok("token format: PMAK-qqqsm… (see docs)"),
+            ok("id=xPMAK-a0c61edf9249af1597237a5b-fba890288bc113c87185d5ad8aa5b8656d"),
+        ],
+    },
+    Row {
+        rtype: "pulumi_token",
+        found_by: &[Format],
+        positive: &[
+            ok(r#""token": "pul-«dc19c5094c064983eed40d52a8921142e54633b1»","#),
+            ok("curl -sS -H 'X-Api-Key: pul-«dc19c5094c064983eed40d52a8921142e54633b1»' https://api.example.invalid/v1/ping"),
+        ],
+        negative: &[
+            ok("token format: pul-kygkm… (see docs)"),
+            ok("id=xpul-dc19c5094c064983eed40d52a8921142e54633b1"),
+        ],
+    },
+    Row {
+        rtype: "sentry_token",
+        found_by: &[Format],
+        positive: &[
+            ok("2026-11-04T07:12:55Z DEBUG using credential sntrys_«eyJpYXQiOjE3dIx7H4b1CiGq3kC4qBu61fw0XhcFR6nRjHVEWyerPzRNOhcaZEExuRu42zR9SwLbN48C1Tg9esiGuTQw» for request"),
+            ok("export SENTRY_TOKEN=sntrys_«eyJpYXQiOjE3dIx7H4b1CiGq3kC4qBu61fw0XhcFR6nRjHVEWyerPzRNOhcaZEExuRu42zR9SwLbN48C1Tg9esiGuTQw»"),
+        ],
+        negative: &[
+            ok("token format: sntrys_ccxzi… (see docs)"),
+            ok("id=xsntrys_eyJpYXQiOjE3dIx7H4b1CiGq3kC4qBu61fw0XhcFR6nRjHVEWyerPzRNOhcaZEExuRu42zR9SwLbN48C1Tg9esiGuTQw"),
+        ],
+    },
+    Row {
+        rtype: "terraform_cloud_token",
+        found_by: &[Format],
+        positive: &[
+            ok("curl -sS -H 'X-Api-Key: «NY6OPlbh7EMWYO.atlasv1.7AeFMcAdMUt5HiMTJwx4QOaC1ZZfx6aqgytg8IUyigc95ThddiAmnHs099TeUb3y1NV»' https://api.example.invalid/v1/ping"),
+            ok(r#""token": "«NY6OPlbh7EMWYO.atlasv1.7AeFMcAdMUt5HiMTJwx4QOaC1ZZfx6aqgytg8IUyigc95ThddiAmnHs099TeUb3y1NV»","#),
+        ],
+        negative: &[
+            ok("token format: NY6OPlkqgxm… (see docs)"),
+            ok("id=xNY6OPlbh7EMWYO.atlasv1.7AeFMcAdMUt5HiMTJwx4QOaC1ZZfx6aqgytg8IUyigc95ThddiAmnHs099TeUb3y1NV"),
+        ],
+    },
+    Row {
+        rtype: "vault_token",
+        found_by: &[Format],
+        positive: &[
+            ok("export VAULT_TOKEN=hvs.«tu4vNXI6t3uM2x170GMqwF8bdlV37C1Evg0o2XJLowmby-ytsiTrmOVhLV42d7GObOHOm1POCIrF7Ph8Kl5s4XMvGG»"),
+            ok("2026-11-04T07:12:55Z DEBUG using credential hvs.«tu4vNXI6t3uM2x170GMqwF8bdlV37C1Evg0o2XJLowmby-ytsiTrmOVhLV42d7GObOHOm1POCIrF7Ph8Kl5s4XMvGG» for request"),
+        ],
+        negative: &[
+            ok("token format: hvs.pthym… (see docs)"),
+            ok("id=xhvs.tu4vNXI6t3uM2x170GMqwF8bdlV37C1Evg0o2XJLowmby-ytsiTrmOVhLV42d7GObOHOm1POCIrF7Ph8Kl5s4XMvGG"),
+        ],
+    },
+    Row {
+        rtype: "telegram_bot_token",
+        found_by: &[Format],
+        positive: &[
+            ok(r#""token": "«8205574761:AAZkoR6qoashDycpvVGjtoPfY_lOYwgR-GZ»","#),
+            ok("curl -sS -H 'X-Api-Key: «8205574761:AAZkoR6qoashDycpvVGjtoPfY_lOYwgR-GZ»' https://api.example.invalid/v1/ping"),
+        ],
+        negative: &[
+            ok("token format: 820557zjnzo… (see docs)"),
+            ok("id=x8205574761:AAZkoR6qoashDycpvVGjtoPfY_lOYwgR-GZ"),
+        ],
+    },
+    Row {
+        rtype: "square_token",
+        found_by: &[Format],
+        positive: &[
+            ok("2026-11-04T07:12:55Z DEBUG using credential «EAAArNzFNRIC5VYNDPMJtxkAXcn6QtErXPqdBjBsfF72ZICZNn53fm92mnypXuT1» for request"),
+            ok("export SQUARE_TOKEN=«EAAArNzFNRIC5VYNDPMJtxkAXcn6QtErXPqdBjBsfF72ZICZNn53fm92mnypXuT1»"),
+        ],
+        negative: &[
+            ok("token format: EAAArNtrtxs… (see docs)"),
+            ok("id=xEAAArNzFNRIC5VYNDPMJtxkAXcn6QtErXPqdBjBsfF72ZICZNn53fm92mnypXuT1"),
+        ],
+    },
+    Row {
+        rtype: "age_secret_key",
+        found_by: &[Format],
+        positive: &[
+            ok("curl -sS -H 'X-Api-Key: AGE-SECRET-KEY-1«TWMQ4WN8R6D200H5VQR7LH6VUV05FH8CZLHM4U70U3R9R0FK3XPMVEF6JL»' https://api.example.invalid/v1/ping"),
+            ok(r#""token": "AGE-SECRET-KEY-1«TWMQ4WN8R6D200H5VQR7LH6VUV05FH8CZLHM4U70U3R9R0FK3XPMVEF6JL»","#),
+        ],
+        negative: &[
+            ok("token format: AGE-SECRET-KEY-1jktwk… (see docs)"),
+            ok("id=xAGE-SECRET-KEY-1TWMQ4WN8R6D200H5VQR7LH6VUV05FH8CZLHM4U70U3R9R0FK3XPMVEF6JL"),
+        ],
+    },
+    Row {
+        rtype: "clojars_token",
+        found_by: &[Format],
+        positive: &[
+            ok("export CLOJARS_TOKEN=CLOJARS_«f7n7qyoe1g1pc6u70h4o0iqmxgby23ogt5bwf2w64lpq0d2ofu337rpnt9jj»"),
+            ok("2026-11-04T07:12:55Z DEBUG using credential CLOJARS_«f7n7qyoe1g1pc6u70h4o0iqmxgby23ogt5bwf2w64lpq0d2ofu337rpnt9jj» for request"),
+        ],
+        negative: &[
+            ok("token format: CLOJARS_lzrkh… (see docs)"),
+            ok("id=xCLOJARS_f7n7qyoe1g1pc6u70h4o0iqmxgby23ogt5bwf2w64lpq0d2ofu337rpnt9jj"),
+        ],
+    },
+    Row {
+        rtype: "flyio_token",
+        found_by: &[Format],
+        positive: &[
+            ok(r#""token": "«fo1_-xA3EGxYo0bred9pzMsAxBaRk-nIH7OlCv-oBSPVO3c»","#),
+            ok("curl -sS -H 'X-Api-Key: «fo1_-xA3EGxYo0bred9pzMsAxBaRk-nIH7OlCv-oBSPVO3c»' https://api.example.invalid/v1/ping"),
+        ],
+        negative: &[
+            ok("token format: fo1_-xolaeg… (see docs)"),
+            ok("id=xfo1_-xA3EGxYo0bred9pzMsAxBaRk-nIH7OlCv-oBSPVO3c"),
+        ],
+    },
+    Row {
+        rtype: "planetscale_token",
+        found_by: &[Format],
+        positive: &[
+            ok("2026-11-04T07:12:55Z DEBUG using credential «pscale_tkn_5HwDkLiQY32fTQ4jZu1ZYkPN2QghHxOuXrElRqhN3BR» for request"),
+            ok("export PLANETSCALE_TOKEN=«pscale_tkn_5HwDkLiQY32fTQ4jZu1ZYkPN2QghHxOuXrElRqhN3BR»"),
+        ],
+        negative: &[
+            ok("token format: pscaleeipfs… (see docs)"),
+            ok("id=xpscale_tkn_5HwDkLiQY32fTQ4jZu1ZYkPN2QghHxOuXrElRqhN3BR"),
+        ],
+    },
+    Row {
+        rtype: "rubygems_api_key",
+        found_by: &[Format],
+        positive: &[
+            ok("curl -sS -H 'X-Api-Key: rubygems_«2dc2836eabd6b88147970879fc39ef1fb24ed8bcaaf8d10f»' https://api.example.invalid/v1/ping"),
+            ok(r#""token": "rubygems_«2dc2836eabd6b88147970879fc39ef1fb24ed8bcaaf8d10f»","#),
+        ],
+        negative: &[
+            ok("token format: rubygems_rkefy… (see docs)"),
+            ok("id=xrubygems_2dc2836eabd6b88147970879fc39ef1fb24ed8bcaaf8d10f"),
+        ],
+    },
+    Row {
+        rtype: "supabase_token",
+        found_by: &[Format],
+        positive: &[
+            ok("export SUPABASE_TOKEN=sbp_«c1ce1d5fec7c9b181483ceda70d7029a0f858bfc»"),
+            ok("2026-11-04T07:12:55Z DEBUG using credential sbp_«c1ce1d5fec7c9b181483ceda70d7029a0f858bfc» for request"),
+        ],
+        negative: &[
+            ok("token format: sbp_qhtvd… (see docs)"),
+            ok("id=xsbp_c1ce1d5fec7c9b181483ceda70d7029a0f858bfc"),
+        ],
+    },
+    Row {
+        rtype: "notion_token",
+        found_by: &[Format],
+        positive: &[
+            ok(r#""token": "ntn_«wp7xdGNny531YOO5I58J8MOft3BDALfUUhCniKkocKPHXn»","#),
+            ok("curl -sS -H 'X-Api-Key: ntn_«wp7xdGNny531YOO5I58J8MOft3BDALfUUhCniKkocKPHXn»' https://api.example.invalid/v1/ping"),
+        ],
+        negative: &[
+            ok("token format: ntn_tvkwd… (see docs)"),
+            ok("id=xntn_wp7xdGNny531YOO5I58J8MOft3BDALfUUhCniKkocKPHXn"),
+        ],
+    },
+    Row {
+        rtype: "replicate_token",
+        found_by: &[Format],
+        positive: &[
+            ok("2026-11-04T07:12:55Z DEBUG using credential r8_«9UXDm2Krkxcc0SNfsGfKTdb6Z4LfGLA4yWEYd» for request"),
+            ok("export REPLICATE_TOKEN=r8_«9UXDm2Krkxcc0SNfsGfKTdb6Z4LfGLA4yWEYd»"),
+        ],
+        negative: &[
+            ok("token format: r8_ziqqu… (see docs)"),
+            ok("id=xr8_9UXDm2Krkxcc0SNfsGfKTdb6Z4LfGLA4yWEYd"),
+        ],
+    },
+    Row {
+        rtype: "groq_api_key",
+        found_by: &[Format],
+        positive: &[
+            ok("curl -sS -H 'X-Api-Key: gsk_«Ljz1MicYp6HDlUhfQS3IsRHmDgQ0H9BQlFwjJWuCw0vSGUZUAbMx»' https://api.example.invalid/v1/ping"),
+            ok(r#""token": "gsk_«Ljz1MicYp6HDlUhfQS3IsRHmDgQ0H9BQlFwjJWuCw0vSGUZUAbMx»","#),
+        ],
+        negative: &[
+            ok("token format: gsk_isxmp… (see docs)"),
+            ok("id=xgsk_Ljz1MicYp6HDlUhfQS3IsRHmDgQ0H9BQlFwjJWuCw0vSGUZUAbMx"),
+        ],
+    },
+    Row {
+        rtype: "perplexity_api_key",
+        found_by: &[Format],
+        positive: &[
+            ok("export PERPLEXITY_API_KEY_TOKEN=pplx-«nyoNMaSkm9hG9kgaFV8DxrA239NaAV5Ukp8PIovcgXg9fhhA»"),
+            ok("2026-11-04T07:12:55Z DEBUG using credential pplx-«nyoNMaSkm9hG9kgaFV8DxrA239NaAV5Ukp8PIovcgXg9fhhA» for request"),
+        ],
+        negative: &[
+            ok("token format: pplx-gckvr… (see docs)"),
+            ok("id=xpplx-nyoNMaSkm9hG9kgaFV8DxrA239NaAV5Ukp8PIovcgXg9fhhA"),
+        ],
+    },
+    Row {
+        rtype: "xai_api_key",
+        found_by: &[Format],
+        positive: &[
+            ok(r#""token": "xai-«hYCuEnn76VzucGR843sbnLcqEo7Z1fG3iA8mteQJA0yr5f6uUbtE60rzBdpmqTRdeb7UMIP85ZEwkxSQ»","#),
+            ok("curl -sS -H 'X-Api-Key: xai-«hYCuEnn76VzucGR843sbnLcqEo7Z1fG3iA8mteQJA0yr5f6uUbtE60rzBdpmqTRdeb7UMIP85ZEwkxSQ»' https://api.example.invalid/v1/ping"),
+        ],
+        negative: &[
+            ok("token format: xai-tjgwk… (see docs)"),
+            ok("id=xxai-hYCuEnn76VzucGR843sbnLcqEo7Z1fG3iA8mteQJA0yr5f6uUbtE60rzBdpmqTRdeb7UMIP85ZEwkxSQ"),
+        ],
+    },
+    Row {
+        rtype: "atlassian_token",
+        found_by: &[Format],
+        positive: &[
+            ok("2026-11-04T07:12:55Z DEBUG using credential ATATT3«xFfGF0l96BSOdU5Vm362eHcD0ovvHWNMw1ylu8tWXtVObaQ5wEFkSlkoytor9nA43yxp-YDbf4dnjd90TkI2jwrBtZxKzk3b6NKrRSAAzjxspDUPTeRmoAnsKk75kmEC7M76mojjAtjQgHTUGXhruZPIXTbJG8ze-YCGzmiPUf5TuGrXtwQz63e-wn» for request"),
+            ok("export ATLASSIAN_TOKEN=ATATT3«xFfGF0l96BSOdU5Vm362eHcD0ovvHWNMw1ylu8tWXtVObaQ5wEFkSlkoytor9nA43yxp-YDbf4dnjd90TkI2jwrBtZxKzk3b6NKrRSAAzjxspDUPTeRmoAnsKk75kmEC7M76mojjAtjQgHTUGXhruZPIXTbJG8ze-YCGzmiPUf5TuGrXtwQz63e-wn»"),
+        ],
+        negative: &[
+            ok("token format: ATATT3mbcju… (see docs)"),
+            ok("id=xATATT3xFfGF0l96BSOdU5Vm362eHcD0ovvHWNMw1ylu8tWXtVObaQ5wEFkSlkoytor9nA43yxp-YDbf4dnjd90TkI2jwrBtZxKzk3b6NKrRSAAzjxspDUPTeRmoAnsKk75kmEC7M76mojjAtjQgHTUGXhruZPIXTbJG8ze-YCGzmiPUf5TuGrXtwQz63e-wn"),
+        ],
+    },
+    Row {
+        rtype: "contentful_token",
+        found_by: &[Format],
+        positive: &[
+            ok("curl -sS -H 'X-Api-Key: CFPAT-«AbEwDpKlfiNxIoSpcZI72m8tz0yR4SDNUzB-ErxXR1n»' https://api.example.invalid/v1/ping"),
+            ok(r#""token": "CFPAT-«AbEwDpKlfiNxIoSpcZI72m8tz0yR4SDNUzB-ErxXR1n»","#),
+        ],
+        negative: &[
+            ok("token format: CFPAT-abjjl… (see docs)"),
+            ok("id=xCFPAT-AbEwDpKlfiNxIoSpcZI72m8tz0yR4SDNUzB-ErxXR1n"),
+        ],
+    },
+    Row {
+        rtype: "easypost_api_key",
+        found_by: &[Format],
+        positive: &[
+            ok("export EASYPOST_API_KEY_TOKEN=EZAK«8PswkMcefU3FfPWV9wLpfNG049wgWsxu7WrVZdEms8pbjzxaYCI3sY»"),
+            ok("2026-11-04T07:12:55Z DEBUG using credential EZAK«8PswkMcefU3FfPWV9wLpfNG049wgWsxu7WrVZdEms8pbjzxaYCI3sY» for request"),
+        ],
+        negative: &[
+            ok("token format: EZAKcksjg… (see docs)"),
+            ok("id=xEZAK8PswkMcefU3FfPWV9wLpfNG049wgWsxu7WrVZdEms8pbjzxaYCI3sY"),
+        ],
+    },
+    Row {
+        rtype: "brevo_api_key",
+        found_by: &[Format],
+        positive: &[
+            ok(r#""token": "xkeysib-«e25689cab279720ddeea1b4620a4cbe2537c5ef7c9492ed3bcdfbd3a418f684b-ftHZ6SJrXaDYOl44»","#),
+            ok("curl -sS -H 'X-Api-Key: xkeysib-«e25689cab279720ddeea1b4620a4cbe2537c5ef7c9492ed3bcdfbd3a418f684b-ftHZ6SJrXaDYOl44»' https://api.example.invalid/v1/ping"),
+        ],
+        negative: &[
+            ok("token format: xkeysib-gujyo… (see docs)"),
+            ok("id=xxkeysib-e25689cab279720ddeea1b4620a4cbe2537c5ef7c9492ed3bcdfbd3a418f684b-ftHZ6SJrXaDYOl44"),
+        ],
+    },
+    Row {
+        rtype: "shippo_token",
+        found_by: &[Format],
+        positive: &[
+            ok("2026-11-04T07:12:55Z DEBUG using credential shippo_live_«997ea3a5cae86c3a7c200b1a3398d38e2cdca980» for request"),
+            ok("export SHIPPO_TOKEN=shippo_live_«997ea3a5cae86c3a7c200b1a3398d38e2cdca980»"),
+        ],
+        negative: &[
+            ok("token format: shippo_live_spqra… (see docs)"),
+            ok("id=xshippo_live_997ea3a5cae86c3a7c200b1a3398d38e2cdca980"),
+        ],
+    },
+    Row {
+        rtype: "prefect_token",
+        found_by: &[Format],
+        positive: &[
+            ok("curl -sS -H 'X-Api-Key: pnu_«SQurCp9sckzi5rpClJvjiEknClSfRcn1E4f9»' https://api.example.invalid/v1/ping"),
+            ok(r#""token": "pnu_«SQurCp9sckzi5rpClJvjiEknClSfRcn1E4f9»","#),
+        ],
+        negative: &[
+            ok("token format: pnu_oqkla… (see docs)"),
+            ok("id=xpnu_SQurCp9sckzi5rpClJvjiEknClSfRcn1E4f9"),
+        ],
+    },
+    Row {
+        rtype: "adafruit_key",
+        found_by: &[Format],
+        positive: &[
+            ok("export ADAFRUIT_KEY_TOKEN=aio_«k78CcGg8R8MUJ78VAmhrrz0aQUPh»"),
+            ok("2026-11-04T07:12:55Z DEBUG using credential aio_«k78CcGg8R8MUJ78VAmhrrz0aQUPh» for request"),
+        ],
+        negative: &[
+            ok("token format: aio_hhcky… (see docs)"),
+            ok("id=xaio_k78CcGg8R8MUJ78VAmhrrz0aQUPh"),
+        ],
+    },
+    Row {
+        rtype: "mapbox_secret_token",
+        found_by: &[Format],
+        positive: &[
+            ok(r#""token": "sk.«eyJ1IjoicXVvcmp64L_pOUGYuWROa4swH4tOzxQTunzVRHvc5RW2Cp.1063ouXrJpjtJWrWr1_ojO»","#),
+            ok("curl -sS -H 'X-Api-Key: sk.«eyJ1IjoicXVvcmp64L_pOUGYuWROa4swH4tOzxQTunzVRHvc5RW2Cp.1063ouXrJpjtJWrWr1_ojO»' https://api.example.invalid/v1/ping"),
+        ],
+        negative: &[
+            ok("token format: sk.bszcg… (see docs)"),
+            ok("id=xsk.eyJ1IjoicXVvcmp64L_pOUGYuWROa4swH4tOzxQTunzVRHvc5RW2Cp.1063ouXrJpjtJWrWr1_ojO"),
+        ],
+    },
+    Row {
+        rtype: "aws_appsync_api_key",
+        found_by: &[Format],
+        positive: &[
+            ok("2026-11-04T07:12:55Z DEBUG using credential da2-«nbidbjuabpedfwu92l2ys90mna» for request"),
+            ok("export AWS_APPSYNC_API_KEY_TOKEN=da2-«nbidbjuabpedfwu92l2ys90mna»"),
+        ],
+        negative: &[
+            ok("token format: da2-afnwk… (see docs)"),
+            ok("id=xda2-nbidbjuabpedfwu92l2ys90mna"),
+        ],
+    },
+    Row {
+        rtype: "duffel_token",
+        found_by: &[Format],
+        positive: &[
+            ok("curl -sS -H 'X-Api-Key: duffel_live_«g5Xcz9jkMGGMOv6SAd09gv_bpNwoAxt8qMwKfO2wzG4»' https://api.example.invalid/v1/ping"),
+            ok(r#""token": "duffel_live_«g5Xcz9jkMGGMOv6SAd09gv_bpNwoAxt8qMwKfO2wzG4»","#),
+        ],
+        negative: &[
+            ok("token format: duffel_live_btdmn… (see docs)"),
+            ok("id=xduffel_live_g5Xcz9jkMGGMOv6SAd09gv_bpNwoAxt8qMwKfO2wzG4"),
+        ],
+    },
+    Row {
+        rtype: "frameio_token",
+        found_by: &[Format],
+        positive: &[
+            ok("export FRAMEIO_TOKEN=fio-u-«Fm_Blcyy9sfJCR35LKrDpqaGPk4f1Sy8unk9B3Enj-dafcMr7FB0mqTmyvE4s6wb»"),
+            ok("2026-11-04T07:12:55Z DEBUG using credential fio-u-«Fm_Blcyy9sfJCR35LKrDpqaGPk4f1Sy8unk9B3Enj-dafcMr7FB0mqTmyvE4s6wb» for request"),
+        ],
+        negative: &[
+            ok("token format: fio-u-wivzc… (see docs)"),
+            ok("id=xfio-u-Fm_Blcyy9sfJCR35LKrDpqaGPk4f1Sy8unk9B3Enj-dafcMr7FB0mqTmyvE4s6wb"),
+        ],
+    },
+    Row {
+        rtype: "octopus_api_key",
+        found_by: &[Format],
+        positive: &[
+            ok(r#""token": "API-«6BQWCZVSVDRPUF0T0YL65L5U66»","#),
+            ok("curl -sS -H 'X-Api-Key: API-«6BQWCZVSVDRPUF0T0YL65L5U66»' https://api.example.invalid/v1/ping"),
+        ],
+        negative: &[
+            ok("token format: API-sdzgy… (see docs)"),
+            ok("id=xAPI-6BQWCZVSVDRPUF0T0YL65L5U66"),
+        ],
+    },
+    Row {
+        rtype: "azure_ad_client_secret",
+        found_by: &[Format],
+        positive: &[
+            ok("2026-11-04T07:12:55Z DEBUG using credential «NwY8Q~YxUMORTrI6xYIahjl8dMGo6o9PM4hYjNa4» for request"),
+            ok("export AZURE_AD_CLIENT_SECRET_TOKEN=«NwY8Q~YxUMORTrI6xYIahjl8dMGo6o9PM4hYjNa4»"),
+        ],
+        negative: &[
+            ok("token format: NwY8Q~fyuht… (see docs)"),
+            ok("id=xNwY8Q~YxUMORTrI6xYIahjl8dMGo6o9PM4hYjNa4"),
+        ],
+    },
+    Row {
+        rtype: "aws_session_token",
+        found_by: &[Format],
+        positive: &[
+            ok("curl -sS -H 'X-Api-Key: «IQoJb3JpZ2luX2VjEAZ8kn/5YgW5cJk8yhQ9ST+RC7vuAeI3HBfTZPD9Z6wm2OLU06XYYqpllE62RUK8A/DJcihnTRgl/nkove+6rPyia6RuE0X0g5vsP78SaJ5P1v0uf9aZD+7jieLlIJ8PhadZ9VnyNbT0JIqiKWoEXObITzg6THRJg9bjJFdo9fWgcS4uORPOoPzt5z3gTYUyAQfxsm0KYcnix542PZK5bzUVRk2ViDvo0yfCSLJGxDSHyCaA7BBhNI24/6t3nqKKre9libFzTjDK/Ph9671dLGqC4WwNBhskqSvaQP1VUblzB»' https://api.example.invalid/v1/ping"),
+            ok(r#""token": "«IQoJb3JpZ2luX2VjEAZ8kn/5YgW5cJk8yhQ9ST+RC7vuAeI3HBfTZPD9Z6wm2OLU06XYYqpllE62RUK8A/DJcihnTRgl/nkove+6rPyia6RuE0X0g5vsP78SaJ5P1v0uf9aZD+7jieLlIJ8PhadZ9VnyNbT0JIqiKWoEXObITzg6THRJg9bjJFdo9fWgcS4uORPOoPzt5z3gTYUyAQfxsm0KYcnix542PZK5bzUVRk2ViDvo0yfCSLJGxDSHyCaA7BBhNI24/6t3nqKKre9libFzTjDK/Ph9671dLGqC4WwNBhskqSvaQP1VUblzB»","#),
+        ],
+        negative: &[
+            ok("token format: IQoJb3kkoow… (see docs)"),
+            ok("id=xIQoJb3JpZ2luX2VjEAZ8kn/5YgW5cJk8yhQ9ST+RC7vuAeI3HBfTZPD9Z6wm2OLU06XYYqpllE62RUK8A/DJcihnTRgl/nkove+6rPyia6RuE0X0g5vsP78SaJ5P1v0uf9aZD+7jieLlIJ8PhadZ9VnyNbT0JIqiKWoEXObITzg6THRJg9bjJFdo9fWgcS4uORPOoPzt5z3gTYUyAQfxsm0KYcnix542PZK5bzUVRk2ViDvo0yfCSLJGxDSHyCaA7BBhNI24/6t3nqKKre9libFzTjDK/Ph9671dLGqC4WwNBhskqSvaQP1VUblzB"),
+        ],
+    },
+    Row {
+        rtype: "aws_ecr_login_token",
+        found_by: &[Format],
+        positive: &[
+            ok("export AWS_ECR_LOGIN_TOKEN=eyJwYXlsb2FkIjoi«V9r4oU4hmbXTmD/N6kMX9iRnKE3BOHqfOzfzD+8CfH59lx8goseKCUo4BsJJqYPwqW9er+YE7+7XKy7hFIkG6k8xQqs1iK7fxubGT539EPBwcZAQfZVXIreYsUoL1D3ndqhRv2FTn9yTmZhNnPZtoBVbZh/BKdMDTvbs0E2R4S8aAMs4vLT3KbhV6sbC9KqQpLURNC/sfA7L4bn3yIxei6HVOApIvV37TLQPSFxEwVIrNJtnAPM1tFU8zwRPlryqXfHRLJPcRYAMiusEEblzjMwDY7LyEElDfC4qu9CD22KHAyJ7H8Y7XNBO5+ALIiDYQFzlMb2P///pUM7+wvf9M8UZYGANhE030gZcaBHHKVj1ZHAUUV39qKd/PsBEsHww7FWubfPMzSgsnNOy==»"),
+            ok("2026-11-04T07:12:55Z DEBUG using credential eyJwYXlsb2FkIjoi«V9r4oU4hmbXTmD/N6kMX9iRnKE3BOHqfOzfzD+8CfH59lx8goseKCUo4BsJJqYPwqW9er+YE7+7XKy7hFIkG6k8xQqs1iK7fxubGT539EPBwcZAQfZVXIreYsUoL1D3ndqhRv2FTn9yTmZhNnPZtoBVbZh/BKdMDTvbs0E2R4S8aAMs4vLT3KbhV6sbC9KqQpLURNC/sfA7L4bn3yIxei6HVOApIvV37TLQPSFxEwVIrNJtnAPM1tFU8zwRPlryqXfHRLJPcRYAMiusEEblzjMwDY7LyEElDfC4qu9CD22KHAyJ7H8Y7XNBO5+ALIiDYQFzlMb2P///pUM7+wvf9M8UZYGANhE030gZcaBHHKVj1ZHAUUV39qKd/PsBEsHww7FWubfPMzSgsnNOy==» for request"),
+        ],
+        negative: &[
+            ok("token format: eyJwYXlsb2FkIjoiekbay… (see docs)"),
+            ok("id=xeyJwYXlsb2FkIjoiV9r4oU4hmbXTmD/N6kMX9iRnKE3BOHqfOzfzD+8CfH59lx8goseKCUo4BsJJqYPwqW9er+YE7+7XKy7hFIkG6k8xQqs1iK7fxubGT539EPBwcZAQfZVXIreYsUoL1D3ndqhRv2FTn9yTmZhNnPZtoBVbZh/BKdMDTvbs0E2R4S8aAMs4vLT3KbhV6sbC9KqQpLURNC/sfA7L4bn3yIxei6HVOApIvV37TLQPSFxEwVIrNJtnAPM1tFU8zwRPlryqXfHRLJPcRYAMiusEEblzjMwDY7LyEElDfC4qu9CD22KHAyJ7H8Y7XNBO5+ALIiDYQFzlMb2P///pUM7+wvf9M8UZYGANhE030gZcaBHHKVj1ZHAUUV39qKd/PsBEsHww7FWubfPMzSgsnNOy=="),
+        ],
+    },
+    Row {
+        rtype: "password",
+        found_by: &[Field, Flag, SiblingKey],
+        positive: &[
+            ok("DB_PASSWORD=«TqPWcAEu3hZa!z»"),
+            ok("mysql -u app -p'«3vqDSWKcSkcVcq»' -e 'select 1'"),
+            ok("aws rds modify-db-instance --master-user-password «MgohAtOwKFtSG5yQ»"),
+            ok(r#"variable \"db_password\" {\n  type    = string\n  default = \"«Wq7rLx2pNv9s»\"\n}"#),
+            gap(
+                r#"{\"ParameterKey\": \"DbPassword\", \"ParameterValue\": \"«hN4vQe8Rk2Lz»\"}"#,
+                SIBLING_KEY_GAP,
+            ),
+            gap(
+                r#""environment": [{"name": "DB_PASSWORD", "value": "«c7Jr2WqpLk9X»"}]"#,
+                SIBLING_KEY_GAP,
+            ),
+        ],
+        negative: &[
+            ok(r#"password: """#),
+            ok("password: ${DB_PASSWORD}"),
+            ok("the password policy requires 12 characters"),
+        ],
+    },
+    Row {
+        rtype: "generic_secret",
+        found_by: &[Field, SiblingKey],
+        positive: &[
+            ok("SECRET_KEY=«EcmtF1EEo0zIZN447jkkmBTPjt2kWYRJu6NcdEIs»"),
+            ok(r#""client_secret": "«VsK68Jp1RUyLWvA23lBvm5vLJ89f0byG»","#),
+            gap(
+                r#"{"Name": "/prod/billing/api-secret", "Type": "SecureString", "Value": "«Hq3ZtV9mWc2LpR7xNb4KdS8fYj1GuE6a»"}"#,
+                SIBLING_KEY_GAP,
+            ),
+        ],
+        negative: &[
+            ok("SECRET_KEY=changeme"),
+            ok(r#""client_secret": "<your-secret>""#),
+            ok(r#""NextToken": "eyJ2IjoxfQ==""#),
+        ],
+    },
+    Row {
+        rtype: "generic_api_key",
+        found_by: &[Field],
+        positive: &[
+            ok("DD_API_KEY=«9cd68b1a3c541b1a07cbc18f6256c617»"),
+            ok(r#"api_key: "«otJqkSwhnQSBlWSOz8enVvfNlKzB8WonFUQw»""#),
+        ],
+        negative: &[
+            ok("api_key: YOUR_API_KEY"),
+            ok("DD_API_KEY=${DD_API_KEY}"),
+        ],
+    },
+    Row {
+        rtype: "aws_secret_access_key",
+        found_by: &[Field, CliColumn],
+        positive: &[
+            ok("aws_secret_access_key = «Z5cX4fVH8e02eNw7OpmE3DHkvOdOv+h5Y5O2sXVB»"),
+            ok(r#""SecretAccessKey": "«gKpofBRSL58Z39YlSRguKFs4z4UYOH9r779KCQjd»","#),
+        ],
+        negative: &[
+            gap(
+                "aws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+                "the secret key of the AWS documentation is masked like a real one",
+            ),
+            ok("aws_secret_access_key ="),
+        ],
+    },
+    Row {
+        rtype: "azure_storage_key",
+        found_by: &[Field],
+        positive: &[
+            ok("DefaultEndpointsProtocol=https;AccountName=quorvstore;AccountKey=«6ORfCExc7VMXOmOZ8uEJ/8NO18jwffVmPwH8I82Vi/cIAt0KsqlMXU3+RQ+K1Ebn4mj2XBZ3XiSR/+JL0MIM/M==»;EndpointSuffix=core.windows.net"),
+        ],
+        negative: &[
+            ok("AccountKey=<key>;"),
+            ok("AccountKey=;EndpointSuffix=core.windows.net"),
+        ],
+    },
+    Row {
+        rtype: "docker_auth",
+        found_by: &[Field],
+        positive: &[
+            ok(r#"{"auths": {"registry.example.invalid": {"auth": "«Y2ktYm90OmNDQXJXdko2Zm5QeVA0ZUFJVTVW»"}}}"#),
+        ],
+        negative: &[
+            ok(r#"{"auths": {"registry.example.invalid": {"auth": ""}}}"#),
+            ok(r#""auth": "oauth2""#),
+        ],
+    },
+    Row {
+        rtype: "basic_auth",
+        found_by: &[Format],
+        positive: &[
+            ok("Authorization: Basic «c3ZjOmo2bTg4SkVROGxjODdRY0M=»"),
+        ],
+        negative: &[
+            ok(r#"Authorization: Basic realm=\"api\""#),
+            ok("basic usage: see README"),
+        ],
+    },
+    Row {
+        rtype: "bearer_token",
+        found_by: &[Format],
+        positive: &[
+            ok("Authorization: Bearer «sIU1Wj_8WdVhlv.GWZr-9j_vF0sPEcY9cE686VUn»"),
+            ok("Authorization: token «B6X3p5gtXEcgzOD5Kq4reMVzNrql4NP6»"),
+        ],
+        negative: &[
+            ok("Authorization: Bearer <token>"),
+            ok("Bearer tokens expire after one hour"),
+        ],
+    },
+    Row {
+        rtype: "k8s_secret_data",
+        found_by: &[Field],
+        positive: &[
+            ok(r#"kind: Secret\ndata:\n  api-key: «TGdJRGNzaXBNNUdLcHRETE9Pb1ZXR3Na»\n"#),
+        ],
+        negative: &[
+            ok(r#"data:\n  note: aGVsbG8gd29ybGQhxyz\n"#),
+            ok("kind: ConfigMap"),
+        ],
+    },
+    Row {
+        rtype: "db_password",
+        found_by: &[Format],
+        positive: &[
+            ok("DATABASE_URL=postgres://app:«KnfxY2FoNrsKeCtv2B»@db-1.internal.example:5432/orders"),
+            ok("redis://:«rgOHN42GuhlVeBipCrnX»@10.0.3.7:6379/0"),
+        ],
+        negative: &[
+            ok("postgres://user:password@localhost/db"),
+            ok("postgres://app@db.example/orders"),
+        ],
+    },
+    Row {
+        rtype: "url_credentials",
+        found_by: &[Format],
+        positive: &[
+            ok("git clone https://deploy:«Mo3oEvXrPlSNxcDXSB0Io5Tj»@git.example.invalid/team/repo.git"),
+        ],
+        negative: &[
+            ok("https://example.com/a@b"),
+            ok("mailto:someone@example.com"),
+        ],
+    },
+    Row {
+        rtype: "jwt",
+        found_by: &[Format],
+        positive: &[
+            ok("Authorization: Bearer «eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9».«eyJzdWIiOiJob2VtcG5yYW56IiwiZXhwIjoxOTAwMDAwMDAwfQ».«LjWCUeUTxjD4gPm2TA-BLHBcBnNRRck405AoN5oblgC»"),
+        ],
+        negative: &[
+            ok("eyJhbGciOiJIUzI1NiJ9 alone is a header"),
+            ok("version ey.ey.ey"),
+        ],
+    },
+    Row {
+        rtype: "private_key",
+        found_by: &[Format],
+        positive: &[
+            ok(r#"-----BEGIN OPENSSH PRIVATE KEY-----\n«+JHeWgozUatxWDV56KdQtEsI3f33m+9/UkgLYh8RJPZdTyS4sqnsbnY3Y1Fe6j4SqDy1Vx»\n«uxmtGixpSj9DJ7Ybe+Wfb6OHixjkpUA6my3DKAOFqyenvfCQBThzsDhINw3hXkqQYLW6O2»\n-----END OPENSSH PRIVATE KEY-----"#),
+        ],
+        negative: &[
+            ok(r#"-----BEGIN PUBLIC KEY-----\nMIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEA\n-----END PUBLIC KEY-----"#),
+            ok("paste your -----BEGIN PRIVATE KEY----- block here"),
+        ],
+    },
+    Row {
+        rtype: "slack_webhook",
+        found_by: &[Format],
+        positive: &[
+            ok("SLACK_WEBHOOK=https://hooks.slack.com/services/«T5JPQUASW0X»/«BLC20MMWAYB»/«e6Bl9QKkl17XGyeJaWEFVoc6»"),
+        ],
+        negative: &[
+            ok("https://hooks.slack.com/services/"),
+            ok("see hooks.slack.com docs"),
+        ],
+    },
+    Row {
+        rtype: "discord_webhook",
+        found_by: &[Format],
+        positive: &[
+            ok("https://discord.com/api/webhooks/«174225729224566203»/«K0ksE4F2kqgOaoulVpTWpEReboFDNJBAjNvKh9J-pQFl0WWjqToMMz94lR2LzNWbX5sx»"),
+        ],
+        negative: &[
+            ok("https://discord.com/api/webhooks/"),
+            ok("https://discord.com/channels/123/456"),
+        ],
+    },
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::recognizers::{builtin, catalog, user};
+    use crate::scanner::{Filter, Scanner};
+
+    const OPEN: &str = "«";
+    const CLOSE: &str = "»";
+
+    /// `text` without its marks, and the byte spans the marks enclosed.
+    fn unmark(text: &str) -> (String, Vec<(usize, usize)>) {
+        let mut plain = String::with_capacity(text.len());
+        let mut spans = Vec::new();
+        let mut rest = text;
+        while let Some(open) = rest.find(OPEN) {
+            plain.push_str(&rest[..open]);
+            let after = &rest[open + OPEN.len()..];
+            let close = after
+                .find(CLOSE)
+                .unwrap_or_else(|| panic!("unclosed mark in {text}"));
+            let start = plain.len();
+            plain.push_str(&after[..close]);
+            spans.push((start, plain.len()));
+            rest = &after[close + CLOSE.len()..];
+        }
+        plain.push_str(rest);
+        (plain, spans)
+    }
+
+    fn scanner() -> Scanner {
+        let terms: Vec<String> = USER_TERMS.iter().map(|t| t.to_string()).collect();
+        let mut recs = user::build(&terms, &[]).expect("user rules build");
+        recs.extend(builtin());
+        Scanner::new(recs, Filter::default()).expect("patterns compile")
+    }
+
+    /// What is wrong with `example` of `row`, if anything.
+    fn problem(scanner: &Scanner, row: &Row, example: &Example, positive: bool) -> Option<String> {
+        let (plain, marked) = unmark(example.text);
+        let found: Vec<(usize, usize)> = scanner
+            .scan(plain.as_bytes())
+            .into_iter()
+            .filter(|f| f.rtype == row.rtype)
+            .map(|f| (f.start, f.end))
+            .collect();
+        let show = |spans: &[(usize, usize)]| -> Vec<&str> {
+            spans.iter().map(|&(s, e)| &plain[s..e]).collect()
+        };
+        if positive && marked.is_empty() {
+            return Some("positive example without a «mark»".into());
+        }
+        if !positive && !marked.is_empty() {
+            return Some("negative example with a «mark»".into());
+        }
+        if found != marked {
+            return Some(format!(
+                "wanted {:?}, found {:?}",
+                show(&marked),
+                show(&found)
+            ));
+        }
+        None
+    }
+
+    #[test]
+    fn every_catalog_type_has_a_row_and_its_examples_hold() {
+        let types: Vec<&str> = catalog().iter().map(|(_, t)| t.name).collect();
+        let mut failures = Vec::new();
+        for t in &types {
+            match row(t) {
+                None => failures.push(format!("{t}: no row in recognizers/examples.rs")),
+                Some(r)
+                    if r.positive.is_empty() || r.negative.is_empty() || r.found_by.is_empty() =>
+                {
+                    failures.push(format!(
+                        "{t}: needs a context kind, a positive and a negative example"
+                    ))
+                }
+                Some(_) => {}
+            }
+        }
+        for (i, r) in ROWS.iter().enumerate() {
+            if !types.contains(&r.rtype) {
+                failures.push(format!(
+                    "{}: row for a type the catalog does not have",
+                    r.rtype
+                ));
+            }
+            if ROWS[..i].iter().any(|o| o.rtype == r.rtype) {
+                failures.push(format!("{}: two rows", r.rtype));
+            }
+        }
+        let scanner = scanner();
+        let mut gaps = Vec::new();
+        for r in ROWS {
+            let all = r
+                .positive
+                .iter()
+                .map(|e| (e, true))
+                .chain(r.negative.iter().map(|e| (e, false)));
+            for (example, positive) in all {
+                let kind = if positive { "positive" } else { "negative" };
+                let problem = problem(&scanner, r, example, positive);
+                match (example.gap, problem) {
+                    (None, Some(p)) => {
+                        failures.push(format!("{} {kind} {:?}: {p}", r.rtype, example.text))
+                    }
+                    (Some(why), Some(_)) => {
+                        gaps.push(format!("{} {kind} {:?}: {why}", r.rtype, example.text))
+                    }
+                    (Some(_), None) => failures.push(format!(
+                        "{} {kind} {:?}: passes now; drop its gap mark",
+                        r.rtype, example.text
+                    )),
+                    (None, None) => {}
+                }
+            }
+        }
+        for g in &gaps {
+            eprintln!("known gap: {g}");
+        }
+        assert!(
+            failures.is_empty(),
+            "{} rule-table failures:\n{}",
+            failures.len(),
+            failures.join("\n")
+        );
+    }
+
+    #[test]
+    fn ordinary_lines_yield_nothing() {
+        let scanner = scanner();
+        let mut failures = Vec::new();
+        for example in ORDINARY {
+            let found: Vec<String> = scanner
+                .scan(example.text.as_bytes())
+                .iter()
+                .map(|f| format!("{} {:?}", f.rtype, &example.text[f.start..f.end]))
+                .collect();
+            match (example.gap, found.is_empty()) {
+                (None, false) => failures.push(format!("{:?}: found {found:?}", example.text)),
+                (Some(why), false) => eprintln!("known gap: {:?}: {why}", example.text),
+                (Some(_), true) => {
+                    failures.push(format!("{:?}: passes now; drop its gap mark", example.text))
+                }
+                (None, true) => {}
+            }
+        }
+        assert!(failures.is_empty(), "{}", failures.join("\n"));
+    }
+
+    #[test]
+    fn context_kinds_come_from_the_rows() {
+        assert_eq!(context_kinds("aws_iam_name")[0], Field);
+        assert_eq!(context_kinds("user_regex:ticket"), &[] as &[ContextKind]);
+        assert_eq!(Flag.name(), "flag");
+    }
+}
