@@ -106,10 +106,6 @@ use ContextKind::*;
 const UNMASKED_HANDLE_GAP: &str =
     "the id prefix is left unmasked on purpose (UNMASKED_PREFIXES in aws.rs)";
 
-/// Why the sibling-key examples are gaps today.
-const SIBLING_KEY_GAP: &str =
-    "no recognizer reads a sibling key (`\"Name\": \"DB_PASSWORD\", \"Value\": …`)";
-
 /// Ordinary lines of agent traffic that hold nothing to mask: no type may fire on them
 /// (versions, digests, timestamps, request ids, placeholders, AWS-owned names).
 pub const ORDINARY: &[Example] = &[
@@ -2010,14 +2006,8 @@ pub const ROWS: &[Row] = &[
             ok("mysql -u app -p'«3vqDSWKcSkcVcq»' -e 'select 1'"),
             ok("aws rds modify-db-instance --master-user-password «MgohAtOwKFtSG5yQ»"),
             ok(r#"variable \"db_password\" {\n  type    = string\n  default = \"«Wq7rLx2pNv9s»\"\n}"#),
-            gap(
-                r#"{\"ParameterKey\": \"DbPassword\", \"ParameterValue\": \"«hN4vQe8Rk2Lz»\"}"#,
-                SIBLING_KEY_GAP,
-            ),
-            gap(
-                r#""environment": [{"name": "DB_PASSWORD", "value": "«c7Jr2WqpLk9X»"}]"#,
-                SIBLING_KEY_GAP,
-            ),
+            ok(r#"{\"ParameterKey\": \"DbPassword\", \"ParameterValue\": \"«hN4vQe8Rk2Lz»\"}"#),
+            ok(r#""environment": [{"name": "DB_PASSWORD", "value": "«c7Jr2WqpLk9X»"}]"#),
         ],
         negative: &[
             ok(r#"password: """#),
@@ -2031,10 +2021,7 @@ pub const ROWS: &[Row] = &[
         positive: &[
             ok("SECRET_KEY=«EcmtF1EEo0zIZN447jkkmBTPjt2kWYRJu6NcdEIs»"),
             ok(r#""client_secret": "«VsK68Jp1RUyLWvA23lBvm5vLJ89f0byG»","#),
-            gap(
-                r#"{"Name": "/prod/billing/api-secret", "Type": "SecureString", "Value": "«Hq3ZtV9mWc2LpR7xNb4KdS8fYj1GuE6a»"}"#,
-                SIBLING_KEY_GAP,
-            ),
+            ok(r#"{"Name": "/prod/billing/api-secret", "Type": "SecureString", "Value": "«Hq3ZtV9mWc2LpR7xNb4KdS8fYj1GuE6a»"}"#),
         ],
         negative: &[
             ok("SECRET_KEY=changeme"),
