@@ -81,11 +81,14 @@ class TypeInfo:
     category: str
     shape: str
     description: str
+    found_by: tuple[str, ...] = ()
+    """What a value of the type is recognized by: ``format`` (self-identifying), ``field``,
+    ``sibling_key``, ``flag``, ``cli_column``, ``phrase``, ``user_rule``."""
 
 
 def types() -> list[TypeInfo]:
     """Every built-in type, in catalog order."""
-    return [TypeInfo(*row) for row in _core.catalog()]
+    return [TypeInfo(n, c, s, d, tuple(k)) for n, c, s, d, k in _core.catalog()]
 
 
 def body_kind(path: str, content_type: str) -> str:

@@ -75,8 +75,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "types",
         help="list every type of value the engine masks",
-        description="List every type of value the engine masks, with its category and a "
-        "one-line description. These names appear in logs and in [masking] disable.",
+        description="List every type of value the engine masks: its name (as logs and "
+        "[masking] disable use it), category, what recognizes it (format: the value "
+        "identifies itself; field, sibling_key, flag, cli_column, phrase: its context) and a "
+        "one-line description.",
     )
     p.set_defaults(func=_cmd_types)
 
@@ -277,6 +279,7 @@ def _cmd_scan(args: argparse.Namespace) -> int:
 def _cmd_types(args: argparse.Namespace) -> int:
     rows = types()
     width = max(len(t.name) for t in rows)
+    kinds = max(len(",".join(t.found_by)) for t in rows)
     for t in rows:
-        print(f"{t.name:<{width}}  {t.category:<8} {t.description}")
+        print(f"{t.name:<{width}}  {t.category:<8} {','.join(t.found_by):<{kinds}}  {t.description}")
     return 0

@@ -190,10 +190,17 @@ fn scan(data: &[u8]) -> Vec<(usize, usize, &'static str, &'static str)> {
     builtin_scanner().scan(data).into_iter().map(|f| (f.start, f.end, f.rtype, f.shape.name())).collect()
 }
 
-/// Every built-in type: `[(name, category, shape, description)]`.
+/// Every built-in type: `[(name, category, shape, description, context kinds)]`; the context
+/// kinds are what a value of the type is recognized by (`format`, `field`, `flag`, …).
 #[pyfunction]
-fn catalog() -> Vec<(&'static str, &'static str, &'static str, &'static str)> {
-    recognizers::catalog().into_iter().map(|(cat, t)| (t.name, cat, t.shape.name(), t.description)).collect()
+fn catalog() -> Vec<(&'static str, &'static str, &'static str, &'static str, Vec<&'static str>)> {
+    recognizers::catalog()
+        .into_iter()
+        .map(|(cat, t)| {
+            let kinds = recognizers::examples::context_kinds(t.name).iter().map(|k| k.name()).collect();
+            (t.name, cat, t.shape.name(), t.description, kinds)
+        })
+        .collect()
 }
 
 /// Compile a user regex as the engine does: raises ValueError when it is invalid.
