@@ -281,5 +281,6 @@ def _cmd_types(args: argparse.Namespace) -> int:
     width = max(len(t.name) for t in rows)
     kinds = max(len(",".join(t.found_by)) for t in rows)
     for t in rows:
-        print(f"{t.name:<{width}}  {t.category:<8} {','.join(t.found_by):<{kinds}}  {t.description}")
+        found_by = ",".join(t.found_by)
+        print(f"{t.name:<{width}}  {t.category:<8} {found_by:<{kinds}}  {t.description}")
     return 0
