@@ -1942,6 +1942,22 @@ fn check_host(data: &[u8], a: usize, _e: usize) -> CheckResult {
         label_findings(data, labels[0].0, labels[0].1, "aws_hostname", &mut out);
         return Some((out, e));
     }
+    if let Some(i) = (0..ncore).find(|&i| lab(i) == b"eks") {
+        // EKS: the API endpoint's first label is the cluster's id ('<32 hex>.gr7.<region>.eks');
+        // the OIDC issuer ('oidc.eks.<region>…/id/<32 hex>') carries it in its path
+        if i == 0 {
+            return Some((out, e));
+        }
+        if i == 1 && lab(0) == b"oidc" {
+            let end = eks_oidc_id(data, e).unwrap_or(e);
+            if end > e {
+                out.push(Finding::new(end - 32, end, "aws_hostname", CW));
+            }
+            return Some((out, end));
+        }
+        label_findings(data, labels[0].0, labels[0].1, "aws_hostname", &mut out);
+        return Some((out, e));
+    }
     let Some(svc_at) = (0..ncore).find(|&i| RESOURCE_SERVICES.contains(&lab(i))) else {
         return Some((out, e)); // a service endpoint such as ec2.us-east-1.amazonaws.com
     };
@@ -1967,6 +1983,24 @@ fn check_host(data: &[u8], a: usize, _e: usize) -> CheckResult {
         );
     }
     Some((out, e))
+}
+
+/// After an EKS OIDC issuer host ending at `e`: the end of its `/id/<32 hex>` path (any
+/// escaping of `/`), when the id is whole.
+fn eks_oidc_id(data: &[u8], e: usize) -> Option<usize> {
+    let lim = data.len().min(e + 64);
+    let mut i = e;
+    let slash = |i: usize| -> Option<usize> {
+        let k = run(data, i, lim, 8, |c| c == b'\\');
+        (k <= 7 && i + k < lim && data[i + k] == b'/').then_some(i + k + 1)
+    };
+    i = slash(i)?;
+    if !data[i..lim].starts_with(b"id") {
+        return None;
+    }
+    i = slash(i + 2)?;
+    let n = run(data, i, lim, 33, |c| c.is_ascii_hexdigit());
+    (n == 32 && right_ok(data, i + 32, &GLUE_ID)).then_some(i + 32)
 }
 
 // ---------------------------------------------------------------- checks: s3:// URIs
@@ -2527,6 +2561,27 @@ mod tests {
             "VOLUMEINFOS\tvol-x\t107374182400\tSTORED\n".to_string(),
             "backup-202405021103.tar".to_string(),
             format!("arn%3Aaws%3Ax%3Ay%3A%3A{a}3%3A"),
+        ] {
+            assert!(found(&text).is_empty(), "{text}");
+        }
+    }
+
+    #[test]
+    fn eks_endpoints_and_oidc_ids() {
+        let id = hex(32).to_uppercase();
+        assert_eq!(
+            found(&format!("endpoint: https://{id}.gr7.eu-west-1.eks.amazonaws.com\n")),
+            vec![pair("aws_hostname", &id)]
+        );
+        for sep in ["/", "\\/", "\\\\\\/"] {
+            let text = format!("\"issuer\": \"https://oidc.eks.eu-west-1.amazonaws.com{sep}id{sep}{id}\"");
+            assert_eq!(found(&text), vec![pair("aws_hostname", &id)], "{text}");
+        }
+        // the service endpoints and an id that is not whole stay
+        for text in [
+            "https://eks.eu-west-1.amazonaws.com/clusters".to_string(),
+            "https://oidc.eks.eu-west-1.amazonaws.com/keys".to_string(),
+            format!("https://oidc.eks.eu-west-1.amazonaws.com/id/{id}AB"),
         ] {
             assert!(found(&text).is_empty(), "{text}");
         }
