@@ -1555,6 +1555,19 @@ fn list_item(data: &[u8], j: usize, limit: usize) -> Option<(usize, usize, usize
     Some((a, b, b + quote.len()))
 }
 
+/// A VPC flow log record (default format: `version account-id interface-id srcaddr …`) names
+/// the account in its second field; the version digit opens the record, at the start of a line,
+/// of a JSON string or of a tab-separated cell (CloudWatch Logs output).
+fn check_flow_log(data: &[u8], s: usize, _e: usize) -> CheckResult {
+    let opens = s == 0
+        || matches!(data[s - 1], b'\n' | b'\t' | b'"' | b'\'')
+        || (ALNUM[data[s - 1] as usize] && escape_ends_at(data, s - 1));
+    if !opens {
+        return None;
+    }
+    Some((vec![Finding::new(s + 2, s + 14, "aws_account_id", CW)], s + 14))
+}
+
 fn check_key_uuid(data: &[u8], s: usize, _e: usize) -> CheckResult {
     // 'KMS key 1234abcd-...', 'key 1234abcd-... scheduled for rotation'
     if !left_ok(data, s, &WORD) {
@@ -2168,6 +2181,12 @@ pub fn recognizers() -> Vec<Recognizer> {
             &["aws_account_id", "aws_resource_name"],
         ),
         Recognizer::new(
+            "aws.flow_log",
+            r"[2-9] [0-9]{12} (?:eni-[0-9a-f]{8,17}|-) ",
+            check_flow_log,
+            &["aws_account_id"],
+        ),
+        Recognizer::new(
             "aws.account_dash",
             r"-[0-9]{12}",
             check_dash12,
@@ -2256,9 +2275,9 @@ mod tests {
         assert_eq!(TYPES.len(), 68);
         assert_eq!(TYPES[0].name, "aws_arn");
         let names: Vec<String> = recognizers().into_iter().map(|r| r.name).collect();
-        assert_eq!(names.len(), 19);
+        assert_eq!(names.len(), 20);
         assert_eq!(names[0], "aws.arn");
-        assert_eq!(names[18], "aws.zone_words");
+        assert_eq!(names[19], "aws.zone_words");
         for r in recognizers() {
             crate::scanner::check_pattern(&r.pattern).unwrap();
         }
@@ -2563,6 +2582,27 @@ mod tests {
             format!("arn%3Aaws%3Ax%3Ay%3A%3A{a}3%3A"),
         ] {
             assert!(found(&text).is_empty(), "{text}");
+        }
+    }
+
+    #[test]
+    fn vpc_flow_log_accounts() {
+        let a = digits(12);
+        let eni = hex(17);
+        let rec = format!("{a} eni-{eni} 10.0.1.5 10.0.2.9 443 49152 6 10 840 1620000000 1620000060 ACCEPT OK");
+        for text in [
+            format!("2 {rec}\n"),
+            format!("x\n2 {rec}\n"),
+            format!("{{\"message\": \"2 {rec}\"}}"),
+            format!("1620000000\t2 {rec}"),
+            format!("2 {a} - - - - - - - 1620000000 1620000060 - NODATA"),
+        ] {
+            let got = found(&text);
+            assert!(got.contains(&pair("aws_account_id", &a)), "{text}: {got:?}");
+        }
+        // a number in prose, or one glued to a word, is not a record
+        for text in [format!("take 2 {a} eni-{eni} "), format!("v2 {a} eni-{eni} ")] {
+            assert!(!found(&text).contains(&pair("aws_account_id", &a)), "{text}");
         }
     }
 
