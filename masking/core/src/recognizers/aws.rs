@@ -1565,7 +1565,10 @@ fn check_flow_log(data: &[u8], s: usize, _e: usize) -> CheckResult {
     if !opens {
         return None;
     }
-    Some((vec![Finding::new(s + 2, s + 14, "aws_account_id", CW)], s + 14))
+    Some((
+        vec![Finding::new(s + 2, s + 14, "aws_account_id", CW)],
+        s + 14,
+    ))
 }
 
 fn check_key_uuid(data: &[u8], s: usize, _e: usize) -> CheckResult {
@@ -2589,7 +2592,9 @@ mod tests {
     fn vpc_flow_log_accounts() {
         let a = digits(12);
         let eni = hex(17);
-        let rec = format!("{a} eni-{eni} 10.0.1.5 10.0.2.9 443 49152 6 10 840 1620000000 1620000060 ACCEPT OK");
+        let rec = format!(
+            "{a} eni-{eni} 10.0.1.5 10.0.2.9 443 49152 6 10 840 1620000000 1620000060 ACCEPT OK"
+        );
         for text in [
             format!("2 {rec}\n"),
             format!("x\n2 {rec}\n"),
@@ -2601,8 +2606,14 @@ mod tests {
             assert!(got.contains(&pair("aws_account_id", &a)), "{text}: {got:?}");
         }
         // a number in prose, or one glued to a word, is not a record
-        for text in [format!("take 2 {a} eni-{eni} "), format!("v2 {a} eni-{eni} ")] {
-            assert!(!found(&text).contains(&pair("aws_account_id", &a)), "{text}");
+        for text in [
+            format!("take 2 {a} eni-{eni} "),
+            format!("v2 {a} eni-{eni} "),
+        ] {
+            assert!(
+                !found(&text).contains(&pair("aws_account_id", &a)),
+                "{text}"
+            );
         }
     }
 
@@ -2610,11 +2621,14 @@ mod tests {
     fn eks_endpoints_and_oidc_ids() {
         let id = hex(32).to_uppercase();
         assert_eq!(
-            found(&format!("endpoint: https://{id}.gr7.eu-west-1.eks.amazonaws.com\n")),
+            found(&format!(
+                "endpoint: https://{id}.gr7.eu-west-1.eks.amazonaws.com\n"
+            )),
             vec![pair("aws_hostname", &id)]
         );
         for sep in ["/", "\\/", "\\\\\\/"] {
-            let text = format!("\"issuer\": \"https://oidc.eks.eu-west-1.amazonaws.com{sep}id{sep}{id}\"");
+            let text =
+                format!("\"issuer\": \"https://oidc.eks.eu-west-1.amazonaws.com{sep}id{sep}{id}\"");
             assert_eq!(found(&text), vec![pair("aws_hostname", &id)], "{text}");
         }
         // the service endpoints and an id that is not whole stay
@@ -2701,8 +2715,14 @@ mod tests {
         assert!(found(&format!("key: {u}")).is_empty());
         assert!(found(&format!("idempotency_key={u}")).is_empty());
         assert!(found(&format!("cache key = {u}")).is_empty());
-        assert_eq!(found(&format!("KMS key: {u}")), vec![pair("aws_kms_key_id", &u)]);
-        assert_eq!(found(&format!("rotating key {u} now")), vec![pair("aws_kms_key_id", &u)]);
+        assert_eq!(
+            found(&format!("KMS key: {u}")),
+            vec![pair("aws_kms_key_id", &u)]
+        );
+        assert_eq!(
+            found(&format!("rotating key {u} now")),
+            vec![pair("aws_kms_key_id", &u)]
+        );
         let z = upper(13);
         assert_eq!(
             found(&format!("hosted zone Z{z} updated")),

@@ -674,7 +674,12 @@ fn text_cell(data: &[u8], a: usize) -> Value {
     while b < lim && !matches!(data[b], b'\t' | b'\r' | b'\n' | b'\\') {
         b += 1;
     }
-    Value { start: a, end: b, quote: Vec::new(), sep: Vec::new() }
+    Value {
+        start: a,
+        end: b,
+        quote: Vec::new(),
+        sep: Vec::new(),
+    }
 }
 
 /// Whether `s` starts a line: the body's start, after a newline or after a `\n` escape.
@@ -688,7 +693,11 @@ fn check_text_row(data: &[u8], s: usize, e: usize) -> CheckResult {
     if !at_line_start(data, s) {
         return None;
     }
-    let rtype = if data[s..e].starts_with(b"TAGS") { RES } else { BUCKET };
+    let rtype = if data[s..e].starts_with(b"TAGS") {
+        RES
+    } else {
+        BUCKET
+    };
     let v = text_cell(data, e);
     Some((v_name(data, &v, rtype)?, v.end))
 }
@@ -713,12 +722,23 @@ fn check_s3_ls(data: &[u8], s: usize, e: usize) -> CheckResult {
         return None;
     }
     let a = s + 20;
-    let b = a + data[a..e].iter().take_while(|&&c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'.' || c == b'-').count();
+    let b = a + data[a..e]
+        .iter()
+        .take_while(|&&c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'.' || c == b'-')
+        .count();
     let tok = &data[a..b];
-    if !tok.iter().any(|&c| c == b'-' || c == b'.' || c.is_ascii_digit()) {
+    if !tok
+        .iter()
+        .any(|&c| c == b'-' || c == b'.' || c.is_ascii_digit())
+    {
         return None;
     }
-    let v = Value { start: a, end: b, quote: Vec::new(), sep: Vec::new() };
+    let v = Value {
+        start: a,
+        end: b,
+        quote: Vec::new(),
+        sep: Vec::new(),
+    };
     Some((v_name(data, &v, BUCKET)?, b))
 }
 
@@ -896,7 +916,10 @@ const ENGLISH_ENDINGS: &[&[u8]] = &[
 /// after a one-word noun ('database', 'bucket', 'vault') only one that does not end like an
 /// English word ('database migrations' is an ordinary phrase).
 fn plain_word_names(ph: &[u8], tok: &[u8]) -> bool {
-    ph.contains(&b' ') || !ENGLISH_ENDINGS.iter().any(|end| tok.len() > end.len() + 2 && tok.ends_with(end))
+    ph.contains(&b' ')
+        || !ENGLISH_ENDINGS
+            .iter()
+            .any(|end| tok.len() > end.len() + 2 && tok.ends_with(end))
 }
 
 // ---------------------------------------------------------------- the last word of a log line
@@ -1927,15 +1950,22 @@ mod tests {
         let v = format!("{}-web-{}", fresh(6), fresh(3));
         // the Name tag, in JSON at two escaping depths, in --tags and in --output text
         assert_eq!(
-            found(&format!("\"Tags\": [{{\"Key\": \"Name\", \"Value\": \"{v}\"}}]")),
+            found(&format!(
+                "\"Tags\": [{{\"Key\": \"Name\", \"Value\": \"{v}\"}}]"
+            )),
             [(RES, v.clone())]
         );
         assert_eq!(
-            found(&format!("{{\\\"Key\\\": \\\"Name\\\",\\n    \\\"Value\\\": \\\"{v}\\\"}}")),
+            found(&format!(
+                "{{\\\"Key\\\": \\\"Name\\\",\\n    \\\"Value\\\": \\\"{v}\\\"}}"
+            )),
             [(RES, v.clone())]
         );
         assert_eq!(found(&format!("TAGS\tName\t{v}\n")), [(RES, v.clone())]);
-        assert_eq!(found(&format!("x\\nTAGS\\tName\\t{v}\\n")), [(RES, v.clone())]);
+        assert_eq!(
+            found(&format!("x\\nTAGS\\tName\\t{v}\\n")),
+            [(RES, v.clone())]
+        );
         // s3api list-buckets, JSON and text, and s3 ls
         let b = format!("{}-assets-{}", fresh(5), fresh(4)).to_lowercase();
         assert_eq!(
@@ -1949,10 +1979,15 @@ mod tests {
             [(BUCKET, b.clone())]
         );
         assert_eq!(
-            found(&format!("2024-05-01 10:00:00 {b}\n2024-05-02 11:00:00 {b}2\n")),
+            found(&format!(
+                "2024-05-01 10:00:00 {b}\n2024-05-02 11:00:00 {b}2\n"
+            )),
             [(BUCKET, b.clone()), (BUCKET, format!("{b}2"))]
         );
-        assert_eq!(found(&format!("$ aws s3 ls\\n2024-05-01 10:00:00 {b}\\n")), [(BUCKET, b.clone())]);
+        assert_eq!(
+            found(&format!("$ aws s3 ls\\n2024-05-01 10:00:00 {b}\\n")),
+            [(BUCKET, b.clone())]
+        );
     }
 
     #[test]
