@@ -1555,6 +1555,22 @@ fn list_item(data: &[u8], j: usize, limit: usize) -> Option<(usize, usize, usize
     Some((a, b, b + quote.len()))
 }
 
+/// A VPC flow log record (default format: `version account-id interface-id srcaddr …`) names
+/// the account in its second field; the version digit opens the record, at the start of a line,
+/// of a JSON string or of a tab-separated cell (CloudWatch Logs output).
+fn check_flow_log(data: &[u8], s: usize, _e: usize) -> CheckResult {
+    let opens = s == 0
+        || matches!(data[s - 1], b'\n' | b'\t' | b'"' | b'\'')
+        || (ALNUM[data[s - 1] as usize] && escape_ends_at(data, s - 1));
+    if !opens {
+        return None;
+    }
+    Some((
+        vec![Finding::new(s + 2, s + 14, "aws_account_id", CW)],
+        s + 14,
+    ))
+}
+
 fn check_key_uuid(data: &[u8], s: usize, _e: usize) -> CheckResult {
     // 'KMS key 1234abcd-...', 'key 1234abcd-... scheduled for rotation'
     if !left_ok(data, s, &WORD) {
@@ -1942,6 +1958,22 @@ fn check_host(data: &[u8], a: usize, _e: usize) -> CheckResult {
         label_findings(data, labels[0].0, labels[0].1, "aws_hostname", &mut out);
         return Some((out, e));
     }
+    if let Some(i) = (0..ncore).find(|&i| lab(i) == b"eks") {
+        // EKS: the API endpoint's first label is the cluster's id ('<32 hex>.gr7.<region>.eks');
+        // the OIDC issuer ('oidc.eks.<region>…/id/<32 hex>') carries it in its path
+        if i == 0 {
+            return Some((out, e));
+        }
+        if i == 1 && lab(0) == b"oidc" {
+            let end = eks_oidc_id(data, e).unwrap_or(e);
+            if end > e {
+                out.push(Finding::new(end - 32, end, "aws_hostname", CW));
+            }
+            return Some((out, end));
+        }
+        label_findings(data, labels[0].0, labels[0].1, "aws_hostname", &mut out);
+        return Some((out, e));
+    }
     let Some(svc_at) = (0..ncore).find(|&i| RESOURCE_SERVICES.contains(&lab(i))) else {
         return Some((out, e)); // a service endpoint such as ec2.us-east-1.amazonaws.com
     };
@@ -1967,6 +1999,24 @@ fn check_host(data: &[u8], a: usize, _e: usize) -> CheckResult {
         );
     }
     Some((out, e))
+}
+
+/// After an EKS OIDC issuer host ending at `e`: the end of its `/id/<32 hex>` path (any
+/// escaping of `/`), when the id is whole.
+fn eks_oidc_id(data: &[u8], e: usize) -> Option<usize> {
+    let lim = data.len().min(e + 64);
+    let mut i = e;
+    let slash = |i: usize| -> Option<usize> {
+        let k = run(data, i, lim, 8, |c| c == b'\\');
+        (k <= 7 && i + k < lim && data[i + k] == b'/').then_some(i + k + 1)
+    };
+    i = slash(i)?;
+    if !data[i..lim].starts_with(b"id") {
+        return None;
+    }
+    i = slash(i + 2)?;
+    let n = run(data, i, lim, 33, |c| c.is_ascii_hexdigit());
+    (n == 32 && right_ok(data, i + 32, &GLUE_ID)).then_some(i + 32)
 }
 
 // ---------------------------------------------------------------- checks: s3:// URIs
@@ -2134,6 +2184,12 @@ pub fn recognizers() -> Vec<Recognizer> {
             &["aws_account_id", "aws_resource_name"],
         ),
         Recognizer::new(
+            "aws.flow_log",
+            r"[2-9] [0-9]{12} (?:eni-[0-9a-f]{8,17}|-) ",
+            check_flow_log,
+            &["aws_account_id"],
+        ),
+        Recognizer::new(
             "aws.account_dash",
             r"-[0-9]{12}",
             check_dash12,
@@ -2222,9 +2278,9 @@ mod tests {
         assert_eq!(TYPES.len(), 68);
         assert_eq!(TYPES[0].name, "aws_arn");
         let names: Vec<String> = recognizers().into_iter().map(|r| r.name).collect();
-        assert_eq!(names.len(), 19);
+        assert_eq!(names.len(), 20);
         assert_eq!(names[0], "aws.arn");
-        assert_eq!(names[18], "aws.zone_words");
+        assert_eq!(names[19], "aws.zone_words");
         for r in recognizers() {
             crate::scanner::check_pattern(&r.pattern).unwrap();
         }
@@ -2533,6 +2589,59 @@ mod tests {
     }
 
     #[test]
+    fn vpc_flow_log_accounts() {
+        let a = digits(12);
+        let eni = hex(17);
+        let rec = format!(
+            "{a} eni-{eni} 10.0.1.5 10.0.2.9 443 49152 6 10 840 1620000000 1620000060 ACCEPT OK"
+        );
+        for text in [
+            format!("2 {rec}\n"),
+            format!("x\n2 {rec}\n"),
+            format!("{{\"message\": \"2 {rec}\"}}"),
+            format!("1620000000\t2 {rec}"),
+            format!("2 {a} - - - - - - - 1620000000 1620000060 - NODATA"),
+        ] {
+            let got = found(&text);
+            assert!(got.contains(&pair("aws_account_id", &a)), "{text}: {got:?}");
+        }
+        // a number in prose, or one glued to a word, is not a record
+        for text in [
+            format!("take 2 {a} eni-{eni} "),
+            format!("v2 {a} eni-{eni} "),
+        ] {
+            assert!(
+                !found(&text).contains(&pair("aws_account_id", &a)),
+                "{text}"
+            );
+        }
+    }
+
+    #[test]
+    fn eks_endpoints_and_oidc_ids() {
+        let id = hex(32).to_uppercase();
+        assert_eq!(
+            found(&format!(
+                "endpoint: https://{id}.gr7.eu-west-1.eks.amazonaws.com\n"
+            )),
+            vec![pair("aws_hostname", &id)]
+        );
+        for sep in ["/", "\\/", "\\\\\\/"] {
+            let text =
+                format!("\"issuer\": \"https://oidc.eks.eu-west-1.amazonaws.com{sep}id{sep}{id}\"");
+            assert_eq!(found(&text), vec![pair("aws_hostname", &id)], "{text}");
+        }
+        // the service endpoints and an id that is not whole stay
+        for text in [
+            "https://eks.eu-west-1.amazonaws.com/clusters".to_string(),
+            "https://oidc.eks.eu-west-1.amazonaws.com/keys".to_string(),
+            format!("https://oidc.eks.eu-west-1.amazonaws.com/id/{id}AB"),
+        ] {
+            assert!(found(&text).is_empty(), "{text}");
+        }
+    }
+
+    #[test]
     fn host_names() {
         let id = rand(b"abcdefghijklmnopqrstuvwxyz0123456789", 12);
         assert_eq!(
@@ -2606,8 +2715,14 @@ mod tests {
         assert!(found(&format!("key: {u}")).is_empty());
         assert!(found(&format!("idempotency_key={u}")).is_empty());
         assert!(found(&format!("cache key = {u}")).is_empty());
-        assert_eq!(found(&format!("KMS key: {u}")), vec![pair("aws_kms_key_id", &u)]);
-        assert_eq!(found(&format!("rotating key {u} now")), vec![pair("aws_kms_key_id", &u)]);
+        assert_eq!(
+            found(&format!("KMS key: {u}")),
+            vec![pair("aws_kms_key_id", &u)]
+        );
+        assert_eq!(
+            found(&format!("rotating key {u} now")),
+            vec![pair("aws_kms_key_id", &u)]
+        );
         let z = upper(13);
         assert_eq!(
             found(&format!("hosted zone Z{z} updated")),

@@ -19,9 +19,9 @@ use regex::bytes::{Regex, RegexBuilder};
 
 use super::aws;
 use super::base::{
-    escape_ends_at, field_check, is_space, key_variants, left_ok, norm_key, table, ByteTable,
-    CheckResult, Field, Finding, Recognizer, Shape, TypeInfo, Value, ALNUM, ECHO_BACK, KEY_ANCHOR,
-    LOOKBEHIND, WORD,
+    escape_ends_at, field_check, is_space, key_variants, left_ok, match_quote, norm_key, table,
+    value_after, ByteTable, CheckResult, Field, Finding, Recognizer, Shape, TypeInfo, Value, ALNUM,
+    ECHO_BACK, KEY_ANCHOR, LOOKAHEAD, LOOKBEHIND, Q, WORD,
 };
 
 pub const CATEGORY: &str = "aws";
@@ -630,6 +630,118 @@ fn v_name(data: &[u8], v: &Value, rtype: &'static str) -> Option<Vec<Finding>> {
     Some(vec![Finding::new(start, end, rtype, Shape::Classwise)])
 }
 
+// ---------------------------------------------------------------- generic `Name` fields
+
+/// After a JSON key or value ending at `i`: past `,`, blanks and `\n`-style escapes (any depth)
+/// to the next key's opening quote; the offset of that quote.
+fn next_key(data: &[u8], mut i: usize, lim: usize) -> usize {
+    while i < lim {
+        let c = data[i];
+        if matches!(c, b' ' | b'\t' | b'\r' | b'\n' | b',') {
+            i += 1;
+            continue;
+        }
+        let k = data[i..lim].iter().take_while(|&&b| b == b'\\').count();
+        if c == b'\\' && k <= 7 && i + k < lim && matches!(data[i + k], b'n' | b'r' | b't') {
+            i += k + 1;
+            continue;
+        }
+        break;
+    }
+    i
+}
+
+/// The quoted key `key` at `i` (any escaping depth): the offset right after its name.
+fn key_at(data: &[u8], i: usize, lim: usize, key: &[u8]) -> Option<usize> {
+    let q = match_quote(data, i, lim)?;
+    data[q..lim].starts_with(key).then_some(q + key.len())
+}
+
+/// `{"Key": "Name", "Value": "<name>"}`: AWS tags (EC2 `Tags`, `--tags Key=Name,...`) give a
+/// resource its display name under the generic tag key `Name`; the sibling `Value` holds it.
+fn check_tag_name(data: &[u8], _s: usize, e: usize) -> CheckResult {
+    let lim = data.len().min(e + LOOKAHEAD);
+    let i = next_key(data, e, lim);
+    let after = key_at(data, i, lim, b"Value")?;
+    let v = value_after(data, after, lim, false, None)?;
+    Some((v_name(data, &v, RES)?, v.end))
+}
+
+/// A cell of AWS CLI `--output text` ending at a tab, a line end or an escape.
+fn text_cell(data: &[u8], a: usize) -> Value {
+    let lim = data.len().min(a + 256);
+    let mut b = a;
+    while b < lim && !matches!(data[b], b'\t' | b'\r' | b'\n' | b'\\') {
+        b += 1;
+    }
+    Value {
+        start: a,
+        end: b,
+        quote: Vec::new(),
+        sep: Vec::new(),
+    }
+}
+
+/// Whether `s` starts a line: the body's start, after a newline or after a `\n` escape.
+fn at_line_start(data: &[u8], s: usize) -> bool {
+    s == 0 || data[s - 1] == b'\n' || (data[s - 1] == b'n' && escape_ends_at(data, s - 1))
+}
+
+/// `--output text` rows whose last column is a name: `TAGS<tab>Name<tab><name>` (a `Name`
+/// tag) and `BUCKETS<tab><created><tab><bucket>` (`s3api list-buckets`).
+fn check_text_row(data: &[u8], s: usize, e: usize) -> CheckResult {
+    if !at_line_start(data, s) {
+        return None;
+    }
+    let rtype = if data[s..e].starts_with(b"TAGS") {
+        RES
+    } else {
+        BUCKET
+    };
+    let v = text_cell(data, e);
+    Some((v_name(data, &v, rtype)?, v.end))
+}
+
+/// `s3api list-buckets` JSON: `{"Name": "<bucket>", "CreationDate": …}` — a `Name` whose next
+/// sibling is the bucket's creation date.
+fn check_bucket_entry(data: &[u8], s: usize, _e: usize) -> CheckResult {
+    let lim = data.len().min(s + 256);
+    let after = key_at(data, s, lim, b"Name")?;
+    let v = value_after(data, after, lim, false, None)?;
+    let q_end = v.end + v.quote.len();
+    let i = next_key(data, q_end, lim);
+    key_at(data, i, lim, b"CreationDate")?;
+    Some((v_name(data, &v, BUCKET)?, v.end))
+}
+
+/// `aws s3 ls` with no path lists buckets, one a line: `2024-05-01 10:00:00 <bucket>` (object
+/// listings carry a size column and so do not match). A plain word ('… 10:00:00 started') is
+/// not taken: the bucket must hold a dash, a dot or a digit.
+fn check_s3_ls(data: &[u8], s: usize, e: usize) -> CheckResult {
+    if !at_line_start(data, s) {
+        return None;
+    }
+    let a = s + 20;
+    let b = a + data[a..e]
+        .iter()
+        .take_while(|&&c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'.' || c == b'-')
+        .count();
+    let tok = &data[a..b];
+    if !tok
+        .iter()
+        .any(|&c| c == b'-' || c == b'.' || c.is_ascii_digit())
+    {
+        return None;
+    }
+    let v = Value {
+        start: a,
+        end: b,
+        quote: Vec::new(),
+        sep: Vec::new(),
+    };
+    Some((v_name(data, &v, BUCKET)?, b))
+}
+
 // ---------------------------------------------------------------- names in prose and logs
 
 /// Phrases after which a name follows: 'bucket <name>', 'RDS instance <name>', 'IAM user named
@@ -804,7 +916,10 @@ const ENGLISH_ENDINGS: &[&[u8]] = &[
 /// after a one-word noun ('database', 'bucket', 'vault') only one that does not end like an
 /// English word ('database migrations' is an ordinary phrase).
 fn plain_word_names(ph: &[u8], tok: &[u8]) -> bool {
-    ph.contains(&b' ') || !ENGLISH_ENDINGS.iter().any(|end| tok.len() > end.len() + 2 && tok.ends_with(end))
+    ph.contains(&b' ')
+        || !ENGLISH_ENDINGS
+            .iter()
+            .any(|end| tok.len() > end.len() + 2 && tok.ends_with(end))
 }
 
 // ---------------------------------------------------------------- the last word of a log line
@@ -1443,6 +1558,30 @@ pub fn recognizers() -> Vec<Recognizer> {
             &[RES],
         ),
         Recognizer::new(
+            "names.tag_name",
+            format!(r"{Q}Key{Q}[ \t]{{0,16}}:[ \t]{{0,16}}{Q}Name{Q}"),
+            check_tag_name,
+            &[RES],
+        ),
+        Recognizer::new(
+            "names.text_row",
+            r"TAGS(?:\t|\\t)Name(?:\t|\\t)|BUCKETS(?:\t|\\t)[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.+Z-]{8,30}(?:\t|\\t)",
+            check_text_row,
+            &[RES, BUCKET],
+        ),
+        Recognizer::new(
+            "names.bucket_entry",
+            format!(r"{Q}Name{Q}[ \t]{{0,16}}:[ \t]{{0,16}}{Q}[a-z0-9]"),
+            check_bucket_entry,
+            &[BUCKET],
+        ),
+        Recognizer::new(
+            "names.s3_ls",
+            r"[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2} [a-z0-9][a-z0-9.-]{2,62}(?:\r|\n|\\[nr]|$)",
+            check_s3_ls,
+            &[BUCKET],
+        ),
+        Recognizer::new(
             "names.prose",
             prose_pattern(),
             check_prose,
@@ -1523,6 +1662,10 @@ mod tests {
                 "names.log_tail",
                 "names.literal_kind",
                 "names.build_id",
+                "names.tag_name",
+                "names.text_row",
+                "names.bucket_entry",
+                "names.s3_ls",
                 "names.prose"
             ]
         );
@@ -1800,6 +1943,69 @@ mod tests {
             found(&format!("the cluster snapshot {v} is ready")),
             [(DB, v.clone())]
         );
+    }
+
+    #[test]
+    fn generic_name_fields() {
+        let v = format!("{}-web-{}", fresh(6), fresh(3));
+        // the Name tag, in JSON at two escaping depths, in --tags and in --output text
+        assert_eq!(
+            found(&format!(
+                "\"Tags\": [{{\"Key\": \"Name\", \"Value\": \"{v}\"}}]"
+            )),
+            [(RES, v.clone())]
+        );
+        assert_eq!(
+            found(&format!(
+                "{{\\\"Key\\\": \\\"Name\\\",\\n    \\\"Value\\\": \\\"{v}\\\"}}"
+            )),
+            [(RES, v.clone())]
+        );
+        assert_eq!(found(&format!("TAGS\tName\t{v}\n")), [(RES, v.clone())]);
+        assert_eq!(
+            found(&format!("x\\nTAGS\\tName\\t{v}\\n")),
+            [(RES, v.clone())]
+        );
+        // s3api list-buckets, JSON and text, and s3 ls
+        let b = format!("{}-assets-{}", fresh(5), fresh(4)).to_lowercase();
+        assert_eq!(
+            found(&format!(
+                "{{\"Buckets\": [{{\"Name\": \"{b}\",\n  \"CreationDate\": \"2024-05-01T10:00:00+00:00\"}}]}}"
+            )),
+            [(BUCKET, b.clone())]
+        );
+        assert_eq!(
+            found(&format!("BUCKETS\t2024-05-01T10:00:00+00:00\t{b}\n")),
+            [(BUCKET, b.clone())]
+        );
+        assert_eq!(
+            found(&format!(
+                "2024-05-01 10:00:00 {b}\n2024-05-02 11:00:00 {b}2\n"
+            )),
+            [(BUCKET, b.clone()), (BUCKET, format!("{b}2"))]
+        );
+        assert_eq!(
+            found(&format!("$ aws s3 ls\\n2024-05-01 10:00:00 {b}\\n")),
+            [(BUCKET, b.clone())]
+        );
+    }
+
+    #[test]
+    fn generic_name_near_misses() {
+        for text in [
+            // other tag keys, other siblings, a Name with no creation date after it
+            "{\"Key\": \"env\", \"Value\": \"quill-prod-7\"}",
+            "{\"Key\": \"Name\", \"Other\": \"quill-prod-7\"}",
+            "{\"Name\": \"quill-prod-7\", \"Type\": \"A\"}",
+            "TAGS\tenv\tquill-prod-7\n",
+            "xTAGS\tName\tquill-prod-7\n",
+            // object listings have a size column; log lines end with a word
+            "2024-05-01 10:00:00       1234 quill-prod-7.txt\n",
+            "2024-05-01 10:00:00 started\n",
+            "at 2024-05-01 10:00:00 quill-prod-7\n",
+        ] {
+            assert_eq!(found(text), [], "{text}");
+        }
     }
 
     #[test]
