@@ -11,15 +11,43 @@
 //! (invariant 5).
 
 use std::collections::{BTreeMap, HashMap, HashSet};
+use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::Mutex;
 
 use crate::anthropic::MessagesPolicy;
 use crate::finding::{Finding, Shape};
 use crate::json::{self, GenericPolicy};
-use crate::known::{rememberable, KnownValues};
+use crate::known::KnownValues;
 use crate::recognizers;
 use crate::scanner::{Filter, Scanner};
 use crate::surrogate::{safe_to_mask, SurrogateMaker};
+
+/// A fast hash for the engine's per-body maps, whose keys are values of the body itself (no
+/// attacker gains by colliding them: a collision only costs a longer probe).
+#[derive(Default)]
+struct FastHasher(u64);
+
+impl Hasher for FastHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        let mut h = self.0;
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            let w = u64::from_le_bytes(c.try_into().expect("8 bytes"));
+            h = (h.rotate_left(5) ^ w).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+        }
+        for &b in chunks.remainder() {
+            h = (h.rotate_left(5) ^ u64::from(b)).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+        }
+        self.0 = h;
+    }
+}
+
+type FastMap<K, V> = HashMap<K, V, BuildHasherDefault<FastHasher>>;
+type FastSet<K> = HashSet<K, BuildHasherDefault<FastHasher>>;
 
 /// Findings shorter than this stay as they are: a one- or two-character surrogate would turn
 /// up in ordinary text and be "restored" there, and such a value reveals next to nothing.
@@ -161,14 +189,14 @@ impl Engine {
             local = KnownValues::new(findings.len().max(1), usize::MAX);
             &mut local
         };
+        // Each distinct value once: a body repeats its values many times.
+        let mut remembered: FastSet<&[u8]> = FastSet::default();
         for (f, source) in &found {
-            if WEAK_CONTEXT.contains(&recognizers[*source].name.as_str()) {
+            let raw = &body[f.start..f.end];
+            if WEAK_CONTEXT.contains(&recognizers[*source].name.as_str()) || !remembered.insert(raw) {
                 continue;
             }
-            let value = canonical(&body[f.start..f.end]);
-            if rememberable(&value, f.rtype) {
-                known.remember(&value, f.rtype, f.shape);
-            }
+            known.remember(&canonical(raw), f.rtype, f.shape);
         }
         if known.is_empty() {
             return spans;
@@ -319,8 +347,10 @@ pub fn canonical(raw: &[u8]) -> Vec<u8> {
 struct ExchangeMap<'a> {
     maker: &'a SurrogateMaker,
     body: &'a [u8],
-    by_original: HashMap<Vec<u8>, (Vec<u8>, Shape, u32)>,
-    by_surrogate: HashMap<Vec<u8>, Vec<u8>>,
+    by_original: FastMap<Vec<u8>, (Vec<u8>, Shape, u32)>,
+    by_surrogate: FastMap<Vec<u8>, Vec<u8>>,
+    /// raw span -> raw surrogate: a body repeats its values, most often written the same way
+    by_raw: FastMap<&'a [u8], Vec<u8>>,
     glue: HashSet<Vec<u8>>,
     /// the body's runs of digits and dots, for the small-space shapes (built when needed)
     body_numbers: Option<HashSet<&'a [u8]>>,
@@ -331,8 +361,9 @@ impl<'a> ExchangeMap<'a> {
         ExchangeMap {
             maker,
             body,
-            by_original: HashMap::new(),
-            by_surrogate: HashMap::new(),
+            by_original: FastMap::default(),
+            by_surrogate: FastMap::default(),
+            by_raw: FastMap::default(),
             glue: HashSet::new(),
             body_numbers: None,
         }
@@ -369,7 +400,16 @@ impl<'a> ExchangeMap<'a> {
     }
 
     /// The raw surrogate for the raw span `raw` (same length), recording the pair.
-    fn mask(&mut self, raw: &[u8], shape: Shape) -> Vec<u8> {
+    fn mask(&mut self, raw: &'a [u8], shape: Shape) -> Vec<u8> {
+        if let Some(sur) = self.by_raw.get(raw) {
+            return sur.clone();
+        }
+        let sur = self.mask_new(raw, shape);
+        self.by_raw.insert(raw, sur.clone());
+        sur
+    }
+
+    fn mask_new(&mut self, raw: &[u8], shape: Shape) -> Vec<u8> {
         let original = canonical(raw);
         if let Some((sur, first_shape, attempt)) = self.by_original.get(&original) {
             if raw == original.as_slice() {
