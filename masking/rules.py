@@ -46,6 +46,11 @@ class RuleConfig:
         """Validate the parsed ``[masking]`` table; a mistake raises ValueError saying which."""
         if not isinstance(d, Mapping):
             raise ValueError("[masking] must be a table")
+        if "resend_cache_mb" in d:
+            raise ValueError(
+                "[masking] resend_cache_mb is no longer used (the engine masks every body "
+                "whole in a few milliseconds, so nothing is cached): remove it"
+            )
         unknown = sorted(set(d) - _KEYS)
         if unknown:
             raise ValueError(

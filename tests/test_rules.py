@@ -62,7 +62,7 @@ def test_user_regex_types_can_be_disabled() -> None:
         ({"regex": [{"name": "x", "pattern": "a"}, {"name": "x", "pattern": "b"}]}, "duplicate"),
         ({"regex": {"name": "x"}}, "array of tables"),
         ({"regex": ["x"]}, "table"),
-        ({"resend_cache_mb": 64}, "unknown key"),
+        ({"resend_cache_mb": 64}, "no longer used"),
         ({"known_values": -1}, "known_values"),
         ({"known_values": "64"}, "known_values"),
         ({"known_mb": True}, "known_mb"),
