@@ -985,18 +985,7 @@ fn ipv4_rememberable(value: &[u8], digits: usize) -> bool {
 mod tests {
     use super::*;
 
-    /// Fresh pseudo-random test values from a seed (no real secrets in the repo).
-    fn random_string(seed: u64, n: usize, alphabet: &[u8]) -> Vec<u8> {
-        let mut x = seed.wrapping_mul(K) | 1;
-        (0..n)
-            .map(|_| {
-                x ^= x << 13;
-                x ^= x >> 7;
-                x ^= x << 17;
-                alphabet[(x % alphabet.len() as u64) as usize]
-            })
-            .collect()
-    }
+    use crate::testutil::random_string;
 
     const DIGITS: &[u8] = b"0123456789";
     const UPPER_DIGITS: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";

@@ -19,3 +19,5 @@ pub mod surrogate;
 pub mod unmask;
 
 mod python;
+#[cfg(test)]
+mod testutil;

@@ -628,18 +628,7 @@ mod tests {
         SurrogateMaker::new(&[9u8; 40]).unwrap()
     }
 
-    /// Fresh pseudo-random test values from a seed (no real secrets in the repo).
-    fn random_string(seed: u64, n: usize, alphabet: &[u8]) -> Vec<u8> {
-        let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
-        (0..n)
-            .map(|_| {
-                x ^= x << 13;
-                x ^= x >> 7;
-                x ^= x << 17;
-                alphabet[(x % alphabet.len() as u64) as usize]
-            })
-            .collect()
-    }
+    use crate::testutil::random_string;
 
     fn class_of(b: u8) -> u8 {
         if b.is_ascii_digit() {

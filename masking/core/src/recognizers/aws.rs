@@ -2230,12 +2230,7 @@ mod tests {
 
     /// `(type, value)` of every finding in `text`.
     fn found(text: &str) -> Vec<(&'static str, String)> {
-        let d = text.as_bytes();
-        scanner()
-            .scan(d)
-            .iter()
-            .map(|f| (f.rtype, text[f.start..f.end].to_string()))
-            .collect()
+        crate::testutil::found_in(scanner(), text)
     }
 
     thread_local!(static SEED: Cell<u64> = const { Cell::new(0x9e37_79b9_7f4a_7c15) });

@@ -1599,17 +1599,7 @@ mod tests {
         LazyLock::new(|| Scanner::new(recognizers(), Filter::default()).expect("patterns compile"));
 
     fn found(text: &str) -> Vec<(&'static str, String)> {
-        let data = text.as_bytes();
-        SCANNER
-            .scan(data)
-            .into_iter()
-            .map(|f| {
-                (
-                    f.rtype,
-                    String::from_utf8_lossy(&data[f.start..f.end]).into_owned(),
-                )
-            })
-            .collect()
+        crate::testutil::found_in(&SCANNER, text)
     }
 
     /// A fresh name made in the test: `<letters>-<letters><digits>`.

@@ -522,17 +522,7 @@ mod tests {
 
     /// `(type, matched text)` of every finding in `text`.
     fn found(text: &str) -> Vec<(&'static str, String)> {
-        let data = text.as_bytes();
-        scanner()
-            .scan(data)
-            .into_iter()
-            .map(|f| {
-                (
-                    f.rtype,
-                    String::from_utf8_lossy(&data[f.start..f.end]).into_owned(),
-                )
-            })
-            .collect()
+        crate::testutil::found_in(&scanner(), text)
     }
 
     /// A small xorshift generator: fresh values of the right shape without fixed literals.

@@ -2094,17 +2094,7 @@ mod tests {
     }
 
     fn found(text: &str) -> Vec<(&'static str, String)> {
-        let d = text.as_bytes();
-        scanner()
-            .scan(d)
-            .iter()
-            .map(|f| {
-                (
-                    f.rtype,
-                    String::from_utf8_lossy(&d[f.start..f.end]).into_owned(),
-                )
-            })
-            .collect()
+        crate::testutil::found_in(scanner(), text)
     }
 
     fn one(rtype: &'static str, v: &str) -> Vec<(&'static str, String)> {

@@ -238,19 +238,7 @@ mod tests {
         Scanner::new(recs, filter).unwrap()
     }
 
-    fn found_with(scanner: &Scanner, text: &str) -> Vec<(&'static str, String)> {
-        let data = text.as_bytes();
-        scanner
-            .scan(data)
-            .into_iter()
-            .map(|f| {
-                (
-                    f.rtype,
-                    String::from_utf8_lossy(&data[f.start..f.end]).into_owned(),
-                )
-            })
-            .collect()
-    }
+    use crate::testutil::found_in as found_with;
 
     fn found(terms: &[&str], regexes: &[(&str, &str)], text: &str) -> Vec<(&'static str, String)> {
         found_with(&scanner_with(terms, regexes, Filter::default()), text)
