@@ -55,12 +55,6 @@ type FastSet<K> = HashSet<K, BuildHasherDefault<FastHasher>>;
 /// own terms and regexes holding a letter, which are masked from this length on.
 pub const MIN_SPAN: usize = 3;
 
-/// Recognizers whose context is a turn of phrase ("the user X", the last word of a log line,
-/// a documentation literal before its kind): what they find is masked where it stands, but it
-/// is not propagated to other occurrences nor remembered, because the same word elsewhere is
-/// most often just a word (`site-packages` after "per user").
-pub const WEAK_CONTEXT: &[&str] = &["names.prose", "names.log_tail", "names.literal_kind"];
-
 /// What the body is, as far as masking is concerned.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum BodyKind {
@@ -193,7 +187,7 @@ impl Engine {
         let mut remembered: FastSet<&[u8]> = FastSet::default();
         for (f, source) in &found {
             let raw = &body[f.start..f.end];
-            if WEAK_CONTEXT.contains(&recognizers[*source].name.as_str()) || !remembered.insert(raw) {
+            if !recognizers[*source].propagate || !remembered.insert(raw) {
                 continue;
             }
             known.remember(&canonical(raw), f.rtype, f.shape);

@@ -40,6 +40,10 @@ pub struct Recognizer {
     pub types: Vec<&'static str>,
     /// True for built-in patterns, whose matches are bounded by construction.
     pub bounded: bool,
+    /// Whether what it finds may be masked at every other occurrence and remembered. False for
+    /// context that is a turn of phrase ("the user X", the last word of a log line): the same
+    /// word elsewhere is most often just a word (`site-packages` after "per user").
+    pub propagate: bool,
 }
 
 impl Recognizer {
@@ -55,11 +59,26 @@ impl Recognizer {
             check: Arc::new(check),
             types: types.to_vec(),
             bounded: true,
+            propagate: true,
         }
     }
 
     pub fn with_check(name: &str, pattern: impl Into<String>, check: Check, types: &[&'static str]) -> Self {
-        Recognizer { name: name.to_string(), pattern: pattern.into(), check, types: types.to_vec(), bounded: true }
+        Recognizer {
+            name: name.to_string(),
+            pattern: pattern.into(),
+            check,
+            types: types.to_vec(),
+            bounded: true,
+            propagate: true,
+        }
+    }
+
+    /// This recognizer's context is a turn of phrase: its findings are masked where they
+    /// stand, not propagated nor remembered.
+    pub fn phrase(mut self) -> Self {
+        self.propagate = false;
+        self
     }
 }
 

@@ -1544,13 +1544,15 @@ pub fn recognizers() -> Vec<Recognizer> {
             ),
             check_log_tail,
             &[RES],
-        ),
+        )
+        .phrase(),
         Recognizer::new(
             "names.literal_kind",
             format!("`` (?:{})", kinds.join("|")),
             check_literal_kind,
             &[RES, DB, IAM, BUCKET],
-        ),
+        )
+        .phrase(),
         Recognizer::new(
             "names.build_id",
             r":[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-",
@@ -1586,7 +1588,8 @@ pub fn recognizers() -> Vec<Recognizer> {
             prose_pattern(),
             check_prose,
             &[DB, IAM, RES, BUCKET],
-        ),
+        )
+        .phrase(),
     ]
 }
 
