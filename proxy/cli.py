@@ -29,6 +29,7 @@ from proxy.config import (
 if TYPE_CHECKING:
     import asyncio
 
+    from proxy.service_state import ServiceState
     from tls import CertificateAuthority
 
 # The proxy's runtime (asyncio, TLS, cryptography) is imported by the commands that need it,
@@ -122,7 +123,23 @@ def _add_config_flags(p: argparse.ArgumentParser, *, full: bool) -> None:
         help="dial HOST2:PORT2 instead of HOST:PORT, still verifying HOST (as curl's "
         "--connect-to; repeatable; applies to tunnels too)",
     )
-    g.add_argument("--log-level", choices=LOG_LEVELS, help="default: info")
+    g.add_argument(
+        "--upstream-proxy",
+        metavar="URL",
+        help="send every upstream connection (intercepted, tunnelled, forwarded) through this "
+        "HTTP proxy with CONNECT: http://host:port (a corporate proxy); no credentials in it",
+    )
+    g.add_argument(
+        "--upstream-proxy-auth-file",
+        metavar="FILE",
+        help="a user:password line (mode 0600) for the upstream proxy's Proxy-Authorization",
+    )
+    g.add_argument(
+        "--log-level",
+        choices=LOG_LEVELS,
+        help="default: info; debug adds the effective configuration at start, each "
+        "connection's TLS and protocol choices and upstream dials (never a value)",
+    )
     g.add_argument("--log-format", choices=LOG_FORMATS, help="default: text")
     d = Limits()
     lim = p.add_argument_group("limits")
@@ -195,12 +212,17 @@ _OVERRIDES = (
     "log_format",
     "upstream_ca",
     "connect_to",
+    "upstream_proxy",
+    "upstream_proxy_auth_file",
     *LIMIT_FLAGS,
 )
 
 
 def _config_loader(args: argparse.Namespace) -> Callable[[], ProxyConfig]:
     overrides: dict[str, Any] = {k: getattr(args, k, None) for k in _OVERRIDES}
+    if overrides["state_dir"] is not None:
+        # Absolute, so that what `env` prints and `run` publishes works from any directory.
+        overrides["state_dir"] = str(Path(overrides["state_dir"]).expanduser().absolute())
     return lambda: resolve_config(args.config, overrides)
 
 
@@ -281,21 +303,92 @@ def cmd_run(args: argparse.Namespace) -> int:
     import asyncio
 
     from proxy.server import serve
+    from tls import CAError
 
     load = _config_loader(args)
     try:
         config = load()
+        if config.gateway is None:
+            # Here rather than in the server, so that a refusal names the flags to fix it with.
+            _ca_for(config)
     except ConfigError as exc:
         return _fail(str(exc))
+    except CAError as exc:
+        return _fail(f"CA in {config.state_dir}: {_with_regenerate_hint(str(exc), args)}")
     setup_logging(config.log_level, config.log_format)
+    _log_config(config)
     with asyncio.Runner(loop_factory=_loop_factory()) as runner:
         return runner.run(serve(config, load))
+
+
+def _log_config(config: ProxyConfig) -> None:
+    """At debug level, the effective configuration: where each setting came from and what
+    it is, without a value of the ``[masking]`` table (user terms are sensitive)."""
+    from proxy.accesslog import log
+
+    if not log.isEnabledFor(10):
+        return
+    lim = config.limits
+    masking = config.masking
+    log.debug(
+        "config: file=%s state_dir=%s listen=%s mode=%s http2=%s block_others=%s "
+        "upstream_ca=%d connect_to=%d upstream_proxy=%s",
+        config.config_path or "none",
+        config.state_dir,
+        config.listen,
+        f"gateway:{config.gateway}" if config.gateway else "forward:" + ",".join(config.intercept),
+        config.http2,
+        config.block_others,
+        len(config.upstream_ca),
+        len(config.connect_to),
+        config.upstream_proxy or "none",
+    )
+    log.debug(
+        "limits: max_header_bytes=%d max_body_bytes=%d connect=%gs read=%gs idle=%gs head=%gs "
+        "max_connections=%d max_concurrent_streams=%d",
+        lim.max_header_bytes,
+        lim.max_body_bytes,
+        lim.connect_timeout,
+        lim.read_timeout,
+        lim.idle_timeout,
+        lim.head_timeout,
+        lim.max_connections,
+        lim.max_concurrent_streams,
+    )
+    log.debug(
+        "masking: %d user terms, %d user regexes, %d allowlisted, disabled types: %s",
+        len(masking.get("terms", ())),
+        len(masking.get("regex", ())),
+        len(masking.get("allowlist", ())),
+        ",".join(masking.get("disable", ())) or "none",
+    )
 
 
 def _ca_for(config: ProxyConfig) -> CertificateAuthority:
     from tls import CertificateAuthority
 
     return CertificateAuthority.load_or_create(config.state_dir, config.intercept)
+
+
+_REGENERATE = "maskproxy ca --regenerate"
+
+
+def _regenerate_command(args: argparse.Namespace) -> str:
+    """``maskproxy ca --regenerate`` with the flags that chose this state dir and intercept
+    list, so that the new CA is made for the list that was refused (not the default one)."""
+    argv = ["maskproxy", "ca", "--regenerate"]
+    if getattr(args, "config", None) is not None:
+        argv += ["--config", str(args.config)]
+    if getattr(args, "state_dir", None) is not None:
+        argv += ["--state-dir", str(Path(args.state_dir).expanduser().absolute())]
+    for host in getattr(args, "intercept", None) or ():
+        argv += ["--intercept", host]
+    return shlex.join(argv)
+
+
+def _with_regenerate_hint(message: str, args: argparse.Namespace) -> str:
+    """``message`` with its ``maskproxy ca --regenerate`` advice completed by the user's flags."""
+    return message.replace(f"`{_REGENERATE}`", f"`{_regenerate_command(args)}`")
 
 
 def cmd_ca(args: argparse.Namespace) -> int:
@@ -306,12 +399,15 @@ def cmd_ca(args: argparse.Namespace) -> int:
         if args.regenerate:
             ca = CertificateAuthority.regenerate(config.state_dir, config.intercept)
             print(
-                f"maskproxy: new CA in {ca.cert_path}; clients must trust it now", file=sys.stderr
+                f"maskproxy: new CA in {ca.cert_path} for {', '.join(config.intercept)}; clients "
+                "must trust it now. A running proxy keeps the old CA until it is reloaded "
+                "(`systemctl reload maskproxy`, or `kill -HUP` its process) or restarted.",
+                file=sys.stderr,
             )
         else:
             ca = _ca_for(config)
     except (ConfigError, CAError) as exc:
-        return _fail(str(exc))
+        return _fail(_with_regenerate_hint(str(exc), args))
     if args.pem:
         sys.stdout.write(ca.cert_pem.decode())
     else:
@@ -328,35 +424,129 @@ def _client_host(host: str) -> str:
     return f"[{host}]" if ":" in host else host
 
 
+_LOCATION_FLAGS = ("config", "state_dir", "listen", "gateway")
+
+
+def _running_service(args: argparse.Namespace) -> ServiceState | None:
+    """The running maskproxy service to describe, unless a flag names another set-up."""
+    if any(getattr(args, name, None) is not None for name in _LOCATION_FLAGS):
+        return None
+    from proxy.service_state import find_service
+
+    return find_service()
+
+
+def _auth_hint(gateway: bool) -> str:
+    if gateway:
+        # Node refuses credentials in a base URL and curl answers them with 407: the gateway
+        # takes the header itself.
+        return (
+            "proxy authentication is on: also export ANTHROPIC_CUSTOM_HEADERS="
+            "'Proxy-Authorization: Basic BASE64' (BASE64: printf %s USER:PASSWORD | base64)"
+        )
+    return "proxy authentication is on: put USER:PASSWORD@ after http:// in the *_PROXY lines"
+
+
 def cmd_env(args: argparse.Namespace) -> int:
+    from proxy import envwire
+    from proxy.config import default_state_dir
     from tls import CAError
 
+    lines: list[str] = []
+    notes: list[str] = []
     try:
-        config = _config_loader(args)()
-        host, port = parse_listen(config.listen)
-        url = f"http://{_client_host(host)}:{port}"
-        lines = []
-        if config.auth_file is not None:
-            lines.append(
-                "# proxy authentication is on: put USER:PASSWORD@ after http:// in "
-                + ("ANTHROPIC_BASE_URL" if config.gateway else "HTTPS_PROXY")
+        service = _running_service(args)
+        if service is not None:
+            where = "system" if service.is_system else "user"
+            notes.append(
+                f"wired to the running maskproxy {where} service (pid {service.pid}, "
+                f"{service.runtime_dir})"
             )
-        if config.gateway:
-            lines.append(f"export ANTHROPIC_BASE_URL={shlex.quote(url)}")
+            url = f"http://{service.listen}"
+            gateway = service.gateway is not None
+            intercept = service.intercept
+            bundle_dir = default_state_dir().absolute()
+            ca_path = service.ca_path
+            if not gateway and not ca_path.is_file():
+                return _fail(f"the running service published no CA certificate at {ca_path}")
         else:
-            ca = _ca_for(config)
-            lines.append(f"export HTTPS_PROXY={shlex.quote(url)}")
-            lines.append(f"export NODE_EXTRA_CA_CERTS={shlex.quote(str(ca.cert_path))}")
+            config = _config_loader(args)()
+            host, port = parse_listen(config.listen)
+            url = f"http://{_client_host(host)}:{port}"
+            gateway = config.gateway is not None
+            intercept = config.intercept
+            bundle_dir = config.state_dir
+            if config.auth_file is not None:
+                notes.append(_auth_hint(gateway))
+            ca_path = _ca_for(config).cert_path if not gateway else Path()
+        if gateway:
+            lines.append(envwire.export("ANTHROPIC_BASE_URL", url))
+        else:
+            ca_file, warning = envwire.ca_file_for(
+                os.environ.get(envwire.CA_VAR), ca_path.absolute(), bundle_dir
+            )
+            if warning:
+                notes.append(warning)
+            forward, removed = envwire.forward_lines(url, ca_file, intercept, os.environ)
+            lines += forward
+            if removed:
+                notes.append(
+                    "NO_PROXY/no_proxy entries that would send the intercepted hosts around "
+                    "maskproxy are left out: " + ", ".join(removed)
+                )
         # A masked body no longer matches Claude Code's body hash in the billing line; this
         # makes Claude Code leave that line out instead of sending a wrong one.
         lines.append("export CLAUDE_CODE_ATTRIBUTION_HEADER=0")
     except (ConfigError, CAError) as exc:
-        return _fail(str(exc))
+        return _fail(_with_regenerate_hint(str(exc), args))
+    except OSError as exc:
+        return _fail(f"cannot write the CA bundle: {exc.strerror or exc}")
+    for note in notes:
+        print(f"maskproxy: {note}", file=sys.stderr)
     print("\n".join(lines))
     return 0
 
 
+def _service_config(args: argparse.Namespace, service: ServiceState) -> ProxyConfig:
+    """The configuration of a running service: its config file and state directory, with
+    this command's other flags on top."""
+    overrides: dict[str, Any] = {k: getattr(args, k, None) for k in _OVERRIDES}
+    overrides["state_dir"] = str(service.state_dir)
+    return resolve_config(service.config_path, overrides, search_default=False)
+
+
+def _check_listen(config: ProxyConfig, service: ServiceState | None) -> str | None:
+    """Bind the listen address as ``run`` would (and let it go); the problem, or None."""
+    import errno
+    import socket
+
+    host, port = parse_listen(config.listen)
+    if port == 0:
+        return None
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except socket.gaierror as exc:
+        return f"listen {config.listen}: {exc.strerror}"
+    for family, kind, proto, _, address in infos:
+        with socket.socket(family, kind, proto) as sock:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                sock.bind(address)
+            except OSError as exc:
+                if exc.errno == errno.EADDRINUSE and service is not None:
+                    return None  # the running service holds it
+                hint = (
+                    " (another process listens there: a running maskproxy? "
+                    "`maskproxy status` tells; else choose another --listen)"
+                    if exc.errno == errno.EADDRINUSE
+                    else ""
+                )
+                return f"listen {config.listen}: {exc.strerror or exc}{hint}"
+    return None
+
+
 def cmd_check(args: argparse.Namespace) -> int:
+    from masking.keyfile import KEY_FILE, KeyFileError, read_key
     from proxy.runtime import StartupError, load_auth, make_upstream_context
     from tls import CAConstraintError, CAError, CertificateAuthority
 
@@ -365,14 +555,24 @@ def cmd_check(args: argparse.Namespace) -> int:
     def ok(what: str, detail: str) -> None:
         print(f"ok    {what}: {detail}")
 
+    service = _running_service(args)
     try:
-        config = _config_loader(args)()
+        config = _service_config(args, service) if service else _config_loader(args)()
     except ConfigError as exc:
         print(f"FAIL  config: {exc}")
         return 1
+    if service is not None:
+        ok("service", f"running (pid {service.pid}); checking its state in {service.state_dir}")
     ok("config", str(config.config_path) if config.config_path else "no file, defaults and flags")
     host, _ = parse_listen(config.listen)
-    ok("listen", config.listen + ("" if is_loopback(host) else " (non-loopback, auth required)"))
+    listen_problem = _check_listen(config, service)
+    if listen_problem:
+        problems.append(listen_problem)
+    else:
+        ok(
+            "listen",
+            config.listen + ("" if is_loopback(host) else " (non-loopback, auth required)"),
+        )
     try:
         auth = load_auth(config)
         if auth is not None:
@@ -384,6 +584,11 @@ def cmd_check(args: argparse.Namespace) -> int:
         )
     except StartupError as exc:
         problems.append(str(exc))
+    problem = _check_upstream_proxy(config)
+    if problem:
+        problems.append(problem)
+    elif config.upstream_proxy:
+        ok("upstream proxy", config.upstream_proxy)
     try:
         # The rules only: building the whole pipeline would create the masking key.
         from masking.engine import Engine
@@ -393,6 +598,15 @@ def cmd_check(args: argparse.Namespace) -> int:
         ok("masking rules", "valid" if config.masking else "defaults")
     except ValueError as exc:
         problems.append(f"masking rules: {exc}")
+    key_path = config.state_dir / KEY_FILE
+    if key_path.exists():
+        try:
+            read_key(key_path)
+            ok("masking key", str(key_path))
+        except KeyFileError as exc:
+            problems.append(f"masking key: {exc}")
+    else:
+        ok("masking key", f"none yet in {config.state_dir}; `maskproxy run` creates it")
     if config.gateway:
         ok("mode", f"gateway to {config.gateway} (no CA needed)")
     else:
@@ -401,7 +615,7 @@ def cmd_check(args: argparse.Namespace) -> int:
             CertificateAuthority.load(config.state_dir)
         except CAError as exc:
             if (config.state_dir / "ca.pem").exists() or (config.state_dir / "ca-key.pem").exists():
-                problems.append(f"CA: {exc}")
+                problems.append(f"CA: {_with_regenerate_hint(str(exc), args)}")
             else:
                 ok(
                     "CA",
@@ -412,13 +626,21 @@ def cmd_check(args: argparse.Namespace) -> int:
                 # The CA exists, so this only loads it and checks the name constraints.
                 ca = _ca_for(config)
                 ok("CA", f"{ca.cert_path}, permits {', '.join(ca.permitted)}")
-            except CAConstraintError as exc:
-                problems.append(f"CA: {exc}")
-            except CAError as exc:
-                problems.append(f"CA: {exc}")
+            except (CAConstraintError, CAError) as exc:
+                problems.append(f"CA: {_with_regenerate_hint(str(exc), args)}")
     for problem in problems:
         print(f"FAIL  {problem}")
     return 1 if problems else 0
+
+
+def _check_upstream_proxy(config: ProxyConfig) -> str | None:
+    from proxy.upstream_proxy import UpstreamProxyError, load_upstream_proxy
+
+    try:
+        load_upstream_proxy(config.upstream_proxy, config.upstream_proxy_auth_file)
+    except UpstreamProxyError as exc:
+        return str(exc)
+    return None
 
 
 def main(argv: Sequence[str] | None = None) -> int:

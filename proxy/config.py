@@ -156,6 +156,9 @@ class ProxyConfig:
     limits: Limits = field(default_factory=Limits)
     upstream_ca: tuple[Path, ...] = ()
     connect_to: tuple[ConnectTo, ...] = ()
+    upstream_proxy: str | None = None
+    """``http://host:port`` of an HTTP proxy every upstream connection goes through."""
+    upstream_proxy_auth_file: Path | None = None
     masking: Mapping[str, Any] = field(default_factory=dict, hash=False)
     config_path: Path | None = None
     """The file this config was read from, if any (reloaded on SIGHUP)."""
@@ -267,6 +270,8 @@ _SECTIONS: dict[str, set[str]] = {
         "state_dir",
         "log_level",
         "log_format",
+        "upstream_proxy",
+        "upstream_proxy_auth_file",
     },
     "limits": {f for f in Limits.__dataclass_fields__},
     "upstream": {"ca", "connect_to"},
@@ -340,7 +345,9 @@ def config_from_mapping(data: Mapping[str, Any], base: ProxyConfig, source: Path
         )
     if "gateway" in proxy:
         changes["gateway"] = _typed(proxy["gateway"], str, f"{where}: proxy.gateway")
-    for key in ("auth_file", "state_dir"):
+    if "upstream_proxy" in proxy:
+        changes["upstream_proxy"] = _typed(proxy["upstream_proxy"], str, f"{where}: upstream_proxy")
+    for key in ("auth_file", "state_dir", "upstream_proxy_auth_file"):
         if key in proxy:
             changes[key] = Path(_typed(proxy[key], str, f"{where}: proxy.{key}")).expanduser()
     for key in ("log_level", "log_format"):
@@ -411,7 +418,7 @@ def resolve_config(
             changes[key] = tuple(Path(p).expanduser() for p in value)
         elif key == "intercept":
             changes[key] = tuple(value)
-        elif key in ("state_dir", "auth_file"):
+        elif key in ("state_dir", "auth_file", "upstream_proxy_auth_file"):
             changes[key] = Path(value).expanduser()
         else:
             changes[key] = value

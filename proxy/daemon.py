@@ -15,8 +15,13 @@ import socket
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+from proxy import service_state
 from proxy.accesslog import log
+
+if TYPE_CHECKING:
+    from proxy.config import ProxyConfig
 
 
 def sd_notify(*states: str) -> bool:
@@ -93,3 +98,36 @@ def publish_ca_cert(pem: bytes) -> Path | None:
         log.warning("cannot publish the CA certificate to %s: %s", path, exc)
         return None
     return path
+
+
+def _client_listen(host: str, port: int) -> str:
+    """``HOST:PORT`` a local client dials for a listener bound to ``host``."""
+    if host in ("0.0.0.0", ""):
+        host = "127.0.0.1"
+    elif host == "::":
+        host = "::1"
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
+def publish_state(config: ProxyConfig, address: tuple[str, int]) -> None:
+    """Publish ``daemon.json`` (:mod:`proxy.service_state`) in ``$RUNTIME_DIRECTORY``.
+
+    Next to the CA certificate (:func:`publish_ca_cert`) it lets ``maskproxy env``, ``check``
+    and ``status`` wire to this service's CA and port instead of a configuration of their own.
+    Called at start and after every reload (the intercept list may have changed). Outside
+    systemd: nothing.
+    """
+    runtime_dir = os.environ.get("RUNTIME_DIRECTORY")
+    if not runtime_dir:
+        return
+    try:
+        service_state.write_state(
+            Path(runtime_dir.split(":")[0]),
+            listen=_client_listen(*address),
+            intercept=config.intercept,
+            gateway=config.gateway,
+            state_dir=config.state_dir,
+            config_path=config.config_path,
+        )
+    except OSError as exc:
+        log.warning("cannot publish the service state to %s: %s", runtime_dir, exc)

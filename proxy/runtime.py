@@ -16,6 +16,7 @@ from proxy.pipeline_factory import PipelineError, build_pipeline
 from proxy.policy import InterceptPolicy
 from proxy.upstream import Origin
 from proxy.upstream_pool import UpstreamPool
+from proxy.upstream_proxy import UpstreamProxy, UpstreamProxyError, load_upstream_proxy
 from tls import CAError, CertificateAuthority, LeafCertCache, alpn_protocols, upstream_context
 
 # Idle pooled upstream connections are dropped after this many seconds at most, below common
@@ -50,6 +51,14 @@ def load_auth(config: ProxyConfig) -> ProxyAuth | None:
         return ProxyAuth.load(config.auth_file)
     except AuthFileError as exc:
         raise StartupError(f"auth-file: {exc}") from None
+
+
+def load_via(config: ProxyConfig) -> UpstreamProxy | None:
+    """The ``--upstream-proxy`` every upstream connection goes through, or None."""
+    try:
+        return load_upstream_proxy(config.upstream_proxy, config.upstream_proxy_auth_file)
+    except UpstreamProxyError as exc:
+        raise StartupError(str(exc)) from None
 
 
 def make_upstream_context(config: ProxyConfig) -> ssl.SSLContext:
@@ -93,6 +102,7 @@ def build_runtime(config: ProxyConfig) -> Runtime:
         # As many idle upstream connections as clients may keep busy, so that concurrent
         # keep-alive clients do not churn new upstream TLS handshakes.
         max_idle_per_origin=min(lim.max_connections, 256),
+        upstream_proxy=load_via(config),
     )
     try:
         pipeline = build_pipeline(config)

@@ -383,6 +383,7 @@ async def serve(config: ProxyConfig, reload_config: Callable[[], ProxyConfig]) -
         published = daemon.publish_ca_cert(runtime.ca.cert_pem)
         if published is not None:
             log.info("CA certificate published for local clients: %s", published)
+    daemon.publish_state(config, (host, port))
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
 
@@ -402,6 +403,7 @@ async def serve(config: ProxyConfig, reload_config: Callable[[], ProxyConfig]) -
             setup_logging(new_config.log_level, new_config.log_format)
             if new_runtime.ca is not None:
                 daemon.publish_ca_cert(new_runtime.ca.cert_pem)
+            daemon.publish_state(new_config, (host, port))
             log.info("reloaded configuration: intercepting %s", ", ".join(new_config.intercept))
         except (ConfigError, StartupError) as exc:
             log.error("reload failed, keeping the running configuration: %s", exc)

@@ -131,6 +131,7 @@ class Session:
             connect_to=connect_to,
             timeout=lim.connect_timeout,
             write_timeout=lim.read_timeout,
+            via=self.runtime.pool.upstream_proxy,
         )
         rec.status = 200
         try:

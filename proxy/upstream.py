@@ -36,6 +36,7 @@ from proxy.streams import Peer
 
 if TYPE_CHECKING:
     from proxy.upstream_pool import UpstreamPool
+    from proxy.upstream_proxy import UpstreamProxy
 
 
 def read_timeout_error(host: str, timeout: float, response_started: bool) -> UpstreamError:
@@ -83,8 +84,10 @@ async def open_connection(
     connect_to: Sequence[ConnectTo],
     timeout: float,
     write_timeout: float,
+    via: UpstreamProxy | None = None,
 ) -> Peer:
-    """Dial ``host:port`` (through ``--connect-to``) and, with ``tls``, verify it as ``host``."""
+    """Dial ``host:port`` (through ``--connect-to``, and ``via`` an ``--upstream-proxy``) and,
+    with ``tls``, verify it as ``host``."""
     dial_host, dial_port = dial_address(host, port, connect_to)
     where = (
         f"{host}:{port}"
@@ -93,14 +96,19 @@ async def open_connection(
     )
     try:
         async with asyncio.timeout(timeout):
-            reader, writer = await asyncio.open_connection(
-                dial_host,
-                dial_port,
-                ssl=tls,
-                server_hostname=host if tls is not None else None,
-                ssl_handshake_timeout=timeout if tls is not None else None,
-                limit=64 * 1024,
-            )
+            if via is not None:
+                reader, writer = await via.open(
+                    dial_host, dial_port, tls=tls, server_hostname=host, timeout=timeout
+                )
+            else:
+                reader, writer = await asyncio.open_connection(
+                    dial_host,
+                    dial_port,
+                    ssl=tls,
+                    server_hostname=host if tls is not None else None,
+                    ssl_handshake_timeout=timeout if tls is not None else None,
+                    limit=64 * 1024,
+                )
     except TimeoutError:
         raise UpstreamError(
             f"upstream {where}: connect timed out after {timeout:g} s", status=504

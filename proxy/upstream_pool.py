@@ -33,6 +33,7 @@ from proxy.upstream import (
     open_connection,
 )
 from proxy.upstream_h2 import H2UpstreamConnection
+from proxy.upstream_proxy import UpstreamProxy
 
 
 class _Dial:
@@ -58,8 +59,10 @@ class UpstreamPool:
         idle_timeout: float,
         read_timeout: float | None = None,
         max_idle_per_origin: int = 16,
+        upstream_proxy: UpstreamProxy | None = None,
     ) -> None:
         self.tls = tls
+        self.upstream_proxy = upstream_proxy
         self.connect_to = tuple(connect_to)
         self.connect_timeout = connect_timeout
         self.write_timeout = write_timeout
@@ -109,6 +112,7 @@ class UpstreamPool:
                 connect_to=self.connect_to,
                 timeout=self.connect_timeout,
                 write_timeout=self.write_timeout,
+                via=self.upstream_proxy,
             )
             if peer.alpn() == "h2":
                 conn = H2UpstreamConnection(origin, peer, self, read_timeout=self.read_timeout)

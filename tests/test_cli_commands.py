@@ -13,7 +13,9 @@ from proxy.cli import main
 
 @pytest.fixture
 def env(tmp_path: Path) -> dict[str, str]:
-    return clean_env(tmp_path / "state")
+    # No CA file or no-proxy list of the machine's own: the lines below are exact.
+    blank = dict.fromkeys(("NODE_EXTRA_CA_CERTS", "NO_PROXY", "no_proxy"), "")
+    return clean_env(tmp_path / "state", blank)
 
 
 @pytest.mark.parametrize("command", ["run", "ca", "env", "check", "mask", "unmask", "scan"])
@@ -49,6 +51,9 @@ def test_env_forward_mode(tmp_path: Path, env: dict[str, str]) -> None:
     assert res.returncode == 0, res.stderr
     assert res.stdout.splitlines() == [
         "export HTTPS_PROXY=http://127.0.0.1:9123",
+        "export https_proxy=http://127.0.0.1:9123",
+        "export HTTP_PROXY=http://127.0.0.1:9123",
+        "export http_proxy=http://127.0.0.1:9123",
         f"export NODE_EXTRA_CA_CERTS={state / 'ca.pem'}",
         "export CLAUDE_CODE_ATTRIBUTION_HEADER=0",
     ]
@@ -180,6 +185,6 @@ def test_env_with_auth_and_wildcard_listen(tmp_path: Path, env: dict[str, str]) 
     )  # fmt: skip
     assert res.returncode == 0, res.stderr
     lines = res.stdout.splitlines()
-    assert lines[0].startswith("# proxy authentication is on")
+    assert "proxy authentication is on: put USER:PASSWORD@" in res.stderr
     assert "export HTTPS_PROXY=http://127.0.0.1:9100" in lines
-    assert "u:p" not in res.stdout
+    assert "u:p" not in res.stdout + res.stderr

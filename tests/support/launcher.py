@@ -115,6 +115,8 @@ def clean_env(state_dir: Path, extra: dict[str, str] | None = None) -> dict[str,
     skip = ("JOURNAL_STREAM", "NOTIFY_SOCKET", "STATE_DIRECTORY", "RUNTIME_DIRECTORY")
     env = {k: v for k, v in os.environ.items() if k not in skip}
     env["XDG_CONFIG_HOME"] = str(state_dir.parent / "xdg-config-none")
+    # A maskproxy service running on this machine must not stand in for the one under test.
+    env["MASKPROXY_RUNTIME_DIR"] = str(state_dir.parent / "no-service")
     env.update(extra or {})
     return env
 
