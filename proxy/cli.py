@@ -282,6 +282,22 @@ def build_parser() -> argparse.ArgumentParser:
     _add_config_flags(check, full=True)
     check.set_defaults(func=cmd_check)
 
+    status = sub.add_parser(
+        "status",
+        help="say whether this shell's traffic to the API would be masked, and prove it",
+        description="Read this shell's environment as Claude Code does (https_proxy before "
+        "HTTPS_PROXY, NO_PROXY/no_proxy, NODE_EXTRA_CA_CERTS) and, for each intercepted host, "
+        "send a canary through the proxy it names: CONNECT, TLS verified against the CA it "
+        "gives Node, and a status request that only maskproxy answers. Exit 0 only when "
+        "traffic from this environment would be masked; else 1, with the reason and the fix.",
+    )
+    _add_config_flags(status, full=False)
+    status.add_argument("--json", action="store_true", help="print the verdicts as JSON")
+    status.add_argument(
+        "--timeout", type=float, default=5.0, metavar="SEC", help="per canary (default: 5)"
+    )
+    status.set_defaults(func=cmd_status)
+
     cli_masking.register(sub)
     return parser
 
@@ -505,6 +521,38 @@ def cmd_env(args: argparse.Namespace) -> int:
         print(f"maskproxy: {note}", file=sys.stderr)
     print("\n".join(lines))
     return 0
+
+
+def _status_hosts(args: argparse.Namespace) -> list[str]:
+    """The exact host names of the intercept list in effect (the service's when one runs);
+    ``*.suffix`` patterns name no host a canary could ask."""
+    service = _running_service(args)
+    if service is not None:
+        patterns: tuple[str, ...] = service.intercept
+    else:
+        try:
+            patterns = _config_loader(args)().intercept
+        except ConfigError:
+            patterns = DEFAULT_INTERCEPT
+    return [p for p in patterns if not p.startswith("*.")] or list(DEFAULT_INTERCEPT)
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    import json
+
+    from proxy.status_client import check_environment, describe
+
+    results = check_environment(os.environ, _status_hosts(args), args.timeout)
+    masked = all(r.masked for r in results)
+    if args.json:
+        doc = {"masked": masked, "hosts": [r.to_json() for r in results]}
+        print(json.dumps(doc, indent=2))
+    else:
+        for result in results:
+            print("\n".join(describe(result)))
+        if not masked:
+            print("Traffic from this environment would NOT be masked.")
+    return 0 if masked else 1
 
 
 def _service_config(args: argparse.Namespace, service: ServiceState) -> ProxyConfig:

@@ -214,7 +214,11 @@ def test_a_running_service_is_wired_to(tmp_path: Path, base_env: dict[str, str])
 def test_env_keeps_working_without_bash_specifics(tmp_path: Path, base_env: dict[str, str]) -> None:
     # POSIX sh evaluates the same lines.
     res = subprocess.run(
-        ["sh", "-c", f'eval "$({sys.executable} -m proxy env --state-dir s)" && echo "$https_proxy"'],
+        [
+            "sh",
+            "-c",
+            f'eval "$({sys.executable} -m proxy env --state-dir s)" && echo "$https_proxy"',
+        ],
         cwd=tmp_path,
         env=base_env,
         capture_output=True,
