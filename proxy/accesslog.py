@@ -14,10 +14,16 @@ import os
 import sys
 import time
 from collections.abc import Mapping
+from contextvars import ContextVar
 from dataclasses import dataclass, field
+from datetime import datetime
 
 log = logging.getLogger("maskproxy")
 access = logging.getLogger("maskproxy.access")
+
+client_protocol: ContextVar[str] = ContextVar("client_protocol", default="http/1.1")
+"""The protocol the client speaks on the current connection (``http/1.1`` or ``h2``); set by
+the connection's task, inherited by the tasks it starts, logged with each exchange."""
 
 _SYSLOG_PRIORITY = {
     logging.DEBUG: 7,
@@ -42,8 +48,9 @@ class _TextFormatter(logging.Formatter):
             msg += "\n" + self.formatException(record.exc_info)
         if self.journal:
             return f"<{_SYSLOG_PRIORITY.get(record.levelno, 6)}>{msg}"
-        stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.localtime(record.created))
-        return f"{stamp}.{int(record.msecs):03d} {record.levelname} {msg}"
+        # Local time with its UTC offset, so that lines from hosts in different zones compare.
+        stamp = datetime.fromtimestamp(record.created).astimezone().isoformat("T", "milliseconds")
+        return f"{stamp} {record.levelname} {msg}"
 
 
 def _text_value(value: object) -> str:
@@ -107,6 +114,7 @@ class ExchangeRecord:
             "host": self.host,
             "path": self.path,
             "mode": self.mode,
+            "proto": client_protocol.get(),
             "status": self.status,
             "up": self.bytes_up,
             "down": self.bytes_down,

@@ -700,12 +700,24 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     try:
         return int(func(args) or 0)
+    except KeyboardInterrupt:
+        return 130
     except BrokenPipeError:
         # The reader went away (`maskproxy types | head`): not an error of ours. Point stdout
         # at /dev/null so that the interpreter's final flush does not raise again.
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         return 0
+    except Exception as exc:
+        if os.environ.get("MASKPROXY_TRACEBACK") == "1":
+            raise
+        # The class, not the text: an exception's text can quote the input it choked on.
+        print(
+            f"maskproxy: unexpected {type(exc).__name__}; this is a bug (MASKPROXY_TRACEBACK=1 "
+            "shows where it happened)",
+            file=sys.stderr,
+        )
+        return 2
 
 
 if __name__ == "__main__":

@@ -22,6 +22,7 @@ from typing import BinaryIO
 from masking import _core
 from masking.engine import Engine, Refused, types
 from masking.keyfile import KeyFileError
+from proxy.config import ConfigError
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -152,8 +153,24 @@ def _read(src: BinaryIO | Path) -> bytes:
 def _cmd_mask(args: argparse.Namespace) -> int:
     try:
         engine = _engine(args)
-    except (KeyFileError, OSError, ValueError) as exc:
+    except (ConfigError, KeyFileError, OSError, ValueError) as exc:
         return _fail(str(exc))
+    map_fd = None
+    if args.map_out is not None:
+        # Opened before anything is masked: a map that cannot be written is known before the
+        # masked text goes out (which would be useless without it).
+        try:
+            map_fd = os.open(args.map_out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        except OSError as exc:
+            return _fail(f"cannot write the map to {args.map_out}: {exc.strerror}")
+    try:
+        return _mask_inputs(args, engine, map_fd)
+    finally:
+        if map_fd is not None:
+            os.close(map_fd)
+
+
+def _mask_inputs(args: argparse.Namespace, engine: Engine, map_fd: int | None) -> int:
     out = sys.stdout.buffer
     pairs: dict[bytes, bytes] = {}
     glue: set[bytes] = set()
@@ -176,9 +193,9 @@ def _cmd_mask(args: argparse.Namespace) -> int:
         out.flush()
     except BrokenPipeError:
         return 0
-    if args.map_out is not None:
+    if map_fd is not None:
         try:
-            _write_map(args.map_out, pairs, glue)
+            _write_map(map_fd, pairs, glue)
         except OSError as exc:
             return _fail(f"cannot write the map to {args.map_out}: {exc.strerror}")
     summary = ", ".join(f"{t}={n}" for t, n in sorted(counts.items()))
@@ -187,7 +204,7 @@ def _cmd_mask(args: argparse.Namespace) -> int:
     return 0
 
 
-def _write_map(path: Path, pairs: dict[bytes, bytes], glue: set[bytes]) -> None:
+def _write_map(fd: int, pairs: dict[bytes, bytes], glue: set[bytes]) -> None:
     doc = {
         "version": 1,
         "pairs": [
@@ -198,9 +215,11 @@ def _write_map(path: Path, pairs: dict[bytes, bytes], glue: set[bytes]) -> None:
         # restored right after letters or digits
         "glue": sorted(g.decode("utf-8", "surrogatepass") for g in glue),
     }
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as f:
-        json.dump(doc, f)
+    os.fchmod(fd, 0o600)  # an existing file keeps its mode otherwise
+    data = json.dumps(doc).encode()
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
 
 
 def _read_map(path: Path) -> tuple[list[tuple[bytes, bytes]], list[bytes]]:
@@ -249,7 +268,7 @@ def _line_col(data: bytes, offset: int, starts: list[int]) -> tuple[int, int]:
 def _cmd_scan(args: argparse.Namespace) -> int:
     try:
         engine = _engine(args, with_key=False)
-    except (OSError, ValueError) as exc:
+    except (ConfigError, OSError, ValueError) as exc:
         return _fail(str(exc))
     found = 0
     for name, src in _inputs(args):

@@ -19,7 +19,7 @@ import ssl
 import time
 from typing import cast
 
-from proxy.accesslog import ExchangeRecord, log
+from proxy.accesslog import ExchangeRecord, client_protocol, log
 from proxy.connect import checked_address, parse_connect_target
 from proxy.errors import ClientError, ProxyError, error_response
 from proxy.http1 import ConnectRequest, Http1Connection
@@ -166,13 +166,17 @@ class Session:
         except (OSError, ssl.SSLError, TimeoutError, ConnectionError) as exc:
             # Typically a client that does not trust the CA: it aborts the handshake.
             log.warning(
-                "TLS handshake with client for %s failed after %.0f ms: %s",
+                "TLS handshake with client for %s failed after %.0f ms: %s; if the client does "
+                "not trust maskproxy's CA, give it %s (NODE_EXTRA_CA_CERTS for Claude Code: "
+                'eval "$(maskproxy env)")',
                 host,
                 (time.monotonic() - started) * 1000,
                 exc or type(exc).__name__,
+                rt.ca.cert_path if rt.ca is not None else "the CA certificate",
             )
             return
         router = intercept_router(host, port)
+        client_protocol.set(self.client.alpn() or "http/1.1")
         if self.client.alpn() == "h2":
             self.handler = Http2Connection(rt, self.client, router, draining=self.draining)
             await self.handler.serve()
