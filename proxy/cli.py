@@ -409,11 +409,23 @@ def _with_regenerate_hint(message: str, args: argparse.Namespace) -> str:
 
 def cmd_ca(args: argparse.Namespace) -> int:
     from tls import CAError, CertificateAuthority
+    from tls.ca import CA_CERT_FILE, CA_KEY_FILE
+    from tls.statedir import give_to_directory_owner
 
+    service = _running_service(args)
+    if service is not None and not args.regenerate:
+        # The service's own CA, as it published it (its state directory is private).
+        if args.pem:
+            sys.stdout.write(service.ca_path.read_text())
+        else:
+            print(service.ca_path)
+        return 0
     try:
-        config = _config_loader(args)()
+        config = _service_config(args, service) if service else _config_loader(args)()
         if args.regenerate:
             ca = CertificateAuthority.regenerate(config.state_dir, config.intercept)
+            # Under sudo for the system service: the files must stay the service user's.
+            give_to_directory_owner(config.state_dir, [CA_CERT_FILE, CA_KEY_FILE, ".ca.lock"])
             print(
                 f"maskproxy: new CA in {ca.cert_path} for {', '.join(config.intercept)}; clients "
                 "must trust it now. A running proxy keeps the old CA until it is reloaded "

@@ -18,6 +18,7 @@ __all__ = [
     "LooseModeError",
     "ensure_private_dir",
     "exclusive_lock",
+    "give_to_directory_owner",
     "read_private_file",
     "write_atomic",
 ]
@@ -130,3 +131,21 @@ def _fsync_dir(directory: Path) -> None:
         pass
     finally:
         os.close(fd)
+
+
+def give_to_directory_owner(directory: Path, names: list[str]) -> None:
+    """Make the files ``names`` in ``directory`` belong to the directory's owner.
+
+    For root writing in a service's state directory (``sudo maskproxy ca --regenerate`` under
+    the system unit): the service's user must be able to read what root wrote there, and the
+    files keep their modes. A no-op unless running as root in a directory owned by another.
+    """
+    if os.geteuid() != 0:
+        return
+    st = os.stat(directory)
+    if st.st_uid == 0:
+        return
+    for name in names:
+        path = directory / name
+        with contextlib.suppress(FileNotFoundError):
+            os.chown(path, st.st_uid, st.st_gid, follow_symlinks=False)
