@@ -18,6 +18,7 @@ import random
 import string
 import sys
 import time
+from typing import Any
 
 _HEX = "0123456789abcdef"
 _B62 = string.ascii_letters + string.digits
@@ -195,7 +196,7 @@ def _instance(g: _Gen) -> dict:
 def _aws_cli_output(g: _Gen) -> str:
     kind = g.r.random()
     if kind < 0.5:
-        doc = {
+        doc: dict[str, Any] = {
             "Reservations": [
                 {
                     "ReservationId": g.rid("r"),
@@ -373,17 +374,17 @@ def _tool_schema(g: _Gen, i: int) -> dict:
 def claude_code_like_body(size: int = 1_000_000, seed: int = 20240501) -> bytes:
     """A Messages API request body of about ``size`` bytes (deterministic for a seed)."""
     g = _Gen(seed)
-    system = [
+    system: list[dict[str, Any]] = [
         {"type": "text", "text": "x-anthropic-billing-header: cc_version=2.0.0; cc_entrypoint=cli;"}
     ]
     system += [
         {"type": "text", "text": " ".join(g.prose(30) for _ in range(n))} for n in (20, 12, 6)
     ]
     system[1]["cache_control"] = {"type": "ephemeral"}
-    tools = []
+    tools: list[dict] = []
     while len(json.dumps(tools)) < 30_000:
         tools.append(_tool_schema(g, len(tools)))
-    body = {
+    body: dict[str, Any] = {
         "model": "claude-sonnet-4-5",
         "max_tokens": 32000,
         "stream": True,
@@ -401,7 +402,7 @@ def claude_code_like_body(size: int = 1_000_000, seed: int = 20240501) -> bytes:
         + (_code_file,) * 4
         + (_prose_block,) * 2
     )
-    msgs = body["messages"]
+    msgs: list[dict] = body["messages"]
     n = 0
     while len(json.dumps(body)) < size:
         tid = "toolu_01" + g.b62(22)

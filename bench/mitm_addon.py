@@ -103,13 +103,13 @@ class SseRestorer:
         if end < 0:
             return []
         ready, self._buf = self._buf[: end + 2], self._buf[end + 2 :]
-        out = b"".join(self._event(raw + b"\n\n") for raw in ready.split(b"\n\n")[:-1])
-        return [out] if out else []
+        joined = b"".join(self._event(raw + b"\n\n") for raw in ready.split(b"\n\n")[:-1])
+        return [joined] if joined else []
 
     def _event(self, raw: bytes) -> bytes:
         if raw.startswith(b"event: content_block_stop"):
-            obj = json.loads(raw[raw.index(b"data: ") + 6 :])
-            return self._flush(obj["index"]) + raw
+            stop = json.loads(raw[raw.index(b"data: ") + 6 :])
+            return self._flush(stop["index"]) + raw
         if not raw.startswith(b"event: content_block_delta"):
             return raw
         obj: dict[str, Any] = json.loads(raw[raw.index(b"data: ") + 6 :])

@@ -247,8 +247,8 @@ def test_http1_client_gets_http2_upstream_trailers(
     h2_upstream.handler = handler
     sock = tls_through_proxy(proxy_to_h2.address, API_HOST, proxy_to_h2.ca_path)
     with sock:
-        head = f"GET /t HTTP/1.1\r\nHost: {API_HOST}\r\nTE: trailers\r\n"
-        sock.sendall(head.encode() + b"Connection: close, TE\r\n\r\n")
+        request = f"GET /t HTTP/1.1\r\nHost: {API_HOST}\r\nTE: trailers\r\n"
+        sock.sendall(request.encode() + b"Connection: close, TE\r\n\r\n")
         raw = b""
         while chunk := sock.recv(65536):
             raw += chunk

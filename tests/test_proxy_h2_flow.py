@@ -129,7 +129,7 @@ def test_fifty_streams_complete_while_one_is_stalled(
         assert len(slow_stream.data) == CLIENT_WINDOW and not slow_stream.done
         kind = "HTTP/2" if isinstance(up, H2Upstream) else "HTTP/1.1"
         held = (
-            f"; upstream sent {slow['ex'].sent} of {len(SLOW_BODY)} bytes"
+            f"; upstream sent {slow['ex'].sent} of {len(SLOW_BODY)} bytes"  # type: ignore[union-attr]
             if kind == "HTTP/2"
             else ""
         )

@@ -62,6 +62,7 @@ def test_leaf_is_from_maskproxy_ca(proxy: ProxyProcess, upstream: FakeUpstream) 
     sock = tls_through_proxy(proxy.address, API_HOST, proxy.ca_path)
     with sock:
         cert = sock.getpeercert()
+        assert cert is not None
         assert ("commonName", "maskproxy test CA") not in [rdn[0] for rdn in cert["issuer"]]
         assert ("DNS", API_HOST) in cert["subjectAltName"]
 

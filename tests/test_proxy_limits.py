@@ -180,8 +180,8 @@ def test_max_connections_is_503(
             sock.sendall(f"GET / HTTP/1.1\r\nHost: {API_HOST}\r\n\r\n".encode())
             assert read_response(sock)[0] == 200
             held.append(sock)
-        sock, status, head = connect_tunnel(p.address, API_HOST, 443)
-        sock.close()
+        plain, status, head = connect_tunnel(p.address, API_HOST, 443)
+        plain.close()
         assert status == 503
         assert b"--max-connections" in head or p.wait_log("--max-connections")
     finally:
@@ -189,8 +189,8 @@ def test_max_connections_is_503(
             s.close()
     # Once the held connections are gone, new ones are served again.
     for _ in range(50):
-        sock, status, _ = connect_tunnel(p.address, API_HOST, 443)
-        sock.close()
+        plain, status, _ = connect_tunnel(p.address, API_HOST, 443)
+        plain.close()
         if status == 200:
             break
         threading.Event().wait(0.1)

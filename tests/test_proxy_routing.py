@@ -22,7 +22,9 @@ def test_tunnelled_host_shows_its_own_certificate(
     # Verified against the test CA only: maskproxy's CA would not do for a blind tunnel.
     sock = tls_through_proxy(proxy.address, TUNNEL_HOST, test_ca.cert_path)
     with sock:
-        issuer = dict(rdn[0] for rdn in sock.getpeercert()["issuer"])
+        cert = sock.getpeercert()
+        assert cert is not None
+        issuer = dict(rdn[0] for rdn in cert["issuer"])  # type: ignore[misc]
         assert issuer["commonName"] == test_ca.name
         sock.sendall(f"GET /t HTTP/1.1\r\nHost: {TUNNEL_HOST}\r\n\r\n".encode())
         status, _, body = read_response(sock)

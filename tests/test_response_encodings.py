@@ -32,7 +32,9 @@ def echo_compressed(encoding: str):  # type: ignore[no-untyped-def]
 
     def handler(ex: ServerExchange) -> None:
         got = ex.read_body()
-        surrogate = re.search(rb"i-[0-9a-f]{17}", got).group().decode()
+        found = re.search(rb"i-[0-9a-f]{17}", got)
+        assert found is not None
+        surrogate = found.group().decode()
         body = json.dumps({"content": [{"type": "text", "text": f"stopped {surrogate}"}]}).encode()
         if encoding == "gzip":
             body = gzip.compress(body)

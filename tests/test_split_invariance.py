@@ -69,7 +69,7 @@ def _sse(obj: dict) -> bytes:
 
 
 def _tool_stream(fragments: list[str]) -> bytes:
-    events = [
+    events: list[dict] = [
         {
             "type": "content_block_start",
             "index": 0,

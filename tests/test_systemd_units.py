@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 UNITS = Path(__file__).resolve().parents[1] / "systemd"
-ANALYZE = shutil.which("systemd-analyze")
+ANALYZE = shutil.which("systemd-analyze") or ""
 
 
 def _unit(name: str) -> configparser.ConfigParser:
@@ -84,7 +84,7 @@ def test_system_unit_hardening() -> None:
         assert service.get(key) == value, key
 
 
-@pytest.mark.skipif(ANALYZE is None, reason="systemd-analyze is not installed")
+@pytest.mark.skipif(not ANALYZE, reason="systemd-analyze is not installed")
 def test_system_unit_verifies(tmp_path: Path) -> None:
     unit = _with_local_binary("maskproxy.service", tmp_path)
     res = subprocess.run([ANALYZE, "verify", str(unit)], capture_output=True, text=True)
@@ -92,7 +92,7 @@ def test_system_unit_verifies(tmp_path: Path) -> None:
     assert "maskproxy.service" not in res.stderr, res.stderr
 
 
-@pytest.mark.skipif(ANALYZE is None, reason="systemd-analyze is not installed")
+@pytest.mark.skipif(not ANALYZE, reason="systemd-analyze is not installed")
 def test_user_unit_verifies(tmp_path: Path) -> None:
     unit = _with_local_binary("maskproxy-user.service", tmp_path)
     runtime = tmp_path / "xdg-runtime"
@@ -105,7 +105,7 @@ def test_user_unit_verifies(tmp_path: Path) -> None:
     assert "maskproxy-user.service" not in res.stderr, res.stderr
 
 
-@pytest.mark.skipif(ANALYZE is None, reason="systemd-analyze is not installed")
+@pytest.mark.skipif(not ANALYZE, reason="systemd-analyze is not installed")
 def test_system_unit_exposure_is_low() -> None:
     res = subprocess.run(
         [ANALYZE, "security", "--offline=true", str(UNITS / "maskproxy.service")],
@@ -133,7 +133,7 @@ ExecStart={exe} run --auth-file %d/auth
 """
 
 
-@pytest.mark.skipif(ANALYZE is None, reason="systemd-analyze is not installed")
+@pytest.mark.skipif(not ANALYZE, reason="systemd-analyze is not installed")
 def test_system_unit_with_the_readme_credential_drop_in_verifies(tmp_path: Path) -> None:
     unit = _with_local_binary("maskproxy.service", tmp_path)
     exe = Path(sys.executable).with_name("maskproxy")

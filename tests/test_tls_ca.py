@@ -137,7 +137,8 @@ def test_racing_processes_end_with_one_ca(state_dir: Path) -> None:
     barrier = ctx.Barrier(n)
     results = ctx.Queue()
     procs = [
-        ctx.Process(target=_race_worker, args=(str(state_dir), barrier, results)) for _ in range(n)
+        ctx.Process(target=_race_worker, args=(str(state_dir), barrier, results))  # type: ignore[attr-defined]
+        for _ in range(n)
     ]
     for p in procs:
         p.start()

@@ -28,6 +28,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from typing import cast
 
 import h2.config
 import h2.connection
@@ -89,7 +90,7 @@ class H2ServerExchange:
             if item is _RESET:
                 self._done = True
                 raise StreamReset()
-            data, length = item  # type: ignore[misc]
+            data, length = cast(tuple[bytes, int], item)
             self.request.body += data
             self.conn.acknowledge(self.stream_id, length)
             yield data
