@@ -137,8 +137,8 @@ def _add_config_flags(p: argparse.ArgumentParser, *, full: bool) -> None:
     g.add_argument(
         "--log-level",
         choices=LOG_LEVELS,
-        help="default: info; debug adds the effective configuration at start, each "
-        "connection's TLS and protocol choices and upstream dials (never a value)",
+        help="default: info; debug adds the effective configuration at start, each intercepted "
+        "connection's TLS version and protocol, and the upstream proxy's answers (never a value)",
     )
     g.add_argument("--log-format", choices=LOG_FORMATS, help="default: text")
     d = Limits()
@@ -667,6 +667,12 @@ def cmd_check(args: argparse.Namespace) -> int:
             problems.append(f"masking key: {exc}")
     else:
         ok("masking key", f"none yet in {config.state_dir}; `maskproxy run` creates it")
+    writable = _nearest_existing(config.state_dir)
+    if not os.access(writable, os.W_OK) and not (config.state_dir / KEY_FILE).exists():
+        problems.append(
+            f"state dir {config.state_dir}: {writable} is not writable; `maskproxy run` could "
+            "not create the masking key and the CA there (--state-dir, or fix its owner)"
+        )
     if config.gateway:
         ok("mode", f"gateway to {config.gateway} (no CA needed)")
     else:
@@ -691,6 +697,12 @@ def cmd_check(args: argparse.Namespace) -> int:
     for problem in problems:
         print(f"FAIL  {problem}")
     return 1 if problems else 0
+
+
+def _nearest_existing(path: Path) -> Path:
+    while not path.exists() and path != path.parent:
+        path = path.parent
+    return path
 
 
 def _check_upstream_proxy(config: ProxyConfig) -> str | None:

@@ -177,6 +177,13 @@ class Session:
             return
         router = intercept_router(host, port)
         client_protocol.set(self.client.alpn() or "http/1.1")
+        log.debug(
+            "client TLS for %s: %s, %s, handshake %.0f ms",
+            host,
+            self.client.writer.get_extra_info("ssl_object").version(),
+            client_protocol.get(),
+            (time.monotonic() - started) * 1000,
+        )
         if self.client.alpn() == "h2":
             self.handler = Http2Connection(rt, self.client, router, draining=self.draining)
             await self.handler.serve()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import socket
 import subprocess
@@ -158,7 +159,7 @@ def test_log_lines_carry_protocol_and_timezone(
     start_proxy: StartProxy, test_ca: TestCA, upstream: FakeUpstream
 ) -> None:
     proxy = start_proxy(
-        ["--upstream-ca", str(test_ca.cert_path),
+        ["--upstream-ca", str(test_ca.cert_path), "--log-level", "debug",
          "--connect-to", f"{API_HOST}:443:127.0.0.1:{upstream.port}"]
     )  # fmt: skip
     for flag in ("--http1.1", "--http2"):
@@ -166,6 +167,7 @@ def test_log_lines_carry_protocol_and_timezone(
                    f"https://{API_HOST}/v1/messages")  # fmt: skip
         assert res.returncode == 0, res.stderr
     assert proxy.wait_log("proto=h2")
+    assert "DEBUG client TLS for api.anthropic.com: TLSv1.3, h2, handshake" in proxy.log()
     lines = [line for line in proxy.log().splitlines() if " exchange " in line]
     assert any("proto=http/1.1" in line for line in lines)
     # ISO 8601 with milliseconds and the UTC offset.
@@ -185,3 +187,14 @@ def test_failed_client_handshake_hints_at_the_ca(
     assert proxy.wait_log("TLS handshake with client")
     assert "does not trust maskproxy's CA" in proxy.log()
     assert str(proxy.ca_path) in proxy.log()
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root may write anywhere")
+def test_check_fails_on_a_state_dir_run_could_not_write(
+    tmp_path: Path, env: dict[str, str]
+) -> None:
+    locked = tmp_path / "locked"
+    locked.mkdir(mode=0o500)
+    res = run_cli("check", "--state-dir", str(locked / "s"), "--listen", "127.0.0.1:0", env=env)
+    assert res.returncode == 1
+    assert "is not writable" in res.stdout
