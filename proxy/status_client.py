@@ -368,14 +368,19 @@ def gateway_status(base_url: str, timeout: float) -> HostStatus:
 def check_environment(
     env: Mapping[str, str], hosts: Sequence[str], timeout: float
 ) -> list[HostStatus]:
-    """The verdict for the API host a client in ``env`` talks to and for every other host."""
+    """The verdict for the API host a client in ``env`` talks to and for every other host.
+
+    With ``ANTHROPIC_BASE_URL=http://…`` the client talks to that gateway only, so the gateway
+    is the one thing to check; an ``https://`` base URL is one more host to reach through the
+    proxy.
+    """
     base = env.get("ANTHROPIC_BASE_URL", "").strip()
     results: list[HostStatus] = []
     if base:
         parts = urlsplit(base)
         if parts.scheme == "http":
-            results.append(gateway_status(base, timeout))
-        elif parts.hostname:
+            return [gateway_status(base, timeout)]
+        if parts.hostname:
             hosts = [parts.hostname, *[h for h in hosts if h != parts.hostname]]
     for host in hosts:
         results.append(host_status(host, env, timeout))

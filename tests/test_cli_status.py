@@ -251,3 +251,38 @@ def test_the_real_proxy_answers_the_canary(
     assert doc["masked"] is True
     ca_der = ssl.PEM_cert_to_DER_cert((state / "ca.pem").read_text())
     assert doc["hosts"][0]["status"]["ca_sha256"] == hashlib.sha256(ca_der).hexdigest()
+
+
+def test_gateway_mode_is_asked_directly(shell_env: dict[str, str]) -> None:
+    """ANTHROPIC_BASE_URL=http://… : the client talks to a maskproxy gateway, no proxy."""
+    import http.server
+
+    class Gateway(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 (the standard library's name)
+            if self.path != "/base" + STATUS:
+                self.send_error(404)
+                return
+            doc = {"service": "maskproxy", "version": "0.1.0", "exchanges": 1}
+            body = json.dumps(doc).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Gateway)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        base = f"http://127.0.0.1:{server.server_address[1]}/base"
+        res = status({**shell_env, "ANTHROPIC_BASE_URL": base, "HTTPS_PROXY": "http://x:1"})
+    finally:
+        server.shutdown()
+    assert "(ANTHROPIC_BASE_URL): masked" in res.stdout
+    # The client talks to the gateway only: the (broken) proxy variable does not matter.
+    assert res.returncode == 0, res.stdout
+    res = status({**shell_env, "ANTHROPIC_BASE_URL": base})  # the gateway is gone now
+    assert res.returncode == 1
+    assert "nothing answers at" in res.stdout
