@@ -622,6 +622,12 @@ def cmd_check(args: argparse.Namespace) -> int:
         print(f"FAIL  config: {exc}")
         return 1
     if service is not None:
+        if not os.access(service.state_dir, os.R_OK | os.X_OK):
+            print(
+                f"FAIL  service: running (pid {service.pid}); its state dir {service.state_dir} "
+                "is private to the service's user: `sudo maskproxy check` checks it"
+            )
+            return 1
         ok("service", f"running (pid {service.pid}); checking its state in {service.state_dir}")
     ok("config", str(config.config_path) if config.config_path else "no file, defaults and flags")
     host, _ = parse_listen(config.listen)
