@@ -338,11 +338,13 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def _log_config(config: ProxyConfig) -> None:
-    """At debug level, the effective configuration: where each setting came from and what
-    it is, without a value of the ``[masking]`` table (user terms are sensitive)."""
+    """At debug level, the effective configuration (and the file it was read from), without
+    a value of the ``[masking]`` table: user terms are sensitive, their count is not."""
+    import logging
+
     from proxy.accesslog import log
 
-    if not log.isEnabledFor(10):
+    if not log.isEnabledFor(logging.DEBUG):
         return
     lim = config.limits
     masking = config.masking
@@ -415,8 +417,12 @@ def cmd_ca(args: argparse.Namespace) -> int:
     service = _running_service(args)
     if service is not None and not args.regenerate:
         # The service's own CA, as it published it (its state directory is private).
+        try:
+            pem = service.ca_path.read_text()
+        except OSError as exc:
+            return _fail(f"the running service's CA {service.ca_path}: {exc.strerror or exc}")
         if args.pem:
-            sys.stdout.write(service.ca_path.read_text())
+            sys.stdout.write(pem)
         else:
             print(service.ca_path)
         return 0
@@ -436,6 +442,9 @@ def cmd_ca(args: argparse.Namespace) -> int:
             ca = _ca_for(config)
     except (ConfigError, CAError) as exc:
         return _fail(_with_regenerate_hint(str(exc), args))
+    except OSError as exc:
+        hint = "; the service's state directory is root's to change: use sudo" if service else ""
+        return _fail(f"cannot write the CA: {exc.strerror or exc}{hint}")
     if args.pem:
         sys.stdout.write(ca.cert_pem.decode())
     else:
