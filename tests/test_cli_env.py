@@ -203,6 +203,11 @@ def test_a_running_service_is_wired_to(tmp_path: Path, base_env: dict[str, str])
         )
         assert res.returncode == 0, res.stdout
         assert f"checking its state in {service_state}" in res.stdout
+        # ca prints the certificate the service published.
+        res = subprocess.run(
+            [sys.executable, "-m", "proxy", "ca"], env=env, capture_output=True, text=True
+        )
+        assert res.stdout.strip() == str(runtime / "ca.pem")
     finally:
         service.stop()
     # Once the service is gone, env wires to the personal configuration again.
