@@ -153,3 +153,50 @@ def test_graceful_stop_exits_zero(
     assert p.proc is not None
     assert p.proc.wait(WAIT) == 0
     conn.close()
+
+
+def test_changing_the_intercept_list_under_the_service(
+    start_proxy: StartProxy, tmp_path: Path, test_ca: TestCA, upstream: FakeUpstream
+) -> None:
+    """The README's steps: edit the list, reload; a list the CA does not cover needs
+    `ca --regenerate` (with the service's state dir) and another reload. daemon.json follows."""
+    import os
+    import subprocess
+    import sys
+    import time
+
+    runtime = tmp_path / "run"
+    runtime.mkdir()
+    cfg = tmp_path / "config.toml"
+    cfg.write_text('[proxy]\nintercept = ["api.anthropic.com", "other.anthropic.com"]\n')
+    p = start_proxy(
+        ["--config", str(cfg), *routing_args(test_ca, (API_HOST, upstream))],
+        env={"RUNTIME_DIRECTORY": str(runtime)},  # as systemd's RuntimeDirectory= sets it
+    )
+
+    def published() -> list[str]:
+        return json.loads((runtime / "daemon.json").read_text())["intercept"]
+
+    assert published() == ["api.anthropic.com", "other.anthropic.com"]
+    cfg.write_text('[proxy]\nintercept = ["api.anthropic.com"]\n')
+    p.signal(signal.SIGHUP)
+    assert p.wait_log("reloaded configuration: intercepting api.anthropic.com\n")
+    assert published() == ["api.anthropic.com"]
+    # Widening past the CA's constraints: refused, then regenerate with the service's state.
+    cfg.write_text('[proxy]\nintercept = ["api.anthropic.com", "api.example.org"]\n')
+    p.signal(signal.SIGHUP)
+    assert p.wait_log("reload failed")
+    env = {**os.environ, "MASKPROXY_RUNTIME_DIR": str(runtime)}
+    env.pop("XDG_CONFIG_HOME", None)
+    res = subprocess.run(
+        [sys.executable, "-m", "proxy", "ca", "--regenerate"], env=env, capture_output=True,
+        text=True,
+    )  # fmt: skip
+    assert res.returncode == 0, res.stderr
+    assert str(p.state_dir / "ca.pem") in res.stdout  # the service's state dir, found
+    p.signal(signal.SIGHUP)
+    deadline = time.monotonic() + WAIT
+    while published() != ["api.anthropic.com", "api.example.org"] and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert published() == ["api.anthropic.com", "api.example.org"]
+    assert (runtime / "ca.pem").read_bytes() == (p.state_dir / "ca.pem").read_bytes()
