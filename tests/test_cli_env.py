@@ -230,3 +230,12 @@ def test_env_keeps_working_without_bash_specifics(tmp_path: Path, base_env: dict
     assert res.returncode == 0, res.stderr
     assert res.stdout.strip() == "http://127.0.0.1:8788"
     assert os.path.isfile(tmp_path / "s" / "ca.pem")
+
+
+def test_an_unreadable_extra_ca_file_is_named_and_left_out(
+    tmp_path: Path, base_env: dict[str, str]
+) -> None:
+    base_env["NODE_EXTRA_CA_CERTS"] = str(tmp_path / "gone.pem")
+    result, res = eval_env(["--state-dir", str(tmp_path / "s")], base_env, tmp_path)
+    assert result["NODE_EXTRA_CA_CERTS"] == str(tmp_path / "s" / "ca.pem")
+    assert "gone.pem cannot be read" in res.stderr
