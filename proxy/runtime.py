@@ -7,8 +7,10 @@ they started with, so a reload never changes the rules in the middle of a connec
 from __future__ import annotations
 
 import ssl
+from collections.abc import Callable
 from dataclasses import dataclass
 
+from proxy.accesslog import ExchangeRecord
 from proxy.config import ProxyConfig
 from proxy.connect import AuthFileError, ProxyAuth
 from proxy.pipeline import Pipeline
@@ -41,6 +43,8 @@ class Runtime:
     upstream_tls: ssl.SSLContext
     gateway: Origin | None
     gateway_base: bytes
+    on_exchange: Callable[[ExchangeRecord], None] | None = None
+    """Told of every finished exchange (its record: counts, never values)."""
 
 
 def load_auth(config: ProxyConfig) -> ProxyAuth | None:
