@@ -159,8 +159,7 @@ class Driver:
             max_body = self.limits.max_body_bytes
             if limited and length is not None and length > max_body:
                 raise ClientError(
-                    f"request body of {length} bytes is larger than --max-body-bytes "
-                    f"({max_body})",
+                    f"request body of {length} bytes is larger than --max-body-bytes ({max_body})",
                     status=413,
                 )
             head = RequestHead(request.method, route.target, request.forward_headers, route.host)
