@@ -27,9 +27,14 @@ from proxy.config import Limits
 from proxy.errors import ClientError, ProxyError, UpstreamError, safe_reason
 from proxy.pipeline import Exchange, ExchangeRefused, Headers, Pipeline, RequestHead, ResponseHead
 from proxy.routes import Router, upstream_headers
+from proxy.status import STATUS_PATH, StatusReport, is_status_request
 from proxy.upstream import FramingError, Origin, ResponseEnd, UpstreamExchange
 
 BeforeWait = Callable[[], Awaitable[None]]
+
+
+async def _nothing() -> None:
+    """A :data:`BeforeWait` with nothing to do."""
 
 
 class ClientGone(Exception):
@@ -125,7 +130,7 @@ class ClientSide(Protocol):
 class Driver:
     """What every exchange of one client connection shares: limits, router, pipeline, pool."""
 
-    __slots__ = ("limits", "router", "pipeline", "pool", "on_exchange")
+    __slots__ = ("limits", "router", "pipeline", "pool", "on_exchange", "status")
 
     def __init__(
         self,
@@ -134,6 +139,7 @@ class Driver:
         pipeline: Pipeline,
         pool: UpstreamPoolLike,
         on_exchange: Callable[[ExchangeRecord], None] | None = None,
+        status: StatusReport | None = None,
     ) -> None:
         self.limits = limits
         self.router = router
@@ -141,6 +147,8 @@ class Driver:
         self.pool = pool
         self.on_exchange = on_exchange
         """Called with each finished exchange's record (counters); never with values."""
+        self.status = status
+        """Answers the status canary inside intercepted hosts (:mod:`proxy.status`)."""
 
     async def run(self, request: ClientRequest, client: ClientSide) -> bool:
         """Serve one request; True when it completed cleanly both ways (the adapter may then
@@ -150,10 +158,20 @@ class Driver:
         )
         up: UpstreamExchange | None = None
         exchange: Exchange | None = None
+        canary = False
         try:
             self._check_head(request)
             route = self.router(request)
             rec.host, rec.mode = route.host, route.mode
+            if (
+                route.pipeline
+                and self.status is not None
+                and not request.has_body
+                and is_status_request(request.method, request.target)
+            ):
+                canary = True
+                await self._answer_status(self.status, client, rec)
+                return True
             limited = route.pipeline
             length = request.content_length
             max_body = self.limits.max_body_bytes
@@ -218,9 +236,33 @@ class Driver:
                 if stats.note and not rec.note:
                     rec.note = stats.note
             rec.emit()
-            if self.on_exchange is not None:
+            if self.on_exchange is not None and not canary:
                 self.on_exchange(rec)
         return False
+
+    async def _answer_status(
+        self, status: StatusReport, client: ClientSide, rec: ExchangeRecord
+    ) -> None:
+        """The proxy's own answer to the status canary; nothing is forwarded."""
+        item = await client.receive(_nothing)
+        if type(item) is not RequestEnd:
+            raise ClientError("the status request has no body")
+        body = status.json_body()
+        head = ResponseHead(
+            200,
+            [
+                (b"content-type", b"application/json"),
+                (b"content-length", b"%d" % len(body)),
+                (b"cache-control", b"no-store"),
+            ],
+            b"OK",
+        )
+        rec.path = STATUS_PATH.decode("ascii")
+        rec.status = 200
+        client.start_response(head)
+        rec.bytes_down = len(body)
+        await client.send_data(body)
+        await client.end_response([])
 
     def _check_head(self, request: ClientRequest) -> None:
         """The limits and refusals that depend on the head alone."""

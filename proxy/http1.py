@@ -106,7 +106,12 @@ class Http1Connection:
     ) -> None:
         self.limits = runtime.config.limits
         self.driver = Driver(
-            self.limits, router, runtime.pipeline, runtime.pool, runtime.on_exchange
+            self.limits,
+            router,
+            runtime.pipeline,
+            runtime.pool,
+            on_exchange=runtime.on_exchange,
+            status=runtime.status,
         )
         self.client = client
         self.allow_connect = allow_connect

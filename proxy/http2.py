@@ -179,7 +179,12 @@ class Http2Connection:
     ) -> None:
         self.limits = runtime.config.limits
         self.driver = Driver(
-            self.limits, router, runtime.pipeline, runtime.pool, runtime.on_exchange
+            self.limits,
+            router,
+            runtime.pipeline,
+            runtime.pool,
+            on_exchange=runtime.on_exchange,
+            status=runtime.status,
         )
         self.client = client
         self.draining = draining

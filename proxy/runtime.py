@@ -10,12 +10,15 @@ import ssl
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from cryptography.hazmat.primitives import serialization
+
 from proxy.accesslog import ExchangeRecord
 from proxy.config import ProxyConfig
 from proxy.connect import AuthFileError, ProxyAuth
 from proxy.pipeline import Pipeline
 from proxy.pipeline_factory import PipelineError, build_pipeline
 from proxy.policy import InterceptPolicy
+from proxy.status import Counters, StatusReport
 from proxy.upstream import Origin
 from proxy.upstream_pool import UpstreamPool
 from tls import CAError, CertificateAuthority, LeafCertCache, alpn_protocols, upstream_context
@@ -43,6 +46,8 @@ class Runtime:
     upstream_tls: ssl.SSLContext
     gateway: Origin | None
     gateway_base: bytes
+    status: StatusReport | None = None
+    """What the status canary and the metrics report (counters kept across reloads)."""
     on_exchange: Callable[[ExchangeRecord], None] | None = None
     """Told of every finished exchange (its record: counts, never values)."""
 
@@ -68,8 +73,10 @@ def make_upstream_context(config: ProxyConfig) -> ssl.SSLContext:
     return ctx
 
 
-def build_runtime(config: ProxyConfig) -> Runtime:
-    """Load or create the CA (forward mode), the pipeline and the rest; raise StartupError."""
+def build_runtime(config: ProxyConfig, counters: Counters | None = None) -> Runtime:
+    """Load or create the CA (forward mode), the pipeline and the rest; raise StartupError.
+
+    ``counters`` are the process's exchange counters (a reload passes the running ones on)."""
     auth = load_auth(config)
     tls = make_upstream_context(config)
     gateway = None
@@ -102,6 +109,13 @@ def build_runtime(config: ProxyConfig) -> Runtime:
         pipeline = build_pipeline(config)
     except PipelineError as exc:
         raise StartupError(str(exc)) from None
+    counters = counters if counters is not None else Counters()
+    intercept = (gateway.host,) if gateway is not None else config.intercept
+    status = StatusReport(
+        counters,
+        intercept,
+        ca.cert.public_bytes(serialization.Encoding.DER) if ca is not None else None,
+    )
     return Runtime(
         config=config,
         pipeline=pipeline,
@@ -113,4 +127,6 @@ def build_runtime(config: ProxyConfig) -> Runtime:
         upstream_tls=tls,
         gateway=gateway,
         gateway_base=base,
+        status=status,
+        on_exchange=counters.record,
     )

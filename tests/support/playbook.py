@@ -32,6 +32,7 @@ from proxy.http1 import Http1Connection
 from proxy.http2 import Http2Connection
 from proxy.pipeline import Headers, Pipeline, ResponseHead
 from proxy.routes import intercept_router
+from proxy.status import StatusReport
 from proxy.upstream import Origin, ResponseEnd, UpstreamEvent, UpstreamExchange
 
 HOST = "api.anthropic.com"
@@ -203,9 +204,15 @@ class ScriptedPeer:
 class Playbook:
     """Runs scripted exchanges through one adapter, the driver and ``pipeline``."""
 
-    def __init__(self, pipeline: Pipeline, limits: Limits | None = None) -> None:
+    def __init__(
+        self,
+        pipeline: Pipeline,
+        limits: Limits | None = None,
+        status: StatusReport | None = None,
+    ) -> None:
         self.pipeline = pipeline
         self.limits = limits or Limits()
+        self.status = status
 
     def _runtime(self, pool: ScriptedPool, records: list[ExchangeRecord]) -> SimpleNamespace:
         return SimpleNamespace(
@@ -213,6 +220,7 @@ class Playbook:
             pipeline=self.pipeline,
             pool=pool,
             on_exchange=records.append,
+            status=self.status,
         )
 
     async def exchange(self, protocol: str, request: Request, respond: Respond) -> Seen:
