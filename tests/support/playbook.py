@@ -37,8 +37,12 @@ from proxy.upstream import Origin, ResponseEnd, UpstreamEvent, UpstreamExchange
 
 HOST = "api.anthropic.com"
 
-Respond = Callable[["UpstreamSaw"], Sequence[UpstreamEvent]]
-"""Given the request as the upstream received it, the response events it sends."""
+WAIT = object()
+"""In a scripted response: the upstream pauses here (the proxy flushes what it holds)."""
+
+Respond = Callable[["UpstreamSaw"], Sequence[object]]
+"""Given the request as the upstream received it, the response events it sends (with
+:data:`WAIT` where it pauses)."""
 
 
 @dataclass
@@ -80,6 +84,8 @@ class ClientSaw:
     body: bytes = b""
     complete: bool = False
     reset: bool = False
+    cut: bool = False
+    """The connection ended before the response did."""
 
 
 @dataclass
@@ -99,10 +105,13 @@ def json_reply(body: bytes, status: int = 200) -> list[UpstreamEvent]:
     return [head, body, ResponseEnd([])]
 
 
-def sse_reply(events: Sequence[bytes]) -> list[UpstreamEvent]:
-    """An event stream, one chunk per event."""
+def sse_reply(events: Sequence[bytes]) -> list[object]:
+    """An event stream, one chunk per event, with a pause before each."""
     head = ResponseHead(200, [(b"content-type", b"text/event-stream")], b"OK")
-    return [head, *events, ResponseEnd([])]
+    out: list[object] = [head]
+    for event in events:
+        out += [WAIT, event]
+    return [*out, WAIT, ResponseEnd([])]
 
 
 class ScriptedUpstream(UpstreamExchange):
@@ -114,7 +123,7 @@ class ScriptedUpstream(UpstreamExchange):
         super().__init__(origin, reused=False)
         self.saw = UpstreamSaw()
         self._respond = respond
-        self._events: list[UpstreamEvent] | None = None
+        self._events: list[object] | None = None
 
     def _send_head(self, method: bytes, target: bytes, headers: Headers, *, body: bool) -> None:
         self.saw.method, self.saw.target, self.saw.headers = method, target, list(headers)
@@ -132,9 +141,12 @@ class ScriptedUpstream(UpstreamExchange):
         if self._events is None:
             assert self.saw.ended, "the upstream answers only a complete request"
             self._events = list(self._respond(self.saw))
-        if before_wait is not None:
-            await before_wait()
-        return self._events.pop(0)
+        event = self._events.pop(0)
+        if event is WAIT:
+            if before_wait is not None:
+                await before_wait()
+            event = self._events.pop(0)
+        return event  # type: ignore[return-value]
 
     def release(self) -> None:
         pass
@@ -252,6 +264,22 @@ class Playbook:
         return Seen(client, upstream, records)
 
 
+async def _output(peer: ScriptedPeer, task: asyncio.Task[object]) -> bytes:
+    """The proxy's next write to the client; b"" once it is done and wrote everything."""
+    while True:
+        if not peer.output.empty():
+            return peer.output.get_nowait()
+        if task.done():
+            return b""
+        getter = asyncio.ensure_future(peer.output.get())
+        await asyncio.wait({getter, task}, timeout=10, return_when=asyncio.FIRST_COMPLETED)
+        if getter.done():
+            return getter.result()
+        getter.cancel()
+        if not task.done():
+            return b""  # nothing for 10 s: the proxy is stuck
+
+
 async def _h1_client(serve, peer: ScriptedPeer, request: Request) -> ClientSaw:  # type: ignore[no-untyped-def]
     task = asyncio.get_running_loop().create_task(serve)
     conn = h11.Connection(h11.CLIENT)
@@ -266,13 +294,16 @@ async def _h1_client(serve, peer: ScriptedPeer, request: Request) -> ClientSaw: 
     peer.input.put_nowait(conn.send(h11.EndOfMessage()))
     saw = ClientSaw()
     while not saw.complete:
-        event = conn.next_event()
+        try:
+            event = conn.next_event()
+        except h11.RemoteProtocolError:  # the connection ended mid-message
+            saw.cut = True
+            break
         if event is h11.NEED_DATA:
-            try:
-                data = await asyncio.wait_for(peer.output.get(), 10)
-            except TimeoutError:
-                break
+            data = await _output(peer, task)
             conn.receive_data(data)
+            if not data:
+                saw.cut = True
             continue
         if type(event) is h11.Response:
             saw.status, saw.headers = event.status_code, list(event.headers)
@@ -281,6 +312,7 @@ async def _h1_client(serve, peer: ScriptedPeer, request: Request) -> ClientSaw: 
         elif type(event) is h11.EndOfMessage:
             saw.complete = True
         elif type(event) is h11.ConnectionClosed:
+            saw.cut = not saw.complete
             break
     peer.input.put_nowait(b"")
     await asyncio.wait_for(task, 10)
@@ -305,9 +337,9 @@ async def _h2_client(serve, peer: ScriptedPeer, request: Request) -> ClientSaw: 
     peer.input.put_nowait(conn.data_to_send())
     saw = ClientSaw()
     while not (saw.complete or saw.reset):
-        try:
-            data = await asyncio.wait_for(peer.output.get(), 10)
-        except TimeoutError:
+        data = await _output(peer, task)
+        if not data:
+            saw.cut = True
             break
         for event in conn.receive_data(data):
             if isinstance(event, h2.events.ResponseReceived):
