@@ -291,11 +291,10 @@ class Http1Connection:
                 if type(end) is not h11.EndOfMessage:
                     return None
                 return ConnectRequest(event, self.conn.trailing_data[0])
-            request, self._trailers = client_request(
-                event, self.conn.they_are_waiting_for_100_continue
-            )
-            self._method = event.method
-            clean = await self.driver.run(request, self)
+            clean = await self._exchange(event)
+            # Nothing of the request stays referenced while the connection waits for the next
+            # one (an idle keep-alive connection holds only its state machines).
+            del event
             if not (
                 clean and self.conn.our_state is h11.DONE and self.conn.their_state is h11.DONE
             ):
@@ -306,6 +305,12 @@ class Http1Connection:
                 self.conn.start_next_cycle()
             except h11.LocalProtocolError:
                 return None
+
+    async def _exchange(self, event: h11.Request) -> bool:
+        """Serve one request through the driver; True when it completed cleanly."""
+        request, self._trailers = client_request(event, self.conn.they_are_waiting_for_100_continue)
+        self._method = event.method
+        return await self.driver.run(request, self)
 
     # -- the client side of an exchange (called by the driver) ------------------------------
 

@@ -76,15 +76,22 @@ class Session:
                 draining=self.draining,
             )
             connect = await self.handler.serve()
-            if connect is not None:
-                self.handler = None
-                await self._connect(connect)
+            if connect is None:
+                return
+            self.handler = None
+            target = await self._connect(connect)
+            # The CONNECT head is not kept for the life of the tunnel.
+            del connect
+            if target is not None:
+                await self._intercept(*target)
         finally:
             # A graceful close: the end of the last response may still sit in the transport's
             # buffer (drain() only waits down to the low-water mark); abort() would drop it.
             await self.client.close()
 
-    async def _connect(self, connect: ConnectRequest) -> None:
+    async def _connect(self, connect: ConnectRequest) -> tuple[str, int] | None:
+        """Answer a CONNECT: a blind tunnel (served here to its end), a refusal, or the host
+        and port to intercept (returned; the caller terminates TLS)."""
         rt = self.runtime
         request = connect.request
         # The raw target is part of the request line and is not logged; once parsed, its host
@@ -101,7 +108,7 @@ class Session:
             if decision is Decision.TUNNEL:
                 rec.mode = "tunnel"
                 await self._tunnel(host, port, connect.trailing, rec)
-                return
+                return None
             if connect.trailing:
                 # The TLS layer cannot be handed bytes that were already read.
                 raise ClientError("client sent data before the CONNECT was answered")
@@ -111,8 +118,8 @@ class Session:
             rec.emit()
             with contextlib.suppress(OSError, TimeoutError):
                 await self.client.write(error_response(exc).encode())
-            return
-        await self._intercept(host, port)
+            return None
+        return host, port
 
     async def _tunnel(self, host: str, port: int, trailing: bytes, rec: ExchangeRecord) -> None:
         config = self.runtime.config
