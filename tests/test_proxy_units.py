@@ -256,3 +256,26 @@ def test_peer_read_deadline_is_one_timer_that_times_out_and_recovers() -> None:
         server.close()
 
     asyncio.run(scenario())
+
+
+def test_the_logged_path_is_masked_unless_it_is_made_of_api_words(tmp_path: Path) -> None:
+    import secrets
+
+    from proxy.masking_pipeline import build_masking_pipeline
+    from proxy.pipeline import RequestHead
+
+    pipeline = build_masking_pipeline({}, tmp_path)
+    iid = "i-0" + secrets.token_hex(8)
+    paths = {
+        b"/v1/messages?beta=true": "/v1/messages?beta",
+        f"/v1/files/{iid}?key=secretvalue".encode(): None,
+    }
+    for target, expected in paths.items():
+        head = RequestHead(b"POST", target, [(b"host", b"api.anthropic.com")], "api.anthropic.com")
+        exchange = pipeline.open_exchange(head)
+        exchange.request_head(head)
+        if expected is not None:
+            assert exchange.stats.path == expected
+        else:
+            assert iid not in exchange.stats.path and "secretvalue" not in exchange.stats.path
+            assert exchange.stats.path.startswith("/v1/files/i-")
