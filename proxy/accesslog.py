@@ -168,7 +168,7 @@ class ExchangeRecord:
 def _own(handler: logging.Handler) -> bool:
     """The proxy's logger still writes through ``handler`` alone (no test or embedding
     application has put its own handlers in place)."""
-    handlers = logging.getLogger("maskproxy").handlers
+    handlers = log.handlers
     return len(handlers) == 1 and handlers[0] is handler
 
 

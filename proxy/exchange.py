@@ -209,7 +209,9 @@ class Driver:
         except ClientGone as exc:
             rec.note = str(exc)
         except asyncio.CancelledError:
+            # The stream was reset or the server stops: recorded, then the task ends.
             rec.note = client.cancel_note()
+            raise
         except Exception as exc:
             if isinstance(exc, (FramingError, *client.protocol_errors)):
                 # Our own misuse of the protocol, e.g. an exchange that changed a body's
