@@ -30,8 +30,6 @@ from proxy.errors import ClientError, error_response, safe_reason
 from proxy.exchange import BeforeWait, ClientGone, ClientRequest, Driver, RequestEnd
 from proxy.h1h2 import HOP_BY_HOP, TE_TRAILERS, forwardable, has_token
 from proxy.pipeline import Headers, ResponseHead
-from proxy.routes import Router
-from proxy.runtime import Runtime
 from proxy.streams import Peer
 
 __all__ = ["HOP_BY_HOP", "ConnectRequest", "Http1Connection", "forwardable"]
@@ -97,22 +95,14 @@ class Http1Connection:
 
     def __init__(
         self,
-        runtime: Runtime,
+        driver: Driver,
         client: Peer,
-        router: Router,
         *,
         allow_connect: bool,
         draining: asyncio.Event,
     ) -> None:
-        self.limits = runtime.config.limits
-        self.driver = Driver(
-            self.limits,
-            router,
-            runtime.pipeline,
-            runtime.pool,
-            on_exchange=runtime.on_exchange,
-            status=runtime.status,
-        )
+        self.driver = driver
+        self.limits = driver.limits
         self.client = client
         self.allow_connect = allow_connect
         self.draining = draining

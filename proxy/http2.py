@@ -52,8 +52,6 @@ from proxy.h1h2 import (
 )
 from proxy.h2conn import MAX_WINDOW, GracefulH2Connection, error_name
 from proxy.pipeline import Headers, ResponseHead
-from proxy.routes import Router
-from proxy.runtime import Runtime
 from proxy.streams import Peer
 
 STREAM_WINDOW = 65535
@@ -174,18 +172,9 @@ class _Stream:
 class Http2Connection:
     """Serves the streams of one HTTP/2 client connection until it closes, fails or drains."""
 
-    def __init__(
-        self, runtime: Runtime, client: Peer, router: Router, *, draining: asyncio.Event
-    ) -> None:
-        self.limits = runtime.config.limits
-        self.driver = Driver(
-            self.limits,
-            router,
-            runtime.pipeline,
-            runtime.pool,
-            on_exchange=runtime.on_exchange,
-            status=runtime.status,
-        )
+    def __init__(self, driver: Driver, client: Peer, *, draining: asyncio.Event) -> None:
+        self.driver = driver
+        self.limits = driver.limits
         self.client = client
         self.draining = draining
         lim = self.limits

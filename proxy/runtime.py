@@ -8,16 +8,18 @@ from __future__ import annotations
 
 import ssl
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from cryptography.hazmat.primitives import serialization
 
 from proxy.accesslog import ExchangeRecord
 from proxy.config import ProxyConfig
 from proxy.connect import AuthFileError, ProxyAuth
+from proxy.exchange import Driver, UpstreamPoolLike
 from proxy.pipeline import Pipeline
 from proxy.pipeline_factory import PipelineError, build_pipeline
 from proxy.policy import InterceptPolicy
+from proxy.routes import Router
 from proxy.status import Counters, StatusReport
 from proxy.upstream import Origin
 from proxy.upstream_pool import UpstreamPool
@@ -26,6 +28,10 @@ from tls import CAError, CertificateAuthority, LeafCertCache, alpn_protocols, up
 # Idle pooled upstream connections are dropped after this many seconds at most, below common
 # server keep-alive timeouts (nginx: 75 s), so a reused connection is rarely closed under us.
 UPSTREAM_IDLE_MAX = 50.0
+
+
+MAX_SHARED_DRIVERS = 1024
+"""Shared drivers kept per configuration at most (one per intercepted host and port seen)."""
 
 
 class StartupError(Exception):
@@ -50,6 +56,32 @@ class Runtime:
     """What the status canary and the metrics report (counters kept across reloads)."""
     on_exchange: Callable[[ExchangeRecord], None] | None = None
     """Told of every finished exchange (its record: counts, never values)."""
+    _drivers: dict[object, Driver] = field(default_factory=dict, init=False, repr=False)
+
+    def driver(
+        self,
+        key: object,
+        router: Callable[[], Router],
+        pool: Callable[[], UpstreamPoolLike] | None = None,
+    ) -> Driver:
+        """The exchange driver for the connections that route alike (``key``: the kind of
+        connection, or the intercepted host and port), made once per configuration and shared
+        by those connections, so an idle connection does not hold one of its own. ``pool``
+        makes the pool it takes upstream exchanges from, when not :attr:`pool` itself."""
+        driver = self._drivers.get(key)
+        if driver is None:
+            if len(self._drivers) >= MAX_SHARED_DRIVERS:
+                self._drivers.clear()
+            driver = Driver(
+                self.config.limits,
+                router(),
+                self.pipeline,
+                pool() if pool is not None else self.pool,
+                on_exchange=self.on_exchange,
+                status=self.status,
+            )
+            self._drivers[key] = driver
+        return driver
 
 
 def load_auth(config: ProxyConfig) -> ProxyAuth | None:

@@ -14,14 +14,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import dataclasses
 import ssl
 import time
-from typing import cast
 
 from proxy.accesslog import ExchangeRecord, log
 from proxy.connect import checked_address, parse_connect_target
 from proxy.errors import ClientError, ProxyError, error_response
+from proxy.exchange import UpstreamPoolLike
 from proxy.http1 import ConnectRequest, Http1Connection
 from proxy.http2 import Http2Connection
 from proxy.policy import Decision
@@ -36,7 +35,6 @@ from proxy.runtime import Runtime
 from proxy.streams import Peer
 from proxy.tunnel import relay
 from proxy.upstream import dial_address, open_connection
-from proxy.upstream_pool import UpstreamPool
 
 CONNECT_OK = b"HTTP/1.1 200 Connection established\r\n\r\n"
 
@@ -59,21 +57,20 @@ class Session:
         rt = self.runtime
         try:
             if rt.gateway is not None:
+                gateway = rt.gateway
+                driver = rt.driver(
+                    "gateway", lambda: gateway_router(gateway, rt.gateway_base, rt.auth)
+                )
                 self.handler = Http1Connection(
-                    rt,
-                    self.client,
-                    gateway_router(rt.gateway, rt.gateway_base, rt.auth),
-                    allow_connect=False,
-                    draining=self.draining,
+                    driver, self.client, allow_connect=False, draining=self.draining
                 )
                 await self.handler.serve()
                 return
+            driver = rt.driver(
+                "forward", lambda: forward_router(rt.policy, rt.auth), lambda: _forward_pool(rt)
+            )
             self.handler = Http1Connection(
-                _forward_runtime(rt),
-                self.client,
-                forward_router(rt.policy, rt.auth),
-                allow_connect=True,
-                draining=self.draining,
+                driver, self.client, allow_connect=True, draining=self.draining
             )
             connect = await self.handler.serve()
             if connect is None:
@@ -178,23 +175,22 @@ class Session:
                 exc or type(exc).__name__,
             )
             return
-        router = intercept_router(host, port)
+        driver = rt.driver((host, port), lambda: intercept_router(host, port))
         if self.client.alpn() == "h2":
-            self.handler = Http2Connection(rt, self.client, router, draining=self.draining)
+            self.handler = Http2Connection(driver, self.client, draining=self.draining)
             await self.handler.serve()
             return
         self.handler = Http1Connection(
-            rt, self.client, router, allow_connect=False, draining=self.draining
+            driver, self.client, allow_connect=False, draining=self.draining
         )
         await self.handler.serve()
 
 
-def _forward_runtime(rt: Runtime) -> Runtime:
-    """The runtime a forward-proxy connection works with: off loopback (unless allowed), its
-    pool refuses local targets of plain-HTTP forwards (:class:`~proxy.routes.LocalTargetGuard`);
-    everything else is shared with ``rt``."""
+def _forward_pool(rt: Runtime) -> UpstreamPoolLike:
+    """Where forward-proxy exchanges take upstream exchanges from: off loopback (unless
+    allowed), a guard that refuses local targets of plain-HTTP forwards
+    (:class:`~proxy.routes.LocalTargetGuard`) in front of ``rt``'s pool, which keeps closing
+    and sweeping."""
     if not rt.config.refuses_local_targets:
-        return rt
-    guard = LocalTargetGuard(rt.pool, rt.policy, rt.config.connect_to)
-    # The handlers only acquire from the pool; closing and sweeping stay with rt's own.
-    return dataclasses.replace(rt, pool=cast(UpstreamPool, guard))
+        return rt.pool
+    return LocalTargetGuard(rt.pool, rt.policy, rt.config.connect_to)

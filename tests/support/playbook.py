@@ -19,7 +19,6 @@ import asyncio
 import contextlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from types import SimpleNamespace
 
 import h2.config
 import h2.connection
@@ -28,6 +27,7 @@ import h11
 
 from proxy.accesslog import ExchangeRecord
 from proxy.config import Limits
+from proxy.exchange import Driver
 from proxy.http1 import Http1Connection
 from proxy.http2 import Http2Connection
 from proxy.pipeline import Headers, Pipeline, ResponseHead
@@ -226,37 +226,32 @@ class Playbook:
         self.limits = limits or Limits()
         self.status = status
 
-    def _runtime(self, pool: ScriptedPool, records: list[ExchangeRecord]) -> SimpleNamespace:
-        return SimpleNamespace(
-            config=SimpleNamespace(limits=self.limits),
-            pipeline=self.pipeline,
-            pool=pool,
-            on_exchange=records.append,
-            status=self.status,
-        )
-
     async def exchange(self, protocol: str, request: Request, respond: Respond) -> Seen:
         """One request on a new client connection speaking ``protocol`` (``h1`` or ``h2``)."""
         pool = ScriptedPool(respond)
         records: list[ExchangeRecord] = []
-        runtime = self._runtime(pool, records)
+        driver = Driver(
+            self.limits,
+            intercept_router(HOST, 443),
+            self.pipeline,
+            pool,
+            on_exchange=records.append,
+            status=self.status,
+        )
         peer = ScriptedPeer()
-        router = intercept_router(HOST, 443)
         draining = asyncio.Event()
         if protocol == "h1":
             handler = Http1Connection(
-                runtime,  # type: ignore[arg-type]
+                driver,
                 peer,  # type: ignore[arg-type]
-                router,
                 allow_connect=False,
                 draining=draining,
             )
             client = await _h1_client(handler.serve(), peer, request)
         else:
             handler2 = Http2Connection(
-                runtime,  # type: ignore[arg-type]
+                driver,
                 peer,  # type: ignore[arg-type]
-                router,
                 draining=draining,
             )
             client = await _h2_client(handler2.serve(), peer, request)
