@@ -122,3 +122,15 @@ def test_canary_in_gateway_mode(
     assert doc["intercept"] == [API_HOST]
     assert doc["ca_sha256"] is None
     assert upstream.requests == []
+
+
+def test_metrics_listen_from_the_config_file(tmp_path: Path) -> None:
+    from proxy.config import ConfigError, resolve_config
+
+    cfg = tmp_path / "config.toml"
+    cfg.write_text('[proxy]\nmetrics_listen = "127.0.0.1:9109"\n')
+    assert resolve_config(cfg, {}).metrics_listen == "127.0.0.1:9109"
+    assert resolve_config(None, {}, search_default=False).metrics_listen is None
+    cfg.write_text('[proxy]\nmetrics_listen = "9109"\n')
+    with pytest.raises(ConfigError, match="listen"):
+        resolve_config(cfg, {})
