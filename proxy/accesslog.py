@@ -8,6 +8,7 @@ adds its own, and start with a ``<N>`` syslog priority that journald turns into 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -16,7 +17,6 @@ import time
 from collections.abc import Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from datetime import datetime
 
 log = logging.getLogger("maskproxy")
 access = logging.getLogger("maskproxy.access")
@@ -38,6 +38,24 @@ class _TextFormatter(logging.Formatter):
     def __init__(self, journal: bool) -> None:
         super().__init__()
         self.journal = journal
+        self._second = -1
+        self._stamp = ""
+        self._zone = ""
+
+    def _prefix(self, created: float, levelno: int) -> str:
+        if self.journal:
+            return f"<{_SYSLOG_PRIORITY.get(levelno, 6)}>"
+        second = int(created)
+        if second != self._second:
+            # One strftime per second, not per line.
+            self._second = second
+            local = time.localtime(second)
+            self._stamp = time.strftime("%Y-%m-%dT%H:%M:%S", local)
+            # The UTC offset, so that lines from hosts in different zones compare.
+            zone = time.strftime("%z", local)
+            self._zone = f"{zone[:3]}:{zone[3:]}"
+        msecs = int((created - second) * 1000)
+        return f"{self._stamp}.{msecs:03d}{self._zone} {logging.getLevelName(levelno)} "
 
     def format(self, record: logging.LogRecord) -> str:
         msg = record.getMessage()
@@ -46,11 +64,12 @@ class _TextFormatter(logging.Formatter):
             msg = " ".join([msg, *(f"{k}={_text_value(v)}" for k, v in fields.items())])
         if record.exc_info:
             msg += "\n" + self.formatException(record.exc_info)
-        if self.journal:
-            return f"<{_SYSLOG_PRIORITY.get(record.levelno, 6)}>{msg}"
-        # Local time with its UTC offset, so that lines from hosts in different zones compare.
-        stamp = datetime.fromtimestamp(record.created).astimezone().isoformat("T", "milliseconds")
-        return f"{stamp} {record.levelname} {msg}"
+        return self._prefix(record.created, record.levelno) + msg
+
+    def format_fields(self, levelno: int, msg: str, fields: Mapping[str, object]) -> str:
+        """The line for ``msg`` and ``fields``, without a log record (the exchange line)."""
+        parts = [msg, *(f"{k}={_text_value(v)}" for k, v in fields.items())]
+        return self._prefix(time.time(), levelno) + " ".join(parts)
 
 
 def _text_value(value: object) -> str:
@@ -79,6 +98,23 @@ class _JsonFormatter(logging.Formatter):
             return f"<{_SYSLOG_PRIORITY.get(record.levelno, 6)}>{line}"
         return line
 
+    def format_fields(self, levelno: int, msg: str, fields: Mapping[str, object]) -> str:
+        """The line for ``msg`` and ``fields``, without a log record (the exchange line)."""
+        obj: dict[str, object] = {}
+        if not self.journal:
+            obj["ts"] = round(time.time(), 3)
+        obj["level"] = logging.getLevelName(levelno).lower()
+        obj["msg"] = msg
+        obj.update(fields)
+        line = json.dumps(obj, separators=(",", ":"))
+        if self.journal:
+            return f"<{_SYSLOG_PRIORITY.get(levelno, 6)}>{line}"
+        return line
+
+
+_exchange_handler: logging.StreamHandler | None = None  # type: ignore[type-arg]
+"""The handler :func:`setup_logging` installed: exchange lines are written to it directly."""
+
 
 def setup_logging(level: str = "info", fmt: str = "text") -> None:
     """Log to stderr in ``fmt`` ('text' or 'json'); journald-friendly under systemd."""
@@ -89,6 +125,8 @@ def setup_logging(level: str = "info", fmt: str = "text") -> None:
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
     root.propagate = False
+    global _exchange_handler
+    _exchange_handler = handler
 
 
 @dataclass
@@ -107,7 +145,8 @@ class ExchangeRecord:
     note: str = ""
 
     def emit(self) -> None:
-        if not access.isEnabledFor(logging.INFO):
+        level = logging.INFO if self.status and self.status < 500 else logging.WARNING
+        if not access.isEnabledFor(level):
             return
         fields: dict[str, object] = {
             "method": self.method,
@@ -123,8 +162,25 @@ class ExchangeRecord:
         }
         if self.note:
             fields["note"] = self.note
-        level = logging.INFO if self.status and self.status < 500 else logging.WARNING
+        handler = _exchange_handler
+        if handler is not None and not access.handlers and _own(handler):
+            # The line is written straight to the handler set up for the proxy: no log
+            # record, no logger lookups (it is written once per exchange).
+            formatter = handler.formatter
+            assert isinstance(formatter, (_TextFormatter, _JsonFormatter))
+            line = formatter.format_fields(level, "exchange", fields)
+            with contextlib.suppress(Exception):
+                handler.stream.write(line + "\n")
+                handler.flush()
+            return
         access.log(level, "exchange", extra={"fields": fields})
+
+
+def _own(handler: logging.Handler) -> bool:
+    """The proxy's logger still writes through ``handler`` alone (no test or embedding
+    application has put its own handlers in place)."""
+    handlers = log.handlers
+    return len(handlers) == 1 and handlers[0] is handler
 
 
 def safe_path(target: str) -> str:

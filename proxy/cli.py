@@ -110,6 +110,12 @@ def _add_config_flags(p: argparse.ArgumentParser, *, full: bool) -> None:
         "listening on loopback always allows them)",
     )
     g.add_argument(
+        "--metrics-listen",
+        metavar="HOST:PORT",
+        help="serve the status counters as Prometheus text on http://HOST:PORT/metrics "
+        "(default: off)",
+    )
+    g.add_argument(
         "--upstream-ca",
         action="append",
         metavar="FILE",
@@ -210,6 +216,7 @@ _OVERRIDES = (
     "state_dir",
     "log_level",
     "log_format",
+    "metrics_listen",
     "upstream_ca",
     "connect_to",
     "upstream_proxy",

@@ -162,6 +162,8 @@ class ProxyConfig:
     masking: Mapping[str, Any] = field(default_factory=dict, hash=False)
     config_path: Path | None = None
     """The file this config was read from, if any (reloaded on SIGHUP)."""
+    metrics_listen: str | None = None
+    """``HOST:PORT`` of the opt-in Prometheus endpoint (``GET /metrics``); off by default."""
 
     @property
     def listen_host(self) -> str:
@@ -201,6 +203,8 @@ class ProxyConfig:
                 raise ConfigError(f"intercept {pattern!r}: {exc}") from None
         if self.gateway is not None:
             parse_gateway(self.gateway)
+        if self.metrics_listen is not None:
+            parse_listen(self.metrics_listen)
         if self.log_level not in LOG_LEVELS:
             raise ConfigError(f"log-level {self.log_level!r}: one of {', '.join(LOG_LEVELS)}")
         if self.log_format not in LOG_FORMATS:
@@ -272,6 +276,7 @@ _SECTIONS: dict[str, set[str]] = {
         "log_format",
         "upstream_proxy",
         "upstream_proxy_auth_file",
+        "metrics_listen",
     },
     "limits": {f for f in Limits.__dataclass_fields__},
     "upstream": {"ca", "connect_to"},
@@ -347,6 +352,10 @@ def config_from_mapping(data: Mapping[str, Any], base: ProxyConfig, source: Path
         changes["gateway"] = _typed(proxy["gateway"], str, f"{where}: proxy.gateway")
     if "upstream_proxy" in proxy:
         changes["upstream_proxy"] = _typed(proxy["upstream_proxy"], str, f"{where}: upstream_proxy")
+    if "metrics_listen" in proxy:
+        changes["metrics_listen"] = _typed(
+            proxy["metrics_listen"], str, f"{where}: proxy.metrics_listen"
+        )
     for key in ("auth_file", "state_dir", "upstream_proxy_auth_file"):
         if key in proxy:
             changes[key] = Path(_typed(proxy[key], str, f"{where}: proxy.{key}")).expanduser()

@@ -1,23 +1,19 @@
-"""HTTP/1.1 on a client connection (h11), driving one pipeline exchange per request.
+"""HTTP/1.1 on a client connection (h11): the adapter between h11 and the exchange driver.
 
-The path of a request, in order: the request head arrives → the router says where it goes →
-the exchange rewrites the head → an upstream exchange is taken from the pool (HTTP/1.1 or
-HTTP/2, whichever the upstream chose; :mod:`proxy.upstream`) and gets the head →
-``100 Continue`` if the client waits for it → each body chunk goes through the exchange and
-upstream as it arrives → the response head comes back through the exchange → each response
-chunk goes through the exchange and to the client at once (so SSE events are never held) →
-keep-alive on both sides when both messages completed cleanly.
+It reads request heads, turns each into a :class:`~proxy.exchange.ClientRequest` and lets the
+driver (:mod:`proxy.exchange`) serve it; the driver calls back into this class, as the
+:class:`~proxy.exchange.ClientSide` of the exchange, for the body chunks, ``100 Continue``,
+the response head and chunks, and an error answer. Keep-alive on both sides when both messages
+completed cleanly. A CONNECT on the proxy's own listener is handed back to the caller.
 
 Writes are queued and flushed whenever the handler is about to wait for input, so a head and
 the body bytes already at hand leave in one write (one TLS record), while nothing ever sits in
 the queue during a wait: streaming is unaffected, and every flush waits for the peer to take
 the bytes (backpressure).
 
-Failing closed: when the exchange refuses, a limit is hit or the client stalls, the upstream
-connection is dropped without finishing the request (for a ``Content-Length`` body the last
-byte is held back until the exchange has accepted the end, so the upstream can never have seen
-a complete request), and the client gets one error response, or is disconnected when its
-response has already started.
+An error answer replaces a response head that is still queued; once response bytes were
+written, the connection is closed instead (the client sees a cut response, never a complete
+one that is wrong).
 """
 
 from __future__ import annotations
@@ -29,24 +25,18 @@ from dataclasses import dataclass
 
 import h11
 
-from proxy.accesslog import ExchangeRecord, log
-from proxy.errors import ClientError, ProxyError, UpstreamError, error_response, safe_reason
+from proxy.accesslog import log
+from proxy.errors import ClientError, error_response, safe_reason
+from proxy.exchange import BeforeWait, ClientGone, ClientRequest, Driver, RequestEnd
 from proxy.h1h2 import HOP_BY_HOP, TE_TRAILERS, forwardable, has_token
-from proxy.pipeline import Exchange, ExchangeRefused, RequestHead, ResponseHead
-from proxy.routes import Route, Router, upstream_headers
-from proxy.runtime import Runtime
+from proxy.pipeline import Headers, ResponseHead
 from proxy.streams import Peer
-from proxy.upstream import FramingError, ResponseEnd, UpstreamExchange
 
 __all__ = ["HOP_BY_HOP", "ConnectRequest", "Http1Connection", "forwardable"]
 
 
 LINGER_SECONDS = 5.0
 """How long the rest of a refused request body is drained before the connection closes."""
-
-
-class _ClientGone(Exception):
-    """The client closed, reset or stopped reading; there is nobody left to answer."""
 
 
 class _Idle(Exception):
@@ -70,22 +60,50 @@ def _head_size(request: h11.Request) -> int:
     return size
 
 
+def client_request(request: h11.Request, expect_continue: bool) -> tuple[ClientRequest, bool]:
+    """The neutral request for an h11 request head, and whether the client takes trailers."""
+    content_length: int | None = None
+    chunked = False
+    for name, value in request.headers:
+        if name == b"content-length":
+            content_length = int(value)
+        elif name == b"transfer-encoding":
+            chunked = True
+    headers = [(n, v) for n, v in forwardable(request.headers) if n != b"expect"]
+    trailers = has_token(request.headers, b"te", b"trailers")
+    if trailers:
+        # The one TE that crosses the proxy (it is what HTTP/2 allows end to end).
+        headers.append(TE_TRAILERS)
+    neutral = ClientRequest(
+        method=request.method,
+        target=request.target,
+        headers=request.headers,  # type: ignore[arg-type]
+        forward_headers=headers,
+        head_size=_head_size(request),
+        content_length=content_length,
+        has_body=chunked or bool(content_length),
+        expect_continue=expect_continue,
+    )
+    return neutral, trailers
+
+
 class Http1Connection:
-    """Serves the requests of one client connection until it closes, fails or goes idle."""
+    """Serves the requests of one client connection until it closes, fails or goes idle; it
+    is the :class:`~proxy.exchange.ClientSide` of the exchange in flight."""
+
+    protocol_errors: tuple[type[Exception], ...] = (h11.LocalProtocolError,)
 
     def __init__(
         self,
-        runtime: Runtime,
+        driver: Driver,
         client: Peer,
-        router: Router,
         *,
         allow_connect: bool,
         draining: asyncio.Event,
     ) -> None:
-        self.runtime = runtime
-        self.limits = runtime.config.limits
+        self.driver = driver
+        self.limits = driver.limits
         self.client = client
-        self.router = router
         self.allow_connect = allow_connect
         self.draining = draining
         self.conn = h11.Connection(
@@ -97,7 +115,7 @@ class Http1Connection:
         """When the request head whose first bytes are in must be complete."""
         self._response_started = False
         """The response head was queued: the exchange has produced a response."""
-        self._response_sent = False
+        self.committed = False
         """Bytes of the response (or of an error answer) were written to the client."""
         self._response_at: int | None = None
         # Output is queued and written when the handler is about to wait for input (or at the
@@ -105,11 +123,13 @@ class Http1Connection:
         # first chunk, leave in one write and one TLS record. Nothing waits in the queue
         # while the handler waits, so streamed chunks still go out one by one, at once.
         self._out: list[bytes] = []
-        self._up: UpstreamExchange | None = None
         self._trailers = False
         """The client accepts trailers (``TE: trailers``)."""
+        self._chunked = False
+        """h11 frames the current response as chunked (the only framing with trailers)."""
+        self._method = b""
 
-    # -- client side ------------------------------------------------------------------------
+    # -- reading ----------------------------------------------------------------------------
 
     def _head_too_slow(self) -> ClientError:
         return ClientError(
@@ -117,7 +137,7 @@ class Http1Connection:
             status=408,
         )
 
-    async def _next_event(self) -> h11.Event:
+    async def _next_event(self, before_wait: BeforeWait | None = None) -> h11.Event:
         conn = self.conn
         while True:
             try:
@@ -152,7 +172,9 @@ class Http1Connection:
                 timeout = min(timeout, self._head_deadline - now)
                 if timeout <= 0:
                     raise self._head_too_slow()
-            await self._flush()
+            if before_wait is not None:
+                await before_wait()
+            await self.flush()
             try:
                 data = await self.client.read(timeout)
             except TimeoutError:
@@ -166,40 +188,37 @@ class Http1Connection:
                     status=408,
                 ) from None
             except OSError as exc:
-                raise _ClientGone(str(exc)) from None
+                raise ClientGone(f"client went away: {exc}") from None
             finally:
                 self.idle = False
             conn.receive_data(data)
 
+    # -- writing ----------------------------------------------------------------------------
+
     def _send(self, event: h11.Event) -> None:
-        """Queue an event for the client (written by the next :meth:`_flush`)."""
+        """Queue an event for the client (written by the next :meth:`flush`)."""
         data = self.conn.send(event)
         if data:
             self._out.append(data)
 
-    async def _flush_client(self) -> None:
+    async def flush(self) -> None:
+        """Write what is queued for the client, waiting for it to take it."""
         if not self._out:
             return
         data = b"".join(self._out) if len(self._out) > 1 else self._out[0]
         self._out.clear()
         if self._response_started:
-            self._response_sent = True
+            self.committed = True
         try:
             await self.client.write(data)
         except (OSError, TimeoutError) as exc:
-            raise _ClientGone(str(exc) or type(exc).__name__) from None
+            raise ClientGone(f"client went away: {exc or type(exc).__name__}") from None
 
-    async def _flush(self) -> None:
-        """Write what is queued for the upstream and the client, waiting for each to take it."""
-        if self._up is not None:
-            await self._up.flush()
-        await self._flush_client()
-
-    async def _send_error(self, exc: BaseException) -> None:
+    async def send_error(self, exc: BaseException) -> None:
         """Answer with the error if no response has started; the connection closes after."""
-        if self._response_sent:
+        if self.committed:
             return
-        self._response_sent = True
+        self.committed = True
         # A response head that is still queued was never seen: the error replaces it. An
         # interim 100 Continue queued before it still goes first.
         keep = self._out if self._response_at is None else self._out[: self._response_at]
@@ -232,42 +251,44 @@ class Http1Connection:
         caller, which owns the connection from then on."""
         while True:
             self._response_started = False
-            self._response_sent = False
+            self.committed = False
             self._response_at = None
             try:
                 event = await self._next_event()
-            except _Idle:
-                return None
-            except _ClientGone:
+            except (_Idle, ClientGone):
                 return None
             except ClientError as exc:
                 log.info("client error before a request: %s", exc.message)
-                await self._send_error(exc)
+                await self.send_error(exc)
                 return None
             if type(event) is h11.ConnectionClosed:
                 return None
             assert type(event) is h11.Request
-            if _head_size(event) > self.limits.max_header_bytes:
-                # h11's own bound only sees a head that arrives in pieces; one that came in a
-                # single read is measured here.
-                await self._send_error(
-                    ClientError(
-                        f"request head larger than --max-header-bytes "
-                        f"({self.limits.max_header_bytes} bytes)",
-                        status=431,
-                    )
-                )
-                return None
             if event.method == b"CONNECT" and self.allow_connect:
+                if _head_size(event) > self.limits.max_header_bytes:
+                    await self.send_error(
+                        ClientError(
+                            f"request head larger than --max-header-bytes "
+                            f"({self.limits.max_header_bytes} bytes)",
+                            status=431,
+                        )
+                    )
+                    return None
                 try:
                     end = await self._next_event()
-                except (ClientError, _ClientGone, _Idle):
+                except (ClientError, ClientGone, _Idle):
                     return None
                 if type(end) is not h11.EndOfMessage:
                     return None
                 return ConnectRequest(event, self.conn.trailing_data[0])
-            if not await self._exchange(event):
-                if self._response_sent and self.conn.their_state is h11.SEND_BODY:
+            clean = await self._exchange(event)
+            # Nothing of the request stays referenced while the connection waits for the next
+            # one (an idle keep-alive connection holds only its state machines).
+            del event
+            if not (
+                clean and self.conn.our_state is h11.DONE and self.conn.their_state is h11.DONE
+            ):
+                if self.committed and self.conn.their_state is h11.SEND_BODY:
                     await self._linger()
                 return None
             try:
@@ -275,219 +296,49 @@ class Http1Connection:
             except h11.LocalProtocolError:
                 return None
 
-    async def _exchange(self, request: h11.Request) -> bool:
-        """Serve one request; True when the connection can take another."""
-        rec = ExchangeRecord(
-            method=request.method.decode("ascii", "replace"), host="-", path="-", mode="-"
-        )
-        up: UpstreamExchange | None = None
-        exchange: Exchange | None = None
-        self._up = None
-        try:
-            if request.method == b"CONNECT":
-                raise ClientError("CONNECT is not supported on this connection", status=405)
-            names = {name for name, _ in request.headers}
-            if b"content-length" in names and b"transfer-encoding" in names:
-                # RFC 9112 6.1: a request with both is an attempt to smuggle, or broken.
-                raise ClientError(
-                    "a request with both Content-Length and Transfer-Encoding is refused",
-                    status=400,
-                )
-            if b"upgrade" in names:
-                raise ClientError(
-                    "protocol upgrades (WebSocket, h2c) are not supported", status=501
-                )
-            route = self.router(request)
-            rec.host, rec.mode = route.host, route.mode
-            up, exchange = await self._forward_request(request, route, rec)
-            keep = await self._forward_response(request, up, exchange, rec)
-            up.release()
-            up = None
-            return keep and self.conn.our_state is h11.DONE and self.conn.their_state is h11.DONE
-        except (ProxyError, ExchangeRefused) as exc:
-            status = exc.status
-            message = exc.message
-            rec.status = rec.status or status
-            if not self._response_sent:
-                rec.status = status
-            rec.note = message
-            await self._send_error(exc)
-            return False
-        except _ClientGone as exc:
-            rec.note = f"client went away: {exc}"
-            return False
-        except (h11.LocalProtocolError, FramingError) as exc:
-            # Our own misuse of the protocol, e.g. an exchange that changed a body's length
-            # while keeping its Content-Length.
-            log.error("protocol error on %s %s: %s", rec.method, rec.host, safe_reason(exc))
-            rec.note = "internal error: HTTP framing"
-            await self._fail_internal(rec)
-            return False
-        except Exception as exc:
-            # An exchange (the masking engine) failed in a way it did not declare. Fail
-            # closed like a refusal: the upstream is dropped mid-request (finally, below) and
-            # the client gets a 500. The exception text is not logged: it could quote a value.
-            log.error("exchange failed on %s %s: %s", rec.method, rec.host, type(exc).__name__)
-            rec.note = f"internal error: {type(exc).__name__}"
-            await self._fail_internal(rec)
-            return False
-        finally:
-            if up is not None:
-                up.abort()
-            self._up = None
-            if exchange is not None:
-                rec.masked = exchange.stats.masked
-                rec.path = exchange.stats.path
-                if exchange.stats.note and not rec.note:
-                    rec.note = exchange.stats.note
-            rec.emit()
+    async def _exchange(self, event: h11.Request) -> bool:
+        """Serve one request through the driver; True when it completed cleanly."""
+        request, self._trailers = client_request(event, self.conn.they_are_waiting_for_100_continue)
+        self._method = event.method
+        return await self.driver.run(request, self)
 
-    async def _fail_internal(self, rec: ExchangeRecord) -> None:
-        err = ProxyError("internal error; the request was not completed upstream")
-        if not self._response_sent:
-            rec.status = err.status
-        await self._send_error(err)
+    # -- the client side of an exchange (called by the driver) ------------------------------
 
-    async def _forward_request(
-        self, request: h11.Request, route: Route, rec: ExchangeRecord
-    ) -> tuple[UpstreamExchange, Exchange]:
-        limits = self.limits
-        content_length: int | None = None
-        chunked = False
-        for name, value in request.headers:
-            if name == b"content-length":
-                content_length = int(value)
-            elif name == b"transfer-encoding":
-                chunked = True
-        if route.pipeline and content_length is not None and content_length > limits.max_body_bytes:
-            raise ClientError(
-                f"request body of {content_length} bytes is larger than --max-body-bytes "
-                f"({limits.max_body_bytes})",
-                status=413,
-            )
-        headers = [(n, v) for n, v in forwardable(request.headers) if n != b"expect"]
-        self._trailers = has_token(request.headers, b"te", b"trailers")
-        if self._trailers:
-            # The one TE that crosses the proxy (it is what HTTP/2 allows end to end).
-            headers.append(TE_TRAILERS)
-        head = RequestHead(request.method, route.target, headers, route.host)
-        exchange = self.runtime.pipeline.open_exchange(head) if route.pipeline else Exchange()
-        head = exchange.request_head(head)
-        out = upstream_headers(head.headers, route)
-        # Connect only once the exchange accepted the head: a refused request never reaches
-        # the upstream at all.
-        up = await self.runtime.pool.acquire(route.origin)
-        self._up = up
-        try:
-            up.send_head(head.method, head.target, out, body=chunked or bool(content_length))
-            if self.conn.they_are_waiting_for_100_continue:
-                # Only now: limits passed and the upstream is reachable, so a client that
-                # waits for it never uploads a body that would be refused.
-                self._send(h11.InformationalResponse(status_code=100, headers=[]))
-            await _BodyForwarder(self, up, exchange, route.pipeline, rec).run()
-        except BaseException:
-            up.abort()
-            raise
-        return up, exchange
+    def cancel_note(self) -> str:
+        return "connection closed"
 
-    async def _forward_response(
-        self,
-        request: h11.Request,
-        up: UpstreamExchange,
-        exchange: Exchange,
-        rec: ExchangeRecord,
-    ) -> bool:
-        event = await up.next_event(self._flush_client)
-        if type(event) is not ResponseHead:
-            raise UpstreamError(f"upstream {up.origin.host}: no response head")
-        head = exchange.response_head(event)
-        rec.status = head.status
+    async def send_continue(self) -> None:
+        if self.conn.they_are_waiting_for_100_continue:
+            # Queued: it leaves with the next flush, before the proxy waits for the body.
+            self._send(h11.InformationalResponse(status_code=100, headers=[]))
+
+    async def receive(self, before_wait: BeforeWait) -> bytes | RequestEnd:
+        event = await self._next_event(before_wait)
+        etype = type(event)
+        if etype is h11.Data:
+            return bytes(event.data)  # type: ignore[union-attr]
+        if etype is h11.EndOfMessage:
+            return RequestEnd(list(event.headers))  # type: ignore[union-attr]
+        raise ClientError("client closed the connection mid-request")
+
+    def request_done(self) -> None:
+        pass
+
+    def start_response(self, head: ResponseHead) -> None:
         self._response_started = True
         self._response_at = len(self._out)
         self._send(h11.Response(status_code=head.status, headers=head.headers, reason=head.reason))
-        # Whether h11 frames this response as chunked, the only framing that carries trailers.
-        chunked = (
+        self._chunked = (
             self.conn.their_http_version == b"1.1"
-            and request.method != b"HEAD"
+            and self._method != b"HEAD"
             and head.status not in (204, 304)
             and not any(name == b"content-length" for name, _ in head.headers)
         )
 
-        async def flush_then_ack() -> None:
-            # Chunks queued for the client are written before the proxy waits for more; only
-            # once the client has taken them may an HTTP/2 upstream send more (backpressure).
-            await self._flush_client()
-            up.taken()
+    async def send_data(self, data: bytes) -> None:
+        self._send(h11.Data(data=data))
 
-        down = 0
-        while True:
-            event = await up.next_event(flush_then_ack)
-            if type(event) is bytes:
-                data = exchange.response_data(event)
-                if data:
-                    down += len(data)
-                    self._send(h11.Data(data=data))
-                rec.bytes_down = down
-                continue
-            assert type(event) is ResponseEnd
-            tail = exchange.response_end()
-            if tail:
-                down += len(tail)
-                self._send(h11.Data(data=tail))
-            # Trailers ride only on a chunked response, to a client that asked for them.
-            trailers = event.trailers if chunked and self._trailers else []
-            self._send(h11.EndOfMessage(headers=trailers))
-            await self._flush_client()
-            break
-        rec.bytes_down = down
-        return True
-
-
-class _BodyForwarder:
-    """Streams the request body from the client, through the exchange, to the upstream."""
-
-    __slots__ = ("http", "up", "exchange", "limited", "rec")
-
-    def __init__(
-        self,
-        http: Http1Connection,
-        up: UpstreamExchange,
-        exchange: Exchange,
-        limited: bool,
-        rec: ExchangeRecord,
-    ) -> None:
-        self.http = http
-        self.up = up
-        self.exchange = exchange
-        self.limited = limited
-        self.rec = rec
-
-    async def run(self) -> None:
-        http = self.http
-        up = self.up
-        limit = http.limits.max_body_bytes
-        received = 0
-        while True:
-            event = await http._next_event()
-            etype = type(event)
-            if etype is h11.Data:
-                received += len(event.data)
-                if self.limited and received > limit:
-                    raise ClientError(
-                        f"request body larger than --max-body-bytes ({limit})", status=413
-                    )
-                out = self.exchange.request_data(bytes(event.data))
-                if out:
-                    self.rec.bytes_up += len(out)
-                    # The upstream exchange holds back the byte that would complete a
-                    # Content-Length body until send_end (fail closed).
-                    up.send_data(out)
-            elif etype is h11.EndOfMessage:
-                tail = self.exchange.request_end()
-                if tail:
-                    self.rec.bytes_up += len(tail)
-                    up.send_data(tail)
-                up.send_end(list(event.headers))
-                return
-            else:
-                raise ClientError("client closed the connection mid-request")
+    async def end_response(self, trailers: Headers) -> None:
+        # Trailers ride only on a chunked response, to a client that asked for them.
+        self._send(h11.EndOfMessage(headers=trailers if self._chunked and self._trailers else []))
+        await self.flush()

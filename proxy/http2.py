@@ -1,9 +1,10 @@
-"""HTTP/2 on an intercepted client connection (h2): one pipeline exchange per stream.
+"""HTTP/2 on an intercepted client connection (h2): the adapter between h2 and the exchange
+driver, one exchange per stream.
 
 One reader task feeds the client's bytes to h2 and dispatches its events; each stream runs as
-its own task through the same path as an HTTP/1.1 request (:mod:`proxy.http1`): route, exchange
-head, upstream exchange from the pool (HTTP/1.1 or HTTP/2), request body through the exchange,
-response head and body back through it. Many streams run at once on one connection.
+its own task through the exchange driver (:mod:`proxy.exchange`), the same path as an HTTP/1.1
+request; the stream is the driver's :class:`~proxy.exchange.ClientSide`. Many streams run at
+once on one connection.
 
 Flow control is the backpressure across the proxy, in both directions:
 
@@ -38,10 +39,10 @@ import h2.settings
 from h2.connection import ConnectionState
 from h2.errors import ErrorCodes
 
-from proxy.accesslog import ExchangeRecord, log
-from proxy.errors import ClientError, ProxyError, UpstreamError, error_response, safe_reason
+from proxy.accesslog import log
+from proxy.errors import ClientError, error_response, safe_reason
+from proxy.exchange import BeforeWait, ClientGone, ClientRequest, Driver, RequestEnd
 from proxy.h1h2 import (
-    H2Request,
     h2_response_headers,
     has_token,
     header_list_size,
@@ -50,11 +51,8 @@ from proxy.h1h2 import (
     trailer_fields,
 )
 from proxy.h2conn import MAX_WINDOW, GracefulH2Connection, error_name
-from proxy.pipeline import Exchange, ExchangeRefused, Headers, RequestHead, ResponseHead
-from proxy.routes import Route, Router, upstream_headers
-from proxy.runtime import Runtime
+from proxy.pipeline import Headers, ResponseHead
 from proxy.streams import Peer
-from proxy.upstream import FramingError, UpstreamExchange
 
 STREAM_WINDOW = 65535
 """Receive window per stream: the most of one request body the proxy holds at a time. The
@@ -67,36 +65,30 @@ _END = object()
 """Inbox marker: the client ended the request (END_STREAM)."""
 
 
-class _ClientGone(Exception):
-    """The client connection failed or stopped taking our writes: the connection ends."""
-
-
-class _StreamStalled(Exception):
-    """The client took nothing on this stream for the write timeout: the stream is reset."""
-
-
-class _StreamClosed(Exception):
-    """The client closed or reset the stream while the proxy was sending on it."""
-
-
 class _Stream:
-    """One client stream: its inbox of request events, its send window, its task."""
+    """One client stream: its inbox of request events, its send window, its task; it is the
+    :class:`~proxy.exchange.ClientSide` of the stream's exchange."""
 
     __slots__ = (
+        "conn",
         "id",
         "inbox",
         "window",
         "task",
         "queued",
+        "unacknowledged",
         "trailers",
         "request_ended",
         "head_block",
-        "response_started",
+        "committed",
         "response_ended",
         "reset_note",
     )
 
-    def __init__(self, stream_id: int) -> None:
+    protocol_errors: tuple[type[Exception], ...] = (h2.exceptions.ProtocolError,)
+
+    def __init__(self, conn: Http2Connection, stream_id: int) -> None:
+        self.conn = conn
         self.id = stream_id
         self.inbox: asyncio.Queue[object] = asyncio.Queue()
         """``(data, flow-controlled length)`` pairs, then ``_END``; bounded by the window."""
@@ -105,26 +97,85 @@ class _Stream:
         self.task: asyncio.Task[None] | None = None
         self.queued = 0
         """Flow-controlled bytes received and not yet acknowledged."""
+        self.unacknowledged = 0
+        """Flow-controlled bytes handed to the driver and not yet acknowledged."""
         self.trailers: Headers = []
         self.request_ended = False
         self.head_block: Headers | None = None
         """A response head not written yet: an error can still replace it."""
-        self.response_started = False
+        self.committed = False
         """The response head was handed to h2: an error can only reset the stream now."""
         self.response_ended = False
         self.reset_note = ""
+
+    # -- the client side of the exchange (called by the driver) ------------------------------
+
+    def cancel_note(self) -> str:
+        return self.reset_note or "connection closed"
+
+    async def send_continue(self) -> None:
+        self.conn.h2.send_headers(self.id, [(b":status", b"100")])
+        await self.conn._write()
+
+    async def receive(self, before_wait: BeforeWait) -> bytes | RequestEnd:
+        inbox = self.inbox
+        if inbox.empty():
+            # About to wait for the client: first pass on what was taken, and only once the
+            # upstream has it, open the client's window by as much.
+            await before_wait()
+            if self.unacknowledged:
+                self.conn._acknowledge(self, self.unacknowledged)
+                self.unacknowledged = 0
+                await self.conn._write()
+            timeout = self.conn.limits.read_timeout
+            try:
+                async with asyncio.timeout(timeout):
+                    item = await inbox.get()
+            except TimeoutError:
+                raise ClientError(
+                    f"client sent nothing for {timeout:g} s in the middle of a request "
+                    "(--read-timeout)",
+                    status=408,
+                ) from None
+        else:
+            item = inbox.get_nowait()
+        if item is _END:
+            return RequestEnd(self.trailers)
+        data, length = item  # type: ignore[misc]
+        self.unacknowledged += length
+        return data  # type: ignore[no-any-return]
+
+    def request_done(self) -> None:
+        if self.unacknowledged:
+            self.conn._acknowledge(self, self.unacknowledged)
+            self.unacknowledged = 0
+
+    def start_response(self, head: ResponseHead) -> None:
+        # Kept back until the first write, so that a refusal of the first chunk can still
+        # answer with an error instead.
+        self.head_block = h2_response_headers(head)
+
+    async def send_data(self, data: bytes) -> None:
+        await self.conn._send_data(self, data)
+
+    async def flush(self) -> None:
+        self.conn._emit_head(self)
+        await self.conn._write()
+
+    async def end_response(self, trailers: Headers) -> None:
+        await self.conn._end_response(self, trailers)
+
+    async def send_error(self, exc: BaseException) -> None:
+        await self.conn._answer_error(self, exc)
 
 
 class Http2Connection:
     """Serves the streams of one HTTP/2 client connection until it closes, fails or drains."""
 
-    def __init__(
-        self, runtime: Runtime, client: Peer, router: Router, *, draining: asyncio.Event
-    ) -> None:
-        self.runtime = runtime
-        self.limits = runtime.config.limits
+    def __init__(self, driver: Driver, client: Peer, *, draining: asyncio.Event) -> None:
+        self.driver = driver
+        self.limits = driver.limits
         self.client = client
-        self.router = router
         self.draining = draining
         lim = self.limits
         config = h2.config.H2Configuration(
@@ -230,7 +281,7 @@ class Http2Connection:
                 for event in events:
                     self._dispatch(event)
                 await self._write()
-        except (_ClientGone, OSError):
+        except (ClientGone, OSError):
             return
         except Exception:
             # A bug here must cost this connection, never the process.
@@ -244,7 +295,7 @@ class Http2Connection:
     async def _watch_draining(self) -> None:
         await self.draining.wait()
         self._goaway()
-        with contextlib.suppress(_ClientGone):
+        with contextlib.suppress(ClientGone):
             await self._write()
 
     def _goaway(self, code: int = ErrorCodes.NO_ERROR) -> None:
@@ -313,7 +364,7 @@ class Http2Connection:
             with contextlib.suppress(h2.exceptions.StreamClosedError):
                 self.h2.reset_stream(stream_id, ErrorCodes.REFUSED_STREAM)
             return
-        stream = _Stream(stream_id)
+        stream = _Stream(self, stream_id)
         ended = event.stream_ended is not None
         if ended:
             stream.request_ended = True
@@ -335,7 +386,7 @@ class Http2Connection:
             await self.client.write(data)
         except (OSError, TimeoutError) as exc:
             self._done.set()
-            raise _ClientGone(str(exc) or type(exc).__name__) from None
+            raise ClientGone(f"client went away: {exc or type(exc).__name__}") from None
 
     def _write_nowait(self) -> None:
         """Hand queued control frames (RST_STREAM, WINDOW_UPDATE, GOAWAY) to the socket
@@ -350,7 +401,7 @@ class Http2Connection:
         block = stream.head_block
         if block is not None:
             stream.head_block = None
-            stream.response_started = True
+            stream.committed = True
             self.h2.send_headers(stream.id, block)
 
     async def _send_data(self, stream: _Stream, data: bytes) -> None:
@@ -375,7 +426,7 @@ class Http2Connection:
         try:
             return self.h2.local_flow_control_window(stream.id)
         except h2.exceptions.StreamClosedError:
-            raise _StreamClosed() from None
+            raise ClientGone(stream.reset_note or "client closed the stream") from None
 
     async def _wait_window(self, stream: _Stream) -> None:
         stream.window.clear()
@@ -387,7 +438,7 @@ class Http2Connection:
             async with asyncio.timeout(timeout):
                 await stream.window.wait()
         except TimeoutError:
-            raise _StreamStalled(
+            raise ClientGone(
                 f"client took nothing on the stream for {timeout:g} s (--read-timeout)"
             ) from None
 
@@ -409,208 +460,29 @@ class Http2Connection:
 
     async def _serve_stream(self, stream: _Stream, block: Headers, ended: bool) -> None:
         request = request_from_h2(block)
-        rec = ExchangeRecord(
-            method=request.method.decode("ascii", "replace"),
-            host="-",
-            path="-",
-            mode="-",
-        )
-        up: UpstreamExchange | None = None
-        exchange: Exchange | None = None
-        try:
-            if header_list_size(block) > self.limits.max_header_bytes:
-                raise ClientError(
-                    f"request head larger than --max-header-bytes "
-                    f"({self.limits.max_header_bytes} bytes)",
-                    status=431,
-                )
-            if request.method == b"CONNECT":
-                raise ClientError("CONNECT is not supported on this connection", status=405)
-            route = self.router(request)
-            rec.host, rec.mode = route.host, route.mode
-            up, exchange = await self._forward_request(stream, request, ended, route, rec)
-            await self._forward_response(stream, up, exchange, rec)
-            up.release()
-            up = None
-        except (ProxyError, ExchangeRefused) as exc:
-            if not stream.response_started:
-                rec.status = exc.status
-            rec.note = exc.message
-            await self._answer_error(stream, exc)
-        except (h2.exceptions.ProtocolError, FramingError) as exc:
-            # Our own misuse (an exchange that broke its body's length, a header h2 refuses).
-            log.error("protocol error on %s %s: %s", rec.method, rec.host, safe_reason(exc))
-            rec.note = "internal error: HTTP framing"
-            await self._fail_internal(stream, rec)
-        except _StreamStalled as exc:
-            rec.note = str(exc)
-            self._reset(stream, ErrorCodes.CANCEL)
-        except _StreamClosed:
-            rec.note = stream.reset_note or "client closed the stream"
-        except _ClientGone as exc:
-            rec.note = f"client went away: {exc}"
-        except asyncio.CancelledError:
-            rec.note = stream.reset_note or "connection closed"
-        except Exception as exc:
-            # An exchange (the masking engine) failed in a way it did not declare: fail closed.
-            # The exception text is not logged: it could quote a value.
-            log.error("exchange failed on %s %s: %s", rec.method, rec.host, type(exc).__name__)
-            rec.note = f"internal error: {type(exc).__name__}"
-            await self._fail_internal(stream, rec)
-        finally:
-            if up is not None:
-                up.abort()
-            if exchange is not None:
-                rec.masked = exchange.stats.masked
-                rec.path = exchange.stats.path
-                if exchange.stats.note and not rec.note:
-                    rec.note = exchange.stats.note
-            self._stream_done(stream)
-            rec.emit()
-
-    async def _forward_request(
-        self,
-        stream: _Stream,
-        request: H2Request,
-        ended: bool,
-        route: Route,
-        rec: ExchangeRecord,
-    ) -> tuple[UpstreamExchange, Exchange]:
-        limits = self.limits
         length = header_value(request.headers, b"content-length")
-        content_length = int(length) if length is not None else None
-        if route.pipeline and content_length is not None and content_length > limits.max_body_bytes:
-            raise ClientError(
-                f"request body of {content_length} bytes is larger than --max-body-bytes "
-                f"({limits.max_body_bytes})",
-                status=413,
-            )
-        expect = has_token(request.headers, b"expect", b"100-continue")
-        headers = [(n, v) for n, v in request.headers if n != b"expect"]
-        head = RequestHead(request.method, route.target, headers, route.host)
-        exchange = self.runtime.pipeline.open_exchange(head) if route.pipeline else Exchange()
-        head = exchange.request_head(head)
-        out = upstream_headers(head.headers, route)
-        # Connect only once the exchange accepted the head: a refused request never reaches
-        # the upstream at all.
-        up = await self.runtime.pool.acquire(route.origin)
+        neutral = ClientRequest(
+            method=request.method,
+            target=request.target,
+            headers=request.headers,
+            forward_headers=[(n, v) for n, v in request.headers if n != b"expect"],
+            head_size=header_list_size(block),
+            content_length=int(length) if length is not None else None,
+            has_body=not ended,
+            expect_continue=has_token(request.headers, b"expect", b"100-continue"),
+        )
+        if ended:
+            stream.inbox.put_nowait(_END)
         try:
-            up.send_head(head.method, head.target, out, body=not ended)
-            if ended:
-                if exchange.request_end():
-                    raise FramingError("the exchange added a body to a request without one")
-                up.send_end()
-                await up.flush()
-            else:
-                if expect:
-                    # Limits passed and the upstream is reachable: the body is welcome.
-                    self.h2.send_headers(stream.id, [(b":status", b"100")])
-                    await self._write()
-                await self._forward_body(stream, up, exchange, route.pipeline, rec)
-        except BaseException:
-            up.abort()
-            raise
-        return up, exchange
-
-    async def _forward_body(
-        self,
-        stream: _Stream,
-        up: UpstreamExchange,
-        exchange: Exchange,
-        limited: bool,
-        rec: ExchangeRecord,
-    ) -> None:
-        limit = self.limits.max_body_bytes
-        timeout = self.limits.read_timeout
-        inbox = stream.inbox
-        received = 0
-        unacknowledged = 0
-        while True:
-            if inbox.empty():
-                # About to wait for the client: first pass on what was taken, and only once
-                # the upstream has it, open the client's window by as much.
-                await up.flush()
-                if unacknowledged:
-                    self._acknowledge(stream, unacknowledged)
-                    unacknowledged = 0
-                    await self._write()
-                try:
-                    async with asyncio.timeout(timeout):
-                        item = await inbox.get()
-                except TimeoutError:
-                    raise ClientError(
-                        f"client sent nothing for {timeout:g} s in the middle of a request "
-                        "(--read-timeout)",
-                        status=408,
-                    ) from None
-            else:
-                item = inbox.get_nowait()
-            if item is _END:
-                tail = exchange.request_end()
-                if tail:
-                    rec.bytes_up += len(tail)
-                    up.send_data(tail)
-                up.send_end(stream.trailers)
-                await up.flush()
-                self._acknowledge(stream, unacknowledged)
-                return
-            data, length = item  # type: ignore[misc]
-            unacknowledged += length
-            received += len(data)
-            if limited and received > limit:
-                raise ClientError(
-                    f"request body larger than --max-body-bytes ({limit})", status=413
-                )
-            out = exchange.request_data(data)
-            if out:
-                rec.bytes_up += len(out)
-                # The upstream exchange holds back the byte that would complete a
-                # Content-Length body until send_end (fail closed).
-                up.send_data(out)
-
-    async def _forward_response(
-        self, stream: _Stream, up: UpstreamExchange, exchange: Exchange, rec: ExchangeRecord
-    ) -> None:
-        event = await up.next_event()
-        if type(event) is not ResponseHead:
-            raise UpstreamError(f"upstream {up.origin.host}: no response head")
-        head = exchange.response_head(event)
-        rec.status = head.status
-        # Kept back until the first write, so that a refusal of the first chunk can still
-        # answer with an error instead.
-        stream.head_block = h2_response_headers(head)
-
-        async def write_then_ack() -> None:
-            # The upstream has nothing more at hand: write what is queued (the head, the
-            # chunks so far) in one go, and only once the client took them tell the upstream
-            # side it may send more. Nothing is ever queued while the proxy waits.
-            self._emit_head(stream)
-            await self._write()
-            up.taken()
-
-        down = 0
-        while True:
-            event = await up.next_event(write_then_ack)
-            if type(event) is bytes:
-                data = exchange.response_data(event)
-                if data:
-                    down += len(data)
-                    await self._send_data(stream, data)
-                rec.bytes_down = down
-                continue
-            tail = exchange.response_end()
-            if tail:
-                down += len(tail)
-                await self._send_data(stream, tail)
-            rec.bytes_down = down
-            await self._end_response(stream, event.trailers)  # type: ignore[union-attr]
-            return
+            await self.driver.run(neutral, stream)
+        finally:
+            self._stream_done(stream)
 
     # -- errors and the end of a stream -----------------------------------------------------
 
     async def _answer_error(self, stream: _Stream, exc: BaseException) -> None:
         """The error as a response if none has started, else a reset stream."""
-        if stream.response_started:
+        if stream.committed:
             self._reset(stream, ErrorCodes.INTERNAL_ERROR)
             return
         # A response head not written yet is replaced by the error.
@@ -624,19 +496,13 @@ class Http2Connection:
         ]
         try:
             self.h2.send_headers(stream.id, block)
-            stream.response_started = True
+            stream.committed = True
             await self._send_data(stream, answer.body)
             await self._end_response(stream, [])
-        except (_ClientGone, _StreamStalled, _StreamClosed):
+        except ClientGone:
             return
         except h2.exceptions.ProtocolError:
             self._reset(stream, ErrorCodes.INTERNAL_ERROR)
-
-    async def _fail_internal(self, stream: _Stream, rec: ExchangeRecord) -> None:
-        err = ProxyError("internal error; the request was not completed upstream")
-        if not stream.response_started:
-            rec.status = err.status
-        await self._answer_error(stream, err)
 
     def _reset(self, stream: _Stream, code: int) -> None:
         with contextlib.suppress(h2.exceptions.ProtocolError, h2.exceptions.StreamClosedError):

@@ -7,13 +7,20 @@ they started with, so a reload never changes the rules in the middle of a connec
 from __future__ import annotations
 
 import ssl
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
+from cryptography.hazmat.primitives import serialization
+
+from proxy.accesslog import ExchangeRecord
 from proxy.config import ProxyConfig
 from proxy.connect import AuthFileError, ProxyAuth
+from proxy.exchange import Driver, UpstreamPoolLike
 from proxy.pipeline import Pipeline
 from proxy.pipeline_factory import PipelineError, build_pipeline
 from proxy.policy import InterceptPolicy
+from proxy.routes import Router
+from proxy.status import Counters, StatusReport
 from proxy.upstream import Origin
 from proxy.upstream_pool import UpstreamPool
 from proxy.upstream_proxy import UpstreamProxy, UpstreamProxyError, load_upstream_proxy
@@ -22,6 +29,10 @@ from tls import CAError, CertificateAuthority, LeafCertCache, alpn_protocols, up
 # Idle pooled upstream connections are dropped after this many seconds at most, below common
 # server keep-alive timeouts (nginx: 75 s), so a reused connection is rarely closed under us.
 UPSTREAM_IDLE_MAX = 50.0
+
+
+MAX_SHARED_DRIVERS = 1024
+"""Shared drivers kept per configuration at most (one per intercepted host and port seen)."""
 
 
 class StartupError(Exception):
@@ -42,6 +53,36 @@ class Runtime:
     upstream_tls: ssl.SSLContext
     gateway: Origin | None
     gateway_base: bytes
+    status: StatusReport | None = None
+    """What the status canary and the metrics report (counters kept across reloads)."""
+    on_exchange: Callable[[ExchangeRecord], None] | None = None
+    """Told of every finished exchange (its record: counts, never values)."""
+    _drivers: dict[object, Driver] = field(default_factory=dict, init=False, repr=False)
+
+    def driver(
+        self,
+        key: object,
+        router: Callable[[], Router],
+        pool: Callable[[], UpstreamPoolLike] | None = None,
+    ) -> Driver:
+        """The exchange driver for the connections that route alike (``key``: the kind of
+        connection, or the intercepted host and port), made once per configuration and shared
+        by those connections, so an idle connection does not hold one of its own. ``pool``
+        makes the pool it takes upstream exchanges from, when not :attr:`pool` itself."""
+        driver = self._drivers.get(key)
+        if driver is None:
+            if len(self._drivers) >= MAX_SHARED_DRIVERS:
+                self._drivers.clear()
+            driver = Driver(
+                self.config.limits,
+                router(),
+                self.pipeline,
+                pool() if pool is not None else self.pool,
+                on_exchange=self.on_exchange,
+                status=self.status,
+            )
+            self._drivers[key] = driver
+        return driver
 
 
 def load_auth(config: ProxyConfig) -> ProxyAuth | None:
@@ -73,8 +114,10 @@ def make_upstream_context(config: ProxyConfig) -> ssl.SSLContext:
     return ctx
 
 
-def build_runtime(config: ProxyConfig) -> Runtime:
-    """Load or create the CA (forward mode), the pipeline and the rest; raise StartupError."""
+def build_runtime(config: ProxyConfig, counters: Counters | None = None) -> Runtime:
+    """Load or create the CA (forward mode), the pipeline and the rest; raise StartupError.
+
+    ``counters`` are the process's exchange counters (a reload passes the running ones on)."""
     auth = load_auth(config)
     tls = make_upstream_context(config)
     gateway = None
@@ -108,6 +151,13 @@ def build_runtime(config: ProxyConfig) -> Runtime:
         pipeline = build_pipeline(config)
     except PipelineError as exc:
         raise StartupError(str(exc)) from None
+    counters = counters if counters is not None else Counters()
+    intercept = (gateway.host,) if gateway is not None else config.intercept
+    status = StatusReport(
+        counters,
+        intercept,
+        ca.cert.public_bytes(serialization.Encoding.DER) if ca is not None else None,
+    )
     return Runtime(
         config=config,
         pipeline=pipeline,
@@ -119,4 +169,6 @@ def build_runtime(config: ProxyConfig) -> Runtime:
         upstream_tls=tls,
         gateway=gateway,
         gateway_base=base,
+        status=status,
+        on_exchange=counters.record,
     )

@@ -31,6 +31,7 @@ from proxy.config import ConfigError, ProxyConfig, parse_listen
 from proxy.errors import ProxyError, error_response
 from proxy.runtime import Runtime, StartupError, build_runtime
 from proxy.session import Session
+from proxy.status import Counters, StatusReport, start_metrics
 from proxy.streams import Peer
 
 SHUTDOWN_GRACE = 30.0
@@ -357,8 +358,9 @@ class ProxyServer:
 
 async def serve(config: ProxyConfig, reload_config: Callable[[], ProxyConfig]) -> int:
     """Run until SIGTERM/SIGINT; SIGHUP reloads via ``reload_config``. Returns an exit code."""
+    counters = Counters()
     try:
-        runtime = build_runtime(config)
+        runtime = build_runtime(config, counters)
     except StartupError as exc:
         log.error("%s", exc)
         return 1
@@ -384,6 +386,18 @@ async def serve(config: ProxyConfig, reload_config: Callable[[], ProxyConfig]) -
         if published is not None:
             log.info("CA certificate published for local clients: %s", published)
     daemon.publish_state(config, (host, port))
+    metrics = None
+    if config.metrics_listen is not None:
+
+        def report() -> StatusReport:
+            status = server.runtime.status
+            assert status is not None
+            return status
+
+        metrics = await start_metrics(report, config.metrics_listen)
+        if metrics is None:
+            await server.stop()
+            return 1
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
 
@@ -398,7 +412,7 @@ async def serve(config: ProxyConfig, reload_config: Callable[[], ProxyConfig]) -
                     new_config.listen,
                     server.runtime.config.listen,
                 )
-            new_runtime = build_runtime(new_config)
+            new_runtime = build_runtime(new_config, counters)
             server.reload(new_runtime)
             setup_logging(new_config.log_level, new_config.log_format)
             if new_runtime.ca is not None:
@@ -421,5 +435,7 @@ async def serve(config: ProxyConfig, reload_config: Callable[[], ProxyConfig]) -
         daemon.notify_stopping()
         log.info("stopping")
         daemon.remove_signal_handlers(loop)
+        if metrics is not None:
+            metrics.close()
         await server.stop()
     return 0

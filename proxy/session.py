@@ -14,14 +14,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import dataclasses
 import ssl
 import time
-from typing import cast
 
 from proxy.accesslog import ExchangeRecord, client_protocol, log
 from proxy.connect import checked_address, parse_connect_target
 from proxy.errors import ClientError, ProxyError, error_response
+from proxy.exchange import UpstreamPoolLike
 from proxy.http1 import ConnectRequest, Http1Connection
 from proxy.http2 import Http2Connection
 from proxy.policy import Decision
@@ -36,7 +35,6 @@ from proxy.runtime import Runtime
 from proxy.streams import Peer
 from proxy.tunnel import relay
 from proxy.upstream import dial_address, open_connection
-from proxy.upstream_pool import UpstreamPool
 
 CONNECT_OK = b"HTTP/1.1 200 Connection established\r\n\r\n"
 
@@ -59,32 +57,38 @@ class Session:
         rt = self.runtime
         try:
             if rt.gateway is not None:
+                gateway = rt.gateway
+                driver = rt.driver(
+                    "gateway", lambda: gateway_router(gateway, rt.gateway_base, rt.auth)
+                )
                 self.handler = Http1Connection(
-                    rt,
-                    self.client,
-                    gateway_router(rt.gateway, rt.gateway_base, rt.auth),
-                    allow_connect=False,
-                    draining=self.draining,
+                    driver, self.client, allow_connect=False, draining=self.draining
                 )
                 await self.handler.serve()
                 return
+            driver = rt.driver(
+                "forward", lambda: forward_router(rt.policy, rt.auth), lambda: _forward_pool(rt)
+            )
             self.handler = Http1Connection(
-                _forward_runtime(rt),
-                self.client,
-                forward_router(rt.policy, rt.auth),
-                allow_connect=True,
-                draining=self.draining,
+                driver, self.client, allow_connect=True, draining=self.draining
             )
             connect = await self.handler.serve()
-            if connect is not None:
-                self.handler = None
-                await self._connect(connect)
+            if connect is None:
+                return
+            self.handler = None
+            target = await self._connect(connect)
+            # The CONNECT head is not kept for the life of the tunnel.
+            del connect
+            if target is not None:
+                await self._intercept(*target)
         finally:
             # A graceful close: the end of the last response may still sit in the transport's
             # buffer (drain() only waits down to the low-water mark); abort() would drop it.
             await self.client.close()
 
-    async def _connect(self, connect: ConnectRequest) -> None:
+    async def _connect(self, connect: ConnectRequest) -> tuple[str, int] | None:
+        """Answer a CONNECT: a blind tunnel (served here to its end), a refusal, or the host
+        and port to intercept (returned; the caller terminates TLS)."""
         rt = self.runtime
         request = connect.request
         # The raw target is part of the request line and is not logged; once parsed, its host
@@ -101,7 +105,7 @@ class Session:
             if decision is Decision.TUNNEL:
                 rec.mode = "tunnel"
                 await self._tunnel(host, port, connect.trailing, rec)
-                return
+                return None
             if connect.trailing:
                 # The TLS layer cannot be handed bytes that were already read.
                 raise ClientError("client sent data before the CONNECT was answered")
@@ -111,8 +115,8 @@ class Session:
             rec.emit()
             with contextlib.suppress(OSError, TimeoutError):
                 await self.client.write(error_response(exc).encode())
-            return
-        await self._intercept(host, port)
+            return None
+        return host, port
 
     async def _tunnel(self, host: str, port: int, trailing: bytes, rec: ExchangeRecord) -> None:
         config = self.runtime.config
@@ -175,7 +179,7 @@ class Session:
                 rt.ca.cert_path if rt.ca is not None else "the CA certificate",
             )
             return
-        router = intercept_router(host, port)
+        driver = rt.driver((host, port), lambda: intercept_router(host, port))
         client_protocol.set(self.client.alpn() or "http/1.1")
         log.debug(
             "client TLS for %s: %s, %s, handshake %.0f ms",
@@ -185,21 +189,20 @@ class Session:
             (time.monotonic() - started) * 1000,
         )
         if self.client.alpn() == "h2":
-            self.handler = Http2Connection(rt, self.client, router, draining=self.draining)
+            self.handler = Http2Connection(driver, self.client, draining=self.draining)
             await self.handler.serve()
             return
         self.handler = Http1Connection(
-            rt, self.client, router, allow_connect=False, draining=self.draining
+            driver, self.client, allow_connect=False, draining=self.draining
         )
         await self.handler.serve()
 
 
-def _forward_runtime(rt: Runtime) -> Runtime:
-    """The runtime a forward-proxy connection works with: off loopback (unless allowed), its
-    pool refuses local targets of plain-HTTP forwards (:class:`~proxy.routes.LocalTargetGuard`);
-    everything else is shared with ``rt``."""
+def _forward_pool(rt: Runtime) -> UpstreamPoolLike:
+    """Where forward-proxy exchanges take upstream exchanges from: off loopback (unless
+    allowed), a guard that refuses local targets of plain-HTTP forwards
+    (:class:`~proxy.routes.LocalTargetGuard`) in front of ``rt``'s pool, which keeps closing
+    and sweeping."""
     if not rt.config.refuses_local_targets:
-        return rt
-    guard = LocalTargetGuard(rt.pool, rt.policy, rt.config.connect_to)
-    # The handlers only acquire from the pool; closing and sweeping stay with rt's own.
-    return dataclasses.replace(rt, pool=cast(UpstreamPool, guard))
+        return rt.pool
+    return LocalTargetGuard(rt.pool, rt.policy, rt.config.connect_to)

@@ -24,7 +24,6 @@ import socket
 import ssl
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import h11
 
@@ -33,10 +32,7 @@ from proxy.errors import UpstreamError
 from proxy.h1h2 import forwardable, header_value, trailer_fields
 from proxy.pipeline import Headers, ResponseHead
 from proxy.streams import Peer
-
-if TYPE_CHECKING:
-    from proxy.upstream_pool import UpstreamPool
-    from proxy.upstream_proxy import UpstreamProxy
+from proxy.upstream_proxy import UpstreamProxy
 
 
 def read_timeout_error(host: str, timeout: float, response_started: bool) -> UpstreamError:
@@ -271,10 +267,16 @@ class H1UpstreamExchange(UpstreamExchange):
 
     protocol = "http/1.1"
 
-    def __init__(self, conn: UpstreamConnection, pool: UpstreamPool, read_timeout: float) -> None:
+    def __init__(
+        self,
+        conn: UpstreamConnection,
+        on_release: Callable[[UpstreamConnection], None],
+        read_timeout: float,
+    ) -> None:
         super().__init__(conn.origin, reused=conn.reused)
         self.conn = conn
-        self.pool = pool
+        self.on_release = on_release
+        """Takes the connection back after a complete exchange (the pool's ``release``)."""
         self.read_timeout = read_timeout
         self._out: list[bytes] = []
         self._chunked = False
@@ -376,7 +378,7 @@ class H1UpstreamExchange(UpstreamExchange):
         conn.h11.receive_data(data)
 
     def release(self) -> None:
-        self.pool.release(self.conn)
+        self.on_release(self.conn)
 
     def abort(self) -> None:
         self.conn.peer.abort()

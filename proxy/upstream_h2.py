@@ -27,7 +27,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from typing import TYPE_CHECKING
+from collections.abc import Callable
 
 import h2.config
 import h2.events
@@ -50,9 +50,6 @@ from proxy.upstream import (
     read_timeout_error,
 )
 
-if TYPE_CHECKING:
-    from proxy.upstream_pool import UpstreamPool
-
 STREAM_WINDOW = 256 * 1024
 """Receive window per stream: the most the proxy holds of one response the client is slow to
 take."""
@@ -73,11 +70,18 @@ class H2UpstreamConnection:
     """One HTTP/2 connection to an upstream, shared by concurrent exchanges."""
 
     def __init__(
-        self, origin: Origin, peer: Peer, pool: UpstreamPool, *, read_timeout: float
+        self,
+        origin: Origin,
+        peer: Peer,
+        on_unavailable: Callable[[H2UpstreamConnection], None],
+        *,
+        read_timeout: float,
     ) -> None:
         self.origin = origin
         self.peer = peer
-        self.pool = pool
+        self.on_unavailable = on_unavailable
+        """Told once the connection takes no new exchanges (GOAWAY, error, closed): the pool
+        stops offering it."""
         self.read_timeout = read_timeout
         config = h2.config.H2Configuration(client_side=True, header_encoding=None)
         self.h2 = GracefulH2Connection(config)
@@ -158,9 +162,9 @@ class H2UpstreamConnection:
             return
         self.dead = True
         self._ready.set()
-        self.pool.forget(self)
+        self.on_unavailable(self)
         for stream in list(self.streams.values()):
-            stream._fail(UpstreamError(reason))
+            stream.fail(UpstreamError(reason))
         if abort:
             self.peer.abort()
         else:
@@ -252,26 +256,26 @@ class H2UpstreamConnection:
                     event.stream_id,  # type: ignore[attr-defined]
                 )
             else:
-                stream._push_data(event.data, event.flow_controlled_length)  # type: ignore[attr-defined]
+                stream.on_data(event.data, event.flow_controlled_length)  # type: ignore[attr-defined]
         elif etype is h2.events.WindowUpdated:
             if event.stream_id:  # type: ignore[attr-defined]
                 stream = self.streams.get(event.stream_id)  # type: ignore[attr-defined]
                 if stream is not None:
-                    stream._window.set()
+                    stream.on_window()
             else:
                 self._wake_senders()
         elif etype is h2.events.ResponseReceived:
             stream = self.streams.get(event.stream_id)  # type: ignore[attr-defined]
             if stream is not None:
-                stream._push(response_from_h2(event.headers))  # type: ignore[attr-defined]
+                stream.on_head(response_from_h2(event.headers))  # type: ignore[attr-defined]
         elif etype is h2.events.TrailersReceived:
             stream = self.streams.get(event.stream_id)  # type: ignore[attr-defined]
             if stream is not None:
-                stream._trailers = trailer_fields(event.headers)  # type: ignore[attr-defined]
+                stream.on_trailers(trailer_fields(event.headers))  # type: ignore[attr-defined]
         elif etype is h2.events.StreamEnded:
             stream = self.streams.get(event.stream_id)  # type: ignore[attr-defined]
             if stream is not None:
-                stream._push(ResponseEnd(stream._trailers))
+                stream.on_end()
         elif etype is h2.events.StreamReset:
             stream = self.streams.get(event.stream_id)  # type: ignore[attr-defined]
             if stream is not None:
@@ -281,7 +285,7 @@ class H2UpstreamConnection:
                     if code == ErrorCodes.REFUSED_STREAM
                     else f"reset the stream ({error_name(code)})"
                 )
-                stream._fail(UpstreamError(f"upstream {self.origin.host} {what}"))
+                stream.fail(UpstreamError(f"upstream {self.origin.host} {what}"))
         elif etype is h2.events.RemoteSettingsChanged:
             self._ready.set()
             if h2.settings.SettingCodes.INITIAL_WINDOW_SIZE in event.changed_settings:  # type: ignore[attr-defined]
@@ -293,11 +297,11 @@ class H2UpstreamConnection:
 
     def _wake_senders(self) -> None:
         for stream in self.streams.values():
-            stream._window.set()
+            stream.on_window()
 
     def _on_goaway(self, event: h2.events.ConnectionTerminated) -> None:
         self.goaway = True
-        self.pool.forget(self)
+        self.on_unavailable(self)
         last = event.last_stream_id or 0
         code = error_name(event.error_code)
         log.info(
@@ -309,7 +313,7 @@ class H2UpstreamConnection:
         )
         for stream_id, stream in list(self.streams.items()):
             if stream_id > last:
-                stream._fail(
+                stream.fail(
                     UpstreamError(
                         f"upstream {self.origin.host} sent GOAWAY ({code}) before taking the "
                         "request; it was not processed"
@@ -435,14 +439,26 @@ class H2UpstreamExchange(UpstreamExchange):
 
     # -- receiving --------------------------------------------------------------------------
 
-    def _push(self, item: _Item) -> None:
-        self._inbox.put_nowait(item)
+    # Called by the connection's reader, one per h2 event of this stream.
 
-    def _push_data(self, data: bytes, flow_controlled_length: int) -> None:
+    def on_head(self, head: ResponseHead) -> None:
+        self._inbox.put_nowait(head)
+
+    def on_data(self, data: bytes, flow_controlled_length: int) -> None:
         self._queued += flow_controlled_length
         self._inbox.put_nowait((data, flow_controlled_length))
 
-    def _fail(self, error: UpstreamError) -> None:
+    def on_trailers(self, trailers: Headers) -> None:
+        self._trailers = trailers
+
+    def on_end(self) -> None:
+        self._inbox.put_nowait(ResponseEnd(self._trailers))
+
+    def on_window(self) -> None:
+        self._window.set()
+
+    def fail(self, error: UpstreamError) -> None:
+        """End the exchange with ``error`` (the stream was reset, the connection failed)."""
         if self._error is None:
             self._error = error
             self._inbox.put_nowait(error)

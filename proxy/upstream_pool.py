@@ -88,7 +88,7 @@ class UpstreamPool:
                 h1 = idle.pop()
                 if now - h1.idle_since < self.idle_timeout and not h1.peer.closed():
                     h1.reused = True
-                    return H1UpstreamExchange(h1, self, self.read_timeout)
+                    return H1UpstreamExchange(h1, self.release, self.read_timeout)
                 h1.peer.abort()
             dial = self._dials.get(origin)
             if dial is None or origin in self._h1_origins:
@@ -115,7 +115,9 @@ class UpstreamPool:
                 via=self.upstream_proxy,
             )
             if peer.alpn() == "h2":
-                conn = H2UpstreamConnection(origin, peer, self, read_timeout=self.read_timeout)
+                conn = H2UpstreamConnection(
+                    origin, peer, self.forget, read_timeout=self.read_timeout
+                )
                 await conn.start(self.connect_timeout)
                 self._h1_origins.discard(origin)
                 exchange = conn.open_exchange()
@@ -126,7 +128,9 @@ class UpstreamPool:
                 return exchange
             if origin.scheme == "https":
                 self._h1_origins.add(origin)
-            return H1UpstreamExchange(UpstreamConnection(origin, peer), self, self.read_timeout)
+            return H1UpstreamExchange(
+                UpstreamConnection(origin, peer), self.release, self.read_timeout
+            )
         except UpstreamError as exc:
             dial.error = exc
             raise

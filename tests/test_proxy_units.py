@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 from pathlib import Path
 
@@ -219,3 +220,62 @@ def test_origin_authority() -> None:
     assert Origin("https", "h", 443).authority == "h"
     assert Origin("https", "h", 8443).authority == "h:8443"
     assert Origin("http", "::1", 80).authority == "[::1]"
+
+
+def test_peer_read_deadline_is_one_timer_that_times_out_and_recovers() -> None:
+    """A read with nothing to read times out; the connection still reads afterwards, and a
+    read that is answered leaves no timeout behind for the next one."""
+    from proxy.streams import Peer
+
+    async def scenario() -> None:
+        got: asyncio.Queue[bytes] = asyncio.Queue()
+
+        async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            while data := await got.get():
+                writer.write(data)
+                await writer.drain()
+            writer.close()
+
+        server = await asyncio.start_server(serve, "127.0.0.1", 0)
+        port = server.sockets[0].getsockname()[1]
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        peer = Peer(reader, writer, write_timeout=5.0)
+        with pytest.raises(TimeoutError):
+            await peer.read(0.05)
+        got.put_nowait(b"one")
+        assert await peer.read(5.0) == b"one"
+        # Many answered reads with a long deadline, then a short one: the short one times out.
+        for i in range(50):
+            got.put_nowait(b"%d" % i)
+            assert await peer.read(60.0) == b"%d" % i
+        with pytest.raises(TimeoutError):
+            await peer.read(0.05)
+        got.put_nowait(b"")
+        assert await peer.read(5.0) == b""
+        await peer.close()
+        server.close()
+
+    asyncio.run(scenario())
+
+
+def test_the_logged_path_is_masked_unless_it_is_made_of_api_words(tmp_path: Path) -> None:
+    import secrets
+
+    from proxy.masking_pipeline import build_masking_pipeline
+    from proxy.pipeline import RequestHead
+
+    pipeline = build_masking_pipeline({}, tmp_path)
+    iid = "i-0" + secrets.token_hex(8)
+    paths = {
+        b"/v1/messages?beta=true": "/v1/messages?beta",
+        f"/v1/files/{iid}?key=secretvalue".encode(): None,
+    }
+    for target, expected in paths.items():
+        head = RequestHead(b"POST", target, [(b"host", b"api.anthropic.com")], "api.anthropic.com")
+        exchange = pipeline.open_exchange(head)
+        exchange.request_head(head)
+        if expected is not None:
+            assert exchange.stats.path == expected
+        else:
+            assert iid not in exchange.stats.path and "secretvalue" not in exchange.stats.path
+            assert exchange.stats.path.startswith("/v1/files/i-")
