@@ -22,6 +22,7 @@ import asyncio
 import contextlib
 import time
 from dataclasses import dataclass
+from typing import cast
 
 import h11
 
@@ -156,7 +157,8 @@ class Http1Connection:
             if event is not h11.NEED_DATA:
                 if type(event) is h11.Request:
                     self._head_deadline = None
-                return event
+                # PAUSED, like any event the caller does not expect, is passed on as it is.
+                return cast(h11.Event, event)
             in_head = conn.their_state is h11.IDLE
             waiting = in_head and not conn.trailing_data[0]
             self.idle = waiting
@@ -316,9 +318,9 @@ class Http1Connection:
         event = await self._next_event(before_wait)
         etype = type(event)
         if etype is h11.Data:
-            return bytes(event.data)  # type: ignore[union-attr]
+            return bytes(cast(h11.Data, event).data)
         if etype is h11.EndOfMessage:
-            return RequestEnd(list(event.headers))  # type: ignore[union-attr]
+            return RequestEnd(list(cast(h11.EndOfMessage, event).headers))
         raise ClientError("client closed the connection mid-request")
 
     def request_done(self) -> None:

@@ -31,6 +31,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
+from typing import cast
 
 import h2.config
 import h2.events
@@ -141,9 +142,9 @@ class _Stream:
             item = inbox.get_nowait()
         if item is _END:
             return RequestEnd(self.trailers)
-        data, length = item  # type: ignore[misc]
+        data, length = cast(tuple[bytes, int], item)
         self.unacknowledged += length
-        return data  # type: ignore[no-any-return]
+        return data
 
     def request_done(self) -> None:
         if self.unacknowledged:

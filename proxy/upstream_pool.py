@@ -180,8 +180,8 @@ class UpstreamPool:
                 del self._idle[origin]
         for conns in list(self._h2.values()):
             for h2conn in list(conns):
-                idle = not h2conn.streams and not h2conn.reserved
-                if idle and now - h2conn.idle_since >= self.idle_timeout:
+                unused = not h2conn.streams and not h2conn.reserved
+                if unused and now - h2conn.idle_since >= self.idle_timeout:
                     h2conn.close()
 
     def close(self) -> None:

@@ -127,7 +127,7 @@ def test_a_signature_delta_in_a_stream_passes_while_text_deltas_are_restored(
     def event(name: str, data: object) -> bytes:
         return f"event: {name}\ndata: {json.dumps(data)}\n\n".encode()
 
-    def reply(saw: UpstreamSaw) -> list[UpstreamEvent]:
+    def reply(saw: UpstreamSaw) -> list[object]:
         s = surrogate_in(saw)
         return sse_reply(
             [
