@@ -9,14 +9,22 @@ not leak from one test to the next.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 from support.launcher import ProxyProcess
 from support.testca import TestCA
 from support.upstream import FakeUpstream
 from support.upstream_h2 import H2Upstream
+
+# In CI the property tests draw the same examples on every run, so a red build is reproducible
+# and never a coin toss; run locally, they draw new ones each time and keep finding cases.
+settings.register_profile("ci", derandomize=True, print_blob=True)
+if os.environ.get("CI"):
+    settings.load_profile("ci")
 
 API_HOST = "api.anthropic.com"
 TUNNEL_HOST = "tunnel.test"
