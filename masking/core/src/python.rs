@@ -99,9 +99,12 @@ impl PyMap {
 
 #[pymethods]
 impl PyMap {
-    /// A map from saved pairs (the CLI's `unmask --map`).
+    /// A map from saved pairs (the CLI's `unmask --map`). Taken as `bytes` objects and copied
+    /// whole: extracting a `Vec<u8>` from `bytes` would go byte by byte.
     #[staticmethod]
-    fn from_pairs(pairs: Vec<(Vec<u8>, Vec<u8>)>, glue: Vec<Vec<u8>>) -> Self {
+    fn from_pairs(pairs: Vec<(Bound<'_, PyBytes>, Bound<'_, PyBytes>)>, glue: Vec<Bound<'_, PyBytes>>) -> Self {
+        let pairs = pairs.iter().map(|(s, o)| (s.as_bytes().to_vec(), o.as_bytes().to_vec())).collect();
+        let glue = glue.iter().map(|g| g.as_bytes().to_vec()).collect();
         PyMap { pairs: Arc::new(pairs), glue: Arc::new(glue), index: Mutex::new(None) }
     }
 

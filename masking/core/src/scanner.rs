@@ -13,6 +13,7 @@ use std::collections::HashSet;
 use std::sync::Mutex;
 
 use regex_automata::meta::{Cache, Regex};
+use regex_automata::nfa::thompson::WhichCaptures;
 use regex_automata::util::syntax;
 use regex_automata::{Anchored, Input, PatternID};
 use regex_syntax::hir::{Class, Hir, HirKind};
@@ -72,7 +73,15 @@ impl Scanner {
             Some(
                 Regex::builder()
                     .syntax(syntax_config())
-                    .configure(Regex::config().hybrid_cache_capacity(64 << 20))
+                    .configure(
+                        // No capture groups beyond the match (the checks parse the token
+                        // themselves) and no one-pass DFA (the alternation is not one-pass):
+                        // a smaller NFA to build for every engine.
+                        Regex::config()
+                            .which_captures(WhichCaptures::Implicit)
+                            .onepass(false)
+                            .hybrid_cache_capacity(64 << 20),
+                    )
                     .build_many(&pats)
                     .map_err(|e| format!("recognizer pattern: {e}"))?,
             )
