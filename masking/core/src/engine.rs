@@ -184,13 +184,17 @@ impl Engine {
             &mut local
         };
         // Each distinct value once: a body repeats its values many times.
-        let mut remembered: FastSet<&[u8]> = FastSet::default();
+        let mut remembered: FastSet<&[u8]> = FastSet::with_capacity_and_hasher(found.len(), Default::default());
         for (f, source) in &found {
             let raw = &body[f.start..f.end];
             if !recognizers[*source].propagate || !remembered.insert(raw) {
                 continue;
             }
-            known.remember(&canonical(raw), f.rtype, f.shape);
+            if memchr::memchr(b'\\', raw).is_none() {
+                known.remember(raw, f.rtype, f.shape);
+            } else {
+                known.remember(&canonical(raw), f.rtype, f.shape);
+            }
         }
         if known.is_empty() {
             return spans;
@@ -245,20 +249,24 @@ impl Engine {
     pub fn mask(&self, body: &[u8], kind: BodyKind) -> Result<Masked, Refusal> {
         let opaque = self.opaque(body, kind)?;
         let spans = self.spans(body, &opaque);
-        let mut map = ExchangeMap::new(&self.maker, body);
+        let mut map = ExchangeMap::new(&self.maker, body, spans.len() / 2);
         let mut out = body.to_vec();
-        let mut counts: BTreeMap<&'static str, usize> = BTreeMap::new();
+        // counted by hash, sorted once at the end
+        let mut counts: FastMap<&'static str, usize> = FastMap::default();
         for sp in &spans {
             let raw = &body[sp.start..sp.end];
-            let sur = map.mask(raw, sp.shape);
-            debug_assert_eq!(sur.len(), raw.len());
-            out[sp.start..sp.end].copy_from_slice(&sur);
+            map.mask_into(raw, sp.shape, &mut out[sp.start..sp.end]);
             if sp.start > 0 && body[sp.start - 1].is_ascii_alphanumeric() {
                 map.add_glue(&body[sp.start.saturating_sub(4)..sp.start]);
             }
             *counts.entry(sp.rtype).or_insert(0) += 1;
         }
-        Ok(Masked { body: out, counts, pairs: map.pairs(), glue: map.glue.into_iter().collect() })
+        Ok(Masked {
+            body: out,
+            counts: counts.into_iter().collect(),
+            pairs: map.pairs(),
+            glue: map.glue.into_iter().collect(),
+        })
     }
 
     /// The findings `mask` would replace, without replacing them (for `maskproxy scan`).
@@ -351,13 +359,14 @@ struct ExchangeMap<'a> {
 }
 
 impl<'a> ExchangeMap<'a> {
-    fn new(maker: &'a SurrogateMaker, body: &'a [u8]) -> Self {
+    /// A map for `body`, sized for `values` distinct values (a guess; the maps grow past it).
+    fn new(maker: &'a SurrogateMaker, body: &'a [u8], values: usize) -> Self {
         ExchangeMap {
             maker,
             body,
-            by_original: FastMap::default(),
-            by_surrogate: FastMap::default(),
-            by_raw: FastMap::default(),
+            by_original: FastMap::with_capacity_and_hasher(values, Default::default()),
+            by_surrogate: FastMap::with_capacity_and_hasher(values, Default::default()),
+            by_raw: FastMap::with_capacity_and_hasher(values, Default::default()),
             glue: HashSet::new(),
             body_numbers: None,
         }
@@ -393,14 +402,17 @@ impl<'a> ExchangeMap<'a> {
         set.contains(surrogate)
     }
 
-    /// The raw surrogate for the raw span `raw` (same length), recording the pair.
-    fn mask(&mut self, raw: &'a [u8], shape: Shape) -> Vec<u8> {
+    /// Write the raw surrogate for the raw span `raw` into `out` (same length), recording the
+    /// pair.
+    fn mask_into(&mut self, raw: &'a [u8], shape: Shape, out: &mut [u8]) {
         if let Some(sur) = self.by_raw.get(raw) {
-            return sur.clone();
+            out.copy_from_slice(sur);
+            return;
         }
         let sur = self.mask_new(raw, shape);
-        self.by_raw.insert(raw, sur.clone());
-        sur
+        debug_assert_eq!(sur.len(), raw.len());
+        out.copy_from_slice(&sur);
+        self.by_raw.insert(raw, sur);
     }
 
     fn mask_new(&mut self, raw: &[u8], shape: Shape) -> Vec<u8> {
