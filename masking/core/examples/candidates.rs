@@ -83,10 +83,7 @@ fn main() {
         let mut cache = re.create_cache();
         let t = Instant::now();
         let mut a = Vec::new();
-        for s in 0..data.len() {
-            if !starts[s] {
-                continue;
-            }
+        for s in (0..data.len()).filter(|&s| starts[s]) {
             let input = Input::new(&data)
                 .span(s..data.len())
                 .anchored(Anchored::Yes);

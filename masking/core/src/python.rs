@@ -29,6 +29,9 @@ fn kind(name: &str) -> PyResult<BodyKind> {
     }
 }
 
+/// What `Engine.mask` returns: the masked body, `(type, count)` pairs and the exchange's map.
+type MaskResult<'py> = (Bound<'py, PyBytes>, Vec<(&'static str, usize)>, PyMap);
+
 /// Compiled rules, the key and the known values, shared by every exchange.
 #[pyclass(frozen, name = "Engine")]
 struct PyEngine {
@@ -59,7 +62,7 @@ impl PyEngine {
         py: Python<'py>,
         body: &[u8],
         kind_name: &str,
-    ) -> PyResult<(Bound<'py, PyBytes>, Vec<(&'static str, usize)>, PyMap)> {
+    ) -> PyResult<MaskResult<'py>> {
         let k = kind(kind_name)?;
         let inner = self.inner.clone();
         let masked = py.allow_threads(|| inner.mask(body, k)).map_err(refused)?;

@@ -211,18 +211,14 @@ fn first_of(hir: &Hir, out: &mut [bool; 256]) -> bool {
             for r in c.ranges() {
                 let (a, z) = (r.start() as u32, r.end() as u32);
                 if a > 0x7f {
-                    for b in 0x80..256 {
-                        out[b] = true;
-                    }
+                    out[0x80..].fill(true);
                     continue;
                 }
                 for b in a..=z.min(0x7f) {
                     out[b as usize] = true;
                 }
                 if z > 0x7f {
-                    for b in 0x80..256 {
-                        out[b] = true;
-                    }
+                    out[0x80..].fill(true);
                 }
             }
             false
