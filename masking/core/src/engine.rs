@@ -261,12 +261,8 @@ impl Engine {
             }
             *counts.entry(sp.rtype).or_insert(0) += 1;
         }
-        Ok(Masked {
-            body: out,
-            counts: counts.into_iter().collect(),
-            pairs: map.pairs(),
-            glue: map.glue.into_iter().collect(),
-        })
+        let (pairs, glue) = map.into_parts();
+        Ok(Masked { body: out, counts: counts.into_iter().collect(), pairs, glue })
     }
 
     /// The findings `mask` would replace, without replacing them (for `maskproxy scan`).
@@ -453,8 +449,9 @@ impl<'a> ExchangeMap<'a> {
         }
     }
 
-    fn pairs(&self) -> Vec<(Vec<u8>, Vec<u8>)> {
-        self.by_surrogate.iter().map(|(s, o)| (s.clone(), o.clone())).collect()
+    /// The (surrogate, original) pairs and the glue prefixes, moved out of the map.
+    fn into_parts(self) -> (Vec<(Vec<u8>, Vec<u8>)>, Vec<Vec<u8>>) {
+        (self.by_surrogate.into_iter().collect(), self.glue.into_iter().collect())
     }
 }
 
