@@ -9,6 +9,15 @@
 //! (invariant 1). Surrogates keep length and shape (invariant 3), are keyed and deterministic
 //! (invariant 4), and never equal an original or a value the body carries unmasked
 //! (invariant 5).
+//!
+//! **Cost** (the bench's 1 MB Messages body, 5,158 values, one core, `--example stages`): a
+//! warm body takes ~18 ms in the core: JSON layout 0.4 ms, the scan ~5 ms, remembering the
+//! 4,859 distinct values ~2.7 ms (each is looked up before it is judged rememberable: in a
+//! conversation it is most often known from the turn before), finding known values in the body
+//! ~3.7 ms, and ~6 ms for the rest, mostly one keyed surrogate per distinct value and the maps.
+//! Writing each surrogate straight into the output, sizing the maps ahead, counting types by
+//! hash and moving the pairs out of the map instead of copying took the whole from ~20 ms.
+//! A cold body adds the scanner's lazy DFA (see `scanner`).
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::hash::{BuildHasherDefault, Hasher};
