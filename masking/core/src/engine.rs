@@ -360,7 +360,7 @@ struct ExchangeMap<'a> {
     by_raw: FastMap<&'a [u8], Vec<u8>>,
     glue: HashSet<Vec<u8>>,
     /// the body's runs of digits and dots, for the small-space shapes (built when needed)
-    body_numbers: Option<HashSet<&'a [u8]>>,
+    body_numbers: Option<FastSet<&'a [u8]>>,
 }
 
 impl<'a> ExchangeMap<'a> {
@@ -385,7 +385,7 @@ impl<'a> ExchangeMap<'a> {
         }
         let body = self.body;
         let set = self.body_numbers.get_or_insert_with(|| {
-            let mut set = HashSet::new();
+            let mut set = FastSet::default();
             let mut i = 0;
             while i < body.len() {
                 if body[i].is_ascii_digit() {
