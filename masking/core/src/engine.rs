@@ -96,6 +96,9 @@ pub struct Refusal {
     pub message: String,
 }
 
+/// (surrogate, original) pairs, both decoded.
+pub type Pairs = Vec<(Vec<u8>, Vec<u8>)>;
+
 /// The result of masking one body.
 pub struct Masked {
     pub body: Vec<u8>,
@@ -459,7 +462,7 @@ impl<'a> ExchangeMap<'a> {
     }
 
     /// The (surrogate, original) pairs and the glue prefixes, moved out of the map.
-    fn into_parts(self) -> (Vec<(Vec<u8>, Vec<u8>)>, Vec<Vec<u8>>) {
+    fn into_parts(self) -> (Pairs, Vec<Vec<u8>>) {
         (self.by_surrogate.into_iter().collect(), self.glue.into_iter().collect())
     }
 }
