@@ -232,16 +232,17 @@ impl KnownValues {
             + self.filter.len() * 8
     }
 
-    /// Remember `value` (decoded) if [`rememberable`]: a new value goes in as the most recently
-    /// seen, a known one is touched (its first type and shape stay). Evicts the least recently
+    /// Remember `value` (decoded): a known one is touched (its first type and shape stay); a
+    /// new one goes in as the most recently seen if [`rememberable`]. Evicts the least recently
     /// seen values beyond the bounds. Returns the entry's index, `None` when not remembered.
+    /// A known value is looked up first: a body repeats the values of the turns before it.
     pub fn remember(&mut self, value: &[u8], rtype: &'static str, shape: Shape) -> Option<usize> {
-        if !rememberable(value, rtype) {
-            return None;
-        }
         if let Some(i) = self.lookup_value(value) {
             self.touch(i as usize);
             return Some(i as usize);
+        }
+        if !rememberable(value, rtype) {
+            return None;
         }
         let (anchor_start, anchor_len) = self.pick_anchor(value)?;
         let entry = Entry {

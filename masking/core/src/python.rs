@@ -29,6 +29,9 @@ fn kind(name: &str) -> PyResult<BodyKind> {
     }
 }
 
+/// What `Engine.mask` returns: the masked body, `(type, count)` pairs and the exchange's map.
+type MaskResult<'py> = (Bound<'py, PyBytes>, Vec<(&'static str, usize)>, PyMap);
+
 /// Compiled rules, the key and the known values, shared by every exchange.
 #[pyclass(frozen, name = "Engine")]
 struct PyEngine {
@@ -59,7 +62,7 @@ impl PyEngine {
         py: Python<'py>,
         body: &[u8],
         kind_name: &str,
-    ) -> PyResult<(Bound<'py, PyBytes>, Vec<(&'static str, usize)>, PyMap)> {
+    ) -> PyResult<MaskResult<'py>> {
         let k = kind(kind_name)?;
         let inner = self.inner.clone();
         let masked = py.allow_threads(|| inner.mask(body, k)).map_err(refused)?;
@@ -99,9 +102,12 @@ impl PyMap {
 
 #[pymethods]
 impl PyMap {
-    /// A map from saved pairs (the CLI's `unmask --map`).
+    /// A map from saved pairs (the CLI's `unmask --map`). Taken as `bytes` objects and copied
+    /// whole: extracting a `Vec<u8>` from `bytes` would go byte by byte.
     #[staticmethod]
-    fn from_pairs(pairs: Vec<(Vec<u8>, Vec<u8>)>, glue: Vec<Vec<u8>>) -> Self {
+    fn from_pairs(pairs: Vec<(Bound<'_, PyBytes>, Bound<'_, PyBytes>)>, glue: Vec<Bound<'_, PyBytes>>) -> Self {
+        let pairs = pairs.iter().map(|(s, o)| (s.as_bytes().to_vec(), o.as_bytes().to_vec())).collect();
+        let glue = glue.iter().map(|g| g.as_bytes().to_vec()).collect();
         PyMap { pairs: Arc::new(pairs), glue: Arc::new(glue), index: Mutex::new(None) }
     }
 
