@@ -2008,8 +2008,19 @@ pub const ROWS: &[Row] = &[
             ok(r#"variable \"db_password\" {\n  type    = string\n  default = \"«Wq7rLx2pNv9s»\"\n}"#),
             ok(r#"{\"ParameterKey\": \"DbPassword\", \"ParameterValue\": \"«hN4vQe8Rk2Lz»\"}"#),
             ok(r#""environment": [{"name": "DB_PASSWORD", "value": "«c7Jr2WqpLk9X»"}]"#),
+            // the naming sibling after the value, in JSON and in JSON inside a JSON string
+            ok(r#""env": [{"value": "«SaTfBzMWa00S»", "name": "DB_PASSWORD"}]"#),
+            ok(r#"{\"value\": \"«dHFEyM6Mns2NCu»\",\n \"name\": \"SMTP_PASSWORD\"}"#),
+            // escapes inside the quoted value belong to it (JSON, shell, Go's \u0026, PHP's \/)
+            ok(r#"{"db_password": "«q8\"Rz0\\vT3\u0026Lw\/5Yb»"}"#),
+            ok(r#"export PGPASSWORD="«mx\"BqaRq\\NOsW»""#),
+            ok(r#"{\"password\": \"«Gn4\\\"Pw7\\\\Zk2»\"}"#),
+            ok(r#"mysqladmin --password="«ispf5\"zLOJ4»" status"#),
         ],
         negative: &[
+            ok(r#"{"value": "Xk29fjQ0pLmzT", "name": "DB_HOST"}"#),
+            ok(r#"{"value": "ordinary text", "name": "greeting"}, {"name": "DB_PASSWORD"}"#),
+            ok(r#""password": "multi\nline text\nnot one value""#),
             ok(r#"password: """#),
             ok("password: ${DB_PASSWORD}"),
             ok("the password policy requires 12 characters"),
@@ -2022,8 +2033,14 @@ pub const ROWS: &[Row] = &[
             ok("SECRET_KEY=«EcmtF1EEo0zIZN447jkkmBTPjt2kWYRJu6NcdEIs»"),
             ok(r#""client_secret": "«VsK68Jp1RUyLWvA23lBvm5vLJ89f0byG»","#),
             ok(r#"{"Name": "/prod/billing/api-secret", "Type": "SecureString", "Value": "«Hq3ZtV9mWc2LpR7xNb4KdS8fYj1GuE6a»"}"#),
+            // SSM get-parameter(s) --with-decryption: the type marks the value, whatever the name
+            ok(r#"{"Parameter": {"Name": "/billing/conn", "Type": "SecureString", "Value": "«mxBqaRqNOsWXfQo2»", "Version": 3}}"#),
+            ok(r#"{\"Value\": \"«GENOG4iyQdgqRnTcqmyN»\", \"Type\": \"SecureString\", \"Name\": \"/ops/relay\"}"#),
+            ok("PARAMETER\tarn:aws:ssm:eu-west-1:520837461950:parameter/ops/relay\ttext\t2026-03-02T10:11:12Z\t/ops/relay\tSecureString\t«Tr0ub4dor&3xQ»\t2"),
         ],
         negative: &[
+            ok(r#"{"Parameter": {"Name": "/billing/region", "Type": "String", "Value": "eu-west-1c-billing"}}"#),
+            ok("PARAMETER\tarn:aws:ssm:eu-west-1:aws:parameter/ops/ami\ttext\t2026-03-02T10:11:12Z\t/ops/ami\tString\tplain-value-9\t2"),
             ok("SECRET_KEY=changeme"),
             ok(r#""client_secret": "<your-secret>""#),
             ok(r#""NextToken": "eyJ2IjoxfQ==""#),
