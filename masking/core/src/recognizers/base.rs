@@ -352,7 +352,9 @@ pub fn quoted_end(data: &[u8], vs: usize, vq: &[u8], limit: usize) -> Option<usi
                 j += 1; // an escaped quote inside the value
             }
             b'n' | b'r' | b't' | b'b' | b'f' => return None,
-            b'u' if j + 5 <= limit && data[j + 1..j + 5].iter().all(|h| HEXCH[*h as usize]) => j += 5,
+            b'u' if j + 5 <= limit && data[j + 1..j + 5].iter().all(|h| HEXCH[*h as usize]) => {
+                j += 5
+            }
             _ => j += 1,
         }
     }

@@ -1607,9 +1607,21 @@ fn sibling_fields(data: &[u8], from: usize, to: usize, forward: bool) -> Vec<(&[
     };
     // the object's part on this side: up to the first brace
     let (lo, hi) = if forward {
-        (lo, data[lo..hi].iter().position(|c| matches!(c, b'{' | b'}')).map_or(hi, |p| lo + p))
+        (
+            lo,
+            data[lo..hi]
+                .iter()
+                .position(|c| matches!(c, b'{' | b'}'))
+                .map_or(hi, |p| lo + p),
+        )
     } else {
-        (data[lo..hi].iter().rposition(|c| matches!(c, b'{' | b'}')).map_or(lo, |p| lo + p + 1), hi)
+        (
+            data[lo..hi]
+                .iter()
+                .rposition(|c| matches!(c, b'{' | b'}'))
+                .map_or(lo, |p| lo + p + 1),
+            hi,
+        )
     };
     let mut k = lo;
     while k < hi {
@@ -1657,9 +1669,14 @@ fn check_sibling_value(data: &[u8], s: usize, e: usize) -> CheckResult {
         name.eq_ignore_ascii_case(b"type") && &data[v.start..v.end] == b"SecureString"
     });
     let named = after.iter().find_map(|(name, v)| {
-        let naming = matches!(norm_key(name).as_str(), "name" | "key" | "parameterkey" | "parametername");
+        let naming = matches!(
+            norm_key(name).as_str(),
+            "name" | "key" | "parameterkey" | "parametername"
+        );
         let n = &data[v.start..v.end];
-        let plain = n.len() <= 128 && n.iter().all(|&c| WORD[c as usize] || matches!(c, b'.' | b'-' | b'/'));
+        let plain = n.len() <= 128
+            && n.iter()
+                .all(|&c| WORD[c as usize] || matches!(c, b'.' | b'-' | b'/'));
         if naming && plain {
             key_type(&norm_key(n))
         } else {
