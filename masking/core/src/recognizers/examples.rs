@@ -101,11 +101,6 @@ pub fn context_kinds(rtype: &str) -> &'static [ContextKind] {
 
 use ContextKind::*;
 
-/// Why the handles of tasks, associations, event windows and analyses are gaps: the AWS rules
-/// leave these ids as they are on purpose, and keep their types so that a config naming one loads.
-const UNMASKED_HANDLE_GAP: &str =
-    "the id prefix is left unmasked on purpose (UNMASKED_PREFIXES in aws.rs)";
-
 /// Ordinary lines of agent traffic that hold nothing to mask: no type may fire on them
 /// (versions, digests, timestamps, request ids, placeholders, AWS-owned names).
 pub const ORDINARY: &[Example] = &[
@@ -421,8 +416,8 @@ pub const ROWS: &[Row] = &[
         rtype: "aws_bundle_task_id",
         found_by: &[Format],
         positive: &[
-            gap(r#"BUNDLETASKIDS\tbun-«f80eb343»\tavailable"#, UNMASKED_HANDLE_GAP),
-            gap("|  BundleTaskId        |  bun-«8ff2144965d2dbe70»  |", UNMASKED_HANDLE_GAP),
+            ok(r#"BUNDLETASKIDS\tbun-«f80eb343»\tavailable"#),
+            ok("|  BundleTaskId        |  bun-«8ff2144965d2dbe70»  |"),
         ],
         negative: &[
             ok(r#""BundleTaskId": "bun-1b0dca3""#),
@@ -616,8 +611,8 @@ pub const ROWS: &[Row] = &[
         rtype: "aws_export_task_id",
         found_by: &[Format],
         positive: &[
-            gap(r#""ExportTaskId": "export-i-«567fafe126f62ff61»","#, UNMASKED_HANDLE_GAP),
-            gap(r#"EXPORTTASKIDS\texport-i-«75e26e86»\tavailable"#, UNMASKED_HANDLE_GAP),
+            ok(r#""ExportTaskId": "export-i-«567fafe126f62ff61»","#),
+            ok(r#"EXPORTTASKIDS\texport-i-«75e26e86»\tavailable"#),
         ],
         negative: &[
             ok(r#""ExportTaskId": "export-i-f74a78b""#),
@@ -681,8 +676,8 @@ pub const ROWS: &[Row] = &[
         rtype: "aws_import_task_id",
         found_by: &[Format],
         positive: &[
-            gap(r#"IMPORTTASKIDS\timport-ami-«b3fe5503»\tavailable"#, UNMASKED_HANDLE_GAP),
-            gap("|  ImportTaskId        |  import-ami-«ae621b42b7120ce02»  |", UNMASKED_HANDLE_GAP),
+            ok(r#"IMPORTTASKIDS\timport-ami-«b3fe5503»\tavailable"#),
+            ok("|  ImportTaskId        |  import-ami-«ae621b42b7120ce02»  |"),
         ],
         negative: &[
             ok(r#""ImportTaskId": "import-ami-3894eec""#),
@@ -707,11 +702,8 @@ pub const ROWS: &[Row] = &[
         rtype: "aws_instance_event_window_id",
         found_by: &[Format],
         positive: &[
-            gap(
-                "2026-11-03 08:41:22 INFO attached iew-«0808408d» to the stack",
-                UNMASKED_HANDLE_GAP,
-            ),
-            gap(r#""InstanceEventWindowId": "iew-«03f97e447f5166900»","#, UNMASKED_HANDLE_GAP),
+            ok("2026-11-03 08:41:22 INFO attached iew-«0808408d» to the stack"),
+            ok(r#""InstanceEventWindowId": "iew-«03f97e447f5166900»","#),
         ],
         negative: &[
             ok(r#""InstanceEventWindowId": "iew-1944f97""#),
@@ -866,11 +858,8 @@ pub const ROWS: &[Row] = &[
         rtype: "aws_network_insights_id",
         found_by: &[Format],
         positive: &[
-            gap(
-                "2026-11-03 08:41:22 INFO attached nip-«10176145» to the stack",
-                UNMASKED_HANDLE_GAP,
-            ),
-            gap(r#""NetworkInsightsId": "nip-«71ecb5363bc969169»","#, UNMASKED_HANDLE_GAP),
+            ok("2026-11-03 08:41:22 INFO attached nip-«10176145» to the stack"),
+            ok(r#""NetworkInsightsId": "nip-«71ecb5363bc969169»","#),
         ],
         negative: &[
             ok(r#""NetworkInsightsId": "nip-3b9e9fb""#),
@@ -882,14 +871,8 @@ pub const ROWS: &[Row] = &[
         rtype: "aws_network_interface_attachment_id",
         found_by: &[Format],
         positive: &[
-            gap(
-                r#""NetworkInterfaceAttachmentId": "eni-attach-«f8c6f2c4e6209f060»","#,
-                UNMASKED_HANDLE_GAP,
-            ),
-            gap(
-                r#"NETWORKINTERFACEATTACHMENTIDS\teni-attach-«292f4531»\tavailable"#,
-                UNMASKED_HANDLE_GAP,
-            ),
+            ok(r#""NetworkInterfaceAttachmentId": "eni-attach-«f8c6f2c4e6209f060»","#),
+            ok(r#"NETWORKINTERFACEATTACHMENTIDS\teni-attach-«292f4531»\tavailable"#),
         ],
         negative: &[
             ok(r#""NetworkInterfaceAttachmentId": "eni-attach-e76d855""#),
