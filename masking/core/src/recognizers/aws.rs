@@ -2359,6 +2359,15 @@ mod tests {
             found(&format!("key-{h}")),
             vec![pair("aws_key_pair_id", &h)]
         );
+        // handles of tasks and attachments are ids of the account like any other
+        for (prefix, rtype) in [
+            ("eni-attach", "aws_network_interface_attachment_id"),
+            ("import-ami", "aws_import_task_id"),
+            ("iew", "aws_instance_event_window_id"),
+        ] {
+            let h = hex(17);
+            assert_eq!(found(&format!("{prefix}-{h}")), vec![pair(rtype, &h)]);
+        }
         for text in [
             format!("i-{}", hex(9)),
             format!("xi-{}", hex(8)),
@@ -2369,8 +2378,6 @@ mod tests {
                     .to_uppercase()
                     .replace(|c: char| c.is_ascii_digit(), "A")
             ),
-            format!("eni-attach-{}", hex(17)),
-            format!("import-ami-{}", hex(17)),
             format!("key-{}", hex(8)),
             format!("api-{}", hex(8)),
         ] {
