@@ -256,10 +256,14 @@ pub const ROWS: &[Row] = &[
             ok("aws iam get-user --user-name «marlo.zfpbs»"),
             ok("access denied for IAM user «Quennick»"),
             ok(r#"{\"RoleName\": \"«ingest-wkr3»\"}\nROLE\t«ingest-wkr3»\t2026-09-01T12:00:00Z\n"#),
+            // --output table of a list: the header row names the column
+            ok("||   CreateDate          |  Path  |   UserName       ||\n|+----------------------+--------+------------------+|\n||  2026-01-03T10:00:00Z |  /     |  «upphmi-ops»    ||\n||  2026-02-04T11:00:00Z |  /     |  «sodyfuu»       ||\n"),
         ],
         negative: &[
             ok(r#""RoleName": "default""#),
             ok("aws iam list-roles --max-items 5"),
+            // a header row holds column names: `UserName | Path` is no key/value pair
+            ok("| UserName | Path |\n|---|---|\n| main | / |"),
         ],
     },
     Row {
@@ -270,8 +274,10 @@ pub const ROWS: &[Row] = &[
             ok("aws dynamodb describe-table --table-name «OrdersISSG»"),
             ok("diff detected on «pay-cache-mgt»"),
             ok(r#"$ aws elb describe-load-balancers --load-balancer-name «edge-lb-tq4»\n«edge-lb-tq4»\n"#),
+            ok("| FunctionName | Runtime |\n|---|---|\n| «lmnuebvs-etl» | python3.12 |\n"),
         ],
         negative: &[
+            ok("| FunctionName | Runtime |\n|---|---|\n| main | python3.12 |\n"),
             ok(r#""FunctionName": "main""#),
             ok(r#""Runtime": "python3.12""#),
         ],
