@@ -275,9 +275,12 @@ pub const ROWS: &[Row] = &[
             ok("diff detected on «pay-cache-mgt»"),
             ok(r#"$ aws elb describe-load-balancers --load-balancer-name «edge-lb-tq4»\n«edge-lb-tq4»\n"#),
             ok("| FunctionName | Runtime |\n|---|---|\n| «lmnuebvs-etl» | python3.12 |\n"),
+            // lambda get-function: the code location names the function before the upload's UUID
+            ok(r#""Location": "https://awslambda-eu-west-1-tasks.s3.eu-west-1.amazonaws.com/snapshots/604218873315/«qjhvx-rollup»-4be1c0d2-7a9f-4c31-b8e6-05d9f3a2c7e1?versionId=Qm9x""#),
         ],
         negative: &[
             ok("| FunctionName | Runtime |\n|---|---|\n| main | python3.12 |\n"),
+            ok("s3://backups/snapshots/604218873315/nightly.tar.gz"),
             ok(r#""FunctionName": "main""#),
             ok(r#""Runtime": "python3.12""#),
         ],

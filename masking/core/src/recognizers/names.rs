@@ -1040,6 +1040,46 @@ fn check_log_tail(data: &[u8], s: usize, _e: usize) -> CheckResult {
     Some((vec![Finding::new(a, b, RES, Shape::Classwise)], b))
 }
 
+// ---------------------------------------------------------------- Lambda code locations
+
+/// `lambda get-function` gives the code's location as a presigned URL whose path is
+/// `/snapshots/<account>/<function name>-<uuid>`: the account and the function's name, glued to
+/// the upload's UUID.
+fn check_code_location(data: &[u8], s: usize, e: usize) -> CheckResult {
+    let acct = (s + b"/snapshots/".len(), s + b"/snapshots/".len() + 12);
+    let ns = acct.1 + 1;
+    let limit = data.len().min(e + 200);
+    let mut j = ns;
+    while j < limit && (data[j].is_ascii_alphanumeric() || matches!(data[j], b'-' | b'_')) {
+        j += 1;
+    }
+    // the name is what comes before the trailing `-xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx`
+    let uuid_len = 36;
+    if j < ns + uuid_len + 2 || data[j - uuid_len - 1] != b'-' {
+        return None;
+    }
+    let tail = &data[j - uuid_len..j];
+    let groups_ok = tail
+        .split(|&c| c == b'-')
+        .map(<[u8]>::len)
+        .eq([8, 4, 4, 4, 12]);
+    if !groups_ok
+        || !tail
+            .iter()
+            .all(|&c| c == b'-' || c.is_ascii_digit() || c.is_ascii_lowercase())
+    {
+        return None;
+    }
+    let ne = j - uuid_len - 1;
+    Some((
+        vec![
+            Finding::new(acct.0, acct.1, "aws_account_id", Shape::Classwise),
+            Finding::new(ns, ne, RES, Shape::Classwise),
+        ],
+        ne,
+    ))
+}
+
 // ---------------------------------------------------------------- columns of CLI table output
 
 /// The longest table a header row is followed through.
@@ -1725,6 +1765,12 @@ pub fn recognizers() -> Vec<Recognizer> {
             &[RES, BUCKET],
         ),
         Recognizer::new(
+            "names.code_location",
+            r"/snapshots/[0-9]{12}/[A-Za-z0-9_]",
+            check_code_location,
+            &["aws_account_id", RES],
+        ),
+        Recognizer::new(
             "names.table_header",
             r"\|{1,3} {0,80}[A-Za-z][A-Za-z0-9]{1,80} {0,80}\| {0,80}[A-Za-z][A-Za-z0-9]{1,80} {0,80}\|",
             check_table_header,
@@ -1824,6 +1870,7 @@ mod tests {
                 "names.build_id",
                 "names.tag_name",
                 "names.text_row",
+                "names.code_location",
                 "names.table_header",
                 "names.bucket_entry",
                 "names.s3_ls",
