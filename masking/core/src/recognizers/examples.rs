@@ -262,6 +262,7 @@ pub const ROWS: &[Row] = &[
         negative: &[
             ok(r#""RoleName": "default""#),
             ok("aws iam list-roles --max-items 5"),
+            ok("# Enable per user site-packages directory"),
             // a header row holds column names: `UserName | Path` is no key/value pair
             ok("| UserName | Path |\n|---|---|\n| main | / |"),
         ],

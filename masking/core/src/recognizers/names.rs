@@ -873,6 +873,9 @@ fn check_prose(data: &[u8], s: usize, _e: usize) -> CheckResult {
         return Some((Vec::new(), a));
     }
     let (rtype, strong) = phrase_kind(ph.as_bytes())?;
+    if !strong && quantified(data, s) {
+        return None; // 'per user site-packages', 'each function handler': a kind, not one
+    }
     let digit_word = tok.iter().any(|&c| is_digit(c)) && is_alnum(tok);
     if !strong && !tok.contains(&b'-') && !digit_word {
         return None; // weak phrases ('function', 'table') precede code identifiers too
@@ -901,6 +904,32 @@ fn check_prose(data: &[u8], s: usize, _e: usize) -> CheckResult {
         }
     }
     Some((vec![Finding::new(a, b, rtype, Shape::Classwise)], b))
+}
+
+/// Words that make the noun after them a kind rather than one named thing.
+const QUANTIFIERS: &[&[u8]] = &[
+    b"per", b"each", b"every", b"any", b"a", b"an", b"no", b"one", b"another", b"other", b"all",
+    b"some", b"multi", b"non",
+];
+
+/// The word right before offset `s` (blanks between) is a quantifier ('per user', 'a table').
+fn quantified(data: &[u8], s: usize) -> bool {
+    let mut e = s;
+    while e > 0 && data[e - 1] == b' ' {
+        e -= 1;
+    }
+    if e == s {
+        return false;
+    }
+    let mut b = e;
+    while b > 0 && data[b - 1].is_ascii_alphabetic() && e - b < 16 {
+        b -= 1;
+    }
+    b < e && lower_in_list(QUANTIFIERS, &data[b..e])
+}
+
+fn lower_in_list(words: &[&[u8]], tok: &[u8]) -> bool {
+    words.iter().any(|w| w.eq_ignore_ascii_case(tok))
 }
 
 /// Endings of English nouns and verb forms ('migrations', 'connection', 'settings', 'server',
