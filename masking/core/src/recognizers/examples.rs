@@ -2029,10 +2029,14 @@ pub const ROWS: &[Row] = &[
             // SSM get-parameter(s) --with-decryption: the type marks the value, whatever the name
             ok(r#"{"Parameter": {"Name": "/billing/conn", "Type": "SecureString", "Value": "«mxBqaRqNOsWXfQo2»", "Version": 3}}"#),
             ok(r#"{\"Value\": \"«GENOG4iyQdgqRnTcqmyN»\", \"Type\": \"SecureString\", \"Name\": \"/ops/relay\"}"#),
+            ok("Parameter:\n  Name: /ops/relay\n  Type: SecureString\n  Value: «kR7vQ2mXw9LpT4»\n  Version: 2\n"),
+            ok(r#"Parameters:\n- Value: «Zt6pW3nQ8vLk»\n  Type: SecureString\n  Name: /ops/mail"#),
+            ok(r#"{\"stdout\": \"PARAMETER\tarn:aws:ssm:eu-west-1:520837461950:parameter/ops/mq\ttext\t2026-03-02T10:11:12Z\t/ops/mq\tSecureString\t«Vb8xM2qR7nKd»\t4\n\"}"#),
             ok("PARAMETER\tarn:aws:ssm:eu-west-1:520837461950:parameter/ops/relay\ttext\t2026-03-02T10:11:12Z\t/ops/relay\tSecureString\t«Tr0ub4dor&3xQ»\t2"),
         ],
         negative: &[
             ok(r#"{"Parameter": {"Name": "/billing/region", "Type": "String", "Value": "eu-west-1c-billing"}}"#),
+            ok("Parameter:\n  Name: /ops/ami\n  Type: String\n  Value: ami-pinned-v9x\n"),
             ok("PARAMETER\tarn:aws:ssm:eu-west-1:aws:parameter/ops/ami\ttext\t2026-03-02T10:11:12Z\t/ops/ami\tString\tplain-value-9\t2"),
             ok("SECRET_KEY=changeme"),
             ok(r#""client_secret": "<your-secret>""#),

@@ -1698,6 +1698,97 @@ fn check_sibling_value(data: &[u8], s: usize, e: usize) -> CheckResult {
     Some((fs, val.end))
 }
 
+/// The lines of the YAML mapping around the line `[ls, le)` at indentation `indent`, either
+/// side, up to `SIBLING_REACH` bytes or a line indented less: each line's text after the
+/// indentation (raw newlines, or `\n` escapes in JSON text).
+fn yaml_siblings(data: &[u8], ls: usize, le: usize, indent: usize) -> Vec<&[u8]> {
+    let is_break = |i: usize| {
+        data[i] == b'\n' || (data[i] == b'\\' && i + 1 < data.len() && data[i + 1] == b'n')
+    };
+    let mut out = Vec::new();
+    // forward
+    let hi = data.len().min(le + SIBLING_REACH);
+    let mut i = le;
+    while i < hi {
+        i += if data[i] == b'\\' { 2 } else { 1 };
+        let start = i;
+        while i < hi && !is_break(i) {
+            i += 1;
+        }
+        let line = &data[start..i];
+        let ind = line.iter().take_while(|&&c| c == b' ').count();
+        if ind != indent {
+            break;
+        }
+        out.push(&line[ind..]);
+    }
+    // backward
+    let lo = ls.saturating_sub(SIBLING_REACH);
+    let mut end = ls;
+    while end > lo {
+        // `end` is the start of a line; the previous line ends at its break before `end`
+        let brk = if end >= 2 && data[end - 2] == b'\\' && data[end - 1] == b'n' {
+            end - 2
+        } else if data[end - 1] == b'\n' {
+            end - 1
+        } else {
+            break;
+        };
+        let mut start = brk;
+        while start > lo
+            && !(data[start - 1] == b'\n'
+                || (start >= 2 && data[start - 2] == b'\\' && data[start - 1] == b'n'))
+        {
+            start -= 1;
+        }
+        let line = &data[start..brk];
+        let ind = line.iter().take_while(|&&c| c == b' ').count();
+        if ind != indent {
+            break;
+        }
+        out.push(&line[ind..]);
+        end = start;
+    }
+    out
+}
+
+/// SSM parameters in `--output yaml`: `Value: …` in a mapping with `Type: SecureString`.
+fn check_yaml_secure_value(data: &[u8], s: usize, e: usize) -> CheckResult {
+    // the line starts after the break at `s`, indented by blanks, then `Value: ` or `- Value: `
+    let ls = s + if data[s] == b'\\' { 2 } else { 1 };
+    let blanks = data[ls..e].iter().take_while(|&&c| c == b' ').count();
+    // a list item's first key ('- Value: …'): its siblings are indented past the dash
+    let indent = if data[ls + blanks] == b'-' {
+        blanks + 2
+    } else {
+        blanks
+    };
+    let mut ve = e;
+    while ve < data.len() && ve - e < 4096 && !matches!(data[ve], b'\n' | b'\r' | b'\\') {
+        ve += 1;
+    }
+    let secure = yaml_siblings(data, ls, ve, indent)
+        .iter()
+        .any(|l| l.starts_with(b"Type: SecureString"));
+    if !secure || ve == e {
+        return None;
+    }
+    let v = Value {
+        start: e,
+        end: ve,
+        quote: Vec::new(),
+        sep: b": ".to_vec(),
+    };
+    let fs: Vec<Finding> = v_secret(data, &v, "password")?
+        .into_iter()
+        .map(|f| Finding::new(f.start, f.end, "generic_secret", f.shape))
+        .collect();
+    if fs.is_empty() {
+        return None;
+    }
+    Some((fs, ve))
+}
+
 /// AWS CLI `--output text` of a SecureString parameter read `--with-decryption`: the columns
 /// are sorted by field name, so its value follows its type (`…<tab>SecureString<tab>VALUE<tab>1`).
 fn check_secure_string_column(data: &[u8], _s: usize, e: usize) -> CheckResult {
@@ -2021,8 +2112,14 @@ pub fn recognizers() -> Vec<Recognizer> {
         KEY_RULE_TYPES,
     ));
     out.push(Recognizer::new(
+        "secrets.yaml_secure_value",
+        r"(?:\n|\\n) {0,40}(?:- )?Value: ",
+        check_yaml_secure_value,
+        &["generic_secret"],
+    ));
+    out.push(Recognizer::new(
         "secrets.secure_string_column",
-        r"(?:\t|	)SecureString(?:\t|	)",
+        r"(?:\\t|\t)SecureString(?:\\t|\t)",
         check_secure_string_column,
         &["generic_secret"],
     ));
