@@ -62,10 +62,21 @@ def test_resource_ids_mask_the_hex_part(prefix: str, rtype: str, n: int) -> None
     assert found(f"moved {prefix}-{h} today") == [(rtype, h)]
 
 
-@pytest.mark.parametrize("prefix", ["eni-attach", "import-ami", "export-i", "iew", "nip", "bun"])
-def test_handles_and_composite_ids_are_kept(prefix: str) -> None:
-    # association, task, event-window and analysis handles name nothing worth hiding
-    assert found(f"moved {prefix}-{hexs(17)} today") == []
+@pytest.mark.parametrize(
+    "prefix,rtype",
+    [
+        ("eni-attach", "aws_network_interface_attachment_id"),
+        ("import-ami", "aws_import_task_id"),
+        ("export-i", "aws_export_task_id"),
+        ("iew", "aws_instance_event_window_id"),
+        ("nip", "aws_network_insights_id"),
+        ("bun", "aws_bundle_task_id"),
+    ],
+)
+def test_handles_of_tasks_and_attachments_are_masked(prefix: str, rtype: str) -> None:
+    # association, task, event-window and analysis handles are ids of the account like any other
+    h = hexs(17)
+    assert found(f"moved {prefix}-{h} today") == [(rtype, h)]
 
 
 @pytest.mark.parametrize(
@@ -83,10 +94,10 @@ def test_resources_with_long_prefixes_are_masked(prefix: str, rtype: str) -> Non
     assert found(f"moved {prefix}-{h} today") == [(rtype, h)]
 
 
-def test_handle_inside_an_arn_is_masked_with_the_arn() -> None:
+def test_handle_inside_an_arn_is_masked_like_any_resource_id() -> None:
     h = hexs(17)
     out = found(f"arn:aws:ec2:us-east-1:{ACCT}:network-insights-path/nip-{h}")
-    assert out == [("aws_account_id", ACCT), ("aws_resource_name", f"nip-{h}")]
+    assert out == [("aws_account_id", ACCT), ("aws_network_insights_id", h)]
 
 
 def test_resource_id_shape_is_hex_and_prefix_is_kept() -> None:

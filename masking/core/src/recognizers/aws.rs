@@ -519,30 +519,11 @@ const ID_PREFIXES: &[(&str, &str)] = &[
     ("fleet", "aws_ec2_fleet_id"),
 ];
 
-/// Handles of tasks, associations, event windows and analyses (`eni-attach-…`,
-/// `import-ami-…`, `nip-…`) name no resource of the user's infrastructure worth hiding, and are
-/// partly made of a resource id; they stay as they are (inside an ARN the ARN rule masks them
-/// as a whole segment). Their types stay in the catalog so that a config disabling one loads.
-const UNMASKED_PREFIXES: &[&str] = &[
-    "eni-attach",
-    "import-ami",
-    "import-i",
-    "import-snap",
-    "export-i",
-    "export-ami",
-    "iew",
-    "nip",
-    "nia",
-    "nis",
-    "bun",
-];
-
 /// The type of a masked resource-id prefix (`vpc` -> `aws_vpc_id`).
 fn masked_id_type(prefix: &[u8]) -> Option<&'static str> {
     static TABLE: LazyLock<HashMap<&'static [u8], &'static str>> = LazyLock::new(|| {
         ID_PREFIXES
             .iter()
-            .filter(|(p, _)| !UNMASKED_PREFIXES.contains(p))
             .map(|(p, t)| (p.as_bytes(), *t))
             .collect()
     });
@@ -551,11 +532,7 @@ fn masked_id_type(prefix: &[u8]) -> Option<&'static str> {
 
 /// The scan pattern of masked resource ids: longest prefix first, then `-` and 8 hex digits.
 fn id_pattern() -> String {
-    let mut prefixes: Vec<&str> = ID_PREFIXES
-        .iter()
-        .map(|(p, _)| *p)
-        .filter(|p| !UNMASKED_PREFIXES.contains(p))
-        .collect();
+    let mut prefixes: Vec<&str> = ID_PREFIXES.iter().map(|(p, _)| *p).collect();
     prefixes.sort_by(|a, b| b.len().cmp(&a.len()).then(a.cmp(b)));
     let alts: Vec<String> = prefixes.iter().map(|p| regex::escape(p)).collect();
     format!("(?:{})-[0-9a-f]{{8}}", alts.join("|"))
@@ -2382,6 +2359,15 @@ mod tests {
             found(&format!("key-{h}")),
             vec![pair("aws_key_pair_id", &h)]
         );
+        // handles of tasks and attachments are ids of the account like any other
+        for (prefix, rtype) in [
+            ("eni-attach", "aws_network_interface_attachment_id"),
+            ("import-ami", "aws_import_task_id"),
+            ("iew", "aws_instance_event_window_id"),
+        ] {
+            let h = hex(17);
+            assert_eq!(found(&format!("{prefix}-{h}")), vec![pair(rtype, &h)]);
+        }
         for text in [
             format!("i-{}", hex(9)),
             format!("xi-{}", hex(8)),
@@ -2392,8 +2378,6 @@ mod tests {
                     .to_uppercase()
                     .replace(|c: char| c.is_ascii_digit(), "A")
             ),
-            format!("eni-attach-{}", hex(17)),
-            format!("import-ami-{}", hex(17)),
             format!("key-{}", hex(8)),
             format!("api-{}", hex(8)),
         ] {

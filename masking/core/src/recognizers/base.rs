@@ -306,11 +306,66 @@ pub fn line_stop(c: u8) -> bool {
     is_space(c) || matches!(c, b'"' | b'\'' | b'\\' | b'`')
 }
 
+/// The end of a quoted value that starts at `vs` right after its opening quote `vq` (0 to 7
+/// backslashes and `"` or `'`): the offset where its closing quote — the same quote at the same
+/// escaping depth — begins, or `None` when it is not closed on its line.
+///
+/// The escapes an encoder writes inside one value belong to it: an escaped quote (`\"`, and
+/// `\\\"` one depth down), escaped backslashes, `\/` and `\uXXXX` (Go writes `&` as `\u0026`,
+/// PHP and some Java encoders write `/` as `\/`). A line break, raw or escaped (`\n`, `\r`,
+/// `\t`, `\b`, `\f`), ends the search: a quoted string holding one is text, not one value.
+pub fn quoted_end(data: &[u8], vs: usize, vq: &[u8], limit: usize) -> Option<usize> {
+    let (&qc, outer) = vq.split_last()?;
+    let k = outer.len(); // the depth's backslashes: 0, 1, 3 or 7
+    let unit = 2 * (k + 1); // backslashes of one escaped backslash at this depth
+    let limit = limit.min(data.len());
+    let mut j = vs;
+    while j < limit {
+        let c = data[j];
+        if c == b'\n' || c == b'\r' {
+            return None;
+        }
+        if c == qc {
+            return (k == 0).then_some(j);
+        }
+        if c != b'\\' {
+            j += 1;
+            continue;
+        }
+        let run = j;
+        while j < limit && data[j] == b'\\' {
+            j += 1;
+        }
+        if j >= limit {
+            return None;
+        }
+        let b = j - run;
+        let rem = b % unit;
+        match data[j] {
+            c if c == qc => {
+                if rem == k {
+                    return Some(j - k); // the closing quote, after any escaped backslashes
+                }
+                if rem != k + 1 + k {
+                    return None;
+                }
+                j += 1; // an escaped quote inside the value
+            }
+            b'n' | b'r' | b't' | b'b' | b'f' => return None,
+            b'u' if j + 5 <= limit && data[j + 1..j + 5].iter().all(|h| HEXCH[*h as usize]) => {
+                j += 5
+            }
+            _ => j += 1,
+        }
+    }
+    None
+}
+
 /// Locate the value that follows a key (or `--flag`) ending at offset `i`.
 ///
-/// A quoted value runs to its closing quote (same quote at the same escaping depth; a value
-/// never spans a backslash, so an escape inside it ends it); a bare value runs to the first
-/// byte `stop` accepts (default: [`bare_stop`]).
+/// A quoted value runs to its closing quote ([`quoted_end`]: same quote at the same escaping
+/// depth, escapes inside belong to the value); a bare value runs to the first byte `stop`
+/// accepts (default: [`bare_stop`]).
 pub fn value_after(data: &[u8], i: usize, limit: usize, flag: bool, stop: Option<fn(u8) -> bool>) -> Option<Value> {
     let limit = limit.min(data.len());
     let (sep_start, sep_end, vq_start) = if flag {
@@ -335,23 +390,8 @@ pub fn value_after(data: &[u8], i: usize, limit: usize, flag: bool, stop: Option
     let sep = data[sep_start..sep_end].to_vec();
     if let Some(vs) = match_quote(data, vq_start, limit) {
         let vq = &data[vq_start..vs];
-        let qc = vq[vq.len() - 1];
-        let mut j = vs;
-        while j < limit {
-            let c = data[j];
-            if c == qc || c == b'\\' || c == b'\n' || c == b'\r' {
-                break;
-            }
-            j += 1;
-        }
-        if j >= limit {
-            return None;
-        }
-        // the value must be closed by the same quote at the same depth
-        if !data[j..].starts_with(vq) && !(qc == b'\'' && data[j] == b'\'') {
-            return None;
-        }
-        return Some(Value { start: vs, end: j, quote: vq.to_vec(), sep });
+        let end = quoted_end(data, vs, vq, limit)?;
+        return Some(Value { start: vs, end, quote: vq.to_vec(), sep });
     }
     let vs = vq_start;
     let stop = stop.unwrap_or(bare_stop);

@@ -101,11 +101,6 @@ pub fn context_kinds(rtype: &str) -> &'static [ContextKind] {
 
 use ContextKind::*;
 
-/// Why the handles of tasks, associations, event windows and analyses are gaps: the AWS rules
-/// leave these ids as they are on purpose, and keep their types so that a config naming one loads.
-const UNMASKED_HANDLE_GAP: &str =
-    "the id prefix is left unmasked on purpose (UNMASKED_PREFIXES in aws.rs)";
-
 /// Ordinary lines of agent traffic that hold nothing to mask: no type may fire on them
 /// (versions, digests, timestamps, request ids, placeholders, AWS-owned names).
 pub const ORDINARY: &[Example] = &[
@@ -261,10 +256,15 @@ pub const ROWS: &[Row] = &[
             ok("aws iam get-user --user-name «marlo.zfpbs»"),
             ok("access denied for IAM user «Quennick»"),
             ok(r#"{\"RoleName\": \"«ingest-wkr3»\"}\nROLE\t«ingest-wkr3»\t2026-09-01T12:00:00Z\n"#),
+            // --output table of a list: the header row names the column
+            ok("||   CreateDate          |  Path  |   UserName       ||\n|+----------------------+--------+------------------+|\n||  2026-01-03T10:00:00Z |  /     |  «upphmi-ops»    ||\n||  2026-02-04T11:00:00Z |  /     |  «sodyfuu»       ||\n"),
         ],
         negative: &[
             ok(r#""RoleName": "default""#),
             ok("aws iam list-roles --max-items 5"),
+            ok("# Enable per user site-packages directory"),
+            // a header row holds column names: `UserName | Path` is no key/value pair
+            ok("| UserName | Path |\n|---|---|\n| main | / |"),
         ],
     },
     Row {
@@ -275,8 +275,13 @@ pub const ROWS: &[Row] = &[
             ok("aws dynamodb describe-table --table-name «OrdersISSG»"),
             ok("diff detected on «pay-cache-mgt»"),
             ok(r#"$ aws elb describe-load-balancers --load-balancer-name «edge-lb-tq4»\n«edge-lb-tq4»\n"#),
+            ok("| FunctionName | Runtime |\n|---|---|\n| «lmnuebvs-etl» | python3.12 |\n"),
+            // lambda get-function: the code location names the function before the upload's UUID
+            ok(r#""Location": "https://awslambda-eu-west-1-tasks.s3.eu-west-1.amazonaws.com/snapshots/604218873315/«qjhvx-rollup»-4be1c0d2-7a9f-4c31-b8e6-05d9f3a2c7e1?versionId=Qm9x""#),
         ],
         negative: &[
+            ok("| FunctionName | Runtime |\n|---|---|\n| main | python3.12 |\n"),
+            ok("s3://backups/snapshots/604218873315/nightly.tar.gz"),
             ok(r#""FunctionName": "main""#),
             ok(r#""Runtime": "python3.12""#),
         ],
@@ -421,8 +426,8 @@ pub const ROWS: &[Row] = &[
         rtype: "aws_bundle_task_id",
         found_by: &[Format],
         positive: &[
-            gap(r#"BUNDLETASKIDS\tbun-«f80eb343»\tavailable"#, UNMASKED_HANDLE_GAP),
-            gap("|  BundleTaskId        |  bun-«8ff2144965d2dbe70»  |", UNMASKED_HANDLE_GAP),
+            ok(r#"BUNDLETASKIDS\tbun-«f80eb343»\tavailable"#),
+            ok("|  BundleTaskId        |  bun-«8ff2144965d2dbe70»  |"),
         ],
         negative: &[
             ok(r#""BundleTaskId": "bun-1b0dca3""#),
@@ -616,8 +621,8 @@ pub const ROWS: &[Row] = &[
         rtype: "aws_export_task_id",
         found_by: &[Format],
         positive: &[
-            gap(r#""ExportTaskId": "export-i-«567fafe126f62ff61»","#, UNMASKED_HANDLE_GAP),
-            gap(r#"EXPORTTASKIDS\texport-i-«75e26e86»\tavailable"#, UNMASKED_HANDLE_GAP),
+            ok(r#""ExportTaskId": "export-i-«567fafe126f62ff61»","#),
+            ok(r#"EXPORTTASKIDS\texport-i-«75e26e86»\tavailable"#),
         ],
         negative: &[
             ok(r#""ExportTaskId": "export-i-f74a78b""#),
@@ -681,8 +686,8 @@ pub const ROWS: &[Row] = &[
         rtype: "aws_import_task_id",
         found_by: &[Format],
         positive: &[
-            gap(r#"IMPORTTASKIDS\timport-ami-«b3fe5503»\tavailable"#, UNMASKED_HANDLE_GAP),
-            gap("|  ImportTaskId        |  import-ami-«ae621b42b7120ce02»  |", UNMASKED_HANDLE_GAP),
+            ok(r#"IMPORTTASKIDS\timport-ami-«b3fe5503»\tavailable"#),
+            ok("|  ImportTaskId        |  import-ami-«ae621b42b7120ce02»  |"),
         ],
         negative: &[
             ok(r#""ImportTaskId": "import-ami-3894eec""#),
@@ -707,11 +712,8 @@ pub const ROWS: &[Row] = &[
         rtype: "aws_instance_event_window_id",
         found_by: &[Format],
         positive: &[
-            gap(
-                "2026-11-03 08:41:22 INFO attached iew-«0808408d» to the stack",
-                UNMASKED_HANDLE_GAP,
-            ),
-            gap(r#""InstanceEventWindowId": "iew-«03f97e447f5166900»","#, UNMASKED_HANDLE_GAP),
+            ok("2026-11-03 08:41:22 INFO attached iew-«0808408d» to the stack"),
+            ok(r#""InstanceEventWindowId": "iew-«03f97e447f5166900»","#),
         ],
         negative: &[
             ok(r#""InstanceEventWindowId": "iew-1944f97""#),
@@ -866,11 +868,8 @@ pub const ROWS: &[Row] = &[
         rtype: "aws_network_insights_id",
         found_by: &[Format],
         positive: &[
-            gap(
-                "2026-11-03 08:41:22 INFO attached nip-«10176145» to the stack",
-                UNMASKED_HANDLE_GAP,
-            ),
-            gap(r#""NetworkInsightsId": "nip-«71ecb5363bc969169»","#, UNMASKED_HANDLE_GAP),
+            ok("2026-11-03 08:41:22 INFO attached nip-«10176145» to the stack"),
+            ok(r#""NetworkInsightsId": "nip-«71ecb5363bc969169»","#),
         ],
         negative: &[
             ok(r#""NetworkInsightsId": "nip-3b9e9fb""#),
@@ -882,14 +881,8 @@ pub const ROWS: &[Row] = &[
         rtype: "aws_network_interface_attachment_id",
         found_by: &[Format],
         positive: &[
-            gap(
-                r#""NetworkInterfaceAttachmentId": "eni-attach-«f8c6f2c4e6209f060»","#,
-                UNMASKED_HANDLE_GAP,
-            ),
-            gap(
-                r#"NETWORKINTERFACEATTACHMENTIDS\teni-attach-«292f4531»\tavailable"#,
-                UNMASKED_HANDLE_GAP,
-            ),
+            ok(r#""NetworkInterfaceAttachmentId": "eni-attach-«f8c6f2c4e6209f060»","#),
+            ok(r#"NETWORKINTERFACEATTACHMENTIDS\teni-attach-«292f4531»\tavailable"#),
         ],
         negative: &[
             ok(r#""NetworkInterfaceAttachmentId": "eni-attach-e76d855""#),
@@ -2008,8 +2001,19 @@ pub const ROWS: &[Row] = &[
             ok(r#"variable \"db_password\" {\n  type    = string\n  default = \"«Wq7rLx2pNv9s»\"\n}"#),
             ok(r#"{\"ParameterKey\": \"DbPassword\", \"ParameterValue\": \"«hN4vQe8Rk2Lz»\"}"#),
             ok(r#""environment": [{"name": "DB_PASSWORD", "value": "«c7Jr2WqpLk9X»"}]"#),
+            // the naming sibling after the value, in JSON and in JSON inside a JSON string
+            ok(r#""env": [{"value": "«SaTfBzMWa00S»", "name": "DB_PASSWORD"}]"#),
+            ok(r#"{\"value\": \"«dHFEyM6Mns2NCu»\",\n \"name\": \"SMTP_PASSWORD\"}"#),
+            // escapes inside the quoted value belong to it (JSON, shell, Go's \u0026, PHP's \/)
+            ok(r#"{"db_password": "«q8\"Rz0\\vT3\u0026Lw\/5Yb»"}"#),
+            ok(r#"export PGPASSWORD="«mx\"BqaRq\\NOsW»""#),
+            ok(r#"{\"password\": \"«Gn4\\\"Pw7\\\\Zk2»\"}"#),
+            ok(r#"mysqladmin --password="«ispf5\"zLOJ4»" status"#),
         ],
         negative: &[
+            ok(r#"{"value": "Xk29fjQ0pLmzT", "name": "DB_HOST"}"#),
+            ok(r#"{"value": "ordinary text", "name": "greeting"}, {"name": "DB_PASSWORD"}"#),
+            ok(r#""password": "multi\nline text\nnot one value""#),
             ok(r#"password: """#),
             ok("password: ${DB_PASSWORD}"),
             ok("the password policy requires 12 characters"),
@@ -2022,8 +2026,18 @@ pub const ROWS: &[Row] = &[
             ok("SECRET_KEY=«EcmtF1EEo0zIZN447jkkmBTPjt2kWYRJu6NcdEIs»"),
             ok(r#""client_secret": "«VsK68Jp1RUyLWvA23lBvm5vLJ89f0byG»","#),
             ok(r#"{"Name": "/prod/billing/api-secret", "Type": "SecureString", "Value": "«Hq3ZtV9mWc2LpR7xNb4KdS8fYj1GuE6a»"}"#),
+            // SSM get-parameter(s) --with-decryption: the type marks the value, whatever the name
+            ok(r#"{"Parameter": {"Name": "/billing/conn", "Type": "SecureString", "Value": "«mxBqaRqNOsWXfQo2»", "Version": 3}}"#),
+            ok(r#"{\"Value\": \"«GENOG4iyQdgqRnTcqmyN»\", \"Type\": \"SecureString\", \"Name\": \"/ops/relay\"}"#),
+            ok("Parameter:\n  Name: /ops/relay\n  Type: SecureString\n  Value: «kR7vQ2mXw9LpT4»\n  Version: 2\n"),
+            ok(r#"Parameters:\n- Value: «Zt6pW3nQ8vLk»\n  Type: SecureString\n  Name: /ops/mail"#),
+            ok(r#"{\"stdout\": \"PARAMETER\tarn:aws:ssm:eu-west-1:520837461950:parameter/ops/mq\ttext\t2026-03-02T10:11:12Z\t/ops/mq\tSecureString\t«Vb8xM2qR7nKd»\t4\n\"}"#),
+            ok("PARAMETER\tarn:aws:ssm:eu-west-1:520837461950:parameter/ops/relay\ttext\t2026-03-02T10:11:12Z\t/ops/relay\tSecureString\t«Tr0ub4dor&3xQ»\t2"),
         ],
         negative: &[
+            ok(r#"{"Parameter": {"Name": "/billing/region", "Type": "String", "Value": "eu-west-1c-billing"}}"#),
+            ok("Parameter:\n  Name: /ops/ami\n  Type: String\n  Value: ami-pinned-v9x\n"),
+            ok("PARAMETER\tarn:aws:ssm:eu-west-1:aws:parameter/ops/ami\ttext\t2026-03-02T10:11:12Z\t/ops/ami\tString\tplain-value-9\t2"),
             ok("SECRET_KEY=changeme"),
             ok(r#""client_secret": "<your-secret>""#),
             ok(r#""NextToken": "eyJ2IjoxfQ==""#),

@@ -873,6 +873,9 @@ fn check_prose(data: &[u8], s: usize, _e: usize) -> CheckResult {
         return Some((Vec::new(), a));
     }
     let (rtype, strong) = phrase_kind(ph.as_bytes())?;
+    if !strong && quantified(data, s) {
+        return None; // 'per user site-packages', 'each function handler': a kind, not one
+    }
     let digit_word = tok.iter().any(|&c| is_digit(c)) && is_alnum(tok);
     if !strong && !tok.contains(&b'-') && !digit_word {
         return None; // weak phrases ('function', 'table') precede code identifiers too
@@ -901,6 +904,32 @@ fn check_prose(data: &[u8], s: usize, _e: usize) -> CheckResult {
         }
     }
     Some((vec![Finding::new(a, b, rtype, Shape::Classwise)], b))
+}
+
+/// Words that make the noun after them a kind rather than one named thing.
+const QUANTIFIERS: &[&[u8]] = &[
+    b"per", b"each", b"every", b"any", b"a", b"an", b"no", b"one", b"another", b"other", b"all",
+    b"some", b"multi", b"non",
+];
+
+/// The word right before offset `s` (blanks between) is a quantifier ('per user', 'a table').
+fn quantified(data: &[u8], s: usize) -> bool {
+    let mut e = s;
+    while e > 0 && data[e - 1] == b' ' {
+        e -= 1;
+    }
+    if e == s {
+        return false;
+    }
+    let mut b = e;
+    while b > 0 && data[b - 1].is_ascii_alphabetic() && e - b < 16 {
+        b -= 1;
+    }
+    b < e && lower_in_list(QUANTIFIERS, &data[b..e])
+}
+
+fn lower_in_list(words: &[&[u8]], tok: &[u8]) -> bool {
+    words.iter().any(|w| w.eq_ignore_ascii_case(tok))
 }
 
 /// Endings of English nouns and verb forms ('migrations', 'connection', 'settings', 'server',
@@ -1038,6 +1067,199 @@ fn check_log_tail(data: &[u8], s: usize, _e: usize) -> CheckResult {
         return None;
     }
     Some((vec![Finding::new(a, b, RES, Shape::Classwise)], b))
+}
+
+// ---------------------------------------------------------------- Lambda code locations
+
+/// `lambda get-function` gives the code's location as a presigned URL whose path is
+/// `/snapshots/<account>/<function name>-<uuid>`: the account and the function's name, glued to
+/// the upload's UUID.
+fn check_code_location(data: &[u8], s: usize, e: usize) -> CheckResult {
+    let acct = (s + b"/snapshots/".len(), s + b"/snapshots/".len() + 12);
+    let ns = acct.1 + 1;
+    let limit = data.len().min(e + 200);
+    let mut j = ns;
+    while j < limit && (data[j].is_ascii_alphanumeric() || matches!(data[j], b'-' | b'_')) {
+        j += 1;
+    }
+    // the name is what comes before the trailing `-xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx`
+    let uuid_len = 36;
+    if j < ns + uuid_len + 2 || data[j - uuid_len - 1] != b'-' {
+        return None;
+    }
+    let tail = &data[j - uuid_len..j];
+    let groups_ok = tail
+        .split(|&c| c == b'-')
+        .map(<[u8]>::len)
+        .eq([8, 4, 4, 4, 12]);
+    if !groups_ok
+        || !tail
+            .iter()
+            .all(|&c| c == b'-' || c.is_ascii_digit() || c.is_ascii_lowercase())
+    {
+        return None;
+    }
+    let ne = j - uuid_len - 1;
+    Some((
+        vec![
+            Finding::new(acct.0, acct.1, "aws_account_id", Shape::Classwise),
+            Finding::new(ns, ne, RES, Shape::Classwise),
+        ],
+        ne,
+    ))
+}
+
+// ---------------------------------------------------------------- columns of CLI table output
+
+/// The longest table a header row is followed through.
+const TABLE_REACH: usize = 256 * 1024;
+
+/// The end of the line that starts at `i` (before `limit`): a line break, raw or escaped
+/// (`\n`, `\r` in JSON text), and the start of the next line.
+fn line_bounds(data: &[u8], i: usize, limit: usize) -> (usize, usize) {
+    let mut j = i;
+    while j < limit {
+        match data[j] {
+            b'\n' => return (j, j + 1),
+            b'\r' => {
+                return (
+                    j,
+                    if j + 1 < limit && data[j + 1] == b'\n' {
+                        j + 2
+                    } else {
+                        j + 1
+                    },
+                )
+            }
+            b'\\' if j + 1 < limit && matches!(data[j + 1], b'n' | b'r') => {
+                let mut k = j + 2;
+                if data[j + 1] == b'r' && k + 1 < limit && data[k] == b'\\' && data[k + 1] == b'n' {
+                    k += 2;
+                }
+                return (j, k);
+            }
+            _ => j += 1,
+        }
+    }
+    (limit, limit)
+}
+
+/// The cells of a row of `--output table` (`|| a | b ||`): their spans, blanks trimmed. `None`
+/// when the line is no row (it must start and end with `|`).
+fn table_cells(data: &[u8], s: usize, e: usize) -> Option<Vec<(usize, usize)>> {
+    let (mut a, mut b) = (s, e);
+    while b > a && data[b - 1] == b' ' {
+        b -= 1;
+    }
+    if a >= b || data[a] != b'|' || data[b - 1] != b'|' {
+        return None;
+    }
+    while a < b && data[a] == b'|' {
+        a += 1;
+    }
+    while b > a && data[b - 1] == b'|' {
+        b -= 1;
+    }
+    let mut cells = Vec::new();
+    let mut cs = a;
+    for j in a..=b {
+        if j == b || data[j] == b'|' {
+            let (mut x, mut y) = (cs, j);
+            while x < y && data[x] == b' ' {
+                x += 1;
+            }
+            while y > x && data[y - 1] == b' ' {
+                y -= 1;
+            }
+            cells.push((x, y));
+            cs = j + 1;
+        }
+    }
+    Some(cells)
+}
+
+/// A rule line of a table (`+----+`, `|+---+---+|`).
+fn table_rule(line: &[u8]) -> bool {
+    line.contains(&b'-') && line.iter().all(|c| matches!(c, b'|' | b'+' | b'-' | b' '))
+}
+
+/// What a column named `header` holds, if it is a name, an account, a key or a bucket.
+fn column_field(header: &[u8]) -> Option<Field> {
+    let key = norm_key(header);
+    TABLE
+        .get(&key)
+        .or_else(|| aws::field_table().get(&key))
+        .copied()
+}
+
+/// AWS CLI `--output table` of a list: a header row names the columns (`|| CreateDate | Path |
+/// UserName ||`), a rule line follows it, and the rows below, up to a title row or the table's
+/// end, hold their values (a Markdown table has the same layout). The cells of the columns whose header is a field of a name, account, KMS
+/// key, zone or bucket are validated as that field's value. Scanning resumes after the header,
+/// so the other columns' ids are still found by their own rules; the header row itself is
+/// decided (its cells are column names, not the `key | value` of a one-record table).
+fn check_table_header(data: &[u8], s: usize, e: usize) -> CheckResult {
+    let at_line_start = s == 0
+        || matches!(data[s - 1], b'\n' | b'\r')
+        || (s >= 2 && data[s - 2] == b'\\' && matches!(data[s - 1], b'n' | b'r'));
+    if !at_line_start {
+        return None;
+    }
+    let limit = data.len().min(s + TABLE_REACH);
+    let (he, mut next) = line_bounds(data, s, limit);
+    let header = table_cells(data, s, he)?;
+    if header.len() < 2 || e > he {
+        return None;
+    }
+    let mut fields: Vec<Option<Field>> = Vec::with_capacity(header.len());
+    for &(a, b) in &header {
+        let cell = &data[a..b];
+        if cell.is_empty()
+            || !cell[0].is_ascii_alphabetic()
+            || !cell.iter().all(u8::is_ascii_alphanumeric)
+        {
+            return None;
+        }
+        fields.push(column_field(cell));
+    }
+    // a header row is ruled off from its rows (a key/value row of a one-record table is not)
+    let (re, _) = line_bounds(data, next, limit);
+    if !table_rule(&data[next..re]) {
+        return None;
+    }
+    let mut out = Vec::new();
+    while next < limit {
+        let (le, after) = line_bounds(data, next, limit);
+        let line = &data[next..le];
+        if table_rule(line) {
+            next = after;
+            continue;
+        }
+        let Some(cells) = table_cells(data, next, le) else {
+            break;
+        };
+        if cells.len() != header.len() {
+            break; // a title row or another table
+        }
+        for (&(a, b), field) in cells.iter().zip(&fields) {
+            let Some(f) = field else { continue };
+            if a >= b {
+                continue;
+            }
+            let v = Value {
+                start: a,
+                end: b,
+                quote: Vec::new(),
+                sep: b"|".to_vec(),
+            };
+            if let Some(fs) = (f.validate)(data, &v, f.rtype) {
+                out.extend(fs);
+            }
+        }
+        next = after;
+    }
+    // the header row itself holds column names, never a `key | value` pair
+    Some((out, he))
 }
 
 // ---------------------------------------------------------------- echoes in CLI text output
@@ -1572,6 +1794,26 @@ pub fn recognizers() -> Vec<Recognizer> {
             &[RES, BUCKET],
         ),
         Recognizer::new(
+            "names.code_location",
+            r"/snapshots/[0-9]{12}/[A-Za-z0-9_]",
+            check_code_location,
+            &["aws_account_id", RES],
+        ),
+        Recognizer::new(
+            "names.table_header",
+            r"\|{1,3} {0,80}[A-Za-z][A-Za-z0-9]{1,80} {0,80}\| {0,80}[A-Za-z][A-Za-z0-9]{1,80} {0,80}\|",
+            check_table_header,
+            &[
+                DB,
+                IAM,
+                RES,
+                BUCKET,
+                "aws_account_id",
+                "aws_kms_key_id",
+                "aws_route53_zone_id",
+            ],
+        ),
+        Recognizer::new(
             "names.bucket_entry",
             format!(r"{Q}Name{Q}[ \t]{{0,16}}:[ \t]{{0,16}}{Q}[a-z0-9]"),
             check_bucket_entry,
@@ -1657,6 +1899,8 @@ mod tests {
                 "names.build_id",
                 "names.tag_name",
                 "names.text_row",
+                "names.code_location",
+                "names.table_header",
                 "names.bucket_entry",
                 "names.s3_ls",
                 "names.prose"

@@ -13,7 +13,7 @@ use std::sync::{Arc, LazyLock, OnceLock};
 use regex::bytes::{Regex, RegexBuilder};
 
 use super::base::{
-    escape_ends_at, field_check_with, left_ok, norm_key, right_ok, unescape, ByteTable,
+    escape_ends_at, field_check_with, left_ok, norm_key, quoted_end, right_ok, unescape, ByteTable,
     CheckResult, Field, Finding, Recognizer, Shape, TypeInfo, Value, ALNUM, WORD,
 };
 
@@ -1362,10 +1362,14 @@ static SECRET_FLAG: LazyLock<Regex> = LazyLock::new(|| {
     ))
 });
 
-/// End of a value starting at `vs`: its closing quote, or the first blank/escape.
+/// End of a value starting at `vs`: its closing quote ([`quoted_end`]: escapes inside belong
+/// to the value), else the first quote, escape or line break; or the first blank when bare.
 fn quoted_or_bare(data: &[u8], vs: usize, vq: &[u8], limit: usize) -> usize {
     let mut j = vs;
     if let Some(&q) = vq.last() {
+        if let Some(end) = quoted_end(data, vs, vq, limit) {
+            return end;
+        }
         while j < limit && data[j] != q && !matches!(data[j], b'\\' | b'\n' | b'\r') {
             j += 1;
         }
@@ -1583,6 +1587,236 @@ fn check_sibling(data: &[u8], s: usize, _e: usize) -> CheckResult {
         k += 1;
     }
     None
+}
+
+/// `"value": …` (also `Value`, `ParameterValue`): the candidate is the quote before the value
+/// field, whose siblings may come after it.
+const SIBLING_VALUE: &str = r#""(?:ParameterValue|[Vv]alue)\\*"[ \t]*:"#;
+
+/// How far the siblings of a value field are looked for, either side, inside its object.
+const SIBLING_REACH: usize = 400;
+
+/// The quoted string fields of the object around `[from, to)`, walking away from it in one
+/// direction (`forward`) up to the object's brace: `(field name, field value)` pairs.
+fn sibling_fields(data: &[u8], from: usize, to: usize, forward: bool) -> Vec<(&[u8], Value)> {
+    let mut out = Vec::new();
+    let (lo, hi) = if forward {
+        (to, data.len().min(to + SIBLING_REACH))
+    } else {
+        (from.saturating_sub(SIBLING_REACH), from)
+    };
+    // the object's part on this side: up to the first brace
+    let (lo, hi) = if forward {
+        (
+            lo,
+            data[lo..hi]
+                .iter()
+                .position(|c| matches!(c, b'{' | b'}'))
+                .map_or(hi, |p| lo + p),
+        )
+    } else {
+        (
+            data[lo..hi]
+                .iter()
+                .rposition(|c| matches!(c, b'{' | b'}'))
+                .map_or(lo, |p| lo + p + 1),
+            hi,
+        )
+    };
+    let mut k = lo;
+    while k < hi {
+        if data[k] != b'"' {
+            k += 1;
+            continue;
+        }
+        let ns = k + 1;
+        let mut ne = ns;
+        while ne < hi && (data[ne].is_ascii_alphanumeric() || data[ne] == b'_') {
+            ne += 1;
+        }
+        if ne == ns || ne >= hi || !matches!(data[ne], b'"' | b'\\') {
+            k = ns;
+            continue;
+        }
+        match super::base::value_after(data, ne, hi, false, None) {
+            Some(v) if !v.quote.is_empty() && v.end > v.start => {
+                k = v.end + v.quote.len();
+                out.push((&data[ns..ne], v));
+            }
+            _ => k = ne + 1,
+        }
+    }
+    out
+}
+
+/// The value field of an object whose siblings say it is secret, whatever their order:
+/// `{"value": "…", "name": "DB_PASSWORD"}` (a naming field after the value; before it,
+/// [`check_sibling`] takes it), and SSM `get-parameter --with-decryption` output, where
+/// `"Type": "SecureString"` marks the parameter's `Value` as a secret.
+fn check_sibling_value(data: &[u8], s: usize, e: usize) -> CheckResult {
+    let mut ke = s + 1;
+    while ke < e && data[ke].is_ascii_alphabetic() {
+        ke += 1;
+    }
+    let limit = data.len().min(e + 4096);
+    let val = super::base::value_after(data, ke, limit, false, None)?;
+    if val.quote.is_empty() || val.end <= val.start {
+        return None;
+    }
+    let after = sibling_fields(data, val.start, val.end, true);
+    let before = sibling_fields(data, s, s, false);
+    let secure = after.iter().chain(before.iter()).any(|(name, v)| {
+        name.eq_ignore_ascii_case(b"type") && &data[v.start..v.end] == b"SecureString"
+    });
+    let named = after.iter().find_map(|(name, v)| {
+        let naming = matches!(
+            norm_key(name).as_str(),
+            "name" | "key" | "parameterkey" | "parametername"
+        );
+        let n = &data[v.start..v.end];
+        let plain = n.len() <= 128
+            && n.iter()
+                .all(|&c| WORD[c as usize] || matches!(c, b'.' | b'-' | b'/'));
+        if naming && plain {
+            key_type(&norm_key(n))
+        } else {
+            None
+        }
+    });
+    let fs = match (named, secure) {
+        (Some(rtype), _) => v_secret(data, &val, rtype)?,
+        // a SecureString holds what its owner chose: validated as a password, typed a secret
+        (None, true) => v_secret(data, &val, "password")?
+            .into_iter()
+            .map(|f| Finding::new(f.start, f.end, "generic_secret", f.shape))
+            .collect(),
+        (None, false) => return None,
+    };
+    if fs.is_empty() {
+        return None;
+    }
+    Some((fs, val.end))
+}
+
+/// The lines of the YAML mapping around the line `[ls, le)` at indentation `indent`, either
+/// side, up to `SIBLING_REACH` bytes or a line indented less: each line's text after the
+/// indentation (raw newlines, or `\n` escapes in JSON text).
+fn yaml_siblings(data: &[u8], ls: usize, le: usize, indent: usize) -> Vec<&[u8]> {
+    let is_break = |i: usize| {
+        data[i] == b'\n' || (data[i] == b'\\' && i + 1 < data.len() && data[i + 1] == b'n')
+    };
+    let mut out = Vec::new();
+    // forward
+    let hi = data.len().min(le + SIBLING_REACH);
+    let mut i = le;
+    while i < hi {
+        i += if data[i] == b'\\' { 2 } else { 1 };
+        let start = i;
+        while i < hi && !is_break(i) {
+            i += 1;
+        }
+        let line = &data[start..i];
+        let ind = line.iter().take_while(|&&c| c == b' ').count();
+        if ind != indent {
+            break;
+        }
+        out.push(&line[ind..]);
+    }
+    // backward
+    let lo = ls.saturating_sub(SIBLING_REACH);
+    let mut end = ls;
+    while end > lo {
+        // `end` is the start of a line; the previous line ends at its break before `end`
+        let brk = if end >= 2 && data[end - 2] == b'\\' && data[end - 1] == b'n' {
+            end - 2
+        } else if data[end - 1] == b'\n' {
+            end - 1
+        } else {
+            break;
+        };
+        let mut start = brk;
+        while start > lo
+            && !(data[start - 1] == b'\n'
+                || (start >= 2 && data[start - 2] == b'\\' && data[start - 1] == b'n'))
+        {
+            start -= 1;
+        }
+        let line = &data[start..brk];
+        let ind = line.iter().take_while(|&&c| c == b' ').count();
+        if ind != indent {
+            break;
+        }
+        out.push(&line[ind..]);
+        end = start;
+    }
+    out
+}
+
+/// SSM parameters in `--output yaml`: `Value: …` in a mapping with `Type: SecureString`.
+fn check_yaml_secure_value(data: &[u8], s: usize, e: usize) -> CheckResult {
+    // the line starts after the break at `s`, indented by blanks, then `Value: ` or `- Value: `
+    let ls = s + if data[s] == b'\\' { 2 } else { 1 };
+    let blanks = data[ls..e].iter().take_while(|&&c| c == b' ').count();
+    // a list item's first key ('- Value: …'): its siblings are indented past the dash
+    let indent = if data[ls + blanks] == b'-' {
+        blanks + 2
+    } else {
+        blanks
+    };
+    let mut ve = e;
+    while ve < data.len() && ve - e < 4096 && !matches!(data[ve], b'\n' | b'\r' | b'\\') {
+        ve += 1;
+    }
+    let secure = yaml_siblings(data, ls, ve, indent)
+        .iter()
+        .any(|l| l.starts_with(b"Type: SecureString"));
+    if !secure || ve == e {
+        return None;
+    }
+    let v = Value {
+        start: e,
+        end: ve,
+        quote: Vec::new(),
+        sep: b": ".to_vec(),
+    };
+    let fs: Vec<Finding> = v_secret(data, &v, "password")?
+        .into_iter()
+        .map(|f| Finding::new(f.start, f.end, "generic_secret", f.shape))
+        .collect();
+    if fs.is_empty() {
+        return None;
+    }
+    Some((fs, ve))
+}
+
+/// AWS CLI `--output text` of a SecureString parameter read `--with-decryption`: the columns
+/// are sorted by field name, so its value follows its type (`…<tab>SecureString<tab>VALUE<tab>1`).
+fn check_secure_string_column(data: &[u8], _s: usize, e: usize) -> CheckResult {
+    let limit = data.len().min(e + 4096);
+    let mut ve = e;
+    while ve < limit && !matches!(data[ve], b'\t' | b'\n' | b'\r' | b'\\') {
+        ve += 1;
+    }
+    let at_cell_end = ve >= data.len()
+        || matches!(data[ve], b'\t' | b'\n' | b'\r')
+        || (ve + 1 < data.len() && matches!(data[ve + 1], b't' | b'n' | b'r'));
+    if ve == e || !at_cell_end {
+        return None;
+    }
+    let v = Value {
+        start: e,
+        end: ve,
+        quote: b"\t".to_vec(),
+        sep: b"\t".to_vec(),
+    };
+    let fs: Vec<Finding> = v_secret(data, &v, "password")?
+        .into_iter()
+        .map(|f| Finding::new(f.start, f.end, "generic_secret", f.shape))
+        .collect();
+    if fs.is_empty() {
+        return None;
+    }
+    Some((fs, ve))
 }
 
 // ---------------------------------------------------------------- secrets on command lines
@@ -1870,6 +2104,24 @@ pub fn recognizers() -> Vec<Recognizer> {
         SIBLING_NAME,
         check_sibling,
         KEY_RULE_TYPES,
+    ));
+    out.push(Recognizer::new(
+        "secrets.sibling_value",
+        SIBLING_VALUE,
+        check_sibling_value,
+        KEY_RULE_TYPES,
+    ));
+    out.push(Recognizer::new(
+        "secrets.yaml_secure_value",
+        r"(?:\n|\\n) {0,40}(?:- )?Value: ",
+        check_yaml_secure_value,
+        &["generic_secret"],
+    ));
+    out.push(Recognizer::new(
+        "secrets.secure_string_column",
+        r"(?:\\t|\t)SecureString(?:\\t|\t)",
+        check_secure_string_column,
+        &["generic_secret"],
     ));
     out.push(Recognizer::new(
         "secrets.configure_set",
