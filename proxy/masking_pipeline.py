@@ -53,6 +53,14 @@ _API_WORDS = frozenset(
 """Path segments and query keys of the API that are never sensitive: a logged path made only
 of these is shown as it is (anything else goes through the engine first, DESIGN invariant 9)."""
 
+MAX_API_PATHS = 256
+_TARGET_WORDS = re.compile(r"[/?&=]")
+_REMEMBERED_WORDS = _API_WORDS | {"true", "false"}
+_API_PATHS: dict[bytes, str] = {}
+"""Request targets made only of API words, query values included (``/v1/messages?beta=true``),
+and their logged path: nearly every exchange goes to one of a few of them, and a target that
+holds no value keeps none when it is remembered."""
+
 
 def _header(headers: list[tuple[bytes, bytes]], name: bytes) -> bytes | None:
     for k, v in headers:
@@ -117,14 +125,27 @@ class MaskingExchange(Exchange):
                 + ", ".join(c.decode("latin-1") for c in codings)[:64]
                 + ") that cannot be masked; it was not forwarded",
             )
+        path = _API_PATHS.get(head.target)
+        if path is not None:
+            self.stats.path = path
+            return self._open(head)
         path = safe_path(head.target.decode("latin-1"))
         if _API_WORDS.issuperset(_PATH_WORDS.split(path)):
             # Every word is a fixed part of the API (``/v1/messages?beta``): nothing to mask,
-            # and no engine pass spent on the log line of every exchange.
+            # and no engine pass spent on the log line of every exchange. Remembered, since
+            # nearly every exchange goes to one of a few such targets.
+            if len(_API_PATHS) < MAX_API_PATHS and _REMEMBERED_WORDS.issuperset(
+                _TARGET_WORDS.split(head.target.decode("latin-1"))
+            ):
+                _API_PATHS[head.target] = path
             self.stats.path = path
         else:
             masked = self._engine.mask(path.encode("latin-1")).body or b""
             self.stats.path = masked.decode("latin-1")
+        return self._open(head)
+
+    def _open(self, head: RequestHead) -> RequestHead:
+        """The request masker for this exchange, and the head that goes upstream."""
         ctype = (_header(head.headers, b"content-type") or b"").decode("latin-1")
         self._masker = self._engine.request(
             head.method.decode("latin-1"),
