@@ -333,7 +333,8 @@ class Http1Connection:
         if etype is h11.Data:
             return bytes(cast(h11.Data, event).data)
         if etype is h11.EndOfMessage:
-            return RequestEnd(list(cast(h11.EndOfMessage, event).headers))
+            trailers = cast(h11.EndOfMessage, event).headers
+            return RequestEnd(list(trailers) if trailers else [])
         raise ClientError("client closed the connection mid-request")
 
     def request_done(self) -> None:
