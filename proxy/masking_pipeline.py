@@ -9,8 +9,6 @@ cannot be masked safely raises :class:`~proxy.pipeline.ExchangeRefused` (fail cl
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 import re
 from collections.abc import Mapping
@@ -178,9 +176,18 @@ class MaskingExchange(Exchange):
                 f"masking failed ({type(exc).__name__}); the request was not forwarded",
             ) from None
         self.stats.masked = dict(self._masker.counts)
-        if self._masker.counts:
-            prepare_soon(self._masker)
         return out
+
+    def request_sent(self) -> None:
+        # The reply index is built while the upstream answers, off the reply's path (and in
+        # the same turn of the event loop: no callback scheduled for it).
+        masker = self._masker
+        if masker is None or not masker.counts:
+            return
+        try:
+            masker.prepare()
+        except Exception as exc:  # noqa: BLE001 - the reply builds it again, and fails closed
+            log.error("preparing the reply index failed: %s", type(exc).__name__)
 
     # -- response ----------------------------------------------------------------------------
 
@@ -220,8 +227,3 @@ class MaskingExchange(Exchange):
             self.stats.note = self._response.note
         return out
 
-
-def prepare_soon(masker: RequestMasker) -> None:
-    """Build the reply index once the request is on its way, off the reply's path."""
-    with contextlib.suppress(RuntimeError):  # no running loop: built when the response comes
-        asyncio.get_running_loop().call_soon(masker.prepare)
