@@ -68,12 +68,22 @@ class _TextFormatter(logging.Formatter):
 
     def format_fields(self, levelno: int, msg: str, fields: Mapping[str, object]) -> str:
         """The line for ``msg`` and ``fields``, without a log record (the exchange line)."""
-        parts = [msg, *(f"{k}={_text_value(v)}" for k, v in fields.items())]
-        return self._prefix(time.time(), levelno) + " ".join(parts)
+        parts = [self._prefix(time.time(), levelno) + msg]
+        for k, v in fields.items():
+            kind = type(v)
+            # Numbers and plain words (the most of an exchange line) need no quoting.
+            if kind is int or kind is float or (kind is str and v and " " not in v):  # type: ignore[operator]
+                parts.append(f"{k}={v}")
+            else:
+                parts.append(f"{k}={_text_value(v)}")
+        return " ".join(parts)
 
 
 def _text_value(value: object) -> str:
-    if isinstance(value, Mapping):
+    kind = type(value)
+    if kind is int or kind is float:
+        return str(value)
+    if isinstance(value, dict) or isinstance(value, Mapping):  # noqa: SIM101 - dict: fast
         return ",".join(f"{k}:{v}" for k, v in value.items()) or "-"
     text = str(value)
     return text if text and " " not in text else json.dumps(text)

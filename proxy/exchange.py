@@ -323,6 +323,7 @@ class Driver:
             up.send_end(item.trailers)
             await up.flush()
             client.request_done()
+            exchange.request_sent()
             return
 
     async def _response(

@@ -62,25 +62,38 @@ def _head_size(request: h11.Request) -> int:
 
 
 def client_request(request: h11.Request, expect_continue: bool) -> tuple[ClientRequest, bool]:
-    """The neutral request for an h11 request head, and whether the client takes trailers."""
+    """The neutral request for an h11 request head, and whether the client takes trailers.
+
+    The head's fields are copied out of h11's ``Headers`` (a slow sequence to iterate) once,
+    and framing, size, ``Connection`` and ``TE`` are read from them in one pass."""
+    received: Headers = list(request.headers)
     content_length: int | None = None
     chunked = False
-    for name, value in request.headers:
-        if name == b"content-length":
-            content_length = int(value)
-        elif name == b"transfer-encoding":
-            chunked = True
-    headers = [(n, v) for n, v in forwardable(request.headers) if n != b"expect"]
-    trailers = has_token(request.headers, b"te", b"trailers")
+    trailers = False
+    named: set[bytes] = set()
+    size = len(request.method) + len(request.target) + 13  # "M T HTTP/1.1\r\n" + "\r\n"
+    for name, value in received:
+        size += len(name) + len(value) + 4
+        if name in HOP_BY_HOP or name == b"content-length":
+            if name == b"content-length":
+                content_length = int(value)
+            elif name == b"transfer-encoding":
+                chunked = True
+            elif name == b"connection" or name == b"proxy-connection":
+                named.update(v.strip().lower() for v in value.split(b","))
+            elif name == b"te" and not trailers:
+                trailers = has_token(((name, value),), b"te", b"trailers")
+    drop = HOP_BY_HOP | named if named else HOP_BY_HOP
+    headers = [(n, v) for n, v in received if n not in drop and n != b"expect"]
     if trailers:
         # The one TE that crosses the proxy (it is what HTTP/2 allows end to end).
         headers.append(TE_TRAILERS)
     neutral = ClientRequest(
         method=request.method,
         target=request.target,
-        headers=request.headers,  # type: ignore[arg-type]
+        headers=received,
         forward_headers=headers,
-        head_size=_head_size(request),
+        head_size=size,
         content_length=content_length,
         has_body=chunked or bool(content_length),
         expect_continue=expect_continue,
@@ -320,7 +333,8 @@ class Http1Connection:
         if etype is h11.Data:
             return bytes(cast(h11.Data, event).data)
         if etype is h11.EndOfMessage:
-            return RequestEnd(list(cast(h11.EndOfMessage, event).headers))
+            trailers = cast(h11.EndOfMessage, event).headers
+            return RequestEnd(list(trailers) if trailers else [])
         raise ClientError("client closed the connection mid-request")
 
     def request_done(self) -> None:

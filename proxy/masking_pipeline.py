@@ -9,8 +9,6 @@ cannot be masked safely raises :class:`~proxy.pipeline.ExchangeRefused` (fail cl
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 import re
 from collections.abc import Mapping
@@ -52,6 +50,14 @@ _API_WORDS = frozenset(
 )
 """Path segments and query keys of the API that are never sensitive: a logged path made only
 of these is shown as it is (anything else goes through the engine first, DESIGN invariant 9)."""
+
+MAX_API_PATHS = 256
+_TARGET_WORDS = re.compile(r"[/?&=]")
+_REMEMBERED_WORDS = _API_WORDS | {"true", "false"}
+_API_PATHS: dict[bytes, str] = {}
+"""Request targets made only of API words, query values included (``/v1/messages?beta=true``),
+and their logged path: nearly every exchange goes to one of a few of them, and a target that
+holds no value keeps none when it is remembered."""
 
 
 def _header(headers: list[tuple[bytes, bytes]], name: bytes) -> bytes | None:
@@ -117,14 +123,27 @@ class MaskingExchange(Exchange):
                 + ", ".join(c.decode("latin-1") for c in codings)[:64]
                 + ") that cannot be masked; it was not forwarded",
             )
+        path = _API_PATHS.get(head.target)
+        if path is not None:
+            self.stats.path = path
+            return self._open(head)
         path = safe_path(head.target.decode("latin-1"))
         if _API_WORDS.issuperset(_PATH_WORDS.split(path)):
             # Every word is a fixed part of the API (``/v1/messages?beta``): nothing to mask,
-            # and no engine pass spent on the log line of every exchange.
+            # and no engine pass spent on the log line of every exchange. Remembered, since
+            # nearly every exchange goes to one of a few such targets.
+            if len(_API_PATHS) < MAX_API_PATHS and _REMEMBERED_WORDS.issuperset(
+                _TARGET_WORDS.split(head.target.decode("latin-1"))
+            ):
+                _API_PATHS[head.target] = path
             self.stats.path = path
         else:
             masked = self._engine.mask(path.encode("latin-1")).body or b""
             self.stats.path = masked.decode("latin-1")
+        return self._open(head)
+
+    def _open(self, head: RequestHead) -> RequestHead:
+        """The request masker for this exchange, and the head that goes upstream."""
         ctype = (_header(head.headers, b"content-type") or b"").decode("latin-1")
         self._masker = self._engine.request(
             head.method.decode("latin-1"),
@@ -157,9 +176,18 @@ class MaskingExchange(Exchange):
                 f"masking failed ({type(exc).__name__}); the request was not forwarded",
             ) from None
         self.stats.masked = dict(self._masker.counts)
-        if self._masker.counts:
-            prepare_soon(self._masker)
         return out
+
+    def request_sent(self) -> None:
+        # The reply index is built while the upstream answers, off the reply's path (and in
+        # the same turn of the event loop: no callback scheduled for it).
+        masker = self._masker
+        if masker is None or not masker.counts:
+            return
+        try:
+            masker.prepare()
+        except Exception as exc:  # noqa: BLE001 - the reply builds it again, and fails closed
+            log.error("preparing the reply index failed: %s", type(exc).__name__)
 
     # -- response ----------------------------------------------------------------------------
 
@@ -199,8 +227,3 @@ class MaskingExchange(Exchange):
             self.stats.note = self._response.note
         return out
 
-
-def prepare_soon(masker: RequestMasker) -> None:
-    """Build the reply index once the request is on its way, off the reply's path."""
-    with contextlib.suppress(RuntimeError):  # no running loop: built when the response comes
-        asyncio.get_running_loop().call_soon(masker.prepare)

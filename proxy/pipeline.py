@@ -99,6 +99,10 @@ class Exchange:
     def request_end(self) -> bytes:
         return b""
 
+    def request_sent(self) -> None:
+        """The request went upstream whole: work the response will need can be done now,
+        while the upstream answers."""
+
     def response_head(self, head: ResponseHead) -> ResponseHead:
         return head
 

@@ -58,7 +58,9 @@ class Counters:
         """Count one finished exchange (its record carries counts by type, never values)."""
         self.exchanges += 1
         if rec.masked:
-            self.masked.update(rec.masked)
+            masked = self.masked
+            for name, count in rec.masked.items():
+                masked[name] += count
 
 
 class StatusReport:

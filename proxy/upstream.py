@@ -347,7 +347,9 @@ class H1UpstreamExchange(UpstreamExchange):
                     event.reason,  # type: ignore[union-attr]
                 )
             if etype is h11.EndOfMessage:
-                return ResponseEnd(trailer_fields(event.headers))  # type: ignore[union-attr]
+                trailers = event.headers  # type: ignore[union-attr]
+                # Nearly always none: h11's empty Headers is not iterated then.
+                return ResponseEnd(trailer_fields(trailers) if trailers else [])
             if etype is h11.InformationalResponse:
                 # 1xx (100 Continue, 103 Early Hints) are per hop; the final response follows.
                 continue
