@@ -7,6 +7,8 @@
 //!   could still be the start of a surrogate. Its output never depends on how the input was cut.
 //! - [`SseUnmasker`]: an Anthropic Messages event stream, restored per content block across
 //!   event boundaries; every other byte passes unchanged.
+//! - [`JsonReplyUnmasker`]: a whole JSON reply, its strings restored one by one in their escaped
+//!   form, its opaque fields (signatures, encrypted content, server-tool blocks, ids) unchanged.
 //!
 //! Only surrogates issued for this exchange are restored (DESIGN invariants 5 and 6), and only
 //! where one stands on its own, or, [`GLUE_SAFE`] bytes or more, glued to letters or digits on
@@ -37,6 +39,7 @@ mod anthropic;
 mod index;
 mod json;
 mod partial_json;
+mod reply;
 mod stream;
 
 #[cfg(test)]
@@ -48,4 +51,5 @@ pub use crate::sse::SseError;
 pub use anthropic::SseUnmasker;
 pub use index::{SurrogateIndex, GLUE_KEY, GLUE_SAFE, SHORT_ANCHOR};
 pub use partial_json::PartialJsonUnmasker;
+pub use reply::JsonReplyUnmasker;
 pub use stream::StreamUnmasker;
