@@ -5,10 +5,11 @@
 //! pass as they come; each string is restored on its own in its escaped form
 //! ([`SurrogateIndex::json_escaped`]) unless it is opaque. Opaque is what the request codec
 //! leaves untouched ([`crate::anthropic::opaque_in_reply`]: a block of a signed or server type
-//! such as `thinking`, a member named `signature`, `data`, `id`, `*_id`, `encrypted_*`,
-//! `citations`), and everything inside it; a block's `type` counts from where it stands, as in
-//! the request codec (the API writes it first). Invalid JSON is not judged: its bytes outside
-//! what reads as a string pass unchanged.
+//! such as `thinking`, a member of a typed object named `signature`, `data`, `id`, `*_id`,
+//! `encrypted_*`, `citations`), and everything inside it; a block's `type` counts from where it
+//! stands, as in the request codec (the API writes it first). Objects with no `type` (JSON that
+//! is no Messages reply) have every string restored. Invalid JSON is not judged: its bytes
+//! outside what reads as a string pass unchanged.
 
 use std::sync::Arc;
 
@@ -250,7 +251,7 @@ mod tests {
 
     #[test]
     fn opaque_fields_pass_and_text_is_restored_whatever_the_cuts() {
-        let body: &[u8] = br#"{"id":"msg_i-0feedfacecafe0001","type":"message","content":[{"type":"thinking","thinking":"i-0feedfacecafe0001","signature":"c2lni-0feedfacecafe0001"},{"type":"redacted_thinking","data":"x i-0feedfacecafe0001"},{"type":"text","text":"stopped \"i-0feedfacecafe0001\"\n","citations":[{"cited_text":"i-0feedfacecafe0001","encrypted_index":"i-0feedfacecafe0001"}]},{"type":"tool_use","id":"toolu_i-0feedfacecafe0001","name":"Bash","input":{"command":"aws ec2 stop-instances --instance-ids i-0feedfacecafe0001","n":[1,"i-0feedfacecafe0001"]}},{"type":"server_tool_use","id":"srvtoolu_1","name":"web_search","input":{"query":"i-0feedfacecafe0001"}},{"type":"web_search_tool_result","tool_use_id":"srvtoolu_1","content":[{"type":"web_search_result","encrypted_content":"i-0feedfacecafe0001","title":"i-0feedfacecafe0001"}]}],"usage":{"input_tokens":3}}"#;
+        let body: &[u8] = br#"{"type":"message","id":"msg_i-0feedfacecafe0001","content":[{"type":"thinking","thinking":"i-0feedfacecafe0001","signature":"c2lni-0feedfacecafe0001"},{"type":"redacted_thinking","data":"x i-0feedfacecafe0001"},{"type":"text","text":"stopped \"i-0feedfacecafe0001\"\n","citations":[{"cited_text":"i-0feedfacecafe0001","encrypted_index":"i-0feedfacecafe0001"}]},{"type":"tool_use","id":"toolu_i-0feedfacecafe0001","name":"Bash","input":{"command":"aws ec2 stop-instances --instance-ids i-0feedfacecafe0001","n":[1,"i-0feedfacecafe0001"]}},{"type":"server_tool_use","id":"srvtoolu_1","name":"web_search","input":{"query":"i-0feedfacecafe0001"}},{"type":"web_search_tool_result","tool_use_id":"srvtoolu_1","content":[{"type":"web_search_result","encrypted_content":"i-0feedfacecafe0001","title":"i-0feedfacecafe0001"}]}],"usage":{"input_tokens":3}}"#;
         let want = String::from_utf8(body.to_vec())
             .unwrap()
             .replacen(
@@ -274,9 +275,9 @@ mod tests {
     }
 
     #[test]
-    fn any_json_has_its_strings_restored_but_opaque_named_members() {
-        let body: &[u8] = br#"[{"InstanceId":"i-0feedfacecafe0001","ids":["i-0feedfacecafe0001"],"signature":"i-0feedfacecafe0001"},"i-0feedfacecafe0001", 7, true]"#;
-        let want: &[u8] = br#"[{"InstanceId":"i-0123456789abcdef0","ids":["i-0123456789abcdef0"],"signature":"i-0feedfacecafe0001"},"i-0123456789abcdef0", 7, true]"#;
+    fn untyped_json_has_every_string_restored_and_a_typed_object_its_opaque_members_kept() {
+        let body: &[u8] = br#"[{"InstanceId":"i-0feedfacecafe0001","data":["i-0feedfacecafe0001"]},{"type":"x","signature":"i-0feedfacecafe0001"},"i-0feedfacecafe0001", 7, true]"#;
+        let want: &[u8] = br#"[{"InstanceId":"i-0123456789abcdef0","data":["i-0123456789abcdef0"]},{"type":"x","signature":"i-0feedfacecafe0001"},"i-0123456789abcdef0", 7, true]"#;
         assert_eq!(run(PAIRS, &[body]), want);
         // not JSON: passes as it came outside what reads as strings
         assert_eq!(
