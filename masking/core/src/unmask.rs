@@ -33,7 +33,10 @@
 //! JSON-escaped text ([`SurrogateIndex::json_escaped`]) is read with the bytes of an escape
 //! (`n` of `\n`, `u001b` of `\u001b`) as separators: a surrogate right after `\n` or `\t`
 //! stands on its own there as it does in the decoded text, and an escape's letter is never
-//! taken for the start of a surrogate.
+//! taken for the start of a surrogate. A letter that follows a literal backslash (`\n` in the
+//! decoded text, `\\n` in a JSON string, at any depth of JSON inside JSON) is read as the
+//! masker reads it: the end of an escape (`n`, `r`, `t`, `b`, `f`, `u` and four hex digits),
+//! a separator, so a surrogate right after it is restored where its original was masked.
 
 mod anthropic;
 mod index;
