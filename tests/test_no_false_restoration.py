@@ -197,3 +197,84 @@ def test_a_disabled_type_is_masked_nowhere() -> None:
     out, masker = mask(text, engine=engine)
     assert out.count(b"730194625813") == 3
     assert "aws_account_id" not in masker.counts
+
+
+def _volume_body(rng: random.Random) -> str:
+    """Eight hex digits with three letters or more: a volume id's body, remembered once seen
+    (a value that could be a plain number is not)."""
+    while True:
+        body = "".join(rng.choice("0123456789abcdef") for _ in range(8))
+        if sum(c.isalpha() for c in body) >= 3:
+            return body
+
+
+def _sse_events(events: list[dict]) -> bytes:
+    return b"".join(f"event: {e['type']}\ndata: {json.dumps(e)}\n\n".encode() for e in events)
+
+
+def _tool_input_of(stream: bytes) -> str:
+    deltas = [json.loads(b.split(b"data: ", 1)[1]) for b in stream.split(b"\n\n") if b"data: " in b]
+    return "".join(
+        e["delta"]["partial_json"]
+        for e in deltas
+        if e.get("delta", {}).get("type") == "input_json_delta"
+    )
+
+
+def test_a_surrogate_after_a_literal_backslash_escape_comes_back_as_it_was_masked() -> None:
+    # A text holding a real backslash then `n` (a command, JSON quoted in a message): the masker
+    # reads `\n` as an escape, so the value right after it is masked there; every reply that
+    # carries the masked text back restores it there too, whatever the escaping depth.
+    body = _volume_body(random.Random(8))
+    for letter in "ntrbf":
+        text = f"vol-{body}\\{letter}{body} \\\\{letter}{body} \\u0041{body}"
+        masked, masker = mask(text.encode())
+        assert body.encode() not in masked
+        # as text, and as the text of a JSON reply
+        assert unmask(masker, masked, content_type="text/plain") == text.encode()
+        reply = json.dumps({"content": [{"type": "text", "text": masked.decode()}]}).encode()
+        out = json.loads(unmask(masker, reply, content_type="application/json"))
+        assert out["content"][0]["text"] == text
+        # as JSON text inside a JSON string (a tool result holding `--output json`)
+        inner = json.dumps({"Command": masked.decode()})
+        reply = json.dumps({"content": [{"type": "text", "text": inner}]}).encode()
+        out = json.loads(unmask(masker, reply, content_type="application/json"))
+        assert json.loads(out["content"][0]["text"]) == {"Command": text}
+        # as a tool input streamed in fragments
+        doc = json.dumps({"command": masked.decode()})
+        stream = _sse_events(
+            [
+                {
+                    "type": "content_block_start",
+                    "index": 0,
+                    "content_block": {
+                        "type": "tool_use",
+                        "id": "toolu_1",
+                        "name": "Bash",
+                        "input": {},
+                    },
+                },
+                *(
+                    {
+                        "type": "content_block_delta",
+                        "index": 0,
+                        "delta": {"type": "input_json_delta", "partial_json": doc[i : i + 7]},
+                    }
+                    for i in range(0, len(doc), 7)
+                ),
+                {"type": "content_block_stop", "index": 0},
+            ]
+        )
+        got = unmask(masker, stream, content_type="text/event-stream")
+        assert json.loads(_tool_input_of(got)) == {"command": text}
+
+
+def test_a_surrogate_glued_to_a_letter_that_is_no_escape_stays() -> None:
+    body = _volume_body(random.Random(9))
+    masked, masker = mask(f"vol-{body}".encode())
+    surrogate = masked.decode()[4:]
+    said = f"\\x{surrogate} n{surrogate} \\u00z{surrogate}"
+    assert unmask(masker, said.encode(), content_type="text/plain") == said.encode()
+    reply = json.dumps({"content": [{"type": "text", "text": said}]}).encode()
+    out = json.loads(unmask(masker, reply, content_type="application/json"))
+    assert out["content"][0]["text"] == said

@@ -82,11 +82,6 @@ def test_signed_blocks_reach_the_upstream_byte_for_byte(play: Playbook, protocol
     assert seen.client.status == 200
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="masking/: a whole JSON reply is restored without regard to opaque fields "
-    "(a surrogate inside a thinking block's signature is rewritten); event streams are right",
-)
 @pytest.mark.parametrize("protocol", PROTOCOLS)
 def test_a_signature_in_a_reply_passes_while_text_is_restored(
     play: Playbook, protocol: str

@@ -92,6 +92,18 @@ fn opaque_field(key: &[u8]) -> bool {
     OPAQUE_FIELDS.contains(&key) || key.ends_with(b"_id") || key.starts_with(b"encrypted_")
 }
 
+/// Whether member `key` of an object with a `type` (`block_type`: the message itself when
+/// `root`, else a content block) is opaque in a whole JSON reply: the same table as for
+/// requests, read for restoring (a reply's text and tool input are restored; its signed,
+/// encrypted and server content and its ids pass). An object with no `type` is no API block:
+/// nothing in it is opaque by name (other JSON keeps every string restored).
+pub(crate) fn opaque_in_reply(root: bool, block_type: Option<&[u8]>, key: &[u8]) -> bool {
+    block_type.is_some()
+        && (is_in(block_type, OPAQUE_BLOCKS)
+            || opaque_field(key)
+            || (root && ROOT_OPAQUE.contains(&key)))
+}
+
 /// The policy for `POST /v1/messages` and `/v1/messages/count_tokens` bodies.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct MessagesPolicy;

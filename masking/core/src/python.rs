@@ -11,7 +11,7 @@ use pyo3::types::PyBytes;
 use crate::engine::{self, BodyKind, Refusal, Rules};
 use crate::recognizers;
 use crate::scanner::{Filter, Scanner};
-use crate::unmask::{SseUnmasker, StreamUnmasker, SurrogateIndex};
+use crate::unmask::{JsonReplyUnmasker, SseUnmasker, StreamUnmasker, SurrogateIndex};
 
 create_exception!(_core, Refused, PyException, "A body the engine will not let through: args are (status, error_type, message).");
 create_exception!(_core, RulesError, PyException, "The user's rules cannot be compiled; the message says which rule and why.");
@@ -136,7 +136,7 @@ impl PyMap {
         let index = self.index();
         let inner = match kind_name {
             "sse" => Unmask::Sse(SseUnmasker::new(index, max_event_bytes)),
-            "json" => Unmask::Stream(StreamUnmasker::new(Arc::new(index.json_escaped()))),
+            "json" => Unmask::Json(JsonReplyUnmasker::new(&index)),
             "text" => Unmask::Stream(StreamUnmasker::new(index)),
             _ => return Err(PyValueError::new_err(format!("unknown response kind {kind_name:?}"))),
         };
@@ -146,6 +146,7 @@ impl PyMap {
 
 enum Unmask {
     Stream(StreamUnmasker),
+    Json(JsonReplyUnmasker),
     Sse(SseUnmasker),
 }
 
@@ -161,6 +162,7 @@ impl PyUnmasker {
         let mut u = self.inner.lock().unwrap_or_else(|e| e.into_inner());
         let out = match &mut *u {
             Unmask::Stream(s) => s.feed(data),
+            Unmask::Json(s) => s.feed(data),
             Unmask::Sse(s) => s.feed(data).map_err(|e| Refused::new_err((502u16, "api_error", e.to_string())))?,
         };
         Ok(PyBytes::new(py, &out))
@@ -170,6 +172,7 @@ impl PyUnmasker {
         let mut u = self.inner.lock().unwrap_or_else(|e| e.into_inner());
         let out = match &mut *u {
             Unmask::Stream(s) => s.finish(),
+            Unmask::Json(s) => s.finish(),
             Unmask::Sse(s) => s.finish().map_err(|e| Refused::new_err((502u16, "api_error", e.to_string())))?,
         };
         Ok(PyBytes::new(py, &out))
@@ -179,6 +182,7 @@ impl PyUnmasker {
         let u = self.inner.lock().unwrap_or_else(|e| e.into_inner());
         match &*u {
             Unmask::Stream(s) => s.restored(),
+            Unmask::Json(s) => s.restored(),
             Unmask::Sse(s) => s.restored(),
         }
     }

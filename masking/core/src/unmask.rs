@@ -7,6 +7,8 @@
 //!   could still be the start of a surrogate. Its output never depends on how the input was cut.
 //! - [`SseUnmasker`]: an Anthropic Messages event stream, restored per content block across
 //!   event boundaries; every other byte passes unchanged.
+//! - [`JsonReplyUnmasker`]: a whole JSON reply, its strings restored one by one in their escaped
+//!   form, its opaque fields (signatures, encrypted content, server-tool blocks, ids) unchanged.
 //!
 //! Only surrogates issued for this exchange are restored (DESIGN invariants 5 and 6), and only
 //! where one stands on its own, or, [`GLUE_SAFE`] bytes or more, glued to letters or digits on
@@ -31,12 +33,16 @@
 //! JSON-escaped text ([`SurrogateIndex::json_escaped`]) is read with the bytes of an escape
 //! (`n` of `\n`, `u001b` of `\u001b`) as separators: a surrogate right after `\n` or `\t`
 //! stands on its own there as it does in the decoded text, and an escape's letter is never
-//! taken for the start of a surrogate.
+//! taken for the start of a surrogate. A letter that follows a literal backslash (`\n` in the
+//! decoded text, `\\n` in a JSON string, at any depth of JSON inside JSON) is read as the
+//! masker reads it: the end of an escape (`n`, `r`, `t`, `b`, `f`, `u` and four hex digits),
+//! a separator, so a surrogate right after it is restored where its original was masked.
 
 mod anthropic;
 mod index;
 mod json;
 mod partial_json;
+mod reply;
 mod stream;
 
 #[cfg(test)]
@@ -48,4 +54,5 @@ pub use crate::sse::SseError;
 pub use anthropic::SseUnmasker;
 pub use index::{SurrogateIndex, GLUE_KEY, GLUE_SAFE, SHORT_ANCHOR};
 pub use partial_json::PartialJsonUnmasker;
+pub use reply::JsonReplyUnmasker;
 pub use stream::StreamUnmasker;

@@ -33,21 +33,60 @@ const GLUE_LOOKBACK: usize = 8;
 pub(crate) const SEP: u8 = 0;
 pub(crate) const WORD: u8 = 1;
 pub(crate) const ESC: u8 = 2;
+/// A letter or hex digit that ends an escape after a decoded backslash (`n` of `\\n`): a
+/// separator, yet, as the masker also reads it as a letter, a surrogate may start at it.
+pub(crate) const SOFT: u8 = 3;
+
+/// The letters that, right after a backslash, the masker reads as the end of an escape (`\n`,
+/// `\t`, `\r`, `\b`, `\f`; `u` when four hex digits follow), whatever the number of
+/// backslashes before them: so in text that holds a literal backslash (a JSON document quoted
+/// in a message, a tool input holding `\\n`) such a letter is a separator, never part of a run.
+#[inline]
+fn escape_letter(b: u8) -> bool {
+    matches!(b, b'n' | b'r' | b't' | b'b' | b'f')
+}
+
+/// In decoded text, how many bytes from `rest[0]` (right after a backslash) are the masker's
+/// escape: the letter, or `u` and its four hex digits; `0` when none.
+#[inline]
+fn escape_len_after_backslash(rest: &[u8]) -> usize {
+    match rest.first() {
+        Some(&b) if escape_letter(b) => 1,
+        Some(b'u') if rest.len() >= 5 && rest[1..5].iter().all(u8::is_ascii_hexdigit) => 5,
+        _ => 0,
+    }
+}
 
 /// Where a byte of JSON string text stands relative to an escape: `0` outside one, `1` right
-/// after its backslash, `2..=5` inside `\uXXXX` with `state - 1` hex digits to go.
+/// after its backslash, `2..=5` inside `\uXXXX` with `state - 1` hex digits to go, `6` right
+/// after an escaped backslash (`\\`): the text it stands for holds a backslash there, so an
+/// escape letter next is an escape as the masker reads it (`\\n` is `\n` one level down);
+/// `7..=10` inside such a `\\uXXXX` with `state - 6` hex digits to go.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub(crate) struct EscState(u8);
 
 impl EscState {
     pub(crate) const NORMAL: EscState = EscState(0);
 
-    /// The class of byte `b` seen in this state, and the state after it.
+    /// The class of byte `text[i]` seen in this state, and the state after it (after a decoded
+    /// backslash, a `u` is an escape only when four hex digits follow it in `text`).
     #[inline]
-    pub(crate) fn step(self, b: u8) -> (u8, EscState) {
+    pub(crate) fn step(self, text: &[u8], i: usize) -> (u8, EscState) {
+        let b = text[i];
         match self.0 {
             0 => Self::normal(b),
-            1 => (ESC, EscState(if b == b'u' { 5 } else { 0 })),
+            1 => (
+                ESC,
+                EscState(match b {
+                    b'u' => 5,
+                    b'\\' => 6,
+                    _ => 0,
+                }),
+            ),
+            6 if escape_letter(b) => (SOFT, EscState(0)),
+            6 if escape_len_after_backslash(&text[i..]) == 5 => (SOFT, EscState(10)),
+            6 => Self::normal(b),
+            s @ 7..=10 => (SOFT, EscState(if s == 7 { 0 } else { s - 1 })),
             s if b.is_ascii_hexdigit() => (ESC, EscState(if s == 2 { 0 } else { s - 1 })),
             _ => Self::normal(b), // a malformed `\u` escape: the byte stands for itself
         }
@@ -102,6 +141,12 @@ impl<'a> Masked<'a> {
             }
             m
         }));
+        // a letter that ends an escape after a literal backslash is a separator
+        for at in memchr::memchr_iter(b'\\', text) {
+            for i in at + 1..at + 1 + escape_len_after_backslash(&text[at + 1..]) {
+                words[i >> 6] &= !(1u64 << (i & 63));
+            }
+        }
         Masked {
             words,
             len: text.len(),
@@ -212,7 +257,7 @@ pub(crate) fn classify(
         }
         while i < n && state != EscState::NORMAL {
             inside.push((i, state));
-            let (class, next) = state.step(text[i]);
+            let (class, next) = state.step(text, i);
             classes[i] = class;
             state = next;
             i += 1;
@@ -238,13 +283,17 @@ fn runs_of(text: &[u8], escaped: bool, out: &mut Vec<(usize, usize)>) {
     out.clear();
     let mut state = EscState::NORMAL;
     let mut start = None;
+    let mut escape_to = 0; // decoded text: the end of the escape being read
     for (i, &b) in text.iter().enumerate() {
         let word = if escaped {
-            let (class, next) = state.step(b);
+            let (class, next) = state.step(text, i);
             state = next;
             class == WORD
         } else {
-            ALNUM[b as usize]
+            if b == b'\\' {
+                escape_to = i + 1 + escape_len_after_backslash(&text[i + 1..]);
+            }
+            ALNUM[b as usize] && i >= escape_to
         };
         match (word, start) {
             (true, None) => start = Some(i),
@@ -337,8 +386,22 @@ pub(crate) fn anchor(
 
 /// The same anchor in the JSON-escaped form of its surrogate: escapes are separators and
 /// letters and digits are never escaped, so the escaped form has the same runs.
-fn escaped_anchor(plain: Anchor, escaped: &[u8], runs: &mut Vec<(usize, usize)>) -> Anchor {
+fn escaped_anchor(plain: Anchor, escaped: &[u8], runs: &mut Vec<(usize, usize)>) -> Option<Anchor> {
     runs_of(escaped, true, runs);
+    if plain.run + usize::from(plain.second.is_some()) >= runs.len() {
+        // not aligned run for run (not expected: the escape rule reads both forms alike):
+        // anchor it on its longest escaped run (none: nothing to find it by)
+        let (k, &(a, e)) = runs
+            .iter()
+            .enumerate()
+            .max_by_key(|&(k, &(a, e))| (e - a, std::cmp::Reverse(k)))?;
+        return Some(Anchor {
+            run: k,
+            start: a,
+            len: e - a,
+            second: None,
+        });
+    }
     let (a, e) = runs[plain.run];
     let second = plain.second.map(|_| {
         (
@@ -346,12 +409,12 @@ fn escaped_anchor(plain: Anchor, escaped: &[u8], runs: &mut Vec<(usize, usize)>)
             runs[plain.run + 1].1 - runs[plain.run + 1].0,
         )
     });
-    Anchor {
+    Some(Anchor {
         run: plain.run,
         start: a,
         len: e - a,
         second,
-    }
+    })
 }
 
 #[cfg(test)]
@@ -722,7 +785,10 @@ impl SurrogateIndex {
                 continue; // no letter or digit: nothing to find it by
             };
             if escaped {
-                anchor = escaped_anchor(anchor, s, &mut scratch[0]);
+                let Some(found) = escaped_anchor(anchor, s, &mut scratch[0]) else {
+                    continue; // its escaped form has no run to find it by
+                };
+                anchor = found;
             }
             let id = entries.len() as u32;
             let glue_safe = plain_s.len() >= GLUE_SAFE;

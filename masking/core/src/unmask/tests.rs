@@ -54,12 +54,31 @@ fn alnum(b: Option<u8>) -> bool {
     b.is_some_and(|b| ALNUM[b as usize])
 }
 
+/// Whether `text[i]` is a letter or digit of a run: not the letter of an escape after a
+/// literal backslash (`n` of `\n`, `u0041` of `\u0041`), which the masker reads as a boundary.
+fn word_at(text: &[u8], i: usize) -> bool {
+    if !alnum(Some(text[i])) {
+        return false;
+    }
+    let after_backslash = |k: usize| i >= k && text[i - k] == b'\\';
+    if after_backslash(1) && b"nrtbf".contains(&text[i]) {
+        return false;
+    }
+    // inside `\uXXXX`: the `u` is `k - 1` bytes before `i`
+    !(1..=5).any(|k| {
+        after_backslash(k)
+            && text[i + 1 - k] == b'u'
+            && text.len() >= i + 6 - k
+            && text[i + 2 - k..i + 6 - k].iter().all(u8::is_ascii_hexdigit)
+    })
+}
+
 fn run_around(text: &[u8], i: usize) -> (usize, usize) {
     let (mut a, mut b) = (i, i);
-    while a > 0 && alnum(Some(text[a - 1])) {
+    while a > 0 && word_at(text, a - 1) {
         a -= 1;
     }
-    while b < text.len() && alnum(Some(text[b])) {
+    while b < text.len() && word_at(text, b) {
         b += 1;
     }
     (a, b)
@@ -102,8 +121,8 @@ fn reference(text: &[u8], pairs: &Pairs, glue: &[Vec<u8>]) -> Vec<u8> {
                 continue;
             }
             let e = i + s.len();
-            let before = alnum(i.checked_sub(1).map(|j| text[j]));
-            let after = alnum(text.get(e).copied());
+            let before = i > 0 && word_at(text, i - 1);
+            let after = e < n && word_at(text, e);
             if s.len() < GLUE_SAFE {
                 if before || after {
                     continue;
@@ -436,6 +455,41 @@ fn a_big_map_and_a_short_text() {
 }
 
 #[test]
+fn a_surrogate_after_a_literal_backslash_escape_is_restored_as_the_masker_masked_it() {
+    // The masker reads the letter after a backslash (`\n`, `\t`, `\r`, `\b`, `\f`, `\u0041`)
+    // as the end of an escape, whatever the backslashes before it, so a value right after one
+    // is masked there; its surrogate comes back restored in plain text, in a JSON string, and
+    // in JSON text inside a JSON string. A letter that is no escape's (`\x`, `n` with no
+    // backslash) still glues the surrogate to it.
+    let pairs = pairs_of(&[
+        (b"7b3a8074", b"000012ab"),
+        (b"vol-7b3a8074", b"vol-000012ab"),
+    ]);
+    let text: &[u8] = b"vol-7b3a8074\\n7b3a8074 \\t7b3a8074\\r7b3a8074 \\b7b3a8074 \\f7b3a8074 \\u00417b3a8074 \\\\n7b3a8074 \\x7b3a8074 n7b3a8074 \\u00z7b3a8074 \\";
+    let want: &[u8] = b"vol-000012ab\\n000012ab \\t000012ab\\r000012ab \\b000012ab \\f000012ab \\u0041000012ab \\\\n000012ab \\x7b3a8074 n7b3a8074 \\u00z7b3a8074 \\";
+    let plain = Arc::new(SurrogateIndex::new(&pairs, &[]));
+    let json = Arc::new(plain.json_escaped());
+    let (once, twice) = (escaped(text), escaped(&escaped(text)));
+    let (want_once, want_twice) = (escaped(want), escaped(&escaped(want)));
+    for (index, body, want) in [
+        (&plain, text, want),
+        (&json, &once[..], &want_once[..]),
+        (&json, &twice[..], &want_twice[..]),
+    ] {
+        assert_eq!(unmask_with(index, &[body]), want);
+        for cut in 0..body.len() {
+            assert_eq!(
+                unmask_with(index, &[&body[..cut], &body[cut..]]),
+                want,
+                "cut {cut}"
+            );
+        }
+        let bytes: Vec<&[u8]> = body.chunks(1).collect();
+        assert_eq!(unmask_with(index, &bytes), want);
+    }
+}
+
+#[test]
 fn a_model_written_lookalike_is_never_restored() {
     // invariant 5: an address or a number the model writes on its own stays as it is
     let pairs = pairs_of(&[(b"10.0.0.1", b"10.0.0.2"), (b"177", b"142")]);
@@ -453,7 +507,9 @@ fn a_surrogate_right_after_an_escape_is_restored_in_json() {
     ]);
     let index = Arc::new(SurrogateIndex::new(&pairs, &[]).json_escaped());
     let body: &[u8] = br#"{"text":"\ni-0feedfacecafe0001\tqvzlm\"qvzlm\\nqvzlm\u000bqvzlm"}"#;
-    let want: &[u8] = br#"{"text":"\ni-0123456789abcdef0\talice\"alice\\nqvzlm\u000balice"}"#;
+    // `\\n` is a backslash and `n`: the masker reads that `n` as an escape's, so a surrogate
+    // right after it stands on its own there too
+    let want: &[u8] = br#"{"text":"\ni-0123456789abcdef0\talice\"alice\\nalice\u000balice"}"#;
     assert_eq!(unmask_with(&index, &[body]), want);
     for cut in 0..body.len() {
         assert_eq!(
