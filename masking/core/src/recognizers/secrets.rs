@@ -1649,6 +1649,16 @@ fn sibling_fields(data: &[u8], from: usize, to: usize, forward: bool) -> Vec<(&[
     out
 }
 
+/// A SecureString parameter's value holds what its owner chose: validated as a password,
+/// typed a generic secret. `None` when nothing in it passes.
+fn secure_string_secret(data: &[u8], v: &Value) -> Option<Vec<Finding>> {
+    let fs: Vec<Finding> = v_secret(data, v, "password")?
+        .into_iter()
+        .map(|f| Finding::new(f.start, f.end, "generic_secret", f.shape))
+        .collect();
+    (!fs.is_empty()).then_some(fs)
+}
+
 /// The value field of an object whose siblings say it is secret, whatever their order:
 /// `{"value": "…", "name": "DB_PASSWORD"}` (a naming field after the value; before it,
 /// [`check_sibling`] takes it), and SSM `get-parameter --with-decryption` output, where
@@ -1685,11 +1695,7 @@ fn check_sibling_value(data: &[u8], s: usize, e: usize) -> CheckResult {
     });
     let fs = match (named, secure) {
         (Some(rtype), _) => v_secret(data, &val, rtype)?,
-        // a SecureString holds what its owner chose: validated as a password, typed a secret
-        (None, true) => v_secret(data, &val, "password")?
-            .into_iter()
-            .map(|f| Finding::new(f.start, f.end, "generic_secret", f.shape))
-            .collect(),
+        (None, true) => secure_string_secret(data, &val)?,
         (None, false) => return None,
     };
     if fs.is_empty() {
@@ -1779,14 +1785,7 @@ fn check_yaml_secure_value(data: &[u8], s: usize, e: usize) -> CheckResult {
         quote: Vec::new(),
         sep: b": ".to_vec(),
     };
-    let fs: Vec<Finding> = v_secret(data, &v, "password")?
-        .into_iter()
-        .map(|f| Finding::new(f.start, f.end, "generic_secret", f.shape))
-        .collect();
-    if fs.is_empty() {
-        return None;
-    }
-    Some((fs, ve))
+    Some((secure_string_secret(data, &v)?, ve))
 }
 
 /// AWS CLI `--output text` of a SecureString parameter read `--with-decryption`: the columns
@@ -1809,14 +1808,7 @@ fn check_secure_string_column(data: &[u8], _s: usize, e: usize) -> CheckResult {
         quote: b"\t".to_vec(),
         sep: b"\t".to_vec(),
     };
-    let fs: Vec<Finding> = v_secret(data, &v, "password")?
-        .into_iter()
-        .map(|f| Finding::new(f.start, f.end, "generic_secret", f.shape))
-        .collect();
-    if fs.is_empty() {
-        return None;
-    }
-    Some((fs, ve))
+    Some((secure_string_secret(data, &v)?, ve))
 }
 
 // ---------------------------------------------------------------- secrets on command lines
