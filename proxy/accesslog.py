@@ -34,7 +34,31 @@ _SYSLOG_PRIORITY = {
 }
 
 
-class _TextFormatter(logging.Formatter):
+class _LineFormatter(logging.Formatter):
+    """A log line from a record, or straight from a message and its fields (the exchange line,
+    written without a log record); subclasses render one line from either."""
+
+    def _render(
+        self,
+        created: float,
+        levelno: int,
+        msg: str,
+        fields: Mapping[str, object],
+        exc: str | None = None,
+    ) -> str:
+        raise NotImplementedError
+
+    def format(self, record: logging.LogRecord) -> str:
+        exc = self.formatException(record.exc_info) if record.exc_info else None
+        fields = getattr(record, "fields", None) or {}
+        return self._render(record.created, record.levelno, record.getMessage(), fields, exc)
+
+    def format_fields(self, levelno: int, msg: str, fields: Mapping[str, object]) -> str:
+        """The line for ``msg`` and ``fields``, without a log record (the exchange line)."""
+        return self._render(time.time(), levelno, msg, fields)
+
+
+class _TextFormatter(_LineFormatter):
     def __init__(self, journal: bool) -> None:
         super().__init__()
         self.journal = journal
@@ -57,65 +81,54 @@ class _TextFormatter(logging.Formatter):
         msecs = int((created - second) * 1000)
         return f"{self._stamp}.{msecs:03d}{self._zone} {logging.getLevelName(levelno)} "
 
-    def format(self, record: logging.LogRecord) -> str:
-        msg = record.getMessage()
-        fields = getattr(record, "fields", None)
-        if fields:
-            msg = " ".join([msg, *(f"{k}={_text_value(v)}" for k, v in fields.items())])
-        if record.exc_info:
-            msg += "\n" + self.formatException(record.exc_info)
-        return self._prefix(record.created, record.levelno) + msg
-
-    def format_fields(self, levelno: int, msg: str, fields: Mapping[str, object]) -> str:
-        """The line for ``msg`` and ``fields``, without a log record (the exchange line)."""
-        parts = [self._prefix(time.time(), levelno) + msg]
-        for k, v in fields.items():
-            kind = type(v)
-            # Numbers and plain words (the most of an exchange line) need no quoting.
-            if kind is int or kind is float or (kind is str and v and " " not in v):  # type: ignore[operator]
-                parts.append(f"{k}={v}")
-            else:
-                parts.append(f"{k}={_text_value(v)}")
-        return " ".join(parts)
+    def _render(
+        self,
+        created: float,
+        levelno: int,
+        msg: str,
+        fields: Mapping[str, object],
+        exc: str | None = None,
+    ) -> str:
+        parts = [self._prefix(created, levelno) + msg]
+        parts += [f"{k}={_text_value(v)}" for k, v in fields.items()]
+        line = " ".join(parts)
+        return f"{line}\n{exc}" if exc else line
 
 
 def _text_value(value: object) -> str:
     kind = type(value)
     if kind is int or kind is float:
         return str(value)
+    if type(value) is str:
+        # Plain words (most of an exchange line) need no quoting.
+        return value if value and " " not in value else json.dumps(value)
     if isinstance(value, dict) or isinstance(value, Mapping):  # noqa: SIM101 - dict: fast
         return ",".join(f"{k}:{v}" for k, v in value.items()) or "-"
     text = str(value)
     return text if text and " " not in text else json.dumps(text)
 
 
-class _JsonFormatter(logging.Formatter):
+class _JsonFormatter(_LineFormatter):
     def __init__(self, journal: bool) -> None:
         super().__init__()
         self.journal = journal
 
-    def format(self, record: logging.LogRecord) -> str:
+    def _render(
+        self,
+        created: float,
+        levelno: int,
+        msg: str,
+        fields: Mapping[str, object],
+        exc: str | None = None,
+    ) -> str:
         obj: dict[str, object] = {}
         if not self.journal:
-            obj["ts"] = round(record.created, 3)
-        obj["level"] = record.levelname.lower()
-        obj["msg"] = record.getMessage()
-        obj.update(getattr(record, "fields", None) or {})
-        if record.exc_info:
-            obj["exc"] = self.formatException(record.exc_info)
-        line = json.dumps(obj, separators=(",", ":"))
-        if self.journal:
-            return f"<{_SYSLOG_PRIORITY.get(record.levelno, 6)}>{line}"
-        return line
-
-    def format_fields(self, levelno: int, msg: str, fields: Mapping[str, object]) -> str:
-        """The line for ``msg`` and ``fields``, without a log record (the exchange line)."""
-        obj: dict[str, object] = {}
-        if not self.journal:
-            obj["ts"] = round(time.time(), 3)
+            obj["ts"] = round(created, 3)
         obj["level"] = logging.getLevelName(levelno).lower()
         obj["msg"] = msg
         obj.update(fields)
+        if exc:
+            obj["exc"] = exc
         line = json.dumps(obj, separators=(",", ":"))
         if self.journal:
             return f"<{_SYSLOG_PRIORITY.get(levelno, 6)}>{line}"
@@ -177,7 +190,7 @@ class ExchangeRecord:
             # The line is written straight to the handler set up for the proxy: no log
             # record, no logger lookups (it is written once per exchange).
             formatter = handler.formatter
-            assert isinstance(formatter, (_TextFormatter, _JsonFormatter))
+            assert isinstance(formatter, _LineFormatter)
             line = formatter.format_fields(level, "exchange", fields)
             with contextlib.suppress(Exception):
                 handler.stream.write(line + "\n")

@@ -25,6 +25,7 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from proxy.envwire import CA_VAR, Route, route_for
+from proxy.upstream_proxy import connect_request, connect_target
 
 STATUS_PATH = "/.well-known/maskproxy/status"
 MAX_ANSWER = 1024 * 1024
@@ -185,12 +186,9 @@ def canary(proxy_url: str, host: str, port: int, cafile: str | None, timeout: fl
         ) from None
     with contextlib.ExitStack() as stack:
         stack.callback(raw.close)
-        target = f"{host}:{port}"
-        request = f"CONNECT {target} HTTP/1.1\r\nHost: {target}\r\n".encode()
-        if auth is not None:
-            request += b"Proxy-Authorization: " + auth + b"\r\n"
+        target = connect_target(host, port)
         try:
-            raw.sendall(request + b"\r\n")
+            raw.sendall(connect_request(target, auth))
             status, _, rest = _read_head(raw, where)
         except (OSError, ConnectionError) as exc:
             raise CanaryError(f"{where} failed the CONNECT: {exc}", FIX_ENV) from None

@@ -64,7 +64,7 @@ class UpstreamProxy:
         TLS errors inside the tunnel are raised as they are (the caller maps them, as for a
         direct connection); failures to reach or use the proxy raise :class:`UpstreamError`.
         """
-        target = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+        target = connect_target(host, port)
         try:
             reader, writer = await asyncio.open_connection(self.host, self.port, limit=64 * 1024)
         except OSError as exc:
@@ -72,11 +72,7 @@ class UpstreamProxy:
                 f"upstream proxy {self.label}: cannot connect: {exc.strerror or exc}"
             ) from None
         try:
-            head = [f"CONNECT {target} HTTP/1.1", f"Host: {target}"]
-            request = ("\r\n".join(head) + "\r\n").encode("ascii")
-            if self.authorization is not None:
-                request += b"Proxy-Authorization: " + self.authorization + b"\r\n"
-            writer.write(request + b"\r\n")
+            writer.write(connect_request(target, self.authorization))
             await writer.drain()
             status = await _read_status(reader, self.label)
             log.debug("upstream proxy %s: CONNECT %s -> %d", self.label, target, status)
@@ -95,6 +91,20 @@ class UpstreamProxy:
                 ) from None
             raise
         return reader, writer
+
+
+def connect_target(host: str, port: int) -> str:
+    """The authority a CONNECT names: ``host:port``, an IPv6 address in brackets."""
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
+def connect_request(target: str, authorization: bytes | None) -> bytes:
+    """The whole CONNECT request head for ``target`` (:func:`connect_target`), with a
+    ``Proxy-Authorization`` value when there is one."""
+    head = f"CONNECT {target} HTTP/1.1\r\nHost: {target}\r\n".encode("ascii")
+    if authorization is not None:
+        head += b"Proxy-Authorization: " + authorization + b"\r\n"
+    return head + b"\r\n"
 
 
 async def _read_status(reader: asyncio.StreamReader, label: str) -> int:
