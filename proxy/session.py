@@ -8,6 +8,9 @@ CA and, inside, HTTP/2 or HTTP/1.1 — whichever the client chose by ALPN (inter
 Listening off loopback, neither a blind tunnel nor a plain-HTTP forward may reach the host's
 own loopback or link-local addresses unless ``allow_local_targets`` says so
 (:mod:`proxy.connect`).
+
+The HTTP/2 adapter (:mod:`proxy.http2`, and with it ``h2``) is imported when a client first
+negotiates HTTP/2, not at start: it costs over a megabyte that HTTP/1.1-only use never needs.
 """
 
 from __future__ import annotations
@@ -16,13 +19,13 @@ import asyncio
 import contextlib
 import ssl
 import time
+from typing import TYPE_CHECKING
 
 from proxy.accesslog import ExchangeRecord, client_protocol, log
 from proxy.connect import checked_address, parse_connect_target
 from proxy.errors import ClientError, ProxyError, error_response
 from proxy.exchange import UpstreamPoolLike
 from proxy.http1 import ConnectRequest, Http1Connection
-from proxy.http2 import Http2Connection
 from proxy.policy import Decision
 from proxy.routes import (
     LocalTargetGuard,
@@ -35,6 +38,9 @@ from proxy.runtime import Runtime
 from proxy.streams import Peer
 from proxy.tunnel import relay
 from proxy.upstream import dial_address, open_connection
+
+if TYPE_CHECKING:
+    from proxy.http2 import Http2Connection
 
 CONNECT_OK = b"HTTP/1.1 200 Connection established\r\n\r\n"
 
@@ -189,6 +195,8 @@ class Session:
             (time.monotonic() - started) * 1000,
         )
         if self.client.alpn() == "h2":
+            from proxy.http2 import Http2Connection
+
             self.handler = Http2Connection(driver, self.client, draining=self.draining)
             await self.handler.serve()
             return

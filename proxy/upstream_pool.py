@@ -11,6 +11,9 @@ HTTP/2 (so a burst of requests opens one connection, not one each); a new connec
 
 One pool per loaded configuration: a reload makes a new pool and retires the old one's
 connections, which close once their exchanges are done.
+
+The HTTP/2 side (:mod:`proxy.upstream_h2`, and with it ``h2``) is imported when an upstream
+first chooses HTTP/2, not at start: a proxy whose upstreams speak HTTP/1.1 never loads it.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ import contextlib
 import ssl
 import time
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import h11
 
@@ -32,8 +36,10 @@ from proxy.upstream import (
     UpstreamExchange,
     open_connection,
 )
-from proxy.upstream_h2 import H2UpstreamConnection
 from proxy.upstream_proxy import UpstreamProxy
+
+if TYPE_CHECKING:
+    from proxy.upstream_h2 import H2UpstreamConnection
 
 
 class _Dial:
@@ -115,6 +121,8 @@ class UpstreamPool:
                 via=self.upstream_proxy,
             )
             if peer.alpn() == "h2":
+                from proxy.upstream_h2 import H2UpstreamConnection
+
                 conn = H2UpstreamConnection(
                     origin, peer, self.forget, read_timeout=self.read_timeout
                 )
