@@ -325,6 +325,7 @@ def _loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
 def cmd_run(args: argparse.Namespace) -> int:
     import asyncio
 
+    from proxy.allocator import pin_mmap_threshold
     from proxy.server import serve
     from tls import CAError
 
@@ -340,6 +341,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         return _fail(f"CA in {config.state_dir}: {_with_regenerate_hint(str(exc), args)}")
     setup_logging(config.log_level, config.log_format)
     _log_config(config)
+    pin_mmap_threshold()
     with asyncio.Runner(loop_factory=_loop_factory()) as runner:
         return runner.run(serve(config, load))
 
