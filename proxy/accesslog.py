@@ -8,6 +8,7 @@ adds its own, and start with a ``<N>`` syslog priority that journald turns into 
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import logging
@@ -31,6 +32,12 @@ _SYSLOG_PRIORITY = {
     logging.WARNING: 4,
     logging.ERROR: 3,
     logging.CRITICAL: 2,
+}
+
+
+_LEVEL_NAMES = {
+    level: logging.getLevelName(level)
+    for level in (logging.DEBUG, logging.INFO, logging.WARNING, logging.ERROR, logging.CRITICAL)
 }
 
 
@@ -79,7 +86,8 @@ class _TextFormatter(_LineFormatter):
             zone = time.strftime("%z", local)
             self._zone = f"{zone[:3]}:{zone[3:]}"
         msecs = int((created - second) * 1000)
-        return f"{self._stamp}.{msecs:03d}{self._zone} {logging.getLevelName(levelno)} "
+        level = _LEVEL_NAMES.get(levelno) or logging.getLevelName(levelno)
+        return f"{self._stamp}.{msecs:03d}{self._zone} {level} "
 
     def _render(
         self,
@@ -90,7 +98,14 @@ class _TextFormatter(_LineFormatter):
         exc: str | None = None,
     ) -> str:
         parts = [self._prefix(created, levelno) + msg]
-        parts += [f"{k}={_text_value(v)}" for k, v in fields.items()]
+        for k, v in fields.items():
+            kind = type(v)
+            # Numbers and plain words (nearly every field of an exchange line) inline; the
+            # rest through _text_value.
+            if kind is int or (kind is str and v and " " not in v):  # type: ignore[operator]
+                parts.append(f"{k}={v}")
+            else:
+                parts.append(f"{k}={_text_value(v)}")
         line = " ".join(parts)
         return f"{line}\n{exc}" if exc else line
 
@@ -194,9 +209,35 @@ class ExchangeRecord:
             line = formatter.format_fields(level, "exchange", fields)
             with contextlib.suppress(Exception):
                 handler.stream.write(line + "\n")
-                handler.flush()
+                _flush_soon(handler)
             return
         access.log(level, "exchange", extra={"fields": fields})
+
+
+_flush_pending = False
+"""A flush of the exchange handler is scheduled on the event loop."""
+
+
+def _flush_soon(handler: logging.Handler) -> None:
+    """Flush ``handler`` once the event loop has run what is ready now, so that exchanges
+    finishing in the same turn of the loop share one write; at once outside an event loop."""
+    global _flush_pending
+    if _flush_pending:
+        return
+    try:
+        loop = asyncio.get_running_loop()
+    except RuntimeError:
+        handler.flush()
+        return
+    _flush_pending = True
+    loop.call_soon(_flush_now, handler)
+
+
+def _flush_now(handler: logging.Handler) -> None:
+    global _flush_pending
+    _flush_pending = False
+    with contextlib.suppress(Exception):
+        handler.flush()
 
 
 def _own(handler: logging.Handler) -> bool:

@@ -319,8 +319,7 @@ class Driver:
                 if not request.has_body:
                     raise FramingError("the exchange added a body to a request without one")
                 rec.bytes_up += len(tail)
-                up.send_data(tail)
-            up.send_end(item.trailers)
+            up.send_end(item.trailers, tail)
             await up.flush()
             client.request_done()
             exchange.request_sent()

@@ -194,13 +194,19 @@ class UpstreamExchange:
         if data:
             self._send_data(data)
 
-    def send_end(self, trailers: Headers = ()) -> None:  # type: ignore[assignment]
-        """Queue the end of the request (with trailers, where the framing can carry them)."""
-        if self._held:
-            held, self._held = self._held, b""
-            assert self._remaining is not None
-            self._remaining -= len(held)
-            self._send_data(held)
+    def send_end(self, trailers: Headers = (), last: bytes = b"") -> None:  # type: ignore[assignment]
+        """Queue ``last`` body bytes, then the end of the request (with trailers, where the
+        framing can carry them): the end is accepted, so nothing is held back any more, and
+        a body passed whole here goes out as one piece."""
+        data = self._held + last if self._held else last
+        self._held = b""
+        if data:
+            remaining = self._remaining
+            if remaining is not None:
+                if len(data) > remaining:
+                    raise FramingError("request body longer than its Content-Length")
+                self._remaining = remaining - len(data)
+            self._send_data(data)
         if self._remaining:
             raise FramingError("request body shorter than its Content-Length")
         self._send_end(trailer_fields(trailers))
