@@ -279,3 +279,53 @@ def test_the_logged_path_is_masked_unless_it_is_made_of_api_words(tmp_path: Path
         else:
             assert iid not in exchange.stats.path and "secretvalue" not in exchange.stats.path
             assert exchange.stats.path.startswith("/v1/files/i-")
+
+
+def test_exchange_lines_of_one_loop_turn_share_one_flush() -> None:
+    import io
+    import logging
+
+    from proxy import accesslog
+
+    class Counting(io.StringIO):
+        flushes = 0
+
+        def flush(self) -> None:
+            self.flushes += 1
+
+    root = logging.getLogger("maskproxy")
+    saved = (root.handlers[:], root.level, root.propagate, accesslog._exchange_handler)
+    try:
+        accesslog.setup_logging("info", "text")
+        handler = accesslog._exchange_handler
+        assert handler is not None
+        stream = Counting()
+        handler.setStream(stream)  # type: ignore[arg-type]
+        stream.flushes = 0
+
+        async def three_exchanges() -> tuple[int, int]:
+            for n in range(3):
+                rec = accesslog.ExchangeRecord(method="POST", host="h", path="/", mode="m")
+                rec.status = 200
+                rec.bytes_up = n
+                rec.emit()
+            before = stream.flushes
+            await asyncio.sleep(0)
+            return before, stream.flushes
+
+        before, after = asyncio.run(three_exchanges())
+        lines = stream.getvalue().splitlines()
+        assert len(lines) == 3 and all(" exchange method=POST " in line for line in lines)
+        assert (before, after) == (0, 1)
+    finally:
+        root.handlers[:], root.level, root.propagate = saved[0], saved[1], saved[2]
+        accesslog._exchange_handler = saved[3]
+
+
+def test_http2_is_imported_only_when_negotiated() -> None:
+    import subprocess
+    import sys
+
+    probe = "import sys, proxy.cli, proxy.server; print('h2' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
