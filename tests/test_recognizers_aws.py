@@ -7,7 +7,7 @@ from __future__ import annotations
 import random
 
 import pytest
-from engine_strategies import found, scan
+from engine_strategies import found, masked_text, scan
 
 R = random.Random(4242)
 
@@ -178,6 +178,46 @@ def test_arn_with_escaped_slashes() -> None:
 def test_arn_keeps_structure_words() -> None:
     out = found(f"arn:aws:iam::{ACCT}:role/service-role/etl-runner")
     assert out == [("aws_account_id", ACCT), ("aws_iam_name", "etl-runner")]
+
+
+def lower_alnum(n: int) -> str:
+    """``n`` lower-case letters and digits, with a digit."""
+    return "".join(R.choice("abcdefghijklmnopqrstuvwxyz0123456789") for _ in range(n - 1)) + "7"
+
+
+def test_typed_ids_in_an_arn_keep_their_prefix_at_every_occurrence() -> None:
+    org, shake, net = lower_alnum(14), lower_alnum(18), hexs(17)
+    text = (
+        f'"Arn": "arn:aws:organizations::{ACCT}:handshake/o-{org}/invite/h-{shake}",\n'
+        f'"Id": "h-{shake}", "Parties": [{{"Id": "o-{org}"}}]\n'
+        f"arn:aws:networkmanager::{ACCT}:global-network/global-network-{net}\n"
+        f'"GlobalNetworkId": "global-network-{net}"'
+    )
+    out = masked_text(text)
+    for kept in ("o-#", "h-#", "global-network-#"):
+        assert kept in out
+    for body in (org, shake, net):
+        assert body not in out
+    assert out.count("#" * len(shake)) == 2
+
+
+def test_short_typed_ids_in_an_arn_go_whole_and_stay_masked_everywhere() -> None:
+    org = lower_alnum(9)  # too short for the known values to find behind `o-`
+    text = f'arn:aws:organizations::{ACCT}:organization/o-{org}\n"Id": "o-{org}"'
+    out = masked_text(text)
+    assert out.count("/" + "#" * (len(org) + 2)) == 1
+    assert out.count('"' + "#" * (len(org) + 2) + '"') == 1 and org not in out
+
+
+def test_a_name_field_holding_an_aws_host_keeps_the_host_suffix() -> None:
+    dist, bucket = lower_alnum(14), f"media-{lower_alnum(6)}"
+    text = (
+        f'"DomainName": "{dist}.cloudfront.net",\n'
+        f'"DomainName": "{bucket}.s3.amazonaws.com", "Id": "{bucket}.s3.amazonaws.com-origin"'
+    )
+    out = masked_text(text)
+    assert out.count(".cloudfront.net") == 1 and out.count(".s3.amazonaws.com") == 2
+    assert dist not in out and bucket not in out
 
 
 @pytest.mark.parametrize(

@@ -43,6 +43,17 @@ use crate::recognizers::base::{left_ok, ALNUM, GLUE_ID};
 mod guard;
 pub use guard::rememberable;
 
+/// A value remembered from one occurrence is also found where it follows a `-` (`h-` + the
+/// body of an Organizations handshake id): it is remembered at all, long enough to be looked
+/// for behind a prefix, and holds no `-` or `_` (which would make it part of a longer name).
+/// A recognizer that keeps an id's type prefix readable asks this first, so that the id
+/// stays masked wherever it recurs.
+pub fn recurs_behind_dash(value: &[u8], rtype: &str) -> bool {
+    value.len() >= GLUE_MIN
+        && !value.iter().any(|&b| b == b'-' || b == b'_')
+        && rememberable(value, rtype)
+}
+
 /// Default bound on the number of values.
 pub const DEFAULT_MAX_VALUES: usize = 200_000;
 /// Default bound on [`KnownValues::bytes_used`]: 64 MiB.
@@ -831,6 +842,26 @@ mod tests {
         assert!(found(&k, &longer).is_empty());
         let glued_right = [acct.as_slice(), b"abc"].concat();
         assert!(found(&k, &glued_right).is_empty());
+    }
+
+    #[test]
+    fn values_that_recur_behind_a_dash() {
+        const LOWER_DIGITS: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789";
+        let mut body = random_string(7, 15, LOWER_DIGITS);
+        body[3] = b'5';
+        assert!(recurs_behind_dash(&body, "aws_resource_name"));
+        let mut k = KnownValues::new(10, DEFAULT_MAX_BYTES);
+        k.remember(&body, "aws_resource_name", Shape::Classwise);
+        let text = [&b"\"Id\": \"h-"[..], &body, b"\""].concat();
+        assert_eq!(found(&k, &text), vec![body.clone()]);
+        let compound = [&body[..7], b"-", &body[7..]].concat();
+        for v in [
+            &random_string(8, 9, LOWER_DIGITS)[..],
+            &compound,
+            b"organisational",
+        ] {
+            assert!(!recurs_behind_dash(v, "aws_resource_name"));
+        }
     }
 
     #[test]

@@ -8,6 +8,7 @@
 use std::collections::HashMap;
 use std::sync::LazyLock;
 
+use crate::known;
 use regex::bytes::{Regex, RegexBuilder};
 
 use super::base::{
@@ -565,6 +566,47 @@ pub fn id_finding(data: &[u8], s: usize, e: usize) -> Option<Finding> {
     Some(Finding::new(s + dash + 1, e, rtype, HEX))
 }
 
+/// Prefixes of AWS ids whose body is not 8 or 17 lower-case hex digits: Organizations (`o-`,
+/// `r-`, `ou-`, `p-`), Cloud Map (`srv-`, `ns-`), Storage Gateway (`sgw-`); the prefixes of
+/// [`ID_PREFIXES`] count too (`lgw-rtb-…` with any body).
+const NAMED_ID_PREFIXES: &[&[u8]] = &[b"o", b"r", b"ou", b"p", b"srv", b"ns", b"sgw"];
+
+/// An ARN resource segment that is a typed id, `<type prefix>-<body>`, whose body may be
+/// masked alone: the offset of the body and whether it is lower-case hex. The prefix says
+/// which kind of resource it is and nothing of the user's, so it stays readable, as `i-` does
+/// in an instance id. Either the prefix is a known id type, or the body is the current id
+/// format itself (17 lower-case hex digits) after a prefix of lower-case words
+/// (`global-network-`, `backup-`); eight hex digits after an unknown prefix stay part of the
+/// name (`orders-api-3f2a9c1b` is how generated names end). And the body is one the known
+/// values find again behind the prefix ([`known::recurs_behind_dash`]); otherwise the segment
+/// is masked whole, so that its bare occurrences (`"Id": "o-…"`) are masked too.
+fn typed_id_body(seg: &[u8], name_type: &'static str) -> Option<(usize, bool)> {
+    let mut found: Option<(usize, bool)> = None;
+    for (i, &c) in seg.iter().enumerate() {
+        if c != b'-' {
+            continue;
+        }
+        let prefix = &seg[..i];
+        if !id_prefix_shape(prefix) {
+            break;
+        }
+        let body = &seg[i + 1..];
+        if body.len() == 17 && body.iter().all(|&c| is_lhex(c)) {
+            found = Some((i + 1, true));
+            break;
+        }
+        // the longest known prefix wins ('lgw-rtb' before 'lgw')
+        if (NAMED_ID_PREFIXES.contains(&prefix) || masked_id_type(prefix).is_some())
+            && body.iter().all(|&c| ALNUM[c as usize])
+        {
+            found = Some((i + 1, false));
+        }
+    }
+    let (k, hex) = found?;
+    let rtype = if hex { "aws_arn" } else { name_type };
+    known::recurs_behind_dash(&seg[k..], rtype).then_some((k, hex))
+}
+
 // ---------------------------------------------------------------- ARNs
 
 /// The parts of an ARN head `arn:<partition>:<service>:<region>:<account>:`.
@@ -802,6 +844,12 @@ pub fn arn_findings(data: &[u8], s: usize, limit: usize) -> Option<(Vec<Finding>
             out.push(Finding::new(a + 4, b, "aws_kms_key_id", HEX));
         } else if is_account12(seg) {
             out.push(Finding::new(a, b, "aws_account_id", CW));
+        } else if let Some((k, hex)) = typed_id_body(seg, name_type) {
+            out.push(if hex {
+                Finding::new(a + k, b, "aws_arn", HEX)
+            } else {
+                Finding::new(a + k, b, name_type, CW)
+            });
         } else if has_alnum(seg) {
             out.push(Finding::new(a, b, name_type, CW));
         }
@@ -1643,6 +1691,15 @@ fn suffix_end(data: &[u8], a: usize) -> Option<usize> {
         .map(|p| a + p.len())
 }
 
+/// `tok` is a whole host name under an AWS suffix (`d1a2b3.cloudfront.net`,
+/// `orders.s3.amazonaws.com`): the host rule masks its labels and keeps the suffix.
+pub fn is_aws_host(tok: &[u8]) -> bool {
+    tok.iter()
+        .enumerate()
+        .skip(1)
+        .any(|(i, &c)| c == b'.' && suffix_end(tok, i) == Some(tok.len()))
+}
+
 /// The services whose host names are named by the user (`<name>.<id>.<region>.rds.…`).
 const RESOURCE_SERVICES: &[&[u8]] = &[
     b"rds",
@@ -1725,6 +1782,7 @@ fn region_like(l: &[u8]) -> bool {
         b"global",
         b"ats",
         b"auth",
+        b"endpoint",
     ];
     if region_name(l, true) || WORDS.contains(&l) {
         return true;
@@ -1802,6 +1860,7 @@ fn label_findings(
         b"cluster-ro-",
         b"cluster-",
         b"internal-",
+        b"proxy-",
         b"search-",
         b"vpc-",
     ];
@@ -2342,6 +2401,58 @@ mod tests {
     }
 
     #[test]
+    fn arn_typed_ids_keep_their_prefix() {
+        let a = digits(12);
+        let low = |n: usize| format!("{}7", rand(b"abcdefghijklmnopqrstuvwxyz0123456789", n - 1));
+        // the id's body is masked, its type prefix stays; the body is one the known values
+        // find again behind the prefix, so the id's bare occurrences are masked too
+        let (o, h) = (low(14), low(16));
+        let fs = found(&format!(
+            "arn:aws:organizations::{a}:handshake/o-{o}/invite/h-{h}"
+        ));
+        assert!(fs.contains(&pair("aws_resource_name", &o)), "{fs:?}");
+        assert!(fs.contains(&pair("aws_resource_name", &h)), "{fs:?}");
+        assert!(fs
+            .iter()
+            .all(|(_, v)| !v.starts_with("o-") && !v.starts_with("h-")));
+        let (g, x) = (hex(17), hex(17));
+        assert_eq!(
+            found(&format!(
+                "arn:aws:networkmanager::{a}:site/global-network-{g}/site-{x}"
+            )),
+            vec![
+                pair("aws_account_id", &a),
+                pair("aws_arn", &g),
+                pair("aws_arn", &x)
+            ]
+        );
+        let rtb = low(17);
+        assert_eq!(
+            found(&format!(
+                "arn:aws:ec2:us-west-2:{a}:local-gateway-route-table/lgw-rtb-{rtb}"
+            ))[1],
+            pair("aws_resource_name", &rtb)
+        );
+        // masked whole: a body the known values would not find behind its prefix (short,
+        // compound, an ordinary word), and names (an unknown prefix before a body that is not
+        // the 17-hex id format)
+        for seg in [
+            format!("o-{}", low(10)),
+            format!("sgw-{}", upper(8)),
+            format!("ou-{}-{}", low(12), low(12)),
+            "p-organisational".to_string(),
+            format!("orders-api-{}", hex(8)),
+            format!("acme-{}", low(14)),
+            format!("billing-prod-{}", hex(16)),
+        ] {
+            assert_eq!(
+                found(&format!("arn:aws:lambda:us-east-1:{a}:function:{seg}"))[1],
+                pair("aws_resource_name", &seg)
+            );
+        }
+    }
+
+    #[test]
     fn resource_ids() {
         for n in [8, 17] {
             let h = hex(n);
@@ -2669,6 +2780,20 @@ mod tests {
             )),
             vec![pair("aws_db_identifier", "db1"), pair("aws_hostname", &id)]
         );
+        // an RDS Proxy endpoint: `endpoint` and `proxy-` are the host's structure
+        assert_eq!(
+            found(&format!(
+                "\"reports-ro.endpoint.proxy-{id}.us-east-1.rds.amazonaws.com\""
+            )),
+            vec![
+                pair("aws_db_identifier", "reports-ro"),
+                pair("aws_hostname", &id)
+            ]
+        );
+        assert!(is_aws_host(format!("{id}.cloudfront.net").as_bytes()));
+        assert!(is_aws_host(b"media-x1.s3.amazonaws.com"));
+        assert!(!is_aws_host(b".cloudfront.net") && !is_aws_host(b"x.cloudfront.netx"));
+        assert!(!is_aws_host(b"shop.example.com"));
         for text in [
             "ec2.us-east-1.amazonaws.com",
             "s3.amazonaws.com",

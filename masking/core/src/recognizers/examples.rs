@@ -284,6 +284,7 @@ pub const ROWS: &[Row] = &[
             ok("s3://backups/snapshots/604218873315/nightly.tar.gz"),
             ok(r#""FunctionName": "main""#),
             ok(r#""Runtime": "python3.12""#),
+            ok(r#""DomainName": "d2hx7kq0wv3m9a.cloudfront.net","#),
         ],
     },
     Row {
@@ -368,6 +369,8 @@ pub const ROWS: &[Row] = &[
         positive: &[
             ok("ssh ec2-user@ec2-«54-152-154-116».compute-1.amazonaws.com"),
             ok("https://«zv9dsc1828l0c».cloudfront.net/assets/app.js"),
+            // a name field holding a host: the host's own labels are the name, not its suffix
+            ok(r#""DomainName": "«d2hx7kq0wv3m9a».cloudfront.net","#),
         ],
         negative: &[
             ok("ec2.us-east-1.amazonaws.com"),

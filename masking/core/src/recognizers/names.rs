@@ -436,9 +436,11 @@ fn id_prefix(tok: &[u8]) -> bool {
     (1..=12).contains(&n) && tok.get(n) == Some(&b'-') && run_of(tok, n + 1, 8, is_hex_lower)
 }
 
-/// Python `_DEFER.match`: values that belong to the ARN, S3, URL, id and account rules.
+/// Values that belong to the ARN, S3, URL, id, account and AWS host rules (a name field such
+/// as `DomainName` may hold `d1a2b3.cloudfront.net`, whose suffix is structure).
 fn defers(tok: &[u8]) -> bool {
-    tok.starts_with(b"arn:")
+    aws::is_aws_host(tok)
+        || tok.starts_with(b"arn:")
         || tok.starts_with(b"s3:")
         || tok.starts_with(b"http:")
         || tok.starts_with(b"https:")
