@@ -276,11 +276,20 @@ pub const ROWS: &[Row] = &[
             ok("diff detected on «pay-cache-mgt»"),
             ok(r#"$ aws elb describe-load-balancers --load-balancer-name «edge-lb-tq4»\n«edge-lb-tq4»\n"#),
             ok("| FunctionName | Runtime |\n|---|---|\n| «lmnuebvs-etl» | python3.12 |\n"),
+            // `--output yaml`: the `Name` tag of a resource, raw and inside a tool result
+            ok("Tags:\n- Key: Name\n  Value: «orders-api-blue-7»\n- Key: Team\n  Value: ledger\n"),
+            ok(r#"    Tags:\n    - Key: Name\n      Value: «vpn-gw-qx3»\n"#),
+            // a table with a `Name` column (`--query` with a Name alias)
+            ok("|  InstanceId | Name |\n+------+------+\n|  i-0f3a9c2b7d1e4a5b6 |  «ledger-api-4» |\n"),
             // lambda get-function: the code location names the function before the upload's UUID
             ok(r#""Location": "https://awslambda-eu-west-1-tasks.s3.eu-west-1.amazonaws.com/snapshots/604218873315/«qjhvx-rollup»-4be1c0d2-7a9f-4c31-b8e6-05d9f3a2c7e1?versionId=Qm9x""#),
         ],
         negative: &[
             ok("| FunctionName | Runtime |\n|---|---|\n| main | python3.12 |\n"),
+            // a Name column of plain words, another tag's value, a Name outside a tag list
+            ok("| Name | Description |\n|---|---|\n| retries | how often to try |\n"),
+            ok("Tags:\n- Key: Team\n  Value: ledger-core-2\n"),
+            ok("- Key: Name\n  Description: holds-a-name-3\n- Value: not-this-one-4\n"),
             ok("s3://backups/snapshots/604218873315/nightly.tar.gz"),
             ok(r#""FunctionName": "main""#),
             ok(r#""Runtime": "python3.12""#),
@@ -392,10 +401,15 @@ pub const ROWS: &[Row] = &[
             ok("aws s3 cp report.csv s3://«ledger-exports-6fx01s»/2026/11/"),
             ok(r#""Bucket": "«media-2wf8pu»","#),
             ok("upload: ./a.txt to s3://«tf-state-cvpym»/a.txt"),
+            // `s3api list-buckets --output yaml`
+            ok("Buckets:\n- Name: «ledger-exports-2kq»\n  CreationDate: '2025-02-11T09:12:44+00:00'\n"),
+            ok(r#"Buckets:\n- CreationDate: '2025-02-11T09:12:44+00:00'\n  Name: «tf-plans-7ha»\n"#),
         ],
         negative: &[
             ok("s3://bucket/key"),
             ok("s3://ab/x"),
+            // a YAML `Name` with no creation date beside it is no bucket
+            ok("- Name: build-cache-9\n  Image: node:20\n"),
         ],
     },
     Row {
