@@ -101,6 +101,8 @@ const IAM_KEYS: &[&str] = &[
     "UserName",
     "RoleName",
     "InstanceProfileName",
+    // Terraform and CloudFormation name the profile by this key (the CLI's is an {Arn, Id})
+    "IamInstanceProfile",
     "ServerCertificateName",
     "RoleSessionName",
     "GroupName",
@@ -768,6 +770,67 @@ fn check_yaml_bucket_entry(data: &[u8], s: usize, _e: usize) -> CheckResult {
         value_after(data, after, limit, false, None)?
     };
     Some((v_name(data, &v, BUCKET)?, v.end))
+}
+
+/// The key of the HCL block that the line starting at `ls` is inside: the words before the
+/// unmatched `{` that opens it (`tags`, `~ tags`, `tags_all =`), looked for at most
+/// `reach` bytes back.
+fn hcl_block_key(data: &[u8], ls: usize, reach: usize) -> Option<&[u8]> {
+    let low = ls.saturating_sub(reach);
+    let mut depth = 0usize;
+    let mut i = ls;
+    while i > low {
+        i -= 1;
+        match data[i] {
+            b'}' => depth += 1,
+            b'{' if depth > 0 => depth -= 1,
+            b'{' => {
+                let start = line_start_of(data, i, 256)?;
+                return Some(&data[start..i]);
+            }
+            _ => {}
+        }
+    }
+    None
+}
+
+/// Terraform's tag maps (`terraform plan`/`show`, `.tf` files): `Name = "<name>"` on its own
+/// line inside a `tags = {` or `tags_all = {` block.
+fn check_hcl_tag_name(data: &[u8], s: usize, _e: usize) -> CheckResult {
+    let limit = data.len().min(s + 1024);
+    let ls = line_start_of(data, s, 160)?;
+    if !data[ls..s].iter().all(|&c| c == b' ' || c == b'\t') {
+        return None;
+    }
+    let words: Vec<&[u8]> = hcl_block_key(data, ls, 4096)?
+        .split(|&c| matches!(c, b' ' | b'\t' | b'=' | b'~' | b'+' | b'-' | b'"'))
+        .filter(|w| !w.is_empty())
+        .collect();
+    if !matches!(words.as_slice(), [b"tags" | b"tags_all"]) {
+        return None;
+    }
+    let key_end = s + data[s..].iter().position(|&c| c == b'=')?;
+    let v = value_after(data, key_end, limit, false, None)?;
+    Some((v_name(data, &v, RES)?, v.end))
+}
+
+/// CloudWatch log groups that AWS services name after a resource: `/aws/lambda/<function>`,
+/// `/aws/codebuild/<project>`, `/aws/eks/<cluster>/cluster`, `/aws/rds/instance/<db>/…`,
+/// `/aws/rds/cluster/<db>/…`, `/aws/ecs/containerinsights/<cluster>/…`.
+fn check_log_group(data: &[u8], s: usize, e: usize) -> CheckResult {
+    let rtype = if data[s..e].starts_with(b"/aws/rds/") { DB } else { RES };
+    let lim = data.len().min(e + 256);
+    let mut end = e;
+    while end < lim && (data[end].is_ascii_alphanumeric() || b"_.-".contains(&data[end])) {
+        end += 1;
+    }
+    let v = Value {
+        start: e,
+        end,
+        quote: Vec::new(),
+        sep: b"/".to_vec(),
+    };
+    Some((v_name(data, &v, rtype)?, end))
 }
 
 /// A cell of AWS CLI `--output text` ending at a tab, a line end or an escape.
@@ -1914,6 +1977,18 @@ pub fn recognizers() -> Vec<Recognizer> {
             &[RES],
         ),
         Recognizer::new(
+            "names.hcl_tag_name",
+            r#"(?:"Name"|\\"Name\\"|Name)[ ]{1,64}= "#,
+            check_hcl_tag_name,
+            &[RES],
+        ),
+        Recognizer::new(
+            "names.log_group",
+            r"/aws/(?:lambda|codebuild|eks|rds/instance|rds/cluster|ecs/containerinsights)/",
+            check_log_group,
+            &[RES, DB],
+        ),
+        Recognizer::new(
             "names.text_row",
             r"TAGS(?:\t|\\t)Name(?:\t|\\t)|BUCKETS(?:\t|\\t)[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.+Z-]{8,30}(?:\t|\\t)",
             check_text_row,
@@ -2031,6 +2106,8 @@ mod tests {
                 "names.build_id",
                 "names.tag_name",
                 "names.yaml_tag_name",
+                "names.hcl_tag_name",
+                "names.log_group",
                 "names.text_row",
                 "names.code_location",
                 "names.table_header",
