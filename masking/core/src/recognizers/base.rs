@@ -382,7 +382,8 @@ pub fn value_after(data: &[u8], i: usize, limit: usize, flag: bool, stop: Option
     } else {
         // (?P<kq>\\{0,7}["'])?[ \t]{0,16}(?P<sep>...)[ \t]{0,16}
         let after_kq = match_quote(data, i, limit).unwrap_or(i);
-        let j = skip_blanks(data, after_kq, limit, 16);
+        // Terraform and HCL formatters align `=` under the block's longest key
+        let j = skip_blanks(data, after_kq, limit, 64);
         let se = match_sep(data, j, limit)?;
         let k = skip_blanks(data, se, limit, 16);
         (j, se, k)

@@ -240,6 +240,7 @@ pub const ROWS: &[Row] = &[
             ok(r#""DBInstanceIdentifier": "«ledgerdb-wmsa»","#),
             ok("aws rds describe-db-instances --db-instance-identifier «orders-oqrmg»"),
             ok("2026-11-02T10:14:07Z WARN connecting to database «quorvane»"),
+            ok("aws logs tail /aws/rds/instance/«pg-main-4k»/postgresql"),
             ok(r#"$ aws elasticache describe-snapshots --cache-cluster-id «sessq7» --max-items 5\nSNAPSHOTS\tTrue\t2026-10-30T04:00:00Z\t«sessq7»\tavailable\n"#),
             ok("failover initiated for «pay-cache-vrn»"),
         ],
@@ -252,6 +253,7 @@ pub const ROWS: &[Row] = &[
         rtype: "aws_iam_name",
         found_by: &[Field, Flag, Phrase, CliColumn],
         positive: &[
+            ok(r#"  iam_instance_profile = \"«ledger-web-prof2»\"\n"#),
             ok(r#""RoleName": "«etl-runner-asji»","#),
             ok("aws iam get-user --user-name «marlo.zfpbs»"),
             ok("access denied for IAM user «Quennick»"),
@@ -276,11 +278,28 @@ pub const ROWS: &[Row] = &[
             ok("diff detected on «pay-cache-mgt»"),
             ok(r#"$ aws elb describe-load-balancers --load-balancer-name «edge-lb-tq4»\n«edge-lb-tq4»\n"#),
             ok("| FunctionName | Runtime |\n|---|---|\n| «lmnuebvs-etl» | python3.12 |\n"),
+            // `--output yaml`: the `Name` tag of a resource, raw and inside a tool result
+            ok("Tags:\n- Key: Name\n  Value: «orders-api-blue-7»\n- Key: Team\n  Value: ledger\n"),
+            ok(r#"    Tags:\n    - Key: Name\n      Value: «vpn-gw-qx3»\n"#),
+            // `terraform plan`: the Name tag of a tag map, and an aligned attribute
+            ok("  ~ resource \"aws_instance\" \"api\" {\n        tags                                 = {\n            \"Name\" = \"«ledger-api-8»\"\n        }\n        key_name                             = \"«deploy-key-4q»\"\n"),
+            // CloudWatch log groups named after their resource
+            ok("aws logs tail /aws/lambda/«settle-worker-3» --since 5m"),
+            ok(r#""logGroupName": "/aws/eks/«core-eks-9b»/cluster","#),
+            ok(r#"resource \"aws_vpc\" \"main\" {\n  tags = {\n    Name        = \"«core-vpc-2x»\"\n    Environment = \"prod\"\n  }\n}"#),
+            // a table with a `Name` column (`--query` with a Name alias)
+            ok("|  InstanceId | Name |\n+------+------+\n|  i-0f3a9c2b7d1e4a5b6 |  «ledger-api-4» |\n"),
             // lambda get-function: the code location names the function before the upload's UUID
             ok(r#""Location": "https://awslambda-eu-west-1-tasks.s3.eu-west-1.amazonaws.com/snapshots/604218873315/«qjhvx-rollup»-4be1c0d2-7a9f-4c31-b8e6-05d9f3a2c7e1?versionId=Qm9x""#),
         ],
         negative: &[
             ok("| FunctionName | Runtime |\n|---|---|\n| main | python3.12 |\n"),
+            // a Name column of plain words, another tag's value, a Name outside a tag list
+            ok("| Name | Description |\n|---|---|\n| retries | how often to try |\n"),
+            ok("Tags:\n- Key: Team\n  Value: ledger-core-2\n"),
+            // a Name attribute outside a tag map
+            ok("variable \"x\" {\n  Name = \"holds-a-name-5\"\n}\n"),
+            ok("- Key: Name\n  Description: holds-a-name-3\n- Value: not-this-one-4\n"),
             ok("s3://backups/snapshots/604218873315/nightly.tar.gz"),
             ok(r#""FunctionName": "main""#),
             ok(r#""Runtime": "python3.12""#),
@@ -395,10 +414,15 @@ pub const ROWS: &[Row] = &[
             ok("aws s3 cp report.csv s3://«ledger-exports-6fx01s»/2026/11/"),
             ok(r#""Bucket": "«media-2wf8pu»","#),
             ok("upload: ./a.txt to s3://«tf-state-cvpym»/a.txt"),
+            // `s3api list-buckets --output yaml`
+            ok("Buckets:\n- Name: «ledger-exports-2kq»\n  CreationDate: '2025-02-11T09:12:44+00:00'\n"),
+            ok(r#"Buckets:\n- CreationDate: '2025-02-11T09:12:44+00:00'\n  Name: «tf-plans-7ha»\n"#),
         ],
         negative: &[
             ok("s3://bucket/key"),
             ok("s3://ab/x"),
+            // a YAML `Name` with no creation date beside it is no bucket
+            ok("- Name: build-cache-9\n  Image: node:20\n"),
         ],
     },
     Row {

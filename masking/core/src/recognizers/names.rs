@@ -101,6 +101,8 @@ const IAM_KEYS: &[&str] = &[
     "UserName",
     "RoleName",
     "InstanceProfileName",
+    // Terraform and CloudFormation name the profile by this key (the CLI's is an {Arn, Id})
+    "IamInstanceProfile",
     "ServerCertificateName",
     "RoleSessionName",
     "GroupName",
@@ -669,6 +671,170 @@ fn check_tag_name(data: &[u8], _s: usize, e: usize) -> CheckResult {
     Some((v_name(data, &v, RES)?, v.end))
 }
 
+// ---------------------------------------------------------------- siblings in YAML
+
+/// How many lines after a key a sibling of the same YAML mapping is looked for.
+const YAML_SIBLING_LINES: usize = 6;
+
+/// A line of YAML, raw or inside JSON text (escaped line breaks): where its key starts (after
+/// the indentation and a list item's `- `), the key's column, whether the line opens a list
+/// item, where it ends and where the next line starts.
+struct YamlLine {
+    key: usize,
+    col: usize,
+    item: bool,
+    end: usize,
+    next: usize,
+}
+
+fn yaml_line(data: &[u8], ls: usize, limit: usize) -> YamlLine {
+    let (end, next) = line_bounds(data, ls, limit);
+    let mut i = ls;
+    while i < end && data[i] == b' ' {
+        i += 1;
+    }
+    let item = i + 1 < end && data[i] == b'-' && data[i + 1] == b' ';
+    if item {
+        i += 2;
+        while i < end && data[i] == b' ' {
+            i += 1;
+        }
+    }
+    YamlLine { key: i, col: i - ls, item, end, next }
+}
+
+/// The start of the line holding `s`: after the raw or escaped line break before it, looking
+/// back at most `reach` bytes (`None` past that).
+fn line_start_of(data: &[u8], s: usize, reach: usize) -> Option<usize> {
+    let low = s.saturating_sub(reach);
+    let mut i = s;
+    while i > low {
+        let c = data[i - 1];
+        if c == b'\n' || c == b'\r' || (matches!(c, b'n' | b'r') && i >= 2 && data[i - 2] == b'\\') {
+            return Some(i);
+        }
+        i -= 1;
+    }
+    (i == 0).then_some(0)
+}
+
+/// The YAML key at `s` when it is the key of its line (only indentation and a list item's `-`
+/// before it): that line.
+fn yaml_key_line(data: &[u8], s: usize, limit: usize) -> Option<YamlLine> {
+    let ls = line_start_of(data, s, 160)?;
+    let line = yaml_line(data, ls, limit);
+    (line.key == s).then_some(line)
+}
+
+/// The sibling `key` of the mapping whose key sits at column `col` on the line before `next`:
+/// the offset right after its name, found among the following lines of the same mapping
+/// (deeper lines are skipped; a shallower line or the next list item ends the search).
+fn yaml_sibling(data: &[u8], mut next: usize, col: usize, key: &[u8], limit: usize) -> Option<usize> {
+    for _ in 0..YAML_SIBLING_LINES {
+        if next >= limit {
+            return None;
+        }
+        let line = yaml_line(data, next, limit);
+        if line.key >= line.end || line.col < col || (line.col == col && line.item) {
+            return None;
+        }
+        if line.col == col {
+            let after = line.key + key.len();
+            if data[line.key..line.end].starts_with(key) && after < line.end && data[after] == b':' {
+                return Some(after);
+            }
+        }
+        next = line.next;
+    }
+    None
+}
+
+/// YAML tags (`aws … --output yaml`, CloudFormation templates): `- Key: Name` and, in the same
+/// item, `Value: <name>` — the YAML form of `{"Key": "Name", "Value": …}`.
+fn check_yaml_tag_name(data: &[u8], s: usize, _e: usize) -> CheckResult {
+    let limit = data.len().min(s + 1024);
+    let line = yaml_key_line(data, s, limit)?;
+    let after = yaml_sibling(data, line.next, line.col, b"Value", limit)?;
+    let v = value_after(data, after, limit, false, None)?;
+    Some((v_name(data, &v, RES)?, v.end))
+}
+
+/// `s3api list-buckets --output yaml`: `- Name: <bucket>` with `CreationDate:` in the same
+/// item, in either order.
+fn check_yaml_bucket_entry(data: &[u8], s: usize, _e: usize) -> CheckResult {
+    let limit = data.len().min(s + 1024);
+    let line = yaml_key_line(data, s, limit)?;
+    let v = if data[s] == b'N' {
+        yaml_sibling(data, line.next, line.col, b"CreationDate", limit)?;
+        value_after(data, s + b"Name".len(), line.end, false, None)?
+    } else {
+        let after = yaml_sibling(data, line.next, line.col, b"Name", limit)?;
+        value_after(data, after, limit, false, None)?
+    };
+    Some((v_name(data, &v, BUCKET)?, v.end))
+}
+
+/// The key of the HCL block that the line starting at `ls` is inside: the words before the
+/// unmatched `{` that opens it (`tags`, `~ tags`, `tags_all =`), looked for at most
+/// `reach` bytes back.
+fn hcl_block_key(data: &[u8], ls: usize, reach: usize) -> Option<&[u8]> {
+    let low = ls.saturating_sub(reach);
+    let mut depth = 0usize;
+    let mut i = ls;
+    while i > low {
+        i -= 1;
+        match data[i] {
+            b'}' => depth += 1,
+            b'{' if depth > 0 => depth -= 1,
+            b'{' => {
+                let start = line_start_of(data, i, 256)?;
+                return Some(&data[start..i]);
+            }
+            _ => {}
+        }
+    }
+    None
+}
+
+/// Terraform's tag maps (`terraform plan`/`show`, `.tf` files): `Name = "<name>"` on its own
+/// line inside a `tags = {` or `tags_all = {` block.
+fn check_hcl_tag_name(data: &[u8], s: usize, _e: usize) -> CheckResult {
+    let limit = data.len().min(s + 1024);
+    let ls = line_start_of(data, s, 160)?;
+    if !data[ls..s].iter().all(|&c| c == b' ' || c == b'\t') {
+        return None;
+    }
+    let words: Vec<&[u8]> = hcl_block_key(data, ls, 4096)?
+        .split(|&c| matches!(c, b' ' | b'\t' | b'=' | b'~' | b'+' | b'-' | b'"'))
+        .filter(|w| !w.is_empty())
+        .collect();
+    if !matches!(words.as_slice(), [b"tags" | b"tags_all"]) {
+        return None;
+    }
+    let key_end = s + data[s..].iter().position(|&c| c == b'=')?;
+    let v = value_after(data, key_end, limit, false, None)?;
+    Some((v_name(data, &v, RES)?, v.end))
+}
+
+/// CloudWatch log groups that AWS services name after a resource: `/aws/lambda/<function>`,
+/// `/aws/codebuild/<project>`, `/aws/eks/<cluster>/cluster`, `/aws/rds/instance/<db>/…`,
+/// `/aws/rds/cluster/<db>/…`, `/aws/ecs/containerinsights/<cluster>/…`.
+fn check_log_group(data: &[u8], s: usize, e: usize) -> CheckResult {
+    let rtype = if data[s..e].starts_with(b"/aws/rds/") { DB } else { RES };
+    let lim = data.len().min(e + 256);
+    let mut end = e;
+    while end < lim && (data[end].is_ascii_alphanumeric() || b"_.-".contains(&data[end])) {
+        end += 1;
+    }
+    let v = Value {
+        start: e,
+        end,
+        quote: Vec::new(),
+        sep: b"/".to_vec(),
+    };
+    Some((v_name(data, &v, rtype)?, end))
+}
+
 /// A cell of AWS CLI `--output text` ending at a tab, a line end or an escape.
 fn text_cell(data: &[u8], a: usize) -> Value {
     let lim = data.len().min(a + 256);
@@ -1185,9 +1351,26 @@ fn table_rule(line: &[u8]) -> bool {
     line.contains(&b'-') && line.iter().all(|c| matches!(c, b'|' | b'+' | b'-' | b' '))
 }
 
+/// A cell of a `Name` column (`--query '…[].{Name: Tags[?Key==`Name`]|[0].Value, …}'`,
+/// a Markdown list of resources): the resource's display name, taken only when it is shaped like
+/// one (a digit, `-`, `_` or `.` in it), so a column of plain words stays as it is.
+fn v_name_column(data: &[u8], v: &Value, rtype: &'static str) -> Option<Vec<Finding>> {
+    let cell = &data[v.start..v.end];
+    if !cell.iter().any(|c| c.is_ascii_digit() || b"-_.".contains(c)) {
+        return None;
+    }
+    v_name(data, v, rtype)
+}
+
 /// What a column named `header` holds, if it is a name, an account, a key or a bucket.
 fn column_field(header: &[u8]) -> Option<Field> {
     let key = norm_key(header);
+    if key == "name" {
+        return Some(Field {
+            validate: v_name_column,
+            ..name_field(RES)
+        });
+    }
     TABLE
         .get(&key)
         .or_else(|| aws::field_table().get(&key))
@@ -1790,6 +1973,24 @@ pub fn recognizers() -> Vec<Recognizer> {
             &[RES],
         ),
         Recognizer::new(
+            "names.yaml_tag_name",
+            r#"Key: {1,8}["']?Name["']?[ ]*(?:\r|\n|\\[rn]|$)"#,
+            check_yaml_tag_name,
+            &[RES],
+        ),
+        Recognizer::new(
+            "names.hcl_tag_name",
+            r#"(?:"Name"|\\"Name\\"|Name)[ ]{1,64}= "#,
+            check_hcl_tag_name,
+            &[RES],
+        ),
+        Recognizer::new(
+            "names.log_group",
+            r"/aws/(?:lambda|codebuild|eks|rds/instance|rds/cluster|ecs/containerinsights)/",
+            check_log_group,
+            &[RES, DB],
+        ),
+        Recognizer::new(
             "names.text_row",
             r"TAGS(?:\t|\\t)Name(?:\t|\\t)|BUCKETS(?:\t|\\t)[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.+Z-]{8,30}(?:\t|\\t)",
             check_text_row,
@@ -1819,6 +2020,12 @@ pub fn recognizers() -> Vec<Recognizer> {
             "names.bucket_entry",
             format!(r"{Q}Name{Q}[ \t]{{0,16}}:[ \t]{{0,16}}{Q}[a-z0-9]"),
             check_bucket_entry,
+            &[BUCKET],
+        ),
+        Recognizer::new(
+            "names.yaml_bucket_entry",
+            r#"Name: {1,8}["']?[a-z0-9]|CreationDate: "#,
+            check_yaml_bucket_entry,
             &[BUCKET],
         ),
         Recognizer::new(
@@ -1900,10 +2107,14 @@ mod tests {
                 "names.literal_kind",
                 "names.build_id",
                 "names.tag_name",
+                "names.yaml_tag_name",
+                "names.hcl_tag_name",
+                "names.log_group",
                 "names.text_row",
                 "names.code_location",
                 "names.table_header",
                 "names.bucket_entry",
+                "names.yaml_bucket_entry",
                 "names.s3_ls",
                 "names.prose"
             ]
