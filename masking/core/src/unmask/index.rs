@@ -109,10 +109,8 @@ impl EscState {
 pub(crate) trait Classes {
     fn word(&self, i: usize) -> bool;
     fn esc(&self, i: usize) -> bool;
-    /// The first letter or digit at or after `from` (the length when there is none).
-    fn next_word(&self, from: usize) -> usize;
-    /// The first byte at or after `from` that is not a letter or digit.
-    fn next_gap(&self, from: usize) -> usize;
+    /// The runs of letters and digits, in order, as `(start, end)`.
+    fn runs(&self) -> Runs<'_>;
 }
 
 /// A text's letters and digits as a bit mask (bit `i % 64` of word `i / 64`), and for escaped
@@ -169,26 +167,43 @@ impl<'a> Masked<'a> {
             classes: Some(classes),
         }
     }
+}
 
-    /// The first offset at or after `from` whose bit is `set`.
+/// The runs of set bits of a mask as `(start, end)`, read a word at a time: each bound is a
+/// `trailing_zeros` of the current word (the bits beyond the text's length are clear).
+pub(crate) struct Runs<'a> {
+    words: &'a [u64],
+    len: usize,
+    /// The word being read, and its bits not yet read.
+    k: usize,
+    rest: u64,
+}
+
+impl Iterator for Runs<'_> {
+    type Item = (usize, usize);
+
     #[inline]
-    fn next(&self, from: usize, set: bool) -> usize {
-        if from >= self.len {
-            return self.len;
+    fn next(&mut self) -> Option<(usize, usize)> {
+        while self.rest == 0 {
+            self.k += 1;
+            self.rest = *self.words.get(self.k)?;
         }
-        let flip = if set { 0 } else { u64::MAX };
-        let mut k = from >> 6;
-        let mut w = (self.words[k] ^ flip) & (u64::MAX << (from & 63));
-        loop {
-            if w != 0 {
-                return (k * 64 + w.trailing_zeros() as usize).min(self.len);
+        let a = self.k * 64 + self.rest.trailing_zeros() as usize;
+        // the clear bits from the run's start on
+        let mut gaps = !self.rest & (u64::MAX << (a & 63));
+        while gaps == 0 {
+            self.k += 1;
+            match self.words.get(self.k) {
+                Some(&w) => gaps = !w,
+                None => {
+                    self.rest = 0;
+                    return Some((a, self.len));
+                }
             }
-            k += 1;
-            if k == self.words.len() {
-                return self.len;
-            }
-            w = self.words[k] ^ flip;
         }
+        let at = gaps.trailing_zeros();
+        self.rest = self.words[self.k] & (u64::MAX << at);
+        Some((a, (self.k * 64 + at as usize).min(self.len)))
     }
 }
 
@@ -219,12 +234,13 @@ impl Classes for Masked<'_> {
         self.classes.is_some_and(|c| c[i] == ESC)
     }
     #[inline]
-    fn next_word(&self, from: usize) -> usize {
-        self.next(from, true)
-    }
-    #[inline]
-    fn next_gap(&self, from: usize) -> usize {
-        self.next(from, false)
+    fn runs(&self) -> Runs<'_> {
+        Runs {
+            words: self.words,
+            len: self.len,
+            k: 0,
+            rest: self.words.first().copied().unwrap_or(0),
+        }
     }
 }
 
@@ -435,23 +451,57 @@ fn alnum_bits_agree_with_the_table() {
     }
 }
 
-/// A 64-bit hash of a run of text; the index compares bytes on every hit, so collisions cost
-/// a comparison, never a wrong restoration.
-#[inline]
-pub(crate) fn hash_run(b: &[u8]) -> u64 {
-    const K: u64 = 0x9E37_79B9_7F4A_7C15;
-    let mut h = (b.len() as u64).wrapping_mul(K);
-    let mut chunks = b.chunks_exact(8);
-    for c in &mut chunks {
-        let w = u64::from_le_bytes(c.try_into().expect("8 bytes"));
-        h = (h ^ w).wrapping_mul(K).rotate_left(29);
+/// A run of letters and digits as the index keys it: its first eight bytes (fewer, zero-padded,
+/// in a shorter run), its last eight when it is longer than eight, and a 64-bit key mixed from
+/// them and its length. The key is exact for runs of up to 16 bytes and a hash beyond; the index
+/// compares bytes on every hit, so a shared key costs a comparison, never a wrong restoration.
+#[derive(Clone, Copy)]
+struct RunKey {
+    head: u64,
+    tail: u64,
+    key: u64,
+}
+
+impl RunKey {
+    /// The run `bytes[a..a + len]` (`len > 0`): two loads and a mix, whatever its length.
+    #[inline]
+    fn of(bytes: &[u8], a: usize, len: usize) -> RunKey {
+        let keep = u64::MAX >> (64 - 8 * len.min(8));
+        let head = match bytes.get(a..a + 8) {
+            Some(eight) => u64::from_le_bytes(eight.try_into().expect("8 bytes")) & keep,
+            None => bytes[a..a + len.min(8)]
+                .iter()
+                .rev()
+                .fold(0u64, |w, &b| w << 8 | b as u64),
+        };
+        let tail = if len > 8 {
+            u64::from_le_bytes(bytes[a + len - 8..a + len].try_into().expect("8 bytes"))
+        } else {
+            0
+        };
+        let mixed = head.wrapping_mul(0x9E37_79B9_7F4A_7C15)
+            ^ tail.wrapping_mul(0xC2B2_AE3D_27D4_EB4F).rotate_left(31)
+            ^ (len as u64).wrapping_mul(0x1656_67B1_9E37_79F9);
+        RunKey {
+            head,
+            tail,
+            key: finish_hash(mixed),
+        }
     }
-    let rest = chunks.remainder();
-    if !rest.is_empty() {
-        let w = rest.iter().rev().fold(0u64, |w, &b| w << 8 | b as u64);
-        h = (h ^ w).wrapping_mul(K).rotate_left(29);
+
+    /// The key of a run longer than [`GLUE_KEY`] as the end of a glued surrogate (by its last
+    /// eight bytes).
+    #[inline]
+    fn end_key(&self) -> u64 {
+        edge_key(self.tail, 0x1234_5678_9ABC_DEF1)
     }
-    finish_hash(h)
+
+    /// The key of a run longer than [`GLUE_KEY`] as the start of a glued surrogate (by its
+    /// first eight bytes).
+    #[inline]
+    fn start_key(&self) -> u64 {
+        edge_key(self.head, 0x0F1E_2D3C_4B5A_6978)
+    }
 }
 
 #[inline]
@@ -467,16 +517,21 @@ fn pair_key(first: u64, second: u64) -> u64 {
     finish_hash(first ^ second.rotate_left(23) ^ 0x5A5A_A5A5_0F0F_F0F0)
 }
 
+/// The key of a glued surrogate's edge run by eight of its bytes, `salt` telling an end from a
+/// start.
 #[inline]
-fn edge_key(eight: &[u8]) -> u64 {
-    finish_hash(u64::from_le_bytes(eight.try_into().expect("8 bytes")) ^ 0x1234_5678_9ABC_DEF1)
+fn edge_key(eight: u64, salt: u64) -> u64 {
+    finish_hash(eight ^ salt)
 }
 
 /// Lists of items keyed by a 64-bit hash: an open-addressing table of keys, each with the head
-/// of a linked list of its items (built without sorting, one insert per item).
+/// of a linked list of its items (built without sorting, one insert per item). A slot is
+/// chosen by the key's low bits and tells keys apart by its top 32: two keys alike in both
+/// share a list (callers check every item).
 struct HashedLists<T> {
-    /// `(key, 1 + the index of its last item)`; a head of 0 marks an empty slot.
-    slots: Vec<(u64, u32)>,
+    /// `(top 32 bits of the key, 1 + the index of its last item)`; a head of 0 marks an empty
+    /// slot.
+    slots: Vec<(u32, u32)>,
     /// Each item and `1 +` the index of the next item of its key (0 ends the list).
     items: Vec<(T, u32)>,
 }
@@ -502,14 +557,14 @@ impl<T: Copy> HashedLists<T> {
             self.items.len() * 3 < self.slots.len() * 2,
             "sized by with_capacity"
         );
-        let mask = self.slots.len() - 1;
+        let (mask, tag) = (self.slots.len() - 1, (key >> 32) as u32);
         let mut slot = key as usize & mask;
-        while self.slots[slot].1 != 0 && self.slots[slot].0 != key {
+        while self.slots[slot].1 != 0 && self.slots[slot].0 != tag {
             slot = (slot + 1) & mask;
         }
         let head = self.slots[slot].1;
         self.items.push((item, head));
-        self.slots[slot] = (key, self.items.len() as u32);
+        self.slots[slot] = (tag, self.items.len() as u32);
     }
 
     /// A table of `keyed` items, sized for them.
@@ -535,11 +590,11 @@ impl<T: Copy> HashedLists<T> {
                 at: 0,
             };
         }
-        let mask = self.slots.len() - 1;
+        let (mask, tag) = (self.slots.len() - 1, (key >> 32) as u32);
         let mut slot = key as usize & mask;
         loop {
-            let (k, head) = self.slots[slot];
-            if head == 0 || k == key {
+            let (t, head) = self.slots[slot];
+            if head == 0 || t == tag {
                 return ListIter {
                     items: &self.items,
                     at: head,
@@ -627,33 +682,22 @@ impl PrefixSet {
     }
 }
 
-/// A 16-bit digest of a run (its length and three of its bytes): a run whose digest is not in
-/// a [`RunFilter`] is not any of its anchors, known from one load of an 8 KB table, with no
-/// hash and no branch that depends on the text.
-#[inline]
-fn run_digest(run: &[u8]) -> usize {
-    let len = run.len();
-    let x = (len as u32).wrapping_mul(0x9E37_79B1)
-        ^ (run[0] as u32) << 16
-        ^ (run[len / 2] as u32) << 8
-        ^ run[len - 1] as u32;
-    (x.wrapping_mul(0x85EB_CA6B) >> 16) as usize
-}
+/// A set of 64-bit keys as one bit each, chosen by their top 16 bits: a run whose key is not
+/// in it is no anchor, known from one load of an 8 KB table, before any hash table is probed.
+struct KeyFilter(Box<[u64; 1024]>);
 
-/// A set of run digests, as bits.
-struct RunFilter(Box<[u64; 1024]>);
-
-impl RunFilter {
+impl KeyFilter {
     fn new() -> Self {
-        RunFilter(Box::new([0; 1024]))
+        KeyFilter(Box::new([0; 1024]))
     }
-    fn add(&mut self, run: &[u8]) {
-        let d = run_digest(run);
+    fn add(&mut self, key: u64) {
+        let d = (key >> 48) as usize;
         self.0[d >> 6] |= 1 << (d & 63);
     }
     #[inline]
-    fn has(&self, digest: usize) -> bool {
-        self.0[digest >> 6] >> (digest & 63) & 1 != 0
+    fn has(&self, key: u64) -> bool {
+        let d = (key >> 48) as usize;
+        self.0[d >> 6] >> (d & 63) & 1 != 0
     }
 }
 
@@ -679,9 +723,10 @@ pub struct SurrogateIndex {
     pairs: HashedLists<Hit>,
     ends: HashedLists<Hit>,
     starts: HashedLists<Hit>,
-    exact_runs: RunFilter,
-    pair_first: RunFilter,
-    pair_second: RunFilter,
+    /// The keys of `exact`, `pairs`, and `ends` and `starts` together.
+    exact_keys: KeyFilter,
+    pair_keys: KeyFilter,
+    edge_keys: KeyFilter,
 }
 
 impl SurrogateIndex {
@@ -767,9 +812,9 @@ impl SurrogateIndex {
             Vec::with_capacity(order.len()),
             Vec::with_capacity(order.len()),
         );
-        let mut exact_runs = RunFilter::new();
-        let mut pair_first = RunFilter::new();
-        let mut pair_second = RunFilter::new();
+        let mut exact_keys = KeyFilter::new();
+        let mut pair_keys = KeyFilter::new();
+        let mut edge_keys = KeyFilter::new();
         let mut longest = 0;
         let mut scratch = [Vec::new(), Vec::new()];
         for (n, &(_, i)) in order.iter().enumerate() {
@@ -820,7 +865,10 @@ impl SurrogateIndex {
             let (k, len) = (anchor.start, anchor.len);
             let run = &s[k..k + len];
             let after_word = if let Some((second_at, len2)) = anchor.second {
-                let key = pair_key(hash_run(run), hash_run(&s[second_at..second_at + len2]));
+                let key = pair_key(
+                    RunKey::of(s, k, len).key,
+                    RunKey::of(s, second_at, len2).key,
+                );
                 pair_hits.push((
                     key,
                     Hit {
@@ -830,12 +878,13 @@ impl SurrogateIndex {
                         id,
                     },
                 ));
-                pair_first.add(run);
-                pair_second.add(&s[second_at..second_at + len2]);
+                pair_keys.add(key);
                 glue_safe && k > 0
             } else {
+                let key = RunKey::of(s, k, len).key;
+                exact_keys.add(key);
                 exact.push((
-                    hash_run(run),
+                    key,
                     Hit {
                         back: k as u32,
                         len: len as u32,
@@ -843,7 +892,6 @@ impl SurrogateIndex {
                         id,
                     },
                 ));
-                exact_runs.add(run);
                 if glue_safe && len >= GLUE_KEY {
                     if k == 0 {
                         let hit = Hit {
@@ -852,7 +900,14 @@ impl SurrogateIndex {
                             len2: 0,
                             id,
                         };
-                        end_hits.push((edge_key(&run[len - GLUE_KEY..]), hit));
+                        let last = RunKey::of(&run[len - GLUE_KEY..], 0, GLUE_KEY);
+                        let key = RunKey {
+                            tail: last.head,
+                            ..last
+                        }
+                        .end_key();
+                        edge_keys.add(key);
+                        end_hits.push((key, hit));
                     }
                     if k + len == s.len() {
                         let hit = Hit {
@@ -861,7 +916,9 @@ impl SurrogateIndex {
                             len2: 0,
                             id,
                         };
-                        start_hits.push((edge_key(&run[..GLUE_KEY]), hit));
+                        let key = RunKey::of(run, 0, GLUE_KEY).start_key();
+                        edge_keys.add(key);
+                        start_hits.push((key, hit));
                     }
                 }
                 glue_safe && (k > 0 || len >= GLUE_KEY)
@@ -892,9 +949,9 @@ impl SurrogateIndex {
             pairs: HashedLists::from_items(&pair_hits),
             ends: HashedLists::from_items(&end_hits),
             starts: HashedLists::from_items(&start_hits),
-            exact_runs,
-            pair_first,
-            pair_second,
+            exact_keys,
+            pair_keys,
+            edge_keys,
         }
     }
 
@@ -946,68 +1003,59 @@ impl SurrogateIndex {
         classes: &C,
         out: &mut Vec<(usize, u32)>,
     ) {
-        let n = text.len();
-        let check = !self.pairs.is_empty();
+        let paired = !self.pairs.is_empty();
         let glued = !(self.ends.is_empty() && self.starts.is_empty());
         let push = |p: usize, id: u32, out: &mut Vec<(usize, u32)>| {
             if p >= from && text[p..].starts_with(self.surrogate(id)) {
                 out.push((p, id));
             }
         };
-        // the run before this one, when it may start a pair: (start, length, hash)
+        // the run before this one: (start, length, key)
         let mut previous: Option<(usize, usize, u64)> = None;
-        let mut i = 0;
-        while i < n {
-            let a = classes.next_word(i);
-            if a == n {
-                break;
-            }
-            i = classes.next_gap(a);
-            let (e, len) = (i, i - a);
-            let run = &text[a..e];
-            let digest = run_digest(run);
-            let exact = self.exact_runs.has(digest);
-            let (first, second) = (
-                check && self.pair_first.has(digest),
-                check && self.pair_second.has(digest),
-            );
-            let hash = if exact || first || second {
-                hash_run(run)
-            } else {
-                0
-            };
-            if exact {
-                for hit in self.exact.get(hash) {
+        for (a, e) in classes.runs() {
+            let len = e - a;
+            let run = RunKey::of(text, a, len);
+            if self.exact_keys.has(run.key) {
+                for hit in self.exact.get(run.key) {
                     if hit.len as usize == len && a >= hit.back as usize {
                         push(a - hit.back as usize, hit.id, out);
                     }
                 }
             }
-            if second {
-                if let Some((pa, plen, phash)) = previous {
-                    for hit in self.pairs.get(pair_key(phash, hash)) {
-                        if hit.len as usize == plen
-                            && hit.len2 as usize == len
-                            && pa >= hit.back as usize
-                        {
-                            push(pa - hit.back as usize, hit.id, out);
+            if paired {
+                if let Some((pa, plen, pkey)) = previous {
+                    let key = pair_key(pkey, run.key);
+                    if self.pair_keys.has(key) {
+                        for hit in self.pairs.get(key) {
+                            if hit.len as usize == plen
+                                && hit.len2 as usize == len
+                                && pa >= hit.back as usize
+                            {
+                                push(pa - hit.back as usize, hit.id, out);
+                            }
+                        }
+                    }
+                }
+                previous = Some((a, len, run.key));
+            }
+            if glued && len > GLUE_KEY {
+                let key = run.end_key();
+                if self.edge_keys.has(key) {
+                    for hit in self.ends.get(key) {
+                        if (hit.len as usize) < len && e >= hit.back as usize {
+                            push(e - hit.back as usize, hit.id, out);
+                        }
+                    }
+                }
+                let key = run.start_key();
+                if self.edge_keys.has(key) {
+                    for hit in self.starts.get(key) {
+                        if (hit.len as usize) < len && a >= hit.back as usize {
+                            push(a - hit.back as usize, hit.id, out);
                         }
                     }
                 }
             }
-            if glued && len > GLUE_KEY {
-                for hit in self.ends.get(edge_key(&run[len - GLUE_KEY..])) {
-                    if (hit.len as usize) < len && e >= hit.back as usize {
-                        push(e - hit.back as usize, hit.id, out);
-                    }
-                }
-                for hit in self.starts.get(edge_key(&run[..GLUE_KEY])) {
-                    if (hit.len as usize) < len && a >= hit.back as usize {
-                        push(a - hit.back as usize, hit.id, out);
-                    }
-                }
-            }
-            previous = first.then_some((a, len, hash));
         }
     }
 
