@@ -1,5 +1,6 @@
 //! The response side of the engine: restoring one exchange's surrogates in what comes back.
 //!
+//! - [`Pairs`]: an exchange's `(surrogate, original)` pairs in one buffer.
 //! - [`SurrogateIndex`]: the exchange's `(surrogate, original)` pairs and glue prefixes, built
 //!   once per exchange and shared (`Arc`) by every stream of its response;
 //!   [`SurrogateIndex::json_escaped`] for JSON bodies read as raw text.
@@ -41,6 +42,7 @@
 mod anthropic;
 mod index;
 mod json;
+mod pairs;
 mod partial_json;
 mod reply;
 mod stream;
@@ -53,6 +55,7 @@ mod tests;
 pub use crate::sse::SseError;
 pub use anthropic::SseUnmasker;
 pub use index::{SurrogateIndex, GLUE_KEY, GLUE_SAFE, SHORT_ANCHOR};
+pub use pairs::Pairs;
 pub use partial_json::PartialJsonUnmasker;
 pub use reply::JsonReplyUnmasker;
 pub use stream::StreamUnmasker;

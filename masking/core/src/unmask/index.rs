@@ -8,6 +8,7 @@
 //! also indexed by the outer [`GLUE_KEY`] bytes of the run at its edge, so that it is found at the
 //! end of a longer run (`AKIA` + surrogate) or at its start.
 
+use super::Pairs;
 use crate::recognizers::base::ALNUM;
 
 /// Surrogates this long are restored even when glued to letters or digits on one side: a
@@ -733,6 +734,12 @@ impl SurrogateIndex {
     /// The index of `pairs` (surrogate, original) in their decoded form, with `glue` prefixes.
     pub fn new(pairs: &[(Vec<u8>, Vec<u8>)], glue: &[Vec<u8>]) -> Self {
         let given = |i: usize| (pairs[i].0.as_slice(), pairs[i].1.as_slice());
+        Self::build(pairs.len(), given, given, glue, false)
+    }
+
+    /// [`SurrogateIndex::new`] of pairs held in one buffer.
+    pub fn of_pairs(pairs: &Pairs, glue: &[Vec<u8>]) -> Self {
+        let given = |i: usize| pairs.get(i);
         Self::build(pairs.len(), given, given, glue, false)
     }
 
