@@ -452,57 +452,76 @@ fn alnum_bits_agree_with_the_table() {
     }
 }
 
-/// A run of letters and digits as the index keys it: its first eight bytes (fewer, zero-padded,
-/// in a shorter run), its last eight when it is longer than eight, and a 64-bit key mixed from
-/// them and its length. The key is exact for runs of up to 16 bytes and a hash beyond; the index
+/// A run of letters and digits as the index reads it: its first eight bytes (fewer, zero-padded,
+/// in a shorter run), its last eight when it is longer than eight, and `spread`, one multiply
+/// of them and its length, whose top bits the key filters read. The table keys
+/// ([`RunKey::key`], [`pair_key`]) are hashed from `spread` only for the few runs a filter
+/// lets through. A key is exact for runs of up to 16 bytes and a hash beyond; the index
 /// compares bytes on every hit, so a shared key costs a comparison, never a wrong restoration.
 #[derive(Clone, Copy)]
 struct RunKey {
     head: u64,
     tail: u64,
-    key: u64,
+    spread: u64,
 }
 
 impl RunKey {
-    /// The run `bytes[a..a + len]` (`len > 0`): two loads and a mix, whatever its length.
+    /// The run `bytes[a..a + len]` (`len > 0`): two loads and a multiply, whatever its length.
     #[inline]
     fn of(bytes: &[u8], a: usize, len: usize) -> RunKey {
         let keep = u64::MAX >> (64 - 8 * len.min(8));
         let head = match bytes.get(a..a + 8) {
-            Some(eight) => u64::from_le_bytes(eight.try_into().expect("8 bytes")) & keep,
+            Some(eight) => word8(eight) & keep,
             None => bytes[a..a + len.min(8)]
                 .iter()
                 .rev()
                 .fold(0u64, |w, &b| w << 8 | b as u64),
         };
-        let tail = if len > 8 {
-            u64::from_le_bytes(bytes[a + len - 8..a + len].try_into().expect("8 bytes"))
-        } else {
-            0
+        // (without a branch on the length: the text decides it)
+        let e = a + len;
+        let tail = match e.checked_sub(8) {
+            Some(t) => word8(&bytes[t..e]) & u64::from(len > 8).wrapping_neg(),
+            None => 0,
         };
-        let mixed = head.wrapping_mul(0x9E37_79B9_7F4A_7C15)
-            ^ tail.wrapping_mul(0xC2B2_AE3D_27D4_EB4F).rotate_left(31)
-            ^ (len as u64).wrapping_mul(0x1656_67B1_9E37_79F9);
+        let mixed = head ^ tail.rotate_left(29) ^ (len as u64) << 56;
         RunKey {
             head,
             tail,
-            key: finish_hash(mixed),
+            spread: mixed.wrapping_mul(0x9E37_79B9_7F4A_7C15),
         }
     }
 
-    /// The key of a run longer than [`GLUE_KEY`] as the end of a glued surrogate (by its last
-    /// eight bytes).
+    /// The run's key in the table of exact anchors.
     #[inline]
-    fn end_key(&self) -> u64 {
-        edge_key(self.tail, 0x1234_5678_9ABC_DEF1)
+    fn key(&self) -> u64 {
+        finish_hash(self.spread)
     }
+}
 
-    /// The key of a run longer than [`GLUE_KEY`] as the start of a glued surrogate (by its
-    /// first eight bytes).
-    #[inline]
-    fn start_key(&self) -> u64 {
-        edge_key(self.head, 0x0F1E_2D3C_4B5A_6978)
-    }
+/// Two neighbouring runs together, spread as [`RunKey::spread`] is (the key filter reads its
+/// top bits; [`finish_hash`] of it is the key in the table of pairs).
+#[inline]
+fn pair_spread(first: &RunKey, second: &RunKey) -> u64 {
+    (first.spread.rotate_left(32) ^ second.spread).wrapping_mul(0xC2B2_AE3D_27D4_EB4F)
+}
+
+/// The key of eight bytes that end a glued surrogate's anchor (the last eight of a run longer
+/// than [`GLUE_KEY`] in the text).
+#[inline]
+fn end_key(eight: u64) -> u64 {
+    finish_hash(eight ^ 0x1234_5678_9ABC_DEF1)
+}
+
+/// The key of eight bytes that start a glued surrogate's anchor.
+#[inline]
+fn start_key(eight: u64) -> u64 {
+    finish_hash(eight ^ 0x0F1E_2D3C_4B5A_6978)
+}
+
+/// Eight bytes as one little-endian word.
+#[inline]
+fn word8(eight: &[u8]) -> u64 {
+    u64::from_le_bytes(eight.try_into().expect("8 bytes"))
 }
 
 #[inline]
@@ -511,18 +530,6 @@ fn finish_hash(mut h: u64) -> u64 {
     h = h.wrapping_mul(0xD6E8_FEB8_6659_FD93);
     h ^= h >> 29;
     h
-}
-
-#[inline]
-fn pair_key(first: u64, second: u64) -> u64 {
-    finish_hash(first ^ second.rotate_left(23) ^ 0x5A5A_A5A5_0F0F_F0F0)
-}
-
-/// The key of a glued surrogate's edge run by eight of its bytes, `salt` telling an end from a
-/// start.
-#[inline]
-fn edge_key(eight: u64, salt: u64) -> u64 {
-    finish_hash(eight ^ salt)
 }
 
 /// Lists of items keyed by a 64-bit hash: an open-addressing table of keys, each with the head
@@ -575,11 +582,6 @@ impl<T: Copy> HashedLists<T> {
             table.insert(key, item);
         }
         table
-    }
-
-    #[inline]
-    fn is_empty(&self) -> bool {
-        self.items.is_empty()
     }
 
     /// The items of `key` (and, rarely, of keys whose slot it shares: callers check each).
@@ -683,8 +685,9 @@ impl PrefixSet {
     }
 }
 
-/// A set of 64-bit keys as one bit each, chosen by their top 16 bits: a run whose key is not
-/// in it is no anchor, known from one load of an 8 KB table, before any hash table is probed.
+/// A set of 64-bit values as one bit each, chosen by their top 16 bits: a run whose value is
+/// not in it is no anchor, known from one load of an 8 KB table, before any key is hashed or
+/// any hash table probed.
 struct KeyFilter(Box<[u64; 1024]>);
 
 impl KeyFilter {
@@ -699,6 +702,41 @@ impl KeyFilter {
     fn has(&self, key: u64) -> bool {
         let d = (key >> 48) as usize;
         self.0[d >> 6] >> (d & 63) & 1 != 0
+    }
+}
+
+/// The lengths of the anchors, as bits (a length of 63 or more counts as 63): a run of a length
+/// no anchor has is passed over with no key filter read (the filters stay in the first-level
+/// cache for the runs that may be anchors).
+struct AnchorLengths {
+    exact: u64,
+    /// By the first run's length, the second runs' lengths.
+    pairs: [u64; 64],
+}
+
+impl Default for AnchorLengths {
+    fn default() -> Self {
+        AnchorLengths {
+            exact: 0,
+            pairs: [0; 64],
+        }
+    }
+}
+
+impl AnchorLengths {
+    fn add_exact(&mut self, len: usize) {
+        self.exact |= 1 << len.min(63);
+    }
+    fn add_pair(&mut self, first: usize, second: usize) {
+        self.pairs[first.min(63)] |= 1 << second.min(63);
+    }
+    #[inline]
+    fn exact(&self, len: usize) -> bool {
+        self.exact >> len.min(63) & 1 != 0
+    }
+    #[inline]
+    fn pair(&self, first: usize, second: usize) -> bool {
+        self.pairs[first.min(63)] >> second.min(63) & 1 != 0
     }
 }
 
@@ -728,6 +766,7 @@ pub struct SurrogateIndex {
     exact_keys: KeyFilter,
     pair_keys: KeyFilter,
     edge_keys: KeyFilter,
+    lengths: AnchorLengths,
 }
 
 impl SurrogateIndex {
@@ -822,6 +861,7 @@ impl SurrogateIndex {
         let mut exact_keys = KeyFilter::new();
         let mut pair_keys = KeyFilter::new();
         let mut edge_keys = KeyFilter::new();
+        let mut lengths = AnchorLengths::default();
         let mut longest = 0;
         let mut scratch = [Vec::new(), Vec::new()];
         for (n, &(_, i)) in order.iter().enumerate() {
@@ -872,12 +912,10 @@ impl SurrogateIndex {
             let (k, len) = (anchor.start, anchor.len);
             let run = &s[k..k + len];
             let after_word = if let Some((second_at, len2)) = anchor.second {
-                let key = pair_key(
-                    RunKey::of(s, k, len).key,
-                    RunKey::of(s, second_at, len2).key,
-                );
+                let spread = pair_spread(&RunKey::of(s, k, len), &RunKey::of(s, second_at, len2));
+                pair_keys.add(spread);
                 pair_hits.push((
-                    key,
+                    finish_hash(spread),
                     Hit {
                         back: k as u32,
                         len: len as u32,
@@ -885,13 +923,14 @@ impl SurrogateIndex {
                         id,
                     },
                 ));
-                pair_keys.add(key);
+                lengths.add_pair(len, len2);
                 glue_safe && k > 0
             } else {
-                let key = RunKey::of(s, k, len).key;
-                exact_keys.add(key);
+                let run_key = RunKey::of(s, k, len);
+                exact_keys.add(run_key.spread);
+                lengths.add_exact(len);
                 exact.push((
-                    key,
+                    run_key.key(),
                     Hit {
                         back: k as u32,
                         len: len as u32,
@@ -907,12 +946,7 @@ impl SurrogateIndex {
                             len2: 0,
                             id,
                         };
-                        let last = RunKey::of(&run[len - GLUE_KEY..], 0, GLUE_KEY);
-                        let key = RunKey {
-                            tail: last.head,
-                            ..last
-                        }
-                        .end_key();
+                        let key = end_key(word8(&run[len - GLUE_KEY..]));
                         edge_keys.add(key);
                         end_hits.push((key, hit));
                     }
@@ -923,7 +957,7 @@ impl SurrogateIndex {
                             len2: 0,
                             id,
                         };
-                        let key = RunKey::of(run, 0, GLUE_KEY).start_key();
+                        let key = start_key(word8(&run[..GLUE_KEY]));
                         edge_keys.add(key);
                         start_hits.push((key, hit));
                     }
@@ -959,6 +993,7 @@ impl SurrogateIndex {
             exact_keys,
             pair_keys,
             edge_keys,
+            lengths,
         }
     }
 
@@ -1010,43 +1045,51 @@ impl SurrogateIndex {
         classes: &C,
         out: &mut Vec<(usize, u32)>,
     ) {
-        let paired = !self.pairs.is_empty();
-        let glued = !(self.ends.is_empty() && self.starts.is_empty());
         let push = |p: usize, id: u32, out: &mut Vec<(usize, u32)>| {
             if p >= from && text[p..].starts_with(self.surrogate(id)) {
                 out.push((p, id));
             }
         };
-        // the run before this one: (start, length, key)
-        let mut previous: Option<(usize, usize, u64)> = None;
+        // the run before this one, `(start, length, key)`: none yet is a run of length 0,
+        // which no pair's first run has
+        let mut previous = (
+            0,
+            0,
+            RunKey {
+                head: 0,
+                tail: 0,
+                spread: 0,
+            },
+        );
+        // The tests of a run are combined with `&`, not `&&`: each is a load or two, and a
+        // branch the text decides would be mispredicted on most runs.
         for (a, e) in classes.runs() {
             let len = e - a;
             let run = RunKey::of(text, a, len);
-            if self.exact_keys.has(run.key) {
-                for hit in self.exact.get(run.key) {
+            if self.lengths.exact(len) & self.exact_keys.has(run.spread) {
+                for hit in self.exact.get(run.key()) {
                     if hit.len as usize == len && a >= hit.back as usize {
                         push(a - hit.back as usize, hit.id, out);
                     }
                 }
             }
-            if paired {
-                if let Some((pa, plen, pkey)) = previous {
-                    let key = pair_key(pkey, run.key);
-                    if self.pair_keys.has(key) {
-                        for hit in self.pairs.get(key) {
-                            if hit.len as usize == plen
-                                && hit.len2 as usize == len
-                                && pa >= hit.back as usize
-                            {
-                                push(pa - hit.back as usize, hit.id, out);
-                            }
+            let (pa, plen, pkey) = previous;
+            if self.lengths.pair(plen, len) {
+                let spread = pair_spread(&pkey, &run);
+                if self.pair_keys.has(spread) {
+                    for hit in self.pairs.get(finish_hash(spread)) {
+                        if hit.len as usize == plen
+                            && hit.len2 as usize == len
+                            && pa >= hit.back as usize
+                        {
+                            push(pa - hit.back as usize, hit.id, out);
                         }
                     }
                 }
-                previous = Some((a, len, run.key));
             }
-            if glued && len > GLUE_KEY {
-                let key = run.end_key();
+            previous = (a, len, run);
+            if len > GLUE_KEY {
+                let key = end_key(run.tail);
                 if self.edge_keys.has(key) {
                     for hit in self.ends.get(key) {
                         if (hit.len as usize) < len && e >= hit.back as usize {
@@ -1054,7 +1097,7 @@ impl SurrogateIndex {
                         }
                     }
                 }
-                let key = run.start_key();
+                let key = start_key(run.head);
                 if self.edge_keys.has(key) {
                     for hit in self.starts.get(key) {
                         if (hit.len as usize) < len && a >= hit.back as usize {
