@@ -367,9 +367,20 @@ pub(crate) fn anchor(
     let differs = |r: usize| {
         !aligned || original[theirs[r].0..theirs[r].1] != surrogate[mine[r].0..mine[r].1]
     };
-    let any_differs = (0..mine.len()).any(differs);
+    // which of the first 64 runs differ, compared once each (later runs: when asked)
+    let differ_bits = (0..mine.len().min(64))
+        .filter(|&r| differs(r))
+        .fold(0u64, |bits, r| bits | 1 << r);
+    let any_differs = differ_bits != 0 || (64..mine.len()).any(differs);
     // when every run is kept (it differs in its separators only), every run counts as changed
-    let changed = |r: usize| !any_differs || differs(r);
+    let changed = |r: usize| {
+        !any_differs
+            || if r < 64 {
+                differ_bits >> r & 1 != 0
+            } else {
+                differs(r)
+            }
+    };
     let mut best: Option<usize> = None;
     for r in (0..mine.len()).filter(|&r| changed(r)) {
         if best.is_none_or(|b| len(r) > len(b)) {
@@ -868,7 +879,7 @@ impl SurrogateIndex {
             let (s, o) = given(i as usize);
             if order
                 .get(n + 1)
-                .is_some_and(|&(_, j)| given(j as usize).0 == s)
+                .is_some_and(|&(head, j)| head == order[n].0 && given(j as usize).0 == s)
             {
                 continue; // a later pair gives this surrogate again
             }
