@@ -19,9 +19,11 @@
 //!
 //! Each surrogate is found by one run of letters and digits inside it (its *anchor*: keyed
 //! random bytes). The text's letters and digits become a bit mask (eight bytes at a time), runs
-//! are read off the mask a word at a time, and a run is hashed and looked up only when a 16-bit
-//! digest of it (length and three bytes) is in the anchors' 8 KB filter; each hit is then
-//! compared byte for byte. Building is one hash and one table insert per surrogate, with no
+//! are read off the mask a word at a time (each bound one `trailing_zeros`), and a run is read
+//! as its first and last eight bytes and its length, spread by one multiply; it is hashed and
+//! looked up only when its length is an anchor's and the top 16 bits of that spread are in the
+//! anchors' 8 KB filter; each hit is then compared byte for byte. Building is one hash and one
+//! table insert per surrogate, with no
 //! automaton to compile per exchange; scanning costs one pass over the bytes and a table load
 //! per run, whatever the number of surrogates. An Aho-Corasick automaton over 5,000 surrogates
 //! costs milliseconds to build (and most surrogates share prefixes such as `i-0`, which blunts

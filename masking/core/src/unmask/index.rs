@@ -3,8 +3,8 @@
 //! Every surrogate is found by an *anchor*: the longest run of letters and digits in which it
 //! differs from its original (keyed random bytes, which occur elsewhere only by chance), or two
 //! neighbouring runs when that run is shorter than [`SHORT_ANCHOR`]. The text is split into runs;
-//! a run is looked up by hash only when its digest is in the anchors' filter, and each hit is
-//! checked byte for byte. A surrogate that may be glued to letters or digits ([`GLUE_SAFE`]) is
+//! a run is looked up by hash only when its length and key ([`RunKey`]) pass the anchors'
+//! filters, and each hit is checked byte for byte. A surrogate that may be glued to letters or digits ([`GLUE_SAFE`]) is
 //! also indexed by the outer [`GLUE_KEY`] bytes of the run at its edge, so that it is found at the
 //! end of a longer run (`AKIA` + surrogate) or at its start.
 
