@@ -68,7 +68,11 @@ impl PyEngine {
         let inner = self.inner.clone();
         let masked = py.allow_threads(|| inner.mask(body, k)).map_err(refused)?;
         let counts = masked.counts.iter().map(|(t, n)| (*t, *n)).collect();
-        let pairs = masked.pairs.iter().map(|(s, o)| (s, o)).collect();
+        let bytes = masked.pairs.iter().map(|(s, o)| s.len() + o.len()).sum();
+        let mut pairs = Pairs::with_capacity(masked.pairs.len(), bytes);
+        for (s, o) in &masked.pairs {
+            pairs.push(s, o);
+        }
         let map = PyMap { pairs: Arc::new(pairs), glue: Arc::new(masked.glue), index: Mutex::new(None) };
         Ok((PyBytes::new(py, &masked.body), counts, map))
     }
