@@ -4,6 +4,8 @@ Only :mod:`masking.engine` and :mod:`masking.rules` should need these; everythin
 through the engine's Python API.
 """
 
+from collections.abc import Iterable
+
 class Refused(Exception):
     """A body the engine will not let through: ``args`` are (status, error_type, message)."""
 
@@ -14,7 +16,7 @@ class ExchangeMap:
     """One exchange's surrogate -> original pairs, and the index the reply is restored with."""
 
     @staticmethod
-    def from_pairs(pairs: list[tuple[bytes, bytes]], glue: list[bytes]) -> ExchangeMap: ...
+    def from_pairs(pairs: Iterable[tuple[bytes, bytes]], glue: list[bytes]) -> ExchangeMap: ...
     def __len__(self) -> int: ...
     def pairs(self) -> list[tuple[bytes, bytes]]: ...
     def glue(self) -> list[bytes]: ...

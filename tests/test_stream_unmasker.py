@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 import string
 
+import pytest
 from engine_strategies import cut_points, cuts
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -219,3 +220,17 @@ def test_a_big_map_and_a_short_text() -> None:
     pairs = {f"i-0{n:016x}".encode(): f"i-1{n:016x}".encode() for n in range(5000)}
     text = b"stopped i-0" + f"{4321:016x}".encode() + b" ok"
     assert unmask(pairs, [text[:9], text[9:]]) == b"stopped i-1" + f"{4321:016x}".encode() + b" ok"
+
+
+def test_a_map_from_any_iterable_of_pairs_keeps_them_in_order() -> None:
+    pairs = [(b"i-0feedfacecafe0001", b"i-0123456789abcdef0"), (b"", b"x"), (b"ab", b"")]
+    exchange = _core.ExchangeMap.from_pairs(iter(pairs), [b"AKIA"])
+    assert exchange.pairs() == pairs and len(exchange) == 3 and exchange.glue() == [b"AKIA"]
+    un = exchange.unmasker("text", 0)
+    assert un.feed(b"go i-0feedfacecafe0001") + un.finish() == b"go i-0123456789abcdef0"
+
+
+@pytest.mark.parametrize("bad", [[(b"a", "b")], [(b"a",)], [(b"a", b"b", b"c")], [b"ab"], 3])
+def test_a_map_refuses_what_is_not_pairs_of_bytes(bad: object) -> None:
+    with pytest.raises(TypeError):
+        _core.ExchangeMap.from_pairs(bad, [])  # type: ignore[arg-type]

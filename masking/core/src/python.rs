@@ -6,12 +6,13 @@ use std::sync::{Arc, Mutex, OnceLock};
 use pyo3::create_exception;
 use pyo3::exceptions::{PyException, PyValueError};
 use pyo3::prelude::*;
-use pyo3::types::PyBytes;
+use pyo3::exceptions::PyTypeError;
+use pyo3::types::{PyBytes, PyTuple};
 
 use crate::engine::{self, BodyKind, Refusal, Rules};
 use crate::recognizers;
 use crate::scanner::{Filter, Scanner};
-use crate::unmask::{JsonReplyUnmasker, SseUnmasker, StreamUnmasker, SurrogateIndex};
+use crate::unmask::{JsonReplyUnmasker, Pairs, SseUnmasker, StreamUnmasker, SurrogateIndex};
 
 create_exception!(_core, Refused, PyException, "A body the engine will not let through: args are (status, error_type, message).");
 create_exception!(_core, RulesError, PyException, "The user's rules cannot be compiled; the message says which rule and why.");
@@ -67,7 +68,12 @@ impl PyEngine {
         let inner = self.inner.clone();
         let masked = py.allow_threads(|| inner.mask(body, k)).map_err(refused)?;
         let counts = masked.counts.iter().map(|(t, n)| (*t, *n)).collect();
-        let map = PyMap { pairs: Arc::new(masked.pairs), glue: Arc::new(masked.glue), index: Mutex::new(None) };
+        let bytes = masked.pairs.iter().map(|(s, o)| s.len() + o.len()).sum();
+        let mut pairs = Pairs::with_capacity(masked.pairs.len(), bytes);
+        for (s, o) in &masked.pairs {
+            pairs.push(s, o);
+        }
+        let map = PyMap { pairs: Arc::new(pairs), glue: Arc::new(masked.glue), index: Mutex::new(None) };
         Ok((PyBytes::new(py, &masked.body), counts, map))
     }
 
@@ -88,7 +94,7 @@ impl PyEngine {
 /// One exchange's map: what its response may restore.
 #[pyclass(frozen, name = "ExchangeMap")]
 struct PyMap {
-    pairs: Arc<Vec<(Vec<u8>, Vec<u8>)>>,
+    pairs: Arc<Pairs>,
     glue: Arc<Vec<Vec<u8>>>,
     index: Mutex<Option<Arc<SurrogateIndex>>>,
 }
@@ -96,19 +102,29 @@ struct PyMap {
 impl PyMap {
     fn index(&self) -> Arc<SurrogateIndex> {
         let mut slot = self.index.lock().unwrap_or_else(|e| e.into_inner());
-        slot.get_or_insert_with(|| Arc::new(SurrogateIndex::new(&self.pairs, &self.glue))).clone()
+        slot.get_or_insert_with(|| Arc::new(SurrogateIndex::of_pairs(&self.pairs, &self.glue))).clone()
     }
 }
 
 #[pymethods]
 impl PyMap {
-    /// A map from saved pairs (the CLI's `unmask --map`). Taken as `bytes` objects and copied
-    /// whole: extracting a `Vec<u8>` from `bytes` would go byte by byte.
+    /// A map from saved pairs (the CLI's `unmask --map`): an iterable of `(bytes, bytes)`
+    /// tuples, each read in place and copied whole into one buffer (extracting a `Vec<u8>` from
+    /// `bytes` would go byte by byte, and one allocation per value costs more than the copy).
     #[staticmethod]
-    fn from_pairs(pairs: Vec<(Bound<'_, PyBytes>, Bound<'_, PyBytes>)>, glue: Vec<Bound<'_, PyBytes>>) -> Self {
-        let pairs = pairs.iter().map(|(s, o)| (s.as_bytes().to_vec(), o.as_bytes().to_vec())).collect();
+    fn from_pairs(pairs: &Bound<'_, PyAny>, glue: Vec<Bound<'_, PyBytes>>) -> PyResult<Self> {
+        let mut all = Pairs::with_capacity(pairs.len().unwrap_or(0), 0);
+        for item in pairs.try_iter()? {
+            let item = item?;
+            let pair = item.downcast::<PyTuple>()?;
+            if pair.len() != 2 {
+                return Err(PyTypeError::new_err("a pair is a tuple of two bytes objects"));
+            }
+            let (s, o) = (pair.get_borrowed_item(0)?, pair.get_borrowed_item(1)?);
+            all.push(s.downcast::<PyBytes>()?.as_bytes(), o.downcast::<PyBytes>()?.as_bytes());
+        }
         let glue = glue.iter().map(|g| g.as_bytes().to_vec()).collect();
-        PyMap { pairs: Arc::new(pairs), glue: Arc::new(glue), index: Mutex::new(None) }
+        Ok(PyMap { pairs: Arc::new(all), glue: Arc::new(glue), index: Mutex::new(None) })
     }
 
     fn __len__(&self) -> usize {

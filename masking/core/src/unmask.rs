@@ -1,5 +1,6 @@
 //! The response side of the engine: restoring one exchange's surrogates in what comes back.
 //!
+//! - [`Pairs`]: an exchange's `(surrogate, original)` pairs in one buffer.
 //! - [`SurrogateIndex`]: the exchange's `(surrogate, original)` pairs and glue prefixes, built
 //!   once per exchange and shared (`Arc`) by every stream of its response;
 //!   [`SurrogateIndex::json_escaped`] for JSON bodies read as raw text.
@@ -18,9 +19,11 @@
 //!
 //! Each surrogate is found by one run of letters and digits inside it (its *anchor*: keyed
 //! random bytes). The text's letters and digits become a bit mask (eight bytes at a time), runs
-//! are read off the mask a word at a time, and a run is hashed and looked up only when a 16-bit
-//! digest of it (length and three bytes) is in the anchors' 8 KB filter; each hit is then
-//! compared byte for byte. Building is one hash and one table insert per surrogate, with no
+//! are read off the mask a word at a time (each bound one `trailing_zeros`), and a run is read
+//! as its first and last eight bytes and its length, spread by one multiply; it is hashed and
+//! looked up only when its length is an anchor's and the top 16 bits of that spread are in the
+//! anchors' 8 KB filter; each hit is then compared byte for byte. Building is one hash and one
+//! table insert per surrogate, with no
 //! automaton to compile per exchange; scanning costs one pass over the bytes and a table load
 //! per run, whatever the number of surrogates. An Aho-Corasick automaton over 5,000 surrogates
 //! costs milliseconds to build (and most surrogates share prefixes such as `i-0`, which blunts
@@ -41,6 +44,7 @@
 mod anthropic;
 mod index;
 mod json;
+mod pairs;
 mod partial_json;
 mod reply;
 mod stream;
@@ -53,6 +57,7 @@ mod tests;
 pub use crate::sse::SseError;
 pub use anthropic::SseUnmasker;
 pub use index::{SurrogateIndex, GLUE_KEY, GLUE_SAFE, SHORT_ANCHOR};
+pub use pairs::Pairs;
 pub use partial_json::PartialJsonUnmasker;
 pub use reply::JsonReplyUnmasker;
 pub use stream::StreamUnmasker;

@@ -3,11 +3,12 @@
 //! Every surrogate is found by an *anchor*: the longest run of letters and digits in which it
 //! differs from its original (keyed random bytes, which occur elsewhere only by chance), or two
 //! neighbouring runs when that run is shorter than [`SHORT_ANCHOR`]. The text is split into runs;
-//! a run is looked up by hash only when its digest is in the anchors' filter, and each hit is
-//! checked byte for byte. A surrogate that may be glued to letters or digits ([`GLUE_SAFE`]) is
+//! a run is looked up by hash only when its length and key ([`RunKey`]) pass the anchors'
+//! filters, and each hit is checked byte for byte. A surrogate that may be glued to letters or digits ([`GLUE_SAFE`]) is
 //! also indexed by the outer [`GLUE_KEY`] bytes of the run at its edge, so that it is found at the
 //! end of a longer run (`AKIA` + surrogate) or at its start.
 
+use super::Pairs;
 use crate::recognizers::base::ALNUM;
 
 /// Surrogates this long are restored even when glued to letters or digits on one side: a
@@ -109,10 +110,8 @@ impl EscState {
 pub(crate) trait Classes {
     fn word(&self, i: usize) -> bool;
     fn esc(&self, i: usize) -> bool;
-    /// The first letter or digit at or after `from` (the length when there is none).
-    fn next_word(&self, from: usize) -> usize;
-    /// The first byte at or after `from` that is not a letter or digit.
-    fn next_gap(&self, from: usize) -> usize;
+    /// The runs of letters and digits, in order, as `(start, end)`.
+    fn runs(&self) -> Runs<'_>;
 }
 
 /// A text's letters and digits as a bit mask (bit `i % 64` of word `i / 64`), and for escaped
@@ -169,26 +168,43 @@ impl<'a> Masked<'a> {
             classes: Some(classes),
         }
     }
+}
 
-    /// The first offset at or after `from` whose bit is `set`.
+/// The runs of set bits of a mask as `(start, end)`, read a word at a time: each bound is a
+/// `trailing_zeros` of the current word (the bits beyond the text's length are clear).
+pub(crate) struct Runs<'a> {
+    words: &'a [u64],
+    len: usize,
+    /// The word being read, and its bits not yet read.
+    k: usize,
+    rest: u64,
+}
+
+impl Iterator for Runs<'_> {
+    type Item = (usize, usize);
+
     #[inline]
-    fn next(&self, from: usize, set: bool) -> usize {
-        if from >= self.len {
-            return self.len;
+    fn next(&mut self) -> Option<(usize, usize)> {
+        while self.rest == 0 {
+            self.k += 1;
+            self.rest = *self.words.get(self.k)?;
         }
-        let flip = if set { 0 } else { u64::MAX };
-        let mut k = from >> 6;
-        let mut w = (self.words[k] ^ flip) & (u64::MAX << (from & 63));
-        loop {
-            if w != 0 {
-                return (k * 64 + w.trailing_zeros() as usize).min(self.len);
+        let a = self.k * 64 + self.rest.trailing_zeros() as usize;
+        // the clear bits from the run's start on
+        let mut gaps = !self.rest & (u64::MAX << (a & 63));
+        while gaps == 0 {
+            self.k += 1;
+            match self.words.get(self.k) {
+                Some(&w) => gaps = !w,
+                None => {
+                    self.rest = 0;
+                    return Some((a, self.len));
+                }
             }
-            k += 1;
-            if k == self.words.len() {
-                return self.len;
-            }
-            w = self.words[k] ^ flip;
         }
+        let at = gaps.trailing_zeros();
+        self.rest = self.words[self.k] & (u64::MAX << at);
+        Some((a, (self.k * 64 + at as usize).min(self.len)))
     }
 }
 
@@ -219,12 +235,13 @@ impl Classes for Masked<'_> {
         self.classes.is_some_and(|c| c[i] == ESC)
     }
     #[inline]
-    fn next_word(&self, from: usize) -> usize {
-        self.next(from, true)
-    }
-    #[inline]
-    fn next_gap(&self, from: usize) -> usize {
-        self.next(from, false)
+    fn runs(&self) -> Runs<'_> {
+        Runs {
+            words: self.words,
+            len: self.len,
+            k: 0,
+            rest: self.words.first().copied().unwrap_or(0),
+        }
     }
 }
 
@@ -350,9 +367,20 @@ pub(crate) fn anchor(
     let differs = |r: usize| {
         !aligned || original[theirs[r].0..theirs[r].1] != surrogate[mine[r].0..mine[r].1]
     };
-    let any_differs = (0..mine.len()).any(differs);
+    // which of the first 64 runs differ, compared once each (later runs: when asked)
+    let differ_bits = (0..mine.len().min(64))
+        .filter(|&r| differs(r))
+        .fold(0u64, |bits, r| bits | 1 << r);
+    let any_differs = differ_bits != 0 || (64..mine.len()).any(differs);
     // when every run is kept (it differs in its separators only), every run counts as changed
-    let changed = |r: usize| !any_differs || differs(r);
+    let changed = |r: usize| {
+        !any_differs
+            || if r < 64 {
+                differ_bits >> r & 1 != 0
+            } else {
+                differs(r)
+            }
+    };
     let mut best: Option<usize> = None;
     for r in (0..mine.len()).filter(|&r| changed(r)) {
         if best.is_none_or(|b| len(r) > len(b)) {
@@ -435,23 +463,76 @@ fn alnum_bits_agree_with_the_table() {
     }
 }
 
-/// A 64-bit hash of a run of text; the index compares bytes on every hit, so collisions cost
-/// a comparison, never a wrong restoration.
+/// A run of letters and digits as the index reads it: its first eight bytes (fewer, zero-padded,
+/// in a shorter run), its last eight when it is longer than eight, and `spread`, one multiply
+/// of them and its length, whose top bits the key filters read. The table keys
+/// ([`RunKey::key`], [`pair_key`]) are hashed from `spread` only for the few runs a filter
+/// lets through. A key is exact for runs of up to 16 bytes and a hash beyond; the index
+/// compares bytes on every hit, so a shared key costs a comparison, never a wrong restoration.
+#[derive(Clone, Copy)]
+struct RunKey {
+    head: u64,
+    tail: u64,
+    spread: u64,
+}
+
+impl RunKey {
+    /// The run `bytes[a..a + len]` (`len > 0`): two loads and a multiply, whatever its length.
+    #[inline]
+    fn of(bytes: &[u8], a: usize, len: usize) -> RunKey {
+        let keep = u64::MAX >> (64 - 8 * len.min(8));
+        let head = match bytes.get(a..a + 8) {
+            Some(eight) => word8(eight) & keep,
+            None => bytes[a..a + len.min(8)]
+                .iter()
+                .rev()
+                .fold(0u64, |w, &b| w << 8 | b as u64),
+        };
+        // (without a branch on the length: the text decides it)
+        let e = a + len;
+        let tail = match e.checked_sub(8) {
+            Some(t) => word8(&bytes[t..e]) & u64::from(len > 8).wrapping_neg(),
+            None => 0,
+        };
+        let mixed = head ^ tail.rotate_left(29) ^ (len as u64) << 56;
+        RunKey {
+            head,
+            tail,
+            spread: mixed.wrapping_mul(0x9E37_79B9_7F4A_7C15),
+        }
+    }
+
+    /// The run's key in the table of exact anchors.
+    #[inline]
+    fn key(&self) -> u64 {
+        finish_hash(self.spread)
+    }
+}
+
+/// Two neighbouring runs together, spread as [`RunKey::spread`] is (the key filter reads its
+/// top bits; [`finish_hash`] of it is the key in the table of pairs).
 #[inline]
-pub(crate) fn hash_run(b: &[u8]) -> u64 {
-    const K: u64 = 0x9E37_79B9_7F4A_7C15;
-    let mut h = (b.len() as u64).wrapping_mul(K);
-    let mut chunks = b.chunks_exact(8);
-    for c in &mut chunks {
-        let w = u64::from_le_bytes(c.try_into().expect("8 bytes"));
-        h = (h ^ w).wrapping_mul(K).rotate_left(29);
-    }
-    let rest = chunks.remainder();
-    if !rest.is_empty() {
-        let w = rest.iter().rev().fold(0u64, |w, &b| w << 8 | b as u64);
-        h = (h ^ w).wrapping_mul(K).rotate_left(29);
-    }
-    finish_hash(h)
+fn pair_spread(first: &RunKey, second: &RunKey) -> u64 {
+    (first.spread.rotate_left(32) ^ second.spread).wrapping_mul(0xC2B2_AE3D_27D4_EB4F)
+}
+
+/// The key of eight bytes that end a glued surrogate's anchor (the last eight of a run longer
+/// than [`GLUE_KEY`] in the text).
+#[inline]
+fn end_key(eight: u64) -> u64 {
+    finish_hash(eight ^ 0x1234_5678_9ABC_DEF1)
+}
+
+/// The key of eight bytes that start a glued surrogate's anchor.
+#[inline]
+fn start_key(eight: u64) -> u64 {
+    finish_hash(eight ^ 0x0F1E_2D3C_4B5A_6978)
+}
+
+/// Eight bytes as one little-endian word.
+#[inline]
+fn word8(eight: &[u8]) -> u64 {
+    u64::from_le_bytes(eight.try_into().expect("8 bytes"))
 }
 
 #[inline]
@@ -462,21 +543,14 @@ fn finish_hash(mut h: u64) -> u64 {
     h
 }
 
-#[inline]
-fn pair_key(first: u64, second: u64) -> u64 {
-    finish_hash(first ^ second.rotate_left(23) ^ 0x5A5A_A5A5_0F0F_F0F0)
-}
-
-#[inline]
-fn edge_key(eight: &[u8]) -> u64 {
-    finish_hash(u64::from_le_bytes(eight.try_into().expect("8 bytes")) ^ 0x1234_5678_9ABC_DEF1)
-}
-
 /// Lists of items keyed by a 64-bit hash: an open-addressing table of keys, each with the head
-/// of a linked list of its items (built without sorting, one insert per item).
+/// of a linked list of its items (built without sorting, one insert per item). A slot is
+/// chosen by the key's low bits and tells keys apart by its top 32: two keys alike in both
+/// share a list (callers check every item).
 struct HashedLists<T> {
-    /// `(key, 1 + the index of its last item)`; a head of 0 marks an empty slot.
-    slots: Vec<(u64, u32)>,
+    /// `(top 32 bits of the key, 1 + the index of its last item)`; a head of 0 marks an empty
+    /// slot.
+    slots: Vec<(u32, u32)>,
     /// Each item and `1 +` the index of the next item of its key (0 ends the list).
     items: Vec<(T, u32)>,
 }
@@ -502,14 +576,14 @@ impl<T: Copy> HashedLists<T> {
             self.items.len() * 3 < self.slots.len() * 2,
             "sized by with_capacity"
         );
-        let mask = self.slots.len() - 1;
+        let (mask, tag) = (self.slots.len() - 1, (key >> 32) as u32);
         let mut slot = key as usize & mask;
-        while self.slots[slot].1 != 0 && self.slots[slot].0 != key {
+        while self.slots[slot].1 != 0 && self.slots[slot].0 != tag {
             slot = (slot + 1) & mask;
         }
         let head = self.slots[slot].1;
         self.items.push((item, head));
-        self.slots[slot] = (key, self.items.len() as u32);
+        self.slots[slot] = (tag, self.items.len() as u32);
     }
 
     /// A table of `keyed` items, sized for them.
@@ -521,11 +595,6 @@ impl<T: Copy> HashedLists<T> {
         table
     }
 
-    #[inline]
-    fn is_empty(&self) -> bool {
-        self.items.is_empty()
-    }
-
     /// The items of `key` (and, rarely, of keys whose slot it shares: callers check each).
     #[inline]
     fn get(&self, key: u64) -> ListIter<'_, T> {
@@ -535,11 +604,11 @@ impl<T: Copy> HashedLists<T> {
                 at: 0,
             };
         }
-        let mask = self.slots.len() - 1;
+        let (mask, tag) = (self.slots.len() - 1, (key >> 32) as u32);
         let mut slot = key as usize & mask;
         loop {
-            let (k, head) = self.slots[slot];
-            if head == 0 || k == key {
+            let (t, head) = self.slots[slot];
+            if head == 0 || t == tag {
                 return ListIter {
                     items: &self.items,
                     at: head,
@@ -627,33 +696,58 @@ impl PrefixSet {
     }
 }
 
-/// A 16-bit digest of a run (its length and three of its bytes): a run whose digest is not in
-/// a [`RunFilter`] is not any of its anchors, known from one load of an 8 KB table, with no
-/// hash and no branch that depends on the text.
-#[inline]
-fn run_digest(run: &[u8]) -> usize {
-    let len = run.len();
-    let x = (len as u32).wrapping_mul(0x9E37_79B1)
-        ^ (run[0] as u32) << 16
-        ^ (run[len / 2] as u32) << 8
-        ^ run[len - 1] as u32;
-    (x.wrapping_mul(0x85EB_CA6B) >> 16) as usize
-}
+/// A set of 64-bit values as one bit each, chosen by their top 16 bits: a run whose value is
+/// not in it is no anchor, known from one load of an 8 KB table, before any key is hashed or
+/// any hash table probed.
+struct KeyFilter(Box<[u64; 1024]>);
 
-/// A set of run digests, as bits.
-struct RunFilter(Box<[u64; 1024]>);
-
-impl RunFilter {
+impl KeyFilter {
     fn new() -> Self {
-        RunFilter(Box::new([0; 1024]))
+        KeyFilter(Box::new([0; 1024]))
     }
-    fn add(&mut self, run: &[u8]) {
-        let d = run_digest(run);
+    fn add(&mut self, key: u64) {
+        let d = (key >> 48) as usize;
         self.0[d >> 6] |= 1 << (d & 63);
     }
     #[inline]
-    fn has(&self, digest: usize) -> bool {
-        self.0[digest >> 6] >> (digest & 63) & 1 != 0
+    fn has(&self, key: u64) -> bool {
+        let d = (key >> 48) as usize;
+        self.0[d >> 6] >> (d & 63) & 1 != 0
+    }
+}
+
+/// The lengths of the anchors, as bits (a length of 63 or more counts as 63): a run of a length
+/// no anchor has is passed over with no key filter read (the filters stay in the first-level
+/// cache for the runs that may be anchors).
+struct AnchorLengths {
+    exact: u64,
+    /// By the first run's length, the second runs' lengths.
+    pairs: [u64; 64],
+}
+
+impl Default for AnchorLengths {
+    fn default() -> Self {
+        AnchorLengths {
+            exact: 0,
+            pairs: [0; 64],
+        }
+    }
+}
+
+impl AnchorLengths {
+    fn add_exact(&mut self, len: usize) {
+        self.exact |= 1 << len.min(63);
+    }
+    fn add_pair(&mut self, first: usize, second: usize) {
+        self.pairs[first.min(63)] |= 1 << second.min(63);
+    }
+    #[inline]
+    fn exact(&self, len: usize) -> bool {
+        self.exact >> len.min(63) & 1 != 0
+    }
+    #[inline]
+    fn pair(&self, first: usize, second: usize) -> bool {
+        self.pairs[first.min(63)] >> second.min(63) & 1 != 0
     }
 }
 
@@ -679,15 +773,23 @@ pub struct SurrogateIndex {
     pairs: HashedLists<Hit>,
     ends: HashedLists<Hit>,
     starts: HashedLists<Hit>,
-    exact_runs: RunFilter,
-    pair_first: RunFilter,
-    pair_second: RunFilter,
+    /// The keys of `exact`, `pairs`, and `ends` and `starts` together.
+    exact_keys: KeyFilter,
+    pair_keys: KeyFilter,
+    edge_keys: KeyFilter,
+    lengths: AnchorLengths,
 }
 
 impl SurrogateIndex {
     /// The index of `pairs` (surrogate, original) in their decoded form, with `glue` prefixes.
     pub fn new(pairs: &[(Vec<u8>, Vec<u8>)], glue: &[Vec<u8>]) -> Self {
         let given = |i: usize| (pairs[i].0.as_slice(), pairs[i].1.as_slice());
+        Self::build(pairs.len(), given, given, glue, false)
+    }
+
+    /// [`SurrogateIndex::new`] of pairs held in one buffer.
+    pub fn of_pairs(pairs: &Pairs, glue: &[Vec<u8>]) -> Self {
+        let given = |i: usize| pairs.get(i);
         Self::build(pairs.len(), given, given, glue, false)
     }
 
@@ -767,16 +869,17 @@ impl SurrogateIndex {
             Vec::with_capacity(order.len()),
             Vec::with_capacity(order.len()),
         );
-        let mut exact_runs = RunFilter::new();
-        let mut pair_first = RunFilter::new();
-        let mut pair_second = RunFilter::new();
+        let mut exact_keys = KeyFilter::new();
+        let mut pair_keys = KeyFilter::new();
+        let mut edge_keys = KeyFilter::new();
+        let mut lengths = AnchorLengths::default();
         let mut longest = 0;
         let mut scratch = [Vec::new(), Vec::new()];
         for (n, &(_, i)) in order.iter().enumerate() {
             let (s, o) = given(i as usize);
             if order
                 .get(n + 1)
-                .is_some_and(|&(_, j)| given(j as usize).0 == s)
+                .is_some_and(|&(head, j)| head == order[n].0 && given(j as usize).0 == s)
             {
                 continue; // a later pair gives this surrogate again
             }
@@ -820,9 +923,10 @@ impl SurrogateIndex {
             let (k, len) = (anchor.start, anchor.len);
             let run = &s[k..k + len];
             let after_word = if let Some((second_at, len2)) = anchor.second {
-                let key = pair_key(hash_run(run), hash_run(&s[second_at..second_at + len2]));
+                let spread = pair_spread(&RunKey::of(s, k, len), &RunKey::of(s, second_at, len2));
+                pair_keys.add(spread);
                 pair_hits.push((
-                    key,
+                    finish_hash(spread),
                     Hit {
                         back: k as u32,
                         len: len as u32,
@@ -830,12 +934,14 @@ impl SurrogateIndex {
                         id,
                     },
                 ));
-                pair_first.add(run);
-                pair_second.add(&s[second_at..second_at + len2]);
+                lengths.add_pair(len, len2);
                 glue_safe && k > 0
             } else {
+                let run_key = RunKey::of(s, k, len);
+                exact_keys.add(run_key.spread);
+                lengths.add_exact(len);
                 exact.push((
-                    hash_run(run),
+                    run_key.key(),
                     Hit {
                         back: k as u32,
                         len: len as u32,
@@ -843,7 +949,6 @@ impl SurrogateIndex {
                         id,
                     },
                 ));
-                exact_runs.add(run);
                 if glue_safe && len >= GLUE_KEY {
                     if k == 0 {
                         let hit = Hit {
@@ -852,7 +957,9 @@ impl SurrogateIndex {
                             len2: 0,
                             id,
                         };
-                        end_hits.push((edge_key(&run[len - GLUE_KEY..]), hit));
+                        let key = end_key(word8(&run[len - GLUE_KEY..]));
+                        edge_keys.add(key);
+                        end_hits.push((key, hit));
                     }
                     if k + len == s.len() {
                         let hit = Hit {
@@ -861,7 +968,9 @@ impl SurrogateIndex {
                             len2: 0,
                             id,
                         };
-                        start_hits.push((edge_key(&run[..GLUE_KEY]), hit));
+                        let key = start_key(word8(&run[..GLUE_KEY]));
+                        edge_keys.add(key);
+                        start_hits.push((key, hit));
                     }
                 }
                 glue_safe && (k > 0 || len >= GLUE_KEY)
@@ -892,9 +1001,10 @@ impl SurrogateIndex {
             pairs: HashedLists::from_items(&pair_hits),
             ends: HashedLists::from_items(&end_hits),
             starts: HashedLists::from_items(&start_hits),
-            exact_runs,
-            pair_first,
-            pair_second,
+            exact_keys,
+            pair_keys,
+            edge_keys,
+            lengths,
         }
     }
 
@@ -946,46 +1056,39 @@ impl SurrogateIndex {
         classes: &C,
         out: &mut Vec<(usize, u32)>,
     ) {
-        let n = text.len();
-        let check = !self.pairs.is_empty();
-        let glued = !(self.ends.is_empty() && self.starts.is_empty());
         let push = |p: usize, id: u32, out: &mut Vec<(usize, u32)>| {
             if p >= from && text[p..].starts_with(self.surrogate(id)) {
                 out.push((p, id));
             }
         };
-        // the run before this one, when it may start a pair: (start, length, hash)
-        let mut previous: Option<(usize, usize, u64)> = None;
-        let mut i = 0;
-        while i < n {
-            let a = classes.next_word(i);
-            if a == n {
-                break;
-            }
-            i = classes.next_gap(a);
-            let (e, len) = (i, i - a);
-            let run = &text[a..e];
-            let digest = run_digest(run);
-            let exact = self.exact_runs.has(digest);
-            let (first, second) = (
-                check && self.pair_first.has(digest),
-                check && self.pair_second.has(digest),
-            );
-            let hash = if exact || first || second {
-                hash_run(run)
-            } else {
-                0
-            };
-            if exact {
-                for hit in self.exact.get(hash) {
+        // the run before this one, `(start, length, key)`: none yet is a run of length 0,
+        // which no pair's first run has
+        let mut previous = (
+            0,
+            0,
+            RunKey {
+                head: 0,
+                tail: 0,
+                spread: 0,
+            },
+        );
+        // The tests of a run are combined with `&`, not `&&`: each is a load or two, and a
+        // branch the text decides would be mispredicted on most runs.
+        for (a, e) in classes.runs() {
+            let len = e - a;
+            let run = RunKey::of(text, a, len);
+            if self.lengths.exact(len) & self.exact_keys.has(run.spread) {
+                for hit in self.exact.get(run.key()) {
                     if hit.len as usize == len && a >= hit.back as usize {
                         push(a - hit.back as usize, hit.id, out);
                     }
                 }
             }
-            if second {
-                if let Some((pa, plen, phash)) = previous {
-                    for hit in self.pairs.get(pair_key(phash, hash)) {
+            let (pa, plen, pkey) = previous;
+            if self.lengths.pair(plen, len) {
+                let spread = pair_spread(&pkey, &run);
+                if self.pair_keys.has(spread) {
+                    for hit in self.pairs.get(finish_hash(spread)) {
                         if hit.len as usize == plen
                             && hit.len2 as usize == len
                             && pa >= hit.back as usize
@@ -995,19 +1098,25 @@ impl SurrogateIndex {
                     }
                 }
             }
-            if glued && len > GLUE_KEY {
-                for hit in self.ends.get(edge_key(&run[len - GLUE_KEY..])) {
-                    if (hit.len as usize) < len && e >= hit.back as usize {
-                        push(e - hit.back as usize, hit.id, out);
+            previous = (a, len, run);
+            if len > GLUE_KEY {
+                let key = end_key(run.tail);
+                if self.edge_keys.has(key) {
+                    for hit in self.ends.get(key) {
+                        if (hit.len as usize) < len && e >= hit.back as usize {
+                            push(e - hit.back as usize, hit.id, out);
+                        }
                     }
                 }
-                for hit in self.starts.get(edge_key(&run[..GLUE_KEY])) {
-                    if (hit.len as usize) < len && a >= hit.back as usize {
-                        push(a - hit.back as usize, hit.id, out);
+                let key = start_key(run.head);
+                if self.edge_keys.has(key) {
+                    for hit in self.starts.get(key) {
+                        if (hit.len as usize) < len && a >= hit.back as usize {
+                            push(a - hit.back as usize, hit.id, out);
+                        }
                     }
                 }
             }
-            previous = first.then_some((a, len, hash));
         }
     }
 
