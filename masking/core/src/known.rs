@@ -80,8 +80,8 @@ struct Entry {
     prev: u32,
     /// Toward the least recently seen entry; the next free slot when the slot is free.
     next: u32,
-    /// The next entry in the same anchor bucket.
-    bucket_next: u32,
+    /// The next entry whose value has the same hash (see `KnownValues::values`).
+    value_next: u32,
 }
 
 impl Entry {
@@ -111,6 +111,41 @@ impl Entry {
 struct Bucket {
     head: u32,
     len: u32,
+}
+
+/// What [`KnownValues::find_in`] reads of an entry while it walks an anchor bucket, kept apart
+/// from the entries so the walk touches 16 bytes per entry and rejects most entries without
+/// reading their value: in a crowded bucket (`billing` shared by `billing-prod-7`,
+/// `billing-stg-64`, …) nearly every entry fails on the bytes right after the anchor.
+#[derive(Clone, Copy, Debug, Default)]
+struct Link {
+    /// Up to 8 value bytes right after the anchor, as [`load`] reads them.
+    after: u64,
+    /// The next entry in the same anchor bucket.
+    bucket_next: u32,
+    /// How many bytes `after` holds.
+    after_len: u8,
+    /// The entry may be found glued to a prefix ([`Entry::gluable`]).
+    gluable: bool,
+}
+
+impl Link {
+    fn of(e: &Entry) -> Link {
+        let from = usize::from(e.anchor_start) + usize::from(e.anchor_len);
+        let after = &e.value[from..e.value.len().min(from + 8)];
+        Link { after: load(after), bucket_next: NIL, after_len: after.len() as u8, gluable: e.gluable() }
+    }
+
+    /// False when the text right after the anchor (`window`, as [`load`] reads up to 8 bytes;
+    /// `literal`: how many of them come before the first backslash) shows the value cannot
+    /// follow: its literal bytes differ. An escape in the text may still match an escapable
+    /// value byte, so only the bytes before the first backslash decide.
+    #[inline]
+    fn may_follow(&self, window: u64, literal: usize) -> bool {
+        let k = usize::from(self.after_len).min(literal);
+        let mask = if k >= 8 { u64::MAX } else { (1u64 << (8 * k)) - 1 };
+        (window ^ self.after) & mask == 0
+    }
 }
 
 /// A hasher for keys that are already hashes.
@@ -146,6 +181,8 @@ pub struct KnownValue<'a> {
 #[derive(Debug)]
 pub struct KnownValues {
     entries: Vec<Entry>,
+    /// One per entry, by index: the anchor-bucket links (see [`Link`]).
+    links: Vec<Link>,
     /// Most recently seen entry.
     head: u32,
     /// Least recently seen entry.
@@ -153,6 +190,9 @@ pub struct KnownValues {
     /// First free slot, chained through `next`.
     free: u32,
     buckets: HashMap<u64, Bucket, BuildHasherDefault<PassThrough>>,
+    /// Hash of a whole value -> the first entry with that hash (chained by `value_next`): a
+    /// value already known is found in one probe.
+    values: HashMap<u64, u32, BuildHasherDefault<PassThrough>>,
     /// Bit filter over anchor fingerprints: a clear bit means no anchor has that fingerprint.
     /// Evicted anchors leave their bit set until the filter is rebuilt.
     filter: Vec<u64>,
@@ -181,10 +221,12 @@ impl KnownValues {
     pub fn new(max_values: usize, max_bytes: usize) -> Self {
         KnownValues {
             entries: Vec::new(),
+            links: Vec::new(),
             head: NIL,
             tail: NIL,
             free: NIL,
             buckets: HashMap::default(),
+            values: HashMap::default(),
             filter: vec![0; 1 << (FILTER_BITS - 6)],
             stale: 0,
             anchor_lens: [0; LENS + 1],
@@ -206,12 +248,15 @@ impl KnownValues {
         self.len == 0
     }
 
-    /// The memory the store holds: values, entry table, index and filter.
+    /// The memory the store holds: values, entry table, indexes and filter.
     pub fn bytes_used(&self) -> usize {
         let bucket_slot = std::mem::size_of::<(u64, Bucket)>() + 1;
+        let value_slot = std::mem::size_of::<(u64, u32)>() + 1;
         self.value_bytes
             + self.entries.capacity() * std::mem::size_of::<Entry>()
+            + self.links.capacity() * std::mem::size_of::<Link>()
             + self.buckets.capacity() * bucket_slot * 8 / 7
+            + self.values.capacity() * value_slot * 8 / 7
             + self.filter.len() * 8
     }
 
@@ -236,7 +281,7 @@ impl KnownValues {
             anchor_len: anchor_len as u16,
             prev: NIL,
             next: NIL,
-            bucket_next: NIL,
+            value_next: NIL,
         };
         let i = if self.free != NIL {
             let i = self.free;
@@ -245,6 +290,7 @@ impl KnownValues {
             i
         } else {
             self.entries.push(entry);
+            self.links.push(Link::default());
             (self.entries.len() - 1) as u32
         };
         self.index(i);
@@ -370,12 +416,19 @@ impl KnownValues {
         let Some(bucket) = self.buckets.get(&hash_bytes(run)) else {
             return;
         };
+        let next = &text[re..text.len().min(re + 8)];
+        let window = load(next);
+        let literal = memchr::memchr(b'\\', next).unwrap_or(next.len());
         let mut at = bucket.head;
         while at != NIL {
             let index = at as usize;
+            let link = &self.links[index];
+            at = link.bucket_next;
+            if (glued && !link.gluable) || !link.may_follow(window, literal) {
+                continue;
+            }
             let e = &self.entries[index];
-            at = e.bucket_next;
-            if (glued && !e.gluable()) || e.anchor() != run {
+            if e.anchor() != run {
                 continue;
             }
             if let Some((s, end)) = verify(text, rs, re, e) {
@@ -390,18 +443,13 @@ impl KnownValues {
 
     /// The index of the entry holding exactly `value`.
     fn lookup_value(&self, value: &[u8]) -> Option<u32> {
-        for (s, len) in alnum_runs(value) {
-            let Some(bucket) = self.buckets.get(&hash_bytes(&value[s..s + len])) else {
-                continue;
-            };
-            let mut at = bucket.head;
-            while at != NIL {
-                let e = &self.entries[at as usize];
-                if &*e.value == value {
-                    return Some(at);
-                }
-                at = e.bucket_next;
+        let mut at = *self.values.get(&hash_bytes(value))?;
+        while at != NIL {
+            let e = &self.entries[at as usize];
+            if &*e.value == value {
+                return Some(at);
             }
+            at = e.value_next;
         }
         None
     }
@@ -425,13 +473,19 @@ impl KnownValues {
     }
 
     fn index(&mut self, i: u32) {
-        let anchor = self.entries[i as usize].anchor();
+        let e = &self.entries[i as usize];
+        let anchor = e.anchor();
         let (h, (word, bits)) = (hash_bytes(anchor), fingerprint(anchor));
         let bucket = self.buckets.entry(h).or_insert(Bucket { head: NIL, len: 0 });
-        self.entries[i as usize].bucket_next = bucket.head;
+        let mut link = Link::of(e);
+        link.bucket_next = bucket.head;
+        self.links[i as usize] = link;
         bucket.head = i;
         bucket.len += 1;
         self.filter[word] |= bits;
+        let same_value = self.values.entry(hash_bytes(&e.value)).or_insert(NIL);
+        let first = std::mem::replace(same_value, i);
+        self.entries[i as usize].value_next = first;
         let e = &self.entries[i as usize];
         let len = usize::from(e.anchor_len).min(LENS);
         self.anchor_lens[len] += 1;
@@ -449,17 +503,19 @@ impl KnownValues {
             self.glue_lens[len] -= 1;
             self.gluable -= 1;
         }
-        let h = hash_bytes(e.anchor());
-        let next = self.entries[i as usize].bucket_next;
+        let (h, vh) = (hash_bytes(e.anchor()), hash_bytes(&e.value));
+        let value_next = e.value_next;
+        self.unchain_value(vh, i, value_next);
+        let next = self.links[i as usize].bucket_next;
         let Some(bucket) = self.buckets.get_mut(&h) else { return };
         if bucket.head == i {
             bucket.head = next;
         } else {
             let mut at = bucket.head;
             while at != NIL {
-                let after = self.entries[at as usize].bucket_next;
+                let after = self.links[at as usize].bucket_next;
                 if after == i {
-                    self.entries[at as usize].bucket_next = next;
+                    self.links[at as usize].bucket_next = next;
                     break;
                 }
                 at = after;
@@ -470,6 +526,29 @@ impl KnownValues {
             self.buckets.remove(&h);
         }
         self.stale += 1;
+    }
+
+    /// Take entry `i` (whose value hashes to `vh` and whose successor is `next`) out of its
+    /// same-hash chain.
+    fn unchain_value(&mut self, vh: u64, i: u32, next: u32) {
+        let Some(head) = self.values.get_mut(&vh) else { return };
+        if *head == i {
+            if next == NIL {
+                self.values.remove(&vh);
+            } else {
+                *head = next;
+            }
+            return;
+        }
+        let mut at = *head;
+        while at != NIL {
+            let after = self.entries[at as usize].value_next;
+            if after == i {
+                self.entries[at as usize].value_next = next;
+                return;
+            }
+            at = after;
+        }
     }
 
     /// Clear the bits of evicted anchors once there have been as many evictions as live values
@@ -915,6 +994,28 @@ mod tests {
         ]
         .concat();
         assert_eq!(found(&k, &[b"(".as_slice(), &v, b")"].concat()), vec![v]);
+    }
+
+    #[test]
+    fn values_sharing_every_run_are_found_plain_and_escaped() {
+        // every run of these values is shared by many others: their buckets stay crowded
+        let mut k = KnownValues::default();
+        let values: Vec<Vec<u8>> = (0..120u64)
+            .map(|n| format!("{}/{}-{}", ["billing", "orders"][(n % 2) as usize], ["stg", "prod", "dev"][(n % 3) as usize], 10 + n).into_bytes())
+            .collect();
+        for v in &values {
+            assert!(k.remember(v, "aws_resource_name", Shape::Classwise).is_some());
+        }
+        for v in &values {
+            assert_eq!(found(&k, &[b"(".as_slice(), v, b")"].concat()), vec![v.clone()]);
+            let escaped: Vec<u8> = v.iter().flat_map(|&c| if c == b'/' { b"\\/".to_vec() } else { vec![c] }).collect();
+            let text = [b"\"".as_slice(), &escaped, b"\""].concat();
+            assert_eq!(found(&k, &text), vec![escaped.clone()]);
+            let mut near = v.clone();
+            near.pop();
+            near.push(b'x');
+            assert!(found(&k, &near).is_empty());
+        }
     }
 
     #[test]
