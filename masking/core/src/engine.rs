@@ -215,7 +215,10 @@ impl Engine {
         let mut seen: Vec<usize> = Vec::new();
         for (s, e, idx) in known.find_in(body) {
             let Some(kv) = known.get(idx) else { continue };
-            if self.disabled.contains(kv.rtype) || self.allowlist.contains(kv.value) || overlaps(opaque, s, e) {
+            if (!self.disabled.is_empty() && self.disabled.contains(kv.rtype))
+                || (!self.allowlist.is_empty() && self.allowlist.contains(kv.value))
+                || overlaps(opaque, s, e)
+            {
                 continue;
             }
             extra.push(Span { start: s, end: e, rtype: kv.rtype, shape: kv.shape });
@@ -352,29 +355,100 @@ pub fn canonical(raw: &[u8]) -> Vec<u8> {
     out
 }
 
+/// The hash of `bytes` the exchange map's tables use.
+fn hash_bytes(bytes: &[u8]) -> u64 {
+    let mut h = FastHasher(bytes.len() as u64);
+    h.write(bytes);
+    let h = h.finish();
+    h ^ (h >> 29)
+}
+
+/// Indices into the exchange's pairs, found by a hash of bytes the pair holds (its original or
+/// its surrogate) and confirmed by comparing those bytes: open addressing with linear probing,
+/// no removal (an exchange only adds). The pairs own the bytes once; the table holds 12 bytes
+/// per pair.
+struct IndexTable {
+    /// (hash, pair index); `u32::MAX` marks a free slot
+    slots: Vec<(u64, u32)>,
+    len: usize,
+}
+
+impl IndexTable {
+    const FREE: u32 = u32::MAX;
+
+    fn with_capacity(n: usize) -> Self {
+        IndexTable { slots: vec![(0, Self::FREE); (n * 2).next_power_of_two().max(16)], len: 0 }
+    }
+
+    /// The index of a pair with hash `h` for which `is(index)` holds.
+    fn find(&self, h: u64, is: impl Fn(usize) -> bool) -> Option<usize> {
+        let mask = self.slots.len() - 1;
+        let mut at = (h as usize) & mask;
+        loop {
+            let (sh, i) = self.slots[at];
+            if i == Self::FREE {
+                return None;
+            }
+            if sh == h && is(i as usize) {
+                return Some(i as usize);
+            }
+            at = (at + 1) & mask;
+        }
+    }
+
+    fn insert(&mut self, h: u64, index: usize) {
+        if (self.len + 1) * 2 > self.slots.len() {
+            let old = std::mem::take(&mut self.slots);
+            self.slots = vec![(0, Self::FREE); old.len() * 2];
+            self.len = 0;
+            for (sh, i) in old.into_iter().filter(|s| s.1 != Self::FREE) {
+                self.insert(sh, i as usize);
+            }
+        }
+        let mask = self.slots.len() - 1;
+        let mut at = (h as usize) & mask;
+        while self.slots[at].1 != Self::FREE {
+            at = (at + 1) & mask;
+        }
+        self.slots[at] = (h, index as u32);
+        self.len += 1;
+    }
+}
+
 /// Originals and surrogates of one exchange, both decoded: a bijection in which no surrogate
 /// equals an original of the exchange or a value the body carries unmasked.
+///
+/// Each pair is stored once, in `pairs`, which becomes the exchange's map as it is; the tables
+/// find a pair by its original or its surrogate. A span without a backslash is its own
+/// decoded original, so it is looked up as it stands, with no copy; only escaped spans are
+/// decoded, and their raw surrogates kept by raw span.
 struct ExchangeMap<'a> {
     maker: &'a SurrogateMaker,
     body: &'a [u8],
-    by_original: FastMap<Vec<u8>, (Vec<u8>, Shape, u32)>,
-    by_surrogate: FastMap<Vec<u8>, Vec<u8>>,
-    /// raw span -> raw surrogate: a body repeats its values, most often written the same way
-    by_raw: FastMap<&'a [u8], Vec<u8>>,
+    /// (surrogate, original), both decoded
+    pairs: Pairs,
+    /// per pair: the shape and attempt its surrogate was drawn with
+    drawn: Vec<(Shape, u32)>,
+    by_original: IndexTable,
+    by_surrogate: IndexTable,
+    /// raw span holding an escape -> its raw surrogate
+    escaped: FastMap<&'a [u8], Vec<u8>>,
     glue: HashSet<Vec<u8>>,
     /// the body's runs of digits and dots, for the small-space shapes (built when needed)
     body_numbers: Option<FastSet<&'a [u8]>>,
 }
 
 impl<'a> ExchangeMap<'a> {
-    /// A map for `body`, sized for `values` distinct values (a guess; the maps grow past it).
+    /// A map for `body`, sized for `values` distinct values (a guess; the tables grow past it).
     fn new(maker: &'a SurrogateMaker, body: &'a [u8], values: usize) -> Self {
         ExchangeMap {
             maker,
             body,
-            by_original: FastMap::with_capacity_and_hasher(values, Default::default()),
-            by_surrogate: FastMap::with_capacity_and_hasher(values, Default::default()),
-            by_raw: FastMap::with_capacity_and_hasher(values, Default::default()),
+            pairs: Vec::with_capacity(values),
+            drawn: Vec::with_capacity(values),
+            by_original: IndexTable::with_capacity(values),
+            by_surrogate: IndexTable::with_capacity(values),
+            escaped: FastMap::default(),
             glue: HashSet::new(),
             body_numbers: None,
         }
@@ -410,49 +484,89 @@ impl<'a> ExchangeMap<'a> {
         set.contains(surrogate)
     }
 
+    /// The pair whose original is `original` (decoded), hashed `h`.
+    fn pair_of(&self, original: &[u8], h: u64) -> Option<usize> {
+        let pairs = &self.pairs;
+        self.by_original.find(h, |i| pairs[i].1 == original)
+    }
+
     /// Write the raw surrogate for the raw span `raw` into `out` (same length), recording the
     /// pair.
     fn mask_into(&mut self, raw: &'a [u8], shape: Shape, out: &mut [u8]) {
-        if let Some(sur) = self.by_raw.get(raw) {
+        if memchr::memchr(b'\\', raw).is_none() {
+            let h = hash_bytes(raw);
+            let i = match self.pair_of(raw, h) {
+                Some(i) => i,
+                None => {
+                    let (sur, attempt) = self.draw(raw, raw, shape, |s| s);
+                    self.add(sur, raw.to_vec(), h, shape, attempt)
+                }
+            };
+            out.copy_from_slice(&self.pairs[i].0);
+            return;
+        }
+        if let Some(sur) = self.escaped.get(raw) {
             out.copy_from_slice(sur);
             return;
         }
-        let sur = self.mask_new(raw, shape);
+        let sur = self.mask_escaped(raw, shape);
         debug_assert_eq!(sur.len(), raw.len());
         out.copy_from_slice(&sur);
-        self.by_raw.insert(raw, sur);
+        self.escaped.insert(raw, sur);
     }
 
-    fn mask_new(&mut self, raw: &[u8], shape: Shape) -> Vec<u8> {
+    /// The raw surrogate of a raw span holding an escape.
+    fn mask_escaped(&mut self, raw: &[u8], shape: Shape) -> Vec<u8> {
         let original = canonical(raw);
-        if let Some((sur, first_shape, attempt)) = self.by_original.get(&original) {
-            if raw == original.as_slice() {
-                return sur.clone();
-            }
-            let (sur, first_shape, attempt) = (sur.clone(), *first_shape, *attempt);
+        let h = hash_bytes(&original);
+        if let Some(i) = self.pair_of(&original, h) {
+            let (first_shape, attempt) = self.drawn[i];
+            let sur = &self.pairs[i].0;
             let again = self.maker.surrogate(raw, first_shape, attempt);
-            if canonical(&again) == sur {
+            if canonical(&again) == *sur {
                 return again;
             }
             // escaped differently: the letters of the decoded form, written over the raw span
-            return overlay(raw, &sur);
+            return overlay(raw, sur);
         }
+        let mut raw_sur = Vec::new();
+        let (sur, attempt) = self.draw(raw, &original, shape, |r| {
+            let sur = canonical(&r);
+            raw_sur = r;
+            sur
+        });
+        self.add(sur, original, h, shape, attempt);
+        raw_sur
+    }
+
+    /// Draw the surrogate of the raw span `raw` (decoded: `original`) that is free: not the
+    /// original, not another pair's surrogate or original, not a number the body carries.
+    /// `decode` turns a raw surrogate into its decoded form. Gives up after 64 attempts.
+    fn draw(&mut self, raw: &[u8], original: &[u8], shape: Shape, mut decode: impl FnMut(Vec<u8>) -> Vec<u8>) -> (Vec<u8>, u32) {
         let mut attempt = 0u32;
-        let (raw_sur, sur) = loop {
-            let raw_sur = self.maker.surrogate(raw, shape, attempt);
-            let sur = canonical(&raw_sur);
+        loop {
+            let sur = decode(self.maker.surrogate(raw, shape, attempt));
+            let h = hash_bytes(&sur);
+            let pairs = &self.pairs;
             let free = sur != original
-                && !self.by_surrogate.contains_key(&sur)
-                && !self.by_original.contains_key(&sur)
+                && self.by_surrogate.find(h, |i| pairs[i].0 == sur).is_none()
+                && self.by_original.find(h, |i| pairs[i].1 == sur).is_none()
                 && !self.in_body(&sur);
             if free || attempt >= 64 {
-                break (raw_sur, sur);
+                return (sur, attempt);
             }
             attempt += 1;
-        };
-        self.by_original.insert(original.clone(), (sur.clone(), shape, attempt));
-        self.by_surrogate.insert(sur, original);
-        raw_sur
+        }
+    }
+
+    /// Record the pair (`sur`, `original`), the original hashed `h`; its index.
+    fn add(&mut self, sur: Vec<u8>, original: Vec<u8>, h: u64, shape: Shape, attempt: u32) -> usize {
+        let i = self.pairs.len();
+        self.by_original.insert(h, i);
+        self.by_surrogate.insert(hash_bytes(&sur), i);
+        self.pairs.push((sur, original));
+        self.drawn.push((shape, attempt));
+        i
     }
 
     fn add_glue(&mut self, before: &[u8]) {
@@ -463,7 +577,7 @@ impl<'a> ExchangeMap<'a> {
 
     /// The (surrogate, original) pairs and the glue prefixes, moved out of the map.
     fn into_parts(self) -> (Pairs, Vec<Vec<u8>>) {
-        (self.by_surrogate.into_iter().collect(), self.glue.into_iter().collect())
+        (self.pairs, self.glue.into_iter().collect())
     }
 }
 
