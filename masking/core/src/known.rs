@@ -14,9 +14,11 @@
 //! **Finding known values in a body in one pass.** Each value is indexed by an *anchor*: one of
 //! its maximal runs of ASCII letters and digits (the longest, unless that run's bucket is
 //! crowded, see [`MAX_BUCKET`]). [`KnownValues::find_in`] walks the text's maximal alnum runs
-//! once, looks each run up (the anchor lengths in use, then a 256 KiB blocked Bloom filter on a
-//! cheap fingerprint, then a hash map), and verifies the whole value around a hit, so its cost is linear in the text and does
-//! not grow with the number of known values. It handles:
+//! once, looks each run up (the anchor lengths in use, then a blocked Bloom filter on a cheap
+//! fingerprint, 16 bits per anchor from 4 KiB to 512 KiB, then a hash map), and verifies the
+//! whole value around a hit, so its cost is linear in the text and does not grow with the
+//! number of known values. In a crowded bucket most entries are rejected by the bytes that
+//! follow the anchor, without reading the value (see [`Link`]). It handles:
 //!
 //! - token boundaries: a value must not be glued to a letter, digit, `_` or `-` (`prod-db` is
 //!   not found in `prod-db-2`); the end of a JSON escape (`\n`, `\t`, `\u00e9`) before a value
@@ -63,7 +65,12 @@ pub const GLUE_ANCHOR_MIN: usize = 10;
 pub const MAX_BUCKET: u32 = 8;
 
 const NIL: u32 = u32::MAX;
-const FILTER_BITS: u32 = 21;
+/// The filter's size in 64-bit words, least and most: it grows with the anchors (to about
+/// [`FILTER_BITS_PER_ANCHOR`] bits each) so that a small store's filter stays in the CPU's
+/// nearest caches, where a lookup per text run costs next to nothing.
+const FILTER_MIN_WORDS: usize = 1 << 9;
+const FILTER_MAX_WORDS: usize = 1 << 16;
+const FILTER_BITS_PER_ANCHOR: usize = 16;
 /// Anchor lengths are counted up to this (longer ones share the last slot).
 const LENS: usize = 64;
 
@@ -106,23 +113,20 @@ impl Entry {
     }
 }
 
-/// The head of an anchor bucket and how many entries it holds.
-#[derive(Clone, Copy, Debug)]
-struct Bucket {
-    head: u32,
-    len: u32,
-}
+/// An anchor bucket: its entries, side by side.
+type Bucket = Vec<Link>;
 
-/// What [`KnownValues::find_in`] reads of an entry while it walks an anchor bucket, kept apart
-/// from the entries so the walk touches 16 bytes per entry and rejects most entries without
-/// reading their value: in a crowded bucket (`billing` shared by `billing-prod-7`,
-/// `billing-stg-64`, …) nearly every entry fails on the bytes right after the anchor.
-#[derive(Clone, Copy, Debug, Default)]
+/// One entry of an anchor bucket: what [`KnownValues::find_in`] reads of an entry while it
+/// walks the bucket. The links of a bucket lie side by side, 16 bytes each, and most entries
+/// are rejected without reading their value: in a crowded bucket (`billing` shared by
+/// `billing-prod-7`, `billing-stg-64`, …) nearly every entry fails on the bytes right after
+/// the anchor.
+#[derive(Clone, Copy, Debug)]
 struct Link {
     /// Up to 8 value bytes right after the anchor, as [`load`] reads them.
     after: u64,
-    /// The next entry in the same anchor bucket.
-    bucket_next: u32,
+    /// The entry.
+    index: u32,
     /// How many bytes `after` holds.
     after_len: u8,
     /// The entry may be found glued to a prefix ([`Entry::gluable`]).
@@ -130,10 +134,10 @@ struct Link {
 }
 
 impl Link {
-    fn of(e: &Entry) -> Link {
+    fn of(index: u32, e: &Entry) -> Link {
         let from = usize::from(e.anchor_start) + usize::from(e.anchor_len);
         let after = &e.value[from..e.value.len().min(from + 8)];
-        Link { after: load(after), bucket_next: NIL, after_len: after.len() as u8, gluable: e.gluable() }
+        Link { after: load(after), index, after_len: after.len() as u8, gluable: e.gluable() }
     }
 
     /// False when the text right after the anchor (`window`, as [`load`] reads up to 8 bytes;
@@ -181,8 +185,6 @@ pub struct KnownValue<'a> {
 #[derive(Debug)]
 pub struct KnownValues {
     entries: Vec<Entry>,
-    /// One per entry, by index: the anchor-bucket links (see [`Link`]).
-    links: Vec<Link>,
     /// Most recently seen entry.
     head: u32,
     /// Least recently seen entry.
@@ -190,6 +192,8 @@ pub struct KnownValues {
     /// First free slot, chained through `next`.
     free: u32,
     buckets: HashMap<u64, Bucket, BuildHasherDefault<PassThrough>>,
+    /// The heap bytes of the buckets' link vectors.
+    link_bytes: usize,
     /// Hash of a whole value -> the first entry with that hash (chained by `value_next`): a
     /// value already known is found in one probe.
     values: HashMap<u64, u32, BuildHasherDefault<PassThrough>>,
@@ -221,13 +225,13 @@ impl KnownValues {
     pub fn new(max_values: usize, max_bytes: usize) -> Self {
         KnownValues {
             entries: Vec::new(),
-            links: Vec::new(),
             head: NIL,
             tail: NIL,
             free: NIL,
             buckets: HashMap::default(),
+            link_bytes: 0,
             values: HashMap::default(),
-            filter: vec![0; 1 << (FILTER_BITS - 6)],
+            filter: vec![0; FILTER_MIN_WORDS],
             stale: 0,
             anchor_lens: [0; LENS + 1],
             glue_lens: [0; LENS + 1],
@@ -254,7 +258,7 @@ impl KnownValues {
         let value_slot = std::mem::size_of::<(u64, u32)>() + 1;
         self.value_bytes
             + self.entries.capacity() * std::mem::size_of::<Entry>()
-            + self.links.capacity() * std::mem::size_of::<Link>()
+            + self.link_bytes
             + self.buckets.capacity() * bucket_slot * 8 / 7
             + self.values.capacity() * value_slot * 8 / 7
             + self.filter.len() * 8
@@ -290,12 +294,12 @@ impl KnownValues {
             i
         } else {
             self.entries.push(entry);
-            self.links.push(Link::default());
             (self.entries.len() - 1) as u32
         };
         self.index(i);
         self.push_front(i);
         self.len += 1;
+        self.grow_filter_if_full();
         self.value_bytes += heap_size(value.len());
         while (self.len > self.max_values || self.bytes_used() > self.max_bytes) && self.tail != i {
             self.evict(self.tail);
@@ -409,7 +413,7 @@ impl KnownValues {
 
     fn probe_anchor(&self, text: &[u8], rs: usize, re: usize, glued: bool, out: &mut Vec<(usize, usize, usize)>) {
         let run = &text[rs..re];
-        let (word, bits) = fingerprint(run);
+        let (word, bits) = self.filter_bits(fingerprint(run));
         if self.filter[word] & bits != bits {
             return;
         }
@@ -419,14 +423,11 @@ impl KnownValues {
         let next = &text[re..text.len().min(re + 8)];
         let window = load(next);
         let literal = memchr::memchr(b'\\', next).unwrap_or(next.len());
-        let mut at = bucket.head;
-        while at != NIL {
-            let index = at as usize;
-            let link = &self.links[index];
-            at = link.bucket_next;
+        for link in bucket {
             if (glued && !link.gluable) || !link.may_follow(window, literal) {
                 continue;
             }
+            let index = link.index as usize;
             let e = &self.entries[index];
             if e.anchor() != run {
                 continue;
@@ -461,7 +462,7 @@ impl KnownValues {
         runs.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
         let mut best: Option<((usize, usize), u32)> = None;
         for &(s, len) in &runs {
-            let crowd = self.buckets.get(&hash_bytes(&value[s..s + len])).map_or(0, |b| b.len);
+            let crowd = self.buckets.get(&hash_bytes(&value[s..s + len])).map_or(0, |b| b.len() as u32);
             if crowd < MAX_BUCKET {
                 return Some((s, len));
             }
@@ -475,13 +476,14 @@ impl KnownValues {
     fn index(&mut self, i: u32) {
         let e = &self.entries[i as usize];
         let anchor = e.anchor();
-        let (h, (word, bits)) = (hash_bytes(anchor), fingerprint(anchor));
-        let bucket = self.buckets.entry(h).or_insert(Bucket { head: NIL, len: 0 });
-        let mut link = Link::of(e);
-        link.bucket_next = bucket.head;
-        self.links[i as usize] = link;
-        bucket.head = i;
-        bucket.len += 1;
+        let (h, (word, bits)) = (hash_bytes(anchor), self.filter_bits(fingerprint(anchor)));
+        let bucket = self.buckets.entry(h).or_default();
+        let capacity = bucket.capacity();
+        if capacity == 0 {
+            bucket.reserve_exact(1);
+        }
+        bucket.push(Link::of(i, e));
+        self.link_bytes += links_heap(bucket.capacity()) - links_heap(capacity);
         self.filter[word] |= bits;
         let same_value = self.values.entry(hash_bytes(&e.value)).or_insert(NIL);
         let first = std::mem::replace(same_value, i);
@@ -506,23 +508,12 @@ impl KnownValues {
         let (h, vh) = (hash_bytes(e.anchor()), hash_bytes(&e.value));
         let value_next = e.value_next;
         self.unchain_value(vh, i, value_next);
-        let next = self.links[i as usize].bucket_next;
         let Some(bucket) = self.buckets.get_mut(&h) else { return };
-        if bucket.head == i {
-            bucket.head = next;
-        } else {
-            let mut at = bucket.head;
-            while at != NIL {
-                let after = self.links[at as usize].bucket_next;
-                if after == i {
-                    self.links[at as usize].bucket_next = next;
-                    break;
-                }
-                at = after;
-            }
+        if let Some(at) = bucket.iter().position(|l| l.index == i) {
+            bucket.swap_remove(at);
         }
-        bucket.len -= 1;
-        if bucket.len == 0 {
+        if bucket.is_empty() {
+            self.link_bytes -= links_heap(bucket.capacity());
             self.buckets.remove(&h);
         }
         self.stale += 1;
@@ -554,18 +545,38 @@ impl KnownValues {
     /// Clear the bits of evicted anchors once there have been as many evictions as live values
     /// (amortized O(1) per eviction).
     fn rebuild_filter_if_stale(&mut self) {
-        if self.stale <= self.len.max(1024) {
-            return;
+        if self.stale > self.len.max(1024) {
+            self.rebuild_filter(self.filter.len());
         }
-        self.filter.fill(0);
+    }
+
+    /// Double the filter when the anchors outgrow it (amortized O(1) per value).
+    fn grow_filter_if_full(&mut self) {
+        let words = self.filter.len();
+        if words < FILTER_MAX_WORDS && self.len * FILTER_BITS_PER_ANCHOR > words * 64 {
+            self.rebuild_filter(words * 2);
+        }
+    }
+
+    /// Set the filter, `words` long, from the live anchors.
+    fn rebuild_filter(&mut self, words: usize) {
+        self.filter.clear();
+        self.filter.resize(words, 0);
         let mut at = self.head;
         while at != NIL {
             let e = &self.entries[at as usize];
-            let (word, bits) = fingerprint(e.anchor());
+            let (word, bits) = self.filter_bits(fingerprint(e.anchor()));
             self.filter[word] |= bits;
             at = e.next;
         }
         self.stale = 0;
+    }
+
+    /// The filter word and the two bits in it for fingerprint `h`.
+    #[inline]
+    fn filter_bits(&self, h: u64) -> (usize, u64) {
+        let shift = 64 - self.filter.len().trailing_zeros();
+        ((h >> shift) as usize, 1 << (h & 63) | 1 << ((h >> 6) & 63))
     }
 
     fn push_front(&mut self, i: u32) {
@@ -622,6 +633,11 @@ fn heap_size(len: usize) -> usize {
     len.div_ceil(16) * 16
 }
 
+/// The heap bytes of a bucket holding `capacity` links.
+fn links_heap(capacity: usize) -> usize {
+    heap_size(capacity * std::mem::size_of::<Link>())
+}
+
 /// `(start, len)` of every maximal run of ASCII letters and digits in `value`.
 fn alnum_runs(value: &[u8]) -> impl Iterator<Item = (usize, usize)> + '_ {
     let mut i = 0;
@@ -649,17 +665,16 @@ fn load(s: &[u8]) -> u64 {
     s.iter().rev().fold(0u64, |acc, &b| acc << 8 | u64::from(b))
 }
 
-/// A cheap fingerprint of a run (its length, first and last 8 bytes): a word of the filter and
-/// two bits in it (a blocked Bloom filter: one memory access per lookup).
+/// A cheap fingerprint of a run (its length, first and last 8 bytes): its top bits pick a word
+/// of the filter, its low 12 bits two bits in it (a blocked Bloom filter: one memory access
+/// per lookup).
 #[inline]
-fn fingerprint(s: &[u8]) -> (usize, u64) {
+fn fingerprint(s: &[u8]) -> u64 {
     let n = s.len();
     let first = load(s);
     let last = if n > 8 { load(&s[n - 8..]) } else { 0 };
     let h = (first ^ last.rotate_left(29) ^ (n as u64).rotate_left(56)).wrapping_mul(K);
-    let h = h ^ (h >> 31);
-    let word = (h >> (64 - (FILTER_BITS - 6))) as usize;
-    (word, 1 << (h & 63) | 1 << ((h >> 6) & 63))
+    h ^ (h >> 31)
 }
 
 /// The bucket key of a run.
@@ -983,9 +998,9 @@ mod tests {
             k.remember(&v, "aws_resource_name", Shape::Classwise);
         }
         assert!(
-            k.buckets.values().all(|b| b.len <= MAX_BUCKET + 1),
+            k.buckets.values().all(|b| b.len() <= MAX_BUCKET as usize + 1),
             "{:?}",
-            k.buckets.values().map(|b| b.len).max()
+            k.buckets.values().map(Vec::len).max()
         );
         let v = [
             b"prod-".as_slice(),
