@@ -110,13 +110,18 @@ pub struct Masked {
     pub glue: Vec<Vec<u8>>,
 }
 
-/// A span to replace: where, its decoded original, its type and shape.
+/// A span to replace: where, its type and shape, and the known value it holds.
 struct Span {
     start: usize,
     end: usize,
     rtype: &'static str,
     shape: Shape,
+    /// the index of the known value the span holds, [`NO_ENTRY`] if none
+    entry: u32,
 }
+
+/// [`Span::entry`] of a span whose value is not remembered.
+const NO_ENTRY: u32 = u32::MAX;
 
 pub struct Engine {
     scanner: Scanner,
@@ -170,7 +175,7 @@ impl Engine {
     /// The values `body` holds that the rules recognize, outside opaque ranges: findings by
     /// format and context, and occurrences of values recognized before (in this body or an
     /// earlier one). Sorted, not overlapping.
-    fn spans(&self, body: &[u8], opaque: &[(usize, usize)]) -> Vec<Span> {
+    fn spans(&self, body: &[u8], opaque: &[(usize, usize)], known: &mut KnownValues) -> Vec<Span> {
         let found: Vec<(Finding, usize)> = self
             .scanner
             .scan_sources(body)
@@ -182,31 +187,24 @@ impl Engine {
             })
             .collect();
         let recognizers = self.scanner.recognizers();
-        let findings: Vec<Finding> = found.iter().map(|(f, _)| *f).collect();
-        let mut spans: Vec<Span> =
-            findings.iter().map(|f| Span { start: f.start, end: f.end, rtype: f.rtype, shape: f.shape }).collect();
-        // Values known from earlier requests, or, when the engine keeps none, just this body's.
-        let mut guard;
-        let mut local;
-        let known: &mut KnownValues = if self.remembers {
-            guard = self.known.lock().unwrap_or_else(|e| e.into_inner());
-            &mut guard
-        } else {
-            local = KnownValues::new(findings.len().max(1), usize::MAX);
-            &mut local
-        };
+        let mut spans: Vec<Span> = Vec::with_capacity(found.len());
         // Each distinct value once: a body repeats its values many times.
-        let mut remembered: FastSet<&[u8]> = FastSet::with_capacity_and_hasher(found.len(), Default::default());
+        let mut remembered: FastMap<&[u8], u32> = FastMap::with_capacity_and_hasher(found.len(), Default::default());
         for (f, source) in &found {
             let raw = &body[f.start..f.end];
-            if !recognizers[*source].propagate || !remembered.insert(raw) {
-                continue;
-            }
-            if memchr::memchr(b'\\', raw).is_none() {
-                known.remember(raw, f.rtype, f.shape);
+            let entry = if !recognizers[*source].propagate {
+                NO_ENTRY
             } else {
-                known.remember(&canonical(raw), f.rtype, f.shape);
-            }
+                *remembered.entry(raw).or_insert_with(|| {
+                    let index = if memchr::memchr(b'\\', raw).is_none() {
+                        known.remember(raw, f.rtype, f.shape)
+                    } else {
+                        known.remember(&canonical(raw), f.rtype, f.shape)
+                    };
+                    index.map_or(NO_ENTRY, |i| i as u32)
+                })
+            };
+            spans.push(Span { start: f.start, end: f.end, rtype: f.rtype, shape: f.shape, entry });
         }
         if known.is_empty() {
             return spans;
@@ -221,7 +219,7 @@ impl Engine {
             {
                 continue;
             }
-            extra.push(Span { start: s, end: e, rtype: kv.rtype, shape: kv.shape });
+            extra.push(Span { start: s, end: e, rtype: kv.rtype, shape: kv.shape, entry: idx as u32 });
             seen.push(idx);
         }
         for idx in seen {
@@ -260,34 +258,75 @@ impl Engine {
         merged
     }
 
+    /// Run `f` with the known values (and whether they are the engine's): the engine's,
+    /// locked, or, when it keeps none, a store for this body alone, unbounded in practice
+    /// (`values`: at least the number of values the body can hold).
+    fn with_known<T>(&self, values: usize, f: impl FnOnce(&mut KnownValues, bool) -> T) -> T {
+        if self.remembers {
+            let mut guard = self.known.lock().unwrap_or_else(|e| e.into_inner());
+            f(&mut guard, true)
+        } else {
+            f(&mut KnownValues::new(values.max(1), usize::MAX), false)
+        }
+    }
+
     /// Recognize `body` whole and return it masked, with this exchange's map.
     pub fn mask(&self, body: &[u8], kind: BodyKind) -> Result<Masked, Refusal> {
         let opaque = self.opaque(body, kind)?;
-        let spans = self.spans(body, &opaque);
-        let mut map = ExchangeMap::new(&self.maker, body, spans.len() / 2);
-        let mut out = body.to_vec();
-        // counted by hash, sorted once at the end
-        let mut counts: FastMap<&'static str, usize> = FastMap::default();
-        for sp in &spans {
-            let raw = &body[sp.start..sp.end];
-            map.mask_into(raw, sp.shape, &mut out[sp.start..sp.end]);
-            if sp.start > 0 && body[sp.start - 1].is_ascii_alphanumeric() {
-                map.add_glue(&body[sp.start.saturating_sub(4)..sp.start]);
+        let (out, counts, map) = self.with_known(body.len(), |known, keeps| {
+            let spans = self.spans(body, &opaque, known);
+            let mut map = ExchangeMap::new(&self.maker, body, spans.len() / 2);
+            let mut out = body.to_vec();
+            let mut counts = TypeCounts::default();
+            for sp in &spans {
+                let raw = &body[sp.start..sp.end];
+                let entry = if keeps { sp.entry } else { NO_ENTRY };
+                map.mask_into(raw, sp.shape, &mut out[sp.start..sp.end], known, entry);
+                if sp.start > 0 && body[sp.start - 1].is_ascii_alphanumeric() {
+                    map.add_glue(&body[sp.start.saturating_sub(4)..sp.start]);
+                }
+                counts.add(sp.rtype);
             }
-            *counts.entry(sp.rtype).or_insert(0) += 1;
-        }
+            (out, counts, map)
+        });
         let (pairs, glue) = map.into_parts();
-        Ok(Masked { body: out, counts: counts.into_iter().collect(), pairs, glue })
+        Ok(Masked { body: out, counts: counts.into_map(), pairs, glue })
     }
 
     /// The findings `mask` would replace, without replacing them (for `maskproxy scan`).
     pub fn scan(&self, body: &[u8], kind: BodyKind) -> Result<Vec<Finding>, Refusal> {
         let opaque = self.opaque(body, kind)?;
-        Ok(self
-            .spans(body, &opaque)
-            .into_iter()
-            .map(|s| Finding::new(s.start, s.end, s.rtype, s.shape))
-            .collect())
+        let spans = self.with_known(body.len(), |known, _| self.spans(body, &opaque, known));
+        Ok(spans.into_iter().map(|s| Finding::new(s.start, s.end, s.rtype, s.shape)).collect())
+    }
+}
+
+/// Masked occurrences by type: a short list (a body has a few dozen types at most), found by
+/// the type name's address first, so counting a span costs no hashing.
+#[derive(Default)]
+struct TypeCounts(Vec<(&'static str, usize)>);
+
+impl TypeCounts {
+    fn add(&mut self, rtype: &'static str) {
+        let at = match self.0.iter().position(|(t, _)| std::ptr::eq(*t, rtype)) {
+            Some(at) => at,
+            None => match self.0.iter().position(|(t, _)| *t == rtype) {
+                Some(at) => at,
+                None => {
+                    self.0.push((rtype, 0));
+                    self.0.len() - 1
+                }
+            },
+        };
+        self.0[at].1 += 1;
+    }
+
+    fn into_map(self) -> BTreeMap<&'static str, usize> {
+        let mut map = BTreeMap::new();
+        for (t, n) in self.0 {
+            *map.entry(t).or_insert(0) += n;
+        }
+        map
     }
 }
 
@@ -492,13 +531,23 @@ impl<'a> ExchangeMap<'a> {
 
     /// Write the raw surrogate for the raw span `raw` into `out` (same length), recording the
     /// pair.
-    fn mask_into(&mut self, raw: &'a [u8], shape: Shape, out: &mut [u8]) {
+    ///
+    /// `entry` is the known value the span holds ([`NO_ENTRY`] if none): its surrogate is
+    /// taken from `known` when kept there, and kept there once drawn.
+    fn mask_into(&mut self, raw: &'a [u8], shape: Shape, out: &mut [u8], known: &mut KnownValues, entry: u32) {
         if memchr::memchr(b'\\', raw).is_none() {
             let h = hash_bytes(raw);
             let i = match self.pair_of(raw, h) {
                 Some(i) => i,
                 None => {
-                    let (sur, attempt) = self.draw(raw, raw, shape, |s| s);
+                    let index = entry as usize;
+                    let kept = if entry == NO_ENTRY { None } else { known.surrogate(index, shape) };
+                    let first = kept.map(<[u8]>::to_vec);
+                    let reuse = first.is_some();
+                    let (sur, attempt) = self.draw(raw, raw, shape, first, |s| s);
+                    if entry != NO_ENTRY && !reuse && attempt == 0 {
+                        known.keep_surrogate(index, shape, &sur);
+                    }
                     self.add(sur, raw.to_vec(), h, shape, attempt)
                 }
             };
@@ -530,7 +579,7 @@ impl<'a> ExchangeMap<'a> {
             return overlay(raw, sur);
         }
         let mut raw_sur = Vec::new();
-        let (sur, attempt) = self.draw(raw, &original, shape, |r| {
+        let (sur, attempt) = self.draw(raw, &original, shape, None, |r| {
             let sur = canonical(&r);
             raw_sur = r;
             sur
@@ -541,11 +590,20 @@ impl<'a> ExchangeMap<'a> {
 
     /// Draw the surrogate of the raw span `raw` (decoded: `original`) that is free: not the
     /// original, not another pair's surrogate or original, not a number the body carries.
-    /// `decode` turns a raw surrogate into its decoded form. Gives up after 64 attempts.
-    fn draw(&mut self, raw: &[u8], original: &[u8], shape: Shape, mut decode: impl FnMut(Vec<u8>) -> Vec<u8>) -> (Vec<u8>, u32) {
+    /// `first` is the first draw when already known; `decode` turns a raw surrogate into its
+    /// decoded form. Gives up after 64 attempts.
+    fn draw(
+        &mut self,
+        raw: &[u8],
+        original: &[u8],
+        shape: Shape,
+        mut first: Option<Vec<u8>>,
+        mut decode: impl FnMut(Vec<u8>) -> Vec<u8>,
+    ) -> (Vec<u8>, u32) {
         let mut attempt = 0u32;
         loop {
-            let sur = decode(self.maker.surrogate(raw, shape, attempt));
+            let drawn = first.take().unwrap_or_else(|| self.maker.surrogate(raw, shape, attempt));
+            let sur = decode(drawn);
             let h = hash_bytes(&sur);
             let pairs = &self.pairs;
             let free = sur != original
@@ -604,4 +662,74 @@ fn overlay(raw: &[u8], decoded_surrogate: &[u8]) -> Vec<u8> {
         i += 1;
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    use crate::testutil::random_string;
+
+    const KEY: [u8; 32] = [3; 32];
+
+    fn engine() -> Engine {
+        let rules = Rules { known_values: 1000, known_bytes: 1 << 20, ..Rules::default() };
+        Engine::new(&KEY, &rules).expect("engine")
+    }
+
+    /// A fresh account id and a fresh access key id body.
+    fn values(seed: u64) -> (String, String) {
+        let mut acct = random_string(seed, 12, b"0123456789");
+        acct[0] = b'7';
+        let key = random_string(seed, 16, b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567");
+        (String::from_utf8(acct).expect("ascii"), String::from_utf8(key).expect("ascii"))
+    }
+
+    #[test]
+    fn a_known_value_gets_the_same_surrogate_in_every_request() {
+        let (acct, key) = values(11);
+        let first = format!("Account: {acct}\nkey AKIA{key} then {acct} again");
+        let later = format!("echo {acct} and AKIA{key}; {acct}");
+        let e = engine();
+        let m1 = e.mask(first.as_bytes(), BodyKind::Text).expect("masks");
+        // a later request, with no context: the same surrogates, taken from the known values
+        let m2 = e.mask(later.as_bytes(), BodyKind::Text).expect("masks");
+        let m3 = e.mask(later.as_bytes(), BodyKind::Text).expect("masks");
+        assert_eq!(m2.body, m3.body);
+        let sur_of = |m: &Masked, v: &str| {
+            let pair = m.pairs.iter().find(|(_, o)| o == v.as_bytes());
+            pair.map(|(s, _)| s.clone()).unwrap_or_else(|| panic!("no pair in {:?}", m.counts))
+        };
+        assert_eq!(sur_of(&m1, &acct), sur_of(&m2, &acct));
+        assert_eq!(sur_of(&m1, &key), sur_of(&m2, &key));
+        // and the same as another engine with the key draws for it
+        let fresh = engine().mask(first.as_bytes(), BodyKind::Text).expect("masks");
+        assert_eq!(sur_of(&fresh, &acct), sur_of(&m2, &acct));
+        let sur = String::from_utf8(sur_of(&m2, &acct)).expect("ascii");
+        let key_sur = String::from_utf8(sur_of(&m2, &key)).expect("ascii");
+        assert_eq!(m2.body, later.replace(&acct, &sur).replace(&key, &key_sur).into_bytes());
+    }
+
+    #[test]
+    fn a_kept_surrogate_still_avoids_a_number_the_body_carries() {
+        let (acct, _) = values(12);
+        let e = engine();
+        let m1 = e.mask(format!("Account: {acct}").as_bytes(), BodyKind::Text).expect("masks");
+        let sur = String::from_utf8(m1.pairs[0].0.clone()).expect("ascii");
+        // the next body carries the surrogate itself unmasked: the value is drawn again
+        let m2 = e.mask(format!("{acct} and {sur}").as_bytes(), BodyKind::Text).expect("masks");
+        let (new_sur, original) = &m2.pairs[0];
+        assert_eq!(original, acct.as_bytes());
+        assert_ne!(new_sur, sur.as_bytes());
+        assert_eq!(m2.body, format!("{} and {sur}", String::from_utf8_lossy(new_sur)).into_bytes());
+    }
+
+    #[test]
+    fn counts_by_type() {
+        let (acct, key) = values(13);
+        let body = format!("Account: {acct} AKIA{key} {acct}");
+        let m = engine().mask(body.as_bytes(), BodyKind::Text).expect("masks");
+        assert_eq!(m.counts.values().sum::<usize>(), 3);
+        assert_eq!(m.counts.get("aws_account_id"), Some(&2));
+    }
 }

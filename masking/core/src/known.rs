@@ -6,10 +6,11 @@
 //!
 //! **Bounded, in memory only.** Nothing here is ever written anywhere. The store holds at most
 //! `max_values` values and about `max_bytes` bytes ([`KnownValues::bytes_used`] counts the
-//! values, the entry table, the index and the filter); the least recently seen value goes
-//! first. The defaults ([`DEFAULT_MAX_VALUES`], [`DEFAULT_MAX_BYTES`]) keep 200,000 values
-//! within 64 MiB. Entries live in one `Vec` linked into a recency list by index (no pointers,
-//! no per-operation allocation beyond the value's own bytes): touch and eviction are O(1).
+//! values and their surrogates, the entry table, the indexes and the filter); the least
+//! recently seen value goes first. The defaults ([`DEFAULT_MAX_VALUES`], [`DEFAULT_MAX_BYTES`])
+//! keep 200,000 values within 64 MiB. Entries live in one `Vec` linked into a recency list by
+//! index (no pointers, no per-operation allocation beyond the value's own bytes): touch and
+//! eviction are O(1).
 //!
 //! **Finding known values in a body in one pass.** Each value is indexed by an *anchor*: one of
 //! its maximal runs of ASCII letters and digits (the longest, unless that run's bucket is
@@ -79,6 +80,10 @@ const LENS: usize = 64;
 struct Entry {
     /// The decoded value; empty when the slot is free.
     value: Box<[u8]>,
+    /// The value's surrogate for its `shape`, first draw, once the engine has drawn it (empty
+    /// before): a surrogate is a pure function of the key, shape and value, so a value seen
+    /// again is not drawn again.
+    surrogate: Box<[u8]>,
     rtype: &'static str,
     shape: Shape,
     anchor_start: u16,
@@ -279,6 +284,7 @@ impl KnownValues {
         let (anchor_start, anchor_len) = self.pick_anchor(value)?;
         let entry = Entry {
             value: value.into(),
+            surrogate: Box::default(),
             rtype,
             shape,
             anchor_start: anchor_start as u16,
@@ -315,6 +321,27 @@ impl KnownValues {
         }
         self.unlink(index as u32);
         self.push_front(index as u32);
+    }
+
+    /// The surrogate kept for entry `index` and `shape` ([`KnownValues::keep_surrogate`]).
+    pub fn surrogate(&self, index: usize, shape: Shape) -> Option<&[u8]> {
+        let e = self.entries.get(index)?;
+        (e.shape == shape && !e.surrogate.is_empty()).then_some(&*e.surrogate)
+    }
+
+    /// Keep `surrogate`, the first draw for entry `index`'s value and `shape`, with the entry.
+    /// Ignored unless `shape` is the entry's and the lengths agree; may evict the least
+    /// recently seen values to stay within the bounds (never entry `index`).
+    pub fn keep_surrogate(&mut self, index: usize, shape: Shape, surrogate: &[u8]) {
+        let Some(e) = self.entries.get_mut(index) else { return };
+        if e.shape != shape || e.value.is_empty() || e.value.len() != surrogate.len() || !e.surrogate.is_empty() {
+            return;
+        }
+        e.surrogate = surrogate.into();
+        self.value_bytes += heap_size(surrogate.len());
+        while self.bytes_used() > self.max_bytes && self.tail != index as u32 {
+            self.evict(self.tail);
+        }
     }
 
     /// The entry at `index`, if it holds a value.
@@ -618,8 +645,9 @@ impl KnownValues {
         self.unlink(i);
         self.unindex(i);
         let e = &mut self.entries[i as usize];
-        self.value_bytes -= heap_size(e.value.len());
+        self.value_bytes -= heap_size(e.value.len()) + heap_size(e.surrogate.len());
         e.value = Box::default();
+        e.surrogate = Box::default();
         e.next = self.free;
         e.prev = NIL;
         self.free = i;
@@ -1009,6 +1037,32 @@ mod tests {
         ]
         .concat();
         assert_eq!(found(&k, &[b"(".as_slice(), &v, b")"].concat()), vec![v]);
+    }
+
+    #[test]
+    fn a_kept_surrogate_is_counted_and_goes_with_its_value() {
+        let mut k = KnownValues::new(2, DEFAULT_MAX_BYTES);
+        let v: Vec<Vec<u8>> = (1..=3).map(account).collect();
+        let i0 = k.remember(&v[0], "aws_account_id", Shape::Classwise).unwrap();
+        let before = k.bytes_used();
+        let sur = account(100);
+        // another shape or another length is not kept
+        k.keep_surrogate(i0, Shape::Hex, &sur);
+        k.keep_surrogate(i0, Shape::Classwise, &sur[1..]);
+        assert_eq!(k.surrogate(i0, Shape::Classwise), None);
+        k.keep_surrogate(i0, Shape::Classwise, &sur);
+        assert_eq!(k.surrogate(i0, Shape::Classwise), Some(sur.as_slice()));
+        assert_eq!(k.surrogate(i0, Shape::Hex), None);
+        assert_eq!(k.bytes_used(), before + heap_size(sur.len()));
+        // the value goes (least recently seen), and its surrogate with it; the slot is reused
+        let value_bytes = k.value_bytes;
+        k.remember(&v[1], "aws_account_id", Shape::Classwise).unwrap();
+        k.remember(&v[2], "aws_account_id", Shape::Classwise).unwrap();
+        assert_eq!(k.surrogate(i0, Shape::Classwise), None);
+        assert_eq!(k.value_bytes, value_bytes + heap_size(v[2].len()) - heap_size(sur.len()));
+        let i3 = k.remember(&account(4), "aws_account_id", Shape::Classwise).unwrap();
+        assert_eq!(i3, i0);
+        assert_eq!(k.surrogate(i3, Shape::Classwise), None);
     }
 
     #[test]
