@@ -173,12 +173,11 @@ impl Engine {
         })
     }
 
-    /// The values `body` holds that the rules recognize, outside opaque ranges: findings by
-    /// format and context, and occurrences of values recognized before (in this body or an
-    /// earlier one). Sorted, not overlapping.
-    fn spans(&self, body: &[u8], opaque: &[(usize, usize)], known: &mut KnownValues) -> Vec<Span> {
-        let found: Vec<(Finding, usize)> = self
-            .scanner
+    /// The findings by format and context in `body` outside opaque ranges that can be masked,
+    /// with the index of the recognizer that made each. Needs no lock: run before the known
+    /// values are taken.
+    fn found(&self, body: &[u8], opaque: &[(usize, usize)]) -> Vec<(Finding, usize)> {
+        self.scanner
             .scan_sources(body)
             .into_iter()
             .filter(|(f, _)| {
@@ -186,12 +185,18 @@ impl Engine {
                     && (safe_to_mask(&body[f.start..f.end], f.shape, f.rtype) || user_term_ok(&body[f.start..f.end], f.rtype))
                     && !overlaps(opaque, f.start, f.end)
             })
-            .collect();
+            .collect()
+    }
+
+    /// The values `body` holds that the rules recognize, outside opaque ranges: the findings
+    /// `found`, and occurrences of values recognized before (in this body or an earlier one).
+    /// Sorted, not overlapping.
+    fn spans(&self, body: &[u8], opaque: &[(usize, usize)], found: &[(Finding, usize)], known: &mut KnownValues) -> Vec<Span> {
         let recognizers = self.scanner.recognizers();
         let mut spans: Vec<Span> = Vec::with_capacity(found.len());
         // Each distinct value once: a body repeats its values many times.
         let mut remembered: FastMap<&[u8], u32> = FastMap::with_capacity_and_hasher(found.len(), Default::default());
-        for (f, source) in &found {
+        for (f, source) in found {
             let raw = &body[f.start..f.end];
             let entry = if !recognizers[*source].propagate {
                 NO_ENTRY
@@ -274,8 +279,9 @@ impl Engine {
     /// Recognize `body` whole and return it masked, with this exchange's map.
     pub fn mask(&self, body: &[u8], kind: BodyKind) -> Result<Masked, Refusal> {
         let opaque = self.opaque(body, kind)?;
+        let found = self.found(body, &opaque);
         let (out, counts, map) = self.with_known(body.len(), |known, keeps| {
-            let spans = self.spans(body, &opaque, known);
+            let spans = self.spans(body, &opaque, &found, known);
             let mut map = ExchangeMap::new(&self.maker, body, spans.len() / 2);
             let mut out = body.to_vec();
             let mut counts = TypeCounts::default();
@@ -297,7 +303,8 @@ impl Engine {
     /// The findings `mask` would replace, without replacing them (for `maskproxy scan`).
     pub fn scan(&self, body: &[u8], kind: BodyKind) -> Result<Vec<Finding>, Refusal> {
         let opaque = self.opaque(body, kind)?;
-        let spans = self.with_known(body.len(), |known, _| self.spans(body, &opaque, known));
+        let found = self.found(body, &opaque);
+        let spans = self.with_known(body.len(), |known, _| self.spans(body, &opaque, &found, known));
         Ok(spans.into_iter().map(|s| Finding::new(s.start, s.end, s.rtype, s.shape)).collect())
     }
 }
