@@ -10,14 +10,15 @@
 //! (invariant 4), and never equal an original or a value the body carries unmasked
 //! (invariant 5).
 //!
-//! **Cost** (the bench's 1 MB Messages body, 5,158 values, one core, `--example stages`): a
-//! warm body takes ~18 ms in the core: JSON layout 0.4 ms, the scan ~5 ms, remembering the
-//! 4,859 distinct values ~2.7 ms (each is looked up before it is judged rememberable: in a
-//! conversation it is most often known from the turn before), finding known values in the body
-//! ~3.7 ms, and ~6 ms for the rest, mostly one keyed surrogate per distinct value and the maps.
-//! Writing each surrogate straight into the output, sizing the maps ahead, counting types by
-//! hash and moving the pairs out of the map instead of copying took the whole from ~20 ms.
-//! A cold body adds the scanner's lazy DFA (see `scanner`).
+//! **Cost** (the bench's 1 MB Messages body, 5,158 values, one core, `--example stages`, best
+//! of 40 on a loaded 2-core machine): a warm body takes ~14 ms in the core:
+//! JSON layout 0.4 ms, the scan ~4.7 ms, remembering the 4,859 distinct values 2.2 ms into an
+//! empty store and 0.6 ms when all are known (one probe of an exact-value index), finding known
+//! values in the body ~2.1 ms (crowded anchor buckets are walked side by side and rejected by
+//! the bytes after the anchor), and the rest is the exchange map: each pair is stored once and
+//! found through index tables, plain spans are looked up without a copy, and a known value's
+//! first surrogate is kept with it, so a warm body draws no keyed surrogate for a value seen
+//! before. A cold body adds the scanner's lazy DFA (see `scanner`).
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::hash::{BuildHasherDefault, Hasher};
@@ -110,13 +111,18 @@ pub struct Masked {
     pub glue: Vec<Vec<u8>>,
 }
 
-/// A span to replace: where, its decoded original, its type and shape.
+/// A span to replace: where, its type and shape, and the known value it holds.
 struct Span {
     start: usize,
     end: usize,
     rtype: &'static str,
     shape: Shape,
+    /// the index of the known value the span holds, [`NO_ENTRY`] if none
+    entry: u32,
 }
+
+/// [`Span::entry`] of a span whose value is not remembered.
+const NO_ENTRY: u32 = u32::MAX;
 
 pub struct Engine {
     scanner: Scanner,
@@ -167,12 +173,11 @@ impl Engine {
         })
     }
 
-    /// The values `body` holds that the rules recognize, outside opaque ranges: findings by
-    /// format and context, and occurrences of values recognized before (in this body or an
-    /// earlier one). Sorted, not overlapping.
-    fn spans(&self, body: &[u8], opaque: &[(usize, usize)]) -> Vec<Span> {
-        let found: Vec<(Finding, usize)> = self
-            .scanner
+    /// The findings by format and context in `body` outside opaque ranges that can be masked,
+    /// with the index of the recognizer that made each. Needs no lock: run before the known
+    /// values are taken.
+    fn found(&self, body: &[u8], opaque: &[(usize, usize)]) -> Vec<(Finding, usize)> {
+        self.scanner
             .scan_sources(body)
             .into_iter()
             .filter(|(f, _)| {
@@ -180,33 +185,32 @@ impl Engine {
                     && (safe_to_mask(&body[f.start..f.end], f.shape, f.rtype) || user_term_ok(&body[f.start..f.end], f.rtype))
                     && !overlaps(opaque, f.start, f.end)
             })
-            .collect();
+            .collect()
+    }
+
+    /// The values `body` holds that the rules recognize, outside opaque ranges: the findings
+    /// `found`, and occurrences of values recognized before (in this body or an earlier one).
+    /// Sorted, not overlapping.
+    fn spans(&self, body: &[u8], opaque: &[(usize, usize)], found: &[(Finding, usize)], known: &mut KnownValues) -> Vec<Span> {
         let recognizers = self.scanner.recognizers();
-        let findings: Vec<Finding> = found.iter().map(|(f, _)| *f).collect();
-        let mut spans: Vec<Span> =
-            findings.iter().map(|f| Span { start: f.start, end: f.end, rtype: f.rtype, shape: f.shape }).collect();
-        // Values known from earlier requests, or, when the engine keeps none, just this body's.
-        let mut guard;
-        let mut local;
-        let known: &mut KnownValues = if self.remembers {
-            guard = self.known.lock().unwrap_or_else(|e| e.into_inner());
-            &mut guard
-        } else {
-            local = KnownValues::new(findings.len().max(1), usize::MAX);
-            &mut local
-        };
+        let mut spans: Vec<Span> = Vec::with_capacity(found.len());
         // Each distinct value once: a body repeats its values many times.
-        let mut remembered: FastSet<&[u8]> = FastSet::with_capacity_and_hasher(found.len(), Default::default());
-        for (f, source) in &found {
+        let mut remembered: FastMap<&[u8], u32> = FastMap::with_capacity_and_hasher(found.len(), Default::default());
+        for (f, source) in found {
             let raw = &body[f.start..f.end];
-            if !recognizers[*source].propagate || !remembered.insert(raw) {
-                continue;
-            }
-            if memchr::memchr(b'\\', raw).is_none() {
-                known.remember(raw, f.rtype, f.shape);
+            let entry = if !recognizers[*source].propagate {
+                NO_ENTRY
             } else {
-                known.remember(&canonical(raw), f.rtype, f.shape);
-            }
+                *remembered.entry(raw).or_insert_with(|| {
+                    let index = if memchr::memchr(b'\\', raw).is_none() {
+                        known.remember(raw, f.rtype, f.shape)
+                    } else {
+                        known.remember(&canonical(raw), f.rtype, f.shape)
+                    };
+                    index.map_or(NO_ENTRY, |i| i as u32)
+                })
+            };
+            spans.push(Span { start: f.start, end: f.end, rtype: f.rtype, shape: f.shape, entry });
         }
         if known.is_empty() {
             return spans;
@@ -215,10 +219,13 @@ impl Engine {
         let mut seen: Vec<usize> = Vec::new();
         for (s, e, idx) in known.find_in(body) {
             let Some(kv) = known.get(idx) else { continue };
-            if self.disabled.contains(kv.rtype) || self.allowlist.contains(kv.value) || overlaps(opaque, s, e) {
+            if (!self.disabled.is_empty() && self.disabled.contains(kv.rtype))
+                || (!self.allowlist.is_empty() && self.allowlist.contains(kv.value))
+                || overlaps(opaque, s, e)
+            {
                 continue;
             }
-            extra.push(Span { start: s, end: e, rtype: kv.rtype, shape: kv.shape });
+            extra.push(Span { start: s, end: e, rtype: kv.rtype, shape: kv.shape, entry: idx as u32 });
             seen.push(idx);
         }
         for idx in seen {
@@ -257,34 +264,77 @@ impl Engine {
         merged
     }
 
+    /// Run `f` with the known values (and whether they are the engine's): the engine's,
+    /// locked, or, when it keeps none, a store for this body alone, unbounded in practice
+    /// (`values`: at least the number of values the body can hold).
+    fn with_known<T>(&self, values: usize, f: impl FnOnce(&mut KnownValues, bool) -> T) -> T {
+        if self.remembers {
+            let mut guard = self.known.lock().unwrap_or_else(|e| e.into_inner());
+            f(&mut guard, true)
+        } else {
+            f(&mut KnownValues::new(values.max(1), usize::MAX), false)
+        }
+    }
+
     /// Recognize `body` whole and return it masked, with this exchange's map.
     pub fn mask(&self, body: &[u8], kind: BodyKind) -> Result<Masked, Refusal> {
         let opaque = self.opaque(body, kind)?;
-        let spans = self.spans(body, &opaque);
-        let mut map = ExchangeMap::new(&self.maker, body, spans.len() / 2);
-        let mut out = body.to_vec();
-        // counted by hash, sorted once at the end
-        let mut counts: FastMap<&'static str, usize> = FastMap::default();
-        for sp in &spans {
-            let raw = &body[sp.start..sp.end];
-            map.mask_into(raw, sp.shape, &mut out[sp.start..sp.end]);
-            if sp.start > 0 && body[sp.start - 1].is_ascii_alphanumeric() {
-                map.add_glue(&body[sp.start.saturating_sub(4)..sp.start]);
+        let found = self.found(body, &opaque);
+        let (out, counts, map) = self.with_known(body.len(), |known, keeps| {
+            let spans = self.spans(body, &opaque, &found, known);
+            let mut map = ExchangeMap::new(&self.maker, body, spans.len() / 2);
+            let mut out = body.to_vec();
+            let mut counts = TypeCounts::default();
+            for sp in &spans {
+                let raw = &body[sp.start..sp.end];
+                let entry = if keeps { sp.entry } else { NO_ENTRY };
+                map.mask_into(raw, sp.shape, &mut out[sp.start..sp.end], known, entry);
+                if sp.start > 0 && body[sp.start - 1].is_ascii_alphanumeric() {
+                    map.add_glue(&body[sp.start.saturating_sub(4)..sp.start]);
+                }
+                counts.add(sp.rtype);
             }
-            *counts.entry(sp.rtype).or_insert(0) += 1;
-        }
+            (out, counts, map)
+        });
         let (pairs, glue) = map.into_parts();
-        Ok(Masked { body: out, counts: counts.into_iter().collect(), pairs, glue })
+        Ok(Masked { body: out, counts: counts.into_map(), pairs, glue })
     }
 
     /// The findings `mask` would replace, without replacing them (for `maskproxy scan`).
     pub fn scan(&self, body: &[u8], kind: BodyKind) -> Result<Vec<Finding>, Refusal> {
         let opaque = self.opaque(body, kind)?;
-        Ok(self
-            .spans(body, &opaque)
-            .into_iter()
-            .map(|s| Finding::new(s.start, s.end, s.rtype, s.shape))
-            .collect())
+        let found = self.found(body, &opaque);
+        let spans = self.with_known(body.len(), |known, _| self.spans(body, &opaque, &found, known));
+        Ok(spans.into_iter().map(|s| Finding::new(s.start, s.end, s.rtype, s.shape)).collect())
+    }
+}
+
+/// Masked occurrences by type: a short list (a body has a few dozen types at most), found by
+/// the type name's address first, so counting a span costs no hashing.
+#[derive(Default)]
+struct TypeCounts(Vec<(&'static str, usize)>);
+
+impl TypeCounts {
+    fn add(&mut self, rtype: &'static str) {
+        let at = match self.0.iter().position(|(t, _)| std::ptr::eq(*t, rtype)) {
+            Some(at) => at,
+            None => match self.0.iter().position(|(t, _)| *t == rtype) {
+                Some(at) => at,
+                None => {
+                    self.0.push((rtype, 0));
+                    self.0.len() - 1
+                }
+            },
+        };
+        self.0[at].1 += 1;
+    }
+
+    fn into_map(self) -> BTreeMap<&'static str, usize> {
+        let mut map = BTreeMap::new();
+        for (t, n) in self.0 {
+            *map.entry(t).or_insert(0) += n;
+        }
+        map
     }
 }
 
@@ -352,29 +402,100 @@ pub fn canonical(raw: &[u8]) -> Vec<u8> {
     out
 }
 
+/// The hash of `bytes` the exchange map's tables use.
+fn hash_bytes(bytes: &[u8]) -> u64 {
+    let mut h = FastHasher(bytes.len() as u64);
+    h.write(bytes);
+    let h = h.finish();
+    h ^ (h >> 29)
+}
+
+/// Indices into the exchange's pairs, found by a hash of bytes the pair holds (its original or
+/// its surrogate) and confirmed by comparing those bytes: open addressing with linear probing,
+/// no removal (an exchange only adds). The pairs own the bytes once; the table holds 12 bytes
+/// per pair.
+struct IndexTable {
+    /// (hash, pair index); `u32::MAX` marks a free slot
+    slots: Vec<(u64, u32)>,
+    len: usize,
+}
+
+impl IndexTable {
+    const FREE: u32 = u32::MAX;
+
+    fn with_capacity(n: usize) -> Self {
+        IndexTable { slots: vec![(0, Self::FREE); (n * 2).next_power_of_two().max(16)], len: 0 }
+    }
+
+    /// The index of a pair with hash `h` for which `is(index)` holds.
+    fn find(&self, h: u64, is: impl Fn(usize) -> bool) -> Option<usize> {
+        let mask = self.slots.len() - 1;
+        let mut at = (h as usize) & mask;
+        loop {
+            let (sh, i) = self.slots[at];
+            if i == Self::FREE {
+                return None;
+            }
+            if sh == h && is(i as usize) {
+                return Some(i as usize);
+            }
+            at = (at + 1) & mask;
+        }
+    }
+
+    fn insert(&mut self, h: u64, index: usize) {
+        if (self.len + 1) * 2 > self.slots.len() {
+            let old = std::mem::take(&mut self.slots);
+            self.slots = vec![(0, Self::FREE); old.len() * 2];
+            self.len = 0;
+            for (sh, i) in old.into_iter().filter(|s| s.1 != Self::FREE) {
+                self.insert(sh, i as usize);
+            }
+        }
+        let mask = self.slots.len() - 1;
+        let mut at = (h as usize) & mask;
+        while self.slots[at].1 != Self::FREE {
+            at = (at + 1) & mask;
+        }
+        self.slots[at] = (h, index as u32);
+        self.len += 1;
+    }
+}
+
 /// Originals and surrogates of one exchange, both decoded: a bijection in which no surrogate
 /// equals an original of the exchange or a value the body carries unmasked.
+///
+/// Each pair is stored once, in `pairs`, which becomes the exchange's map as it is; the tables
+/// find a pair by its original or its surrogate. A span without a backslash is its own
+/// decoded original, so it is looked up as it stands, with no copy; only escaped spans are
+/// decoded, and their raw surrogates kept by raw span.
 struct ExchangeMap<'a> {
     maker: &'a SurrogateMaker,
     body: &'a [u8],
-    by_original: FastMap<Vec<u8>, (Vec<u8>, Shape, u32)>,
-    by_surrogate: FastMap<Vec<u8>, Vec<u8>>,
-    /// raw span -> raw surrogate: a body repeats its values, most often written the same way
-    by_raw: FastMap<&'a [u8], Vec<u8>>,
+    /// (surrogate, original), both decoded
+    pairs: Pairs,
+    /// per pair: the shape and attempt its surrogate was drawn with
+    drawn: Vec<(Shape, u32)>,
+    by_original: IndexTable,
+    by_surrogate: IndexTable,
+    /// raw span holding an escape -> its raw surrogate
+    escaped: FastMap<&'a [u8], Vec<u8>>,
     glue: HashSet<Vec<u8>>,
     /// the body's runs of digits and dots, for the small-space shapes (built when needed)
     body_numbers: Option<FastSet<&'a [u8]>>,
 }
 
 impl<'a> ExchangeMap<'a> {
-    /// A map for `body`, sized for `values` distinct values (a guess; the maps grow past it).
+    /// A map for `body`, sized for `values` distinct values (a guess; the tables grow past it).
     fn new(maker: &'a SurrogateMaker, body: &'a [u8], values: usize) -> Self {
         ExchangeMap {
             maker,
             body,
-            by_original: FastMap::with_capacity_and_hasher(values, Default::default()),
-            by_surrogate: FastMap::with_capacity_and_hasher(values, Default::default()),
-            by_raw: FastMap::with_capacity_and_hasher(values, Default::default()),
+            pairs: Vec::with_capacity(values),
+            drawn: Vec::with_capacity(values),
+            by_original: IndexTable::with_capacity(values),
+            by_surrogate: IndexTable::with_capacity(values),
+            escaped: FastMap::default(),
             glue: HashSet::new(),
             body_numbers: None,
         }
@@ -410,49 +531,108 @@ impl<'a> ExchangeMap<'a> {
         set.contains(surrogate)
     }
 
+    /// The pair whose original is `original` (decoded), hashed `h`.
+    fn pair_of(&self, original: &[u8], h: u64) -> Option<usize> {
+        let pairs = &self.pairs;
+        self.by_original.find(h, |i| pairs[i].1 == original)
+    }
+
     /// Write the raw surrogate for the raw span `raw` into `out` (same length), recording the
     /// pair.
-    fn mask_into(&mut self, raw: &'a [u8], shape: Shape, out: &mut [u8]) {
-        if let Some(sur) = self.by_raw.get(raw) {
+    ///
+    /// `entry` is the known value the span holds ([`NO_ENTRY`] if none): its surrogate is
+    /// taken from `known` when kept there, and kept there once drawn.
+    fn mask_into(&mut self, raw: &'a [u8], shape: Shape, out: &mut [u8], known: &mut KnownValues, entry: u32) {
+        if memchr::memchr(b'\\', raw).is_none() {
+            let h = hash_bytes(raw);
+            let i = match self.pair_of(raw, h) {
+                Some(i) => i,
+                None => {
+                    let index = entry as usize;
+                    let kept = if entry == NO_ENTRY { None } else { known.surrogate(index, shape) };
+                    let first = kept.map(<[u8]>::to_vec);
+                    let reuse = first.is_some();
+                    let (sur, attempt) = self.draw(raw, raw, shape, first, |s| s);
+                    if entry != NO_ENTRY && !reuse && attempt == 0 {
+                        known.keep_surrogate(index, shape, &sur);
+                    }
+                    self.add(sur, raw.to_vec(), h, shape, attempt)
+                }
+            };
+            out.copy_from_slice(&self.pairs[i].0);
+            return;
+        }
+        if let Some(sur) = self.escaped.get(raw) {
             out.copy_from_slice(sur);
             return;
         }
-        let sur = self.mask_new(raw, shape);
+        let sur = self.mask_escaped(raw, shape);
         debug_assert_eq!(sur.len(), raw.len());
         out.copy_from_slice(&sur);
-        self.by_raw.insert(raw, sur);
+        self.escaped.insert(raw, sur);
     }
 
-    fn mask_new(&mut self, raw: &[u8], shape: Shape) -> Vec<u8> {
+    /// The raw surrogate of a raw span holding an escape.
+    fn mask_escaped(&mut self, raw: &[u8], shape: Shape) -> Vec<u8> {
         let original = canonical(raw);
-        if let Some((sur, first_shape, attempt)) = self.by_original.get(&original) {
-            if raw == original.as_slice() {
-                return sur.clone();
-            }
-            let (sur, first_shape, attempt) = (sur.clone(), *first_shape, *attempt);
+        let h = hash_bytes(&original);
+        if let Some(i) = self.pair_of(&original, h) {
+            let (first_shape, attempt) = self.drawn[i];
+            let sur = &self.pairs[i].0;
             let again = self.maker.surrogate(raw, first_shape, attempt);
-            if canonical(&again) == sur {
+            if canonical(&again) == *sur {
                 return again;
             }
             // escaped differently: the letters of the decoded form, written over the raw span
-            return overlay(raw, &sur);
+            return overlay(raw, sur);
         }
+        let mut raw_sur = Vec::new();
+        let (sur, attempt) = self.draw(raw, &original, shape, None, |r| {
+            let sur = canonical(&r);
+            raw_sur = r;
+            sur
+        });
+        self.add(sur, original, h, shape, attempt);
+        raw_sur
+    }
+
+    /// Draw the surrogate of the raw span `raw` (decoded: `original`) that is free: not the
+    /// original, not another pair's surrogate or original, not a number the body carries.
+    /// `first` is the first draw when already known; `decode` turns a raw surrogate into its
+    /// decoded form. Gives up after 64 attempts.
+    fn draw(
+        &mut self,
+        raw: &[u8],
+        original: &[u8],
+        shape: Shape,
+        mut first: Option<Vec<u8>>,
+        mut decode: impl FnMut(Vec<u8>) -> Vec<u8>,
+    ) -> (Vec<u8>, u32) {
         let mut attempt = 0u32;
-        let (raw_sur, sur) = loop {
-            let raw_sur = self.maker.surrogate(raw, shape, attempt);
-            let sur = canonical(&raw_sur);
+        loop {
+            let drawn = first.take().unwrap_or_else(|| self.maker.surrogate(raw, shape, attempt));
+            let sur = decode(drawn);
+            let h = hash_bytes(&sur);
+            let pairs = &self.pairs;
             let free = sur != original
-                && !self.by_surrogate.contains_key(&sur)
-                && !self.by_original.contains_key(&sur)
+                && self.by_surrogate.find(h, |i| pairs[i].0 == sur).is_none()
+                && self.by_original.find(h, |i| pairs[i].1 == sur).is_none()
                 && !self.in_body(&sur);
             if free || attempt >= 64 {
-                break (raw_sur, sur);
+                return (sur, attempt);
             }
             attempt += 1;
-        };
-        self.by_original.insert(original.clone(), (sur.clone(), shape, attempt));
-        self.by_surrogate.insert(sur, original);
-        raw_sur
+        }
+    }
+
+    /// Record the pair (`sur`, `original`), the original hashed `h`; its index.
+    fn add(&mut self, sur: Vec<u8>, original: Vec<u8>, h: u64, shape: Shape, attempt: u32) -> usize {
+        let i = self.pairs.len();
+        self.by_original.insert(h, i);
+        self.by_surrogate.insert(hash_bytes(&sur), i);
+        self.pairs.push((sur, original));
+        self.drawn.push((shape, attempt));
+        i
     }
 
     fn add_glue(&mut self, before: &[u8]) {
@@ -463,7 +643,7 @@ impl<'a> ExchangeMap<'a> {
 
     /// The (surrogate, original) pairs and the glue prefixes, moved out of the map.
     fn into_parts(self) -> (Pairs, Vec<Vec<u8>>) {
-        (self.by_surrogate.into_iter().collect(), self.glue.into_iter().collect())
+        (self.pairs, self.glue.into_iter().collect())
     }
 }
 
@@ -490,4 +670,74 @@ fn overlay(raw: &[u8], decoded_surrogate: &[u8]) -> Vec<u8> {
         i += 1;
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    use crate::testutil::random_string;
+
+    const KEY: [u8; 32] = [3; 32];
+
+    fn engine() -> Engine {
+        let rules = Rules { known_values: 1000, known_bytes: 1 << 20, ..Rules::default() };
+        Engine::new(&KEY, &rules).expect("engine")
+    }
+
+    /// A fresh account id and a fresh access key id body.
+    fn values(seed: u64) -> (String, String) {
+        let mut acct = random_string(seed, 12, b"0123456789");
+        acct[0] = b'7';
+        let key = random_string(seed, 16, b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567");
+        (String::from_utf8(acct).expect("ascii"), String::from_utf8(key).expect("ascii"))
+    }
+
+    #[test]
+    fn a_known_value_gets_the_same_surrogate_in_every_request() {
+        let (acct, key) = values(11);
+        let first = format!("Account: {acct}\nkey AKIA{key} then {acct} again");
+        let later = format!("echo {acct} and AKIA{key}; {acct}");
+        let e = engine();
+        let m1 = e.mask(first.as_bytes(), BodyKind::Text).expect("masks");
+        // a later request, with no context: the same surrogates, taken from the known values
+        let m2 = e.mask(later.as_bytes(), BodyKind::Text).expect("masks");
+        let m3 = e.mask(later.as_bytes(), BodyKind::Text).expect("masks");
+        assert_eq!(m2.body, m3.body);
+        let sur_of = |m: &Masked, v: &str| {
+            let pair = m.pairs.iter().find(|(_, o)| o == v.as_bytes());
+            pair.map(|(s, _)| s.clone()).unwrap_or_else(|| panic!("no pair in {:?}", m.counts))
+        };
+        assert_eq!(sur_of(&m1, &acct), sur_of(&m2, &acct));
+        assert_eq!(sur_of(&m1, &key), sur_of(&m2, &key));
+        // and the same as another engine with the key draws for it
+        let fresh = engine().mask(first.as_bytes(), BodyKind::Text).expect("masks");
+        assert_eq!(sur_of(&fresh, &acct), sur_of(&m2, &acct));
+        let sur = String::from_utf8(sur_of(&m2, &acct)).expect("ascii");
+        let key_sur = String::from_utf8(sur_of(&m2, &key)).expect("ascii");
+        assert_eq!(m2.body, later.replace(&acct, &sur).replace(&key, &key_sur).into_bytes());
+    }
+
+    #[test]
+    fn a_kept_surrogate_still_avoids_a_number_the_body_carries() {
+        let (acct, _) = values(12);
+        let e = engine();
+        let m1 = e.mask(format!("Account: {acct}").as_bytes(), BodyKind::Text).expect("masks");
+        let sur = String::from_utf8(m1.pairs[0].0.clone()).expect("ascii");
+        // the next body carries the surrogate itself unmasked: the value is drawn again
+        let m2 = e.mask(format!("{acct} and {sur}").as_bytes(), BodyKind::Text).expect("masks");
+        let (new_sur, original) = &m2.pairs[0];
+        assert_eq!(original, acct.as_bytes());
+        assert_ne!(new_sur, sur.as_bytes());
+        assert_eq!(m2.body, format!("{} and {sur}", String::from_utf8_lossy(new_sur)).into_bytes());
+    }
+
+    #[test]
+    fn counts_by_type() {
+        let (acct, key) = values(13);
+        let body = format!("Account: {acct} AKIA{key} {acct}");
+        let m = engine().mask(body.as_bytes(), BodyKind::Text).expect("masks");
+        assert_eq!(m.counts.values().sum::<usize>(), 3);
+        assert_eq!(m.counts.get("aws_account_id"), Some(&2));
+    }
 }

@@ -6,17 +6,20 @@
 //!
 //! **Bounded, in memory only.** Nothing here is ever written anywhere. The store holds at most
 //! `max_values` values and about `max_bytes` bytes ([`KnownValues::bytes_used`] counts the
-//! values, the entry table, the index and the filter); the least recently seen value goes
-//! first. The defaults ([`DEFAULT_MAX_VALUES`], [`DEFAULT_MAX_BYTES`]) keep 200,000 values
-//! within 64 MiB. Entries live in one `Vec` linked into a recency list by index (no pointers,
-//! no per-operation allocation beyond the value's own bytes): touch and eviction are O(1).
+//! values and their surrogates, the entry table, the indexes and the filter); the least
+//! recently seen value goes first. The defaults ([`DEFAULT_MAX_VALUES`], [`DEFAULT_MAX_BYTES`])
+//! keep 200,000 values within 64 MiB. Entries live in one `Vec` linked into a recency list by
+//! index (no pointers, no per-operation allocation beyond the value's own bytes): touch and
+//! eviction are O(1).
 //!
 //! **Finding known values in a body in one pass.** Each value is indexed by an *anchor*: one of
 //! its maximal runs of ASCII letters and digits (the longest, unless that run's bucket is
 //! crowded, see [`MAX_BUCKET`]). [`KnownValues::find_in`] walks the text's maximal alnum runs
-//! once, looks each run up (the anchor lengths in use, then a 256 KiB blocked Bloom filter on a
-//! cheap fingerprint, then a hash map), and verifies the whole value around a hit, so its cost is linear in the text and does
-//! not grow with the number of known values. It handles:
+//! once, looks each run up (the anchor lengths in use, then a blocked Bloom filter on a cheap
+//! fingerprint, 16 bits per anchor from 4 KiB to 512 KiB, then a hash map), and verifies the
+//! whole value around a hit, so its cost is linear in the text and does not grow with the
+//! number of known values. In a crowded bucket most entries are rejected by the bytes that
+//! follow the anchor, without reading the value (see [`Link`]). It handles:
 //!
 //! - token boundaries: a value must not be glued to a letter, digit, `_` or `-` (`prod-db` is
 //!   not found in `prod-db-2`); the end of a JSON escape (`\n`, `\t`, `\u00e9`) before a value
@@ -74,7 +77,12 @@ pub const GLUE_ANCHOR_MIN: usize = 10;
 pub const MAX_BUCKET: u32 = 8;
 
 const NIL: u32 = u32::MAX;
-const FILTER_BITS: u32 = 21;
+/// The filter's size in 64-bit words, least and most: it grows with the anchors (to about
+/// [`FILTER_BITS_PER_ANCHOR`] bits each) so that a small store's filter stays in the CPU's
+/// nearest caches, where a lookup per text run costs next to nothing.
+const FILTER_MIN_WORDS: usize = 1 << 9;
+const FILTER_MAX_WORDS: usize = 1 << 16;
+const FILTER_BITS_PER_ANCHOR: usize = 16;
 /// Anchor lengths are counted up to this (longer ones share the last slot).
 const LENS: usize = 64;
 
@@ -83,6 +91,10 @@ const LENS: usize = 64;
 struct Entry {
     /// The decoded value; empty when the slot is free.
     value: Box<[u8]>,
+    /// The value's surrogate for its `shape`, first draw, once the engine has drawn it (empty
+    /// before): a surrogate is a pure function of the key, shape and value, so a value seen
+    /// again is not drawn again.
+    surrogate: Box<[u8]>,
     rtype: &'static str,
     shape: Shape,
     anchor_start: u16,
@@ -91,8 +103,8 @@ struct Entry {
     prev: u32,
     /// Toward the least recently seen entry; the next free slot when the slot is free.
     next: u32,
-    /// The next entry in the same anchor bucket.
-    bucket_next: u32,
+    /// The next entry whose value has the same hash (see `KnownValues::values`).
+    value_next: u32,
 }
 
 impl Entry {
@@ -117,11 +129,43 @@ impl Entry {
     }
 }
 
-/// The head of an anchor bucket and how many entries it holds.
+/// An anchor bucket: its entries, side by side.
+type Bucket = Vec<Link>;
+
+/// One entry of an anchor bucket: what [`KnownValues::find_in`] reads of an entry while it
+/// walks the bucket. The links of a bucket lie side by side, 16 bytes each, and most entries
+/// are rejected without reading their value: in a crowded bucket (`billing` shared by
+/// `billing-prod-7`, `billing-stg-64`, …) nearly every entry fails on the bytes right after
+/// the anchor.
 #[derive(Clone, Copy, Debug)]
-struct Bucket {
-    head: u32,
-    len: u32,
+struct Link {
+    /// Up to 8 value bytes right after the anchor, as [`load`] reads them.
+    after: u64,
+    /// The entry.
+    index: u32,
+    /// How many bytes `after` holds.
+    after_len: u8,
+    /// The entry may be found glued to a prefix ([`Entry::gluable`]).
+    gluable: bool,
+}
+
+impl Link {
+    fn of(index: u32, e: &Entry) -> Link {
+        let from = usize::from(e.anchor_start) + usize::from(e.anchor_len);
+        let after = &e.value[from..e.value.len().min(from + 8)];
+        Link { after: load(after), index, after_len: after.len() as u8, gluable: e.gluable() }
+    }
+
+    /// False when the text right after the anchor (`window`, as [`load`] reads up to 8 bytes;
+    /// `literal`: how many of them come before the first backslash) shows the value cannot
+    /// follow: its literal bytes differ. An escape in the text may still match an escapable
+    /// value byte, so only the bytes before the first backslash decide.
+    #[inline]
+    fn may_follow(&self, window: u64, literal: usize) -> bool {
+        let k = usize::from(self.after_len).min(literal);
+        let mask = if k >= 8 { u64::MAX } else { (1u64 << (8 * k)) - 1 };
+        (window ^ self.after) & mask == 0
+    }
 }
 
 /// A hasher for keys that are already hashes.
@@ -164,6 +208,11 @@ pub struct KnownValues {
     /// First free slot, chained through `next`.
     free: u32,
     buckets: HashMap<u64, Bucket, BuildHasherDefault<PassThrough>>,
+    /// The heap bytes of the buckets' link vectors.
+    link_bytes: usize,
+    /// Hash of a whole value -> the first entry with that hash (chained by `value_next`): a
+    /// value already known is found in one probe.
+    values: HashMap<u64, u32, BuildHasherDefault<PassThrough>>,
     /// Bit filter over anchor fingerprints: a clear bit means no anchor has that fingerprint.
     /// Evicted anchors leave their bit set until the filter is rebuilt.
     filter: Vec<u64>,
@@ -196,7 +245,9 @@ impl KnownValues {
             tail: NIL,
             free: NIL,
             buckets: HashMap::default(),
-            filter: vec![0; 1 << (FILTER_BITS - 6)],
+            link_bytes: 0,
+            values: HashMap::default(),
+            filter: vec![0; FILTER_MIN_WORDS],
             stale: 0,
             anchor_lens: [0; LENS + 1],
             glue_lens: [0; LENS + 1],
@@ -217,12 +268,15 @@ impl KnownValues {
         self.len == 0
     }
 
-    /// The memory the store holds: values, entry table, index and filter.
+    /// The memory the store holds: values, entry table, indexes and filter.
     pub fn bytes_used(&self) -> usize {
         let bucket_slot = std::mem::size_of::<(u64, Bucket)>() + 1;
+        let value_slot = std::mem::size_of::<(u64, u32)>() + 1;
         self.value_bytes
             + self.entries.capacity() * std::mem::size_of::<Entry>()
+            + self.link_bytes
             + self.buckets.capacity() * bucket_slot * 8 / 7
+            + self.values.capacity() * value_slot * 8 / 7
             + self.filter.len() * 8
     }
 
@@ -241,13 +295,14 @@ impl KnownValues {
         let (anchor_start, anchor_len) = self.pick_anchor(value)?;
         let entry = Entry {
             value: value.into(),
+            surrogate: Box::default(),
             rtype,
             shape,
             anchor_start: anchor_start as u16,
             anchor_len: anchor_len as u16,
             prev: NIL,
             next: NIL,
-            bucket_next: NIL,
+            value_next: NIL,
         };
         let i = if self.free != NIL {
             let i = self.free;
@@ -261,6 +316,7 @@ impl KnownValues {
         self.index(i);
         self.push_front(i);
         self.len += 1;
+        self.grow_filter_if_full();
         self.value_bytes += heap_size(value.len());
         while (self.len > self.max_values || self.bytes_used() > self.max_bytes) && self.tail != i {
             self.evict(self.tail);
@@ -276,6 +332,27 @@ impl KnownValues {
         }
         self.unlink(index as u32);
         self.push_front(index as u32);
+    }
+
+    /// The surrogate kept for entry `index` and `shape` ([`KnownValues::keep_surrogate`]).
+    pub fn surrogate(&self, index: usize, shape: Shape) -> Option<&[u8]> {
+        let e = self.entries.get(index)?;
+        (e.shape == shape && !e.surrogate.is_empty()).then_some(&*e.surrogate)
+    }
+
+    /// Keep `surrogate`, the first draw for entry `index`'s value and `shape`, with the entry.
+    /// Ignored unless `shape` is the entry's and the lengths agree; may evict the least
+    /// recently seen values to stay within the bounds (never entry `index`).
+    pub fn keep_surrogate(&mut self, index: usize, shape: Shape, surrogate: &[u8]) {
+        let Some(e) = self.entries.get_mut(index) else { return };
+        if e.shape != shape || e.value.is_empty() || e.value.len() != surrogate.len() || !e.surrogate.is_empty() {
+            return;
+        }
+        e.surrogate = surrogate.into();
+        self.value_bytes += heap_size(surrogate.len());
+        while self.bytes_used() > self.max_bytes && self.tail != index as u32 {
+            self.evict(self.tail);
+        }
     }
 
     /// The entry at `index`, if it holds a value.
@@ -374,19 +451,23 @@ impl KnownValues {
 
     fn probe_anchor(&self, text: &[u8], rs: usize, re: usize, glued: bool, out: &mut Vec<(usize, usize, usize)>) {
         let run = &text[rs..re];
-        let (word, bits) = fingerprint(run);
+        let (word, bits) = self.filter_bits(fingerprint(run));
         if self.filter[word] & bits != bits {
             return;
         }
         let Some(bucket) = self.buckets.get(&hash_bytes(run)) else {
             return;
         };
-        let mut at = bucket.head;
-        while at != NIL {
-            let index = at as usize;
+        let next = &text[re..text.len().min(re + 8)];
+        let window = load(next);
+        let literal = memchr::memchr(b'\\', next).unwrap_or(next.len());
+        for link in bucket {
+            if (glued && !link.gluable) || !link.may_follow(window, literal) {
+                continue;
+            }
+            let index = link.index as usize;
             let e = &self.entries[index];
-            at = e.bucket_next;
-            if (glued && !e.gluable()) || e.anchor() != run {
+            if e.anchor() != run {
                 continue;
             }
             if let Some((s, end)) = verify(text, rs, re, e) {
@@ -401,18 +482,13 @@ impl KnownValues {
 
     /// The index of the entry holding exactly `value`.
     fn lookup_value(&self, value: &[u8]) -> Option<u32> {
-        for (s, len) in alnum_runs(value) {
-            let Some(bucket) = self.buckets.get(&hash_bytes(&value[s..s + len])) else {
-                continue;
-            };
-            let mut at = bucket.head;
-            while at != NIL {
-                let e = &self.entries[at as usize];
-                if &*e.value == value {
-                    return Some(at);
-                }
-                at = e.bucket_next;
+        let mut at = *self.values.get(&hash_bytes(value))?;
+        while at != NIL {
+            let e = &self.entries[at as usize];
+            if &*e.value == value {
+                return Some(at);
             }
+            at = e.value_next;
         }
         None
     }
@@ -424,7 +500,7 @@ impl KnownValues {
         runs.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
         let mut best: Option<((usize, usize), u32)> = None;
         for &(s, len) in &runs {
-            let crowd = self.buckets.get(&hash_bytes(&value[s..s + len])).map_or(0, |b| b.len);
+            let crowd = self.buckets.get(&hash_bytes(&value[s..s + len])).map_or(0, |b| b.len() as u32);
             if crowd < MAX_BUCKET {
                 return Some((s, len));
             }
@@ -436,13 +512,20 @@ impl KnownValues {
     }
 
     fn index(&mut self, i: u32) {
-        let anchor = self.entries[i as usize].anchor();
-        let (h, (word, bits)) = (hash_bytes(anchor), fingerprint(anchor));
-        let bucket = self.buckets.entry(h).or_insert(Bucket { head: NIL, len: 0 });
-        self.entries[i as usize].bucket_next = bucket.head;
-        bucket.head = i;
-        bucket.len += 1;
+        let e = &self.entries[i as usize];
+        let anchor = e.anchor();
+        let (h, (word, bits)) = (hash_bytes(anchor), self.filter_bits(fingerprint(anchor)));
+        let bucket = self.buckets.entry(h).or_default();
+        let capacity = bucket.capacity();
+        if capacity == 0 {
+            bucket.reserve_exact(1);
+        }
+        bucket.push(Link::of(i, e));
+        self.link_bytes += links_heap(bucket.capacity()) - links_heap(capacity);
         self.filter[word] |= bits;
+        let same_value = self.values.entry(hash_bytes(&e.value)).or_insert(NIL);
+        let first = std::mem::replace(same_value, i);
+        self.entries[i as usize].value_next = first;
         let e = &self.entries[i as usize];
         let len = usize::from(e.anchor_len).min(LENS);
         self.anchor_lens[len] += 1;
@@ -460,44 +543,78 @@ impl KnownValues {
             self.glue_lens[len] -= 1;
             self.gluable -= 1;
         }
-        let h = hash_bytes(e.anchor());
-        let next = self.entries[i as usize].bucket_next;
+        let (h, vh) = (hash_bytes(e.anchor()), hash_bytes(&e.value));
+        let value_next = e.value_next;
+        self.unchain_value(vh, i, value_next);
         let Some(bucket) = self.buckets.get_mut(&h) else { return };
-        if bucket.head == i {
-            bucket.head = next;
-        } else {
-            let mut at = bucket.head;
-            while at != NIL {
-                let after = self.entries[at as usize].bucket_next;
-                if after == i {
-                    self.entries[at as usize].bucket_next = next;
-                    break;
-                }
-                at = after;
-            }
+        if let Some(at) = bucket.iter().position(|l| l.index == i) {
+            bucket.swap_remove(at);
         }
-        bucket.len -= 1;
-        if bucket.len == 0 {
+        if bucket.is_empty() {
+            self.link_bytes -= links_heap(bucket.capacity());
             self.buckets.remove(&h);
         }
         self.stale += 1;
     }
 
+    /// Take entry `i` (whose value hashes to `vh` and whose successor is `next`) out of its
+    /// same-hash chain.
+    fn unchain_value(&mut self, vh: u64, i: u32, next: u32) {
+        let Some(head) = self.values.get_mut(&vh) else { return };
+        if *head == i {
+            if next == NIL {
+                self.values.remove(&vh);
+            } else {
+                *head = next;
+            }
+            return;
+        }
+        let mut at = *head;
+        while at != NIL {
+            let after = self.entries[at as usize].value_next;
+            if after == i {
+                self.entries[at as usize].value_next = next;
+                return;
+            }
+            at = after;
+        }
+    }
+
     /// Clear the bits of evicted anchors once there have been as many evictions as live values
     /// (amortized O(1) per eviction).
     fn rebuild_filter_if_stale(&mut self) {
-        if self.stale <= self.len.max(1024) {
-            return;
+        if self.stale > self.len.max(1024) {
+            self.rebuild_filter(self.filter.len());
         }
-        self.filter.fill(0);
+    }
+
+    /// Double the filter when the anchors outgrow it (amortized O(1) per value).
+    fn grow_filter_if_full(&mut self) {
+        let words = self.filter.len();
+        if words < FILTER_MAX_WORDS && self.len * FILTER_BITS_PER_ANCHOR > words * 64 {
+            self.rebuild_filter(words * 2);
+        }
+    }
+
+    /// Set the filter, `words` long, from the live anchors.
+    fn rebuild_filter(&mut self, words: usize) {
+        self.filter.clear();
+        self.filter.resize(words, 0);
         let mut at = self.head;
         while at != NIL {
             let e = &self.entries[at as usize];
-            let (word, bits) = fingerprint(e.anchor());
+            let (word, bits) = self.filter_bits(fingerprint(e.anchor()));
             self.filter[word] |= bits;
             at = e.next;
         }
         self.stale = 0;
+    }
+
+    /// The filter word and the two bits in it for fingerprint `h`.
+    #[inline]
+    fn filter_bits(&self, h: u64) -> (usize, u64) {
+        let shift = 64 - self.filter.len().trailing_zeros();
+        ((h >> shift) as usize, 1 << (h & 63) | 1 << ((h >> 6) & 63))
     }
 
     fn push_front(&mut self, i: u32) {
@@ -539,8 +656,9 @@ impl KnownValues {
         self.unlink(i);
         self.unindex(i);
         let e = &mut self.entries[i as usize];
-        self.value_bytes -= heap_size(e.value.len());
+        self.value_bytes -= heap_size(e.value.len()) + heap_size(e.surrogate.len());
         e.value = Box::default();
+        e.surrogate = Box::default();
         e.next = self.free;
         e.prev = NIL;
         self.free = i;
@@ -552,6 +670,11 @@ impl KnownValues {
 /// The heap bytes a boxed value of `len` bytes takes (16-byte size classes).
 fn heap_size(len: usize) -> usize {
     len.div_ceil(16) * 16
+}
+
+/// The heap bytes of a bucket holding `capacity` links.
+fn links_heap(capacity: usize) -> usize {
+    heap_size(capacity * std::mem::size_of::<Link>())
 }
 
 /// `(start, len)` of every maximal run of ASCII letters and digits in `value`.
@@ -581,17 +704,16 @@ fn load(s: &[u8]) -> u64 {
     s.iter().rev().fold(0u64, |acc, &b| acc << 8 | u64::from(b))
 }
 
-/// A cheap fingerprint of a run (its length, first and last 8 bytes): a word of the filter and
-/// two bits in it (a blocked Bloom filter: one memory access per lookup).
+/// A cheap fingerprint of a run (its length, first and last 8 bytes): its top bits pick a word
+/// of the filter, its low 12 bits two bits in it (a blocked Bloom filter: one memory access
+/// per lookup).
 #[inline]
-fn fingerprint(s: &[u8]) -> (usize, u64) {
+fn fingerprint(s: &[u8]) -> u64 {
     let n = s.len();
     let first = load(s);
     let last = if n > 8 { load(&s[n - 8..]) } else { 0 };
     let h = (first ^ last.rotate_left(29) ^ (n as u64).rotate_left(56)).wrapping_mul(K);
-    let h = h ^ (h >> 31);
-    let word = (h >> (64 - (FILTER_BITS - 6))) as usize;
-    (word, 1 << (h & 63) | 1 << ((h >> 6) & 63))
+    h ^ (h >> 31)
 }
 
 /// The bucket key of a run.
@@ -935,9 +1057,9 @@ mod tests {
             k.remember(&v, "aws_resource_name", Shape::Classwise);
         }
         assert!(
-            k.buckets.values().all(|b| b.len <= MAX_BUCKET + 1),
+            k.buckets.values().all(|b| b.len() <= MAX_BUCKET as usize + 1),
             "{:?}",
-            k.buckets.values().map(|b| b.len).max()
+            k.buckets.values().map(Vec::len).max()
         );
         let v = [
             b"prod-".as_slice(),
@@ -946,6 +1068,54 @@ mod tests {
         ]
         .concat();
         assert_eq!(found(&k, &[b"(".as_slice(), &v, b")"].concat()), vec![v]);
+    }
+
+    #[test]
+    fn a_kept_surrogate_is_counted_and_goes_with_its_value() {
+        let mut k = KnownValues::new(2, DEFAULT_MAX_BYTES);
+        let v: Vec<Vec<u8>> = (1..=3).map(account).collect();
+        let i0 = k.remember(&v[0], "aws_account_id", Shape::Classwise).unwrap();
+        let before = k.bytes_used();
+        let sur = account(100);
+        // another shape or another length is not kept
+        k.keep_surrogate(i0, Shape::Hex, &sur);
+        k.keep_surrogate(i0, Shape::Classwise, &sur[1..]);
+        assert_eq!(k.surrogate(i0, Shape::Classwise), None);
+        k.keep_surrogate(i0, Shape::Classwise, &sur);
+        assert_eq!(k.surrogate(i0, Shape::Classwise), Some(sur.as_slice()));
+        assert_eq!(k.surrogate(i0, Shape::Hex), None);
+        assert_eq!(k.bytes_used(), before + heap_size(sur.len()));
+        // the value goes (least recently seen), and its surrogate with it; the slot is reused
+        let value_bytes = k.value_bytes;
+        k.remember(&v[1], "aws_account_id", Shape::Classwise).unwrap();
+        k.remember(&v[2], "aws_account_id", Shape::Classwise).unwrap();
+        assert_eq!(k.surrogate(i0, Shape::Classwise), None);
+        assert_eq!(k.value_bytes, value_bytes + heap_size(v[2].len()) - heap_size(sur.len()));
+        let i3 = k.remember(&account(4), "aws_account_id", Shape::Classwise).unwrap();
+        assert_eq!(i3, i0);
+        assert_eq!(k.surrogate(i3, Shape::Classwise), None);
+    }
+
+    #[test]
+    fn values_sharing_every_run_are_found_plain_and_escaped() {
+        // every run of these values is shared by many others: their buckets stay crowded
+        let mut k = KnownValues::default();
+        let values: Vec<Vec<u8>> = (0..120u64)
+            .map(|n| format!("{}/{}-{}", ["billing", "orders"][(n % 2) as usize], ["stg", "prod", "dev"][(n % 3) as usize], 10 + n).into_bytes())
+            .collect();
+        for v in &values {
+            assert!(k.remember(v, "aws_resource_name", Shape::Classwise).is_some());
+        }
+        for v in &values {
+            assert_eq!(found(&k, &[b"(".as_slice(), v, b")"].concat()), vec![v.clone()]);
+            let escaped: Vec<u8> = v.iter().flat_map(|&c| if c == b'/' { b"\\/".to_vec() } else { vec![c] }).collect();
+            let text = [b"\"".as_slice(), &escaped, b"\""].concat();
+            assert_eq!(found(&k, &text), vec![escaped.clone()]);
+            let mut near = v.clone();
+            near.pop();
+            near.push(b'x');
+            assert!(found(&k, &near).is_empty());
+        }
     }
 
     #[test]

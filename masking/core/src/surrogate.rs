@@ -97,17 +97,16 @@ pub fn min_len(shape: Shape, rtype: &str) -> usize {
 /// text will not contain: at least [`min_len`] of them, and at least [`MIN_DIGITS`] when they
 /// are all digits (outside IPv4, whose surrogates avoid common addresses instead).
 pub fn safe_to_mask(raw: &[u8], shape: Shape, rtype: &str) -> bool {
-    let units = Units::parse(raw);
-    let mut n = 0usize;
-    let mut digits = 0usize;
-    for u in &units.list {
-        if u.decoded.is_ascii_alphanumeric() {
-            n += 1;
-            if u.decoded.is_ascii_digit() {
-                digits += 1;
-            }
-        }
-    }
+    let count = |decoded: &mut dyn Iterator<Item = u8>| {
+        decoded.fold((0usize, 0usize), |(n, digits), c| {
+            (n + usize::from(c.is_ascii_alphanumeric()), digits + usize::from(c.is_ascii_digit()))
+        })
+    };
+    let (n, digits) = if memchr::memchr(b'\\', raw).is_none() {
+        count(&mut raw.iter().copied())
+    } else {
+        count(&mut Units::parse(raw).list.iter().map(|u| u.decoded))
+    };
     if n < min_len(shape, rtype) {
         return false;
     }
@@ -185,14 +184,19 @@ impl SurrogateMaker {
         let hex_upper = hex
             && projection.iter().any(|b| (b'A'..=b'F').contains(b))
             && !projection.iter().any(|b| (b'a'..=b'f').contains(b));
-        let plan = RunPlan::new(value);
         let seed_shape = if shape == Shape::Ipv4 { Shape::Classwise } else { shape };
         let mut out = value.to_vec();
         for retry in 0..RETRIES {
             let mut rnd = self.stream(seed_shape, attempt, retry, &projection);
+            // whether the letter run the walk is in is shorter than SHORT_LETTER_RUN
+            let mut short_run = false;
             for (i, &b) in value.iter().enumerate() {
                 if !b.is_ascii_alphanumeric() {
                     continue;
+                }
+                if b.is_ascii_alphabetic() && (i == 0 || !value[i - 1].is_ascii_alphabetic()) {
+                    let run = value[i..].iter().take_while(|c| c.is_ascii_alphabetic()).count();
+                    short_run = run < SHORT_LETTER_RUN;
                 }
                 let r = rnd.next();
                 out[i] = if hex && b.is_ascii_hexdigit() {
@@ -202,12 +206,13 @@ impl SurrogateMaker {
                         HEX_LOWER[usize::from(r % 16)]
                     }
                 } else if b.is_ascii_digit() {
-                    if plan.digit_run_start[i] && b != b'0' {
+                    let run_start = i == 0 || !value[i - 1].is_ascii_digit();
+                    if run_start && b != b'0' {
                         DIGITS[1 + usize::from(r % 9)]
                     } else {
                         DIGITS[usize::from(r % 10)]
                     }
-                } else if plan.short_letters[i] {
+                } else if short_run {
                     let set = if b.is_ascii_lowercase() {
                         LOWER_CONSONANTS
                     } else {
@@ -299,44 +304,6 @@ impl Stream<'_> {
     fn range(&mut self, lo: u16, hi: u16) -> u16 {
         let r = u16::from_be_bytes([self.next(), self.next()]);
         lo + r % (hi - lo + 1)
-    }
-}
-
-/// Per-position facts about a decoded value's runs of letters and digits.
-struct RunPlan {
-    /// A digit whose previous unit is not a digit.
-    digit_run_start: Vec<bool>,
-    /// A letter in a run of fewer than [`SHORT_LETTER_RUN`] letters.
-    short_letters: Vec<bool>,
-}
-
-impl RunPlan {
-    fn new(value: &[u8]) -> Self {
-        let n = value.len();
-        let mut digit_run_start = vec![false; n];
-        let mut short_letters = vec![false; n];
-        let mut i = 0;
-        while i < n {
-            let b = value[i];
-            if b.is_ascii_digit() {
-                digit_run_start[i] = i == 0 || !value[i - 1].is_ascii_digit();
-                i += 1;
-            } else if b.is_ascii_alphabetic() {
-                let s = i;
-                while i < n && value[i].is_ascii_alphabetic() {
-                    i += 1;
-                }
-                if i - s < SHORT_LETTER_RUN {
-                    short_letters[s..i].iter_mut().for_each(|x| *x = true);
-                }
-            } else {
-                i += 1;
-            }
-        }
-        RunPlan {
-            digit_run_start,
-            short_letters,
-        }
     }
 }
 
