@@ -2034,7 +2034,44 @@ fn check_host(data: &[u8], a: usize, _e: usize) -> CheckResult {
             &mut out,
         );
     }
+    // a registry host ('<account>.dkr.ecr.<region>…/<repository>:<tag>'): the repository too
+    if lab(svc_at) == b"dkr" && svc_at + 1 < labels.len() && lab(svc_at + 1) == b"ecr" {
+        if let Some((ra, rb)) = ecr_repository(data, e) {
+            out.push(Finding::new(ra, rb, "aws_resource_name", CW));
+            return Some((out, rb));
+        }
+    }
     Some((out, e))
+}
+
+/// After an ECR registry host ending at `e`: the span of the repository path that follows it
+/// (`/team/api` with any escaping of `/`), up to its tag or digest. Lower-case letters,
+/// digits and `._-/` as ECR allows; at least two characters before the tag.
+fn ecr_repository(data: &[u8], e: usize) -> Option<(usize, usize)> {
+    let lim = data.len().min(e + 256);
+    let k = run(data, e, lim, 8, |c| c == b'\\');
+    if k > 7 || e + k >= lim || data[e + k] != b'/' {
+        return None;
+    }
+    let a = e + k + 1;
+    let mut b = a;
+    while b < lim {
+        let c = data[b];
+        if c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, b'.' | b'_' | b'-' | b'/') {
+            b += 1;
+        } else if c == b'\\' && b + 1 < lim && data[b + 1] == b'/' {
+            b += 2;
+        } else {
+            break;
+        }
+    }
+    while b > a && matches!(data[b - 1], b'/' | b'.' | b'\\') {
+        b -= 1;
+    }
+    if b < a + 2 || !data[a].is_ascii_alphanumeric() || !right_ok(data, b, &GLUE_ID) {
+        return None;
+    }
+    Some((a, b))
 }
 
 /// After an EKS OIDC issuer host ending at `e`: the end of its `/id/<32 hex>` path (any

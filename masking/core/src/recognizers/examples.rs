@@ -290,6 +290,9 @@ pub const ROWS: &[Row] = &[
             // a table with a `Name` column (`--query` with a Name alias)
             ok("|  InstanceId | Name |\n+------+------+\n|  i-0f3a9c2b7d1e4a5b6 |  «ledger-api-4» |\n"),
             // lambda get-function: the code location names the function before the upload's UUID
+            // an ECR image names its repository after the registry host
+            ok(r#""image": "604218873315.dkr.ecr.eu-west-1.amazonaws.com/«billing-api-7q»:2026.12.1","#),
+            ok("docker pull 604218873315.dkr.ecr.us-east-1.amazonaws.com/«team/ingest-rx2»@sha256:9f8e"),
             ok(r#""Location": "https://awslambda-eu-west-1-tasks.s3.eu-west-1.amazonaws.com/snapshots/604218873315/«qjhvx-rollup»-4be1c0d2-7a9f-4c31-b8e6-05d9f3a2c7e1?versionId=Qm9x""#),
         ],
         negative: &[
