@@ -290,6 +290,9 @@ pub const ROWS: &[Row] = &[
             // a table with a `Name` column (`--query` with a Name alias)
             ok("|  InstanceId | Name |\n+------+------+\n|  i-0f3a9c2b7d1e4a5b6 |  «ledger-api-4» |\n"),
             // lambda get-function: the code location names the function before the upload's UUID
+            // `--name` of an AWS CLI command names its resource
+            ok("$ aws eks update-kubeconfig --region eu-west-1 --name «core-eks-4f»"),
+            ok(r#""command": "aws stepfunctions describe-state-machine-alias --name=«settle-flow-2»""#),
             // an ECR image names its repository after the registry host
             ok(r#""image": "604218873315.dkr.ecr.eu-west-1.amazonaws.com/«billing-api-7q»:2026.12.1","#),
             ok("docker pull 604218873315.dkr.ecr.us-east-1.amazonaws.com/«team/ingest-rx2»@sha256:9f8e"),
@@ -305,6 +308,9 @@ pub const ROWS: &[Row] = &[
             ok("- Key: Name\n  Description: holds-a-name-3\n- Value: not-this-one-4\n"),
             ok("s3://backups/snapshots/604218873315/nightly.tar.gz"),
             ok(r#""FunctionName": "main""#),
+            // `--name` outside an AWS CLI command, and a parameter path
+            ok("docker run --name cache-7b redis:7"),
+            ok("aws ssm get-parameter --name /app/prod/db-host --with-decryption"),
             ok(r#""Runtime": "python3.12""#),
             ok(r#""DomainName": "d2hx7kq0wv3m9a.cloudfront.net","#),
         ],

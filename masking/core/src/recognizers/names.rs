@@ -816,6 +816,27 @@ fn check_hcl_tag_name(data: &[u8], s: usize, _e: usize) -> CheckResult {
     Some((v_name(data, &v, RES)?, v.end))
 }
 
+/// Whether `line` (the part of a line before a flag) runs an AWS CLI command: `aws` as a word
+/// of its own followed by a blank (`$ aws eks …`, `"command": "aws …`, `&& aws …`).
+fn runs_aws_cli(line: &[u8]) -> bool {
+    memmem::find_iter(line, b"aws ").any(|i| {
+        i == 0 || !(line[i - 1].is_ascii_alphanumeric() || matches!(line[i - 1], b'-' | b'_' | b'.' | b'/'))
+    })
+}
+
+/// `aws <service> <command> … --name <x>`: in an AWS CLI command the bare `--name` flag names
+/// the resource the command acts on (an EKS cluster in `update-kubeconfig`, a secret, a Glue
+/// job, a state machine, an EventBridge rule). Parameter paths (`ssm get-parameter --name
+/// /app/db`) are not names and stay.
+fn check_aws_name_flag(data: &[u8], s: usize, _e: usize) -> CheckResult {
+    let ls = line_start_of(data, s, 512)?;
+    if !runs_aws_cli(&data[ls..s]) {
+        return None;
+    }
+    let v = value_after(data, s + b"--name".len(), data.len().min(s + 512), true, None)?;
+    Some((v_name(data, &v, RES)?, v.end))
+}
+
 /// CloudWatch log groups that AWS services name after a resource: `/aws/lambda/<function>`,
 /// `/aws/codebuild/<project>`, `/aws/eks/<cluster>/cluster`, `/aws/rds/instance/<db>/…`,
 /// `/aws/rds/cluster/<db>/…`, `/aws/ecs/containerinsights/<cluster>/…`.
@@ -1938,6 +1959,12 @@ pub fn recognizers() -> Vec<Recognizer> {
             &name_types,
         ),
         Recognizer::new(
+            "names.aws_name_flag",
+            r"--name[ =]",
+            check_aws_name_flag,
+            &[RES],
+        ),
+        Recognizer::new(
             "names.echo",
             r"(?:\t|\\t)[A-Za-z0-9][A-Za-z0-9_.@+=,-]*(?:\t|\r|\n|\\[tnr])|(?:\n|\\n)[A-Za-z0-9][A-Za-z0-9_.@+=,-]*(?:\r|\n|\\[nr]|$)",
             check_echo,
@@ -2102,6 +2129,7 @@ mod tests {
             [
                 "names.fields",
                 "names.flags",
+                "names.aws_name_flag",
                 "names.echo",
                 "names.log_tail",
                 "names.literal_kind",
