@@ -51,8 +51,10 @@ def test_head_request(proxy: ProxyProcess, upstream: FakeUpstream) -> None:
             head += sock.recv(1)
         assert b"content-length: 1234" in head.lower()
         # The connection is still usable: no body was expected or sent.
-        sock.sendall(f"GET /after HTTP/1.1\r\nHost: {API_HOST}\r\n\r\n".encode())
+        # the handler changes before the request leaves: set after it, the old one could
+        # answer the GET with the HEAD's head (content-length 1234, no body)
         upstream.handler = lambda ex: ex.respond(200, b"after")
+        sock.sendall(f"GET /after HTTP/1.1\r\nHost: {API_HOST}\r\n\r\n".encode())
         status, _, body = read_response(sock)
     assert (status, body) == (200, b"after")
 
