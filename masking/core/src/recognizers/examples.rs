@@ -253,6 +253,9 @@ pub const ROWS: &[Row] = &[
         rtype: "aws_iam_name",
         found_by: &[Field, Flag, Phrase, CliColumn],
         positive: &[
+            // `cloudtrail lookup-events`: the record's user beside its Resources or raw event
+            ok(r#"{"EventName": "StopInstances", "Username": "«mbrandt-ops»", "Resources": []"#),
+            ok(r#"\"Username\": \"«qvoss»\",\n    \"CloudTrailEvent\": \"{}\""#),
             ok(r#"  iam_instance_profile = \"«ledger-web-prof2»\"\n"#),
             ok(r#""RoleName": "«etl-runner-asji»","#),
             ok("aws iam get-user --user-name «marlo.zfpbs»"),
@@ -262,6 +265,7 @@ pub const ROWS: &[Row] = &[
             ok("||   CreateDate          |  Path  |   UserName       ||\n|+----------------------+--------+------------------+|\n||  2026-01-03T10:00:00Z |  /     |  «upphmi-ops»    ||\n||  2026-02-04T11:00:00Z |  /     |  «sodyfuu»       ||\n"),
         ],
         negative: &[
+            ok(r#"{"Username": "jdoe-svc", "Password": "x"}"#),
             ok(r#""RoleName": "default""#),
             ok("aws iam list-roles --max-items 5"),
             ok("# Enable per user site-packages directory"),

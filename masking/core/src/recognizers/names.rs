@@ -856,6 +856,19 @@ fn check_log_group(data: &[u8], s: usize, e: usize) -> CheckResult {
     Some((v_name(data, &v, rtype)?, end))
 }
 
+/// `cloudtrail lookup-events`: `"Username": "<user>"` of an event record, whose next sibling is
+/// the event's `Resources` or `CloudTrailEvent` (a generic `username` key elsewhere stays).
+fn check_trail_username(data: &[u8], s: usize, _e: usize) -> CheckResult {
+    let lim = data.len().min(s + 512);
+    let after = key_at(data, s, lim, b"Username")?;
+    let v = value_after(data, after, lim, false, None)?;
+    let i = next_key(data, v.end + v.quote.len(), lim);
+    if key_at(data, i, lim, b"Resources").is_none() && key_at(data, i, lim, b"CloudTrailEvent").is_none() {
+        return None;
+    }
+    Some((v_name(data, &v, IAM)?, v.end))
+}
+
 /// A cell of AWS CLI `--output text` ending at a tab, a line end or an escape.
 fn text_cell(data: &[u8], a: usize) -> Value {
     let lim = data.len().min(a + 256);
@@ -2018,6 +2031,12 @@ pub fn recognizers() -> Vec<Recognizer> {
             &[RES, DB],
         ),
         Recognizer::new(
+            "names.trail_username",
+            format!(r"{Q}Username{Q}[ \t]{{0,16}}:"),
+            check_trail_username,
+            &[IAM],
+        ),
+        Recognizer::new(
             "names.text_row",
             r"TAGS(?:\t|\\t)Name(?:\t|\\t)|BUCKETS(?:\t|\\t)[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.+Z-]{8,30}(?:\t|\\t)",
             check_text_row,
@@ -2138,6 +2157,7 @@ mod tests {
                 "names.yaml_tag_name",
                 "names.hcl_tag_name",
                 "names.log_group",
+                "names.trail_username",
                 "names.text_row",
                 "names.code_location",
                 "names.table_header",
