@@ -798,7 +798,7 @@ fn hcl_block_key(data: &[u8], ls: usize, reach: usize) -> Option<&[u8]> {
 
 /// Terraform's tag maps (`terraform plan`/`show`, `.tf` files): `Name = "<name>"` on its own
 /// line inside a `tags = {` or `tags_all = {` block.
-fn check_hcl_tag_name(data: &[u8], s: usize, _e: usize) -> CheckResult {
+fn check_hcl_tag_name(data: &[u8], s: usize, e: usize) -> CheckResult {
     let limit = data.len().min(s + 1024);
     let ls = line_start_of(data, s, 160)?;
     if !data[ls..s].iter().all(|&c| c == b' ' || c == b'\t') {
@@ -811,8 +811,8 @@ fn check_hcl_tag_name(data: &[u8], s: usize, _e: usize) -> CheckResult {
     if !matches!(words.as_slice(), [b"tags" | b"tags_all"]) {
         return None;
     }
-    let key_end = s + data[s..].iter().position(|&c| c == b'=')?;
-    let v = value_after(data, key_end, limit, false, None)?;
+    // the candidate ends with its `= `
+    let v = value_after(data, e - 2, limit, false, None)?;
     Some((v_name(data, &v, RES)?, v.end))
 }
 
