@@ -99,7 +99,10 @@ pub fn min_len(shape: Shape, rtype: &str) -> usize {
 pub fn safe_to_mask(raw: &[u8], shape: Shape, rtype: &str) -> bool {
     let count = |decoded: &mut dyn Iterator<Item = u8>| {
         decoded.fold((0usize, 0usize), |(n, digits), c| {
-            (n + usize::from(c.is_ascii_alphanumeric()), digits + usize::from(c.is_ascii_digit()))
+            (
+                n + usize::from(c.is_ascii_alphanumeric()),
+                digits + usize::from(c.is_ascii_digit()),
+            )
         })
     };
     let (n, digits) = if memchr::memchr(b'\\', raw).is_none() {
@@ -176,7 +179,11 @@ impl SurrogateMaker {
 
     /// Class-wise (or hex) letters for every letter and digit of `value`.
     fn letters(&self, value: &[u8], shape: Shape, attempt: u32) -> Vec<u8> {
-        let projection: Vec<u8> = value.iter().copied().filter(u8::is_ascii_alphanumeric).collect();
+        let projection: Vec<u8> = value
+            .iter()
+            .copied()
+            .filter(u8::is_ascii_alphanumeric)
+            .collect();
         if projection.is_empty() {
             return value.to_vec();
         }
@@ -184,7 +191,16 @@ impl SurrogateMaker {
         let hex_upper = hex
             && projection.iter().any(|b| (b'A'..=b'F').contains(b))
             && !projection.iter().any(|b| (b'a'..=b'f').contains(b));
-        let seed_shape = if shape == Shape::Ipv4 { Shape::Classwise } else { shape };
+        let seed_shape = if shape == Shape::Ipv4 {
+            Shape::Classwise
+        } else {
+            shape
+        };
+        let hex_runs = if shape == Shape::Classwise {
+            hex_runs(value, &projection)
+        } else {
+            None
+        };
         let mut out = value.to_vec();
         for retry in 0..RETRIES {
             let mut rnd = self.stream(seed_shape, attempt, retry, &projection);
@@ -195,11 +211,21 @@ impl SurrogateMaker {
                     continue;
                 }
                 if b.is_ascii_alphabetic() && (i == 0 || !value[i - 1].is_ascii_alphabetic()) {
-                    let run = value[i..].iter().take_while(|c| c.is_ascii_alphabetic()).count();
+                    let run = value[i..]
+                        .iter()
+                        .take_while(|c| c.is_ascii_alphabetic())
+                        .count();
                     short_run = run < SHORT_LETTER_RUN;
                 }
                 let r = rnd.next();
-                out[i] = if hex && b.is_ascii_hexdigit() {
+                let hex_run = hex_runs.as_ref().map(|h| h[i]);
+                out[i] = if let Some(Some(upper)) = hex_run {
+                    if upper {
+                        HEX_UPPER[usize::from(r % 16)]
+                    } else {
+                        HEX_LOWER[usize::from(r % 16)]
+                    }
+                } else if hex && b.is_ascii_hexdigit() {
                     if hex_upper {
                         HEX_UPPER[usize::from(r % 16)]
                     } else {
@@ -266,6 +292,54 @@ impl SurrogateMaker {
         }
         None
     }
+}
+
+/// The shortest run of letters and digits taken for a hex number inside a class-wise value.
+pub const HEX_RUN: usize = 8;
+
+/// For a class-wise value, the hex numbers inside it, by byte: `Some(upper)` for a byte of a
+/// run drawn from hex digits of that case, `None` elsewhere; `None` in all when there is none.
+///
+/// A run of letters and digits is a hex number when it has at least [`HEX_RUN`] of them, all
+/// hex digits of one case, with at least one digit and one letter (an EKS endpoint's id, an
+/// ECS task id, a commit in a resource name). Its surrogate keeps it hex, so the value keeps
+/// its look; such a run is never a word, so the consonant rule for short letter runs, which
+/// keeps surrogates from being words, has nothing to guard there. When the whole projection
+/// is such a number (a UUID whose groups are shorter than [`HEX_RUN`]), every run is one.
+fn hex_runs(value: &[u8], projection: &[u8]) -> Option<Vec<Option<bool>>> {
+    fn number(chars: &[u8]) -> Option<bool> {
+        let upper = chars.iter().any(|b| (b'A'..=b'F').contains(b));
+        let lower = chars.iter().any(|b| (b'a'..=b'f').contains(b));
+        let hex = chars.iter().all(u8::is_ascii_hexdigit);
+        let digit = chars.iter().any(u8::is_ascii_digit);
+        (chars.len() >= HEX_RUN && hex && digit && upper != lower).then_some(upper)
+    }
+    if let Some(upper) = number(projection) {
+        let marks = value
+            .iter()
+            .map(|b| b.is_ascii_alphanumeric().then_some(upper))
+            .collect();
+        return Some(marks);
+    }
+    let mut marks = vec![None; value.len()];
+    let mut any = false;
+    let mut i = 0;
+    while i < value.len() {
+        if !value[i].is_ascii_alphanumeric() {
+            i += 1;
+            continue;
+        }
+        let end = i + value[i..]
+            .iter()
+            .take_while(|b| b.is_ascii_alphanumeric())
+            .count();
+        if let Some(upper) = number(&value[i..end]) {
+            marks[i..end].fill(Some(upper));
+            any = true;
+        }
+        i = end;
+    }
+    any.then_some(marks)
 }
 
 /// The bytes of an HMAC-SHA256 keystream, one 32-byte block per counter value.
@@ -342,7 +416,10 @@ impl Units {
             while j < raw.len() && raw[j] == b'\\' {
                 j += 1;
             }
-            if j + 5 <= raw.len() && raw[j] == b'u' && raw[j + 1..j + 5].iter().all(u8::is_ascii_hexdigit) {
+            if j + 5 <= raw.len()
+                && raw[j] == b'u'
+                && raw[j + 1..j + 5].iter().all(u8::is_ascii_hexdigit)
+            {
                 let code = parse_hex4(&raw[j + 1..j + 5]);
                 let decoded = if code < 0x80 { code as u8 } else { 0xFF };
                 list.push(Unit {
@@ -351,7 +428,9 @@ impl Units {
                     decoded,
                 });
                 i = j + 5;
-            } else if j < raw.len() && matches!(raw[j], b'"' | b'/' | b'b' | b'f' | b'n' | b'r' | b't') {
+            } else if j < raw.len()
+                && matches!(raw[j], b'"' | b'/' | b'b' | b'f' | b'n' | b'r' | b't')
+            {
                 let decoded = match raw[j] {
                     b'b' => 0x08,
                     b'f' => 0x0c,
@@ -394,7 +473,12 @@ impl Units {
                 out.extend_from_slice(head);
                 let upper = hex.iter().any(u8::is_ascii_uppercase);
                 let digits = if upper { HEX_UPPER } else { HEX_LOWER };
-                out.extend_from_slice(&[b'0', b'0', digits[usize::from(b >> 4)], digits[usize::from(b & 15)]]);
+                out.extend_from_slice(&[
+                    b'0',
+                    b'0',
+                    digits[usize::from(b >> 4)],
+                    digits[usize::from(b & 15)],
+                ]);
             }
         }
         out
@@ -402,8 +486,9 @@ impl Units {
 }
 
 fn parse_hex4(h: &[u8]) -> u32 {
-    h.iter()
-        .fold(0, |acc, &c| acc * 16 + (c as char).to_digit(16).unwrap_or(0))
+    h.iter().fold(0, |acc, &c| {
+        acc * 16 + (c as char).to_digit(16).unwrap_or(0)
+    })
 }
 
 // ---------------------------------------------------------------- IPv4
@@ -437,7 +522,9 @@ impl Quad {
             if !(1..=3).contains(&len) {
                 return None;
             }
-            let v = value[s..i].iter().fold(0u16, |a, &c| a * 10 + u16::from(c - b'0'));
+            let v = value[s..i]
+                .iter()
+                .fold(0u16, |a, &c| a * 10 + u16::from(c - b'0'));
             if v > 255 {
                 return None;
             }
@@ -447,11 +534,19 @@ impl Quad {
         let cidr = i < value.len();
         if cidr {
             let rest = &value[i..];
-            if rest.len() < 2 || rest.len() > 4 || rest[0] != b'/' || !rest[1..].iter().all(u8::is_ascii_digit) {
+            if rest.len() < 2
+                || rest.len() > 4
+                || rest[0] != b'/'
+                || !rest[1..].iter().all(u8::is_ascii_digit)
+            {
                 return None;
             }
         }
-        Some(Quad { spans, values, cidr })
+        Some(Quad {
+            spans,
+            values,
+            cidr,
+        })
     }
 
     /// A new value for octet `i` with the original's digit count, by the module doc's rules.
@@ -631,7 +726,10 @@ mod tests {
             m.surrogate(v, Shape::Classwise, 0),
             other_maker().surrogate(v, Shape::Classwise, 0)
         );
-        assert_ne!(m.surrogate(v, Shape::Classwise, 0), m.surrogate(v, Shape::Classwise, 1));
+        assert_ne!(
+            m.surrogate(v, Shape::Classwise, 0),
+            m.surrogate(v, Shape::Classwise, 1)
+        );
     }
 
     #[test]
@@ -642,6 +740,15 @@ mod tests {
             let v = random_string(seed, 1 + (seed as usize % 60), alphabet);
             let s = m.surrogate(&v, Shape::Classwise, 0);
             assert_eq!(s.len(), v.len());
+            let projection: Vec<u8> = v
+                .iter()
+                .copied()
+                .filter(u8::is_ascii_alphanumeric)
+                .collect();
+            if hex_runs(&v, &projection).is_some() {
+                // a hex number inside is drawn from hex digits (see `hex_numbers_stay_hex`)
+                continue;
+            }
             assert_eq!(
                 s.iter().map(|&b| class_of(b)).collect::<Vec<_>>(),
                 v.iter().map(|&b| class_of(b)).collect::<Vec<_>>()
@@ -671,6 +778,64 @@ mod tests {
         // non-hex letters stay class-wise
         let s = m.surrogate(b"zon-0abc", Shape::Hex, 0);
         assert!(s[..3].iter().all(u8::is_ascii_lowercase) && &s[3..4] == b"-");
+    }
+
+    #[test]
+    fn hex_numbers_stay_hex() {
+        let m = maker();
+        let is_hex_of = |s: &[u8], upper: bool| {
+            s.iter().all(|b| {
+                b.is_ascii_digit()
+                    || if upper {
+                        (b'A'..=b'F').contains(b)
+                    } else {
+                        (b'a'..=b'f').contains(b)
+                    }
+            })
+        };
+        for seed in 1..200 {
+            // an EKS endpoint id, upper case; an ECS task id, lower case
+            let upper = random_string(seed, 32, b"0123456789ABCDEF");
+            let lower = random_string(seed, 32, b"0123456789abcdef");
+            for (v, up) in [(upper, true), (lower, false)] {
+                let projection = v.clone();
+                if hex_runs(&v, &projection).is_none() {
+                    continue; // no letter or no digit drawn
+                }
+                let s = m.surrogate(&v, Shape::Classwise, 0);
+                assert!(is_hex_of(&s, up) && s != v && s.len() == v.len());
+            }
+        }
+        // inside a name: the hex run keeps hex, the words keep their classes
+        let s = m.surrogate(b"payments-api-3f2a1b0c9d8e-x", Shape::Classwise, 0);
+        assert!(
+            is_hex_of(&s[13..25], false),
+            "{}",
+            String::from_utf8_lossy(&s)
+        );
+        assert!(s[..12].iter().all(|b| b.is_ascii_lowercase() || *b == b'-'));
+        // a UUID's short groups are hex too when the whole value is one hex number
+        let s = m.surrogate(b"1a2b3c4d-5e6f-7a8b-9c0d-1e2f3a4b5c6d", Shape::Classwise, 0);
+        assert!(s.split(|b| *b == b'-').all(|g| is_hex_of(g, false)));
+        // not hex numbers: a word of hex letters, digits only, a short run, mixed case
+        for v in [
+            &b"deadbeefcafe"[..],
+            b"123456789012",
+            b"ab12cd",
+            b"aB3dE5gH7j",
+            b"9F3a1C7e2B4d",
+        ] {
+            let projection: Vec<u8> = v
+                .iter()
+                .copied()
+                .filter(u8::is_ascii_alphanumeric)
+                .collect();
+            assert!(
+                hex_runs(v, &projection).is_none(),
+                "{}",
+                String::from_utf8_lossy(v)
+            );
+        }
     }
 
     #[test]
@@ -773,8 +938,16 @@ mod tests {
                 assert_eq!(a.spans, b.spans, "{:?}", String::from_utf8_lossy(&s));
                 assert_eq!(Class::of(a.values), Class::of(b.values));
                 let n = b.values;
-                assert!(n[3] >= 4 && n[3] <= 253 || (n[3] >= 10 && n[3] <= 99), "{:?}", n);
-                assert!(n[1] != 0 && n[2] != 0 && n[1] != 255 && n[2] != 255, "{:?}", n);
+                assert!(
+                    n[3] >= 4 && n[3] <= 253 || (n[3] >= 10 && n[3] <= 99),
+                    "{:?}",
+                    n
+                );
+                assert!(
+                    n[1] != 0 && n[2] != 0 && n[1] != 255 && n[2] != 255,
+                    "{:?}",
+                    n
+                );
                 if Class::of(n) == Class::Public {
                     assert!(!special_public(n) && !well_known(n), "{:?}", n);
                 }
@@ -798,7 +971,11 @@ mod tests {
                 }
             }
         }
-        assert!(seen.len() > 100, "surrogate space too small: {}", seen.len());
+        assert!(
+            seen.len() > 100,
+            "surrogate space too small: {}",
+            seen.len()
+        );
         let s = m.surrogate(b"192.168.0.1", Shape::Ipv4, 0);
         let n = quad(&s);
         assert!(n[2] != 0 && n[3] >= 4, "{n:?}");
@@ -824,7 +1001,11 @@ mod tests {
         let m = maker();
         let plain = m.surrogate(b"54.239.28.85", Shape::Ipv4, 0);
         let escaped = m.surrogate(br"54.239.2\u0038.85", Shape::Ipv4, 0);
-        let decoded: Vec<u8> = Units::parse(&escaped).list.iter().map(|u| u.decoded).collect();
+        let decoded: Vec<u8> = Units::parse(&escaped)
+            .list
+            .iter()
+            .map(|u| u.decoded)
+            .collect();
         assert_eq!(decoded, plain);
     }
 
