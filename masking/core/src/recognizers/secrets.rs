@@ -808,15 +808,28 @@ fn check_url_cred(data: &[u8], a: usize, _e: usize) -> CheckResult {
         && u.iter().any(|&c| c >= 65)
     {
         let (ua, ub) = (s + user.start(), s + user.end());
-        if known_token_start(u) {
-            return Some((Vec::new(), ua));
-        }
-        return Some((vec![Finding::new(ua, ub, "url_credentials", CW)], ub + 1));
+        // A token's own prefix stays, as its own recognizer keeps it; the rest is masked here
+        // even when it is not the token's length (a token cut or run together is still one).
+        let keep = token_prefix_len(u);
+        return Some((
+            vec![Finding::new(ua + keep, ub, "url_credentials", CW)],
+            ub + 1,
+        ));
     }
     None
 }
 
 /// `gh[pousr]_|glpat-|npm_|xox` at the start of `v`: a token its own recognizer takes.
+/// The length of a known token prefix (`ghp_`, `glpat-`, `npm_`, `xoxb-`) at the start of `v`.
+fn token_prefix_len(v: &[u8]) -> usize {
+    if !known_token_start(v) {
+        return 0;
+    }
+    v.iter()
+        .position(|&c| c == b'_' || c == b'-')
+        .map_or(0, |i| i + 1)
+}
+
 fn known_token_start(v: &[u8]) -> bool {
     (v.len() >= 4 && v.starts_with(b"gh") && b"pousr".contains(&v[2]) && v[3] == b'_')
         || v.starts_with(b"glpat-")
@@ -2565,6 +2578,14 @@ mod tests {
             found(&format!("https://{user}@o1.ingest.example/5")),
             one("url_credentials", &user)
         );
+        // a token as the user part keeps its prefix, whatever its length
+        for len in [36, 37, 30] {
+            let body = rnd(len, ALNUM_CHARS) + "7";
+            assert_eq!(
+                found(&format!("git clone https://ghp_{body}@github.com/o/r.git")),
+                one("url_credentials", &body)
+            );
+        }
         for text in [
             "postgres://user:password@localhost/db",
             "https://u:${DB_PASS}@h/",
