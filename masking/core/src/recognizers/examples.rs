@@ -293,6 +293,9 @@ pub const ROWS: &[Row] = &[
             ok(r#"resource \"aws_vpc\" \"main\" {\n  tags = {\n    Name        = \"«core-vpc-2x»\"\n    Environment = \"prod\"\n  }\n}"#),
             // a table with a `Name` column (`--query` with a Name alias)
             ok("|  InstanceId | Name |\n+------+------+\n|  i-0f3a9c2b7d1e4a5b6 |  «ledger-api-4» |\n"),
+            ok("INSTANCES\t0\tx86_64\tNone\tFalse\tTrue\txen\tami-0c55b159cbfafe1f0\ti-0a1b2c3d4e5f67890\tt3.medium\t«ops-keypair-2q»\t2024-01-15T10:30:00+00:00\tip-10-20-30-40.ec2.internal\t10.20.30.40\n"),
+            ok("INSTANCES\t0\tarm64\tc6gn.16xlarge\t«deploy-key-9»\t2025-03-02T08:00:00.000Z\tFalse\n"),
+            ok(r#""content": "RESERVATIONS\t604218873315\tr-0a1b\nINSTANCES\t0\tx86_64\tm5.2xlarge\t«etl-runner-7k»\t2025-03-02T08:00:00+00:00\n""#),
             // lambda get-function: the code location names the function before the upload's UUID
             // `--name` of an AWS CLI command names its resource
             ok("$ aws eks update-kubeconfig --region eu-west-1 --name «core-eks-4f»"),
@@ -314,6 +317,9 @@ pub const ROWS: &[Row] = &[
             ok(r#""FunctionName": "main""#),
             // `--name` outside an AWS CLI command, and a parameter path
             ok("docker run --name cache-7b redis:7"),
+            ok("INSTANCES\t0\tx86_64\tt3.medium\t2024-01-15T10:30:00+00:00\tip-x.ec2.internal\n"),
+            ok("RESERVATIONS\t123\tt3.medium\tkeep-this-4\t2024-01-15T10:30:00+00:00\n"),
+            ok("INSTANCES\t0\tx86_64\tt3medium\tkeep-this-5\t2024-01-15T10:30:00+00:00\n"),
             ok("aws ssm get-parameter --name /app/prod/db-host --with-decryption"),
             ok(r#""Runtime": "python3.12""#),
             ok(r#""DomainName": "d2hx7kq0wv3m9a.cloudfront.net","#),

@@ -700,7 +700,13 @@ fn yaml_line(data: &[u8], ls: usize, limit: usize) -> YamlLine {
             i += 1;
         }
     }
-    YamlLine { key: i, col: i - ls, item, end, next }
+    YamlLine {
+        key: i,
+        col: i - ls,
+        item,
+        end,
+        next,
+    }
 }
 
 /// The start of the line holding `s`: after the raw or escaped line break before it, looking
@@ -710,7 +716,8 @@ fn line_start_of(data: &[u8], s: usize, reach: usize) -> Option<usize> {
     let mut i = s;
     while i > low {
         let c = data[i - 1];
-        if c == b'\n' || c == b'\r' || (matches!(c, b'n' | b'r') && i >= 2 && data[i - 2] == b'\\') {
+        if c == b'\n' || c == b'\r' || (matches!(c, b'n' | b'r') && i >= 2 && data[i - 2] == b'\\')
+        {
             return Some(i);
         }
         i -= 1;
@@ -729,7 +736,13 @@ fn yaml_key_line(data: &[u8], s: usize, limit: usize) -> Option<YamlLine> {
 /// The sibling `key` of the mapping whose key sits at column `col` on the line before `next`:
 /// the offset right after its name, found among the following lines of the same mapping
 /// (deeper lines are skipped; a shallower line or the next list item ends the search).
-fn yaml_sibling(data: &[u8], mut next: usize, col: usize, key: &[u8], limit: usize) -> Option<usize> {
+fn yaml_sibling(
+    data: &[u8],
+    mut next: usize,
+    col: usize,
+    key: &[u8],
+    limit: usize,
+) -> Option<usize> {
     for _ in 0..YAML_SIBLING_LINES {
         if next >= limit {
             return None;
@@ -740,7 +753,8 @@ fn yaml_sibling(data: &[u8], mut next: usize, col: usize, key: &[u8], limit: usi
         }
         if line.col == col {
             let after = line.key + key.len();
-            if data[line.key..line.end].starts_with(key) && after < line.end && data[after] == b':' {
+            if data[line.key..line.end].starts_with(key) && after < line.end && data[after] == b':'
+            {
                 return Some(after);
             }
         }
@@ -820,7 +834,9 @@ fn check_hcl_tag_name(data: &[u8], s: usize, e: usize) -> CheckResult {
 /// of its own followed by a blank (`$ aws eks …`, `"command": "aws …`, `&& aws …`).
 fn runs_aws_cli(line: &[u8]) -> bool {
     memmem::find_iter(line, b"aws ").any(|i| {
-        i == 0 || !(line[i - 1].is_ascii_alphanumeric() || matches!(line[i - 1], b'-' | b'_' | b'.' | b'/'))
+        i == 0
+            || !(line[i - 1].is_ascii_alphanumeric()
+                || matches!(line[i - 1], b'-' | b'_' | b'.' | b'/'))
     })
 }
 
@@ -833,7 +849,13 @@ fn check_aws_name_flag(data: &[u8], s: usize, _e: usize) -> CheckResult {
     if !runs_aws_cli(&data[ls..s]) {
         return None;
     }
-    let v = value_after(data, s + b"--name".len(), data.len().min(s + 512), true, None)?;
+    let v = value_after(
+        data,
+        s + b"--name".len(),
+        data.len().min(s + 512),
+        true,
+        None,
+    )?;
     Some((v_name(data, &v, RES)?, v.end))
 }
 
@@ -841,7 +863,11 @@ fn check_aws_name_flag(data: &[u8], s: usize, _e: usize) -> CheckResult {
 /// `/aws/codebuild/<project>`, `/aws/eks/<cluster>/cluster`, `/aws/rds/instance/<db>/…`,
 /// `/aws/rds/cluster/<db>/…`, `/aws/ecs/containerinsights/<cluster>/…`.
 fn check_log_group(data: &[u8], s: usize, e: usize) -> CheckResult {
-    let rtype = if data[s..e].starts_with(b"/aws/rds/") { DB } else { RES };
+    let rtype = if data[s..e].starts_with(b"/aws/rds/") {
+        DB
+    } else {
+        RES
+    };
     let lim = data.len().min(e + 256);
     let mut end = e;
     while end < lim && (data[end].is_ascii_alphanumeric() || b"_.-".contains(&data[end])) {
@@ -863,7 +889,9 @@ fn check_trail_username(data: &[u8], s: usize, _e: usize) -> CheckResult {
     let after = key_at(data, s, lim, b"Username")?;
     let v = value_after(data, after, lim, false, None)?;
     let i = next_key(data, v.end + v.quote.len(), lim);
-    if key_at(data, i, lim, b"Resources").is_none() && key_at(data, i, lim, b"CloudTrailEvent").is_none() {
+    if key_at(data, i, lim, b"Resources").is_none()
+        && key_at(data, i, lim, b"CloudTrailEvent").is_none()
+    {
         return None;
     }
     Some((v_name(data, &v, IAM)?, v.end))
@@ -1390,7 +1418,10 @@ fn table_rule(line: &[u8]) -> bool {
 /// one (a digit, `-`, `_` or `.` in it), so a column of plain words stays as it is.
 fn v_name_column(data: &[u8], v: &Value, rtype: &'static str) -> Option<Vec<Finding>> {
     let cell = &data[v.start..v.end];
-    if !cell.iter().any(|c| c.is_ascii_digit() || b"-_.".contains(c)) {
+    if !cell
+        .iter()
+        .any(|c| c.is_ascii_digit() || b"-_.".contains(c))
+    {
         return None;
     }
     v_name(data, v, rtype)
@@ -1770,6 +1801,21 @@ fn check_echo(data: &[u8], s: usize, _e: usize) -> CheckResult {
         // of a single value; a lone UUID there is a request or change id more often than a name
         return None;
     }
+    if tab_left && tab_right && instances_key_cell(data, a, b) {
+        return Some((
+            v_name(
+                data,
+                &Value {
+                    start: a,
+                    end: b,
+                    quote: Vec::new(),
+                    sep: Vec::new(),
+                },
+                RES,
+            )?,
+            b,
+        ));
+    }
     let lo = a.saturating_sub(ECHO_BACK);
     let mut rtype = named_before(data, tok, lo, a);
     if rtype.is_none() && !uuid {
@@ -1778,6 +1824,78 @@ fn check_echo(data: &[u8], s: usize, _e: usize) -> CheckResult {
         }
     }
     Some((vec![Finding::new(a, b, rtype?, Shape::Classwise)], b))
+}
+
+/// An EC2 instance type: a family with a digit, a dot, a size (`t3.medium`, `c6gn.16xlarge`).
+fn instance_type(tok: &[u8]) -> bool {
+    let Some(dot) = tok.iter().position(|&c| c == b'.') else {
+        return false;
+    };
+    let (family, size) = (&tok[..dot], &tok[dot + 1..]);
+    let low = |c: &u8| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == b'-';
+    family.first().is_some_and(u8::is_ascii_lowercase)
+        && family.iter().all(low)
+        && family.iter().any(u8::is_ascii_digit)
+        && size.last().is_some_and(u8::is_ascii_lowercase)
+        && size.iter().all(low)
+}
+
+/// An ISO 8601 date and time at the start of `tok` (`2024-01-15T10:30:00`).
+fn iso_time(tok: &[u8]) -> bool {
+    let shape = b"dddd-dd-ddTdd:dd";
+    tok.len() >= shape.len()
+        && shape.iter().zip(tok).all(|(&p, &c)| {
+            if p == b'd' {
+                c.is_ascii_digit()
+            } else {
+                p == c
+            }
+        })
+}
+
+/// The length of the cell separator (a tab or a `\t` escape) ending at `i`, 0 if none.
+fn tab_before(data: &[u8], i: usize) -> usize {
+    if i >= 1 && data[i - 1] == b'\t' {
+        1
+    } else if i >= 2 && &data[i - 2..i] == b"\\t" && escape_ends_at(data, i - 1) {
+        2
+    } else {
+        0
+    }
+}
+
+/// `ec2 describe-instances --output text`: the `INSTANCES` row holds the instance's scalar
+/// fields in the order of their keys, so the cell `a..b` between the instance type
+/// (`InstanceType`) and the launch time (`LaunchTime`) is the key pair's name (`KeyName`).
+fn instances_key_cell(data: &[u8], a: usize, b: usize) -> bool {
+    let sep = if data.get(b) == Some(&b'\t') { 1 } else { 2 };
+    if !iso_time(&data[(b + sep).min(data.len())..]) {
+        return false;
+    }
+    let left = a - tab_before(data, a);
+    if left == a {
+        return false;
+    }
+    // the cell before, back to its separator, must be the instance type
+    let lo = left.saturating_sub(64);
+    let Some(p) = (lo..left).rev().find(|&i| tab_before(data, i + 1) > 0) else {
+        return false;
+    };
+    if !instance_type(&data[p + 1..left]) {
+        return false;
+    }
+    // and the row is an INSTANCES row: its tag starts the line, at most 1 KiB to the left
+    let lo = p.saturating_sub(1024);
+    let Some(q) = memchr::memmem::rfind(&data[lo..=p], b"INSTANCES").map(|i| lo + i) else {
+        return false;
+    };
+    at_line_start(data, q)
+        && tab_before(
+            data,
+            q + 9 + usize::from(data.get(q + 9) == Some(&b'\\')) + 1,
+        ) > 0
+        && memchr::memchr(b'\n', &data[q..p]).is_none()
+        && memchr::memmem::find(&data[q..p], b"\\n").is_none()
 }
 
 // ---------------------------------------------------------------- a literal, then its kind
