@@ -480,15 +480,25 @@ pub fn key_variants(key: &str) -> String {
     if words.is_empty() {
         return regex::escape(key);
     }
-    let mut forms: Vec<String> = vec![
-        key.to_string(),
-        key[..1].to_ascii_lowercase() + &key[1..],
-        words.join("_"),
-        words.join("-"),
-        words.join("_").to_ascii_uppercase(),
-        words.iter().map(|w| capitalize(w)).collect::<String>(),
-        words[0].clone() + &words[1..].iter().map(|w| capitalize(w)).collect::<String>(),
-    ];
+    let mut forms: Vec<String> = vec![key.to_string(), key[..1].to_ascii_lowercase() + &key[1..]];
+    // A number is written both as a word of its own and glued to the word before it:
+    // `S3Bucket` is `s_3_bucket` to a word splitter but `S3_BUCKET` and `s3-bucket` to people.
+    let mut glued: Vec<String> = Vec::new();
+    for w in &words {
+        match glued.last_mut() {
+            Some(last) if w.bytes().all(|c| c.is_ascii_digit()) => last.push_str(w),
+            _ => glued.push(w.clone()),
+        }
+    }
+    for words in [&words, &glued] {
+        forms.extend([
+            words.join("_"),
+            words.join("-"),
+            words.join("_").to_ascii_uppercase(),
+            words.iter().map(|w| capitalize(w)).collect::<String>(),
+            words[0].clone() + &words[1..].iter().map(|w| capitalize(w)).collect::<String>(),
+        ]);
+    }
     forms.sort();
     forms.dedup();
     let mut esc: Vec<String> = forms.iter().map(|f| regex::escape(f)).collect();
@@ -664,6 +674,15 @@ mod tests {
         assert_eq!(camel_words("ARN"), vec!["arn"]);
         assert_eq!(camel_words("cache_cluster-id"), vec!["cache", "cluster", "id"]);
         assert_eq!(camel_words("S3Bucket"), vec!["s", "3", "bucket"]);
+    }
+
+    #[test]
+    fn key_spellings_glue_numbers_to_the_word_before() {
+        let re = regex::Regex::new(&format!("^{}$", key_variants("S3BucketName"))).unwrap();
+        for k in ["S3BucketName", "s3BucketName", "S3_BUCKET_NAME", "s3_bucket_name", "s3-bucket-name", "s_3_bucket_name"] {
+            assert!(re.is_match(k), "{k}");
+        }
+        assert!(!re.is_match("s3bucketname"));
     }
 
     #[test]
