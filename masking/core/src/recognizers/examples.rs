@@ -436,6 +436,9 @@ pub const ROWS: &[Row] = &[
             // `s3api list-buckets --output yaml`
             ok("Buckets:\n- Name: «ledger-exports-2kq»\n  CreationDate: '2025-02-11T09:12:44+00:00'\n"),
             ok(r#"Buckets:\n- CreationDate: '2025-02-11T09:12:44+00:00'\n  Name: «tf-plans-7ha»\n"#),
+            // a number glued to the word before it in an environment variable
+            ok("S3_BUCKET=«receipts-prod-4kd»\nAWS_REGION=us-east-1\n"),
+            ok(r#""s3-bucket-name": "«audit-trail-x7q»","#),
         ],
         negative: &[
             ok("s3://bucket/key"),
@@ -1297,8 +1300,8 @@ pub const ROWS: &[Row] = &[
         rtype: "gitlab_token",
         found_by: &[Format],
         positive: &[
-            ok("curl -sS -H 'X-Api-Key: «glrt-Ih2JutxXzaaxHWeVhOnx»' https://api.example.invalid/v1/ping"),
-            ok(r#""token": "«glrt-Ih2JutxXzaaxHWeVhOnx»","#),
+            ok("curl -sS -H 'X-Api-Key: glrt-«Ih2JutxXzaaxHWeVhOnx»' https://api.example.invalid/v1/ping"),
+            ok(r#""token": "glrt-«Ih2JutxXzaaxHWeVhOnx»","#),
         ],
         negative: &[
             ok("token format: glrt-Iezlen… (see docs)"),
@@ -1357,8 +1360,8 @@ pub const ROWS: &[Row] = &[
         rtype: "stripe_secret_key",
         found_by: &[Format],
         positive: &[
-            ok("export STRIPE_SECRET_KEY_TOKEN=«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»"),
-            ok("2026-11-04T07:12:55Z DEBUG using credential «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» for request"),
+            ok("export STRIPE_SECRET_KEY_TOKEN=sk_live_«n9HGNBMto1MpL4lZAC3LXAYjVLcgDe6g1bAttahnq4jUmticsRJuDgd4b57TsE62AStMe3ekTJlLiQHRCJnhEJwMUe2sA4lbXzU»"),
+            ok("2026-11-04T07:12:55Z DEBUG using credential sk_live_«n9HGNBMto1MpL4lZAC3LXAYjVLcgDe6g1bAttahnq4jUmticsRJuDgd4b57TsE62AStMe3ekTJlLiQHRCJnhEJwMUe2sA4lbXzU» for request"),
         ],
         negative: &[
             ok("token format: sk_livmiger… (see docs)"),
@@ -1429,8 +1432,8 @@ pub const ROWS: &[Row] = &[
         rtype: "anthropic_api_key",
         found_by: &[Format],
         positive: &[
-            ok("2026-11-04T07:12:55Z DEBUG using credential «sk-ant-api03-YFzHw9hZ_xRYNMri0nm3Pm8-Fxxat7sqWHkN-_zYzBISDRCrXIYTBuXSTN6tEMx32SAyWhKIWBhWX5r8u1Qs5Zb8INpmNAA» for request"),
-            ok("export ANTHROPIC_API_KEY_TOKEN=«sk-ant-api03-YFzHw9hZ_xRYNMri0nm3Pm8-Fxxat7sqWHkN-_zYzBISDRCrXIYTBuXSTN6tEMx32SAyWhKIWBhWX5r8u1Qs5Zb8INpmNAA»"),
+            ok("2026-11-04T07:12:55Z DEBUG using credential sk-ant-api03-«YFzHw9hZ_xRYNMri0nm3Pm8-Fxxat7sqWHkN-_zYzBISDRCrXIYTBuXSTN6tEMx32SAyWhKIWBhWX5r8u1Qs5Zb8INpmNAA» for request"),
+            ok("export ANTHROPIC_API_KEY_TOKEN=sk-ant-api03-«YFzHw9hZ_xRYNMri0nm3Pm8-Fxxat7sqWHkN-_zYzBISDRCrXIYTBuXSTN6tEMx32SAyWhKIWBhWX5r8u1Qs5Zb8INpmNAA»"),
         ],
         negative: &[
             ok("token format: sk-anttezmv… (see docs)"),
@@ -1561,8 +1564,8 @@ pub const ROWS: &[Row] = &[
         rtype: "doppler_token",
         found_by: &[Format],
         positive: &[
-            ok(r#""token": "«dp.st.cQE1uKkkjo0J0lcHRbMd7fkw0YH6GYa5OxmahpAMfoT»","#),
-            ok("curl -sS -H 'X-Api-Key: «dp.st.cQE1uKkkjo0J0lcHRbMd7fkw0YH6GYa5OxmahpAMfoT»' https://api.example.invalid/v1/ping"),
+            ok(r#""token": "dp.st.«cQE1uKkkjo0J0lcHRbMd7fkw0YH6GYa5OxmahpAMfoT»","#),
+            ok("curl -sS -H 'X-Api-Key: dp.st.«cQE1uKkkjo0J0lcHRbMd7fkw0YH6GYa5OxmahpAMfoT»' https://api.example.invalid/v1/ping"),
         ],
         negative: &[
             ok("token format: dp.st.cpqmv… (see docs)"),
@@ -1585,8 +1588,8 @@ pub const ROWS: &[Row] = &[
         rtype: "grafana_token",
         found_by: &[Format],
         positive: &[
-            ok("curl -sS -H 'X-Api-Key: «glsa_ETdAElb2EM2jfsOaDLD43WzyX9tBZTUp_c7c545ae»' https://api.example.invalid/v1/ping"),
-            ok(r#""token": "«glsa_ETdAElb2EM2jfsOaDLD43WzyX9tBZTUp_c7c545ae»","#),
+            ok("curl -sS -H 'X-Api-Key: glsa_«ETdAElb2EM2jfsOaDLD43WzyX9tBZTUp_c7c545ae»' https://api.example.invalid/v1/ping"),
+            ok(r#""token": "glsa_«ETdAElb2EM2jfsOaDLD43WzyX9tBZTUp_c7c545ae»","#),
         ],
         negative: &[
             ok("token format: glsa_Edjrlq… (see docs)"),
@@ -1753,8 +1756,8 @@ pub const ROWS: &[Row] = &[
         rtype: "flyio_token",
         found_by: &[Format],
         positive: &[
-            ok(r#""token": "«fo1_-xA3EGxYo0bred9pzMsAxBaRk-nIH7OlCv-oBSPVO3c»","#),
-            ok("curl -sS -H 'X-Api-Key: «fo1_-xA3EGxYo0bred9pzMsAxBaRk-nIH7OlCv-oBSPVO3c»' https://api.example.invalid/v1/ping"),
+            ok(r#""token": "fo1_«-xA3EGxYo0bred9pzMsAxBaRk-nIH7OlCv-oBSPVO3c»","#),
+            ok("curl -sS -H 'X-Api-Key: fo1_«-xA3EGxYo0bred9pzMsAxBaRk-nIH7OlCv-oBSPVO3c»' https://api.example.invalid/v1/ping"),
         ],
         negative: &[
             ok("token format: fo1_-xolaeg… (see docs)"),
@@ -1765,8 +1768,8 @@ pub const ROWS: &[Row] = &[
         rtype: "planetscale_token",
         found_by: &[Format],
         positive: &[
-            ok("2026-11-04T07:12:55Z DEBUG using credential «pscale_tkn_5HwDkLiQY32fTQ4jZu1ZYkPN2QghHxOuXrElRqhN3BR» for request"),
-            ok("export PLANETSCALE_TOKEN=«pscale_tkn_5HwDkLiQY32fTQ4jZu1ZYkPN2QghHxOuXrElRqhN3BR»"),
+            ok("2026-11-04T07:12:55Z DEBUG using credential pscale_tkn_«5HwDkLiQY32fTQ4jZu1ZYkPN2QghHxOuXrElRqhN3BR» for request"),
+            ok("export PLANETSCALE_TOKEN=pscale_tkn_«5HwDkLiQY32fTQ4jZu1ZYkPN2QghHxOuXrElRqhN3BR»"),
         ],
         negative: &[
             ok("token format: pscaleeipfs… (see docs)"),

@@ -550,6 +550,30 @@ const GLUE_AZURE: ByteTable = {
     t
 };
 
+/// Tokens whose prefix has alternatives of different lengths (`sk_live_`, `rk_test_`;
+/// `glpat-`, `gldt-`): the prefix kept is the token's first N separator-ended words.
+const PREFIX_WORDS: &[(&str, usize)] = &[
+    ("stripe_secret_key", 2),
+    ("gitlab_token", 1),
+    ("anthropic_api_key", 3),
+    ("doppler_token", 2),
+    ("planetscale_token", 2),
+    ("flyio_token", 1),
+    ("grafana_token", 1),
+];
+
+/// The length of the prefix to keep of the token `tok` of `rtype`: through its first `n`
+/// separators (`_`, `-`, `.`) for the types of [`PREFIX_WORDS`], else 0.
+fn prefix_words_len(rtype: &str, tok: &[u8]) -> usize {
+    let Some(&(_, n)) = PREFIX_WORDS.iter().find(|(t, _)| *t == rtype) else { return 0 };
+    tok.iter()
+        .take(16)
+        .enumerate()
+        .filter(|(_, c)| matches!(c, b'_' | b'-' | b'.'))
+        .nth(n - 1)
+        .map_or(0, |(i, _)| i + 1)
+}
+
 fn token_recognizer(rtype: &'static str, pattern: &'static str, keep: usize) -> Recognizer {
     let (back, full) = split_back(pattern);
     let compiled: Arc<OnceLock<Regex>> = Arc::new(OnceLock::new());
@@ -587,6 +611,7 @@ fn token_recognizer(rtype: &'static str, pattern: &'static str, keep: usize) -> 
         if rtype == "azure_ad_client_secret" && !left_ok(data, s, &GLUE_AZURE) {
             return None; // inside a longer base64 or URL-safe token
         }
+        let keep = if keep == 0 { prefix_words_len(rtype, &data[s..end]) } else { keep };
         Some((vec![Finding::new(s + keep, end, rtype, CW)], end))
     };
     Recognizer::with_check(&format!("secrets.{rtype}"), scan, Arc::new(check), &[rtype])
@@ -1318,6 +1343,11 @@ fn v_secret(data: &[u8], v: &Value, rtype: &'static str) -> Option<Vec<Finding>>
     if raw.is_empty() || in_lower(VALUE_STOP, raw) || PLACEHOLDER.is_match(raw) {
         return None;
     }
+    if json_object_text(raw) {
+        // a document (Secrets Manager's SecretString holding {"username": …, "password": …}):
+        // its own keys say which of its values are secret, so it is read field by field
+        return None;
+    }
     if KNOWN_PREFIX.is_match(raw) {
         return Some(Vec::new()); // a token with a known format: its own recognizer takes it
     }
@@ -1348,6 +1378,23 @@ fn v_secret(data: &[u8], v: &Value, rtype: &'static str) -> Option<Vec<Finding>>
         }
     }
     Some(vec![Finding::new(v.start, end, rtype, CW)])
+}
+
+/// Whether `raw` opens a JSON object at any escaping depth: `{` or `[{`, then a quoted key
+/// (`{"user"`, `{\"user\"`, `{ \\\"user`).
+fn json_object_text(raw: &[u8]) -> bool {
+    let rest = raw.strip_prefix(b"[").unwrap_or(raw);
+    let Some(rest) = rest.strip_prefix(b"{") else { return false };
+    let mut i = 0;
+    // blanks, escaped line breaks and the backslashes of an escaped quote before the key
+    while let Some(&c) = rest.get(i) {
+        let escaped_break = matches!(c, b'n' | b't' | b'r') && i > 0 && rest[i - 1] == b'\\';
+        if c != b' ' && c != b'\\' && !escaped_break {
+            break;
+        }
+        i += 1;
+    }
+    rest.get(i) == Some(&b'"')
 }
 
 fn secret_field(key: &str) -> Option<Field> {
@@ -2424,16 +2471,12 @@ mod tests {
                 "xoxb-".into(),
                 rnd(11, DIGIT_CHARS) + "-" + &rnd(24, ALNUM_CHARS),
             ),
-            (
-                "stripe_secret_key",
-                String::new(),
-                "sk_live_".to_string() + &rnd(24, ALNUM_CHARS),
-            ),
-            (
-                "anthropic_api_key",
-                String::new(),
-                "sk-ant-api03-".to_string() + &rnd(95, ALNUM_CHARS),
-            ),
+            ("stripe_secret_key", "sk_live_".into(), rnd(24, ALNUM_CHARS)),
+            ("stripe_secret_key", "rk_test_".into(), rnd(24, ALNUM_CHARS)),
+            ("anthropic_api_key", "sk-ant-api03-".into(), rnd(95, ALNUM_CHARS)),
+            ("anthropic_api_key", "sk-ant-admin01-".into(), rnd(95, ALNUM_CHARS)),
+            ("gitlab_token", "glagent-".into(), rnd(40, ALNUM_CHARS)),
+            ("doppler_token", "dp.scim.".into(), rnd(40, ALNUM_CHARS)),
             ("twilio_api_key", "SK".into(), rnd(32, HEX)),
             ("digitalocean_token", "dop_v1_".into(), rnd(64, HEX)),
             ("mailchimp_api_key", String::new(), rnd(32, HEX) + "-us14"),
@@ -2596,6 +2639,34 @@ mod tests {
         ] {
             assert_eq!(found(text), vec![], "{text}");
         }
+    }
+
+    #[test]
+    fn a_secret_holding_a_json_document_is_read_field_by_field() {
+        let pw = rnd(14, ALNUM_CHARS) + "!7";
+        // get-secret-value's output, as a tool result inside a request body (two escaping
+        // levels) and as the CLI prints it (one)
+        let nested = format!(
+            r#"{{"content": "{{\n  \"SecretString\": \"{{\\\"username\\\":\\\"app\\\",\\\"password\\\":\\\"{pw}\\\",\\\"port\\\":5432}}\"\n}}"}}"#
+        );
+        assert_eq!(found(&nested), one("password", &pw), "{nested}");
+        let printed = format!(r#""SecretString": "{{\"username\":\"app\",\"password\":\"{pw}\"}}""#);
+        assert_eq!(found(&printed), one("password", &pw), "{printed}");
+        assert_eq!(
+            found(&format!(r#""SecretString": "[{{\"password\": \"{pw}\"}}]""#)),
+            one("password", &pw)
+        );
+        // an opaque secret string stays one secret
+        let opaque = rnd(30, ALNUM_CHARS) + "9";
+        assert_eq!(
+            found(&format!(r#""SecretString": "{opaque}""#)),
+            one("generic_secret", &opaque)
+        );
+        let braces = format!("{{{}}}", rnd(20, ALNUM_CHARS) + "4");
+        assert_eq!(
+            found(&format!(r#""client_secret": "{braces}""#)),
+            one("generic_secret", &braces)
+        );
     }
 
     #[test]
