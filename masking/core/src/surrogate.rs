@@ -273,8 +273,10 @@ impl SurrogateMaker {
     fn ipv4(&self, value: &[u8], attempt: u32) -> Option<Vec<u8>> {
         let quad = Quad::parse(value)?;
         let class = Class::of(quad.values);
+        // dashes draw as dots: a host's `ip-10-4-7-9` gets the digits of `10.4.7.9`'s surrogate
+        let dotted: Vec<u8> = value.iter().map(|&c| if c == b'-' { b'.' } else { c }).collect();
         for retry in 0..RETRIES * 4 {
-            let mut rnd = self.stream(Shape::Ipv4, attempt, retry, value);
+            let mut rnd = self.stream(Shape::Ipv4, attempt, retry, &dotted);
             let mut new = [0u16; 4];
             for (i, slot) in new.iter_mut().enumerate() {
                 *slot = quad.draw_octet(i, class, &mut rnd);
@@ -502,14 +504,16 @@ struct Quad {
 }
 
 impl Quad {
-    /// `d{1,3}.d{1,3}.d{1,3}.d{1,3}(/d{1,3})?` with octets up to 255, the whole value.
+    /// `d{1,3}.d{1,3}.d{1,3}.d{1,3}(/d{1,3})?` with octets up to 255, the whole value; or the
+    /// same four octets joined by dashes, as a host name spells them (`ip-10-4-7-9`), no block.
     fn parse(value: &[u8]) -> Option<Quad> {
         let mut spans = [(0, 0); 4];
         let mut values = [0u16; 4];
         let mut i = 0;
+        let sep = if value.iter().any(|&c| c == b'.') { b'.' } else { b'-' };
         for k in 0..4 {
             if k > 0 {
-                if value.get(i) != Some(&b'.') {
+                if value.get(i) != Some(&sep) {
                     return None;
                 }
                 i += 1;
@@ -532,6 +536,9 @@ impl Quad {
             values[k] = v;
         }
         let cidr = i < value.len();
+        if cidr && sep == b'-' {
+            return None;
+        }
         if cidr {
             let rest = &value[i..];
             if rest.len() < 2
@@ -994,6 +1001,19 @@ mod tests {
         assert!(s.ends_with(b".0"));
         let s = m.surrogate(br"10.20.0.0\/16", Shape::Ipv4, 0);
         assert!(s.ends_with(br".0.0\/16"));
+    }
+
+    #[test]
+    fn ipv4_in_a_host_name_gets_the_address_surrogate() {
+        let m = maker();
+        for v in [&b"10.20.31.47"[..], b"54.201.17.88", b"172.31.4.200"] {
+            let dashed: Vec<u8> = v.iter().map(|&c| if c == b'.' { b'-' } else { c }).collect();
+            let s = m.surrogate(v, Shape::Ipv4, 0);
+            let d = m.surrogate(&dashed, Shape::Ipv4, 0);
+            assert_eq!(d, s.iter().map(|&c| if c == b'.' { b'-' } else { c }).collect::<Vec<_>>());
+        }
+        assert!(Quad::parse(b"10-20-31-47/16").is_none());
+        assert!(Quad::parse(b"10-20.31-47").is_none());
     }
 
     #[test]

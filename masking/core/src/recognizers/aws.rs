@@ -1848,7 +1848,8 @@ fn label_findings(
     if let Some((x, y)) =
         dashed_ip_label(data, a, b, b"ec2-").or_else(|| dashed_ip_label(data, a, b, b"ip-"))
     {
-        out.push(Finding::new(x, y, "aws_hostname", CW));
+        // the address in the name masks as the address does where it stands alone
+        out.push(Finding::new(x, y, "aws_hostname", Shape::Ipv4));
         return;
     }
     if is_account12(&data[a..b]) {
