@@ -25,7 +25,8 @@ pub struct StreamUnmasker {
     classes: Vec<u8>,
     words: Vec<u64>,
     inside: Vec<(usize, EscState)>,
-    found: Vec<(usize, u32)>,
+    /// Where surrogates stand in the window: `(start, length, id)`.
+    found: Vec<(usize, u32, u32)>,
     restored: usize,
 }
 
@@ -139,9 +140,9 @@ impl StreamUnmasker {
         let mut found = std::mem::take(&mut self.found);
         found.clear();
         index.candidates(window, pos, classes, &mut found);
-        found.sort_unstable_by_key(|&(s, id)| (s, Reverse(index.surrogate(id).len())));
+        found.sort_unstable_by_key(|&(s, len, _)| (s, Reverse(len)));
         let mut out = Vec::with_capacity(n - pos);
-        for &(s, id) in &found {
+        for &(s, len, id) in &found {
             if s < pos {
                 continue;
             }
@@ -152,7 +153,7 @@ impl StreamUnmasker {
                 continue; // inside an escape: not where a surrogate starts
             }
             let entry = index.entry(id);
-            let e = s + index.surrogate(id).len();
+            let e = s + len as usize;
             let before = s > 0 && classes.word(s - 1);
             let after = e < n && classes.word(e);
             if !entry.glue_safe {
