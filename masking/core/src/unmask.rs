@@ -60,4 +60,4 @@ pub use index::{SurrogateIndex, GLUE_KEY, GLUE_SAFE, SHORT_ANCHOR};
 pub use pairs::Pairs;
 pub use partial_json::PartialJsonUnmasker;
 pub use reply::JsonReplyUnmasker;
-pub use stream::StreamUnmasker;
+pub use stream::{Restored, StreamUnmasker};

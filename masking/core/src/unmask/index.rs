@@ -127,19 +127,33 @@ impl<'a> Masked<'a> {
     /// The mask of plain `text`, built in `words`.
     pub(crate) fn plain(text: &[u8], words: &'a mut Vec<u64>) -> Self {
         words.clear();
-        words.extend(text.chunks(64).map(|chunk| {
-            let mut eights = chunk.chunks_exact(8);
-            let mut m = 0u64;
-            let mut at = 0;
-            for eight in &mut eights {
-                m |= alnum_bits(u64::from_le_bytes(eight.try_into().expect("8 bytes"))) << at;
-                at += 8;
-            }
-            for (j, &b) in eights.remainder().iter().enumerate() {
-                m |= (ALNUM[b as usize] as u64) << (at + j);
-            }
-            m
+        let mut full = text.chunks_exact(64);
+        words.extend(full.by_ref().map(|chunk| {
+            chunk
+                .chunks_exact(8)
+                .enumerate()
+                .fold(0u64, |m, (j, eight)| {
+                    m | alnum_bits(word8(eight)) << (8 * j)
+                })
         }));
+        words.extend(
+            std::iter::once(full.remainder())
+                .filter(|rest| !rest.is_empty())
+                .map(|chunk| {
+                    let mut eights = chunk.chunks_exact(8);
+                    let mut m = 0u64;
+                    let mut at = 0;
+                    for eight in &mut eights {
+                        m |= alnum_bits(u64::from_le_bytes(eight.try_into().expect("8 bytes")))
+                            << at;
+                        at += 8;
+                    }
+                    for (j, &b) in eights.remainder().iter().enumerate() {
+                        m |= (ALNUM[b as usize] as u64) << (at + j);
+                    }
+                    m
+                }),
+        );
         // a letter that ends an escape after a literal backslash is a separator
         for at in memchr::memchr_iter(b'\\', text) {
             for i in at + 1..at + 1 + escape_len_after_backslash(&text[at + 1..]) {
