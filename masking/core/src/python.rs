@@ -12,7 +12,7 @@ use pyo3::types::{PyBytes, PyTuple};
 use crate::engine::{self, BodyKind, Refusal, Rules};
 use crate::recognizers;
 use crate::scanner::{Filter, Scanner};
-use crate::unmask::{JsonReplyUnmasker, Pairs, SseUnmasker, StreamUnmasker, SurrogateIndex};
+use crate::unmask::{JsonReplyUnmasker, Pairs, Restored, SseUnmasker, StreamUnmasker, SurrogateIndex};
 
 create_exception!(_core, Refused, PyException, "A body the engine will not let through: args are (status, error_type, message).");
 create_exception!(_core, RulesError, PyException, "The user's rules cannot be compiled; the message says which rule and why.");
@@ -177,7 +177,7 @@ impl PyUnmasker {
     fn feed<'py>(&self, py: Python<'py>, data: &[u8]) -> PyResult<Bound<'py, PyBytes>> {
         let mut u = self.inner.lock().unwrap_or_else(|e| e.into_inner());
         let out = match &mut *u {
-            Unmask::Stream(s) => s.feed(data),
+            Unmask::Stream(s) => return s.feed_into(data, |out| restored_bytes(py, out)),
             Unmask::Json(s) => s.feed(data),
             Unmask::Sse(s) => s.feed(data).map_err(|e| Refused::new_err((502u16, "api_error", e.to_string())))?,
         };
@@ -187,7 +187,7 @@ impl PyUnmasker {
     fn finish<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyBytes>> {
         let mut u = self.inner.lock().unwrap_or_else(|e| e.into_inner());
         let out = match &mut *u {
-            Unmask::Stream(s) => s.finish(),
+            Unmask::Stream(s) => return s.finish_into(|out| restored_bytes(py, out)),
             Unmask::Json(s) => s.finish(),
             Unmask::Sse(s) => s.finish().map_err(|e| Refused::new_err((502u16, "api_error", e.to_string())))?,
         };
@@ -202,6 +202,15 @@ impl PyUnmasker {
             Unmask::Sse(s) => s.restored(),
         }
     }
+}
+
+/// A text stream's output written straight into the `bytes` object returned (no copy in
+/// between: a megabyte reply is copied once).
+fn restored_bytes<'py>(py: Python<'py>, out: &Restored<'_>) -> PyResult<Bound<'py, PyBytes>> {
+    PyBytes::new_with(py, out.len(), |buf| {
+        out.write_to(buf);
+        Ok(())
+    })
 }
 
 fn builtin_scanner() -> &'static Scanner {

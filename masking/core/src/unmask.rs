@@ -6,6 +6,7 @@
 //!   [`SurrogateIndex::json_escaped`] for JSON bodies read as raw text.
 //! - [`StreamUnmasker`]: restores surrogates in a byte stream, holding back only a tail that
 //!   could still be the start of a surrogate. Its output never depends on how the input was cut.
+//!   Each step's output is a [`Restored`] plan, written once into the buffer the caller gives.
 //! - [`SseUnmasker`]: an Anthropic Messages event stream, restored per content block across
 //!   event boundaries; every other byte passes unchanged.
 //! - [`JsonReplyUnmasker`]: a whole JSON reply, its strings restored one by one in their escaped
@@ -60,4 +61,4 @@ pub use index::{SurrogateIndex, GLUE_KEY, GLUE_SAFE, SHORT_ANCHOR};
 pub use pairs::Pairs;
 pub use partial_json::PartialJsonUnmasker;
 pub use reply::JsonReplyUnmasker;
-pub use stream::StreamUnmasker;
+pub use stream::{Restored, StreamUnmasker};

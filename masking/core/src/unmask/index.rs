@@ -127,19 +127,33 @@ impl<'a> Masked<'a> {
     /// The mask of plain `text`, built in `words`.
     pub(crate) fn plain(text: &[u8], words: &'a mut Vec<u64>) -> Self {
         words.clear();
-        words.extend(text.chunks(64).map(|chunk| {
-            let mut eights = chunk.chunks_exact(8);
-            let mut m = 0u64;
-            let mut at = 0;
-            for eight in &mut eights {
-                m |= alnum_bits(u64::from_le_bytes(eight.try_into().expect("8 bytes"))) << at;
-                at += 8;
-            }
-            for (j, &b) in eights.remainder().iter().enumerate() {
-                m |= (ALNUM[b as usize] as u64) << (at + j);
-            }
-            m
+        let mut full = text.chunks_exact(64);
+        words.extend(full.by_ref().map(|chunk| {
+            chunk
+                .chunks_exact(8)
+                .enumerate()
+                .fold(0u64, |m, (j, eight)| {
+                    m | alnum_bits(word8(eight)) << (8 * j)
+                })
         }));
+        words.extend(
+            std::iter::once(full.remainder())
+                .filter(|rest| !rest.is_empty())
+                .map(|chunk| {
+                    let mut eights = chunk.chunks_exact(8);
+                    let mut m = 0u64;
+                    let mut at = 0;
+                    for eight in &mut eights {
+                        m |= alnum_bits(u64::from_le_bytes(eight.try_into().expect("8 bytes")))
+                            << at;
+                        at += 8;
+                    }
+                    for (j, &b) in eights.remainder().iter().enumerate() {
+                        m |= (ALNUM[b as usize] as u64) << (at + j);
+                    }
+                    m
+                }),
+        );
         // a letter that ends an escape after a literal backslash is a separator
         for at in memchr::memchr_iter(b'\\', text) {
             for i in at + 1..at + 1 + escape_len_after_backslash(&text[at + 1..]) {
@@ -556,43 +570,29 @@ struct HashedLists<T> {
 }
 
 impl<T: Copy> HashedLists<T> {
-    /// A table for about `expected` items.
-    fn with_capacity(expected: usize) -> Self {
-        if expected == 0 {
+    /// The table of the items `keyed` holds, sized for them; each item's list is linked in
+    /// place, so the items are not copied.
+    fn from_keyed(keyed: Keyed<T>) -> Self {
+        let Keyed { keys, mut items } = keyed;
+        if items.is_empty() {
             return HashedLists {
                 slots: Vec::new(),
-                items: Vec::new(),
+                items,
             };
         }
-        let size = (expected * 3 / 2 + 1).next_power_of_two().max(16);
-        HashedLists {
-            slots: vec![(0, 0); size],
-            items: Vec::with_capacity(expected),
+        let size = (items.len() * 3 / 2 + 1).next_power_of_two().max(16);
+        let mut slots = vec![(0u32, 0u32); size];
+        let mask = size - 1;
+        for (i, &key) in keys.iter().enumerate() {
+            let tag = (key >> 32) as u32;
+            let mut slot = key as usize & mask;
+            while slots[slot].1 != 0 && slots[slot].0 != tag {
+                slot = (slot + 1) & mask;
+            }
+            items[i].1 = slots[slot].1;
+            slots[slot] = (tag, i as u32 + 1);
         }
-    }
-
-    fn insert(&mut self, key: u64, item: T) {
-        debug_assert!(
-            self.items.len() * 3 < self.slots.len() * 2,
-            "sized by with_capacity"
-        );
-        let (mask, tag) = (self.slots.len() - 1, (key >> 32) as u32);
-        let mut slot = key as usize & mask;
-        while self.slots[slot].1 != 0 && self.slots[slot].0 != tag {
-            slot = (slot + 1) & mask;
-        }
-        let head = self.slots[slot].1;
-        self.items.push((item, head));
-        self.slots[slot] = (tag, self.items.len() as u32);
-    }
-
-    /// A table of `keyed` items, sized for them.
-    fn from_items(keyed: &[(u64, T)]) -> Self {
-        let mut table = HashedLists::with_capacity(keyed.len());
-        for &(key, item) in keyed {
-            table.insert(key, item);
-        }
-        table
+        HashedLists { slots, items }
     }
 
     /// The items of `key` (and, rarely, of keys whose slot it shares: callers check each).
@@ -616,6 +616,27 @@ impl<T: Copy> HashedLists<T> {
             }
             slot = (slot + 1) & mask;
         }
+    }
+}
+
+/// Items for a [`HashedLists`], in the order they are found, each with its key.
+struct Keyed<T> {
+    keys: Vec<u64>,
+    /// Each item, with room for the link [`HashedLists::from_keyed`] sets.
+    items: Vec<(T, u32)>,
+}
+
+impl<T> Keyed<T> {
+    fn with_capacity(expected: usize) -> Self {
+        Keyed {
+            keys: Vec::with_capacity(expected),
+            items: Vec::with_capacity(expected),
+        }
+    }
+
+    fn push(&mut self, key: u64, item: T) {
+        self.keys.push(key);
+        self.items.push((item, 0));
     }
 }
 
@@ -653,8 +674,6 @@ struct Hit {
 pub(crate) struct Entry {
     surrogate: (u32, u32),
     original: (u32, u32),
-    /// Both unescaped (the same as the two above in a plain index).
-    plain: ((u32, u32), (u32, u32)),
     /// Restored glued to letters or digits on one side (its unescaped length is at least
     /// [`GLUE_SAFE`]).
     pub(crate) glue_safe: bool,
@@ -760,6 +779,9 @@ impl AnchorLengths {
 pub struct SurrogateIndex {
     arena: Vec<u8>,
     entries: Vec<Entry>,
+    /// In an escaped index, each entry's surrogate and original unescaped, in the arena (empty
+    /// in a plain index, whose entries hold them as they are: only JSON replies need both).
+    unescaped: Vec<((u32, u32), (u32, u32))>,
     glue: Vec<Vec<u8>>,
     escaped: bool,
     longest: usize,
@@ -800,8 +822,8 @@ impl SurrogateIndex {
         let mut buf = Vec::with_capacity(self.arena.len() + 64);
         let mut spans = Vec::with_capacity(self.entries.len());
         let mut plain = Vec::with_capacity(self.entries.len());
-        for e in &self.entries {
-            let (s, o) = (self.slice(e.plain.0), self.slice(e.plain.1));
+        for e in 0..self.entries.len() {
+            let (s, o) = self.unescaped_pair(e);
             let at = buf.len();
             super::json::escape_into(s, &mut buf);
             let mid = buf.len();
@@ -859,15 +881,16 @@ impl SurrogateIndex {
         let mut arena =
             Vec::with_capacity((0..count).map(|i| size(given(i))).sum::<usize>() + plain_bytes);
         let mut entries = Vec::with_capacity(order.len());
+        let mut unescaped = Vec::with_capacity(if escaped { order.len() } else { 0 });
         let mut sorted_all = Vec::with_capacity(order.len());
         let mut sorted_after_word = Vec::with_capacity(order.len());
         let mut heads_all = PrefixSet::new();
         let mut heads_after_word = PrefixSet::new();
-        let mut exact = Vec::with_capacity(order.len());
+        let mut exact = Keyed::with_capacity(order.len());
         let (mut pair_hits, mut end_hits, mut start_hits) = (
-            Vec::new(),
-            Vec::with_capacity(order.len()),
-            Vec::with_capacity(order.len()),
+            Keyed::with_capacity(0),
+            Keyed::with_capacity(order.len()),
+            Keyed::with_capacity(order.len()),
         );
         let mut exact_keys = KeyFilter::new();
         let mut pair_keys = KeyFilter::new();
@@ -901,19 +924,16 @@ impl SurrogateIndex {
             let o_at = arena.len() as u32;
             arena.extend_from_slice(o);
             let (surrogate, original) = ((s_at, s.len() as u32), (o_at, o.len() as u32));
-            let plain = if escaped {
+            if escaped {
                 let ps_at = arena.len() as u32;
                 arena.extend_from_slice(plain_s);
                 let po_at = arena.len() as u32;
                 arena.extend_from_slice(plain_o);
-                ((ps_at, plain_s.len() as u32), (po_at, plain_o.len() as u32))
-            } else {
-                (surrogate, original)
-            };
+                unescaped.push(((ps_at, plain_s.len() as u32), (po_at, plain_o.len() as u32)));
+            }
             entries.push(Entry {
                 surrogate,
                 original,
-                plain,
                 glue_safe,
                 solid,
             });
@@ -925,7 +945,7 @@ impl SurrogateIndex {
             let after_word = if let Some((second_at, len2)) = anchor.second {
                 let spread = pair_spread(&RunKey::of(s, k, len), &RunKey::of(s, second_at, len2));
                 pair_keys.add(spread);
-                pair_hits.push((
+                pair_hits.push(
                     finish_hash(spread),
                     Hit {
                         back: k as u32,
@@ -933,14 +953,14 @@ impl SurrogateIndex {
                         len2: len2 as u32,
                         id,
                     },
-                ));
+                );
                 lengths.add_pair(len, len2);
                 glue_safe && k > 0
             } else {
                 let run_key = RunKey::of(s, k, len);
                 exact_keys.add(run_key.spread);
                 lengths.add_exact(len);
-                exact.push((
+                exact.push(
                     run_key.key(),
                     Hit {
                         back: k as u32,
@@ -948,7 +968,7 @@ impl SurrogateIndex {
                         len2: 0,
                         id,
                     },
-                ));
+                );
                 if glue_safe && len >= GLUE_KEY {
                     if k == 0 {
                         let hit = Hit {
@@ -959,7 +979,7 @@ impl SurrogateIndex {
                         };
                         let key = end_key(word8(&run[len - GLUE_KEY..]));
                         edge_keys.add(key);
-                        end_hits.push((key, hit));
+                        end_hits.push(key, hit);
                     }
                     if k + len == s.len() {
                         let hit = Hit {
@@ -970,7 +990,7 @@ impl SurrogateIndex {
                         };
                         let key = start_key(word8(&run[..GLUE_KEY]));
                         edge_keys.add(key);
-                        start_hits.push((key, hit));
+                        start_hits.push(key, hit);
                     }
                 }
                 glue_safe && (k > 0 || len >= GLUE_KEY)
@@ -990,6 +1010,7 @@ impl SurrogateIndex {
         SurrogateIndex {
             arena,
             entries,
+            unescaped,
             glue,
             escaped,
             longest,
@@ -997,10 +1018,10 @@ impl SurrogateIndex {
             sorted_after_word,
             heads_all,
             heads_after_word,
-            exact: HashedLists::from_items(&exact),
-            pairs: HashedLists::from_items(&pair_hits),
-            ends: HashedLists::from_items(&end_hits),
-            starts: HashedLists::from_items(&start_hits),
+            exact: HashedLists::from_keyed(exact),
+            pairs: HashedLists::from_keyed(pair_hits),
+            ends: HashedLists::from_keyed(end_hits),
+            starts: HashedLists::from_keyed(start_hits),
             exact_keys,
             pair_keys,
             edge_keys,
@@ -1037,6 +1058,17 @@ impl SurrogateIndex {
         &self.arena[at as usize..(at + len) as usize]
     }
 
+    /// Entry `i`'s surrogate and original unescaped.
+    fn unescaped_pair(&self, i: usize) -> (&[u8], &[u8]) {
+        let e = &self.entries[i];
+        let (s, o) = self
+            .unescaped
+            .get(i)
+            .copied()
+            .unwrap_or((e.surrogate, e.original));
+        (self.slice(s), self.slice(o))
+    }
+
     #[inline]
     pub(crate) fn surrogate(&self, id: u32) -> &[u8] {
         self.slice(self.entries[id as usize].surrogate)
@@ -1047,18 +1079,19 @@ impl SurrogateIndex {
         self.slice(self.entries[id as usize].original)
     }
 
-    /// `(start, id)` for every place at or after `from` in `text` where a surrogate's bytes
-    /// stand, found by its anchor. Unsorted; boundaries are not judged here.
+    /// `(start, length, id)` for every place at or after `from` in `text` where a surrogate's
+    /// bytes stand, found by its anchor. Unsorted; boundaries are not judged here.
     pub(crate) fn candidates<C: Classes>(
         &self,
         text: &[u8],
         from: usize,
         classes: &C,
-        out: &mut Vec<(usize, u32)>,
+        out: &mut Vec<(usize, u32, u32)>,
     ) {
-        let push = |p: usize, id: u32, out: &mut Vec<(usize, u32)>| {
-            if p >= from && text[p..].starts_with(self.surrogate(id)) {
-                out.push((p, id));
+        let push = |p: usize, id: u32, out: &mut Vec<(usize, u32, u32)>| {
+            let surrogate = self.surrogate(id);
+            if p >= from && text[p..].starts_with(surrogate) {
+                out.push((p, surrogate.len() as u32, id));
             }
         };
         // the run before this one, `(start, length, key)`: none yet is a run of length 0,

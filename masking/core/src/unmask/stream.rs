@@ -25,8 +25,63 @@ pub struct StreamUnmasker {
     classes: Vec<u8>,
     words: Vec<u64>,
     inside: Vec<(usize, EscState)>,
-    found: Vec<(usize, u32)>,
+    /// Where surrogates stand in the window: `(start, length, id)`.
+    found: Vec<(usize, u32, u32)>,
+    /// The output of the last step: see [`Restored`].
+    plan: Vec<(usize, usize, u32)>,
     restored: usize,
+}
+
+/// No original: a [`Restored`] piece that is window bytes only.
+const NO_ORIGINAL: u32 = u32::MAX;
+
+/// The output of one step, not yet copied anywhere: pieces `(from, to, id)`, each the bytes
+/// `text[from..to]` and then the original of surrogate `id` (none for [`NO_ORIGINAL`]). The
+/// caller gives the buffer ([`Restored::write_to`]), so the output is written once, where it
+/// is wanted (the Python bindings: straight into the `bytes` object they return).
+pub struct Restored<'a> {
+    text: &'a [u8],
+    index: &'a SurrogateIndex,
+    plan: &'a [(usize, usize, u32)],
+    len: usize,
+}
+
+impl Restored<'_> {
+    /// How many bytes the output holds.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Writes the output into `buf`, which is [`Restored::len`] bytes long.
+    pub fn write_to(&self, buf: &mut [u8]) {
+        assert_eq!(buf.len(), self.len, "a buffer of the output's length");
+        let mut at = 0;
+        for &(from, to, id) in self.plan {
+            let piece = &self.text[from..to];
+            buf[at..at + piece.len()].copy_from_slice(piece);
+            at += piece.len();
+            if id != NO_ORIGINAL {
+                let original = self.index.original(id);
+                buf[at..at + original.len()].copy_from_slice(original);
+                at += original.len();
+            }
+        }
+    }
+
+    pub fn to_vec(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(self.len);
+        for &(from, to, id) in self.plan {
+            out.extend_from_slice(&self.text[from..to]);
+            if id != NO_ORIGINAL {
+                out.extend_from_slice(self.index.original(id));
+            }
+        }
+        out
+    }
 }
 
 impl StreamUnmasker {
@@ -40,25 +95,46 @@ impl StreamUnmasker {
             words: Vec::new(),
             inside: Vec::new(),
             found: Vec::new(),
+            plan: Vec::new(),
             restored: 0,
         }
     }
 
     /// Restores what is decided in `data` (with what was held back before it).
     pub fn feed(&mut self, data: &[u8]) -> Vec<u8> {
+        self.feed_into(data, |out| out.to_vec())
+    }
+
+    /// [`StreamUnmasker::feed`], its output handed to `emit` to be written where it is wanted.
+    pub fn feed_into<T>(&mut self, data: &[u8], emit: impl FnOnce(&Restored<'_>) -> T) -> T {
         if self.index.is_empty() {
-            return data.to_vec();
+            return emit(&Restored {
+                text: data,
+                index: &self.index,
+                plan: &[(0, data.len(), NO_ORIGINAL)],
+                len: data.len(),
+            });
         }
         self.window.extend_from_slice(data);
-        self.step(false)
+        self.step(false, emit)
     }
 
     /// The rest, restored; the stream may then start again as a new text.
     pub fn finish(&mut self) -> Vec<u8> {
+        self.finish_into(|out| out.to_vec())
+    }
+
+    /// [`StreamUnmasker::finish`], its output handed to `emit`.
+    pub fn finish_into<T>(&mut self, emit: impl FnOnce(&Restored<'_>) -> T) -> T {
         let out = if self.index.is_empty() {
-            Vec::new()
+            emit(&Restored {
+                text: &[],
+                index: &self.index,
+                plan: &[],
+                len: 0,
+            })
         } else {
-            self.step(true)
+            self.step(true, emit)
         };
         self.window.clear();
         self.ctx = 0;
@@ -76,17 +152,17 @@ impl StreamUnmasker {
         self.window.len() - self.ctx
     }
 
-    fn step(&mut self, last: bool) -> Vec<u8> {
+    fn step<T>(&mut self, last: bool, emit: impl FnOnce(&Restored<'_>) -> T) -> T {
         let index = Arc::clone(&self.index);
         let window = std::mem::take(&mut self.window);
-        let (out, hold) = if index.is_escaped() {
+        let (len, hold) = if index.is_escaped() {
             let (mut classes, mut inside) = (
                 std::mem::take(&mut self.classes),
                 std::mem::take(&mut self.inside),
             );
             let end_state = classify(&window, self.state, &mut classes, &mut inside);
             let mut words = std::mem::take(&mut self.words);
-            let (out, hold) = self.restore(
+            let (len, hold) = self.restore(
                 &index,
                 &window,
                 &Masked::escaped(&classes, &mut words),
@@ -100,13 +176,19 @@ impl StreamUnmasker {
                 state_at(cut, self.state, &inside)
             };
             (self.classes, self.inside) = (classes, inside);
-            (out, hold)
+            (len, hold)
         } else {
             let mut words = std::mem::take(&mut self.words);
             let done = self.restore(&index, &window, &Masked::plain(&window, &mut words), last);
             self.words = words;
             done
         };
+        let out = emit(&Restored {
+            text: &window,
+            index: &index,
+            plan: &self.plan,
+            len,
+        });
         let cut = self.keep_from(&index, hold);
         self.window = window;
         self.window.drain(..cut);
@@ -119,14 +201,15 @@ impl StreamUnmasker {
         hold.saturating_sub(index.longest() + 8)
     }
 
-    /// The restored output of `window[ctx..hold]` and `hold`, the start of what is held back.
+    /// The plan of the restored output of `window[ctx..hold]` (in `self.plan`), its length, and
+    /// `hold`, the start of what is held back.
     fn restore<C: Classes>(
         &mut self,
         index: &SurrogateIndex,
         window: &[u8],
         classes: &C,
         last: bool,
-    ) -> (Vec<u8>, usize) {
+    ) -> (usize, usize) {
         let n = window.len();
         let mut pos = self.ctx;
         // Nothing at or after the first place where a surrogate may still be arriving is
@@ -139,9 +222,10 @@ impl StreamUnmasker {
         let mut found = std::mem::take(&mut self.found);
         found.clear();
         index.candidates(window, pos, classes, &mut found);
-        found.sort_unstable_by_key(|&(s, id)| (s, Reverse(index.surrogate(id).len())));
-        let mut out = Vec::with_capacity(n - pos);
-        for &(s, id) in &found {
+        found.sort_unstable_by_key(|&(s, len, _)| (s, Reverse(len)));
+        self.plan.clear();
+        let mut out_len = 0;
+        for &(s, len, id) in &found {
             if s < pos {
                 continue;
             }
@@ -152,7 +236,7 @@ impl StreamUnmasker {
                 continue; // inside an escape: not where a surrogate starts
             }
             let entry = index.entry(id);
-            let e = s + index.surrogate(id).len();
+            let e = s + len as usize;
             let before = s > 0 && classes.word(s - 1);
             let after = e < n && classes.word(e);
             if !entry.glue_safe {
@@ -162,8 +246,8 @@ impl StreamUnmasker {
             } else if before && ((after && entry.solid) || !index.after_glue(window, s, classes)) {
                 continue;
             }
-            out.extend_from_slice(&window[pos..s]);
-            out.extend_from_slice(index.original(id));
+            self.plan.push((pos, s, id));
+            out_len += s - pos + index.original(id).len();
             self.restored += 1;
             pos = e;
             if pos > hold {
@@ -171,8 +255,9 @@ impl StreamUnmasker {
                 hold = index.incomplete(window, pos, classes);
             }
         }
-        out.extend_from_slice(&window[pos..hold]);
+        self.plan.push((pos, hold, NO_ORIGINAL));
+        out_len += hold - pos;
         self.found = found;
-        (out, hold)
+        (out_len, hold)
     }
 }

@@ -154,6 +154,23 @@ fn unmask_with(index: &Arc<SurrogateIndex>, chunks: &[&[u8]]) -> Vec<u8> {
     out
 }
 
+/// [`unmask_with`] through `feed_into` and `finish_into`, each output written into a buffer of
+/// the length it states.
+fn unmask_into(index: &Arc<SurrogateIndex>, chunks: &[&[u8]]) -> Vec<u8> {
+    let write = |out: &Restored<'_>| {
+        let mut buf = vec![b'?'; out.len()];
+        out.write_to(&mut buf);
+        buf
+    };
+    let mut un = StreamUnmasker::new(Arc::clone(index));
+    let mut out = Vec::new();
+    for c in chunks {
+        out.extend(un.feed_into(c, write));
+    }
+    out.extend(un.finish_into(write));
+    out
+}
+
 fn unmask(pairs: &Pairs, chunks: &[&[u8]], glue: &[&[u8]]) -> Vec<u8> {
     let glue: Vec<Vec<u8>> = glue.iter().map(|g| g.to_vec()).collect();
     unmask_with(&Arc::new(SurrogateIndex::new(pairs, &glue)), chunks)
@@ -273,6 +290,7 @@ fn matches_the_statement_whatever_the_chunking() {
         );
         let cuts = random_cuts(&mut rng, &text);
         assert_eq!(unmask_with(&index, &cuts), want, "case {case} cut {cuts:?}");
+        assert_eq!(unmask_into(&index, &cuts), want, "case {case} cut {cuts:?}");
         let bytes: Vec<&[u8]> = text.chunks(1).collect();
         assert_eq!(
             unmask_with(&index, &bytes),
@@ -532,6 +550,20 @@ fn json_escaped_pairs_are_restored_escaped() {
         unmask_with(&index, &[body]),
         br#"{"k":"-----BEGIN KEY-----\nMIIEvQIBADANB\n-----END KEY-----"}"#
     );
+}
+
+#[test]
+fn an_output_written_into_a_given_buffer_is_the_same() {
+    let pairs = pairs_of(&[(b"i-0a1b2c3d4e5f60718", b"i-0f9e8d7c6b5a40312")]);
+    let text = b"stop i-0a1b2c3d4e5f60718 now, then i-0a1b2c3d4e5f60718.";
+    let index = Arc::new(SurrogateIndex::new(&pairs, &[]));
+    let want = b"stop i-0f9e8d7c6b5a40312 now, then i-0f9e8d7c6b5a40312.";
+    for cut in 0..=text.len() {
+        let (a, b) = text.split_at(cut);
+        assert_eq!(unmask_into(&index, &[a, b]), want, "cut at {cut}");
+    }
+    let empty = Arc::new(SurrogateIndex::new(&Vec::new(), &[]));
+    assert_eq!(unmask_into(&empty, &[&text[..9], &text[9..]]), text);
 }
 
 #[test]
