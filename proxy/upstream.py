@@ -27,6 +27,7 @@ from dataclasses import dataclass
 
 import h11
 
+from proxy import h11events
 from proxy.config import ConnectTo
 from proxy.errors import UpstreamError
 from proxy.h1h2 import forwardable, header_value, trailer_fields
@@ -303,7 +304,7 @@ class H1UpstreamExchange(UpstreamExchange):
             # h11 frames a request by its headers; a body without Content-Length is chunked.
             out.append((b"transfer-encoding", b"chunked"))
             self._chunked = True
-        self._queue(h11.Request(method=method, target=target, headers=out))
+        self._queue(h11events.request(method, target, out))
 
     def _send_data(self, data: bytes) -> None:
         self._queue(h11.Data(data=data))
@@ -311,7 +312,10 @@ class H1UpstreamExchange(UpstreamExchange):
     def _send_end(self, trailers: Headers) -> None:
         # Only chunked framing can carry trailers; with Content-Length they are dropped, as
         # a recipient may do (RFC 9110 6.5.1).
-        self._queue(h11.EndOfMessage(headers=trailers if self._chunked else []))
+        if trailers and self._chunked:
+            self._queue(h11.EndOfMessage(headers=trailers))
+        else:
+            self._queue(h11events.END)
 
     async def flush(self) -> None:
         if not self._out:
