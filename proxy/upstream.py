@@ -32,7 +32,7 @@ from proxy.config import ConnectTo
 from proxy.errors import UpstreamError
 from proxy.h1h2 import forwardable, header_value, trailer_fields
 from proxy.pipeline import Headers, ResponseHead
-from proxy.streams import Peer
+from proxy.streams import Peer, connect
 from proxy.upstream_proxy import UpstreamProxy
 
 
@@ -94,18 +94,22 @@ async def open_connection(
     try:
         async with asyncio.timeout(timeout):
             if via is not None:
-                reader, writer = await via.open(
-                    dial_host, dial_port, tls=tls, server_hostname=host, timeout=timeout
-                )
-            else:
-                reader, writer = await asyncio.open_connection(
+                return await via.open(
                     dial_host,
                     dial_port,
-                    ssl=tls,
-                    server_hostname=host if tls is not None else None,
-                    ssl_handshake_timeout=timeout if tls is not None else None,
-                    limit=64 * 1024,
+                    tls=tls,
+                    server_hostname=host,
+                    timeout=timeout,
+                    write_timeout=write_timeout,
                 )
+            return await connect(
+                dial_host,
+                dial_port,
+                write_timeout=write_timeout,
+                tls=tls,
+                server_hostname=host,
+                handshake_timeout=timeout,
+            )
     except TimeoutError:
         raise UpstreamError(
             f"upstream {where}: connect timed out after {timeout:g} s", status=504
@@ -124,7 +128,6 @@ async def open_connection(
         raise UpstreamError(f"upstream {where}: connection refused") from None
     except OSError as exc:
         raise UpstreamError(f"upstream {where}: connect failed: {exc.strerror or exc}") from None
-    return Peer(reader, writer, write_timeout)
 
 
 @dataclass

@@ -225,7 +225,7 @@ def test_origin_authority() -> None:
 def test_peer_read_deadline_is_one_timer_that_times_out_and_recovers() -> None:
     """A read with nothing to read times out; the connection still reads afterwards, and a
     read that is answered leaves no timeout behind for the next one."""
-    from proxy.streams import Peer
+    from proxy.streams import connect
 
     async def scenario() -> None:
         got: asyncio.Queue[bytes] = asyncio.Queue()
@@ -238,8 +238,7 @@ def test_peer_read_deadline_is_one_timer_that_times_out_and_recovers() -> None:
 
         server = await asyncio.start_server(serve, "127.0.0.1", 0)
         port = server.sockets[0].getsockname()[1]
-        reader, writer = await asyncio.open_connection("127.0.0.1", port)
-        peer = Peer(reader, writer, write_timeout=5.0)
+        peer = await connect("127.0.0.1", port, write_timeout=5.0)
         with pytest.raises(TimeoutError):
             await peer.read(0.05)
         got.put_nowait(b"one")
