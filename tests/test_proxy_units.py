@@ -257,6 +257,39 @@ def test_peer_read_deadline_is_one_timer_that_times_out_and_recovers() -> None:
     asyncio.run(scenario())
 
 
+def test_peer_stops_reading_while_unread_bytes_pile_up_and_gives_them_in_order() -> None:
+    """A peer that is not read stops taking bytes from its socket once PAUSE_AT are waiting
+    (the sender is held back by TCP), resumes when they are read, and hands every byte over
+    in order, whatever receipts they came in; the sender's end of stream then reads as b""."""
+    from proxy.streams import PAUSE_AT, READ_SIZE, connect
+
+    total = 4 * 1024 * 1024
+    sent = bytes(range(256)) * (total // 256)
+
+    async def scenario() -> None:
+        async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            writer.write(sent)
+            await writer.drain()
+            writer.close()
+
+        server = await asyncio.start_server(serve, "127.0.0.1", 0)
+        port = server.sockets[0].getsockname()[1]
+        peer = await connect("127.0.0.1", port, write_timeout=5.0)
+        await asyncio.sleep(0.3)
+        # Paused: what waits is bounded, and most of the 4 MiB is still in socket buffers.
+        assert not peer.transport.is_reading()
+        assert PAUSE_AT <= peer.protocol._size < total
+        got = bytearray()
+        while data := await peer.read(5.0):
+            assert len(data) <= READ_SIZE
+            got += data
+        assert bytes(got) == sent
+        await peer.close()
+        server.close()
+
+    asyncio.run(scenario())
+
+
 def test_the_logged_path_is_masked_unless_it_is_made_of_api_words(tmp_path: Path) -> None:
     import secrets
 
