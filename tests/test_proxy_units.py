@@ -354,6 +354,50 @@ def test_exchange_lines_of_one_loop_turn_share_one_flush() -> None:
         accesslog._exchange_handler = saved[3]
 
 
+def test_exchange_lines_reach_stderr_once_per_loop_turn(tmp_path: Path) -> None:
+    """The lines of exchanges that end in one turn of the event loop reach stderr together at
+    its end, whatever Python's own stderr buffering (unbuffered here); another record goes
+    out at once, after the lines before it."""
+    import os
+    import subprocess
+    import sys
+
+    script = """
+import asyncio, logging, os
+from proxy import accesslog
+accesslog.setup_logging("info", "text")
+def size():
+    return os.fstat(2).st_size
+async def turn():
+    for n in range(3):
+        rec = accesslog.ExchangeRecord(method="POST", host="h", path="/", mode="m")
+        rec.status = 200
+        rec.emit()
+    during = size()
+    await asyncio.sleep(0)
+    after = size()
+    accesslog.log.warning("a warning")
+    print(during, after, size())
+asyncio.run(turn())
+"""
+    err = tmp_path / "stderr.log"
+    with err.open("wb") as out:
+        res = subprocess.run(
+            [sys.executable, "-c", script],
+            cwd=Path(__file__).resolve().parents[1],
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            stdout=subprocess.PIPE,
+            stderr=out,
+            timeout=60,
+            check=True,
+        )
+    during, after, end = (int(x) for x in res.stdout.split())
+    lines = err.read_text().splitlines()
+    assert during == 0 and after > 0 and end > after
+    assert [" exchange " in line for line in lines] == [True, True, True, False]
+    assert lines[3].endswith("WARNING a warning")
+
+
 def test_http2_is_imported_only_when_negotiated() -> None:
     import subprocess
     import sys
