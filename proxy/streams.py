@@ -281,7 +281,9 @@ class Peer:
         return self.transport.get_extra_info(name)
 
     def closed(self) -> bool:
-        return self.transport.is_closing() or self.protocol._eof
+        """Closing, or at the end of its input with nothing left unread."""
+        proto = self.protocol
+        return self.transport.is_closing() or (proto._eof and not proto._size)
 
     def alpn(self) -> str | None:
         """The protocol chosen by ALPN on a TLS connection (``"h2"``, ``"http/1.1"``), if any."""
