@@ -10,10 +10,10 @@ itself for it, or fails the read that is still waiting. A connection that reads 
 times a second arms its timer about once per timeout period.
 
 A connection's protocol is an ``asyncio.BufferedProtocol``: the transport (TLS included)
-decrypts or receives straight into one scratch buffer that every connection shares, and only
-the bytes that arrived are copied out of it. With asyncio's streams every TLS read allocated a
-fresh 256 KiB block (and gave it back), which the allocator maps and unmaps on each read.
-Received bytes wait in the protocol until :meth:`Peer.read` takes them; past
+decrypts or receives straight into one scratch buffer that every connection of the event loop
+shares, and only the bytes that arrived are copied out of it. With asyncio's streams every TLS
+read allocated a fresh 256 KiB block (and gave it back), which the allocator maps and unmaps
+on each read. Received bytes wait in the protocol until :meth:`Peer.read` takes them; past
 :data:`PAUSE_AT` bytes reading from the transport pauses (the peer's socket buffers fill and
 TCP holds the sender back), as asyncio's streams do.
 """
@@ -24,6 +24,7 @@ import asyncio
 import contextlib
 import socket
 import ssl
+import threading
 from typing import Any
 
 READ_SIZE = 64 * 1024
@@ -32,9 +33,18 @@ PAUSE_AT = 2 * READ_SIZE
 """Bytes received but not read yet at which the transport stops reading (until half is read)."""
 CLOSE_TIMEOUT = 5.0
 
-_SCRATCH = memoryview(bytearray(256 * 1024))
-"""Where transports put received bytes, for every connection: the event loop runs one
-callback at a time and each receipt is copied out before its callback returns."""
+SCRATCH_SIZE = 256 * 1024
+_scratch = threading.local()
+
+
+def _scratch_buffer() -> memoryview:
+    """Where transports put received bytes, for every connection of this thread's event
+    loop: it runs one callback at a time and each receipt is copied out before its callback
+    returns. (Per thread: a transport may fill it with the GIL released.)"""
+    buffer: memoryview | None = getattr(_scratch, "buffer", None)
+    if buffer is None:
+        buffer = _scratch.buffer = memoryview(bytearray(SCRATCH_SIZE))
+    return buffer
 
 
 def set_nodelay(transport: asyncio.BaseTransport) -> None:
@@ -53,6 +63,7 @@ class PeerProtocol(asyncio.BufferedProtocol):
         "transport",
         "over_tls",
         "_loop",
+        "_scratch",
         "_chunks",
         "_size",
         "_eof",
@@ -69,6 +80,7 @@ class PeerProtocol(asyncio.BufferedProtocol):
         self.over_tls = False
         """The transport is TLS (an end of input then ends the connection: no half close)."""
         self._loop = asyncio.get_running_loop()
+        self._scratch = _scratch_buffer()
         self._chunks: list[bytes] = []
         self._size = 0
         self._eof = False
@@ -86,10 +98,10 @@ class PeerProtocol(asyncio.BufferedProtocol):
         self.over_tls = transport.get_extra_info("sslcontext") is not None
 
     def get_buffer(self, sizehint: int) -> memoryview:
-        return _SCRATCH
+        return self._scratch
 
     def buffer_updated(self, nbytes: int) -> None:
-        self._chunks.append(_SCRATCH[:nbytes].tobytes())
+        self._chunks.append(self._scratch[:nbytes].tobytes())
         self._size += nbytes
         if self._size >= PAUSE_AT and not self._reading_paused and self.transport is not None:
             self._reading_paused = True

@@ -290,6 +290,26 @@ def test_peer_stops_reading_while_unread_bytes_pile_up_and_gives_them_in_order()
     asyncio.run(scenario())
 
 
+def test_event_loops_in_two_threads_never_receive_into_one_buffer() -> None:
+    """Connections of one event loop share a receive buffer; a loop in another thread (an
+    in-process proxy beside a test's own loop) has its own, since a transport may fill it
+    with the GIL released."""
+    import threading
+
+    from proxy.streams import PeerProtocol
+
+    async def buffer() -> memoryview:
+        return PeerProtocol().get_buffer(-1)
+
+    mine = [asyncio.run(buffer()), asyncio.run(buffer())]
+    theirs: list[memoryview] = []
+    thread = threading.Thread(target=lambda: theirs.append(asyncio.run(buffer())))
+    thread.start()
+    thread.join()
+    assert mine[0].obj is mine[1].obj
+    assert theirs[0].obj is not mine[0].obj
+
+
 def test_the_logged_path_is_masked_unless_it_is_made_of_api_words(tmp_path: Path) -> None:
     import secrets
 
