@@ -155,6 +155,10 @@ _exchange_handler: logging.StreamHandler | None = None  # type: ignore[type-arg]
 """The handler :func:`setup_logging` installed: exchange lines are written to it directly."""
 
 
+LOG_BUFFER = 64 * 1024
+"""Bytes of log lines held until the next flush (more are written out as they come)."""
+
+
 def _log_stream() -> TextIO:
     """stderr with a buffer of its own, which only a flush empties: Python's own stderr
     writes every line at once (line-buffered, or unbuffered under ``PYTHONUNBUFFERED``), one
@@ -173,10 +177,6 @@ def _log_stream() -> TextIO:
         )
     except (AttributeError, OSError, ValueError):
         return err
-
-
-LOG_BUFFER = 64 * 1024
-"""Bytes of log lines held until the next flush (more are written out as they come)."""
 
 
 def setup_logging(level: str = "info", fmt: str = "text") -> None:
