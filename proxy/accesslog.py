@@ -18,6 +18,7 @@ import time
 from collections.abc import Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass, field
+from typing import TextIO
 
 log = logging.getLogger("maskproxy")
 access = logging.getLogger("maskproxy.access")
@@ -154,12 +155,40 @@ _exchange_handler: logging.StreamHandler | None = None  # type: ignore[type-arg]
 """The handler :func:`setup_logging` installed: exchange lines are written to it directly."""
 
 
+LOG_BUFFER = 64 * 1024
+"""Bytes of log lines held until the next flush (more are written out as they come)."""
+
+
+def _log_stream() -> TextIO:
+    """stderr with a buffer of its own, which only a flush empties: Python's own stderr
+    writes every line at once (line-buffered, or unbuffered under ``PYTHONUNBUFFERED``), one
+    system call per exchange line. Exchange lines are flushed once per turn of the event loop
+    (:func:`_flush_soon`), every other record at once (the handler flushes after each).
+    ``sys.stderr`` itself when it has no descriptor (a test capturing it)."""
+    err = sys.stderr
+    try:
+        return open(  # noqa: SIM115 - lives as long as the handler; fd 2 is not ours to close
+            err.fileno(),
+            "w",
+            buffering=LOG_BUFFER,
+            encoding=err.encoding,
+            errors=err.errors,
+            closefd=False,
+        )
+    except (AttributeError, OSError, ValueError):
+        return err
+
+
 def setup_logging(level: str = "info", fmt: str = "text") -> None:
     """Log to stderr in ``fmt`` ('text' or 'json'); journald-friendly under systemd."""
     journal = bool(os.environ.get("JOURNAL_STREAM"))
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(_JsonFormatter(journal) if fmt == "json" else _TextFormatter(journal))
     root = logging.getLogger("maskproxy")
+    for old in root.handlers:
+        # A reload replaces the handler: what the old one holds goes out first.
+        with contextlib.suppress(Exception):
+            old.flush()
+    handler = logging.StreamHandler(_log_stream())
+    handler.setFormatter(_JsonFormatter(journal) if fmt == "json" else _TextFormatter(journal))
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
     root.propagate = False

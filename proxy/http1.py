@@ -26,6 +26,7 @@ from typing import cast
 
 import h11
 
+from proxy import h11events
 from proxy.accesslog import log
 from proxy.errors import ClientError, error_response, safe_reason
 from proxy.exchange import BeforeWait, ClientGone, ClientRequest, Driver, RequestEnd
@@ -343,7 +344,7 @@ class Http1Connection:
     def start_response(self, head: ResponseHead) -> None:
         self._response_started = True
         self._response_at = len(self._out)
-        self._send(h11.Response(status_code=head.status, headers=head.headers, reason=head.reason))
+        self._send(h11events.response(head.status, head.headers, head.reason))
         self._chunked = (
             self.conn.their_http_version == b"1.1"
             and self._method != b"HEAD"
@@ -356,5 +357,8 @@ class Http1Connection:
 
     async def end_response(self, trailers: Headers) -> None:
         # Trailers ride only on a chunked response, to a client that asked for them.
-        self._send(h11.EndOfMessage(headers=trailers if self._chunked and self._trailers else []))
+        if trailers and self._chunked and self._trailers:
+            self._send(h11.EndOfMessage(headers=trailers))
+        else:
+            self._send(h11events.END)
         await self.flush()

@@ -395,7 +395,7 @@ class Http2Connection:
         data = self.h2.data_to_send()
         if data:
             with contextlib.suppress(Exception):
-                self.client.writer.write(data)
+                self.client.write_nowait(data)
 
     def _emit_head(self, stream: _Stream) -> None:
         """Hand a pending response head to h2: from now on only a reset can undo it."""

@@ -32,15 +32,12 @@ from proxy.errors import ProxyError, error_response
 from proxy.runtime import Runtime, StartupError, build_runtime
 from proxy.session import Session
 from proxy.status import Counters, StatusReport, start_metrics
-from proxy.streams import Peer
+from proxy.streams import Peer, PeerProtocol
 
 SHUTDOWN_GRACE = 30.0
 """Seconds in-flight exchanges get to finish on SIGTERM (the unit's TimeoutStopSec is above)."""
 
 LISTEN_BACKLOG = 512
-STREAM_LIMIT = 64 * 1024
-"""The StreamReader buffer limit of a client connection."""
-
 ACCEPT_BATCH = 64
 """Connections accepted per readiness event, so a burst does not starve the other work."""
 
@@ -198,22 +195,20 @@ class ProxyServer:
             self._attach(conn)
 
     def _attach(self, conn: socket.socket) -> None:
-        """Hand an accepted socket to the event loop as a stream pair served by ``_accept``."""
+        """Hand an accepted socket to the event loop and serve it (``_accept``) in a task."""
         loop = asyncio.get_running_loop()
         conn.setblocking(False)
         with contextlib.suppress(OSError):
             conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        reader = asyncio.StreamReader(limit=STREAM_LIMIT, loop=loop)
-        # With a connected callback the protocol is a server's: start_tls on its writer then
-        # takes the server side, as for a connection from asyncio.start_server.
-        protocol = asyncio.StreamReaderProtocol(reader, self._accept, loop=loop)
 
         async def connect() -> None:
             try:
-                await loop.connect_accepted_socket(lambda: protocol, conn)
+                transport, protocol = await loop.connect_accepted_socket(PeerProtocol, conn)
             except OSError as exc:
                 conn.close()
                 log.warning("cannot serve an accepted connection: %s", exc.strerror or exc)
+                return
+            await self._accept(transport, protocol)
 
         task = asyncio.ensure_future(connect())
         self._attaching.add(task)
@@ -283,10 +278,10 @@ class ProxyServer:
             await asyncio.sleep(5)
             self.runtime.pool.sweep()
 
-    async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    async def _accept(self, transport: asyncio.Transport, protocol: PeerProtocol) -> None:
         runtime = self.runtime
         lim = runtime.config.limits
-        client = Peer(reader, writer, write_timeout=lim.read_timeout)
+        client = Peer(transport, protocol, write_timeout=lim.read_timeout)
         if self.draining.is_set() or len(self._sessions) >= lim.max_connections:
             await self._refuse(client, lim.max_connections)
             return

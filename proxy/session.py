@@ -172,7 +172,7 @@ class Session:
         started = time.monotonic()
         try:
             await self.client.write(CONNECT_OK)
-            await self.client.writer.start_tls(context, ssl_handshake_timeout=lim.connect_timeout)
+            await self.client.start_tls(context, server_side=True, timeout=lim.connect_timeout)
         except (OSError, ssl.SSLError, TimeoutError, ConnectionError) as exc:
             # Typically a client that does not trust the CA: it aborts the handshake.
             log.warning(
@@ -190,7 +190,7 @@ class Session:
         log.debug(
             "client TLS for %s: %s, %s, handshake %.0f ms",
             host,
-            self.client.writer.get_extra_info("ssl_object").version(),
+            self.client.get_extra_info("ssl_object").version(),
             client_protocol.get(),
             (time.monotonic() - started) * 1000,
         )

@@ -34,8 +34,7 @@ async def _pump(src: Peer, dst: Peer, state: _State, inactivity: float, upward: 
                 continue
             raise
         if not data:
-            if dst.writer.can_write_eof():
-                dst.writer.write_eof()
+            dst.write_eof()
             return
         state.last = time.monotonic()
         if upward:

@@ -27,11 +27,12 @@ from dataclasses import dataclass
 
 import h11
 
+from proxy import h11events
 from proxy.config import ConnectTo
 from proxy.errors import UpstreamError
 from proxy.h1h2 import forwardable, header_value, trailer_fields
 from proxy.pipeline import Headers, ResponseHead
-from proxy.streams import Peer
+from proxy.streams import Peer, connect
 from proxy.upstream_proxy import UpstreamProxy
 
 
@@ -93,18 +94,22 @@ async def open_connection(
     try:
         async with asyncio.timeout(timeout):
             if via is not None:
-                reader, writer = await via.open(
-                    dial_host, dial_port, tls=tls, server_hostname=host, timeout=timeout
-                )
-            else:
-                reader, writer = await asyncio.open_connection(
+                return await via.open(
                     dial_host,
                     dial_port,
-                    ssl=tls,
-                    server_hostname=host if tls is not None else None,
-                    ssl_handshake_timeout=timeout if tls is not None else None,
-                    limit=64 * 1024,
+                    tls=tls,
+                    server_hostname=host,
+                    timeout=timeout,
+                    write_timeout=write_timeout,
                 )
+            return await connect(
+                dial_host,
+                dial_port,
+                write_timeout=write_timeout,
+                tls=tls,
+                server_hostname=host,
+                handshake_timeout=timeout,
+            )
     except TimeoutError:
         raise UpstreamError(
             f"upstream {where}: connect timed out after {timeout:g} s", status=504
@@ -123,7 +128,6 @@ async def open_connection(
         raise UpstreamError(f"upstream {where}: connection refused") from None
     except OSError as exc:
         raise UpstreamError(f"upstream {where}: connect failed: {exc.strerror or exc}") from None
-    return Peer(reader, writer, write_timeout)
 
 
 @dataclass
@@ -303,7 +307,7 @@ class H1UpstreamExchange(UpstreamExchange):
             # h11 frames a request by its headers; a body without Content-Length is chunked.
             out.append((b"transfer-encoding", b"chunked"))
             self._chunked = True
-        self._queue(h11.Request(method=method, target=target, headers=out))
+        self._queue(h11events.request(method, target, out))
 
     def _send_data(self, data: bytes) -> None:
         self._queue(h11.Data(data=data))
@@ -311,7 +315,10 @@ class H1UpstreamExchange(UpstreamExchange):
     def _send_end(self, trailers: Headers) -> None:
         # Only chunked framing can carry trailers; with Content-Length they are dropped, as
         # a recipient may do (RFC 9110 6.5.1).
-        self._queue(h11.EndOfMessage(headers=trailers if self._chunked else []))
+        if trailers and self._chunked:
+            self._queue(h11.EndOfMessage(headers=trailers))
+        else:
+            self._queue(h11events.END)
 
     async def flush(self) -> None:
         if not self._out:

@@ -40,7 +40,7 @@ from proxy.errors import UpstreamError, safe_reason
 from proxy.h1h2 import h2_request_headers, response_from_h2, trailer_fields
 from proxy.h2conn import GracefulH2Connection, error_name
 from proxy.pipeline import Headers, ResponseHead
-from proxy.streams import READ_SIZE, Peer
+from proxy.streams import Peer
 from proxy.upstream import (
     BeforeWait,
     Origin,
@@ -206,7 +206,7 @@ class H2UpstreamConnection:
         answer."""
         data = self.h2.data_to_send()
         if data and not self.dead:
-            self.peer.writer.write(data)
+            self.peer.write_nowait(data)
 
     # -- input ------------------------------------------------------------------------------
 
@@ -216,7 +216,7 @@ class H2UpstreamConnection:
         abort = True
         try:
             while True:
-                data = await self.peer.reader.read(READ_SIZE)
+                data = await self.peer.read(None)
                 if not data:
                     break
                 try:

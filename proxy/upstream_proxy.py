@@ -12,7 +12,6 @@ the upstream proxy, so that a user can tell its refusal from the real upstream's
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import logging
 import ssl
@@ -21,6 +20,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from proxy.errors import UpstreamError
+from proxy.streams import Peer, connect
 from tls.statedir import LooseModeError, read_private_file
 
 log = logging.getLogger("maskproxy.upstream_proxy")
@@ -58,39 +58,40 @@ class UpstreamProxy:
         tls: ssl.SSLContext | None,
         server_hostname: str,
         timeout: float,
-    ) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+        write_timeout: float,
+    ) -> Peer:
         """A connection to ``host:port`` through this proxy, TLS-wrapped with ``tls``.
 
-        TLS errors inside the tunnel are raised as they are (the caller maps them, as for a
-        direct connection); failures to reach or use the proxy raise :class:`UpstreamError`.
+        The caller bounds the whole in time. TLS errors inside the tunnel are raised as they
+        are (the caller maps them, as for a direct connection); failures to reach or use the
+        proxy raise :class:`UpstreamError`.
         """
         target = connect_target(host, port)
         try:
-            reader, writer = await asyncio.open_connection(self.host, self.port, limit=64 * 1024)
+            peer = await connect(self.host, self.port, write_timeout=write_timeout)
         except OSError as exc:
             raise UpstreamError(
                 f"upstream proxy {self.label}: cannot connect: {exc.strerror or exc}"
             ) from None
         try:
-            writer.write(connect_request(target, self.authorization))
-            await writer.drain()
-            status = await _read_status(reader, self.label)
+            await peer.write(connect_request(target, self.authorization))
+            status = await _read_status(peer, self.label)
             log.debug("upstream proxy %s: CONNECT %s -> %d", self.label, target, status)
             if not 200 <= status < 300:
                 raise _refusal(self.label, target, status, self.authorization is not None)
             if tls is not None:
-                await writer.start_tls(
-                    tls, server_hostname=server_hostname, ssl_handshake_timeout=timeout
+                await peer.start_tls(
+                    tls, server_side=False, server_hostname=server_hostname, timeout=timeout
                 )
         except BaseException as exc:
-            writer.transport.abort()
+            peer.abort()
             if isinstance(exc, OSError) and not isinstance(exc, ssl.SSLError):
                 raise UpstreamError(
                     f"upstream proxy {self.label}: connection failed during CONNECT {target}: "
                     f"{exc.strerror or type(exc).__name__}"
                 ) from None
             raise
-        return reader, writer
+        return peer
 
 
 def connect_target(host: str, port: int) -> str:
@@ -107,17 +108,20 @@ def connect_request(target: str, authorization: bytes | None) -> bytes:
     return head + b"\r\n"
 
 
-async def _read_status(reader: asyncio.StreamReader, label: str) -> int:
+async def _read_status(peer: Peer, label: str) -> int:
     """The status of the proxy's answer to CONNECT; its head is consumed (a body is not
     expected on a 2xx; on anything else the connection is dropped)."""
-    try:
-        head = await reader.readuntil(b"\r\n\r\n")
-    except asyncio.IncompleteReadError:
-        raise UpstreamError(
-            f"upstream proxy {label}: closed the connection after CONNECT"
-        ) from None
-    except asyncio.LimitOverrunError:
-        raise UpstreamError(f"upstream proxy {label}: response head too large") from None
+    received = b""
+    while (end := received.find(b"\r\n\r\n")) < 0:
+        if len(received) > MAX_RESPONSE_HEAD:
+            raise UpstreamError(f"upstream proxy {label}: response head too large")
+        data = await peer.read(None)
+        if not data:
+            raise UpstreamError(f"upstream proxy {label}: closed the connection after CONNECT")
+        received += data
+    head = received[: end + 4]
+    # Anything after the head belongs to the tunnel.
+    peer.protocol.unread(received[end + 4 :])
     if len(head) > MAX_RESPONSE_HEAD:
         raise UpstreamError(f"upstream proxy {label}: response head too large")
     parts = head.split(b"\r\n", 1)[0].split(b" ", 2)

@@ -225,7 +225,7 @@ def test_origin_authority() -> None:
 def test_peer_read_deadline_is_one_timer_that_times_out_and_recovers() -> None:
     """A read with nothing to read times out; the connection still reads afterwards, and a
     read that is answered leaves no timeout behind for the next one."""
-    from proxy.streams import Peer
+    from proxy.streams import connect
 
     async def scenario() -> None:
         got: asyncio.Queue[bytes] = asyncio.Queue()
@@ -238,8 +238,7 @@ def test_peer_read_deadline_is_one_timer_that_times_out_and_recovers() -> None:
 
         server = await asyncio.start_server(serve, "127.0.0.1", 0)
         port = server.sockets[0].getsockname()[1]
-        reader, writer = await asyncio.open_connection("127.0.0.1", port)
-        peer = Peer(reader, writer, write_timeout=5.0)
+        peer = await connect("127.0.0.1", port, write_timeout=5.0)
         with pytest.raises(TimeoutError):
             await peer.read(0.05)
         got.put_nowait(b"one")
@@ -256,6 +255,59 @@ def test_peer_read_deadline_is_one_timer_that_times_out_and_recovers() -> None:
         server.close()
 
     asyncio.run(scenario())
+
+
+def test_peer_stops_reading_while_unread_bytes_pile_up_and_gives_them_in_order() -> None:
+    """A peer that is not read stops taking bytes from its socket once PAUSE_AT are waiting
+    (the sender is held back by TCP), resumes when they are read, and hands every byte over
+    in order, whatever receipts they came in; the sender's end of stream then reads as b""."""
+    from proxy.streams import PAUSE_AT, READ_SIZE, connect
+
+    total = 4 * 1024 * 1024
+    sent = bytes(range(256)) * (total // 256)
+
+    async def scenario() -> None:
+        async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            writer.write(sent)
+            await writer.drain()
+            writer.close()
+
+        server = await asyncio.start_server(serve, "127.0.0.1", 0)
+        port = server.sockets[0].getsockname()[1]
+        peer = await connect("127.0.0.1", port, write_timeout=5.0)
+        await asyncio.sleep(0.3)
+        # Paused: what waits is bounded, and most of the 4 MiB is still in socket buffers.
+        assert not peer.transport.is_reading()
+        assert PAUSE_AT <= peer.protocol._size < total
+        got = bytearray()
+        while data := await peer.read(5.0):
+            assert len(data) <= READ_SIZE
+            got += data
+        assert bytes(got) == sent
+        await peer.close()
+        server.close()
+
+    asyncio.run(scenario())
+
+
+def test_event_loops_in_two_threads_never_receive_into_one_buffer() -> None:
+    """Connections of one event loop share a receive buffer; a loop in another thread (an
+    in-process proxy beside a test's own loop) has its own, since a transport may fill it
+    with the GIL released."""
+    import threading
+
+    from proxy.streams import PeerProtocol
+
+    async def buffer() -> memoryview:
+        return PeerProtocol().get_buffer(-1)
+
+    mine = [asyncio.run(buffer()), asyncio.run(buffer())]
+    theirs: list[memoryview] = []
+    thread = threading.Thread(target=lambda: theirs.append(asyncio.run(buffer())))
+    thread.start()
+    thread.join()
+    assert mine[0].obj is mine[1].obj
+    assert theirs[0].obj is not mine[0].obj
 
 
 def test_the_logged_path_is_masked_unless_it_is_made_of_api_words(tmp_path: Path) -> None:
@@ -320,6 +372,50 @@ def test_exchange_lines_of_one_loop_turn_share_one_flush() -> None:
     finally:
         root.handlers[:], root.level, root.propagate = saved[0], saved[1], saved[2]
         accesslog._exchange_handler = saved[3]
+
+
+def test_exchange_lines_reach_stderr_once_per_loop_turn(tmp_path: Path) -> None:
+    """The lines of exchanges that end in one turn of the event loop reach stderr together at
+    its end, whatever Python's own stderr buffering (unbuffered here); another record goes
+    out at once, after the lines before it."""
+    import os
+    import subprocess
+    import sys
+
+    script = """
+import asyncio, logging, os
+from proxy import accesslog
+accesslog.setup_logging("info", "text")
+def size():
+    return os.fstat(2).st_size
+async def turn():
+    for n in range(3):
+        rec = accesslog.ExchangeRecord(method="POST", host="h", path="/", mode="m")
+        rec.status = 200
+        rec.emit()
+    during = size()
+    await asyncio.sleep(0)
+    after = size()
+    accesslog.log.warning("a warning")
+    print(during, after, size())
+asyncio.run(turn())
+"""
+    err = tmp_path / "stderr.log"
+    with err.open("wb") as out:
+        res = subprocess.run(
+            [sys.executable, "-c", script],
+            cwd=Path(__file__).resolve().parents[1],
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            stdout=subprocess.PIPE,
+            stderr=out,
+            timeout=60,
+            check=True,
+        )
+    during, after, end = (int(x) for x in res.stdout.split())
+    lines = err.read_text().splitlines()
+    assert during == 0 and after > 0 and end > after
+    assert [" exchange " in line for line in lines] == [True, True, True, False]
+    assert lines[3].endswith("WARNING a warning")
 
 
 def test_http2_is_imported_only_when_negotiated() -> None:
