@@ -157,6 +157,22 @@ def test_the_word_after_a_resource_word_in_prose_is_not_a_name() -> None:
         ), out
 
 
+def test_a_name_with_a_digit_found_by_a_phrase_is_masked_everywhere() -> None:
+    table = "orders-ledger-v" + "".join(R.choice(string.digits) for _ in range(2))
+    text = (
+        f"| Resource | Value |\n|---|---|\n| Table | {table} |\n\n"
+        f"The DynamoDB table {table} is in on-demand mode; {table} holds the orders.\n"
+    )
+    out, masker = mask(text.encode())
+    assert table.encode() not in out
+    assert out.decode() == text.replace(table, surrogate_of(masker.pairs, table))
+    # the control: a name without a digit, found by the same phrase, stays where it was found
+    # (it could be a word: "per user site-packages")
+    word = "orders-ledger"
+    out, masker = mask(text.replace(table, word).encode())
+    assert out.count(word.encode()) == 2
+
+
 def test_a_longer_number_holding_a_known_account_is_not_masked() -> None:
     a = account()
     text = f"Account: {a}\nbuild 9{a}7 done"

@@ -198,7 +198,12 @@ impl Engine {
         let mut remembered: FastMap<&[u8], u32> = FastMap::with_capacity_and_hasher(found.len(), Default::default());
         for (f, source) in found {
             let raw = &body[f.start..f.end];
-            let entry = if !recognizers[*source].propagate {
+            // A value named by a turn of phrase is masked at its other occurrences only when it
+            // holds a digit beside its letters (`invoices-prod-v2`, not `site-packages`): a
+            // name, not a word that happened to follow one.
+            let propagate = recognizers[*source].propagate
+                || (raw.iter().any(u8::is_ascii_digit) && raw.iter().any(u8::is_ascii_alphabetic));
+            let entry = if !propagate {
                 NO_ENTRY
             } else {
                 *remembered.entry(raw).or_insert_with(|| {
