@@ -510,7 +510,7 @@ impl Quad {
         let mut spans = [(0, 0); 4];
         let mut values = [0u16; 4];
         let mut i = 0;
-        let sep = if value.iter().any(|&c| c == b'.') { b'.' } else { b'-' };
+        let sep = if value.contains(&b'.') { b'.' } else { b'-' };
         for k in 0..4 {
             if k > 0 {
                 if value.get(i) != Some(&sep) {
