@@ -299,6 +299,9 @@ pub const ROWS: &[Row] = &[
             // lambda get-function: the code location names the function before the upload's UUID
             // `--name` of an AWS CLI command names its resource
             ok("$ aws eks update-kubeconfig --region eu-west-1 --name «core-eks-4f»"),
+            ok(r#"{"restApiId": "«k7x2m9p4q1»", "UserPoolId": "«eu-west-1_Qz4Rk8Lm2»"}"#),
+            ok("aws cloudfront create-invalidation --distribution-id «E3KQ7ZX2WMP9RT» --paths '/*'"),
+            ok("aws apigateway get-stages --rest-api-id «w8d3kq2x7z»"),
             ok(r#""command": "aws stepfunctions describe-state-machine-alias --name=«settle-flow-2»""#),
             // an ECR image names its repository after the registry host
             ok(r#""image": "604218873315.dkr.ecr.eu-west-1.amazonaws.com/«billing-api-7q»:2026.12.1","#),

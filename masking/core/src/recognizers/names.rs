@@ -193,6 +193,12 @@ const RESOURCE_KEYS: &[&str] = &[
     "ApplicationNames",
     "FunctionNames",
     "TableNames",
+    // ids that name one resource of an account (API Gateway, Cognito, CloudFront)
+    "RestApiId",
+    "ApiId",
+    "UserPoolId",
+    "IdentityPoolId",
+    "DistributionId",
 ];
 
 /// The key lists with the type their values get.
@@ -226,6 +232,11 @@ const BASE_FLAGS: &[(&str, &str)] = &[
     ("role-session-name", IAM),
     ("policy-name", IAM),
     ("server-certificate-name", IAM),
+    ("rest-api-id", RES),
+    ("api-id", RES),
+    ("user-pool-id", RES),
+    ("identity-pool-id", RES),
+    ("distribution-id", RES),
     ("function-name", RES),
     ("table-name", RES),
     ("queue-name", RES),
