@@ -299,7 +299,8 @@ pub const ROWS: &[Row] = &[
             // lambda get-function: the code location names the function before the upload's UUID
             // `--name` of an AWS CLI command names its resource
             ok("$ aws eks update-kubeconfig --region eu-west-1 --name «core-eks-4f»"),
-            ok(r#"{"restApiId": "«k7x2m9p4q1»", "UserPoolId": "«eu-west-1_Qz4Rk8Lm2»"}"#),
+            ok(r#"{"restApiId": "«k7x2m9p4q1»", "UserPoolId": "eu-west-1_«Qz4Rk8Lm2»"}"#),
+            ok("aws cognito-identity describe-identity-pool --identity-pool-id us-gov-west-1:«5b1c9e2a-7d3f-4a8b-9c6e-2f1d0a7b3c8e»"),
             ok("aws cloudfront create-invalidation --distribution-id «E3KQ7ZX2WMP9RT» --paths '/*'"),
             ok("aws apigateway get-stages --rest-api-id «w8d3kq2x7z»"),
             ok(r#""command": "aws stepfunctions describe-state-machine-alias --name=«settle-flow-2»""#),

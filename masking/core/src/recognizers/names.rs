@@ -503,6 +503,24 @@ fn name_shaped(tok: &[u8]) -> bool {
             .all(|&c| c.is_ascii_alphanumeric() || b"_.@+=,:/-".contains(&c))
 }
 
+/// The length of an AWS region and the `_` or `:` after it at the start of `tok`
+/// (`us-east-1_`, `us-gov-west-1:`), 0 if there is none or nothing follows it.
+fn region_prefix_len(tok: &[u8]) -> usize {
+    let Some(sep) = tok.iter().position(|&c| c == b'_' || c == b':') else { return 0 };
+    let parts: Vec<&[u8]> = tok[..sep].split(|&c| c == b'-').collect();
+    let lower = |p: &&[u8]| !p.is_empty() && p.iter().all(u8::is_ascii_lowercase);
+    let region = (3..=4).contains(&parts.len())
+        && parts[0].len() == 2
+        && parts[..parts.len() - 1].iter().all(lower)
+        && parts[parts.len() - 1].len() == 1
+        && parts[parts.len() - 1][0].is_ascii_digit();
+    if region && sep + 1 < tok.len() {
+        sep + 1
+    } else {
+        0
+    }
+}
+
 /// Python `_PLACEHOLDER.match`: `${X}`, `{{ x }}`, `<name>`, `%(x)s`, `$NAME`.
 fn placeholder(tok: &[u8]) -> bool {
     tok.starts_with(b"${")
@@ -642,6 +660,8 @@ fn v_name(data: &[u8], v: &Value, rtype: &'static str) -> Option<Vec<Finding>> {
     if !name_shaped(tok) || lower_in(&STOP, tok) {
         return None;
     }
+    // a Cognito pool id (`eu-west-1_Qz4Rk8Lm2`, `eu-west-1:<uuid>`) keeps its region
+    let start = start + region_prefix_len(tok);
     Some(vec![Finding::new(start, end, rtype, Shape::Classwise)])
 }
 
