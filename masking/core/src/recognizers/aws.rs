@@ -824,7 +824,7 @@ pub fn arn_findings(data: &[u8], s: usize, limit: usize) -> Option<(Vec<Finding>
             continue;
         }
         let seg = &d[a..b];
-        if ARN_KEEP.contains(&seg) || seg.contains(&b'*') || versionish(seg) {
+        if ARN_KEEP.contains(&seg) || seg.contains(&b'*') || versionish(seg) || aws_path_word(seg) {
             continue;
         }
         if let Some(f) = id_finding(d, a, b) {
@@ -850,11 +850,55 @@ pub fn arn_findings(data: &[u8], s: usize, limit: usize) -> Option<(Vec<Finding>
             } else {
                 Finding::new(a + k, b, name_type, CW)
             });
+        } else if let Some(k) = aws_defined_role_part(seg) {
+            if k < seg.len() {
+                out.push(Finding::new(a + k, b, name_type, CW));
+            }
         } else if has_alnum(seg) {
             out.push(Finding::new(a, b, name_type, CW));
         }
     }
     Some((out, end))
+}
+
+/// A path segment AWS writes in the ARNs of the roles it makes: a service principal
+/// (`autoscaling.amazonaws.com`) or a region (`eu-west-1`).
+fn aws_path_word(seg: &[u8]) -> bool {
+    let service = seg.strip_suffix(b".amazonaws.com").is_some_and(|s| {
+        !s.is_empty() && s.iter().all(|&c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'-')
+    });
+    service || region_like(seg)
+}
+
+/// AWS's job-function permission sets, whose names IAM Identity Center puts in its roles.
+const JOB_FUNCTIONS: &[&[u8]] = &[
+    b"AdministratorAccess",
+    b"PowerUserAccess",
+    b"ReadOnlyAccess",
+    b"ViewOnlyAccess",
+    b"SecurityAudit",
+    b"Billing",
+    b"DatabaseAdministrator",
+    b"NetworkAdministrator",
+    b"SystemAdministrator",
+    b"SupportUser",
+    b"DataScientist",
+];
+
+/// Role names whose words AWS chose: how many leading bytes of `seg` to keep, or `None` for
+/// a name of the user's. A service-linked role (`AWSServiceRoleForAutoScaling`) is kept whole;
+/// an Identity Center role keeps `AWSReservedSSO_` and a job-function permission set's name
+/// (`AWSReservedSSO_ReadOnlyAccess_`), and its own permission set's name and suffix are masked.
+fn aws_defined_role_part(seg: &[u8]) -> Option<usize> {
+    if seg.starts_with(b"AWSServiceRoleFor") {
+        return Some(seg.len());
+    }
+    let rest = seg.strip_prefix(b"AWSReservedSSO_")?;
+    let known = JOB_FUNCTIONS
+        .iter()
+        .find(|f| rest.starts_with(f) && rest.get(f.len()) == Some(&b'_'))
+        .map_or(0, |f| f.len() + 1);
+    Some(seg.len() - rest.len() + known)
 }
 
 /// The end of the ARN resource segment that starts at `p`, and where the next one starts

@@ -253,6 +253,8 @@ pub const ROWS: &[Row] = &[
         rtype: "aws_iam_name",
         found_by: &[Field, Flag, Phrase, CliColumn],
         positive: &[
+            ok(r#""Arn": "arn:aws:sts::604218873315:assumed-role/AWSReservedSSO_ReadOnlyAccess_«3f9c2a7d1e8b4c60»/«jdoe-ops»""#),
+            ok("arn:aws:iam::604218873315:role/aws-reserved/sso.amazonaws.com/eu-west-1/AWSReservedSSO_«LedgerDeployers_9a1c3e5b7d2f4a6c»"),
             // `cloudtrail lookup-events`: the record's user beside its Resources or raw event
             ok(r#"{"EventName": "StopInstances", "Username": "«mbrandt-ops»", "Resources": []"#),
             ok(r#"\"Username\": \"«qvoss»\",\n    \"CloudTrailEvent\": \"{}\""#),
@@ -265,6 +267,7 @@ pub const ROWS: &[Row] = &[
             ok("||   CreateDate          |  Path  |   UserName       ||\n|+----------------------+--------+------------------+|\n||  2026-01-03T10:00:00Z |  /     |  «upphmi-ops»    ||\n||  2026-02-04T11:00:00Z |  /     |  «sodyfuu»       ||\n"),
         ],
         negative: &[
+            ok("arn:aws:iam::604218873315:role/aws-service-role/autoscaling.amazonaws.com/AWSServiceRoleForAutoScaling"),
             ok(r#"{"Username": "jdoe-svc", "Password": "x"}"#),
             ok(r#""RoleName": "default""#),
             ok("aws iam list-roles --max-items 5"),
