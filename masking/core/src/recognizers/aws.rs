@@ -2139,6 +2139,28 @@ fn eks_oidc_id(data: &[u8], e: usize) -> Option<usize> {
 
 // ---------------------------------------------------------------- checks: s3:// URIs
 
+/// A load balancer or target group as ELB access logs and CloudWatch dimensions write it, out
+/// of its ARN: `app/<name>/<16 hex>`, `net/…`, `gwy/…`, `targetgroup/<name>/<16 hex>`. The
+/// name and the id are masked, the kind stays.
+fn check_elb_path(data: &[u8], s: usize, e: usize) -> CheckResult {
+    if s > 0 && (ALNUM[data[s - 1] as usize] || matches!(data[s - 1], b'-' | b'_' | b'.')) {
+        return None;
+    }
+    let lim = data.len().min(e + 32 + 1 + 16 + 1);
+    let a = e;
+    let n = run(data, a, lim, 33, |c| c.is_ascii_alphanumeric() || c == b'-');
+    if !(1..=32).contains(&n) || data.get(a + n) != Some(&b'/') {
+        return None;
+    }
+    let ia = a + n + 1;
+    let h = run(data, ia, lim, 17, |c| c.is_ascii_digit() || (b'a'..=b'f').contains(&c));
+    if h != 16 || data.get(ia + h).is_some_and(|&c| ALNUM[c as usize]) {
+        return None;
+    }
+    let fs = vec![Finding::new(a, a + n, "aws_resource_name", CW), Finding::new(ia, ia + h, "aws_resource_name", CW)];
+    Some((fs, ia + h))
+}
+
 fn check_s3_uri(data: &[u8], s: usize, _e: usize) -> CheckResult {
     // s3[an]?:(?:\\{0,7}/){2}([a-z0-9][a-z0-9.-]{2,62})
     if !left_ok(data, s, &ALNUM) {
@@ -2252,6 +2274,12 @@ pub fn recognizers() -> Vec<Recognizer> {
             r"[A-Z]{2}[0-9]{12}",
             check_digit_id,
             &["aws_iam_unique_id"],
+        ),
+        Recognizer::new(
+            "aws.elb_path",
+            r"(?:app|net|gwy|targetgroup)/",
+            check_elb_path,
+            &["aws_resource_name"],
         ),
         Recognizer::new(
             "aws.s3_uri",
@@ -2391,9 +2419,9 @@ mod tests {
         assert_eq!(TYPES.len(), 68);
         assert_eq!(TYPES[0].name, "aws_arn");
         let names: Vec<String> = recognizers().into_iter().map(|r| r.name).collect();
-        assert_eq!(names.len(), 20);
+        assert_eq!(names.len(), 21);
         assert_eq!(names[0], "aws.arn");
-        assert_eq!(names[19], "aws.zone_words");
+        assert_eq!(names[20], "aws.zone_words");
         for r in recognizers() {
             crate::scanner::check_pattern(&r.pattern).unwrap();
         }

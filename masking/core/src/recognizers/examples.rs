@@ -306,6 +306,9 @@ pub const ROWS: &[Row] = &[
             ok("aws cognito-identity describe-identity-pool --identity-pool-id us-gov-west-1:«5b1c9e2a-7d3f-4a8b-9c6e-2f1d0a7b3c8e»"),
             ok("aws cloudfront create-invalidation --distribution-id «E3KQ7ZX2WMP9RT» --paths '/*'"),
             ok("aws apigateway get-stages --rest-api-id «w8d3kq2x7z»"),
+            // an ELB access log line, a CloudWatch dimension
+            ok("https 2026-11-02T09:14:07.123456Z app/«ledger-alb-2»/«50dc6c495c0c9188» 203.0.113.45:56323 10.0.3.7:8080 0.000 0.001 0.000 200 200 34 366"),
+            ok(r#"{"Name": "TargetGroup", "Value": "targetgroup/«ledger-tg»/«73e2d6bc24d8a067»"}"#),
             ok(r#""command": "aws stepfunctions describe-state-machine-alias --name=«settle-flow-2»""#),
             // an ECR image names its repository after the registry host
             ok(r#""image": "604218873315.dkr.ecr.eu-west-1.amazonaws.com/«billing-api-7q»:2026.12.1","#),
@@ -324,6 +327,8 @@ pub const ROWS: &[Row] = &[
             ok(r#""FunctionName": "main""#),
             // `--name` outside an AWS CLI command, and a parameter path
             ok("docker run --name cache-7b redis:7"),
+            ok("cp build/app/main.js /srv/app/50dc6c495c0c9188x"),
+            ok("see src/app/handlers/0123456789abcdef0 and net/http"),
             ok("INSTANCES\t0\tx86_64\tt3.medium\t2024-01-15T10:30:00+00:00\tip-x.ec2.internal\n"),
             ok("RESERVATIONS\t123\tt3.medium\tkeep-this-4\t2024-01-15T10:30:00+00:00\n"),
             ok("INSTANCES\t0\tx86_64\tt3medium\tkeep-this-5\t2024-01-15T10:30:00+00:00\n"),
