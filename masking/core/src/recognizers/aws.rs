@@ -867,7 +867,7 @@ fn aws_path_word(seg: &[u8]) -> bool {
     let service = seg.strip_suffix(b".amazonaws.com").is_some_and(|s| {
         !s.is_empty() && s.iter().all(|&c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'-')
     });
-    service || region_like(seg)
+    service || region_name(seg, true)
 }
 
 /// AWS's job-function permission sets, whose names IAM Identity Center puts in its roles.

@@ -341,6 +341,7 @@ pub const ROWS: &[Row] = &[
         rtype: "aws_account_id",
         found_by: &[Field, Format, Flag],
         positive: &[
+            ok(r#""Arn": "arn:aws:organizations::«604218873315»:account/o-k3x9q2w7vz/«518274639012»""#),
             ok(r#""OwnerId": "«832010733749»","#),
             ok("arn:aws:iam::«720352852310»:root"),
             ok("aws organizations describe-account --account-id «915920749898»"),
