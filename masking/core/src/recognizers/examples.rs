@@ -237,6 +237,8 @@ pub const ROWS: &[Row] = &[
         rtype: "aws_db_identifier",
         found_by: &[Field, Flag, CliColumn, Phrase],
         positive: &[
+            ok(r#""MasterUsername": "«ledger_owner7»","#),
+            ok("aws rds create-db-instance --db-instance-identifier «ledger-db-2» --master-username «ledger_owner»"),
             ok(r#""DBInstanceIdentifier": "«ledgerdb-wmsa»","#),
             ok("aws rds describe-db-instances --db-instance-identifier «orders-oqrmg»"),
             ok("2026-11-02T10:14:07Z WARN connecting to database «quorvane»"),
@@ -245,6 +247,7 @@ pub const ROWS: &[Row] = &[
             ok("failover initiated for «pay-cache-vrn»"),
         ],
         negative: &[
+            ok(r#""MasterUsername": "postgres","#),
             ok(r#""DBInstanceIdentifier": "default""#),
             ok(r#""Engine": "postgres""#),
         ],

@@ -66,6 +66,8 @@ const DB_KEYS: &[&str] = &[
     "ReadReplicaSourceDBInstanceIdentifier",
     "DBName",
     "DatabaseName",
+    // the database's own login, which the rest of a connection string pairs with a password
+    "MasterUsername",
     "CacheClusterId",
     "ReplicationGroupId",
     "ClusterIdentifier",
@@ -219,6 +221,7 @@ const BASE_FLAGS: &[(&str, &str)] = &[
     ("snapshotting-cluster-id", DB),
     ("snapshot-name", DB),
     ("db-name", DB),
+    ("master-username", DB),
     ("database-name", DB),
     ("global-cluster-identifier", DB),
     ("db-proxy-name", DB),
@@ -345,7 +348,8 @@ static STOP: LazyLock<HashSet<&'static [u8]>> = LazyLock::new(|| {
         "default main test username user name string none null true false example sample admin \
          root master primary staging production prod dev development local localhost value key \
          password secret enabled disabled yes no on off all any aws my-name your-name name-here \
-         todo tbd unknown undefined n/a na empty required optional type id arn",
+         todo tbd unknown undefined n/a na empty required optional type id arn postgres mysql \
+         dbadmin sa",
     )
 });
 
