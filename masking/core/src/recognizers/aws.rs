@@ -1799,7 +1799,7 @@ fn dash_word_digit(r: &[u8]) -> bool {
 
 /// `[a-z]{2}(?:-gov|-iso[a-z]?)?-[a-z]+-[0-9]` exactly (with `iso`) or
 /// `[a-z]{2}(?:-gov)?-[a-z]+-[0-9]` (without): a region such as `us-gov-west-1`.
-fn region_name(l: &[u8], iso: bool) -> bool {
+pub fn region_name(l: &[u8], iso: bool) -> bool {
     if l.len() < 2 || !is_lower(l[0]) || !is_lower(l[1]) {
         return false;
     }

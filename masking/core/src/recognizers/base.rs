@@ -264,6 +264,13 @@ pub struct Value {
     pub sep: Vec<u8>,
 }
 
+impl Value {
+    /// A value found by its place, not after a key: no quote, no separator.
+    pub fn bare(start: usize, end: usize) -> Value {
+        Value { start, end, quote: Vec::new(), sep: Vec::new() }
+    }
+}
+
 /// `\\{0,7}["']` at `i` (before `limit`): the end of the match.
 pub fn match_quote(data: &[u8], i: usize, limit: usize) -> Option<usize> {
     let mut j = i;

@@ -511,14 +511,7 @@ fn name_shaped(tok: &[u8]) -> bool {
 /// (`us-east-1_`, `us-gov-west-1:`), 0 if there is none or nothing follows it.
 fn region_prefix_len(tok: &[u8]) -> usize {
     let Some(sep) = tok.iter().position(|&c| c == b'_' || c == b':') else { return 0 };
-    let parts: Vec<&[u8]> = tok[..sep].split(|&c| c == b'-').collect();
-    let lower = |p: &&[u8]| !p.is_empty() && p.iter().all(u8::is_ascii_lowercase);
-    let region = (3..=4).contains(&parts.len())
-        && parts[0].len() == 2
-        && parts[..parts.len() - 1].iter().all(lower)
-        && parts[parts.len() - 1].len() == 1
-        && parts[parts.len() - 1][0].is_ascii_digit();
-    if region && sep + 1 < tok.len() {
+    if sep + 1 < tok.len() && aws::region_name(&tok[..sep], true) {
         sep + 1
     } else {
         0
@@ -939,12 +932,7 @@ fn text_cell(data: &[u8], a: usize) -> Value {
     while b < lim && !matches!(data[b], b'\t' | b'\r' | b'\n' | b'\\') {
         b += 1;
     }
-    Value {
-        start: a,
-        end: b,
-        quote: Vec::new(),
-        sep: Vec::new(),
-    }
+    Value::bare(a, b)
 }
 
 /// Whether `s` starts a line: the body's start, after a newline or after a `\n` escape.
@@ -998,12 +986,7 @@ fn check_s3_ls(data: &[u8], s: usize, e: usize) -> CheckResult {
     {
         return None;
     }
-    let v = Value {
-        start: a,
-        end: b,
-        quote: Vec::new(),
-        sep: Vec::new(),
-    };
+    let v = Value::bare(a, b);
     Some((v_name(data, &v, BUCKET)?, b))
 }
 
@@ -1837,19 +1820,7 @@ fn check_echo(data: &[u8], s: usize, _e: usize) -> CheckResult {
         return None;
     }
     if tab_left && tab_right && instances_key_cell(data, a, b) {
-        return Some((
-            v_name(
-                data,
-                &Value {
-                    start: a,
-                    end: b,
-                    quote: Vec::new(),
-                    sep: Vec::new(),
-                },
-                RES,
-            )?,
-            b,
-        ));
+        return Some((v_name(data, &Value::bare(a, b), RES)?, b));
     }
     let lo = a.saturating_sub(ECHO_BACK);
     let mut rtype = named_before(data, tok, lo, a);
@@ -1924,11 +1895,9 @@ fn instances_key_cell(data: &[u8], a: usize, b: usize) -> bool {
     let Some(q) = memchr::memmem::rfind(&data[lo..=p], b"INSTANCES").map(|i| lo + i) else {
         return false;
     };
+    let tag_end = q + b"INSTANCES".len();
     at_line_start(data, q)
-        && tab_before(
-            data,
-            q + 9 + usize::from(data.get(q + 9) == Some(&b'\\')) + 1,
-        ) > 0
+        && (data.get(tag_end) == Some(&b'\t') || data[tag_end..].starts_with(b"\\t"))
         && memchr::memchr(b'\n', &data[q..p]).is_none()
         && memchr::memmem::find(&data[q..p], b"\\n").is_none()
 }
