@@ -32,6 +32,69 @@ use crate::recognizers;
 use crate::scanner::{Filter, Scanner};
 use crate::surrogate::{safe_to_mask, SurrogateMaker};
 
+/// The shortest surrogate made only of digits and dots: six digits (the all-digit minimum,
+/// [`crate::surrogate::MIN_DIGITS`]), or a dotted quad of four digits and three dots.
+const SHORTEST_NUMERIC_SURROGATE: usize = 6;
+
+/// The body's runs of digits and dots that start with a digit, trailing dots left out.
+fn digit_runs(body: &[u8]) -> impl Iterator<Item = &[u8]> {
+    let mut i = 0;
+    std::iter::from_fn(move || {
+        let (s, e, next) = next_digit_run(body, i)?;
+        i = next;
+        Some(&body[s..e])
+    })
+}
+
+/// Like [`digit_runs`], only the runs of at least `min` bytes (`min` ≥ 1). Most of a body is
+/// not digits: the byte `min - 1` ahead is looked at first, and when it cannot be in a run, no
+/// run of `min` bytes starts before it and `min` bytes are skipped at once.
+fn long_digit_runs(body: &[u8], min: usize) -> impl Iterator<Item = &[u8]> {
+    let in_run = |c: u8| c.is_ascii_digit() || c == b'.';
+    let mut i = 0;
+    std::iter::from_fn(move || loop {
+        // here body[i - 1] is not in a run (or i is 0)
+        let p = i + min - 1;
+        if p >= body.len() {
+            return None;
+        }
+        if !in_run(body[p]) {
+            i = p + 1;
+            continue;
+        }
+        let mut s = p;
+        while s > i && in_run(body[s - 1]) {
+            s -= 1;
+        }
+        let (s, e, next) = next_digit_run(body, s)?;
+        i = next;
+        if e - s >= min {
+            return Some(&body[s..e]);
+        }
+    })
+}
+
+/// The first run of digits and dots that starts with a digit at or after `from`: its start,
+/// its end without trailing dots, and where the run stops (its first byte not in it).
+fn next_digit_run(body: &[u8], from: usize) -> Option<(usize, usize, usize)> {
+    let mut i = from;
+    while i < body.len() && !body[i].is_ascii_digit() {
+        i += 1;
+    }
+    if i >= body.len() {
+        return None;
+    }
+    let s = i;
+    while i < body.len() && (body[i].is_ascii_digit() || body[i] == b'.') {
+        i += 1;
+    }
+    let mut e = i;
+    while e > s && body[e - 1] == b'.' {
+        e -= 1;
+    }
+    Some((s, e, i))
+}
+
 /// A fast hash for the engine's per-body maps, whose keys are values of the body itself (no
 /// attacker gains by colliding them: a collision only costs a longer probe).
 #[derive(Default)]
@@ -508,30 +571,21 @@ impl<'a> ExchangeMap<'a> {
 
     /// Whether `surrogate` (decoded) stands in the body as a value of its own: checked for
     /// numbers and addresses, whose space is small enough for a keyed draw to hit one.
+    ///
+    /// The body's digit runs are put in a set once, leaving out those shorter than
+    /// [`SHORTEST_NUMERIC_SURROGATE`]: most of a body's numbers are short (counts, line
+    /// numbers, offsets) and no surrogate made only of digits and dots is that short. A shorter
+    /// surrogate, should a rule ever issue one, is looked for in the body directly.
     fn in_body(&mut self, surrogate: &[u8]) -> bool {
         if !surrogate.iter().all(|c| c.is_ascii_digit() || *c == b'.') {
             return false;
         }
         let body = self.body;
+        if surrogate.len() < SHORTEST_NUMERIC_SURROGATE {
+            return digit_runs(body).any(|run| run == surrogate);
+        }
         let set = self.body_numbers.get_or_insert_with(|| {
-            let mut set = FastSet::default();
-            let mut i = 0;
-            while i < body.len() {
-                if body[i].is_ascii_digit() {
-                    let s = i;
-                    while i < body.len() && (body[i].is_ascii_digit() || body[i] == b'.') {
-                        i += 1;
-                    }
-                    let mut e = i;
-                    while e > s && body[e - 1] == b'.' {
-                        e -= 1;
-                    }
-                    set.insert(&body[s..e]);
-                } else {
-                    i += 1;
-                }
-            }
-            set
+            long_digit_runs(body, SHORTEST_NUMERIC_SURROGATE).collect()
         });
         set.contains(surrogate)
     }
@@ -696,6 +750,20 @@ mod tests {
         acct[0] = b'7';
         let key = random_string(seed, 16, b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567");
         (String::from_utf8(acct).expect("ascii"), String::from_utf8(key).expect("ascii"))
+    }
+
+    #[test]
+    fn long_digit_runs_are_the_digit_runs_of_that_length() {
+        for seed in 0..400u64 {
+            let body = random_string(seed, (seed % 97) as usize, b"0123456789..ab \n");
+            for min in 1..9 {
+                let slow: Vec<&[u8]> = digit_runs(&body).filter(|r| r.len() >= min).collect();
+                let fast: Vec<&[u8]> = long_digit_runs(&body, min).collect();
+                assert_eq!(fast, slow, "seed {seed}, min {min}");
+            }
+        }
+        let runs: Vec<&[u8]> = digit_runs(b"a 1.2.3.4. x..123456 7").collect();
+        assert_eq!(runs, [&b"1.2.3.4"[..], b"123456", b"7"]);
     }
 
     #[test]
