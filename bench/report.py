@@ -94,6 +94,7 @@ ENGINE_ROWS = (
     ("mask_warm_mb_s", "mask_mb_s", "mask MB/s"),
     ("mask_cold_mb_s", "", "mask MB/s, cold"),
     ("unmask_mb_s", "unmask_mb_s", "unmask MB/s"),
+    ("unmask_with_index_mb_s", "", "unmask MB/s, reply index build included"),
     ("mask_resent_ms", "", "mask ms, the next turn of the conversation"),
     ("unmask_index_build_ms", "", "reply index build ms, this body's surrogates"),
     ("unmask_4k_reply_ms", "", "unmask ms, a 4 KB reply in 40-byte deltas"),
