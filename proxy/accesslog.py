@@ -8,7 +8,6 @@ adds its own, and start with a ``<N>`` syslog priority that journald turns into 
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import json
 import logging
@@ -253,6 +252,10 @@ def _flush_soon(handler: logging.Handler) -> None:
     global _flush_pending
     if _flush_pending:
         return
+    # Imported here, not at the top: the CLI's mask and scan load this module for logging
+    # set-up and never run an event loop (asyncio is a fifth of their start-up).
+    import asyncio
+
     try:
         loop = asyncio.get_running_loop()
     except RuntimeError:

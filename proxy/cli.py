@@ -45,6 +45,18 @@ def _version() -> str:
         return "unknown"
 
 
+class _VersionAction(argparse.Action):
+    """``--version``: the installed version, looked up only when asked for (reading the
+    package metadata costs every other command's start-up)."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str, **kwargs: Any) -> None:
+        super().__init__(option_strings, dest, nargs=0, help="show the version and exit")
+
+    def __call__(self, parser: argparse.ArgumentParser, *args: Any, **kwargs: Any) -> None:
+        print(f"maskproxy {_version()}")
+        parser.exit()
+
+
 def _add_config_flags(p: argparse.ArgumentParser, *, full: bool) -> None:
     g = p.add_argument_group("configuration")
     g.add_argument(
@@ -239,7 +251,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Local intercepting HTTPS proxy that masks infrastructure identifiers and "
         "secrets in LLM API requests and restores them in the responses.",
     )
-    parser.add_argument("--version", action="version", version=f"maskproxy {_version()}")
+    parser.add_argument("--version", action=_VersionAction)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     run = sub.add_parser(

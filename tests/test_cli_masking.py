@@ -119,3 +119,27 @@ def test_user_rules_from_the_config_file(tmp_path: Path) -> None:
     bad.write_text('[masking]\ndisable = ["no_such_type"]\n')
     refused = run_cli("mask", "--state-dir", str(tmp_path / "s"), "--config", str(bad), input=b"")
     assert refused.returncode == 2 and "no_such_type" in refused.stderr
+
+
+def test_mask_and_scan_load_no_proxy_runtime(tmp_path: Path) -> None:
+    """``mask`` and ``scan`` run once per file from hooks and scripts: they must not load the
+    proxy's runtime (asyncio, TLS, HTTP parsers) nor read package metadata to start."""
+    import subprocess
+    import sys
+
+    probe = (
+        "import sys; from proxy.cli import main\n"
+        "try:\n    main(sys.argv[1:])\nexcept SystemExit:\n    pass\n"
+        "heavy = ('asyncio', 'ssl', 'h11', 'h2', 'cryptography', 'importlib.metadata')\n"
+        "sys.stderr.write('LOADED ' + ' '.join(m for m in heavy if m in sys.modules))\n"
+    )
+    for command in ("mask", "scan"):
+        res = subprocess.run(
+            [sys.executable, "-c", probe, command, "--state-dir", str(tmp_path / "state")],
+            input=TEXT.encode(),
+            capture_output=True,
+            check=False,
+        )
+        assert b"LOADED" in res.stderr, res.stderr
+        loaded = res.stderr.rsplit(b"LOADED", 1)[1].split()
+        assert loaded == [], (command, loaded)
