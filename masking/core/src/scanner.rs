@@ -265,7 +265,7 @@ mod tests {
     #[test]
     fn first_bytes_of_patterns() {
         let f = first_bytes("ghp_|(?i:ab)");
-        assert!(f[b'g' as usize] && f[b'a' as usize] && f[b'A' as usize] && f[b'b' as usize] == false);
+        assert!(f[b'g' as usize] && f[b'a' as usize] && f[b'A' as usize] && !f[b'b' as usize]);
         let f = first_bytes("x?y");
         assert!(f[b'x' as usize] && f[b'y' as usize] && !f[b'z' as usize]);
         assert!(first_bytes("a*")[b'z' as usize]);

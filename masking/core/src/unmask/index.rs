@@ -561,6 +561,7 @@ fn finish_hash(mut h: u64) -> u64 {
 /// of a linked list of its items (built without sorting, one insert per item). A slot is
 /// chosen by the key's low bits and tells keys apart by its top 32: two keys alike in both
 /// share a list (callers check every item).
+#[derive(Clone)]
 struct HashedLists<T> {
     /// `(top 32 bits of the key, 1 + the index of its last item)`; a head of 0 marks an empty
     /// slot.
@@ -683,6 +684,7 @@ pub(crate) struct Entry {
 
 /// The first byte and the first two bytes of a set of strings, as bit sets: a quick "no" for
 /// a text that starts none of them.
+#[derive(Clone)]
 struct PrefixSet {
     one: [bool; 256],
     two: Box<[u64; 1024]>,
@@ -718,6 +720,7 @@ impl PrefixSet {
 /// A set of 64-bit values as one bit each, chosen by their top 16 bits: a run whose value is
 /// not in it is no anchor, known from one load of an 8 KB table, before any key is hashed or
 /// any hash table probed.
+#[derive(Clone)]
 struct KeyFilter(Box<[u64; 1024]>);
 
 impl KeyFilter {
@@ -738,6 +741,7 @@ impl KeyFilter {
 /// The lengths of the anchors, as bits (a length of 63 or more counts as 63): a run of a length
 /// no anchor has is passed over with no key filter read (the filters stay in the first-level
 /// cache for the runs that may be anchors).
+#[derive(Clone)]
 struct AnchorLengths {
     exact: u64,
     /// By the first run's length, the second runs' lengths.
@@ -776,6 +780,7 @@ impl AnchorLengths {
 /// the exchange's glue prefixes: the few bytes that stood right before originals glued to a
 /// letter or digit in the request (the `AKIA` of an access key). Prefixes longer than 8 bytes
 /// and empty ones are ignored.
+#[derive(Clone)]
 pub struct SurrogateIndex {
     arena: Vec<u8>,
     entries: Vec<Entry>,
@@ -819,6 +824,18 @@ impl SurrogateIndex {
     /// raw text): surrogates and originals JSON-escaped; a JSON escape (`\n`, `\"`, `\u001b`)
     /// counts as a separator, so a surrogate right after `\n` stands on its own.
     pub fn json_escaped(&self) -> SurrogateIndex {
+        if self.escaped || self.arena.iter().all(|&b| !super::json::needs_escape(b)) {
+            // Nothing to escape (the usual case: surrogates and originals are tokens): the same
+            // tables serve, read as escaped text, at the cost of a copy instead of a build.
+            let mut same = self.clone();
+            same.escaped = true;
+            return same;
+        }
+        self.json_escaped_built()
+    }
+
+    /// [`SurrogateIndex::json_escaped`] built from the escaped pairs, whatever they hold.
+    pub(crate) fn json_escaped_built(&self) -> SurrogateIndex {
         let mut buf = Vec::with_capacity(self.arena.len() + 64);
         let mut spans = Vec::with_capacity(self.entries.len());
         let mut plain = Vec::with_capacity(self.entries.len());

@@ -11,7 +11,7 @@ const HEX: &[u8; 16] = b"0123456789abcdef";
 
 /// Whether `b` must be escaped inside a JSON string.
 #[inline]
-fn needs_escape(b: u8) -> bool {
+pub(crate) fn needs_escape(b: u8) -> bool {
     b < 0x20 || b == b'"' || b == b'\\' || b == 0xED
 }
 
