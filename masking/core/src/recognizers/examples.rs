@@ -2074,9 +2074,16 @@ pub const ROWS: &[Row] = &[
             ok(r#"export PGPASSWORD="«mx\"BqaRq\\NOsW»""#),
             ok(r#"{\"password\": \"«Gn4\\\"Pw7\\\\Zk2»\"}"#),
             ok(r#"mysqladmin --password="«ispf5\"zLOJ4»" status"#),
+            // a '$' inside a generated password is one of its characters, not a variable
+            ok(r#"    "password": "«Hb4#tW9$qM2!vK7x»","#),
+            ok("DB_PASSWORD=«Jc8$Rn3kPz6!»"),
         ],
         negative: &[
             ok(r#"{"value": "Xk29fjQ0pLmzT", "name": "DB_HOST"}"#),
+            // a variable stands for the password: upper case anywhere, lower case as the whole value
+            ok("DB_PASSWORD=$PGPASSWORD"),
+            ok(r#""password": "pre-$DB_PASS""#),
+            ok(r#"$conn = connect("db", "app", $password);  "password" => "$password","#),
             ok(r#"{"value": "ordinary text", "name": "greeting"}, {"name": "DB_PASSWORD"}"#),
             ok(r#""password": "multi\nline text\nnot one value""#),
             ok(r#"password: """#),
@@ -2197,9 +2204,11 @@ pub const ROWS: &[Row] = &[
         positive: &[
             ok("DATABASE_URL=postgres://app:«KnfxY2FoNrsKeCtv2B»@db-1.internal.example:5432/orders"),
             ok("redis://:«rgOHN42GuhlVeBipCrnX»@10.0.3.7:6379/0"),
+            ok("postgres://app:«Wd2$kM9!qT4x»@db.internal:5432/app"),
         ],
         negative: &[
             ok("postgres://user:password@localhost/db"),
+            ok("postgres://app:$DB_PASSWORD@db.internal:5432/app"),
             ok("postgres://app@db.example/orders"),
         ],
     },

@@ -785,9 +785,42 @@ fn in_lower(set: &[&[u8]], v: &[u8]) -> bool {
     set.iter().any(|w| w.eq_ignore_ascii_case(v))
 }
 
-/// Template syntax and masks: `${X}`, `{{ x }}`, `<password>`, `****`, `xxxx`, `...`.
-static PLACEHOLDER: LazyLock<Regex> =
-    LazyLock::new(|| rx(r"\$\{|\$\(|\{\{|%\(|<[A-Za-z_]|\$[A-Za-z_]|\*{3,}|x{4,}|X{4,}|\.\.\."));
+/// Template syntax and masks: `${X}`, `$(cmd)`, `{{ x }}`, `<password>`, `****`, `xxxx`, `...`.
+static TEMPLATE: LazyLock<Regex> =
+    LazyLock::new(|| rx(r"\$\{|\$\(|\{\{|%\(|<[A-Za-z_]|\*{3,}|x{4,}|X{4,}|\.\.\."));
+
+/// A value that stands for a secret rather than being one: template syntax or a mask
+/// ([`TEMPLATE`]), or a variable reference ([`variable_reference`]).
+fn is_placeholder(v: &[u8]) -> bool {
+    TEMPLATE.is_match(v) || variable_reference(v)
+}
+
+/// A shell or code variable in a value: `$DB_PASSWORD` (upper case, at the start or after
+/// punctuation: `pre-$PGPASS`) or a whole value `$password` (PHP, Perl, a shell argument).
+/// A `$` inside a generated password is no reference: `Vq8#mL2$zR9!` has an alphanumeric byte
+/// before its `$` and a mixed-case name after it.
+fn variable_reference(v: &[u8]) -> bool {
+    for i in memchr::memchr_iter(b'$', v) {
+        let ns = i + 1;
+        if ns >= v.len() || !(v[ns].is_ascii_alphabetic() || v[ns] == b'_') {
+            continue;
+        }
+        let mut ne = ns;
+        while ne < v.len() && WORD[v[ne] as usize] {
+            ne += 1;
+        }
+        let name = &v[ns..ne];
+        let upper = name.iter().all(|c| !c.is_ascii_lowercase());
+        let lower = name.iter().all(|c| !c.is_ascii_uppercase());
+        if upper && (i == 0 || !ALNUM[v[i - 1] as usize]) {
+            return true;
+        }
+        if lower && i == 0 && ne == v.len() {
+            return true;
+        }
+    }
+    false
+}
 
 fn is_scheme_char(c: u8) -> bool {
     ALNUM[c as usize] || matches!(c, b'+' | b'.' | b'-')
@@ -811,7 +844,7 @@ fn check_url_cred(data: &[u8], a: usize, _e: usize) -> CheckResult {
         let (pa, pb) = (s + pw.start(), s + pw.end());
         let pwb = pw.as_bytes();
         if in_lower(PW_STOP, pwb)
-            || PLACEHOLDER.is_match(pwb)
+            || is_placeholder(pwb)
             || !pwb.iter().any(|&c| ALNUM[c as usize])
             || (in_lower(PW_STOP, user.as_bytes()) && pwb.len() < 8)
         {
@@ -905,7 +938,7 @@ fn check_auth(data: &[u8], s: usize, _e: usize) -> CheckResult {
         b -= 1;
     }
     let tok = &data[a..b];
-    if !right_ok(data, b, &WORD) || in_lower(PW_STOP, tok) || PLACEHOLDER.is_match(tok) {
+    if !right_ok(data, b, &WORD) || in_lower(PW_STOP, tok) || is_placeholder(tok) {
         return None;
     }
     if tok.starts_with(b"ey")
@@ -1000,7 +1033,7 @@ fn check_presigned(data: &[u8], s: usize, _e: usize) -> CheckResult {
     if is_key && (data[a..].starts_with(b"AKIA") || data[a..].starts_with(b"ASIA")) {
         a += 4; // the prefix stays, as for a bare access key id
     }
-    if b < a + 8 || PLACEHOLDER.is_match(&data[a..b]) {
+    if b < a + 8 || is_placeholder(&data[a..b]) {
         return None;
     }
     let rtype = match k {
@@ -1340,7 +1373,7 @@ fn v_secret(data: &[u8], v: &Value, rtype: &'static str) -> Option<Vec<Finding>>
         }
     }
     let raw = &data[v.start..end];
-    if raw.is_empty() || in_lower(VALUE_STOP, raw) || PLACEHOLDER.is_match(raw) {
+    if raw.is_empty() || in_lower(VALUE_STOP, raw) || is_placeholder(raw) {
         return None;
     }
     if json_object_text(raw) {
@@ -1494,7 +1527,7 @@ fn check_dash_p(data: &[u8], s: usize, e: usize) -> CheckResult {
     let limit = data.len().min(vs + 256);
     let ve = quoted_or_bare(data, vs, vq, limit);
     let raw = &data[vs..ve];
-    if raw.len() < 6 || in_lower(PW_STOP, raw) || PLACEHOLDER.is_match(raw) || !entropy_ok(raw) {
+    if raw.len() < 6 || in_lower(PW_STOP, raw) || is_placeholder(raw) || !entropy_ok(raw) {
         return None;
     }
     if vq.is_empty() && b"/.~-".contains(&raw[0]) {
@@ -1973,7 +2006,7 @@ fn curl_user_at(data: &[u8], at: usize, limit: usize) -> CheckResult {
         start: arg.start + colon + 1,
         ..arg
     };
-    if pw.end <= pw.start || PLACEHOLDER.is_match(&data[pw.start..pw.end]) {
+    if pw.end <= pw.start || is_placeholder(&data[pw.start..pw.end]) {
         return None;
     }
     let fs = v_secret(data, &pw, "password")?;
