@@ -2192,9 +2192,14 @@ pub const ROWS: &[Row] = &[
         found_by: &[Field],
         positive: &[
             ok(r#"kind: Secret\ndata:\n  api-key: «TGdJRGNzaXBNNUdLcHRETE9Pb1ZXR3Na»\n"#),
+            // a PEM key decodes to lines: a TLS Secret's key, a kubeconfig's client key
+            ok("data:\n  tls.key: «LS0tLS1CRUdJTiBSU0EgUFJJVkFURSBLRVktLS0tLQpNSUlCT2dJQkFBSkJBS2ozdlI4bVEyeFc3cFo0bkw5dEs2Y1kxZkg1ZEcwc0EzZVU4aU8yYlY3eFE0bVI5d1oK»\n"),
+            ok(r#"users:\n- name: lab-admin\n  user:\n    client-key-data: «LS0tLS1CRUdJTiBFQyBQUklWQVRFIEtFWS0tLS0tCk1IY0NBUUVFSUhxN3ZaM21YOXBMMndSOHRONGtDNnlGMWpCNXNEMGdRN2VVM2FPMmhWOG5Nb0FvR0NDcUdTTTQ5Cg==»\n"#),
         ],
         negative: &[
             ok(r#"data:\n  note: aGVsbG8gd29ybGQhxyz\n"#),
+            // a certificate is public
+            ok("- cluster:\n    certificate-authority-data: LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0tCk1JSUJkekNDQVIyZ0F3SUJBZ0lCQURBS0JnZ3Foa2pPUFFRREFqQWpNU0V3SHdZRFZRUUREQmhyTTNNdGMyVnkK\n"),
             ok("kind: ConfigMap"),
         ],
     },

@@ -975,6 +975,12 @@ fn b64_value(c: u8) -> Option<u8> {
 
 /// Standard base64 (padding optional) that decodes to at least 3 printable ASCII bytes.
 fn decodes_to_text(tok: &[u8]) -> bool {
+    decodes_to_lines(tok, false)
+}
+
+/// Standard base64 (padding optional) that decodes to at least 3 bytes of printable ASCII, and
+/// with `breaks` of line breaks and tabs too (a PEM file, a config file).
+fn decodes_to_lines(tok: &[u8], breaks: bool) -> bool {
     // as Python's b64decode(tok + '=' * (-len(tok) % 4), validate=True): the alphabet, then at
     // most two '=' in all
     let data_len = tok.iter().position(|&c| c == b'=').unwrap_or(tok.len());
@@ -993,7 +999,7 @@ fn decodes_to_text(tok: &[u8]) -> bool {
             bits -= 8;
             let byte = (acc >> bits) as u8;
             acc &= (1 << bits) - 1;
-            if !(32..127).contains(&byte) {
+            if !((32..127).contains(&byte) || (breaks && matches!(byte, b'\n' | b'\r' | b'\t'))) {
                 return false;
             }
             count += 1;
@@ -1001,6 +1007,10 @@ fn decodes_to_text(tok: &[u8]) -> bool {
     }
     count >= 3
 }
+
+/// The base64 of `-----BEGIN CERTIFICATE-----`: a certificate is public (a kubeconfig's
+/// `certificate-authority-data`, a TLS Secret's `tls.crt`), the key beside it is not.
+const B64_PEM_CERTIFICATE: &[u8] = b"LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0t";
 
 // ---------------------------------------------------------------- pre-signed URL credentials
 
@@ -1102,7 +1112,8 @@ fn check_k8s(data: &[u8], s: usize, _e: usize) -> CheckResult {
     if val.iter().filter(|&&c| c != b'=').count() < 12 {
         return None; // the Python engine's scan pattern required 12 base64 characters
     }
-    if val.len() % 4 != 0 || !decodes_to_text(val) {
+    // a PEM key or a config file decodes to lines
+    if val.len() % 4 != 0 || !decodes_to_lines(val, true) || val.starts_with(B64_PEM_CERTIFICATE) {
         return None;
     }
     // plain words are valid base64 too; a Secret's values have digits, '=' or mixed case
