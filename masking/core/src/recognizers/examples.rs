@@ -2210,10 +2210,18 @@ pub const ROWS: &[Row] = &[
             ok("DATABASE_URL=postgres://app:«KnfxY2FoNrsKeCtv2B»@db-1.internal.example:5432/orders"),
             ok("redis://:«rgOHN42GuhlVeBipCrnX»@10.0.3.7:6379/0"),
             ok("postgres://app:«Wd2$kM9!qT4x»@db.internal:5432/app"),
+            // Oracle's connect string user/password@service
+            ok("spring.datasource.url=jdbc:oracle:thin:billing/«Rq7vK2mW9xT4»@//ora1.internal:1521/SALESPDB"),
+            ok("$ sqlplus -s ledger/«Tn5zQ8wK3pX6»@//10.1.4.9:1521/ORCL @report.sql"),
+            ok(r#"{"command": "expdp userid=hr_admin/«Mv4xB9qL2nR8»@PRODDB schemas=HR"}"#),
         ],
         negative: &[
             ok("postgres://user:password@localhost/db"),
             ok("postgres://app:$DB_PASSWORD@db.internal:5432/app"),
+            ok("jdbc:oracle:thin:@//ora1.internal:1521/SALESPDB"),
+            ok("sqlplus / as sysdba @setup.sql"),
+            ok("sqlplus -s $ORA_USER/$ORA_PASSWORD@orcl"),
+            ok("see docs/oracle/thin@latest for the driver"),
             ok("postgres://app@db.example/orders"),
         ],
     },

@@ -2082,6 +2082,65 @@ fn is_space_or_escape(data: &[u8], i: usize) -> bool {
     super::base::is_space(data[i]) || (matches!(data[i], b'n' | b't') && escape_ends_at(data, i))
 }
 
+/// Oracle's connect string `user/password@service`, as a JDBC URL (`jdbc:oracle:thin:scott/pw@//
+/// host:1521/svc`) or the first arguments of Oracle's tools (`sqlplus -s scott/pw@orcl`,
+/// `expdp userid=scott/pw@orcl`): the password between the `/` and the `@`.
+fn check_oracle_connect(data: &[u8], s: usize, e: usize) -> CheckResult {
+    if !left_ok(data, s, &ALNUM) {
+        return None;
+    }
+    let limit = line_end(data, e, data.len().min(e + 256));
+    let jdbc = data[s] == b'j';
+    let mut i = e;
+    for _ in 0..4 {
+        while i < limit && matches!(data[i], b' ' | b'\t') {
+            i += 1;
+        }
+        let mut end = i;
+        while end < limit && !matches!(data[end], b' ' | b'\t') {
+            end += 1;
+        }
+        let mut tok = i;
+        while tok < end && matches!(data[tok], b'"' | b'\'' | b'\\') {
+            tok += 1;
+        }
+        for prefix in [&b"userid="[..], b"target="] {
+            if data[tok..end].starts_with(prefix) {
+                tok += prefix.len();
+            }
+        }
+        if let Some(f) = oracle_password(data, tok, end) {
+            return Some((vec![f], f.end));
+        }
+        if jdbc || i >= limit || data[i] != b'-' {
+            return None; // only flags come before the connect string
+        }
+        i = end;
+    }
+    None
+}
+
+/// The password of `user/password@` at `i` (before `end`).
+fn oracle_password(data: &[u8], i: usize, end: usize) -> Option<Finding> {
+    let mut slash = i;
+    while slash < end && slash - i <= 64 && (WORD[data[slash] as usize] || matches!(data[slash], b'$' | b'#' | b'.')) {
+        slash += 1;
+    }
+    if slash == i || slash >= end || data[slash] != b'/' {
+        return None;
+    }
+    let ps = slash + 1;
+    let at = ps + memchr::memchr(b'@', &data[ps..end])?;
+    let pw = &data[ps..at];
+    if pw.is_empty() || pw.iter().any(|&c| matches!(c, b'/' | b'"' | b'\'' | b'\\')) {
+        return None;
+    }
+    if in_lower(PW_STOP, pw) || is_placeholder(pw) || !pw.iter().any(|&c| ALNUM[c as usize]) {
+        return None;
+    }
+    Some(Finding::new(ps, at, "db_password", CW))
+}
+
 /// `.pgpass`: `host:port:database:user:password`, one entry a line.
 fn check_pgpass(data: &[u8], s: usize, _e: usize) -> CheckResult {
     // the candidate is the start of a line
@@ -2254,6 +2313,12 @@ pub fn recognizers() -> Vec<Recognizer> {
         r"password[ \t]+",
         check_netrc,
         &["password"],
+    ));
+    out.push(Recognizer::new(
+        "secrets.oracle_connect",
+        r"jdbc:oracle:(?:thin|oci8?):|(?:sqlplus|sqlldr|expdp|impdp|rman)[ \t]",
+        check_oracle_connect,
+        &["db_password"],
     ));
     out.push(Recognizer::new(
         "secrets.pgpass",
