@@ -2077,6 +2077,8 @@ pub const ROWS: &[Row] = &[
             // a '$' inside a generated password is one of its characters, not a variable
             ok(r#"    "password": "«Hb4#tW9$qM2!vK7x»","#),
             ok("DB_PASSWORD=«Jc8$Rn3kPz6!»"),
+            // in a URL's query the next parameter ends the value
+            ok("JDBC_URL=jdbc:postgresql://db.internal:5432/app?user=app&password=«Fz3qW8mK2vR7»&ssl=true"),
         ],
         negative: &[
             ok(r#"{"value": "Xk29fjQ0pLmzT", "name": "DB_HOST"}"#),

@@ -1309,8 +1309,10 @@ fn entropy_ok(v: &[u8]) -> bool {
     distinct >= 12
 }
 
-/// In a connection string (`Password=x;Encrypt=True`) the next `;Key=` ends a bare value.
-static NEXT_PAIR: LazyLock<Regex> = LazyLock::new(|| rx(r";[ ]?[A-Za-z][A-Za-z0-9 _.-]{0,40}="));
+/// In a connection string (`Password=x;Encrypt=True`) the next `;Key=` ends a bare value, in
+/// a URL's query (`?user=app&password=x&ssl=true`) the next `&key=`.
+static NEXT_PAIR: LazyLock<Regex> =
+    LazyLock::new(|| rx(r";[ ]?[A-Za-z][A-Za-z0-9 _.-]{0,40}=|&[A-Za-z][A-Za-z0-9_.-]{0,40}="));
 
 /// A value that has a format of its own is left to that format's recognizer (which keeps the
 /// provider prefix and gives the precise type).
@@ -1369,7 +1371,8 @@ fn v_secret(data: &[u8], v: &Value, rtype: &'static str) -> Option<Vec<Finding>>
     let mut end = v.end;
     if bare {
         // a bare value ends a sentence or a line of code: trim trailing punctuation; in a
-        // connection string ('Password=x;Encrypt=True') the next ';Key=' ends it
+        // connection string ('Password=x;Encrypt=True') the next ';Key=' ends it, in a URL's
+        // query the next '&key='
         if let Some(m) = NEXT_PAIR.find(&data[v.start..v.end]) {
             end = v.start + m.start();
         }
