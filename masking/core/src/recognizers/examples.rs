@@ -2077,6 +2077,9 @@ pub const ROWS: &[Row] = &[
             // a '$' inside a generated password is one of its characters, not a variable
             ok(r#"    "password": "«Hb4#tW9$qM2!vK7x»","#),
             ok("DB_PASSWORD=«Jc8$Rn3kPz6!»"),
+            // Terraform state: the result of a random_password
+            ok(r#"{"attributes": {"id": "none", "keepers": null, "length": 20, "lower": true, "min_lower": 0, "min_numeric": 0, "min_special": 2, "min_upper": 0, "number": true, "numeric": true, "override_special": "!#%&", "result": "«uK4!vR9#mT2&pW7qZ3x»", "special": true}}"#),
+            ok(r#"\"min_special\": 0,\n \"min_upper\": 0,\n \"override_special\": null,\n \"result\": \"«Lh7tN2wQ9vB4cX8k»\",\n"#),
             // in a URL's query the next parameter ends the value
             ok("JDBC_URL=jdbc:postgresql://db.internal:5432/app?user=app&password=«Fz3qW8mK2vR7»&ssl=true"),
         ],
@@ -2086,6 +2089,8 @@ pub const ROWS: &[Row] = &[
             ok("DB_PASSWORD=$PGPASSWORD"),
             ok(r#""password": "pre-$DB_PASS""#),
             ok(r#"$conn = connect("db", "app", $password);  "password" => "$password","#),
+            ok(r#"{"min_special": 2}, {"result": "Xk29fjQ0pLmzT", "status": "ok"}"#),
+            ok(r#"{"name": "deploy", "result": "Xk29fjQ0pLmzT"}"#),
             ok(r#"{"value": "ordinary text", "name": "greeting"}, {"name": "DB_PASSWORD"}"#),
             ok(r#""password": "multi\nline text\nnot one value""#),
             ok(r#"password: """#),

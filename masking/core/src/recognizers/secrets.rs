@@ -2085,6 +2085,33 @@ fn is_space_or_escape(data: &[u8], i: usize) -> bool {
     super::base::is_space(data[i]) || (matches!(data[i], b'n' | b't') && escape_ends_at(data, i))
 }
 
+/// How far back the attributes of a Terraform `random_password` are looked for.
+const RANDOM_PASSWORD_REACH: usize = 512;
+
+/// Terraform's `random_password` in state (`terraform.tfstate`, `terraform show -json`): its
+/// attributes are written in key order, so `min_special` (an argument only that resource and
+/// `random_string` have) comes before `"result"` in the same object, and `result` holds the
+/// generated password.
+fn check_random_password(data: &[u8], s: usize, e: usize) -> CheckResult {
+    let low = s.saturating_sub(RANDOM_PASSWORD_REACH);
+    let before = &data[low..s];
+    let at = memchr::memmem::rfind(before, b"min_special")?;
+    if before[at..].iter().any(|&c| matches!(c, b'{' | b'}')) {
+        return None; // another object
+    }
+    let limit = data.len().min(e + 512);
+    let key_end = s + memchr::memmem::find(&data[s..e], b"result")? + b"result".len();
+    let v = super::base::value_after(data, key_end, limit, false, None)?;
+    if v.quote.is_empty() {
+        return None;
+    }
+    let fs = v_secret(data, &v, "password")?;
+    if fs.is_empty() {
+        return None;
+    }
+    Some((fs, v.end))
+}
+
 /// Oracle's connect string `user/password@service`, as a JDBC URL (`jdbc:oracle:thin:scott/pw@//
 /// host:1521/svc`) or the first arguments of Oracle's tools (`sqlplus -s scott/pw@orcl`,
 /// `expdp userid=scott/pw@orcl`): the password between the `/` and the `@`.
@@ -2315,6 +2342,12 @@ pub fn recognizers() -> Vec<Recognizer> {
         "secrets.netrc",
         r"password[ \t]+",
         check_netrc,
+        &["password"],
+    ));
+    out.push(Recognizer::new(
+        "secrets.random_password",
+        r#"\\{0,7}"result\\{0,7}"[ \t]*:"#,
+        check_random_password,
         &["password"],
     ));
     out.push(Recognizer::new(
