@@ -284,6 +284,12 @@ pub const ROWS: &[Row] = &[
         found_by: &[Field, Flag, CliColumn, Phrase],
         positive: &[
             ok(r#""FunctionName": "«invoice-sync-wgca»","#),
+            // a log group is a path: its name segments, not the service words
+            ok("aws logs tail /ecs/«orders-api-qv» --follow"),
+            ok("aws logs filter-log-events --log-group-name /«tallyco»/«billing-worker» --filter-pattern ERROR"),
+            ok(r#"{"logDriver": "awslogs", "options": {"awslogs-group": "/ecs/«ledger-sync-9»", "awslogs-region": "eu-west-1"}}"#),
+            ok(r#"{"logGroupName": "«intake-events-k2»", "storedBytes": 0}"#),
+            ok("aws logs tail /aws/lambda/«refund-hook-x1» --since 5m"),
             ok("aws dynamodb describe-table --table-name «OrdersISSG»"),
             ok("diff detected on «pay-cache-mgt»"),
             ok(r#"$ aws elb describe-load-balancers --load-balancer-name «edge-lb-tq4»\n«edge-lb-tq4»\n"#),
@@ -319,6 +325,9 @@ pub const ROWS: &[Row] = &[
             ok(r#""Location": "https://awslambda-eu-west-1-tasks.s3.eu-west-1.amazonaws.com/snapshots/604218873315/«qjhvx-rollup»-4be1c0d2-7a9f-4c31-b8e6-05d9f3a2c7e1?versionId=Qm9x""#),
         ],
         negative: &[
+            ok("aws logs tail /ecs/app/stdout --since 1h"),
+            ok("aws logs tail --help"),
+            ok("cat /var/log/app/worker.log | grep ERROR"),
             ok("| FunctionName | Runtime |\n|---|---|\n| main | python3.12 |\n"),
             // a Name column of plain words, another tag's value, a Name outside a tag list
             ok("| Name | Description |\n|---|---|\n| retries | how often to try |\n"),

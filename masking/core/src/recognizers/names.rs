@@ -326,15 +326,76 @@ static TABLE: LazyLock<HashMap<String, Field>> = LazyLock::new(|| {
             );
         }
     }
+    for k in LOG_GROUP_KEYS {
+        t.insert(norm_key(k.as_bytes()), LOG_GROUP_FIELD);
+    }
     t
 });
 
 /// Flags in normal form -> what their values are.
 fn flag_table() -> HashMap<String, Field> {
-    FLAGS
+    let mut t: HashMap<String, Field> = FLAGS
         .iter()
         .map(|(k, t)| (norm_key(k.as_bytes()), name_field(t)))
-        .collect()
+        .collect();
+    for k in ["loggroupname", "loggroupnames"] {
+        t.insert(k.to_string(), LOG_GROUP_FIELD);
+    }
+    t
+}
+
+/// A log group's name is a path (`/ecs/orders-api`): read segment by segment.
+const LOG_GROUP_FIELD: Field = Field {
+    rtype: RES,
+    shape: Shape::Classwise,
+    validate: v_log_group,
+    line: false,
+};
+
+/// Keys that name a log group (normal form): the API's field, an ECS task definition's
+/// `awslogs-group` option, Terraform's attribute.
+const LOG_GROUP_KEYS: &[&str] = &["LogGroupName", "awslogs-group", "LogGroup"];
+
+/// Path segments of log group names that name no resource: AWS's own prefixes and the
+/// services that write there.
+static LOG_GROUP_WORDS: LazyLock<HashSet<&'static [u8]>> = LazyLock::new(|| {
+    word_set(
+        "aws ecs eks lambda codebuild apigateway api-gateway vendedlogs states containerinsights \
+         rds ec2 ssm cloudtrail vpc flowlogs flow-logs vpc-flow-logs app apps application \
+         applications service services web worker workers task tasks stdout stderr",
+    )
+});
+
+/// The name segments of a log group path: `/ecs/orders-api` masks `orders-api` and keeps
+/// `/ecs/`. The groups AWS names after a resource (`/aws/lambda/<function>`) are left to
+/// [`check_log_group`], which types the resource; a value with no `/` is a plain name.
+fn v_log_group(data: &[u8], v: &Value, rtype: &'static str) -> Option<Vec<Finding>> {
+    let tok = &data[v.start..v.end];
+    if !tok.contains(&b'/') {
+        return v_name(data, v, rtype);
+    }
+    if LOG_GROUP_PATH.is_match(tok) {
+        return Some(Vec::new());
+    }
+    if placeholder(tok) || tok.iter().any(|&c| c == b' ' || c == b'\\') {
+        return None;
+    }
+    let mut out = Vec::new();
+    let mut a = v.start;
+    for seg in tok.split(|&c| c == b'/') {
+        let b = a + seg.len();
+        let keep = seg.len() < 2
+            || lower_in(&LOG_GROUP_WORDS, seg)
+            || lower_in(&STOP, seg)
+            || lower_in(&ENGLISH, seg)
+            || id_like(seg)
+            || !name_shaped(seg);
+        if !keep {
+            out.push(Finding::new(a, b, rtype, Shape::Classwise));
+        }
+        a = b + 1;
+    }
+    (!out.is_empty()).then_some(out)
 }
 
 // ---------------------------------------------------------------- word lists
@@ -886,6 +947,30 @@ fn check_aws_name_flag(data: &[u8], s: usize, _e: usize) -> CheckResult {
     )?;
     Some((v_name(data, &v, RES)?, v.end))
 }
+
+/// `aws logs tail <group>`: the command's first argument is a log group.
+fn check_logs_tail(data: &[u8], s: usize, e: usize) -> CheckResult {
+    let ls = line_start_of(data, s, 512)?;
+    if !left_ok(data, s, &WORD) || !runs_aws_cli(&data[ls..s]) {
+        return None;
+    }
+    let v = value_after(data, e, data.len().min(e + 512), true, None)?;
+    if v.end <= v.start || data[v.start] == b'-' {
+        return None;
+    }
+    let fs = v_log_group(data, &v, RES)?;
+    if fs.is_empty() {
+        return Some((Vec::new(), v.start));
+    }
+    Some((fs, v.end))
+}
+
+/// The prefix of the log groups AWS services name after a resource.
+const AWS_LOG_GROUP: &str =
+    r"/aws/(?:lambda|codebuild|eks|rds/instance|rds/cluster|ecs/containerinsights)/";
+
+static LOG_GROUP_PATH: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(&format!("^{AWS_LOG_GROUP}")).expect("log group prefix"));
 
 /// CloudWatch log groups that AWS services name after a resource: `/aws/lambda/<function>`,
 /// `/aws/codebuild/<project>`, `/aws/eks/<cluster>/cluster`, `/aws/rds/instance/<db>/…`,
@@ -2049,6 +2134,7 @@ fn keys_pattern() -> String {
     let mut keys: Vec<String> = key_groups()
         .iter()
         .flat_map(|(keys, _)| keys.iter())
+        .chain(LOG_GROUP_KEYS)
         .map(|k| key_variants(k.trim_end_matches('_')))
         .collect();
     keys.sort_by(|a, b| b.len().cmp(&a.len()).then(a.cmp(b)));
@@ -2147,8 +2233,14 @@ pub fn recognizers() -> Vec<Recognizer> {
             &[RES],
         ),
         Recognizer::new(
+            "names.logs_tail",
+            r"logs[ \t]+tail",
+            check_logs_tail,
+            &[RES],
+        ),
+        Recognizer::new(
             "names.log_group",
-            r"/aws/(?:lambda|codebuild|eks|rds/instance|rds/cluster|ecs/containerinsights)/",
+            AWS_LOG_GROUP,
             check_log_group,
             &[RES, DB],
         ),
@@ -2278,6 +2370,7 @@ mod tests {
                 "names.tag_name",
                 "names.yaml_tag_name",
                 "names.hcl_tag_name",
+                "names.logs_tail",
                 "names.log_group",
                 "names.trail_username",
                 "names.text_row",
