@@ -284,6 +284,9 @@ pub const ROWS: &[Row] = &[
         found_by: &[Field, Flag, CliColumn, Phrase],
         positive: &[
             ok(r#""FunctionName": "«invoice-sync-wgca»","#),
+            // a JSON tag map: terraform show -json, .tfstate, an API's Tags object
+            ok(r#""subnet_id": "subnet-0b2d4f6a8c1e3a5b7", "tags": {"Name": "«jump-host-qk»", "Owner": "ops"}, "tags_all": {"Name": "«jump-host-qk»"}"#),
+            ok(r#"{\"Tags\": {\"Name\": \"«etl-runner-b7»\"}}"#),
             // a log group is a path: its name segments, not the service words
             ok("aws logs tail /ecs/«orders-api-qv» --follow"),
             ok("aws logs filter-log-events --log-group-name /«tallyco»/«billing-worker» --filter-pattern ERROR"),
@@ -325,6 +328,7 @@ pub const ROWS: &[Row] = &[
             ok(r#""Location": "https://awslambda-eu-west-1-tasks.s3.eu-west-1.amazonaws.com/snapshots/604218873315/«qjhvx-rollup»-4be1c0d2-7a9f-4c31-b8e6-05d9f3a2c7e1?versionId=Qm9x""#),
         ],
         negative: &[
+            ok(r#"{"tags": {"team": {"Name": "data-platform-v2"}}, "config": {"Name": "default-settings-v2"}}"#),
             ok("aws logs tail /ecs/app/stdout --since 1h"),
             ok("aws logs tail --help"),
             ok("cat /var/log/app/worker.log | grep ERROR"),

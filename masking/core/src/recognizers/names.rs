@@ -919,6 +919,62 @@ fn check_hcl_tag_name(data: &[u8], s: usize, e: usize) -> CheckResult {
     Some((v_name(data, &v, RES)?, v.end))
 }
 
+/// A tag map in JSON (`terraform show -json`, `.tfstate`, an API's `"Tags": {…}`):
+/// `"Name": "<name>"` directly inside an object that is the value of `tags`, `tags_all` or
+/// `Tags`.
+fn check_json_tag_name(data: &[u8], s: usize, e: usize) -> CheckResult {
+    let open = enclosing_brace(data, s, 2048)?;
+    let mut i = open;
+    while i > 0 && matches!(data[i - 1], b' ' | b'\t') {
+        i -= 1;
+    }
+    if i == 0 || data[i - 1] != b':' {
+        return None;
+    }
+    i -= 1;
+    while i > 0 && matches!(data[i - 1], b' ' | b'\t') {
+        i -= 1;
+    }
+    // the key's closing quote at any escaping depth, then the key
+    if i == 0 || !matches!(data[i - 1], b'"' | b'\'') {
+        return None;
+    }
+    i -= 1;
+    while i > 0 && data[i - 1] == b'\\' {
+        i -= 1;
+    }
+    let key = [&b"tags_all"[..], b"tags", b"Tags"]
+        .into_iter()
+        .find(|k| data[..i].ends_with(k))?;
+    let ks = i - key.len();
+    if ks == 0 || !matches!(data[ks - 1], b'"' | b'\'') {
+        return None;
+    }
+    let limit = data.len().min(e + 512);
+    let v = value_after(data, e - 1, limit, false, None)?;
+    if v.quote.is_empty() {
+        return None;
+    }
+    Some((v_name(data, &v, RES)?, v.end))
+}
+
+/// The unmatched `{` left of `s` (at most `reach` bytes back), skipping nested objects.
+fn enclosing_brace(data: &[u8], s: usize, reach: usize) -> Option<usize> {
+    let low = s.saturating_sub(reach);
+    let mut depth = 0usize;
+    let mut i = s;
+    while i > low {
+        i -= 1;
+        match data[i] {
+            b'}' => depth += 1,
+            b'{' if depth > 0 => depth -= 1,
+            b'{' => return Some(i),
+            _ => {}
+        }
+    }
+    None
+}
+
 /// Whether `line` (the part of a line before a flag) runs an AWS CLI command: `aws` as a word
 /// of its own followed by a blank (`$ aws eks …`, `"command": "aws …`, `&& aws …`).
 fn runs_aws_cli(line: &[u8]) -> bool {
@@ -2227,6 +2283,12 @@ pub fn recognizers() -> Vec<Recognizer> {
             &[RES],
         ),
         Recognizer::new(
+            "names.json_tag_name",
+            format!(r"{Q}Name{Q}[ \t]{{0,16}}:"),
+            check_json_tag_name,
+            &[RES],
+        ),
+        Recognizer::new(
             "names.hcl_tag_name",
             r#"(?:"Name"|\\"Name\\"|Name)[ ]{1,64}= "#,
             check_hcl_tag_name,
@@ -2369,6 +2431,7 @@ mod tests {
                 "names.build_id",
                 "names.tag_name",
                 "names.yaml_tag_name",
+                "names.json_tag_name",
                 "names.hcl_tag_name",
                 "names.logs_tail",
                 "names.log_group",
