@@ -718,6 +718,13 @@ fn v_name(data: &[u8], v: &Value, rtype: &'static str) -> Option<Vec<Finding>> {
     if !name_shaped(tok) || lower_in(&STOP, tok) {
         return None;
     }
+    // a KMS alias keeps its `alias/`; AWS's own (`alias/aws/s3`) stay whole
+    if let Some(name) = tok.strip_prefix(b"alias/") {
+        if name.starts_with(b"aws/") || name.len() < 2 || lower_in(&STOP, name) {
+            return None;
+        }
+        return Some(vec![Finding::new(start + 6, end, rtype, Shape::Classwise)]);
+    }
     // a Cognito pool id (`eu-west-1_Qz4Rk8Lm2`, `eu-west-1:<uuid>`) keeps its region
     let start = start + region_prefix_len(tok);
     Some(vec![Finding::new(start, end, rtype, Shape::Classwise)])
