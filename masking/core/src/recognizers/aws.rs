@@ -1827,6 +1827,8 @@ fn region_like(l: &[u8]) -> bool {
         b"ats",
         b"auth",
         b"endpoint",
+        // an ElastiCache serverless cache's endpoint
+        b"serverless",
     ];
     if region_name(l, true) || WORDS.contains(&l) {
         return true;
@@ -2066,16 +2068,21 @@ fn check_host(data: &[u8], a: usize, _e: usize) -> CheckResult {
     } else {
         "aws_hostname"
     };
+    let mut name_at = 0; // the label that names the resource
     for (i, &(x, y)) in labels.iter().enumerate().take(svc_at) {
         let l = &data[x..y];
         if (i > 0 && region_like(l)) || region_name(l, true) || !has_alnum(l) {
+            continue;
+        }
+        if i == 0 && svc_at > 1 && matches!(l, b"master" | b"replica") {
+            name_at = 1; // ElastiCache's primary and reader endpoints: master.<cluster>.<id>…
             continue;
         }
         label_findings(
             data,
             x,
             y,
-            if i == 0 { first_type } else { "aws_hostname" },
+            if i == name_at { first_type } else { "aws_hostname" },
             &mut out,
         );
     }

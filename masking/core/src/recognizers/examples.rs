@@ -237,6 +237,9 @@ pub const ROWS: &[Row] = &[
         rtype: "aws_db_identifier",
         found_by: &[Field, Flag, CliColumn, Phrase],
         positive: &[
+            // an ElastiCache serverless cache: the name, not the word serverless
+            ok("«orders-cache-r7t2kq».serverless.euw1.cache.amazonaws.com:6379"),
+            ok("master.«sessions-redis».x8k2pq.usw2.cache.amazonaws.com:6379"),
             ok(r#""MasterUsername": "«ledger_owner7»","#),
             ok("aws rds create-db-instance --db-instance-identifier «ledger-db-2» --master-username «ledger_owner»"),
             ok(r#""DBInstanceIdentifier": "«ledgerdb-wmsa»","#),
@@ -441,6 +444,9 @@ pub const ROWS: &[Row] = &[
             ok("https://«zv9dsc1828l0c».cloudfront.net/assets/app.js"),
             // a name field holding a host: the host's own labels are the name, not its suffix
             ok(r#""DomainName": "«d2hx7kq0wv3m9a».cloudfront.net","#),
+            // ElastiCache's primary and reader endpoints keep master. and replica.
+            ok("redis-cli -h master.sessions-redis.«x8k2pq».usw2.cache.amazonaws.com -p 6379 --tls"),
+            ok("replica.sessions-redis.«x8k2pq».usw2.cache.amazonaws.com:6379"),
         ],
         negative: &[
             ok("ec2.us-east-1.amazonaws.com"),
