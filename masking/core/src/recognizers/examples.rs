@@ -2099,6 +2099,9 @@ pub const ROWS: &[Row] = &[
             // a '$' inside a generated password is one of its characters, not a variable
             ok(r#"    "password": "«Hb4#tW9$qM2!vK7x»","#),
             ok("DB_PASSWORD=«Jc8$Rn3kPz6!»"),
+            // the AWS CLI's shorthand: the next KEY= and the closing brace end the value
+            ok("aws lambda update-function-configuration --function-name f --environment 'Variables={DB_PASSWORD=«Hq7vR2xK9mT4»,API_URL=https://api.example.com/v1}'"),
+            ok("--environment Variables={SMTP_PASSWORD=«Zk3#pW8qL5vN»}"),
             // Terraform state: the result of a random_password
             ok(r#"{"attributes": {"id": "none", "keepers": null, "length": 20, "lower": true, "min_lower": 0, "min_numeric": 0, "min_special": 2, "min_upper": 0, "number": true, "numeric": true, "override_special": "!#%&", "result": "«uK4!vR9#mT2&pW7qZ3x»", "special": true}}"#),
             ok(r#"\"min_special\": 0,\n \"min_upper\": 0,\n \"override_special\": null,\n \"result\": \"«Lh7tN2wQ9vB4cX8k»\",\n"#),

@@ -1310,9 +1310,11 @@ fn entropy_ok(v: &[u8]) -> bool {
 }
 
 /// In a connection string (`Password=x;Encrypt=True`) the next `;Key=` ends a bare value, in
-/// a URL's query (`?user=app&password=x&ssl=true`) the next `&key=`.
-static NEXT_PAIR: LazyLock<Regex> =
-    LazyLock::new(|| rx(r";[ ]?[A-Za-z][A-Za-z0-9 _.-]{0,40}=|&[A-Za-z][A-Za-z0-9_.-]{0,40}="));
+/// a URL's query (`?user=app&password=x&ssl=true`) the next `&key=`, in the AWS CLI's shorthand
+/// (`Variables={DB_PASSWORD=x,API_URL=…}`) the next `,KEY=`.
+static NEXT_PAIR: LazyLock<Regex> = LazyLock::new(|| {
+    rx(r";[ ]?[A-Za-z][A-Za-z0-9 _.-]{0,40}=|&[A-Za-z][A-Za-z0-9_.-]{0,40}=|,[A-Za-z_][A-Za-z0-9_]{0,40}=")
+});
 
 /// A value that has a format of its own is left to that format's recognizer (which keeps the
 /// provider prefix and gives the precise type).
@@ -1377,6 +1379,10 @@ fn v_secret(data: &[u8], v: &Value, rtype: &'static str) -> Option<Vec<Finding>>
             end = v.start + m.start();
         }
         while end > v.start && matches!(data[end - 1], b'.' | b',' | b';' | b')') {
+            end -= 1;
+        }
+        // the shorthand's closing brace ('Variables={DB_PASSWORD=x}')
+        if end > v.start && data[end - 1] == b'}' && !data[v.start..end].contains(&b'{') {
             end -= 1;
         }
     }
