@@ -996,6 +996,14 @@ fn v_kms(data: &[u8], v: &Value, _rtype: &'static str) -> Option<Vec<Finding>> {
             HEX,
         )]);
     }
+    if let Some(name) = seg.strip_prefix(b"alias/") {
+        // a key named by its alias: the alias is a name (as `AliasName` holds it), AWS's own
+        // aliases (`alias/aws/s3`) stay
+        let named = name.len() >= 2
+            && !name.starts_with(b"aws/")
+            && name.iter().all(|&c| GLUE_ID[c as usize] || c == b'/');
+        return named.then(|| vec![Finding::new(v.start + 6, v.end, "aws_resource_name", CW)]);
+    }
     defers(data, v.start, v.end).then(Vec::new)
 }
 
@@ -2243,6 +2251,7 @@ pub fn recognizers() -> Vec<Recognizer> {
     const FIELD_TYPES: &[&str] = &[
         "aws_account_id",
         "aws_kms_key_id",
+        "aws_resource_name",
         "aws_route53_zone_id",
         "aws_s3_bucket",
     ];

@@ -289,6 +289,8 @@ pub const ROWS: &[Row] = &[
             ok(r#""FunctionName": "«invoice-sync-wgca»","#),
             // a KMS alias keeps its alias/ (AWS's own aliases stay)
             ok(r#"{"AliasName": "alias/«ledger-cmk-q2»", "TargetKeyId": "x"}"#),
+            ok("aws kms encrypt --key-id alias/«billing-data-k7» --plaintext fileb://a.txt"),
+            ok(r#"{"KmsKeyId": "alias/«orders-sse-b2»"}"#),
             // a JSON tag map: terraform show -json, .tfstate, an API's Tags object
             ok(r#""subnet_id": "subnet-0b2d4f6a8c1e3a5b7", "tags": {"Name": "«jump-host-qk»", "Owner": "ops"}, "tags_all": {"Name": "«jump-host-qk»"}"#),
             ok(r#"{\"Tags\": {\"Name\": \"«etl-runner-b7»\"}}"#),
@@ -333,6 +335,7 @@ pub const ROWS: &[Row] = &[
             ok(r#""Location": "https://awslambda-eu-west-1-tasks.s3.eu-west-1.amazonaws.com/snapshots/604218873315/«qjhvx-rollup»-4be1c0d2-7a9f-4c31-b8e6-05d9f3a2c7e1?versionId=Qm9x""#),
         ],
         negative: &[
+            ok("aws kms describe-key --key-id alias/aws/s3"),
             ok(r#"{"AliasName": "alias/aws/secretsmanager"}"#),
             ok(r#"{"tags": {"team": {"Name": "data-platform-v2"}}, "config": {"Name": "default-settings-v2"}}"#),
             ok("aws logs tail /ecs/app/stdout --since 1h"),
