@@ -2154,10 +2154,13 @@ pub const ROWS: &[Row] = &[
         rtype: "generic_api_key",
         found_by: &[Field],
         positive: &[
+            // an API Gateway API key (get-api-keys --include-values): the object has stageKeys
+            ok(r#"{"items": [{"id": "q3w8e2r7t1", "value": "«Hv7kQ2mW9pR4zL8vN3bJ6hT1yC5fG0dS2aE9uI»", "name": "partner-x", "enabled": true, "stageKeys": ["q3w8e2r7t1/prod"]}]}"#),
             ok("DD_API_KEY=«9cd68b1a3c541b1a07cbc18f6256c617»"),
             ok(r#"api_key: "«otJqkSwhnQSBlWSOz8enVvfNlKzB8WonFUQw»""#),
         ],
         negative: &[
+            ok(r#"{"id": "q3w8e2r7t1", "value": "Hv7kQ2mW9pR4zL8vN3bJ6hT1yC5fG0dS2aE9uI", "name": "partner-x"}"#),
             ok("api_key: YOUR_API_KEY"),
             ok("DD_API_KEY=${DD_API_KEY}"),
         ],

@@ -1809,12 +1809,35 @@ fn check_sibling_value(data: &[u8], s: usize, e: usize) -> CheckResult {
     let fs = match (named, secure) {
         (Some(rtype), _) => v_secret(data, &val, rtype)?,
         (None, true) => secure_string_secret(data, &val)?,
+        (None, false) if api_gateway_key(data, s, val.end) => {
+            v_secret(data, &val, "generic_api_key")?
+        }
         (None, false) => return None,
     };
     if fs.is_empty() {
         return None;
     }
     Some((fs, val.end))
+}
+
+/// Whether the object around a `value` field (from `s` to `e`) is an API Gateway API key
+/// (`get-api-keys --include-values`, `create-api-key`): it has a `stageKeys` field, which only
+/// those objects have.
+fn api_gateway_key(data: &[u8], s: usize, e: usize) -> bool {
+    let object_part = |lo: usize, hi: usize, forward: bool| {
+        let part = &data[lo..hi];
+        let cut = if forward {
+            part.iter().position(|c| matches!(c, b'{' | b'}')).map_or(part.len(), |p| p)
+        } else {
+            part.iter().rposition(|c| matches!(c, b'{' | b'}')).map_or(0, |p| p + 1)
+        };
+        if forward { &part[..cut] } else { &part[cut..] }
+    };
+    let after = object_part(e, data.len().min(e + SIBLING_REACH), true);
+    let before = object_part(s.saturating_sub(SIBLING_REACH), s, false);
+    [after, before]
+        .iter()
+        .any(|p| memchr::memmem::find(p, b"stageKeys").is_some())
 }
 
 /// The lines of the YAML mapping around the line `[ls, le)` at indentation `indent`, either
