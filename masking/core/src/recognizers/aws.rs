@@ -2090,7 +2090,11 @@ fn check_host(data: &[u8], a: usize, _e: usize) -> CheckResult {
             data,
             x,
             y,
-            if i == name_at { first_type } else { "aws_hostname" },
+            if i == name_at {
+                first_type
+            } else {
+                "aws_hostname"
+            },
             &mut out,
         );
     }

@@ -1313,7 +1313,9 @@ fn entropy_ok(v: &[u8]) -> bool {
 /// a URL's query (`?user=app&password=x&ssl=true`) the next `&key=`, in the AWS CLI's shorthand
 /// (`Variables={DB_PASSWORD=x,API_URL=…}`) the next `,KEY=`.
 static NEXT_PAIR: LazyLock<Regex> = LazyLock::new(|| {
-    rx(r";[ ]?[A-Za-z][A-Za-z0-9 _.-]{0,40}=|&[A-Za-z][A-Za-z0-9_.-]{0,40}=|,[A-Za-z_][A-Za-z0-9_]{0,40}=")
+    rx(
+        r";[ ]?[A-Za-z][A-Za-z0-9 _.-]{0,40}=|&[A-Za-z][A-Za-z0-9_.-]{0,40}=|,[A-Za-z_][A-Za-z0-9_]{0,40}=",
+    )
 });
 
 /// A value that has a format of its own is left to that format's recognizer (which keeps the
@@ -1827,11 +1829,19 @@ fn api_gateway_key(data: &[u8], s: usize, e: usize) -> bool {
     let object_part = |lo: usize, hi: usize, forward: bool| {
         let part = &data[lo..hi];
         let cut = if forward {
-            part.iter().position(|c| matches!(c, b'{' | b'}')).map_or(part.len(), |p| p)
+            part.iter()
+                .position(|c| matches!(c, b'{' | b'}'))
+                .map_or(part.len(), |p| p)
         } else {
-            part.iter().rposition(|c| matches!(c, b'{' | b'}')).map_or(0, |p| p + 1)
+            part.iter()
+                .rposition(|c| matches!(c, b'{' | b'}'))
+                .map_or(0, |p| p + 1)
         };
-        if forward { &part[..cut] } else { &part[cut..] }
+        if forward {
+            &part[..cut]
+        } else {
+            &part[cut..]
+        }
     };
     let after = object_part(e, data.len().min(e + SIBLING_REACH), true);
     let before = object_part(s.saturating_sub(SIBLING_REACH), s, false);
@@ -2182,7 +2192,10 @@ fn check_oracle_connect(data: &[u8], s: usize, e: usize) -> CheckResult {
 /// The password of `user/password@` at `i` (before `end`).
 fn oracle_password(data: &[u8], i: usize, end: usize) -> Option<Finding> {
     let mut slash = i;
-    while slash < end && slash - i <= 64 && (WORD[data[slash] as usize] || matches!(data[slash], b'$' | b'#' | b'.')) {
+    while slash < end
+        && slash - i <= 64
+        && (WORD[data[slash] as usize] || matches!(data[slash], b'$' | b'#' | b'.'))
+    {
         slash += 1;
     }
     if slash == i || slash >= end || data[slash] != b'/' {
