@@ -352,9 +352,9 @@ const LOG_GROUP_FIELD: Field = Field {
     line: false,
 };
 
-/// Keys that name a log group (normal form): the API's field, an ECS task definition's
-/// `awslogs-group` option, Terraform's attribute.
-const LOG_GROUP_KEYS: &[&str] = &["LogGroupName", "awslogs-group", "LogGroup"];
+/// Keys that name a log group: the API's field and an ECS task definition's `awslogs-group`
+/// option.
+const LOG_GROUP_KEYS: &[&str] = &["LogGroupName", "awslogs-group"];
 
 /// Path segments of log group names that name no resource: AWS's own prefixes and the
 /// services that write there.
