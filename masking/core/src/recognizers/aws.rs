@@ -996,6 +996,14 @@ fn v_kms(data: &[u8], v: &Value, _rtype: &'static str) -> Option<Vec<Finding>> {
             HEX,
         )]);
     }
+    if let Some(name) = seg.strip_prefix(b"alias/") {
+        // a key named by its alias: the alias is a name (as `AliasName` holds it), AWS's own
+        // aliases (`alias/aws/s3`) stay
+        let named = name.len() >= 2
+            && !name.starts_with(b"aws/")
+            && name.iter().all(|&c| GLUE_ID[c as usize] || c == b'/');
+        return named.then(|| vec![Finding::new(v.start + 6, v.end, "aws_resource_name", CW)]);
+    }
     defers(data, v.start, v.end).then(Vec::new)
 }
 
@@ -1827,6 +1835,8 @@ fn region_like(l: &[u8]) -> bool {
         b"ats",
         b"auth",
         b"endpoint",
+        // an ElastiCache serverless cache's endpoint
+        b"serverless",
     ];
     if region_name(l, true) || WORDS.contains(&l) {
         return true;
@@ -2066,16 +2076,25 @@ fn check_host(data: &[u8], a: usize, _e: usize) -> CheckResult {
     } else {
         "aws_hostname"
     };
+    let mut name_at = 0; // the label that names the resource
     for (i, &(x, y)) in labels.iter().enumerate().take(svc_at) {
         let l = &data[x..y];
         if (i > 0 && region_like(l)) || region_name(l, true) || !has_alnum(l) {
+            continue;
+        }
+        if i == 0 && svc_at > 1 && matches!(l, b"master" | b"replica") {
+            name_at = 1; // ElastiCache's primary and reader endpoints: master.<cluster>.<id>…
             continue;
         }
         label_findings(
             data,
             x,
             y,
-            if i == 0 { first_type } else { "aws_hostname" },
+            if i == name_at {
+                first_type
+            } else {
+                "aws_hostname"
+            },
             &mut out,
         );
     }
@@ -2236,6 +2255,7 @@ pub fn recognizers() -> Vec<Recognizer> {
     const FIELD_TYPES: &[&str] = &[
         "aws_account_id",
         "aws_kms_key_id",
+        "aws_resource_name",
         "aws_route53_zone_id",
         "aws_s3_bucket",
     ];

@@ -237,6 +237,9 @@ pub const ROWS: &[Row] = &[
         rtype: "aws_db_identifier",
         found_by: &[Field, Flag, CliColumn, Phrase],
         positive: &[
+            // an ElastiCache serverless cache: the name, not the word serverless
+            ok("«orders-cache-r7t2kq».serverless.euw1.cache.amazonaws.com:6379"),
+            ok("master.«sessions-redis».x8k2pq.usw2.cache.amazonaws.com:6379"),
             ok(r#""MasterUsername": "«ledger_owner7»","#),
             ok("aws rds create-db-instance --db-instance-identifier «ledger-db-2» --master-username «ledger_owner»"),
             ok(r#""DBInstanceIdentifier": "«ledgerdb-wmsa»","#),
@@ -284,6 +287,19 @@ pub const ROWS: &[Row] = &[
         found_by: &[Field, Flag, CliColumn, Phrase],
         positive: &[
             ok(r#""FunctionName": "«invoice-sync-wgca»","#),
+            // a KMS alias keeps its alias/ (AWS's own aliases stay)
+            ok(r#"{"AliasName": "alias/«ledger-cmk-q2»", "TargetKeyId": "x"}"#),
+            ok("aws kms encrypt --key-id alias/«billing-data-k7» --plaintext fileb://a.txt"),
+            ok(r#"{"KmsKeyId": "alias/«orders-sse-b2»"}"#),
+            // a JSON tag map: terraform show -json, .tfstate, an API's Tags object
+            ok(r#""subnet_id": "subnet-0b2d4f6a8c1e3a5b7", "tags": {"Name": "«jump-host-qk»", "Owner": "ops"}, "tags_all": {"Name": "«jump-host-qk»"}"#),
+            ok(r#"{\"Tags\": {\"Name\": \"«etl-runner-b7»\"}}"#),
+            // a log group is a path: its name segments, not the service words
+            ok("aws logs tail /ecs/«orders-api-qv» --follow"),
+            ok("aws logs filter-log-events --log-group-name /«tallyco»/«billing-worker» --filter-pattern ERROR"),
+            ok(r#"{"logDriver": "awslogs", "options": {"awslogs-group": "/ecs/«ledger-sync-9»", "awslogs-region": "eu-west-1"}}"#),
+            ok(r#"{"logGroupName": "«intake-events-k2»", "storedBytes": 0}"#),
+            ok("aws logs tail /aws/lambda/«refund-hook-x1» --since 5m"),
             ok("aws dynamodb describe-table --table-name «OrdersISSG»"),
             ok("diff detected on «pay-cache-mgt»"),
             ok(r#"$ aws elb describe-load-balancers --load-balancer-name «edge-lb-tq4»\n«edge-lb-tq4»\n"#),
@@ -319,6 +335,12 @@ pub const ROWS: &[Row] = &[
             ok(r#""Location": "https://awslambda-eu-west-1-tasks.s3.eu-west-1.amazonaws.com/snapshots/604218873315/«qjhvx-rollup»-4be1c0d2-7a9f-4c31-b8e6-05d9f3a2c7e1?versionId=Qm9x""#),
         ],
         negative: &[
+            ok("aws kms describe-key --key-id alias/aws/s3"),
+            ok(r#"{"AliasName": "alias/aws/secretsmanager"}"#),
+            ok(r#"{"tags": {"team": {"Name": "data-platform-v2"}}, "config": {"Name": "default-settings-v2"}}"#),
+            ok("aws logs tail /ecs/app/stdout --since 1h"),
+            ok("aws logs tail --help"),
+            ok("cat /var/log/app/worker.log | grep ERROR"),
             ok("| FunctionName | Runtime |\n|---|---|\n| main | python3.12 |\n"),
             // a Name column of plain words, another tag's value, a Name outside a tag list
             ok("| Name | Description |\n|---|---|\n| retries | how often to try |\n"),
@@ -425,6 +447,9 @@ pub const ROWS: &[Row] = &[
             ok("https://«zv9dsc1828l0c».cloudfront.net/assets/app.js"),
             // a name field holding a host: the host's own labels are the name, not its suffix
             ok(r#""DomainName": "«d2hx7kq0wv3m9a».cloudfront.net","#),
+            // ElastiCache's primary and reader endpoints keep master. and replica.
+            ok("redis-cli -h master.sessions-redis.«x8k2pq».usw2.cache.amazonaws.com -p 6379 --tls"),
+            ok("replica.sessions-redis.«x8k2pq».usw2.cache.amazonaws.com:6379"),
         ],
         negative: &[
             ok("ec2.us-east-1.amazonaws.com"),
@@ -2074,9 +2099,26 @@ pub const ROWS: &[Row] = &[
             ok(r#"export PGPASSWORD="«mx\"BqaRq\\NOsW»""#),
             ok(r#"{\"password\": \"«Gn4\\\"Pw7\\\\Zk2»\"}"#),
             ok(r#"mysqladmin --password="«ispf5\"zLOJ4»" status"#),
+            // a '$' inside a generated password is one of its characters, not a variable
+            ok(r#"    "password": "«Hb4#tW9$qM2!vK7x»","#),
+            ok("DB_PASSWORD=«Jc8$Rn3kPz6!»"),
+            // the AWS CLI's shorthand: the next KEY= and the closing brace end the value
+            ok("aws lambda update-function-configuration --function-name f --environment 'Variables={DB_PASSWORD=«Hq7vR2xK9mT4»,API_URL=https://api.example.com/v1}'"),
+            ok("--environment Variables={SMTP_PASSWORD=«Zk3#pW8qL5vN»}"),
+            // Terraform state: the result of a random_password
+            ok(r#"{"attributes": {"id": "none", "keepers": null, "length": 20, "lower": true, "min_lower": 0, "min_numeric": 0, "min_special": 2, "min_upper": 0, "number": true, "numeric": true, "override_special": "!#%&", "result": "«uK4!vR9#mT2&pW7qZ3x»", "special": true}}"#),
+            ok(r#"\"min_special\": 0,\n \"min_upper\": 0,\n \"override_special\": null,\n \"result\": \"«Lh7tN2wQ9vB4cX8k»\",\n"#),
+            // in a URL's query the next parameter ends the value
+            ok("JDBC_URL=jdbc:postgresql://db.internal:5432/app?user=app&password=«Fz3qW8mK2vR7»&ssl=true"),
         ],
         negative: &[
             ok(r#"{"value": "Xk29fjQ0pLmzT", "name": "DB_HOST"}"#),
+            // a variable stands for the password: upper case anywhere, lower case as the whole value
+            ok("DB_PASSWORD=$PGPASSWORD"),
+            ok(r#""password": "pre-$DB_PASS""#),
+            ok(r#"$conn = connect("db", "app", $password);  "password" => "$password","#),
+            ok(r#"{"min_special": 2}, {"result": "Xk29fjQ0pLmzT", "status": "ok"}"#),
+            ok(r#"{"name": "deploy", "result": "Xk29fjQ0pLmzT"}"#),
             ok(r#"{"value": "ordinary text", "name": "greeting"}, {"name": "DB_PASSWORD"}"#),
             ok(r#""password": "multi\nline text\nnot one value""#),
             ok(r#"password: """#),
@@ -2112,10 +2154,13 @@ pub const ROWS: &[Row] = &[
         rtype: "generic_api_key",
         found_by: &[Field],
         positive: &[
+            // an API Gateway API key (get-api-keys --include-values): the object has stageKeys
+            ok(r#"{"items": [{"id": "q3w8e2r7t1", "value": "«Hv7kQ2mW9pR4zL8vN3bJ6hT1yC5fG0dS2aE9uI»", "name": "partner-x", "enabled": true, "stageKeys": ["q3w8e2r7t1/prod"]}]}"#),
             ok("DD_API_KEY=«9cd68b1a3c541b1a07cbc18f6256c617»"),
             ok(r#"api_key: "«otJqkSwhnQSBlWSOz8enVvfNlKzB8WonFUQw»""#),
         ],
         negative: &[
+            ok(r#"{"id": "q3w8e2r7t1", "value": "Hv7kQ2mW9pR4zL8vN3bJ6hT1yC5fG0dS2aE9uI", "name": "partner-x"}"#),
             ok("api_key: YOUR_API_KEY"),
             ok("DD_API_KEY=${DD_API_KEY}"),
         ],
@@ -2185,9 +2230,14 @@ pub const ROWS: &[Row] = &[
         found_by: &[Field],
         positive: &[
             ok(r#"kind: Secret\ndata:\n  api-key: «TGdJRGNzaXBNNUdLcHRETE9Pb1ZXR3Na»\n"#),
+            // a PEM key decodes to lines: a TLS Secret's key, a kubeconfig's client key
+            ok("data:\n  tls.key: «LS0tLS1CRUdJTiBSU0EgUFJJVkFURSBLRVktLS0tLQpNSUlCT2dJQkFBSkJBS2ozdlI4bVEyeFc3cFo0bkw5dEs2Y1kxZkg1ZEcwc0EzZVU4aU8yYlY3eFE0bVI5d1oK»\n"),
+            ok(r#"users:\n- name: lab-admin\n  user:\n    client-key-data: «LS0tLS1CRUdJTiBFQyBQUklWQVRFIEtFWS0tLS0tCk1IY0NBUUVFSUhxN3ZaM21YOXBMMndSOHRONGtDNnlGMWpCNXNEMGdRN2VVM2FPMmhWOG5Nb0FvR0NDcUdTTTQ5Cg==»\n"#),
         ],
         negative: &[
             ok(r#"data:\n  note: aGVsbG8gd29ybGQhxyz\n"#),
+            // a certificate is public
+            ok("- cluster:\n    certificate-authority-data: LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0tCk1JSUJkekNDQVIyZ0F3SUJBZ0lCQURBS0JnZ3Foa2pPUFFRREFqQWpNU0V3SHdZRFZRUUREQmhyTTNNdGMyVnkK\n"),
             ok("kind: ConfigMap"),
         ],
     },
@@ -2197,9 +2247,19 @@ pub const ROWS: &[Row] = &[
         positive: &[
             ok("DATABASE_URL=postgres://app:«KnfxY2FoNrsKeCtv2B»@db-1.internal.example:5432/orders"),
             ok("redis://:«rgOHN42GuhlVeBipCrnX»@10.0.3.7:6379/0"),
+            ok("postgres://app:«Wd2$kM9!qT4x»@db.internal:5432/app"),
+            // Oracle's connect string user/password@service
+            ok("spring.datasource.url=jdbc:oracle:thin:billing/«Rq7vK2mW9xT4»@//ora1.internal:1521/SALESPDB"),
+            ok("$ sqlplus -s ledger/«Tn5zQ8wK3pX6»@//10.1.4.9:1521/ORCL @report.sql"),
+            ok(r#"{"command": "expdp userid=hr_admin/«Mv4xB9qL2nR8»@PRODDB schemas=HR"}"#),
         ],
         negative: &[
             ok("postgres://user:password@localhost/db"),
+            ok("postgres://app:$DB_PASSWORD@db.internal:5432/app"),
+            ok("jdbc:oracle:thin:@//ora1.internal:1521/SALESPDB"),
+            ok("sqlplus / as sysdba @setup.sql"),
+            ok("sqlplus -s $ORA_USER/$ORA_PASSWORD@orcl"),
+            ok("see docs/oracle/thin@latest for the driver"),
             ok("postgres://app@db.example/orders"),
         ],
     },

@@ -326,15 +326,76 @@ static TABLE: LazyLock<HashMap<String, Field>> = LazyLock::new(|| {
             );
         }
     }
+    for k in LOG_GROUP_KEYS {
+        t.insert(norm_key(k.as_bytes()), LOG_GROUP_FIELD);
+    }
     t
 });
 
 /// Flags in normal form -> what their values are.
 fn flag_table() -> HashMap<String, Field> {
-    FLAGS
+    let mut t: HashMap<String, Field> = FLAGS
         .iter()
         .map(|(k, t)| (norm_key(k.as_bytes()), name_field(t)))
-        .collect()
+        .collect();
+    for k in ["loggroupname", "loggroupnames"] {
+        t.insert(k.to_string(), LOG_GROUP_FIELD);
+    }
+    t
+}
+
+/// A log group's name is a path (`/ecs/orders-api`): read segment by segment.
+const LOG_GROUP_FIELD: Field = Field {
+    rtype: RES,
+    shape: Shape::Classwise,
+    validate: v_log_group,
+    line: false,
+};
+
+/// Keys that name a log group: the API's field and an ECS task definition's `awslogs-group`
+/// option.
+const LOG_GROUP_KEYS: &[&str] = &["LogGroupName", "awslogs-group"];
+
+/// Path segments of log group names that name no resource: AWS's own prefixes and the
+/// services that write there.
+static LOG_GROUP_WORDS: LazyLock<HashSet<&'static [u8]>> = LazyLock::new(|| {
+    word_set(
+        "aws ecs eks lambda codebuild apigateway api-gateway vendedlogs states containerinsights \
+         rds ec2 ssm cloudtrail vpc flowlogs flow-logs vpc-flow-logs app apps application \
+         applications service services web worker workers task tasks stdout stderr",
+    )
+});
+
+/// The name segments of a log group path: `/ecs/orders-api` masks `orders-api` and keeps
+/// `/ecs/`. The groups AWS names after a resource (`/aws/lambda/<function>`) are left to
+/// [`check_log_group`], which types the resource; a value with no `/` is a plain name.
+fn v_log_group(data: &[u8], v: &Value, rtype: &'static str) -> Option<Vec<Finding>> {
+    let tok = &data[v.start..v.end];
+    if !tok.contains(&b'/') {
+        return v_name(data, v, rtype);
+    }
+    if LOG_GROUP_PATH.is_match(tok) {
+        return Some(Vec::new());
+    }
+    if placeholder(tok) || tok.iter().any(|&c| c == b' ' || c == b'\\') {
+        return None;
+    }
+    let mut out = Vec::new();
+    let mut a = v.start;
+    for seg in tok.split(|&c| c == b'/') {
+        let b = a + seg.len();
+        let keep = seg.len() < 2
+            || lower_in(&LOG_GROUP_WORDS, seg)
+            || lower_in(&STOP, seg)
+            || lower_in(&ENGLISH, seg)
+            || id_like(seg)
+            || !name_shaped(seg);
+        if !keep {
+            out.push(Finding::new(a, b, rtype, Shape::Classwise));
+        }
+        a = b + 1;
+    }
+    (!out.is_empty()).then_some(out)
 }
 
 // ---------------------------------------------------------------- word lists
@@ -657,6 +718,13 @@ fn v_name(data: &[u8], v: &Value, rtype: &'static str) -> Option<Vec<Finding>> {
     if !name_shaped(tok) || lower_in(&STOP, tok) {
         return None;
     }
+    // a KMS alias keeps its `alias/`; AWS's own (`alias/aws/s3`) stay whole
+    if let Some(name) = tok.strip_prefix(b"alias/") {
+        if name.starts_with(b"aws/") || name.len() < 2 || lower_in(&STOP, name) {
+            return None;
+        }
+        return Some(vec![Finding::new(start + 6, end, rtype, Shape::Classwise)]);
+    }
     // a Cognito pool id (`eu-west-1_Qz4Rk8Lm2`, `eu-west-1:<uuid>`) keeps its region
     let start = start + region_prefix_len(tok);
     Some(vec![Finding::new(start, end, rtype, Shape::Classwise)])
@@ -858,6 +926,62 @@ fn check_hcl_tag_name(data: &[u8], s: usize, e: usize) -> CheckResult {
     Some((v_name(data, &v, RES)?, v.end))
 }
 
+/// A tag map in JSON (`terraform show -json`, `.tfstate`, an API's `"Tags": {…}`):
+/// `"Name": "<name>"` directly inside an object that is the value of `tags`, `tags_all` or
+/// `Tags`.
+fn check_json_tag_name(data: &[u8], s: usize, e: usize) -> CheckResult {
+    let open = enclosing_brace(data, s, 2048)?;
+    let mut i = open;
+    while i > 0 && matches!(data[i - 1], b' ' | b'\t') {
+        i -= 1;
+    }
+    if i == 0 || data[i - 1] != b':' {
+        return None;
+    }
+    i -= 1;
+    while i > 0 && matches!(data[i - 1], b' ' | b'\t') {
+        i -= 1;
+    }
+    // the key's closing quote at any escaping depth, then the key
+    if i == 0 || !matches!(data[i - 1], b'"' | b'\'') {
+        return None;
+    }
+    i -= 1;
+    while i > 0 && data[i - 1] == b'\\' {
+        i -= 1;
+    }
+    let key = [&b"tags_all"[..], b"tags", b"Tags"]
+        .into_iter()
+        .find(|k| data[..i].ends_with(k))?;
+    let ks = i - key.len();
+    if ks == 0 || !matches!(data[ks - 1], b'"' | b'\'') {
+        return None;
+    }
+    let limit = data.len().min(e + 512);
+    let v = value_after(data, e - 1, limit, false, None)?;
+    if v.quote.is_empty() {
+        return None;
+    }
+    Some((v_name(data, &v, RES)?, v.end))
+}
+
+/// The unmatched `{` left of `s` (at most `reach` bytes back), skipping nested objects.
+fn enclosing_brace(data: &[u8], s: usize, reach: usize) -> Option<usize> {
+    let low = s.saturating_sub(reach);
+    let mut depth = 0usize;
+    let mut i = s;
+    while i > low {
+        i -= 1;
+        match data[i] {
+            b'}' => depth += 1,
+            b'{' if depth > 0 => depth -= 1,
+            b'{' => return Some(i),
+            _ => {}
+        }
+    }
+    None
+}
+
 /// Whether `line` (the part of a line before a flag) runs an AWS CLI command: `aws` as a word
 /// of its own followed by a blank (`$ aws eks …`, `"command": "aws …`, `&& aws …`).
 fn runs_aws_cli(line: &[u8]) -> bool {
@@ -886,6 +1010,30 @@ fn check_aws_name_flag(data: &[u8], s: usize, _e: usize) -> CheckResult {
     )?;
     Some((v_name(data, &v, RES)?, v.end))
 }
+
+/// `aws logs tail <group>`: the command's first argument is a log group.
+fn check_logs_tail(data: &[u8], s: usize, e: usize) -> CheckResult {
+    let ls = line_start_of(data, s, 512)?;
+    if !left_ok(data, s, &WORD) || !runs_aws_cli(&data[ls..s]) {
+        return None;
+    }
+    let v = value_after(data, e, data.len().min(e + 512), true, None)?;
+    if v.end <= v.start || data[v.start] == b'-' {
+        return None;
+    }
+    let fs = v_log_group(data, &v, RES)?;
+    if fs.is_empty() {
+        return Some((Vec::new(), v.start));
+    }
+    Some((fs, v.end))
+}
+
+/// The prefix of the log groups AWS services name after a resource.
+const AWS_LOG_GROUP: &str =
+    r"/aws/(?:lambda|codebuild|eks|rds/instance|rds/cluster|ecs/containerinsights)/";
+
+static LOG_GROUP_PATH: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(&format!("^{AWS_LOG_GROUP}")).expect("log group prefix"));
 
 /// CloudWatch log groups that AWS services name after a resource: `/aws/lambda/<function>`,
 /// `/aws/codebuild/<project>`, `/aws/eks/<cluster>/cluster`, `/aws/rds/instance/<db>/…`,
@@ -2049,6 +2197,7 @@ fn keys_pattern() -> String {
     let mut keys: Vec<String> = key_groups()
         .iter()
         .flat_map(|(keys, _)| keys.iter())
+        .chain(LOG_GROUP_KEYS)
         .map(|k| key_variants(k.trim_end_matches('_')))
         .collect();
     keys.sort_by(|a, b| b.len().cmp(&a.len()).then(a.cmp(b)));
@@ -2141,14 +2290,26 @@ pub fn recognizers() -> Vec<Recognizer> {
             &[RES],
         ),
         Recognizer::new(
+            "names.json_tag_name",
+            format!(r"{Q}Name{Q}[ \t]{{0,16}}:"),
+            check_json_tag_name,
+            &[RES],
+        ),
+        Recognizer::new(
             "names.hcl_tag_name",
             r#"(?:"Name"|\\"Name\\"|Name)[ ]{1,64}= "#,
             check_hcl_tag_name,
             &[RES],
         ),
         Recognizer::new(
+            "names.logs_tail",
+            r"logs[ \t]+tail",
+            check_logs_tail,
+            &[RES],
+        ),
+        Recognizer::new(
             "names.log_group",
-            r"/aws/(?:lambda|codebuild|eks|rds/instance|rds/cluster|ecs/containerinsights)/",
+            AWS_LOG_GROUP,
             check_log_group,
             &[RES, DB],
         ),
@@ -2277,7 +2438,9 @@ mod tests {
                 "names.build_id",
                 "names.tag_name",
                 "names.yaml_tag_name",
+                "names.json_tag_name",
                 "names.hcl_tag_name",
+                "names.logs_tail",
                 "names.log_group",
                 "names.trail_username",
                 "names.text_row",

@@ -785,9 +785,42 @@ fn in_lower(set: &[&[u8]], v: &[u8]) -> bool {
     set.iter().any(|w| w.eq_ignore_ascii_case(v))
 }
 
-/// Template syntax and masks: `${X}`, `{{ x }}`, `<password>`, `****`, `xxxx`, `...`.
-static PLACEHOLDER: LazyLock<Regex> =
-    LazyLock::new(|| rx(r"\$\{|\$\(|\{\{|%\(|<[A-Za-z_]|\$[A-Za-z_]|\*{3,}|x{4,}|X{4,}|\.\.\."));
+/// Template syntax and masks: `${X}`, `$(cmd)`, `{{ x }}`, `<password>`, `****`, `xxxx`, `...`.
+static TEMPLATE: LazyLock<Regex> =
+    LazyLock::new(|| rx(r"\$\{|\$\(|\{\{|%\(|<[A-Za-z_]|\*{3,}|x{4,}|X{4,}|\.\.\."));
+
+/// A value that stands for a secret rather than being one: template syntax or a mask
+/// ([`TEMPLATE`]), or a variable reference ([`variable_reference`]).
+fn is_placeholder(v: &[u8]) -> bool {
+    TEMPLATE.is_match(v) || variable_reference(v)
+}
+
+/// A shell or code variable in a value: `$DB_PASSWORD` (upper case, at the start or after
+/// punctuation: `pre-$PGPASS`) or a whole value `$password` (PHP, Perl, a shell argument).
+/// A `$` inside a generated password is no reference: `Vq8#mL2$zR9!` has an alphanumeric byte
+/// before its `$` and a mixed-case name after it.
+fn variable_reference(v: &[u8]) -> bool {
+    for i in memchr::memchr_iter(b'$', v) {
+        let ns = i + 1;
+        if ns >= v.len() || !(v[ns].is_ascii_alphabetic() || v[ns] == b'_') {
+            continue;
+        }
+        let mut ne = ns;
+        while ne < v.len() && WORD[v[ne] as usize] {
+            ne += 1;
+        }
+        let name = &v[ns..ne];
+        let upper = name.iter().all(|c| !c.is_ascii_lowercase());
+        let lower = name.iter().all(|c| !c.is_ascii_uppercase());
+        if upper && (i == 0 || !ALNUM[v[i - 1] as usize]) {
+            return true;
+        }
+        if lower && i == 0 && ne == v.len() {
+            return true;
+        }
+    }
+    false
+}
 
 fn is_scheme_char(c: u8) -> bool {
     ALNUM[c as usize] || matches!(c, b'+' | b'.' | b'-')
@@ -811,7 +844,7 @@ fn check_url_cred(data: &[u8], a: usize, _e: usize) -> CheckResult {
         let (pa, pb) = (s + pw.start(), s + pw.end());
         let pwb = pw.as_bytes();
         if in_lower(PW_STOP, pwb)
-            || PLACEHOLDER.is_match(pwb)
+            || is_placeholder(pwb)
             || !pwb.iter().any(|&c| ALNUM[c as usize])
             || (in_lower(PW_STOP, user.as_bytes()) && pwb.len() < 8)
         {
@@ -905,7 +938,7 @@ fn check_auth(data: &[u8], s: usize, _e: usize) -> CheckResult {
         b -= 1;
     }
     let tok = &data[a..b];
-    if !right_ok(data, b, &WORD) || in_lower(PW_STOP, tok) || PLACEHOLDER.is_match(tok) {
+    if !right_ok(data, b, &WORD) || in_lower(PW_STOP, tok) || is_placeholder(tok) {
         return None;
     }
     if tok.starts_with(b"ey")
@@ -942,6 +975,12 @@ fn b64_value(c: u8) -> Option<u8> {
 
 /// Standard base64 (padding optional) that decodes to at least 3 printable ASCII bytes.
 fn decodes_to_text(tok: &[u8]) -> bool {
+    decodes_to_lines(tok, false)
+}
+
+/// Standard base64 (padding optional) that decodes to at least 3 bytes of printable ASCII, and
+/// with `breaks` of line breaks and tabs too (a PEM file, a config file).
+fn decodes_to_lines(tok: &[u8], breaks: bool) -> bool {
     // as Python's b64decode(tok + '=' * (-len(tok) % 4), validate=True): the alphabet, then at
     // most two '=' in all
     let data_len = tok.iter().position(|&c| c == b'=').unwrap_or(tok.len());
@@ -960,7 +999,7 @@ fn decodes_to_text(tok: &[u8]) -> bool {
             bits -= 8;
             let byte = (acc >> bits) as u8;
             acc &= (1 << bits) - 1;
-            if !(32..127).contains(&byte) {
+            if !((32..127).contains(&byte) || (breaks && matches!(byte, b'\n' | b'\r' | b'\t'))) {
                 return false;
             }
             count += 1;
@@ -968,6 +1007,10 @@ fn decodes_to_text(tok: &[u8]) -> bool {
     }
     count >= 3
 }
+
+/// The base64 of `-----BEGIN CERTIFICATE-----`: a certificate is public (a kubeconfig's
+/// `certificate-authority-data`, a TLS Secret's `tls.crt`), the key beside it is not.
+const B64_PEM_CERTIFICATE: &[u8] = b"LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0t";
 
 // ---------------------------------------------------------------- pre-signed URL credentials
 
@@ -1000,7 +1043,7 @@ fn check_presigned(data: &[u8], s: usize, _e: usize) -> CheckResult {
     if is_key && (data[a..].starts_with(b"AKIA") || data[a..].starts_with(b"ASIA")) {
         a += 4; // the prefix stays, as for a bare access key id
     }
-    if b < a + 8 || PLACEHOLDER.is_match(&data[a..b]) {
+    if b < a + 8 || is_placeholder(&data[a..b]) {
         return None;
     }
     let rtype = match k {
@@ -1069,7 +1112,8 @@ fn check_k8s(data: &[u8], s: usize, _e: usize) -> CheckResult {
     if val.iter().filter(|&&c| c != b'=').count() < 12 {
         return None; // the Python engine's scan pattern required 12 base64 characters
     }
-    if val.len() % 4 != 0 || !decodes_to_text(val) {
+    // a PEM key or a config file decodes to lines
+    if val.len() % 4 != 0 || !decodes_to_lines(val, true) || val.starts_with(B64_PEM_CERTIFICATE) {
         return None;
     }
     // plain words are valid base64 too; a Secret's values have digits, '=' or mixed case
@@ -1265,8 +1309,14 @@ fn entropy_ok(v: &[u8]) -> bool {
     distinct >= 12
 }
 
-/// In a connection string (`Password=x;Encrypt=True`) the next `;Key=` ends a bare value.
-static NEXT_PAIR: LazyLock<Regex> = LazyLock::new(|| rx(r";[ ]?[A-Za-z][A-Za-z0-9 _.-]{0,40}="));
+/// In a connection string (`Password=x;Encrypt=True`) the next `;Key=` ends a bare value, in
+/// a URL's query (`?user=app&password=x&ssl=true`) the next `&key=`, in the AWS CLI's shorthand
+/// (`Variables={DB_PASSWORD=x,API_URL=…}`) the next `,KEY=`.
+static NEXT_PAIR: LazyLock<Regex> = LazyLock::new(|| {
+    rx(
+        r";[ ]?[A-Za-z][A-Za-z0-9 _.-]{0,40}=|&[A-Za-z][A-Za-z0-9_.-]{0,40}=|,[A-Za-z_][A-Za-z0-9_]{0,40}=",
+    )
+});
 
 /// A value that has a format of its own is left to that format's recognizer (which keeps the
 /// provider prefix and gives the precise type).
@@ -1325,11 +1375,16 @@ fn v_secret(data: &[u8], v: &Value, rtype: &'static str) -> Option<Vec<Finding>>
     let mut end = v.end;
     if bare {
         // a bare value ends a sentence or a line of code: trim trailing punctuation; in a
-        // connection string ('Password=x;Encrypt=True') the next ';Key=' ends it
+        // connection string ('Password=x;Encrypt=True') the next ';Key=' ends it, in a URL's
+        // query the next '&key='
         if let Some(m) = NEXT_PAIR.find(&data[v.start..v.end]) {
             end = v.start + m.start();
         }
         while end > v.start && matches!(data[end - 1], b'.' | b',' | b';' | b')') {
+            end -= 1;
+        }
+        // the shorthand's closing brace ('Variables={DB_PASSWORD=x}')
+        if end > v.start && data[end - 1] == b'}' && !data[v.start..end].contains(&b'{') {
             end -= 1;
         }
     }
@@ -1340,7 +1395,7 @@ fn v_secret(data: &[u8], v: &Value, rtype: &'static str) -> Option<Vec<Finding>>
         }
     }
     let raw = &data[v.start..end];
-    if raw.is_empty() || in_lower(VALUE_STOP, raw) || PLACEHOLDER.is_match(raw) {
+    if raw.is_empty() || in_lower(VALUE_STOP, raw) || is_placeholder(raw) {
         return None;
     }
     if json_object_text(raw) {
@@ -1494,7 +1549,7 @@ fn check_dash_p(data: &[u8], s: usize, e: usize) -> CheckResult {
     let limit = data.len().min(vs + 256);
     let ve = quoted_or_bare(data, vs, vq, limit);
     let raw = &data[vs..ve];
-    if raw.len() < 6 || in_lower(PW_STOP, raw) || PLACEHOLDER.is_match(raw) || !entropy_ok(raw) {
+    if raw.len() < 6 || in_lower(PW_STOP, raw) || is_placeholder(raw) || !entropy_ok(raw) {
         return None;
     }
     if vq.is_empty() && b"/.~-".contains(&raw[0]) {
@@ -1756,12 +1811,43 @@ fn check_sibling_value(data: &[u8], s: usize, e: usize) -> CheckResult {
     let fs = match (named, secure) {
         (Some(rtype), _) => v_secret(data, &val, rtype)?,
         (None, true) => secure_string_secret(data, &val)?,
+        (None, false) if api_gateway_key(data, s, val.end) => {
+            v_secret(data, &val, "generic_api_key")?
+        }
         (None, false) => return None,
     };
     if fs.is_empty() {
         return None;
     }
     Some((fs, val.end))
+}
+
+/// Whether the object around a `value` field (from `s` to `e`) is an API Gateway API key
+/// (`get-api-keys --include-values`, `create-api-key`): it has a `stageKeys` field, which only
+/// those objects have.
+fn api_gateway_key(data: &[u8], s: usize, e: usize) -> bool {
+    let object_part = |lo: usize, hi: usize, forward: bool| {
+        let part = &data[lo..hi];
+        let cut = if forward {
+            part.iter()
+                .position(|c| matches!(c, b'{' | b'}'))
+                .map_or(part.len(), |p| p)
+        } else {
+            part.iter()
+                .rposition(|c| matches!(c, b'{' | b'}'))
+                .map_or(0, |p| p + 1)
+        };
+        if forward {
+            &part[..cut]
+        } else {
+            &part[cut..]
+        }
+    };
+    let after = object_part(e, data.len().min(e + SIBLING_REACH), true);
+    let before = object_part(s.saturating_sub(SIBLING_REACH), s, false);
+    [after, before]
+        .iter()
+        .any(|p| memchr::memmem::find(p, b"stageKeys").is_some())
 }
 
 /// The lines of the YAML mapping around the line `[ls, le)` at indentation `indent`, either
@@ -1973,7 +2059,7 @@ fn curl_user_at(data: &[u8], at: usize, limit: usize) -> CheckResult {
         start: arg.start + colon + 1,
         ..arg
     };
-    if pw.end <= pw.start || PLACEHOLDER.is_match(&data[pw.start..pw.end]) {
+    if pw.end <= pw.start || is_placeholder(&data[pw.start..pw.end]) {
         return None;
     }
     let fs = v_secret(data, &pw, "password")?;
@@ -2036,6 +2122,95 @@ fn check_netrc(data: &[u8], s: usize, e: usize) -> CheckResult {
 
 fn is_space_or_escape(data: &[u8], i: usize) -> bool {
     super::base::is_space(data[i]) || (matches!(data[i], b'n' | b't') && escape_ends_at(data, i))
+}
+
+/// How far back the attributes of a Terraform `random_password` are looked for.
+const RANDOM_PASSWORD_REACH: usize = 512;
+
+/// Terraform's `random_password` in state (`terraform.tfstate`, `terraform show -json`): its
+/// attributes are written in key order, so `min_special` (an argument only that resource and
+/// `random_string` have) comes before `"result"` in the same object, and `result` holds the
+/// generated password.
+fn check_random_password(data: &[u8], s: usize, e: usize) -> CheckResult {
+    let low = s.saturating_sub(RANDOM_PASSWORD_REACH);
+    let before = &data[low..s];
+    let at = memchr::memmem::rfind(before, b"min_special")?;
+    if before[at..].iter().any(|&c| matches!(c, b'{' | b'}')) {
+        return None; // another object
+    }
+    let limit = data.len().min(e + 512);
+    let key_end = s + memchr::memmem::find(&data[s..e], b"result")? + b"result".len();
+    let v = super::base::value_after(data, key_end, limit, false, None)?;
+    if v.quote.is_empty() {
+        return None;
+    }
+    let fs = v_secret(data, &v, "password")?;
+    if fs.is_empty() {
+        return None;
+    }
+    Some((fs, v.end))
+}
+
+/// Oracle's connect string `user/password@service`, as a JDBC URL (`jdbc:oracle:thin:scott/pw@//
+/// host:1521/svc`) or the first arguments of Oracle's tools (`sqlplus -s scott/pw@orcl`,
+/// `expdp userid=scott/pw@orcl`): the password between the `/` and the `@`.
+fn check_oracle_connect(data: &[u8], s: usize, e: usize) -> CheckResult {
+    if !left_ok(data, s, &ALNUM) {
+        return None;
+    }
+    let limit = line_end(data, e, data.len().min(e + 256));
+    let jdbc = data[s] == b'j';
+    let mut i = e;
+    for _ in 0..4 {
+        while i < limit && matches!(data[i], b' ' | b'\t') {
+            i += 1;
+        }
+        let mut end = i;
+        while end < limit && !matches!(data[end], b' ' | b'\t') {
+            end += 1;
+        }
+        let mut tok = i;
+        while tok < end && matches!(data[tok], b'"' | b'\'' | b'\\') {
+            tok += 1;
+        }
+        for prefix in [&b"userid="[..], b"target="] {
+            if data[tok..end].starts_with(prefix) {
+                tok += prefix.len();
+            }
+        }
+        if let Some(f) = oracle_password(data, tok, end) {
+            return Some((vec![f], f.end));
+        }
+        if jdbc || i >= limit || data[i] != b'-' {
+            return None; // only flags come before the connect string
+        }
+        i = end;
+    }
+    None
+}
+
+/// The password of `user/password@` at `i` (before `end`).
+fn oracle_password(data: &[u8], i: usize, end: usize) -> Option<Finding> {
+    let mut slash = i;
+    while slash < end
+        && slash - i <= 64
+        && (WORD[data[slash] as usize] || matches!(data[slash], b'$' | b'#' | b'.'))
+    {
+        slash += 1;
+    }
+    if slash == i || slash >= end || data[slash] != b'/' {
+        return None;
+    }
+    let ps = slash + 1;
+    let at = ps + memchr::memchr(b'@', &data[ps..end])?;
+    let pw = &data[ps..at];
+    if pw.is_empty() || pw.iter().any(|&c| matches!(c, b'/' | b'"' | b'\'' | b'\\')) {
+        return None;
+    }
+    if in_lower(PW_STOP, pw) || is_placeholder(pw) || !pw.iter().any(|&c| ALNUM[c as usize]) {
+        return None;
+    }
+    Some(Finding::new(ps, at, "db_password", CW))
 }
 
 /// `.pgpass`: `host:port:database:user:password`, one entry a line.
@@ -2210,6 +2385,18 @@ pub fn recognizers() -> Vec<Recognizer> {
         r"password[ \t]+",
         check_netrc,
         &["password"],
+    ));
+    out.push(Recognizer::new(
+        "secrets.random_password",
+        r#"\\{0,7}"result\\{0,7}"[ \t]*:"#,
+        check_random_password,
+        &["password"],
+    ));
+    out.push(Recognizer::new(
+        "secrets.oracle_connect",
+        r"jdbc:oracle:(?:thin|oci8?):|(?:sqlplus|sqlldr|expdp|impdp|rman)[ \t]",
+        check_oracle_connect,
+        &["db_password"],
     ));
     out.push(Recognizer::new(
         "secrets.pgpass",
