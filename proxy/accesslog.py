@@ -13,6 +13,7 @@ import json
 import logging
 import os
 import sys
+import threading
 import time
 from collections.abc import Mapping
 from contextvars import ContextVar
@@ -61,8 +62,12 @@ class _LineFormatter(logging.Formatter):
         return self._render(record.created, record.levelno, record.getMessage(), fields, exc)
 
     def format_fields(self, levelno: int, msg: str, fields: Mapping[str, object]) -> str:
-        """The line for ``msg`` and ``fields``, without a log record (the exchange line)."""
+        """The line for ``msg`` and ``fields``, without a log record."""
         return self._render(time.time(), levelno, msg, fields)
+
+    def exchange_line(self, levelno: int, record: ExchangeRecord) -> str:
+        """The line of one exchange, without a log record."""
+        return self.format_fields(levelno, "exchange", record.fields())
 
 
 class _TextFormatter(_LineFormatter):
@@ -108,6 +113,23 @@ class _TextFormatter(_LineFormatter):
                 parts.append(f"{k}={_text_value(v)}")
         line = " ".join(parts)
         return f"{line}\n{exc}" if exc else line
+
+    def exchange_line(self, levelno: int, record: ExchangeRecord) -> str:
+        # The line _render makes from record.fields(), written out: it is one per exchange.
+        masked = record.masked
+        line = (
+            f"{self._prefix(time.time(), levelno)}exchange method={_word(record.method)} "
+            f"host={_word(record.host)} path={_word(record.path)} mode={_word(record.mode)} "
+            f"proto={_word(client_protocol.get())} status={record.status} "
+            f"up={record.bytes_up} down={record.bytes_down} ms={record.elapsed_ms()} "
+            f"masked={','.join([f'{k}:{v}' for k, v in masked.items()]) if masked else '-'}"
+        )
+        return f"{line} note={_word(record.note)}" if record.note else line
+
+
+def _word(value: str) -> str:
+    """A text field's value as a line shows it: plain words inline, anything else quoted."""
+    return value if value and " " not in value else json.dumps(value)
 
 
 def _text_value(value: object) -> str:
@@ -210,10 +232,12 @@ class ExchangeRecord:
     masked: Mapping[str, int] = field(default_factory=dict)
     note: str = ""
 
-    def emit(self) -> None:
-        level = logging.INFO if self.status and self.status < 500 else logging.WARNING
-        if not access.isEnabledFor(level):
-            return
+    def elapsed_ms(self) -> float:
+        """Milliseconds since the exchange started, to 0.1 ms."""
+        return round((time.monotonic() - self.started) * 1000, 1)
+
+    def fields(self) -> dict[str, object]:
+        """The fields of the exchange line, in order."""
         fields: dict[str, object] = {
             "method": self.method,
             "host": self.host,
@@ -223,44 +247,60 @@ class ExchangeRecord:
             "status": self.status,
             "up": self.bytes_up,
             "down": self.bytes_down,
-            "ms": round((time.monotonic() - self.started) * 1000, 1),
+            "ms": self.elapsed_ms(),
             "masked": dict(self.masked),
         }
         if self.note:
             fields["note"] = self.note
+        return fields
+
+    def emit(self) -> None:
+        level = logging.INFO if self.status and self.status < 500 else logging.WARNING
+        if not access.isEnabledFor(level):
+            return
         handler = _exchange_handler
         if handler is not None and not access.handlers and _own(handler):
             # The line is written straight to the handler set up for the proxy: no log
             # record, no logger lookups (it is written once per exchange).
             formatter = handler.formatter
             assert isinstance(formatter, _LineFormatter)
-            line = formatter.format_fields(level, "exchange", fields)
+            line = formatter.exchange_line(level, self)
             with contextlib.suppress(Exception):
                 handler.stream.write(line + "\n")
                 _flush_soon(handler)
             return
-        access.log(level, "exchange", extra={"fields": fields})
+        access.log(level, "exchange", extra={"fields": self.fields()})
 
 
 _flush_pending = False
 """A flush of the exchange handler is scheduled on the event loop."""
 
 
+_this_thread = threading.local()
+"""``loop``: the event loop this thread last ran an exchange in."""
+
+
 def _flush_soon(handler: logging.Handler) -> None:
     """Flush ``handler`` once the event loop has run what is ready now, so that exchanges
-    finishing in the same turn of the loop share one write; at once outside an event loop."""
+    finishing in the same turn of the loop share one write; at once outside an event loop.
+
+    The thread's loop is remembered: while it runs, it is the running loop of this thread
+    (``asyncio.get_running_loop`` makes a system call each time, to compare process ids)."""
     global _flush_pending
     if _flush_pending:
         return
-    # Imported here, not at the top: the CLI's mask and scan load this module for logging
-    # set-up and never run an event loop (asyncio is a fifth of their start-up).
-    import asyncio
+    loop = getattr(_this_thread, "loop", None)
+    if loop is None or not loop.is_running():
+        # Imported here, not at the top: the CLI's mask and scan load this module for logging
+        # set-up and never run an event loop (asyncio is a fifth of their start-up).
+        import asyncio
 
-    try:
-        loop = asyncio.get_running_loop()
-    except RuntimeError:
-        handler.flush()
-        return
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            handler.flush()
+            return
+        _this_thread.loop = loop
     _flush_pending = True
     loop.call_soon(_flush_now, handler)
 

@@ -374,6 +374,74 @@ def test_exchange_lines_of_one_loop_turn_share_one_flush() -> None:
         accesslog._exchange_handler = saved[3]
 
 
+def test_exchange_lines_are_flushed_in_each_event_loop_of_a_thread() -> None:
+    import io
+    import logging
+
+    from proxy import accesslog
+
+    class Counting(io.StringIO):
+        flushes = 0
+
+        def flush(self) -> None:
+            self.flushes += 1
+
+    root = logging.getLogger("maskproxy")
+    saved = (root.handlers[:], root.level, root.propagate, accesslog._exchange_handler)
+    try:
+        accesslog.setup_logging("info", "text")
+        handler = accesslog._exchange_handler
+        assert handler is not None
+        stream = Counting()
+        handler.setStream(stream)  # type: ignore[arg-type]
+
+        async def one_exchange() -> int:
+            rec = accesslog.ExchangeRecord(method="POST", host="h", path="/", mode="m")
+            rec.status = 200
+            before = stream.flushes
+            rec.emit()
+            await asyncio.sleep(0)
+            return stream.flushes - before
+
+        # A loop that ran exchange lines before has stopped: the next one flushes its own.
+        assert [asyncio.run(one_exchange()) for _ in range(3)] == [1, 1, 1]
+        assert len(stream.getvalue().splitlines()) == 3
+    finally:
+        root.handlers[:], root.level, root.propagate = saved[0], saved[1], saved[2]
+        accesslog._exchange_handler = saved[3]
+
+
+@pytest.mark.parametrize("fmt", ["text", "json"])
+@pytest.mark.parametrize(
+    ("path", "note", "masked"),
+    [
+        ("/v1/messages", "", {"aws_ec2_instance_id": 2, "aws_account_id": 1}),
+        ("/v1/files/a b", "upstream closed mid-response", {}),
+        ("", "", {"x": 1}),
+    ],
+)
+def test_the_exchange_line_is_the_line_of_its_fields(
+    fmt: str, path: str, note: str, masked: dict[str, int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from proxy import accesslog
+
+    formatter = (
+        accesslog._TextFormatter(False) if fmt == "text" else accesslog._JsonFormatter(False)
+    )
+    rec = accesslog.ExchangeRecord(method="POST", host="api.example", path=path, mode="intercept")
+    rec.status, rec.bytes_up, rec.bytes_down, rec.masked, rec.note = 201, 10, 20, masked, note
+    rec.started = 10.0
+    monkeypatch.setattr(accesslog.time, "monotonic", lambda: 12.5)
+    line = formatter.exchange_line(20, rec)
+    expected = formatter.format_fields(20, "exchange", rec.fields())
+    if fmt == "json":
+        line, expected = line.partition('"level"')[2], expected.partition('"level"')[2]
+    else:
+        line, expected = line.partition(" INFO ")[2], expected.partition(" INFO ")[2]
+    assert line == expected
+    assert "ms=2500.0" in line or '"ms":2500.0' in line
+
+
 def test_exchange_lines_reach_stderr_once_per_loop_turn(tmp_path: Path) -> None:
     """The lines of exchanges that end in one turn of the event loop reach stderr together at
     its end, whatever Python's own stderr buffering (unbuffered here); another record goes
