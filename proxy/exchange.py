@@ -408,4 +408,7 @@ _NO_BODY = frozenset({204, 304})
 
 def _has_length(headers: Headers) -> bool:
     """The head gives the body's length (``Content-Length``)."""
-    return any(name == b"content-length" for name, _ in headers)
+    for name, _ in headers:  # noqa: SIM110 - a loop: no generator made per call
+        if name == b"content-length":
+            return True
+    return False
