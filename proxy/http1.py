@@ -345,8 +345,10 @@ class Http1Connection:
         self._response_started = True
         self._response_at = len(self._out)
         self._send(h11events.response(head.status, head.headers, head.reason))
+        # Only a client that takes trailers needs to know (most never ask for them).
         self._chunked = (
-            self.conn.their_http_version == b"1.1"
+            self._trailers
+            and self.conn.their_http_version == b"1.1"
             and self._method != b"HEAD"
             and head.status not in (204, 304)
             and not any(name == b"content-length" for name, _ in head.headers)
