@@ -275,14 +275,21 @@ class Driver:
             )
         if request.method == b"CONNECT":
             raise ClientError("CONNECT is not supported on this connection", status=405)
-        names = {name for name, _ in request.headers}
-        if b"content-length" in names and b"transfer-encoding" in names:
+        length = chunked = upgrade = False
+        for name, _ in request.headers:
+            if name == b"content-length":
+                length = True
+            elif name == b"transfer-encoding":
+                chunked = True
+            elif name == b"upgrade":
+                upgrade = True
+        if length and chunked:
             # RFC 9112 6.1: a request with both is an attempt to smuggle, or broken.
             raise ClientError(
                 "a request with both Content-Length and Transfer-Encoding is refused",
                 status=400,
             )
-        if b"upgrade" in names:
+        if upgrade:
             raise ClientError("protocol upgrades (WebSocket, h2c) are not supported", status=501)
 
     async def _request_body(

@@ -67,7 +67,7 @@ def client_request(request: h11.Request, expect_continue: bool) -> tuple[ClientR
 
     The head's fields are copied out of h11's ``Headers`` (a slow sequence to iterate) once,
     and framing, size, ``Connection`` and ``TE`` are read from them in one pass."""
-    received: Headers = list(request.headers)
+    received: Headers = h11events.fields(request.headers)
     content_length: int | None = None
     chunked = False
     trailers = False
