@@ -8,11 +8,13 @@ adds its own, and start with a ``<N>`` syslog priority that journald turns into 
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import json
 import logging
 import os
 import sys
+import threading
 import time
 from collections.abc import Mapping
 from contextvars import ContextVar
@@ -61,8 +63,13 @@ class _LineFormatter(logging.Formatter):
         return self._render(record.created, record.levelno, record.getMessage(), fields, exc)
 
     def format_fields(self, levelno: int, msg: str, fields: Mapping[str, object]) -> str:
-        """The line for ``msg`` and ``fields``, without a log record (the exchange line)."""
+        """The line for ``msg`` and ``fields``, without a log record."""
         return self._render(time.time(), levelno, msg, fields)
+
+    def exchange_line(self, line: ExchangeLine) -> str:
+        """The line of one exchange, without a log record."""
+        created, levelno, proto, ms, record = line
+        return self._render(created, levelno, "exchange", record.fields(proto, ms))
 
 
 class _TextFormatter(_LineFormatter):
@@ -109,6 +116,24 @@ class _TextFormatter(_LineFormatter):
         line = " ".join(parts)
         return f"{line}\n{exc}" if exc else line
 
+    def exchange_line(self, line: ExchangeLine) -> str:
+        # The line _render makes from record.fields(), written out: it is one per exchange.
+        created, levelno, proto, ms, record = line
+        masked = record.masked
+        text = (
+            f"{self._prefix(created, levelno)}exchange method={_word(record.method)} "
+            f"host={_word(record.host)} path={_word(record.path)} mode={_word(record.mode)} "
+            f"proto={_word(proto)} status={record.status} "
+            f"up={record.bytes_up} down={record.bytes_down} ms={ms} "
+            f"masked={','.join([f'{k}:{v}' for k, v in masked.items()]) if masked else '-'}"
+        )
+        return f"{text} note={_word(record.note)}" if record.note else text
+
+
+def _word(value: str) -> str:
+    """A text field's value as a line shows it: plain words inline, anything else quoted."""
+    return value if value and " " not in value else json.dumps(value)
+
 
 def _text_value(value: object) -> str:
     kind = type(value)
@@ -150,8 +175,45 @@ class _JsonFormatter(_LineFormatter):
         return line
 
 
-_exchange_handler: logging.StreamHandler | None = None  # type: ignore[type-arg]
-"""The handler :func:`setup_logging` installed: exchange lines are written to it directly."""
+class _Handler(logging.StreamHandler):  # type: ignore[type-arg]
+    """The proxy's stderr handler. Exchange lines wait here, as their fields, until the next
+    flush renders them all and writes them out together; any other record (and every flush,
+    at exit too) first writes the lines before it, so the log keeps its order."""
+
+    def __init__(self, stream: TextIO) -> None:
+        super().__init__(stream)
+        self.exchange_lines: collections.deque[ExchangeLine] = collections.deque()
+
+    def write_exchange_lines(self) -> None:
+        lines = self.exchange_lines
+        if not lines:
+            return
+        formatter = self.formatter
+        assert isinstance(formatter, _LineFormatter)
+        popleft = lines.popleft
+        texts = []
+        while lines:
+            texts.append(formatter.exchange_line(popleft()))
+        texts.append("")
+        self.stream.write("\n".join(texts))
+
+    def emit(self, record: logging.LogRecord) -> None:
+        with contextlib.suppress(Exception):
+            self.write_exchange_lines()
+        super().emit(record)
+
+    def flush(self) -> None:
+        self.acquire()
+        try:
+            with contextlib.suppress(Exception):
+                self.write_exchange_lines()
+        finally:
+            self.release()
+        super().flush()
+
+
+_exchange_handler: _Handler | None = None
+"""The handler :func:`setup_logging` installed: exchange lines are queued on it directly."""
 
 
 LOG_BUFFER = 64 * 1024
@@ -161,8 +223,9 @@ LOG_BUFFER = 64 * 1024
 def _log_stream() -> TextIO:
     """stderr with a buffer of its own, which only a flush empties: Python's own stderr
     writes every line at once (line-buffered, or unbuffered under ``PYTHONUNBUFFERED``), one
-    system call per exchange line. Exchange lines are flushed once per turn of the event loop
-    (:func:`_flush_soon`), every other record at once (the handler flushes after each).
+    system call per exchange line. Exchange lines are flushed :data:`EXCHANGE_FLUSH_DELAY`
+    after the first of them (:func:`_flush_soon`), every other record at once (the handler
+    flushes after each).
     ``sys.stderr`` itself when it has no descriptor (a test capturing it)."""
     err = sys.stderr
     try:
@@ -186,7 +249,7 @@ def setup_logging(level: str = "info", fmt: str = "text") -> None:
         # A reload replaces the handler: what the old one holds goes out first.
         with contextlib.suppress(Exception):
             old.flush()
-    handler = logging.StreamHandler(_log_stream())
+    handler = _Handler(_log_stream())
     handler.setFormatter(_JsonFormatter(journal) if fmt == "json" else _TextFormatter(journal))
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
@@ -210,59 +273,90 @@ class ExchangeRecord:
     masked: Mapping[str, int] = field(default_factory=dict)
     note: str = ""
 
-    def emit(self) -> None:
-        level = logging.INFO if self.status and self.status < 500 else logging.WARNING
-        if not access.isEnabledFor(level):
-            return
+    def elapsed_ms(self) -> float:
+        """Milliseconds since the exchange started, to 0.1 ms."""
+        return round((time.monotonic() - self.started) * 1000, 1)
+
+    def fields(self, proto: str, ms: float) -> dict[str, object]:
+        """The fields of the exchange line, in order (``proto`` and ``ms`` as of its end)."""
         fields: dict[str, object] = {
             "method": self.method,
             "host": self.host,
             "path": self.path,
             "mode": self.mode,
-            "proto": client_protocol.get(),
+            "proto": proto,
             "status": self.status,
             "up": self.bytes_up,
             "down": self.bytes_down,
-            "ms": round((time.monotonic() - self.started) * 1000, 1),
+            "ms": ms,
             "masked": dict(self.masked),
         }
         if self.note:
             fields["note"] = self.note
+        return fields
+
+    def emit(self) -> None:
+        level = logging.INFO if self.status and self.status < 500 else logging.WARNING
+        if not access.isEnabledFor(level):
+            return
         handler = _exchange_handler
         if handler is not None and not access.handlers and _own(handler):
-            # The line is written straight to the handler set up for the proxy: no log
-            # record, no logger lookups (it is written once per exchange).
-            formatter = handler.formatter
-            assert isinstance(formatter, _LineFormatter)
-            line = formatter.format_fields(level, "exchange", fields)
+            # The line goes straight to the handler set up for the proxy, as its fields: no
+            # log record, no logger lookups, and it is rendered with the lines around it.
+            handler.exchange_lines.append(
+                (time.time(), level, client_protocol.get(), self.elapsed_ms(), self)
+            )
             with contextlib.suppress(Exception):
-                handler.stream.write(line + "\n")
                 _flush_soon(handler)
             return
-        access.log(level, "exchange", extra={"fields": fields})
+        access.log(
+            level,
+            "exchange",
+            extra={"fields": self.fields(client_protocol.get(), self.elapsed_ms())},
+        )
+
+
+ExchangeLine = tuple[float, int, str, float, ExchangeRecord]
+"""An exchange line waiting to be written: when it was logged, its level, the client's
+protocol and the duration then, and the record (complete: it is not changed after)."""
+
+EXCHANGE_FLUSH_DELAY = 0.05
+"""Seconds an exchange line may wait before it is written. Exchange lines are written
+together: one at a time, each line would cost its own system call and turn of the event loop
+(with one exchange at a time, every exchange), and rendering them together is cheaper."""
 
 
 _flush_pending = False
 """A flush of the exchange handler is scheduled on the event loop."""
 
 
+_this_thread = threading.local()
+"""``loop``: the event loop this thread last ran an exchange in."""
+
+
 def _flush_soon(handler: logging.Handler) -> None:
-    """Flush ``handler`` once the event loop has run what is ready now, so that exchanges
-    finishing in the same turn of the loop share one write; at once outside an event loop."""
+    """Flush ``handler`` :data:`EXCHANGE_FLUSH_DELAY` from now, so that the exchanges
+    finishing until then share one write; at once outside an event loop.
+
+    The thread's loop is remembered: while it runs, it is the running loop of this thread
+    (``asyncio.get_running_loop`` makes a system call each time, to compare process ids)."""
     global _flush_pending
     if _flush_pending:
         return
-    # Imported here, not at the top: the CLI's mask and scan load this module for logging
-    # set-up and never run an event loop (asyncio is a fifth of their start-up).
-    import asyncio
+    loop = getattr(_this_thread, "loop", None)
+    if loop is None or not loop.is_running():
+        # Imported here, not at the top: the CLI's mask and scan load this module for logging
+        # set-up and never run an event loop (asyncio is a fifth of their start-up).
+        import asyncio
 
-    try:
-        loop = asyncio.get_running_loop()
-    except RuntimeError:
-        handler.flush()
-        return
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            handler.flush()
+            return
+        _this_thread.loop = loop
     _flush_pending = True
-    loop.call_soon(_flush_now, handler)
+    loop.call_later(EXCHANGE_FLUSH_DELAY, _flush_now, handler)
 
 
 def _flush_now(handler: logging.Handler) -> None:
@@ -270,6 +364,9 @@ def _flush_now(handler: logging.Handler) -> None:
     _flush_pending = False
     with contextlib.suppress(Exception):
         handler.flush()
+        current = _exchange_handler
+        if current is not None and current is not handler:
+            current.flush()  # installed since (a reload): its lines go out too
 
 
 def _own(handler: logging.Handler) -> bool:

@@ -197,7 +197,7 @@ class Driver:
                 # waits for it never uploads a body that would be refused.
                 await client.send_continue()
             await self._request_body(request, client, up, exchange, limited, rec)
-            await self._response(client, up, exchange, rec)
+            await self._response(client, up, exchange, rec, request.method)
             up.release()
             up = None
             return True
@@ -275,14 +275,21 @@ class Driver:
             )
         if request.method == b"CONNECT":
             raise ClientError("CONNECT is not supported on this connection", status=405)
-        names = {name for name, _ in request.headers}
-        if b"content-length" in names and b"transfer-encoding" in names:
+        length = chunked = upgrade = False
+        for name, _ in request.headers:
+            if name == b"content-length":
+                length = True
+            elif name == b"transfer-encoding":
+                chunked = True
+            elif name == b"upgrade":
+                upgrade = True
+        if length and chunked:
             # RFC 9112 6.1: a request with both is an attempt to smuggle, or broken.
             raise ClientError(
                 "a request with both Content-Length and Transfer-Encoding is refused",
                 status=400,
             )
-        if b"upgrade" in names:
+        if upgrade:
             raise ClientError("protocol upgrades (WebSocket, h2c) are not supported", status=501)
 
     async def _request_body(
@@ -331,19 +338,41 @@ class Driver:
         up: UpstreamExchange,
         exchange: Exchange,
         rec: ExchangeRecord,
+        method: bytes,
     ) -> None:
-        """Pass the response head and body through the exchange to the client, each chunk at
-        once (SSE events are never held back by the driver)."""
+        """Pass the response head and body through the exchange to the client, each chunk as
+        soon as the proxy is about to wait for more (SSE events are never held back).
+
+        When the upstream gave the body's length and the exchange dropped it (a restored body
+        may differ in length), the head is held until the proxy either waits for the upstream
+        (the head then goes out without a length: chunked on HTTP/1.1) or has the whole
+        body: then it goes out with the length of exactly the bytes that follow."""
         event = await up.next_event(client.flush)
         if type(event) is not ResponseHead:
             raise UpstreamError(f"upstream {up.origin.host}: no response head")
+        sized = _has_length(event.headers)
         head = exchange.response_head(event)
         rec.status = head.status
-        client.start_response(head)
+        held: list[bytes] | None = None
+        if (
+            sized
+            and method != b"HEAD"
+            and head.status not in _NO_BODY
+            and not _has_length(head.headers)
+        ):
+            held = []
+        else:
+            client.start_response(head)
 
         async def flush_then_ack() -> None:
             # What is queued for the client is written before the proxy waits for more; only
             # once the client has taken it may an HTTP/2 upstream send more (backpressure).
+            nonlocal held
+            if held is not None:
+                client.start_response(head)
+                for chunk in held:
+                    await client.send_data(chunk)
+                held = None
             await client.flush()
             up.taken()
 
@@ -355,13 +384,38 @@ class Driver:
                 if data:
                     down += len(data)
                     rec.bytes_down = down
-                    await client.send_data(data)
+                    if held is not None:
+                        held.append(data)
+                    else:
+                        await client.send_data(data)
                 continue
             assert type(event) is ResponseEnd
             tail = exchange.response_end()
             if tail:
                 down += len(tail)
                 rec.bytes_down = down
-                await client.send_data(tail)
+                if held is not None:
+                    held.append(tail)
+                else:
+                    await client.send_data(tail)
+            if held is not None:
+                if not event.trailers:
+                    # The whole body is at hand: its length is known exactly.
+                    head.headers.append((b"content-length", b"%d" % down))
+                client.start_response(head)
+                if held:
+                    await client.send_data(b"".join(held) if len(held) > 1 else held[0])
             await client.end_response(event.trailers)
             return
+
+
+_NO_BODY = frozenset({204, 304})
+"""Statuses whose responses never have a body (nor a length to give it)."""
+
+
+def _has_length(headers: Headers) -> bool:
+    """The head gives the body's length (``Content-Length``)."""
+    for name, _ in headers:  # noqa: SIM110 - a loop: no generator made per call
+        if name == b"content-length":
+            return True
+    return False

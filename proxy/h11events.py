@@ -11,6 +11,8 @@ fields its own parser has checked. A field that fails the check raises
 
 When the installed h11 has no such path, events are built the ordinary way (every field
 checked by h11 again).
+
+The headers of received events are read out of h11 once, as a list (:func:`fields`).
 """
 
 from __future__ import annotations
@@ -54,6 +56,18 @@ def check_fields(headers: Sequence[tuple[bytes, bytes]]) -> None:
     ):
         # A value may not start or end with a space or tab.
         raise h11.LocalProtocolError("illegal header value")
+
+
+def fields(headers: Sequence[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
+    """The (lower-case name, value) pairs of a received event's headers, as a list.
+
+    h11's ``Headers`` is a sequence that yields its pairs one ``__getitem__`` call at a time;
+    the triples it stores (raw name, name, value) are read directly when the installed h11
+    keeps them there, else it is iterated."""
+    full = getattr(headers, "_full_items", None)
+    if type(full) is list:
+        return [(name, value) for _, name, value in full]
+    return list(headers)
 
 
 def _has_checked_path() -> bool:

@@ -67,7 +67,7 @@ def client_request(request: h11.Request, expect_continue: bool) -> tuple[ClientR
 
     The head's fields are copied out of h11's ``Headers`` (a slow sequence to iterate) once,
     and framing, size, ``Connection`` and ``TE`` are read from them in one pass."""
-    received: Headers = list(request.headers)
+    received: Headers = h11events.fields(request.headers)
     content_length: int | None = None
     chunked = False
     trailers = False
@@ -345,8 +345,10 @@ class Http1Connection:
         self._response_started = True
         self._response_at = len(self._out)
         self._send(h11events.response(head.status, head.headers, head.reason))
+        # Only a client that takes trailers needs to know (most never ask for them).
         self._chunked = (
-            self.conn.their_http_version == b"1.1"
+            self._trailers
+            and self.conn.their_http_version == b"1.1"
             and self._method != b"HEAD"
             and head.status not in (204, 304)
             and not any(name == b"content-length" for name, _ in head.headers)

@@ -82,7 +82,8 @@ class Exchange:
     ``request_data`` must return exactly as many bytes in total as it was given once
     ``request_end`` has been called (masking preserves length, so ``Content-Length`` stays
     valid). ``response_head`` may drop ``content-length`` when the body length can change;
-    the handler then re-frames the response (chunked on HTTP/1.1).
+    the driver then re-frames the response: with the length of what it sends when the whole
+    body is at hand before anything is written, else without one (chunked on HTTP/1.1).
     """
 
     stats: ExchangeStats

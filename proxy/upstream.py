@@ -356,7 +356,7 @@ class H1UpstreamExchange(UpstreamExchange):
                 self._response_started = True
                 return ResponseHead(
                     event.status_code,  # type: ignore[union-attr]
-                    forwardable(event.headers),  # type: ignore[union-attr]
+                    forwardable(h11events.fields(event.headers)),  # type: ignore[union-attr]
                     event.reason,  # type: ignore[union-attr]
                 )
             if etype is h11.EndOfMessage:

@@ -99,3 +99,19 @@ def test_h11_still_checks_what_the_fields_check_leaves_to_it() -> None:
         h11events.request(b"POST", b"/", [(b"host", b"a"), (b"content-length", b"x")])
     with pytest.raises(h11.LocalProtocolError):
         h11events.response(100, [], b"Continue")
+
+
+def test_fields_of_received_headers_are_their_pairs() -> None:
+    conn = h11.Connection(h11.SERVER)
+    conn.receive_data(
+        b"POST /v1/messages HTTP/1.1\r\nHost: a\r\nContent-Type: application/json\r\n"
+        b"X-Api-Key: k\r\nx-twice: 1\r\nX-Twice: 2\r\nContent-Length: 0\r\n\r\n"
+    )
+    request = conn.next_event()
+    assert isinstance(request, h11.Request)
+    pairs = h11events.fields(request.headers)
+    assert type(pairs) is list
+    assert pairs == list(request.headers)
+    assert pairs[1] == (b"content-type", b"application/json")
+    # Anything else that is a sequence of pairs is listed as it is.
+    assert h11events.fields(((b"a", b"1"),)) == [(b"a", b"1")]

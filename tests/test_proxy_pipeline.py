@@ -245,13 +245,52 @@ def test_rewrites_and_reframing(
             )
             status2, _, body2 = read_response(sock)
     assert status == status2 == 200
-    assert "content-length" not in headers
-    assert headers["transfer-encoding"] == "chunked"
+    # The rewritten body was whole before anything was written: it goes with its own length.
+    assert headers["content-length"] == str(len(body))
+    assert "transfer-encoding" not in headers
     assert body == b"[HELLO][HELLO]<end>"
     assert body2 == b"[OK][OK]<end>"
     assert bytes(upstream.requests[0].body) == b"HELLO"
     record = next(r for r in caplog.records if r.name == "maskproxy.access")
     assert record.fields["masked"] == {"aws_ec2_instance_id": 2, "aws_account_id": 1}  # type: ignore[attr-defined]
+
+
+def test_reframing_chunked_when_the_body_is_still_arriving(
+    run_proxy,  # noqa: ANN001
+    upstream: FakeUpstream,
+) -> None:
+    client_has_first = threading.Event()
+
+    def handler(ex: ServerExchange) -> None:
+        ex.read_body()
+        ex.send_raw(b"HTTP/1.1 200 OK\r\ncontent-length: 6\r\n\r\nabc")
+        ex.wait(client_has_first, WAIT)
+        ex.send_raw(b"def")
+
+    upstream.handler = handler
+
+    class P(Pipeline):
+        def open_exchange(self, head: RequestHead) -> Exchange:
+            return Rewriting()
+
+    proxy = run_proxy(P())
+    sock = tls_through_proxy(proxy.address, API_HOST, proxy.ca_path, timeout=WAIT)
+    with sock:
+        sock.sendall(f"POST / HTTP/1.1\r\nHost: {API_HOST}\r\nContent-Length: 2\r\n\r\nok".encode())
+        received = b""
+        while b"abcabc" not in received:
+            chunk = sock.recv(65536)
+            assert chunk, "the proxy closed before the first part"
+            received += chunk
+        client_has_first.set()
+        while not received.endswith(b"0\r\n\r\n"):
+            chunk = sock.recv(65536)
+            assert chunk, "the proxy closed before the end"
+            received += chunk
+    head, _, framed = received.partition(b"\r\n\r\n")
+    assert b"transfer-encoding: chunked" in head.lower()
+    assert b"content-length" not in head.lower()
+    assert framed == b"6\r\nabcabc\r\n6\r\ndefdef\r\n5\r\n<end>\r\n0\r\n\r\n"
 
 
 def test_body_limit_counts_what_the_client_sent(run_proxy, upstream: FakeUpstream) -> None:  # noqa: ANN001

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
+import io
+import logging
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -333,17 +337,17 @@ def test_the_logged_path_is_masked_unless_it_is_made_of_api_words(tmp_path: Path
             assert exchange.stats.path.startswith("/v1/files/i-")
 
 
-def test_exchange_lines_of_one_loop_turn_share_one_flush() -> None:
-    import io
-    import logging
+class _CountingStream(io.StringIO):
+    flushes = 0
 
+    def flush(self) -> None:
+        self.flushes += 1
+
+
+@contextlib.contextmanager
+def _proxy_logging() -> Iterator[_CountingStream]:
+    """The proxy's own log set-up, writing into a stream that counts its flushes."""
     from proxy import accesslog
-
-    class Counting(io.StringIO):
-        flushes = 0
-
-        def flush(self) -> None:
-            self.flushes += 1
 
     root = logging.getLogger("maskproxy")
     saved = (root.handlers[:], root.level, root.propagate, accesslog._exchange_handler)
@@ -351,33 +355,126 @@ def test_exchange_lines_of_one_loop_turn_share_one_flush() -> None:
         accesslog.setup_logging("info", "text")
         handler = accesslog._exchange_handler
         assert handler is not None
-        stream = Counting()
+        stream = _CountingStream()
         handler.setStream(stream)  # type: ignore[arg-type]
         stream.flushes = 0
-
-        async def three_exchanges() -> tuple[int, int]:
-            for n in range(3):
-                rec = accesslog.ExchangeRecord(method="POST", host="h", path="/", mode="m")
-                rec.status = 200
-                rec.bytes_up = n
-                rec.emit()
-            before = stream.flushes
-            await asyncio.sleep(0)
-            return before, stream.flushes
-
-        before, after = asyncio.run(three_exchanges())
-        lines = stream.getvalue().splitlines()
-        assert len(lines) == 3 and all(" exchange method=POST " in line for line in lines)
-        assert (before, after) == (0, 1)
+        yield stream
     finally:
         root.handlers[:], root.level, root.propagate = saved[0], saved[1], saved[2]
         accesslog._exchange_handler = saved[3]
 
 
-def test_exchange_lines_reach_stderr_once_per_loop_turn(tmp_path: Path) -> None:
-    """The lines of exchanges that end in one turn of the event loop reach stderr together at
-    its end, whatever Python's own stderr buffering (unbuffered here); another record goes
-    out at once, after the lines before it."""
+def _exchange(n: int = 0) -> None:
+    from proxy import accesslog
+
+    rec = accesslog.ExchangeRecord(method="POST", host="h", path="/", mode="m")
+    rec.status = 200
+    rec.bytes_up = n
+    rec.emit()
+
+
+def test_exchange_lines_within_the_flush_delay_share_one_flush() -> None:
+    from proxy.accesslog import EXCHANGE_FLUSH_DELAY
+
+    with _proxy_logging() as stream:
+
+        async def exchanges() -> tuple[int, int, int]:
+            _exchange(0)
+            await asyncio.sleep(0)
+            _exchange(1)
+            await asyncio.sleep(EXCHANGE_FLUSH_DELAY / 4)
+            _exchange(2)
+            before = stream.flushes, len(stream.getvalue())
+            await asyncio.sleep(EXCHANGE_FLUSH_DELAY * 2)
+            return (*before, stream.flushes)
+
+        flushes_before, written_before, flushes_after = asyncio.run(exchanges())
+        lines = stream.getvalue().splitlines()
+    assert (flushes_before, written_before, flushes_after) == (0, 0, 1)
+    assert [line.partition(" exchange ")[2].split()[6] for line in lines] == [
+        "up=0",
+        "up=1",
+        "up=2",
+    ]
+
+
+def test_exchange_lines_are_flushed_in_each_event_loop_of_a_thread() -> None:
+    from proxy.accesslog import EXCHANGE_FLUSH_DELAY
+
+    with _proxy_logging() as stream:
+
+        async def one_exchange() -> int:
+            before = stream.flushes
+            _exchange()
+            await asyncio.sleep(EXCHANGE_FLUSH_DELAY * 2)
+            return stream.flushes - before
+
+        # A loop that ran exchange lines before has stopped: the next one flushes its own.
+        assert [asyncio.run(one_exchange()) for _ in range(3)] == [1, 1, 1]
+        assert len(stream.getvalue().splitlines()) == 3
+
+
+def test_another_record_writes_the_exchange_lines_before_it() -> None:
+    from proxy import accesslog
+
+    with _proxy_logging() as stream:
+
+        async def exchanges_then_a_warning() -> None:
+            _exchange(0)
+            _exchange(1)
+            accesslog.log.warning("a warning")
+
+        asyncio.run(exchanges_then_a_warning())
+        lines = stream.getvalue().splitlines()
+    assert [" exchange " in line for line in lines] == [True, True, False]
+    assert lines[2].endswith("WARNING a warning")
+
+
+def test_a_reload_writes_the_lines_the_old_handler_holds() -> None:
+    from proxy import accesslog
+
+    with _proxy_logging() as stream:
+
+        async def exchange_then_reload() -> int:
+            _exchange()
+            written = len(stream.getvalue())
+            accesslog.setup_logging("info", "text")  # the handler of a reloaded configuration
+            return written
+
+        assert asyncio.run(exchange_then_reload()) == 0
+        assert " exchange method=POST " in stream.getvalue()
+
+
+@pytest.mark.parametrize("fmt", ["text", "json"])
+@pytest.mark.parametrize(
+    ("path", "note", "masked"),
+    [
+        ("/v1/messages", "", {"aws_ec2_instance_id": 2, "aws_account_id": 1}),
+        ("/v1/files/a b", "upstream closed mid-response", {}),
+        ("", "", {"x": 1}),
+    ],
+)
+def test_the_exchange_line_is_the_line_of_its_fields(
+    fmt: str, path: str, note: str, masked: dict[str, int]
+) -> None:
+    from proxy import accesslog
+
+    formatter = (
+        accesslog._TextFormatter(False) if fmt == "text" else accesslog._JsonFormatter(False)
+    )
+    rec = accesslog.ExchangeRecord(method="POST", host="api.example", path=path, mode="intercept")
+    rec.status, rec.bytes_up, rec.bytes_down, rec.masked, rec.note = 201, 10, 20, masked, note
+    created = 1_800_000_000.25
+    line = formatter.exchange_line((created, logging.INFO, "h2", 2500.0, rec))
+    expected = formatter._render(created, logging.INFO, "exchange", rec.fields("h2", 2500.0))
+    assert line == expected
+    assert "ms=2500.0" in line or '"ms":2500.0' in line
+
+
+def test_exchange_lines_reach_stderr_together_after_the_flush_delay(tmp_path: Path) -> None:
+    """The lines of exchanges that end within the flush delay reach stderr together at its
+    end, whatever Python's own stderr buffering (unbuffered here); another record goes out at
+    once, after the lines before it."""
     import os
     import subprocess
     import sys
@@ -394,7 +491,7 @@ async def turn():
         rec.status = 200
         rec.emit()
     during = size()
-    await asyncio.sleep(0)
+    await asyncio.sleep(accesslog.EXCHANGE_FLUSH_DELAY * 2)
     after = size()
     accesslog.log.warning("a warning")
     print(during, after, size())
