@@ -223,9 +223,8 @@ LOG_BUFFER = 64 * 1024
 def _log_stream() -> TextIO:
     """stderr with a buffer of its own, which only a flush empties: Python's own stderr
     writes every line at once (line-buffered, or unbuffered under ``PYTHONUNBUFFERED``), one
-    system call per exchange line. Exchange lines are flushed :data:`EXCHANGE_FLUSH_DELAY`
-    after the first of them (:func:`_flush_soon`), every other record at once (the handler
-    flushes after each).
+    system call per exchange line. Exchange lines are flushed once per turn of the event loop
+    (:func:`_flush_soon`), every other record at once (the handler flushes after each).
     ``sys.stderr`` itself when it has no descriptor (a test capturing it)."""
     err = sys.stderr
     try:
@@ -320,12 +319,6 @@ ExchangeLine = tuple[float, int, str, float, ExchangeRecord]
 """An exchange line waiting to be written: when it was logged, its level, the client's
 protocol and the duration then, and the record (complete: it is not changed after)."""
 
-EXCHANGE_FLUSH_DELAY = 0.05
-"""Seconds an exchange line may wait before it is written. Exchange lines are written
-together: one at a time, each line would cost its own system call and turn of the event loop
-(with one exchange at a time, every exchange), and rendering them together is cheaper."""
-
-
 _flush_pending = False
 """A flush of the exchange handler is scheduled on the event loop."""
 
@@ -335,8 +328,9 @@ _this_thread = threading.local()
 
 
 def _flush_soon(handler: logging.Handler) -> None:
-    """Flush ``handler`` :data:`EXCHANGE_FLUSH_DELAY` from now, so that the exchanges
-    finishing until then share one write; at once outside an event loop.
+    """Flush ``handler`` once the event loop has run what is ready now, so that exchanges
+    finishing in the same turn of the loop share one write (and are rendered together); at
+    once outside an event loop.
 
     The thread's loop is remembered: while it runs, it is the running loop of this thread
     (``asyncio.get_running_loop`` makes a system call each time, to compare process ids)."""
@@ -356,7 +350,7 @@ def _flush_soon(handler: logging.Handler) -> None:
             return
         _this_thread.loop = loop
     _flush_pending = True
-    loop.call_later(EXCHANGE_FLUSH_DELAY, _flush_now, handler)
+    loop.call_soon(_flush_now, handler)
 
 
 def _flush_now(handler: logging.Handler) -> None:

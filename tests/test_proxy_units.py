@@ -373,24 +373,22 @@ def _exchange(n: int = 0) -> None:
     rec.emit()
 
 
-def test_exchange_lines_within_the_flush_delay_share_one_flush() -> None:
-    from proxy.accesslog import EXCHANGE_FLUSH_DELAY
-
+def test_exchange_lines_of_one_loop_turn_share_one_flush() -> None:
     with _proxy_logging() as stream:
 
-        async def exchanges() -> tuple[int, int, int]:
+        async def exchanges() -> tuple[int, int, int, int]:
             _exchange(0)
-            await asyncio.sleep(0)
             _exchange(1)
-            await asyncio.sleep(EXCHANGE_FLUSH_DELAY / 4)
-            _exchange(2)
             before = stream.flushes, len(stream.getvalue())
-            await asyncio.sleep(EXCHANGE_FLUSH_DELAY * 2)
-            return (*before, stream.flushes)
+            await asyncio.sleep(0.01)
+            after_turn = stream.flushes
+            _exchange(2)
+            await asyncio.sleep(0.01)
+            return (*before, after_turn, stream.flushes)
 
-        flushes_before, written_before, flushes_after = asyncio.run(exchanges())
+        flushes_before, written_before, after_turn, flushes_after = asyncio.run(exchanges())
         lines = stream.getvalue().splitlines()
-    assert (flushes_before, written_before, flushes_after) == (0, 0, 1)
+    assert (flushes_before, written_before, after_turn, flushes_after) == (0, 0, 1, 2)
     assert [line.partition(" exchange ")[2].split()[6] for line in lines] == [
         "up=0",
         "up=1",
@@ -399,14 +397,12 @@ def test_exchange_lines_within_the_flush_delay_share_one_flush() -> None:
 
 
 def test_exchange_lines_are_flushed_in_each_event_loop_of_a_thread() -> None:
-    from proxy.accesslog import EXCHANGE_FLUSH_DELAY
-
     with _proxy_logging() as stream:
 
         async def one_exchange() -> int:
             before = stream.flushes
             _exchange()
-            await asyncio.sleep(EXCHANGE_FLUSH_DELAY * 2)
+            await asyncio.sleep(0.01)
             return stream.flushes - before
 
         # A loop that ran exchange lines before has stopped: the next one flushes its own.
@@ -491,7 +487,7 @@ async def turn():
         rec.status = 200
         rec.emit()
     during = size()
-    await asyncio.sleep(accesslog.EXCHANGE_FLUSH_DELAY * 2)
+    await asyncio.sleep(0.01)
     after = size()
     accesslog.log.warning("a warning")
     print(during, after, size())
