@@ -58,7 +58,7 @@ def test_a_restored_reply_at_hand_goes_with_its_length(tmp_path: Path, protocol:
     def reply(saw: UpstreamSaw) -> list[object]:
         surrogate = json.loads(saw.body)["messages"][0]["content"].removeprefix("stop ")
         assert surrogate != instance
-        return json_reply(json.dumps({"text": f"stopped {surrogate}"}).encode())
+        return [*json_reply(json.dumps({"text": f"stopped {surrogate}"}).encode())]
 
     play = Playbook(build_masking_pipeline({}, tmp_path))
     seen = asyncio.run(play.exchange(protocol, Request(body), reply))
