@@ -888,22 +888,9 @@ fn check_yaml_bucket_entry(data: &[u8], s: usize, _e: usize) -> CheckResult {
 /// unmatched `{` that opens it (`tags`, `~ tags`, `tags_all =`), looked for at most
 /// `reach` bytes back.
 fn hcl_block_key(data: &[u8], ls: usize, reach: usize) -> Option<&[u8]> {
-    let low = ls.saturating_sub(reach);
-    let mut depth = 0usize;
-    let mut i = ls;
-    while i > low {
-        i -= 1;
-        match data[i] {
-            b'}' => depth += 1,
-            b'{' if depth > 0 => depth -= 1,
-            b'{' => {
-                let start = line_start_of(data, i, 256)?;
-                return Some(&data[start..i]);
-            }
-            _ => {}
-        }
-    }
-    None
+    let open = enclosing_brace(data, ls, reach)?;
+    let start = line_start_of(data, open, 256)?;
+    Some(&data[start..open])
 }
 
 /// Terraform's tag maps (`terraform plan`/`show`, `.tf` files): `Name = "<name>"` on its own
