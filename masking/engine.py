@@ -157,6 +157,8 @@ class RequestMasker:
         self.kind = kind
         self._chunks: list[bytes] = []
         self._map: Any = None
+        self._json_reply: ResponseUnmasker | None = None
+        """The unmasker of a JSON reply, made by :meth:`prepare`; handed out once."""
         self.body: bytes | None = None
         self.counts: dict[str, int] = {}
 
@@ -182,9 +184,13 @@ class RequestMasker:
         return body
 
     def prepare(self) -> None:
-        """Build the reply index now, while the request is on its way."""
+        """Build the reply index now, while the request is on its way, and the unmasker of
+        the reply most exchanges get (uncompressed JSON)."""
         if self._map is not None and len(self._map):
             self._map.prepare()
+            self._json_reply = ResponseUnmasker(
+                self._map.unmasker("json", MAX_EVENT_BYTES), "json", None
+            )
 
     @property
     def pairs(self) -> list[tuple[bytes, bytes]]:
@@ -214,6 +220,9 @@ class RequestMasker:
         else:
             return None
         encoding = content_encoding.strip().lower()
+        if kind == "json" and encoding in ("", "identity") and self._json_reply is not None:
+            ready, self._json_reply = self._json_reply, None
+            return ready
         inflate = None
         if encoding and encoding != "identity":
             wbits = _DECODABLE.get(encoding)

@@ -67,14 +67,6 @@ def _header(headers: list[tuple[bytes, bytes]], name: bytes) -> bytes | None:
     return None
 
 
-_JSON = "application/json"
-
-
-def _media_type(content_type: str) -> str:
-    """``application/json`` for ``application/json; charset=utf-8``."""
-    return content_type.split(";", 1)[0].strip().lower()
-
-
 def _without(headers: list[tuple[bytes, bytes]], *names: bytes) -> list[tuple[bytes, bytes]]:
     return [(k, v) for k, v in headers if k not in names]
 
@@ -118,8 +110,6 @@ class MaskingExchange(Exchange):
         self._engine = engine
         self._masker: RequestMasker | None = None
         self._response: ResponseUnmasker | None = None
-        self._json_unmasker: ResponseUnmasker | None = None
-        """Made while the upstream answers, for the reply most exchanges get (plain JSON)."""
 
     # -- request ---------------------------------------------------------------------------
 
@@ -191,13 +181,12 @@ class MaskingExchange(Exchange):
     def request_sent(self) -> None:
         # The reply index, and the unmasker of a plain JSON reply, are made while the upstream
         # answers, off the reply's path (and in the same turn of the event loop: no callback
-        # scheduled for them). Another reply drops that unmasker and makes its own.
+        # scheduled for them).
         masker = self._masker
         if masker is None or not masker.counts:
             return
         try:
             masker.prepare()
-            self._json_unmasker = masker.response(200, _JSON, "")
         except Exception as exc:  # noqa: BLE001 - the reply builds it again, and fails closed
             log.error("preparing the reply index failed: %s", type(exc).__name__)
 
@@ -208,12 +197,8 @@ class MaskingExchange(Exchange):
             return head
         ctype = (_header(head.headers, b"content-type") or b"").decode("latin-1")
         encoding = (_header(head.headers, b"content-encoding") or b"").decode("latin-1")
-        ready, self._json_unmasker = self._json_unmasker, None
         try:
-            if ready is not None and not encoding and _media_type(ctype) == _JSON:
-                self._response = ready
-            else:
-                self._response = self._masker.response(head.status, ctype, encoding)
+            self._response = self._masker.response(head.status, ctype, encoding)
         except Refused as exc:
             # The client will see surrogates (safe, but not restored).
             self.stats.note = exc.message
