@@ -133,6 +133,9 @@ impl Scanner {
         let taken = self.caches.lock().unwrap_or_else(|e| e.into_inner()).pop();
         let mut cache = taken.unwrap_or_else(|| regex.create_cache());
         let mut cur = 0usize;
+        // The end of what accepted candidates claimed: a finding may reach left over rejected
+        // candidates (they decide nothing), never into a claimed token.
+        let mut decided = 0usize;
         while cur < n {
             let input = Input::new(data).span(cur..n);
             let Some(m) = regex.search_with(&mut cache, &input) else { break };
@@ -164,9 +167,9 @@ impl Scanner {
                 continue;
             };
             if !fs.is_empty() {
-                if fs[0].start < cur {
+                if fs[0].start < decided {
                     // a token reaching left into what is already decided
-                    fs.retain(|f| f.start >= cur);
+                    fs.retain(|f| f.start >= decided);
                 }
                 let f = &self.filter;
                 if !f.disabled.is_empty() || !f.allowlist.is_empty() {
@@ -180,6 +183,7 @@ impl Scanner {
                 found.extend(fs.into_iter().map(|f| (f, source)));
             }
             cur = if nxt > s { nxt } else { s + 1 };
+            decided = cur;
         }
         self.caches.lock().unwrap_or_else(|e| e.into_inner()).push(cache);
         found

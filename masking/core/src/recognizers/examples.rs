@@ -240,6 +240,9 @@ pub const ROWS: &[Row] = &[
             // an ElastiCache serverless cache: the name, not the word serverless
             ok("«orders-cache-r7t2kq».serverless.euw1.cache.amazonaws.com:6379"),
             ok("master.«sessions-redis».x8k2pq.usw2.cache.amazonaws.com:6379"),
+            // `r-c` in the host starts an id candidate that is rejected: the host still
+            // reaches left over it to its first label
+            ok("psql -h «orders-ro».cluster-custom-c7hq2kzx0rbw.eu-west-1.rds.amazonaws.com -U app"),
             ok(r#""MasterUsername": "«ledger_owner7»","#),
             ok("aws rds create-db-instance --db-instance-identifier «ledger-db-2» --master-username «ledger_owner»"),
             ok(r#""DBInstanceIdentifier": "«ledgerdb-wmsa»","#),
