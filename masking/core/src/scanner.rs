@@ -1,47 +1,43 @@
 //! The scanner: one multi-pattern pass over raw bytes finds candidates, checks decide them.
 //!
-//! Every recognizer's candidate pattern is one pattern of a single `regex-automata` meta regex
-//! (leftmost-first: at the leftmost candidate, the earliest recognizer wins). When a check
-//! rejects its candidate, the later recognizers that can start with the same byte are tried at
-//! the same offset with anchored searches, in priority order, and then the next offset.
+//! Every recognizer's candidate pattern is one pattern of a single alternation, searched with
+//! `regex-automata`'s lazy DFAs (leftmost-first: at the leftmost candidate, the earliest
+//! recognizer wins; see [`Automata`]). When a check rejects its candidate, the later
+//! recognizers that can start with the same byte are tried at the same offset with anchored
+//! searches, in priority order, and then the next offset.
 //!
 //! Candidate patterns are the cheapest distinctive bytes of a token (a prefix such as `ghp_`, a
-//! suffix such as `.amazonaws.com`, a key name); the checks parse the token itself.
+//! suffix such as `.amazonaws.com`, a key name); the checks parse the token itself. A candidate
+//! pattern holds no counted run or loop over the token where its check can count it instead
+//! (`vpc-` and one hex digit, not eight): in one lazy DFA, such runs multiply the states with
+//! every other pattern's progress.
 //!
-//! **What the one unanchored pass costs** (the bench's 1 MB body, one core, `--example stages`
-//! and `--example candidates`; the machine was shared, so ±20 %): building the regex ~11 ms
-//! (~16 ms with capture groups and a one-pass DFA, which the scan does not use); the first scan
-//! of a fresh engine ~75 ms, nearly all of it the lazy DFA building its states, spread over
-//! every pattern (leaving any one out saves at most ~18 ms, `names.prose`); a warm scan ~5 ms.
-//! A full DFA of the alternation, to build ahead of time and load at no cost, did not finish
-//! determinizing in five minutes. Candidate starts from the patterns' literal prefixes
-//! (`regex-syntax`'s extractor, prefixes of 3 to 6 bytes, then Aho-Corasick) followed by
-//! anchored searches at those starts only give the same matches, and the anchored lazy DFA
-//! stays small: 230,000-330,000 candidates, found in ~8 ms, searched in ~7-10 ms cold or warm.
-//! That is ~3x faster cold but ~3x slower warm, plus 10-25 ms more to build (the literal sets
-//! and the automaton; `names.fields`, `names.prose` and `secrets.keys` have no finite prefix set
-//! under a few hundred literals), so the scanner stays one unanchored pass.
-//!
-//! Where the cold cost comes from (thread CPU time, best of 3 fresh regexes on the same body):
-//! the key-word alternations alone (`names.fields`, `names.prose`, `secrets.keys`, `aws.fields`,
-//! `aws.account_words`) take ~13 ms, the 14 patterns that start with a class (IPv4, the 12-digit
-//! account contexts, table and listing rows) ~3 ms, the other ~108 literal-prefix patterns ~23 ms
-//! (no single one over 3 ms), and all of them in one regex ~85 ms: the DFA states are products
-//! of the groups' progress. Split in three groups the sum is ~40 ms cold, but three passes cost
-//! ~6-8 ms warm against ~4-5 ms (the trade measured before for two groups). Dense DFAs built
-//! ahead of time, to embed, were tried per group: 6 MB in 0.9 s for the class group, 26 MB in
-//! 8.6 s for the key words, and over 512 MB for the literal-prefix group. Reaching hundreds of
-//! MB/s on a fresh engine needs candidate patterns small enough to determinize at build time
-//! (rules whose context is matched by code, not by the automaton), not a different search.
+//! **What the one unanchored pass costs** (the bench's 1 MB body, one core, `--example stages`;
+//! the machine was shared, so ±20 %): building the automata ~9 ms (each pattern parsed once, the
+//! forward and reverse NFAs); the first scan of a fresh engine ~40 ms, nearly all of it the
+//! forward lazy DFA building its ~5,000 states (~8 µs each: every transition steps a few hundred
+//! NFA states); a warm scan ~4.6 ms. It was ~75 ms before the runs left the candidate patterns
+//! (resource ids and access key ids ~32 ms, the prose phrases' next word ~3 ms) and the reverse
+//! search was anchored to the one pattern (~7 ms). Measured and not kept: prefix-factoring the
+//! alternations (no change: the cost is the threads in flight, not the start state); a full DFA
+//! of the alternation, to build ahead of time and load at no cost (did not finish determinizing
+//! in five minutes); candidate starts from the patterns' literal prefixes by Aho-Corasick, then
+//! anchored searches (~3x faster cold, ~3x slower warm, 10-25 ms more to build); the
+//! alternation split in two or three groups (cold about halved, warm 40-60 % slower); dense
+//! DFAs per group built ahead of time, to embed (6 MB for the class group, 26 MB for the key
+//! words, over 512 MB for the literal-prefix group). Hundreds of MB/s on a fresh engine need
+//! candidate patterns small enough to determinize at build time: every rule's context matched
+//! by its check, the automaton reduced to literal triggers.
 
 use std::collections::HashSet;
 
 use std::sync::Mutex;
 
-use regex_automata::meta::{Cache, Regex};
-use regex_automata::nfa::thompson::WhichCaptures;
+use regex_automata::hybrid::dfa::{Cache, DFA};
+use regex_automata::meta::Regex;
+use regex_automata::nfa::thompson::{self, WhichCaptures};
 use regex_automata::util::syntax;
-use regex_automata::{Anchored, Input, PatternID};
+use regex_automata::{Anchored, Input, MatchKind, PatternID};
 use regex_syntax::hir::{Class, Hir, HirKind};
 
 use crate::finding::Finding;
@@ -56,12 +52,95 @@ pub struct Filter {
 
 pub struct Scanner {
     recognizers: Vec<Recognizer>,
-    regex: Option<Regex>,
+    automata: Option<Automata>,
     /// per first byte: the recognizer indexes that can start with it, in priority order
     dispatch: Vec<Vec<u32>>,
     filter: Filter,
     /// lazy-DFA caches kept between scans: the states one body built serve the next
-    caches: Mutex<Vec<Cache>>,
+    caches: Mutex<Vec<Caches>>,
+}
+
+/// The candidate patterns as two lazy DFAs: forward (leftmost-first) finds where the leftmost
+/// candidate ends and which pattern it is, reverse finds where it starts, anchored at that end
+/// and to that one pattern, so the reverse DFA's states never mix patterns (it is what
+/// `regex-automata`'s meta regex does, but for the pattern: ~7 ms less on a fresh engine's
+/// first 1 MB body). Both are built without quit bytes (Unicode is off: `\b` is ASCII) and
+/// never give up (no minimum cache-clear count), so a search cannot fail.
+struct Automata {
+    forward: DFA,
+    reverse: DFA,
+}
+
+struct Caches {
+    forward: Cache,
+    reverse: Cache,
+}
+
+/// Each lazy DFA's cache may grow to this before it is cleared and rebuilt.
+const CACHE_CAPACITY: usize = 64 << 20;
+
+impl Automata {
+    fn new(hirs: &[Hir]) -> Result<Automata, String> {
+        let nfa = |reverse: bool| {
+            thompson::Compiler::new()
+                // no capture groups: the checks parse the token themselves
+                .configure(
+                    thompson::Config::new()
+                        .which_captures(WhichCaptures::None)
+                        .reverse(reverse),
+                )
+                .build_many_from_hir(hirs)
+                .map_err(|e| format!("recognizer pattern: {e}"))
+        };
+        let config = DFA::config().cache_capacity(CACHE_CAPACITY).starts_for_each_pattern(true);
+        let forward = DFA::builder()
+            .configure(config.clone())
+            .build_from_nfa(nfa(false)?)
+            .map_err(|e| format!("recognizer pattern: {e}"))?;
+        let reverse = DFA::builder()
+            .configure(config.match_kind(MatchKind::All))
+            .build_from_nfa(nfa(true)?)
+            .map_err(|e| format!("recognizer pattern: {e}"))?;
+        Ok(Automata { forward, reverse })
+    }
+
+    fn caches(&self) -> Caches {
+        Caches { forward: self.forward.create_cache(), reverse: self.reverse.create_cache() }
+    }
+
+    /// The leftmost candidate in `data[at..]`: (start, end, pattern).
+    fn find(&self, caches: &mut Caches, data: &[u8], at: usize) -> Option<(usize, usize, usize)> {
+        let input = Input::new(data).span(at..data.len());
+        let end = self
+            .forward
+            .try_search_fwd(&mut caches.forward, &input)
+            .expect("a lazy DFA without quit bytes that never gives up")?;
+        let pid = end.pattern();
+        if end.offset() == at {
+            return Some((at, at, pid.as_usize()));
+        }
+        let back = Input::new(data)
+            .span(at..end.offset())
+            .anchored(Anchored::Pattern(pid))
+            .earliest(false);
+        let start = self
+            .reverse
+            .try_search_rev(&mut caches.reverse, &back)
+            .expect("a lazy DFA without quit bytes that never gives up")
+            .expect("a forward match has a start");
+        Some((start.offset(), end.offset(), pid.as_usize()))
+    }
+
+    /// Where pattern `k` matches `data` from `at` on, anchored there (its end).
+    fn end_at(&self, caches: &mut Caches, data: &[u8], at: usize, k: usize) -> Option<usize> {
+        let input = Input::new(data)
+            .span(at..data.len())
+            .anchored(Anchored::Pattern(PatternID::must(k)));
+        self.forward
+            .try_search_fwd(&mut caches.forward, &input)
+            .expect("a lazy DFA without quit bytes that never gives up")
+            .map(|m| m.offset())
+    }
 }
 
 fn syntax_config() -> syntax::Config {
@@ -98,29 +177,8 @@ impl Scanner {
                 }
             }
         }
-        let regex = if recognizers.is_empty() {
-            None
-        } else {
-            Some(
-                Regex::builder()
-                    .configure(
-                        // No capture groups beyond the match (the checks parse the token
-                        // themselves) and no one-pass DFA (the alternation is not one-pass):
-                        // a smaller NFA to build for every engine.
-                        // No literal prefilter either: the built-in patterns that start with a
-                        // class (IPv4, digit runs) leave the alternation without one, and
-                        // looking for it took ~1.3 ms of the ~11 ms build.
-                        Regex::config()
-                            .which_captures(WhichCaptures::Implicit)
-                            .onepass(false)
-                            .auto_prefilter(false)
-                            .hybrid_cache_capacity(64 << 20),
-                    )
-                    .build_many_from_hir(&hirs)
-                    .map_err(|e| format!("recognizer pattern: {e}"))?,
-            )
-        };
-        Ok(Scanner { recognizers, regex, dispatch, filter, caches: Mutex::new(Vec::new()) })
+        let automata = if recognizers.is_empty() { None } else { Some(Automata::new(&hirs)?) };
+        Ok(Scanner { recognizers, automata, dispatch, filter, caches: Mutex::new(Vec::new()) })
     }
 
     pub fn recognizers(&self) -> &[Recognizer] {
@@ -136,20 +194,17 @@ impl Scanner {
     /// that found each finding.
     pub fn scan_sources(&self, data: &[u8]) -> Vec<(Finding, usize)> {
         let mut found = Vec::new();
-        let Some(regex) = &self.regex else { return found };
+        let Some(automata) = &self.automata else { return found };
         let n = data.len();
         let taken = self.caches.lock().unwrap_or_else(|e| e.into_inner()).pop();
-        let mut cache = taken.unwrap_or_else(|| regex.create_cache());
+        let mut cache = taken.unwrap_or_else(|| automata.caches());
         let mut cur = 0usize;
         // The end of what accepted candidates claimed: a finding may reach left over rejected
         // candidates (they decide nothing), never into a claimed token.
         let mut decided = 0usize;
         while cur < n {
-            let input = Input::new(data).span(cur..n);
-            let Some(m) = regex.search_with(&mut cache, &input) else { break };
-            let s = m.start();
-            let first = m.pattern().as_usize();
-            let mut res = (self.recognizers[first].check)(data, s, m.end());
+            let Some((s, end, first)) = automata.find(&mut cache, data, cur) else { break };
+            let mut res = (self.recognizers[first].check)(data, s, end);
             let mut source = first;
             if res.is_none() {
                 // the later recognizers that can start here, in priority order
@@ -158,11 +213,8 @@ impl Scanner {
                     if k <= first {
                         continue;
                     }
-                    let input = Input::new(data)
-                        .span(s..n)
-                        .anchored(Anchored::Pattern(PatternID::must(k)));
-                    if let Some(mk) = regex.search_with(&mut cache, &input) {
-                        res = (self.recognizers[k].check)(data, s, mk.end());
+                    if let Some(ek) = automata.end_at(&mut cache, data, s, k) {
+                        res = (self.recognizers[k].check)(data, s, ek);
                         if res.is_some() {
                             source = k;
                             break;
