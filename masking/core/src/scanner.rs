@@ -2,7 +2,7 @@
 //!
 //! Every recognizer's candidate pattern is one pattern of a single alternation, searched with
 //! `regex-automata`'s lazy DFAs (leftmost-first: at the leftmost candidate, the earliest
-//! recognizer wins; see [`Automata`]). When a check rejects its candidate, the later
+//! recognizer wins; see `Automata`). When a check rejects its candidate, the later
 //! recognizers that can start with the same byte are tried at the same offset with anchored
 //! searches, in priority order, and then the next offset.
 //!
