@@ -2204,7 +2204,7 @@ fn flags_pattern() -> String {
 /// Where a phrase may name a value: strong phrases take any next word, weak ones only a word
 /// with a dash or a digit. The check tests this whole rule (anchored); the scanner's candidate
 /// ([`prose_pattern`]) is a phrase and a space only, since a loop over the next word there
-/// multiplies the lazy DFA's states with every other pattern's (~12 ms of a fresh engine's
+/// multiplies the lazy DFA's states with every other pattern's (~3 ms of a fresh engine's
 /// first 1 MB body).
 fn prose_rule() -> String {
     let strong: Vec<&str> = STRONG.iter().map(|(p, _)| *p).collect();
