@@ -337,7 +337,7 @@ def _loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
 def cmd_run(args: argparse.Namespace) -> int:
     import asyncio
 
-    from proxy.allocator import pin_mmap_threshold
+    from proxy.allocator import fix_thresholds
     from proxy.server import serve
     from tls import CAError
 
@@ -353,7 +353,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         return _fail(f"CA in {config.state_dir}: {_with_regenerate_hint(str(exc), args)}")
     setup_logging(config.log_level, config.log_format)
     _log_config(config)
-    pin_mmap_threshold()
+    fix_thresholds()
     with asyncio.Runner(loop_factory=_loop_factory()) as runner:
         return runner.run(serve(config, load))
 

@@ -1,6 +1,6 @@
-"""The mmap threshold stays pinned: a TLS-buffer-sized block is mapped on its own even after a
-larger mapped block was freed (glibc would otherwise raise its threshold and cut the next
-blocks from the heap, where an idle connection's untouched buffer pages become resident)."""
+"""glibc's thresholds are fixed for large bodies: a request-sized block comes from the heap, and
+the heap keeps the pages a freed one leaves at its top, so the next request does not fault them
+in again (by default each is mapped on fresh pages and unmapped when freed)."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ pytestmark = pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="glibc
 PROBE = textwrap.dedent(
     """
     import ctypes, sys
-    from proxy.allocator import pin_mmap_threshold
+    from proxy.allocator import fix_thresholds
 
     class MallInfo2(ctypes.Structure):
         _fields_ = [(name, ctypes.c_size_t) for name in (
@@ -26,40 +26,46 @@ PROBE = textwrap.dedent(
 
     libc = ctypes.CDLL(None)
     libc.malloc.restype = ctypes.c_void_p
+    libc.malloc.argtypes = [ctypes.c_size_t]
     libc.free.argtypes = [ctypes.c_void_p]
     libc.mallinfo2.restype = MallInfo2
-    if sys.argv[1] == "pin":
-        assert pin_mmap_threshold()
-    # Freeing a mapped 1 MiB block is what raises an unpinned threshold past 256 KiB.
-    libc.free(libc.malloc(1 << 20))
+    if sys.argv[1] == "fix":
+        assert fix_thresholds()
     before = libc.mallinfo2().hblks
-    block = libc.malloc(256 * 1024)
+    block = libc.malloc(1 << 20)
     mapped = libc.mallinfo2().hblks - before
     libc.free(block)
-    print(mapped)
+    big = libc.malloc(4 << 20)
+    libc.free(big)
+    kept = libc.mallinfo2().arena >= 4 << 20
+    print(mapped, int(kept))
     """
 )
 
 
-def _mapped(mode: str) -> int:
+def _probe(mode: str) -> tuple[int, int]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("MALLOC_")}
     out = subprocess.run(
         [sys.executable, "-c", PROBE, mode], capture_output=True, text=True, env=env, check=True
     )
-    return int(out.stdout)
+    mapped, kept = out.stdout.split()
+    return int(mapped), int(kept)
 
 
-def test_a_tls_buffer_sized_block_stays_mapped_once_pinned() -> None:
-    assert _mapped("pin") == 1
+def test_a_request_sized_block_comes_from_the_heap_and_its_pages_stay() -> None:
+    assert _probe("fix") == (0, 1)
 
 
-def test_unpinned_glibc_cuts_it_from_the_heap() -> None:
-    # What the pin is for: without it, the same sequence leaves the block in the heap.
-    assert _mapped("free") == 0
+def test_by_default_glibc_maps_it_and_gives_its_pages_back() -> None:
+    # What fixing the thresholds is for: without it, each such block is a fresh mapping.
+    assert _probe("default") == (1, 0)
 
 
-def test_an_explicit_environment_threshold_is_left_alone(monkeypatch: pytest.MonkeyPatch) -> None:
-    from proxy.allocator import pin_mmap_threshold
+@pytest.mark.parametrize("name", ["MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_"])
+def test_a_threshold_chosen_in_the_environment_is_left_alone(
+    monkeypatch: pytest.MonkeyPatch, name: str
+) -> None:
+    from proxy.allocator import fix_thresholds
 
-    monkeypatch.setenv("MALLOC_MMAP_THRESHOLD_", "65536")
-    assert pin_mmap_threshold() is False
+    monkeypatch.setenv(name, "65536")
+    assert fix_thresholds() is False
