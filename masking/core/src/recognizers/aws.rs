@@ -14,7 +14,7 @@ use regex::bytes::{Regex, RegexBuilder};
 use super::base::{
     backslashes_before, camel_words, escape_ends_at, field_check, is_space, key_variants, left_ok,
     norm_key, right_ok, CheckResult, Field, Finding, Recognizer, Shape, TypeInfo, Value, ALNUM,
-    BACK, GLUE_ID, WORD,
+    BACK, GLUE_ID, LOOKBEHIND, WORD,
 };
 
 pub const CATEGORY: &str = "aws";
@@ -57,6 +57,11 @@ pub const TYPES: &[TypeInfo] = &[
         name: "aws_hostname",
         shape: CW,
         description: "resource host names (EC2, RDS, ELB, API Gateway, CloudFront…)",
+    },
+    TypeInfo {
+        name: "aws_cognito_client_id",
+        shape: CW,
+        description: "Cognito user pool app client id (26 lower-case letters and digits)",
     },
     TypeInfo {
         name: "aws_sqs_queue_url",
@@ -2224,6 +2229,108 @@ fn check_s3_uri(data: &[u8], s: usize, _e: usize) -> CheckResult {
     Some((vec![Finding::new(b, be, "aws_s3_bucket", CW)], be))
 }
 
+// ---------------------------------------------------------------- Cognito
+
+/// A Cognito user pool id: `<region>_` and 9 letters and digits (`eu-west-1_Qz4Rk8Lm2`). The
+/// region stays, as the `UserPoolId` field and the `--user-pool-id` flag keep it, so the pool
+/// gets one surrogate wherever it stands.
+fn check_user_pool_id(data: &[u8], s: usize, e: usize) -> CheckResult {
+    if !left_ok(data, s, &GLUE_ID) || !right_ok(data, e, &GLUE_ID) {
+        return None;
+    }
+    let sep = s + data[s..e].iter().position(|&c| c == b'_')?;
+    let body = &data[sep + 1..e];
+    let letters = body.iter().filter(|c| c.is_ascii_alphabetic()).count();
+    if !region_name(&data[s..sep], false) || letters == 0 || letters == body.len() {
+        return None;
+    }
+    Some((vec![Finding::new(sep + 1, e, "aws_resource_name", CW)], e))
+}
+
+/// The shape of a Cognito app client id: 26 lower-case letters and digits, both present.
+fn cognito_client_id(v: &[u8]) -> bool {
+    v.len() == 26
+        && v.iter().all(|&c| is_lower(c) || c.is_ascii_digit())
+        && v.iter().filter(|c| c.is_ascii_digit()).count() >= 2
+        && v.iter().filter(|&&c| is_lower(c)).count() >= 2
+}
+
+/// The shape of a Cognito app client secret: 50 to 56 lower-case letters and digits.
+fn cognito_client_secret(v: &[u8]) -> bool {
+    (50..=56).contains(&v.len())
+        && v.iter().all(|&c| is_lower(c) || c.is_ascii_digit())
+        && v.iter().filter(|c| c.is_ascii_digit()).count() >= 4
+        && v.iter().filter(|&&c| is_lower(c)).count() >= 4
+}
+
+/// A key that names an app client (`ClientId`, `COGNITO_CLIENT_ID`, `userPoolWebClientId`,
+/// `aws_user_pools_web_client_id`, `--client-id`) followed by a value of the Cognito client id
+/// shape. Other OAuth client ids (Google's `….apps.googleusercontent.com`, Azure's UUIDs) have
+/// shapes of their own and stay.
+fn check_client_id(data: &[u8], s: usize, e: usize) -> CheckResult {
+    // the key's start: back over the words before `client` (`COGNITO_`, `userPoolWeb`)
+    let lo = s.saturating_sub(LOOKBEHIND);
+    let mut ks = s;
+    while ks > lo && (WORD[data[ks - 1] as usize] || data[ks - 1] == b'-') {
+        ks -= 1;
+    }
+    if ks > lo && data[ks - 1] == b'\\' {
+        ks += 1; // `\n--client-id`: the escape's letter is no part of the key
+    }
+    let flag = data[ks..s].starts_with(b"--");
+    let key = &data[ks..e];
+    let nk = norm_key(key);
+    if !(nk.ends_with("clientid") || nk.ends_with("clientids")) {
+        return None;
+    }
+    let mut ke = s;
+    while ke < e && (ALNUM[data[ke] as usize] || matches!(data[ke], b'_' | b'-')) {
+        ke += 1;
+    }
+    let limit = data.len().min(e + 256);
+    let v = super::base::value_after(data, ke, limit, flag, None)?;
+    let val = &data[v.start..v.end];
+    if !cognito_client_id(val) {
+        return None;
+    }
+    Some((vec![Finding::new(v.start, v.end, "aws_cognito_client_id", CW)], v.end))
+}
+
+/// `cognito-idp … --output text`: a `USERPOOLCLIENT` or `USERPOOLCLIENTS` row. Its cells are
+/// sorted by field name; the one of the client id shape is the client id, the one of the
+/// client secret shape its secret (the pool id is left to [`check_user_pool_id`], the scan
+/// resumes right after the last cell taken).
+fn check_user_pool_client_row(data: &[u8], _s: usize, e: usize) -> CheckResult {
+    let limit = data.len().min(e + 2048);
+    let mut out = Vec::new();
+    let mut i = e;
+    let mut j = e;
+    loop {
+        let at_end = j >= limit || matches!(data[j], b'\n' | b'\r');
+        let tab = !at_end && data[j] == b'\t';
+        let esc_tab = !at_end && data[j] == b'\\' && j + 1 < limit && data[j + 1] == b't';
+        let esc_end = !at_end && data[j] == b'\\' && j + 1 < limit && matches!(data[j + 1], b'n' | b'r');
+        if at_end || tab || esc_tab || esc_end {
+            let cell = &data[i..j];
+            if cognito_client_id(cell) {
+                out.push(Finding::new(i, j, "aws_cognito_client_id", CW));
+            } else if cognito_client_secret(cell) {
+                out.push(Finding::new(i, j, "generic_secret", CW));
+            }
+            if at_end || esc_end {
+                break;
+            }
+            j += if tab { 1 } else { 2 };
+            i = j;
+            continue;
+        }
+        j += 1;
+    }
+    // resume after the last cell taken: the pool id further on is another rule's
+    let resume = out.last()?.end;
+    Some((out, resume))
+}
+
 // ---------------------------------------------------------------- the family
 
 /// A bytes regex with Unicode off, for the few checks whose grammar is easier read as one.
@@ -2374,6 +2481,24 @@ pub fn recognizers() -> Vec<Recognizer> {
             &["aws_kms_key_id"],
         ),
         Recognizer::new(
+            "aws.user_pool_id",
+            r"[a-z]{2}-(?:gov-)?[a-z]{4,9}-[0-9]_[0-9A-Za-z]{9}",
+            check_user_pool_id,
+            &["aws_resource_name"],
+        ),
+        Recognizer::new(
+            "aws.cognito_client_id",
+            format!(r"(?i:client[_-]?ids?){}", super::base::KEY_ANCHOR),
+            check_client_id,
+            &["aws_cognito_client_id"],
+        ),
+        Recognizer::new(
+            "aws.user_pool_client_row",
+            r"USERPOOLCLIENTS?(?:\t|\\t)",
+            check_user_pool_client_row,
+            &["aws_cognito_client_id", "generic_secret"],
+        ),
+        Recognizer::new(
             "aws.zone_words",
             r"(?i:zone|hostedzone)(?:[ \t:=]{1,3}|\\{0,7}/|\\{1,7}u002[fF])Z[A-Z0-9]{7}",
             check_zone_word,
@@ -2436,12 +2561,12 @@ mod tests {
 
     #[test]
     fn catalog_rows_and_recognizer_order() {
-        assert_eq!(TYPES.len(), 68);
+        assert_eq!(TYPES.len(), 69);
         assert_eq!(TYPES[0].name, "aws_arn");
         let names: Vec<String> = recognizers().into_iter().map(|r| r.name).collect();
-        assert_eq!(names.len(), 21);
+        assert_eq!(names.len(), 24);
         assert_eq!(names[0], "aws.arn");
-        assert_eq!(names[20], "aws.zone_words");
+        assert_eq!(names[23], "aws.zone_words");
         for r in recognizers() {
             crate::scanner::check_pattern(&r.pattern).unwrap();
         }

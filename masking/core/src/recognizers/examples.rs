@@ -323,6 +323,11 @@ pub const ROWS: &[Row] = &[
             ok("$ aws eks update-kubeconfig --region eu-west-1 --name «core-eks-4f»"),
             ok(r#"{"restApiId": "«k7x2m9p4q1»", "UserPoolId": "eu-west-1_«Qz4Rk8Lm2»"}"#),
             ok("aws cognito-identity describe-identity-pool --identity-pool-id us-gov-west-1:«5b1c9e2a-7d3f-4a8b-9c6e-2f1d0a7b3c8e»"),
+            // a user pool id is self-identifying: its region stays, wherever it stands
+            ok("COGNITO_USER_POOL_ID=ap-southeast-2_«nV4hT8qLw»\n"),
+            ok("The pool us-east-1_«Kx2Bm9Rw4» has 3 app clients."),
+            ok("USERPOOLCLIENTS\t6t1c8w3q5k0z2m9v4r7n1pxgah\tledger-web\teu-west-1_«Rt5Kw2Pq8»\n"),
+            ok("$ aws cognito-idp list-user-pool-clients --user-pool-id eu-west-1_«Rt5Kw2Pq8» --output text\nUSERPOOLCLIENTS\t6t1c8w3q5k0z2m9v4r7n1pxgah\tledger-web\teu-west-1_«Rt5Kw2Pq8»\n"),
             ok("aws cloudfront create-invalidation --distribution-id «E3KQ7ZX2WMP9RT» --paths '/*'"),
             ok("aws apigateway get-stages --rest-api-id «w8d3kq2x7z»"),
             // an ELB access log line, a CloudWatch dimension
@@ -360,6 +365,9 @@ pub const ROWS: &[Row] = &[
             ok("aws ssm get-parameter --name /app/prod/db-host --with-decryption"),
             ok(r#""Runtime": "python3.12""#),
             ok(r#""DomainName": "d2hx7kq0wv3m9a.cloudfront.net","#),
+            // a region and a word after an underscore: a variable, not a pool
+            ok("terraform import module.us-east-1_vpcstack aws_vpc.main"),
+            ok("cp logs/us-west-2_202611041.tar.gz ."),
         ],
     },
     Row {
@@ -437,6 +445,30 @@ pub const ROWS: &[Row] = &[
         negative: &[
             ok("ZONE is the keyword"),
             ok(r#""Id": "/hostedzone/""#),
+        ],
+    },
+    Row {
+        rtype: "aws_cognito_client_id",
+        found_by: &[Field, Flag, CliColumn],
+        positive: &[
+            ok(r#""ClientId": "«7dq2mv9k4r1xw8s0bnt3pjc5he»","#),
+            ok(r#"{\"UserPoolId\": \"eu-west-1_Rt5Kw2Pq8\", \"ClientId\": \"«3k8w1r7m0q5z2v9c4n6d1xbthp»\"}"#),
+            ok("aws cognito-idp describe-user-pool-client --user-pool-id eu-west-1_Rt5Kw2Pq8 --client-id «5vh0q2n8k4w7r1m3z9c6t2sdpb»"),
+            ok("COGNITO_APP_CLIENT_ID=«2z6t9w1k4q8m3v7r0c5n1hdxjb»\nCOGNITO_REGION=eu-west-1\n"),
+            ok("  aws_user_pools_web_client_id: '«4m1q8z3v6c0w2k9r7t5n3bxpfl»',"),
+            ok("  user_pool_client_id = \"«9r3w6k1m4q7z0v2c8t5n6jxbdh»\"\n"),
+            // `list-user-pool-clients --output text`: ClientId, ClientName, UserPoolId
+            ok("USERPOOLCLIENTS\t«6t1c8w3q5k0z2m9v4r7n1pxgah»\tledger-web\teu-west-1_Rt5Kw2Pq8\n"),
+            ok(r#"USERPOOLCLIENT\t«1w7k3q9z5m2v8c4t0r6n3gxbsd»\tledger-web\t4k9w2r7m1q6z3v8c5t0n7j2x4b9h1d6s3f8p5l0a7e2g4i9u1y\t30\n"#),
+        ],
+        negative: &[
+            // other providers' OAuth client ids, and ids of other lengths
+            ok(r#""client_id": "812937465021-5kq0v8r2mz7xw1c3n9t4b6h0pd2sa1fe.apps.googleusercontent.com""#),
+            ok(r#""clientId": "4f1c9a2e-7b3d-4e8a-9c6f-2d1b0a7e3c8f""#),
+            ok("GITHUB_CLIENT_ID=Iv1.8a61f9b3a7aba766"),
+            ok(r#""ClientId": "abcdefghijklmnopqrstuvwxyz""#),
+            ok(r#""ClientIdIssuedAt": 1764000000, "RequestId": "3k8w1r7m0q5z2v9c4n6d1xbthp7""#),
+            ok("USERPOOLCLIENTS\tledger-web\tadmin-console\n"),
         ],
     },
     Row {
@@ -2140,6 +2172,8 @@ pub const ROWS: &[Row] = &[
             ok(r#"Parameters:\n- Value: «Zt6pW3nQ8vLk»\n  Type: SecureString\n  Name: /ops/mail"#),
             ok(r#"{\"stdout\": \"PARAMETER\tarn:aws:ssm:eu-west-1:520837461950:parameter/ops/mq\ttext\t2026-03-02T10:11:12Z\t/ops/mq\tSecureString\t«Vb8xM2qR7nKd»\t4\n\"}"#),
             ok("PARAMETER\tarn:aws:ssm:eu-west-1:520837461950:parameter/ops/relay\ttext\t2026-03-02T10:11:12Z\t/ops/relay\tSecureString\t«Tr0ub4dor&3xQ»\t2"),
+            // `describe-user-pool-client --output text`: the app client's secret
+            ok(r#"USERPOOLCLIENT\t1w7k3q9z5m2v8c4t0r6n3gxbsd\tledger-web\t«4k9w2r7m1q6z3v8c5t0n7j2x4b9h1d6s3f8p5l0a7e2g4i9u1y»\t30\n"#),
         ],
         negative: &[
             ok(r#"{"Parameter": {"Name": "/billing/region", "Type": "String", "Value": "eu-west-1c-billing"}}"#),

@@ -1964,6 +1964,8 @@ fn check_echo(data: &[u8], s: usize, _e: usize) -> CheckResult {
             rtype = named_before(data, &tok[..m], lo, a);
         }
     }
+    // a Cognito pool id keeps its region here too, as where it was named
+    let a = a + region_prefix_len(tok);
     Some((vec![Finding::new(a, b, rtype?, Shape::Classwise)], b))
 }
 
