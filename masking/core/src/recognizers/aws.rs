@@ -64,6 +64,11 @@ pub const TYPES: &[TypeInfo] = &[
         description: "Cognito user pool app client id (26 lower-case letters and digits)",
     },
     TypeInfo {
+        name: "aws_canonical_user_id",
+        shape: HEX,
+        description: "S3 canonical user id (64 hex) of a bucket owner or grantee",
+    },
+    TypeInfo {
         name: "aws_sqs_queue_url",
         shape: CW,
         description: "queue name of an SQS URL",
@@ -2331,6 +2336,129 @@ fn check_user_pool_client_row(data: &[u8], _s: usize, e: usize) -> CheckResult {
     Some((out, resume))
 }
 
+// ---------------------------------------------------------------- S3 canonical user ids
+
+/// A canonical user id: 64 lower-case hex digits, alone between its boundaries.
+fn canonical_at(data: &[u8], a: usize, b: usize) -> bool {
+    b - a == 64
+        && data[a..b].iter().all(|&c| is_lhex(c))
+        && left_ok(data, a, &GLUE_ID)
+        && right_ok(data, b, &GLUE_ID)
+}
+
+/// `needle` (lower case) occurs in `hay`, ASCII case folded.
+fn contains_folded(hay: &[u8], needle: &[u8]) -> bool {
+    hay.windows(needle.len()).any(|w| w.eq_ignore_ascii_case(needle))
+}
+
+/// The unmatched `{` left of `s` (at most `reach` bytes back), skipping nested objects.
+fn open_brace(data: &[u8], s: usize, reach: usize) -> Option<usize> {
+    let mut depth = 0usize;
+    let mut i = s;
+    while i > s.saturating_sub(reach) {
+        i -= 1;
+        match data[i] {
+            b'}' => depth += 1,
+            b'{' if depth > 0 => depth -= 1,
+            b'{' => return Some(i),
+            _ => {}
+        }
+    }
+    None
+}
+
+/// Whether the 64-hex value at `a..b` under an id key is an S3 owner's or grantee's canonical
+/// id: its object is the value of `Owner`/`Grantee` (JSON, or an HCL `owner {` block), or holds
+/// a `DisplayName` (the owner object `list-buckets` and `get-bucket-acl` print), or
+/// `CanonicalUser` is written near it (the grantee's `Type`, a principal, a Terraform data
+/// source), or it is an `id=` grantee of a `--grant-…` flag.
+fn canonical_context(data: &[u8], a: usize, b: usize) -> bool {
+    let near = &data[a.saturating_sub(400)..data.len().min(b + 400)];
+    if contains_folded(near, b"canonicaluser") || contains_folded(near, b"canonical_user") {
+        return true;
+    }
+    let line = &data[a.saturating_sub(512)..a];
+    let line = match line.iter().rposition(|&c| c == b'\n') {
+        Some(i) => &line[i + 1..],
+        None => line,
+    };
+    if memchr::memmem::find(line, b"--grant-").is_some() {
+        return true;
+    }
+    let Some(open) = open_brace(data, a, 1024) else { return false };
+    let object = &data[open..data.len().min(b + 400)];
+    if memchr::memmem::find(object, b"DisplayName").is_some() {
+        return true;
+    }
+    let key: Vec<u8> = data[open.saturating_sub(40)..open]
+        .iter()
+        .rev()
+        .skip_while(|&&c| matches!(c, b' ' | b'\t' | b':' | b'=' | b'"' | b'\'' | b'\\'))
+        .take_while(|&&c| c.is_ascii_alphanumeric() || c == b'_')
+        .map(|c| c.to_ascii_lowercase())
+        .collect();
+    key == b"renwo" || key == b"eetnarg"
+}
+
+/// `"ID": "<64 hex>"`, `id = "<64 hex>"`, `id=<64 hex>`: an id key whose value has the shape of
+/// a canonical user id, in a canonical user's context ([`canonical_context`]). Container ids
+/// and digests under an `Id` key have no such context and stay.
+fn check_canonical_id_key(data: &[u8], s: usize, _e: usize) -> CheckResult {
+    if s > 0 && !(matches!(data[s - 1], b'"' | b'\'' | b' ' | b'\t' | b'\n' | b',' | b'{')
+        || escape_ends_at(data, s - 1))
+    {
+        return None;
+    }
+    let limit = data.len().min(s + 128);
+    let v = super::base::value_after(data, s + 2, limit, false, None)?;
+    if !canonical_at(data, v.start, v.end) || !canonical_context(data, v.start, v.end) {
+        return None;
+    }
+    Some((vec![Finding::new(v.start, v.end, "aws_canonical_user_id", HEX)], v.end))
+}
+
+/// A key that says canonical (`"CanonicalUser": …` in a bucket policy's principal,
+/// `S3CanonicalUserId` of a CloudFront origin access identity, `canonical_user_id`) followed by a
+/// 64-hex value.
+fn check_canonical_key(data: &[u8], s: usize, _e: usize) -> CheckResult {
+    let mut ke = s;
+    while ke < data.len() && ke - s < 48 && WORD[data[ke] as usize] {
+        ke += 1;
+    }
+    let limit = data.len().min(ke + 128);
+    let v = super::base::value_after(data, ke, limit, false, None)?;
+    if !canonical_at(data, v.start, v.end) {
+        return None;
+    }
+    Some((vec![Finding::new(v.start, v.end, "aws_canonical_user_id", HEX)], v.end))
+}
+
+/// `s3api get-bucket-acl --output text`: an `OWNER` or `GRANTEE` row (DisplayName, ID, Type:
+/// columns sorted by name); its 64-hex cell is a canonical user id.
+fn check_acl_row(data: &[u8], _s: usize, e: usize) -> CheckResult {
+    let limit = data.len().min(e + 512);
+    let mut i = e;
+    while i < limit {
+        let mut j = i;
+        while j < limit && is_lhex(data[j]) {
+            j += 1;
+        }
+        if j - i == 64 && canonical_at(data, i, j) {
+            return Some((vec![Finding::new(i, j, "aws_canonical_user_id", HEX)], j));
+        }
+        // to the next cell on the row
+        while j < limit && !matches!(data[j], b'\t' | b'\n' | b'\r' | b'\\') {
+            j += 1;
+        }
+        match data.get(j) {
+            Some(b'\t') => i = j + 1,
+            Some(b'\\') if data.get(j + 1) == Some(&b't') => i = j + 2,
+            _ => return None,
+        }
+    }
+    None
+}
+
 // ---------------------------------------------------------------- the family
 
 /// A bytes regex with Unicode off, for the few checks whose grammar is easier read as one.
@@ -2499,6 +2627,24 @@ pub fn recognizers() -> Vec<Recognizer> {
             &["aws_cognito_client_id", "generic_secret"],
         ),
         Recognizer::new(
+            "aws.canonical_id_key",
+            r#"(?:ID|Id|id)\\{0,7}["']?[ \t]{0,16}(?:=|:)"#,
+            check_canonical_id_key,
+            &["aws_canonical_user_id"],
+        ),
+        Recognizer::new(
+            "aws.canonical_key",
+            format!(r"(?:[Cc]anonical|CANONICAL)[A-Za-z_]*{}", super::base::KEY_ANCHOR),
+            check_canonical_key,
+            &["aws_canonical_user_id"],
+        ),
+        Recognizer::new(
+            "aws.acl_row",
+            r"(?:OWNER|GRANTEE)(?:\t|\\t)",
+            check_acl_row,
+            &["aws_canonical_user_id"],
+        ),
+        Recognizer::new(
             "aws.zone_words",
             r"(?i:zone|hostedzone)(?:[ \t:=]{1,3}|\\{0,7}/|\\{1,7}u002[fF])Z[A-Z0-9]{7}",
             check_zone_word,
@@ -2561,12 +2707,12 @@ mod tests {
 
     #[test]
     fn catalog_rows_and_recognizer_order() {
-        assert_eq!(TYPES.len(), 69);
+        assert_eq!(TYPES.len(), 70);
         assert_eq!(TYPES[0].name, "aws_arn");
         let names: Vec<String> = recognizers().into_iter().map(|r| r.name).collect();
-        assert_eq!(names.len(), 24);
+        assert_eq!(names.len(), 27);
         assert_eq!(names[0], "aws.arn");
-        assert_eq!(names[23], "aws.zone_words");
+        assert_eq!(names[26], "aws.zone_words");
         for r in recognizers() {
             crate::scanner::check_pattern(&r.pattern).unwrap();
         }

@@ -472,6 +472,33 @@ pub const ROWS: &[Row] = &[
         ],
     },
     Row {
+        rtype: "aws_canonical_user_id",
+        found_by: &[Field, Flag, CliColumn],
+        positive: &[
+            // `s3api get-bucket-acl`, `list-buckets`: the owner and each grantee
+            ok(r#""Owner": {"DisplayName": "ops-ledger", "ID": "«3e5c7a9b1d0f2e4c6a8b0d2f4e6a8c1b3d5f7e9a0c2b4d6f8e1a3c5b7d9f0e2a»"},"#),
+            ok(r#"{\n    \"DisplayName\": \"ops-ledger\",\n    \"ID\": \"«9a7c5e3b1d0f8a6c4e2b0d9f7a5c3e1b8d6f4a2c0e9b7d5f3a1c8e6b4d2f0a9c»\"\n}"#),
+            ok(r#""Grantee": {"ID": "«b1c3d5e7f9a0b2c4d6e8f0a1b3c5d7e9f2a4b6c8d0e1f3a5b7c9d2e4f6a8b0c1»", "Type": "CanonicalUser"}, "Permission": "READ""#),
+            ok(r#""Principal": {"CanonicalUser": "«4d6f8a0c2e4b6d8f1a3c5e7b9d0f2a4c6e8b1d3f5a7c9e0b2d4f6a8c1e3b5d7f»"}"#),
+            ok("  S3CanonicalUserId: «8e0a2c4b6d8f1e3a5c7b9d0f2a4c6e8b1d3f5a7c9e0b2d4f6a8c1e3b5d7f9a0c»\n"),
+            ok("aws s3api put-bucket-acl --bucket exports-7 --grant-read id=«c4e6a8b0d2f4a6c8e0b2d4f6a8c0e2b4d6f8a0c2e4b6d8f0a2c4e6b8d0f2a4c6»,id=«0f2e4d6c8b0a1f3e5d7c9b1a3f5e7d9c0b2a4f6e8d0c1b3a5f7e9d2c4b6a8f0e»"),
+            ok(r#"aws s3api put-object-acl --bucket exports-7 --key a.csv --grant-full-control id=\"«7b9d1f3a5c7e9b0d2f4a6c8e1b3d5f7a9c0e2b4d6f8a1c3e5b7d9f0a2c4e6b8d»\""#),
+            ok("      grantee {\n        id   = \"«2a4c6e8b0d1f3a5c7e9b2d4f6a8c0e1b3d5f7a9c2e4b6d8f0a1c3e5b7d9f2a4c»\"\n        type = \"CanonicalUser\"\n      }\n"),
+            // `--output text`: OWNER and GRANTEE rows
+            ok("OWNER\tops-ledger\t«5f7a9c1e3b5d7f9a2c4e6b8d0f1a3c5e7b9d2f4a6c8e0b1d3f5a7c9e2b4d6f8a»\n"),
+            ok(r#"GRANTS\tREAD\nGRANTEE\t«e3b5d7f9a1c3e5b7d9f0a2c4e6b8d1f3a5c7e9b0d2f4a6c8e1b3d5f7a9c0e2b4»\tCanonicalUser\n"#),
+        ],
+        negative: &[
+            // digests and container ids under an id key, outside any S3 ACL
+            ok(r#"[{"Id": "5e0c8a3f19d27b64ea01c9f38d7b2a6e4f1c0d9b8a7e6f5d4c3b2a1908f7e6d5", "Created": "2026-11-02T10:11:12Z", "Name": "/ledger-api"}]"#),
+            ok(r#""id": "sha256:5e0c8a3f19d27b64ea01c9f38d7b2a6e4f1c0d9b8a7e6f5d4c3b2a1908f7e6d5""#),
+            ok("Owner: ops team (see 5e0c8a3f19d27b64ea01c9f38d7b2a6e4f1c0d9b8a7e6f5d4c3b2a1908f7e6d5)"),
+            ok(r#""Grantee": {"Type": "Group", "URI": "http://acs.amazonaws.com/groups/global/AllUsers"}"#),
+            ok("OWNER\tops-ledger\n"),
+            ok("sha256sum: 3e5c7a9b1d0f2e4c6a8b0d2f4e6a8c1b3d5f7e9a0c2b4d6f8e1a3c5b7d9f0e2a  release.tar.gz"),
+        ],
+    },
+    Row {
         rtype: "aws_hostname",
         found_by: &[Format],
         positive: &[
