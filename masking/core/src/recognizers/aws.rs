@@ -2628,7 +2628,7 @@ pub fn recognizers() -> Vec<Recognizer> {
         ),
         Recognizer::new(
             "aws.canonical_id_key",
-            r#"(?:ID|Id|id)\\{0,7}["']?[ \t]{0,16}(?:=|:)"#,
+            r#"(?:ID|Id|id)\\{0,7}["']?[ \t]{0,16}[:=][ \t]{0,16}(?:\\{0,7}["'])?[0-9a-f]{2}"#,
             check_canonical_id_key,
             &["aws_canonical_user_id"],
         ),

@@ -2201,8 +2201,19 @@ pub const ROWS: &[Row] = &[
             ok("PARAMETER\tarn:aws:ssm:eu-west-1:520837461950:parameter/ops/relay\ttext\t2026-03-02T10:11:12Z\t/ops/relay\tSecureString\t«Tr0ub4dor&3xQ»\t2"),
             // `describe-user-pool-client --output text`: the app client's secret
             ok(r#"USERPOOLCLIENT\t1w7k3q9z5m2v8c4t0r6n3gxbsd\tledger-web\t«4k9w2r7m1q6z3v8c5t0n7j2x4b9h1d6s3f8p5l0a7e2g4i9u1y»\t30\n"#),
+            // keys named only `…Key`: values of a generated credential's shape
+            ok("STRIPE_KEY=«rk9Qz2XwP4mLt7Vb1Nc8Hy3Jd6Fs0Ka5»\nSENTRY_KEY=«4f9c2a7d1e8b4c60a3d5f7e9b1c2d4e6»\n"),
+            ok(r#"{\"cipherKey\": \"«Jm4Nq8Rt2Vw6Yz0Bc3Df7Gh1Kl5Mp9Sx»\"}"#),
+            ok("  hmac-key = \"«Q2w3E4r5T6y7U8i9O0p1A2s3D4f5G6h7»\"\n"),
+            ok("config.cookieKey = '«a7B2c9D4e1F6g3H8i5J0k2L7m4N9p6Q1»';"),
         ],
         negative: &[
+            ok("SSH_KEY=~/.ssh/id_ed25519\nSORT_KEY=createdAt\nCACHE_KEY=user-profile-v2\n"),
+            ok(r#""partitionKey": "tenant42Id", "idempotencyKey": "7c1e9a42-5b3d-4f08-9e6a-2d4c8b0f1a37","#),
+            ok("BUILD_KEY=3f9a1c07e2b84d6f0a5c9e1b7d2f4a8c6e0b3d51"),
+            ok(r#""lastEvaluatedKey": "eyJpZCI6IjEyMyJ9", "mapKey": "region2Name""#),
+            ok("SIGNING_KEY_PATH=/etc/ssl/private/sign.pem\nLICENSE_KEY=trial\n"),
+            ok(r#""routeKey": "GET /items/{id}", "templateKey": "emails/welcome-v2""#),
             ok(r#"{"Parameter": {"Name": "/billing/region", "Type": "String", "Value": "eu-west-1c-billing"}}"#),
             ok("Parameter:\n  Name: /ops/ami\n  Type: String\n  Value: ami-pinned-v9x\n"),
             ok("PARAMETER\tarn:aws:ssm:eu-west-1:aws:parameter/ops/ami\ttext\t2026-03-02T10:11:12Z\t/ops/ami\tString\tplain-value-9\t2"),
@@ -2232,8 +2243,20 @@ pub const ROWS: &[Row] = &[
         positive: &[
             ok("aws_secret_access_key = «Z5cX4fVH8e02eNw7OpmE3DHkvOdOv+h5Y5O2sXVB»"),
             ok(r#""SecretAccessKey": "«gKpofBRSL58Z39YlSRguKFs4z4UYOH9r779KCQjd»","#),
+            // the key's shape after a key of any name
+            ok("export BILLING_UPLOADER=«Qm7vT2xK9pL4wR8nZ3bC6yH1jF5dS0gA2eU9iOtN»"),
+            ok(r#"{\"replication\": \"«r8W2e4Rz6Y0u2Ib4o6P8a0S2d4F/g8H0j2K4l6Z8»\"}"#),
+            ok("  upstream: «Jx5Kq9+Lm2Nv7Bc1Zt4Wy8Hd3Gf6Rs0Pa/Ue9Io2»\n"),
         ],
         negative: &[
+            // a commit, a digest, a path, base64 of a sentence, an id of another shape
+            ok("GIT_COMMIT=3f9a1c07e2b84d6f0a5c9e1b7d2f4a8c6e0b3d51"),
+            ok(r#""sha1": "5E0C8A3F19D27B64EA01C9F38D7B2A6E4F1C0D9B","#),
+            ok("source: Users/Quentin/Projects/Ledger2/src/App"),
+            ok(r#""greeting": "SGVsbG8gd29ybGQsIHRoaXMgaXMgYSB0ZXN0ISEh""#),
+            ok("token_hint: ghp_a1B2c3D4e5F6g7H8i9J0k1L2m3N4o5P6q7R8"),
+            ok("ratio: 12345678901234567890123456789012345678ab"),
+            ok(r#""NextToken": "nUq0yn1KnObNvy3dGhRL1XwoBibRrVzZg8n0ehRu", "ETag": "Xq2Lm9Rt4Vw7Yz1Bc5Df8Gh3Kj6Np0Sx2Ua9Ie4O""#),
             gap(
                 "aws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
                 "the secret key of the AWS documentation is masked like a real one",
