@@ -304,6 +304,10 @@ pub const ROWS: &[Row] = &[
             ok("diff detected on «pay-cache-mgt»"),
             ok(r#"$ aws elb describe-load-balancers --load-balancer-name «edge-lb-tq4»\n«edge-lb-tq4»\n"#),
             ok("| FunctionName | Runtime |\n|---|---|\n| «lmnuebvs-etl» | python3.12 |\n"),
+            // `--query` selecting one name field, `--output text`: every cell, the first too
+            ok(r#"{"command": "aws ec2 describe-key-pairs --query 'KeyPairs[].KeyName' --output text"}, {"content": "«deploy-key-4q»\t«ops-admin-7»\t«ci-runner-k2»\n"}"#),
+            ok("$ aws lambda list-functions --query 'Functions[*].FunctionName' --output text\n«settle-hook-3»\t«ledger-sync-x»\n"),
+            ok("$ aws ec2 describe-key-pairs --query KeyPairs[0].KeyName --output text\n«bastion-key-9»\n"),
             // `--output yaml`: the `Name` tag of a resource, raw and inside a tool result
             ok("Tags:\n- Key: Name\n  Value: «orders-api-blue-7»\n- Key: Team\n  Value: ledger\n"),
             ok(r#"    Tags:\n    - Key: Name\n      Value: «vpn-gw-qx3»\n"#),
@@ -365,6 +369,10 @@ pub const ROWS: &[Row] = &[
             ok("aws ssm get-parameter --name /app/prod/db-host --with-decryption"),
             ok(r#""Runtime": "python3.12""#),
             ok(r#""DomainName": "d2hx7kq0wv3m9a.cloudfront.net","#),
+            // a query of another field, or of several, prints no names
+            ok("$ aws ec2 describe-key-pairs --query 'KeyPairs[].KeyType' --output text\nrsa\ted25519-key\n"),
+            ok("$ aws ec2 describe-key-pairs --query 'KeyPairs[].[KeyPairId,CreateTime]' --output text\nkey-0a1b2c3d4e5f67890\t2026-01-02\n"),
+            ok(r#"{"content": "deploy-key-4q\tops-admin-7\n"}"#),
             // a region and a word after an underscore: a variable, not a pool
             ok("terraform import module.us-east-1_vpcstack aws_vpc.main"),
             ok("cp logs/us-west-2_202611041.tar.gz ."),
@@ -2230,8 +2238,14 @@ pub const ROWS: &[Row] = &[
             ok(r#"{"items": [{"id": "q3w8e2r7t1", "value": "«Hv7kQ2mW9pR4zL8vN3bJ6hT1yC5fG0dS2aE9uI»", "name": "partner-x", "enabled": true, "stageKeys": ["q3w8e2r7t1/prod"]}]}"#),
             ok("DD_API_KEY=«9cd68b1a3c541b1a07cbc18f6256c617»"),
             ok(r#"api_key: "«otJqkSwhnQSBlWSOz8enVvfNlKzB8WonFUQw»""#),
+            // `--output text` of the keys with their values: the command names the column
+            ok("$ aws apigateway get-api-keys --include-values --output text\nITEMS\t2026-10-01T10:00:00+00:00\tTrue\tq3w8e2r7t1\t2026-10-01T10:00:00+00:00\tpartner-x\t«Kd8vR2mQ7wT4zL9pN3bX6hJ1yC5fG0sA2eU9iOtW»\n"),
+            ok(r#"{"command": "aws apigateway get-api-key --api-key q3w8e2r7t1 --include-value --output text"}, {"content": "2026-10-01T10:00:00+00:00\tTrue\tq3w8e2r7t1\tpartner-x\t«Zp4Lq8Wm2Rv6Tn0Xc3Bk7Hj1Fd5Gs9Ya2Ue4IoP»\n"}"#),
         ],
         negative: &[
+            // the same command without the values, and a key-shaped cell of another command
+            ok("$ aws apigateway get-api-keys --output text\nITEMS\t2026-10-01T10:00:00+00:00\tTrue\tq3w8e2r7t1\tpartner-x\n"),
+            ok("$ aws ec2 describe-images --output text\nIMAGES\tx86_64\tKd8vR2mQ7wT4zL9pN3bX6hJ1yC5fG0sA2eU9iOtW\n"),
             ok(r#"{"id": "q3w8e2r7t1", "value": "Hv7kQ2mW9pR4zL8vN3bJ6hT1yC5fG0dS2aE9uI", "name": "partner-x"}"#),
             ok("api_key: YOUR_API_KEY"),
             ok("DD_API_KEY=${DD_API_KEY}"),

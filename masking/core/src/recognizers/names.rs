@@ -1694,7 +1694,7 @@ const ID_ARN_SERVICES: &[&[u8]] = &[b"organizations", b"storagegateway", b"servi
 fn echo_field(data: &[u8], s: usize) -> Option<(usize, usize)> {
     let hi = data.len().min(s + 140);
     let d = match data[s] {
-        b'\t' | b'\n' => 1,
+        b'\t' | b'\n' | b'"' => 1,
         b'\\' if s + 1 < hi && matches!(data[s + 1], b't' | b'n') => 2,
         _ => return None,
     };
@@ -1947,7 +1947,7 @@ fn check_echo(data: &[u8], s: usize, _e: usize) -> CheckResult {
     {
         return None;
     }
-    let tab_left = data[s] == b'\t' || data.get(s + 1) == Some(&b't');
+    let tab_left = data[s] == b'\t' || (data[s] == b'\\' && data.get(s + 1) == Some(&b't'));
     let tab_right = data.get(b) == Some(&b'\t') || data[b..].starts_with(b"\\t");
     if uuid && !(tab_left || tab_right) {
         // a line holding only this value (left and right are line breaks) is the text output
@@ -1956,6 +1956,12 @@ fn check_echo(data: &[u8], s: usize, _e: usize) -> CheckResult {
     }
     if tab_left && tab_right && instances_key_cell(data, a, b) {
         return Some((v_name(data, &Value::bare(a, b), RES)?, b));
+    }
+    if let Some(found) = command_column(data, a, b) {
+        return found.map(|fs| (fs, b));
+    }
+    if data[s] == b'"' {
+        return None; // a quoted string's first word: only a command's column names it
     }
     let lo = a.saturating_sub(ECHO_BACK);
     let mut rtype = named_before(data, tok, lo, a);
@@ -1967,6 +1973,88 @@ fn check_echo(data: &[u8], s: usize, _e: usize) -> CheckResult {
     // a Cognito pool id keeps its region here too, as where it was named
     let a = a + region_prefix_len(tok);
     Some((vec![Finding::new(a, b, rtype?, Shape::Classwise)], b))
+}
+
+/// The AWS CLI command whose `--output text` the cell at `a` is part of: the last line before
+/// `a` (at most [`ECHO_BACK`] bytes back) that runs `aws`, up to its end.
+fn command_before(data: &[u8], a: usize) -> Option<&[u8]> {
+    let lo = a.saturating_sub(ECHO_BACK);
+    let at = memmem::rfind_iter(&data[lo..a], b"aws ")
+        .map(|i| lo + i)
+        .find(|&i| i == lo || runs_aws_cli(&data[i - 1..i + 4]))?;
+    let mut end = at;
+    while end < a && !matches!(data[end], b'\n' | b'\r' | b'"') {
+        if data[end] == b'\\' && end + 1 < a && matches!(data[end + 1], b'n' | b'r' | b'"') {
+            break;
+        }
+        end += 1;
+    }
+    Some(&data[at..end])
+}
+
+/// The last field a `--query` expression selects when it selects one (`KeyPairs[].KeyName`,
+/// `Functions[*].FunctionName`); `None` for a multi-select (`[].[Id, Name]`) or a projection
+/// into an object.
+fn query_field(cmd: &[u8]) -> Option<&[u8]> {
+    let at = memmem::find(cmd, b"--query")? + b"--query".len();
+    let rest = &cmd[at..];
+    let rest = rest.strip_prefix(b"=").unwrap_or(rest.trim_ascii_start());
+    let rest = rest.strip_prefix(b"\\").unwrap_or(rest);
+    let (expr, _) = match rest.first() {
+        Some(&q @ (b'\'' | b'"')) => {
+            let body = &rest[1..];
+            let end = body.iter().position(|&c| c == q || c == b'\\').unwrap_or(body.len());
+            (&body[..end], q)
+        }
+        _ => {
+            let end = rest.iter().position(|&c| is_space(c)).unwrap_or(rest.len());
+            (&rest[..end], b' ')
+        }
+    };
+    if expr.iter().any(|&c| matches!(c, b',' | b'{' | b'|')) {
+        return None;
+    }
+    let expr = expr.trim_ascii_end();
+    let expr = expr.strip_suffix(b"[]").unwrap_or(expr);
+    let n = expr.iter().rev().take_while(|&&c| c.is_ascii_alphanumeric() || c == b'_').count();
+    (n > 0).then(|| &expr[expr.len() - n..])
+}
+
+/// The shape of an API Gateway API key value: 30 to 128 letters and digits, with upper- and
+/// lower-case letters and digits.
+fn api_key_shaped(tok: &[u8]) -> bool {
+    (30..=128).contains(&tok.len())
+        && is_alnum(tok)
+        && tok.iter().any(u8::is_ascii_uppercase)
+        && tok.iter().any(u8::is_ascii_lowercase)
+        && tok.iter().any(u8::is_ascii_digit)
+}
+
+/// A cell `a..b` of `--output text` whose column the command that printed it names:
+/// `apigateway get-api-keys --include-values` prints API key values, and a `--query` that
+/// selects one name field (`'KeyPairs[].KeyName'`, `'Roles[].RoleName'`) prints that field's
+/// values. `Some(findings)` decides the cell (possibly nothing to mask), `None` leaves it to
+/// the echo rule.
+fn command_column(data: &[u8], a: usize, b: usize) -> Option<Option<Vec<Finding>>> {
+    let cmd = command_before(data, a)?;
+    if memmem::find(cmd, b"--output text").is_none() && memmem::find(cmd, b"--output=text").is_none() {
+        return None;
+    }
+    let tok = &data[a..b];
+    if memmem::find(cmd, b"apigateway").is_some()
+        && memmem::find(cmd, b"get-api-key").is_some()
+        && memmem::find(cmd, b"--include-value").is_some()
+        && api_key_shaped(tok)
+    {
+        return Some(Some(vec![Finding::new(a, b, "generic_api_key", Shape::Classwise)]));
+    }
+    let field = query_field(cmd)?;
+    let key = norm_key(field);
+    let rtype = TABLE
+        .get(&key)
+        .map(|f| f.rtype)
+        .or_else(|| bucket_field(aws::field_table(), field))?;
+    Some(v_name(data, &Value::bare(a, b), rtype))
 }
 
 /// An EC2 instance type: a family with a digit, a dot, a size (`t3.medium`, `c6gn.16xlarge`).
@@ -2239,7 +2327,7 @@ pub fn recognizers() -> Vec<Recognizer> {
         ),
         Recognizer::new(
             "names.echo",
-            r"(?:\t|\\t)[A-Za-z0-9][A-Za-z0-9_.@+=,-]*(?:\t|\r|\n|\\[tnr])|(?:\n|\\n)[A-Za-z0-9][A-Za-z0-9_.@+=,-]*(?:\r|\n|\\[nr]|$)",
+            r#"(?:\t|\\t)[A-Za-z0-9][A-Za-z0-9_.@+=,-]*(?:\t|\r|\n|\\[tnr])|(?:\n|\\n|")[A-Za-z0-9][A-Za-z0-9_.@+=,-]*(?:\r|\n|\\[nr]|$)|(?:\n|\\n|")[A-Za-z0-9][A-Za-z0-9_.@+=,-]*(?:\t|\\t)"#,
             check_echo,
             &[DB, IAM, RES, BUCKET, "aws_kms_key_id", "aws_arn"],
         ),
