@@ -826,6 +826,12 @@ pub fn arn_findings(data: &[u8], s: usize, limit: usize) -> Option<(Vec<Finding>
         (b"", rs)
     };
     let name_type = arn_name_type(svc, kind);
+    if svc == b"ecr" && kind == b"repository" && has_alnum(&d[p..end]) {
+        // a repository's name may hold '/' (`team/ingest`): one name, masked whole as the
+        // `repositoryName` field and the repository URI mask it
+        out.push(Finding::new(p, end, name_type, CW));
+        return Some((out, end));
+    }
     while p <= end {
         let a = p;
         let (b, next) = next_sep(d, a, end);
@@ -1933,10 +1939,36 @@ fn label_findings(
         if a + k.len() < b {
             a += k.len();
         }
+        if let Some(dash) = opensearch_hash(data, a, b, k) {
+            // `search-<domain>-<hash>.<region>.es.amazonaws.com`: the domain is the name the
+            // `DomainName` field and the domain ARN hold, masked as they mask it
+            out.push(Finding::new(a, dash, "aws_resource_name", CW));
+            out.push(Finding::new(dash + 1, b, rtype, CW));
+            return;
+        }
     }
     if has_alnum(&data[a..b]) {
         out.push(Finding::new(a, b, rtype, CW)); // else a redacted label ('############')
     }
+}
+
+/// The dash before the hash of an OpenSearch endpoint label (`search-` or `vpc-`, the domain
+/// name, `-`, 16 to 32 lower-case letters and digits) whose host is under `es.amazonaws.com`;
+/// the label's prefix is already skipped (`a`).
+fn opensearch_hash(data: &[u8], a: usize, b: usize, prefix: &[u8]) -> Option<usize> {
+    if !matches!(prefix, b"search-" | b"vpc-") {
+        return None;
+    }
+    let dash = a + data[a..b].iter().rposition(|&c| c == b'-')?;
+    let hash = &data[dash + 1..b];
+    if dash < a + 3
+        || !(16..=32).contains(&hash.len())
+        || !hash.iter().all(|&c| is_lower(c) || c.is_ascii_digit())
+    {
+        return None;
+    }
+    let host_rest = &data[b..data.len().min(b + 40)];
+    memchr::memmem::find(host_rest, b".es.amazonaws.com").map(|_| dash)
 }
 
 /// Bytes of a host name; `#` too: documentation redacts parts of host names

@@ -341,6 +341,11 @@ pub const ROWS: &[Row] = &[
             // an ECR image names its repository after the registry host
             ok(r#""image": "604218873315.dkr.ecr.eu-west-1.amazonaws.com/«billing-api-7q»:2026.12.1","#),
             ok("docker pull 604218873315.dkr.ecr.us-east-1.amazonaws.com/«team/ingest-rx2»@sha256:9f8e"),
+            // a nested repository is one name in its ARN too, as in the URI and the name field
+            ok(r#""repositoryArn": "arn:aws:ecr:eu-west-1:604218873315:repository/«team/ingest-rx2»", "repositoryName": "«team/ingest-rx2»","#),
+            // an OpenSearch endpoint names its domain before the endpoint's hash
+            ok(r#""DomainName": "«orders-search-k4»", "Endpoint": "search-«orders-search-k4»-x7q2m9vbt3kd8wz1rp5nafc6ye.eu-west-1.es.amazonaws.com""#),
+            ok("curl https://vpc-«logs-k2»-ih2lhn2ew2scurji.us-west-2.es.amazonaws.com/_cat/indices"),
             ok(r#""Location": "https://awslambda-eu-west-1-tasks.s3.eu-west-1.amazonaws.com/snapshots/604218873315/«qjhvx-rollup»-4be1c0d2-7a9f-4c31-b8e6-05d9f3a2c7e1?versionId=Qm9x""#),
         ],
         negative: &[
@@ -512,6 +517,7 @@ pub const ROWS: &[Row] = &[
         positive: &[
             ok("ssh ec2-user@ec2-«54-152-154-116».compute-1.amazonaws.com"),
             ok("https://«zv9dsc1828l0c».cloudfront.net/assets/app.js"),
+            ok("https://search-orders-search-k4-«x7q2m9vbt3kd8wz1rp5nafc6ye».eu-west-1.es.amazonaws.com/_search"),
             // a name field holding a host: the host's own labels are the name, not its suffix
             ok(r#""DomainName": "«d2hx7kq0wv3m9a».cloudfront.net","#),
             // ElastiCache's primary and reader endpoints keep master. and replica.
