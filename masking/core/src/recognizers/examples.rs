@@ -384,6 +384,28 @@ pub const ROWS: &[Row] = &[
         ],
     },
     Row {
+        rtype: "aws_tag_owner",
+        found_by: &[Field, SiblingKey, Flag, CliColumn],
+        positive: &[
+            ok(r#""Tags": [{"Key": "Owner", "Value": "«Priya Ramaswamy»"}, {"Key": "CreatedBy", "Value": "«tobias.lindqvist@ledgerco.example»"}, {"Key": "Contact", "Value": "«mkowalczyk»"}]"#),
+            ok(r#"{\"Key\": \"owner\", \"Value\": \"«h.aalto»\"}"#),
+            ok(r#""tags": {"Name": "api", "Owner": "«Henrik Aalto»", "contact": "«h.aalto@ledgerco.example»", "created_by": "«jdoe7»"}"#),
+            ok("aws ec2 create-tags --resources i-0a1b2c3d4e5f67890 --tags 'Key=Owner,Value=«Oluwaseun Adeyemi»' Key=Contact,Value=«oadeyemi@ledgerco.example»"),
+            ok("Tags:\n- Key: Owner\n  Value: «Lucía Fernández»\n"),
+            ok("  tags = {\n    Owner     = \"«Rahel Tesfaye»\"\n    CreatedBy = \"«rtesfaye@ledgerco.example»\"\n  }\n"),
+            ok("TAGS\tOwner\t«Dmitri Volkov»\n"),
+        ],
+        negative: &[
+            // teams, tools and placeholders; an Owner outside a tag
+            ok(r#""Tags": [{"Key": "Owner", "Value": "platform-team"}, {"Key": "CreatedBy", "Value": "terraform"}, {"Key": "Contact", "Value": "Data Platform"}]"#),
+            ok(r#""tags": {"Owner": "ops", "created_by": "${var.owner}"}"#),
+            ok("aws ec2 create-tags --resources i-0a1b2c3d4e5f67890 --tags Key=Owner,Value=sre"),
+            ok(r#""Owner": {"DisplayName": "ops-ledger", "ID": "x"}"#),
+            ok("owner = \"Priya Ramaswamy\"\n"),
+            ok("TAGS\tOwner\tnone\n"),
+        ],
+    },
+    Row {
         rtype: "aws_account_id",
         found_by: &[Field, Format, Flag],
         positive: &[

@@ -41,6 +41,11 @@ pub const TYPES: &[TypeInfo] = &[
         shape: Shape::Classwise,
         description: "names of functions, tables, queues, stacks, clusters…",
     },
+    TypeInfo {
+        name: "aws_tag_owner",
+        shape: Shape::Classwise,
+        description: "a person's name, e-mail or login in an Owner/CreatedBy/Contact tag",
+    },
 ];
 
 const DB: &str = "aws_db_identifier";
@@ -765,6 +770,184 @@ fn check_tag_name(data: &[u8], _s: usize, e: usize) -> CheckResult {
     let after = key_at(data, i, lim, b"Value")?;
     let v = value_after(data, after, lim, false, None)?;
     Some((v_name(data, &v, RES)?, v.end))
+}
+
+// ---------------------------------------------------------------- owner tags
+
+const OWNER: &str = "aws_tag_owner";
+
+/// Tag keys whose value says who owns, made or answers for a resource.
+const OWNER_TAG_KEYS: &[&str] = &[
+    "Owner",
+    "OwnerEmail",
+    "CreatedBy",
+    "Creator",
+    "Contact",
+    "ContactEmail",
+    "Maintainer",
+    "TechnicalOwner",
+    "BusinessOwner",
+    "TechnicalContact",
+];
+
+/// Words of a tag value that name a team, a tool or a role rather than a person.
+static TEAM_WORDS: LazyLock<HashSet<&'static [u8]>> = LazyLock::new(|| {
+    word_set(
+        "team teams ops devops sre platform infra infrastructure engineering eng terraform \
+         cloudformation cdk pulumi ansible automation automated ci cd pipeline pipelines bot \
+         service services squad group dept department security data backend frontend web api \
+         it finance billing support admin admins root system systems aws amazon console manual \
+         unknown unassigned tbd none shared core cloud network networking dba analytics qa test",
+    )
+});
+
+/// An e-mail address: `local@domain.tld`.
+fn email_shaped(tok: &[u8]) -> bool {
+    let Some(at) = tok.iter().position(|&c| c == b'@') else { return false };
+    let (local, domain) = (&tok[..at], &tok[at + 1..]);
+    !local.is_empty()
+        && local.iter().all(|&c| c.is_ascii_alphanumeric() || b"._%+-".contains(&c))
+        && domain.contains(&b'.')
+        && domain.iter().all(|&c| c.is_ascii_alphanumeric() || c == b'.' || c == b'-')
+        && domain.first().is_some_and(u8::is_ascii_alphanumeric)
+        && domain.last().is_some_and(u8::is_ascii_alphabetic)
+}
+
+/// A person's name: two to four capitalized words (`Priya Ramaswamy`, `Jean-Luc Picard`,
+/// `Lucía Fernández`), none of them a team word.
+fn person_name_shaped(tok: &[u8]) -> bool {
+    let words: Vec<&[u8]> = tok.split(|&c| c == b' ').collect();
+    (2..=4).contains(&words.len())
+        && words.iter().all(|w| {
+            w.len() >= 2
+                && w[0].is_ascii_uppercase()
+                && w[1..].iter().all(|&c| c.is_ascii_lowercase() || c >= 0x80 || b"'-.".contains(&c))
+                && w[1..].iter().any(|&c| c.is_ascii_lowercase() || c >= 0x80)
+                && !lower_in(&TEAM_WORDS, w)
+        })
+}
+
+/// A login handle: 3 to 32 lower-case letters, digits and `._-`, starting with a letter, with
+/// no team, role or English word among its parts (`jdoe`, `h.aalto`, `mkowalczyk`).
+fn handle_shaped(tok: &[u8]) -> bool {
+    (3..=32).contains(&tok.len())
+        && tok[0].is_ascii_lowercase()
+        && tok.iter().all(|&c| c.is_ascii_lowercase() || c.is_ascii_digit() || b"._-".contains(&c))
+        && tok.split(|&c| b"._-".contains(&c)).all(|w| {
+            !lower_in(&TEAM_WORDS, w) && !lower_in(&STOP, w) && !lower_in(&ENGLISH, w)
+        })
+}
+
+/// The validator of owner tag values: a person's name, an e-mail address or a login handle is
+/// masked whole; teams, tools and placeholders are kept.
+fn v_person(data: &[u8], v: &Value, rtype: &'static str) -> Option<Vec<Finding>> {
+    let (mut a, mut b) = (v.start, v.end);
+    while a < b && data[a] == b' ' {
+        a += 1;
+    }
+    while b > a && data[b - 1] == b' ' {
+        b -= 1;
+    }
+    let tok = &data[a..b];
+    if tok.is_empty() || placeholder(tok) {
+        return None;
+    }
+    (email_shaped(tok) || person_name_shaped(tok) || handle_shaped(tok))
+        .then(|| vec![Finding::new(a, b, rtype, Shape::Classwise)])
+}
+
+/// The regex alternation of the owner tag keys (as written in tags: PascalCase, camelCase,
+/// snake_case, kebab-case).
+fn owner_keys_pattern() -> String {
+    let alts: Vec<String> = OWNER_TAG_KEYS.iter().map(|k| key_variants(k)).collect();
+    format!("(?:{})", alts.join("|"))
+}
+
+/// `{"Key": "Owner", "Value": "<person>"}` in a tag list (JSON at any escaping depth).
+fn check_owner_tag(data: &[u8], _s: usize, e: usize) -> CheckResult {
+    let lim = data.len().min(e + LOOKAHEAD);
+    let i = next_key(data, e, lim);
+    let after = key_at(data, i, lim, b"Value")?;
+    let v = value_after(data, after, lim, false, None)?;
+    Some((v_person(data, &v, OWNER)?, v.end))
+}
+
+/// `--tags Key=Owner,Value=<person>` (the CLI's shorthand; the value runs to the argument's
+/// closing quote when the argument is quoted, else to a blank).
+fn check_owner_tag_flag(data: &[u8], s: usize, e: usize) -> CheckResult {
+    let quoted = s > 0 && matches!(data[s - 1], b'"' | b'\'');
+    let lim = data.len().min(e + 128);
+    let mut b = e;
+    while b < lim
+        && !matches!(data[b], b'"' | b'\'' | b'\\' | b',' | b'}' | b']' | b'\n' | b'\r')
+        && (quoted || data[b] != b' ')
+    {
+        b += 1;
+    }
+    let v = Value::bare(e, b);
+    Some((v_person(data, &v, OWNER)?, b))
+}
+
+/// `"Owner": "<person>"` directly inside a JSON tag map (`"Tags": {…}`, `tags`, `tags_all`).
+fn check_owner_tag_map(data: &[u8], s: usize, e: usize) -> CheckResult {
+    let open = enclosing_brace(data, s, 2048)?;
+    let before = &data[open.saturating_sub(24)..open];
+    let key: Vec<u8> = before
+        .iter()
+        .rev()
+        .skip_while(|&&c| matches!(c, b' ' | b'\t' | b':' | b'=' | b'"' | b'\'' | b'\\'))
+        .take_while(|&&c| c.is_ascii_alphanumeric() || c == b'_')
+        .copied()
+        .collect();
+    if !matches!(key.as_slice(), b"sgat" | b"sgaT" | b"lla_sgat") {
+        return None;
+    }
+    let limit = data.len().min(e + 512);
+    let v = value_after(data, e - 1, limit, false, None)?;
+    if v.quote.is_empty() {
+        return None;
+    }
+    Some((v_person(data, &v, OWNER)?, v.end))
+}
+
+/// Terraform's tag maps: `Owner = "<person>"` on its own line inside a `tags = {` block.
+fn check_owner_hcl_tag(data: &[u8], s: usize, e: usize) -> CheckResult {
+    let limit = data.len().min(s + 1024);
+    let ls = line_start_of(data, s, 160)?;
+    if !data[ls..s].iter().all(|&c| c == b' ' || c == b'\t') {
+        return None;
+    }
+    let words: Vec<&[u8]> = hcl_block_key(data, ls, 4096)?
+        .split(|&c| matches!(c, b' ' | b'\t' | b'=' | b'~' | b'+' | b'-' | b'"'))
+        .filter(|w| !w.is_empty())
+        .collect();
+    if !matches!(words.as_slice(), [b"tags" | b"tags_all"]) {
+        return None;
+    }
+    let v = value_after(data, e - 1, limit, false, None)?;
+    Some((v_person(data, &v, OWNER)?, v.end))
+}
+
+/// YAML tags: `- Key: Owner` and, in the same item, `Value: <person>`.
+fn check_owner_yaml_tag(data: &[u8], s: usize, _e: usize) -> CheckResult {
+    let limit = data.len().min(s + 1024);
+    let line = yaml_key_line(data, s, limit)?;
+    let after = yaml_sibling(data, line.next, line.col, b"Value", limit)?;
+    let v = value_after(data, after, limit, false, Some(|c| c == b'\n' || c == b'\r' || c == b'\\' || c == b'"'))?;
+    Some((v_person(data, &v, OWNER)?, v.end))
+}
+
+/// `--output text`: `TAGS<tab>Owner<tab><person>`.
+fn check_owner_text_row(data: &[u8], s: usize, e: usize) -> CheckResult {
+    if !at_line_start(data, s) {
+        return None;
+    }
+    let lim = data.len().min(e + 128);
+    let mut b = e;
+    while b < lim && !matches!(data[b], b'\t' | b'\r' | b'\n' | b'\\') {
+        b += 1;
+    }
+    Some((v_person(data, &Value::bare(e, b), OWNER)?, b))
 }
 
 // ---------------------------------------------------------------- siblings in YAML
@@ -2379,6 +2562,42 @@ pub fn recognizers() -> Vec<Recognizer> {
             &[RES],
         ),
         Recognizer::new(
+            "names.owner_tag",
+            format!(r"{Q}Key{Q}[ \t]{{0,16}}:[ \t]{{0,16}}{Q}{}{Q}", owner_keys_pattern()),
+            check_owner_tag,
+            &[OWNER],
+        ),
+        Recognizer::new(
+            "names.owner_tag_flag",
+            format!(r"Key={},Value=", owner_keys_pattern()),
+            check_owner_tag_flag,
+            &[OWNER],
+        ),
+        Recognizer::new(
+            "names.owner_tag_map",
+            format!(r"{Q}{}{Q}[ \t]{{0,16}}:", owner_keys_pattern()),
+            check_owner_tag_map,
+            &[OWNER],
+        ),
+        Recognizer::new(
+            "names.owner_hcl_tag",
+            format!(r#"(?:"|\\")?{}(?:"|\\")?[ ]{{1,64}}="#, owner_keys_pattern()),
+            check_owner_hcl_tag,
+            &[OWNER],
+        ),
+        Recognizer::new(
+            "names.owner_yaml_tag",
+            format!(r#"Key: {{1,8}}["']?{}["']?[ ]*(?:\r|\n|\\[rn]|$)"#, owner_keys_pattern()),
+            check_owner_yaml_tag,
+            &[OWNER],
+        ),
+        Recognizer::new(
+            "names.owner_text_row",
+            format!(r"TAGS(?:\t|\\t){}(?:\t|\\t)", owner_keys_pattern()),
+            check_owner_text_row,
+            &[OWNER],
+        ),
+        Recognizer::new(
             "names.logs_tail",
             r"logs[ \t]+tail",
             check_logs_tail,
@@ -2501,7 +2720,7 @@ mod tests {
     #[test]
     fn catalog_rows() {
         let names: Vec<&str> = TYPES.iter().map(|t| t.name).collect();
-        assert_eq!(names, [DB, IAM, RES]);
+        assert_eq!(names, [DB, IAM, RES, OWNER]);
         let recs: Vec<String> = recognizers().into_iter().map(|r| r.name).collect();
         assert_eq!(
             recs,
@@ -2517,6 +2736,12 @@ mod tests {
                 "names.yaml_tag_name",
                 "names.json_tag_name",
                 "names.hcl_tag_name",
+                "names.owner_tag",
+                "names.owner_tag_flag",
+                "names.owner_tag_map",
+                "names.owner_hcl_tag",
+                "names.owner_yaml_tag",
+                "names.owner_text_row",
                 "names.logs_tail",
                 "names.log_group",
                 "names.trail_username",
