@@ -2298,6 +2298,7 @@ pub const ROWS: &[Row] = &[
             ok(r#""greeting": "SGVsbG8gd29ybGQsIHRoaXMgaXMgYSB0ZXN0ISEh""#),
             ok("token_hint: ghp_a1B2c3D4e5F6g7H8i9J0k1L2m3N4o5P6q7R8"),
             ok("ratio: 12345678901234567890123456789012345678ab"),
+            ok(r#"    _toolset_twin = "BetaAsyncAbstractComputerToolset20260801""#),
             ok(r#""NextToken": "nUq0yn1KnObNvy3dGhRL1XwoBibRrVzZg8n0ehRu", "ETag": "Xq2Lm9Rt4Vw7Yz1Bc5Df8Gh3Kj6Np0Sx2Ua9Ie4O""#),
             gap(
                 "aws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",

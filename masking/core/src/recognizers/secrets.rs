@@ -1518,6 +1518,23 @@ fn path_or_words(v: &[u8]) -> bool {
         })
 }
 
+/// Words written together (`BetaAsyncComputerToolset20260801`, `createdAtIndex2`): words of
+/// three or more letters (a capital and two lower-case letters, or three lower-case ones)
+/// cover 70 % of the value or more. A generated key's letters seldom run that long.
+fn camel_words(v: &[u8]) -> bool {
+    let mut covered = 0;
+    let mut i = 0;
+    while i < v.len() {
+        let run = v[i..].iter().take_while(|c| c.is_ascii_lowercase()).count();
+        let capital = i > 0 && v[i - 1].is_ascii_uppercase();
+        if run >= 3 || (run >= 2 && capital) {
+            covered += run + usize::from(capital);
+        }
+        i += run.max(1);
+    }
+    10 * covered >= 7 * v.len()
+}
+
 /// A digest's shape: 40 or 64 lower-case hex digits (git commits, SHA-1 and SHA-256 sums), or a
 /// UUID (idempotency and correlation keys).
 fn digest_or_uuid(v: &[u8]) -> bool {
@@ -1542,6 +1559,7 @@ fn credential_shaped(v: &[u8]) -> bool {
         || !has_digit(v)
         || !v.iter().any(u8::is_ascii_alphabetic)
         || path_or_words(v)
+        || camel_words(v)
         || digest_or_uuid(v)
         || decodes_to_text(v)
     {
@@ -1616,6 +1634,7 @@ fn check_key40(data: &[u8], s: usize, e: usize) -> CheckResult {
         || !v.iter().any(u8::is_ascii_lowercase)
         || !has_digit(v)
         || path_or_words(v)
+        || camel_words(v)
         || decodes_to_text(v)
         || KNOWN_PREFIX.is_match(v)
     {
