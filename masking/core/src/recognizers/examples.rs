@@ -2260,7 +2260,7 @@ pub const ROWS: &[Row] = &[
     },
     Row {
         rtype: "generic_api_key",
-        found_by: &[Field],
+        found_by: &[Field, CliColumn],
         positive: &[
             // an API Gateway API key (get-api-keys --include-values): the object has stageKeys
             ok(r#"{"items": [{"id": "q3w8e2r7t1", "value": "«Hv7kQ2mW9pR4zL8vN3bJ6hT1yC5fG0dS2aE9uI»", "name": "partner-x", "enabled": true, "stageKeys": ["q3w8e2r7t1/prod"]}]}"#),
@@ -2269,11 +2269,13 @@ pub const ROWS: &[Row] = &[
             // `--output text` of the keys with their values: the command names the column
             ok("$ aws apigateway get-api-keys --include-values --output text\nITEMS\t2026-10-01T10:00:00+00:00\tTrue\tq3w8e2r7t1\t2026-10-01T10:00:00+00:00\tpartner-x\t«Kd8vR2mQ7wT4zL9pN3bX6hJ1yC5fG0sA2eU9iOtW»\n"),
             ok(r#"{"command": "aws apigateway get-api-key --api-key q3w8e2r7t1 --include-value --output text"}, {"content": "2026-10-01T10:00:00+00:00\tTrue\tq3w8e2r7t1\tpartner-x\t«Zp4Lq8Wm2Rv6Tn0Xc3Bk7Hj1Fd5Gs9Ya2Ue4IoP»\n"}"#),
+            ok("$ aws apigateway get-api-key --api-key q3w8e2r7t1 --include-value --output table\n||  enabled      |  True                                        ||\n||  id           |  q3w8e2r7t1                                  ||\n||  value        |  «Rt6Yq2Lm8Wv4Zn0Bc3Xk7Hj1Fd5Gs9Pa2Ue4IoK»    ||\n|+---------------+----------------------------------------------+|\n"),
         ],
         negative: &[
             // the same command without the values, and a key-shaped cell of another command
             ok("$ aws apigateway get-api-keys --output text\nITEMS\t2026-10-01T10:00:00+00:00\tTrue\tq3w8e2r7t1\tpartner-x\n"),
             ok("$ aws ec2 describe-images --output text\nIMAGES\tx86_64\tKd8vR2mQ7wT4zL9pN3bX6hJ1yC5fG0sA2eU9iOtW\n"),
+            ok("$ aws apigateway get-api-key --api-key q3w8e2r7t1 --output table\n||  value        |  not-included-here                           ||\n"),
             ok(r#"{"id": "q3w8e2r7t1", "value": "Hv7kQ2mW9pR4zL8vN3bJ6hT1yC5fG0dS2aE9uI", "name": "partner-x"}"#),
             ok("api_key: YOUR_API_KEY"),
             ok("DD_API_KEY=${DD_API_KEY}"),

@@ -2240,6 +2240,26 @@ fn command_column(data: &[u8], a: usize, b: usize) -> Option<Option<Vec<Finding>
     Some(v_name(data, &Value::bare(a, b), rtype))
 }
 
+/// `apigateway get-api-key(s) --include-value(s) --output table`: the `value` row of a key's
+/// table holds the API key (`||  value  |  <key>  ||`; the row starts at its first `|`, so
+/// that the rule of a key/value table does not read it as a header).
+fn check_api_key_table_row(data: &[u8], s: usize, e: usize) -> CheckResult {
+    let cmd = command_before(data, s)?;
+    if memmem::find(cmd, b"--output table").is_none()
+        || memmem::find(cmd, b"apigateway").is_none()
+        || memmem::find(cmd, b"get-api-key").is_none()
+        || memmem::find(cmd, b"--include-value").is_none()
+    {
+        return None;
+    }
+    let lim = data.len().min(e + 160);
+    let b = e + data[e..lim].iter().take_while(|c| c.is_ascii_alphanumeric()).count();
+    if !api_key_shaped(&data[e..b]) || !matches!(data.get(b), Some(b' ' | b'|')) {
+        return None;
+    }
+    Some((vec![Finding::new(e, b, "generic_api_key", Shape::Classwise)], b))
+}
+
 /// An EC2 instance type: a family with a digit, a dot, a size (`t3.medium`, `c6gn.16xlarge`).
 fn instance_type(tok: &[u8]) -> bool {
     let Some(dot) = tok.iter().position(|&c| c == b'.') else {
@@ -2598,6 +2618,12 @@ pub fn recognizers() -> Vec<Recognizer> {
             &[OWNER],
         ),
         Recognizer::new(
+            "names.api_key_table_row",
+            r"\|\|[ ]{1,8}value[ ]{1,64}\|[ ]{1,8}",
+            check_api_key_table_row,
+            &["generic_api_key"],
+        ),
+        Recognizer::new(
             "names.logs_tail",
             r"logs[ \t]+tail",
             check_logs_tail,
@@ -2742,6 +2768,7 @@ mod tests {
                 "names.owner_hcl_tag",
                 "names.owner_yaml_tag",
                 "names.owner_text_row",
+                "names.api_key_table_row",
                 "names.logs_tail",
                 "names.log_group",
                 "names.trail_username",
