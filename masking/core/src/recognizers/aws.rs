@@ -14,7 +14,7 @@ use regex::bytes::{Regex, RegexBuilder};
 use super::base::{
     backslashes_before, camel_words, escape_ends_at, field_check, is_space, key_variants, left_ok,
     norm_key, right_ok, CheckResult, Field, Finding, Recognizer, Shape, TypeInfo, Value, ALNUM,
-    BACK, GLUE_ID, WORD,
+    BACK, GLUE_ID, LOOKBEHIND, WORD,
 };
 
 pub const CATEGORY: &str = "aws";
@@ -57,6 +57,16 @@ pub const TYPES: &[TypeInfo] = &[
         name: "aws_hostname",
         shape: CW,
         description: "resource host names (EC2, RDS, ELB, API Gateway, CloudFront…)",
+    },
+    TypeInfo {
+        name: "aws_cognito_client_id",
+        shape: CW,
+        description: "Cognito user pool app client id (26 lower-case letters and digits)",
+    },
+    TypeInfo {
+        name: "aws_canonical_user_id",
+        shape: HEX,
+        description: "S3 canonical user id (64 hex) of a bucket owner or grantee",
     },
     TypeInfo {
         name: "aws_sqs_queue_url",
@@ -819,6 +829,12 @@ pub fn arn_findings(data: &[u8], s: usize, limit: usize) -> Option<(Vec<Finding>
         (b"", rs)
     };
     let name_type = arn_name_type(svc, kind);
+    if svc == b"ecr" && kind == b"repository" && has_alnum(&d[p..end]) {
+        // a repository's name may hold '/' (`team/ingest`): one name, masked whole as the
+        // `repositoryName` field and the repository URI mask it
+        out.push(Finding::new(p, end, name_type, CW));
+        return Some((out, end));
+    }
     while p <= end {
         let a = p;
         let (b, next) = next_sep(d, a, end);
@@ -1928,10 +1944,36 @@ fn label_findings(
         if a + k.len() < b {
             a += k.len();
         }
+        if let Some(dash) = opensearch_hash(data, a, b, k) {
+            // `search-<domain>-<hash>.<region>.es.amazonaws.com`: the domain is the name the
+            // `DomainName` field and the domain ARN hold, masked as they mask it
+            out.push(Finding::new(a, dash, "aws_resource_name", CW));
+            out.push(Finding::new(dash + 1, b, rtype, CW));
+            return;
+        }
     }
     if has_alnum(&data[a..b]) {
         out.push(Finding::new(a, b, rtype, CW)); // else a redacted label ('############')
     }
+}
+
+/// The dash before the hash of an OpenSearch endpoint label (`search-` or `vpc-`, the domain
+/// name, `-`, 16 to 32 lower-case letters and digits) whose host is under `es.amazonaws.com`;
+/// the label's prefix is already skipped (`a`).
+fn opensearch_hash(data: &[u8], a: usize, b: usize, prefix: &[u8]) -> Option<usize> {
+    if !matches!(prefix, b"search-" | b"vpc-") {
+        return None;
+    }
+    let dash = a + data[a..b].iter().rposition(|&c| c == b'-')?;
+    let hash = &data[dash + 1..b];
+    if dash < a + 3
+        || !(16..=32).contains(&hash.len())
+        || !hash.iter().all(|&c| is_lower(c) || c.is_ascii_digit())
+    {
+        return None;
+    }
+    let host_rest = &data[b..data.len().min(b + 40)];
+    memchr::memmem::find(host_rest, b".es.amazonaws.com").map(|_| dash)
 }
 
 /// Bytes of a host name; `#` too: documentation redacts parts of host names
@@ -2229,6 +2271,231 @@ fn check_s3_uri(data: &[u8], s: usize, _e: usize) -> CheckResult {
     Some((vec![Finding::new(b, be, "aws_s3_bucket", CW)], be))
 }
 
+// ---------------------------------------------------------------- Cognito
+
+/// A Cognito user pool id: `<region>_` and 9 letters and digits (`eu-west-1_Qz4Rk8Lm2`). The
+/// region stays, as the `UserPoolId` field and the `--user-pool-id` flag keep it, so the pool
+/// gets one surrogate wherever it stands.
+fn check_user_pool_id(data: &[u8], s: usize, e: usize) -> CheckResult {
+    if !left_ok(data, s, &GLUE_ID) || !right_ok(data, e, &GLUE_ID) {
+        return None;
+    }
+    let sep = s + data[s..e].iter().position(|&c| c == b'_')?;
+    let body = &data[sep + 1..e];
+    let letters = body.iter().filter(|c| c.is_ascii_alphabetic()).count();
+    if !region_name(&data[s..sep], false) || letters == 0 || letters == body.len() {
+        return None;
+    }
+    Some((vec![Finding::new(sep + 1, e, "aws_resource_name", CW)], e))
+}
+
+/// The shape of a Cognito app client id: 26 lower-case letters and digits, both present.
+fn cognito_client_id(v: &[u8]) -> bool {
+    v.len() == 26
+        && v.iter().all(|&c| is_lower(c) || c.is_ascii_digit())
+        && v.iter().filter(|c| c.is_ascii_digit()).count() >= 2
+        && v.iter().filter(|&&c| is_lower(c)).count() >= 2
+}
+
+/// The shape of a Cognito app client secret: 50 to 56 lower-case letters and digits.
+fn cognito_client_secret(v: &[u8]) -> bool {
+    (50..=56).contains(&v.len())
+        && v.iter().all(|&c| is_lower(c) || c.is_ascii_digit())
+        && v.iter().filter(|c| c.is_ascii_digit()).count() >= 4
+        && v.iter().filter(|&&c| is_lower(c)).count() >= 4
+}
+
+/// A key that names an app client (`ClientId`, `COGNITO_CLIENT_ID`, `userPoolWebClientId`,
+/// `aws_user_pools_web_client_id`, `--client-id`) followed by a value of the Cognito client id
+/// shape. Other OAuth client ids (Google's `….apps.googleusercontent.com`, Azure's UUIDs) have
+/// shapes of their own and stay.
+fn check_client_id(data: &[u8], s: usize, e: usize) -> CheckResult {
+    // the key's start: back over the words before `client` (`COGNITO_`, `userPoolWeb`)
+    let lo = s.saturating_sub(LOOKBEHIND);
+    let mut ks = s;
+    while ks > lo && (WORD[data[ks - 1] as usize] || data[ks - 1] == b'-') {
+        ks -= 1;
+    }
+    if ks > lo && data[ks - 1] == b'\\' {
+        ks += 1; // `\n--client-id`: the escape's letter is no part of the key
+    }
+    let flag = data[ks..s].starts_with(b"--");
+    let key = &data[ks..e];
+    let nk = norm_key(key);
+    if !(nk.ends_with("clientid") || nk.ends_with("clientids")) {
+        return None;
+    }
+    let mut ke = s;
+    while ke < e && (ALNUM[data[ke] as usize] || matches!(data[ke], b'_' | b'-')) {
+        ke += 1;
+    }
+    let limit = data.len().min(e + 256);
+    let v = super::base::value_after(data, ke, limit, flag, None)?;
+    let val = &data[v.start..v.end];
+    if !cognito_client_id(val) {
+        return None;
+    }
+    Some((vec![Finding::new(v.start, v.end, "aws_cognito_client_id", CW)], v.end))
+}
+
+/// `cognito-idp … --output text`: a `USERPOOLCLIENT` or `USERPOOLCLIENTS` row. Its cells are
+/// sorted by field name; the one of the client id shape is the client id, the one of the
+/// client secret shape its secret (the pool id is left to [`check_user_pool_id`], the scan
+/// resumes right after the last cell taken).
+fn check_user_pool_client_row(data: &[u8], _s: usize, e: usize) -> CheckResult {
+    let limit = data.len().min(e + 2048);
+    let mut out = Vec::new();
+    let mut i = e;
+    let mut j = e;
+    loop {
+        let at_end = j >= limit || matches!(data[j], b'\n' | b'\r');
+        let tab = !at_end && data[j] == b'\t';
+        let esc_tab = !at_end && data[j] == b'\\' && j + 1 < limit && data[j + 1] == b't';
+        let esc_end = !at_end && data[j] == b'\\' && j + 1 < limit && matches!(data[j + 1], b'n' | b'r');
+        if at_end || tab || esc_tab || esc_end {
+            let cell = &data[i..j];
+            if cognito_client_id(cell) {
+                out.push(Finding::new(i, j, "aws_cognito_client_id", CW));
+            } else if cognito_client_secret(cell) {
+                out.push(Finding::new(i, j, "generic_secret", CW));
+            }
+            if at_end || esc_end {
+                break;
+            }
+            j += if tab { 1 } else { 2 };
+            i = j;
+            continue;
+        }
+        j += 1;
+    }
+    // resume after the last cell taken: the pool id further on is another rule's
+    let resume = out.last()?.end;
+    Some((out, resume))
+}
+
+// ---------------------------------------------------------------- S3 canonical user ids
+
+/// A canonical user id: 64 lower-case hex digits, alone between its boundaries.
+fn canonical_at(data: &[u8], a: usize, b: usize) -> bool {
+    b - a == 64
+        && data[a..b].iter().all(|&c| is_lhex(c))
+        && left_ok(data, a, &GLUE_ID)
+        && right_ok(data, b, &GLUE_ID)
+}
+
+/// `needle` (lower case) occurs in `hay`, ASCII case folded.
+fn contains_folded(hay: &[u8], needle: &[u8]) -> bool {
+    hay.windows(needle.len()).any(|w| w.eq_ignore_ascii_case(needle))
+}
+
+/// The unmatched `{` left of `s` (at most `reach` bytes back), skipping nested objects.
+fn open_brace(data: &[u8], s: usize, reach: usize) -> Option<usize> {
+    let mut depth = 0usize;
+    let mut i = s;
+    while i > s.saturating_sub(reach) {
+        i -= 1;
+        match data[i] {
+            b'}' => depth += 1,
+            b'{' if depth > 0 => depth -= 1,
+            b'{' => return Some(i),
+            _ => {}
+        }
+    }
+    None
+}
+
+/// Whether the 64-hex value at `a..b` under an id key is an S3 owner's or grantee's canonical
+/// id: its object is the value of `Owner`/`Grantee` (JSON, or an HCL `owner {` block), or holds
+/// a `DisplayName` (the owner object `list-buckets` and `get-bucket-acl` print), or
+/// `CanonicalUser` is written near it (the grantee's `Type`, a principal, a Terraform data
+/// source), or it is an `id=` grantee of a `--grant-…` flag.
+fn canonical_context(data: &[u8], a: usize, b: usize) -> bool {
+    let near = &data[a.saturating_sub(400)..data.len().min(b + 400)];
+    if contains_folded(near, b"canonicaluser") || contains_folded(near, b"canonical_user") {
+        return true;
+    }
+    let line = &data[a.saturating_sub(512)..a];
+    let line = match line.iter().rposition(|&c| c == b'\n') {
+        Some(i) => &line[i + 1..],
+        None => line,
+    };
+    if memchr::memmem::find(line, b"--grant-").is_some() {
+        return true;
+    }
+    let Some(open) = open_brace(data, a, 1024) else { return false };
+    let object = &data[open..data.len().min(b + 400)];
+    if memchr::memmem::find(object, b"DisplayName").is_some() {
+        return true;
+    }
+    let key: Vec<u8> = data[open.saturating_sub(40)..open]
+        .iter()
+        .rev()
+        .skip_while(|&&c| matches!(c, b' ' | b'\t' | b':' | b'=' | b'"' | b'\'' | b'\\'))
+        .take_while(|&&c| c.is_ascii_alphanumeric() || c == b'_')
+        .map(|c| c.to_ascii_lowercase())
+        .collect();
+    key == b"renwo" || key == b"eetnarg"
+}
+
+/// `"ID": "<64 hex>"`, `id = "<64 hex>"`, `id=<64 hex>`: an id key whose value has the shape of
+/// a canonical user id, in a canonical user's context ([`canonical_context`]). Container ids
+/// and digests under an `Id` key have no such context and stay.
+fn check_canonical_id_key(data: &[u8], s: usize, _e: usize) -> CheckResult {
+    if s > 0 && !(matches!(data[s - 1], b'"' | b'\'' | b' ' | b'\t' | b'\n' | b',' | b'{')
+        || escape_ends_at(data, s - 1))
+    {
+        return None;
+    }
+    let limit = data.len().min(s + 128);
+    let v = super::base::value_after(data, s + 2, limit, false, None)?;
+    if !canonical_at(data, v.start, v.end) || !canonical_context(data, v.start, v.end) {
+        return None;
+    }
+    Some((vec![Finding::new(v.start, v.end, "aws_canonical_user_id", HEX)], v.end))
+}
+
+/// A key that says canonical (`"CanonicalUser": …` in a bucket policy's principal,
+/// `S3CanonicalUserId` of a CloudFront origin access identity, `canonical_user_id`) followed by a
+/// 64-hex value.
+fn check_canonical_key(data: &[u8], s: usize, _e: usize) -> CheckResult {
+    let mut ke = s;
+    while ke < data.len() && ke - s < 48 && WORD[data[ke] as usize] {
+        ke += 1;
+    }
+    let limit = data.len().min(ke + 128);
+    let v = super::base::value_after(data, ke, limit, false, None)?;
+    if !canonical_at(data, v.start, v.end) {
+        return None;
+    }
+    Some((vec![Finding::new(v.start, v.end, "aws_canonical_user_id", HEX)], v.end))
+}
+
+/// `s3api get-bucket-acl --output text`: an `OWNER` or `GRANTEE` row (DisplayName, ID, Type:
+/// columns sorted by name); its 64-hex cell is a canonical user id.
+fn check_acl_row(data: &[u8], _s: usize, e: usize) -> CheckResult {
+    let limit = data.len().min(e + 512);
+    let mut i = e;
+    while i < limit {
+        let mut j = i;
+        while j < limit && is_lhex(data[j]) {
+            j += 1;
+        }
+        if j - i == 64 && canonical_at(data, i, j) {
+            return Some((vec![Finding::new(i, j, "aws_canonical_user_id", HEX)], j));
+        }
+        // to the next cell on the row
+        while j < limit && !matches!(data[j], b'\t' | b'\n' | b'\r' | b'\\') {
+            j += 1;
+        }
+        match data.get(j) {
+            Some(b'\t') => i = j + 1,
+            Some(b'\\') if data.get(j + 1) == Some(&b't') => i = j + 2,
+            _ => return None,
+        }
+    }
+    None
+}
+
 // ---------------------------------------------------------------- the family
 
 /// A bytes regex with Unicode off, for the few checks whose grammar is easier read as one.
@@ -2380,6 +2647,42 @@ pub fn recognizers() -> Vec<Recognizer> {
             &["aws_kms_key_id"],
         ),
         Recognizer::new(
+            "aws.user_pool_id",
+            r"[a-z]{2}-(?:gov-)?[a-z]{4,9}-[0-9]_[0-9A-Za-z]{9}",
+            check_user_pool_id,
+            &["aws_resource_name"],
+        ),
+        Recognizer::new(
+            "aws.cognito_client_id",
+            format!(r"(?i:client[_-]?ids?){}", super::base::KEY_ANCHOR),
+            check_client_id,
+            &["aws_cognito_client_id"],
+        ),
+        Recognizer::new(
+            "aws.user_pool_client_row",
+            r"USERPOOLCLIENTS?(?:\t|\\t)",
+            check_user_pool_client_row,
+            &["aws_cognito_client_id", "generic_secret"],
+        ),
+        Recognizer::new(
+            "aws.canonical_id_key",
+            r#"(?:ID|Id|id)\\{0,7}["']?[ \t]{0,16}[:=][ \t]{0,16}(?:\\{0,7}["'])?[0-9a-f]{2}"#,
+            check_canonical_id_key,
+            &["aws_canonical_user_id"],
+        ),
+        Recognizer::new(
+            "aws.canonical_key",
+            format!(r"(?:[Cc]anonical|CANONICAL)[A-Za-z_]*{}", super::base::KEY_ANCHOR),
+            check_canonical_key,
+            &["aws_canonical_user_id"],
+        ),
+        Recognizer::new(
+            "aws.acl_row",
+            r"(?:OWNER|GRANTEE)(?:\t|\\t)",
+            check_acl_row,
+            &["aws_canonical_user_id"],
+        ),
+        Recognizer::new(
             "aws.zone_words",
             r"(?i:zone|hostedzone)(?:[ \t:=]{1,3}|\\{0,7}/|\\{1,7}u002[fF])Z[A-Z0-9]{7}",
             check_zone_word,
@@ -2442,12 +2745,12 @@ mod tests {
 
     #[test]
     fn catalog_rows_and_recognizer_order() {
-        assert_eq!(TYPES.len(), 68);
+        assert_eq!(TYPES.len(), 70);
         assert_eq!(TYPES[0].name, "aws_arn");
         let names: Vec<String> = recognizers().into_iter().map(|r| r.name).collect();
-        assert_eq!(names.len(), 21);
+        assert_eq!(names.len(), 27);
         assert_eq!(names[0], "aws.arn");
-        assert_eq!(names[20], "aws.zone_words");
+        assert_eq!(names[26], "aws.zone_words");
         for r in recognizers() {
             crate::scanner::check_pattern(&r.pattern).unwrap();
         }

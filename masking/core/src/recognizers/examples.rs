@@ -307,6 +307,10 @@ pub const ROWS: &[Row] = &[
             ok("diff detected on «pay-cache-mgt»"),
             ok(r#"$ aws elb describe-load-balancers --load-balancer-name «edge-lb-tq4»\n«edge-lb-tq4»\n"#),
             ok("| FunctionName | Runtime |\n|---|---|\n| «lmnuebvs-etl» | python3.12 |\n"),
+            // `--query` selecting one name field, `--output text`: every cell, the first too
+            ok(r#"{"command": "aws ec2 describe-key-pairs --query 'KeyPairs[].KeyName' --output text"}, {"content": "«deploy-key-4q»\t«ops-admin-7»\t«ci-runner-k2»\n"}"#),
+            ok("$ aws lambda list-functions --query 'Functions[*].FunctionName' --output text\n«settle-hook-3»\t«ledger-sync-x»\n"),
+            ok("$ aws ec2 describe-key-pairs --query KeyPairs[0].KeyName --output text\n«bastion-key-9»\n"),
             // `--output yaml`: the `Name` tag of a resource, raw and inside a tool result
             ok("Tags:\n- Key: Name\n  Value: «orders-api-blue-7»\n- Key: Team\n  Value: ledger\n"),
             ok(r#"    Tags:\n    - Key: Name\n      Value: «vpn-gw-qx3»\n"#),
@@ -326,6 +330,11 @@ pub const ROWS: &[Row] = &[
             ok("$ aws eks update-kubeconfig --region eu-west-1 --name «core-eks-4f»"),
             ok(r#"{"restApiId": "«k7x2m9p4q1»", "UserPoolId": "eu-west-1_«Qz4Rk8Lm2»"}"#),
             ok("aws cognito-identity describe-identity-pool --identity-pool-id us-gov-west-1:«5b1c9e2a-7d3f-4a8b-9c6e-2f1d0a7b3c8e»"),
+            // a user pool id is self-identifying: its region stays, wherever it stands
+            ok("COGNITO_USER_POOL_ID=ap-southeast-2_«nV4hT8qLw»\n"),
+            ok("The pool us-east-1_«Kx2Bm9Rw4» has 3 app clients."),
+            ok("USERPOOLCLIENTS\t6t1c8w3q5k0z2m9v4r7n1pxgah\tledger-web\teu-west-1_«Rt5Kw2Pq8»\n"),
+            ok("$ aws cognito-idp list-user-pool-clients --user-pool-id eu-west-1_«Rt5Kw2Pq8» --output text\nUSERPOOLCLIENTS\t6t1c8w3q5k0z2m9v4r7n1pxgah\tledger-web\teu-west-1_«Rt5Kw2Pq8»\n"),
             ok("aws cloudfront create-invalidation --distribution-id «E3KQ7ZX2WMP9RT» --paths '/*'"),
             ok("aws apigateway get-stages --rest-api-id «w8d3kq2x7z»"),
             // an ELB access log line, a CloudWatch dimension
@@ -335,6 +344,11 @@ pub const ROWS: &[Row] = &[
             // an ECR image names its repository after the registry host
             ok(r#""image": "604218873315.dkr.ecr.eu-west-1.amazonaws.com/«billing-api-7q»:2026.12.1","#),
             ok("docker pull 604218873315.dkr.ecr.us-east-1.amazonaws.com/«team/ingest-rx2»@sha256:9f8e"),
+            // a nested repository is one name in its ARN too, as in the URI and the name field
+            ok(r#""repositoryArn": "arn:aws:ecr:eu-west-1:604218873315:repository/«team/ingest-rx2»", "repositoryName": "«team/ingest-rx2»","#),
+            // an OpenSearch endpoint names its domain before the endpoint's hash
+            ok(r#""DomainName": "«orders-search-k4»", "Endpoint": "search-«orders-search-k4»-x7q2m9vbt3kd8wz1rp5nafc6ye.eu-west-1.es.amazonaws.com""#),
+            ok("curl https://vpc-«logs-k2»-ih2lhn2ew2scurji.us-west-2.es.amazonaws.com/_cat/indices"),
             ok(r#""Location": "https://awslambda-eu-west-1-tasks.s3.eu-west-1.amazonaws.com/snapshots/604218873315/«qjhvx-rollup»-4be1c0d2-7a9f-4c31-b8e6-05d9f3a2c7e1?versionId=Qm9x""#),
         ],
         negative: &[
@@ -363,6 +377,35 @@ pub const ROWS: &[Row] = &[
             ok("aws ssm get-parameter --name /app/prod/db-host --with-decryption"),
             ok(r#""Runtime": "python3.12""#),
             ok(r#""DomainName": "d2hx7kq0wv3m9a.cloudfront.net","#),
+            // a query of another field, or of several, prints no names
+            ok("$ aws ec2 describe-key-pairs --query 'KeyPairs[].KeyType' --output text\nrsa\ted25519-key\n"),
+            ok("$ aws ec2 describe-key-pairs --query 'KeyPairs[].[KeyPairId,CreateTime]' --output text\nkey-0a1b2c3d4e5f67890\t2026-01-02\n"),
+            ok(r#"{"content": "deploy-key-4q\tops-admin-7\n"}"#),
+            // a region and a word after an underscore: a variable, not a pool
+            ok("terraform import module.us-east-1_vpcstack aws_vpc.main"),
+            ok("cp logs/us-west-2_202611041.tar.gz ."),
+        ],
+    },
+    Row {
+        rtype: "aws_tag_owner",
+        found_by: &[Field, SiblingKey, Flag, CliColumn],
+        positive: &[
+            ok(r#""Tags": [{"Key": "Owner", "Value": "«Priya Ramaswamy»"}, {"Key": "CreatedBy", "Value": "«tobias.lindqvist@ledgerco.example»"}, {"Key": "Contact", "Value": "«mkowalczyk»"}]"#),
+            ok(r#"{\"Key\": \"owner\", \"Value\": \"«h.aalto»\"}"#),
+            ok(r#""tags": {"Name": "api", "Owner": "«Henrik Aalto»", "contact": "«h.aalto@ledgerco.example»", "created_by": "«jdoe7»"}"#),
+            ok("aws ec2 create-tags --resources i-0a1b2c3d4e5f67890 --tags 'Key=Owner,Value=«Oluwaseun Adeyemi»' Key=Contact,Value=«oadeyemi@ledgerco.example»"),
+            ok("Tags:\n- Key: Owner\n  Value: «Lucía Fernández»\n"),
+            ok("  tags = {\n    Owner     = \"«Rahel Tesfaye»\"\n    CreatedBy = \"«rtesfaye@ledgerco.example»\"\n  }\n"),
+            ok("TAGS\tOwner\t«Dmitri Volkov»\n"),
+        ],
+        negative: &[
+            // teams, tools and placeholders; an Owner outside a tag
+            ok(r#""Tags": [{"Key": "Owner", "Value": "platform-team"}, {"Key": "CreatedBy", "Value": "terraform"}, {"Key": "Contact", "Value": "Data Platform"}]"#),
+            ok(r#""tags": {"Owner": "ops", "created_by": "${var.owner}"}"#),
+            ok("aws ec2 create-tags --resources i-0a1b2c3d4e5f67890 --tags Key=Owner,Value=sre"),
+            ok(r#""Owner": {"DisplayName": "ops-ledger", "ID": "x"}"#),
+            ok("owner = \"Priya Ramaswamy\"\n"),
+            ok("TAGS\tOwner\tnone\n"),
         ],
     },
     Row {
@@ -443,11 +486,63 @@ pub const ROWS: &[Row] = &[
         ],
     },
     Row {
+        rtype: "aws_cognito_client_id",
+        found_by: &[Field, Flag, CliColumn],
+        positive: &[
+            ok(r#""ClientId": "«7dq2mv9k4r1xw8s0bnt3pjc5he»","#),
+            ok(r#"{\"UserPoolId\": \"eu-west-1_Rt5Kw2Pq8\", \"ClientId\": \"«3k8w1r7m0q5z2v9c4n6d1xbthp»\"}"#),
+            ok("aws cognito-idp describe-user-pool-client --user-pool-id eu-west-1_Rt5Kw2Pq8 --client-id «5vh0q2n8k4w7r1m3z9c6t2sdpb»"),
+            ok("COGNITO_APP_CLIENT_ID=«2z6t9w1k4q8m3v7r0c5n1hdxjb»\nCOGNITO_REGION=eu-west-1\n"),
+            ok("  aws_user_pools_web_client_id: '«4m1q8z3v6c0w2k9r7t5n3bxpfl»',"),
+            ok("  user_pool_client_id = \"«9r3w6k1m4q7z0v2c8t5n6jxbdh»\"\n"),
+            // `list-user-pool-clients --output text`: ClientId, ClientName, UserPoolId
+            ok("USERPOOLCLIENTS\t«6t1c8w3q5k0z2m9v4r7n1pxgah»\tledger-web\teu-west-1_Rt5Kw2Pq8\n"),
+            ok(r#"USERPOOLCLIENT\t«1w7k3q9z5m2v8c4t0r6n3gxbsd»\tledger-web\t4k9w2r7m1q6z3v8c5t0n7j2x4b9h1d6s3f8p5l0a7e2g4i9u1y\t30\n"#),
+        ],
+        negative: &[
+            // other providers' OAuth client ids, and ids of other lengths
+            ok(r#""client_id": "812937465021-5kq0v8r2mz7xw1c3n9t4b6h0pd2sa1fe.apps.googleusercontent.com""#),
+            ok(r#""clientId": "4f1c9a2e-7b3d-4e8a-9c6f-2d1b0a7e3c8f""#),
+            ok("GITHUB_CLIENT_ID=Iv1.8a61f9b3a7aba766"),
+            ok(r#""ClientId": "abcdefghijklmnopqrstuvwxyz""#),
+            ok(r#""ClientIdIssuedAt": 1764000000, "RequestId": "3k8w1r7m0q5z2v9c4n6d1xbthp7""#),
+            ok("USERPOOLCLIENTS\tledger-web\tadmin-console\n"),
+        ],
+    },
+    Row {
+        rtype: "aws_canonical_user_id",
+        found_by: &[Field, Flag, CliColumn],
+        positive: &[
+            // `s3api get-bucket-acl`, `list-buckets`: the owner and each grantee
+            ok(r#""Owner": {"DisplayName": "ops-ledger", "ID": "«3e5c7a9b1d0f2e4c6a8b0d2f4e6a8c1b3d5f7e9a0c2b4d6f8e1a3c5b7d9f0e2a»"},"#),
+            ok(r#"{\n    \"DisplayName\": \"ops-ledger\",\n    \"ID\": \"«9a7c5e3b1d0f8a6c4e2b0d9f7a5c3e1b8d6f4a2c0e9b7d5f3a1c8e6b4d2f0a9c»\"\n}"#),
+            ok(r#""Grantee": {"ID": "«b1c3d5e7f9a0b2c4d6e8f0a1b3c5d7e9f2a4b6c8d0e1f3a5b7c9d2e4f6a8b0c1»", "Type": "CanonicalUser"}, "Permission": "READ""#),
+            ok(r#""Principal": {"CanonicalUser": "«4d6f8a0c2e4b6d8f1a3c5e7b9d0f2a4c6e8b1d3f5a7c9e0b2d4f6a8c1e3b5d7f»"}"#),
+            ok("  S3CanonicalUserId: «8e0a2c4b6d8f1e3a5c7b9d0f2a4c6e8b1d3f5a7c9e0b2d4f6a8c1e3b5d7f9a0c»\n"),
+            ok("aws s3api put-bucket-acl --bucket exports-7 --grant-read id=«c4e6a8b0d2f4a6c8e0b2d4f6a8c0e2b4d6f8a0c2e4b6d8f0a2c4e6b8d0f2a4c6»,id=«0f2e4d6c8b0a1f3e5d7c9b1a3f5e7d9c0b2a4f6e8d0c1b3a5f7e9d2c4b6a8f0e»"),
+            ok(r#"aws s3api put-object-acl --bucket exports-7 --key a.csv --grant-full-control id=\"«7b9d1f3a5c7e9b0d2f4a6c8e1b3d5f7a9c0e2b4d6f8a1c3e5b7d9f0a2c4e6b8d»\""#),
+            ok("      grantee {\n        id   = \"«2a4c6e8b0d1f3a5c7e9b2d4f6a8c0e1b3d5f7a9c2e4b6d8f0a1c3e5b7d9f2a4c»\"\n        type = \"CanonicalUser\"\n      }\n"),
+            // `--output text`: OWNER and GRANTEE rows
+            ok("OWNER\tops-ledger\t«5f7a9c1e3b5d7f9a2c4e6b8d0f1a3c5e7b9d2f4a6c8e0b1d3f5a7c9e2b4d6f8a»\n"),
+            ok(r#"GRANTS\tREAD\nGRANTEE\t«e3b5d7f9a1c3e5b7d9f0a2c4e6b8d1f3a5c7e9b0d2f4a6c8e1b3d5f7a9c0e2b4»\tCanonicalUser\n"#),
+        ],
+        negative: &[
+            // digests and container ids under an id key, outside any S3 ACL
+            ok(r#"[{"Id": "5e0c8a3f19d27b64ea01c9f38d7b2a6e4f1c0d9b8a7e6f5d4c3b2a1908f7e6d5", "Created": "2026-11-02T10:11:12Z", "Name": "/ledger-api"}]"#),
+            ok(r#""id": "sha256:5e0c8a3f19d27b64ea01c9f38d7b2a6e4f1c0d9b8a7e6f5d4c3b2a1908f7e6d5""#),
+            ok("Owner: ops team (see 5e0c8a3f19d27b64ea01c9f38d7b2a6e4f1c0d9b8a7e6f5d4c3b2a1908f7e6d5)"),
+            ok(r#""Grantee": {"Type": "Group", "URI": "http://acs.amazonaws.com/groups/global/AllUsers"}"#),
+            ok("OWNER\tops-ledger\n"),
+            ok("sha256sum: 3e5c7a9b1d0f2e4c6a8b0d2f4e6a8c1b3d5f7e9a0c2b4d6f8e1a3c5b7d9f0e2a  release.tar.gz"),
+        ],
+    },
+    Row {
         rtype: "aws_hostname",
         found_by: &[Format],
         positive: &[
             ok("ssh ec2-user@ec2-«54-152-154-116».compute-1.amazonaws.com"),
             ok("https://«zv9dsc1828l0c».cloudfront.net/assets/app.js"),
+            ok("https://search-orders-search-k4-«x7q2m9vbt3kd8wz1rp5nafc6ye».eu-west-1.es.amazonaws.com/_search"),
             // a name field holding a host: the host's own labels are the name, not its suffix
             ok(r#""DomainName": "«d2hx7kq0wv3m9a».cloudfront.net","#),
             // ElastiCache's primary and reader endpoints keep master. and replica.
@@ -2143,8 +2238,21 @@ pub const ROWS: &[Row] = &[
             ok(r#"Parameters:\n- Value: «Zt6pW3nQ8vLk»\n  Type: SecureString\n  Name: /ops/mail"#),
             ok(r#"{\"stdout\": \"PARAMETER\tarn:aws:ssm:eu-west-1:520837461950:parameter/ops/mq\ttext\t2026-03-02T10:11:12Z\t/ops/mq\tSecureString\t«Vb8xM2qR7nKd»\t4\n\"}"#),
             ok("PARAMETER\tarn:aws:ssm:eu-west-1:520837461950:parameter/ops/relay\ttext\t2026-03-02T10:11:12Z\t/ops/relay\tSecureString\t«Tr0ub4dor&3xQ»\t2"),
+            // `describe-user-pool-client --output text`: the app client's secret
+            ok(r#"USERPOOLCLIENT\t1w7k3q9z5m2v8c4t0r6n3gxbsd\tledger-web\t«4k9w2r7m1q6z3v8c5t0n7j2x4b9h1d6s3f8p5l0a7e2g4i9u1y»\t30\n"#),
+            // keys named only `…Key`: values of a generated credential's shape
+            ok("STRIPE_KEY=«rk9Qz2XwP4mLt7Vb1Nc8Hy3Jd6Fs0Ka5»\nSENTRY_KEY=«4f9c2a7d1e8b4c60a3d5f7e9b1c2d4e6»\n"),
+            ok(r#"{\"cipherKey\": \"«Jm4Nq8Rt2Vw6Yz0Bc3Df7Gh1Kl5Mp9Sx»\"}"#),
+            ok("  hmac-key = \"«Q2w3E4r5T6y7U8i9O0p1A2s3D4f5G6h7»\"\n"),
+            ok("config.cookieKey = '«a7B2c9D4e1F6g3H8i5J0k2L7m4N9p6Q1»';"),
         ],
         negative: &[
+            ok("SSH_KEY=~/.ssh/id_ed25519\nSORT_KEY=createdAt\nCACHE_KEY=user-profile-v2\n"),
+            ok(r#""partitionKey": "tenant42Id", "idempotencyKey": "7c1e9a42-5b3d-4f08-9e6a-2d4c8b0f1a37","#),
+            ok("BUILD_KEY=3f9a1c07e2b84d6f0a5c9e1b7d2f4a8c6e0b3d51"),
+            ok(r#""lastEvaluatedKey": "eyJpZCI6IjEyMyJ9", "mapKey": "region2Name""#),
+            ok("SIGNING_KEY_PATH=/etc/ssl/private/sign.pem\nLICENSE_KEY=trial\n"),
+            ok(r#""routeKey": "GET /items/{id}", "templateKey": "emails/welcome-v2""#),
             ok(r#"{"Parameter": {"Name": "/billing/region", "Type": "String", "Value": "eu-west-1c-billing"}}"#),
             ok("Parameter:\n  Name: /ops/ami\n  Type: String\n  Value: ami-pinned-v9x\n"),
             ok("PARAMETER\tarn:aws:ssm:eu-west-1:aws:parameter/ops/ami\ttext\t2026-03-02T10:11:12Z\t/ops/ami\tString\tplain-value-9\t2"),
@@ -2155,14 +2263,22 @@ pub const ROWS: &[Row] = &[
     },
     Row {
         rtype: "generic_api_key",
-        found_by: &[Field],
+        found_by: &[Field, CliColumn],
         positive: &[
             // an API Gateway API key (get-api-keys --include-values): the object has stageKeys
             ok(r#"{"items": [{"id": "q3w8e2r7t1", "value": "«Hv7kQ2mW9pR4zL8vN3bJ6hT1yC5fG0dS2aE9uI»", "name": "partner-x", "enabled": true, "stageKeys": ["q3w8e2r7t1/prod"]}]}"#),
             ok("DD_API_KEY=«9cd68b1a3c541b1a07cbc18f6256c617»"),
             ok(r#"api_key: "«otJqkSwhnQSBlWSOz8enVvfNlKzB8WonFUQw»""#),
+            // `--output text` of the keys with their values: the command names the column
+            ok("$ aws apigateway get-api-keys --include-values --output text\nITEMS\t2026-10-01T10:00:00+00:00\tTrue\tq3w8e2r7t1\t2026-10-01T10:00:00+00:00\tpartner-x\t«Kd8vR2mQ7wT4zL9pN3bX6hJ1yC5fG0sA2eU9iOtW»\n"),
+            ok(r#"{"command": "aws apigateway get-api-key --api-key q3w8e2r7t1 --include-value --output text"}, {"content": "2026-10-01T10:00:00+00:00\tTrue\tq3w8e2r7t1\tpartner-x\t«Zp4Lq8Wm2Rv6Tn0Xc3Bk7Hj1Fd5Gs9Ya2Ue4IoP»\n"}"#),
+            ok("$ aws apigateway get-api-key --api-key q3w8e2r7t1 --include-value --output table\n||  enabled      |  True                                        ||\n||  id           |  q3w8e2r7t1                                  ||\n||  value        |  «Rt6Yq2Lm8Wv4Zn0Bc3Xk7Hj1Fd5Gs9Pa2Ue4IoK»    ||\n|+---------------+----------------------------------------------+|\n"),
         ],
         negative: &[
+            // the same command without the values, and a key-shaped cell of another command
+            ok("$ aws apigateway get-api-keys --output text\nITEMS\t2026-10-01T10:00:00+00:00\tTrue\tq3w8e2r7t1\tpartner-x\n"),
+            ok("$ aws ec2 describe-images --output text\nIMAGES\tx86_64\tKd8vR2mQ7wT4zL9pN3bX6hJ1yC5fG0sA2eU9iOtW\n"),
+            ok("$ aws apigateway get-api-key --api-key q3w8e2r7t1 --output table\n||  value        |  not-included-here                           ||\n"),
             ok(r#"{"id": "q3w8e2r7t1", "value": "Hv7kQ2mW9pR4zL8vN3bJ6hT1yC5fG0dS2aE9uI", "name": "partner-x"}"#),
             ok("api_key: YOUR_API_KEY"),
             ok("DD_API_KEY=${DD_API_KEY}"),
@@ -2174,8 +2290,21 @@ pub const ROWS: &[Row] = &[
         positive: &[
             ok("aws_secret_access_key = «Z5cX4fVH8e02eNw7OpmE3DHkvOdOv+h5Y5O2sXVB»"),
             ok(r#""SecretAccessKey": "«gKpofBRSL58Z39YlSRguKFs4z4UYOH9r779KCQjd»","#),
+            // the key's shape after a key of any name
+            ok("export BILLING_UPLOADER=«Qm7vT2xK9pL4wR8nZ3bC6yH1jF5dS0gA2eU9iOtN»"),
+            ok(r#"{\"replication\": \"«r8W2e4Rz6Y0u2Ib4o6P8a0S2d4F/g8H0j2K4l6Z8»\"}"#),
+            ok("  upstream: «Jx5Kq9+Lm2Nv7Bc1Zt4Wy8Hd3Gf6Rs0Pa/Ue9Io2»\n"),
         ],
         negative: &[
+            // a commit, a digest, a path, base64 of a sentence, an id of another shape
+            ok("GIT_COMMIT=3f9a1c07e2b84d6f0a5c9e1b7d2f4a8c6e0b3d51"),
+            ok(r#""sha1": "5E0C8A3F19D27B64EA01C9F38D7B2A6E4F1C0D9B","#),
+            ok("source: Users/Quentin/Projects/Ledger2/src/App"),
+            ok(r#""greeting": "SGVsbG8gd29ybGQsIHRoaXMgaXMgYSB0ZXN0ISEh""#),
+            ok("token_hint: ghp_a1B2c3D4e5F6g7H8i9J0k1L2m3N4o5P6q7R8"),
+            ok("ratio: 12345678901234567890123456789012345678ab"),
+            ok(r#"    _toolset_twin = "BetaAsyncAbstractComputerToolset20260801""#),
+            ok(r#""NextToken": "nUq0yn1KnObNvy3dGhRL1XwoBibRrVzZg8n0ehRu", "ETag": "Xq2Lm9Rt4Vw7Yz1Bc5Df8Gh3Kj6Np0Sx2Ua9Ie4O""#),
             gap(
                 "aws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
                 "the secret key of the AWS documentation is masked like a real one",

@@ -41,6 +41,11 @@ pub const TYPES: &[TypeInfo] = &[
         shape: Shape::Classwise,
         description: "names of functions, tables, queues, stacks, clusters…",
     },
+    TypeInfo {
+        name: "aws_tag_owner",
+        shape: Shape::Classwise,
+        description: "a person's name, e-mail or login in an Owner/CreatedBy/Contact tag",
+    },
 ];
 
 const DB: &str = "aws_db_identifier";
@@ -765,6 +770,184 @@ fn check_tag_name(data: &[u8], _s: usize, e: usize) -> CheckResult {
     let after = key_at(data, i, lim, b"Value")?;
     let v = value_after(data, after, lim, false, None)?;
     Some((v_name(data, &v, RES)?, v.end))
+}
+
+// ---------------------------------------------------------------- owner tags
+
+const OWNER: &str = "aws_tag_owner";
+
+/// Tag keys whose value says who owns, made or answers for a resource.
+const OWNER_TAG_KEYS: &[&str] = &[
+    "Owner",
+    "OwnerEmail",
+    "CreatedBy",
+    "Creator",
+    "Contact",
+    "ContactEmail",
+    "Maintainer",
+    "TechnicalOwner",
+    "BusinessOwner",
+    "TechnicalContact",
+];
+
+/// Words of a tag value that name a team, a tool or a role rather than a person.
+static TEAM_WORDS: LazyLock<HashSet<&'static [u8]>> = LazyLock::new(|| {
+    word_set(
+        "team teams ops devops sre platform infra infrastructure engineering eng terraform \
+         cloudformation cdk pulumi ansible automation automated ci cd pipeline pipelines bot \
+         service services squad group dept department security data backend frontend web api \
+         it finance billing support admin admins root system systems aws amazon console manual \
+         unknown unassigned tbd none shared core cloud network networking dba analytics qa test",
+    )
+});
+
+/// An e-mail address: `local@domain.tld`.
+fn email_shaped(tok: &[u8]) -> bool {
+    let Some(at) = tok.iter().position(|&c| c == b'@') else { return false };
+    let (local, domain) = (&tok[..at], &tok[at + 1..]);
+    !local.is_empty()
+        && local.iter().all(|&c| c.is_ascii_alphanumeric() || b"._%+-".contains(&c))
+        && domain.contains(&b'.')
+        && domain.iter().all(|&c| c.is_ascii_alphanumeric() || c == b'.' || c == b'-')
+        && domain.first().is_some_and(u8::is_ascii_alphanumeric)
+        && domain.last().is_some_and(u8::is_ascii_alphabetic)
+}
+
+/// A person's name: two to four capitalized words (`Priya Ramaswamy`, `Jean-Luc Picard`,
+/// `Lucía Fernández`), none of them a team word.
+fn person_name_shaped(tok: &[u8]) -> bool {
+    let words: Vec<&[u8]> = tok.split(|&c| c == b' ').collect();
+    (2..=4).contains(&words.len())
+        && words.iter().all(|w| {
+            w.len() >= 2
+                && w[0].is_ascii_uppercase()
+                && w[1..].iter().all(|&c| c.is_ascii_lowercase() || c >= 0x80 || b"'-.".contains(&c))
+                && w[1..].iter().any(|&c| c.is_ascii_lowercase() || c >= 0x80)
+                && !lower_in(&TEAM_WORDS, w)
+        })
+}
+
+/// A login handle: 3 to 32 lower-case letters, digits and `._-`, starting with a letter, with
+/// no team, role or English word among its parts (`jdoe`, `h.aalto`, `mkowalczyk`).
+fn handle_shaped(tok: &[u8]) -> bool {
+    (3..=32).contains(&tok.len())
+        && tok[0].is_ascii_lowercase()
+        && tok.iter().all(|&c| c.is_ascii_lowercase() || c.is_ascii_digit() || b"._-".contains(&c))
+        && tok.split(|&c| b"._-".contains(&c)).all(|w| {
+            !lower_in(&TEAM_WORDS, w) && !lower_in(&STOP, w) && !lower_in(&ENGLISH, w)
+        })
+}
+
+/// The validator of owner tag values: a person's name, an e-mail address or a login handle is
+/// masked whole; teams, tools and placeholders are kept.
+fn v_person(data: &[u8], v: &Value, rtype: &'static str) -> Option<Vec<Finding>> {
+    let (mut a, mut b) = (v.start, v.end);
+    while a < b && data[a] == b' ' {
+        a += 1;
+    }
+    while b > a && data[b - 1] == b' ' {
+        b -= 1;
+    }
+    let tok = &data[a..b];
+    if tok.is_empty() || placeholder(tok) {
+        return None;
+    }
+    (email_shaped(tok) || person_name_shaped(tok) || handle_shaped(tok))
+        .then(|| vec![Finding::new(a, b, rtype, Shape::Classwise)])
+}
+
+/// The regex alternation of the owner tag keys (as written in tags: PascalCase, camelCase,
+/// snake_case, kebab-case).
+fn owner_keys_pattern() -> String {
+    let alts: Vec<String> = OWNER_TAG_KEYS.iter().map(|k| key_variants(k)).collect();
+    format!("(?:{})", alts.join("|"))
+}
+
+/// `{"Key": "Owner", "Value": "<person>"}` in a tag list (JSON at any escaping depth).
+fn check_owner_tag(data: &[u8], _s: usize, e: usize) -> CheckResult {
+    let lim = data.len().min(e + LOOKAHEAD);
+    let i = next_key(data, e, lim);
+    let after = key_at(data, i, lim, b"Value")?;
+    let v = value_after(data, after, lim, false, None)?;
+    Some((v_person(data, &v, OWNER)?, v.end))
+}
+
+/// `--tags Key=Owner,Value=<person>` (the CLI's shorthand; the value runs to the argument's
+/// closing quote when the argument is quoted, else to a blank).
+fn check_owner_tag_flag(data: &[u8], s: usize, e: usize) -> CheckResult {
+    let quoted = s > 0 && matches!(data[s - 1], b'"' | b'\'');
+    let lim = data.len().min(e + 128);
+    let mut b = e;
+    while b < lim
+        && !matches!(data[b], b'"' | b'\'' | b'\\' | b',' | b'}' | b']' | b'\n' | b'\r')
+        && (quoted || data[b] != b' ')
+    {
+        b += 1;
+    }
+    let v = Value::bare(e, b);
+    Some((v_person(data, &v, OWNER)?, b))
+}
+
+/// `"Owner": "<person>"` directly inside a JSON tag map (`"Tags": {…}`, `tags`, `tags_all`).
+fn check_owner_tag_map(data: &[u8], s: usize, e: usize) -> CheckResult {
+    let open = enclosing_brace(data, s, 2048)?;
+    let before = &data[open.saturating_sub(24)..open];
+    let key: Vec<u8> = before
+        .iter()
+        .rev()
+        .skip_while(|&&c| matches!(c, b' ' | b'\t' | b':' | b'=' | b'"' | b'\'' | b'\\'))
+        .take_while(|&&c| c.is_ascii_alphanumeric() || c == b'_')
+        .copied()
+        .collect();
+    if !matches!(key.as_slice(), b"sgat" | b"sgaT" | b"lla_sgat") {
+        return None;
+    }
+    let limit = data.len().min(e + 512);
+    let v = value_after(data, e - 1, limit, false, None)?;
+    if v.quote.is_empty() {
+        return None;
+    }
+    Some((v_person(data, &v, OWNER)?, v.end))
+}
+
+/// Terraform's tag maps: `Owner = "<person>"` on its own line inside a `tags = {` block.
+fn check_owner_hcl_tag(data: &[u8], s: usize, e: usize) -> CheckResult {
+    let limit = data.len().min(s + 1024);
+    let ls = line_start_of(data, s, 160)?;
+    if !data[ls..s].iter().all(|&c| c == b' ' || c == b'\t') {
+        return None;
+    }
+    let words: Vec<&[u8]> = hcl_block_key(data, ls, 4096)?
+        .split(|&c| matches!(c, b' ' | b'\t' | b'=' | b'~' | b'+' | b'-' | b'"'))
+        .filter(|w| !w.is_empty())
+        .collect();
+    if !matches!(words.as_slice(), [b"tags" | b"tags_all"]) {
+        return None;
+    }
+    let v = value_after(data, e - 1, limit, false, None)?;
+    Some((v_person(data, &v, OWNER)?, v.end))
+}
+
+/// YAML tags: `- Key: Owner` and, in the same item, `Value: <person>`.
+fn check_owner_yaml_tag(data: &[u8], s: usize, _e: usize) -> CheckResult {
+    let limit = data.len().min(s + 1024);
+    let line = yaml_key_line(data, s, limit)?;
+    let after = yaml_sibling(data, line.next, line.col, b"Value", limit)?;
+    let v = value_after(data, after, limit, false, Some(|c| c == b'\n' || c == b'\r' || c == b'\\' || c == b'"'))?;
+    Some((v_person(data, &v, OWNER)?, v.end))
+}
+
+/// `--output text`: `TAGS<tab>Owner<tab><person>`.
+fn check_owner_text_row(data: &[u8], s: usize, e: usize) -> CheckResult {
+    if !at_line_start(data, s) {
+        return None;
+    }
+    let lim = data.len().min(e + 128);
+    let mut b = e;
+    while b < lim && !matches!(data[b], b'\t' | b'\r' | b'\n' | b'\\') {
+        b += 1;
+    }
+    Some((v_person(data, &Value::bare(e, b), OWNER)?, b))
 }
 
 // ---------------------------------------------------------------- siblings in YAML
@@ -1697,7 +1880,7 @@ const ID_ARN_SERVICES: &[&[u8]] = &[b"organizations", b"storagegateway", b"servi
 fn echo_field(data: &[u8], s: usize) -> Option<(usize, usize)> {
     let hi = data.len().min(s + 140);
     let d = match data[s] {
-        b'\t' | b'\n' => 1,
+        b'\t' | b'\n' | b'"' => 1,
         b'\\' if s + 1 < hi && matches!(data[s + 1], b't' | b'n') => 2,
         _ => return None,
     };
@@ -1950,7 +2133,7 @@ fn check_echo(data: &[u8], s: usize, _e: usize) -> CheckResult {
     {
         return None;
     }
-    let tab_left = data[s] == b'\t' || data.get(s + 1) == Some(&b't');
+    let tab_left = data[s] == b'\t' || (data[s] == b'\\' && data.get(s + 1) == Some(&b't'));
     let tab_right = data.get(b) == Some(&b'\t') || data[b..].starts_with(b"\\t");
     if uuid && !(tab_left || tab_right) {
         // a line holding only this value (left and right are line breaks) is the text output
@@ -1960,6 +2143,12 @@ fn check_echo(data: &[u8], s: usize, _e: usize) -> CheckResult {
     if tab_left && tab_right && instances_key_cell(data, a, b) {
         return Some((v_name(data, &Value::bare(a, b), RES)?, b));
     }
+    if let Some(found) = command_column(data, a, b) {
+        return found.map(|fs| (fs, b));
+    }
+    if data[s] == b'"' {
+        return None; // a quoted string's first word: only a command's column names it
+    }
     let lo = a.saturating_sub(ECHO_BACK);
     let mut rtype = named_before(data, tok, lo, a);
     if rtype.is_none() && !uuid {
@@ -1967,7 +2156,111 @@ fn check_echo(data: &[u8], s: usize, _e: usize) -> CheckResult {
             rtype = named_before(data, &tok[..m], lo, a);
         }
     }
+    // a Cognito pool id keeps its region here too, as where it was named
+    let a = a + region_prefix_len(tok);
     Some((vec![Finding::new(a, b, rtype?, Shape::Classwise)], b))
+}
+
+/// The AWS CLI command whose `--output text` the cell at `a` is part of: the last line before
+/// `a` (at most [`ECHO_BACK`] bytes back) that runs `aws`, up to its end.
+fn command_before(data: &[u8], a: usize) -> Option<&[u8]> {
+    let lo = a.saturating_sub(ECHO_BACK);
+    let at = memmem::rfind_iter(&data[lo..a], b"aws ")
+        .map(|i| lo + i)
+        .find(|&i| i == lo || runs_aws_cli(&data[i - 1..i + 4]))?;
+    let mut end = at;
+    while end < a && !matches!(data[end], b'\n' | b'\r' | b'"') {
+        if data[end] == b'\\' && end + 1 < a && matches!(data[end + 1], b'n' | b'r' | b'"') {
+            break;
+        }
+        end += 1;
+    }
+    Some(&data[at..end])
+}
+
+/// The last field a `--query` expression selects when it selects one (`KeyPairs[].KeyName`,
+/// `Functions[*].FunctionName`); `None` for a multi-select (`[].[Id, Name]`) or a projection
+/// into an object.
+fn query_field(cmd: &[u8]) -> Option<&[u8]> {
+    let at = memmem::find(cmd, b"--query")? + b"--query".len();
+    let rest = &cmd[at..];
+    let rest = rest.strip_prefix(b"=").unwrap_or(rest.trim_ascii_start());
+    let rest = rest.strip_prefix(b"\\").unwrap_or(rest);
+    let (expr, _) = match rest.first() {
+        Some(&q @ (b'\'' | b'"')) => {
+            let body = &rest[1..];
+            let end = body.iter().position(|&c| c == q || c == b'\\').unwrap_or(body.len());
+            (&body[..end], q)
+        }
+        _ => {
+            let end = rest.iter().position(|&c| is_space(c)).unwrap_or(rest.len());
+            (&rest[..end], b' ')
+        }
+    };
+    if expr.iter().any(|&c| matches!(c, b',' | b'{' | b'|')) {
+        return None;
+    }
+    let expr = expr.trim_ascii_end();
+    let expr = expr.strip_suffix(b"[]").unwrap_or(expr);
+    let n = expr.iter().rev().take_while(|&&c| c.is_ascii_alphanumeric() || c == b'_').count();
+    (n > 0).then(|| &expr[expr.len() - n..])
+}
+
+/// The shape of an API Gateway API key value: 30 to 128 letters and digits, with upper- and
+/// lower-case letters and digits.
+fn api_key_shaped(tok: &[u8]) -> bool {
+    (30..=128).contains(&tok.len())
+        && is_alnum(tok)
+        && tok.iter().any(u8::is_ascii_uppercase)
+        && tok.iter().any(u8::is_ascii_lowercase)
+        && tok.iter().any(u8::is_ascii_digit)
+}
+
+/// A cell `a..b` of `--output text` whose column the command that printed it names:
+/// `apigateway get-api-keys --include-values` prints API key values, and a `--query` that
+/// selects one name field (`'KeyPairs[].KeyName'`, `'Roles[].RoleName'`) prints that field's
+/// values. `Some(findings)` decides the cell (possibly nothing to mask), `None` leaves it to
+/// the echo rule.
+fn command_column(data: &[u8], a: usize, b: usize) -> Option<Option<Vec<Finding>>> {
+    let cmd = command_before(data, a)?;
+    if memmem::find(cmd, b"--output text").is_none() && memmem::find(cmd, b"--output=text").is_none() {
+        return None;
+    }
+    let tok = &data[a..b];
+    if memmem::find(cmd, b"apigateway").is_some()
+        && memmem::find(cmd, b"get-api-key").is_some()
+        && memmem::find(cmd, b"--include-value").is_some()
+        && api_key_shaped(tok)
+    {
+        return Some(Some(vec![Finding::new(a, b, "generic_api_key", Shape::Classwise)]));
+    }
+    let field = query_field(cmd)?;
+    let key = norm_key(field);
+    let rtype = TABLE
+        .get(&key)
+        .map(|f| f.rtype)
+        .or_else(|| bucket_field(aws::field_table(), field))?;
+    Some(v_name(data, &Value::bare(a, b), rtype))
+}
+
+/// `apigateway get-api-key(s) --include-value(s) --output table`: the `value` row of a key's
+/// table holds the API key (`||  value  |  <key>  ||`; the row starts at its first `|`, so
+/// that the rule of a key/value table does not read it as a header).
+fn check_api_key_table_row(data: &[u8], s: usize, e: usize) -> CheckResult {
+    let cmd = command_before(data, s)?;
+    if memmem::find(cmd, b"--output table").is_none()
+        || memmem::find(cmd, b"apigateway").is_none()
+        || memmem::find(cmd, b"get-api-key").is_none()
+        || memmem::find(cmd, b"--include-value").is_none()
+    {
+        return None;
+    }
+    let lim = data.len().min(e + 160);
+    let b = e + data[e..lim].iter().take_while(|c| c.is_ascii_alphanumeric()).count();
+    if !api_key_shaped(&data[e..b]) || !matches!(data.get(b), Some(b' ' | b'|')) {
+        return None;
+    }
+    Some((vec![Finding::new(e, b, "generic_api_key", Shape::Classwise)], b))
 }
 
 /// An EC2 instance type: a family with a digit, a dot, a size (`t3.medium`, `c6gn.16xlarge`).
@@ -2256,7 +2549,7 @@ pub fn recognizers() -> Vec<Recognizer> {
         ),
         Recognizer::new(
             "names.echo",
-            r"(?:\t|\\t)[A-Za-z0-9][A-Za-z0-9_.@+=,-]*(?:\t|\r|\n|\\[tnr])|(?:\n|\\n)[A-Za-z0-9][A-Za-z0-9_.@+=,-]*(?:\r|\n|\\[nr]|$)",
+            r#"(?:\t|\\t)[A-Za-z0-9][A-Za-z0-9_.@+=,-]*(?:\t|\r|\n|\\[tnr])|(?:\n|\\n|")[A-Za-z0-9][A-Za-z0-9_.@+=,-]*(?:\r|\n|\\[nr]|$)|(?:\n|\\n|")[A-Za-z0-9][A-Za-z0-9_.@+=,-]*(?:\t|\\t)"#,
             check_echo,
             &[DB, IAM, RES, BUCKET, "aws_kms_key_id", "aws_arn"],
         ),
@@ -2306,6 +2599,48 @@ pub fn recognizers() -> Vec<Recognizer> {
             r#"(?:"Name"|\\"Name\\"|Name)[ ]{1,64}= "#,
             check_hcl_tag_name,
             &[RES],
+        ),
+        Recognizer::new(
+            "names.owner_tag",
+            format!(r"{Q}Key{Q}[ \t]{{0,16}}:[ \t]{{0,16}}{Q}{}{Q}", owner_keys_pattern()),
+            check_owner_tag,
+            &[OWNER],
+        ),
+        Recognizer::new(
+            "names.owner_tag_flag",
+            format!(r"Key={},Value=", owner_keys_pattern()),
+            check_owner_tag_flag,
+            &[OWNER],
+        ),
+        Recognizer::new(
+            "names.owner_tag_map",
+            format!(r"{Q}{}{Q}[ \t]{{0,16}}:", owner_keys_pattern()),
+            check_owner_tag_map,
+            &[OWNER],
+        ),
+        Recognizer::new(
+            "names.owner_hcl_tag",
+            format!(r#"(?:"|\\")?{}(?:"|\\")?[ ]{{1,64}}="#, owner_keys_pattern()),
+            check_owner_hcl_tag,
+            &[OWNER],
+        ),
+        Recognizer::new(
+            "names.owner_yaml_tag",
+            format!(r#"Key: {{1,8}}["']?{}["']?[ ]*(?:\r|\n|\\[rn]|$)"#, owner_keys_pattern()),
+            check_owner_yaml_tag,
+            &[OWNER],
+        ),
+        Recognizer::new(
+            "names.owner_text_row",
+            format!(r"TAGS(?:\t|\\t){}(?:\t|\\t)", owner_keys_pattern()),
+            check_owner_text_row,
+            &[OWNER],
+        ),
+        Recognizer::new(
+            "names.api_key_table_row",
+            r"\|\|[ ]{1,8}value[ ]{1,64}\|[ ]{1,8}",
+            check_api_key_table_row,
+            &["generic_api_key"],
         ),
         Recognizer::new(
             "names.logs_tail",
@@ -2430,7 +2765,7 @@ mod tests {
     #[test]
     fn catalog_rows() {
         let names: Vec<&str> = TYPES.iter().map(|t| t.name).collect();
-        assert_eq!(names, [DB, IAM, RES]);
+        assert_eq!(names, [DB, IAM, RES, OWNER]);
         let recs: Vec<String> = recognizers().into_iter().map(|r| r.name).collect();
         assert_eq!(
             recs,
@@ -2446,6 +2781,13 @@ mod tests {
                 "names.yaml_tag_name",
                 "names.json_tag_name",
                 "names.hcl_tag_name",
+                "names.owner_tag",
+                "names.owner_tag_flag",
+                "names.owner_tag_map",
+                "names.owner_hcl_tag",
+                "names.owner_yaml_tag",
+                "names.owner_text_row",
+                "names.api_key_table_row",
                 "names.logs_tail",
                 "names.log_group",
                 "names.trail_username",

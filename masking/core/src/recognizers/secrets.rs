@@ -1466,6 +1466,183 @@ fn keyword_pattern() -> String {
     format!(r#"(?i:{})[A-Za-z0-9_.-]*[\\"' \t:=|]"#, words.join("|"))
 }
 
+// ---------------------------------------------------------------- keys named only `…Key`
+
+/// Keys ending in `key` that name a place, a column or a binding rather than a secret
+/// (normal form, matched as the whole key).
+const PLAIN_KEYS: &[&str] = &[
+    "primarykey", "sortkey", "partitionkey", "hashkey", "rangekey", "foreignkey", "objectkey",
+    "s3key", "cachekey", "idempotencykey", "dedupkey", "deduplicationkey", "lastevaluatedkey",
+    "exclusivestartkey", "startkey", "hotkey", "shortcutkey", "monkey", "turkey", "whiskey",
+    "hockey", "donkey", "jockey", "publickey", "publishablekey", "sshpublickey", "routingkey",
+    "messagekey", "groupkey", "lookupkey", "mapkey", "tagkey", "labelkey", "i18nkey",
+    "translationkey", "localekey", "querykey", "shardkey", "distkey", "clusterkey", "indexkey",
+    "joinkey", "uniquekey", "compositekey", "naturalkey", "surrogatekey", "eventkey", "sslkey",
+    "tlskey", "keykey", "storekey", "uikey", "reactkey", "listkey", "itemkey", "rowkey",
+    "columnkey", "fieldkey", "attributekey", "propertykey", "settingkey", "configkey",
+    "metadatakey", "headerkey", "paramkey", "parameterkey", "sourcekey", "destinationkey",
+    "targetkey", "resultkey", "outputkey", "inputkey", "statekey", "storagekey", "bucketkey",
+    "prefixkey", "pathkey", "filekey", "namekey", "typekey", "kindkey", "modekey", "sshkey",
+    "gpgkey", "pgpkey", "signkey", "tfstatekey", "lockkey", "mutexkey", "featurekey", "flagkey",
+];
+
+/// A key that ends in the word `key` and names no secret by another word (`STRIPE_KEY`,
+/// `sentryKey`, `cipher-key`): its value is masked only when it has the shape of a generated
+/// credential ([`v_loose_secret`]).
+fn loose_key_field(key: &str) -> Option<Field> {
+    let stem = key.strip_suffix("key")?;
+    if stem.is_empty() || key_type(key).is_some() || PLAIN_KEYS.contains(&key) {
+        return None;
+    }
+    Some(Field {
+        rtype: "generic_secret",
+        shape: CW,
+        validate: v_loose_secret,
+        line: true,
+    })
+}
+
+/// A path, a file name or words joined by separators rather than a credential.
+fn path_or_words(v: &[u8]) -> bool {
+    if matches!(v.first(), Some(b'/' | b'~' | b'.')) {
+        return true;
+    }
+    // a segment that is a word: `Users`, `profile`, `reports`
+    v.split(|&c| matches!(c, b'/' | b'-' | b'_' | b':'))
+        .any(|seg| {
+            let letters = match seg.first() {
+                Some(c) if c.is_ascii_uppercase() => &seg[1..],
+                _ => seg,
+            };
+            seg.len() >= 4 && letters.iter().all(u8::is_ascii_lowercase)
+        })
+}
+
+/// Words written together (`BetaAsyncComputerToolset20260801`, `createdAtIndex2`): words of
+/// three or more letters (a capital and two lower-case letters, or three lower-case ones)
+/// cover 70 % of the value or more. A generated key's letters seldom run that long.
+fn camel_words(v: &[u8]) -> bool {
+    let mut covered = 0;
+    let mut i = 0;
+    while i < v.len() {
+        let run = v[i..].iter().take_while(|c| c.is_ascii_lowercase()).count();
+        let capital = i > 0 && v[i - 1].is_ascii_uppercase();
+        if run >= 3 || (run >= 2 && capital) {
+            covered += run + usize::from(capital);
+        }
+        i += run.max(1);
+    }
+    10 * covered >= 7 * v.len()
+}
+
+/// A digest's shape: 40 or 64 lower-case hex digits (git commits, SHA-1 and SHA-256 sums), or a
+/// UUID (idempotency and correlation keys).
+fn digest_or_uuid(v: &[u8]) -> bool {
+    let hex = |c: &u8| c.is_ascii_digit() || (b'a'..=b'f').contains(c);
+    let uuid = v.len() == 36
+        && v.iter().enumerate().all(|(i, c)| {
+            if matches!(i, 8 | 13 | 18 | 23) {
+                *c == b'-'
+            } else {
+                c.is_ascii_hexdigit()
+            }
+        });
+    uuid || ((v.len() == 40 || v.len() == 64) && v.iter().all(hex))
+}
+
+/// The shape of a generated credential, for values whose key says little: 16 to 256 bytes of
+/// letters, digits and `+/=_-`, letters and digits both present, at least 10 distinct bytes;
+/// not a path, words, a digest, a UUID, or base64 of text.
+fn credential_shaped(v: &[u8]) -> bool {
+    if !(16..=256).contains(&v.len())
+        || !v.iter().all(|&c| ALNUM[c as usize] || matches!(c, b'+' | b'/' | b'=' | b'_' | b'-'))
+        || !has_digit(v)
+        || !v.iter().any(u8::is_ascii_alphabetic)
+        || path_or_words(v)
+        || camel_words(v)
+        || digest_or_uuid(v)
+        || decodes_to_text(v)
+    {
+        return false;
+    }
+    let mut seen = [false; 256];
+    v.iter().filter(|&&c| !std::mem::replace(&mut seen[c as usize], true)).count() >= 10
+}
+
+/// The validator of keys named only `…Key`: [`v_secret`] (which trims the value and defers
+/// known formats), then the credential shape.
+fn v_loose_secret(data: &[u8], v: &Value, rtype: &'static str) -> Option<Vec<Finding>> {
+    let fs = v_secret(data, v, rtype)?;
+    match fs.first() {
+        Some(f) if !credential_shaped(&unescape(&data[f.start..f.end])) => None,
+        _ => Some(fs),
+    }
+}
+
+// ---------------------------------------------------------------- 40-character keys under any name
+
+/// Keys whose 40-character values are digests, cursors or signatures (normal form, at the end).
+static NOT_SECRET_KEY: LazyLock<Regex> = LazyLock::new(|| {
+    rx(r"(?:etag|digest|checksum|sha|sha1|sha256|commit|cursor|signature|fingerprint|marker|nonce|sum)$")
+});
+
+/// `NAME=<40>`, `name: <40>`, `"name": "<40>"`: a value of the AWS secret access key's shape
+/// (exactly 40 letters, digits, `/` and `+`, with upper- and lower-case letters and digits)
+/// after any key is a secret key, whatever the key is called. Git commits and hex digests lack
+/// the upper case; paths have words; base64 of text decodes to it.
+fn check_key40(data: &[u8], s: usize, e: usize) -> CheckResult {
+    // the separator is right after a key's last byte or its closing quote
+    let mut k = s;
+    while k > 0 && matches!(data[k - 1], b' ' | b'\t') && s - k < 16 {
+        k -= 1;
+    }
+    if k > 0 && matches!(data[k - 1], b'"' | b'\'') {
+        k -= 1;
+        while k > 0 && data[k - 1] == b'\\' {
+            k -= 1;
+        }
+    }
+    if k == 0 || !(WORD[data[k - 1] as usize] || matches!(data[k - 1], b'-' | b'.')) {
+        return None;
+    }
+    // keys that name what is no secret: ids, names, pagination tokens, digests
+    let mut ks = k;
+    while ks > k.saturating_sub(64) && (WORD[data[ks - 1] as usize] || matches!(data[ks - 1], b'-' | b'.')) {
+        ks -= 1;
+    }
+    let key = norm_key(&data[ks..k]);
+    if KEY_EXCLUDE.is_match(key.as_bytes()) || NOT_SECRET_KEY.is_match(key.as_bytes()) {
+        return None;
+    }
+    // the candidate ends 16 bytes into the value: the value is 40 bytes of the key's alphabet
+    let vs = e - 16;
+    let e = vs + 40;
+    if e > data.len() || !data[vs..e].iter().all(|&c| ALNUM[c as usize] || matches!(c, b'+' | b'/')) {
+        return None;
+    }
+    let quote_before = vs > 0 && matches!(data[vs - 1], b'"' | b'\'');
+    let after = data.get(e).copied();
+    let ends = match after {
+        None => true,
+        Some(c) => !ALNUM[c as usize] && !matches!(c, b'+' | b'/' | b'=' | b'_' | b'-' | b'.'),
+    };
+    if !ends || (quote_before && !matches!(after, Some(b'"' | b'\'' | b'\\'))) {
+        return None;
+    }
+    let v = &data[vs..e];
+    if !v.iter().any(u8::is_ascii_uppercase)
+        || !v.iter().any(u8::is_ascii_lowercase)
+        || !has_digit(v)
+        || path_or_words(v)
+        || camel_words(v)
+        || decodes_to_text(v)
+        || KNOWN_PREFIX.is_match(v)
+    {
+        return None;
+    }
+    Some((vec![Finding::new(vs, e, "aws_secret_access_key", CW)], e))
+}
+
 // ---------------------------------------------------------------- CLI flags and Terraform variables
 
 const FLAG_WORDS: &str =
@@ -2403,6 +2580,18 @@ pub fn recognizers() -> Vec<Recognizer> {
         r"(?:\n|\\n)[A-Za-z0-9.*_-]+:(?:[0-9]{1,5}|\*):[A-Za-z0-9*_.-]+:[A-Za-z0-9*_.@-]+:",
         check_pgpass,
         &["password"],
+    ));
+    out.push(Recognizer::with_check(
+        "secrets.key_suffix",
+        r#"(?:[_.-](?:KEY|[Kk]ey)|[a-z0-9]Key)[\\"' \t:=|]"#,
+        field_check_with(loose_key_field, false, true, WORD),
+        &["generic_secret"],
+    ));
+    out.push(Recognizer::new(
+        "secrets.key40",
+        r#"[:=][ \t]{0,4}(?:\\{0,7}["'])?[A-Za-z0-9+/]{16}"#,
+        check_key40,
+        &["aws_secret_access_key"],
     ));
     out.push(Recognizer::with_check(
         "secrets.keys",
