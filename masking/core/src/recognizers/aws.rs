@@ -2277,13 +2277,32 @@ fn check_s3_uri(data: &[u8], s: usize, _e: usize) -> CheckResult {
 /// region stays, as the `UserPoolId` field and the `--user-pool-id` flag keep it, so the pool
 /// gets one surrogate wherever it stands.
 fn check_user_pool_id(data: &[u8], s: usize, e: usize) -> CheckResult {
-    if !left_ok(data, s, &GLUE_ID) || !right_ok(data, e, &GLUE_ID) {
+    // The candidate starts at the dash before the region's digit (`-1_…`): a candidate from the
+    // region's first letters would run beside every other pattern from every `xx-` in the
+    // text. The region is read back from there: `xx-word` or `xx-gov-word`, the longer first.
+    let mut w = s;
+    while w > 0 && is_lower(data[w - 1]) && s - w <= 9 {
+        w -= 1;
+    }
+    if !(4..=9).contains(&(s - w)) || w < 3 || data[w - 1] != b'-' {
         return None;
     }
-    let sep = s + data[s..e].iter().position(|&c| c == b'_')?;
+    let plain = w - 3;
+    let gov = (plain >= 4 && &data[plain..w - 1] == b"ov" && data[plain - 1] == b'g')
+        .then(|| plain.checked_sub(4))
+        .flatten()
+        .filter(|&g| data[g + 2] == b'-');
+    let starts = [gov, Some(plain)];
+    let rs = starts.into_iter().flatten().find(|&r| {
+        data[r..r + 2].iter().all(|&c| is_lower(c)) && data[r + 2] == b'-'
+    })?;
+    if !left_ok(data, rs, &GLUE_ID) || !right_ok(data, e, &GLUE_ID) {
+        return None;
+    }
+    let sep = s + 2;
     let body = &data[sep + 1..e];
     let letters = body.iter().filter(|c| c.is_ascii_alphabetic()).count();
-    if !region_name(&data[s..sep], false) || letters == 0 || letters == body.len() {
+    if !region_name(&data[rs..sep], false) || letters == 0 || letters == body.len() {
         return None;
     }
     Some((vec![Finding::new(sep + 1, e, "aws_resource_name", CW)], e))
@@ -2648,7 +2667,7 @@ pub fn recognizers() -> Vec<Recognizer> {
         ),
         Recognizer::new(
             "aws.user_pool_id",
-            r"[a-z]{2}-(?:gov-)?[a-z]{4,9}-[0-9]_[0-9A-Za-z]{9}",
+            r"-[0-9]_[0-9A-Za-z]{9}",
             check_user_pool_id,
             &["aws_resource_name"],
         ),
