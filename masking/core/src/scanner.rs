@@ -53,6 +53,10 @@ pub struct Filter {
 pub struct Scanner {
     recognizers: Vec<Recognizer>,
     automata: Option<Automata>,
+    /// per automaton pattern: its recognizer (those with a trigger have no pattern there)
+    recognizer_of: Vec<usize>,
+    /// per recognizer: its pattern in the automata, if it has one
+    pattern_of: Vec<Option<usize>>,
     /// per first byte: the recognizer indexes that can start with it, in priority order
     dispatch: Vec<Vec<u32>>,
     filter: Filter,
@@ -177,8 +181,28 @@ impl Scanner {
                 }
             }
         }
-        let automata = if recognizers.is_empty() { None } else { Some(Automata::new(&hirs)?) };
-        Ok(Scanner { recognizers, automata, dispatch, filter, caches: Mutex::new(Vec::new()) })
+        let mut recognizer_of = Vec::new();
+        let mut pattern_of = Vec::with_capacity(recognizers.len());
+        let mut searched = Vec::new();
+        for (i, (r, hir)) in recognizers.iter().zip(hirs).enumerate() {
+            if r.trigger.is_some() {
+                pattern_of.push(None);
+            } else {
+                pattern_of.push(Some(recognizer_of.len()));
+                recognizer_of.push(i);
+                searched.push(hir);
+            }
+        }
+        let automata = if searched.is_empty() { None } else { Some(Automata::new(&searched)?) };
+        Ok(Scanner {
+            recognizers,
+            automata,
+            recognizer_of,
+            pattern_of,
+            dispatch,
+            filter,
+            caches: Mutex::new(Vec::new()),
+        })
     }
 
     pub fn recognizers(&self) -> &[Recognizer] {
@@ -194,16 +218,62 @@ impl Scanner {
     /// that found each finding.
     pub fn scan_sources(&self, data: &[u8]) -> Vec<(Finding, usize)> {
         let mut found = Vec::new();
-        let Some(automata) = &self.automata else { return found };
         let n = data.len();
+        // Candidates found by code: (start, recognizer, end), in the order the automaton's
+        // leftmost-first search would meet them (start, then priority).
+        let mut triggered: Vec<(usize, usize, usize)> = Vec::new();
+        let mut spans = Vec::new();
+        for (k, r) in self.recognizers.iter().enumerate() {
+            if let Some(trigger) = r.trigger {
+                spans.clear();
+                trigger(data, &mut spans);
+                triggered.extend(spans.iter().map(|&(s, e)| (s, k, e)));
+            }
+        }
+        triggered.sort_unstable();
+        if self.automata.is_none() && triggered.is_empty() {
+            return found;
+        }
         let taken = self.caches.lock().unwrap_or_else(|e| e.into_inner()).pop();
-        let mut cache = taken.unwrap_or_else(|| automata.caches());
+        let mut cache = match (taken, &self.automata) {
+            (Some(c), _) => Some(c),
+            (None, Some(a)) => Some(a.caches()),
+            (None, None) => None,
+        };
         let mut cur = 0usize;
         // The end of what accepted candidates claimed: a finding may reach left over rejected
         // candidates (they decide nothing), never into a claimed token.
         let mut decided = 0usize;
+        // The automaton's leftmost candidate at or after `cur`, while it stays there.
+        let mut searched: Option<(usize, usize, usize)> = None;
+        let mut exhausted = self.automata.is_none();
+        let mut next_triggered = 0usize;
         while cur < n {
-            let Some((s, end, first)) = automata.find(&mut cache, data, cur) else { break };
+            if !exhausted && searched.is_none_or(|(s, _, _)| s < cur) {
+                searched = match (&self.automata, cache.as_mut()) {
+                    (Some(a), Some(c)) => a
+                        .find(c, data, cur)
+                        .map(|(s, e, pid)| (s, e, self.recognizer_of[pid])),
+                    _ => None,
+                };
+                exhausted = searched.is_none();
+            }
+            while next_triggered < triggered.len() && triggered[next_triggered].0 < cur {
+                next_triggered += 1;
+            }
+            let by_code = triggered.get(next_triggered).map(|&(s, k, e)| (s, e, k));
+            let (s, end, first) = match (searched, by_code) {
+                (None, None) => break,
+                (Some(a), None) => a,
+                (None, Some(t)) => t,
+                (Some(a), Some(t)) => {
+                    if (t.0, t.2) < (a.0, a.2) {
+                        t
+                    } else {
+                        a
+                    }
+                }
+            };
             let mut res = (self.recognizers[first].check)(data, s, end);
             let mut source = first;
             if res.is_none() {
@@ -213,7 +283,18 @@ impl Scanner {
                     if k <= first {
                         continue;
                     }
-                    if let Some(ek) = automata.end_at(&mut cache, data, s, k) {
+                    let ek = match self.pattern_of[k] {
+                        Some(pid) => match (&self.automata, cache.as_mut()) {
+                            (Some(a), Some(c)) => a.end_at(c, data, s, pid),
+                            _ => None,
+                        },
+                        None => triggered[next_triggered..]
+                            .iter()
+                            .take_while(|t| t.0 == s)
+                            .find(|t| t.1 == k)
+                            .map(|t| t.2),
+                    };
+                    if let Some(ek) = ek {
                         res = (self.recognizers[k].check)(data, s, ek);
                         if res.is_some() {
                             source = k;
@@ -245,7 +326,9 @@ impl Scanner {
             cur = if nxt > s { nxt } else { s + 1 };
             decided = cur;
         }
-        self.caches.lock().unwrap_or_else(|e| e.into_inner()).push(cache);
+        if let Some(cache) = cache {
+            self.caches.lock().unwrap_or_else(|e| e.into_inner()).push(cache);
+        }
         found
     }
 }
@@ -347,5 +430,55 @@ mod tests {
         let f = first_bytes("x?y");
         assert!(f[b'x' as usize] && f[b'y' as usize] && !f[b'z' as usize]);
         assert!(first_bytes("a*")[b'z' as usize]);
+    }
+
+    /// A recognizer whose candidates come from code finds what it finds with its pattern in the
+    /// automaton, on text built around the pattern's edges: separators, spaces, escaped quotes,
+    /// values one byte short or long, and neighbours other recognizers claim.
+    #[test]
+    fn triggered_candidates_find_what_the_pattern_finds() {
+        let builtin = crate::recognizers::builtin();
+        assert!(builtin.iter().any(|r| r.trigger.is_some()));
+        let by_pattern: Vec<Recognizer> = builtin
+            .iter()
+            .cloned()
+            .map(|mut r| {
+                r.trigger = None;
+                r
+            })
+            .collect();
+        let triggered = Scanner::new(builtin, Filter::default()).unwrap();
+        let searched = Scanner::new(by_pattern, Filter::default()).unwrap();
+        let alphabet = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+        let keys: [&[u8]; 6] = [b"aws_secret", b"\\\"SigningKey", b"x", b"token", b"NextToken", b""];
+        let seps: [&[u8]; 8] = [b":", b"=", b": ", b"=\t", b":     ", b"==", b" ", b"-"];
+        let quotes: [&[u8]; 6] = [b"", b"\"", b"'", b"\\\"", b"\\\\\\\\\\\\\\\\\"", b"`"];
+        let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = |m: usize| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed % m as u64) as usize
+        };
+        let mut hits = 0;
+        for _ in 0..3000 {
+            let mut text = Vec::new();
+            for _ in 0..1 + next(3) {
+                text.extend_from_slice(keys[next(keys.len())]);
+                text.extend_from_slice(seps[next(seps.len())]);
+                let quote = quotes[next(quotes.len())];
+                text.extend_from_slice(quote);
+                let len = [16, 39, 40, 40, 40, 41][next(6)];
+                for _ in 0..len {
+                    text.push(alphabet[next(alphabet.len())]);
+                }
+                text.extend_from_slice(quote);
+                text.extend_from_slice([&b", "[..], b"\n", b"}", b"=", b"_x", b""][next(6)]);
+            }
+            let found = triggered.scan_sources(&text);
+            hits += found.iter().filter(|(f, _)| f.rtype == "aws_secret_access_key").count();
+            assert_eq!(found, searched.scan_sources(&text), "{}", String::from_utf8_lossy(&text));
+        }
+        assert!(hits > 100, "the text reaches the triggered recognizer's findings ({hits})");
     }
 }

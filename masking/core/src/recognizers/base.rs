@@ -29,12 +29,20 @@ pub type CheckResult = Option<(Vec<Finding>, usize)>;
 /// A check: `(data, candidate start, candidate match end) -> findings and resume offset`.
 pub type Check = Arc<dyn Fn(&[u8], usize, usize) -> CheckResult + Send + Sync>;
 
+/// Candidates found by code rather than by the scanner's automaton: every `(start, end)` in
+/// `data` where the recognizer's pattern matches and its check may accept, in order.
+pub type Trigger = fn(data: &[u8], out: &mut Vec<(usize, usize)>);
+
 /// One candidate pattern plus the check that decides it.
 #[derive(Clone)]
 pub struct Recognizer {
     pub name: String,
     /// Regex syntax of the `regex` crate, compiled over bytes with Unicode off.
     pub pattern: String,
+    /// When set, the candidates come from this code and `pattern` only describes them (and
+    /// gives their first bytes): a pattern that would run beside every other pattern in the
+    /// scanner's lazy DFA, multiplying its states, is found by a pass of its own.
+    pub trigger: Option<Trigger>,
     pub check: Check,
     /// The catalog names its findings may carry.
     pub types: Vec<&'static str>,
@@ -56,6 +64,7 @@ impl Recognizer {
         Recognizer {
             name: name.to_string(),
             pattern: pattern.into(),
+            trigger: None,
             check: Arc::new(check),
             types: types.to_vec(),
             bounded: true,
@@ -67,11 +76,18 @@ impl Recognizer {
         Recognizer {
             name: name.to_string(),
             pattern: pattern.into(),
+            trigger: None,
             check,
             types: types.to_vec(),
             bounded: true,
             propagate: true,
         }
+    }
+
+    /// Its candidates come from `trigger`, not from the scanner's automaton.
+    pub fn triggered(mut self, trigger: Trigger) -> Self {
+        self.trigger = Some(trigger);
+        self
     }
 
     /// This recognizer's context is a turn of phrase: its findings are masked where they
