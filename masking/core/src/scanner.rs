@@ -10,7 +10,10 @@
 //! suffix such as `.amazonaws.com`, a key name); the checks parse the token itself. A candidate
 //! pattern holds no counted run or loop over the token where its check can count it instead
 //! (`vpc-` and one hex digit, not eight): in one lazy DFA, such runs multiply the states with
-//! every other pattern's progress.
+//! every other pattern's progress. A recognizer whose pattern cannot be made cheap that way
+//! finds its candidates by code instead ([`Recognizer::trigger`]: the 40-character secret from
+//! the separators `memchr` finds); those candidates are merged with the automaton's in its own
+//! order (start, then priority), so the findings are the same as with the pattern.
 //!
 //! **What the one unanchored pass costs** (the bench's 1 MB body, one core, `--example stages`;
 //! the machine was shared, so ±20 %): building the automata ~9 ms (each pattern parsed once, the
@@ -27,7 +30,7 @@
 //! DFAs per group built ahead of time, to embed (6 MB for the class group, 26 MB for the key
 //! words, over 512 MB for the literal-prefix group). Hundreds of MB/s on a fresh engine need
 //! candidate patterns small enough to determinize at build time: every rule's context matched
-//! by its check, the automaton reduced to literal triggers.
+//! by its check, the automaton reduced to literal triggers or candidates found by code.
 
 use std::collections::HashSet;
 
