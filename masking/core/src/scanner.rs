@@ -237,28 +237,24 @@ impl Scanner {
         if self.automata.is_none() && triggered.is_empty() {
             return found;
         }
-        let taken = self.caches.lock().unwrap_or_else(|e| e.into_inner()).pop();
-        let mut cache = match (taken, &self.automata) {
-            (Some(c), _) => Some(c),
-            (None, Some(a)) => Some(a.caches()),
-            (None, None) => None,
-        };
+        // The automata with the caches this scan searches them with.
+        let mut search = self.automata.as_ref().map(|a| {
+            let taken = self.caches.lock().unwrap_or_else(|e| e.into_inner()).pop();
+            (a, taken.unwrap_or_else(|| a.caches()))
+        });
         let mut cur = 0usize;
         // The end of what accepted candidates claimed: a finding may reach left over rejected
         // candidates (they decide nothing), never into a claimed token.
         let mut decided = 0usize;
         // The automaton's leftmost candidate at or after `cur`, while it stays there.
         let mut searched: Option<(usize, usize, usize)> = None;
-        let mut exhausted = self.automata.is_none();
+        let mut exhausted = search.is_none();
         let mut next_triggered = 0usize;
         while cur < n {
             if !exhausted && searched.is_none_or(|(s, _, _)| s < cur) {
-                searched = match (&self.automata, cache.as_mut()) {
-                    (Some(a), Some(c)) => a
-                        .find(c, data, cur)
-                        .map(|(s, e, pid)| (s, e, self.recognizer_of[pid])),
-                    _ => None,
-                };
+                searched = search.as_mut().and_then(|(a, c)| {
+                    a.find(c, data, cur).map(|(s, e, pid)| (s, e, self.recognizer_of[pid]))
+                });
                 exhausted = searched.is_none();
             }
             while next_triggered < triggered.len() && triggered[next_triggered].0 < cur {
@@ -287,10 +283,7 @@ impl Scanner {
                         continue;
                     }
                     let ek = match self.pattern_of[k] {
-                        Some(pid) => match (&self.automata, cache.as_mut()) {
-                            (Some(a), Some(c)) => a.end_at(c, data, s, pid),
-                            _ => None,
-                        },
+                        Some(pid) => search.as_mut().and_then(|(a, c)| a.end_at(c, data, s, pid)),
                         None => triggered[next_triggered..]
                             .iter()
                             .take_while(|t| t.0 == s)
@@ -329,7 +322,7 @@ impl Scanner {
             cur = if nxt > s { nxt } else { s + 1 };
             decided = cur;
         }
-        if let Some(cache) = cache {
+        if let Some((_, cache)) = search {
             self.caches.lock().unwrap_or_else(|e| e.into_inner()).push(cache);
         }
         found

@@ -12,9 +12,9 @@ use crate::known;
 use regex::bytes::{Regex, RegexBuilder};
 
 use super::base::{
-    backslashes_before, camel_words, escape_ends_at, field_check, is_space, key_variants, left_ok,
-    norm_key, right_ok, CheckResult, Field, Finding, Recognizer, Shape, TypeInfo, Value, ALNUM,
-    BACK, GLUE_ID, LOOKBEHIND, WORD,
+    backslashes_before, camel_words, enclosing_brace, escape_ends_at, field_check, is_space,
+    key_variants, left_ok, norm_key, right_ok, CheckResult, Field, Finding, Recognizer, Shape,
+    TypeInfo, Value, ALNUM, BACK, GLUE_ID, LOOKBEHIND, WORD,
 };
 
 pub const CATEGORY: &str = "aws";
@@ -2287,13 +2287,8 @@ fn check_user_pool_id(data: &[u8], s: usize, e: usize) -> CheckResult {
     if !(4..=9).contains(&(s - w)) || w < 3 || data[w - 1] != b'-' {
         return None;
     }
-    let plain = w - 3;
-    let gov = (plain >= 4 && &data[plain..w - 1] == b"ov" && data[plain - 1] == b'g')
-        .then(|| plain.checked_sub(4))
-        .flatten()
-        .filter(|&g| data[g + 2] == b'-');
-    let starts = [gov, Some(plain)];
-    let rs = starts.into_iter().flatten().find(|&r| {
+    let gov = (w >= 7 && &data[w - 5..w - 1] == b"-gov").then(|| w - 7);
+    let rs = [gov, Some(w - 3)].into_iter().flatten().find(|&r| {
         data[r..r + 2].iter().all(|&c| is_lower(c)) && data[r + 2] == b'-'
     })?;
     if !left_ok(data, rs, &GLUE_ID) || !right_ok(data, e, &GLUE_ID) {
@@ -2407,22 +2402,6 @@ fn contains_folded(hay: &[u8], needle: &[u8]) -> bool {
     hay.windows(needle.len()).any(|w| w.eq_ignore_ascii_case(needle))
 }
 
-/// The unmatched `{` left of `s` (at most `reach` bytes back), skipping nested objects.
-fn open_brace(data: &[u8], s: usize, reach: usize) -> Option<usize> {
-    let mut depth = 0usize;
-    let mut i = s;
-    while i > s.saturating_sub(reach) {
-        i -= 1;
-        match data[i] {
-            b'}' => depth += 1,
-            b'{' if depth > 0 => depth -= 1,
-            b'{' => return Some(i),
-            _ => {}
-        }
-    }
-    None
-}
-
 /// Whether the 64-hex value at `a..b` under an id key is an S3 owner's or grantee's canonical
 /// id: its object is the value of `Owner`/`Grantee` (JSON, or an HCL `owner {` block), or holds
 /// a `DisplayName` (the owner object `list-buckets` and `get-bucket-acl` print), or
@@ -2441,7 +2420,7 @@ fn canonical_context(data: &[u8], a: usize, b: usize) -> bool {
     if memchr::memmem::find(line, b"--grant-").is_some() {
         return true;
     }
-    let Some(open) = open_brace(data, a, 1024) else { return false };
+    let Some(open) = enclosing_brace(data, a, 1024) else { return false };
     let object = &data[open..data.len().min(b + 400)];
     if memchr::memmem::find(object, b"DisplayName").is_some() {
         return true;

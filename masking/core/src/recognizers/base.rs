@@ -172,6 +172,23 @@ pub fn escape_ends_at(data: &[u8], i: usize) -> bool {
     false
 }
 
+/// The unmatched `{` left of `s` (at most `reach` bytes back), skipping nested objects.
+pub fn enclosing_brace(data: &[u8], s: usize, reach: usize) -> Option<usize> {
+    let low = s.saturating_sub(reach);
+    let mut depth = 0usize;
+    let mut i = s;
+    while i > low {
+        i -= 1;
+        match data[i] {
+            b'}' => depth += 1,
+            b'{' if depth > 0 => depth -= 1,
+            b'{' => return Some(i),
+            _ => {}
+        }
+    }
+    None
+}
+
 /// `data[s]` starts a token: the byte before is not a `glue` byte (or is the end of an escape
 /// sequence such as the `n` of `\n`).
 pub fn left_ok(data: &[u8], s: usize, glue: &ByteTable) -> bool {

@@ -19,9 +19,9 @@ use regex::bytes::{Regex, RegexBuilder};
 
 use super::aws;
 use super::base::{
-    escape_ends_at, field_check, is_space, key_variants, left_ok, match_quote, norm_key, table,
-    value_after, ByteTable, CheckResult, Field, Finding, Recognizer, Shape, TypeInfo, Value, ALNUM,
-    ECHO_BACK, KEY_ANCHOR, LOOKAHEAD, LOOKBEHIND, Q, WORD,
+    enclosing_brace, escape_ends_at, field_check, is_space, key_variants, left_ok, match_quote,
+    norm_key, table, value_after, ByteTable, CheckResult, Field, Finding, Recognizer, Shape,
+    TypeInfo, Value, ALNUM, ECHO_BACK, KEY_ANCHOR, LOOKAHEAD, LOOKBEHIND, Q, WORD,
 };
 
 pub const CATEGORY: &str = "aws";
@@ -765,11 +765,17 @@ fn key_at(data: &[u8], i: usize, lim: usize, key: &[u8]) -> Option<usize> {
 /// `{"Key": "Name", "Value": "<name>"}`: AWS tags (EC2 `Tags`, `--tags Key=Name,...`) give a
 /// resource its display name under the generic tag key `Name`; the sibling `Value` holds it.
 fn check_tag_name(data: &[u8], _s: usize, e: usize) -> CheckResult {
+    let v = tag_value(data, e)?;
+    Some((v_name(data, &v, RES)?, v.end))
+}
+
+/// The value of the `Value` key that follows a tag's key ending at `e` (JSON at any escaping
+/// depth).
+fn tag_value(data: &[u8], e: usize) -> Option<Value> {
     let lim = data.len().min(e + LOOKAHEAD);
     let i = next_key(data, e, lim);
     let after = key_at(data, i, lim, b"Value")?;
-    let v = value_after(data, after, lim, false, None)?;
-    Some((v_name(data, &v, RES)?, v.end))
+    value_after(data, after, lim, false, None)
 }
 
 // ---------------------------------------------------------------- owner tags
@@ -865,10 +871,7 @@ fn owner_keys_pattern() -> String {
 
 /// `{"Key": "Owner", "Value": "<person>"}` in a tag list (JSON at any escaping depth).
 fn check_owner_tag(data: &[u8], _s: usize, e: usize) -> CheckResult {
-    let lim = data.len().min(e + LOOKAHEAD);
-    let i = next_key(data, e, lim);
-    let after = key_at(data, i, lim, b"Value")?;
-    let v = value_after(data, after, lim, false, None)?;
+    let v = tag_value(data, e)?;
     Some((v_person(data, &v, OWNER)?, v.end))
 }
 
@@ -891,15 +894,17 @@ fn check_owner_tag_flag(data: &[u8], s: usize, e: usize) -> CheckResult {
 /// `"Owner": "<person>"` directly inside a JSON tag map (`"Tags": {…}`, `tags`, `tags_all`).
 fn check_owner_tag_map(data: &[u8], s: usize, e: usize) -> CheckResult {
     let open = enclosing_brace(data, s, 2048)?;
+    // the word before the brace, past the separators and quotes between them
     let before = &data[open.saturating_sub(24)..open];
-    let key: Vec<u8> = before
+    let end = before
         .iter()
-        .rev()
-        .skip_while(|&&c| matches!(c, b' ' | b'\t' | b':' | b'=' | b'"' | b'\'' | b'\\'))
-        .take_while(|&&c| c.is_ascii_alphanumeric() || c == b'_')
-        .copied()
-        .collect();
-    if !matches!(key.as_slice(), b"sgat" | b"sgaT" | b"lla_sgat") {
+        .rposition(|&c| !matches!(c, b' ' | b'\t' | b':' | b'=' | b'"' | b'\'' | b'\\'))
+        .map_or(0, |i| i + 1);
+    let start = before[..end]
+        .iter()
+        .rposition(|&c| !(c.is_ascii_alphanumeric() || c == b'_'))
+        .map_or(0, |i| i + 1);
+    if !matches!(&before[start..end], b"tags" | b"Tags" | b"tags_all") {
         return None;
     }
     let limit = data.len().min(e + 512);
@@ -912,18 +917,10 @@ fn check_owner_tag_map(data: &[u8], s: usize, e: usize) -> CheckResult {
 
 /// Terraform's tag maps: `Owner = "<person>"` on its own line inside a `tags = {` block.
 fn check_owner_hcl_tag(data: &[u8], s: usize, e: usize) -> CheckResult {
+    if !in_hcl_tags_block(data, s) {
+        return None;
+    }
     let limit = data.len().min(s + 1024);
-    let ls = line_start_of(data, s, 160)?;
-    if !data[ls..s].iter().all(|&c| c == b' ' || c == b'\t') {
-        return None;
-    }
-    let words: Vec<&[u8]> = hcl_block_key(data, ls, 4096)?
-        .split(|&c| matches!(c, b' ' | b'\t' | b'=' | b'~' | b'+' | b'-' | b'"'))
-        .filter(|w| !w.is_empty())
-        .collect();
-    if !matches!(words.as_slice(), [b"tags" | b"tags_all"]) {
-        return None;
-    }
     let v = value_after(data, e - 1, limit, false, None)?;
     Some((v_person(data, &v, OWNER)?, v.end))
 }
@@ -1076,21 +1073,27 @@ fn hcl_block_key(data: &[u8], ls: usize, reach: usize) -> Option<&[u8]> {
     Some(&data[start..open])
 }
 
+/// Whether the key at `s` is the first thing on its line and the line is inside a Terraform
+/// `tags = {` or `tags_all = {` block (`~ tags`, `+ tags_all =` in a plan).
+fn in_hcl_tags_block(data: &[u8], s: usize) -> bool {
+    let Some(ls) = line_start_of(data, s, 160) else { return false };
+    if !data[ls..s].iter().all(|&c| c == b' ' || c == b'\t') {
+        return false;
+    }
+    let Some(key) = hcl_block_key(data, ls, 4096) else { return false };
+    let mut words = key
+        .split(|&c| matches!(c, b' ' | b'\t' | b'=' | b'~' | b'+' | b'-' | b'"'))
+        .filter(|w| !w.is_empty());
+    matches!((words.next(), words.next()), (Some(b"tags" | b"tags_all"), None))
+}
+
 /// Terraform's tag maps (`terraform plan`/`show`, `.tf` files): `Name = "<name>"` on its own
 /// line inside a `tags = {` or `tags_all = {` block.
 fn check_hcl_tag_name(data: &[u8], s: usize, e: usize) -> CheckResult {
+    if !in_hcl_tags_block(data, s) {
+        return None;
+    }
     let limit = data.len().min(s + 1024);
-    let ls = line_start_of(data, s, 160)?;
-    if !data[ls..s].iter().all(|&c| c == b' ' || c == b'\t') {
-        return None;
-    }
-    let words: Vec<&[u8]> = hcl_block_key(data, ls, 4096)?
-        .split(|&c| matches!(c, b' ' | b'\t' | b'=' | b'~' | b'+' | b'-' | b'"'))
-        .filter(|w| !w.is_empty())
-        .collect();
-    if !matches!(words.as_slice(), [b"tags" | b"tags_all"]) {
-        return None;
-    }
     // the candidate ends with its `= `
     let v = value_after(data, e - 2, limit, false, None)?;
     Some((v_name(data, &v, RES)?, v.end))
@@ -1133,23 +1136,6 @@ fn check_json_tag_name(data: &[u8], s: usize, e: usize) -> CheckResult {
         return None;
     }
     Some((v_name(data, &v, RES)?, v.end))
-}
-
-/// The unmatched `{` left of `s` (at most `reach` bytes back), skipping nested objects.
-fn enclosing_brace(data: &[u8], s: usize, reach: usize) -> Option<usize> {
-    let low = s.saturating_sub(reach);
-    let mut depth = 0usize;
-    let mut i = s;
-    while i > low {
-        i -= 1;
-        match data[i] {
-            b'}' => depth += 1,
-            b'{' if depth > 0 => depth -= 1,
-            b'{' => return Some(i),
-            _ => {}
-        }
-    }
-    None
 }
 
 /// Whether `line` (the part of a line before a flag) runs an AWS CLI command: `aws` as a word
