@@ -683,26 +683,30 @@ pub(crate) struct Entry {
 }
 
 /// The first byte and the first two bytes of a set of strings, as bit sets: a quick "no" for
-/// a text that starts none of them.
+/// a text that starts none of them (the two bytes are hashed into a [`KeyFilter`]).
 #[derive(Clone)]
 struct PrefixSet {
     one: [bool; 256],
-    two: Box<[u64; 1024]>,
+    two: KeyFilter,
 }
 
 impl PrefixSet {
-    fn new() -> Self {
+    fn for_entries(n: usize) -> Self {
         PrefixSet {
             one: [false; 256],
-            two: Box::new([0; 1024]),
+            two: KeyFilter::for_entries(n),
         }
+    }
+
+    #[inline]
+    fn key(a: u8, b: u8) -> u64 {
+        ((a as u64) << 8 | b as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15)
     }
 
     fn add(&mut self, s: &[u8]) {
         self.one[s[0] as usize] = true;
         if s.len() >= 2 {
-            let k = (s[0] as usize) << 8 | s[1] as usize;
-            self.two[k >> 6] |= 1 << (k & 63);
+            self.two.add(Self::key(s[0], s[1]));
         }
     }
 
@@ -712,29 +716,43 @@ impl PrefixSet {
         if text.len() < 2 {
             return self.one[text[0] as usize];
         }
-        let k = (text[0] as usize) << 8 | text[1] as usize;
-        self.two[k >> 6] & (1 << (k & 63)) != 0
+        self.two.has(Self::key(text[0], text[1]))
     }
 }
 
-/// A set of 64-bit values as one bit each, chosen by their top 16 bits: a run whose value is
-/// not in it is no anchor, known from one load of an 8 KB table, before any key is hashed or
-/// any hash table probed.
+/// A set of 64-bit values as one bit each, chosen by their top bits: a run whose value is not
+/// in it is no anchor, known from one load, before any key is hashed or any hash table probed.
+///
+/// Sized to the entries (32 bits each, at least 512 and at most 65,536 bits: an 8 KB table
+/// from ~2,000 entries on). Every index of an exchange's response is built per exchange, most
+/// of them for a handful of surrogates: fixed 8 KB tables (five per index, each copied again
+/// for a JSON reply) made building one and reading its first reply cost more than the rest.
 #[derive(Clone)]
-struct KeyFilter(Box<[u64; 1024]>);
+struct KeyFilter {
+    words: Box<[u64]>,
+    /// 64 minus the number of top bits that choose the bit.
+    shift: u32,
+}
 
 impl KeyFilter {
-    fn new() -> Self {
-        KeyFilter(Box::new([0; 1024]))
+    const MIN_BITS: usize = 512;
+    const MAX_BITS: usize = 1 << 16;
+
+    fn for_entries(n: usize) -> Self {
+        let bits = n.saturating_mul(32).next_power_of_two().clamp(Self::MIN_BITS, Self::MAX_BITS);
+        KeyFilter {
+            words: vec![0; bits / 64].into_boxed_slice(),
+            shift: 64 - bits.trailing_zeros(),
+        }
     }
     fn add(&mut self, key: u64) {
-        let d = (key >> 48) as usize;
-        self.0[d >> 6] |= 1 << (d & 63);
+        let d = (key >> self.shift) as usize;
+        self.words[d >> 6] |= 1 << (d & 63);
     }
     #[inline]
     fn has(&self, key: u64) -> bool {
-        let d = (key >> 48) as usize;
-        self.0[d >> 6] >> (d & 63) & 1 != 0
+        let d = (key >> self.shift) as usize;
+        self.words[d >> 6] >> (d & 63) & 1 != 0
     }
 }
 
@@ -901,17 +919,17 @@ impl SurrogateIndex {
         let mut unescaped = Vec::with_capacity(if escaped { order.len() } else { 0 });
         let mut sorted_all = Vec::with_capacity(order.len());
         let mut sorted_after_word = Vec::with_capacity(order.len());
-        let mut heads_all = PrefixSet::new();
-        let mut heads_after_word = PrefixSet::new();
+        let mut heads_all = PrefixSet::for_entries(order.len());
+        let mut heads_after_word = PrefixSet::for_entries(order.len());
         let mut exact = Keyed::with_capacity(order.len());
         let (mut pair_hits, mut end_hits, mut start_hits) = (
             Keyed::with_capacity(0),
             Keyed::with_capacity(order.len()),
             Keyed::with_capacity(order.len()),
         );
-        let mut exact_keys = KeyFilter::new();
-        let mut pair_keys = KeyFilter::new();
-        let mut edge_keys = KeyFilter::new();
+        let mut exact_keys = KeyFilter::for_entries(order.len());
+        let mut pair_keys = KeyFilter::for_entries(order.len());
+        let mut edge_keys = KeyFilter::for_entries(2 * order.len());
         let mut lengths = AnchorLengths::default();
         let mut longest = 0;
         let mut scratch = [Vec::new(), Vec::new()];
