@@ -86,14 +86,14 @@ impl JsonReplyUnmasker {
                     self.name_wanted = false;
                 }
                 if restore {
-                    out.extend_from_slice(&self.text.feed(body));
+                    self.text.feed_into(body, |r| r.append_to(&mut out));
                 } else {
                     out.extend_from_slice(body);
                 }
                 i += body.len();
                 if end.is_some() {
                     if restore {
-                        out.extend_from_slice(&self.text.finish());
+                        self.text.finish_into(|r| r.append_to(&mut out));
                     }
                     out.push(b'"');
                     i += 1;

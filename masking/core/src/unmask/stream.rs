@@ -74,13 +74,19 @@ impl Restored<'_> {
 
     pub fn to_vec(&self) -> Vec<u8> {
         let mut out = Vec::with_capacity(self.len);
+        self.append_to(&mut out);
+        out
+    }
+
+    /// Appends the output to `out`.
+    pub fn append_to(&self, out: &mut Vec<u8>) {
+        out.reserve(self.len);
         for &(from, to, id) in self.plan {
             out.extend_from_slice(&self.text[from..to]);
             if id != NO_ORIGINAL {
                 out.extend_from_slice(self.index.original(id));
             }
         }
-        out
     }
 }
 
