@@ -2181,7 +2181,7 @@ pub const ROWS: &[Row] = &[
     },
     Row {
         rtype: "password",
-        found_by: &[Field, Flag, SiblingKey],
+        found_by: &[Field, Flag, SiblingKey, Phrase],
         positive: &[
             ok("DB_PASSWORD=«TqPWcAEu3hZa!z»"),
             ok("mysql -u app -p'«3vqDSWKcSkcVcq»' -e 'select 1'"),
@@ -2208,6 +2208,17 @@ pub const ROWS: &[Row] = &[
             ok(r#"\"min_special\": 0,\n \"min_upper\": 0,\n \"override_special\": null,\n \"result\": \"«Lh7tN2wQ9vB4cX8k»\",\n"#),
             // in a URL's query the next parameter ends the value
             ok("JDBC_URL=jdbc:postgresql://db.internal:5432/app?user=app&password=«Fz3qW8mK2vR7»&ssl=true"),
+            // told in prose: after is/was, after `for …`, after `to` when it is set, and right
+            // after the word when it is used
+            ok("the staging db password is «Vq7&mL2xR9» and the user is app"),
+            ok("The password for the reporting user was «pw4reports», it changed last week."),
+            ok("Passphrase is `«Lw8!kT3z#Qp»`."),
+            ok("I reset the admin password to «Nz5$hY8wq2» this morning"),
+            ok(r#"{"type": "text", "text": "log in with password «Kd9mPq2Lrx» then run the migration"}"#),
+            ok("the password is «48213907» for the door panel"),
+            ok("The password is: «hunter2!x» (do not share)"),
+            ok("your password was reset to «Qw8#kL2mNp» by the admin"),
+            ok(r#"{"text": "the smtp password is \"«Rt6#vW2pLm»\" (rotated monthly)"}"#),
         ],
         negative: &[
             ok(r#"{"value": "Xk29fjQ0pLmzT", "name": "DB_HOST"}"#),
@@ -2222,6 +2233,17 @@ pub const ROWS: &[Row] = &[
             ok(r#"password: """#),
             ok("password: ${DB_PASSWORD}"),
             ok("the password policy requires 12 characters"),
+            // prose about passwords, not one
+            ok("the password is required and must be rotated every 90 days"),
+            ok("the password is stored in ~/.pgpass and read by psql"),
+            ok("the password for the admin user is in the vault under ops/admin"),
+            ok("password SHA-256 hashes are kept, never the passwords themselves"),
+            ok("log in with password authentication disabled"),
+            ok("the password is $PGPASSWORD from the environment"),
+            ok("set the password to a random value of 24 characters"),
+            ok("the password was 1234"),
+            ok("Error: password is incorrect for user app"),
+            ok("the password was changed to meet the policy"),
         ],
     },
     Row {

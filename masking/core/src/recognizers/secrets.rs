@@ -2321,6 +2321,145 @@ fn check_openssl_pass(data: &[u8], _s: usize, e: usize) -> CheckResult {
     password_argument(data, e, limit, "password")
 }
 
+/// A password told in prose: `the db password is X`, `the password for the admin user was
+/// X`, `reset the password to X`, `log in with password X`. The phrase is weak evidence on its
+/// own (`the password is required`, `password SHA-256 hashes`), so the value must also look
+/// like one: with `is`/`was`/`to`, a digit or a symbol beside a letter (or eight digits or
+/// more); right after the word (`with password X`), upper and lower case letters and a digit.
+fn check_prose_password(data: &[u8], s: usize, e: usize) -> CheckResult {
+    if s > 0 && ALNUM[data[s - 1] as usize] {
+        return None; // inside a word: `DB_PASSWORD `, `mypassword ` (the key rules read those)
+    }
+    let limit = line_end(data, e, data.len().min(e + PROSE_PASSWORD_REACH));
+    let mut i = e;
+    let mut word = next_word(data, i, limit);
+    if word.eq_ignore_ascii_case(b"for") {
+        // `password for the admin user is X`: a few words, then the verb
+        i = skip_blanks(data, i + word.len(), limit);
+        let mut words = 0;
+        loop {
+            word = next_word(data, i, limit);
+            if word.is_empty() || words > PROSE_PASSWORD_WORDS {
+                return None;
+            }
+            if PROSE_PASSWORD_VERBS.iter().any(|v| word.eq_ignore_ascii_case(v)) {
+                break;
+            }
+            i = skip_blanks(data, i + word.len(), limit);
+            words += 1;
+        }
+    }
+    let told = if PROSE_PASSWORD_VERBS.iter().any(|v| word.eq_ignore_ascii_case(v)) {
+        true
+    } else if word.eq_ignore_ascii_case(b"to") {
+        let before = &data[s.saturating_sub(40)..s];
+        let set = [&b"set"[..], b"change", b"reset", b"update", b"rotate"];
+        if !set.iter().any(|w| memchr::memmem::find(&before.to_ascii_lowercase(), w).is_some()) {
+            return None;
+        }
+        true
+    } else {
+        let before = &data[s.saturating_sub(12)..s].to_ascii_lowercase();
+        let lead = [&b"with "[..], b"using ", b"use ", b"new ", b"temporary ", b"initial "];
+        if !lead.iter().any(|w| before.ends_with(w)) {
+            return None;
+        }
+        false
+    };
+    if told {
+        i = skip_blanks(data, i + word.len(), limit);
+        // `was reset to X`, `is now X`
+        let next = next_word(data, i, limit);
+        if PROSE_PASSWORD_CHANGES.iter().any(|w| next.eq_ignore_ascii_case(w)) {
+            let k = skip_blanks(data, i + next.len(), limit);
+            if next_word(data, k, limit).eq_ignore_ascii_case(b"to") {
+                i = skip_blanks(data, k + 2, limit);
+            }
+        } else if next.eq_ignore_ascii_case(b"now") {
+            i = skip_blanks(data, i + 3, limit);
+        }
+    }
+    let v = prose_value(data, i, limit)?;
+    if !password_shaped(&data[v.start..v.end], told) {
+        return None;
+    }
+    let fs = v_secret(data, &v, "password")?;
+    if fs.is_empty() {
+        return None;
+    }
+    Some((fs, v.end))
+}
+
+/// The value prose gives at `i`: quoted (`"`, `'`, escaped or not, or a backtick) or a bare
+/// word up to the next blank (a password may hold `&`, `;` or `|`), without the punctuation
+/// that ends a sentence.
+fn prose_value(data: &[u8], i: usize, limit: usize) -> Option<Value> {
+    if i < limit && data[i] == b'`' {
+        let end = i + 1 + memchr::memchr(b'`', &data[i + 1..limit])?;
+        return (end > i + 1).then(|| Value {
+            start: i + 1,
+            end,
+            quote: b"`".to_vec(),
+            sep: b"=".to_vec(),
+        });
+    }
+    if let Some(vs) = super::base::match_quote(data, i, limit) {
+        let end = super::base::quoted_end(data, vs, &data[i..vs], limit)?;
+        return (end > vs).then(|| Value {
+            start: vs,
+            end,
+            quote: data[i..vs].to_vec(),
+            sep: b"=".to_vec(),
+        });
+    }
+    let word = next_word(data, i, limit);
+    let mut end = i + word.len();
+    while end > i && matches!(data[end - 1], b'.' | b',' | b';' | b')' | b'!' | b'?' | b'"') {
+        end -= 1;
+    }
+    (end > i).then(|| Value {
+        start: i,
+        end,
+        quote: Vec::new(),
+        sep: b"=".to_vec(),
+    })
+}
+
+/// How far after the word a prose password is looked for (on the same line).
+const PROSE_PASSWORD_REACH: usize = 200;
+/// How many words may stand between `password for` and its verb.
+const PROSE_PASSWORD_WORDS: usize = 4;
+const PROSE_PASSWORD_VERBS: &[&[u8]] = &[b"is", b"was", b"is:", b"was:", b"=", b"remains"];
+/// `was reset to X`: the verbs of a change between `is`/`was` and `to`.
+const PROSE_PASSWORD_CHANGES: &[&[u8]] =
+    &[b"set", b"reset", b"changed", b"updated", b"rotated"];
+
+/// The letters, digits and other bytes up to the next blank.
+fn next_word(data: &[u8], i: usize, limit: usize) -> &[u8] {
+    let mut k = i;
+    while k < limit && !matches!(data[k], b' ' | b'\t' | b'\n' | b'\r' | b'\\') {
+        k += 1;
+    }
+    &data[i..k]
+}
+
+/// Whether a value named by prose has a password's shape (see [`check_prose_password`]).
+fn password_shaped(v: &[u8], told: bool) -> bool {
+    if !(6..=128).contains(&v.len()) || v.starts_with(b"/") || v.starts_with(b"~") {
+        return false;
+    }
+    let count = |f: fn(&u8) -> bool| v.iter().filter(|c| f(c)).count();
+    let (lower, upper) = (count(u8::is_ascii_lowercase), count(u8::is_ascii_uppercase));
+    let digits = count(u8::is_ascii_digit);
+    let symbols = v.len() - lower - upper - digits;
+    let letters = lower + upper;
+    if told {
+        (letters > 0 && digits + symbols > 0) || (digits == v.len() && digits >= 8)
+    } else {
+        lower > 0 && upper > 0 && digits > 0
+    }
+}
+
 /// `.netrc`: `machine HOST login USER password PASSWORD` (on one line or several).
 fn check_netrc(data: &[u8], s: usize, e: usize) -> CheckResult {
     if s > 0 && !is_space_or_escape(data, s - 1) {
@@ -2602,6 +2741,12 @@ pub fn recognizers() -> Vec<Recognizer> {
         "secrets.netrc",
         r"password[ \t]+",
         check_netrc,
+        &["password"],
+    ));
+    out.push(Recognizer::new(
+        "secrets.prose_password",
+        r"(?i:pass(?:word|phrase))[ \t]+",
+        check_prose_password,
         &["password"],
     ));
     out.push(Recognizer::new(
