@@ -25,7 +25,8 @@ pub enum ContextKind {
     SiblingKey,
     /// A command-line flag names the value (`--role-name x`, `-p'x'`).
     Flag,
-    /// A column of AWS CLI text or table output, named by the command that printed it.
+    /// A column of AWS CLI text or table output, or the whole output of a command that prints
+    /// one secret, named by the command that printed it.
     CliColumn,
     /// Words of prose or of a log line name the value (`IAM user Bob`, `connecting to database x`).
     Phrase,
@@ -2181,7 +2182,7 @@ pub const ROWS: &[Row] = &[
     },
     Row {
         rtype: "password",
-        found_by: &[Field, Flag, SiblingKey, Phrase],
+        found_by: &[Field, Flag, SiblingKey, Phrase, CliColumn],
         positive: &[
             ok("DB_PASSWORD=«TqPWcAEu3hZa!z»"),
             ok("mysql -u app -p'«3vqDSWKcSkcVcq»' -e 'select 1'"),
@@ -2218,6 +2219,10 @@ pub const ROWS: &[Row] = &[
             ok("the password is «48213907» for the door panel"),
             ok("The password is: «hunter2!x» (do not share)"),
             ok("your password was reset to «Qw8#kL2mNp» by the admin"),
+            // printed by the command that reads it: in a transcript, and as the result of the
+            // tool call with the command's id (not the result of another call)
+            ok(r#"$ kubectl get secret db-creds -n prod -o jsonpath='{.data.password}' | base64 -d\n«S3cr3tP4ssw0rd!»\n$ "#),
+            ok(r#"{"type": "tool_use", "id": "toolu_01Ab", "name": "Bash", "input": {"command": "ls"}}, {"type": "tool_use", "id": "toolu_01Xy", "name": "Bash", "input": {"command": "kubectl get secret db -o jsonpath='{.data.db_password}' | base64 --decode", "description": "Read it"}}]}, {"role": "user", "content": [{"tool_use_id": "toolu_01Ab", "type": "tool_result", "content": "Makefile2x"}, {"tool_use_id": "toolu_01Xy", "type": "tool_result", "content": "«Vq7&mL2xR9zK»", "is_error": false}]}"#),
             ok(r#"{"text": "the smtp password is \"«Rt6#vW2pLm»\" (rotated monthly)"}"#),
         ],
         negative: &[
@@ -2244,11 +2249,13 @@ pub const ROWS: &[Row] = &[
             ok("the password was 1234"),
             ok("Error: password is incorrect for user app"),
             ok("the password was changed to meet the policy"),
+            ok(r#"$ kubectl get secret db -o jsonpath='{.data.password}' | base64 -d\nError from server (NotFound): secrets \"db\" not found"#),
+            ok(r#"{"type": "tool_use", "id": "toolu_01Xy", "name": "Bash", "input": {"command": "kubectl get secret db -o jsonpath='{.data.password}' | base64 -d"}}]}, {"role": "user", "content": [{"tool_use_id": "toolu_01Xy", "type": "tool_result", "content": "", "is_error": false}]}"#),
         ],
     },
     Row {
         rtype: "generic_secret",
-        found_by: &[Field, SiblingKey],
+        found_by: &[Field, SiblingKey, CliColumn],
         positive: &[
             ok("SECRET_KEY=«EcmtF1EEo0zIZN447jkkmBTPjt2kWYRJu6NcdEIs»"),
             ok(r#""client_secret": "«VsK68Jp1RUyLWvA23lBvm5vLJ89f0byG»","#),
@@ -2267,9 +2274,19 @@ pub const ROWS: &[Row] = &[
             ok(r#"{\"cipherKey\": \"«Jm4Nq8Rt2Vw6Yz0Bc3Df7Gh1Kl5Mp9Sx»\"}"#),
             ok("  hmac-key = \"«Q2w3E4r5T6y7U8i9O0p1A2s3D4f5G6h7»\"\n"),
             ok("config.cookieKey = '«a7B2c9D4e1F6g3H8i5J0k2L7m4N9p6Q1»';"),
+            // the bare output of a command that prints one secret
+            ok("$ aws ssm get-parameter --name /prod/api/token --with-decryption --query Parameter.Value --output text\n«Hq3ZtV9mWc2LpR7xNb4K»\n"),
+            ok(r#"$ vault kv get -field=api_token secret/ledger\n«Tk4mW9pQ2xLr7Zv»"#),
+            ok("$ terraform output -raw ledger_api_token\n«Zt6pW3nQ8vLkR2»\n"),
+            ok("$ aws secretsmanager get-secret-value --secret-id prod/relay --query SecretString --output text\n«mx7BqaRq2NOsWXfQo»\n"),
         ],
         negative: &[
             ok("SSH_KEY=~/.ssh/id_ed25519\nSORT_KEY=createdAt\nCACHE_KEY=user-profile-v2\n"),
+            // what such commands print when it is no secret, and commands that print none
+            ok("$ aws secretsmanager get-secret-value --secret-id prod/db --query SecretString --output text\n{\"engine\": \"postgres\", \"port\": 5432}\n"),
+            ok("$ terraform output -raw ledger_vpc_name\nledger-vpc-2\n"),
+            ok("$ aws ssm get-parameter --name /prod/api/token --with-decryption --query Parameter.Value --output text\nAn error occurred (ParameterNotFound)\n"),
+            ok("$ echo dGVzdA== | base64 -d\ntest1234x\n"),
             ok(r#""partitionKey": "tenant42Id", "idempotencyKey": "7c1e9a42-5b3d-4f08-9e6a-2d4c8b0f1a37","#),
             ok("BUILD_KEY=3f9a1c07e2b84d6f0a5c9e1b7d2f4a8c6e0b3d51"),
             ok(r#""lastEvaluatedKey": "eyJpZCI6IjEyMyJ9", "mapKey": "region2Name""#),

@@ -1,7 +1,8 @@
 //! The built-in recognizer families and the catalog of types they emit.
 //!
 //! Each family module exposes `CATEGORY`, `TYPES` (its catalog rows) and `recognizers()` (its
-//! recognizers in priority order). Order across families decides which recognizer wins when
+//! recognizers in priority order); `printed` (secrets a command prints bare) has recognizers
+//! only, for types of the secrets family. Order across families decides which recognizer wins when
 //! two match at the same offset: the more specific first (network, secrets, AWS, names), the
 //! generic key-based secrets rule last.
 
@@ -10,6 +11,7 @@ pub mod base;
 pub mod examples;
 pub mod names;
 pub mod network;
+pub mod printed;
 pub mod secrets;
 pub mod user;
 
@@ -40,6 +42,7 @@ pub fn builtin() -> Vec<Recognizer> {
     all.extend(network::recognizers());
     let secrets = secrets::recognizers();
     all.extend(secrets.iter().filter(|r| r.name != "secrets.keys").cloned());
+    all.extend(printed::recognizers());
     all.extend(aws::recognizers());
     all.extend(names::recognizers());
     all.extend(secrets.into_iter().filter(|r| r.name == "secrets.keys"));
