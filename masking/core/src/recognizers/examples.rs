@@ -2249,6 +2249,7 @@ pub const ROWS: &[Row] = &[
             ok("the password was 1234"),
             ok("Error: password is incorrect for user app"),
             ok("the password was changed to meet the policy"),
+            ok("  + resource \"aws_db_instance\" \"ledger\" {\n      + password = (sensitive value)\n      + master_password = (known after apply)\n"),
             ok(r#"$ kubectl get secret db -o jsonpath='{.data.password}' | base64 -d\nError from server (NotFound): secrets \"db\" not found"#),
             ok(r#"{"type": "tool_use", "id": "toolu_01Xy", "name": "Bash", "input": {"command": "kubectl get secret db -o jsonpath='{.data.password}' | base64 -d"}}]}, {"role": "user", "content": [{"tool_use_id": "toolu_01Xy", "type": "tool_result", "content": "", "is_error": false}]}"#),
         ],

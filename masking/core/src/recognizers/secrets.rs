@@ -1260,6 +1260,10 @@ const VALUE_STOP: &[&[u8]] = &[
     b"hidden",
     b"masked",
     b"sensitive",
+    // what `terraform plan` prints for a value it will not show: `(sensitive value)`,
+    // `(known after apply)` (the bare value ends at the first blank)
+    b"(sensitive",
+    b"(known",
     b"example",
     b"test",
     b"dummy",
@@ -2429,7 +2433,7 @@ fn prose_value(data: &[u8], i: usize, limit: usize) -> Option<Value> {
 const PROSE_PASSWORD_REACH: usize = 200;
 /// How many words may stand between `password for` and its verb.
 const PROSE_PASSWORD_WORDS: usize = 4;
-const PROSE_PASSWORD_VERBS: &[&[u8]] = &[b"is", b"was", b"is:", b"was:", b"=", b"remains"];
+const PROSE_PASSWORD_VERBS: &[&[u8]] = &[b"is", b"was", b"is:", b"was:", b"remains"];
 /// `was reset to X`: the verbs of a change between `is`/`was` and `to`.
 const PROSE_PASSWORD_CHANGES: &[&[u8]] =
     &[b"set", b"reset", b"changed", b"updated", b"rotated"];
