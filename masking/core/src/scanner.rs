@@ -477,4 +477,71 @@ mod tests {
         }
         assert!(hits > 100, "the text reaches the triggered recognizer's findings ({hits})");
     }
+
+    /// `count` texts of one to `most` pieces each, drawn from `pieces` (deterministic).
+    fn texts_of(pieces: &[&[u8]], most: usize, count: usize) -> Vec<Vec<u8>> {
+        let mut seed = 0x2545_f491_4f6c_dd1du64;
+        let mut next = |m: usize| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed % m as u64) as usize
+        };
+        (0..count)
+            .map(|_| (0..1 + next(most)).flat_map(|_| pieces[next(pieces.len())].to_vec()).collect())
+            .collect()
+    }
+
+    /// A trigger gives exactly the candidates of the pattern it replaces, on `texts`: at every
+    /// offset where the pattern matches anchored, the end of its leftmost-first match (what the
+    /// automaton gives the scanner), and the scanner's findings are the same either way.
+    /// Returns how many candidates and findings of that recognizer the texts gave.
+    fn assert_trigger_is_pattern(name: &str, texts: &[Vec<u8>]) -> (usize, usize) {
+        let builtin = crate::recognizers::builtin();
+        let k = builtin.iter().position(|r| r.name == name).expect("a built-in recognizer");
+        let trigger = builtin[k].trigger.expect("a triggered recognizer");
+        let pattern = Regex::builder().syntax(syntax_config()).build(&builtin[k].pattern).unwrap();
+        let by_pattern: Vec<Recognizer> = builtin
+            .iter()
+            .cloned()
+            .map(|mut r| {
+                r.trigger = None;
+                r
+            })
+            .collect();
+        let triggered = Scanner::new(builtin, Filter::default()).unwrap();
+        let searched = Scanner::new(by_pattern, Filter::default()).unwrap();
+        let (mut candidates, mut findings) = (0, 0);
+        let mut spans = Vec::new();
+        for text in texts {
+            let shown = String::from_utf8_lossy(text);
+            let expected: Vec<(usize, usize)> = (0..text.len())
+                .filter_map(|s| {
+                    let input = Input::new(text).span(s..text.len()).anchored(Anchored::Yes);
+                    pattern.search(&input).map(|m| (s, m.end()))
+                })
+                .collect();
+            spans.clear();
+            trigger(text, &mut spans);
+            assert_eq!(spans, expected, "{name}: {shown:?}");
+            candidates += spans.len();
+            let found = triggered.scan_sources(text);
+            findings += found.iter().filter(|(_, source)| *source == k).count();
+            assert_eq!(found, searched.scan_sources(text), "{name}: {shown:?}");
+        }
+        (candidates, findings)
+    }
+
+    /// The echo's trigger on tokens between tabs, line breaks and quotes, raw and escaped, at
+    /// the text's end, glued to backslashes, after a flag that names them.
+    #[test]
+    fn echo_trigger_finds_what_its_pattern_finds() {
+        let pieces: [&[u8]; 26] = [
+            b"\"", b"\t", b"\t", b"\n", b"\n", b"\r", b"\\t", b"\\n", b"\\r", b"\\", b"\\\\n", b"\\\"",
+            b"t", b"n", b"a", b"orders-rg-002", b"orders-rg-002", b"Z9", b"x.y@z+w=v,u_", b" ", b":",
+            b"-", b"0", b"--bucket orders-rg-002 ", b"--bucket orders-rg ", b"aws s3api list-objects ",
+        ];
+        let (candidates, findings) = assert_trigger_is_pattern("names.echo", &texts_of(&pieces, 16, 4000));
+        assert!(candidates > 1000 && findings > 40, "the texts reach the echo ({candidates}, {findings})");
+    }
 }
