@@ -544,4 +544,22 @@ mod tests {
         let (candidates, findings) = assert_trigger_is_pattern("names.echo", &texts_of(&pieces, 16, 4000));
         assert!(candidates > 1000 && findings > 40, "the texts reach the echo ({candidates}, {findings})");
     }
+
+    /// The 12-digit triggers on digit runs 11, 12, 13 and 24 long, after capitals, a version
+    /// and a space or neither, before an interface (`eni-` and 7, 8, 17 or 18 hex digits, or
+    /// `-`), at the text's edges.
+    #[test]
+    fn digit_run_triggers_find_what_their_patterns_find() {
+        let pieces: [&[u8]; 24] = [
+            b"AIDA", b"AR", b"A", b"a", b"2 ", b"1 ", b"9 ", b" ", b"\n", b"123456789012", b"123456789012",
+            b"12345678901", b"1", b"0", b" eni-0123456", b" eni-01234567 ", b" eni-0123456789abcdef01 ",
+            b" eni-0123456789abcdef0 ", b"f ", b" - ", b"-", b"ACCEPT OK\n", b" AB12345678901234 ",
+            b"\n2 123456789012 eni-0123456789abcdef ",
+        ];
+        let texts = texts_of(&pieces, 8, 6000);
+        let (candidates, findings) = assert_trigger_is_pattern("aws.digit_id", &texts);
+        assert!(candidates > 100 && findings > 100, "the texts reach the digit id ({candidates}, {findings})");
+        let (candidates, findings) = assert_trigger_is_pattern("aws.flow_log", &texts);
+        assert!(candidates > 100 && findings > 50, "the texts reach the flow log ({candidates}, {findings})");
+    }
 }
