@@ -12,25 +12,36 @@
 //! (`vpc-` and one hex digit, not eight): in one lazy DFA, such runs multiply the states with
 //! every other pattern's progress. A recognizer whose pattern cannot be made cheap that way
 //! finds its candidates by code instead ([`Recognizer::trigger`]: the 40-character secret from
-//! the separators `memchr` finds); those candidates are merged with the automaton's in its own
-//! order (start, then priority), so the findings are the same as with the pattern.
+//! the separators `memchr` finds, the echoed CLI value read back from the tabs and line breaks,
+//! the IAM unique id and the flow log record from the runs of 12 digits a probe of every 12th
+//! byte finds); those candidates are merged with the automaton's in its own order (start, then
+//! priority), so the findings are the same as with the pattern. A trigger is worth it where
+//! its pass is cheap (`memchr` on rare bytes, a stride): each costs ~0.1-0.2 ms of every 1 MB
+//! scan, warm or cold.
 //!
-//! **What the one unanchored pass costs** (the bench's 1 MB body, one core, `--example stages`;
-//! the machine was shared, so ±20 %): building the automata ~9 ms (each pattern parsed once, the
-//! forward and reverse NFAs); the first scan of a fresh engine ~40 ms, nearly all of it the
-//! forward lazy DFA building its ~5,000 states (~8 µs each: every transition steps a few hundred
-//! NFA states); a warm scan ~4.6 ms. It was ~75 ms before the runs left the candidate patterns
-//! (resource ids and access key ids ~32 ms, the prose phrases' next word ~3 ms) and the reverse
-//! search was anchored to the one pattern (~7 ms). Measured and not kept: prefix-factoring the
-//! alternations (no change: the cost is the threads in flight, not the start state); a full DFA
-//! of the alternation, to build ahead of time and load at no cost (did not finish determinizing
-//! in five minutes); candidate starts from the patterns' literal prefixes by Aho-Corasick, then
-//! anchored searches (~3x faster cold, ~3x slower warm, 10-25 ms more to build); the
-//! alternation split in two or three groups (cold about halved, warm 40-60 % slower); dense
-//! DFAs per group built ahead of time, to embed (6 MB for the class group, 26 MB for the key
-//! words, over 512 MB for the literal-prefix group). Hundreds of MB/s on a fresh engine need
-//! candidate patterns small enough to determinize at build time: every rule's context matched
-//! by its check, the automaton reduced to literal triggers or candidates found by code.
+//! **What the one unanchored pass costs** (the bench's 1 MB body, one core, `--example stages`
+//! and CPU time; the machine was shared, so ±20 %): building the automata ~9 ms (each pattern
+//! parsed once, the forward and reverse NFAs); the first scan of a fresh engine ~42 ms CPU,
+//! nearly all of it the forward lazy DFA building its states (~8 µs each: every transition
+//! steps a few hundred NFA states); a warm scan ~5 ms. It was ~75 ms before the runs left the
+//! candidate patterns (resource ids and access key ids ~32 ms, the prose phrases' next word
+//! ~3 ms) and the reverse search was anchored to the one pattern (~7 ms), and ~53 ms before the
+//! echo's token loop (~5 ms), the IAM unique id's and the flow log's counts of 12 digits (~3 ms
+//! each) were found by code. Measured and not kept: the prose phrases by code (~8 ms of the
+//! first scan, but no byte of a phrase is rare: a pass of their own, Aho-Corasick or a lazy
+//! DFA, costs ~1.6 ms of every warm scan; the secret and name key words, ~4 ms each, would need
+//! the same); the log tail's and the bucket listing's tokens read back from the line ends, and
+//! the account ids' counts of 12 digits (no gain above the noise on the bench body); before
+//! that, prefix-factoring the alternations (no change: the cost is the threads in flight, not
+//! the start state); a full DFA of the alternation, to build ahead of time and load at no cost
+//! (did not finish determinizing in five minutes); candidate starts from the patterns' literal
+//! prefixes by Aho-Corasick, then anchored searches (~3x faster cold, ~3x slower warm, 10-25 ms
+//! more to build); the alternation split in two or three groups (cold about halved, warm
+//! 40-60 % slower); dense DFAs per group built ahead of time, to embed (6 MB for the class
+//! group, 26 MB for the key words, over 512 MB for the literal-prefix group). Hundreds of MB/s
+//! on a fresh engine need candidate patterns small enough to determinize at build time: every
+//! rule's context matched by its check, the automaton reduced to literal triggers or candidates
+//! found by code.
 
 use std::collections::HashSet;
 
@@ -488,7 +499,10 @@ mod tests {
             (seed % m as u64) as usize
         };
         (0..count)
-            .map(|_| (0..1 + next(most)).flat_map(|_| pieces[next(pieces.len())].to_vec()).collect())
+            .map(|_| {
+                let n = 1 + next(most);
+                (0..n).flat_map(|_| pieces[next(pieces.len())].to_vec()).collect()
+            })
             .collect()
     }
 
@@ -537,12 +551,14 @@ mod tests {
     #[test]
     fn echo_trigger_finds_what_its_pattern_finds() {
         let pieces: [&[u8]; 26] = [
-            b"\"", b"\t", b"\t", b"\n", b"\n", b"\r", b"\\t", b"\\n", b"\\r", b"\\", b"\\\\n", b"\\\"",
-            b"t", b"n", b"a", b"orders-rg-002", b"orders-rg-002", b"Z9", b"x.y@z+w=v,u_", b" ", b":",
-            b"-", b"0", b"--bucket orders-rg-002 ", b"--bucket orders-rg ", b"aws s3api list-objects ",
+            b"\"", b"\t", b"\t", b"\n", b"\n", b"\r", b"\\t", b"\\n", b"\\r", b"\\", b"\\\\n",
+            b"\\\"", b"t", b"n", b"a", b"orders-rg-002", b"orders-rg-002", b"Z9", b"x.y@z+w=v,u_",
+            b" ", b":", b"-", b"0", b"--bucket orders-rg-002 ", b"--bucket orders-rg ",
+            b"aws s3api list-objects ",
         ];
-        let (candidates, findings) = assert_trigger_is_pattern("names.echo", &texts_of(&pieces, 16, 4000));
-        assert!(candidates > 1000 && findings > 40, "the texts reach the echo ({candidates}, {findings})");
+        let texts = texts_of(&pieces, 16, 4000);
+        let (candidates, findings) = assert_trigger_is_pattern("names.echo", &texts);
+        assert!(candidates > 1000 && findings > 40, "the echo: {candidates}, {findings}");
     }
 
     /// The 12-digit triggers on digit runs 11, 12, 13 and 24 long, after capitals, a version
@@ -551,15 +567,15 @@ mod tests {
     #[test]
     fn digit_run_triggers_find_what_their_patterns_find() {
         let pieces: [&[u8]; 24] = [
-            b"AIDA", b"AR", b"A", b"a", b"2 ", b"1 ", b"9 ", b" ", b"\n", b"123456789012", b"123456789012",
-            b"12345678901", b"1", b"0", b" eni-0123456", b" eni-01234567 ", b" eni-0123456789abcdef01 ",
-            b" eni-0123456789abcdef0 ", b"f ", b" - ", b"-", b"ACCEPT OK\n", b" AB12345678901234 ",
-            b"\n2 123456789012 eni-0123456789abcdef ",
+            b"AIDA", b"AR", b"A", b"a", b"2 ", b"1 ", b"9 ", b" ", b"\n", b"123456789012",
+            b"123456789012", b"12345678901", b"1", b"0", b" eni-0123456", b" eni-01234567 ",
+            b" eni-0123456789abcdef01 ", b" eni-0123456789abcdef0 ", b"f ", b" - ", b"-",
+            b"ACCEPT OK\n", b" AB12345678901234 ", b"\n2 123456789012 eni-0123456789abcdef ",
         ];
         let texts = texts_of(&pieces, 8, 6000);
         let (candidates, findings) = assert_trigger_is_pattern("aws.digit_id", &texts);
-        assert!(candidates > 100 && findings > 100, "the texts reach the digit id ({candidates}, {findings})");
+        assert!(candidates > 100 && findings > 100, "the digit id: {candidates}, {findings}");
         let (candidates, findings) = assert_trigger_is_pattern("aws.flow_log", &texts);
-        assert!(candidates > 100 && findings > 50, "the texts reach the flow log ({candidates}, {findings})");
+        assert!(candidates > 100 && findings > 50, "the flow log: {candidates}, {findings}");
     }
 }
