@@ -12,25 +12,36 @@
 //! (`vpc-` and one hex digit, not eight): in one lazy DFA, such runs multiply the states with
 //! every other pattern's progress. A recognizer whose pattern cannot be made cheap that way
 //! finds its candidates by code instead ([`Recognizer::trigger`]: the 40-character secret from
-//! the separators `memchr` finds); those candidates are merged with the automaton's in its own
-//! order (start, then priority), so the findings are the same as with the pattern.
+//! the separators `memchr` finds, the echoed CLI value read back from the tabs and line breaks,
+//! the IAM unique id and the flow log record from the runs of 12 digits a probe of every 12th
+//! byte finds); those candidates are merged with the automaton's in its own order (start, then
+//! priority), so the findings are the same as with the pattern. A trigger is worth it where
+//! its pass is cheap (`memchr` on rare bytes, a stride): each costs ~0.1-0.2 ms of every 1 MB
+//! scan, warm or cold.
 //!
-//! **What the one unanchored pass costs** (the bench's 1 MB body, one core, `--example stages`;
-//! the machine was shared, so ±20 %): building the automata ~9 ms (each pattern parsed once, the
-//! forward and reverse NFAs); the first scan of a fresh engine ~40 ms, nearly all of it the
-//! forward lazy DFA building its ~5,000 states (~8 µs each: every transition steps a few hundred
-//! NFA states); a warm scan ~4.6 ms. It was ~75 ms before the runs left the candidate patterns
-//! (resource ids and access key ids ~32 ms, the prose phrases' next word ~3 ms) and the reverse
-//! search was anchored to the one pattern (~7 ms). Measured and not kept: prefix-factoring the
-//! alternations (no change: the cost is the threads in flight, not the start state); a full DFA
-//! of the alternation, to build ahead of time and load at no cost (did not finish determinizing
-//! in five minutes); candidate starts from the patterns' literal prefixes by Aho-Corasick, then
-//! anchored searches (~3x faster cold, ~3x slower warm, 10-25 ms more to build); the
-//! alternation split in two or three groups (cold about halved, warm 40-60 % slower); dense
-//! DFAs per group built ahead of time, to embed (6 MB for the class group, 26 MB for the key
-//! words, over 512 MB for the literal-prefix group). Hundreds of MB/s on a fresh engine need
-//! candidate patterns small enough to determinize at build time: every rule's context matched
-//! by its check, the automaton reduced to literal triggers or candidates found by code.
+//! **What the one unanchored pass costs** (the bench's 1 MB body, one core, `--example stages`
+//! and CPU time; the machine was shared, so ±20 %): building the automata ~9 ms (each pattern
+//! parsed once, the forward and reverse NFAs); the first scan of a fresh engine ~42 ms CPU,
+//! nearly all of it the forward lazy DFA building its states (~8 µs each: every transition
+//! steps a few hundred NFA states); a warm scan ~5 ms. It was ~75 ms before the runs left the
+//! candidate patterns (resource ids and access key ids ~32 ms, the prose phrases' next word
+//! ~3 ms) and the reverse search was anchored to the one pattern (~7 ms), and ~53 ms before the
+//! echo's token loop (~5 ms), the IAM unique id's and the flow log's counts of 12 digits (~3 ms
+//! each) were found by code. Measured and not kept: the prose phrases by code (~8 ms of the
+//! first scan, but no byte of a phrase is rare: a pass of their own, Aho-Corasick or a lazy
+//! DFA, costs ~1.6 ms of every warm scan; the secret and name key words, ~4 ms each, would need
+//! the same); the log tail's and the bucket listing's tokens read back from the line ends, and
+//! the account ids' counts of 12 digits (no gain above the noise on the bench body); before
+//! that, prefix-factoring the alternations (no change: the cost is the threads in flight, not
+//! the start state); a full DFA of the alternation, to build ahead of time and load at no cost
+//! (did not finish determinizing in five minutes); candidate starts from the patterns' literal
+//! prefixes by Aho-Corasick, then anchored searches (~3x faster cold, ~3x slower warm, 10-25 ms
+//! more to build); the alternation split in two or three groups (cold about halved, warm
+//! 40-60 % slower); dense DFAs per group built ahead of time, to embed (6 MB for the class
+//! group, 26 MB for the key words, over 512 MB for the literal-prefix group). Hundreds of MB/s
+//! on a fresh engine need candidate patterns small enough to determinize at build time: every
+//! rule's context matched by its check, the automaton reduced to literal triggers or candidates
+//! found by code.
 
 use std::collections::HashSet;
 
@@ -476,5 +487,95 @@ mod tests {
             assert_eq!(found, searched.scan_sources(&text), "{}", String::from_utf8_lossy(&text));
         }
         assert!(hits > 100, "the text reaches the triggered recognizer's findings ({hits})");
+    }
+
+    /// `count` texts of one to `most` pieces each, drawn from `pieces` (deterministic).
+    fn texts_of(pieces: &[&[u8]], most: usize, count: usize) -> Vec<Vec<u8>> {
+        let mut seed = 0x2545_f491_4f6c_dd1du64;
+        let mut next = |m: usize| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed % m as u64) as usize
+        };
+        (0..count)
+            .map(|_| {
+                let n = 1 + next(most);
+                (0..n).flat_map(|_| pieces[next(pieces.len())].to_vec()).collect()
+            })
+            .collect()
+    }
+
+    /// A trigger gives exactly the candidates of the pattern it replaces, on `texts`: at every
+    /// offset where the pattern matches anchored, the end of its leftmost-first match (what the
+    /// automaton gives the scanner), and the scanner's findings are the same either way.
+    /// Returns how many candidates and findings of that recognizer the texts gave.
+    fn assert_trigger_is_pattern(name: &str, texts: &[Vec<u8>]) -> (usize, usize) {
+        let builtin = crate::recognizers::builtin();
+        let k = builtin.iter().position(|r| r.name == name).expect("a built-in recognizer");
+        let trigger = builtin[k].trigger.expect("a triggered recognizer");
+        let pattern = Regex::builder().syntax(syntax_config()).build(&builtin[k].pattern).unwrap();
+        let by_pattern: Vec<Recognizer> = builtin
+            .iter()
+            .cloned()
+            .map(|mut r| {
+                r.trigger = None;
+                r
+            })
+            .collect();
+        let triggered = Scanner::new(builtin, Filter::default()).unwrap();
+        let searched = Scanner::new(by_pattern, Filter::default()).unwrap();
+        let (mut candidates, mut findings) = (0, 0);
+        let mut spans = Vec::new();
+        for text in texts {
+            let shown = String::from_utf8_lossy(text);
+            let expected: Vec<(usize, usize)> = (0..text.len())
+                .filter_map(|s| {
+                    let input = Input::new(text).span(s..text.len()).anchored(Anchored::Yes);
+                    pattern.search(&input).map(|m| (s, m.end()))
+                })
+                .collect();
+            spans.clear();
+            trigger(text, &mut spans);
+            assert_eq!(spans, expected, "{name}: {shown:?}");
+            candidates += spans.len();
+            let found = triggered.scan_sources(text);
+            findings += found.iter().filter(|(_, source)| *source == k).count();
+            assert_eq!(found, searched.scan_sources(text), "{name}: {shown:?}");
+        }
+        (candidates, findings)
+    }
+
+    /// The echo's trigger on tokens between tabs, line breaks and quotes, raw and escaped, at
+    /// the text's end, glued to backslashes, after a flag that names them.
+    #[test]
+    fn echo_trigger_finds_what_its_pattern_finds() {
+        let pieces: [&[u8]; 26] = [
+            b"\"", b"\t", b"\t", b"\n", b"\n", b"\r", b"\\t", b"\\n", b"\\r", b"\\", b"\\\\n",
+            b"\\\"", b"t", b"n", b"a", b"orders-rg-002", b"orders-rg-002", b"Z9", b"x.y@z+w=v,u_",
+            b" ", b":", b"-", b"0", b"--bucket orders-rg-002 ", b"--bucket orders-rg ",
+            b"aws s3api list-objects ",
+        ];
+        let texts = texts_of(&pieces, 16, 4000);
+        let (candidates, findings) = assert_trigger_is_pattern("names.echo", &texts);
+        assert!(candidates > 1000 && findings > 40, "the echo: {candidates}, {findings}");
+    }
+
+    /// The 12-digit triggers on digit runs 11, 12, 13 and 24 long, after capitals, a version
+    /// and a space or neither, before an interface (`eni-` and 7, 8, 17 or 18 hex digits, or
+    /// `-`), at the text's edges.
+    #[test]
+    fn digit_run_triggers_find_what_their_patterns_find() {
+        let pieces: [&[u8]; 24] = [
+            b"AIDA", b"AR", b"A", b"a", b"2 ", b"1 ", b"9 ", b" ", b"\n", b"123456789012",
+            b"123456789012", b"12345678901", b"1", b"0", b" eni-0123456", b" eni-01234567 ",
+            b" eni-0123456789abcdef01 ", b" eni-0123456789abcdef0 ", b"f ", b" - ", b"-",
+            b"ACCEPT OK\n", b" AB12345678901234 ", b"\n2 123456789012 eni-0123456789abcdef ",
+        ];
+        let texts = texts_of(&pieces, 8, 6000);
+        let (candidates, findings) = assert_trigger_is_pattern("aws.digit_id", &texts);
+        assert!(candidates > 100 && findings > 100, "the digit id: {candidates}, {findings}");
+        let (candidates, findings) = assert_trigger_is_pattern("aws.flow_log", &texts);
+        assert!(candidates > 100 && findings > 50, "the flow log: {candidates}, {findings}");
     }
 }
