@@ -3328,6 +3328,7 @@ mod tests {
                 "names.text_row",
                 "names.code_location",
                 "names.table_header",
+                "names.query_columns",
                 "names.bucket_entry",
                 "names.yaml_bucket_entry",
                 "names.s3_ls",
