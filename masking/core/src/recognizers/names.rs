@@ -3725,4 +3725,154 @@ mod tests {
         assert_eq!(member_suffix(b"quill-rg-002"), Some(8));
         assert_eq!(member_suffix(b"quill-rg-00002"), None);
     }
+
+    /// The columns a `--query` expression's multi-select prints, as (key, type) pairs.
+    fn columns(expr: &str, cmd: &str) -> Option<Vec<(Option<String>, Option<&'static str>)>> {
+        let (cols, _) = query_columns(expr.as_bytes(), cmd.as_bytes())?;
+        Some(
+            cols.iter()
+                .map(|c| {
+                    (c.key.map(|k| String::from_utf8_lossy(k).into_owned()), c.field.map(|f| f.rtype))
+                })
+                .collect(),
+        )
+    }
+
+    #[test]
+    fn query_column_expressions() {
+        let types = |expr: &str| -> Option<Vec<Option<&'static str>>> {
+            Some(columns(expr, "aws x")?.into_iter().map(|(_, t)| t).collect())
+        };
+        // a list in order, with or without spaces, after nested projections and filters
+        for expr in [
+            "Reservations[].Instances[].[InstanceId,KeyName,Tags[?Key==`Name`]|[0].Value]",
+            "Reservations[*].Instances[*].[ InstanceId , KeyName , Tags[?Key=='Name'].Value | [0] ]",
+            "Reservations[].Instances[?State.Name=='running'][].[InstanceId, KeyName, Tags[?Key == `\"Name\"`].Value|[0]]",
+        ] {
+            assert_eq!(types(expr), Some(vec![None, Some(RES), Some(RES)]), "{expr}");
+        }
+        // a hash sorted by key, as text output prints it; table headers carry the keys
+        assert_eq!(
+            columns("DBInstances[].{Name:DBInstanceIdentifier,Class:DBInstanceClass,Acct:OwnerId}", "aws x"),
+            Some(vec![
+                (Some("Acct".into()), Some("aws_account_id")),
+                (Some("Class".into()), None),
+                (Some("Name".into()), Some(DB)),
+            ])
+        );
+        assert_eq!(
+            types("Reservations[].Instances[].{ \"Key Pair\": KeyName, Owner: Tags[?Key==`CreatedBy`].Value|[0], Zone: Placement.AvailabilityZone}"),
+            Some(vec![Some(RES), Some(OWNER), None])
+        );
+        // the field tables of the JSON rules, nested fields, a bare `Name`
+        assert_eq!(
+            types("Roles[].[RoleName, Arn, RoleLastUsed.Region, Name, State.Name]"),
+            Some(vec![Some(IAM), None, None, Some(RES), None])
+        );
+        assert_eq!(
+            columns("Buckets[].[Name,CreationDate]", "aws s3api list-buckets")
+                .map(|c| c.into_iter().map(|(_, t)| t).collect::<Vec<_>>()),
+            Some(vec![Some(BUCKET), None])
+        );
+        // functions, another tag, a filter that is no tag's
+        assert_eq!(
+            types("Functions[].[to_string(FunctionName), Tags[?Key==`Team`].Value|[0], Items[?Id==`Name`].Value]"),
+            Some(vec![None, None, None])
+        );
+        // no multi-select at the end, a single column, unbalanced brackets
+        for expr in [
+            "KeyPairs[].KeyName",
+            "KeyPairs[].[KeyName]",
+            "sort_by(Reservations[].Instances[].{K: KeyName, I: InstanceId}, &K)",
+            "Reservations[].Instances[].[InstanceId, KeyName] | length(@)",
+            "Reservations[].Instances[].[InstanceId, KeyName",
+            "Reservations[?Key==`a,b`]",
+        ] {
+            assert_eq!(types(expr), None, "{expr}");
+        }
+    }
+
+    #[test]
+    fn query_column_rows() {
+        let (k1, k2, n1) = (fresh(31), fresh(32), fresh(33));
+        let query = "'Reservations[].Instances[].[InstanceId,KeyName,Tags[?Key==`Name`]|[0].Value]'";
+        let want = vec![(RES, k1.clone()), (RES, n1.clone()), (RES, k2.clone())];
+        // raw, `--query=`, before `--output`, over a continued line
+        for cmd in [
+            format!("$ aws ec2 describe-instances --query {query} --output text"),
+            format!("$ aws ec2 describe-instances --output=text --query={query}"),
+            format!("$ aws ec2 describe-instances \\\n    --query {query} \\\n    --output text"),
+        ] {
+            let text = format!("{cmd}\ni-0a1b2c3d4e5f60718\t{k1}\t{n1}\ni-0f1e2d3c4b5a69788\t{k2}\tNone\n\n");
+            assert_eq!(found(&text), want, "{text}");
+        }
+        // in a JSON string: escaped line breaks and tabs, a continued line as `\\` and `\n`
+        let text = format!(
+            r#"{{"text": "$ aws ec2 describe-instances \\\n --query {query} --output text\ni-0a1b2c3d4e5f60718\t{k1}\t{n1}\ni-0f1e2d3c4b5a69788\t{k2}\tNone\n"}}"#
+        );
+        assert_eq!(found(&text), want, "{text}");
+        // a tool use's command, its rows in the tool result with its id (a text block)
+        let text = format!(
+            r#"{{"type": "tool_use", "id": "toolu_01Ab", "name": "Bash", "input": {{"command": "aws ec2 describe-instances --query \"Reservations[].Instances[].{{I: InstanceId, K: KeyName, N: Tags[?Key=='Name'].Value|[0]}}\" --output text"}}}}]}}, {{"role": "user", "content": [{{"type": "tool_result", "tool_use_id": "toolu_01Ab", "content": [{{"type": "text", "text": "i-0a1b2c3d4e5f60718\t{k1}\t{n1}\ni-0f1e2d3c4b5a69788\t{k2}\tNone\n"}}]}}"#
+        );
+        assert_eq!(found(&text), want, "{text}");
+        // a row with another number of cells is left whole (fail safe); the rows after it stay
+        // rows of the command
+        let text = format!(
+            "$ aws ec2 describe-instances --query {query} --output text\ni-0a1b2c3d4e5f60718\t{k1}\ni-0f1e2d3c4b5a69788\t{k2}\t{n1}\n"
+        );
+        assert_eq!(found(&text), [(RES, k2.clone()), (RES, n1.clone())]);
+        // `--output table`: a list's rows in order, a hash's named by its header of keys
+        let text = format!(
+            "$ aws ec2 describe-instances --query {query} --output table\n-------------------\n|DescribeInstances|\n+-----+-----+-----+\n|  i-0a1b2c3d4e5f60718 |  {k1}  |  {n1}  |\n|  i-0f1e2d3c4b5a69788 |  {k2}  |  None  |\n+-----+-----+-----+\n"
+        );
+        assert_eq!(found(&text), want, "{text}");
+        let text = format!(
+            "$ aws ec2 describe-instances --query 'Reservations[].Instances[].{{Zz:InstanceId,Aa:KeyName,Mm:Tags[?Key==`Name`]|[0].Value}}' --output table\n|DescribeInstances|\n+-----+-----+-----+\n||  Aa  |  Mm  |  Zz  ||\n+-----+-----+-----+\n||  {k1}  |  {n1}  |  i-0a1b2c3d4e5f60718  ||\n||  {k2}  |  None  |  i-0f1e2d3c4b5a69788  ||\n+-----+-----+-----+\n"
+        );
+        assert_eq!(found(&text), want, "{text}");
+    }
+
+    #[test]
+    fn query_column_near_misses() {
+        let (k1, n1) = (fresh(34), fresh(35));
+        let query = "'Reservations[].Instances[].[KeyName,Tags[?Key==`Name`]|[0].Value]'";
+        for text in [
+            // no text or table output, or not the AWS CLI
+            format!("$ aws ec2 describe-instances --query {query}\n{k1}\t{n1}\n"),
+            format!("$ aws ec2 describe-instances --query {query} --output json\n{k1}\t{n1}\n"),
+            format!("$ az vm list --query {query} --output text\n{k1}\t{n1}\n"),
+            // rows end at a blank line, a line without a tab (prose, a prompt)
+            format!("$ aws ec2 describe-instances --query {query} --output text\n\n{k1}\t{n1}\n"),
+            format!("$ aws ec2 describe-instances --query {query} --output text\nDone.\n{k1}\t{n1}\n"),
+            // the flag of a later line's command, the tool result of another tool use
+            format!("$ aws ec2 describe-instances --output text\nls --query {query}\n{k1}\t{n1}\n"),
+            format!(
+                r#"{{"type": "tool_use", "id": "toolu_01Ab", "input": {{"command": "aws ec2 describe-instances --query {query} --output text"}}}}, {{"type": "tool_result", "tool_use_id": "toolu_01Xy", "content": "{k1}\t{n1}\n"}}"#
+            ),
+            // a table hash's rows before its header, cells that are no names
+            format!(
+                "$ aws ec2 describe-instances --query 'Reservations[].Instances[].{{K:KeyName,N:Tags[?Key==`Name`]|[0].Value}}' --output table\n||  {k1}  |  {n1}  ||\n||  K  |  N  ||\n+---+---+\n||  None  |  2026-01-02T10:00:00Z  ||\n||  12345  |  running  ||\n"
+            ),
+        ] {
+            assert_eq!(found(&text), [], "{text}");
+        }
+    }
+
+    /// A key pair or `Name` tag a `--query` column gave away is masked wherever it recurs in the
+    /// body: in prose before and after the rows.
+    #[test]
+    fn query_column_values_are_masked_where_they_recur() {
+        use crate::engine::{BodyKind, Engine, Rules};
+        let (key, name) = (fresh(36), fresh(37));
+        let rules = Rules { known_values: 100, known_bytes: 1 << 16, ..Rules::default() };
+        let engine = Engine::new(&[7; 32], &rules).expect("engine");
+        let body = format!(
+            r#"{{"messages": [{{"role": "user", "content": "why does {key} fail on {name}?"}}, {{"role": "user", "content": "$ aws ec2 describe-instances --query 'Reservations[].Instances[].[InstanceId,KeyName,Tags[?Key==`Name`]|[0].Value]' --output text\ni-0a1b2c3d4e5f60718\t{key}\t{name}\n\nrotate {key}, then restart {name}"}}]}}"#
+        );
+        let masked = engine.mask(body.as_bytes(), BodyKind::Messages).expect("masked");
+        let out = String::from_utf8(masked.body).expect("utf-8");
+        assert!(!out.contains(&key) && !out.contains(&name), "{out}");
+        assert_eq!(masked.counts.get(RES), Some(&6));
+    }
 }
