@@ -2279,17 +2279,32 @@ enum Mark {
 fn mark_at(data: &[u8], k: usize, json: bool) -> Mark {
     match data[k] {
         b'\n' | b'\r' => {
-            let len = if data[k] == b'\r' && data.get(k + 1) == Some(&b'\n') { 2 } else { 1 };
-            Mark::Break { len, continued: backslashes_before(data, k) % 2 == 1 }
+            let len = if data[k] == b'\r' && data.get(k + 1) == Some(&b'\n') {
+                2
+            } else {
+                1
+            };
+            Mark::Break {
+                len,
+                continued: !backslashes_before(data, k).is_multiple_of(2),
+            }
         }
-        b'\\' if matches!(data.get(k + 1), Some(b'n' | b'r'))
-            && backslashes_before(data, k) % 2 == 0 =>
+        b'\\'
+            if matches!(data.get(k + 1), Some(b'n' | b'r'))
+                && backslashes_before(data, k).is_multiple_of(2) =>
         {
-            let len = if data[k + 1] == b'r' && data[k + 2..].starts_with(b"\\n") { 4 } else { 2 };
+            let len = if data[k + 1] == b'r' && data[k + 2..].starts_with(b"\\n") {
+                4
+            } else {
+                2
+            };
             // `\\` then `\n`: a shell line continuation inside JSON text
-            Mark::Break { len, continued: backslashes_before(data, k) >= 2 }
+            Mark::Break {
+                len,
+                continued: backslashes_before(data, k) >= 2,
+            }
         }
-        b'"' if json && backslashes_before(data, k) % 2 == 0 => Mark::StringEnd,
+        b'"' if json && backslashes_before(data, k).is_multiple_of(2) => Mark::StringEnd,
         _ => Mark::Other,
     }
 }
@@ -2303,7 +2318,8 @@ fn in_json_string(data: &[u8], p: usize) -> bool {
         return lo > 0 || memchr::memchr(b'"', &data[..p]).is_some();
     };
     let from = lo + nl + 1;
-    memchr::memchr_iter(b'"', &data[from..p]).any(|i| backslashes_before(data, from + i) % 2 == 0)
+    memchr::memchr_iter(b'"', &data[from..p])
+        .any(|i| backslashes_before(data, from + i).is_multiple_of(2))
 }
 
 /// The format `--output` asks for in `cmd`, when it is text or table.
@@ -2379,7 +2395,16 @@ fn query_command(data: &[u8], s: usize, e: usize) -> Option<QueryCommand<'_>> {
         .find(|&i| i == 0 || runs_aws_cli(&data[i - 1..i + 4]))?;
     let json = in_json_string(data, p);
     // the flag belongs to that command: no line break between them but continued lines
-    if (p..s).any(|k| !matches!(mark_at(data, k, json), Mark::Other | Mark::Break { continued: true, .. })) {
+    if (p..s).any(|k| {
+        !matches!(
+            mark_at(data, k, json),
+            Mark::Other
+                | Mark::Break {
+                    continued: true,
+                    ..
+                }
+        )
+    }) {
         return None;
     }
     let (qa, qb, after) = query_expr(data, e, json)?;
@@ -2389,8 +2414,14 @@ fn query_command(data: &[u8], s: usize, e: usize) -> Option<QueryCommand<'_>> {
     let mut next = None;
     while end < lim {
         match mark_at(data, end, json) {
-            Mark::Break { len, continued: true } => end += len,
-            Mark::Break { len, continued: false } => {
+            Mark::Break {
+                len,
+                continued: true,
+            } => end += len,
+            Mark::Break {
+                len,
+                continued: false,
+            } => {
                 next = Some(end + len);
                 break;
             }
@@ -2404,7 +2435,13 @@ fn query_command(data: &[u8], s: usize, e: usize) -> Option<QueryCommand<'_>> {
         None if end < lim && json => (tool_result_text(data, p, end)?, true),
         None => return None,
     };
-    Some(QueryCommand { expr: &data[qa..qb], text: &data[p..end], output, rows, json })
+    Some(QueryCommand {
+        expr: &data[qa..qb],
+        text: &data[p..end],
+        output,
+        rows,
+        json,
+    })
 }
 
 /// A JSON string value after the key ending at `i` (`"key"` then `: "`): where its text starts.
@@ -2430,7 +2467,9 @@ fn string_after_key(data: &[u8], i: usize) -> Option<usize> {
 fn tool_result_text(data: &[u8], p: usize, end: usize) -> Option<usize> {
     let key = b"\"command\"";
     let q = p.checked_sub(1).filter(|&q| data[q] == b'"')?;
-    let head = data[q.saturating_sub(32)..q].trim_ascii_end().strip_suffix(b":")?;
+    let head = data[q.saturating_sub(32)..q]
+        .trim_ascii_end()
+        .strip_suffix(b":")?;
     if !head.trim_ascii_end().ends_with(key) {
         return None;
     }
@@ -2438,10 +2477,11 @@ fn tool_result_text(data: &[u8], p: usize, end: usize) -> Option<usize> {
     let block = enclosing_brace(data, input, TOOL_USE_REACH)?;
     let at = memmem::find(&data[block..input], b"\"id\"")? + block + 4;
     let ida = string_after_key(data, at)?;
-    let idb = ida + data[ida..data.len().min(ida + 128)]
-        .iter()
-        .take_while(|&&c| c.is_ascii_alphanumeric() || c == b'_' || c == b'-')
-        .count();
+    let idb = ida
+        + data[ida..data.len().min(ida + 128)]
+            .iter()
+            .take_while(|&&c| c.is_ascii_alphanumeric() || c == b'_' || c == b'-')
+            .count();
     if idb - ida < 4 || data.get(idb) != Some(&b'"') {
         return None;
     }
@@ -2455,7 +2495,8 @@ fn tool_result_text(data: &[u8], p: usize, end: usize) -> Option<usize> {
         })?;
     let object = enclosing_brace(data, result, TOOL_USE_REACH)?;
     let olim = data.len().min(object + TOOL_USE_REACH);
-    let content = memmem::find(&data[object..olim], b"\"content\"")? + object + b"\"content\"".len();
+    let content =
+        memmem::find(&data[object..olim], b"\"content\"")? + object + b"\"content\"".len();
     if let Some(text) = string_after_key(data, content) {
         return Some(text);
     }
@@ -2507,11 +2548,18 @@ fn strip_pick(mut x: &[u8]) -> &[u8] {
             x = r;
             continue;
         }
-        let Some(body) = x.strip_suffix(b"]") else { return x };
-        let Some(o) = body.iter().rposition(|&c| c == b'[') else { return x };
+        let Some(body) = x.strip_suffix(b"]") else {
+            return x;
+        };
+        let Some(o) = body.iter().rposition(|&c| c == b'[') else {
+            return x;
+        };
         let inner = body[o + 1..].trim_ascii();
         let index = inner.strip_prefix(b"-").unwrap_or(inner);
-        if inner.is_empty() || inner == b"*" || (!index.is_empty() && index.iter().all(u8::is_ascii_digit)) {
+        if inner.is_empty()
+            || inner == b"*"
+            || (!index.is_empty() && index.iter().all(u8::is_ascii_digit))
+        {
             x = &body[..o];
             continue;
         }
@@ -2532,13 +2580,22 @@ fn tag_filter_key(x: &[u8]) -> Option<&[u8]> {
         _ => return None,
     };
     if let Some(v) = lit.strip_prefix(b"`").and_then(|v| v.strip_suffix(b"`")) {
-        return Some(v.strip_prefix(b"\"").and_then(|w| w.strip_suffix(b"\"")).unwrap_or(v));
+        return Some(
+            v.strip_prefix(b"\"")
+                .and_then(|w| w.strip_suffix(b"\""))
+                .unwrap_or(v),
+        );
     }
     lit.strip_prefix(b"'").and_then(|v| v.strip_suffix(b"'"))
 }
 
 /// The validator of a column of owner tags.
-const OWNER_FIELD: Field = Field { rtype: OWNER, shape: Shape::Classwise, validate: v_person, line: false };
+const OWNER_FIELD: Field = Field {
+    rtype: OWNER,
+    shape: Shape::Classwise,
+    validate: v_person,
+    line: false,
+};
 
 /// What a column of a `--query` multi-select holds: the field its expression ends with, as the
 /// field tables give it (`KeyName`, `Placement.GroupName`, `[].DBInstanceIdentifier`), a
@@ -2546,7 +2603,10 @@ const OWNER_FIELD: Field = Field { rtype: OWNER, shape: Shape::Classwise, valida
 /// `list-buckets`, a resource's display name elsewhere, as a `Name` column header).
 fn query_column_field(expr: &[u8], cmd: &[u8]) -> Option<Field> {
     let x = strip_pick(expr.trim_ascii());
-    if let Some(parent) = x.strip_suffix(b"Value").and_then(|r| r.trim_ascii_end().strip_suffix(b".")) {
+    if let Some(parent) = x
+        .strip_suffix(b"Value")
+        .and_then(|r| r.trim_ascii_end().strip_suffix(b"."))
+    {
         if let Some(key) = tag_filter_key(parent) {
             if key == b"Name" {
                 return Some(name_field(RES));
@@ -2558,7 +2618,11 @@ fn query_column_field(expr: &[u8], cmd: &[u8]) -> Option<Field> {
                 .then_some(OWNER_FIELD);
         }
     }
-    let n = x.iter().rev().take_while(|&&c| c.is_ascii_alphanumeric() || c == b'_').count();
+    let n = x
+        .iter()
+        .rev()
+        .take_while(|&&c| c.is_ascii_alphanumeric() || c == b'_')
+        .count();
     if n == 0 {
         return None;
     }
@@ -2601,7 +2665,9 @@ fn query_columns<'a>(expr: &'a [u8], cmd: &[u8]) -> Option<(Vec<QueryColumn<'a>>
         _ => return None,
     };
     // the bracket it closes: the last one opened at depth 0
-    let open = (0..last).rev().find(|&i| depths[i] == Some(0) && matches!(expr[i], b'[' | b'{' | b'('))?;
+    let open = (0..last)
+        .rev()
+        .find(|&i| depths[i] == Some(0) && matches!(expr[i], b'[' | b'{' | b'('))?;
     if expr[open] != if hash { b'{' } else { b'[' } {
         return None;
     }
@@ -2619,9 +2685,13 @@ fn query_columns<'a>(expr: &'a [u8], cmd: &[u8]) -> Option<(Vec<QueryColumn<'a>>
         let item = &expr[start..i];
         a = i + 1;
         let (key, sub) = if hash {
-            let colon = (0..item.len()).find(|&k| depths[start + k] == Some(1) && item[k] == b':')?;
+            let colon =
+                (0..item.len()).find(|&k| depths[start + k] == Some(1) && item[k] == b':')?;
             let key = item[..colon].trim_ascii();
-            let key = key.strip_prefix(b"\"").and_then(|k| k.strip_suffix(b"\"")).unwrap_or(key);
+            let key = key
+                .strip_prefix(b"\"")
+                .and_then(|k| k.strip_suffix(b"\""))
+                .unwrap_or(key);
             if key.is_empty() {
                 return None;
             }
@@ -2632,7 +2702,10 @@ fn query_columns<'a>(expr: &'a [u8], cmd: &[u8]) -> Option<(Vec<QueryColumn<'a>>
         if sub.trim_ascii().is_empty() || sub.trim_ascii_start().starts_with(b"?") {
             return None;
         }
-        columns.push(QueryColumn { key, field: query_column_field(sub, cmd) });
+        columns.push(QueryColumn {
+            key,
+            field: query_column_field(sub, cmd),
+        });
     }
     if columns.len() < 2 {
         return None;
@@ -2686,7 +2759,9 @@ fn tab_cells(data: &[u8], a: usize, b: usize) -> Vec<(usize, usize)> {
 /// `running`, upper-case labels, ids) are left.
 fn query_cell(data: &[u8], a: usize, b: usize, field: &Field) -> Vec<Finding> {
     let tok = &data[a..b];
-    if tok.is_empty() || ([DB, IAM, RES, BUCKET].contains(&field.rtype) && (echo_skip(tok) || id_like(tok))) {
+    if tok.is_empty()
+        || ([DB, IAM, RES, BUCKET].contains(&field.rtype) && (echo_skip(tok) || id_like(tok)))
+    {
         return Vec::new();
     }
     (field.validate)(data, &Value::bare(a, b), field.rtype).unwrap_or_default()
@@ -2732,7 +2807,13 @@ fn text_rows(data: &[u8], mut i: usize, json: bool, columns: &[QueryColumn]) -> 
 /// row or rule of a table. A list's rows hold its columns in order; a hash's are named by a
 /// header row of its keys (sorted), and columns whose key names a field itself are left to
 /// [`check_table_header`].
-fn table_rows(data: &[u8], mut i: usize, json: bool, columns: &[QueryColumn], hash: bool) -> Vec<Finding> {
+fn table_rows(
+    data: &[u8],
+    mut i: usize,
+    json: bool,
+    columns: &[QueryColumn],
+    hash: bool,
+) -> Vec<Finding> {
     let limit = data.len().min(i + TABLE_REACH);
     let mut out = Vec::new();
     let mut fields: Option<Vec<Option<Field>>> =
@@ -2740,7 +2821,9 @@ fn table_rows(data: &[u8], mut i: usize, json: bool, columns: &[QueryColumn], ha
     loop {
         let (le, next) = output_line(data, i, limit, json);
         if !table_rule(&data[i..le]) {
-            let Some(cells) = table_cells(data, i, le) else { break };
+            let Some(cells) = table_cells(data, i, le) else {
+                break;
+            };
             let keys: Option<Vec<&QueryColumn>> = if hash && cells.len() >= 2 {
                 cells
                     .iter()
@@ -2756,7 +2839,8 @@ fn table_rows(data: &[u8], mut i: usize, json: bool, columns: &[QueryColumn], ha
                     keys.iter()
                         .zip(&cells)
                         .map(|(c, &(a, b))| {
-                            c.field.filter(|_| !(decided && column_field(&data[a..b]).is_some()))
+                            c.field
+                                .filter(|_| !(decided && column_field(&data[a..b]).is_some()))
                         })
                         .collect(),
                 );
@@ -3218,7 +3302,16 @@ pub fn recognizers() -> Vec<Recognizer> {
             "names.query_columns",
             r"--query[ =]",
             check_query_columns,
-            &[DB, IAM, RES, BUCKET, OWNER, "aws_account_id", "aws_kms_key_id", "aws_route53_zone_id"],
+            &[
+                DB,
+                IAM,
+                RES,
+                BUCKET,
+                OWNER,
+                "aws_account_id",
+                "aws_kms_key_id",
+                "aws_route53_zone_id",
+            ],
         ),
         Recognizer::new(
             "names.bucket_entry",
@@ -3732,7 +3825,10 @@ mod tests {
         Some(
             cols.iter()
                 .map(|c| {
-                    (c.key.map(|k| String::from_utf8_lossy(k).into_owned()), c.field.map(|f| f.rtype))
+                    (
+                        c.key.map(|k| String::from_utf8_lossy(k).into_owned()),
+                        c.field.map(|f| f.rtype),
+                    )
                 })
                 .collect(),
         )
@@ -3741,7 +3837,12 @@ mod tests {
     #[test]
     fn query_column_expressions() {
         let types = |expr: &str| -> Option<Vec<Option<&'static str>>> {
-            Some(columns(expr, "aws x")?.into_iter().map(|(_, t)| t).collect())
+            Some(
+                columns(expr, "aws x")?
+                    .into_iter()
+                    .map(|(_, t)| t)
+                    .collect(),
+            )
         };
         // a list in order, with or without spaces, after nested projections and filters
         for expr in [
@@ -3753,7 +3854,10 @@ mod tests {
         }
         // a hash sorted by key, as text output prints it; table headers carry the keys
         assert_eq!(
-            columns("DBInstances[].{Name:DBInstanceIdentifier,Class:DBInstanceClass,Acct:OwnerId}", "aws x"),
+            columns(
+                "DBInstances[].{Name:DBInstanceIdentifier,Class:DBInstanceClass,Acct:OwnerId}",
+                "aws x"
+            ),
             Some(vec![
                 (Some("Acct".into()), Some("aws_account_id")),
                 (Some("Class".into()), None),
@@ -3795,7 +3899,8 @@ mod tests {
     #[test]
     fn query_column_rows() {
         let (k1, k2, n1) = (fresh(31), fresh(32), fresh(33));
-        let query = "'Reservations[].Instances[].[InstanceId,KeyName,Tags[?Key==`Name`]|[0].Value]'";
+        let query =
+            "'Reservations[].Instances[].[InstanceId,KeyName,Tags[?Key==`Name`]|[0].Value]'";
         let want = vec![(RES, k1.clone()), (RES, n1.clone()), (RES, k2.clone())];
         // raw, `--query=`, before `--output`, over a continued line
         for cmd in [
@@ -3803,7 +3908,9 @@ mod tests {
             format!("$ aws ec2 describe-instances --output=text --query={query}"),
             format!("$ aws ec2 describe-instances \\\n    --query {query} \\\n    --output text"),
         ] {
-            let text = format!("{cmd}\ni-0a1b2c3d4e5f60718\t{k1}\t{n1}\ni-0f1e2d3c4b5a69788\t{k2}\tNone\n\n");
+            let text = format!(
+                "{cmd}\ni-0a1b2c3d4e5f60718\t{k1}\t{n1}\ni-0f1e2d3c4b5a69788\t{k2}\tNone\n\n"
+            );
             assert_eq!(found(&text), want, "{text}");
         }
         // in a JSON string: escaped line breaks and tabs, a continued line as `\\` and `\n`
@@ -3865,12 +3972,18 @@ mod tests {
     fn query_column_values_are_masked_where_they_recur() {
         use crate::engine::{BodyKind, Engine, Rules};
         let (key, name) = (fresh(36), fresh(37));
-        let rules = Rules { known_values: 100, known_bytes: 1 << 16, ..Rules::default() };
+        let rules = Rules {
+            known_values: 100,
+            known_bytes: 1 << 16,
+            ..Rules::default()
+        };
         let engine = Engine::new(&[7; 32], &rules).expect("engine");
         let body = format!(
             r#"{{"messages": [{{"role": "user", "content": "why does {key} fail on {name}?"}}, {{"role": "user", "content": "$ aws ec2 describe-instances --query 'Reservations[].Instances[].[InstanceId,KeyName,Tags[?Key==`Name`]|[0].Value]' --output text\ni-0a1b2c3d4e5f60718\t{key}\t{name}\n\nrotate {key}, then restart {name}"}}]}}"#
         );
-        let masked = engine.mask(body.as_bytes(), BodyKind::Messages).expect("masked");
+        let masked = engine
+            .mask(body.as_bytes(), BodyKind::Messages)
+            .expect("masked");
         let out = String::from_utf8(masked.body).expect("utf-8");
         assert!(!out.contains(&key) && !out.contains(&name), "{out}");
         assert_eq!(masked.counts.get(RES), Some(&6));
