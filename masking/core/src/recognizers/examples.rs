@@ -421,7 +421,7 @@ pub const ROWS: &[Row] = &[
             ok("  tags = {\n    Owner     = \"«Rahel Tesfaye»\"\n    CreatedBy = \"«rtesfaye@ledgerco.example»\"\n  }\n"),
             ok("TAGS\tOwner\t«Dmitri Volkov»\n"),
             // a `--query` column of the Owner tag, `--output text`
-            ok(r#"$ aws ec2 describe-instances --query "Reservations[].Instances[].[InstanceId,Tags[?Key=='Owner'].Value|[0]]" --output text\ni-0a1b2c3d4e5f60718\t«Priya Ramaswamy»\ni-0f1e2d3c4b5a69788\tplatform\n"#),
+            ok(r#"{"text": "$ aws ec2 describe-instances --query \"Reservations[].Instances[].[InstanceId,Tags[?Key=='Owner'].Value|[0]]\" --output text\ni-0a1b2c3d4e5f60718\t«Priya Ramaswamy»\ni-0f1e2d3c4b5a69788\tplatform\n"}"#),
         ],
         negative: &[
             // teams, tools and placeholders; an Owner outside a tag
@@ -432,7 +432,7 @@ pub const ROWS: &[Row] = &[
             ok("owner = \"Priya Ramaswamy\"\n"),
             ok("TAGS\tOwner\tnone\n"),
             // another tag's column
-            ok(r#"$ aws ec2 describe-instances --query "Reservations[].Instances[].[InstanceId,Tags[?Key=='Team'].Value|[0]]" --output text\ni-0a1b2c3d4e5f60718\tPriya Ramaswamy\n"#),
+            ok(r#"{"text": "$ aws ec2 describe-instances --query \"Reservations[].Instances[].[InstanceId,Tags[?Key=='Team'].Value|[0]]\" --output text\ni-0a1b2c3d4e5f60718\tPriya Ramaswamy\n"}"#),
         ],
     },
     Row {

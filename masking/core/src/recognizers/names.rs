@@ -2568,25 +2568,24 @@ fn strip_pick(mut x: &[u8]) -> &[u8] {
 }
 
 /// The tag key a filter compares `Key` with: `Tags[?Key==`Name`]`, `[?Key=='Owner']`,
-/// `` [?Key==`"Name"`] ``.
-fn tag_filter_key(x: &[u8]) -> Option<&[u8]> {
+/// `` [?Key==`"Name"`] ``; a backslash that escapes a backtick for the shell (`\`Name\``) or a
+/// quote for JSON is no part of it.
+fn tag_filter_key(x: &[u8]) -> Option<Vec<u8>> {
     let body = strip_pick(x).strip_suffix(b"]")?;
     let o = body.iter().rposition(|&c| c == b'[')?;
     let filter = body[o + 1..].trim_ascii().strip_prefix(b"?")?;
     let eq = memmem::find(filter, b"==")?;
     let (l, r) = (filter[..eq].trim_ascii(), filter[eq + 2..].trim_ascii());
-    let lit = match (l, r) {
-        (b"Key", lit) | (lit, b"Key") => lit,
+    let lit: Vec<u8> = match (l, r) {
+        (b"Key", lit) | (lit, b"Key") => lit.iter().copied().filter(|&c| c != b'\\').collect(),
         _ => return None,
     };
-    if let Some(v) = lit.strip_prefix(b"`").and_then(|v| v.strip_suffix(b"`")) {
-        return Some(
-            v.strip_prefix(b"\"")
-                .and_then(|w| w.strip_suffix(b"\""))
-                .unwrap_or(v),
-        );
-    }
-    lit.strip_prefix(b"'").and_then(|v| v.strip_suffix(b"'"))
+    let key = if let Some(v) = lit.strip_prefix(b"`").and_then(|v| v.strip_suffix(b"`")) {
+        v.strip_prefix(b"\"").and_then(|w| w.strip_suffix(b"\"")).unwrap_or(v)
+    } else {
+        lit.strip_prefix(b"'").and_then(|v| v.strip_suffix(b"'"))?
+    };
+    Some(key.to_vec())
 }
 
 /// The validator of a column of owner tags.
@@ -2611,7 +2610,7 @@ fn query_column_field(expr: &[u8], cmd: &[u8]) -> Option<Field> {
             if key == b"Name" {
                 return Some(name_field(RES));
             }
-            let key = norm_key(key);
+            let key = norm_key(&key);
             return OWNER_TAG_KEYS
                 .iter()
                 .any(|k| norm_key(k.as_bytes()) == key)
@@ -3849,6 +3848,8 @@ mod tests {
             "Reservations[].Instances[].[InstanceId,KeyName,Tags[?Key==`Name`]|[0].Value]",
             "Reservations[*].Instances[*].[ InstanceId , KeyName , Tags[?Key=='Name'].Value | [0] ]",
             "Reservations[].Instances[?State.Name=='running'][].[InstanceId, KeyName, Tags[?Key == `\"Name\"`].Value|[0]]",
+            // inside a JSON string, backticks escaped for the shell's double quotes
+            r"Reservations[].Instances[].[InstanceId,KeyName,Tags[?Key==\\`Name\\`]|[0].Value]",
         ] {
             assert_eq!(types(expr), Some(vec![None, Some(RES), Some(RES)]), "{expr}");
         }
