@@ -19,9 +19,10 @@ use regex::bytes::{Regex, RegexBuilder};
 
 use super::aws;
 use super::base::{
-    backslashes_before, enclosing_brace, escape_ends_at, field_check, is_space, key_variants, left_ok, match_quote,
-    norm_key, table, value_after, ByteTable, CheckResult, Field, Finding, Recognizer, Shape,
-    TypeInfo, Value, ALNUM, ECHO_BACK, KEY_ANCHOR, LOOKAHEAD, LOOKBEHIND, Q, WORD,
+    backslashes_before, enclosing_brace, escape_ends_at, field_check, is_space, key_variants,
+    left_ok, match_quote, norm_key, table, value_after, ByteTable, CheckResult, Field, Finding,
+    Recognizer, Shape, TypeInfo, Value, ALNUM, ECHO_BACK, KEY_ANCHOR, LOOKAHEAD, LOOKBEHIND, Q,
+    WORD,
 };
 
 pub const CATEGORY: &str = "aws";
@@ -2429,6 +2430,9 @@ fn query_command(data: &[u8], s: usize, e: usize) -> Option<QueryCommand<'_>> {
             Mark::Other => end += 1,
         }
     }
+    if runs_another_command(data, p, after, end, json) {
+        return None;
+    }
     let output = cli_output(&data[p..end])?;
     let (rows, json) = match next {
         Some(n) => (n, json),
@@ -2442,6 +2446,37 @@ fn query_command(data: &[u8], s: usize, e: usize) -> Option<QueryCommand<'_>> {
         rows,
         json,
     })
+}
+
+/// Whether the command line of the command `p..end` runs another AWS CLI command before it
+/// or after its `--query` (ending at `after`): `aws a … && aws b …` prints both outputs one
+/// after the other, so which rows are whose is unknown.
+fn runs_another_command(data: &[u8], p: usize, after: usize, end: usize, json: bool) -> bool {
+    let lo = p.saturating_sub(COMMAND_REACH);
+    let mut ls = lo;
+    for k in (lo..p).rev() {
+        match mark_at(data, k, json) {
+            Mark::Break {
+                len,
+                continued: false,
+            } => {
+                ls = k + len;
+                break;
+            }
+            Mark::StringEnd => {
+                ls = k + 1;
+                break;
+            }
+            _ => {}
+        }
+    }
+    let runs = |a: usize, b: usize| {
+        memmem::find_iter(&data[a..b], b"aws ").any(|i| {
+            let i = a + i;
+            i == 0 || runs_aws_cli(&data[i - 1..i + 4])
+        })
+    };
+    (ls < p && runs(ls, p)) || (after < end && runs(after, end))
 }
 
 /// A JSON string value after the key ending at `i` (`"key"` then `: "`): where its text starts.
@@ -2581,7 +2616,9 @@ fn tag_filter_key(x: &[u8]) -> Option<Vec<u8>> {
         _ => return None,
     };
     let key = if let Some(v) = lit.strip_prefix(b"`").and_then(|v| v.strip_suffix(b"`")) {
-        v.strip_prefix(b"\"").and_then(|w| w.strip_suffix(b"\"")).unwrap_or(v)
+        v.strip_prefix(b"\"")
+            .and_then(|w| w.strip_suffix(b"\""))
+            .unwrap_or(v)
     } else {
         lit.strip_prefix(b"'").and_then(|v| v.strip_suffix(b"'"))?
     };
@@ -3953,6 +3990,9 @@ mod tests {
             // rows end at a blank line, a line without a tab (prose, a prompt)
             format!("$ aws ec2 describe-instances --query {query} --output text\n\n{k1}\t{n1}\n"),
             format!("$ aws ec2 describe-instances --query {query} --output text\nDone.\n{k1}\t{n1}\n"),
+            // two commands on one line print their outputs one after the other
+            format!("$ aws sts get-caller-identity --output text && aws ec2 describe-instances --query {query} --output text\n{k1}\t{n1}\n"),
+            format!("$ aws ec2 describe-instances --query {query} --output text; aws s3 ls\n{k1}\t{n1}\n"),
             // the flag of a later line's command, the tool result of another tool use
             format!("$ aws ec2 describe-instances --output text\nls --query {query}\n{k1}\t{n1}\n"),
             format!(
