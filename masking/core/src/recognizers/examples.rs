@@ -248,6 +248,9 @@ pub const ROWS: &[Row] = &[
             ok("aws rds create-db-instance --db-instance-identifier «ledger-db-2» --master-username «ledger_owner»"),
             ok(r#""DBInstanceIdentifier": "«ledgerdb-wmsa»","#),
             ok("aws rds describe-db-instances --db-instance-identifier «orders-oqrmg»"),
+            // `--query` multi-select hash, `--output table`: the header holds the user's keys, the
+            // expression each key stands for says what its column is
+            ok("$ aws rds describe-db-instances --query 'DBInstances[].{Id:DBInstanceIdentifier,Class:DBInstanceClass,State:DBInstanceStatus}' --output table\n--------------------------------------------\n|            DescribeDBInstances           |\n+--------------+----------------+----------+\n|     Class    |      Id        |  State   |\n+--------------+----------------+----------+\n|  db.t3.micro |  «orders-pg-2» |  available |\n|  db.r6g.large|  «billingdb7»  |  stopped |\n+--------------+----------------+----------+\n"),
             ok("2026-11-02T10:14:07Z WARN connecting to database «quorvane»"),
             ok("aws logs tail /aws/rds/instance/«pg-main-4k»/postgresql"),
             ok(r#"$ aws elasticache describe-snapshots --cache-cluster-id «sessq7» --max-items 5\nSNAPSHOTS\tTrue\t2026-10-30T04:00:00Z\t«sessq7»\tavailable\n"#),
@@ -312,6 +315,15 @@ pub const ROWS: &[Row] = &[
             ok(r#"{"command": "aws ec2 describe-key-pairs --query 'KeyPairs[].KeyName' --output text"}, {"content": "«deploy-key-4q»\t«ops-admin-7»\t«ci-runner-k2»\n"}"#),
             ok("$ aws lambda list-functions --query 'Functions[*].FunctionName' --output text\n«settle-hook-3»\t«ledger-sync-x»\n"),
             ok("$ aws ec2 describe-key-pairs --query KeyPairs[0].KeyName --output text\n«bastion-key-9»\n"),
+            // a `--query` multi-select list or hash, `--output text`: the columns whose
+            // expression ends with a name field (`KeyName`, the `Name` tag's `Value`), in order
+            // for a list, sorted by key for a hash (as the CLI prints them)
+            ok("$ aws ec2 describe-instances --query 'Reservations[].Instances[].[InstanceId,KeyName,Tags[?Key==`Name`]|[0].Value]' --output text\ni-0a1b2c3d4e5f60718\t«deploy-keypair-q7»\t«payments-api-blue»\ni-0f1e2d3c4b5a69788\t«ops-bastion-k2»\tNone\n"),
+            ok(r#"{"text": "$ aws ec2 describe-instances --output text --query 'Reservations[*].Instances[*].{ Name: Tags[?Key==`Name`] | [0].Value, ID: InstanceId, Key: KeyName }'\ni-0a1b2c3d4e5f60718\t«fin-keypair-3»\t«ledger-web-2»\n"}"#),
+            // Claude Code's Bash tool use, and the tool result that holds its rows
+            ok(r#"{"type": "tool_use", "id": "toolu_01Qx7Lm2", "name": "Bash", "input": {"command": "aws lambda list-functions --query \"Functions[].[FunctionName,Runtime,Role]\" --output text", "description": "List functions"}}]}, {"role": "user", "content": [{"tool_use_id": "toolu_01Qx7Lm2", "type": "tool_result", "content": "«settle-hook-4»\tpython3.12\tarn:aws:iam::604218873315:role/svc-settle\n«ledger-sync-q»\tnodejs20.x\tNone\n"}]"#),
+            // `--output table` of a hash: the header row holds the user's keys
+            ok("$ aws ec2 describe-instances --query 'Reservations[].Instances[].{ID:InstanceId,Key:KeyName,Label:Tags[?Key==`Name`].Value|[0]}' --output table\n-----------------------------------------------------------\n|                    DescribeInstances                    |\n+----------------------+-------------------+--------------+\n|          ID          |        Key        |    Label     |\n+----------------------+-------------------+--------------+\n|  i-0a1b2c3d4e5f60718 |  «ops-keypair-5»  |  «edge-web»  |\n|  i-0f1e2d3c4b5a69788 |  None             |  None        |\n+----------------------+-------------------+--------------+\n"),
             // `--output yaml`: the `Name` tag of a resource, raw and inside a tool result
             ok("Tags:\n- Key: Name\n  Value: «orders-api-blue-7»\n- Key: Team\n  Value: ledger\n"),
             ok(r#"    Tags:\n    - Key: Name\n      Value: «vpn-gw-qx3»\n"#),
@@ -382,6 +394,17 @@ pub const ROWS: &[Row] = &[
             ok("$ aws ec2 describe-key-pairs --query 'KeyPairs[].KeyType' --output text\nrsa\ted25519-key\n"),
             ok("$ aws ec2 describe-key-pairs --query 'KeyPairs[].[KeyPairId,CreateTime]' --output text\nkey-0a1b2c3d4e5f67890\t2026-01-02\n"),
             ok(r#"{"content": "deploy-key-4q\tops-admin-7\n"}"#),
+            // a `--query` multi-select: a row with another number of cells is left whole (fail
+            // safe), rows end at a blank line or the next command, and a command without
+            // `--output text` or `table`, or whose tool result is another tool use's, prints none
+            ok("$ aws ec2 describe-instances --query 'Reservations[].Instances[].[InstanceId,KeyName,Tags[?Key==`Name`]|[0].Value]' --output text\ni-0a1b2c3d4e5f60718\tkeep-keypair-4\n"),
+            ok("$ aws ec2 describe-instances --query 'Reservations[].Instances[].[KeyName,Tags[?Key==`Name`]|[0].Value]' --output text\n\nkeep-keypair-5\tkeep-name-5\n"),
+            ok("$ aws ec2 describe-instances --query 'Reservations[].Instances[].[KeyName,InstanceType]' --output text\n$ aws ec2 describe-images --query 'Images[].[ImageId,Architecture]' --output text\nkeep-image-6\tx86_64\n"),
+            ok("$ aws ec2 describe-key-pairs --query 'KeyPairs[].[KeyName,KeyType]' --output json\nkeep-keypair-7\trsa\n"),
+            ok(r#"{"type": "tool_use", "id": "toolu_01Zz9", "name": "Bash", "input": {"command": "aws lambda list-functions --query 'Functions[].[FunctionName,Runtime]' --output text"}}, {"type": "tool_result", "tool_use_id": "toolu_02Yy8", "content": "keep-func-8\tpython3.12\n"}"#),
+            // cells that are no names: None, numbers, dates, states, the header row
+            ok("$ aws lambda list-functions --query 'Functions[].[FunctionName,Runtime]' --output text\n2026-01-02\tpython3.12\n12345\tnodejs20.x\nNone\tjava17\nrunning\tjava21\n"),
+            ok("$ aws ec2 describe-instances --query 'Reservations[].Instances[].{Key:KeyName,State:State.Name}' --output table\n||  Key  |  State  ||\n|+------+---------+|\n||  None |  running ||\n"),
             // a region and a word after an underscore: a variable, not a pool
             ok("terraform import module.us-east-1_vpcstack aws_vpc.main"),
             ok("cp logs/us-west-2_202611041.tar.gz ."),
@@ -398,6 +421,8 @@ pub const ROWS: &[Row] = &[
             ok("Tags:\n- Key: Owner\n  Value: «Lucía Fernández»\n"),
             ok("  tags = {\n    Owner     = \"«Rahel Tesfaye»\"\n    CreatedBy = \"«rtesfaye@ledgerco.example»\"\n  }\n"),
             ok("TAGS\tOwner\t«Dmitri Volkov»\n"),
+            // a `--query` column of the Owner tag, `--output text`
+            ok(r#"{"text": "$ aws ec2 describe-instances --query \"Reservations[].Instances[].[InstanceId,Tags[?Key=='Owner'].Value|[0]]\" --output text\ni-0a1b2c3d4e5f60718\t«Priya Ramaswamy»\ni-0f1e2d3c4b5a69788\tplatform\n"}"#),
         ],
         negative: &[
             // teams, tools and placeholders; an Owner outside a tag
@@ -407,6 +432,8 @@ pub const ROWS: &[Row] = &[
             ok(r#""Owner": {"DisplayName": "ops-ledger", "ID": "x"}"#),
             ok("owner = \"Priya Ramaswamy\"\n"),
             ok("TAGS\tOwner\tnone\n"),
+            // another tag's column
+            ok(r#"{"text": "$ aws ec2 describe-instances --query \"Reservations[].Instances[].[InstanceId,Tags[?Key=='Team'].Value|[0]]\" --output text\ni-0a1b2c3d4e5f60718\tPriya Ramaswamy\n"}"#),
         ],
     },
     Row {
