@@ -12,7 +12,9 @@ pub mod examples;
 pub mod names;
 pub mod network;
 pub mod printed;
+pub mod query_columns;
 pub mod secrets;
+pub mod tool_calls;
 pub mod user;
 
 use base::{Recognizer, TypeInfo};
