@@ -4,7 +4,8 @@
 //! recognizers in priority order); `printed` (secrets a command prints bare) has recognizers
 //! only, for types of the secrets family. Order across families decides which recognizer wins when
 //! two match at the same offset: the more specific first (network, secrets, AWS, names), the
-//! generic key-based secrets rule last.
+//! generic key-based secrets rule last. `query_columns` holds one rule of the names family
+//! (`names::recognizers()` places it); `base` and `tool_calls` are helpers the families share.
 
 pub mod aws;
 pub mod base;

@@ -6,6 +6,8 @@
 //! last word of a log line, values that CLI text output repeats after a command named them, a
 //! documentation literal followed by its kind, and CodeBuild build ids. Values that are ARNs,
 //! ids or URLs are left to their own recognizers; generic words (`default`, `main`…) are kept.
+//! The columns a `--query` multi-select prints are read by [`query_columns`], whose rule sits
+//! among these.
 //!
 //! A port of masking/recognizers/names.py: the Python regexes used inside checks are hand
 //! code here, each written to accept exactly what the Python `match`/`search` accepts on the
