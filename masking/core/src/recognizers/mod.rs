@@ -4,7 +4,8 @@
 //! recognizers in priority order); `printed` (secrets a command prints bare) has recognizers
 //! only, for types of the secrets family. Order across families decides which recognizer wins when
 //! two match at the same offset: the more specific first (network, secrets, AWS, names), the
-//! generic key-based secrets rule last.
+//! generic key-based secrets rule last. `query_columns` holds one rule of the names family
+//! (`names::recognizers()` places it); `base` and `tool_calls` are helpers the families share.
 
 pub mod aws;
 pub mod base;
@@ -12,7 +13,9 @@ pub mod examples;
 pub mod names;
 pub mod network;
 pub mod printed;
+pub mod query_columns;
 pub mod secrets;
+pub mod tool_calls;
 pub mod user;
 
 use base::{Recognizer, TypeInfo};

@@ -17,13 +17,8 @@
 use memchr::memmem;
 
 use super::base::{escape_ends_at, CheckResult, Finding, Recognizer, Shape};
+use super::tool_calls::tool_result_text;
 
-/// How far back from a command the id of its tool call is looked for.
-const CALL_ID_BACK: usize = 4096;
-/// How far after a tool call its result is looked for.
-const RESULT_REACH: usize = 256 * 1024;
-/// How far into a tool result object its `content` is looked for.
-const CONTENT_REACH: usize = 512;
 /// A printed secret is at most this long (a token, a password, a connection string).
 const MAX_VALUE: usize = 2048;
 
@@ -108,60 +103,6 @@ fn first_line(data: &[u8], i: usize) -> (usize, usize) {
     (i, b)
 }
 
-/// When the line `a..b` is the `command` string of a tool call: the start of the first line
-/// of that call's result.
-fn tool_result_output(data: &[u8], a: usize, b: usize) -> Option<usize> {
-    let before = data[a.saturating_sub(16)..a].trim_ascii_end();
-    let before = before.strip_suffix(b"\"")?.trim_ascii_end().strip_suffix(b":")?;
-    if !before.trim_ascii_end().ends_with(b"\"command\"") {
-        return None;
-    }
-    // the call's id: the last `"id"` before its input (the API writes it first)
-    let lo = a.saturating_sub(CALL_ID_BACK);
-    let at = memmem::rfind(&data[lo..a], b"\"id\"").map(|k| lo + k + 4)?;
-    let q = at + memchr::memchr(b'"', &data[at..a])? + 1;
-    let id_end = q + memchr::memchr(b'"', &data[q..a])?;
-    let id = &data[q..id_end];
-    if id.is_empty() || id.len() > 128 {
-        return None;
-    }
-    // its result: the object whose tool_use_id is that id, and its content
-    let hi = data.len().min(b + RESULT_REACH);
-    let key = b"\"tool_use_id\"";
-    let mut from = b;
-    let found = loop {
-        let k = from + memmem::find(&data[from..hi], key)?;
-        let mut v = k + key.len();
-        while v < hi && matches!(data[v], b' ' | b':') {
-            v += 1;
-        }
-        if data[v..hi].starts_with(b"\"") && data[v + 1..hi].starts_with(id)
-            && data.get(v + 1 + id.len()) == Some(&b'"')
-        {
-            break v + 2 + id.len();
-        }
-        from = k + 1;
-    };
-    let end = hi.min(found + CONTENT_REACH);
-    let c = found + memmem::find(&data[found..end], b"\"content\"")? + b"\"content\"".len();
-    let mut v = c;
-    while v < end && matches!(data[v], b' ' | b':') {
-        v += 1;
-    }
-    match data.get(v)? {
-        b'"' => Some(v + 1),
-        b'[' => {
-            let t = v + memmem::find(&data[v..end], b"\"text\"")? + b"\"text\"".len();
-            let mut w = t;
-            while w < end && matches!(data[w], b' ' | b':') {
-                w += 1;
-            }
-            (data.get(w) == Some(&b'"')).then_some(w + 1)
-        }
-        _ => None,
-    }
-}
-
 /// Whether a printed line has a secret's shape: one token, letters with digits or symbols.
 fn secret_shaped(v: &[u8]) -> bool {
     if !(6..=MAX_VALUE).contains(&v.len())
@@ -180,7 +121,7 @@ fn secret_shaped(v: &[u8]) -> bool {
 fn check_printed(data: &[u8], s: usize, _e: usize) -> CheckResult {
     let (a, b) = line_around(data, s);
     let rtype = printed_type(&data[a..b])?;
-    let out = match tool_result_output(data, a, b) {
+    let out = match tool_result_text(data, a, b) {
         Some(at) => at,
         // a transcript: the next line (a command string's closing quote has no next line)
         None if b < data.len() => b + break_at(data, b)?,
