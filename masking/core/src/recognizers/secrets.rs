@@ -2449,7 +2449,11 @@ fn next_word(data: &[u8], i: usize, limit: usize) -> &[u8] {
 
 /// Whether a value named by prose has a password's shape (see [`check_prose_password`]).
 fn password_shaped(v: &[u8], told: bool) -> bool {
-    if !(6..=128).contains(&v.len()) || v.starts_with(b"/") || v.starts_with(b"~") {
+    if !(6..=128).contains(&v.len())
+        || v.starts_with(b"/")
+        || v.starts_with(b"~")
+        || describes_encoding(v)
+    {
         return false;
     }
     let count = |f: fn(&u8) -> bool| v.iter().filter(|c| f(c)).count();
@@ -2463,6 +2467,28 @@ fn password_shaped(v: &[u8], told: bool) -> bool {
         lower > 0 && upper > 0 && digits > 0
     }
 }
+
+/// Words that say how a password is kept rather than what it is: an encoding or a hash
+/// (`base64`, `sha256`), or words joined to a participle (`base64-encoded`, `bcrypt-hashed`,
+/// `auto-generated`, `KMS-managed`).
+fn describes_encoding(v: &[u8]) -> bool {
+    let lower = v.to_ascii_lowercase();
+    if PROSE_PASSWORD_SCHEMES.contains(&lower.as_slice()) {
+        return true;
+    }
+    let Some(dash) = lower.iter().rposition(|&c| c == b'-') else {
+        return false;
+    };
+    let last = &lower[dash + 1..];
+    last.len() >= 4
+        && last.iter().all(u8::is_ascii_lowercase)
+        && (last.ends_with(b"ed") || last.ends_with(b"ing"))
+}
+
+const PROSE_PASSWORD_SCHEMES: &[&[u8]] = &[
+    b"base64", b"base32", b"sha1", b"sha256", b"sha384", b"sha512", b"bcrypt", b"scrypt",
+    b"argon2", b"argon2id", b"pbkdf2", b"utf-8", b"aes256", b"aes-256", b"sha-256", b"md5sum",
+];
 
 /// `.netrc`: `machine HOST login USER password PASSWORD` (on one line or several).
 fn check_netrc(data: &[u8], s: usize, e: usize) -> CheckResult {
