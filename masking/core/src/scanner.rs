@@ -223,7 +223,8 @@ impl Scanner {
         &self.recognizers
     }
 
-    /// Scan `data` whole: findings sorted, not overlapping.
+    /// Scan `data` whole: findings sorted by position, a span found twice for one type once
+    /// (overlapping findings are left for the engine to resolve).
     pub fn scan(&self, data: &[u8]) -> Vec<Finding> {
         self.scan_sources(data).into_iter().map(|(f, _)| f).collect()
     }
@@ -336,6 +337,13 @@ impl Scanner {
         if let Some((_, cache)) = search {
             self.caches.lock().unwrap_or_else(|e| e.into_inner()).push(cache);
         }
+        // A check may find text after its candidate (the rows a command printed), so findings
+        // can come out of order, and two rules may find the same span: sorted, repeats dropped.
+        let key = |f: &Finding| (f.start, f.end);
+        if found.windows(2).any(|w| key(&w[0].0) > key(&w[1].0)) {
+            found.sort_by_key(|(f, _)| key(f));
+        }
+        found.dedup_by(|b, a| key(&a.0) == key(&b.0) && a.0.rtype == b.0.rtype);
         found
     }
 }

@@ -238,6 +238,8 @@ pub const ROWS: &[Row] = &[
         rtype: "aws_db_identifier",
         found_by: &[Field, Flag, CliColumn, Phrase],
         positive: &[
+            // the one value a `--query` selects, as the whole result of the tool call
+            ok(r#"{"type": "tool_use", "id": "toolu_01Db", "name": "Bash", "input": {"command": "aws rds describe-db-instances --query 'DBInstances[0].DBInstanceIdentifier' --output text"}}]}, {"role": "user", "content": [{"tool_use_id": "toolu_01Db", "type": "tool_result", "content": "«ledger-prod-primary»"}]}"#),
             // an ElastiCache serverless cache: the name, not the word serverless
             ok("«orders-cache-r7t2kq».serverless.euw1.cache.amazonaws.com:6379"),
             ok("master.«sessions-redis».x8k2pq.usw2.cache.amazonaws.com:6379"),
@@ -315,6 +317,10 @@ pub const ROWS: &[Row] = &[
             ok(r#"{"command": "aws ec2 describe-key-pairs --query 'KeyPairs[].KeyName' --output text"}, {"content": "«deploy-key-4q»\t«ops-admin-7»\t«ci-runner-k2»\n"}"#),
             ok("$ aws lambda list-functions --query 'Functions[*].FunctionName' --output text\n«settle-hook-3»\t«ledger-sync-x»\n"),
             ok("$ aws ec2 describe-key-pairs --query KeyPairs[0].KeyName --output text\n«bastion-key-9»\n"),
+            // its whole output as a tool call's result (no line break after the last cell),
+            // and a one-column multi-select
+            ok(r#"{"type": "tool_use", "id": "toolu_01Kp", "name": "Bash", "input": {"command": "aws ec2 describe-key-pairs --query 'KeyPairs[*].KeyName' --output text"}}]}, {"role": "user", "content": [{"tool_use_id": "toolu_01Kp", "type": "tool_result", "content": "«prod-bastion-23»\t«deploy-ci-7»"}]}"#),
+            ok("$ aws ec2 describe-key-pairs --query 'KeyPairs[].[KeyName]' --output text\n«ops-key-q2»\n«ci-key-w8»\n$ "),
             // a `--query` multi-select list or hash, `--output text`: the columns whose
             // expression ends with a name field (`KeyName`, the `Name` tag's `Value`), in order
             // for a list, sorted by key for a hash (as the CLI prints them)

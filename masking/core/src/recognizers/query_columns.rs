@@ -391,6 +391,24 @@ struct QueryColumn<'a> {
 /// expression ends with, in the order text output prints them (a hash's sorted by key), and
 /// whether it is a hash; `None` for another expression or fewer than two columns.
 fn query_columns<'a>(expr: &'a [u8], cmd: &[u8]) -> Option<(Vec<QueryColumn<'a>>, bool)> {
+    selection(expr, cmd).filter(|(columns, _)| columns.len() >= 2)
+}
+
+/// The field of a `--query` that selects one value an item: a path (`KeyPairs[].KeyName`,
+/// `DBInstances[0].DBInstanceIdentifier`) or a one-column multi-select (`Users[].[UserName]`,
+/// `Functions[].{N: FunctionName}`); `None` for a function, a filter or several columns.
+fn single_field(expr: &[u8], cmd: &[u8]) -> Option<Field> {
+    let expr = expr.trim_ascii();
+    expr_depths(expr)?;
+    match selection(expr, cmd) {
+        Some((columns, _)) if columns.len() == 1 => columns[0].field,
+        Some(_) => None,
+        None => query_column_field(expr, cmd),
+    }
+}
+
+/// The columns of the multi-select an expression ends with ([`query_columns`]), one or more.
+fn selection<'a>(expr: &'a [u8], cmd: &[u8]) -> Option<(Vec<QueryColumn<'a>>, bool)> {
     let expr = expr.trim_ascii();
     let depths = expr_depths(expr)?;
     let last = expr.len().checked_sub(1)?;
@@ -441,9 +459,6 @@ fn query_columns<'a>(expr: &'a [u8], cmd: &[u8]) -> Option<(Vec<QueryColumn<'a>>
             key,
             field: query_column_field(sub, cmd),
         });
-    }
-    if columns.len() < 2 {
-        return None;
     }
     if hash {
         columns.sort_by(|x, y| x.key.cmp(&y.key));
@@ -538,6 +553,27 @@ fn text_rows(data: &[u8], mut i: usize, json: bool, columns: &[QueryColumn]) -> 
     out
 }
 
+/// The findings in the `--output text` of a `--query` that selects one field ([`single_field`])
+/// from `i` on: every cell of every line (a list prints on one line, tab-separated; a list of
+/// lists, a line each), up to an empty line or one with a blank in a cell (a prompt, prose).
+fn single_rows(data: &[u8], mut i: usize, json: bool, field: &Field) -> Vec<Finding> {
+    let limit = data.len().min(i + TABLE_REACH);
+    let mut out = Vec::new();
+    loop {
+        let (le, next) = output_line(data, i, limit, json);
+        let cells = tab_cells(data, i, le);
+        if le == i || cells.iter().any(|&(a, b)| a == b || data[a..b].contains(&b' ')) {
+            break;
+        }
+        for &(a, b) in &cells {
+            out.extend(query_cell(data, a, b, field));
+        }
+        let Some(n) = next else { break };
+        i = n;
+    }
+    out
+}
+
 /// The findings in the rows of `--output table` from `i` on, up to the first line that is no
 /// row or rule of a table. A list's rows hold its columns in order; a hash's are named by a
 /// header row of its keys (sorted), and columns whose key names a field itself are left to
@@ -594,12 +630,19 @@ fn table_rows(
 }
 
 /// `aws … --query '<multi-select>' --output text|table`: the cells of each row it printed whose
-/// column's expression ends with a known field are validated as that field's values. The rows
+/// column's expression ends with a known field are validated as that field's values; with
+/// `--output text`, a `--query` that selects one field has every cell validated as its values. The rows
 /// start on the line after the command, or in the tool result of the tool use that ran it.
 /// Scanning resumes after the flag: the rest of the command and the rows are scanned as usual.
 fn check_query_columns(data: &[u8], s: usize, e: usize) -> CheckResult {
     let cmd = query_command(data, s, e)?;
-    let (columns, hash) = query_columns(cmd.expr, cmd.text)?;
+    let Some((columns, hash)) = query_columns(cmd.expr, cmd.text) else {
+        if cmd.output != CliOutput::Text {
+            return None;
+        }
+        let found = single_rows(data, cmd.rows, cmd.json, &single_field(cmd.expr, cmd.text)?);
+        return (!found.is_empty()).then_some((found, e));
+    };
     if columns.iter().all(|c| c.field.is_none()) {
         return None;
     }
