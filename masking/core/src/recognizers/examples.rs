@@ -321,6 +321,8 @@ pub const ROWS: &[Row] = &[
             // and a one-column multi-select
             ok(r#"{"type": "tool_use", "id": "toolu_01Kp", "name": "Bash", "input": {"command": "aws ec2 describe-key-pairs --query 'KeyPairs[*].KeyName' --output text"}}]}, {"role": "user", "content": [{"tool_use_id": "toolu_01Kp", "type": "tool_result", "content": "«prod-bastion-23»\t«deploy-ci-7»"}]}"#),
             ok("$ aws ec2 describe-key-pairs --query 'KeyPairs[].[KeyName]' --output text\n«ops-key-q2»\n«ci-key-w8»\n$ "),
+            // `--output table`: the title row, then a value a row
+            ok("$ aws ec2 describe-key-pairs --query 'KeyPairs[].KeyName' --output table\n--------------------\n| DescribeKeyPairs |\n+------------------+\n|  «ops-key-q2»      |\n|  «ci-key-w8»       |\n+------------------+\n"),
             // a `--query` multi-select list or hash, `--output text`: the columns whose
             // expression ends with a name field (`KeyName`, the `Name` tag's `Value`), in order
             // for a list, sorted by key for a hash (as the CLI prints them)

@@ -574,6 +574,28 @@ fn single_rows(data: &[u8], mut i: usize, json: bool, field: &Field) -> Vec<Find
     out
 }
 
+/// The findings in the `--output table` of a `--query` that selects one field from `i` on: a
+/// one-column table whose first row is its title (the operation's name) and every other row
+/// a value, up to the first line that is no row or rule of such a table.
+fn single_table_rows(data: &[u8], mut i: usize, json: bool, field: &Field) -> Vec<Finding> {
+    let limit = data.len().min(i + TABLE_REACH);
+    let mut out = Vec::new();
+    let mut title = true;
+    loop {
+        let (le, next) = output_line(data, i, limit, json);
+        if !table_rule(&data[i..le]) {
+            match table_cells(data, i, le).as_deref() {
+                Some(&[(a, b)]) if title => title = a == b,
+                Some(&[(a, b)]) => out.extend(query_cell(data, a, b, field)),
+                _ => break,
+            }
+        }
+        let Some(n) = next else { break };
+        i = n;
+    }
+    out
+}
+
 /// The findings in the rows of `--output table` from `i` on, up to the first line that is no
 /// row or rule of a table. A list's rows hold its columns in order; a hash's are named by a
 /// header row of its keys (sorted), and columns whose key names a field itself are left to
@@ -630,17 +652,18 @@ fn table_rows(
 }
 
 /// `aws … --query '<multi-select>' --output text|table`: the cells of each row it printed whose
-/// column's expression ends with a known field are validated as that field's values; with
-/// `--output text`, a `--query` that selects one field has every cell validated as its values. The rows
+/// column's expression ends with a known field are validated as that field's values; the
+/// output of a `--query` that selects one field has every value validated as that field's. The rows
 /// start on the line after the command, or in the tool result of the tool use that ran it.
 /// Scanning resumes after the flag: the rest of the command and the rows are scanned as usual.
 fn check_query_columns(data: &[u8], s: usize, e: usize) -> CheckResult {
     let cmd = query_command(data, s, e)?;
     let Some((columns, hash)) = query_columns(cmd.expr, cmd.text) else {
-        if cmd.output != CliOutput::Text {
-            return None;
-        }
-        let found = single_rows(data, cmd.rows, cmd.json, &single_field(cmd.expr, cmd.text)?);
+        let field = single_field(cmd.expr, cmd.text)?;
+        let found = match cmd.output {
+            CliOutput::Text => single_rows(data, cmd.rows, cmd.json, &field),
+            CliOutput::Table => single_table_rows(data, cmd.rows, cmd.json, &field),
+        };
         return (!found.is_empty()).then_some((found, e));
     };
     if columns.iter().all(|c| c.field.is_none()) {
