@@ -2332,7 +2332,7 @@ fn check_openssl_pass(data: &[u8], _s: usize, e: usize) -> CheckResult {
 /// more); right after the word (`with password X`), upper and lower case letters and a digit.
 fn check_prose_password(data: &[u8], s: usize, e: usize) -> CheckResult {
     if s > 0 && ALNUM[data[s - 1] as usize] {
-        return None; // inside a word: `DB_PASSWORD `, `mypassword ` (the key rules read those)
+        return None; // inside a word (`mypassword `, `userPassword `: the key rules read those)
     }
     let limit = line_end(data, e, data.len().min(e + PROSE_PASSWORD_REACH));
     let mut i = e;
