@@ -99,6 +99,44 @@ def test_an_account_echoed_bare_in_a_messages_request_is_masked_everywhere() -> 
     assert out.count(surrogate_of(masker.pairs, a).encode()) == 4
 
 
+def test_a_secret_a_command_printed_is_masked_where_the_agent_uses_it_next() -> None:
+    # The agent reads a password with one tool call (its result holds the value bare, with
+    # nothing around it) and uses it in the next: masked in both, and in a later request.
+    engine = Engine(KEY_A)
+    secret = "".join(R.choice(string.ascii_letters) for _ in range(6)) + str(R.randint(10, 99))
+    read = "kubectl get secret ledger-db -o jsonpath='{.data.password}' | base64 -d"
+    use = f"echo -n {secret} | wc -c"  # no context of its own
+
+    def call(n: int, command: str) -> dict[str, object]:
+        return {
+            "type": "tool_use",
+            "id": f"toolu_0{n}",
+            "name": "Bash",
+            "input": {"command": command},
+        }
+
+    def result(n: int, content: str) -> dict[str, object]:
+        return {"type": "tool_result", "tool_use_id": f"toolu_0{n}", "content": content}
+
+    body = json.dumps(
+        {
+            "model": "m",
+            "messages": [
+                {"role": "user", "content": "Why does the ledger app fail to connect?"},
+                {"role": "assistant", "content": [call(1, "ls"), call(2, read)]},
+                {"role": "user", "content": [result(1, "Makefile\nsrc"), result(2, secret)]},
+                {"role": "assistant", "content": [call(3, use)]},
+            ],
+        }
+    ).encode()
+    out, masker = mask(body, kind="messages", engine=engine)
+    assert secret.encode() not in out
+    assert out.count(surrogate_of(masker.pairs, secret).encode()) == 2
+    assert b"Makefile" in out  # another call's result is no secret
+    later, _ = mask(f"retry with {secret} please".encode(), engine=engine)
+    assert secret.encode() not in later
+
+
 def test_a_value_from_an_earlier_request_is_masked_in_a_later_one() -> None:
     engine = Engine(KEY_A)
     a = account()
