@@ -437,6 +437,7 @@ fn first_of(hir: &Hir, out: &mut [bool; 256]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::testutil::Rng;
 
     #[test]
     fn first_bytes_of_patterns() {
@@ -454,27 +455,13 @@ mod tests {
     fn triggered_candidates_find_what_the_pattern_finds() {
         let builtin = crate::recognizers::builtin();
         assert!(builtin.iter().any(|r| r.trigger.is_some()));
-        let by_pattern: Vec<Recognizer> = builtin
-            .iter()
-            .cloned()
-            .map(|mut r| {
-                r.trigger = None;
-                r
-            })
-            .collect();
-        let triggered = Scanner::new(builtin, Filter::default()).unwrap();
-        let searched = Scanner::new(by_pattern, Filter::default()).unwrap();
+        let (triggered, searched) = with_and_without_triggers(builtin);
         let alphabet = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
         let keys: [&[u8]; 6] = [b"aws_secret", b"\\\"SigningKey", b"x", b"token", b"NextToken", b""];
         let seps: [&[u8]; 8] = [b":", b"=", b": ", b"=\t", b":     ", b"==", b" ", b"-"];
         let quotes: [&[u8]; 6] = [b"", b"\"", b"'", b"\\\"", b"\\\\\\\\\\\\\\\\\"", b"`"];
-        let mut seed = 0x9e37_79b9_7f4a_7c15u64;
-        let mut next = |m: usize| {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            (seed % m as u64) as usize
-        };
+        let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+        let mut next = |m: usize| rng.below(m);
         let mut hits = 0;
         for _ in 0..3000 {
             let mut text = Vec::new();
@@ -497,15 +484,27 @@ mod tests {
         assert!(hits > 100, "the text reaches the triggered recognizer's findings ({hits})");
     }
 
+    /// A scanner of `recognizers` as they are, and one with every trigger's pattern in the
+    /// automaton instead.
+    fn with_and_without_triggers(recognizers: Vec<Recognizer>) -> (Scanner, Scanner) {
+        let by_pattern: Vec<Recognizer> = recognizers
+            .iter()
+            .cloned()
+            .map(|mut r| {
+                r.trigger = None;
+                r
+            })
+            .collect();
+        (
+            Scanner::new(recognizers, Filter::default()).unwrap(),
+            Scanner::new(by_pattern, Filter::default()).unwrap(),
+        )
+    }
+
     /// `count` texts of one to `most` pieces each, drawn from `pieces` (deterministic).
     fn texts_of(pieces: &[&[u8]], most: usize, count: usize) -> Vec<Vec<u8>> {
-        let mut seed = 0x2545_f491_4f6c_dd1du64;
-        let mut next = |m: usize| {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            (seed % m as u64) as usize
-        };
+        let mut rng = Rng(0x2545_f491_4f6c_dd1d);
+        let mut next = |m: usize| rng.below(m);
         (0..count)
             .map(|_| {
                 let n = 1 + next(most);
@@ -523,16 +522,7 @@ mod tests {
         let k = builtin.iter().position(|r| r.name == name).expect("a built-in recognizer");
         let trigger = builtin[k].trigger.expect("a triggered recognizer");
         let pattern = Regex::builder().syntax(syntax_config()).build(&builtin[k].pattern).unwrap();
-        let by_pattern: Vec<Recognizer> = builtin
-            .iter()
-            .cloned()
-            .map(|mut r| {
-                r.trigger = None;
-                r
-            })
-            .collect();
-        let triggered = Scanner::new(builtin, Filter::default()).unwrap();
-        let searched = Scanner::new(by_pattern, Filter::default()).unwrap();
+        let (triggered, searched) = with_and_without_triggers(builtin);
         let (mut candidates, mut findings) = (0, 0);
         let mut spans = Vec::new();
         for text in texts {

@@ -12,15 +12,41 @@ pub fn found_in(scanner: &Scanner, text: &str) -> Vec<(&'static str, String)> {
         .collect()
 }
 
+/// A xorshift generator: deterministic test inputs from a seed.
+pub struct Rng(pub u64);
+
+impl Rng {
+    /// A generator for `seed` spread over the bits (any seed, zero included).
+    pub fn seeded(seed: u64) -> Rng {
+        Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1)
+    }
+
+    /// The next number below `n`.
+    pub fn below(&mut self, n: usize) -> usize {
+        let x = &mut self.0;
+        *x ^= *x << 13;
+        *x ^= *x >> 7;
+        *x ^= *x << 17;
+        (*x % n as u64) as usize
+    }
+}
+
 /// Fresh pseudo-random test values from a seed (no real secrets in the repo).
 pub fn random_string(seed: u64, n: usize, alphabet: &[u8]) -> Vec<u8> {
-    let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
-    (0..n)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            alphabet[(x % alphabet.len() as u64) as usize]
-        })
-        .collect()
+    let mut rng = Rng::seeded(seed);
+    (0..n).map(|_| alphabet[rng.below(alphabet.len())]).collect()
+}
+
+/// A fresh name made in a test: `<letters>-<letters><digit>` (five, three and one).
+pub fn fresh_name(seed: u64) -> String {
+    let mut rng = Rng::seeded(seed);
+    let mut s = String::new();
+    for k in 0..8 {
+        if k == 5 {
+            s.push('-');
+        }
+        s.push((b'a' + rng.below(26) as u8) as char);
+    }
+    s.push((b'1' + rng.below(9) as u8) as char);
+    s
 }

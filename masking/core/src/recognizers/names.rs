@@ -2750,6 +2750,7 @@ pub fn recognizers() -> Vec<Recognizer> {
 mod tests {
     use super::*;
     use crate::scanner::{Filter, Scanner};
+    use crate::testutil::fresh_name as fresh;
 
     static SCANNER: LazyLock<Scanner> =
         LazyLock::new(|| Scanner::new(recognizers(), Filter::default()).expect("patterns compile"));
@@ -2758,26 +2759,6 @@ mod tests {
         crate::testutil::found_in(&SCANNER, text)
     }
 
-    /// A fresh name made in the test: `<letters>-<letters><digits>`.
-    fn fresh(seed: u64) -> String {
-        let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
-        let mut next = |n: u64| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            x % n
-        };
-        let mut s = String::new();
-        for _ in 0..5 {
-            s.push((b'a' + next(26) as u8) as char);
-        }
-        s.push('-');
-        for _ in 0..3 {
-            s.push((b'a' + next(26) as u8) as char);
-        }
-        s.push((b'1' + next(9) as u8) as char);
-        s
-    }
 
     /// A fresh UUID-shaped token.
     fn fresh_uuid(seed: u64) -> String {

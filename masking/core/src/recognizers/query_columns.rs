@@ -702,6 +702,7 @@ mod tests {
     use super::*;
     use crate::recognizers::names::recognizers;
     use crate::scanner::{Filter, Scanner};
+    use crate::testutil::fresh_name as fresh;
 
     /// The name recognizers the query columns' rule sits among, as in `names`' own tests.
     static SCANNER: LazyLock<Scanner> =
@@ -711,26 +712,6 @@ mod tests {
         crate::testutil::found_in(&SCANNER, text)
     }
 
-    /// A fresh name made in the test: `<letters>-<letters><digits>`.
-    fn fresh(seed: u64) -> String {
-        let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
-        let mut next = |n: u64| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            x % n
-        };
-        let mut s = String::new();
-        for _ in 0..5 {
-            s.push((b'a' + next(26) as u8) as char);
-        }
-        s.push('-');
-        for _ in 0..3 {
-            s.push((b'a' + next(26) as u8) as char);
-        }
-        s.push((b'1' + next(9) as u8) as char);
-        s
-    }
 
     /// The columns a `--query` expression's multi-select prints, as (key, type) pairs.
     fn columns(expr: &str, cmd: &str) -> Option<Vec<(Option<String>, Option<&'static str>)>> {
