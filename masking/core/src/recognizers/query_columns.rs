@@ -479,6 +479,19 @@ fn output_line(data: &[u8], i: usize, limit: usize, json: bool) -> (usize, Optio
     (limit, None)
 }
 
+/// The lines of CLI output from `i` on, as (start, end): up to the end of the JSON string it
+/// sits in, or [`TABLE_REACH`] bytes.
+fn output_lines(data: &[u8], i: usize, json: bool) -> impl Iterator<Item = (usize, usize)> + '_ {
+    let limit = data.len().min(i + TABLE_REACH);
+    let mut at = Some(i);
+    std::iter::from_fn(move || {
+        let start = at?;
+        let (end, next) = output_line(data, start, limit, json);
+        at = next;
+        Some((start, end))
+    })
+}
+
 /// The cells of a line of `--output text`: spans between tabs (raw or `\t` escapes).
 fn tab_cells(data: &[u8], a: usize, b: usize) -> Vec<(usize, usize)> {
     let mut cells = Vec::new();
@@ -531,12 +544,10 @@ fn header_rule_reads(data: &[u8], cells: &[(usize, usize)]) -> bool {
 /// The findings in the rows of `--output text` from `i` on: the lines with a tab, up to the
 /// first without one (a blank line, a prompt, prose). A row with another number of cells than
 /// the columns (a nested list printed on rows of its own) is left whole.
-fn text_rows(data: &[u8], mut i: usize, json: bool, columns: &[QueryColumn]) -> Vec<Finding> {
-    let limit = data.len().min(i + TABLE_REACH);
+fn text_rows(data: &[u8], i: usize, json: bool, columns: &[QueryColumn]) -> Vec<Finding> {
     let mut out = Vec::new();
-    loop {
-        let (le, next) = output_line(data, i, limit, json);
-        let cells = tab_cells(data, i, le);
+    for (ls, le) in output_lines(data, i, json) {
+        let cells = tab_cells(data, ls, le);
         if cells.len() < 2 {
             break;
         }
@@ -547,8 +558,6 @@ fn text_rows(data: &[u8], mut i: usize, json: bool, columns: &[QueryColumn]) -> 
                 }
             }
         }
-        let Some(n) = next else { break };
-        i = n;
     }
     out
 }
@@ -556,20 +565,16 @@ fn text_rows(data: &[u8], mut i: usize, json: bool, columns: &[QueryColumn]) -> 
 /// The findings in the `--output text` of a `--query` that selects one field ([`single_field`])
 /// from `i` on: every cell of every line (a list prints on one line, tab-separated; a list of
 /// lists, a line each), up to an empty line or one with a blank in a cell (a prompt, prose).
-fn single_rows(data: &[u8], mut i: usize, json: bool, field: &Field) -> Vec<Finding> {
-    let limit = data.len().min(i + TABLE_REACH);
+fn single_rows(data: &[u8], i: usize, json: bool, field: &Field) -> Vec<Finding> {
     let mut out = Vec::new();
-    loop {
-        let (le, next) = output_line(data, i, limit, json);
-        let cells = tab_cells(data, i, le);
-        if le == i || cells.iter().any(|&(a, b)| a == b || data[a..b].contains(&b' ')) {
+    for (ls, le) in output_lines(data, i, json) {
+        let cells = tab_cells(data, ls, le);
+        if le == ls || cells.iter().any(|&(a, b)| a == b || data[a..b].contains(&b' ')) {
             break;
         }
         for &(a, b) in &cells {
             out.extend(query_cell(data, a, b, field));
         }
-        let Some(n) = next else { break };
-        i = n;
     }
     out
 }
@@ -577,21 +582,17 @@ fn single_rows(data: &[u8], mut i: usize, json: bool, field: &Field) -> Vec<Find
 /// The findings in the `--output table` of a `--query` that selects one field from `i` on: a
 /// one-column table whose first row is its title (the operation's name) and every other row
 /// a value, up to the first line that is no row or rule of such a table.
-fn single_table_rows(data: &[u8], mut i: usize, json: bool, field: &Field) -> Vec<Finding> {
-    let limit = data.len().min(i + TABLE_REACH);
+fn single_table_rows(data: &[u8], i: usize, json: bool, field: &Field) -> Vec<Finding> {
     let mut out = Vec::new();
     let mut title = true;
-    loop {
-        let (le, next) = output_line(data, i, limit, json);
-        if !table_rule(&data[i..le]) {
-            match table_cells(data, i, le).as_deref() {
+    for (ls, le) in output_lines(data, i, json) {
+        if !table_rule(&data[ls..le]) {
+            match table_cells(data, ls, le).as_deref() {
                 Some(&[(a, b)]) if title => title = a == b,
                 Some(&[(a, b)]) => out.extend(query_cell(data, a, b, field)),
                 _ => break,
             }
         }
-        let Some(n) = next else { break };
-        i = n;
     }
     out
 }
@@ -602,19 +603,17 @@ fn single_table_rows(data: &[u8], mut i: usize, json: bool, field: &Field) -> Ve
 /// the table header rule of [`names`](super::names).
 fn table_rows(
     data: &[u8],
-    mut i: usize,
+    i: usize,
     json: bool,
     columns: &[QueryColumn],
     hash: bool,
 ) -> Vec<Finding> {
-    let limit = data.len().min(i + TABLE_REACH);
     let mut out = Vec::new();
     let mut fields: Option<Vec<Option<Field>>> =
         (!hash).then(|| columns.iter().map(|c| c.field).collect());
-    loop {
-        let (le, next) = output_line(data, i, limit, json);
-        if !table_rule(&data[i..le]) {
-            let Some(cells) = table_cells(data, i, le) else {
+    for (ls, le) in output_lines(data, i, json) {
+        if !table_rule(&data[ls..le]) {
+            let Some(cells) = table_cells(data, ls, le) else {
                 break;
             };
             let keys: Option<Vec<&QueryColumn>> = if hash && cells.len() >= 2 {
@@ -645,8 +644,6 @@ fn table_rows(
                 }
             }
         }
-        let Some(n) = next else { break };
-        i = n;
     }
     out
 }
