@@ -3,10 +3,10 @@
 h11 checks each field of an event it is given against two regular expressions (name and
 value), one field at a time, and a request or response head crossing the proxy has ~10-20 of
 them: per exchange that is the largest single piece of the proxy's own work. Here the names of
-a head are checked by one match over all of them, the values by another (the grammar is
-h11's: RFC 9110 tokens for names; values without NUL, CR, LF or other control whitespace,
-without leading or trailing space), and the event is then built on the path h11 uses for
-fields its own parser has checked. A field that fails the check raises
+a head are checked together, and so are the values (the grammar is h11's: RFC 9110 tokens for
+names; values without NUL, CR, LF or other control whitespace, without leading or trailing
+space), and the event is then built on the path h11 uses for fields its own parser has
+checked. A field that fails the check raises
 ``h11.LocalProtocolError``, as h11 itself would: nothing is sent.
 
 When the installed h11 has no such path, events are built the ordinary way (every field
@@ -17,18 +17,16 @@ The headers of received events are read out of h11 once, as a list (:func:`field
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 
 import h11
 
-_TOKEN = rb"[-!#$%&'*+.^_`|~0-9a-zA-Z]+"
-# The names (and the values) of a head are joined with LF, which none of them may contain: with
-# exactly one LF between each two, a check of the whole is a check of every part.
-_NAMES = re.compile(rb"(?:%s\n)*%s" % (_TOKEN, _TOKEN))
-_VALUE_BYTES = re.compile(rb"[^\x00\r\x0b\x0c]*")
-"""Bytes a value may hold (LF only as the separator): all but NUL and control whitespace."""
-_EDGES = (b" ", b"\t")
+_TOKEN_BYTES = b"!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+"""The bytes of an RFC 9110 token: a name is one or more of them."""
+_PLAIN_VALUE_BYTES = bytes(b for b in range(256) if b not in b"\x00\r\x0b\x0c\n \t")
+"""The bytes a value may hold anywhere: all but NUL, CR, LF, VT, FF, and space and tab, which
+it may hold only between others."""
+_TAB_TO_SPACE = bytes.maketrans(b"\t", b" ")
 
 END = h11.EndOfMessage()
 """The end of a message without trailers (events are immutable: one serves every message)."""
@@ -36,25 +34,26 @@ END = h11.EndOfMessage()
 
 def check_fields(headers: Sequence[tuple[bytes, bytes]]) -> None:
     """Raise ``h11.LocalProtocolError`` unless every name is a token and every value a valid
-    field value (the error names neither: either may be a secret)."""
+    field value (the error names neither: either may be a secret).
+
+    The names (and the values) are joined with LF, which none of them may hold: deleting every
+    byte a name (a value) may hold must then leave exactly the separators. ``bytes.translate``
+    does that in one pass in C, several times faster than a regular expression."""
     if not headers:
         return
-    separators = len(headers) - 1
-    names = b"\n".join([name for name, _ in headers])
-    if _NAMES.fullmatch(names) is None or names.count(b"\n") != separators:
+    separators = b"\n" * (len(headers) - 1)
+    names = [name for name, _ in headers]
+    if not all(names) or b"\n".join(names).translate(None, _TOKEN_BYTES) != separators:
         raise h11.LocalProtocolError("illegal header name")
     values = b"\n".join([value for _, value in headers])
-    if (
-        values.count(b"\n") != separators
-        or _VALUE_BYTES.fullmatch(values) is None
-        or values.startswith(_EDGES)
-        or values.endswith(_EDGES)
-        or b"\n " in values
-        or b"\n\t" in values
-        or b" \n" in values
-        or b"\t\n" in values
-    ):
-        # A value may not start or end with a space or tab.
+    rest = values.translate(None, _PLAIN_VALUE_BYTES)
+    if rest == separators:
+        return
+    if rest.translate(None, b" \t") != separators:
+        raise h11.LocalProtocolError("illegal header value")
+    # Spaces or tabs: none may start or end a value.
+    spaced = values.translate(_TAB_TO_SPACE)
+    if spaced.startswith(b" ") or spaced.endswith(b" ") or b"\n " in spaced or b" \n" in spaced:
         raise h11.LocalProtocolError("illegal header value")
 
 
