@@ -317,6 +317,9 @@ pub const ROWS: &[Row] = &[
             ok(r#"{"command": "aws ec2 describe-key-pairs --query 'KeyPairs[].KeyName' --output text"}, {"content": "«deploy-key-4q»\t«ops-admin-7»\t«ci-runner-k2»\n"}"#),
             ok("$ aws lambda list-functions --query 'Functions[*].FunctionName' --output text\n«settle-hook-3»\t«ledger-sync-x»\n"),
             ok("$ aws ec2 describe-key-pairs --query KeyPairs[0].KeyName --output text\n«bastion-key-9»\n"),
+            // the `Name` of each item of a list: a secret's, a parameter's
+            ok(r#"{"type": "tool_use", "id": "toolu_01Sl", "name": "Bash", "input": {"command": "aws secretsmanager list-secrets --query 'SecretList[].Name' --output text"}}]}, {"role": "user", "content": [{"tool_use_id": "toolu_01Sl", "type": "tool_result", "content": "«prod/settle/stripe-hook»\t«prod/ledger/db-creds»\n"}]}"#),
+            ok("$ aws ssm describe-parameters --query \"Parameters[?Type=='SecureString'].Name\" --output text\n«ledger-db-pass-2»\n"),
             // its whole output as a tool call's result (no line break after the last cell),
             // and a one-column multi-select
             ok(r#"{"type": "tool_use", "id": "toolu_01Kp", "name": "Bash", "input": {"command": "aws ec2 describe-key-pairs --query 'KeyPairs[*].KeyName' --output text"}}]}, {"role": "user", "content": [{"tool_use_id": "toolu_01Kp", "type": "tool_result", "content": "«prod-bastion-23»\t«deploy-ci-7»"}]}"#),
@@ -400,6 +403,10 @@ pub const ROWS: &[Row] = &[
             ok(r#""DomainName": "d2hx7kq0wv3m9a.cloudfront.net","#),
             // a query of another field, or of several, prints no names
             ok("$ aws ec2 describe-key-pairs --query 'KeyPairs[].KeyType' --output text\nrsa\ted25519-key\n"),
+            // a property's `Name`, and the lists whose items AWS names
+            ok("$ aws ec2 describe-instances --query 'Reservations[].Instances[].State.Name' --output text\nrunning\tstopped-by-user\n"),
+            ok("$ aws ec2 describe-images --owners amazon --query 'Images[].Name' --output text\namzn2-ami-kernel-5.10-hvm\n"),
+            ok("$ aws cloudwatch list-metrics --query 'Metrics[].Dimensions[].Name' --output text\nInstanceId\tAutoScalingGroupName\n"),
             ok("$ aws ec2 describe-key-pairs --query 'KeyPairs[].[KeyPairId,CreateTime]' --output text\nkey-0a1b2c3d4e5f67890\t2026-01-02\n"),
             ok(r#"{"content": "deploy-key-4q\tops-admin-7\n"}"#),
             // a `--query` multi-select: a row with another number of cells is left whole (fail
@@ -614,6 +621,8 @@ pub const ROWS: &[Row] = &[
             // a number glued to the word before it in an environment variable
             ok("S3_BUCKET=«receipts-prod-4kd»\nAWS_REGION=us-east-1\n"),
             ok(r#""s3-bucket-name": "«audit-trail-x7q»","#),
+            // `--query` selecting each bucket's name, `--output text`
+            ok("$ aws s3api list-buckets --query 'Buckets[].Name' --output text\n«acme-ledger-raw-7»\t«fin-exports-q2»\n"),
         ],
         negative: &[
             ok("s3://bucket/key"),

@@ -370,14 +370,75 @@ fn query_column_field(expr: &[u8], cmd: &[u8]) -> Option<Field> {
     if let Some(f) = TABLE.get(&key).or_else(|| aws::field_table().get(&key)) {
         return Some(*f);
     }
-    if key != "name" || !parent.is_empty() {
+    if key != "name" {
         return None;
     }
-    if memmem::find(cmd, b"list-buckets").is_some() {
+    let list = if parent.is_empty() {
+        None
+    } else {
+        // `SecretList[].Name`: the name of each item of a list, not a property's (`State.Name`)
+        let list = projected_list(parent)?;
+        if UNNAMED_LISTS.contains(&norm_key(list).as_str()) {
+            return None;
+        }
+        Some(list)
+    };
+    if memmem::find(cmd, b"list-buckets").is_some() || list == Some(b"Buckets".as_slice()) {
         aws::field_table().get("bucket").copied()
     } else {
         column_field(field)
     }
+}
+
+/// Lists whose items' `Name` is not a name their owner chose: a metric's dimensions and
+/// statistics, a queue's or a resource's attributes, a filter's keys, images (most listings
+/// are public images), instance types, services and regions AWS names.
+const UNNAMED_LISTS: &[&str] = &[
+    "dimensions",
+    "attributes",
+    "filters",
+    "images",
+    "instancetypes",
+    "services",
+    "regions",
+    "availabilityzones",
+    "metrics",
+    "statistics",
+    "datapoints",
+    "tags",
+];
+
+/// The list a path projects before its last field: `SecretList` in `SecretList[].`,
+/// `Instances` in `Reservations[].Instances[?State.Name=='running'].`, `Items` in `Items[0].`;
+/// `None` when the path does not end with a projection or an index.
+fn projected_list(parent: &[u8]) -> Option<&[u8]> {
+    let p = parent.strip_suffix(b".")?.trim_ascii_end();
+    if !p.ends_with(b"]") {
+        return None;
+    }
+    // the `[` that opens the last bracket (filters may nest brackets)
+    let mut depth = 0usize;
+    let mut open = None;
+    for i in (0..p.len()).rev() {
+        match p[i] {
+            b']' => depth += 1,
+            b'[' => {
+                depth = depth.checked_sub(1)?;
+                if depth == 0 {
+                    open = Some(i);
+                    break;
+                }
+            }
+            _ => {}
+        }
+    }
+    let before = p[..open?].trim_ascii_end();
+    let n = before
+        .iter()
+        .rev()
+        .take_while(|&&c| c.is_ascii_alphanumeric() || c == b'_')
+        .count();
+    (n > 0).then(|| &before[before.len() - n..])
 }
 
 /// One column a multi-select prints: the key that heads it in a table (a hash's), and what its
@@ -786,6 +847,37 @@ mod tests {
             "Reservations[?Key==`a,b`]",
         ] {
             assert_eq!(types(expr), None, "{expr}");
+        }
+    }
+
+    #[test]
+    fn a_name_after_a_projection_is_the_items_name() {
+        let ty = |expr: &str, cmd: &str| {
+            single_field(expr.as_bytes(), cmd.as_bytes()).map(|f| f.rtype)
+        };
+        for expr in [
+            "SecretList[].Name",
+            "SecretList[*].Name",
+            "Parameters[?Type=='SecureString'].Name",
+            "Reservations[].Instances[?Tags[?Key=='a']].Name",
+            "Rules[0].Name",
+            "items[].name",
+        ] {
+            assert_eq!(ty(expr, "aws x"), Some(RES), "{expr}");
+        }
+        assert_eq!(ty("Buckets[].Name", "aws s3api list-buckets"), Some(BUCKET));
+        assert_eq!(ty("Buckets[].Name", "aws x"), Some(BUCKET));
+        // a property's name, lists whose items AWS names, no list at all
+        for expr in [
+            "Reservations[].Instances[].State.Name",
+            "Images[].Name",
+            "Metrics[].Dimensions[].Name",
+            "Regions[].Name",
+            "SecretList].Name",
+            "[].Name",
+            "SecretList[.Name",
+        ] {
+            assert_eq!(ty(expr, "aws x"), None, "{expr}");
         }
     }
 
