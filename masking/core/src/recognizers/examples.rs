@@ -236,8 +236,13 @@ pub const ROWS: &[Row] = &[
     },
     Row {
         rtype: "aws_db_identifier",
-        found_by: &[Field, Flag, CliColumn, Phrase],
+        found_by: &[Field, SiblingKey, Flag, CliColumn, Phrase],
         positive: &[
+            // a CloudWatch dimension names what its value is, in JSON and on the command line
+            ok(r#"{"Namespace": "AWS/RDS", "MetricName": "CPUUtilization", "Dimensions": [{"Name": "DBInstanceIdentifier", "Value": "«ledger-primary-db»"}]}"#),
+            ok("aws cloudwatch get-metric-statistics --namespace AWS/RDS --dimensions Name=DBInstanceIdentifier,Value=«orders-pg-3» --period 300"),
+            ok("$ aws cloudwatch describe-alarms --output text\nMETRICALARMS\tarn:aws:cloudwatch:us-east-1:604218873315:alarm:cpu\tcpu\nDIMENSIONS\tDBInstanceIdentifier\t«orders-pg-4»\n"),
+            ok(r#"{"content": "METRICALARMS\tcpu\nDIMENSIONS\tDBClusterIdentifier\t«ledger-aurora-2»\n"}"#),
             // the one value a `--query` selects, as the whole result of the tool call
             ok(r#"{"type": "tool_use", "id": "toolu_01Db", "name": "Bash", "input": {"command": "aws rds describe-db-instances --query 'DBInstances[0].DBInstanceIdentifier' --output text"}}]}, {"role": "user", "content": [{"tool_use_id": "toolu_01Db", "type": "tool_result", "content": "«ledger-prod-primary»"}]}"#),
             // an ElastiCache serverless cache: the name, not the word serverless
@@ -293,8 +298,13 @@ pub const ROWS: &[Row] = &[
     },
     Row {
         rtype: "aws_resource_name",
-        found_by: &[Field, Flag, CliColumn, Phrase],
+        found_by: &[Field, SiblingKey, Flag, CliColumn, Phrase],
         positive: &[
+            // a tag, a filter and a dimension in the CLI's shorthand, a dimension in escaped JSON
+            ok("aws ec2 create-tags --resources i-0a1b2c3d4e5f67890 --tags Key=Name,Value=«ledger-web-3»"),
+            ok(r#"aws ec2 describe-instances --filters "Name=tag:Name,Values=«ledger-web-3»,«ledger-web-4»" "Name=instance-state-name,Values=running""#),
+            ok(r#"{"command": "aws cloudwatch get-metric-data --dimensions Name=FunctionName,Value=«settle-hook-v2» --period 60"}"#),
+            ok(r#"{\"Name\": \"AutoScalingGroupName\", \"Value\": \"«ledger-asg-blue»\"}"#),
             ok(r#""FunctionName": "«invoice-sync-wgca»","#),
             // a KMS alias keeps its alias/ (AWS's own aliases stay)
             ok(r#"{"AliasName": "alias/«ledger-cmk-q2»", "TargetKeyId": "x"}"#),
@@ -403,6 +413,10 @@ pub const ROWS: &[Row] = &[
             ok(r#""DomainName": "d2hx7kq0wv3m9a.cloudfront.net","#),
             // a query of another field, or of several, prints no names
             ok("$ aws ec2 describe-key-pairs --query 'KeyPairs[].KeyType' --output text\nrsa\ted25519-key\n"),
+            // pairs whose name is no field, or only `Name`
+            ok("aws ec2 describe-instances --filters Name=instance-state-name,Values=running Name=instance-type,Values=t3.micro"),
+            ok(r#"{"Dimensions": [{"Name": "InstanceType", "Value": "m5-large-x"}, {"Name": "Name", "Value": "web-a-1"}]}"#),
+            ok("aws ec2 create-tags --resources i-0a1b2c3d4e5f67890 --tags Key=env,Value=prod-eu-1 Key=Team,Value=core-2"),
             // a property's `Name`, and the lists whose items AWS names
             ok("$ aws ec2 describe-instances --query 'Reservations[].Instances[].State.Name' --output text\nrunning\tstopped-by-user\n"),
             ok("$ aws ec2 describe-images --owners amazon --query 'Images[].Name' --output text\namzn2-ami-kernel-5.10-hvm\n"),

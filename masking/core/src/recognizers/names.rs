@@ -25,7 +25,7 @@ use super::base::{
     norm_key, table, value_after, ByteTable, CheckResult, Field, Finding, Recognizer, Shape,
     TypeInfo, Value, ALNUM, ECHO_BACK, KEY_ANCHOR, LOOKAHEAD, LOOKBEHIND, Q, WORD,
 };
-use super::query_columns;
+use super::{name_value, query_columns};
 
 pub const CATEGORY: &str = "aws";
 pub const TYPES: &[TypeInfo] = &[
@@ -742,7 +742,7 @@ fn v_name(data: &[u8], v: &Value, rtype: &'static str) -> Option<Vec<Finding>> {
 
 /// After a JSON key or value ending at `i`: past `,`, blanks and `\n`-style escapes (any depth)
 /// to the next key's opening quote; the offset of that quote.
-fn next_key(data: &[u8], mut i: usize, lim: usize) -> usize {
+pub(super) fn next_key(data: &[u8], mut i: usize, lim: usize) -> usize {
     while i < lim {
         let c = data[i];
         if matches!(c, b' ' | b'\t' | b'\r' | b'\n' | b',') {
@@ -760,7 +760,7 @@ fn next_key(data: &[u8], mut i: usize, lim: usize) -> usize {
 }
 
 /// The quoted key `key` at `i` (any escaping depth): the offset right after its name.
-fn key_at(data: &[u8], i: usize, lim: usize, key: &[u8]) -> Option<usize> {
+pub(super) fn key_at(data: &[u8], i: usize, lim: usize, key: &[u8]) -> Option<usize> {
     let q = match_quote(data, i, lim)?;
     data[q..lim].starts_with(key).then_some(q + key.len())
 }
@@ -1243,7 +1243,7 @@ fn text_cell(data: &[u8], a: usize) -> Value {
 }
 
 /// Whether `s` starts a line: the body's start, after a newline or after a `\n` escape.
-fn at_line_start(data: &[u8], s: usize) -> bool {
+pub(super) fn at_line_start(data: &[u8], s: usize) -> bool {
     s == 0 || data[s - 1] == b'\n' || (data[s - 1] == b'n' && escape_ends_at(data, s - 1))
 }
 
@@ -2558,7 +2558,7 @@ pub fn recognizers() -> Vec<Recognizer> {
         k.sort();
         k
     };
-    vec![
+    let mut all = vec![
         Recognizer::with_check(
             "names.fields",
             keys_pattern(),
@@ -2718,6 +2718,9 @@ pub fn recognizers() -> Vec<Recognizer> {
             ],
         ),
         query_columns::recognizer(),
+    ];
+    all.extend(name_value::recognizers());
+    all.extend([
         Recognizer::new(
             "names.bucket_entry",
             format!(r"{Q}Name{Q}[ \t]{{0,16}}:[ \t]{{0,16}}{Q}[a-z0-9]"),
@@ -2743,7 +2746,8 @@ pub fn recognizers() -> Vec<Recognizer> {
             &[DB, IAM, RES, BUCKET],
         )
         .phrase(),
-    ]
+    ]);
+    all
 }
 
 #[cfg(test)]
@@ -2808,6 +2812,9 @@ mod tests {
                 "names.code_location",
                 "names.table_header",
                 "names.query_columns",
+                "names.dimension",
+                "names.pair_shorthand",
+                "names.dimension_row",
                 "names.bucket_entry",
                 "names.yaml_bucket_entry",
                 "names.s3_ls",

@@ -1,0 +1,263 @@
+//! Name and value pairs whose name says what the value is.
+//!
+//! AWS passes many things as a pair rather than as a field of their own: a CloudWatch metric's
+//! dimensions (`{"Name": "DBInstanceIdentifier", "Value": "<db>"}` in `list-metrics` and
+//! `describe-alarms`, `--dimensions Name=FunctionName,Value=<function>` on the command line),
+//! EC2 and RDS filters (`--filters Name=tag:Name,Values=<name>,<name>`), and the shorthand of
+//! tags (`--tags Key=Name,Value=<name>`). The name is looked up in the same field tables the
+//! JSON field rules of [`names`](super::names) and [`aws`](super::aws) use (a tag's name: `Name`
+//! and the owner tags), and the value is validated as that field's. A pair whose name is no
+//! known field (`Name=instance-state-name,Values=running`) is left to the other rules.
+
+use super::aws;
+use super::base::{norm_key, value_after, CheckResult, Field, Recognizer, Shape, Value, Q};
+use super::names::{
+    at_line_start, key_at, name_field, next_key, v_person, BUCKET, DB, IAM, OWNER,
+    OWNER_TAG_KEYS, RES, TABLE,
+};
+
+/// How far after the pair's name its value may lie.
+const PAIR_REACH: usize = 512;
+
+/// What the value of a pair named `name` holds: a field of the tables, a `Name` tag's or an
+/// owner tag's value (`tag:Name`, `tag:Owner` in a filter); `None` for any other name, and for
+/// the generic `Name` itself (a dimension or filter called `Name` says nothing).
+fn pair_field(name: &[u8]) -> Option<Field> {
+    if let Some(tag) = name.strip_prefix(b"tag:") {
+        return tag_field(tag);
+    }
+    let key = norm_key(name);
+    if key == "name" {
+        return None;
+    }
+    TABLE.get(&key).or_else(|| aws::field_table().get(&key)).copied()
+}
+
+/// What the value of a tag with key `key` holds: a resource's name or a person.
+fn tag_field(key: &[u8]) -> Option<Field> {
+    if key == b"Name" {
+        return Some(name_field(RES));
+    }
+    let key = norm_key(key);
+    OWNER_TAG_KEYS.iter().any(|k| norm_key(k.as_bytes()) == key).then_some(Field {
+        rtype: OWNER,
+        shape: Shape::Classwise,
+        validate: v_person,
+        line: false,
+    })
+}
+
+/// `"Name": "<field>"` followed by `"Value": "<value>"` in one JSON object (any escaping depth):
+/// a CloudWatch dimension.
+fn check_dimension(data: &[u8], _s: usize, e: usize) -> CheckResult {
+    let limit = data.len().min(e + PAIR_REACH);
+    // the pattern ends with the separator: read the quoted name after it
+    let name = value_after(data, e - 1, limit, false, None)?;
+    if name.quote.is_empty() {
+        return None;
+    }
+    let field = pair_field(&data[name.start..name.end])?;
+    let i = next_key(data, name.end + name.quote.len(), limit);
+    let after = key_at(data, i, limit, b"Value")?;
+    let value = value_after(data, after, limit, false, None)?;
+    if value.quote.is_empty() {
+        return None;
+    }
+    Some(((field.validate)(data, &value, field.rtype)?, value.end))
+}
+
+/// The end of a shorthand value at `i`: a comma, a quote or escape that closes the argument, a
+/// line break, or a blank unless the argument is quoted.
+fn shorthand_end(data: &[u8], i: usize, limit: usize, quoted: bool) -> usize {
+    let mut b = i;
+    while b < limit
+        && !matches!(data[b], b',' | b'"' | b'\'' | b'\\' | b'\n' | b'\r' | b'}' | b']')
+        && (quoted || !matches!(data[b], b' ' | b'\t'))
+    {
+        b += 1;
+    }
+    b
+}
+
+/// The CLI's shorthand: `Name=<field>,Value=<value>` (a dimension), `Name=<filter>,Values=<v>,
+/// <v>…` (a filter) and `Key=Name,Value=<name>` (a tag). The pattern is the `Name=` or `Key=`;
+/// it must start the argument or follow a blank, a quote or a comma (not `KeyName=`).
+fn check_shorthand(data: &[u8], s: usize, e: usize) -> CheckResult {
+    if s > 0 && !matches!(data[s - 1], b' ' | b'\t' | b'"' | b'\'' | b',' | b'[' | b'{') {
+        return None;
+    }
+    let quoted = s > 0 && matches!(data[s - 1], b'"' | b'\'');
+    let limit = data.len().min(e + PAIR_REACH);
+    let in_name = |c: u8| c.is_ascii_alphanumeric() || matches!(c, b'-' | b'_' | b':' | b'.');
+    let name_end = (e..limit).find(|&k| !in_name(data[k]))?;
+    if data[name_end] != b',' || name_end == e {
+        return None;
+    }
+    let name = &data[e..name_end];
+    let tag = data[s..e].starts_with(b"Key");
+    let field = if tag { tag_field(name)? } else { pair_field(name)? };
+    let rest = &data[name_end + 1..limit];
+    let (list, at) = if !tag && rest.starts_with(b"Values=") {
+        (true, name_end + 1 + b"Values=".len())
+    } else if rest.starts_with(b"Value=") {
+        (false, name_end + 1 + b"Value=".len())
+    } else {
+        return None;
+    };
+    let mut found = Vec::new();
+    let mut a = at;
+    loop {
+        let b = shorthand_end(data, a, limit, quoted);
+        if b > a {
+            // one value that is no name (`web-*`) leaves the others of the list to be read
+            let v = Value::bare(a, b);
+            found.extend((field.validate)(data, &v, field.rtype).unwrap_or_default());
+        }
+        if list && b < limit && data[b] == b',' {
+            a = b + 1;
+            continue;
+        }
+        return (!found.is_empty()).then_some((found, b));
+    }
+}
+
+/// `DIMENSIONS<tab><field><tab><value>`: a dimension in the CLI's `--output text`
+/// (`describe-alarms`, `list-metrics`; tabs raw or escaped in a JSON string).
+fn check_dimension_row(data: &[u8], s: usize, e: usize) -> CheckResult {
+    if !at_line_start(data, s) {
+        return None;
+    }
+    let limit = data.len().min(e + PAIR_REACH);
+    let cell_end = |a: usize| {
+        (a..limit)
+            .find(|&k| matches!(data[k], b'\t' | b'\r' | b'\n' | b'\\' | b'"'))
+            .unwrap_or(limit)
+    };
+    let n = cell_end(e);
+    let field = pair_field(&data[e..n])?;
+    let tab = match data.get(n..n + 2) {
+        Some(b"\\t") => 2,
+        _ if data.get(n) == Some(&b'\t') => 1,
+        _ => return None,
+    };
+    let (a, b) = (n + tab, cell_end(n + tab));
+    Some(((field.validate)(data, &Value::bare(a, b), field.rtype)?, b))
+}
+
+/// The rules, in priority order (after the tag map rules of [`names`](super::names), which
+/// read a `"Name":` in a tag map first).
+pub fn recognizers() -> Vec<Recognizer> {
+    vec![
+        Recognizer::new(
+            "names.dimension",
+            format!(r"{Q}Name{Q}[ \t]{{0,16}}:"),
+            check_dimension,
+            &[DB, IAM, RES, BUCKET, OWNER],
+        ),
+        Recognizer::new(
+            "names.pair_shorthand",
+            r"(?:Name|Key)=",
+            check_shorthand,
+            &[DB, IAM, RES, BUCKET, OWNER],
+        ),
+        Recognizer::new(
+            "names.dimension_row",
+            r"DIMENSIONS(?:\t|\\t)",
+            check_dimension_row,
+            &[DB, IAM, RES, BUCKET, OWNER],
+        ),
+    ]
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::LazyLock;
+
+    use super::*;
+    use crate::recognizers::names::recognizers;
+    use crate::scanner::{Filter, Scanner};
+
+    /// The name recognizers these rules sit among, as in `names`' own tests.
+    static SCANNER: LazyLock<Scanner> =
+        LazyLock::new(|| Scanner::new(recognizers(), Filter::default()).expect("patterns compile"));
+
+    fn found(text: &str) -> Vec<(&'static str, String)> {
+        crate::testutil::found_in(&SCANNER, text)
+    }
+
+    fn field_type(name: &str) -> Option<&'static str> {
+        pair_field(name.as_bytes()).map(|f| f.rtype)
+    }
+
+    #[test]
+    fn a_pair_is_typed_by_its_name() {
+        assert_eq!(field_type("DBInstanceIdentifier"), Some(DB));
+        assert_eq!(field_type("db-instance-id"), None);
+        assert_eq!(field_type("FunctionName"), Some(RES));
+        assert_eq!(field_type("RoleName"), Some(IAM));
+        assert_eq!(field_type("BucketName"), Some(BUCKET));
+        assert_eq!(field_type("tag:Name"), Some(RES));
+        assert_eq!(field_type("tag:CreatedBy"), Some(OWNER));
+        for name in ["Name", "name", "tag:env", "InstanceType", "instance-state-name", ""] {
+            assert_eq!(field_type(name), None, "{name}");
+        }
+    }
+
+    #[test]
+    fn shorthand_values_end_where_the_argument_does() {
+        // unquoted: a blank ends the value; quoted: only the quote does
+        assert_eq!(
+            found("--dimensions Name=FunctionName,Value=settle-hook-2 Name=X,Value=y"),
+            vec![(RES, "settle-hook-2".into())]
+        );
+        assert_eq!(
+            found("--filters 'Name=tag:Name,Values=web blue-7,api-2,web-*' --output text"),
+            vec![(RES, "api-2".into())]
+        );
+        // in a JSON string the escaped quote ends it
+        assert_eq!(
+            found(r#"{"command": "aws ec2 x --filters \"Name=tag:Name,Values=edge-9\""}"#),
+            vec![(RES, "edge-9".into())]
+        );
+        // a tag's key is one key, not a list
+        assert_eq!(
+            found("--tags Key=Name,Values=edge-9,Value=edge-10"),
+            Vec::<(&str, String)>::new()
+        );
+    }
+
+    #[test]
+    fn only_a_pair_at_the_start_of_an_argument() {
+        for text in [
+            "DBName=ledger-db-2,Value=x-1",
+            "XName=FunctionName,Value=settle-hook-2",
+            "MyKey=Name,Value=web-3",
+            "Name=FunctionName Value=settle-hook-2",
+            "Name=FunctionName,Other=settle-hook-2",
+        ] {
+            let pairs: Vec<_> = found(text)
+                .into_iter()
+                .filter(|(_, v)| v.contains("settle") || v.contains("web-3"))
+                .collect();
+            assert!(pairs.is_empty(), "{text}: {pairs:?}");
+        }
+    }
+
+    #[test]
+    fn a_dimension_needs_its_value_beside_its_name() {
+        assert_eq!(
+            found(r#"{"Name": "TableName", "Value": "ledger-entries-7"}"#),
+            vec![(RES, "ledger-entries-7".into())]
+        );
+        // another key between them is another object's business
+        assert_eq!(
+            found(r#"{"Name": "TableName", "Unit": "Count", "Value": "ledger-entries-7"}"#),
+            Vec::<(&str, String)>::new()
+        );
+        // a number is no name
+        assert_eq!(
+            found(r#"{"Name": "TableName", "Value": 12}"#),
+            Vec::<(&str, String)>::new()
+        );
+    }
+}
