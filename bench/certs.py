@@ -3,7 +3,8 @@
 The local upstreams get a leaf from it; the proxies under test are told to trust it
 (``--upstream-ca`` for maskproxy, ``ssl_verify_upstream_trusted_ca`` for mitmproxy), and the
 client trusts it for the direct peer and the blind tunnel. It is unrelated to the CAs that the
-proxies make for themselves.
+proxies make for themselves; the bare h11 relay, which intercepts but makes none, shows clients
+a leaf from this one for the API host.
 """
 
 from __future__ import annotations
@@ -82,8 +83,9 @@ class BenchCA:
         self.cert_path = directory / "ca.pem"
         self.cert_path.write_bytes(self._cert.public_bytes(serialization.Encoding.PEM))
 
-    def issue(self, *names: str) -> Leaf:
-        """A leaf for DNS ``names`` and 127.0.0.1."""
+    def issue(self, *names: str, stem: str | None = None) -> Leaf:
+        """A leaf for DNS ``names`` and 127.0.0.1, written to ``STEM.pem`` and ``STEM.key``
+        (``stem`` defaults to the first name: a second leaf for that name needs another)."""
         key = ec.generate_private_key(ec.SECP256R1())
         now = dt.datetime.now(dt.UTC)
         sans: list[x509.GeneralName] = [x509.DNSName(n) for n in names]
@@ -105,7 +107,8 @@ class BenchCA:
             )
             .sign(self._key, hashes.SHA256())
         )
-        leaf = Leaf(self.directory / f"{names[0]}.pem", self.directory / f"{names[0]}.key")
+        stem = stem or names[0]
+        leaf = Leaf(self.directory / f"{stem}.pem", self.directory / f"{stem}.key")
         leaf.cert.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
         leaf.key.write_bytes(_pem_key(key))
         leaf.key.chmod(0o600)
