@@ -136,6 +136,8 @@ def _start_peers(
                 started.append(peers.direct(ca, upstream.port))
             elif name in (peers.MASKPROXY, peers.TUNNEL):
                 started.append(peers.maskproxy(name, work, ca, upstream.port, cpu))
+            elif name == peers.H11RELAY:
+                started.append(peers.h11relay(work, ca, upstream.port, cpu))
             elif mitmdump is None:
                 skipped[name] = mitm_note
             else:

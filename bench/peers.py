@@ -4,6 +4,8 @@
 - ``maskproxy``: ``maskproxy run`` intercepting api.anthropic.com, masking and restoring.
 - ``tunnel``: another ``maskproxy run``, reached for a host it does not intercept, so CONNECT
   becomes a blind byte relay (the client verifies the upstream's own certificate).
+- ``h11relay``: :mod:`bench.h11_relay`, intercepting with a leaf from the bench CA and relaying
+  each exchange through h11 on both sides, nothing else: the floor of maskproxy's exchange path.
 - ``mitmproxy``: ``mitmdump`` intercepting, no script but the routing one; by default it
   buffers whole bodies, event streams included.
 - ``mitmproxy+addon``: the same with :mod:`bench.mitm_addon`, which masks and restores.
@@ -36,13 +38,15 @@ HERE = Path(__file__).resolve().parent
 DIRECT = "direct"
 MASKPROXY = "maskproxy"
 TUNNEL = "tunnel"
+H11RELAY = "h11relay"
 MITM = "mitmproxy"
 MITM_ADDON = "mitmproxy+addon"
-ALL = (DIRECT, MASKPROXY, TUNNEL, MITM, MITM_ADDON)
+ALL = (DIRECT, MASKPROXY, TUNNEL, H11RELAY, MITM, MITM_ADDON)
 TITLES = {
     DIRECT: "direct",
     MASKPROXY: "maskproxy (masking)",
     TUNNEL: "maskproxy (blind tunnel)",
+    H11RELAY: "bare h11 relay (floor)",
     MITM: "mitmproxy",
     MITM_ADDON: "mitmproxy + addon",
 }
@@ -177,6 +181,27 @@ def maskproxy(name: str, work: Path, ca: BenchCA, upstream_port: int, cpu: int |
     route = Route("127.0.0.1", port, API_HOST, client_context(state / "ca.pem"),
                   tunnel=f"{API_HOST}:443")  # fmt: skip
     return Peer(name, route, API_HOST, True, True, proc, log)
+
+
+def h11relay(work: Path, ca: BenchCA, upstream_port: int, cpu: int | None) -> Peer:
+    """:mod:`bench.h11_relay`, showing clients a leaf for the API host from the bench CA."""
+    port = free_port()
+    log = work / f"{H11RELAY}.log"
+    leaf = ca.issue(API_HOST, stem=H11RELAY)
+    argv = [
+        sys.executable, "-m", "bench.h11_relay",
+        "--listen", f"127.0.0.1:{port}",
+        "--cert", str(leaf.cert),
+        "--key", str(leaf.key),
+        "--upstream", f"127.0.0.1:{upstream_port}",
+        "--upstream-ca", str(ca.cert_path),
+        "--upstream-host", API_HOST,
+    ]  # fmt: skip
+    proc = _spawn(argv, log=log, cpu=cpu, env=_clean_env(work))
+    _wait_ready(proc, port, log, None)
+    route = Route("127.0.0.1", port, API_HOST, client_context(ca.cert_path),
+                  tunnel=f"{API_HOST}:443")  # fmt: skip
+    return Peer(H11RELAY, route, API_HOST, False, True, proc, log)
 
 
 def mitmproxy(
