@@ -1,9 +1,10 @@
 """The benchmark harness, reduced to a smoke run: its checks hold through a real maskproxy.
 
-W1 (20 small POSTs) and W4 (2 event streams) against direct and the intercepting maskproxy,
-no mitmproxy. Asserts correctness only: every response carries the originals, every stream
-is complete with its surrogates restored, the upstream never saw an original value. Nothing
-here asserts a duration.
+W1 (20 small POSTs) and W4 (2 event streams) against direct, the intercepting maskproxy and
+the bare h11 relay (the bench's floor peer, which must pass every byte on unchanged), no
+mitmproxy. Asserts correctness only: every response carries the originals, every stream is
+complete with its surrogates restored, the upstream never saw an original value. Nothing here
+asserts a duration.
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ def test_w1_and_w4_through_maskproxy_are_correct(tmp_path: Path) -> None:
     started = [peers.direct(ca, upstream.port)]
     try:
         started.append(peers.maskproxy(peers.MASKPROXY, tmp_path, ca, upstream.port, None))
+        started.append(peers.h11relay(tmp_path, ca, upstream.port, None))
         bench = Bench(started, upstream, verifier, SMOKE, log=lambda _: None)
         w1, w4 = _run(bench, upstream)
     finally:
@@ -49,9 +51,11 @@ def test_w1_and_w4_through_maskproxy_are_correct(tmp_path: Path) -> None:
             p.stop()
     for cells in (w1, w4):
         for name, cell in cells.items():
-            assert cell.errors == {}, (cell.workload, name, cell.errors, started[-1].log_tail())
-    assert w1[peers.MASKPROXY].n == 20 and w1[peers.DIRECT].n == 20
-    assert w4[peers.MASKPROXY].n == 2 and w4[peers.DIRECT].n == 2
-    assert len(w4[peers.MASKPROXY].extra) == 2 * 193  # a delay for every delta event
-    assert upstream.requests == 2 * (22 + 2)
-    assert verifier.counts[(peers.MASKPROXY, "small")] == 22 + 2
+            logs = [p.log_tail() for p in started]
+            assert cell.errors == {}, (cell.workload, name, cell.errors, logs)
+    for name in (peers.DIRECT, peers.MASKPROXY, peers.H11RELAY):
+        assert w1[name].n == 20 and w4[name].n == 2, name
+    for name in (peers.MASKPROXY, peers.H11RELAY):
+        assert len(w4[name].extra) == 2 * 193, name  # a delay for every delta event
+        assert verifier.counts[(name, "small")] == 22 + 2, name
+    assert upstream.requests == 3 * (22 + 2)
