@@ -40,6 +40,12 @@ import h11
 _FINISHED = (h11.DONE, h11.MUST_CLOSE, h11.CLOSED)
 """States of the upstream once its response is complete."""
 
+# Every transport receives (and the TLS layer decrypts) into this one buffer, and h11 copies
+# each receipt out of it at once: with a plain Protocol the TLS layer reads into a fresh
+# 256 KiB object per read instead (maskproxy's streams take the same path). One event loop,
+# one callback at a time: one buffer serves every connection.
+_SCRATCH = memoryview(bytearray(256 * 1024))
+
 
 class Settings:
     """What every connection needs: the TLS contexts and where the upstream is."""
@@ -62,7 +68,7 @@ def _nodelay(transport: asyncio.BaseTransport) -> None:
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
 
-class Client(asyncio.Protocol):
+class Client(asyncio.BufferedProtocol):
     """One client connection: a ``CONNECT`` in the clear, then requests over TLS."""
 
     def __init__(self, settings: Settings) -> None:
@@ -82,8 +88,12 @@ class Client(asyncio.Protocol):
         self.transport = transport  # type: ignore[assignment]  # uvloop's are no subclass
         _nodelay(transport)
 
-    def data_received(self, data: bytes) -> None:
-        self.conn.receive_data(data)
+    def get_buffer(self, sizehint: int) -> memoryview:
+        return _SCRATCH
+
+    def buffer_updated(self, nbytes: int) -> None:
+        # h11 only appends it to a bytearray of its own (any bytes-like object does)
+        self.conn.receive_data(_SCRATCH[:nbytes])  # type: ignore[arg-type]
         if self.tls:
             self.forward()
         else:
@@ -214,7 +224,7 @@ class Client(asyncio.Protocol):
             self.transport.close()
 
 
-class Upstream(asyncio.Protocol):
+class Upstream(asyncio.BufferedProtocol):
     """The upstream connection of one client connection (h11's client side)."""
 
     def __init__(self, client: Client) -> None:
@@ -231,7 +241,7 @@ class Upstream(asyncio.Protocol):
         )
         task.add_done_callback(self._dialled)
 
-    def _dialled(self, task: asyncio.Task[tuple[asyncio.Transport, asyncio.Protocol]]) -> None:
+    def _dialled(self, task: asyncio.Task[tuple[asyncio.Transport, Upstream]]) -> None:
         failed = task.cancelled() or task.exception() is not None
         if failed and self.client.upstream is self:
             self.client.abort()
@@ -276,8 +286,11 @@ class Upstream(asyncio.Protocol):
         if self.transport is not None:
             self.transport.close()
 
-    def data_received(self, data: bytes) -> None:
-        self.conn.receive_data(data)
+    def get_buffer(self, sizehint: int) -> memoryview:
+        return _SCRATCH
+
+    def buffer_updated(self, nbytes: int) -> None:
+        self.conn.receive_data(_SCRATCH[:nbytes])  # type: ignore[arg-type]
         self._relay()
 
     def eof_received(self) -> bool:
