@@ -60,6 +60,18 @@ class Settings:
         self.sni = sni
 
 
+def _as_http11(event: h11.Event) -> h11.Event:
+    """A head received as HTTP/1.0, made again as 1.1: h11 sends nothing else (it frames the
+    body by what the receiving side speaks). Heads received as 1.1 pass as they are."""
+    if type(event) is h11.Request:
+        return h11.Request(method=event.method, target=event.target, headers=event.headers)
+    if type(event) is h11.Response:
+        return h11.Response(
+            status_code=event.status_code, headers=event.headers, reason=event.reason
+        )
+    return event
+
+
 def _nodelay(transport: asyncio.BaseTransport) -> None:
     # Each response is one small write: without it a write can wait for a delayed ACK.
     sock = transport.get_extra_info("socket")
@@ -196,10 +208,13 @@ class Client(asyncio.BufferedProtocol):
                 if kind is h11.ConnectionClosed:
                     self.abort()
                     return
-                if kind is h11.Request and (up is None or not up.reusable()):
-                    if up is not None:
-                        up.close()
-                    up = self.upstream = Upstream(self)
+                if kind is h11.Request:
+                    if up is None or not up.reusable():
+                        if up is not None:
+                            up.close()
+                        up = self.upstream = Upstream(self)
+                    if conn.their_http_version != b"1.1":
+                        event = _as_http11(cast(h11.Request, event))
                 assert up is not None
                 up.send(cast(h11.Event, event))
                 if kind is h11.EndOfMessage and conn.our_state is not h11.SEND_RESPONSE:
@@ -294,12 +309,13 @@ class Upstream(asyncio.BufferedProtocol):
         self._relay()
 
     def eof_received(self) -> bool:
-        self.conn.receive_data(b"")
-        self._relay()
+        self._ended()
         return False
 
     def connection_lost(self, exc: Exception | None) -> None:
         was_closed = self.closed
+        if not was_closed:
+            self._ended()  # without a TLS close_notify there was no eof_received
         self.closed = True
         client = self.client
         if client.upstream is not self:
@@ -312,6 +328,11 @@ class Upstream(asyncio.BufferedProtocol):
             and (conn.our_state is not h11.IDLE or conn.their_state is not h11.IDLE)
         ):
             client.abort()  # lost in the middle of an exchange: the client sees it cut
+
+    def _ended(self) -> None:
+        """The upstream's input ended: a body read to the end of the connection is complete."""
+        self.conn.receive_data(b"")
+        self._relay()
 
     def _relay(self) -> None:
         """Pass on every response event h11 has for us, in one write to the client."""
@@ -328,6 +349,8 @@ class Upstream(asyncio.BufferedProtocol):
                     break
                 if type(event) is h11.ConnectionClosed:
                     break
+                if type(event) is h11.Response and self.conn.their_http_version != b"1.1":
+                    event = _as_http11(event)
                 data = down.send(cast(h11.Event, event))
                 if data:
                     out.append(data)
