@@ -15,9 +15,9 @@ moves a lot between machines) can be read against what the parts alone cost on t
 
 Every ``CONNECT`` is answered 200, whatever its target; the connection then speaks TLS with
 the leaf (ALPN ``http/1.1`` only), and each of its requests goes to the one upstream over a
-kept-alive TLS connection of its own, opened at the first request and again after the upstream
-closed it. Heads are passed on as h11 parsed them, hop-by-hop fields included; h11 frames each
-body by its head (``Content-Length`` or chunked).
+kept-alive TLS connection of its own, dialled at the CONNECT and again at the next request
+after the upstream closed it. Heads are passed on as h11 parsed them, hop-by-hop fields
+included; h11 frames each body by its head (``Content-Length`` or chunked).
 
 It is callbacks only, no task per connection and no ``await`` per exchange: each read is fed
 to h11, and what h11 makes of it goes out at once, in one write per read (so a streamed
@@ -181,6 +181,9 @@ class Client(asyncio.BufferedProtocol):
             self.loop.start_tls(self.transport, self, self.settings.server, server_side=True)
         )
         task.add_done_callback(self._tls_started)
+        # Dialled now, its handshake overlaps the client's: the first request need not wait
+        # for it (a proxy with a pool of upstream connections would not wait either).
+        self.upstream = Upstream(self)
 
     def _tls_started(self, task: asyncio.Task[asyncio.Transport | None]) -> None:
         if task.cancelled() or task.exception() is not None or task.result() is None:
