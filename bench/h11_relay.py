@@ -89,6 +89,9 @@ class Client(asyncio.BufferedProtocol):
         self.transport: asyncio.Transport | None = None
         self.conn = h11.Connection(h11.SERVER)
         self.tls = False
+        """The CONNECT was answered: what arrives from now on is requests, over TLS."""
+        self.ready = False
+        """The TLS transport is known: responses can be written to it."""
         self.upstream: Upstream | None = None
         self.gone = False
         # Reading stops while a pipelined request waits for the response before it, or while
@@ -106,10 +109,12 @@ class Client(asyncio.BufferedProtocol):
     def buffer_updated(self, nbytes: int) -> None:
         # h11 only appends it to a bytearray of its own (any bytes-like object does)
         self.conn.receive_data(_SCRATCH[:nbytes])  # type: ignore[arg-type]
-        if self.tls:
+        if self.ready:
             self.forward()
-        else:
+        elif not self.tls:
             self._connect()
+        # else: a request that came with the end of the handshake waits in h11 until the TLS
+        # transport is known; forwarded now, its response could arrive before that.
 
     def eof_received(self) -> bool:
         return False  # TLS has no half close: the connection ends
@@ -172,8 +177,8 @@ class Client(asyncio.BufferedProtocol):
     def _start_tls(self) -> None:
         assert self.transport is not None
         # Nothing more is read in the clear; the TLS layer reads from now on. Requests can be
-        # delivered before start_tls returns (with the client's last handshake message), so
-        # the protocol is ready for them now.
+        # delivered before start_tls returns (with the client's last handshake message): h11
+        # takes them at once, and they are forwarded when it has returned.
         self.transport.pause_reading()
         self.conn = h11.Connection(h11.SERVER)
         self.tls = True
@@ -190,6 +195,8 @@ class Client(asyncio.BufferedProtocol):
             self.abort()
             return
         self.transport = task.result()
+        self.ready = True
+        self.forward()
 
     # -- requests ---------------------------------------------------------------------------
 
