@@ -14,10 +14,11 @@ from pathlib import Path
 
 from bench import peers
 from bench.certs import BenchCA
+from bench.clients import ClientError, Connection
 from bench.payloads import API_HOST, TUNNEL_HOST
 from bench.upstreams import Upstream
 from bench.verify import Verifier
-from bench.workloads import Bench, Cell, Plan
+from bench.workloads import Bench, Cell, Plan, check_json
 
 SMOKE = Plan(
     rounds=1, w1=20, w1_warm=2, w2_seconds=0.5, w2_rounds=1, w3=1, w3_warm=0, w4=2, w4_warm=0,
@@ -59,3 +60,44 @@ def test_w1_and_w4_through_maskproxy_are_correct(tmp_path: Path) -> None:
         assert len(w4[name].extra) == 2 * 193, name  # a delay for every delta event
         assert verifier.counts[(name, "small")] == 22 + 2, name
     assert upstream.requests == 3 * (22 + 2)
+
+
+def test_h11_relay_answers_requests_sent_as_its_handshakes_end(tmp_path: Path) -> None:
+    """New connections, 32 at a time, each sending its request as soon as its handshake is
+    done: the request can reach the relay before its TLS transport is in hand, and its response
+    must still go out over TLS (written to the plain transport, it reaches the client as a TLS
+    error)."""
+    ca = BenchCA(tmp_path / "ca")
+    verifier = Verifier()
+    upstream = Upstream(ca.issue(API_HOST, TUNNEL_HOST), verifier)
+    relay = peers.h11relay(tmp_path, ca, upstream.port, None)
+    bench = Bench([relay], upstream, verifier, SMOKE, log=lambda _: None)
+    request = bench.request(relay, "small", 0, bench.small[0].body)
+    expected = bench.small[0].reply.json_body
+
+    async def one() -> str | None:
+        try:
+            conn = await Connection.open(relay.route)
+            resp = await conn.exchange(request, timeout=10.0)
+            conn.close()
+        except ClientError as exc:
+            return str(exc)
+        return check_json(resp, expected)
+
+    async def go() -> list[str | None]:
+        await upstream.start()
+        try:
+            results: list[str | None] = []
+            for _ in range(4):
+                results += await asyncio.gather(*(one() for _ in range(32)))
+            return results
+        finally:
+            await upstream.stop()
+
+    try:
+        results = asyncio.run(go())
+    finally:
+        relay.stop()
+    problems = [r for r in results if r is not None]
+    assert problems == [], (problems[:3], relay.log_tail())
+    assert verifier.check(peers.H11RELAY, "small") == {}
