@@ -300,6 +300,11 @@ pub const ROWS: &[Row] = &[
         rtype: "aws_resource_name",
         found_by: &[Field, SiblingKey, Flag, CliColumn, Phrase],
         positive: &[
+            // a container's environment, CloudFormation parameters and outputs, in JSON and YAML
+            ok(r#"{"environment": [{"name": "TABLE_NAME", "value": "«ledger-entries-v3»"}, {"name": "LOG_LEVEL", "value": "info"}]}"#),
+            ok(r#"{"Parameters": [{"ParameterKey": "FunctionName", "ParameterValue": "«ledger-settle-fn»"}], "Outputs": [{"OutputKey": "QueueName", "OutputValue": "«ledger-events-q4»"}]}"#),
+            ok("env:\n  - name: QUEUE_NAME\n    value: «ledger-events-q5»\n"),
+            ok("Parameters:\n- ParameterKey: ClusterName\n  ParameterValue: «ledger-eks-blue»\n"),
             // a tag, a filter and a dimension in the CLI's shorthand, a dimension in escaped JSON
             ok("aws ec2 create-tags --resources i-0a1b2c3d4e5f67890 --tags Key=Name,Value=«ledger-web-3»"),
             ok(r#"aws ec2 describe-instances --filters "Name=tag:Name,Values=«ledger-web-3»,«ledger-web-4»" "Name=instance-state-name,Values=running""#),
@@ -414,6 +419,9 @@ pub const ROWS: &[Row] = &[
             // a query of another field, or of several, prints no names
             ok("$ aws ec2 describe-key-pairs --query 'KeyPairs[].KeyType' --output text\nrsa\ted25519-key\n"),
             // pairs whose name is no field, or only `Name`
+            ok("steps:\n  - name: Checkout\n    uses: actions/checkout@v4\n  - name: FunctionName\n    run: make deploy-7\n"),
+            ok(r#"{"name": "ledger-ui-2", "version": "1.0.0", "private": true}"#),
+            ok("env:\n  - name: TABLE_NAME\n    valueFrom:\n      configMapKeyRef:\n        name: ledger-cfg-2\n"),
             ok("aws ec2 describe-instances --filters Name=instance-state-name,Values=running Name=instance-type,Values=t3.micro"),
             ok(r#"{"Dimensions": [{"Name": "InstanceType", "Value": "m5-large-x"}, {"Name": "Name", "Value": "web-a-1"}]}"#),
             ok("aws ec2 create-tags --resources i-0a1b2c3d4e5f67890 --tags Key=env,Value=prod-eu-1 Key=Team,Value=core-2"),
@@ -2243,6 +2251,9 @@ pub const ROWS: &[Row] = &[
         found_by: &[Field, Flag, SiblingKey, Phrase, CliColumn],
         positive: &[
             ok("DB_PASSWORD=«TqPWcAEu3hZa!z»"),
+            // a Kubernetes container's env: the name says what its sibling value is
+            ok("      env:\n        - name: DB_PASSWORD\n          value: «Zq8mNv2pLxQ7»\n        - name: LOG_LEVEL\n          value: info\n"),
+            ok(r#"{"content": "env:\n- name: \"DB_PASSWORD\"\n  value: \"«Xw3!kLp9qRt2»\"\n"}"#),
             ok("mysql -u app -p'«3vqDSWKcSkcVcq»' -e 'select 1'"),
             ok("aws rds modify-db-instance --master-user-password «MgohAtOwKFtSG5yQ»"),
             ok(r#"variable \"db_password\" {\n  type    = string\n  default = \"«Wq7rLx2pNv9s»\"\n}"#),

@@ -4,17 +4,24 @@
 //! dimensions (`{"Name": "DBInstanceIdentifier", "Value": "<db>"}` in `list-metrics` and
 //! `describe-alarms`, `--dimensions Name=FunctionName,Value=<function>` on the command line),
 //! EC2 and RDS filters (`--filters Name=tag:Name,Values=<name>,<name>`), and the shorthand of
-//! tags (`--tags Key=Name,Value=<name>`). The name is looked up in the same field tables the
-//! JSON field rules of [`names`](super::names) and [`aws`](super::aws) use (a tag's name: `Name`
-//! and the owner tags), and the value is validated as that field's. A pair whose name is no
-//! known field (`Name=instance-state-name,Values=running`) is left to the other rules.
+//! tags (`--tags Key=Name,Value=<name>`); CloudFormation's parameters and outputs
+//! (`{"ParameterKey": "BucketName", "ParameterValue": "<bucket>"}`, `OutputKey`/`OutputValue`)
+//! and a container's environment (`{"name": "TABLE_NAME", "value": "<table>"}` in an ECS task
+//! definition; `- name: DB_PASSWORD` then `value: <secret>` in a Kubernetes manifest or a
+//! CloudFormation template in YAML). The name is looked up in the same field tables the JSON
+//! field rules of [`names`](super::names) and [`aws`](super::aws) use (a tag's name: `Name` and
+//! the owner tags), and the value is validated as that field's; in YAML, where no other rule
+//! reads such pairs, a name that says secret (`DB_PASSWORD`, as the key rules of
+//! [`secrets`](super::secrets) read it) makes its value a secret. A pair whose name is no known
+//! field (`Name=instance-state-name,Values=running`) is left to the other rules.
 
 use super::aws;
 use super::base::{norm_key, value_after, CheckResult, Field, Recognizer, Shape, Value, Q};
 use super::names::{
-    at_line_start, key_at, name_field, next_key, v_person, BUCKET, DB, IAM, OWNER,
-    OWNER_TAG_KEYS, RES, TABLE,
+    at_line_start, key_at, name_field, next_key, v_person, yaml_key_line, yaml_sibling, BUCKET,
+    DB, IAM, OWNER, OWNER_TAG_KEYS, RES, TABLE,
 };
+use super::secrets::{key_type, v_secret, KEY_RULE_TYPES};
 
 /// How far after the pair's name its value may lie.
 const PAIR_REACH: usize = 512;
@@ -47,9 +54,28 @@ fn tag_field(key: &[u8]) -> Option<Field> {
     })
 }
 
+/// The naming keys of a pair and the key of the value each names.
+const PAIR_KEYS: &[(&[u8], &[u8])] = &[
+    (b"Name", b"Value"),
+    (b"name", b"value"),
+    (b"ParameterKey", b"ParameterValue"),
+    (b"OutputKey", b"OutputValue"),
+];
+
+/// The value key of the pair whose naming key starts at `k`.
+fn value_key(data: &[u8], k: usize) -> Option<&'static [u8]> {
+    PAIR_KEYS
+        .iter()
+        .find(|(name, _)| data[k..].starts_with(name))
+        .map(|&(_, value)| value)
+}
+
 /// `"Name": "<field>"` followed by `"Value": "<value>"` in one JSON object (any escaping depth):
-/// a CloudWatch dimension.
-fn check_dimension(data: &[u8], _s: usize, e: usize) -> CheckResult {
+/// a CloudWatch dimension; the same with `name`/`value`, `ParameterKey`/`ParameterValue`,
+/// `OutputKey`/`OutputValue`.
+fn check_json_pair(data: &[u8], s: usize, e: usize) -> CheckResult {
+    let k = s + data[s..e].iter().take_while(|&&c| matches!(c, b'\\' | b'"' | b'\'')).count();
+    let value_key = value_key(data, k)?;
     let limit = data.len().min(e + PAIR_REACH);
     // the pattern ends with the separator: read the quoted name after it
     let name = value_after(data, e - 1, limit, false, None)?;
@@ -58,12 +84,43 @@ fn check_dimension(data: &[u8], _s: usize, e: usize) -> CheckResult {
     }
     let field = pair_field(&data[name.start..name.end])?;
     let i = next_key(data, name.end + name.quote.len(), limit);
-    let after = key_at(data, i, limit, b"Value")?;
+    let after = key_at(data, i, limit, value_key)?;
     let value = value_after(data, after, limit, false, None)?;
     if value.quote.is_empty() {
         return None;
     }
     Some(((field.validate)(data, &value, field.rtype)?, value.end))
+}
+
+/// `- name: <NAME>` then `value: <value>` in the same YAML mapping (a Kubernetes container's
+/// `env`, a CloudFormation template's `Environment`, `Parameters` in YAML output; raw or in
+/// JSON text): a field's value, or a secret when the name says so.
+fn check_yaml_pair(data: &[u8], s: usize, e: usize) -> CheckResult {
+    let limit = data.len().min(s + PAIR_REACH);
+    let line = yaml_key_line(data, s, limit)?;
+    let value_key = value_key(data, s)?;
+    // the pattern ends with the separator and a blank
+    let name = value_after(data, e - 2, line.end, false, None)?;
+    let name = &data[name.start..name.end];
+    if name.is_empty() || name.len() > 128 {
+        return None;
+    }
+    let after = yaml_sibling(data, line.next, line.col, value_key, limit)?;
+    let value = value_after(data, after, limit, false, None)?;
+    if value.end <= value.start {
+        return None;
+    }
+    let found = match pair_field(name) {
+        Some(field) => (field.validate)(data, &value, field.rtype)?,
+        None => {
+            let plain = name
+                .iter()
+                .all(|&c| c.is_ascii_alphanumeric() || matches!(c, b'_' | b'.' | b'-' | b'/'));
+            let rtype = key_type(&norm_key(name)).filter(|_| plain)?;
+            v_secret(data, &value, rtype)?
+        }
+    };
+    (!found.is_empty()).then_some((found, value.end))
 }
 
 /// The end of a shorthand value at `i`: a comma, a quote or escape that closes the argument, a
@@ -144,15 +201,28 @@ fn check_dimension_row(data: &[u8], s: usize, e: usize) -> CheckResult {
     Some(((field.validate)(data, &Value::bare(a, b), field.rtype)?, b))
 }
 
+/// What the pair rules may find: names, and the secrets a YAML pair's name announces.
+fn pair_types() -> Vec<&'static str> {
+    let mut types = vec![DB, IAM, RES, BUCKET, OWNER];
+    types.extend(KEY_RULE_TYPES);
+    types
+}
+
 /// The rules, in priority order (after the tag map rules of [`names`](super::names), which
 /// read a `"Name":` in a tag map first).
 pub fn recognizers() -> Vec<Recognizer> {
     vec![
         Recognizer::new(
-            "names.dimension",
-            format!(r"{Q}Name{Q}[ \t]{{0,16}}:"),
-            check_dimension,
+            "names.json_pair",
+            format!(r"{Q}(?:[Nn]ame|ParameterKey|OutputKey){Q}[ \t]{{0,16}}:"),
+            check_json_pair,
             &[DB, IAM, RES, BUCKET, OWNER],
+        ),
+        Recognizer::new(
+            "names.yaml_pair",
+            r"(?:[Nn]ame|ParameterKey|OutputKey): ",
+            check_yaml_pair,
+            &pair_types(),
         ),
         Recognizer::new(
             "names.pair_shorthand",

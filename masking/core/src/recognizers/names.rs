@@ -958,12 +958,12 @@ const YAML_SIBLING_LINES: usize = 6;
 /// A line of YAML, raw or inside JSON text (escaped line breaks): where its key starts (after
 /// the indentation and a list item's `- `), the key's column, whether the line opens a list
 /// item, where it ends and where the next line starts.
-struct YamlLine {
-    key: usize,
-    col: usize,
+pub(super) struct YamlLine {
+    pub(super) key: usize,
+    pub(super) col: usize,
     item: bool,
-    end: usize,
-    next: usize,
+    pub(super) end: usize,
+    pub(super) next: usize,
 }
 
 fn yaml_line(data: &[u8], ls: usize, limit: usize) -> YamlLine {
@@ -1006,7 +1006,7 @@ fn line_start_of(data: &[u8], s: usize, reach: usize) -> Option<usize> {
 
 /// The YAML key at `s` when it is the key of its line (only indentation and a list item's `-`
 /// before it): that line.
-fn yaml_key_line(data: &[u8], s: usize, limit: usize) -> Option<YamlLine> {
+pub(super) fn yaml_key_line(data: &[u8], s: usize, limit: usize) -> Option<YamlLine> {
     let ls = line_start_of(data, s, 160)?;
     let line = yaml_line(data, ls, limit);
     (line.key == s).then_some(line)
@@ -1015,7 +1015,7 @@ fn yaml_key_line(data: &[u8], s: usize, limit: usize) -> Option<YamlLine> {
 /// The sibling `key` of the mapping whose key sits at column `col` on the line before `next`:
 /// the offset right after its name, found among the following lines of the same mapping
 /// (deeper lines are skipped; a shallower line or the next list item ends the search).
-fn yaml_sibling(
+pub(super) fn yaml_sibling(
     data: &[u8],
     mut next: usize,
     col: usize,
@@ -2812,7 +2812,8 @@ mod tests {
                 "names.code_location",
                 "names.table_header",
                 "names.query_columns",
-                "names.dimension",
+                "names.json_pair",
+                "names.yaml_pair",
                 "names.pair_shorthand",
                 "names.dimension_row",
                 "names.bucket_entry",

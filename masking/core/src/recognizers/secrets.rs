@@ -1216,7 +1216,7 @@ static KEY_EXCLUDE: LazyLock<Regex> = LazyLock::new(|| {
 });
 
 /// The secret type a normalized key names, if any.
-fn key_type(key: &str) -> Option<&'static str> {
+pub(super) fn key_type(key: &str) -> Option<&'static str> {
     if KEY_EXCLUDE.is_match(key.as_bytes()) {
         return None;
     }
@@ -1374,7 +1374,7 @@ fn escaped_key_end(data: &[u8], i: usize) -> Option<usize> {
 
 /// The validator of secret-like keys: findings, `Some([])` to defer to a token recognizer, or
 /// `None` when the value is no secret.
-fn v_secret(data: &[u8], v: &Value, rtype: &'static str) -> Option<Vec<Finding>> {
+pub(super) fn v_secret(data: &[u8], v: &Value, rtype: &'static str) -> Option<Vec<Finding>> {
     let bare = v.quote.is_empty();
     let mut end = v.end;
     if bare {
@@ -2639,7 +2639,7 @@ fn check_pgpass(data: &[u8], s: usize, _e: usize) -> CheckResult {
 
 // ---------------------------------------------------------------- the family
 
-const KEY_RULE_TYPES: &[&str] = &[
+pub(super) const KEY_RULE_TYPES: &[&str] = &[
     "password",
     "generic_secret",
     "generic_api_key",
