@@ -217,3 +217,18 @@ def test_a_longer_number_holding_a_known_account_is_not_masked() -> None:
     out, masker = mask(text.encode())
     assert masker.counts == {"aws_account_id": 1}
     assert out.endswith(f"build 9{a}7 done".encode())
+
+
+def test_a_secret_named_in_its_arn_is_masked_where_its_name_recurs_bare() -> None:
+    # A Secrets Manager ARN ends with the secret's name, `-` and six random characters; the
+    # name alone is what the same listing's `Name` field and a later `--secret-id` carry.
+    name = "prod/ledger-" + "".join(R.choice(string.ascii_lowercase) for _ in range(5)) + "/db"
+    arn = f"arn:aws:secretsmanager:us-east-1:{account()}:secret:{name}-Ab12Cd"
+    listing = json.dumps({"SecretList": [{"ARN": arn, "Name": name}]})
+    text = f"{listing}\n$ aws secretsmanager get-secret-value --secret-id {name}\n"
+    out, masker = mask(text.encode())
+    assert name.encode() not in out
+    sur = surrogate_of(masker.pairs, name)
+    assert out.decode().count(sur) == 3
+    assert b"-Ab12Cd" in out
+    assert unmask(masker, out) == text.encode()

@@ -835,6 +835,15 @@ pub fn arn_findings(data: &[u8], s: usize, limit: usize) -> Option<(Vec<Finding>
         out.push(Finding::new(p, end, name_type, CW));
         return Some((out, end));
     }
+    let whole = &d[p..end];
+    if svc == b"secretsmanager" && kind == b"secret" && has_alnum(whole) && !whole.contains(&b'*') {
+        // a secret's name may hold '/' (`prod/ledger/db`), and the ARN adds `-` and six random
+        // characters to it: the name is masked whole, so that it stays masked where it recurs
+        // bare (a `Name` field, `--secret-id prod/ledger/db`)
+        let name_end = secret_arn_name_end(&d[p..end]).map_or(end, |n| p + n);
+        out.push(Finding::new(p, name_end, name_type, CW));
+        return Some((out, end));
+    }
     while p <= end {
         let a = p;
         let (b, next) = next_sep(d, a, end);
@@ -878,6 +887,17 @@ pub fn arn_findings(data: &[u8], s: usize, limit: usize) -> Option<(Vec<Finding>
         }
     }
     Some((out, end))
+}
+
+/// Where the name ends in the resource of a Secrets Manager ARN (`prod/db-AbC12x`): before the
+/// `-` and six letters and digits the service appends; `None` when there is no such suffix (a
+/// partial ARN, as IAM policies write them).
+fn secret_arn_name_end(resource: &[u8]) -> Option<usize> {
+    let n = resource.len().checked_sub(7)?;
+    (n > 0
+        && resource[n] == b'-'
+        && resource[n + 1..].iter().all(u8::is_ascii_alphanumeric))
+    .then_some(n)
 }
 
 /// A path segment AWS writes in the ARNs of the roles it makes: a service principal

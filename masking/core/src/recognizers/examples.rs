@@ -287,6 +287,9 @@ pub const ROWS: &[Row] = &[
             ok("||   CreateDate          |  Path  |   UserName       ||\n|+----------------------+--------+------------------+|\n||  2026-01-03T10:00:00Z |  /     |  «upphmi-ops»    ||\n||  2026-02-04T11:00:00Z |  /     |  «sodyfuu»       ||\n"),
         ],
         negative: &[
+            // the login name of Amazon Linux images is no IAM user
+            ok("Host bastion-prod\n  HostName 10.0.1.5\n  User ec2-user\n"),
+            ok("ssh -i key.pem ec2-user@10.0.1.5 'uptime'"),
             ok("arn:aws:iam::604218873315:role/aws-service-role/autoscaling.amazonaws.com/AWSServiceRoleForAutoScaling"),
             ok(r#"{"Username": "jdoe-svc", "Password": "x"}"#),
             ok(r#""RoleName": "default""#),
@@ -300,6 +303,8 @@ pub const ROWS: &[Row] = &[
         rtype: "aws_resource_name",
         found_by: &[Field, SiblingKey, Flag, CliColumn, Phrase],
         positive: &[
+            // a secret's ARN: its name whole, before the six characters the service appends
+            ok(r#""ARN": "arn:aws:secretsmanager:us-east-1:604218873315:secret:«prod/ledger/db-main»-Ab12Cd""#),
             // a container's environment, CloudFormation parameters and outputs, in JSON and YAML
             ok(r#"{"environment": [{"name": "TABLE_NAME", "value": "«ledger-entries-v3»"}, {"name": "LOG_LEVEL", "value": "info"}]}"#),
             ok(r#"{"Parameters": [{"ParameterKey": "FunctionName", "ParameterValue": "«ledger-settle-fn»"}], "Outputs": [{"OutputKey": "QueueName", "OutputValue": "«ledger-events-q4»"}]}"#),

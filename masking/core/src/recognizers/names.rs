@@ -418,7 +418,7 @@ static STOP: LazyLock<HashSet<&'static [u8]>> = LazyLock::new(|| {
          root master primary staging production prod dev development local localhost value key \
          password secret enabled disabled yes no on off all any aws my-name your-name name-here \
          todo tbd unknown undefined n/a na empty required optional type id arn postgres mysql \
-         dbadmin sa",
+         dbadmin sa ec2-user",
     )
 });
 
