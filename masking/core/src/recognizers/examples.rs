@@ -424,6 +424,7 @@ pub const ROWS: &[Row] = &[
             // a query of another field, or of several, prints no names
             ok("$ aws ec2 describe-key-pairs --query 'KeyPairs[].KeyType' --output text\nrsa\ted25519-key\n"),
             // pairs whose name is no field, or only `Name`
+            ok("env:\n  - name: FUNCTION_NAME\n    value: \"{{ .Values.functionName }}\"\n--dimensions Name=FunctionName,Value=$FUNCTION\n"),
             ok("steps:\n  - name: Checkout\n    uses: actions/checkout@v4\n  - name: FunctionName\n    run: make deploy-7\n"),
             ok(r#"{"name": "ledger-ui-2", "version": "1.0.0", "private": true}"#),
             ok("env:\n  - name: TABLE_NAME\n    valueFrom:\n      configMapKeyRef:\n        name: ledger-cfg-2\n"),
@@ -2300,6 +2301,8 @@ pub const ROWS: &[Row] = &[
             ok(r#"{"text": "the smtp password is \"«Rt6#vW2pLm»\" (rotated monthly)"}"#),
         ],
         negative: &[
+            // a YAML env entry whose value is a reference, not the secret
+            ok("env:\n  - name: API_TOKEN\n    value: ${{ secrets.API_TOKEN }}\n  - name: PASSWORD\n    value: \"$(DB_PASSWORD)\"\n  - name: DB_PASSWORD\n    valueFrom:\n      secretKeyRef:\n        key: password\n"),
             ok(r#"{"value": "Xk29fjQ0pLmzT", "name": "DB_HOST"}"#),
             // a variable stands for the password: upper case anywhere, lower case as the whole value
             ok("DB_PASSWORD=$PGPASSWORD"),
