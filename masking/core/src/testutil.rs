@@ -1,6 +1,9 @@
 //! Helpers the crate's unit tests share (compiled for tests only).
 
-use crate::scanner::Scanner;
+use std::sync::LazyLock;
+
+use crate::recognizers::names;
+use crate::scanner::{Filter, Scanner};
 
 /// `(type, matched text)` of every finding `scanner` reports in `text`.
 pub fn found_in(scanner: &Scanner, text: &str) -> Vec<(&'static str, String)> {
@@ -10,6 +13,15 @@ pub fn found_in(scanner: &Scanner, text: &str) -> Vec<(&'static str, String)> {
         .into_iter()
         .map(|f| (f.rtype, String::from_utf8_lossy(&data[f.start..f.end]).into_owned()))
         .collect()
+}
+
+/// `(type, matched text)` of every finding the names family's recognizers (those it places from
+/// other modules too) report in `text`.
+pub fn found_by_names(text: &str) -> Vec<(&'static str, String)> {
+    static SCANNER: LazyLock<Scanner> = LazyLock::new(|| {
+        Scanner::new(names::recognizers(), Filter::default()).expect("patterns compile")
+    });
+    found_in(&SCANNER, text)
 }
 
 /// A xorshift generator: deterministic test inputs from a seed.

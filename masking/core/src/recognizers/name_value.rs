@@ -241,19 +241,8 @@ pub fn recognizers() -> Vec<Recognizer> {
 
 #[cfg(test)]
 mod tests {
-    use std::sync::LazyLock;
-
     use super::*;
-    use crate::recognizers::names::recognizers;
-    use crate::scanner::{Filter, Scanner};
-
-    /// The name recognizers these rules sit among, as in `names`' own tests.
-    static SCANNER: LazyLock<Scanner> =
-        LazyLock::new(|| Scanner::new(recognizers(), Filter::default()).expect("patterns compile"));
-
-    fn found(text: &str) -> Vec<(&'static str, String)> {
-        crate::testutil::found_in(&SCANNER, text)
-    }
+    use crate::testutil::found_by_names as found;
 
     fn field_type(name: &str) -> Option<&'static str> {
         pair_field(name.as_bytes()).map(|f| f.rtype)

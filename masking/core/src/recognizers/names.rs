@@ -2753,16 +2753,8 @@ pub fn recognizers() -> Vec<Recognizer> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::scanner::{Filter, Scanner};
+    use crate::testutil::found_by_names as found;
     use crate::testutil::fresh_name as fresh;
-
-    static SCANNER: LazyLock<Scanner> =
-        LazyLock::new(|| Scanner::new(recognizers(), Filter::default()).expect("patterns compile"));
-
-    fn found(text: &str) -> Vec<(&'static str, String)> {
-        crate::testutil::found_in(&SCANNER, text)
-    }
-
 
     /// A fresh UUID-shaped token.
     fn fresh_uuid(seed: u64) -> String {

@@ -755,21 +755,9 @@ pub fn recognizer() -> Recognizer {
 
 #[cfg(test)]
 mod tests {
-    use std::sync::LazyLock;
-
     use super::*;
-    use crate::recognizers::names::recognizers;
-    use crate::scanner::{Filter, Scanner};
+    use crate::testutil::found_by_names as found;
     use crate::testutil::fresh_name as fresh;
-
-    /// The name recognizers the query columns' rule sits among, as in `names`' own tests.
-    static SCANNER: LazyLock<Scanner> =
-        LazyLock::new(|| Scanner::new(recognizers(), Filter::default()).expect("patterns compile"));
-
-    fn found(text: &str) -> Vec<(&'static str, String)> {
-        crate::testutil::found_in(&SCANNER, text)
-    }
-
 
     /// The columns a `--query` expression's multi-select prints, as (key, type) pairs.
     fn columns(expr: &str, cmd: &str) -> Option<Vec<(Option<String>, Option<&'static str>)>> {
