@@ -16,10 +16,10 @@
 //! field (`Name=instance-state-name,Values=running`) is left to the other rules.
 
 use super::aws;
-use super::base::{norm_key, value_after, CheckResult, Field, Recognizer, Shape, Value, Q};
+use super::base::{norm_key, value_after, CheckResult, Field, Recognizer, Value, Q};
 use super::names::{
-    at_line_start, key_at, name_field, next_key, v_person, yaml_key_line, yaml_sibling, BUCKET,
-    DB, IAM, OWNER, OWNER_TAG_KEYS, RES, TABLE,
+    at_line_start, key_at, next_key, tag_field, yaml_key_line, yaml_sibling, BUCKET, DB, IAM,
+    OWNER, RES, TABLE,
 };
 use super::secrets::{key_type, v_secret, KEY_RULE_TYPES};
 
@@ -38,20 +38,6 @@ fn pair_field(name: &[u8]) -> Option<Field> {
         return None;
     }
     TABLE.get(&key).or_else(|| aws::field_table().get(&key)).copied()
-}
-
-/// What the value of a tag with key `key` holds: a resource's name or a person.
-fn tag_field(key: &[u8]) -> Option<Field> {
-    if key == b"Name" {
-        return Some(name_field(RES));
-    }
-    let key = norm_key(key);
-    OWNER_TAG_KEYS.iter().any(|k| norm_key(k.as_bytes()) == key).then_some(Field {
-        rtype: OWNER,
-        shape: Shape::Classwise,
-        validate: v_person,
-        line: false,
-    })
 }
 
 /// The naming keys of a pair and the key of the value each names.

@@ -878,20 +878,19 @@ fn check_owner_tag(data: &[u8], _s: usize, e: usize) -> CheckResult {
     Some((v_person(data, &v, OWNER)?, v.end))
 }
 
-/// `--tags Key=Owner,Value=<person>` (the CLI's shorthand; the value runs to the argument's
-/// closing quote when the argument is quoted, else to a blank).
-fn check_owner_tag_flag(data: &[u8], s: usize, e: usize) -> CheckResult {
-    let quoted = s > 0 && matches!(data[s - 1], b'"' | b'\'');
-    let lim = data.len().min(e + 128);
-    let mut b = e;
-    while b < lim
-        && !matches!(data[b], b'"' | b'\'' | b'\\' | b',' | b'}' | b']' | b'\n' | b'\r')
-        && (quoted || data[b] != b' ')
-    {
-        b += 1;
+/// What a tag's value holds, by the tag's key: a resource's display name (`Name`) or a person
+/// (an owner tag, in any of the ways its key is written); `None` for other tags.
+pub(super) fn tag_field(key: &[u8]) -> Option<Field> {
+    if key == b"Name" {
+        return Some(name_field(RES));
     }
-    let v = Value::bare(e, b);
-    Some((v_person(data, &v, OWNER)?, b))
+    let key = norm_key(key);
+    OWNER_TAG_KEYS.iter().any(|k| norm_key(k.as_bytes()) == key).then_some(Field {
+        rtype: OWNER,
+        shape: Shape::Classwise,
+        validate: v_person,
+        line: false,
+    })
 }
 
 /// `"Owner": "<person>"` directly inside a JSON tag map (`"Tags": {…}`, `tags`, `tags_all`).
@@ -2638,12 +2637,6 @@ pub fn recognizers() -> Vec<Recognizer> {
             &[OWNER],
         ),
         Recognizer::new(
-            "names.owner_tag_flag",
-            format!(r"Key={},Value=", owner_keys_pattern()),
-            check_owner_tag_flag,
-            &[OWNER],
-        ),
-        Recognizer::new(
             "names.owner_tag_map",
             format!(r"{Q}{}{Q}[ \t]{{0,16}}:", owner_keys_pattern()),
             check_owner_tag_map,
@@ -2791,7 +2784,6 @@ mod tests {
                 "names.json_tag_name",
                 "names.hcl_tag_name",
                 "names.owner_tag",
-                "names.owner_tag_flag",
                 "names.owner_tag_map",
                 "names.owner_hcl_tag",
                 "names.owner_yaml_tag",

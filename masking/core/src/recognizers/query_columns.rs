@@ -12,12 +12,10 @@
 use memchr::memmem;
 
 use super::aws;
-use super::base::{
-    backslashes_before, norm_key, CheckResult, Field, Finding, Recognizer, Shape, Value,
-};
+use super::base::{backslashes_before, norm_key, CheckResult, Field, Finding, Recognizer, Value};
 use super::names::{
-    column_field, echo_skip, id_like, name_field, runs_aws_cli, table_cells, table_rule, v_person,
-    BUCKET, DB, IAM, OWNER, OWNER_TAG_KEYS, RES, TABLE, TABLE_REACH,
+    column_field, echo_skip, id_like, runs_aws_cli, table_cells, table_rule, tag_field, BUCKET, DB,
+    IAM, OWNER, RES, TABLE, TABLE_REACH,
 };
 use super::tool_calls::tool_result_text;
 
@@ -324,14 +322,6 @@ fn tag_filter_key(x: &[u8]) -> Option<Vec<u8>> {
     Some(key.to_vec())
 }
 
-/// The validator of a column of owner tags.
-const OWNER_FIELD: Field = Field {
-    rtype: OWNER,
-    shape: Shape::Classwise,
-    validate: v_person,
-    line: false,
-};
-
 /// What a column of a `--query` multi-select holds: the field its expression ends with, as the
 /// field tables give it (`KeyName`, `Placement.GroupName`, `[].DBInstanceIdentifier`), a
 /// `Name` or owner tag (`Tags[?Key==`Name`]|[0].Value`), or a bare `Name` (a bucket's in
@@ -343,14 +333,7 @@ fn query_column_field(expr: &[u8], cmd: &[u8]) -> Option<Field> {
         .and_then(|r| r.trim_ascii_end().strip_suffix(b"."))
     {
         if let Some(key) = tag_filter_key(parent) {
-            if key == b"Name" {
-                return Some(name_field(RES));
-            }
-            let key = norm_key(&key);
-            return OWNER_TAG_KEYS
-                .iter()
-                .any(|k| norm_key(k.as_bytes()) == key)
-                .then_some(OWNER_FIELD);
+            return tag_field(&key);
         }
     }
     let n = x
