@@ -814,6 +814,15 @@ pub fn arn_findings(data: &[u8], s: usize, limit: usize) -> Option<(Vec<Finding>
     if acct == b"aws" {
         return Some((Vec::new(), end)); // AWS-managed resources (policies) name nothing of the user's
     }
+    // AWS's public parameters (`arn:aws:ssm:<region>::parameter/aws/service/…`, no account)
+    // and the capacity providers every ECS account lists (`capacity-provider/FARGATE_SPOT`)
+    let resource = &d[rs..end];
+    if (svc == b"ssm" && acct.is_empty() && resource.starts_with(b"parameter/aws/"))
+        || (svc == b"ecs"
+            && matches!(resource, b"capacity-provider/FARGATE" | b"capacity-provider/FARGATE_SPOT"))
+    {
+        return Some((out, end));
+    }
     // the resource's segments lie between '/', ':' and their escaped forms
     let (first_end, after_first) = next_sep(d, rs, end);
     if svc == b"s3" {

@@ -394,6 +394,14 @@ pub const ROWS: &[Row] = &[
             ok(r#""DomainName": "«orders-search-k4»", "Endpoint": "search-«orders-search-k4»-x7q2m9vbt3kd8wz1rp5nafc6ye.eu-west-1.es.amazonaws.com""#),
             ok("curl https://vpc-«logs-k2»-ih2lhn2ew2scurji.us-west-2.es.amazonaws.com/_cat/indices"),
             ok(r#""Location": "https://awslambda-eu-west-1-tasks.s3.eu-west-1.amazonaws.com/snapshots/604218873315/«qjhvx-rollup»-4be1c0d2-7a9f-4c31-b8e6-05d9f3a2c7e1?versionId=Qm9x""#),
+            // the `Name` of an object beside its own ARN: an AWS account's, whose ARN holds
+            // ids only, before or after it, in a tool result; a display name with blanks
+            ok(r#"{"Accounts": [{"Id": "518274639012", "Arn": "arn:aws:organizations::604218873315:account/«o-k3x9q2w7vz»/518274639012", "Email": "ops@example.com", "Name": "«tallyco-payments-prod»", "Status": "ACTIVE"}]}"#),
+            ok(r#"{\"Name\": \"«Tallyco Staging»\",\n \"Arn\": \"arn:aws:organizations::604218873315:ou/«o-k3x9q2w7vz»/«ou-ab12-cd34ef56»\"}"#),
+            ok(r#"{"Id": "j-2AKQ7ZX1WMP9R", "Name": "«Spark nightly rollup»", "Status": {"State": "WAITING"}, "ClusterArn": "arn:aws:elasticmapreduce:eu-west-1:604218873315:cluster/«j-2AKQ7ZX1WMP9R»"}"#),
+            // a `Name` tag written with blanks, as the console lets people write it
+            ok(r#"{"Tags": [{"Key": "Name", "Value": "«Ledger Prod Web 2»"}]}"#),
+            ok(r#"aws ec2 create-tags --resources i-0a1b2c3d4e5f67890 --tags 'Key=Name,Value=«Ledger Bastion»'"#),
         ],
         negative: &[
             ok("aws kms describe-key --key-id alias/aws/s3"),
@@ -418,6 +426,15 @@ pub const ROWS: &[Row] = &[
             ok("INSTANCES\t0\tx86_64\tt3.medium\t2024-01-15T10:30:00+00:00\tip-x.ec2.internal\n"),
             ok("RESERVATIONS\t123\tt3.medium\tkeep-this-4\t2024-01-15T10:30:00+00:00\n"),
             ok("INSTANCES\t0\tx86_64\tt3medium\tkeep-this-5\t2024-01-15T10:30:00+00:00\n"),
+            // a `Name` beside an ARN of AWS's own (no account), of another object (a nested
+            // dimension of an alarm) or of no account at all, and AWS's own names in an account
+            ok(r#"{"Name": "ReadOnlyAccess", "Arn": "arn:aws:iam::aws:policy/ReadOnlyAccess"}"#),
+            ok(r#"{"Name": "/aws/service/ami-al2023/latest", "ARN": "arn:aws:ssm:eu-west-1::parameter/aws/service/ami-al2023/latest"}"#),
+            ok(r#"{"UserArn": "arn:aws:iam::604218873315:user/ops-bot", "Dimensions": [{"Name": "QueueDepth", "Value": 3}], "Meta": {"Name": "keep-this-6"}}"#),
+            ok(r#"{"capacityProviderArn": "arn:aws:ecs:eu-west-1:604218873315:capacity-provider/FARGATE_SPOT", "name": "FARGATE_SPOT"}"#),
+            ok(r#"{"Name": "keep-this-7", "Description": "see arn:aws:iam::604218873315:user/ops-bot"}"#),
+            // a tag value with blanks that is no name: words of a sentence, a template
+            ok(r#"{"Tags": [{"Key": "Name", "Value": "default main test"}, {"Key": "Name", "Value": "${var.env} web"}]}"#),
             ok("aws ssm get-parameter --name /app/prod/db-host --with-decryption"),
             ok(r#""Runtime": "python3.12""#),
             ok(r#""DomainName": "d2hx7kq0wv3m9a.cloudfront.net","#),

@@ -16,10 +16,14 @@
 //! field (`Name=instance-state-name,Values=running`) is left to the other rules.
 
 use super::aws;
-use super::base::{norm_key, value_after, CheckResult, Field, Recognizer, Value, Q};
+use memchr::memmem;
+
+use super::base::{
+    enclosing_brace, norm_key, value_after, CheckResult, Field, Finding, Recognizer, Value, Q,
+};
 use super::names::{
-    at_line_start, key_at, next_key, tag_field, yaml_key_line, yaml_sibling, BUCKET, DB, IAM,
-    OWNER, RES, TABLE,
+    at_line_start, key_at, next_key, tag_field, v_display_name, yaml_key_line, yaml_sibling,
+    BUCKET, DB, IAM, OWNER, RES, TABLE,
 };
 use super::secrets::{key_type, v_secret, KEY_RULE_TYPES};
 
@@ -68,14 +72,90 @@ fn check_json_pair(data: &[u8], s: usize, e: usize) -> CheckResult {
     if name.quote.is_empty() {
         return None;
     }
-    let field = pair_field(&data[name.start..name.end])?;
-    let i = next_key(data, name.end + name.quote.len(), limit);
-    let after = key_at(data, i, limit, value_key)?;
-    let value = value_after(data, after, limit, false, None)?;
-    if value.quote.is_empty() {
+    if let Some(field) = pair_field(&data[name.start..name.end]) {
+        let i = next_key(data, name.end + name.quote.len(), limit);
+        let after = key_at(data, i, limit, value_key)?;
+        let value = value_after(data, after, limit, false, None)?;
+        if value.quote.is_empty() {
+            return None;
+        }
+        return Some(((field.validate)(data, &value, field.rtype)?, value.end));
+    }
+    if value_key.eq_ignore_ascii_case(b"value") && beside_account_arn(data, s) {
+        return Some((own_name(data, &name)?, name.end));
+    }
+    None
+}
+
+/// How far from its object's opening brace an object's own ARN is looked for.
+const OBJECT_REACH: usize = 4096;
+
+/// Whether the JSON object around the key at `s` (any escaping depth) has an ARN of its own
+/// in some account: a key named `Arn`, `ARN`, `arn` or ending so (`TopicArn`,
+/// `stateMachineArn`, `TrailARN`) directly inside it, whose value is an ARN with a 12-digit
+/// account. A nested object's ARN is another resource's.
+fn beside_account_arn(data: &[u8], s: usize) -> bool {
+    let Some(open) = enclosing_brace(data, s, OBJECT_REACH) else { return false };
+    let hi = data.len().min(open + 2 * OBJECT_REACH);
+    if memmem::find(&data[open..hi], b"arn:aws").is_none() {
+        return false;
+    }
+    let mut depth = 0usize;
+    for i in open + 1..hi {
+        match data[i] {
+            b'{' | b'[' => depth += 1,
+            b'}' | b']' if depth == 0 => return false,
+            b'}' | b']' => depth -= 1,
+            b'"' | b'\\' | b'\'' if depth == 0 && arn_key_ends_at(data, i) => {
+                let value = value_after(data, i, hi, false, None);
+                if value.is_some_and(|v| !v.quote.is_empty() && account_arn(&data[v.start..v.end])) {
+                    return true;
+                }
+            }
+            _ => {}
+        }
+    }
+    false
+}
+
+/// Whether a quoted key whose name ends in `Arn`, `ARN` or `arn` closes at `q`.
+fn arn_key_ends_at(data: &[u8], q: usize) -> bool {
+    if q < 4 || !matches!(&data[q - 3..q], b"Arn" | b"ARN" | b"arn") {
+        return false;
+    }
+    let name = data[..q].iter().rev().take_while(|c| c.is_ascii_alphabetic()).count();
+    let before = q - name;
+    before > 0 && matches!(data[before - 1], b'"' | b'\'')
+}
+
+/// `arn:<partition>:<service>:<region>:<12 digits>:…` (an ARN of a resource in an account,
+/// not of AWS's own: managed policies carry the account `aws`, public parameters none).
+fn account_arn(v: &[u8]) -> bool {
+    let mut parts = v.splitn(6, |&c| c == b':');
+    let (Some(b"arn"), Some(partition), Some(_), Some(_), Some(account), Some(_)) = (
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+    ) else {
+        return false;
+    };
+    partition.starts_with(b"aws") && account.len() == 12 && account.iter().all(u8::is_ascii_digit)
+}
+
+/// The value of an object's `Name` beside its own ARN: the resource's name (an AWS account's
+/// or an organizational unit's, whose ARNs carry ids; a rule's, a trail's, a parameter's), a
+/// display name with blanks included. AWS's own resources listed in an account (the ECS
+/// capacity providers `FARGATE` and `FARGATE_SPOT`) are named in capitals and underscores and
+/// stay.
+fn own_name(data: &[u8], name: &Value) -> Option<Vec<Finding>> {
+    let tok = &data[name.start..name.end];
+    if tok.iter().all(|&c| c.is_ascii_uppercase() || c == b'_') {
         return None;
     }
-    Some(((field.validate)(data, &value, field.rtype)?, value.end))
+    v_display_name(data, name, RES)
 }
 
 /// `- name: <NAME>` then `value: <value>` in the same YAML mapping (a Kubernetes container's
@@ -250,14 +330,15 @@ mod tests {
 
     #[test]
     fn shorthand_values_end_where_the_argument_does() {
-        // unquoted: a blank ends the value; quoted: only the quote does
+        // unquoted: a blank ends the value; quoted: only the quote does (a `Name` tag's value
+        // may hold blanks)
         assert_eq!(
             found("--dimensions Name=FunctionName,Value=settle-hook-2 Name=X,Value=y"),
             vec![(RES, "settle-hook-2".into())]
         );
         assert_eq!(
             found("--filters 'Name=tag:Name,Values=web blue-7,api-2,web-*' --output text"),
-            vec![(RES, "api-2".into())]
+            vec![(RES, "web blue-7".into()), (RES, "api-2".into())]
         );
         // in a JSON string the escaped quote ends it
         assert_eq!(

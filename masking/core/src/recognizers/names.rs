@@ -738,6 +738,49 @@ fn v_name(data: &[u8], v: &Value, rtype: &'static str) -> Option<Vec<Finding>> {
     Some(vec![Finding::new(start, end, rtype, Shape::Classwise)])
 }
 
+/// Bytes of one word of a display name.
+const DISPLAY_WORD_CHAR: ByteTable = {
+    let mut t = table(b"_.@+=,:/-()&'#");
+    let mut i = 0;
+    while i < 256 {
+        if ALNUM[i] {
+            t[i] = true;
+        }
+        i += 1;
+    }
+    t
+};
+
+/// The validator of a display name, which people write with blanks (a `Name` tag's
+/// `Brightwave Prod Web 1`, an AWS account's `Brightwave Staging`): a value without a blank is
+/// a name ([`v_name`]); one with blanks (only a quoted value or a quoted argument holds them)
+/// is 2 to 8 words of a name joined by single blanks, with a letter in it, and is masked whole
+/// (the blanks stay).
+pub(super) fn v_display_name(data: &[u8], v: &Value, rtype: &'static str) -> Option<Vec<Finding>> {
+    let (mut start, mut end) = (v.start, v.end);
+    while start < end && data[start] == b' ' {
+        start += 1;
+    }
+    while end > start && data[end - 1] == b' ' {
+        end -= 1;
+    }
+    let tok = &data[start..end];
+    if !tok.contains(&b' ') {
+        return v_name(data, v, rtype);
+    }
+    let words = tok.split(|&c| c == b' ');
+    if tok.len() > 128
+        || placeholder(tok)
+        || !tok.iter().any(u8::is_ascii_alphabetic)
+        || words.clone().count() > 8
+        || words.clone().any(|w| w.is_empty() || !w.iter().all(|&c| DISPLAY_WORD_CHAR[c as usize]))
+        || words.clone().all(|w| lower_in(&STOP, w))
+    {
+        return None;
+    }
+    Some(vec![Finding::new(start, end, rtype, Shape::Classwise)])
+}
+
 // ---------------------------------------------------------------- generic `Name` fields
 
 /// After a JSON key or value ending at `i`: past `,`, blanks and `\n`-style escapes (any depth)
@@ -769,7 +812,7 @@ pub(super) fn key_at(data: &[u8], i: usize, lim: usize, key: &[u8]) -> Option<us
 /// resource its display name under the generic tag key `Name`; the sibling `Value` holds it.
 fn check_tag_name(data: &[u8], _s: usize, e: usize) -> CheckResult {
     let v = tag_value(data, e)?;
-    Some((v_name(data, &v, RES)?, v.end))
+    Some((v_display_name(data, &v, RES)?, v.end))
 }
 
 /// The value of the `Value` key that follows a tag's key ending at `e` (JSON at any escaping
@@ -882,7 +925,7 @@ fn check_owner_tag(data: &[u8], _s: usize, e: usize) -> CheckResult {
 /// (an owner tag, in any of the ways its key is written); `None` for other tags.
 pub(super) fn tag_field(key: &[u8]) -> Option<Field> {
     if key == b"Name" {
-        return Some(name_field(RES));
+        return Some(Field { validate: v_display_name, ..name_field(RES) });
     }
     let key = norm_key(key);
     OWNER_TAG_KEYS.iter().any(|k| norm_key(k.as_bytes()) == key).then_some(Field {
@@ -1048,7 +1091,7 @@ fn check_yaml_tag_name(data: &[u8], s: usize, _e: usize) -> CheckResult {
     let line = yaml_key_line(data, s, limit)?;
     let after = yaml_sibling(data, line.next, line.col, b"Value", limit)?;
     let v = value_after(data, after, limit, false, None)?;
-    Some((v_name(data, &v, RES)?, v.end))
+    Some((v_display_name(data, &v, RES)?, v.end))
 }
 
 /// `s3api list-buckets --output yaml`: `- Name: <bucket>` with `CreationDate:` in the same
@@ -1098,7 +1141,7 @@ fn check_hcl_tag_name(data: &[u8], s: usize, e: usize) -> CheckResult {
     let limit = data.len().min(s + 1024);
     // the candidate ends with its `= `
     let v = value_after(data, e - 2, limit, false, None)?;
-    Some((v_name(data, &v, RES)?, v.end))
+    Some((v_display_name(data, &v, RES)?, v.end))
 }
 
 /// A tag map in JSON (`terraform show -json`, `.tfstate`, an API's `"Tags": {…}`):
@@ -1137,7 +1180,7 @@ fn check_json_tag_name(data: &[u8], s: usize, e: usize) -> CheckResult {
     if v.quote.is_empty() {
         return None;
     }
-    Some((v_name(data, &v, RES)?, v.end))
+    Some((v_display_name(data, &v, RES)?, v.end))
 }
 
 /// Whether `line` (the part of a line before a flag) runs an AWS CLI command: `aws` as a word
