@@ -14,6 +14,11 @@
 //! reads such pairs, a name that says secret (`DB_PASSWORD`, as the key rules of
 //! [`secrets`](super::secrets) read it) makes its value a secret. A pair whose name is no known
 //! field (`Name=instance-state-name,Values=running`) is left to the other rules.
+//!
+//! A JSON object's own `Name` is named by its sibling too: beside the object's own ARN in an
+//! account (`Arn`, `ARN`, `TopicArn`, …), it is the resource's name. That matters where the ARN
+//! carries an id, not the name, so nothing else would mask it: an AWS account's name in
+//! `organizations list-accounts`, an organizational unit's, an EMR cluster's.
 
 use super::aws;
 use memchr::memmem;
