@@ -861,7 +861,15 @@ pub fn arn_findings(data: &[u8], s: usize, limit: usize) -> Option<(Vec<Finding>
             continue;
         }
         let seg = &d[a..b];
-        if ARN_KEEP.contains(&seg) || seg.contains(&b'*') || versionish(seg) || aws_path_word(seg) {
+        if dated(seg) {
+            break; // a DynamoDB stream's label, the last part: when the stream was made
+        }
+        if ARN_KEEP.contains(&seg)
+            || (a > after_first && ARN_SUB_KINDS.contains(&seg))
+            || seg.contains(&b'*')
+            || versionish(seg)
+            || aws_path_word(seg)
+        {
             continue;
         }
         if let Some(f) = id_finding(d, a, b) {
@@ -892,10 +900,34 @@ pub fn arn_findings(data: &[u8], s: usize, limit: usize) -> Option<(Vec<Finding>
                 out.push(Finding::new(a + k, b, name_type, CW));
             }
         } else if has_alnum(seg) {
-            out.push(Finding::new(a, b, name_type, CW));
+            out.push(Finding::new(a, fifo_name_end(svc, seg, b), name_type, CW));
         }
     }
     Some((out, end))
+}
+
+/// The kinds of a resource's parts that follow its name in an ARN (`table/<name>/index/<index>`,
+/// `table/<name>/stream/<label>`, `log-group:<name>:log-stream:<stream>`): words, not names.
+const ARN_SUB_KINDS: &[&[u8]] = &[b"index", b"stream", b"backup", b"export", b"log-stream"];
+
+/// `2026-11-02T09…`: a date and hour (the rest of the time lies past the next `:`).
+fn dated(seg: &[u8]) -> bool {
+    seg.len() >= 13
+        && seg[..4].iter().all(u8::is_ascii_digit)
+        && seg[4] == b'-'
+        && seg[7] == b'-'
+        && seg[10] == b'T'
+}
+
+/// Where the name in `seg` (ending at `b`) ends: before the `.fifo` that a FIFO queue's or
+/// topic's name must end with, which says what the queue is and names nothing.
+fn fifo_name_end(svc: &[u8], seg: &[u8], b: usize) -> usize {
+    let fifo = (svc == b"sqs" || svc == b"sns") && seg.len() > 5 && seg.ends_with(b".fifo");
+    if fifo {
+        b - 5
+    } else {
+        b
+    }
 }
 
 /// Where the name ends in the resource of a Secrets Manager ARN (`prod/db-AbC12x`): before the
@@ -2183,7 +2215,10 @@ fn check_host(data: &[u8], a: usize, _e: usize) -> CheckResult {
         if let Some(((aa, ab), (qa, qb))) = sqs_path(data, e, data.len().min(e + 120)) {
             if right_ok(data, qb, &GLUE_ID) {
                 out.push(Finding::new(aa, ab, "aws_account_id", CW));
-                out.push(Finding::new(qa, qb, "aws_sqs_queue_url", CW));
+                // a FIFO queue's `.fifo` stays: it says what the queue is
+                let fifo = qb - qa > 5 && data[qa..qb].ends_with(b".fifo");
+                let name_end = if fifo { qb - 5 } else { qb };
+                out.push(Finding::new(qa, name_end, "aws_sqs_queue_url", CW));
                 return Some((out, qb));
             }
         }
@@ -3307,7 +3342,7 @@ mod tests {
             )),
             vec![
                 pair("aws_account_id", &a),
-                pair("aws_sqs_queue_url", "billing.fifo")
+                pair("aws_sqs_queue_url", "billing")
             ]
         );
         assert_eq!(

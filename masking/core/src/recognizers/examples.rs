@@ -396,6 +396,11 @@ pub const ROWS: &[Row] = &[
             ok(r#""Location": "https://awslambda-eu-west-1-tasks.s3.eu-west-1.amazonaws.com/snapshots/604218873315/«qjhvx-rollup»-4be1c0d2-7a9f-4c31-b8e6-05d9f3a2c7e1?versionId=Qm9x""#),
             // the `Name` of an object beside its own ARN: an AWS account's, whose ARN holds
             // ids only, before or after it, in a tool result; a display name with blanks
+            // a FIFO queue's ARN keeps its `.fifo`; a table's stream and index ARNs name the
+            // table and the index, not the parts' kinds nor the stream's date
+            ok(r#""deadLetterTargetArn": "arn:aws:sqs:eu-west-1:604218873315:«ledger-settle-dlq».fifo""#),
+            ok(r#""LatestStreamArn": "arn:aws:dynamodb:eu-west-1:604218873315:table/«ledger-rows-q»/stream/2026-11-02T09:14:07.123""#),
+            ok(r#""IndexArn": "arn:aws:dynamodb:eu-west-1:604218873315:table/«ledger-rows-q»/index/«by-merchant-q»""#),
             ok(r#"{"Accounts": [{"Id": "518274639012", "Arn": "arn:aws:organizations::604218873315:account/«o-k3x9q2w7vz»/518274639012", "Email": "ops@example.com", "Name": "«tallyco-payments-prod»", "Status": "ACTIVE"}]}"#),
             ok(r#"{\"Name\": \"«Tallyco Staging»\",\n \"Arn\": \"arn:aws:organizations::604218873315:ou/«o-k3x9q2w7vz»/«ou-ab12-cd34ef56»\"}"#),
             ok(r#"{"Id": "j-2AKQ7ZX1WMP9R", "Name": "«Spark nightly rollup»", "Status": {"State": "WAITING"}, "ClusterArn": "arn:aws:elasticmapreduce:eu-west-1:604218873315:cluster/«j-2AKQ7ZX1WMP9R»"}"#),
@@ -647,6 +652,8 @@ pub const ROWS: &[Row] = &[
         found_by: &[Format],
         positive: &[
             ok(r#""QueueUrl": "https://sqs.us-east-1.amazonaws.com/626022562194/«billing-events-lgr»""#),
+            // a FIFO queue keeps the `.fifo` its name must end with
+            ok(r#""QueueUrl": "https://sqs.eu-west-1.amazonaws.com/626022562194/«ledger-settle».fifo""#),
         ],
         negative: &[
             ok("https://sqs.us-east-1.amazonaws.com/"),
