@@ -396,6 +396,9 @@ pub const ROWS: &[Row] = &[
             ok(r#""Location": "https://awslambda-eu-west-1-tasks.s3.eu-west-1.amazonaws.com/snapshots/604218873315/«qjhvx-rollup»-4be1c0d2-7a9f-4c31-b8e6-05d9f3a2c7e1?versionId=Qm9x""#),
             // the `Name` of an object beside its own ARN: an AWS account's, whose ARN holds
             // ids only, before or after it, in a tool result; a display name with blanks
+            // an environment variable named for the kind of resource it holds
+            ok(r#"{"Environment": {"Variables": {"LEDGER_TABLE": "«ledger-rows-v4»", "SETTLE_FUNCTION_NAME": "«settle-hook-k9»"}}}"#),
+            ok("export ORDERS_TABLE=«orders-main-q2»\nINTAKE_QUEUE_NAME='«intake-jobs-7»'\n"),
             // a FIFO queue's ARN keeps its `.fifo`; a table's stream and index ARNs name the
             // table and the index, not the parts' kinds nor the stream's date
             ok(r#""deadLetterTargetArn": "arn:aws:sqs:eu-west-1:604218873315:«ledger-settle-dlq».fifo""#),
@@ -431,6 +434,10 @@ pub const ROWS: &[Row] = &[
             ok("INSTANCES\t0\tx86_64\tt3.medium\t2024-01-15T10:30:00+00:00\tip-x.ec2.internal\n"),
             ok("RESERVATIONS\t123\tt3.medium\tkeep-this-4\t2024-01-15T10:30:00+00:00\n"),
             ok("INSTANCES\t0\tx86_64\tt3medium\tkeep-this-5\t2024-01-15T10:30:00+00:00\n"),
+            // such a variable holding an ARN, a URL, a template or a plain word; a name that
+            // only ends so (`MAX_TABLE`… in code, lower case)
+            ok(r#"{"ORDERS_TABLE": "arn:aws:dynamodb:eu-west-1:604218873315:table/${env}", "EVENTS_TOPIC": "${TOPIC}", "AUDIT_TABLE": "default"}"#),
+            ok("events_table = make_table()\nRESULTS_QUEUE_URL=https://example.com/q\n"),
             // a `Name` beside an ARN of AWS's own (no account), of another object (a nested
             // dimension of an alarm) or of no account at all, and AWS's own names in an account
             ok(r#"{"Name": "ReadOnlyAccess", "Arn": "arn:aws:iam::aws:policy/ReadOnlyAccess"}"#),

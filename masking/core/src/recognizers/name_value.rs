@@ -272,6 +272,48 @@ fn check_dimension_row(data: &[u8], s: usize, e: usize) -> CheckResult {
     Some(((field.validate)(data, &Value::bare(a, b), field.rtype)?, b))
 }
 
+/// The kinds of resource an environment variable's name may end with, and the field each
+/// names: `ORDERS_TABLE`, `UPLOAD_BUCKET_NAME`, `SETTLE_FUNCTION`. Not `_ROLE` (`USER_ROLE=
+/// viewer`: an application's roles) nor `_STREAM` (`OUTPUT_STREAM=stdout`).
+const ENV_KINDS: &[(&[u8], &[u8])] = &[
+    (b"TABLE", b"TableName"),
+    (b"BUCKET", b"BucketName"),
+    (b"QUEUE", b"QueueName"),
+    (b"TOPIC", b"TopicName"),
+    (b"FUNCTION", b"FunctionName"),
+    (b"CLUSTER", b"ClusterName"),
+];
+
+/// An environment variable named `<PREFIX>_<KIND>` or `<PREFIX>_<KIND>_NAME` (a Lambda
+/// function's `Environment.Variables`, `.env`, `export`, docker compose, a SAM template):
+/// its value is that kind's name, validated as the field's (`TABLE_NAME` itself is the
+/// `TableName` field's key and read by the field rules). The pattern is `_<KIND>`, then
+/// `_NAME` or nothing, a quote or not, and `=` or `:`.
+fn check_env_kind(data: &[u8], s: usize, e: usize) -> CheckResult {
+    let upper = |c: u8| c.is_ascii_uppercase() || c.is_ascii_digit() || c == b'_';
+    let prefix = data[..s].iter().rev().take_while(|&&c| upper(c)).count();
+    let ks = s - prefix;
+    if prefix == 0
+        || !data[ks].is_ascii_uppercase()
+        || (ks > 0 && (data[ks - 1].is_ascii_alphanumeric() || data[ks - 1] == b'-'))
+    {
+        return None;
+    }
+    let word = &data[s + 1..];
+    let &(kind, key) = ENV_KINDS.iter().find(|(kind, _)| word.starts_with(kind))?;
+    let field = pair_field(key)?;
+    let mut after = s + 1 + kind.len();
+    if data[after..].starts_with(b"_NAME") {
+        after += b"_NAME".len();
+    }
+    let value = value_after(data, after, data.len().min(e + PAIR_REACH), false, None)?;
+    let v = &data[value.start..value.end];
+    if v.starts_with(b"arn:") || memmem::find(v, b"://").is_some() {
+        return None; // an ARN or a URL: their own rules read them
+    }
+    Some(((field.validate)(data, &value, field.rtype)?, value.end))
+}
+
 /// What the pair rules may find: names, and the secrets a YAML pair's name announces.
 fn pair_types() -> Vec<&'static str> {
     let mut types = vec![DB, IAM, RES, BUCKET, OWNER];
@@ -300,6 +342,12 @@ pub fn recognizers() -> Vec<Recognizer> {
             r"(?:Name|Key)=",
             check_shorthand,
             &[DB, IAM, RES, BUCKET, OWNER],
+        ),
+        Recognizer::new(
+            "names.env_kind",
+            r#"_(?:TABLE|BUCKET|QUEUE|TOPIC|FUNCTION|CLUSTER)(?:_NAME)?(?:\\{0,7}["'])?[ \t]*[:=]"#,
+            check_env_kind,
+            &[RES, BUCKET],
         ),
         Recognizer::new(
             "names.dimension_row",

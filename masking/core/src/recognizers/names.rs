@@ -2842,6 +2842,7 @@ mod tests {
                 "names.json_pair",
                 "names.yaml_pair",
                 "names.pair_shorthand",
+                "names.env_kind",
                 "names.dimension_row",
                 "names.bucket_entry",
                 "names.yaml_bucket_entry",
