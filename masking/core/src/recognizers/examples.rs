@@ -396,6 +396,9 @@ pub const ROWS: &[Row] = &[
             ok(r#""Location": "https://awslambda-eu-west-1-tasks.s3.eu-west-1.amazonaws.com/snapshots/604218873315/«qjhvx-rollup»-4be1c0d2-7a9f-4c31-b8e6-05d9f3a2c7e1?versionId=Qm9x""#),
             // the `Name` of an object beside its own ARN: an AWS account's, whose ARN holds
             // ids only, before or after it, in a tool result; a display name with blanks
+            // a stack's export, a table's index
+            ok(r#"{"OutputKey": "PrivateSubnetA", "OutputValue": "subnet-0a1b2c3d4e5f67890", "ExportName": "«ledger-net-PrivateSubnetA»"}"#),
+            ok(r#""GlobalSecondaryIndexes": [{"IndexName": "«by-merchant-k7»", "KeySchema": []}]"#),
             // an environment variable named for the kind of resource it holds
             ok(r#"{"Environment": {"Variables": {"LEDGER_TABLE": "«ledger-rows-v4»", "SETTLE_FUNCTION_NAME": "«settle-hook-k9»"}}}"#),
             ok("export ORDERS_TABLE=«orders-main-q2»\nINTAKE_QUEUE_NAME='«intake-jobs-7»'\n"),

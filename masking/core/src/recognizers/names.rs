@@ -197,6 +197,9 @@ const RESOURCE_KEYS: &[&str] = &[
     "Cluster",
     "TaskRoleName",
     "ExecutionRoleName",
+    // a stack's export (`Fn::ImportValue`), a DynamoDB table's index
+    "ExportName",
+    "IndexName",
     "AliasNames",
     "AlarmNames",
     "EnvironmentNames",
