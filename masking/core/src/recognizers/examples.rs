@@ -441,6 +441,8 @@ pub const ROWS: &[Row] = &[
             // only ends so (`MAX_TABLE`… in code, lower case)
             ok(r#"{"ORDERS_TABLE": "arn:aws:dynamodb:eu-west-1:604218873315:table/${env}", "EVENTS_TOPIC": "${TOPIC}", "AUDIT_TABLE": "default"}"#),
             ok("events_table = make_table()\nRESULTS_QUEUE_URL=https://example.com/q\n"),
+            ok("MAKE_FUNCTION = opmap['MAKE_FUNCTION']\nCO_FUTURE_PRINT_FUNCTION = 0x100000\n"),
+            ok("PRINT_FUNCTION=0x100000\nLOAD_TABLE=tables[3]\n"),
             // a `Name` beside an ARN of AWS's own (no account), of another object (a nested
             // dimension of an alarm) or of no account at all, and AWS's own names in an account
             ok(r#"{"Name": "ReadOnlyAccess", "Arn": "arn:aws:iam::aws:policy/ReadOnlyAccess"}"#),

@@ -299,6 +299,11 @@ fn check_env_kind(data: &[u8], s: usize, e: usize) -> CheckResult {
     {
         return None;
     }
+    // `KEY=value` in a shell or an env file has no blanks around `=`; with them it is code
+    // (`MAKE_FUNCTION = opmap[…]`)
+    if data[e - 1] == b'=' && (matches!(data[e - 2], b' ' | b'\t') || data.get(e) == Some(&b' ')) {
+        return None;
+    }
     let word = &data[s + 1..];
     let &(kind, key) = ENV_KINDS.iter().find(|(kind, _)| word.starts_with(kind))?;
     let field = pair_field(key)?;
@@ -310,6 +315,12 @@ fn check_env_kind(data: &[u8], s: usize, e: usize) -> CheckResult {
     let v = &data[value.start..value.end];
     if v.starts_with(b"arn:") || memmem::find(v, b"://").is_some() {
         return None; // an ARN or a URL: their own rules read them
+    }
+    if !v.iter().any(u8::is_ascii_alphabetic)
+        || v.starts_with(b"0x")
+        || data.get(value.end).is_some_and(|c| matches!(c, b'[' | b'('))
+    {
+        return None; // a number, or code
     }
     Some(((field.validate)(data, &value, field.rtype)?, value.end))
 }
