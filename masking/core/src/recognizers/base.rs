@@ -189,6 +189,64 @@ pub fn enclosing_brace(data: &[u8], s: usize, reach: usize) -> Option<usize> {
     None
 }
 
+/// How far from its object's opening brace an object's own ARN is looked for.
+const OBJECT_REACH: usize = 4096;
+
+/// Whether the JSON object around the key at `s` (any escaping depth) holds an ARN of its own
+/// that `accept` accepts: the quoted value of a key named `Arn`, `ARN`, `arn` or ending so
+/// (`TopicArn`, `stateMachineArn`, `TrailARN`, `PolicyArn`) directly inside it. An ARN inside
+/// a nested object is another resource's.
+pub fn own_arn(data: &[u8], s: usize, accept: impl Fn(&[u8]) -> bool) -> bool {
+    let Some(open) = enclosing_brace(data, s, OBJECT_REACH) else { return false };
+    let hi = data.len().min(open + 2 * OBJECT_REACH);
+    if memchr::memmem::find(&data[open..hi], b"arn:aws").is_none() {
+        return false;
+    }
+    let mut depth = 0usize;
+    for i in open + 1..hi {
+        match data[i] {
+            b'{' | b'[' => depth += 1,
+            b'}' | b']' if depth == 0 => return false,
+            b'}' | b']' => depth -= 1,
+            b'"' | b'\\' | b'\'' if depth == 0 && arn_key_ends_at(data, i) => {
+                let value = value_after(data, i, hi, false, None);
+                if value.is_some_and(|v| !v.quote.is_empty() && accept(&data[v.start..v.end])) {
+                    return true;
+                }
+            }
+            _ => {}
+        }
+    }
+    false
+}
+
+/// Whether a quoted key whose name ends in `Arn`, `ARN` or `arn` closes at `q`.
+fn arn_key_ends_at(data: &[u8], q: usize) -> bool {
+    if q < 4 || !matches!(&data[q - 3..q], b"Arn" | b"ARN" | b"arn") {
+        return false;
+    }
+    let name = data[..q].iter().rev().take_while(|c| c.is_ascii_alphabetic()).count();
+    let before = q - name;
+    before > 0 && matches!(data[before - 1], b'"' | b'\'')
+}
+
+/// The account of `arn:aws…:<service>:<region>:<account>:<resource>`: 12 digits for a resource
+/// in an account, `aws` for AWS's own (managed policies), empty for none (public parameters).
+pub fn arn_account(v: &[u8]) -> Option<&[u8]> {
+    let mut parts = v.splitn(6, |&c| c == b':');
+    let (Some(b"arn"), Some(partition), Some(_), Some(_), Some(account), Some(_)) = (
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+    ) else {
+        return None;
+    };
+    partition.starts_with(b"aws").then_some(account)
+}
+
 /// `data[s]` starts a token: the byte before is not a `glue` byte (or is the end of an escape
 /// sequence such as the `n` of `\n`).
 pub fn left_ok(data: &[u8], s: usize, glue: &ByteTable) -> bool {

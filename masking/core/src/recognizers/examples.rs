@@ -285,8 +285,13 @@ pub const ROWS: &[Row] = &[
             ok(r#"{\"RoleName\": \"«ingest-wkr3»\"}\nROLE\t«ingest-wkr3»\t2026-09-01T12:00:00Z\n"#),
             // --output table of a list: the header row names the column
             ok("||   CreateDate          |  Path  |   UserName       ||\n|+----------------------+--------+------------------+|\n||  2026-01-03T10:00:00Z |  /     |  «upphmi-ops»    ||\n||  2026-02-04T11:00:00Z |  /     |  «sodyfuu»       ||\n"),
+            // a customer-managed policy, beside its ARN in the account
+            ok(r#"{"AttachedPolicies": [{"PolicyName": "«ledger-deploy-pol»", "PolicyArn": "arn:aws:iam::604218873315:policy/«ledger-deploy-pol»"}]}"#),
         ],
         negative: &[
+            // an AWS managed policy beside its ARN, before or after it, in a tool result
+            ok(r#"{"AttachedPolicies": [{"PolicyName": "AmazonS3ReadOnlyAccess", "PolicyArn": "arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess"}]}"#),
+            ok(r#"{\"Policy\": {\"Arn\": \"arn:aws:iam::aws:policy/job-function/ViewOnlyAccess\",\n \"PolicyName\": \"ViewOnlyAccess\"}}"#),
             // the login name of Amazon Linux images is no IAM user
             ok("Host bastion-prod\n  HostName 10.0.1.5\n  User ec2-user\n"),
             ok("ssh -i key.pem ec2-user@10.0.1.5 'uptime'"),

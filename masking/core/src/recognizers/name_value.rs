@@ -24,7 +24,8 @@ use super::aws;
 use memchr::memmem;
 
 use super::base::{
-    enclosing_brace, norm_key, value_after, CheckResult, Field, Finding, Recognizer, Value, Q,
+    arn_account, norm_key, own_arn, value_after, CheckResult, Field, Finding, Recognizer, Value,
+    Q,
 };
 use super::names::{
     at_line_start, key_at, next_key, tag_field, v_display_name, yaml_key_line, yaml_sibling,
@@ -92,62 +93,12 @@ fn check_json_pair(data: &[u8], s: usize, e: usize) -> CheckResult {
     None
 }
 
-/// How far from its object's opening brace an object's own ARN is looked for.
-const OBJECT_REACH: usize = 4096;
-
-/// Whether the JSON object around the key at `s` (any escaping depth) has an ARN of its own
-/// in some account: a key named `Arn`, `ARN`, `arn` or ending so (`TopicArn`,
-/// `stateMachineArn`, `TrailARN`) directly inside it, whose value is an ARN with a 12-digit
-/// account. A nested object's ARN is another resource's.
+/// Whether the JSON object around the key at `s` has an ARN of its own in some account (see
+/// [`own_arn`]): a 12-digit account, not AWS's own (`aws`) nor none.
 fn beside_account_arn(data: &[u8], s: usize) -> bool {
-    let Some(open) = enclosing_brace(data, s, OBJECT_REACH) else { return false };
-    let hi = data.len().min(open + 2 * OBJECT_REACH);
-    if memmem::find(&data[open..hi], b"arn:aws").is_none() {
-        return false;
-    }
-    let mut depth = 0usize;
-    for i in open + 1..hi {
-        match data[i] {
-            b'{' | b'[' => depth += 1,
-            b'}' | b']' if depth == 0 => return false,
-            b'}' | b']' => depth -= 1,
-            b'"' | b'\\' | b'\'' if depth == 0 && arn_key_ends_at(data, i) => {
-                let value = value_after(data, i, hi, false, None);
-                if value.is_some_and(|v| !v.quote.is_empty() && account_arn(&data[v.start..v.end])) {
-                    return true;
-                }
-            }
-            _ => {}
-        }
-    }
-    false
-}
-
-/// Whether a quoted key whose name ends in `Arn`, `ARN` or `arn` closes at `q`.
-fn arn_key_ends_at(data: &[u8], q: usize) -> bool {
-    if q < 4 || !matches!(&data[q - 3..q], b"Arn" | b"ARN" | b"arn") {
-        return false;
-    }
-    let name = data[..q].iter().rev().take_while(|c| c.is_ascii_alphabetic()).count();
-    let before = q - name;
-    before > 0 && matches!(data[before - 1], b'"' | b'\'')
-}
-
-/// `arn:<partition>:<service>:<region>:<12 digits>:…` (an ARN of a resource in an account,
-/// not of AWS's own: managed policies carry the account `aws`, public parameters none).
-fn account_arn(v: &[u8]) -> bool {
-    let mut parts = v.splitn(6, |&c| c == b':');
-    let (Some(b"arn"), Some(partition), Some(_), Some(_), Some(account), Some(_)) = (
-        parts.next(),
-        parts.next(),
-        parts.next(),
-        parts.next(),
-        parts.next(),
-        parts.next(),
-    ) else {
-        return false;
-    };
-    partition.starts_with(b"aws") && account.len() == 12 && account.iter().all(u8::is_ascii_digit)
+    own_arn(data, s, |v| {
+        arn_account(v).is_some_and(|a| a.len() == 12 && a.iter().all(u8::is_ascii_digit))
+    })
 }
 
 /// The value of an object's `Name` beside its own ARN: the resource's name (an AWS account's

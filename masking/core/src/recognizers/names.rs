@@ -21,9 +21,10 @@ use regex::bytes::{Regex, RegexBuilder};
 
 use super::aws;
 use super::base::{
-    enclosing_brace, escape_ends_at, field_check, is_space, key_variants, left_ok, match_quote,
-    norm_key, table, value_after, ByteTable, CheckResult, Field, Finding, Recognizer, Shape,
-    TypeInfo, Value, ALNUM, ECHO_BACK, KEY_ANCHOR, LOOKAHEAD, LOOKBEHIND, Q, WORD,
+    arn_account, enclosing_brace, escape_ends_at, field_check, is_space, key_variants, left_ok,
+    match_quote, norm_key, own_arn, table, value_after, ByteTable, CheckResult, Field, Finding,
+    Recognizer, Shape, TypeInfo, Value, ALNUM, ECHO_BACK, KEY_ANCHOR, LOOKAHEAD, LOOKBEHIND, Q,
+    WORD,
 };
 use super::{name_value, query_columns};
 
@@ -340,8 +341,19 @@ pub(super) static TABLE: LazyLock<HashMap<String, Field>> = LazyLock::new(|| {
     for k in LOG_GROUP_KEYS {
         t.insert(norm_key(k.as_bytes()), LOG_GROUP_FIELD);
     }
+    t.insert(norm_key(b"PolicyName"), Field { validate: v_policy_name, ..name_field(IAM) });
     t
 });
+
+/// A policy's name, unless its object's own ARN is AWS's (`arn:aws:iam::aws:policy/…`): the
+/// managed policies (`AmazonS3ReadOnlyAccess`) are AWS's names, which the model knows and
+/// reasons with.
+fn v_policy_name(data: &[u8], v: &Value, rtype: &'static str) -> Option<Vec<Finding>> {
+    if own_arn(data, v.start, |arn| arn_account(arn) == Some(b"aws")) {
+        return None;
+    }
+    v_name(data, v, rtype)
+}
 
 /// Flags in normal form -> what their values are.
 fn flag_table() -> HashMap<String, Field> {
