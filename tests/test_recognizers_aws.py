@@ -322,7 +322,7 @@ def test_service_endpoints_are_kept(host: str) -> None:
 
 def test_sqs_queue_url() -> None:
     out = found(f"QueueUrl: https://sqs.us-east-1.amazonaws.com/{ACCT}/billing-events.fifo")
-    assert out == [("aws_account_id", ACCT), ("aws_sqs_queue_url", "billing-events.fifo")]
+    assert out == [("aws_account_id", ACCT), ("aws_sqs_queue_url", "billing-events")]
 
 
 def test_s3_uri_and_bucket_fields() -> None:

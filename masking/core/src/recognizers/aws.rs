@@ -22,6 +22,9 @@ pub const CATEGORY: &str = "aws";
 const CW: Shape = Shape::Classwise;
 const HEX: Shape = Shape::Hex;
 
+/// The host name type: AWS resource hosts, and the account's own DNS names.
+pub const HOSTNAME: &str = "aws_hostname";
+
 pub const TYPES: &[TypeInfo] = &[
     TypeInfo {
         name: "aws_arn",
@@ -56,7 +59,7 @@ pub const TYPES: &[TypeInfo] = &[
     TypeInfo {
         name: "aws_hostname",
         shape: CW,
-        description: "resource host names (EC2, RDS, ELB, API Gateway, CloudFront…)",
+        description: "resource host names (EC2, RDS, ELB, API Gateway, CloudFront…) and Route 53 zones' and records' names",
     },
     TypeInfo {
         name: "aws_cognito_client_id",

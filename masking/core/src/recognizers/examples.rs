@@ -648,9 +648,12 @@ pub const ROWS: &[Row] = &[
     },
     Row {
         rtype: "aws_hostname",
-        found_by: &[Format],
+        found_by: &[Format, Field],
         positive: &[
             ok("ssh ec2-user@ec2-«54-152-154-116».compute-1.amazonaws.com"),
+            // the account's own zones and records, as Route 53 names them (with the root's dot)
+            ok(r#"{"HostedZones": [{"Id": "/hostedzone/ZONEID", "Name": "«tallyco.io».", "Config": {"PrivateZone": false}}]}"#),
+            ok(r#"{\"ResourceRecordSets\": [{\"Name\": \"«db.internal.tallyco.io».\", \"Type\": \"CNAME\"}]}"#),
             ok("https://«zv9dsc1828l0c».cloudfront.net/assets/app.js"),
             ok("https://search-orders-search-k4-«x7q2m9vbt3kd8wz1rp5nafc6ye».eu-west-1.es.amazonaws.com/_search"),
             // a name field holding a host: the host's own labels are the name, not its suffix
@@ -660,6 +663,10 @@ pub const ROWS: &[Row] = &[
             ok("replica.sessions-redis.«x8k2pq».usw2.cache.amazonaws.com:6379"),
         ],
         negative: &[
+            // a name ending a sentence, a version, AWS's own zone names, a wildcard record
+            ok(r#"{"Name": "see tallyco.io.", "Other": {"Name": "v1.2."}}"#),
+            ok(r#"{"Name": "eu-west-1.compute.amazonaws.com.", "Type": "A"}"#),
+            ok(r#"{"Name": "\\052.tallyco.io.", "Type": "A"}"#),
             ok("ec2.us-east-1.amazonaws.com"),
             ok("sts.amazonaws.com"),
         ],

@@ -24,8 +24,8 @@ use super::aws;
 use memchr::memmem;
 
 use super::base::{
-    arn_account, norm_key, own_arn, value_after, CheckResult, Field, Finding, Recognizer, Value,
-    Q,
+    arn_account, norm_key, own_arn, value_after, CheckResult, Field, Finding, Recognizer, Shape,
+    Value, Q,
 };
 use super::names::{
     at_line_start, key_at, next_key, tag_field, v_display_name, yaml_key_line, yaml_sibling,
@@ -90,7 +90,38 @@ fn check_json_pair(data: &[u8], s: usize, e: usize) -> CheckResult {
     if value_key.eq_ignore_ascii_case(b"value") && beside_account_arn(data, s) {
         return Some((own_name(data, &name)?, name.end));
     }
+    if data[k] == b'N' {
+        return Some((zone_name(data, &name)?, name.end));
+    }
     None
+}
+
+/// The DNS names of the account's own zones: a `Name` ending with the root's dot is how Route 53
+/// writes a hosted zone's and a record's name (`"Name": "db.internal.example.io."`), and no
+/// other `Name` ends so. The name is masked whole but for that dot (a zone's apex, masked so,
+/// is remembered and masked where it recurs: in host names, URLs, e-mail addresses); AWS's own
+/// names (`….amazonaws.com.`) stay, and so does a wildcard (`\052.`).
+fn zone_name(data: &[u8], name: &Value) -> Option<Vec<Finding>> {
+    let tok = &data[name.start..name.end];
+    let host = tok.strip_suffix(b".")?;
+    let labels = host.split(|&c| c == b'.');
+    let label_ok = |l: &[u8]| {
+        !l.is_empty()
+            && l.len() <= 63
+            && l.iter().all(|&c| c.is_ascii_alphanumeric() || c == b'-' || c == b'_')
+    };
+    let tld = labels.clone().next_back().unwrap_or_default();
+    if labels.clone().count() < 2
+        || !labels.clone().all(label_ok)
+        || tld.len() < 2
+        || !tld.iter().all(u8::is_ascii_alphabetic)
+        || !host.iter().any(u8::is_ascii_alphabetic)
+        || host.ends_with(b"amazonaws.com")
+        || host.ends_with(b"amazonaws.com.cn")
+    {
+        return None;
+    }
+    Some(vec![Finding::new(name.start, name.end - 1, aws::HOSTNAME, Shape::Classwise)])
 }
 
 /// Whether the JSON object around the key at `s` has an ARN of its own in some account (see
@@ -291,7 +322,7 @@ pub fn recognizers() -> Vec<Recognizer> {
             "names.json_pair",
             format!(r"{Q}(?:[Nn]ame|ParameterKey|OutputKey){Q}[ \t]{{0,16}}:"),
             check_json_pair,
-            &[DB, IAM, RES, BUCKET, OWNER],
+            &[DB, IAM, RES, BUCKET, OWNER, aws::HOSTNAME],
         ),
         Recognizer::new(
             "names.yaml_pair",
