@@ -362,6 +362,8 @@ pub const ROWS: &[Row] = &[
             ok("$ aws ec2 describe-instances --query 'Reservations[].Instances[].{ID:InstanceId,Key:KeyName,Label:Tags[?Key==`Name`].Value|[0]}' --output table\n-----------------------------------------------------------\n|                    DescribeInstances                    |\n+----------------------+-------------------+--------------+\n|          ID          |        Key        |    Label     |\n+----------------------+-------------------+--------------+\n|  i-0a1b2c3d4e5f60718 |  «ops-keypair-5»  |  «edge-web»  |\n|  i-0f1e2d3c4b5a69788 |  None             |  None        |\n+----------------------+-------------------+--------------+\n"),
             // `--output yaml`: the `Name` tag of a resource, raw and inside a tool result
             ok("Tags:\n- Key: Name\n  Value: «orders-api-blue-7»\n- Key: Team\n  Value: ledger\n"),
+            ok("Tags:\n- Key: Name\n  Value: «Ledger Prod Web 2»  # console name\n- Key: Team\n  Value: ledger\n"),
+            ok(r#""content": "Tags:\n- Key: Name\n  Value: «Ledger Bastion»\n""#),
             ok(r#"    Tags:\n    - Key: Name\n      Value: «vpn-gw-qx3»\n"#),
             // `terraform plan`: the Name tag of a tag map, and an aligned attribute
             ok("  ~ resource \"aws_instance\" \"api\" {\n        tags                                 = {\n            \"Name\" = \"«ledger-api-8»\"\n        }\n        key_name                             = \"«deploy-key-4q»\"\n"),
@@ -430,6 +432,7 @@ pub const ROWS: &[Row] = &[
             // a Name column of plain words, another tag's value, a Name outside a tag list
             ok("| Name | Description |\n|---|---|\n| retries | how often to try |\n"),
             ok("Tags:\n- Key: Team\n  Value: ledger-core-2\n"),
+            ok("Tags:\n- Key: Name\n  Value: !Sub '${AWS::StackName}-web'\n- Key: Name\n  Value: !Ref WebName\n"),
             // a Name attribute outside a tag map
             ok("variable \"x\" {\n  Name = \"holds-a-name-5\"\n}\n"),
             ok("- Key: Name\n  Description: holds-a-name-3\n- Value: not-this-one-4\n"),

@@ -1105,8 +1105,20 @@ fn check_yaml_tag_name(data: &[u8], s: usize, _e: usize) -> CheckResult {
     let limit = data.len().min(s + 1024);
     let line = yaml_key_line(data, s, limit)?;
     let after = yaml_sibling(data, line.next, line.col, b"Value", limit)?;
-    let v = value_after(data, after, limit, false, None)?;
+    // a plain YAML scalar runs to the end of its line, blanks and all (`Value: Ledger Web 2`)
+    let mut v = value_after(data, after, limit, false, Some(yaml_line_stop))?;
+    while v.end > v.start && data[v.end - 1] == b' ' {
+        v.end -= 1;
+    }
+    if let Some(hash) = memchr::memmem::find(&data[v.start..v.end], b" #") {
+        v.end = v.start + hash; // a comment
+    }
     Some((v_display_name(data, &v, RES)?, v.end))
+}
+
+/// The bytes that end a plain YAML scalar on its line, raw or inside a JSON string.
+fn yaml_line_stop(c: u8) -> bool {
+    matches!(c, b'\n' | b'\r' | b'\t' | b'\\' | b'"')
 }
 
 /// `s3api list-buckets --output yaml`: `- Name: <bucket>` with `CreationDate:` in the same
