@@ -1785,6 +1785,71 @@ fn trigger_flow_log(data: &[u8], out: &mut Vec<(usize, usize)>) {
     });
 }
 
+/// Whether `host` (without the root's dot) is a DNS name of the user's: two labels or more of
+/// letters, digits, `-` and `_`, a top-level label of letters, not AWS's own (`amazonaws.com`).
+pub fn own_dns_name(host: &[u8]) -> bool {
+    let labels = host.split(|&c| c == b'.');
+    let label_ok = |l: &[u8]| {
+        !l.is_empty()
+            && l.len() <= 63
+            && l.iter().all(|&c| c.is_ascii_alphanumeric() || c == b'-' || c == b'_')
+    };
+    let tld = labels.clone().next_back().unwrap_or_default();
+    host.len() <= 253
+        && labels.clone().count() >= 2
+        && labels.clone().all(label_ok)
+        && tld.len() >= 2
+        && tld.iter().all(u8::is_ascii_alphabetic)
+        && !host.ends_with(b"amazonaws.com")
+        && !host.ends_with(b"amazonaws.com.cn")
+}
+
+/// Bytes of a DNS name.
+fn dns_char(c: u8) -> bool {
+    c.is_ascii_alphanumeric() || matches!(c, b'.' | b'-' | b'_')
+}
+
+/// Candidates of [`check_dns_cell`]: a name with the root's dot that ends a tab-separated cell
+/// or a line (`.` then a tab or a line break, raw or escaped), read back to the cell's start.
+fn trigger_dns_cell(data: &[u8], out: &mut Vec<(usize, usize)>) {
+    let mut ends: Vec<usize> = Vec::new();
+    for needle in [&b".\t"[..], b".\n", b".\r"] {
+        ends.extend(memchr::memmem::find_iter(data, needle).map(|p| p + 1));
+    }
+    for p in memchr::memmem::find_iter(data, b".\\") {
+        let k = data[p + 1..].iter().take_while(|&&c| c == b'\\').count();
+        if k <= 7 && matches!(data.get(p + 1 + k), Some(b't' | b'n' | b'r')) {
+            ends.push(p + 1);
+        }
+    }
+    ends.sort_unstable();
+    for e in ends {
+        let lo = e.saturating_sub(254);
+        let mut s = e - 1 - data[lo..e - 1].iter().rev().take_while(|&&c| dns_char(c)).count();
+        if s > 0 && data[s - 1] == b'\\' && matches!(data[s], b't' | b'n' | b'r') {
+            s += 1; // the letter of an escape (`\t`) is none of the name's
+        }
+        if s < e - 1 && data[s] != b'.' {
+            out.push((s, e));
+        }
+    }
+}
+
+/// A DNS name written with the root's dot as a whole cell of tab-separated output or a whole
+/// line: `dig`'s answer and question sections (`api.example.io.<tab>300<tab>IN<tab>A`,
+/// `;api.example.io.`), Route 53's `--output text` (`RESOURCERECORDSETS<tab>api.example.io.`).
+/// A name so written is a name of DNS data, the user's own unless it is AWS's; it is masked
+/// whole but for the dot, and remembered, like a Route 53 `Name` in JSON.
+fn check_dns_cell(data: &[u8], s: usize, e: usize) -> CheckResult {
+    let opens = s == 0
+        || matches!(data[s - 1], b'\n' | b'\t' | b';' | b'"')
+        || (ALNUM[data[s - 1] as usize] && escape_ends_at(data, s - 1));
+    if !opens || !own_dns_name(&data[s..e - 1]) {
+        return None;
+    }
+    Some((vec![Finding::new(s, e - 1, HOSTNAME, CW)], e))
+}
+
 /// A VPC flow log record (default format: `version account-id interface-id srcaddr …`) names
 /// the account in its second field; the version digit opens the record, at the start of a line,
 /// of a JSON string or of a tab-separated cell (CloudWatch Logs output).
@@ -2764,6 +2829,13 @@ pub fn recognizers() -> Vec<Recognizer> {
         )
         .triggered(trigger_flow_log),
         Recognizer::new(
+            "aws.dns_cell",
+            r"[A-Za-z0-9_-][A-Za-z0-9_.-]*\.(?:\t|\n|\r|\\{1,7}[tnr])",
+            check_dns_cell,
+            &[HOSTNAME],
+        )
+        .triggered(trigger_dns_cell),
+        Recognizer::new(
             "aws.account_dash",
             r"-[0-9]{12}",
             check_dash12,
@@ -2883,9 +2955,9 @@ mod tests {
         assert_eq!(TYPES.len(), 70);
         assert_eq!(TYPES[0].name, "aws_arn");
         let names: Vec<String> = recognizers().into_iter().map(|r| r.name).collect();
-        assert_eq!(names.len(), 27);
+        assert_eq!(names.len(), 28);
         assert_eq!(names[0], "aws.arn");
-        assert_eq!(names[26], "aws.zone_words");
+        assert_eq!(names[27], "aws.zone_words");
         for r in recognizers() {
             crate::scanner::check_pattern(&r.pattern).unwrap();
         }

@@ -657,6 +657,9 @@ pub const ROWS: &[Row] = &[
             // the account's own zones and records, as Route 53 names them (with the root's dot)
             ok(r#"{"HostedZones": [{"Id": "/hostedzone/ZONEID", "Name": "«tallyco.io».", "Config": {"PrivateZone": false}}]}"#),
             ok(r#"{\"ResourceRecordSets\": [{\"Name\": \"«db.internal.tallyco.io».\", \"Type\": \"CNAME\"}]}"#),
+            // `dig`'s sections and Route 53's text output, raw and in a tool result
+            ok(";; QUESTION SECTION:\n;«www.tallyco.io».\t\t\tIN\tA\n\n;; ANSWER SECTION:\n«www.tallyco.io».\t300\tIN\tCNAME\t«edge.tallyco.io».\n"),
+            ok(r#""content": "RESOURCERECORDSETS\t«api.tallyco.io».\t300\tA\nRESOURCERECORDS\t10.0.1.5\n""#),
             ok("https://«zv9dsc1828l0c».cloudfront.net/assets/app.js"),
             ok("https://search-orders-search-k4-«x7q2m9vbt3kd8wz1rp5nafc6ye».eu-west-1.es.amazonaws.com/_search"),
             // a name field holding a host: the host's own labels are the name, not its suffix
@@ -670,6 +673,7 @@ pub const ROWS: &[Row] = &[
             ok(r#"{"Name": "see tallyco.io.", "Other": {"Name": "v1.2."}}"#),
             ok(r#"{"Name": "eu-west-1.compute.amazonaws.com.", "Type": "A"}"#),
             ok(r#"{"Name": "\\052.tallyco.io.", "Type": "A"}"#),
+            ok("Docs are at docs.tallyco.io.\nSee setup.py.\tv1.2.\tThanks.\nelb.amazonaws.com.\t60\n"),
             ok("ec2.us-east-1.amazonaws.com"),
             ok("sts.amazonaws.com"),
         ],

@@ -102,23 +102,8 @@ fn check_json_pair(data: &[u8], s: usize, e: usize) -> CheckResult {
 /// is remembered and masked where it recurs: in host names, URLs, e-mail addresses); AWS's own
 /// names (`….amazonaws.com.`) stay, and so does a wildcard (`\052.`).
 fn zone_name(data: &[u8], name: &Value) -> Option<Vec<Finding>> {
-    let tok = &data[name.start..name.end];
-    let host = tok.strip_suffix(b".")?;
-    let labels = host.split(|&c| c == b'.');
-    let label_ok = |l: &[u8]| {
-        !l.is_empty()
-            && l.len() <= 63
-            && l.iter().all(|&c| c.is_ascii_alphanumeric() || c == b'-' || c == b'_')
-    };
-    let tld = labels.clone().next_back().unwrap_or_default();
-    if labels.clone().count() < 2
-        || !labels.clone().all(label_ok)
-        || tld.len() < 2
-        || !tld.iter().all(u8::is_ascii_alphabetic)
-        || !host.iter().any(u8::is_ascii_alphabetic)
-        || host.ends_with(b"amazonaws.com")
-        || host.ends_with(b"amazonaws.com.cn")
-    {
+    let host = data[name.start..name.end].strip_suffix(b".")?;
+    if !aws::own_dns_name(host) {
         return None;
     }
     Some(vec![Finding::new(name.start, name.end - 1, aws::HOSTNAME, Shape::Classwise)])
