@@ -632,6 +632,12 @@ struct ArnHead {
     end: usize,
 }
 
+/// The account of an ARN that is all of `v`: 12 digits for a resource in an account, `aws` for
+/// AWS's own (managed policies), empty for none (public parameters).
+pub fn arn_account(v: &[u8]) -> Option<&[u8]> {
+    arn_head(v, 0).map(|h| &v[h.acct.0..h.acct.1])
+}
+
 /// `arn:(?:aws(?:-cn|-us-gov|-iso|-iso-[a-z]|-eusc)?):svc:region:(12-13 digits|aws|):` at `s`.
 fn arn_head(d: &[u8], s: usize) -> Option<ArnHead> {
     let n = d.len();
@@ -2283,9 +2289,7 @@ fn check_host(data: &[u8], a: usize, _e: usize) -> CheckResult {
         if let Some(((aa, ab), (qa, qb))) = sqs_path(data, e, data.len().min(e + 120)) {
             if right_ok(data, qb, &GLUE_ID) {
                 out.push(Finding::new(aa, ab, "aws_account_id", CW));
-                // a FIFO queue's `.fifo` stays: it says what the queue is
-                let fifo = qb - qa > 5 && data[qa..qb].ends_with(b".fifo");
-                let name_end = if fifo { qb - 5 } else { qb };
+                let name_end = fifo_name_end(b"sqs", &data[qa..qb], qb);
                 out.push(Finding::new(qa, name_end, "aws_sqs_queue_url", CW));
                 return Some((out, qb));
             }

@@ -112,7 +112,7 @@ pub const fn table(chars: &[u8]) -> ByteTable {
     t
 }
 
-const fn concat_table(a: ByteTable, b: &[u8]) -> ByteTable {
+pub const fn concat_table(a: ByteTable, b: &[u8]) -> ByteTable {
     let mut t = a;
     let mut i = 0;
     while i < b.len() {
@@ -228,23 +228,6 @@ fn arn_key_ends_at(data: &[u8], q: usize) -> bool {
     let name = data[..q].iter().rev().take_while(|c| c.is_ascii_alphabetic()).count();
     let before = q - name;
     before > 0 && matches!(data[before - 1], b'"' | b'\'')
-}
-
-/// The account of `arn:aws…:<service>:<region>:<account>:<resource>`: 12 digits for a resource
-/// in an account, `aws` for AWS's own (managed policies), empty for none (public parameters).
-pub fn arn_account(v: &[u8]) -> Option<&[u8]> {
-    let mut parts = v.splitn(6, |&c| c == b':');
-    let (Some(b"arn"), Some(partition), Some(_), Some(_), Some(account), Some(_)) = (
-        parts.next(),
-        parts.next(),
-        parts.next(),
-        parts.next(),
-        parts.next(),
-        parts.next(),
-    ) else {
-        return None;
-    };
-    partition.starts_with(b"aws").then_some(account)
 }
 
 /// `data[s]` starts a token: the byte before is not a `glue` byte (or is the end of an escape

@@ -24,8 +24,7 @@ use super::aws;
 use memchr::memmem;
 
 use super::base::{
-    arn_account, norm_key, own_arn, value_after, CheckResult, Field, Finding, Recognizer, Shape,
-    Value, Q,
+    norm_key, own_arn, value_after, CheckResult, Field, Finding, Recognizer, Shape, Value, Q,
 };
 use super::names::{
     at_line_start, key_at, next_key, tag_field, v_display_name, yaml_key_line, yaml_sibling,
@@ -113,7 +112,7 @@ fn zone_name(data: &[u8], name: &Value) -> Option<Vec<Finding>> {
 /// [`own_arn`]): a 12-digit account, not AWS's own (`aws`) nor none.
 fn beside_account_arn(data: &[u8], s: usize) -> bool {
     own_arn(data, s, |v| {
-        arn_account(v).is_some_and(|a| a.len() == 12 && a.iter().all(u8::is_ascii_digit))
+        aws::arn_account(v).is_some_and(|a| a.len() == 12 && a.iter().all(u8::is_ascii_digit))
     })
 }
 

@@ -21,7 +21,7 @@ use regex::bytes::{Regex, RegexBuilder};
 
 use super::aws;
 use super::base::{
-    arn_account, enclosing_brace, escape_ends_at, field_check, is_space, key_variants, left_ok,
+    concat_table, enclosing_brace, escape_ends_at, field_check, is_space, key_variants, left_ok,
     match_quote, norm_key, own_arn, table, value_after, ByteTable, CheckResult, Field, Finding,
     Recognizer, Shape, TypeInfo, Value, ALNUM, ECHO_BACK, KEY_ANCHOR, LOOKAHEAD, LOOKBEHIND, Q,
     WORD,
@@ -349,7 +349,7 @@ pub(super) static TABLE: LazyLock<HashMap<String, Field>> = LazyLock::new(|| {
 /// managed policies (`AmazonS3ReadOnlyAccess`) are AWS's names, which the model knows and
 /// reasons with.
 fn v_policy_name(data: &[u8], v: &Value, rtype: &'static str) -> Option<Vec<Finding>> {
-    if own_arn(data, v.start, |arn| arn_account(arn) == Some(b"aws")) {
+    if own_arn(data, v.start, |arn| aws::arn_account(arn) == Some(b"aws")) {
         return None;
     }
     v_name(data, v, rtype)
@@ -754,17 +754,7 @@ fn v_name(data: &[u8], v: &Value, rtype: &'static str) -> Option<Vec<Finding>> {
 }
 
 /// Bytes of one word of a display name.
-const DISPLAY_WORD_CHAR: ByteTable = {
-    let mut t = table(b"_.@+=,:/-()&'#");
-    let mut i = 0;
-    while i < 256 {
-        if ALNUM[i] {
-            t[i] = true;
-        }
-        i += 1;
-    }
-    t
-};
+const DISPLAY_WORD_CHAR: ByteTable = concat_table(ALNUM, b"_.@+=,:/-()&'#");
 
 /// The validator of a display name, which people write with blanks (a `Name` tag's
 /// `Brightwave Prod Web 1`, an AWS account's `Brightwave Staging`): a value without a blank is
