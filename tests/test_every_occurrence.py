@@ -232,3 +232,21 @@ def test_a_secret_named_in_its_arn_is_masked_where_its_name_recurs_bare() -> Non
     assert out.decode().count(sur) == 3
     assert b"-Ab12Cd" in out
     assert unmask(masker, out) == text.encode()
+
+
+def test_a_domain_a_certificate_names_is_masked_in_later_hosts_mail_and_urls() -> None:
+    # ACM only issues a certificate for a domain its holder proved: the registrable domain is
+    # the user's wherever it recurs, under any host name, in an e-mail address or a URL.
+    engine = Engine(KEY_A)
+    domain = "".join(R.choice(string.ascii_lowercase) for _ in range(9)) + ".io"
+    summary = {"DomainName": f"api.{domain}", "SubjectAlternativeNameSummaries": [f"*.{domain}"]}
+    listing = json.dumps({"CertificateSummaryList": [summary]})
+    first, first_masker = mask(listing.encode(), engine=engine)
+    assert domain.encode() not in first
+    later = f"Mail ops@{domain} or see https://status.{domain}/health and grafana.internal.{domain}"
+    assert Engine(KEY_A).scan(later.encode()) == []  # nothing here says the domain is the user's
+    out, masker = mask(later.encode(), engine=engine)
+    assert domain.encode() not in out
+    sur = surrogate_of(first_masker.pairs, domain)
+    assert out.decode().count(sur) == 3  # one surrogate: the model still reads one domain
+    assert unmask(masker, out) == later.encode()

@@ -1845,15 +1845,16 @@ fn trigger_dns_cell(data: &[u8], out: &mut Vec<(usize, usize)>) {
 /// line: `dig`'s answer and question sections (`api.example.io.<tab>300<tab>IN<tab>A`,
 /// `;api.example.io.`), Route 53's `--output text` (`RESOURCERECORDSETS<tab>api.example.io.`).
 /// A name so written is a name of DNS data, the user's own unless it is AWS's; it is masked
-/// whole but for the dot, and remembered, like a Route 53 `Name` in JSON.
+/// but for the dot, like a Route 53 `Name` in JSON (see [`super::domains`]).
 fn check_dns_cell(data: &[u8], s: usize, e: usize) -> CheckResult {
     let opens = s == 0
         || matches!(data[s - 1], b'\n' | b'\t' | b';' | b'"')
         || (ALNUM[data[s - 1] as usize] && escape_ends_at(data, s - 1));
-    if !opens || !own_dns_name(&data[s..e - 1]) {
+    if !opens {
         return None;
     }
-    Some((vec![Finding::new(s, e - 1, HOSTNAME, CW)], e))
+    let fs = super::domains::own_host(s, &data[s..e - 1]);
+    (!fs.is_empty()).then_some((fs, e))
 }
 
 /// A VPC flow log record (default format: `version account-id interface-id srcaddr …`) names

@@ -656,10 +656,19 @@ pub const ROWS: &[Row] = &[
             ok("ssh ec2-user@ec2-«54-152-154-116».compute-1.amazonaws.com"),
             // the account's own zones and records, as Route 53 names them (with the root's dot)
             ok(r#"{"HostedZones": [{"Id": "/hostedzone/ZONEID", "Name": "«tallyco.io».", "Config": {"PrivateZone": false}}]}"#),
-            ok(r#"{\"ResourceRecordSets\": [{\"Name\": \"«db.internal.tallyco.io».\", \"Type\": \"CNAME\"}]}"#),
+            // a name is masked in two parts: the registrable domain, which is remembered, and
+            // the labels before it
+            ok(r#"{\"ResourceRecordSets\": [{\"Name\": \"«db.internal».«tallyco.io».\", \"Type\": \"CNAME\"}]}"#),
             // `dig`'s sections and Route 53's text output, raw and in a tool result
-            ok(";; QUESTION SECTION:\n;«www.tallyco.io».\t\t\tIN\tA\n\n;; ANSWER SECTION:\n«www.tallyco.io».\t300\tIN\tCNAME\t«edge.tallyco.io».\n"),
-            ok(r#""content": "RESOURCERECORDSETS\t«api.tallyco.io».\t300\tA\nRESOURCERECORDS\t10.0.1.5\n""#),
+            ok(";; QUESTION SECTION:\n;«shop».«tallyco.co.uk».\t\t\tIN\tA\n\n;; ANSWER SECTION:\n«shop».«tallyco.co.uk».\t300\tIN\tCNAME\t«edge».«tallyco.co.uk».\n"),
+            ok(r#""content": "RESOURCERECORDSETS\t«ledger».«tallyco.io».\t300\tA\nRESOURCERECORDS\t10.0.1.5\n""#),
+            // the domains the account's resources serve or prove: ACM certificates, CloudFront's
+            // alternate names, custom domains, SES identities (`api` stays)
+            ok(r#"{"CertificateArn": "arn:aws:acm:us-east-1:604218873315:certificate/4f1c2a9e-1b2c-4d5e-9f00-1234567890ab", "DomainName": "api.«tallyco.io»", "SubjectAlternativeNameSummaries": ["api.«tallyco.io»", "*.«tallyco.io»"]}"#),
+            ok(r#"{\"Id\": \"E2QWRUHAPOMQZL\", \"Aliases\": {\"Quantity\": 2, \"Items\": [\"cdn.«ledgerline.com»\", \"«assets».«ledgerline.com»\"]}}"#),
+            ok(r#"{"items": [{"domainName": "«payments».«ledgerline.com»", "regionalDomainName": "«d-abc123xyz».execute-api.us-east-1.amazonaws.com"}]}"#),
+            ok(r#"{"IdentityType": "DOMAIN", "IdentityName": "«mail».«ledgerline.com»"}, {"IdentityType": "EMAIL_ADDRESS", "IdentityName": "billing@«tallyco.co.uk»"}"#),
+            ok("aws acm request-certificate --domain-name «portal».«tallyco.io» --validation-method DNS"),
             ok("https://«zv9dsc1828l0c».cloudfront.net/assets/app.js"),
             ok("https://search-orders-search-k4-«x7q2m9vbt3kd8wz1rp5nafc6ye».eu-west-1.es.amazonaws.com/_search"),
             // a name field holding a host: the host's own labels are the name, not its suffix
@@ -673,6 +682,9 @@ pub const ROWS: &[Row] = &[
             ok(r#"{"Name": "see tallyco.io.", "Other": {"Name": "v1.2."}}"#),
             ok(r#"{"Name": "eu-west-1.compute.amazonaws.com.", "Type": "A"}"#),
             ok(r#"{"Name": "\\052.tallyco.io.", "Type": "A"}"#),
+            // AWS's own hosts, a value that is no host
+            ok(r#""Aliases": {"Quantity": 0}, "Origins": {"Items": [{"DomainName": "orders.s3.amazonaws.com"}]}"#),
+            ok(r#"{"SubjectAlternativeNames": ["*.execute-api.us-east-1.amazonaws.com"], "IdentityName": "not a host"}"#),
             ok("Docs are at docs.tallyco.io.\nSee setup.py.\tv1.2.\tThanks.\nelb.amazonaws.com.\t60\n"),
             ok("ec2.us-east-1.amazonaws.com"),
             ok("sts.amazonaws.com"),

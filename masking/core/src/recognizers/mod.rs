@@ -4,12 +4,13 @@
 //! recognizers in priority order); `printed` (secrets a command prints bare) has recognizers
 //! only, for types of the secrets family. Order across families decides which recognizer wins when
 //! two match at the same offset: the more specific first (network, secrets, AWS, names), the
-//! generic key-based secrets rule last. `query_columns` and `name_value` hold rules of the
-//! names family (`names::recognizers()` places them); `base` and `tool_calls` are helpers the
+//! generic key-based secrets rule last. `query_columns`, `name_value` and `domains` hold rules of
+//! the names family (`names::recognizers()` places them); `base` and `tool_calls` are helpers the
 //! families share.
 
 pub mod aws;
 pub mod base;
+pub mod domains;
 pub mod examples;
 pub mod name_value;
 pub mod names;

@@ -20,11 +20,11 @@
 //! carries an id, not the name, so nothing else would mask it: an AWS account's name in
 //! `organizations list-accounts`, an organizational unit's, an EMR cluster's.
 
-use super::aws;
+use super::{aws, domains};
 use memchr::memmem;
 
 use super::base::{
-    norm_key, own_arn, value_after, CheckResult, Field, Finding, Recognizer, Shape, Value, Q,
+    norm_key, own_arn, value_after, CheckResult, Field, Finding, Recognizer, Value, Q,
 };
 use super::names::{
     at_line_start, key_at, next_key, tag_field, v_display_name, yaml_key_line, yaml_sibling,
@@ -97,15 +97,13 @@ fn check_json_pair(data: &[u8], s: usize, e: usize) -> CheckResult {
 
 /// The DNS names of the account's own zones: a `Name` ending with the root's dot is how Route 53
 /// writes a hosted zone's and a record's name (`"Name": "db.internal.example.io."`), and no
-/// other `Name` ends so. The name is masked whole but for that dot (a zone's apex, masked so,
-/// is remembered and masked where it recurs: in host names, URLs, e-mail addresses); AWS's own
-/// names (`….amazonaws.com.`) stay, and so does a wildcard (`\052.`).
+/// other `Name` ends so. The name is masked but for that dot, in two parts (see [`domains`]):
+/// the registrable domain, remembered, and the labels before it; AWS's own names
+/// (`….amazonaws.com.`) stay, and so does a wildcard (`\052.`).
 fn zone_name(data: &[u8], name: &Value) -> Option<Vec<Finding>> {
     let host = data[name.start..name.end].strip_suffix(b".")?;
-    if !aws::own_dns_name(host) {
-        return None;
-    }
-    Some(vec![Finding::new(name.start, name.end - 1, aws::HOSTNAME, Shape::Classwise)])
+    let fs = domains::own_host(name.start, host);
+    (!fs.is_empty()).then_some(fs)
 }
 
 /// Whether the JSON object around the key at `s` has an ARN of its own in some account (see

@@ -26,7 +26,7 @@ use super::base::{
     Recognizer, Shape, TypeInfo, Value, ALNUM, ECHO_BACK, KEY_ANCHOR, LOOKAHEAD, LOOKBEHIND, Q,
     WORD,
 };
-use super::{name_value, query_columns};
+use super::{domains, name_value, query_columns};
 
 pub const CATEGORY: &str = "aws";
 pub const TYPES: &[TypeInfo] = &[
@@ -342,8 +342,17 @@ pub(super) static TABLE: LazyLock<HashMap<String, Field>> = LazyLock::new(|| {
         t.insert(norm_key(k.as_bytes()), LOG_GROUP_FIELD);
     }
     t.insert(norm_key(b"PolicyName"), Field { validate: v_policy_name, ..name_field(IAM) });
+    t.insert(norm_key(b"DomainName"), DOMAIN_NAME_FIELD);
     t
 });
+
+/// `DomainName` (and `--domain-name`) holds a host name or an OpenSearch domain's name.
+const DOMAIN_NAME_FIELD: Field = Field {
+    rtype: RES,
+    shape: Shape::Classwise,
+    validate: domains::v_domain_or_name,
+    line: false,
+};
 
 /// A policy's name, unless its object's own ARN is AWS's (`arn:aws:iam::aws:policy/…`): the
 /// managed policies (`AmazonS3ReadOnlyAccess`) are AWS's names, which the model knows and
@@ -364,6 +373,7 @@ fn flag_table() -> HashMap<String, Field> {
     for k in ["loggroupname", "loggroupnames"] {
         t.insert(k.to_string(), LOG_GROUP_FIELD);
     }
+    t.insert("domainname".to_string(), DOMAIN_NAME_FIELD);
     t
 }
 
@@ -712,7 +722,7 @@ fn capitalized(tok: &[u8]) -> bool {
 // ---------------------------------------------------------------- field values
 
 /// The validator of every name field and flag.
-fn v_name(data: &[u8], v: &Value, rtype: &'static str) -> Option<Vec<Finding>> {
+pub(super) fn v_name(data: &[u8], v: &Value, rtype: &'static str) -> Option<Vec<Finding>> {
     let (mut start, mut end) = (v.start, v.end);
     if !v.quote.is_empty() {
         // "--cache-cluster-id 'my-cache  '": the blanks are not part of the name
@@ -2611,7 +2621,7 @@ fn prose_pattern() -> String {
 }
 
 pub fn recognizers() -> Vec<Recognizer> {
-    let name_types = [DB, IAM, RES];
+    let name_types = [DB, IAM, RES, aws::HOSTNAME];
     let kinds: Vec<&str> = {
         let mut k: Vec<&str> = KIND_AFTER.iter().map(|(k, _)| *k).collect();
         k.sort();
@@ -2773,6 +2783,7 @@ pub fn recognizers() -> Vec<Recognizer> {
         query_columns::recognizer(),
     ];
     all.extend(name_value::recognizers());
+    all.extend(domains::recognizers());
     all.extend([
         Recognizer::new(
             "names.bucket_entry",
@@ -2861,6 +2872,8 @@ mod tests {
                 "names.pair_shorthand",
                 "names.env_kind",
                 "names.dimension_row",
+                "domains.fields",
+                "domains.aliases",
                 "names.bucket_entry",
                 "names.yaml_bucket_entry",
                 "names.s3_ls",

@@ -1,0 +1,210 @@
+//! The account's own domains: the DNS names AWS output says the account holds.
+//!
+//! A company's domain is in no format; what gives it away is the resource that serves or proves
+//! it. ACM issues a certificate only for names whose owner validated it (`DomainName`,
+//! `SubjectAlternativeNames`); CloudFront serves its alternate names (`Aliases`' `Items`), API
+//! Gateway and AppSync their custom domains (`domainName`), SES sends from verified identities
+//! (`IdentityName`, `EmailIdentity`); Route 53 writes its zones' and records' names with the
+//! root's dot ([`name_value`](super::name_value), and `dig`'s cells in [`aws`]).
+//!
+//! Such a name is masked in two parts ([`own_host`]): the labels before its registrable domain
+//! (`api`, `db.internal`; one of 3 letters or fewer stays) and the registrable domain
+//! (`tallyco.io`, `tallyco.co.uk`). The registrable domain, a value with a dot, is remembered
+//! (see `known::guard`): it is then masked wherever it recurs, in other host names, URLs,
+//! e-mail addresses and prose, with the same surrogate, so the model still reads one domain.
+
+use std::collections::HashMap;
+
+use memchr::memmem;
+
+use super::aws;
+use super::base::{
+    field_check, key_variants, norm_key, Check, CheckResult, Field, Finding, Recognizer, Shape,
+    Value, KEY_ANCHOR, Q, WORD,
+};
+use super::names::v_name;
+
+/// Second-level labels under which country-code domains register names (`co.uk`, `com.au`).
+const CC_SECOND_LEVEL: &[&[u8]] = &[
+    b"co", b"com", b"net", b"org", b"gov", b"edu", b"ac", b"or", b"ne", b"go", b"ltd", b"plc",
+    b"gob", b"nic",
+];
+
+/// Domains whose customers are given names one label down (`<name>.github.io`): the
+/// registrable domain is that name.
+const SHARED_HOSTS: &[&[u8]] = &[
+    b"github.io",
+    b"gitlab.io",
+    b"herokuapp.com",
+    b"vercel.app",
+    b"netlify.app",
+    b"pages.dev",
+    b"workers.dev",
+    b"web.app",
+    b"firebaseapp.com",
+    b"appspot.com",
+    b"azurewebsites.net",
+    b"cloudfront.net",
+    b"fly.dev",
+    b"onrender.com",
+];
+
+/// Where the registrable domain of `host` (a DNS name without the root's dot) starts: its last
+/// two labels, or three under a country's second level (`co.uk`) or a shared host
+/// (`github.io`). `None` when `host` is no more than such a suffix.
+pub fn registrable_start(host: &[u8]) -> Option<usize> {
+    let dots: Vec<usize> = memchr::memchr_iter(b'.', host).collect();
+    let last = host.rsplit(|&c| c == b'.').next()?;
+    let second = dots.last().and_then(|&d| host[..d].rsplit(|&c| c == b'.').next());
+    let shared = SHARED_HOSTS
+        .iter()
+        .any(|s| host.len() > s.len() && host.ends_with(s) && host[host.len() - s.len() - 1] == b'.');
+    let country = last.len() == 2 && second.is_some_and(|s| CC_SECOND_LEVEL.contains(&s));
+    let suffix_labels = if shared || country { 2 } else { 1 };
+    match dots.len() {
+        n if n < suffix_labels => None,
+        n if n == suffix_labels => Some(0),
+        n => Some(dots[n - suffix_labels - 1] + 1),
+    }
+}
+
+/// The findings of the account's own host name `host` lying at `start`: the labels before its
+/// registrable domain (a leading `*.` stays, and so do 3 bytes or fewer: `api`, `www`, whose
+/// surrogates would be words) and the registrable domain, both `aws_hostname`.
+/// Empty when `host` is not a DNS name or is AWS's own (`….amazonaws.com`).
+pub fn own_host(start: usize, host: &[u8]) -> Vec<Finding> {
+    let wild = usize::from(host.starts_with(b"*.")) * 2;
+    let name = &host[wild..];
+    if !aws::own_dns_name(name) || aws::is_aws_host(name) {
+        return Vec::new();
+    }
+    let Some(r) = registrable_start(name) else { return Vec::new() };
+    let at = start + wild;
+    let mut out = Vec::with_capacity(2);
+    if r > 4 {
+        out.push(Finding::new(at, at + r - 1, aws::HOSTNAME, Shape::Classwise));
+    }
+    out.push(Finding::new(at + r, at + name.len(), aws::HOSTNAME, Shape::Classwise));
+    out
+}
+
+/// A field value that is one of the account's host names (a trailing root dot allowed, and an
+/// e-mail address, whose domain is masked), or `None`.
+pub(super) fn v_domain(data: &[u8], v: &Value, _rtype: &'static str) -> Option<Vec<Finding>> {
+    let tok = &data[v.start..v.end];
+    let tok = tok.strip_suffix(b".").unwrap_or(tok);
+    let at = memchr::memrchr(b'@', tok).map_or(0, |i| i + 1);
+    let fs = own_host(v.start + at, &tok[at..]);
+    (!fs.is_empty()).then_some(fs)
+}
+
+/// A name field that may hold a host (`DomainName`: ACM's and API Gateway's domain, an
+/// OpenSearch domain's name): the account's host names by [`v_domain`], any other value as a
+/// name.
+pub(super) fn v_domain_or_name(data: &[u8], v: &Value, rtype: &'static str) -> Option<Vec<Finding>> {
+    if memchr::memchr(b'.', &data[v.start..v.end]).is_some() {
+        if let Some(fs) = v_domain(data, v, rtype) {
+            return Some(fs);
+        }
+    }
+    v_name(data, v, rtype)
+}
+
+/// Keys whose value (or list of values) is one of the account's host names, beside
+/// `DomainName`, which the name fields read with [`v_domain_or_name`].
+const DOMAIN_KEYS: &[&str] = &[
+    "SubjectAlternativeNames",
+    "SubjectAlternativeNameSummaries",
+    "IdentityName",
+    "EmailIdentity",
+    "CustomDomain",
+    "ValidationDomain",
+];
+
+fn domain_field() -> Field {
+    Field { rtype: aws::HOSTNAME, shape: Shape::Classwise, validate: v_domain, line: false }
+}
+
+fn fields_check() -> Check {
+    let table: HashMap<String, Field> =
+        DOMAIN_KEYS.iter().map(|k| (norm_key(k.as_bytes()), domain_field())).collect();
+    field_check(table, false, false, WORD)
+}
+
+/// How far into an `Aliases` object its `Items` may lie.
+const ALIASES_REACH: usize = 256;
+
+/// CloudFront's `"Aliases": {"Quantity": 1, "Items": ["cdn.tallyco.io"]}`: the items of the
+/// `Items` list in the object the key opens (a generic key, read only there).
+fn check_aliases(data: &[u8], _s: usize, e: usize) -> CheckResult {
+    let limit = data.len().min(e + ALIASES_REACH);
+    let open = e + data[e..limit].iter().take_while(|&&c| matches!(c, b' ' | b'\t')).count();
+    if data.get(open) != Some(&b'{') {
+        return None;
+    }
+    let close = memchr::memchr(b'}', &data[open..limit]).map_or(limit, |i| open + i);
+    let items = open + memmem::find(&data[open..close], b"Items")?;
+    (items_check())(data, items, items + 5)
+}
+
+fn items_check() -> &'static Check {
+    static CHECK: std::sync::LazyLock<Check> = std::sync::LazyLock::new(|| {
+        field_check(HashMap::from([("items".to_string(), domain_field())]), false, false, WORD)
+    });
+    &CHECK
+}
+
+pub fn recognizers() -> Vec<Recognizer> {
+    let mut keys: Vec<String> = DOMAIN_KEYS.iter().map(|k| key_variants(k)).collect();
+    keys.sort_by(|a, b| b.len().cmp(&a.len()).then(a.cmp(b)));
+    vec![
+        Recognizer::with_check(
+            "domains.fields",
+            format!("(?:{}){}", keys.join("|"), KEY_ANCHOR),
+            fields_check(),
+            &[aws::HOSTNAME],
+        ),
+        Recognizer::new(
+            "domains.aliases",
+            format!(r"{Q}Aliases{Q}[ \t]{{0,16}}:"),
+            check_aliases,
+            &[aws::HOSTNAME],
+        ),
+    ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn apex(host: &str) -> Option<&str> {
+        registrable_start(host.as_bytes()).map(|r| &host[r..])
+    }
+
+    #[test]
+    fn registrable_domains() {
+        assert_eq!(apex("api.tallyco.io"), Some("tallyco.io"));
+        assert_eq!(apex("tallyco.io"), Some("tallyco.io"));
+        assert_eq!(apex("a.b.tallyco.co.uk"), Some("tallyco.co.uk"));
+        assert_eq!(apex("docs.tallyco.github.io"), Some("tallyco.github.io"));
+        assert_eq!(apex("shop.tallyco.com.au"), Some("tallyco.com.au"));
+        // a two-letter label under a generic top-level domain is a name of its own
+        assert_eq!(apex("www.co.com"), Some("co.com"));
+        assert_eq!(apex("co.uk"), None);
+        assert_eq!(apex("github.io"), Some("github.io"));
+        assert_eq!(apex("io"), None);
+    }
+
+    #[test]
+    fn a_host_is_masked_in_two_parts() {
+        fn spans(h: &str) -> Vec<&str> {
+            own_host(0, h.as_bytes()).iter().map(|f| &h[f.start..f.end]).collect()
+        }
+        assert_eq!(spans("db.internal.tallyco.io"), ["db.internal", "tallyco.io"]);
+        assert_eq!(spans("*.tallyco.io"), ["tallyco.io"]);
+        assert_eq!(spans("api.tallyco.io"), ["tallyco.io"]);
+        assert_eq!(spans("tallyco.io"), ["tallyco.io"]);
+        assert!(spans("orders.eu-west-1.es.amazonaws.com").is_empty());
+        assert!(spans("v1.2").is_empty());
+    }
+}
