@@ -298,8 +298,9 @@ def _cmd_scan(args: argparse.Namespace) -> int:
 def _cmd_types(args: argparse.Namespace) -> int:
     rows = types()
     width = max(len(t.name) for t in rows)
+    cats = max(len(t.category) for t in rows)
     kinds = max(len(",".join(t.found_by)) for t in rows)
     for t in rows:
         found_by = ",".join(t.found_by)
-        print(f"{t.name:<{width}}  {t.category:<8} {found_by:<{kinds}}  {t.description}")
+        print(f"{t.name:<{width}}  {t.category:<{cats}}  {found_by:<{kinds}}  {t.description}")
     return 0

@@ -522,6 +522,27 @@ pub const ROWS: &[Row] = &[
         ],
     },
     Row {
+        rtype: "k8s_name",
+        found_by: &[Format, Flag],
+        positive: &[
+            // `kubectl get pods`: a Deployment's pods carry its name, a hash and a suffix
+            ok("NAME                                 READY   STATUS    RESTARTS   AGE\n«settlement-worker»-7d9f8b6c5d-x2x9k   1/1     Running   0          3d\n«ledger-api»-5c8b9d7f6b-qwz4p          1/1     Running   2          3d\n"),
+            ok(r#"{"type": "tool_result", "content": "Error from server (NotFound): pods \"«intake-sync»-6f7c9d8b4-p2mzq\" not found"}"#),
+            ok("deployment.apps/«payout-router» restarted\nhorizontalpodautoscaler.autoscaling/«payout-router» unchanged\n"),
+            ok(r#"{"command": "kubectl rollout restart deployment «payout-router» -n «payments-prod»"}"#),
+            ok("$ kubectl logs -f deploy/«ledger-api» --namespace=«fin-core» --tail 50\n"),
+            ok("kubectl delete pod «ledger-api»-5c8b9d7f6b-qwz4p -n «fin-core»\n"),
+        ],
+        negative: &[
+            // the cluster's own components, public software, paths and words without a kind
+            ok("coredns-5d78c9869d-4kz8m   1/1   Running\nkube-proxy-x2x9k   1/1   Running\nnginx-7d9f8b6c5d-x2x9k\n"),
+            ok("kubectl get pods -n kube-system\nkubectl logs deploy/aws-load-balancer-controller -n kube-system\nkubectl -n production get pods\n"),
+            ok("see deploy/k8s/app.yaml and services/api; run make deploy\n"),
+            ok("cd deploy/terraform && terraform plan\nthe read-only-replica-check and well-known-words stay\n"),
+            ok("pod-template-hash=7d9f8b6c5d, suffix -x2x9k\n"),
+        ],
+    },
+    Row {
         rtype: "aws_account_id",
         found_by: &[Field, Format, Flag],
         positive: &[

@@ -3,7 +3,7 @@
 //! Each family module exposes `CATEGORY`, `TYPES` (its catalog rows) and `recognizers()` (its
 //! recognizers in priority order); `printed` (secrets a command prints bare) has recognizers
 //! only, for types of the secrets family. Order across families decides which recognizer wins when
-//! two match at the same offset: the more specific first (network, secrets, AWS, names), the
+//! two match at the same offset: the more specific first (network, secrets, AWS, Kubernetes, names), the
 //! generic key-based secrets rule last. `query_columns`, `name_value` and `domains` hold rules of
 //! the names family (`names::recognizers()` places them); `base` and `tool_calls` are helpers the
 //! families share.
@@ -12,6 +12,7 @@ pub mod aws;
 pub mod base;
 pub mod domains;
 pub mod examples;
+pub mod kubernetes;
 pub mod name_value;
 pub mod names;
 pub mod network;
@@ -30,6 +31,7 @@ pub fn catalog() -> Vec<(&'static str, TypeInfo)> {
         (network::CATEGORY, network::TYPES),
         (secrets::CATEGORY, secrets::TYPES),
         (aws::CATEGORY, aws::TYPES),
+        (kubernetes::CATEGORY, kubernetes::TYPES),
         (names::CATEGORY, names::TYPES),
         (user::CATEGORY, user::TYPES),
     ] {
@@ -50,6 +52,7 @@ pub fn builtin() -> Vec<Recognizer> {
     all.extend(secrets.iter().filter(|r| r.name != "secrets.keys").cloned());
     all.extend(printed::recognizers());
     all.extend(aws::recognizers());
+    all.extend(kubernetes::recognizers());
     all.extend(names::recognizers());
     all.extend(secrets.into_iter().filter(|r| r.name == "secrets.keys"));
     all

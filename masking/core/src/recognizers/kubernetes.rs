@@ -1,0 +1,291 @@
+//! Kubernetes: the names a cluster's operators chose for their workloads and namespaces.
+//!
+//! A pod that a Deployment made is named `<deployment>-<template hash>-<suffix>`, both random
+//! parts drawn from Kubernetes' alphabet without vowels (`bcdfghjklmnpqrstvwxz2456789`), 6 to 10
+//! and 5 characters: the shape says what the name is wherever it stands (`kubectl get pods`,
+//! events, logs, prose). A workload is also named by its kind: `deployment.apps/<name>` as
+//! kubectl prints it, and on a `kubectl` command line `deploy/<name>`, `deployment <name>` and a
+//! namespace after `-n`. The workload's or namespace's name is masked and remembered, so it stays
+//! masked where it recurs bare; the random parts of a pod's name stay (they name nothing). The
+//! cluster's own components (`coredns`, `aws-load-balancer-controller`, `kube-system`) and
+//! names that are common software or plain words (`nginx`, `worker`) stay too: the model knows
+//! and reasons with them.
+
+use std::collections::HashSet;
+use std::sync::LazyLock;
+
+use super::base::{
+    escape_ends_at, table, ByteTable, CheckResult, Finding, Recognizer, Shape, TypeInfo, ALNUM,
+};
+
+pub const CATEGORY: &str = "kubernetes";
+pub const K8S_NAME: &str = "k8s_name";
+pub const TYPES: &[TypeInfo] = &[TypeInfo {
+    name: K8S_NAME,
+    shape: Shape::Classwise,
+    description: "a Kubernetes workload's or namespace's name (pod names, kind/name, kubectl)",
+}];
+
+/// The alphabet of the random parts Kubernetes appends to generated names.
+const SAFE: ByteTable = table(b"bcdfghjklmnpqrstvwxz2456789");
+
+/// Bytes of a name (a DNS label, lower case; dots for the kinds that allow them).
+const NAME: ByteTable = table(b"abcdefghijklmnopqrstuvwxyz0123456789-.");
+
+/// Bytes that glue a token to the one around it.
+const GLUE: ByteTable = table(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-.");
+
+/// Names that are the cluster's own components, common software or plain words.
+static PUBLIC: LazyLock<HashSet<&'static [u8]>> = LazyLock::new(|| {
+    "coredns kube-dns kube-proxy kube-system kube-public kube-node-lease default \
+     metrics-server cluster-autoscaler aws-load-balancer-controller aws-node \
+     aws-node-termination-handler ebs-csi-controller ebs-csi-node efs-csi-controller \
+     efs-csi-node eks-pod-identity-agent karpenter cert-manager cert-manager-cainjector \
+     cert-manager-webhook ingress-nginx ingress-nginx-controller nginx-ingress-controller \
+     external-dns external-secrets external-secrets-webhook external-secrets-cert-controller \
+     kube-state-metrics prometheus prometheus-operator prometheus-server alertmanager grafana \
+     loki tempo jaeger argocd argocd-server argocd-repo-server argocd-dex-server argocd-redis \
+     argocd-applicationset-controller argocd-notifications-controller calico-kube-controllers \
+     calico-typha calico-node tigera-operator local-path-provisioner traefik istiod \
+     istio-system istio-ingressgateway istio-egressgateway linkerd linkerd-destination \
+     linkerd-identity linkerd-proxy-injector vpa-admission-controller vpa-recommender \
+     vpa-updater snapshot-controller adot-collector fluent-bit fluentd cloudwatch-agent \
+     gatekeeper-controller-manager gatekeeper-audit sealed-secrets-controller velero \
+     keda-operator keda-operator-metrics-apiserver source-controller kustomize-controller \
+     helm-controller notification-controller monitoring logging ingress \
+     nginx redis postgres postgresql mysql mariadb mongo mongodb rabbitmq kafka zookeeper \
+     memcached elasticsearch kibana logstash jenkins vault consul minio etcd haproxy envoy \
+     httpbin busybox alpine ubuntu debian curl echoserver hello-world whoami \
+     web api app apps frontend backend worker workers server service services db database \
+     cache queue scheduler controller operator proxy gateway \
+     production prod staging stage development dev test testing qa uat sandbox preview demo"
+        .split_whitespace()
+        .map(str::as_bytes)
+        .collect()
+});
+
+/// A name worth masking: a DNS label with a letter, not a public one.
+fn private_name(name: &[u8]) -> bool {
+    name.len() >= 2
+        && name.len() <= 253
+        && name[0].is_ascii_alphanumeric()
+        && name[name.len() - 1].is_ascii_alphanumeric()
+        && name.iter().all(|&c| NAME[c as usize])
+        && name.iter().any(u8::is_ascii_lowercase)
+        && !PUBLIC.contains(name)
+}
+
+/// Random characters of the alphabet from `i`, at most `max + 1` counted.
+fn safe_run(data: &[u8], i: usize, max: usize) -> usize {
+    data[i.min(data.len())..].iter().take(max + 1).take_while(|&&c| SAFE[c as usize]).count()
+}
+
+/// `data[s]` starts a token: not glued to a name byte, or after an escape (`\n`).
+fn opens(data: &[u8], s: usize) -> bool {
+    s == 0 || !GLUE[data[s - 1] as usize] || (ALNUM[data[s - 1] as usize] && escape_ends_at(data, s - 1))
+}
+
+/// At the `-` at `p`: a pod's template hash and suffix (`-7d9f8b6c5d-x2x9k`) and the end of the
+/// name after them.
+fn pod_tail(data: &[u8], p: usize) -> Option<usize> {
+    let h = safe_run(data, p + 1, 10);
+    if !(6..=10).contains(&h) || data.get(p + 1 + h) != Some(&b'-') {
+        return None;
+    }
+    let at = p + 2 + h;
+    let end = at + 5;
+    (safe_run(data, at, 5) == 5 && (end == data.len() || !GLUE[data[end] as usize])).then_some(end)
+}
+
+/// Candidates of [`check_pod`]: the `-` before a template hash, read back to the name's start.
+fn trigger_pod(data: &[u8], out: &mut Vec<(usize, usize)>) {
+    for p in memchr::memchr_iter(b'-', data) {
+        if p == 0 || !data[p - 1].is_ascii_alphanumeric() {
+            continue;
+        }
+        let Some(end) = pod_tail(data, p) else { continue };
+        let lo = p.saturating_sub(63);
+        let s = p - data[lo..p].iter().rev().take_while(|&&c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'-').count();
+        if s < p && opens(data, s) {
+            out.push((s, end));
+        }
+    }
+}
+
+/// The length of the workload's name in a pod's name `tok` (`settlement-worker` of
+/// `settlement-worker-7d9f8b6c5d-x2x9k`), if `tok` is one.
+fn pod_base(tok: &[u8]) -> Option<usize> {
+    let p = tok.len().checked_sub(7)?;
+    let dash = tok[..p].iter().rposition(|&c| c == b'-')?;
+    (pod_tail(tok, dash) == Some(tok.len())).then_some(dash)
+}
+
+/// A pod's name: its workload's name, unless public.
+fn check_pod(data: &[u8], s: usize, e: usize) -> CheckResult {
+    let base = pod_base(&data[s..e])?;
+    if !private_name(&data[s..s + base]) {
+        return Some((Vec::new(), e));
+    }
+    Some((vec![Finding::new(s, s + base, K8S_NAME, Shape::Classwise)], e))
+}
+
+/// The finding for the name `data[s..e]` of a workload or namespace: the workload's name of a
+/// pod's name, the name itself otherwise; none for a public name.
+fn name_finding(data: &[u8], s: usize, e: usize) -> Option<Finding> {
+    let tok = &data[s..e];
+    let end = s + pod_base(tok).unwrap_or(tok.len());
+    private_name(&data[s..end]).then(|| Finding::new(s, end, K8S_NAME, Shape::Classwise))
+}
+
+/// The name token from `i`: up to a byte no name holds (a trailing `.` ends a sentence).
+fn name_at(data: &[u8], i: usize) -> usize {
+    let n = data[i.min(data.len())..].iter().take(253).take_while(|&&c| NAME[c as usize]).count();
+    let mut e = i + n;
+    while e > i && data[e - 1] == b'.' {
+        e -= 1;
+    }
+    e
+}
+
+/// The kinds whose objects are named on a command line, singular, plural and short.
+const KINDS: &str = "deployments?|statefulsets?|daemonsets?|replicasets?|cronjobs?|jobs?|services?|\
+                     pods?|configmaps?|secrets?|ingress(?:es)?|namespaces?|serviceaccounts?|\
+                     persistentvolumeclaims?|horizontalpodautoscalers?|deploy|sts|ds|rs|cj|svc|po|\
+                     cm|ing|ns|sa|pvc|hpa";
+
+static KIND: LazyLock<regex::bytes::Regex> = LazyLock::new(|| {
+    regex::bytes::Regex::new(&format!("^(?:{KINDS})$")).expect("kinds")
+});
+
+/// The start of the line holding `s` (a line break or its escape ends the one before).
+fn line_start(data: &[u8], s: usize) -> usize {
+    let lo = s.saturating_sub(512);
+    let mut i = s;
+    while i > lo {
+        let c = data[i - 1];
+        if c == b'\n' || c == b'\r' || (matches!(c, b'n' | b'r') && i >= 2 && data[i - 2] == b'\\') {
+            return i;
+        }
+        i -= 1;
+    }
+    i
+}
+
+/// `<kind>.<group>/<name>` as kubectl prints it (`deployment.apps/orders-api restarted`), and
+/// `<kind>/<name>` on a `kubectl` line (`kubectl logs deploy/orders-api`): the name.
+fn check_kind_ref(data: &[u8], s: usize, e: usize) -> CheckResult {
+    if !opens(data, s) {
+        return None;
+    }
+    let grouped = data[s..e].contains(&b'.');
+    if !grouped && memchr::memmem::find(&data[line_start(data, s)..s], b"kubectl ").is_none() {
+        return None;
+    }
+    let ne = name_at(data, e);
+    // a path goes on (`deploy/k8s/app.yaml`), a word in capitals or with `_` is no name
+    if ne == e || data.get(ne).is_some_and(|&c| matches!(c, b'/' | b'_') || c.is_ascii_uppercase()) {
+        return None;
+    }
+    Some((name_finding(data, e, ne).into_iter().collect(), ne))
+}
+
+/// Where a `kubectl` command line ends: a line break (or its escape), `|`, `;`, `&`, `` ` ``,
+/// a quote closing the string it sits in.
+fn command_end(data: &[u8], s: usize) -> usize {
+    let hi = data.len().min(s + 1024);
+    let mut i = s;
+    while i < hi {
+        match data[i] {
+            b'\n' | b'\r' | b'|' | b';' | b'&' | b'`' | b'"' | b'\'' => return i,
+            b'\\' if matches!(data.get(i + 1), Some(b'n' | b'r' | b'"' | b'\\')) => return i,
+            _ => i += 1,
+        }
+    }
+    hi
+}
+
+/// A `kubectl` command line: the namespace after `-n`/`--namespace`, and the names after a
+/// kind word (`kubectl rollout restart deployment orders-api`, `kubectl delete pod a b`). Names
+/// written `kind/name` and pods' names have rules of their own.
+fn check_kubectl(data: &[u8], s: usize, e: usize) -> CheckResult {
+    if !opens(data, s) {
+        return None;
+    }
+    let end = command_end(data, e);
+    let mut out = Vec::new();
+    let mut i = e;
+    let mut after_kind = false;
+    let mut after_ns = false;
+    while i < end {
+        if data[i] == b' ' || data[i] == b'\t' {
+            i += 1;
+            continue;
+        }
+        let ts = i;
+        while i < end && data[i] != b' ' && data[i] != b'\t' {
+            i += 1;
+        }
+        let tok = &data[ts..i];
+        let mut value = None;
+        if after_ns {
+            value = Some(ts);
+            after_ns = false;
+        } else if tok == b"-n" || tok == b"--namespace" {
+            after_ns = true;
+            continue;
+        } else if let Some(v) = tok.strip_prefix(b"--namespace=") {
+            value = (!v.is_empty()).then_some(i - v.len());
+        } else if tok.starts_with(b"-") {
+            after_kind = false;
+            continue;
+        } else if after_kind {
+            value = Some(ts);
+        } else if KIND.is_match(tok) {
+            after_kind = true;
+            continue;
+        }
+        if let Some(vs) = value {
+            let ve = name_at(data, vs);
+            if ve == i && pod_base(&data[vs..ve]).is_none() {
+                out.extend(name_finding(data, vs, ve));
+            }
+        }
+    }
+    Some((out, e))
+}
+
+pub fn recognizers() -> Vec<Recognizer> {
+    vec![
+        Recognizer::new(
+            "kubernetes.pod",
+            "[a-z0-9][a-z0-9-]*-[bcdfghjklmnpqrstvwxz2456789]{6,10}-[bcdfghjklmnpqrstvwxz2456789]{5}",
+            check_pod,
+            &[K8S_NAME],
+        )
+        .triggered(trigger_pod),
+        Recognizer::new(
+            "kubernetes.kind_ref",
+            format!(
+                r"(?:{KINDS})(?:\.(?:apps|batch|autoscaling|policy|networking\.k8s\.io))?/"
+            ),
+            check_kind_ref,
+            &[K8S_NAME],
+        ),
+        Recognizer::new("kubernetes.kubectl", r"kubectl[ \t]", check_kubectl, &[K8S_NAME]),
+    ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pod_names() {
+        assert_eq!(pod_base(b"settlement-worker-7d9f8b6c5d-x2x9k"), Some(17));
+        assert_eq!(pod_base(b"ledger-5c8b9d7f6b-qwz4p"), Some(6));
+        // a ReplicaSet's name, a word with vowels, a suffix of 4
+        assert_eq!(pod_base(b"ledger-5c8b9d7f6b"), None);
+        assert_eq!(pod_base(b"ledger-reader-abcde"), None);
+        assert_eq!(pod_base(b"ledger-5c8b9d7f6b-qwz4"), None);
+    }
+}
