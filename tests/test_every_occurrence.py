@@ -250,3 +250,29 @@ def test_a_domain_a_certificate_names_is_masked_in_later_hosts_mail_and_urls() -
     sur = surrogate_of(first_masker.pairs, domain)
     assert out.decode().count(sur) == 3  # one surrogate: the model still reads one domain
     assert unmask(masker, out) == later.encode()
+
+
+def test_the_remote_of_the_repository_is_masked_in_later_module_paths_and_commands() -> None:
+    engine = Engine(KEY_A)
+    org = "".join(R.choice(string.ascii_lowercase) for _ in range(7)) + "-eng"
+    repo = "ledger-" + "".join(R.choice(string.ascii_lowercase) for _ in range(5))
+    remotes = f"origin\tgit@github.com:{org}/{repo}.git (fetch)\n"
+    first, _ = mask(remotes.encode(), engine=engine)
+    assert org.encode() not in first and repo.encode() not in first
+    later = f'import "github.com/{org}/{repo}/internal/settle"\n$ gh pr list --repo {org}/{repo}\n'
+    assert Engine(KEY_A).scan(later.encode()) == []  # a module path alone names no one's repo
+    out, masker = mask(later.encode(), engine=engine)
+    assert org.encode() not in out and repo.encode() not in out
+    assert unmask(masker, out) == later.encode()
+
+
+def test_a_workload_named_by_its_pods_is_masked_in_a_later_command() -> None:
+    engine = Engine(KEY_A)
+    workload = "settle-" + "".join(R.choice(string.ascii_lowercase) for _ in range(6))
+    pods = f"NAME   READY   STATUS\n{workload}-7d9f8b6c5d-x2x9k   1/1   Running\n"
+    first, _ = mask(pods.encode(), engine=engine)
+    assert workload.encode() not in first and b"-7d9f8b6c5d-x2x9k" in first
+    later = f"Restart it: scale {workload} to zero, then check {workload}'s logs."
+    out, masker = mask(later.encode(), engine=engine)
+    assert workload.encode() not in out
+    assert unmask(masker, out) == later.encode()

@@ -522,6 +522,30 @@ pub const ROWS: &[Row] = &[
         ],
     },
     Row {
+        rtype: "git_repo_name",
+        found_by: &[CliColumn, Field],
+        positive: &[
+            // `git remote -v`, raw and in a tool result
+            ok("origin\tgit@github.com:«brightwave-fin»/«ledger-core».git (fetch)\norigin\thttps://github.com/«brightwave-fin»/«ledger-core».git (push)\n"),
+            ok(r#""content": "upstream\tssh://git@gitlab.com/«fin-platform»/«payments»/«settle-svc».git (fetch)\n""#),
+            // `.git/config`, a self-hosted forge (its host is masked as the user's domain)
+            ok("[remote \"origin\"]\n\turl = git@git.brightwave.io:«platform»/«infra-live».git\n\tfetch = +refs/heads/*:refs/remotes/origin/*\n"),
+            // `git push` and `git fetch` output
+            ok("To github.com:«brightwave-fin»/«ledger-core».git\n   3f2a1b0..9c8d7e6  main -> main\n"),
+            ok("From bitbucket.org:«tallyco»/«billing-jobs»\n * [new branch]      fix -> origin/fix\n"),
+            // a token in the URL stays the token rule's
+            ok("From https://oauth2:glpat-Xk4mP9qRt2vWz8yBn3Lc@gitlab.com/«fin-platform»/«settle-svc»\n * branch main -> FETCH_HEAD\n"),
+        ],
+        negative: &[
+            // a public project's URL, a clone over HTTPS, a `url` outside a remote section
+            ok("See https://github.com/psf/requests/issues/6432 and git clone https://github.com/pallets/flask\n"),
+            // a contributing guide's commands
+            ok("    git clone git@github.com:Instagram/LibCST.git libcst\n    git remote add upstream https://github.com/Instagram/LibCST.git\n"),
+            ok("[pypi]\nurl = https://github.com/pypa/pip.git\n"),
+            ok("To do this, run it from the top.\nFrom here on, nothing changes.\n"),
+        ],
+    },
+    Row {
         rtype: "k8s_name",
         found_by: &[Format, Flag],
         positive: &[

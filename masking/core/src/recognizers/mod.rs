@@ -3,7 +3,7 @@
 //! Each family module exposes `CATEGORY`, `TYPES` (its catalog rows) and `recognizers()` (its
 //! recognizers in priority order); `printed` (secrets a command prints bare) has recognizers
 //! only, for types of the secrets family. Order across families decides which recognizer wins when
-//! two match at the same offset: the more specific first (network, secrets, AWS, Kubernetes, names), the
+//! two match at the same offset: the more specific first (network, secrets, AWS, Kubernetes, Git, names), the
 //! generic key-based secrets rule last. `query_columns`, `name_value` and `domains` hold rules of
 //! the names family (`names::recognizers()` places them); `base` and `tool_calls` are helpers the
 //! families share.
@@ -12,6 +12,7 @@ pub mod aws;
 pub mod base;
 pub mod domains;
 pub mod examples;
+pub mod git;
 pub mod kubernetes;
 pub mod name_value;
 pub mod names;
@@ -32,6 +33,7 @@ pub fn catalog() -> Vec<(&'static str, TypeInfo)> {
         (secrets::CATEGORY, secrets::TYPES),
         (aws::CATEGORY, aws::TYPES),
         (kubernetes::CATEGORY, kubernetes::TYPES),
+        (git::CATEGORY, git::TYPES),
         (names::CATEGORY, names::TYPES),
         (user::CATEGORY, user::TYPES),
     ] {
@@ -53,6 +55,7 @@ pub fn builtin() -> Vec<Recognizer> {
     all.extend(printed::recognizers());
     all.extend(aws::recognizers());
     all.extend(kubernetes::recognizers());
+    all.extend(git::recognizers());
     all.extend(names::recognizers());
     all.extend(secrets.into_iter().filter(|r| r.name == "secrets.keys"));
     all
