@@ -13,7 +13,7 @@ use regex::bytes::{Regex, RegexBuilder};
 
 use super::base::{
     backslashes_before, camel_words, enclosing_brace, escape_ends_at, field_check, is_space,
-    key_variants, left_ok, norm_key, right_ok, CheckResult, Field, Finding, Recognizer, Shape,
+    key_variants, left_ok, norm_key, right_ok, value_after, CheckResult, Field, Finding, Recognizer, Shape,
     TypeInfo, Value, ALNUM, BACK, GLUE_ID, LOOKBEHIND, WORD,
 };
 
@@ -1098,7 +1098,22 @@ fn v_kms(data: &[u8], v: &Value, _rtype: &'static str) -> Option<Vec<Finding>> {
 
 fn v_zone(data: &[u8], v: &Value, _rtype: &'static str) -> Option<Vec<Finding>> {
     let (a, b) = zone_span(data, v.start, v.end)?;
+    if aliases_aws_host(data, v.start) {
+        return Some(Vec::new());
+    }
     Some(vec![Finding::new(a, b, "aws_route53_zone_id", CW)])
+}
+
+/// Whether the zone id at `s` is in an alias target whose `DNSName` is AWS's (a load
+/// balancer, a distribution, a website endpoint): the zone is then the service's, the same
+/// for every account (`Z35SXDOTRQ7X7K`), not the user's.
+fn aliases_aws_host(data: &[u8], s: usize) -> bool {
+    let Some(open) = enclosing_brace(data, s, 512) else { return false };
+    let close = memchr::memchr(b'}', &data[open..data.len().min(open + 1024)]).map_or(open, |i| open + i);
+    let Some(k) = memchr::memmem::find(&data[open..close], b"DNSName") else { return false };
+    let Some(v) = value_after(data, open + k + 7, close, false, None) else { return false };
+    let host = &data[v.start..v.end];
+    is_aws_host(host.strip_suffix(b".").unwrap_or(host))
 }
 
 fn v_bucket(data: &[u8], v: &Value, _rtype: &'static str) -> Option<Vec<Finding>> {
@@ -2332,6 +2347,10 @@ fn check_host(data: &[u8], a: usize, _e: usize) -> CheckResult {
     for (i, &(x, y)) in labels.iter().enumerate().take(svc_at) {
         let l = &data[x..y];
         if (i > 0 && region_like(l)) || region_name(l, true) || !has_alnum(l) {
+            continue;
+        }
+        if i == 0 && svc_at > 1 && l == b"dualstack" {
+            name_at = 1; // a load balancer's alias name: `dualstack.<name>-<id>.<region>.elb…`
             continue;
         }
         if i == 0 && svc_at > 1 && matches!(l, b"master" | b"replica") {

@@ -420,8 +420,16 @@ pub const ROWS: &[Row] = &[
             // a `Name` tag written with blanks, as the console lets people write it
             ok(r#"{"Tags": [{"Key": "Name", "Value": "«Ledger Prod Web 2»"}]}"#),
             ok(r#"aws ec2 create-tags --resources i-0a1b2c3d4e5f67890 --tags 'Key=Name,Value=«Ledger Bastion»'"#),
+            // project, application, customer and cost-center tags: what a resource is for
+            ok(r#"{"Tags": [{"Key": "Project", "Value": "«Project Halcyon»"}, {"Key": "CostCenter", "Value": "«CC-4471-fin»"}]}"#),
+            ok("        tags = {\n            \"Customer\"   = \"«Northwind Freight»\"\n            Application = \"«ledger-recon»\"\n        }\n"),
+            ok(r#"{"tags": {"project": "«halcyon-migration»", "env": "prod"}}"#),
+            ok("Tags:\n- Key: Project\n  Value: «Bluefin»\n"),
+            ok("TAGS\tCostCenter\t«FIN-2231»\n"),
         ],
         negative: &[
+            // a project tag's generic value
+            ok(r#"{"Tags": [{"Key": "Project", "Value": "default"}, {"Key": "Application", "Value": "shared"}]}"#),
             ok("aws kms describe-key --key-id alias/aws/s3"),
             ok(r#"{"AliasName": "alias/aws/secretsmanager"}"#),
             ok(r#"{"tags": {"team": {"Name": "data-platform-v2"}}, "config": {"Name": "default-settings-v2"}}"#),
@@ -637,8 +645,12 @@ pub const ROWS: &[Row] = &[
         positive: &[
             ok(r#""Id": "/hostedzone/Z«KQ3YTUWBFCSNV»","#),
             ok("aws route53 list-resource-record-sets --hosted-zone-id Z«XTCFLKFOZ5IQ»"),
+            // an alias to a record of the user's own zone
+            ok(r#"{"AliasTarget": {"HostedZoneId": "Z«0123456789ABCDEFGHIJ»", "DNSName": "app.tallyco.io.", "EvaluateTargetHealth": false}}"#),
         ],
         negative: &[
+            // an alias to a load balancer: the zone is the service's, every account's
+            ok(r#"{\"AliasTarget\": {\"HostedZoneId\": \"Z35SXDOTRQ7X7K\", \"DNSName\": \"dualstack.ledger-alb-1234567890.us-east-1.elb.amazonaws.com.\"}}"#),
             ok("ZONE is the keyword"),
             ok(r#""Id": "/hostedzone/""#),
         ],
@@ -721,6 +733,8 @@ pub const ROWS: &[Row] = &[
             // ElastiCache's primary and reader endpoints keep master. and replica.
             ok("redis-cli -h master.sessions-redis.«x8k2pq».usw2.cache.amazonaws.com -p 6379 --tls"),
             ok("replica.sessions-redis.«x8k2pq».usw2.cache.amazonaws.com:6379"),
+            // a load balancer's alias name keeps the `dualstack.` AWS puts before it
+            ok(r#""DNSName": "dualstack.«ledger-alb-1234567890».us-east-1.elb.amazonaws.com.""#),
         ],
         negative: &[
             // a name ending a sentence, a version, AWS's own zone names, a wildcard record

@@ -443,7 +443,7 @@ static STOP: LazyLock<HashSet<&'static [u8]>> = LazyLock::new(|| {
          root master primary staging production prod dev development local localhost value key \
          password secret enabled disabled yes no on off all any aws my-name your-name name-here \
          todo tbd unknown undefined n/a na empty required optional type id arn postgres mysql \
-         dbadmin sa ec2-user",
+         dbadmin sa ec2-user shared common general misc",
     )
 });
 
@@ -839,7 +839,7 @@ fn tag_value(data: &[u8], e: usize) -> Option<Value> {
     value_after(data, after, lim, false, None)
 }
 
-// ---------------------------------------------------------------- owner tags
+// ---------------------------------------------------------------- owner and project tags
 
 pub(super) const OWNER: &str = "aws_tag_owner";
 
@@ -855,6 +855,20 @@ pub(super) const OWNER_TAG_KEYS: &[&str] = &[
     "TechnicalOwner",
     "BusinessOwner",
     "TechnicalContact",
+];
+
+/// Tag keys whose value names what a resource is for: a project (often a code name), an
+/// application, a customer, a cost center. The value is a name, with blanks or without.
+const PROJECT_TAG_KEYS: &[&str] = &[
+    "Project",
+    "ProjectName",
+    "Application",
+    "ApplicationName",
+    "Customer",
+    "CustomerName",
+    "Client",
+    "CostCenter",
+    "BusinessUnit",
 ];
 
 /// Words of a tag value that name a team, a tool or a role rather than a person.
@@ -923,26 +937,43 @@ pub(super) fn v_person(data: &[u8], v: &Value, rtype: &'static str) -> Option<Ve
         .then(|| vec![Finding::new(a, b, rtype, Shape::Classwise)])
 }
 
-/// The regex alternation of the owner tag keys (as written in tags: PascalCase, camelCase,
-/// snake_case, kebab-case).
-fn owner_keys_pattern() -> String {
-    let alts: Vec<String> = OWNER_TAG_KEYS.iter().map(|k| key_variants(k)).collect();
+/// The regex alternation of the owner and project tag keys (as written in tags: PascalCase,
+/// camelCase, snake_case, kebab-case).
+fn tag_keys_pattern() -> String {
+    let alts: Vec<String> =
+        OWNER_TAG_KEYS.iter().chain(PROJECT_TAG_KEYS).map(|k| key_variants(k)).collect();
     format!("(?:{})", alts.join("|"))
 }
 
-/// `{"Key": "Owner", "Value": "<person>"}` in a tag list (JSON at any escaping depth).
-fn check_owner_tag(data: &[u8], _s: usize, e: usize) -> CheckResult {
-    let v = tag_value(data, e)?;
-    Some((v_person(data, &v, OWNER)?, v.end))
+/// The findings of the value `v` of the tag whose key the candidate `data[s..e]` holds: a
+/// person for an owner tag, a name for a project tag.
+fn tag_value_findings(data: &[u8], s: usize, e: usize, v: &Value) -> Option<Vec<Finding>> {
+    let cand = norm_key(&data[s..e]);
+    if PROJECT_TAG_KEYS.iter().any(|k| cand.contains(&norm_key(k.as_bytes()))) {
+        v_display_name(data, v, RES)
+    } else {
+        v_person(data, v, OWNER)
+    }
 }
 
-/// What a tag's value holds, by the tag's key: a resource's display name (`Name`) or a person
-/// (an owner tag, in any of the ways its key is written); `None` for other tags.
+/// `{"Key": "Owner", "Value": "<person>"}` (or a project tag) in a tag list (JSON at any
+/// escaping depth).
+fn check_tag_pair(data: &[u8], s: usize, e: usize) -> CheckResult {
+    let v = tag_value(data, e)?;
+    Some((tag_value_findings(data, s, e, &v)?, v.end))
+}
+
+/// What a tag's value holds, by the tag's key: a resource's display name (`Name`, a project
+/// tag) or a person (an owner tag), in any of the ways its key is written; `None` for other
+/// tags.
 pub(super) fn tag_field(key: &[u8]) -> Option<Field> {
     if key == b"Name" {
         return Some(Field { validate: v_display_name, ..name_field(RES) });
     }
     let key = norm_key(key);
+    if PROJECT_TAG_KEYS.iter().any(|k| norm_key(k.as_bytes()) == key) {
+        return Some(Field { validate: v_display_name, ..name_field(RES) });
+    }
     OWNER_TAG_KEYS.iter().any(|k| norm_key(k.as_bytes()) == key).then_some(Field {
         rtype: OWNER,
         shape: Shape::Classwise,
@@ -951,8 +982,9 @@ pub(super) fn tag_field(key: &[u8]) -> Option<Field> {
     })
 }
 
-/// `"Owner": "<person>"` directly inside a JSON tag map (`"Tags": {…}`, `tags`, `tags_all`).
-fn check_owner_tag_map(data: &[u8], s: usize, e: usize) -> CheckResult {
+/// `"Owner": "<person>"` (or a project tag) directly inside a JSON tag map (`"Tags": {…}`,
+/// `tags`, `tags_all`).
+fn check_tag_map(data: &[u8], s: usize, e: usize) -> CheckResult {
     let open = enclosing_brace(data, s, 2048)?;
     // the word before the brace, past the separators and quotes between them
     let before = &data[open.saturating_sub(24)..open];
@@ -972,30 +1004,31 @@ fn check_owner_tag_map(data: &[u8], s: usize, e: usize) -> CheckResult {
     if v.quote.is_empty() {
         return None;
     }
-    Some((v_person(data, &v, OWNER)?, v.end))
+    Some((tag_value_findings(data, s, e, &v)?, v.end))
 }
 
-/// Terraform's tag maps: `Owner = "<person>"` on its own line inside a `tags = {` block.
-fn check_owner_hcl_tag(data: &[u8], s: usize, e: usize) -> CheckResult {
+/// Terraform's tag maps: `Owner = "<person>"` (or a project tag) on its own line inside a
+/// `tags = {` block.
+fn check_hcl_tag(data: &[u8], s: usize, e: usize) -> CheckResult {
     if !in_hcl_tags_block(data, s) {
         return None;
     }
     let limit = data.len().min(s + 1024);
     let v = value_after(data, e - 1, limit, false, None)?;
-    Some((v_person(data, &v, OWNER)?, v.end))
+    Some((tag_value_findings(data, s, e, &v)?, v.end))
 }
 
-/// YAML tags: `- Key: Owner` and, in the same item, `Value: <person>`.
-fn check_owner_yaml_tag(data: &[u8], s: usize, _e: usize) -> CheckResult {
+/// YAML tags: `- Key: Owner` (or a project tag) and, in the same item, `Value: <person>`.
+fn check_yaml_tag(data: &[u8], s: usize, e: usize) -> CheckResult {
     let limit = data.len().min(s + 1024);
     let line = yaml_key_line(data, s, limit)?;
     let after = yaml_sibling(data, line.next, line.col, b"Value", limit)?;
     let v = value_after(data, after, limit, false, Some(|c| c == b'\n' || c == b'\r' || c == b'\\' || c == b'"'))?;
-    Some((v_person(data, &v, OWNER)?, v.end))
+    Some((tag_value_findings(data, s, e, &v)?, v.end))
 }
 
-/// `--output text`: `TAGS<tab>Owner<tab><person>`.
-fn check_owner_text_row(data: &[u8], s: usize, e: usize) -> CheckResult {
+/// `--output text`: `TAGS<tab>Owner<tab><person>` (or a project tag).
+fn check_tag_text_row(data: &[u8], s: usize, e: usize) -> CheckResult {
     if !at_line_start(data, s) {
         return None;
     }
@@ -1004,7 +1037,7 @@ fn check_owner_text_row(data: &[u8], s: usize, e: usize) -> CheckResult {
     while b < lim && !matches!(data[b], b'\t' | b'\r' | b'\n' | b'\\') {
         b += 1;
     }
-    Some((v_person(data, &Value::bare(e, b), OWNER)?, b))
+    Some((tag_value_findings(data, s, e, &Value::bare(e, b))?, b))
 }
 
 // ---------------------------------------------------------------- siblings in YAML
@@ -2701,34 +2734,34 @@ pub fn recognizers() -> Vec<Recognizer> {
             &[RES],
         ),
         Recognizer::new(
-            "names.owner_tag",
-            format!(r"{Q}Key{Q}[ \t]{{0,16}}:[ \t]{{0,16}}{Q}{}{Q}", owner_keys_pattern()),
-            check_owner_tag,
-            &[OWNER],
+            "names.tag_pair",
+            format!(r"{Q}Key{Q}[ \t]{{0,16}}:[ \t]{{0,16}}{Q}{}{Q}", tag_keys_pattern()),
+            check_tag_pair,
+            &[OWNER, RES],
         ),
         Recognizer::new(
-            "names.owner_tag_map",
-            format!(r"{Q}{}{Q}[ \t]{{0,16}}:", owner_keys_pattern()),
-            check_owner_tag_map,
-            &[OWNER],
+            "names.tag_map",
+            format!(r"{Q}{}{Q}[ \t]{{0,16}}:", tag_keys_pattern()),
+            check_tag_map,
+            &[OWNER, RES],
         ),
         Recognizer::new(
-            "names.owner_hcl_tag",
-            format!(r#"(?:"|\\")?{}(?:"|\\")?[ ]{{1,64}}="#, owner_keys_pattern()),
-            check_owner_hcl_tag,
-            &[OWNER],
+            "names.hcl_tag",
+            format!(r#"(?:"|\\")?{}(?:"|\\")?[ ]{{1,64}}="#, tag_keys_pattern()),
+            check_hcl_tag,
+            &[OWNER, RES],
         ),
         Recognizer::new(
-            "names.owner_yaml_tag",
-            format!(r#"Key: {{1,8}}["']?{}["']?[ ]*(?:\r|\n|\\[rn]|$)"#, owner_keys_pattern()),
-            check_owner_yaml_tag,
-            &[OWNER],
+            "names.yaml_tag",
+            format!(r#"Key: {{1,8}}["']?{}["']?[ ]*(?:\r|\n|\\[rn]|$)"#, tag_keys_pattern()),
+            check_yaml_tag,
+            &[OWNER, RES],
         ),
         Recognizer::new(
-            "names.owner_text_row",
-            format!(r"TAGS(?:\t|\\t){}(?:\t|\\t)", owner_keys_pattern()),
-            check_owner_text_row,
-            &[OWNER],
+            "names.tag_text_row",
+            format!(r"TAGS(?:\t|\\t){}(?:\t|\\t)", tag_keys_pattern()),
+            check_tag_text_row,
+            &[OWNER, RES],
         ),
         Recognizer::new(
             "names.api_key_table_row",
@@ -2854,11 +2887,11 @@ mod tests {
                 "names.yaml_tag_name",
                 "names.json_tag_name",
                 "names.hcl_tag_name",
-                "names.owner_tag",
-                "names.owner_tag_map",
-                "names.owner_hcl_tag",
-                "names.owner_yaml_tag",
-                "names.owner_text_row",
+                "names.tag_pair",
+                "names.tag_map",
+                "names.hcl_tag",
+                "names.yaml_tag",
+                "names.tag_text_row",
                 "names.api_key_table_row",
                 "names.logs_tail",
                 "names.log_group",
