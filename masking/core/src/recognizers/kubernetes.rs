@@ -5,7 +5,8 @@
 //! and 5 characters: the shape says what the name is wherever it stands (`kubectl get pods`,
 //! events, logs, prose). A workload is also named by its kind: `deployment.apps/<name>` as
 //! kubectl prints it, and on a `kubectl` command line `deploy/<name>`, `deployment <name>` and a
-//! namespace after `-n`. The workload's or namespace's name is masked and remembered, so it stays
+//! namespace after `-n`; a Helm release by the `helm` verb acting on it; and every workload and
+//! namespace by the `NAME` and `NAMESPACE` columns of what `kubectl get` and `helm list` print. The workload's or namespace's name is masked and remembered, so it stays
 //! masked where it recurs bare; the random parts of a pod's name stay (they name nothing). The
 //! cluster's own components (`coredns`, `aws-load-balancer-controller`, `kube-system`) and
 //! names that are common software or plain words (`nginx`, `worker`) stay too: the model knows
@@ -14,9 +15,12 @@
 use std::collections::HashSet;
 use std::sync::LazyLock;
 
+use memchr::memmem;
+
 use super::base::{
     escape_ends_at, table, ByteTable, CheckResult, Finding, Recognizer, Shape, TypeInfo, ALNUM,
 };
+use super::tool_calls::tool_result_text;
 
 pub const CATEGORY: &str = "kubernetes";
 pub const K8S_NAME: &str = "k8s_name";
@@ -178,7 +182,7 @@ fn check_kind_ref(data: &[u8], s: usize, e: usize) -> CheckResult {
         return None;
     }
     let grouped = data[s..e].contains(&b'.');
-    if !grouped && memchr::memmem::find(&data[line_start(data, s)..s], b"kubectl ").is_none() {
+    if !grouped && memmem::find(&data[line_start(data, s)..s], b"kubectl ").is_none() {
         return None;
     }
     let ne = name_at(data, e);
@@ -204,18 +208,24 @@ fn command_end(data: &[u8], s: usize) -> usize {
     hi
 }
 
-/// A `kubectl` command line: the namespace after `-n`/`--namespace`, and the names after a
-/// kind word (`kubectl rollout restart deployment orders-api`, `kubectl delete pod a b`). Names
-/// written `kind/name` and pods' names have rules of their own.
-fn check_kubectl(data: &[u8], s: usize, e: usize) -> CheckResult {
+/// A `kubectl` or `helm` command line: the namespace after `-n`/`--namespace`, the names after
+/// a kind word (`kubectl rollout restart deployment orders-api`, `kubectl delete pod a b`), the
+/// release a `helm` verb acts on (`helm upgrade recon-jobs ./chart`). Names written
+/// `kind/name` and pods' names have rules of their own. The table a `kubectl get` or a
+/// `helm list` prints (in the lines after the command, or in the tool result of the call that
+/// ran it) is read too: its `NAME` and `NAMESPACE` columns.
+fn check_command(data: &[u8], s: usize, e: usize) -> CheckResult {
     if !opens(data, s) {
         return None;
     }
+    let helm = data[s] == b'h';
     let end = command_end(data, e);
     let mut out = Vec::new();
     let mut i = e;
     let mut after_kind = false;
     let mut after_ns = false;
+    let mut verb: Option<&[u8]> = None;
+    let mut formatted = false;
     while i < end {
         if data[i] == b' ' || data[i] == b'\t' {
             i += 1;
@@ -236,11 +246,21 @@ fn check_kubectl(data: &[u8], s: usize, e: usize) -> CheckResult {
         } else if let Some(v) = tok.strip_prefix(b"--namespace=") {
             value = (!v.is_empty()).then_some(i - v.len());
         } else if tok.starts_with(b"-") {
+            // `-o json`, `--output=yaml`: no table (`-o wide` is one)
+            let next = data[i..end].trim_ascii_start();
+            formatted |= (tok == b"-o" || tok == b"--output") && !next.starts_with(b"wide")
+                || (tok.starts_with(b"-o") && tok.len() > 2 && !tok.ends_with(b"wide"))
+                || (tok.starts_with(b"--output=") && !tok.ends_with(b"=wide"));
             after_kind = false;
+            continue;
+        } else if verb.is_none() {
+            verb = Some(tok);
+            after_kind = helm && HELM_RELEASE_VERBS.contains(&tok);
             continue;
         } else if after_kind {
             value = Some(ts);
-        } else if KIND.is_match(tok) {
+            after_kind = !helm;
+        } else if !helm && KIND.is_match(tok) {
             after_kind = true;
             continue;
         }
@@ -251,7 +271,121 @@ fn check_kubectl(data: &[u8], s: usize, e: usize) -> CheckResult {
             }
         }
     }
+    let lists = if helm { matches!(verb, Some(b"list" | b"ls")) } else { verb == Some(b"get") };
+    if lists && !formatted {
+        if let Some(rows) = output_start(data, s, end) {
+            table_findings(data, rows, &mut out);
+        }
+    }
     Some((out, e))
+}
+
+/// The `helm` verbs whose first argument is a release's name.
+const HELM_RELEASE_VERBS: &[&[u8]] =
+    &[b"install", b"upgrade", b"uninstall", b"delete", b"status", b"history", b"rollback"];
+
+/// Where the output of the command `s..end` starts: the next line when the command ends its
+/// line (a terminal's transcript), or the text of the tool result of the call whose `command`
+/// it is.
+fn output_start(data: &[u8], s: usize, end: usize) -> Option<usize> {
+    match data.get(end) {
+        Some(b'\n') => Some(end + 1),
+        Some(b'\r') if data.get(end + 1) == Some(&b'\n') => Some(end + 2),
+        Some(b'\\') if data.get(end + 1) == Some(&b'n') => Some(end + 2),
+        Some(b'"') => tool_result_text(data, s, end),
+        _ => None,
+    }
+}
+
+/// How many rows of a table are read.
+const MAX_ROWS: usize = 2000;
+
+/// The lines of text from `i`: each line's span, a line break raw or escaped (`\n`), up to the
+/// end of the string that holds them (an unescaped `"`).
+fn next_line(data: &[u8], i: usize) -> Option<(usize, usize, usize)> {
+    if i >= data.len() || data[i] == b'"' {
+        return None;
+    }
+    let hi = data.len().min(i + 4096);
+    let mut k = i;
+    while k < hi {
+        match data[k] {
+            b'\n' => return Some((i, k, k + 1)),
+            b'"' => return Some((i, k, k)),
+            b'\\' if data.get(k + 1) == Some(&b'n') => return Some((i, k, k + 2)),
+            b'\\' if matches!(data.get(k + 1), Some(b'"' | b'\\')) => return Some((i, k, k)),
+            _ => k += 1,
+        }
+    }
+    None
+}
+
+/// The `NAME` and `NAMESPACE` cells of the tables from `i` whose header starts with one of them
+/// (`kubectl get`, `helm list`; `kubectl get deploy,svc` prints a table a kind, a blank line
+/// between): each cell starts where its header does. A name written `kind/name` (`kubectl get
+/// all`) is its name.
+fn table_findings(data: &[u8], mut i: usize, out: &mut Vec<Finding>) {
+    let mut rows = 0;
+    while let Some((hs, he, after)) = next_line(data, i) {
+        let header = &data[hs..he];
+        if !(header.starts_with(b"NAME ") || header.starts_with(b"NAMESPACE ")) {
+            return;
+        }
+        let column = |name: &[u8]| {
+            memmem::find_iter(header, name).find(|&c| {
+                (c == 0 || header[c - 1] == b' ')
+                    && header.get(c + name.len()).is_none_or(|&b| b == b' ' || b == b'\r')
+            })
+        };
+        let columns: Vec<usize> =
+            [column(b"NAME"), column(b"NAMESPACE")].into_iter().flatten().collect();
+        if after == he {
+            return;
+        }
+        i = after;
+        loop {
+            let Some((rs, re, after)) = next_line(data, i) else { return };
+            rows += 1;
+            if rows > MAX_ROWS {
+                return;
+            }
+            if rs == re {
+                // a blank line: another table may follow
+                if after == re {
+                    return;
+                }
+                i = after;
+                break;
+            }
+            if !data[rs].is_ascii_lowercase() && !data[rs].is_ascii_digit() {
+                return; // a prompt, another command's output
+            }
+            for &c in &columns {
+                if c == 0 || data.get(rs + c - 1) == Some(&b' ') {
+                    cell_finding(data, rs + c, re, out);
+                }
+            }
+            if after == re {
+                return;
+            }
+            i = after;
+        }
+    }
+}
+
+/// The name in the cell starting at `cs` of a row ending at `re`.
+fn cell_finding(data: &[u8], cs: usize, re: usize, out: &mut Vec<Finding>) {
+    if cs >= re {
+        return;
+    }
+    let mut ce = cs + data[cs..re].iter().take_while(|&&b| b != b' ' && b != b'\r').count();
+    let slash = data[cs..ce].iter().rposition(|&b| b == b'/').map_or(cs, |k| cs + k + 1);
+    while ce > slash && data[ce - 1] == b'.' {
+        ce -= 1;
+    }
+    if ce > slash && data[slash..ce].iter().all(|&b| NAME[b as usize]) {
+        out.extend(name_finding(data, slash, ce));
+    }
 }
 
 pub fn recognizers() -> Vec<Recognizer> {
@@ -271,7 +405,7 @@ pub fn recognizers() -> Vec<Recognizer> {
             check_kind_ref,
             &[K8S_NAME],
         ),
-        Recognizer::new("kubernetes.kubectl", r"kubectl[ \t]", check_kubectl, &[K8S_NAME]),
+        Recognizer::new("kubernetes.command", r"(?:kubectl|helm)[ \t]", check_command, &[K8S_NAME]),
     ]
 }
 
