@@ -234,21 +234,21 @@ def test_a_secret_named_in_its_arn_is_masked_where_its_name_recurs_bare() -> Non
     assert unmask(masker, out) == text.encode()
 
 
-def test_a_domain_a_certificate_names_is_masked_in_later_hosts_mail_and_urls() -> None:
+def test_a_domain_a_certificate_names_is_masked_in_later_hosts_and_urls() -> None:
     # ACM only issues a certificate for a domain its holder proved: the registrable domain is
-    # the user's wherever it recurs, under any host name, in an e-mail address or a URL.
+    # the user's wherever it recurs, under any host name or in a URL.
     engine = Engine(KEY_A)
     domain = "".join(R.choice(string.ascii_lowercase) for _ in range(9)) + ".io"
     summary = {"DomainName": f"api.{domain}", "SubjectAlternativeNameSummaries": [f"*.{domain}"]}
     listing = json.dumps({"CertificateSummaryList": [summary]})
     first, first_masker = mask(listing.encode(), engine=engine)
     assert domain.encode() not in first
-    later = f"Mail ops@{domain} or see https://status.{domain}/health and grafana.internal.{domain}"
+    later = f"See https://status.{domain}/health and grafana.internal.{domain} first"
     assert Engine(KEY_A).scan(later.encode()) == []  # nothing here says the domain is the user's
     out, masker = mask(later.encode(), engine=engine)
     assert domain.encode() not in out
     sur = surrogate_of(first_masker.pairs, domain)
-    assert out.decode().count(sur) == 3  # one surrogate: the model still reads one domain
+    assert out.decode().count(sur) == 2  # one surrogate: the model still reads one domain
     assert unmask(masker, out) == later.encode()
 
 
@@ -275,4 +275,17 @@ def test_a_workload_named_by_its_pods_is_masked_in_a_later_command() -> None:
     later = f"Restart it: scale {workload} to zero, then check {workload}'s logs."
     out, masker = mask(later.encode(), engine=engine)
     assert workload.encode() not in out
+    assert unmask(masker, out) == later.encode()
+
+
+def test_a_commit_authors_address_is_masked_and_its_domain_stays_masked_later() -> None:
+    engine = Engine(KEY_A)
+    domain = "".join(R.choice(string.ascii_lowercase) for _ in range(8)) + ".co.uk"
+    log = f"3f2a1b0 Priya Ramaswamy <priya.r@{domain}> Fix settlement rounding\n"
+    first, _ = mask(log.encode(), engine=engine)
+    assert domain.encode() not in first and b"priya.r@" not in first
+    assert b"Ramaswamy" not in first and b" Fix settlement rounding" in first
+    later = f"Open https://grafana.{domain}/d/ledger and ask Priya Ramaswamy."
+    out, masker = mask(later.encode(), engine=engine)
+    assert domain.encode() not in out and b"Ramaswamy" not in out
     assert unmask(masker, out) == later.encode()

@@ -49,6 +49,9 @@ const SHARED_HOSTS: &[&[u8]] = &[
     b"onrender.com",
 ];
 
+/// Where a name two labels down is the customer's (`<project>.iam.gserviceaccount.com`).
+const SHARED_HOSTS_3: &[&[u8]] = &[b"iam.gserviceaccount.com"];
+
 /// Where the registrable domain of `host` (a DNS name without the root's dot) starts: its last
 /// two labels, or three under a country's second level (`co.uk`) or a shared host
 /// (`github.io`). `None` when `host` is no more than such a suffix.
@@ -60,7 +63,16 @@ pub fn registrable_start(host: &[u8]) -> Option<usize> {
         .iter()
         .any(|s| host.len() > s.len() && host.ends_with(s) && host[host.len() - s.len() - 1] == b'.');
     let country = last.len() == 2 && second.is_some_and(|s| CC_SECOND_LEVEL.contains(&s));
-    let suffix_labels = if shared || country { 2 } else { 1 };
+    let shared_3 = SHARED_HOSTS_3
+        .iter()
+        .any(|s| host.len() > s.len() && host.ends_with(s) && host[host.len() - s.len() - 1] == b'.');
+    let suffix_labels = if shared_3 {
+        3
+    } else if shared || country {
+        2
+    } else {
+        1
+    };
     match dots.len() {
         n if n < suffix_labels => None,
         n if n == suffix_labels => Some(0),
@@ -187,6 +199,7 @@ mod tests {
         assert_eq!(apex("tallyco.io"), Some("tallyco.io"));
         assert_eq!(apex("a.b.tallyco.co.uk"), Some("tallyco.co.uk"));
         assert_eq!(apex("docs.tallyco.github.io"), Some("tallyco.github.io"));
+        assert_eq!(apex("ci.ledger-4821.iam.gserviceaccount.com"), Some("ledger-4821.iam.gserviceaccount.com"));
         assert_eq!(apex("shop.tallyco.com.au"), Some("tallyco.com.au"));
         // a two-letter label under a generic top-level domain is a name of its own
         assert_eq!(apex("www.co.com"), Some("co.com"));

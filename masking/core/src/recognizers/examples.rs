@@ -530,6 +530,29 @@ pub const ROWS: &[Row] = &[
         ],
     },
     Row {
+        rtype: "person",
+        found_by: &[Format, Field],
+        positive: &[
+            // `git log`, a commit trailer, a subscription, a config's contact
+            ok("3f2a1b0 «Priya Ramaswamy» <«priya.ramaswamy»@tallyco.io> Fix settlement rounding\n"),
+            ok("Co-authored-by: «Jan Novák» <«jnovak»@gmail.com>\n"),
+            ok(r#"{"Protocol": "email", "Endpoint": "«oncall-ledger»@tallyco.co.uk"}"#),
+            ok("ALERT_EMAIL=«billing-ops»@ledgerline.com\n"),
+            ok("# Written by «Sam Rushing» <«rushing»@nightmare.com>\n"),
+            // a directory's user
+            ok(r#"{"Name": {"FamilyName": "«Lindqvist»", "GivenName": "«Tobias»"}}"#),
+        ],
+        negative: &[
+            // an SSH remote, a URL's user, a package scope, an image digest, a version, examples
+            ok("git@github.com:tallyco/ledger.git ssh://git@gitlab.com/x/y https://ci:tok@h.io/p\n"),
+            ok("npm i @types/node lodash@4.17.21 and redis@sha256:abc"),
+            ok("mail jane@example.com or admin@localhost, see user@host.example\n"),
+            // a notice's words before a name are not the name
+            ok("Author: By <x>\n"),
+            ok(r#"{"GivenName": "", "FamilyName": "n/a"}"#),
+        ],
+    },
+    Row {
         rtype: "git_repo_name",
         found_by: &[CliColumn, Field],
         positive: &[

@@ -3,7 +3,7 @@
 //! Each family module exposes `CATEGORY`, `TYPES` (its catalog rows) and `recognizers()` (its
 //! recognizers in priority order); `printed` (secrets a command prints bare) has recognizers
 //! only, for types of the secrets family. Order across families decides which recognizer wins when
-//! two match at the same offset: the more specific first (network, secrets, AWS, Kubernetes, Git, names), the
+//! two match at the same offset: the more specific first (network, secrets, AWS, Kubernetes, Git, people, names), the
 //! generic key-based secrets rule last. `query_columns`, `name_value` and `domains` hold rules of
 //! the names family (`names::recognizers()` places them); `base` and `tool_calls` are helpers the
 //! families share.
@@ -17,6 +17,7 @@ pub mod kubernetes;
 pub mod name_value;
 pub mod names;
 pub mod network;
+pub mod people;
 pub mod printed;
 pub mod query_columns;
 pub mod secrets;
@@ -34,6 +35,7 @@ pub fn catalog() -> Vec<(&'static str, TypeInfo)> {
         (aws::CATEGORY, aws::TYPES),
         (kubernetes::CATEGORY, kubernetes::TYPES),
         (git::CATEGORY, git::TYPES),
+        (people::CATEGORY, people::TYPES),
         (names::CATEGORY, names::TYPES),
         (user::CATEGORY, user::TYPES),
     ] {
@@ -56,6 +58,7 @@ pub fn builtin() -> Vec<Recognizer> {
     all.extend(aws::recognizers());
     all.extend(kubernetes::recognizers());
     all.extend(git::recognizers());
+    all.extend(people::recognizers());
     all.extend(names::recognizers());
     all.extend(secrets.into_iter().filter(|r| r.name == "secrets.keys"));
     all
