@@ -538,6 +538,7 @@ pub const ROWS: &[Row] = &[
             ok("Co-authored-by: «Jan Novák» <«jnovak»@gmail.com>\n"),
             ok(r#"{"Protocol": "email", "Endpoint": "«oncall-ledger»@tallyco.co.uk"}"#),
             ok("ALERT_EMAIL=«billing-ops»@ledgerline.com\n"),
+            ok(r#"{"content": "owners:\n«dana.k»@ledgerline.com\n"}"#),
             ok("# Written by «Sam Rushing» <«rushing»@nightmare.com>\n"),
             // a directory's user
             ok(r#"{"Name": {"FamilyName": "«Lindqvist»", "GivenName": "«Tobias»"}}"#),
@@ -583,6 +584,7 @@ pub const ROWS: &[Row] = &[
             // `kubectl get pods`: a Deployment's pods carry its name, a hash and a suffix
             ok("NAME                                 READY   STATUS    RESTARTS   AGE\n«settlement-worker»-7d9f8b6c5d-x2x9k   1/1     Running   0          3d\n«ledger-api»-5c8b9d7f6b-qwz4p          1/1     Running   2          3d\n"),
             ok(r#"{"type": "tool_result", "content": "Error from server (NotFound): pods \"«intake-sync»-6f7c9d8b4-p2mzq\" not found"}"#),
+            ok(r#"{"content": "NAME   READY\n«settle-worker»-7d9f8b6c5d-x2x9k   1/1\n"}"#),
             ok("deployment.apps/«payout-router» restarted\nhorizontalpodautoscaler.autoscaling/«payout-router» unchanged\n"),
             ok(r#"{"command": "kubectl rollout restart deployment «payout-router» -n «payments-prod»"}"#),
             ok("$ kubectl logs -f deploy/«ledger-api» --namespace=«fin-core» --tail 50\n"),

@@ -109,7 +109,10 @@ fn trigger_pod(data: &[u8], out: &mut Vec<(usize, usize)>) {
         }
         let Some(end) = pod_tail(data, p) else { continue };
         let lo = p.saturating_sub(63);
-        let s = p - data[lo..p].iter().rev().take_while(|&&c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'-').count();
+        let mut s = p - data[lo..p].iter().rev().take_while(|&&c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'-').count();
+        if s < p && escape_ends_at(data, s) {
+            s += 1; // `\nname-…`: the `n` is the escape's
+        }
         if s < p && opens(data, s) {
             out.push((s, end));
         }

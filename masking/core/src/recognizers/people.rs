@@ -105,7 +105,10 @@ const SYSTEM_LOGINS: &[&[u8]] = &[
 fn trigger_address(data: &[u8], out: &mut Vec<(usize, usize)>) {
     for p in memchr::memchr_iter(b'@', data) {
         let lo = p.saturating_sub(64);
-        let s = p - data[lo..p].iter().rev().take_while(|&&c| LOCAL[c as usize]).count();
+        let mut s = p - data[lo..p].iter().rev().take_while(|&&c| LOCAL[c as usize]).count();
+        if s < p && super::base::escape_ends_at(data, s) {
+            s += 1; // `\njane@…`: the `n` is the escape's
+        }
         let hi = data.len().min(p + 254);
         let mut e = p + 1 + data[p + 1..hi].iter().take_while(|&&c| DOMAIN[c as usize]).count();
         while e > p + 1 && matches!(data[e - 1], b'.' | b'-') {
