@@ -2731,6 +2731,7 @@ pub const ROWS: &[Row] = &[
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::engine::{BodyKind, Engine, Rules};
     use crate::recognizers::{builtin, catalog, user};
     use crate::scanner::{Filter, Scanner};
 
@@ -2855,6 +2856,47 @@ mod tests {
             failures.len(),
             failures.join("\n")
         );
+    }
+
+    /// `text` as a JSON string's contents.
+    fn json_escaped(text: &str) -> String {
+        let mut out = String::with_capacity(text.len() + 16);
+        for c in text.chars() {
+            match c {
+                '"' => out.push_str("\\\""),
+                '\\' => out.push_str("\\\\"),
+                '\n' => out.push_str("\\n"),
+                '\t' => out.push_str("\\t"),
+                '\r' => out.push_str("\\r"),
+                c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
+                c => out.push(c),
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn every_example_in_a_tool_result_masks_to_valid_json() {
+        // Each example as an agent sends it: the output of a command inside a tool result, so
+        // its escapes are one level deeper. The masked body must still be JSON (a finding that
+        // began inside an escape would break it), of the same length.
+        let engine = Engine::new(&[7u8; 32], &Rules::default()).expect("engine");
+        let mut broken = Vec::new();
+        for row in ROWS {
+            for ex in row.positive.iter().chain(row.negative) {
+                let (plain, _) = unmark(ex.text);
+                let body = format!(
+                    r#"{{"messages": [{{"role": "user", "content": [{{"type": "tool_result", "tool_use_id": "toolu_01", "content": "{}"}}]}}]}}"#,
+                    json_escaped(&plain)
+                );
+                let masked = engine.mask(body.as_bytes(), BodyKind::Messages).expect("a valid body");
+                assert_eq!(masked.body.len(), body.len());
+                if engine.mask(&masked.body, BodyKind::Json).is_err() {
+                    broken.push(format!("{}: {:?}", row.rtype, plain));
+                }
+            }
+        }
+        assert!(broken.is_empty(), "masked to invalid JSON:\n{}", broken.join("\n"));
     }
 
     #[test]
