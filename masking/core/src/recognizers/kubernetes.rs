@@ -164,6 +164,13 @@ static KIND: LazyLock<regex::bytes::Regex> = LazyLock::new(|| {
     regex::bytes::Regex::new(&format!("^(?:{KINDS})$")).expect("kinds")
 });
 
+/// The kinds a `kind/name` reference is looked for by: the two-letter short names (`po/`,
+/// `rs/`, `cm/`) are left out, as they end too many words of paths (`repo/`, `items/`).
+const REF_KINDS: &str = "deployments?|statefulsets?|daemonsets?|replicasets?|cronjobs?|jobs?|\
+                         services?|pods?|configmaps?|secrets?|ingress(?:es)?|namespaces?|\
+                         serviceaccounts?|persistentvolumeclaims?|horizontalpodautoscalers?|\
+                         deploy|sts|svc|ing|pvc|hpa";
+
 /// The start of the line holding `s` (a line break or its escape ends the one before).
 fn line_start(data: &[u8], s: usize) -> usize {
     let lo = s.saturating_sub(512);
@@ -403,7 +410,7 @@ pub fn recognizers() -> Vec<Recognizer> {
         Recognizer::new(
             "kubernetes.kind_ref",
             format!(
-                r"(?:{KINDS})(?:\.(?:apps|batch|autoscaling|policy|networking\.k8s\.io))?/"
+                r"(?:{REF_KINDS})(?:\.(?:apps|batch|autoscaling|policy|networking\.k8s\.io))?/"
             ),
             check_kind_ref,
             &[K8S_NAME],
