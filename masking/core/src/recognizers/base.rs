@@ -248,6 +248,22 @@ pub fn right_ok(data: &[u8], e: usize, glue: &ByteTable) -> bool {
     e >= data.len() || !glue[data[e] as usize]
 }
 
+/// The start of the line holding `s`: after the raw or escaped line break before it, looking
+/// back at most `reach` bytes (`None` past that).
+pub fn line_start_of(data: &[u8], s: usize, reach: usize) -> Option<usize> {
+    let low = s.saturating_sub(reach);
+    let mut i = s;
+    while i > low {
+        let c = data[i - 1];
+        if c == b'\n' || c == b'\r' || (matches!(c, b'n' | b'r') && i >= 2 && data[i - 2] == b'\\')
+        {
+            return Some(i);
+        }
+        i -= 1;
+    }
+    (i == 0).then_some(0)
+}
+
 /// Undo the JSON escapes that matter for comparing values (`\/`, `\"`, `\\`, `\u002F`) at any
 /// depth; good enough for allowlists and stop-word checks.
 pub fn unescape(raw: &[u8]) -> Vec<u8> {

@@ -58,14 +58,16 @@ const SHARED_HOSTS_3: &[&[u8]] = &[b"iam.gserviceaccount.com"];
 pub fn registrable_start(host: &[u8]) -> Option<usize> {
     let dots: Vec<usize> = memchr::memchr_iter(b'.', host).collect();
     let last = host.rsplit(|&c| c == b'.').next()?;
-    let second = dots.last().and_then(|&d| host[..d].rsplit(|&c| c == b'.').next());
-    let shared = SHARED_HOSTS
-        .iter()
-        .any(|s| host.len() > s.len() && host.ends_with(s) && host[host.len() - s.len() - 1] == b'.');
+    let second = dots
+        .last()
+        .and_then(|&d| host[..d].rsplit(|&c| c == b'.').next());
+    let shared = SHARED_HOSTS.iter().any(|s| {
+        host.len() > s.len() && host.ends_with(s) && host[host.len() - s.len() - 1] == b'.'
+    });
     let country = last.len() == 2 && second.is_some_and(|s| CC_SECOND_LEVEL.contains(&s));
-    let shared_3 = SHARED_HOSTS_3
-        .iter()
-        .any(|s| host.len() > s.len() && host.ends_with(s) && host[host.len() - s.len() - 1] == b'.');
+    let shared_3 = SHARED_HOSTS_3.iter().any(|s| {
+        host.len() > s.len() && host.ends_with(s) && host[host.len() - s.len() - 1] == b'.'
+    });
     let suffix_labels = if shared_3 {
         3
     } else if shared || country {
@@ -90,13 +92,25 @@ pub fn own_host(start: usize, host: &[u8]) -> Vec<Finding> {
     if !aws::own_dns_name(name) || aws::is_aws_host(name) {
         return Vec::new();
     }
-    let Some(r) = registrable_start(name) else { return Vec::new() };
+    let Some(r) = registrable_start(name) else {
+        return Vec::new();
+    };
     let at = start + wild;
     let mut out = Vec::with_capacity(2);
     if r > 4 {
-        out.push(Finding::new(at, at + r - 1, aws::HOSTNAME, Shape::Classwise));
+        out.push(Finding::new(
+            at,
+            at + r - 1,
+            aws::HOSTNAME,
+            Shape::Classwise,
+        ));
     }
-    out.push(Finding::new(at + r, at + name.len(), aws::HOSTNAME, Shape::Classwise));
+    out.push(Finding::new(
+        at + r,
+        at + name.len(),
+        aws::HOSTNAME,
+        Shape::Classwise,
+    ));
     out
 }
 
@@ -113,7 +127,11 @@ pub(super) fn v_domain(data: &[u8], v: &Value, _rtype: &'static str) -> Option<V
 /// A name field that may hold a host (`DomainName`: ACM's and API Gateway's domain, an
 /// OpenSearch domain's name): the account's host names by [`v_domain`], any other value as a
 /// name.
-pub(super) fn v_domain_or_name(data: &[u8], v: &Value, rtype: &'static str) -> Option<Vec<Finding>> {
+pub(super) fn v_domain_or_name(
+    data: &[u8],
+    v: &Value,
+    rtype: &'static str,
+) -> Option<Vec<Finding>> {
     if memchr::memchr(b'.', &data[v.start..v.end]).is_some() {
         if let Some(fs) = v_domain(data, v, rtype) {
             return Some(fs);
@@ -134,12 +152,19 @@ const DOMAIN_KEYS: &[&str] = &[
 ];
 
 fn domain_field() -> Field {
-    Field { rtype: aws::HOSTNAME, shape: Shape::Classwise, validate: v_domain, line: false }
+    Field {
+        rtype: aws::HOSTNAME,
+        shape: Shape::Classwise,
+        validate: v_domain,
+        line: false,
+    }
 }
 
 fn fields_check() -> Check {
-    let table: HashMap<String, Field> =
-        DOMAIN_KEYS.iter().map(|k| (norm_key(k.as_bytes()), domain_field())).collect();
+    let table: HashMap<String, Field> = DOMAIN_KEYS
+        .iter()
+        .map(|k| (norm_key(k.as_bytes()), domain_field()))
+        .collect();
     field_check(table, false, false, WORD)
 }
 
@@ -150,7 +175,10 @@ const ALIASES_REACH: usize = 256;
 /// `Items` list in the object the key opens (a generic key, read only there).
 fn check_aliases(data: &[u8], _s: usize, e: usize) -> CheckResult {
     let limit = data.len().min(e + ALIASES_REACH);
-    let open = e + data[e..limit].iter().take_while(|&&c| matches!(c, b' ' | b'\t')).count();
+    let open = e + data[e..limit]
+        .iter()
+        .take_while(|&&c| matches!(c, b' ' | b'\t'))
+        .count();
     if data.get(open) != Some(&b'{') {
         return None;
     }
@@ -161,7 +189,12 @@ fn check_aliases(data: &[u8], _s: usize, e: usize) -> CheckResult {
 
 fn items_check() -> &'static Check {
     static CHECK: std::sync::LazyLock<Check> = std::sync::LazyLock::new(|| {
-        field_check(HashMap::from([("items".to_string(), domain_field())]), false, false, WORD)
+        field_check(
+            HashMap::from([("items".to_string(), domain_field())]),
+            false,
+            false,
+            WORD,
+        )
     });
     &CHECK
 }
@@ -199,7 +232,10 @@ mod tests {
         assert_eq!(apex("tallyco.io"), Some("tallyco.io"));
         assert_eq!(apex("a.b.tallyco.co.uk"), Some("tallyco.co.uk"));
         assert_eq!(apex("docs.tallyco.github.io"), Some("tallyco.github.io"));
-        assert_eq!(apex("ci.ledger-4821.iam.gserviceaccount.com"), Some("ledger-4821.iam.gserviceaccount.com"));
+        assert_eq!(
+            apex("ci.ledger-4821.iam.gserviceaccount.com"),
+            Some("ledger-4821.iam.gserviceaccount.com")
+        );
         assert_eq!(apex("shop.tallyco.com.au"), Some("tallyco.com.au"));
         // a two-letter label under a generic top-level domain is a name of its own
         assert_eq!(apex("www.co.com"), Some("co.com"));
@@ -211,9 +247,15 @@ mod tests {
     #[test]
     fn a_host_is_masked_in_two_parts() {
         fn spans(h: &str) -> Vec<&str> {
-            own_host(0, h.as_bytes()).iter().map(|f| &h[f.start..f.end]).collect()
+            own_host(0, h.as_bytes())
+                .iter()
+                .map(|f| &h[f.start..f.end])
+                .collect()
         }
-        assert_eq!(spans("db.internal.tallyco.io"), ["db.internal", "tallyco.io"]);
+        assert_eq!(
+            spans("db.internal.tallyco.io"),
+            ["db.internal", "tallyco.io"]
+        );
         assert_eq!(spans("*.tallyco.io"), ["tallyco.io"]);
         assert_eq!(spans("api.tallyco.io"), ["tallyco.io"]);
         assert_eq!(spans("tallyco.io"), ["tallyco.io"]);

@@ -11,7 +11,10 @@
 
 use memchr::memmem;
 
-use super::base::{escape_ends_at, table, ByteTable, CheckResult, Finding, Recognizer, Shape, TypeInfo};
+use super::base::{
+    escape_ends_at, line_start_of, table, ByteTable, CheckResult, Finding, Recognizer, Shape,
+    TypeInfo,
+};
 use super::{aws, domains};
 
 pub const CATEGORY: &str = "git";
@@ -19,7 +22,8 @@ pub const GIT_REPO: &str = "git_repo_name";
 pub const TYPES: &[TypeInfo] = &[TypeInfo {
     name: GIT_REPO,
     shape: Shape::Classwise,
-    description: "owner and name of the repository a Git remote points to (remote -v, .git/config, push)",
+    description:
+        "owner and name of the repository a Git remote points to (remote -v, .git/config, push)",
 }];
 
 /// Hosts that serve everyone's repositories: their names stay.
@@ -35,7 +39,8 @@ const FORGES: &[&[u8]] = &[
 ];
 
 /// Bytes of a URL's host or path segment.
-const SEGMENT: ByteTable = table(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.~");
+const SEGMENT: ByteTable =
+    table(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.~");
 
 /// Path segments that are structure, not names (Azure DevOps' `_git`, `v3`, `scm`).
 const STRUCTURE: &[&[u8]] = &[b"_git", b"v3", b"scm", b"git"];
@@ -53,14 +58,36 @@ fn remote_url(data: &[u8], s: usize, lim: usize) -> Option<(Vec<Finding>, usize)
     {
         // an optional user (`git@`, `oauth2@` stays: credentials are another rule's)
         let auth = rest[i..].iter().take(64).position(|&c| c == b'@');
-        let slash = rest[i..].iter().position(|&c| c == b'/').unwrap_or(rest.len() - i);
-        (s + i + auth.filter(|&a| a < slash).map_or(0, |a| a + 1), false)
+        let slash = rest[i..]
+            .iter()
+            .position(|&c| c == b'/')
+            .unwrap_or(rest.len() - i);
+        (
+            s + i + auth.filter(|&a| a < slash).map_or(0, |a| a + 1),
+            false,
+        )
     } else {
         // scp-like, `[user@]host:path`; the user is a login name
-        let user = rest.iter().take(40).take_while(|&&c| SEGMENT[c as usize] && c != b'.').count();
-        (s + if rest.get(user) == Some(&b'@') { user + 1 } else { 0 }, true)
+        let user = rest
+            .iter()
+            .take(40)
+            .take_while(|&&c| SEGMENT[c as usize] && c != b'.')
+            .count();
+        (
+            s + if rest.get(user) == Some(&b'@') {
+                user + 1
+            } else {
+                0
+            },
+            true,
+        )
     };
-    let host_end = host_at + data[host_at..lim].iter().take(253).take_while(|&&c| SEGMENT[c as usize]).count();
+    let host_end = host_at
+        + data[host_at..lim]
+            .iter()
+            .take(253)
+            .take_while(|&&c| SEGMENT[c as usize])
+            .count();
     let host = &data[host_at..host_end];
     // AWS's hosts (CodeCommit) are the AWS rules'
     if host.is_empty() || !host.contains(&b'.') || aws::is_aws_host(host) {
@@ -71,7 +98,10 @@ fn remote_url(data: &[u8], s: usize, lim: usize) -> Option<(Vec<Finding>, usize)
         Some(b':') if scp => i += 1,
         Some(b':') => {
             // a port, then the path
-            i += 1 + data[i + 1..lim].iter().take_while(|c| c.is_ascii_digit()).count();
+            i += 1 + data[i + 1..lim]
+                .iter()
+                .take_while(|c| c.is_ascii_digit())
+                .count();
             if data.get(i) != Some(&b'/') {
                 return None;
             }
@@ -86,7 +116,11 @@ fn remote_url(data: &[u8], s: usize, lim: usize) -> Option<(Vec<Finding>, usize)
     }
     let mut segments = 0;
     loop {
-        let seg_end = i + data[i..lim].iter().take(256).take_while(|&&c| SEGMENT[c as usize]).count();
+        let seg_end = i + data[i..lim]
+            .iter()
+            .take(256)
+            .take_while(|&&c| SEGMENT[c as usize])
+            .count();
         if seg_end == i {
             break;
         }
@@ -105,25 +139,12 @@ fn remote_url(data: &[u8], s: usize, lim: usize) -> Option<(Vec<Finding>, usize)
     (segments >= 2).then_some((out, i))
 }
 
-/// The start of the line that holds `s`.
-fn line_start(data: &[u8], s: usize) -> usize {
-    let lo = s.saturating_sub(1024);
-    let mut i = s;
-    while i > lo {
-        let c = data[i - 1];
-        if c == b'\n' || (c == b'n' && escape_ends_at(data, i - 1)) {
-            return i;
-        }
-        i -= 1;
-    }
-    i
-}
-
 /// `<remote><tab><url> (fetch)` and `(push)`, a line of `git remote -v`: the candidate is the
 /// ` (fetch)`, the URL is read from the tab before it.
 fn check_remote_line(data: &[u8], s: usize, e: usize) -> CheckResult {
-    let ls = line_start(data, s);
-    let tab = ls + memchr::memchr(b'\t', &data[ls..s]).or_else(|| memmem::find(&data[ls..s], b"\\t"))?;
+    let ls = line_start_of(data, s, 1024).unwrap_or(s.saturating_sub(1024));
+    let tab =
+        ls + memchr::memchr(b'\t', &data[ls..s]).or_else(|| memmem::find(&data[ls..s], b"\\t"))?;
     let url = if data[tab] == b'\t' { tab + 1 } else { tab + 2 };
     let (fs, end) = remote_url(data, url, s)?;
     (end == s).then_some((fs, e))
@@ -153,8 +174,23 @@ fn check_transfer(data: &[u8], s: usize, e: usize) -> CheckResult {
 
 pub fn recognizers() -> Vec<Recognizer> {
     vec![
-        Recognizer::new("git.remote_line", r" \((?:fetch|push)\)", check_remote_line, &[GIT_REPO, aws::HOSTNAME]),
-        Recognizer::new("git.config_url", r"url[ \t]*=[ \t]*", check_config_url, &[GIT_REPO, aws::HOSTNAME]),
-        Recognizer::new("git.transfer", r"(?:To|From) ", check_transfer, &[GIT_REPO, aws::HOSTNAME]),
+        Recognizer::new(
+            "git.remote_line",
+            r" \((?:fetch|push)\)",
+            check_remote_line,
+            &[GIT_REPO, aws::HOSTNAME],
+        ),
+        Recognizer::new(
+            "git.config_url",
+            r"url[ \t]*=[ \t]*",
+            check_config_url,
+            &[GIT_REPO, aws::HOSTNAME],
+        ),
+        Recognizer::new(
+            "git.transfer",
+            r"(?:To|From) ",
+            check_transfer,
+            &[GIT_REPO, aws::HOSTNAME],
+        ),
     ]
 }

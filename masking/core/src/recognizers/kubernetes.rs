@@ -6,11 +6,12 @@
 //! events, logs, prose). A workload is also named by its kind: `deployment.apps/<name>` as
 //! kubectl prints it, and on a `kubectl` command line `deploy/<name>`, `deployment <name>` and a
 //! namespace after `-n`; a Helm release by the `helm` verb acting on it; and every workload and
-//! namespace by the `NAME` and `NAMESPACE` columns of what `kubectl get` and `helm list` print. The workload's or namespace's name is masked and remembered, so it stays
-//! masked where it recurs bare; the random parts of a pod's name stay (they name nothing). The
-//! cluster's own components (`coredns`, `aws-load-balancer-controller`, `kube-system`) and
-//! names that are common software or plain words (`nginx`, `worker`) stay too: the model knows
-//! and reasons with them.
+//! namespace by the `NAME` and `NAMESPACE` columns of what `kubectl get` and `helm list` print.
+//! The workload's or namespace's name is masked and remembered, so it stays masked where it
+//! recurs bare; the random parts of a pod's name stay (they name nothing). The cluster's own
+//! components (`coredns`, `aws-load-balancer-controller`, `kube-system`) and names that are
+//! common software or plain words (`nginx`, `worker`) stay too: the model knows and reasons
+//! with them.
 
 use std::collections::HashSet;
 use std::sync::LazyLock;
@@ -18,7 +19,8 @@ use std::sync::LazyLock;
 use memchr::memmem;
 
 use super::base::{
-    escape_ends_at, table, ByteTable, CheckResult, Finding, Recognizer, Shape, TypeInfo, ALNUM,
+    escape_ends_at, line_start_of, table, ByteTable, CheckResult, Finding, Recognizer, Shape,
+    TypeInfo, ALNUM,
 };
 use super::tool_calls::tool_result_text;
 
@@ -81,12 +83,18 @@ fn private_name(name: &[u8]) -> bool {
 
 /// Random characters of the alphabet from `i`, at most `max + 1` counted.
 fn safe_run(data: &[u8], i: usize, max: usize) -> usize {
-    data[i.min(data.len())..].iter().take(max + 1).take_while(|&&c| SAFE[c as usize]).count()
+    data[i.min(data.len())..]
+        .iter()
+        .take(max + 1)
+        .take_while(|&&c| SAFE[c as usize])
+        .count()
 }
 
 /// `data[s]` starts a token: not glued to a name byte, or after an escape (`\n`).
 fn opens(data: &[u8], s: usize) -> bool {
-    s == 0 || !GLUE[data[s - 1] as usize] || (ALNUM[data[s - 1] as usize] && escape_ends_at(data, s - 1))
+    s == 0
+        || !GLUE[data[s - 1] as usize]
+        || (ALNUM[data[s - 1] as usize] && escape_ends_at(data, s - 1))
 }
 
 /// At the `-` at `p`: a pod's template hash and suffix (`-7d9f8b6c5d-x2x9k`) and the end of the
@@ -107,9 +115,15 @@ fn trigger_pod(data: &[u8], out: &mut Vec<(usize, usize)>) {
         if p == 0 || !data[p - 1].is_ascii_alphanumeric() {
             continue;
         }
-        let Some(end) = pod_tail(data, p) else { continue };
+        let Some(end) = pod_tail(data, p) else {
+            continue;
+        };
         let lo = p.saturating_sub(63);
-        let mut s = p - data[lo..p].iter().rev().take_while(|&&c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'-').count();
+        let mut s = p - data[lo..p]
+            .iter()
+            .rev()
+            .take_while(|&&c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'-')
+            .count();
         if s < p && escape_ends_at(data, s) {
             s += 1; // `\nname-…`: the `n` is the escape's
         }
@@ -133,7 +147,10 @@ fn check_pod(data: &[u8], s: usize, e: usize) -> CheckResult {
     if !private_name(&data[s..s + base]) {
         return Some((Vec::new(), e));
     }
-    Some((vec![Finding::new(s, s + base, K8S_NAME, Shape::Classwise)], e))
+    Some((
+        vec![Finding::new(s, s + base, K8S_NAME, Shape::Classwise)],
+        e,
+    ))
 }
 
 /// The finding for the name `data[s..e]` of a workload or namespace: the workload's name of a
@@ -146,7 +163,11 @@ fn name_finding(data: &[u8], s: usize, e: usize) -> Option<Finding> {
 
 /// The name token from `i`: up to a byte no name holds (a trailing `.` ends a sentence).
 fn name_at(data: &[u8], i: usize) -> usize {
-    let n = data[i.min(data.len())..].iter().take(253).take_while(|&&c| NAME[c as usize]).count();
+    let n = data[i.min(data.len())..]
+        .iter()
+        .take(253)
+        .take_while(|&&c| NAME[c as usize])
+        .count();
     let mut e = i + n;
     while e > i && data[e - 1] == b'.' {
         e -= 1;
@@ -155,14 +176,14 @@ fn name_at(data: &[u8], i: usize) -> usize {
 }
 
 /// The kinds whose objects are named on a command line, singular, plural and short.
-const KINDS: &str = "deployments?|statefulsets?|daemonsets?|replicasets?|cronjobs?|jobs?|services?|\
+const KINDS: &str =
+    "deployments?|statefulsets?|daemonsets?|replicasets?|cronjobs?|jobs?|services?|\
                      pods?|configmaps?|secrets?|ingress(?:es)?|namespaces?|serviceaccounts?|\
                      persistentvolumeclaims?|horizontalpodautoscalers?|deploy|sts|ds|rs|cj|svc|po|\
                      cm|ing|ns|sa|pvc|hpa";
 
-static KIND: LazyLock<regex::bytes::Regex> = LazyLock::new(|| {
-    regex::bytes::Regex::new(&format!("^(?:{KINDS})$")).expect("kinds")
-});
+static KIND: LazyLock<regex::bytes::Regex> =
+    LazyLock::new(|| regex::bytes::Regex::new(&format!("^(?:{KINDS})$")).expect("kinds"));
 
 /// The kinds a `kind/name` reference is looked for by: the two-letter short names (`po/`,
 /// `rs/`, `cm/`) are left out, as they end too many words of paths (`repo/`, `items/`).
@@ -171,20 +192,6 @@ const REF_KINDS: &str = "deployments?|statefulsets?|daemonsets?|replicasets?|cro
                          serviceaccounts?|persistentvolumeclaims?|horizontalpodautoscalers?|\
                          deploy|sts|svc|ing|pvc|hpa";
 
-/// The start of the line holding `s` (a line break or its escape ends the one before).
-fn line_start(data: &[u8], s: usize) -> usize {
-    let lo = s.saturating_sub(512);
-    let mut i = s;
-    while i > lo {
-        let c = data[i - 1];
-        if c == b'\n' || c == b'\r' || (matches!(c, b'n' | b'r') && i >= 2 && data[i - 2] == b'\\') {
-            return i;
-        }
-        i -= 1;
-    }
-    i
-}
-
 /// `<kind>.<group>/<name>` as kubectl prints it (`deployment.apps/orders-api restarted`), and
 /// `<kind>/<name>` on a `kubectl` line (`kubectl logs deploy/orders-api`): the name.
 fn check_kind_ref(data: &[u8], s: usize, e: usize) -> CheckResult {
@@ -192,12 +199,17 @@ fn check_kind_ref(data: &[u8], s: usize, e: usize) -> CheckResult {
         return None;
     }
     let grouped = data[s..e].contains(&b'.');
-    if !grouped && memmem::find(&data[line_start(data, s)..s], b"kubectl ").is_none() {
+    let ls = line_start_of(data, s, 512).unwrap_or(s.saturating_sub(512));
+    if !grouped && memmem::find(&data[ls..s], b"kubectl ").is_none() {
         return None;
     }
     let ne = name_at(data, e);
     // a path goes on (`deploy/k8s/app.yaml`), a word in capitals or with `_` is no name
-    if ne == e || data.get(ne).is_some_and(|&c| matches!(c, b'/' | b'_') || c.is_ascii_uppercase()) {
+    if ne == e
+        || data
+            .get(ne)
+            .is_some_and(|&c| matches!(c, b'/' | b'_') || c.is_ascii_uppercase())
+    {
         return None;
     }
     Some((name_finding(data, e, ne).into_iter().collect(), ne))
@@ -281,7 +293,11 @@ fn check_command(data: &[u8], s: usize, e: usize) -> CheckResult {
             }
         }
     }
-    let lists = if helm { matches!(verb, Some(b"list" | b"ls")) } else { verb == Some(b"get") };
+    let lists = if helm {
+        matches!(verb, Some(b"list" | b"ls"))
+    } else {
+        verb == Some(b"get")
+    };
     if lists && !formatted {
         if let Some(rows) = output_start(data, s, end) {
             table_findings(data, rows, &mut out);
@@ -291,8 +307,15 @@ fn check_command(data: &[u8], s: usize, e: usize) -> CheckResult {
 }
 
 /// The `helm` verbs whose first argument is a release's name.
-const HELM_RELEASE_VERBS: &[&[u8]] =
-    &[b"install", b"upgrade", b"uninstall", b"delete", b"status", b"history", b"rollback"];
+const HELM_RELEASE_VERBS: &[&[u8]] = &[
+    b"install",
+    b"upgrade",
+    b"uninstall",
+    b"delete",
+    b"status",
+    b"history",
+    b"rollback",
+];
 
 /// Where the output of the command `s..end` starts: the next line when the command ends its
 /// line (a terminal's transcript), or the text of the tool result of the call whose `command`
@@ -344,17 +367,23 @@ fn table_findings(data: &[u8], mut i: usize, out: &mut Vec<Finding>) {
         let column = |name: &[u8]| {
             memmem::find_iter(header, name).find(|&c| {
                 (c == 0 || header[c - 1] == b' ')
-                    && header.get(c + name.len()).is_none_or(|&b| b == b' ' || b == b'\r')
+                    && header
+                        .get(c + name.len())
+                        .is_none_or(|&b| b == b' ' || b == b'\r')
             })
         };
-        let columns: Vec<usize> =
-            [column(b"NAME"), column(b"NAMESPACE")].into_iter().flatten().collect();
+        let columns: Vec<usize> = [column(b"NAME"), column(b"NAMESPACE")]
+            .into_iter()
+            .flatten()
+            .collect();
         if after == he {
             return;
         }
         i = after;
         loop {
-            let Some((rs, re, after)) = next_line(data, i) else { return };
+            let Some((rs, re, after)) = next_line(data, i) else {
+                return;
+            };
             rows += 1;
             if rows > MAX_ROWS {
                 return;
@@ -388,8 +417,15 @@ fn cell_finding(data: &[u8], cs: usize, re: usize, out: &mut Vec<Finding>) {
     if cs >= re {
         return;
     }
-    let mut ce = cs + data[cs..re].iter().take_while(|&&b| b != b' ' && b != b'\r').count();
-    let slash = data[cs..ce].iter().rposition(|&b| b == b'/').map_or(cs, |k| cs + k + 1);
+    let mut ce = cs
+        + data[cs..re]
+            .iter()
+            .take_while(|&&b| b != b' ' && b != b'\r')
+            .count();
+    let slash = data[cs..ce]
+        .iter()
+        .rposition(|&b| b == b'/')
+        .map_or(cs, |k| cs + k + 1);
     while ce > slash && data[ce - 1] == b'.' {
         ce -= 1;
     }

@@ -22,6 +22,7 @@ use regex::bytes::{Regex, RegexBuilder};
 use super::aws;
 use super::base::{
     concat_table, enclosing_brace, escape_ends_at, field_check, is_space, key_variants, left_ok,
+    line_start_of,
     match_quote, norm_key, own_arn, table, value_after, ByteTable, CheckResult, Field, Finding,
     Recognizer, Shape, TypeInfo, Value, ALNUM, ECHO_BACK, KEY_ANCHOR, LOOKAHEAD, LOOKBEHIND, Q,
     WORD,
@@ -1076,22 +1077,6 @@ fn yaml_line(data: &[u8], ls: usize, limit: usize) -> YamlLine {
         end,
         next,
     }
-}
-
-/// The start of the line holding `s`: after the raw or escaped line break before it, looking
-/// back at most `reach` bytes (`None` past that).
-fn line_start_of(data: &[u8], s: usize, reach: usize) -> Option<usize> {
-    let low = s.saturating_sub(reach);
-    let mut i = s;
-    while i > low {
-        let c = data[i - 1];
-        if c == b'\n' || c == b'\r' || (matches!(c, b'n' | b'r') && i >= 2 && data[i - 2] == b'\\')
-        {
-            return Some(i);
-        }
-        i -= 1;
-    }
-    (i == 0).then_some(0)
 }
 
 /// The YAML key at `s` when it is the key of its line (only indentation and a list item's `-`

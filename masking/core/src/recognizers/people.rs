@@ -12,8 +12,8 @@
 use std::collections::HashMap;
 
 use super::base::{
-    field_check, key_variants, norm_key, table, ByteTable, CheckResult, Field, Finding,
-    Recognizer, Shape, TypeInfo, Value, KEY_ANCHOR, WORD,
+    field_check, key_variants, norm_key, table, ByteTable, CheckResult, Field, Finding, Recognizer,
+    Shape, TypeInfo, Value, KEY_ANCHOR, WORD,
 };
 use super::{aws, domains};
 
@@ -22,14 +22,17 @@ pub const PERSON: &str = "person";
 pub const TYPES: &[TypeInfo] = &[TypeInfo {
     name: PERSON,
     shape: Shape::Classwise,
-    description: "a person's e-mail address (local part; the domain as the user's) or name beside it",
+    description:
+        "a person's e-mail address (local part; the domain as the user's) or name beside it",
 }];
 
 /// Bytes of an address's local part.
-const LOCAL: ByteTable = table(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._%+-");
+const LOCAL: ByteTable =
+    table(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._%+-");
 
 /// Bytes of a domain.
-const DOMAIN: ByteTable = table(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789.-");
+const DOMAIN: ByteTable =
+    table(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789.-");
 
 /// Mail domains everyone uses, and the big vendors': the domain stays, the local part is
 /// masked.
@@ -62,9 +65,17 @@ const PUBLIC_MAIL: &[&[u8]] = &[
 /// Domains of documentation and tests: their addresses are examples, left whole.
 fn example_domain(d: &[u8]) -> bool {
     let d = d.to_ascii_lowercase();
-    ["example.com", "example.org", "example.net", "localhost", "test", "invalid", "example"]
-        .iter()
-        .any(|e| d == e.as_bytes() || d.ends_with(format!(".{e}").as_bytes()))
+    [
+        "example.com",
+        "example.org",
+        "example.net",
+        "localhost",
+        "test",
+        "invalid",
+        "example",
+    ]
+    .iter()
+    .any(|e| d == e.as_bytes() || d.ends_with(format!(".{e}").as_bytes()))
 }
 
 /// The findings of the address `data[s..e]` (`local@domain`): the local part, and the domain
@@ -96,8 +107,21 @@ fn address(data: &[u8], s: usize, e: usize) -> Option<Vec<Finding>> {
 
 /// The logins of a system's own accounts (`ssh ec2-user@host`, `root@host`): not people.
 const SYSTEM_LOGINS: &[&[u8]] = &[
-    b"root", b"admin", b"ubuntu", b"ec2-user", b"centos", b"debian", b"fedora", b"git",
-    b"deploy", b"postgres", b"www-data", b"nobody", b"azureuser", b"core", b"bitnami",
+    b"root",
+    b"admin",
+    b"ubuntu",
+    b"ec2-user",
+    b"centos",
+    b"debian",
+    b"fedora",
+    b"git",
+    b"deploy",
+    b"postgres",
+    b"www-data",
+    b"nobody",
+    b"azureuser",
+    b"core",
+    b"bitnami",
 ];
 
 /// Candidates of [`check_address`]: each `@` with a local part before it and a domain after,
@@ -105,12 +129,21 @@ const SYSTEM_LOGINS: &[&[u8]] = &[
 fn trigger_address(data: &[u8], out: &mut Vec<(usize, usize)>) {
     for p in memchr::memchr_iter(b'@', data) {
         let lo = p.saturating_sub(64);
-        let mut s = p - data[lo..p].iter().rev().take_while(|&&c| LOCAL[c as usize]).count();
+        let mut s = p - data[lo..p]
+            .iter()
+            .rev()
+            .take_while(|&&c| LOCAL[c as usize])
+            .count();
         if s < p && super::base::escape_ends_at(data, s) {
             s += 1; // `\njane@…`: the `n` is the escape's
         }
         let hi = data.len().min(p + 254);
-        let mut e = p + 1 + data[p + 1..hi].iter().take_while(|&&c| DOMAIN[c as usize]).count();
+        let mut e = p
+            + 1
+            + data[p + 1..hi]
+                .iter()
+                .take_while(|&&c| DOMAIN[c as usize])
+                .count();
         while e > p + 1 && matches!(data[e - 1], b'.' | b'-') {
             e -= 1; // the end of a sentence
         }
@@ -143,7 +176,13 @@ fn check_address(data: &[u8], s: usize, e: usize) -> CheckResult {
     if aws::is_aws_host(&data[at + 1..e]) {
         let local = &data[s..at];
         let person = !SYSTEM_LOGINS.contains(&local) && address(data, s, e).is_some();
-        return Some((person.then(|| Finding::new(s, at, PERSON, Shape::Classwise)).into_iter().collect(), at + 1));
+        return Some((
+            person
+                .then(|| Finding::new(s, at, PERSON, Shape::Classwise))
+                .into_iter()
+                .collect(),
+            at + 1,
+        ));
     }
     let mut out = address(data, s, e)?;
     if s >= 2 && data[s - 1] == b'<' && data.get(e) == Some(&b'>') {
@@ -158,13 +197,30 @@ fn check_address(data: &[u8], s: usize, e: usize) -> CheckResult {
 /// `'`, `-`, `.`.
 fn name_word(w: &[u8]) -> bool {
     const NOT_NAMES: &[&[u8]] = &[
-        b"By", b"From", b"To", b"Cc", b"And", b"Or", b"The", b"Author", b"Authors", b"Contact",
-        b"Maintainer", b"Copyright", b"Written", b"Reply", b"Sender", b"Email", b"Mail",
+        b"By",
+        b"From",
+        b"To",
+        b"Cc",
+        b"And",
+        b"Or",
+        b"The",
+        b"Author",
+        b"Authors",
+        b"Contact",
+        b"Maintainer",
+        b"Copyright",
+        b"Written",
+        b"Reply",
+        b"Sender",
+        b"Email",
+        b"Mail",
     ];
     w.len() >= 2
         && !NOT_NAMES.contains(&w)
         && (w[0].is_ascii_uppercase() || w[0] >= 0x80)
-        && w[1..].iter().all(|&c| c.is_ascii_lowercase() || c >= 0x80 || b"'-.".contains(&c))
+        && w[1..]
+            .iter()
+            .all(|&c| c.is_ascii_lowercase() || c >= 0x80 || b"'-.".contains(&c))
 }
 
 /// The start of the display name of the mailbox whose `<` is at `lt`: 1 to 4 words of a
@@ -177,7 +233,17 @@ fn display_name(data: &[u8], lt: usize) -> Option<usize> {
     let mut words = 0;
     while words < 4 {
         let we = a;
-        let ws = we - data[we.saturating_sub(40)..we].iter().rev().take_while(|&&c| !matches!(c, b' ' | b'\t' | b'\n' | b'"' | b'\\' | b',' | b':' | b'<' | b'>')).count();
+        let ws = we
+            - data[we.saturating_sub(40)..we]
+                .iter()
+                .rev()
+                .take_while(|&&c| {
+                    !matches!(
+                        c,
+                        b' ' | b'\t' | b'\n' | b'"' | b'\\' | b',' | b':' | b'<' | b'>'
+                    )
+                })
+                .count();
         if ws == we || !name_word(&data[ws..we]) {
             break;
         }
@@ -204,12 +270,25 @@ fn v_name_words(data: &[u8], v: &Value, _rtype: &'static str) -> Option<Vec<Find
 }
 
 /// The keys of a directory's user whose values are a person's name.
-const NAME_KEYS: &[&str] = &["GivenName", "FamilyName", "MiddleName", "given_name", "family_name"];
+const NAME_KEYS: &[&str] = &[
+    "GivenName",
+    "FamilyName",
+    "MiddleName",
+    "given_name",
+    "family_name",
+];
 
 fn fields_check() -> super::base::Check {
-    let field = Field { rtype: PERSON, shape: Shape::Classwise, validate: v_name_words, line: false };
-    let table: HashMap<String, Field> =
-        NAME_KEYS.iter().map(|k| (norm_key(k.as_bytes()), field)).collect();
+    let field = Field {
+        rtype: PERSON,
+        shape: Shape::Classwise,
+        validate: v_name_words,
+        line: false,
+    };
+    let table: HashMap<String, Field> = NAME_KEYS
+        .iter()
+        .map(|k| (norm_key(k.as_bytes()), field))
+        .collect();
     field_check(table, false, false, WORD)
 }
 
