@@ -47,6 +47,11 @@ const SHARED_HOSTS: &[&[u8]] = &[
     b"cloudfront.net",
     b"fly.dev",
     b"onrender.com",
+    // hosted databases: `<cluster>.<id>.mongodb.net`
+    b"mongodb.net",
+    b"supabase.co",
+    b"neon.tech",
+    b"aivencloud.com",
 ];
 
 /// Where a name two labels down is the customer's (`<project>.iam.gserviceaccount.com`).
@@ -95,6 +100,10 @@ pub fn own_host(start: usize, host: &[u8]) -> Vec<Finding> {
     let Some(r) = registrable_start(name) else {
         return Vec::new();
     };
+    // a cluster's own service names (`<service>.<namespace>.svc.cluster.local`) are no domain
+    if &name[r..] == b"cluster.local" {
+        return Vec::new();
+    }
     let at = start + wild;
     let mut out = Vec::with_capacity(2);
     if r > 4 {

@@ -240,6 +240,9 @@ pub const ROWS: &[Row] = &[
         positive: &[
             // a CloudWatch dimension names what its value is, in JSON and on the command line
             ok(r#"{"Namespace": "AWS/RDS", "MetricName": "CPUUtilization", "Dimensions": [{"Name": "DBInstanceIdentifier", "Value": "«ledger-primary-db»"}]}"#),
+            // a connection string's user and database (its password is another rule's)
+            ok("DATABASE_URL=postgresql://«ledger_app»:Xk4mP9qRt2v@«ledger-db».cluster-cx1.us-east-1.rds.amazonaws.com:5432/«ledger_prod»?sslmode=require\n"),
+            ok(r#"{"MONGO_URI": "mongodb+srv://«svc-orders»@orders.ab1cd.mongodb.net/«orders»?retryWrites=true"}"#),
             ok("aws cloudwatch get-metric-statistics --namespace AWS/RDS --dimensions Name=DBInstanceIdentifier,Value=«orders-pg-3» --period 300"),
             ok("$ aws cloudwatch describe-alarms --output text\nMETRICALARMS\tarn:aws:cloudwatch:us-east-1:604218873315:alarm:cpu\tcpu\nDIMENSIONS\tDBInstanceIdentifier\t«orders-pg-4»\n"),
             ok(r#"{"content": "METRICALARMS\tcpu\nDIMENSIONS\tDBClusterIdentifier\t«ledger-aurora-2»\n"}"#),
@@ -763,6 +766,8 @@ pub const ROWS: &[Row] = &[
             // ElastiCache's primary and reader endpoints keep master. and replica.
             ok("redis-cli -h master.sessions-redis.«x8k2pq».usw2.cache.amazonaws.com -p 6379 --tls"),
             ok("replica.sessions-redis.«x8k2pq».usw2.cache.amazonaws.com:6379"),
+            // the host of a connection string, not a cluster's service name
+            ok("REDIS_URL=rediss://default:Xk4mP9qRt2vWz8@«cache».«tallyco.internal»:6380/0\nDB=postgres://app@«pg-main».«tallyco.io»/app\nQ=amqp://mq.ledger.svc.cluster.local:5672\n"),
             // a load balancer's alias name keeps the `dualstack.` AWS puts before it
             ok(r#""DNSName": "dualstack.«ledger-alb-1234567890».us-east-1.elb.amazonaws.com.""#),
         ],

@@ -1,15 +1,17 @@
 //! The built-in recognizer families and the catalog of types they emit.
 //!
 //! Each family module exposes `CATEGORY`, `TYPES` (its catalog rows) and `recognizers()` (its
-//! recognizers in priority order); `printed` (secrets a command prints bare) has recognizers
-//! only, for types of the secrets family. Order across families decides which recognizer wins when
-//! two match at the same offset: the more specific first (network, secrets, AWS, Kubernetes, Git, people, names), the
-//! generic key-based secrets rule last. `query_columns`, `name_value` and `domains` hold rules of
-//! the names family (`names::recognizers()` places them); `base` and `tool_calls` are helpers the
+//! recognizers in priority order); `printed` (secrets a command prints bare) and `connections`
+//! (what a database URL names) have recognizers only, for types of other families. Order across
+//! families decides which recognizer wins when two match at the same offset: the more specific
+//! first (network, secrets, AWS, Kubernetes, Git, people, connections, names), the generic
+//! key-based secrets rule last. `query_columns`, `name_value` and `domains` hold rules of the
+//! names family (`names::recognizers()` places them); `base` and `tool_calls` are helpers the
 //! families share.
 
 pub mod aws;
 pub mod base;
+pub mod connections;
 pub mod domains;
 pub mod examples;
 pub mod git;
@@ -59,6 +61,7 @@ pub fn builtin() -> Vec<Recognizer> {
     all.extend(kubernetes::recognizers());
     all.extend(git::recognizers());
     all.extend(people::recognizers());
+    all.extend(connections::recognizers());
     all.extend(names::recognizers());
     all.extend(secrets.into_iter().filter(|r| r.name == "secrets.keys"));
     all
