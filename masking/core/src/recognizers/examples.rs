@@ -592,6 +592,9 @@ pub const ROWS: &[Row] = &[
             ok(r#"{"command": "kubectl rollout restart deployment «payout-router» -n «payments-prod»"}"#),
             ok("$ kubectl logs -f deploy/«ledger-api» --namespace=«fin-core» --tail 50\n"),
             ok("kubectl delete pod «ledger-api»-5c8b9d7f6b-qwz4p -n «fin-core»\n"),
+            // a manifest's metadata, raw and in a tool result
+            ok("apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: «payout-router»\n  namespace: «fin-core»\n  labels:\n    name: x\nspec:\n  replicas: 2\n"),
+            ok(r#"{"content": "apiVersion: v1\nkind: Service\nmetadata:\n  # the API\n  name: \"«ledger-gw»\"\n  namespace: «fin-core»\nspec:\n  type: ClusterIP\n"}"#),
             // the NAME and NAMESPACE columns of `kubectl get` and `helm list`
             ok("$ kubectl get ingress -A\nNAMESPACE   NAME         CLASS   HOSTS   ADDRESS   PORTS   AGE\n«fin-core»    «ledger-gw»    alb     *       -         80      41d\n\n$ helm list -n «fin-core»\nNAME          NAMESPACE   REVISION   STATUS     CHART\n«recon-jobs»    «fin-core»    14         deployed   recon-jobs-2.3.1\n"),
             ok(r#"{"type": "tool_use", "id": "toolu_01Kg", "name": "Bash", "input": {"command": "kubectl get deploy,svc"}}]}, {"role": "user", "content": [{"type": "tool_result", "tool_use_id": "toolu_01Kg", "content": "NAME                          READY   UP-TO-DATE\ndeployment.apps/«payout-router»   2/2     2\n\nNAME                 TYPE        CLUSTER-IP\nservice/«payout-router»   ClusterIP   172.20.14.9\n"}"#),
@@ -603,6 +606,9 @@ pub const ROWS: &[Row] = &[
             ok("see deploy/k8s/app.yaml and services/api; run make deploy\n"),
             ok("cd deploy/terraform && terraform plan\nthe read-only-replica-check and well-known-words stay\n"),
             ok("pod-template-hash=7d9f8b6c5d, suffix -x2x9k\n"),
+            // a `metadata:` outside a Kubernetes document, a system namespace
+            ok("package:\n  metadata:\n    name: requests-toolbelt\n"),
+            ok("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: coredns\n  namespace: kube-system\n"),
             // a table in JSON output, the system namespace's components
             ok("$ kubectl get pods -o json\nNAME is a field\nkubectl get svc -n kube-system\nNAME       TYPE        CLUSTER-IP\nkube-dns   ClusterIP   10.100.0.10\n"),
         ],

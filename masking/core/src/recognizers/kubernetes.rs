@@ -6,7 +6,8 @@
 //! events, logs, prose). A workload is also named by its kind: `deployment.apps/<name>` as
 //! kubectl prints it, and on a `kubectl` command line `deploy/<name>`, `deployment <name>` and a
 //! namespace after `-n`; a Helm release by the `helm` verb acting on it; and every workload and
-//! namespace by the `NAME` and `NAMESPACE` columns of what `kubectl get` and `helm list` print.
+//! namespace by the `NAME` and `NAMESPACE` columns of what `kubectl get` and `helm list` print
+//! and by a manifest's `metadata`.
 //! The workload's or namespace's name is masked and remembered, so it stays masked where it
 //! recurs bare; the random parts of a pod's name stay (they name nothing). The cluster's own
 //! components (`coredns`, `aws-load-balancer-controller`, `kube-system`) and names that are
@@ -434,6 +435,82 @@ fn cell_finding(data: &[u8], cs: usize, re: usize, out: &mut Vec<Finding>) {
     }
 }
 
+/// A manifest's line from `i`: its span and where the next starts, a line break raw or escaped
+/// (`\n`); in a JSON string (`json`), an unescaped `"` ends the text.
+fn manifest_line(data: &[u8], i: usize, json: bool) -> Option<(usize, usize, usize)> {
+    if i >= data.len() || (json && data[i] == b'"') {
+        return None;
+    }
+    let hi = data.len().min(i + 1024);
+    let mut k = i;
+    while k < hi {
+        match data[k] {
+            b'\n' => return Some((i, k, k + 1)),
+            b'"' if json => return Some((i, k, k)),
+            b'\\' if data.get(k + 1) == Some(&b'n') => return Some((i, k, k + 2)),
+            b'\\' => k += 2,
+            _ => k += 1,
+        }
+    }
+    (k == data.len()).then_some((i, k, k))
+}
+
+/// A Kubernetes manifest's `metadata:` (`kubectl get … -o yaml`, a chart's rendered templates,
+/// a kustomization): its `name` and `namespace`, the children of `metadata` in a document that
+/// says what it is (`apiVersion:` or `kind:` before it).
+fn check_manifest(data: &[u8], s: usize, e: usize) -> CheckResult {
+    let ls = line_start_of(data, s, 256)?;
+    if !data[ls..s].iter().all(|&c| c == b' ') {
+        return None;
+    }
+    let lo = ls.saturating_sub(1024);
+    if memmem::find(&data[lo..ls], b"apiVersion:").is_none()
+        && memmem::find(&data[lo..ls], b"kind:").is_none()
+    {
+        return None;
+    }
+    let json = ls >= 2 && data[ls - 2] == b'\\' && data[ls - 1] == b'n';
+    let (_, me, mut i) = manifest_line(data, e, json)?;
+    if !data[e..me].iter().all(|&c| c == b' ' || c == b'\r') {
+        return None; // `metadata: {…}` in flow style
+    }
+    let mut out = Vec::new();
+    let mut child = None;
+    for _ in 0..64 {
+        let Some((a, b, next)) = manifest_line(data, i, json) else {
+            break;
+        };
+        let ind = data[a..b].iter().take_while(|&&c| c == b' ').count();
+        if a + ind == b || data[a + ind] == b'#' {
+            i = next;
+            continue; // a blank line or a comment
+        }
+        if ind <= s - ls {
+            break;
+        }
+        if *child.get_or_insert(ind) == ind {
+            let key = &data[a + ind..b];
+            const KEYS: [&[u8]; 2] = [b"name:", b"namespace:"];
+            if let Some(k) = KEYS.iter().find(|k| key.starts_with(k)) {
+                let mut v = a + ind + k.len();
+                v += data[v..b]
+                    .iter()
+                    .take_while(|&&c| matches!(c, b' ' | b'"' | b'\'' | b'\\'))
+                    .count();
+                let ve = name_at(data, v);
+                if ve > v && ve <= b {
+                    out.extend(name_finding(data, v, ve));
+                }
+            }
+        }
+        if next == b {
+            break;
+        }
+        i = next;
+    }
+    Some((out, e))
+}
+
 pub fn recognizers() -> Vec<Recognizer> {
     vec![
         Recognizer::new(
@@ -451,6 +528,7 @@ pub fn recognizers() -> Vec<Recognizer> {
             check_kind_ref,
             &[K8S_NAME],
         ),
+        Recognizer::new("kubernetes.manifest", r"metadata:", check_manifest, &[K8S_NAME]),
         Recognizer::new("kubernetes.command", r"(?:kubectl|helm)[ \t]", check_command, &[K8S_NAME]),
     ]
 }
