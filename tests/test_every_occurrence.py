@@ -289,3 +289,14 @@ def test_a_commit_authors_address_is_masked_and_its_domain_stays_masked_later() 
     out, masker = mask(later.encode(), engine=engine)
     assert domain.encode() not in out and b"Ramaswamy" not in out
     assert unmask(masker, out) == later.encode()
+
+
+def test_the_agents_own_commit_trailer_is_left_alone_and_not_remembered() -> None:
+    # Claude Code's system prompt tells the model to sign commits so: no person, no user domain
+    engine = Engine(KEY_A)
+    trailer = "Co-Authored-By: Claude <noreply@anthropic.com>\n"
+    out, _ = mask(trailer.encode(), engine=engine)
+    assert out == trailer.encode()
+    later = "See https://docs.anthropic.com/en/docs for the API."
+    out, _ = mask(later.encode(), engine=engine)
+    assert out == later.encode()

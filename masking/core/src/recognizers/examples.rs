@@ -553,6 +553,8 @@ pub const ROWS: &[Row] = &[
             ok("mail jane@example.com or admin@localhost, see user@host.example\n"),
             // a notice's words before a name are not the name
             ok("Author: By <x>\n"),
+            // the agent's own commit trailer
+            ok("Co-Authored-By: Claude <noreply@anthropic.com>\n"),
             ok(r#"{"GivenName": "", "FamilyName": "n/a"}"#),
         ],
     },

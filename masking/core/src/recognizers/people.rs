@@ -60,7 +60,13 @@ const PUBLIC_MAIL: &[&[u8]] = &[
     b"apple.com",
     b"github.com",
     b"gitlab.com",
+    // the agent's own vendor: Claude Code signs commits `Claude <noreply@anthropic.com>`
+    b"anthropic.com",
+    b"openai.com",
 ];
+
+/// Local parts of addresses no one reads: not a person's.
+const NO_REPLY: &[&[u8]] = &[b"noreply", b"no-reply", b"donotreply", b"do-not-reply"];
 
 /// Domains of documentation and tests: their addresses are examples, left whole.
 fn example_domain(d: &[u8]) -> bool {
@@ -95,7 +101,7 @@ fn address(data: &[u8], s: usize, e: usize) -> Option<Vec<Finding>> {
         return None;
     }
     let mut out = Vec::new();
-    if !SYSTEM_LOGINS.contains(&local) {
+    if !SYSTEM_LOGINS.contains(&local) && !NO_REPLY.iter().any(|n| n.eq_ignore_ascii_case(local)) {
         out.push(Finding::new(s, at, PERSON, Shape::Classwise));
     }
     let lower = domain.to_ascii_lowercase();
@@ -185,7 +191,9 @@ fn check_address(data: &[u8], s: usize, e: usize) -> CheckResult {
         ));
     }
     let mut out = address(data, s, e)?;
-    if s >= 2 && data[s - 1] == b'<' && data.get(e) == Some(&b'>') {
+    // the name of a mailbox whose address is a person's (not `Claude <noreply@…>`)
+    let personal = out.first().is_some_and(|f| f.rtype == PERSON);
+    if personal && s >= 2 && data[s - 1] == b'<' && data.get(e) == Some(&b'>') {
         if let Some(a) = display_name(data, s - 1) {
             out.insert(0, Finding::new(a, s - 2, PERSON, Shape::Classwise));
         }
