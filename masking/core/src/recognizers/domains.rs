@@ -57,6 +57,13 @@ const SHARED_HOSTS: &[&[u8]] = &[
 /// Where a name two labels down is the customer's (`<project>.iam.gserviceaccount.com`).
 const SHARED_HOSTS_3: &[&[u8]] = &[b"iam.gserviceaccount.com"];
 
+/// Whether `host` is a name under `domain` (`a.github.io` under `github.io`; not `github.io`).
+pub(super) fn under(host: &[u8], domain: &[u8]) -> bool {
+    host.len() > domain.len()
+        && host.ends_with(domain)
+        && host[host.len() - domain.len() - 1] == b'.'
+}
+
 /// Where the registrable domain of `host` (a DNS name without the root's dot) starts: its last
 /// two labels, or three under a country's second level (`co.uk`) or a shared host
 /// (`github.io`). `None` when `host` is no more than such a suffix.
@@ -66,13 +73,9 @@ pub fn registrable_start(host: &[u8]) -> Option<usize> {
     let second = dots
         .last()
         .and_then(|&d| host[..d].rsplit(|&c| c == b'.').next());
-    let shared = SHARED_HOSTS.iter().any(|s| {
-        host.len() > s.len() && host.ends_with(s) && host[host.len() - s.len() - 1] == b'.'
-    });
+    let shared = SHARED_HOSTS.iter().any(|s| under(host, s));
     let country = last.len() == 2 && second.is_some_and(|s| CC_SECOND_LEVEL.contains(&s));
-    let shared_3 = SHARED_HOSTS_3.iter().any(|s| {
-        host.len() > s.len() && host.ends_with(s) && host[host.len() - s.len() - 1] == b'.'
-    });
+    let shared_3 = SHARED_HOSTS_3.iter().any(|s| under(host, s));
     let suffix_labels = if shared_3 {
         3
     } else if shared || country {

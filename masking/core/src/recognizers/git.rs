@@ -12,9 +12,9 @@
 use memchr::memmem;
 
 use super::base::{
-    escape_ends_at, line_start_of, table, ByteTable, CheckResult, Finding, Recognizer, Shape,
-    TypeInfo,
+    line_start_of, table, ByteTable, CheckResult, Finding, Recognizer, Shape, TypeInfo,
 };
+use super::names::at_line_start;
 use super::{aws, domains};
 
 pub const CATEGORY: &str = "git";
@@ -165,7 +165,7 @@ fn check_config_url(data: &[u8], s: usize, e: usize) -> CheckResult {
 /// `To <url>` and `From <url>` at the start of a line: what `git push` and `git fetch` print
 /// of the remote they talked to.
 fn check_transfer(data: &[u8], s: usize, e: usize) -> CheckResult {
-    if !(s == 0 || data[s - 1] == b'\n' || (data[s - 1] == b'n' && escape_ends_at(data, s - 1))) {
+    if !at_line_start(data, s) {
         return None;
     }
     let (fs, _) = remote_url(data, e, data.len().min(e + 1024))?;

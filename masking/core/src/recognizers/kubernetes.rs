@@ -20,8 +20,8 @@ use std::sync::LazyLock;
 use memchr::memmem;
 
 use super::base::{
-    escape_ends_at, line_start_of, table, ByteTable, CheckResult, Finding, Recognizer, Shape,
-    TypeInfo, ALNUM,
+    escape_ends_at, left_ok, line_start_of, table, ByteTable, CheckResult, Finding, Recognizer,
+    Shape, TypeInfo,
 };
 use super::tool_calls::tool_result_text;
 
@@ -93,9 +93,7 @@ fn safe_run(data: &[u8], i: usize, max: usize) -> usize {
 
 /// `data[s]` starts a token: not glued to a name byte, or after an escape (`\n`).
 fn opens(data: &[u8], s: usize) -> bool {
-    s == 0
-        || !GLUE[data[s - 1] as usize]
-        || (ALNUM[data[s - 1] as usize] && escape_ends_at(data, s - 1))
+    left_ok(data, s, &GLUE)
 }
 
 /// At the `-` at `p`: a pod's template hash and suffix (`-7d9f8b6c5d-x2x9k`) and the end of the

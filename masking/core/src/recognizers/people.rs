@@ -12,8 +12,8 @@
 use std::collections::HashMap;
 
 use super::base::{
-    field_check, key_variants, norm_key, table, ByteTable, CheckResult, Field, Finding, Recognizer,
-    Shape, TypeInfo, Value, KEY_ANCHOR, WORD,
+    concat_table, field_check, key_variants, left_ok, norm_key, table, ByteTable, CheckResult,
+    Field, Finding, Recognizer, Shape, TypeInfo, Value, KEY_ANCHOR, WORD,
 };
 use super::{aws, domains};
 
@@ -81,7 +81,7 @@ fn example_domain(d: &[u8]) -> bool {
         "example",
     ]
     .iter()
-    .any(|e| d == e.as_bytes() || d.ends_with(format!(".{e}").as_bytes()))
+    .any(|e| d == e.as_bytes() || domains::under(&d, e.as_bytes()))
 }
 
 /// The findings of the address `data[s..e]` (`local@domain`): the local part, and the domain
@@ -159,18 +159,14 @@ fn trigger_address(data: &[u8], out: &mut Vec<(usize, usize)>) {
     }
 }
 
-/// The byte before a local part that opens it: not a byte of a longer token (`\n`'s `n` is an
-/// escape's), nor `/` or `:` (`https://user@host`, `ssh://git@host`: a URL's user).
-fn opens(data: &[u8], s: usize) -> bool {
-    s == 0
-        || !(WORD[data[s - 1] as usize] || matches!(data[s - 1], b'/' | b':' | b'.' | b'-'))
-        || super::base::escape_ends_at(data, s - 1)
-}
+/// The bytes a local part must not be glued to: a longer token's (`\n`'s `n` is an escape's),
+/// or `/` and `:` (`https://user@host`, `ssh://git@host`: a URL's user).
+const LOCAL_GLUE: ByteTable = concat_table(WORD, b"/:.-");
 
 /// An e-mail address, with the display name before it when written as a mailbox
 /// (`Name <address>`).
 fn check_address(data: &[u8], s: usize, e: usize) -> CheckResult {
-    if !opens(data, s) {
+    if !left_ok(data, s, &LOCAL_GLUE) {
         return None;
     }
     // `user@host:path` (an SSH remote), `user@host/…` (a URL's authority)
