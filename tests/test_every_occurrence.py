@@ -252,6 +252,23 @@ def test_a_domain_a_certificate_names_is_masked_in_later_hosts_and_urls() -> Non
     assert unmask(masker, out) == later.encode()
 
 
+def test_the_labels_of_a_host_under_a_known_domain_are_masked_with_it() -> None:
+    # `grafana.internal.<domain>` names the user's services as much as the domain names them
+    engine = Engine(KEY_A)
+    domain = "".join(R.choice(string.ascii_lowercase) for _ in range(9)) + ".io"
+    listing = json.dumps({"CertificateSummaryList": [{"DomainName": f"ledger.{domain}"}]})
+    mask(listing.encode(), engine=engine)
+    hosts = f"10.1.2.3 vault-01.internal.{domain} vault\nSee https://api.{domain}/v1 too\n"
+    body = json.dumps({"type": "tool_result", "content": f"$ cat /etc/hosts\n{hosts}"})
+    out, masker = mask(body.encode(), engine=engine)
+    text = json.loads(out)["content"]
+    assert "vault-01" not in text and "internal" not in text and domain not in text
+    assert text.startswith("$ cat /etc/hosts\n10.") and "https://api." in text  # `api` stays
+    host = text.split()[4]
+    assert len(host) == len(f"vault-01.internal.{domain}") and host.count(".") == 3
+    assert unmask(masker, out) == body.encode()
+
+
 def test_the_remote_of_the_repository_is_masked_in_later_module_paths_and_commands() -> None:
     engine = Engine(KEY_A)
     org = "".join(R.choice(string.ascii_lowercase) for _ in range(7)) + "-eng"

@@ -293,6 +293,21 @@ impl Engine {
             {
                 continue;
             }
+            // A host under one of the account's domains is the account's: its labels are masked
+            // with the domain (they name its services), as where the domain was recognized.
+            if kv.rtype == recognizers::aws::HOSTNAME
+                && s > 0
+                && body[s - 1] == b'.'
+                && recognizers::domains::registrable_start(kv.value) == Some(0)
+            {
+                if let Some(ls) = recognizers::domains::labels_before(body, s - 1) {
+                    let host = &body[ls..e];
+                    if !overlaps(opaque, ls, s) && (self.allowlist.is_empty() || !self.allowlist.contains(host)) {
+                        let (rtype, shape) = (kv.rtype, Shape::Classwise);
+                        extra.push(Span { start: ls, end: s - 1, rtype, shape, entry: NO_ENTRY });
+                    }
+                }
+            }
             extra.push(Span { start: s, end: e, rtype: kv.rtype, shape: kv.shape, entry: idx as u32 });
             seen.push(idx);
         }

@@ -19,7 +19,7 @@ use memchr::memmem;
 
 use super::aws;
 use super::base::{
-    field_check, key_variants, norm_key, Check, CheckResult, Field, Finding, Recognizer, Shape,
+    escape_ends_at, field_check, key_variants, norm_key, Check, CheckResult, Field, Finding, Recognizer, Shape,
     Value, KEY_ANCHOR, Q, WORD,
 };
 use super::names::v_name;
@@ -124,6 +124,25 @@ pub fn own_host(start: usize, host: &[u8]) -> Vec<Finding> {
         Shape::Classwise,
     ));
     out
+}
+
+/// The labels of a host name before one of the account's registrable domains, met where the
+/// domain recurs as a known value: `data[dot]` is the `.` before the domain, and the result is
+/// where the labels start (`grafana.internal` in `grafana.internal.tallyco.io`). `None` for
+/// 3 bytes or fewer (`api`, `www`, whose surrogates would be words, as [`own_host`] leaves them).
+pub fn labels_before(data: &[u8], dot: usize) -> Option<usize> {
+    let mut i = dot;
+    // a JSON escape's letter (`\n` before the host) is no label's
+    while i > 0
+        && (data[i - 1].is_ascii_alphanumeric() || matches!(data[i - 1], b'-' | b'.'))
+        && !escape_ends_at(data, i - 1)
+    {
+        i -= 1;
+    }
+    while i < dot && matches!(data[i], b'-' | b'.') {
+        i += 1;
+    }
+    (dot - i > 3).then_some(i)
 }
 
 /// A field value that is one of the account's host names (a trailing root dot allowed, and an
@@ -236,6 +255,25 @@ mod tests {
 
     fn apex(host: &str) -> Option<&str> {
         registrable_start(host.as_bytes()).map(|r| &host[r..])
+    }
+
+    /// The labels [`labels_before`] gives for the host ending in `.tallyco.io` in `text`.
+    fn labels(text: &str) -> Option<&str> {
+        let dot = text.find(".tallyco.io").expect("a host under the domain");
+        labels_before(text.as_bytes(), dot).map(|i| &text[i..dot])
+    }
+
+    #[test]
+    fn labels_before_a_known_domain() {
+        assert_eq!(labels("10.1.2.3 vault-01.internal.tallyco.io vault"), Some("vault-01.internal"));
+        assert_eq!(labels("https://grafana.tallyco.io/d/x"), Some("grafana"));
+        assert_eq!(labels(r#""Host":"\ndb-1.tallyco.io""#), Some("db-1"));
+        assert_eq!(labels(r"line\u0041edge.tallyco.io"), Some("edge"));
+        assert_eq!(labels("*.stage.tallyco.io"), Some("stage"));
+        assert_eq!(labels("see -.ledger.tallyco.io"), Some("ledger"));
+        assert_eq!(labels("https://api.tallyco.io"), None);
+        assert_eq!(labels("at www.tallyco.io"), None);
+        assert_eq!(labels(" .tallyco.io"), None);
     }
 
     #[test]
