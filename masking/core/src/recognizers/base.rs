@@ -248,6 +248,21 @@ pub fn right_ok(data: &[u8], e: usize, glue: &ByteTable) -> bool {
     e >= data.len() || !glue[data[e] as usize]
 }
 
+/// Where a command line that starts at or before `s` ends: a line break (or its escape), `|`,
+/// `;`, `&`, `` ` ``, a redirection, a quote closing the string it sits in.
+pub fn command_end(data: &[u8], s: usize) -> usize {
+    let hi = data.len().min(s + 1024);
+    let mut i = s;
+    while i < hi {
+        match data[i] {
+            b'\n' | b'\r' | b'|' | b';' | b'&' | b'`' | b'"' | b'\'' | b'>' | b'<' => return i,
+            b'\\' if matches!(data.get(i + 1), Some(b'n' | b'r' | b'"' | b'\\')) => return i,
+            _ => i += 1,
+        }
+    }
+    hi
+}
+
 /// The start of the line holding `s`: after the raw or escaped line break before it, looking
 /// back at most `reach` bytes (`None` past that).
 pub fn line_start_of(data: &[u8], s: usize, reach: usize) -> Option<usize> {

@@ -7,9 +7,15 @@
 //! name without a dot such as a compose service's). The password is the `url_credentials`
 //! rule's, which reads the same URL after this one. Defaults everyone uses (`postgres`,
 //! `root`, `admin`, database `0` or `postgres`) stay.
+//!
+//! A database client's command line names the same three by flags (`psql -h <host> -U <user>
+//! -d <database>`, `mysql -u <user> -h <host> <database>`), and they are read the same way
+//! (with `redis-cli`'s password, which the password rules read).
 
-use super::base::{CheckResult, Finding, Recognizer, Shape};
-use super::{aws, domains};
+use super::base::{
+    command_end, left_ok, table, ByteTable, CheckResult, Finding, Recognizer, Shape,
+};
+use super::{aws, domains, secrets};
 
 const DB: &str = "aws_db_identifier";
 
@@ -103,11 +109,293 @@ fn check_db_url(data: &[u8], s: usize, e: usize) -> CheckResult {
     Some((out, s + 1))
 }
 
+/// A host given on a command line: one of the user's DNS names (a bare name such as a compose
+/// service's, an address, `localhost` and AWS's hosts are other rules' or no one's).
+fn host_findings(data: &[u8], s: usize, e: usize) -> Vec<Finding> {
+    let host = &data[s..e];
+    if !host.contains(&b'.')
+        || aws::is_aws_host(host)
+        || host.iter().all(|c| c.is_ascii_digit() || *c == b'.')
+    {
+        return Vec::new();
+    }
+    domains::own_host(s, host)
+}
+
+/// What a database client's flag names.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Names {
+    Host,
+    User,
+    Database,
+    /// another flag's value (`-c 'select 1'`, `-p 5432`): not a positional argument
+    Other,
+}
+
+/// The database clients, whose short flags mean different things (`-p` is a port to `psql`, a
+/// password glued to it to `mysql`; `-u` a user to `mysql`, a URI to `redis-cli`).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Client {
+    Postgres,
+    Mysql,
+    Mongo,
+    Redis,
+    Clickhouse,
+}
+
+impl Client {
+    fn of(name: &[u8]) -> Client {
+        match name[0] {
+            b'c' if name.starts_with(b"clickhouse") => Client::Clickhouse,
+            b'p' | b'c' | b'd' => Client::Postgres,
+            b'm' if name.starts_with(b"mongo") => Client::Mongo,
+            b'm' => Client::Mysql,
+            b'r' => Client::Redis,
+            _ => Client::Clickhouse,
+        }
+    }
+
+    /// What the value of `flag` (a flag that takes one) names, by the client's manual.
+    fn flag(self, flag: &[u8]) -> Option<Names> {
+        use Names::*;
+        let long = match flag {
+            b"--host" | b"--hostname" => Some(Host),
+            b"--username" | b"--user" => Some(User),
+            b"--dbname" | b"--database" | b"--db" => Some(Database),
+            b"--command"
+            | b"--execute"
+            | b"--file"
+            | b"--port"
+            | b"--socket"
+            | b"--set"
+            | b"--variable"
+            | b"--output"
+            | b"--out"
+            | b"--eval"
+            | b"--query"
+            | b"--uri"
+            | b"--collection"
+            | b"--authenticationDatabase"
+            | b"--pass" => Some(Other),
+            // `mysql --password` alone asks for it; its value is glued (`--password=…`)
+            b"--password" if self != Client::Mysql => Some(Other),
+            _ => None,
+        };
+        if long.is_some() {
+            return long;
+        }
+        Some(match (self, flag) {
+            (_, b"-h") => Host,
+            (Client::Postgres, b"-U") => User,
+            (Client::Postgres, b"-d") => Database,
+            (Client::Postgres, b"-c" | b"-f" | b"-L" | b"-o" | b"-p" | b"-P" | b"-R" | b"-T")
+            | (Client::Postgres, b"-v" | b"-F") => Other,
+            (Client::Mysql, b"-u") => User,
+            (Client::Mysql, b"-D") => Database,
+            (Client::Mysql, b"-e" | b"-P" | b"-S") => Other,
+            (Client::Mongo, b"-u") => User,
+            (Client::Mongo, b"-d") => Database,
+            (Client::Mongo, b"-p" | b"-c" | b"-o" | b"-q") => Other,
+            (Client::Redis, b"-p" | b"-a" | b"-n" | b"-u" | b"-s") => Other,
+            (Client::Clickhouse, b"-u") => User,
+            (Client::Clickhouse, b"-d") => Database,
+            (Client::Clickhouse, b"-q") => Other,
+            _ => return None,
+        })
+    }
+}
+
+/// Bytes of a database's, a user's or a host's name on a command line.
+const ARG: ByteTable = table(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.");
+
+/// Bytes a client's name must not be glued to on its left.
+const GLUE: ByteTable = table(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.");
+
+/// The candidate is a database client's name and a blank: the host, user and database its
+/// flags name, and the database its last argument names (`psql … ledger`, `mysql … reports`).
+fn check_db_client(data: &[u8], s: usize, e: usize) -> CheckResult {
+    if !left_ok(data, s, &GLUE) {
+        return None;
+    }
+    let client = Client::of(&data[s..e]);
+    let end = command_end(data, e);
+    let mut out = Vec::new();
+    if client == Client::Redis {
+        out.extend(
+            secrets::check_redis_cli(data, s, e)
+                .map(|(fs, _)| fs)
+                .unwrap_or_default(),
+        );
+    }
+    let mut pending: Option<Names> = None;
+    // the last positional argument so far
+    let mut last: Option<(usize, usize)> = None;
+    let mut i = e;
+    while i < end {
+        if data[i] == b' ' || data[i] == b'\t' {
+            i += 1;
+            continue;
+        }
+        let ts = i;
+        while i < end && data[i] != b' ' && data[i] != b'\t' {
+            i += 1;
+        }
+        let tok = &data[ts..i];
+        let (value, names) = if let Some(names) = pending.take() {
+            (Some(ts), names)
+        } else if tok.starts_with(b"--") {
+            let eq = memchr::memchr(b'=', tok);
+            let flag = &tok[..eq.unwrap_or(tok.len())];
+            match (client.flag(flag), eq) {
+                (Some(names), Some(q)) => (Some(ts + q + 1), names),
+                (Some(names), None) => {
+                    pending = Some(names);
+                    continue;
+                }
+                (None, _) => continue,
+            }
+        } else if tok.len() >= 2 && tok[0] == b'-' {
+            match client.flag(&tok[..2]) {
+                // `-hdb.example.io`, `-uapp`: a short flag glued to its value
+                Some(names) if tok.len() > 2 => (Some(ts + 2), names),
+                Some(names) => {
+                    pending = Some(names);
+                    continue;
+                }
+                None => continue,
+            }
+        } else {
+            last = Some((ts, i));
+            continue;
+        };
+        last = None;
+        let Some(vs) = value else { continue };
+        let ve = vs + data[vs..i].iter().take_while(|&&c| ARG[c as usize]).count();
+        if ve < i || ve == vs {
+            continue; // a quoted, escaped or URL value: other rules read it
+        }
+        match names {
+            Names::Host => out.extend(host_findings(data, vs, ve)),
+            Names::User | Names::Database if private(&data[vs..ve]) => {
+                out.push(Finding::new(vs, ve, DB, Shape::Classwise));
+            }
+            _ => {}
+        }
+    }
+    // the last argument, when no flag took it: the database (psql's, mysql's, pg_dump's)
+    if let Some((vs, ve)) = last {
+        let name = &data[vs..ve];
+        if matches!(client, Client::Postgres | Client::Mysql)
+            && name.iter().all(|&c| ARG[c as usize])
+            && !name.contains(&b'.')
+            && private(name)
+        {
+            out.push(Finding::new(vs, ve, DB, Shape::Classwise));
+        }
+    }
+    Some((out, e))
+}
+
 pub fn recognizers() -> Vec<Recognizer> {
-    vec![Recognizer::new(
-        "connections.db_url",
-        r"(?:postgres(?:ql)?|mysql|mariadb|mongodb(?:\+srv)?|rediss?|amqps?|sqlserver|cockroachdb)://",
-        check_db_url,
-        &[DB, aws::HOSTNAME],
-    )]
+    vec![
+        Recognizer::new(
+            "connections.db_url",
+            r"(?:postgres(?:ql)?|mysql|mariadb|mongodb(?:\+srv)?|rediss?|amqps?|sqlserver|cockroachdb)://",
+            check_db_url,
+            &[DB, aws::HOSTNAME],
+        ),
+        Recognizer::new(
+            "connections.db_client",
+            r"(?:psql|pg_dump|pg_dumpall|pg_restore|pg_isready|createdb|dropdb|mysql|mysqldump|mysqladmin|mariadb|mariadb-dump|mongosh|mongodump|mongorestore|redis-cli|clickhouse-client)[ \t]",
+            check_db_client,
+            &[DB, aws::HOSTNAME, "password"],
+        ),
+    ]
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::LazyLock;
+
+    use crate::recognizers::builtin;
+    use crate::scanner::{Filter, Scanner};
+    use crate::testutil::found_in;
+
+    static SCANNER: LazyLock<Scanner> =
+        LazyLock::new(|| Scanner::new(builtin(), Filter::default()).expect("patterns compile"));
+
+    /// The values of type `rtype` the built-in rules find in `text`.
+    fn of(rtype: &str, text: &str) -> Vec<String> {
+        found_in(&SCANNER, text)
+            .into_iter()
+            .filter(|(t, _)| *t == rtype)
+            .map(|(_, v)| v)
+            .collect()
+    }
+
+    #[test]
+    fn a_database_clients_flags_name_its_user_database_and_host() {
+        let line = "psql -h ledger-db.corp.tallyco.internal -U ledger_admin -d ledger_prod -c 'x'";
+        assert_eq!(
+            of("aws_db_identifier", line),
+            ["ledger_admin", "ledger_prod"]
+        );
+        assert_eq!(
+            of("aws_hostname", line),
+            ["ledger-db.corp", "tallyco.internal"]
+        );
+        let line = "mysql -u report_ro -pR3portPass! -hreports.db.tallyco.lan reports\n";
+        assert_eq!(of("aws_db_identifier", line), ["report_ro", "reports"]);
+        assert_eq!(of("aws_hostname", line), ["reports.db", "tallyco.lan"]);
+        assert_eq!(of("password", line), ["R3portPass!"]);
+        let line = r#"{"command": "pg_dump -Fc -U postgres -h 10.0.0.5 billing_main > b.dump"}"#;
+        assert_eq!(of("aws_db_identifier", line), ["billing_main"]);
+        let line = "mongosh --host=mongo-0.tallyco.net --username svc_reports --authenticationDatabase admin";
+        assert_eq!(of("aws_db_identifier", line), ["svc_reports"]);
+        assert_eq!(of("aws_hostname", line), ["mongo-0", "tallyco.net"]);
+        let line = "clickhouse-client --host ch.tallyco.net --user analyst_ro --database events_prod -q 'x'";
+        assert_eq!(of("aws_db_identifier", line), ["analyst_ro", "events_prod"]);
+    }
+
+    #[test]
+    fn redis_clis_password_and_host_are_read_together() {
+        let line = "redis-cli -h cache-01.tallyco.local -p 6379 -a Tq7nUq0yn1KnObN#2 ping";
+        assert_eq!(of("password", line), ["Tq7nUq0yn1KnObN#2"]);
+        assert_eq!(of("aws_hostname", line), ["cache-01", "tallyco.local"]);
+        assert_eq!(
+            of("password", "redis-cli -a password ping"),
+            Vec::<String>::new()
+        );
+    }
+
+    #[test]
+    fn defaults_flag_values_and_other_commands_stay() {
+        for line in [
+            "psql postgres",
+            "psql -h localhost -U postgres -d postgres",
+            "mysql -u root -p mysql",
+            "psql -h db -U app -p 5432 -c 'select 1'",
+            "redis-cli -n 3 -p 6380 ping",
+            "mysql --help",
+            "pip install psql-tools mysql-connector",
+            "mypsql -U ledger_admin",
+            "psql -X -A -t -e -f migrate.sql",
+        ] {
+            let fs = found_in(&SCANNER, line);
+            assert!(
+                fs.iter()
+                    .all(|(t, _)| !["aws_db_identifier", "aws_hostname"].contains(t))
+                    || line.contains("://"),
+                "{line}: {fs:?}"
+            );
+        }
+        // a URL given to `-d` is the URL rule's, read once
+        let line = "psql -d postgres://ledger_app@db.tallyco.io/ledger_prod";
+        assert_eq!(of("aws_db_identifier", line), ["ledger_app", "ledger_prod"]);
+        // a flag's value is not the database (`-f`'s file, `-c`'s command)
+        assert_eq!(
+            of("aws_db_identifier", "psql -f seed_tenants ledger_main"),
+            ["ledger_main"]
+        );
+    }
 }

@@ -265,8 +265,15 @@ pub const ROWS: &[Row] = &[
             ok("aws logs tail /aws/rds/instance/«pg-main-4k»/postgresql"),
             ok(r#"$ aws elasticache describe-snapshots --cache-cluster-id «sessq7» --max-items 5\nSNAPSHOTS\tTrue\t2026-10-30T04:00:00Z\t«sessq7»\tavailable\n"#),
             ok("failover initiated for «pay-cache-vrn»"),
+            // a database client's user and database, by flag and as its last argument
+            ok("$ psql -h 10.0.3.7 -U «ledger_admin» -d «ledger_prod» -c 'select 1'"),
+            ok(r#"{"command": "mysql -u «report_ro» -p «reports_v2» < q.sql"}"#),
+            ok("pg_dump -Fc -U postgres «billing_main» > billing.dump"),
         ],
         negative: &[
+            // a client's defaults and its flags' other values
+            ok("psql -h localhost -U postgres -p 5432 -f seed.sql postgres"),
+            ok(r#"{"command": "mysql -u root -p mysql"}"#),
             ok(r#""MasterUsername": "postgres","#),
             ok(r#""DBInstanceIdentifier": "default""#),
             ok(r#""Engine": "postgres""#),
@@ -776,6 +783,9 @@ pub const ROWS: &[Row] = &[
             ok("replica.sessions-redis.«x8k2pq».usw2.cache.amazonaws.com:6379"),
             // the host of a connection string, not a cluster's service name
             ok("REDIS_URL=rediss://default:Xk4mP9qRt2vWz8@«cache».«tallyco.internal»:6380/0\nDB=postgres://app@«pg-main».«tallyco.io»/app\nQ=amqp://mq.ledger.svc.cluster.local:5672\n"),
+            // a database client's host, named by its flag
+            ok("psql -h «ledger-db.corp».«tallyco.internal» -U postgres -c 'select 1'"),
+            ok(r#"{"command": "redis-cli -h «cache-01».«tallyco.local» -p 6379 ping"}"#),
             // a load balancer's alias name keeps the `dualstack.` AWS puts before it
             ok(r#""DNSName": "dualstack.«ledger-alb-1234567890».us-east-1.elb.amazonaws.com.""#),
         ],
@@ -2430,6 +2440,7 @@ pub const ROWS: &[Row] = &[
             ok("      env:\n        - name: DB_PASSWORD\n          value: «Zq8mNv2pLxQ7»\n        - name: LOG_LEVEL\n          value: info\n"),
             ok(r#"{"content": "env:\n- name: \"DB_PASSWORD\"\n  value: \"«Xw3!kLp9qRt2»\"\n"}"#),
             ok("mysql -u app -p'«3vqDSWKcSkcVcq»' -e 'select 1'"),
+            ok("redis-cli -h cache.internal -a «Tq7nUq0yn1KnObN#2» ping"),
             ok("aws rds modify-db-instance --master-user-password «MgohAtOwKFtSG5yQ»"),
             ok(r#"variable \"db_password\" {\n  type    = string\n  default = \"«Wq7rLx2pNv9s»\"\n}"#),
             ok(r#"{\"ParameterKey\": \"DbPassword\", \"ParameterValue\": \"«hN4vQe8Rk2Lz»\"}"#),

@@ -20,8 +20,8 @@ use std::sync::LazyLock;
 use memchr::memmem;
 
 use super::base::{
-    escape_ends_at, left_ok, line_start_of, table, ByteTable, CheckResult, Finding, Recognizer,
-    Shape, TypeInfo,
+    command_end, escape_ends_at, left_ok, line_start_of, table, ByteTable, CheckResult, Finding,
+    Recognizer, Shape, TypeInfo,
 };
 use super::tool_calls::tool_result_text;
 
@@ -212,21 +212,6 @@ fn check_kind_ref(data: &[u8], s: usize, e: usize) -> CheckResult {
         return None;
     }
     Some((name_finding(data, e, ne).into_iter().collect(), ne))
-}
-
-/// Where a `kubectl` command line ends: a line break (or its escape), `|`, `;`, `&`, `` ` ``,
-/// a quote closing the string it sits in.
-fn command_end(data: &[u8], s: usize) -> usize {
-    let hi = data.len().min(s + 1024);
-    let mut i = s;
-    while i < hi {
-        match data[i] {
-            b'\n' | b'\r' | b'|' | b';' | b'&' | b'`' | b'"' | b'\'' => return i,
-            b'\\' if matches!(data.get(i + 1), Some(b'n' | b'r' | b'"' | b'\\')) => return i,
-            _ => i += 1,
-        }
-    }
-    hi
 }
 
 /// A `kubectl` or `helm` command line: the namespace after `-n`/`--namespace`, the names after

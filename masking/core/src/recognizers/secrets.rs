@@ -2315,7 +2315,9 @@ fn check_sshpass(data: &[u8], s: usize, e: usize) -> CheckResult {
     check_password_flag_of(data, s, e - 1, b"-p")
 }
 
-fn check_redis_cli(data: &[u8], s: usize, e: usize) -> CheckResult {
+/// `redis-cli`'s password: read with its other flags by the database clients' rule
+/// (`connections.db_client`), which has the same candidate.
+pub(super) fn check_redis_cli(data: &[u8], s: usize, e: usize) -> CheckResult {
     check_password_flag_of(data, s, e - 1, b"-a")
 }
 
@@ -2753,12 +2755,6 @@ pub fn recognizers() -> Vec<Recognizer> {
         "secrets.sshpass",
         r"sshpass[ \t]",
         check_sshpass,
-        &["password"],
-    ));
-    out.push(Recognizer::new(
-        "secrets.redis_cli",
-        r"redis-cli[ \t]",
-        check_redis_cli,
         &["password"],
     ));
     out.push(Recognizer::new(
@@ -3540,10 +3536,6 @@ mod tests {
             one("password", &v)
         );
         assert_eq!(
-            found(&format!("redis-cli -h cache.internal -a {v} ping")),
-            one("password", &v)
-        );
-        assert_eq!(
             found(&format!(
                 "openssl rsa -in k.pem -passin pass:{v} -out k2.pem"
             )),
@@ -3555,7 +3547,6 @@ mod tests {
             "curl -H 'User-Agent: x' --user-agent foo:barbazqux https://h/".to_string(),
             "docker run -u 1000:1000 img".to_string(),
             "sshpass -p $SSHPASS ssh host".to_string(),
-            "redis-cli -a password ping".to_string(),
             "openssl enc -pass env:MYPASS".to_string(),
         ] {
             assert_eq!(found(&text), vec![], "{text}");
