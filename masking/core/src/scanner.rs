@@ -233,6 +233,13 @@ impl Scanner {
         &self.recognizers
     }
 
+    /// The bytes the lazy DFAs' kept caches hold: the states scans have built so far (what a
+    /// fresh engine's first body pays for, see the module doc).
+    pub fn automaton_memory(&self) -> usize {
+        let caches = self.caches.lock().unwrap_or_else(|e| e.into_inner());
+        caches.iter().map(|c| c.forward.memory_usage() + c.reverse.memory_usage()).sum()
+    }
+
     /// Scan `data` whole: findings sorted by position, a span found twice for one type once
     /// (overlapping findings are left for the engine to resolve).
     pub fn scan(&self, data: &[u8]) -> Vec<Finding> {
