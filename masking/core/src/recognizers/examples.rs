@@ -324,6 +324,10 @@ pub const ROWS: &[Row] = &[
             ok(r#"{"environment": [{"name": "TABLE_NAME", "value": "«ledger-entries-v3»"}, {"name": "LOG_LEVEL", "value": "info"}]}"#),
             ok(r#"{"Parameters": [{"ParameterKey": "FunctionName", "ParameterValue": "«ledger-settle-fn»"}], "Outputs": [{"OutputKey": "QueueName", "OutputValue": "«ledger-events-q4»"}]}"#),
             ok("env:\n  - name: QUEUE_NAME\n    value: «ledger-events-q5»\n"),
+            // Terraform's S3 backend: its lock table
+            ok("terraform {\n  backend \"s3\" {\n    bucket         = \"tallyco-tf-state\"\n    dynamodb_table = \"«tallyco-tf-locks»\"\n  }\n}\n"),
+            // a model's prose: an EKS node group named by its kind
+            ok("I checked the node group «ng-ledger-spot-a» and its launch template «lt-ledger-spot»."),
             ok("Parameters:\n- ParameterKey: ClusterName\n  ParameterValue: «ledger-eks-blue»\n"),
             // a tag, a filter and a dimension in the CLI's shorthand, a dimension in escaped JSON
             ok("aws ec2 create-tags --resources i-0a1b2c3d4e5f67890 --tags Key=Name,Value=«ledger-web-3»"),
@@ -606,6 +610,9 @@ pub const ROWS: &[Row] = &[
             ok(r#"{"content": "apiVersion: v1\nkind: Service\nmetadata:\n  # the API\n  name: \"«ledger-gw»\"\n  namespace: «fin-core»\nspec:\n  type: ClusterIP\n"}"#),
             // the NAME and NAMESPACE columns of `kubectl get` and `helm list`
             ok("$ kubectl get ingress -A\nNAMESPACE   NAME         CLASS   HOSTS   ADDRESS   PORTS   AGE\n«fin-core»    «ledger-gw»    alb     *       -         80      41d\n\n$ helm list -n «fin-core»\nNAME          NAMESPACE   REVISION   STATUS     CHART\n«recon-jobs»    «fin-core»    14         deployed   recon-jobs-2.3.1\n"),
+            // `kubectl describe`'s header, raw and in a tool result (a pod's random parts stay)
+            ok("$ kubectl describe deploy\nName:                   «payout-router»\nNamespace:              «fin-core»\nCreationTimestamp:      Mon, 30 Nov 2026 10:00:00 +0000\n"),
+            ok(r#"{"content": "Name:             «ledger-api»-5c8b9d7f6b-qwz4p\nNamespace:        «fin-core»\nPriority:         0\n"}"#),
             ok(r#"{"type": "tool_use", "id": "toolu_01Kg", "name": "Bash", "input": {"command": "kubectl get deploy,svc"}}]}, {"role": "user", "content": [{"type": "tool_result", "tool_use_id": "toolu_01Kg", "content": "NAME                          READY   UP-TO-DATE\ndeployment.apps/«payout-router»   2/2     2\n\nNAME                 TYPE        CLUSTER-IP\nservice/«payout-router»   ClusterIP   172.20.14.9\n"}"#),
         ],
         negative: &[
@@ -618,6 +625,10 @@ pub const ROWS: &[Row] = &[
             // a `metadata:` outside a Kubernetes document, a system namespace
             ok("package:\n  metadata:\n    name: requests-toolbelt\n"),
             ok("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: coredns\n  namespace: kube-system\n"),
+            // `Name:` and `Namespace:` lines not laid out as `describe` prints them, a system
+            // namespace
+            ok("Name: orders-api\nNamespace:   fin-core\nName:      coredns\nNamespace: kube-system\n"),
+            ok("Namespace:   fin-core\nThe Name:    orders-api\n"),
             // a table in JSON output, the system namespace's components
             ok("$ kubectl get pods -o json\nNAME is a field\nkubectl get svc -n kube-system\nNAME       TYPE        CLUSTER-IP\nkube-dns   ClusterIP   10.100.0.10\n"),
         ],

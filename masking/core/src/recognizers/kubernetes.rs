@@ -494,6 +494,55 @@ fn check_manifest(data: &[u8], s: usize, e: usize) -> CheckResult {
     Some((out, e))
 }
 
+/// The end of the line break (raw or escaped) right before `i`, if a line starts at `i`.
+fn break_before(data: &[u8], i: usize) -> Option<usize> {
+    match i {
+        0 => None,
+        _ if data[i - 1] == b'\n' => Some(i - 1),
+        _ if i >= 2 && data[i - 1] == b'n' && data[i - 2] == b'\\' => Some(i - 2),
+        _ => None,
+    }
+}
+
+/// `kubectl describe`'s header: a `Namespace:` line right after a `Name:` line, both values
+/// starting in one column (the layout `describe` prints), each the whole rest of its line.
+fn check_describe(data: &[u8], s: usize, e: usize) -> CheckResult {
+    let prev_end = break_before(data, s)?;
+    // the `Name:` line, back from its end: the name, blanks, `Name:` at a line's or a string's
+    // start
+    let lo = prev_end.saturating_sub(512);
+    let name = prev_end
+        - data[lo..prev_end]
+            .iter()
+            .rev()
+            .take_while(|&&c| NAME[c as usize])
+            .count();
+    let pad = data[lo..name]
+        .iter()
+        .rev()
+        .take_while(|&&c| c == b' ')
+        .count();
+    let ps = (name - pad).checked_sub(5)?;
+    if pad == 0 || &data[ps..ps + 5] != b"Name:" || name - ps != e - s {
+        return None;
+    }
+    if ps > 0 && data[ps - 1] != b'"' && break_before(data, ps).is_none() && data[ps - 1] != b'\r' {
+        return None;
+    }
+    let line_ends = |i: usize| {
+        i == data.len() || matches!(data[i], b'\n' | b'\r') || data[i..].starts_with(b"\\n")
+    };
+    let (name_end, ns_end) = (name_at(data, name), name_at(data, e));
+    if name_end == name || name_end != prev_end || ns_end == e || !line_ends(ns_end) {
+        return None;
+    }
+    let out = [
+        name_finding(data, name, name_end),
+        name_finding(data, e, ns_end),
+    ];
+    Some((out.into_iter().flatten().collect(), ns_end))
+}
+
 pub fn recognizers() -> Vec<Recognizer> {
     vec![
         Recognizer::new(
@@ -512,6 +561,7 @@ pub fn recognizers() -> Vec<Recognizer> {
             &[K8S_NAME],
         ),
         Recognizer::new("kubernetes.manifest", r"metadata:", check_manifest, &[K8S_NAME]),
+        Recognizer::new("kubernetes.describe", r"Namespace: +", check_describe, &[K8S_NAME]),
         Recognizer::new("kubernetes.command", r"(?:kubectl|helm)[ \t]", check_command, &[K8S_NAME]),
     ]
 }

@@ -199,6 +199,8 @@ const RESOURCE_KEYS: &[&str] = &[
     "Cluster",
     "TaskRoleName",
     "ExecutionRoleName",
+    // the lock table of Terraform's S3 backend
+    "DynamodbTable",
     // a stack's export (`Fn::ImportValue`), a DynamoDB table's index
     "ExportName",
     "IndexName",
@@ -1430,6 +1432,8 @@ const STRONG: &[(&str, &str)] = &[
     ("found resource", RES),
     ("diff detected on", RES),
     ("job queue", RES),
+    ("node group", RES),
+    ("nodegroup", RES),
 ];
 
 /// Weak phrases ('processing', 'cached') only take tokens shaped like resource names.
