@@ -19,8 +19,8 @@ use memchr::memmem;
 
 use super::aws;
 use super::base::{
-    escape_ends_at, field_check, key_variants, norm_key, Check, CheckResult, Field, Finding, Recognizer, Shape,
-    Value, KEY_ANCHOR, Q, WORD,
+    escape_ends_at, field_check, key_variants, line_start_of, norm_key, Check, CheckResult, Field,
+    Finding, Recognizer, Shape, Value, KEY_ANCHOR, Q, WORD,
 };
 use super::names::v_name;
 
@@ -230,6 +230,92 @@ fn items_check() -> &'static Check {
     &CHECK
 }
 
+/// Top-level names no public host has, whose hosts are a private network's: `.internal`
+/// (reserved for private use), `.local` (multicast DNS), and the names networks use by custom
+/// (`.corp`, `.lan`, `.intranet`).
+const PRIVATE_TLDS: &str = r"\.(?:internal|local|corp|lan|intranet)\b";
+
+/// Names under a private top-level name that software gives, not the user's network.
+const SOFTWARE_HOSTS: &[&[u8]] = &[
+    b"docker.internal",
+    b"google.internal",
+    b"cluster.local",
+    b"ec2.internal",
+    b"compute.internal",
+    b"orb.local",
+];
+
+/// First labels that make a dotted name a path in code, not a host (`self.cache.local`,
+/// `com.example.internal`, a package's reversed domain).
+#[rustfmt::skip]
+const CODE_ROOTS: &[&[u8]] = &[
+    b"this", b"self", b"window", b"module", b"exports", b"os", b"sys", b"std", b"java", b"javax",
+    b"com", b"org", b"net", b"io", b"android", b"kotlin", b"google", b"golang", b"threading",
+];
+
+/// A host under a private top-level name (`ledger-db.corp.tallyco.internal`,
+/// `cache-01.tallyco.lan`, `Priyas-MacBook-Pro.local`): a name of the user's network, masked
+/// as the account's own host. The candidate is the top-level name; the labels are read back
+/// from it. A single plain word before it (`threading.local`), a dotted path in code (a first
+/// label such as `self` or `com`, an import line, a call or an index after it) and software's
+/// own names (`host.docker.internal`, `*.svc.cluster.local`) stay.
+fn check_private_host(data: &[u8], s: usize, e: usize) -> CheckResult {
+    if let Some(&c) = data.get(e) {
+        let more = c == b'.' && data.get(e + 1).is_some_and(u8::is_ascii_alphanumeric);
+        if more || matches!(c, b'(' | b'[' | b'=' | b'-' | b'_') {
+            return None;
+        }
+    }
+    let lo = s.saturating_sub(253);
+    let mut i = s;
+    while i > lo
+        && (data[i - 1].is_ascii_alphanumeric() || matches!(data[i - 1], b'-' | b'.'))
+        && !escape_ends_at(data, i - 1)
+    {
+        i -= 1;
+    }
+    let run = i;
+    while i < s && matches!(data[i], b'-' | b'.') {
+        i += 1;
+    }
+    // a flag with its value glued (`-hdb.corp`): the flag's rule reads it
+    let flag = data[run] == b'-' && (run == 0 || matches!(data[run - 1], b' ' | b'\t'));
+    if i == s || flag {
+        return None;
+    }
+    if i > 0 {
+        // glued to code (`_x.local`, `$x.local`) or a package's scope (`@x.local/y`); an
+        // address's domain (`ops@host.corp`) is read
+        let address = data[i - 1] == b'@' && i >= 2 && data[i - 2].is_ascii_alphanumeric();
+        if matches!(data[i - 1], b'_' | b'$') || (data[i - 1] == b'@' && !address) {
+            return None;
+        }
+    }
+    let host = &data[i..e];
+    let labels: Vec<&[u8]> = data[i..s].split(|&c| c == b'.').collect();
+    let word = |l: &[u8]| l.iter().all(u8::is_ascii_alphabetic);
+    if (labels.len() == 1 && word(labels[0]))
+        || CODE_ROOTS.iter().any(|r| r.eq_ignore_ascii_case(labels[0]))
+        || SOFTWARE_HOSTS
+            .iter()
+            .any(|h| host.eq_ignore_ascii_case(h) || under(host, h))
+        || aws::is_aws_host(host)
+    {
+        return None;
+    }
+    if let Some(ls) = line_start_of(data, i, 512) {
+        let line = data[ls..i].trim_ascii_start();
+        if [&b"from "[..], b"import ", b"package "]
+            .iter()
+            .any(|k| line.starts_with(k))
+        {
+            return None;
+        }
+    }
+    let fs = own_host(i, host);
+    (!fs.is_empty()).then_some((fs, e))
+}
+
 pub fn recognizers() -> Vec<Recognizer> {
     let mut keys: Vec<String> = DOMAIN_KEYS.iter().map(|k| key_variants(k)).collect();
     keys.sort_by(|a, b| b.len().cmp(&a.len()).then(a.cmp(b)));
@@ -238,6 +324,12 @@ pub fn recognizers() -> Vec<Recognizer> {
             "domains.fields",
             format!("(?:{}){}", keys.join("|"), KEY_ANCHOR),
             fields_check(),
+            &[aws::HOSTNAME],
+        ),
+        Recognizer::new(
+            "domains.private_host",
+            PRIVATE_TLDS,
+            check_private_host,
             &[aws::HOSTNAME],
         ),
         Recognizer::new(
@@ -265,7 +357,10 @@ mod tests {
 
     #[test]
     fn labels_before_a_known_domain() {
-        assert_eq!(labels("10.1.2.3 vault-01.internal.tallyco.io vault"), Some("vault-01.internal"));
+        assert_eq!(
+            labels("10.1.2.3 vault-01.internal.tallyco.io vault"),
+            Some("vault-01.internal")
+        );
         assert_eq!(labels("https://grafana.tallyco.io/d/x"), Some("grafana"));
         assert_eq!(labels(r#""Host":"\ndb-1.tallyco.io""#), Some("db-1"));
         assert_eq!(labels(r"line\u0041edge.tallyco.io"), Some("edge"));

@@ -797,6 +797,10 @@ pub const ROWS: &[Row] = &[
             // a database client's host, named by its flag
             ok("psql -h «ledger-db.corp».«tallyco.internal» -U postgres -c 'select 1'"),
             ok(r#"{"command": "redis-cli -h «cache-01».«tallyco.local» -p 6379 ping"}"#),
+            // a host under a private top-level name, in config, logs and a machine's name
+            ok("DB_HOST=«ledger-db.corp».«tallyco.internal»\nREDIS_HOST=«cache».«tallyco.lan»\n"),
+            ok(r#"{"content": "ERROR dial tcp: lookup «vault.corp».«tallyco.internal»: no such host\n  server: https://«k8s-api».«tallyco.corp»:6443\n"}"#),
+            ok("10.42.3.11 «grafana».«tallyco.corp» grafana\n«Priyas-MacBook-Pro.local» is up\n"),
             // a load balancer's alias name keeps the `dualstack.` AWS puts before it
             ok(r#""DNSName": "dualstack.«ledger-alb-1234567890».us-east-1.elb.amazonaws.com.""#),
         ],
@@ -811,6 +815,11 @@ pub const ROWS: &[Row] = &[
             ok("Docs are at docs.tallyco.io.\nSee setup.py.\tv1.2.\tThanks.\nelb.amazonaws.com.\t60\n"),
             ok("ec2.us-east-1.amazonaws.com"),
             ok("sts.amazonaws.com"),
+            // private top-level names in code and software's own hosts under them
+            ok("_local = threading.local()\nfrom google.protobuf.internal import builder\n"),
+            ok("import com.tallyco.internal.Settle;\nself.cache.local = x\nwerkzeug.local\n"),
+            ok("curl http://host.docker.internal:8080 kubernetes.default.svc.cluster.local\n"),
+            ok("us-east-1.compute.internal and metadata.google.internal\n"),
         ],
     },
     Row {

@@ -2895,6 +2895,7 @@ mod tests {
                 "names.env_kind",
                 "names.dimension_row",
                 "domains.fields",
+                "domains.private_host",
                 "domains.aliases",
                 "names.bucket_entry",
                 "names.yaml_bucket_entry",
