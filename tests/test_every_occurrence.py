@@ -269,6 +269,19 @@ def test_the_labels_of_a_host_under_a_known_domain_are_masked_with_it() -> None:
     assert unmask(masker, out) == body.encode()
 
 
+def test_a_host_the_ssh_config_names_is_masked_in_a_later_command() -> None:
+    engine = Engine(KEY_A)
+    alias = "jump-" + "".join(R.choice(string.ascii_lowercase) for _ in range(6))
+    config = f"Host {alias}\n    HostName 10.20.30.40\n    User ops\n"
+    first, _ = mask(config.encode(), engine=engine)
+    assert alias.encode() not in first and b"    User ops\n" in first
+    later = f"$ ssh {alias} 'sudo systemctl restart ledger'\nConnection to {alias} closed.\n"
+    assert Engine(KEY_A).scan(later.encode()) == []  # an alias alone names nothing
+    out, masker = mask(later.encode(), engine=engine)
+    assert alias.encode() not in out
+    assert unmask(masker, out) == later.encode()
+
+
 def test_the_remote_of_the_repository_is_masked_in_later_module_paths_and_commands() -> None:
     engine = Engine(KEY_A)
     org = "".join(R.choice(string.ascii_lowercase) for _ in range(7)) + "-eng"

@@ -316,6 +316,139 @@ fn check_private_host(data: &[u8], s: usize, e: usize) -> CheckResult {
     (!fs.is_empty()).then_some((fs, e))
 }
 
+/// The keywords of an `ssh_config` host block (`man ssh_config`), lower case: the indented
+/// lines after a `Host` line that make it one.
+#[rustfmt::skip]
+const SSH_KEYWORDS: &[&[u8]] = &[
+    b"hostname", b"user", b"port", b"identityfile", b"proxyjump", b"proxycommand",
+    b"forwardagent", b"localforward", b"remoteforward", b"dynamicforward", b"identitiesonly",
+    b"stricthostkeychecking", b"userknownhostsfile", b"serveraliveinterval", b"addkeystoagent",
+    b"usekeychain", b"preferredauthentications", b"controlmaster", b"controlpath",
+    b"controlpersist", b"loglevel", b"certificatefile", b"connecttimeout",
+];
+
+/// A host name in `ssh_config`: the user's own (a DNS name, masked as [`own_host`]; an alias
+/// the user made up, masked whole), unless it is a pattern (`*`), a public forge's, AWS's or
+/// an address (the address rules' own).
+fn ssh_host(data: &[u8], s: usize, e: usize, out: &mut Vec<Finding>) {
+    let host = &data[s..e];
+    if host.is_empty()
+        || host.iter().any(|c| matches!(c, b'*' | b'?' | b'!' | b'%'))
+        || super::git::FORGES
+            .iter()
+            .any(|f| host.eq_ignore_ascii_case(f) || under(host, f))
+        || aws::is_aws_host(host)
+        || host.iter().all(|c| c.is_ascii_digit() || *c == b'.')
+        || host.eq_ignore_ascii_case(b"localhost")
+    {
+        return;
+    }
+    if host.contains(&b'.') {
+        out.extend(own_host(s, host));
+    } else if host.len() >= 5 || host.iter().any(|c| c.is_ascii_digit() || *c == b'-') {
+        out.push(Finding::new(s, e, aws::HOSTNAME, Shape::Classwise));
+    }
+}
+
+/// The end of the host name or pattern from `i` (before `end`).
+fn host_token_end(data: &[u8], i: usize, end: usize) -> usize {
+    i + data[i..end]
+        .iter()
+        .take_while(|&&c| {
+            c.is_ascii_alphanumeric() || matches!(c, b'-' | b'.' | b'_' | b'*' | b'?' | b'!')
+        })
+        .count()
+}
+
+/// The lines of an `ssh_config` from `i`: (start, end, next), a line break raw or escaped,
+/// up to the end of the string that holds them.
+fn config_line(data: &[u8], i: usize) -> Option<(usize, usize, usize)> {
+    if i >= data.len() || data[i] == b'"' {
+        return None;
+    }
+    let hi = data.len().min(i + 1024);
+    let mut k = i;
+    while k < hi {
+        match data[k] {
+            b'\n' => return Some((i, k, k + 1)),
+            b'"' => return Some((i, k, k)),
+            b'\\' if data.get(k + 1) == Some(&b'n') => return Some((i, k, k + 2)),
+            b'\\' => return Some((i, k, k)),
+            _ => k += 1,
+        }
+    }
+    (k == data.len()).then_some((i, k, k))
+}
+
+/// An `ssh_config` host block (`~/.ssh/config`): the names after `Host` and the block's
+/// `HostName` and `ProxyJump` hosts, when indented lines with ssh's keywords follow the `Host`
+/// line.
+fn check_ssh_config(data: &[u8], s: usize, e: usize) -> CheckResult {
+    let at_line_start = s == 0
+        || matches!(data[s - 1], b'\n' | b'"')
+        || (s >= 2 && data[s - 1] == b'n' && data[s - 2] == b'\\');
+    if !at_line_start {
+        return None;
+    }
+    let (_, host_end, mut i) = config_line(data, e)?;
+    let mut out = Vec::new();
+    let mut keywords = 0;
+    for _ in 0..64 {
+        let Some((a, b, next)) = config_line(data, i) else {
+            break;
+        };
+        let ind = data[a..b]
+            .iter()
+            .take_while(|&&c| c == b' ' || c == b'\t')
+            .count();
+        if ind == 0 || a + ind == b {
+            break; // the block ends at a line that is not indented
+        }
+        let ks = a + ind;
+        let ke = ks
+            + data[ks..b]
+                .iter()
+                .take_while(|c| c.is_ascii_alphabetic())
+                .count();
+        let keyword = data[ks..ke].to_ascii_lowercase();
+        if !SSH_KEYWORDS.contains(&keyword.as_slice()) {
+            break;
+        }
+        keywords += 1;
+        let vs = ke
+            + data[ke..b]
+                .iter()
+                .take_while(|&&c| matches!(c, b' ' | b'\t' | b'='))
+                .count();
+        if keyword == b"hostname" || keyword == b"proxyjump" {
+            // `ProxyJump ops@jump-01:2222,bastion`: each hop's host
+            let mut ps = vs;
+            while ps < b {
+                let pe = ps + memchr::memchr(b',', &data[ps..b]).unwrap_or(b - ps);
+                let hs = ps + memchr::memchr(b'@', &data[ps..pe]).map_or(0, |k| k + 1);
+                ssh_host(data, hs, host_token_end(data, hs, pe), &mut out);
+                ps = pe + 1;
+            }
+        }
+        if next == b {
+            break;
+        }
+        i = next;
+    }
+    if keywords == 0 {
+        return None;
+    }
+    let mut names = Vec::new();
+    let mut k = e;
+    while k < host_end {
+        let te = host_token_end(data, k, host_end);
+        ssh_host(data, k, te, &mut names);
+        k = te + 1;
+    }
+    names.extend(out);
+    Some((names, e))
+}
+
 pub fn recognizers() -> Vec<Recognizer> {
     let mut keys: Vec<String> = DOMAIN_KEYS.iter().map(|k| key_variants(k)).collect();
     keys.sort_by(|a, b| b.len().cmp(&a.len()).then(a.cmp(b)));
@@ -330,6 +463,12 @@ pub fn recognizers() -> Vec<Recognizer> {
             "domains.private_host",
             PRIVATE_TLDS,
             check_private_host,
+            &[aws::HOSTNAME],
+        ),
+        Recognizer::new(
+            "domains.ssh_config",
+            r"Host[ \t]+",
+            check_ssh_config,
             &[aws::HOSTNAME],
         ),
         Recognizer::new(

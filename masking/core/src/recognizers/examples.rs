@@ -801,6 +801,9 @@ pub const ROWS: &[Row] = &[
             ok("DB_HOST=«ledger-db.corp».«tallyco.internal»\nREDIS_HOST=«cache».«tallyco.lan»\n"),
             ok(r#"{"content": "ERROR dial tcp: lookup «vault.corp».«tallyco.internal»: no such host\n  server: https://«k8s-api».«tallyco.corp»:6443\n"}"#),
             ok("10.42.3.11 «grafana».«tallyco.corp» grafana\n«Priyas-MacBook-Pro.local» is up\n"),
+            // an ssh_config host block: the names the user gave, its host, its jump hosts
+            ok("Host «bastion-prod» «bastion»\n    HostName «bastion».«tallyco.net»\n    User ops\n    IdentityFile ~/.ssh/ops.pem\nHost «db-tunnel»\n    HostName 10.42.7.19\n    ProxyJump ops@«bastion-prod»:2222,«jump-01»\n"),
+            ok(r#"{"content": "Host «ledger-box»\n  HostName «dev-7».«tallyco.io»\n  ForwardAgent yes\n"}"#),
             // a load balancer's alias name keeps the `dualstack.` AWS puts before it
             ok(r#""DNSName": "dualstack.«ledger-alb-1234567890».us-east-1.elb.amazonaws.com.""#),
         ],
@@ -815,6 +818,9 @@ pub const ROWS: &[Row] = &[
             ok("Docs are at docs.tallyco.io.\nSee setup.py.\tv1.2.\tThanks.\nelb.amazonaws.com.\t60\n"),
             ok("ec2.us-east-1.amazonaws.com"),
             ok("sts.amazonaws.com"),
+            // ssh_config blocks for a forge and for every host, a `Host` line in prose
+            ok("Host github.com\n  HostName github.com\n  User git\n  IdentityFile ~/.ssh/id_ed25519\nHost *\n  ServerAliveInterval 60\n"),
+            ok("Host keys are checked on first use.\nHost bastion-prod is down\n"),
             // private top-level names in code and software's own hosts under them
             ok("_local = threading.local()\nfrom google.protobuf.internal import builder\n"),
             ok("import com.tallyco.internal.Settle;\nself.cache.local = x\nwerkzeug.local\n"),

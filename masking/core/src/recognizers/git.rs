@@ -27,7 +27,7 @@ pub const TYPES: &[TypeInfo] = &[TypeInfo {
 }];
 
 /// Hosts that serve everyone's repositories: their names stay.
-const FORGES: &[&[u8]] = &[
+pub(super) const FORGES: &[&[u8]] = &[
     b"github.com",
     b"gitlab.com",
     b"bitbucket.org",
