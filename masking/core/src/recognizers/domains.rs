@@ -19,8 +19,8 @@ use memchr::memmem;
 
 use super::aws;
 use super::base::{
-    escape_ends_at, field_check, key_variants, line_start_of, norm_key, Check, CheckResult, Field,
-    Finding, Recognizer, Shape, Value, KEY_ANCHOR, Q, WORD,
+    escape_ends_at, field_check, field_check_with, key_variants, line_start_of, norm_key, Check,
+    CheckResult, Field, Finding, Recognizer, Shape, Value, KEY_ANCHOR, Q, WORD,
 };
 use super::names::v_name;
 
@@ -191,12 +191,80 @@ fn domain_field() -> Field {
     }
 }
 
+/// The host fields' check; an HTTP request's `Host:` header (a client's trace, `curl -v`) is
+/// no configuration's.
+fn host_fields_check() -> Check {
+    let check = field_check_with(host_field, false, true, WORD);
+    std::sync::Arc::new(move |data: &[u8], s: usize, e: usize| -> CheckResult {
+        if data[s..].starts_with(b"Host:") {
+            return None;
+        }
+        check(data, s, e)
+    })
+}
+
 fn fields_check() -> Check {
     let table: HashMap<String, Field> = DOMAIN_KEYS
         .iter()
         .map(|k| (norm_key(k.as_bytes()), domain_field()))
         .collect();
     field_check(table, false, false, WORD)
+}
+
+/// Registrable domains of services everyone's configuration names (mail, payments, error
+/// tracking, package registries, the big clouds' and vendors' APIs): a host under one is not
+/// the user's. Hosts where each customer has a name (`<app>.herokuapp.com`) are
+/// [`SHARED_HOSTS`], whose customer label is masked.
+#[rustfmt::skip]
+const SERVICE_DOMAINS: &[&[u8]] = &[
+    b"gmail.com", b"google.com", b"googleapis.com", b"gstatic.com", b"github.com",
+    b"githubusercontent.com", b"gitlab.com", b"bitbucket.org", b"anthropic.com", b"openai.com",
+    b"stripe.com", b"slack.com", b"sendgrid.net", b"mailgun.org", b"mailgun.net",
+    b"mailtrap.io", b"twilio.com", b"sentry.io", b"datadoghq.com", b"datadoghq.eu",
+    b"newrelic.com", b"npmjs.org", b"npmjs.com", b"pypi.org", b"pythonhosted.org", b"docker.io",
+    b"docker.com", b"cloudflare.com", b"azure.com", b"microsoft.com", b"windows.net",
+    b"office365.com", b"outlook.com", b"yahoo.com", b"icloud.com", b"apple.com", b"heroku.com",
+    b"okta.com", b"auth0.com", b"atlassian.net", b"atlassian.com", b"pagerduty.com",
+    b"mailchimp.com", b"postmarkapp.com", b"amazon.com", b"ubuntu.com", b"debian.org",
+    b"fedoraproject.org", b"alpinelinux.org", b"golang.org", b"rust-lang.org", b"crates.io",
+    b"maven.org", b"apache.org", b"jfrog.io", b"quay.io", b"gcr.io", b"ghcr.io", b"k8s.io",
+    b"letsencrypt.org", b"digicert.com", b"ntp.org", b"example.com", b"example.org",
+    b"example.net",
+];
+
+/// The value of a host field (`DB_HOST=`, `"host":`, `redisHost:`): a host of the user's own
+/// when it is a subdomain (`pg-main.tallyco.io`, not `tallyco.io` alone, which a host field
+/// names as often for a vendor's site) outside AWS's and the common services' domains.
+fn v_service_host(data: &[u8], v: &Value, _rtype: &'static str) -> Option<Vec<Finding>> {
+    let tok = &data[v.start..v.end];
+    // `db.tallyco.io:5432`
+    let host = &tok[..memchr::memchr(b':', tok).unwrap_or(tok.len())];
+    let first = host.split(|&c| c == b'.').next().unwrap_or_default();
+    // a member access in code (`this.proxyURL.host`) is no host: hosts are written lower case
+    if !aws::own_dns_name(host)
+        || host.iter().any(u8::is_ascii_uppercase)
+        || CODE_ROOTS.contains(&first)
+        || registrable_start(host).is_none_or(|r| r == 0)
+        || aws::is_aws_host(host)
+        || SERVICE_DOMAINS
+            .iter()
+            .any(|d| host.eq_ignore_ascii_case(d) || under(host, d))
+    {
+        return Some(Vec::new());
+    }
+    Some(own_host(v.start, host))
+}
+
+/// Keys that name a host: `host`, `hostname` and keys ending so (`DB_HOST`, `redisHost`,
+/// `ansible_host`).
+fn host_field(key: &str) -> Option<Field> {
+    let named = key.ends_with("host") || key.ends_with("hostname");
+    (named && !key.ends_with("localhost") && !key.ends_with("ghost")).then_some(Field {
+        rtype: aws::HOSTNAME,
+        shape: Shape::Classwise,
+        validate: v_service_host,
+        line: false,
+    })
 }
 
 /// How far into an `Aliases` object its `Items` may lie.
@@ -463,6 +531,12 @@ pub fn recognizers() -> Vec<Recognizer> {
             "domains.private_host",
             PRIVATE_TLDS,
             check_private_host,
+            &[aws::HOSTNAME],
+        ),
+        Recognizer::with_check(
+            "domains.host_fields",
+            format!("(?:host|HOST|Host)(?:name|Name|NAME)?{KEY_ANCHOR}"),
+            host_fields_check(),
             &[aws::HOSTNAME],
         ),
         Recognizer::new(

@@ -801,6 +801,10 @@ pub const ROWS: &[Row] = &[
             ok("DB_HOST=«ledger-db.corp».«tallyco.internal»\nREDIS_HOST=«cache».«tallyco.lan»\n"),
             ok(r#"{"content": "ERROR dial tcp: lookup «vault.corp».«tallyco.internal»: no such host\n  server: https://«k8s-api».«tallyco.corp»:6443\n"}"#),
             ok("10.42.3.11 «grafana».«tallyco.corp» grafana\n«Priyas-MacBook-Pro.local» is up\n"),
+            // a host field's subdomain, in env files, JSON, YAML and inventories
+            ok("DB_HOST=«pg-main».«tallyco.io»\nREDIS_HOST=«cache-7».«ledgerline.com»:6379\n"),
+            ok(r#"{"host": "«es-logs».«tallyco.net»", "port": 9200, "redisHost": "«sessions».«tallyco.net»"}"#),
+            ok("web-01 ansible_host=«web-01.eu».«tallyco.io» ansible_user=ubuntu\n  hostname: «kafka-1».«tallyco.io»\n"),
             // an ssh_config host block: the names the user gave, its host, its jump hosts
             ok("Host «bastion-prod» «bastion»\n    HostName «bastion».«tallyco.net»\n    User ops\n    IdentityFile ~/.ssh/ops.pem\nHost «db-tunnel»\n    HostName 10.42.7.19\n    ProxyJump ops@«bastion-prod»:2222,«jump-01»\n"),
             ok(r#"{"content": "Host «ledger-box»\n  HostName «dev-7».«tallyco.io»\n  ForwardAgent yes\n"}"#),
@@ -818,6 +822,12 @@ pub const ROWS: &[Row] = &[
             ok("Docs are at docs.tallyco.io.\nSee setup.py.\tv1.2.\tThanks.\nelb.amazonaws.com.\t60\n"),
             ok("ec2.us-east-1.amazonaws.com"),
             ok("sts.amazonaws.com"),
+            // host fields naming services everyone uses, a registrable domain alone, a trace's
+            // HTTP header
+            ok("SMTP_HOST=smtp.gmail.com\nSENTRY_HOST=o1.ingest.sentry.io\nDB_HOST=localhost\n"),
+            ok(r#"{"host": "api.stripe.com", "hostname": "tallyco.io", "host": "10.0.0.5"}"#),
+            ok("const opts = { host: this.proxyURL.host, hostname: proxyURL.hostname };\n"),
+            ok("> GET /v1 HTTP/1.1\n> Host: api.partner-bank.com\n> User-Agent: curl/8.4.0\n"),
             // ssh_config blocks for a forge and for every host, a `Host` line in prose
             ok("Host github.com\n  HostName github.com\n  User git\n  IdentityFile ~/.ssh/id_ed25519\nHost *\n  ServerAliveInterval 60\n"),
             ok("Host keys are checked on first use.\nHost bastion-prod is down\n"),

@@ -2896,6 +2896,7 @@ mod tests {
                 "names.dimension_row",
                 "domains.fields",
                 "domains.private_host",
+                "domains.host_fields",
                 "domains.ssh_config",
                 "domains.aliases",
                 "names.bucket_entry",
