@@ -263,6 +263,48 @@ pub fn command_end(data: &[u8], s: usize) -> usize {
     hi
 }
 
+/// The line of text from `i`: (start, end, where the next line starts), a line break raw or
+/// escaped (`\n`), up to the end of the string that holds it (a `"`, raw or escaped, or an
+/// escaped backslash) or of the text; `None` at that end or past 4096 bytes.
+pub fn text_line(data: &[u8], i: usize) -> Option<(usize, usize, usize)> {
+    if i >= data.len() || data[i] == b'"' {
+        return None;
+    }
+    let hi = data.len().min(i + 4096);
+    let mut k = i;
+    while k < hi {
+        match data[k] {
+            b'\n' => return Some((i, k, k + 1)),
+            b'"' => return Some((i, k, k)),
+            b'\\' if data.get(k + 1) == Some(&b'n') => return Some((i, k, k + 2)),
+            b'\\' if matches!(data.get(k + 1), Some(b'"' | b'\\')) => return Some((i, k, k)),
+            _ => k += 1,
+        }
+    }
+    (k == data.len()).then_some((i, k, k))
+}
+
+/// The blank-separated tokens of a command line from `i` to `end`: (start, end) each.
+pub fn command_tokens(
+    data: &[u8],
+    mut i: usize,
+    end: usize,
+) -> impl Iterator<Item = (usize, usize)> + '_ {
+    std::iter::from_fn(move || {
+        while i < end && matches!(data[i], b' ' | b'\t') {
+            i += 1;
+        }
+        if i >= end {
+            return None;
+        }
+        let ts = i;
+        while i < end && !matches!(data[i], b' ' | b'\t') {
+            i += 1;
+        }
+        Some((ts, i))
+    })
+}
+
 /// The start of the line holding `s`: after the raw or escaped line break before it, looking
 /// back at most `reach` bytes (`None` past that).
 pub fn line_start_of(data: &[u8], s: usize, reach: usize) -> Option<usize> {

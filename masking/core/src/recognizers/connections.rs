@@ -13,7 +13,7 @@
 //! (with `redis-cli`'s password, which the password rules read).
 
 use super::base::{
-    command_end, left_ok, table, ByteTable, CheckResult, Finding, Recognizer, Shape,
+    command_end, command_tokens, left_ok, table, ByteTable, CheckResult, Finding, Recognizer, Shape,
 };
 use super::{aws, domains, secrets};
 
@@ -230,16 +230,7 @@ fn check_db_client(data: &[u8], s: usize, e: usize) -> CheckResult {
     let mut pending: Option<Names> = None;
     // the last positional argument so far
     let mut last: Option<(usize, usize)> = None;
-    let mut i = e;
-    while i < end {
-        if data[i] == b' ' || data[i] == b'\t' {
-            i += 1;
-            continue;
-        }
-        let ts = i;
-        while i < end && data[i] != b' ' && data[i] != b'\t' {
-            i += 1;
-        }
+    for (ts, i) in command_tokens(data, e, end) {
         let tok = &data[ts..i];
         let (value, names) = if let Some(names) = pending.take() {
             (Some(ts), names)

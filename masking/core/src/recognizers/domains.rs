@@ -19,8 +19,8 @@ use memchr::memmem;
 
 use super::aws;
 use super::base::{
-    escape_ends_at, field_check, field_check_with, key_variants, line_start_of, norm_key, Check,
-    CheckResult, Field, Finding, Recognizer, Shape, Value, KEY_ANCHOR, Q, WORD,
+    escape_ends_at, field_check, field_check_with, key_variants, line_start_of, norm_key,
+    text_line, Check, CheckResult, Field, Finding, Recognizer, Shape, Value, KEY_ANCHOR, Q, WORD,
 };
 use super::names::v_name;
 
@@ -428,26 +428,6 @@ fn host_token_end(data: &[u8], i: usize, end: usize) -> usize {
         .count()
 }
 
-/// The lines of an `ssh_config` from `i`: (start, end, next), a line break raw or escaped,
-/// up to the end of the string that holds them.
-fn config_line(data: &[u8], i: usize) -> Option<(usize, usize, usize)> {
-    if i >= data.len() || data[i] == b'"' {
-        return None;
-    }
-    let hi = data.len().min(i + 1024);
-    let mut k = i;
-    while k < hi {
-        match data[k] {
-            b'\n' => return Some((i, k, k + 1)),
-            b'"' => return Some((i, k, k)),
-            b'\\' if data.get(k + 1) == Some(&b'n') => return Some((i, k, k + 2)),
-            b'\\' => return Some((i, k, k)),
-            _ => k += 1,
-        }
-    }
-    (k == data.len()).then_some((i, k, k))
-}
-
 /// An `ssh_config` host block (`~/.ssh/config`): the names after `Host` and the block's
 /// `HostName` and `ProxyJump` hosts, when indented lines with ssh's keywords follow the `Host`
 /// line.
@@ -458,11 +438,11 @@ fn check_ssh_config(data: &[u8], s: usize, e: usize) -> CheckResult {
     if !at_line_start {
         return None;
     }
-    let (_, host_end, mut i) = config_line(data, e)?;
+    let (_, host_end, mut i) = text_line(data, e)?;
     let mut out = Vec::new();
     let mut keywords = 0;
     for _ in 0..64 {
-        let Some((a, b, next)) = config_line(data, i) else {
+        let Some((a, b, next)) = text_line(data, i) else {
             break;
         };
         let ind = data[a..b]
@@ -506,6 +486,8 @@ fn check_ssh_config(data: &[u8], s: usize, e: usize) -> CheckResult {
     if keywords == 0 {
         return None;
     }
+    // the names, up to a comment
+    let host_end = e + memchr::memchr(b'#', &data[e..host_end]).unwrap_or(host_end - e);
     let mut names = Vec::new();
     let mut k = e;
     while k < host_end {

@@ -806,7 +806,7 @@ pub const ROWS: &[Row] = &[
             ok(r#"{"host": "«es-logs».«tallyco.net»", "port": 9200, "redisHost": "«sessions».«tallyco.net»"}"#),
             ok("web-01 ansible_host=«web-01.eu».«tallyco.io» ansible_user=ubuntu\n  hostname: «kafka-1».«tallyco.io»\n"),
             // an ssh_config host block: the names the user gave, its host, its jump hosts
-            ok("Host «bastion-prod» «bastion»\n    HostName «bastion».«tallyco.net»\n    User ops\n    IdentityFile ~/.ssh/ops.pem\nHost «db-tunnel»\n    HostName 10.42.7.19\n    ProxyJump ops@«bastion-prod»:2222,«jump-01»\n"),
+            ok("Host «bastion-prod» «bastion»\n    HostName «bastion».«tallyco.net»\n    User ops\n    IdentityFile ~/.ssh/ops.pem\nHost «db-tunnel» # through the bastion\n    HostName 10.42.7.19\n    ProxyJump ops@«bastion-prod»:2222,«jump-01»\n"),
             ok(r#"{"content": "Host «ledger-box»\n  HostName «dev-7».«tallyco.io»\n  ForwardAgent yes\n"}"#),
             // a load balancer's alias name keeps the `dualstack.` AWS puts before it
             ok(r#""DNSName": "dualstack.«ledger-alb-1234567890».us-east-1.elb.amazonaws.com.""#),

@@ -20,8 +20,8 @@ use std::sync::LazyLock;
 use memchr::memmem;
 
 use super::base::{
-    command_end, escape_ends_at, left_ok, line_start_of, table, ByteTable, CheckResult, Finding,
-    Recognizer, Shape, TypeInfo,
+    command_end, command_tokens, escape_ends_at, left_ok, line_start_of, table, text_line,
+    ByteTable, CheckResult, Finding, Recognizer, Shape, TypeInfo,
 };
 use super::tool_calls::tool_result_text;
 
@@ -227,20 +227,11 @@ fn check_command(data: &[u8], s: usize, e: usize) -> CheckResult {
     let helm = data[s] == b'h';
     let end = command_end(data, e);
     let mut out = Vec::new();
-    let mut i = e;
     let mut after_kind = false;
     let mut after_ns = false;
     let mut verb: Option<&[u8]> = None;
     let mut formatted = false;
-    while i < end {
-        if data[i] == b' ' || data[i] == b'\t' {
-            i += 1;
-            continue;
-        }
-        let ts = i;
-        while i < end && data[i] != b' ' && data[i] != b'\t' {
-            i += 1;
-        }
+    for (ts, i) in command_tokens(data, e, end) {
         let tok = &data[ts..i];
         let mut value = None;
         if after_ns {
@@ -317,33 +308,13 @@ fn output_start(data: &[u8], s: usize, end: usize) -> Option<usize> {
 /// How many rows of a table are read.
 const MAX_ROWS: usize = 2000;
 
-/// The lines of text from `i`: each line's span, a line break raw or escaped (`\n`), up to the
-/// end of the string that holds them (an unescaped `"`).
-fn next_line(data: &[u8], i: usize) -> Option<(usize, usize, usize)> {
-    if i >= data.len() || data[i] == b'"' {
-        return None;
-    }
-    let hi = data.len().min(i + 4096);
-    let mut k = i;
-    while k < hi {
-        match data[k] {
-            b'\n' => return Some((i, k, k + 1)),
-            b'"' => return Some((i, k, k)),
-            b'\\' if data.get(k + 1) == Some(&b'n') => return Some((i, k, k + 2)),
-            b'\\' if matches!(data.get(k + 1), Some(b'"' | b'\\')) => return Some((i, k, k)),
-            _ => k += 1,
-        }
-    }
-    None
-}
-
 /// The `NAME` and `NAMESPACE` cells of the tables from `i` whose header starts with one of them
 /// (`kubectl get`, `helm list`; `kubectl get deploy,svc` prints a table a kind, a blank line
 /// between): each cell starts where its header does. A name written `kind/name` (`kubectl get
 /// all`) is its name.
 fn table_findings(data: &[u8], mut i: usize, out: &mut Vec<Finding>) {
     let mut rows = 0;
-    while let Some((hs, he, after)) = next_line(data, i) {
+    while let Some((hs, he, after)) = text_line(data, i) {
         let header = &data[hs..he];
         if !(header.starts_with(b"NAME ") || header.starts_with(b"NAMESPACE ")) {
             return;
@@ -365,7 +336,7 @@ fn table_findings(data: &[u8], mut i: usize, out: &mut Vec<Finding>) {
         }
         i = after;
         loop {
-            let Some((rs, re, after)) = next_line(data, i) else {
+            let Some((rs, re, after)) = text_line(data, i) else {
                 return;
             };
             rows += 1;
