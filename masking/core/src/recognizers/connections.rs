@@ -291,13 +291,20 @@ pub fn recognizers() -> Vec<Recognizer> {
     vec![
         Recognizer::new(
             "connections.db_url",
-            r"(?:postgres(?:ql)?|mysql|mariadb|mongodb(?:\+srv)?|rediss?|amqps?|sqlserver|cockroachdb)://",
+            concat!(
+                r"(?:postgres(?:ql)?|mysql|mariadb|mongodb(?:\+srv)?|rediss?|amqps?|sqlserver",
+                r"|cockroachdb)://"
+            ),
             check_db_url,
             &[DB, aws::HOSTNAME],
         ),
         Recognizer::new(
             "connections.db_client",
-            r"(?:psql|pg_dump|pg_dumpall|pg_restore|pg_isready|createdb|dropdb|mysql|mysqldump|mysqladmin|mariadb|mariadb-dump|mongosh|mongodump|mongorestore|redis-cli|clickhouse-client)[ \t]",
+            concat!(
+                r"(?:psql|pg_dump|pg_dumpall|pg_restore|pg_isready|createdb|dropdb|mysql|mysqldump",
+                r"|mysqladmin|mariadb|mariadb-dump|mongosh|mongodump|mongorestore|redis-cli",
+                r"|clickhouse-client)[ \t]"
+            ),
             check_db_client,
             &[DB, aws::HOSTNAME, "password"],
         ),
@@ -341,10 +348,12 @@ mod tests {
         assert_eq!(of("password", line), ["R3portPass!"]);
         let line = r#"{"command": "pg_dump -Fc -U postgres -h 10.0.0.5 billing_main > b.dump"}"#;
         assert_eq!(of("aws_db_identifier", line), ["billing_main"]);
-        let line = "mongosh --host=mongo-0.tallyco.net --username svc_reports --authenticationDatabase admin";
+        let line =
+            "mongosh --host=mongo-0.tallyco.net --username svc_reports --authenticationDatabase x";
         assert_eq!(of("aws_db_identifier", line), ["svc_reports"]);
         assert_eq!(of("aws_hostname", line), ["mongo-0", "tallyco.net"]);
-        let line = "clickhouse-client --host ch.tallyco.net --user analyst_ro --database events_prod -q 'x'";
+        let line =
+            "clickhouse-client --host ch.tallyco.net --user analyst_ro --database events_prod -q x";
         assert_eq!(of("aws_db_identifier", line), ["analyst_ro", "events_prod"]);
     }
 

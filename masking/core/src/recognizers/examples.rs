@@ -613,6 +613,8 @@ pub const ROWS: &[Row] = &[
             // `kubectl describe`'s header, raw and in a tool result (a pod's random parts stay)
             ok("$ kubectl describe deploy\nName:                   «payout-router»\nNamespace:              «fin-core»\nCreationTimestamp:      Mon, 30 Nov 2026 10:00:00 +0000\n"),
             ok(r#"{"content": "Name:             «ledger-api»-5c8b9d7f6b-qwz4p\nNamespace:        «fin-core»\nPriority:         0\n"}"#),
+            // where `describe` says a container's variable comes from
+            ok("      STRIPE_KEY:  <set to the key 'stripe' in secret '«payments-secrets»'>  Optional: false\n      CONFIG:      <set to the key 'cfg' of config map '«ledger-config»'>  Optional: false\n"),
             ok(r#"{"type": "tool_use", "id": "toolu_01Kg", "name": "Bash", "input": {"command": "kubectl get deploy,svc"}}]}, {"role": "user", "content": [{"type": "tool_result", "tool_use_id": "toolu_01Kg", "content": "NAME                          READY   UP-TO-DATE\ndeployment.apps/«payout-router»   2/2     2\n\nNAME                 TYPE        CLUSTER-IP\nservice/«payout-router»   ClusterIP   172.20.14.9\n"}"#),
         ],
         negative: &[
@@ -629,6 +631,7 @@ pub const ROWS: &[Row] = &[
             // namespace
             ok("Name: orders-api\nNamespace:   fin-core\nName:      coredns\nNamespace: kube-system\n"),
             ok("Namespace:   fin-core\nThe Name:    orders-api\n"),
+            ok("      CA:  <set to the key 'ca.crt' of config map 'kube-root-ca.crt'>\nstored in secret 'x' and more\n"),
             // a table in JSON output, the system namespace's components
             ok("$ kubectl get pods -o json\nNAME is a field\nkubectl get svc -n kube-system\nNAME       TYPE        CLUSTER-IP\nkube-dns   ClusterIP   10.100.0.10\n"),
         ],

@@ -44,7 +44,7 @@ const GLUE: ByteTable = table(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuv
 
 /// Names that are the cluster's own components, common software or plain words.
 static PUBLIC: LazyLock<HashSet<&'static [u8]>> = LazyLock::new(|| {
-    "coredns kube-dns kube-proxy kube-system kube-public kube-node-lease default \
+    "coredns kube-dns kube-proxy kube-system kube-public kube-node-lease kube-root-ca.crt default \
      metrics-server cluster-autoscaler aws-load-balancer-controller aws-node \
      aws-node-termination-handler ebs-csi-controller ebs-csi-node efs-csi-controller \
      efs-csi-node eks-pod-identity-agent karpenter cert-manager cert-manager-cainjector \
@@ -514,6 +514,17 @@ fn check_describe(data: &[u8], s: usize, e: usize) -> CheckResult {
     Some((out.into_iter().flatten().collect(), ns_end))
 }
 
+/// `kubectl describe`'s account of where a container's variable comes from: `<set to the key
+/// 'stripe' in secret 'payments-secrets'>`, `… of config map 'ledger-config'>`. The candidate
+/// ends at the quote that opens the name.
+fn check_env_source(data: &[u8], _s: usize, e: usize) -> CheckResult {
+    let ne = name_at(data, e);
+    if ne == e || data.get(ne) != Some(&b'\'') || data.get(ne + 1) != Some(&b'>') {
+        return None;
+    }
+    Some((name_finding(data, e, ne).into_iter().collect(), ne))
+}
+
 pub fn recognizers() -> Vec<Recognizer> {
     vec![
         Recognizer::new(
@@ -533,6 +544,12 @@ pub fn recognizers() -> Vec<Recognizer> {
         ),
         Recognizer::new("kubernetes.manifest", r"metadata:", check_manifest, &[K8S_NAME]),
         Recognizer::new("kubernetes.describe", r"Namespace: +", check_describe, &[K8S_NAME]),
+        Recognizer::new(
+            "kubernetes.env_source",
+            r"(?:in secret|of config map) '",
+            check_env_source,
+            &[K8S_NAME],
+        ),
         Recognizer::new("kubernetes.command", r"(?:kubectl|helm)[ \t]", check_command, &[K8S_NAME]),
     ]
 }
