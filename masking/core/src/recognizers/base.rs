@@ -305,6 +305,11 @@ pub fn command_tokens(
     })
 }
 
+/// Whether `s` starts a line: the body's start, after a newline or after a `\n` escape.
+pub fn at_line_start(data: &[u8], s: usize) -> bool {
+    s == 0 || data[s - 1] == b'\n' || (data[s - 1] == b'n' && escape_ends_at(data, s - 1))
+}
+
 /// The start of the line holding `s`: after the raw or escaped line break before it, looking
 /// back at most `reach` bytes (`None` past that).
 pub fn line_start_of(data: &[u8], s: usize, reach: usize) -> Option<usize> {

@@ -79,13 +79,7 @@ fn check_db_url(data: &[u8], s: usize, e: usize) -> CheckResult {
             .iter()
             .take_while(|&&c| url_char(c))
             .count();
-        let host = &data[i..he];
-        if host.contains(&b'.')
-            && !aws::is_aws_host(host)
-            && !host.iter().all(|c| c.is_ascii_digit() || *c == b'.')
-        {
-            out.extend(domains::own_host(i, host));
-        }
+        out.extend(host_findings(data, i, he));
         let next = he
             + data[he..auth_end]
                 .iter()
@@ -109,8 +103,9 @@ fn check_db_url(data: &[u8], s: usize, e: usize) -> CheckResult {
     Some((out, s + 1))
 }
 
-/// A host given on a command line: one of the user's DNS names (a bare name such as a compose
-/// service's, an address, `localhost` and AWS's hosts are other rules' or no one's).
+/// A host a connection string or a client's flag names: one of the user's DNS names (a bare
+/// name such as a compose service's, an address, `localhost` and AWS's hosts are other rules'
+/// or no one's).
 fn host_findings(data: &[u8], s: usize, e: usize) -> Vec<Finding> {
     let host = &data[s..e];
     if !host.contains(&b'.')

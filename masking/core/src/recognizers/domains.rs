@@ -19,8 +19,9 @@ use memchr::memmem;
 
 use super::aws;
 use super::base::{
-    escape_ends_at, field_check, field_check_with, key_variants, line_start_of, norm_key,
-    text_line, Check, CheckResult, Field, Finding, Recognizer, Shape, Value, KEY_ANCHOR, Q, WORD,
+    at_line_start, escape_ends_at, field_check, field_check_with, key_variants, line_start_of,
+    norm_key, text_line, Check, CheckResult, Field, Finding, Recognizer, Shape, Value, KEY_ANCHOR,
+    Q, WORD,
 };
 use super::names::v_name;
 
@@ -131,18 +132,27 @@ pub fn own_host(start: usize, host: &[u8]) -> Vec<Finding> {
 /// where the labels start (`grafana.internal` in `grafana.internal.tallyco.io`). `None` for
 /// 3 bytes or fewer (`api`, `www`, whose surrogates would be words, as [`own_host`] leaves them).
 pub fn labels_before(data: &[u8], dot: usize) -> Option<usize> {
-    let mut i = dot;
-    // a JSON escape's letter (`\n` before the host) is no label's
-    while i > 0
+    let (_, i) = labels_start(data, dot);
+    (dot - i > 3).then_some(i)
+}
+
+/// Where the host labels that end at `end` start, read back over letters, digits, `-` and `.`
+/// (at most a host's 253 bytes; a JSON escape's letter, `\n` before the host, is no label's):
+/// the run's first byte, and its first label's, past any leading `-` or `.`.
+fn labels_start(data: &[u8], end: usize) -> (usize, usize) {
+    let lo = end.saturating_sub(253);
+    let mut i = end;
+    while i > lo
         && (data[i - 1].is_ascii_alphanumeric() || matches!(data[i - 1], b'-' | b'.'))
         && !escape_ends_at(data, i - 1)
     {
         i -= 1;
     }
-    while i < dot && matches!(data[i], b'-' | b'.') {
+    let run = i;
+    while i < end && matches!(data[i], b'-' | b'.') {
         i += 1;
     }
-    (dot - i > 3).then_some(i)
+    (run, i)
 }
 
 /// A field value that is one of the account's host names (a trailing root dot allowed, and an
@@ -334,18 +344,7 @@ fn check_private_host(data: &[u8], s: usize, e: usize) -> CheckResult {
             return None;
         }
     }
-    let lo = s.saturating_sub(253);
-    let mut i = s;
-    while i > lo
-        && (data[i - 1].is_ascii_alphanumeric() || matches!(data[i - 1], b'-' | b'.'))
-        && !escape_ends_at(data, i - 1)
-    {
-        i -= 1;
-    }
-    let run = i;
-    while i < s && matches!(data[i], b'-' | b'.') {
-        i += 1;
-    }
+    let (run, i) = labels_start(data, s);
     // a flag with its value glued (`-hdb.corp`): the flag's rule reads it
     let flag = data[run] == b'-' && (run == 0 || matches!(data[run - 1], b' ' | b'\t'));
     if i == s || flag {
@@ -432,10 +431,8 @@ fn host_token_end(data: &[u8], i: usize, end: usize) -> usize {
 /// `HostName` and `ProxyJump` hosts, when indented lines with ssh's keywords follow the `Host`
 /// line.
 fn check_ssh_config(data: &[u8], s: usize, e: usize) -> CheckResult {
-    let at_line_start = s == 0
-        || matches!(data[s - 1], b'\n' | b'"')
-        || (s >= 2 && data[s - 1] == b'n' && data[s - 2] == b'\\');
-    if !at_line_start {
+    // a line's start, or a string's (a tool result that is the file)
+    if !(at_line_start(data, s) || data[s - 1] == b'"') {
         return None;
     }
     let (_, host_end, mut i) = text_line(data, e)?;

@@ -12,9 +12,9 @@
 use memchr::memmem;
 
 use super::base::{
-    line_start_of, table, ByteTable, CheckResult, Finding, Recognizer, Shape, TypeInfo,
+    at_line_start, line_start_of, table, ByteTable, CheckResult, Finding, Recognizer, Shape,
+    TypeInfo,
 };
-use super::names::at_line_start;
 use super::{aws, domains};
 
 pub const CATEGORY: &str = "git";

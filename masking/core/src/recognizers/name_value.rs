@@ -24,10 +24,11 @@ use super::{aws, domains};
 use memchr::memmem;
 
 use super::base::{
-    norm_key, own_arn, value_after, CheckResult, Field, Finding, Recognizer, Value, Q,
+    at_line_start, norm_key, own_arn, value_after, CheckResult, Field, Finding, Recognizer, Value,
+    Q,
 };
 use super::names::{
-    at_line_start, key_at, next_key, tag_field, v_display_name, yaml_key_line, yaml_sibling,
+    key_at, next_key, tag_field, v_display_name, yaml_key_line, yaml_sibling,
     BUCKET, DB, IAM, OWNER, RES, TABLE,
 };
 use super::secrets::{key_type, v_secret, KEY_RULE_TYPES};

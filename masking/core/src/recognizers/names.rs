@@ -21,11 +21,10 @@ use regex::bytes::{Regex, RegexBuilder};
 
 use super::aws;
 use super::base::{
-    concat_table, enclosing_brace, escape_ends_at, field_check, is_space, key_variants, left_ok,
-    line_start_of,
-    match_quote, norm_key, own_arn, table, value_after, ByteTable, CheckResult, Field, Finding,
-    Recognizer, Shape, TypeInfo, Value, ALNUM, ECHO_BACK, KEY_ANCHOR, LOOKAHEAD, LOOKBEHIND, Q,
-    WORD,
+    at_line_start, concat_table, enclosing_brace, escape_ends_at, field_check, is_space,
+    key_variants, left_ok, line_start_of, match_quote, norm_key, own_arn, table, value_after,
+    ByteTable, CheckResult, Field, Finding, Recognizer, Shape, TypeInfo, Value, ALNUM, ECHO_BACK,
+    KEY_ANCHOR, LOOKAHEAD, LOOKBEHIND, Q, WORD,
 };
 use super::{domains, name_value, query_columns};
 
@@ -1329,11 +1328,6 @@ fn text_cell(data: &[u8], a: usize) -> Value {
         b += 1;
     }
     Value::bare(a, b)
-}
-
-/// Whether `s` starts a line: the body's start, after a newline or after a `\n` escape.
-pub(super) fn at_line_start(data: &[u8], s: usize) -> bool {
-    s == 0 || data[s - 1] == b'\n' || (data[s - 1] == b'n' && escape_ends_at(data, s - 1))
 }
 
 /// `--output text` rows whose last column is a name: `TAGS<tab>Name<tab><name>` (a `Name`
