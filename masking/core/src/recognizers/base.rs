@@ -284,6 +284,25 @@ pub fn text_line(data: &[u8], i: usize) -> Option<(usize, usize, usize)> {
     (k == data.len()).then_some((i, k, k))
 }
 
+/// The line from `i` of configuration text, raw or in a JSON string, before `hi`: (start, end,
+/// where the next line starts). A raw or escaped line break ends it; quotes belong to it.
+pub fn config_line(data: &[u8], i: usize, hi: usize) -> Option<(usize, usize, usize)> {
+    if i >= hi {
+        return None;
+    }
+    let mut k = i;
+    while k < hi {
+        if data[k] == b'\n' {
+            return Some((i, k, k + 1));
+        }
+        if data[k] == b'\\' && data.get(k + 1) == Some(&b'n') && escape_ends_at(data, k + 1) {
+            return Some((i, k, k + 2));
+        }
+        k += 1;
+    }
+    Some((i, hi, hi))
+}
+
 /// The blank-separated tokens of a command line from `i` to `end`: (start, end) each.
 pub fn command_tokens(
     data: &[u8],
@@ -749,6 +768,53 @@ fn list_item(data: &[u8], mut j: usize, limit: usize) -> Option<(Value, usize, b
     Some((item, after + 1, data[after] == b']'))
 }
 
+/// The items of a YAML block list after a key that ends its line (`hosts:` then `- a` lines, as
+/// `--output yaml` and manifests write lists), from `i`, the line break after the key: each
+/// item validated as the key's value. `None` when no such list follows or no item is found.
+fn yaml_list(data: &[u8], i: usize, limit: usize, spec: &Field) -> Option<(Vec<Finding>, usize)> {
+    let first = match data.get(i..i + 2)? {
+        [b'\r', b'\n'] => i + 2,
+        [b'\n', _] => i + 1,
+        [b'\\', b'n'] => i + 2,
+        _ => return None,
+    };
+    let mut out = Vec::new();
+    let mut next = first;
+    let mut end = i;
+    for _ in 0..32 {
+        let Some((a, b, n)) = config_line(data, next, limit) else { break };
+        let mut c = a;
+        while c < b && matches!(data[c], b' ' | b'\t') {
+            c += 1;
+        }
+        if !data[c..b].starts_with(b"- ") {
+            break;
+        }
+        let vs = c + 2;
+        let item = match match_quote(data, vs, b) {
+            Some(qs) => {
+                let Some(qe) = quoted_end(data, qs, &data[vs..qs], b) else { break };
+                Value { start: qs, end: qe, quote: data[vs..qs].to_vec(), sep: b":".to_vec() }
+            }
+            None => {
+                let mut ve = vs;
+                while ve < b && !bare_stop(data[ve]) {
+                    ve += 1;
+                }
+                Value { start: vs, end: ve, quote: Vec::new(), sep: b":".to_vec() }
+            }
+        };
+        if item.end > item.start {
+            if let Some(fs) = (spec.validate)(data, &item, spec.rtype) {
+                out.extend(fs);
+            }
+        }
+        end = b;
+        next = n;
+    }
+    (!out.is_empty()).then_some((out, end))
+}
+
 /// A check for `key <sep> value` candidates whose key is looked up in `table`.
 ///
 /// The candidate starts at the key (or `--flag`). With `suffix` the candidate starts at a
@@ -812,7 +878,7 @@ pub fn field_check_with(
             return if out.is_empty() { None } else { Some((out, j)) };
         }
         if v.end <= v.start {
-            return None;
+            return yaml_list(data, v.start, limit, &spec);
         }
         let fs = (spec.validate)(data, &v, spec.rtype)?;
         if fs.is_empty() {

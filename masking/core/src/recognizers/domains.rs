@@ -190,6 +190,7 @@ const DOMAIN_KEYS: &[&str] = &[
     "EmailIdentity",
     "CustomDomain",
     "ValidationDomain",
+    "HostedZoneName",
 ];
 
 fn domain_field() -> Field {
@@ -249,31 +250,106 @@ fn v_service_host(data: &[u8], v: &Value, _rtype: &'static str) -> Option<Vec<Fi
     let tok = &data[v.start..v.end];
     // `db.tallyco.io:5432`
     let host = &tok[..memchr::memchr(b':', tok).unwrap_or(tok.len())];
+    Some(service_host(v.start, host, false))
+}
+
+/// The findings of `host` at `start`, named by a host field: see [`v_service_host`]. With
+/// `apex`, a registrable domain alone is the user's too.
+fn service_host(start: usize, host: &[u8], apex: bool) -> Vec<Finding> {
     let first = host.split(|&c| c == b'.').next().unwrap_or_default();
     // a member access in code (`this.proxyURL.host`) is no host: hosts are written lower case
     if !aws::own_dns_name(host)
         || host.iter().any(u8::is_ascii_uppercase)
         || CODE_ROOTS.contains(&first)
-        || registrable_start(host).is_none_or(|r| r == 0)
+        || registrable_start(host).is_none_or(|r| r == 0 && !apex)
         || aws::is_aws_host(host)
-        || SERVICE_DOMAINS
-            .iter()
-            .any(|d| host.eq_ignore_ascii_case(d) || under(host, d))
+        || is_service_host(host)
     {
-        return Some(Vec::new());
+        return Vec::new();
     }
-    Some(own_host(v.start, host))
+    own_host(start, host)
+}
+
+/// The value of a field that lists the application's own hosts or addresses (Django's
+/// `ALLOWED_HOSTS=api.tallyco.io,.tallyco.io`, `CORS_ORIGINS`, an Ingress's `hosts:`,
+/// `BASE_URL=https://app.tallyco.io/`): each host of the list, separated by commas or blanks,
+/// a URL's host read from it, judged as a host field's.
+fn v_service_hosts(data: &[u8], v: &Value, _rtype: &'static str) -> Option<Vec<Finding>> {
+    let mut out = Vec::new();
+    let mut i = v.start;
+    while i < v.end {
+        let pe = i + data[i..v.end]
+            .iter()
+            .take_while(|&&c| !matches!(c, b',' | b' ' | b'\t'))
+            .count();
+        let part = &data[i..pe];
+        // `https://user@host:443/path`: the host alone
+        let mut hs = memmem::find(part, b"://").map_or(0, |k| k + 3);
+        let he = hs
+            + part[hs..]
+                .iter()
+                .take_while(|&&c| !matches!(c, b'/' | b':' | b'?' | b'#' | b'@'))
+                .count();
+        if part.get(he) == Some(&b'@') {
+            hs = he + 1;
+        }
+        let he = hs
+            + part[hs..]
+                .iter()
+                .take_while(|&&c| !matches!(c, b'/' | b':' | b'?' | b'#'))
+                .count();
+        // Django's `.tallyco.io`: the domain and every name under it
+        let lead = usize::from(part.get(hs) == Some(&b'.'));
+        out.extend(service_host(i + hs + lead, &part[hs + lead..he], lead == 1));
+        i = pe + 1;
+    }
+    Some(out)
+}
+
+/// Key endings that name the application's own address (normal form): where it is served
+/// (`BASE_URL`, `NEXT_PUBLIC_SITE_URL`), where its sign-in comes back to (`REDIRECT_URI`).
+const OWN_URL_KEYS: &[&str] = &[
+    "baseurl",
+    "appurl",
+    "siteurl",
+    "publicurl",
+    "frontendurl",
+    "backendurl",
+    "apiurl",
+    "externalurl",
+    "callbackurl",
+    "redirecturi",
+    "redirecturis",
+    "redirecturl",
+    "nextauthurl",
+];
+
+/// Whether `host` is one of [`SERVICE_DOMAINS`] or a name under one.
+pub(super) fn is_service_host(host: &[u8]) -> bool {
+    SERVICE_DOMAINS
+        .iter()
+        .any(|d| host.eq_ignore_ascii_case(d) || under(host, d))
 }
 
 /// Keys that name a host: `host`, `hostname` and keys ending so (`DB_HOST`, `redisHost`,
-/// `ansible_host`).
+/// `ansible_host`); and keys that list hosts or name the application's own address
+/// (`ALLOWED_HOSTS`, `allowedOrigins`, [`OWN_URL_KEYS`]).
 fn host_field(key: &str) -> Option<Field> {
-    let named = key.ends_with("host") || key.ends_with("hostname");
-    (named && !key.ends_with("localhost") && !key.ends_with("ghost")).then_some(Field {
+    let host = key.ends_with("host") || key.ends_with("hostname");
+    if host && !key.ends_with("localhost") && !key.ends_with("ghost") {
+        return Some(Field {
+            rtype: aws::HOSTNAME,
+            shape: Shape::Classwise,
+            validate: v_service_host,
+            line: false,
+        });
+    }
+    let list = (key.ends_with("hosts") && !key.ends_with("ghosts")) || key.ends_with("origins");
+    (list || OWN_URL_KEYS.iter().any(|k| key.ends_with(k))).then_some(Field {
         rtype: aws::HOSTNAME,
         shape: Shape::Classwise,
-        validate: v_service_host,
-        line: false,
+        validate: v_service_hosts,
+        line: true,
     })
 }
 
@@ -514,7 +590,10 @@ pub fn recognizers() -> Vec<Recognizer> {
         ),
         Recognizer::with_check(
             "domains.host_fields",
-            format!("(?:host|HOST|Host)(?:name|Name|NAME)?{KEY_ANCHOR}"),
+            format!(
+                "(?:(?:host|HOST|Host)(?:name|Name|NAME|s|S)?|(?:origin|ORIGIN|Origin)[sS]\
+                 |(?:url|URL|Url|uri|URI|Uri)[sS]?){KEY_ANCHOR}"
+            ),
             host_fields_check(),
             &[aws::HOSTNAME],
         ),

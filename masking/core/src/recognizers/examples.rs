@@ -808,9 +808,22 @@ pub const ROWS: &[Row] = &[
             ok("DB_HOST=«pg-main».«tallyco.io»\nREDIS_HOST=«cache-7».«ledgerline.com»:6379\n"),
             ok(r#"{"host": "«es-logs».«tallyco.net»", "port": 9200, "redisHost": "«sessions».«tallyco.net»"}"#),
             ok("web-01 ansible_host=«web-01.eu».«tallyco.io» ansible_user=ubuntu\n  hostname: «kafka-1».«tallyco.io»\n"),
+            // fields listing the application's own hosts, or its own address, in env files,
+            // settings and manifests (a YAML block list too)
+            ok("ALLOWED_HOSTS=«api.payments».«tallyco.io»,.«tallyco.io»,localhost\nCORS_ORIGINS=https://«app.payments».«tallyco.io»\n"),
+            ok("NEXT_PUBLIC_SITE_URL=https://«portal».«ledgerline.com»/\nNEXTAUTH_URL=https://«portal».«ledgerline.com»\n"),
+            ok(r#"{"content": "spec:\n  tls:\n    - hosts:\n        - «api.payments».«tallyco.io»\n        - \"«admin».«tallyco.io»\"\n      secretName: payments-tls\n"}"#),
             // an ssh_config host block: the names the user gave, its host, its jump hosts
             ok("Host «bastion-prod» «bastion»\n    HostName «bastion».«tallyco.net»\n    User ops\n    IdentityFile ~/.ssh/ops.pem\nHost «db-tunnel» # through the bastion\n    HostName 10.42.7.19\n    ProxyJump ops@«bastion-prod»:2222,«jump-01»\n"),
             ok(r#"{"content": "Host «ledger-box»\n  HostName «dev-7».«tallyco.io»\n  ForwardAgent yes\n"}"#),
+            // the names a web server answers to, in nginx's and Apache's configuration
+            ok("server {\n    listen 443 ssl;\n    server_name «api.payments».«tallyco.io» .«tallyco.io»;\n"),
+            ok(r#"{"content": "<VirtualHost *:443>\n\tServerName «portal».«ledgerline.com»:443\n\tServerAlias «www2».«ledgerline.com»\n"}"#),
+            // Route 53 zones and records in infrastructure code: Terraform as written and as
+            // `terraform plan` prints it, CloudFormation (an alias target is its own rule's)
+            ok(r#"data \"aws_route53_zone\" \"main\" {\n  name         = \"«tallyco.io».\"\n  private_zone = false\n}"#),
+            ok("  + resource \"aws_route53_record\" \"api\" {\n      + name    = \"«api.payments».«tallyco.io»\"\n      + alias {\n          + name = \"dualstack.«k8s-ledger-1234».eu-west-1.elb.amazonaws.com\"\n"),
+            ok("  ApiDns:\n    Type: AWS::Route53::RecordSet\n    Properties:\n      HostedZoneName: «ledgerline.com».\n      Name: «status».«ledgerline.com».\n"),
             // a load balancer's alias name keeps the `dualstack.` AWS puts before it
             ok(r#""DNSName": "dualstack.«ledger-alb-1234567890».us-east-1.elb.amazonaws.com.""#),
         ],
@@ -831,6 +844,11 @@ pub const ROWS: &[Row] = &[
             ok(r#"{"host": "api.stripe.com", "hostname": "tallyco.io", "host": "10.0.0.5"}"#),
             ok("const opts = { host: this.proxyURL.host, hostname: proxyURL.hostname };\n"),
             ok("> GET /v1 HTTP/1.1\n> Host: api.partner-bank.com\n> User-Agent: curl/8.4.0\n"),
+            // own-address keys naming a vendor's API or a local server; plain `url` keys; an
+            // HTTP `Origin` header; a playbook's host group
+            ok("OPENAI_BASE_URL=https://api.openai.com/v1\nAPI_URL=http://localhost:8000\nSTRIPE_API_URL=https://api.stripe.com\n"),
+            ok(r#"{"url": "https://docs.tallyco.io/setup", "homepage": "https://www.tallyco.io"}"#),
+            ok("> Origin: https://app.partner-bank.com\n- hosts: webservers\n  become: true\n"),
             // ssh_config blocks for a forge and for every host, a `Host` line in prose
             ok("Host github.com\n  HostName github.com\n  User git\n  IdentityFile ~/.ssh/id_ed25519\nHost *\n  ServerAliveInterval 60\n"),
             ok("Host keys are checked on first use.\nHost bastion-prod is down\n"),
@@ -839,6 +857,11 @@ pub const ROWS: &[Row] = &[
             ok("import com.tallyco.internal.Settle;\nself.cache.local = x\nwerkzeug.local\n"),
             ok("curl http://host.docker.internal:8080 kubernetes.default.svc.cluster.local\n"),
             ok("us-east-1.compute.internal and metadata.google.internal\n"),
+            // an example's, a test's and a pattern's server names; code naming a variable so;
+            // a zone's name in prose
+            ok("server_name example.com www.example.com;\n  server_name ~^(?<app>.+)\\.dev\\.io$;\n"),
+            ok("    server_name myapp.test;\nserver_name = request.headers['Host']\n"),
+            ok("The aws_route53_zone resource takes a name such as ledgerline.com.\n"),
         ],
     },
     Row {

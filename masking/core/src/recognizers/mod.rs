@@ -5,9 +5,9 @@
 //! (what a database URL names) have recognizers only, for types of other families. Order across
 //! families decides which recognizer wins when two match at the same offset: the more specific
 //! first (network, secrets, AWS, Kubernetes, Git, people, connections, names), the generic
-//! key-based secrets rule last. `query_columns`, `name_value` and `domains` hold rules of the
-//! names family (`names::recognizers()` places them); `base` and `tool_calls` are helpers the
-//! families share.
+//! key-based secrets rule last. `query_columns`, `name_value`, `domains` and `served` hold rules
+//! of the names family (`names::recognizers()` places them); `base` and `tool_calls` are helpers
+//! the families share.
 
 pub mod aws;
 pub mod base;
@@ -23,6 +23,7 @@ pub mod people;
 pub mod printed;
 pub mod query_columns;
 pub mod secrets;
+pub mod served;
 pub mod tool_calls;
 pub mod user;
 

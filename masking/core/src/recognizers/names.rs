@@ -26,7 +26,7 @@ use super::base::{
     ByteTable, CheckResult, Field, Finding, Recognizer, Shape, TypeInfo, Value, ALNUM, ECHO_BACK,
     KEY_ANCHOR, LOOKAHEAD, LOOKBEHIND, Q, WORD,
 };
-use super::{domains, name_value, query_columns};
+use super::{domains, name_value, query_columns, served};
 
 pub const CATEGORY: &str = "aws";
 pub const TYPES: &[TypeInfo] = &[
@@ -2800,6 +2800,7 @@ pub fn recognizers() -> Vec<Recognizer> {
     ];
     all.extend(name_value::recognizers());
     all.extend(domains::recognizers());
+    all.extend(served::recognizers());
     all.extend([
         Recognizer::new(
             "names.bucket_entry",
@@ -2893,6 +2894,8 @@ mod tests {
                 "domains.host_fields",
                 "domains.ssh_config",
                 "domains.aliases",
+                "served.server_names",
+                "served.route53",
                 "names.bucket_entry",
                 "names.yaml_bucket_entry",
                 "names.s3_ls",
