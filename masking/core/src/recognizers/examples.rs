@@ -788,6 +788,8 @@ pub const ROWS: &[Row] = &[
             ok(r#"{"items": [{"domainName": "«payments».«ledgerline.com»", "regionalDomainName": "«d-abc123xyz».execute-api.us-east-1.amazonaws.com"}]}"#),
             ok(r#"{"IdentityType": "DOMAIN", "IdentityName": "«mail».«ledgerline.com»"}, {"IdentityType": "EMAIL_ADDRESS", "IdentityName": "billing@«tallyco.co.uk»"}"#),
             ok("aws acm request-certificate --domain-name «portal».«tallyco.io» --validation-method DNS"),
+            // a list in YAML output, one item a line
+            ok("Certificate:\n  SubjectAlternativeNames:\n  - «portal».«ledgerline.com»\n  - '*.«ledgerline.com»'\n  Status: ISSUED\n"),
             ok("https://«zv9dsc1828l0c».cloudfront.net/assets/app.js"),
             ok("https://search-orders-search-k4-«x7q2m9vbt3kd8wz1rp5nafc6ye».eu-west-1.es.amazonaws.com/_search"),
             // a name field holding a host: the host's own labels are the name, not its suffix
