@@ -269,6 +269,25 @@ def test_the_labels_of_a_host_under_a_known_domain_are_masked_with_it() -> None:
     assert unmask(masker, out) == body.encode()
 
 
+def test_a_domain_the_infrastructure_code_declares_is_masked_in_later_urls_and_prose() -> None:
+    # Terraform reads the zone, nginx serves under it: either one says the domain is the user's
+    domain = "".join(R.choice(string.ascii_lowercase) for _ in range(8)) + ".com"
+    declarations = [
+        f'data "aws_route53_zone" "main" {{\n  name = "{domain}."\n}}\n',
+        f"server {{\n    listen 443 ssl;\n    server_name status.{domain};\n}}\n",
+    ]
+    later = f"$ curl -s https://billing.{domain}/healthz\nThe billing host at {domain} is up.\n"
+    assert Engine(KEY_A).scan(later.encode()) == []  # a URL alone names no one's domain
+    for declaration in declarations:
+        engine = Engine(KEY_A)
+        first, _ = mask(json.dumps({"content": declaration}).encode(), engine=engine)
+        assert domain.encode() not in first
+        out, masker = mask(later.encode(), engine=engine)
+        assert domain.encode() not in out and b"billing." not in out
+        assert out.startswith(b"$ curl -s https://") and len(out) == len(later)
+        assert unmask(masker, out) == later.encode()
+
+
 def test_a_host_the_ssh_config_names_is_masked_in_a_later_command() -> None:
     engine = Engine(KEY_A)
     alias = "jump-" + "".join(R.choice(string.ascii_lowercase) for _ in range(6))
