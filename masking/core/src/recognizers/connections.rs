@@ -10,10 +10,14 @@
 //!
 //! A database client's command line names the same three by flags (`psql -h <host> -U <user>
 //! -d <database>`, `mysql -u <user> -h <host> <database>`), and they are read the same way
-//! (with `redis-cli`'s password, which the password rules read).
+//! (with `redis-cli`'s password, which the password rules read). So does configuration, by the
+//! keys the clients and the database images read (`PGUSER`, `POSTGRES_DB`, `MYSQL_USER`,
+//! `spring.datasource.username`) and those of a Secrets Manager database secret
+//! (`{"username": …, "engine": "postgres", …}`).
 
 use super::base::{
-    command_end, command_tokens, left_ok, table, ByteTable, CheckResult, Finding, Recognizer, Shape,
+    command_end, command_tokens, enclosing_brace, field_check_with, left_ok, table, ByteTable,
+    CheckResult, Field, Finding, Recognizer, Shape, Value, KEY_ANCHOR, WORD,
 };
 use super::{aws, domains, secrets};
 
@@ -282,6 +286,65 @@ fn check_db_client(data: &[u8], s: usize, e: usize) -> CheckResult {
     Some((out, e))
 }
 
+/// Key endings (normal form) that name a database's user or a database: the variables the
+/// clients read (`PGUSER`, `PGDATABASE`), those the official images read (`POSTGRES_USER`,
+/// `MYSQL_DATABASE`, `MONGO_INITDB_ROOT_USERNAME`), and the usual application settings
+/// (`DB_USER`, `DATABASE_NAME`, `spring.datasource.username`).
+#[rustfmt::skip]
+const DB_KEY_ENDINGS: &[&str] = &[
+    "pguser", "pgdatabase", "postgresuser", "postgresdb", "postgresqluser", "postgresdatabase",
+    "mysqluser", "mysqldatabase", "mariadbuser", "mariadbdatabase", "mongoinitdbrootusername",
+    "mongoinitdbdatabase", "dbuser", "dbusername", "dbname", "databaseuser", "databaseusername",
+    "databasename", "datasourceusername",
+];
+
+/// How far into a Secrets Manager secret's object its `engine` key may lie.
+const SECRET_REACH: usize = 512;
+
+/// A database's user or name after one of [`DB_KEY_ENDINGS`]: a name (no template, no
+/// variable), not one every installation has, and not a plain word (`orders`, as a compose
+/// file's example names its database, says little); `ledger_app`, `orders-rw`, `shop2` are
+/// masked.
+fn v_db_name(data: &[u8], v: &Value, _rtype: &'static str) -> Option<Vec<Finding>> {
+    let name = &data[v.start..v.end];
+    let plain = name
+        .iter()
+        .all(|&c| c.is_ascii_alphanumeric() || matches!(c, b'-' | b'_' | b'.'));
+    let word = name.iter().all(u8::is_ascii_alphabetic);
+    Some(if plain && !word && private(name) {
+        vec![Finding::new(v.start, v.end, DB, Shape::Classwise)]
+    } else {
+        Vec::new()
+    })
+}
+
+/// `username` in a Secrets Manager database secret (`{"username": …, "password": …, "engine":
+/// "postgres", "host": …}`, as `get-secret-value` prints its `SecretString`): the object names
+/// its engine. Elsewhere a `username` is anyone's.
+fn v_secret_user(data: &[u8], v: &Value, rtype: &'static str) -> Option<Vec<Finding>> {
+    let open = enclosing_brace(data, v.start, SECRET_REACH)?;
+    let window = &data[open..data.len().min(open + SECRET_REACH)];
+    memchr::memmem::find(window, b"engine\\\"")
+        .or_else(|| memchr::memmem::find(window, b"engine\""))?;
+    v_db_name(data, v, rtype)
+}
+
+fn db_field(key: &str) -> Option<Field> {
+    let validate = if key == "username" {
+        v_secret_user
+    } else if DB_KEY_ENDINGS.iter().any(|k| key.ends_with(k)) {
+        v_db_name
+    } else {
+        return None;
+    };
+    Some(Field {
+        rtype: DB,
+        shape: Shape::Classwise,
+        validate,
+        line: false,
+    })
+}
+
 pub fn recognizers() -> Vec<Recognizer> {
     vec![
         Recognizer::new(
@@ -302,6 +365,12 @@ pub fn recognizers() -> Vec<Recognizer> {
             ),
             check_db_client,
             &[DB, aws::HOSTNAME, "password"],
+        ),
+        Recognizer::with_check(
+            "connections.db_fields",
+            format!("(?:(?i:user(?:name)?|database|db[_-]?name)|DB|db|Db){KEY_ANCHOR}"),
+            field_check_with(db_field, false, true, WORD),
+            &[DB],
         ),
     ]
 }

@@ -269,8 +269,20 @@ pub const ROWS: &[Row] = &[
             ok("$ psql -h 10.0.3.7 -U «ledger_admin» -d «ledger_prod» -c 'select 1'"),
             ok(r#"{"command": "mysql -u «report_ro» -p «reports_v2» < q.sql"}"#),
             ok("pg_dump -Fc -U postgres «billing_main» > billing.dump"),
+            // the keys the clients, the database images and applications read, in env files,
+            // compose files and settings
+            ok("PGUSER=«ledger_ro»\nPGDATABASE=«ledger_replica»\n"),
+            ok(r#"{"content": "    environment:\n      POSTGRES_USER: «ledger_owner»\n      POSTGRES_DB: «ledger_dev»\n      MYSQL_DATABASE: \"«shop_main»\"\n"}"#),
+            ok("spring.datasource.username=«orders_svc»\nDB_USERNAME=«orders_rw»\n"),
+            // a Secrets Manager database secret names its user beside its engine
+            ok(r#"{"username":"«ledger_app»","password":"r7Vq!2mXz#9LpK4w","engine":"postgres","port":5432,"dbname":"«ledger_core»"}"#),
         ],
         negative: &[
+            // defaults, templates and variables; a `username` that is anyone's
+            ok("POSTGRES_USER=postgres\nDB_USER=${DB_USER}\n  POSTGRES_DB: \"{{ .Values.db.name }}\"\n"),
+            ok(r#"{"username": "octocat", "email": "octocat@users.noreply.github.com"}"#),
+            ok("      POSTGRES_USER: orders\n      MYSQL_DATABASE=legacy\n"),
+            ok(r#"{"role": "user", "content": "which db user?"}"#),
             // a client's defaults and its flags' other values
             ok("psql -h localhost -U postgres -p 5432 -f seed.sql postgres"),
             ok(r#"{"command": "mysql -u root -p mysql"}"#),
