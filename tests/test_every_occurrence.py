@@ -282,6 +282,21 @@ def test_a_host_the_ssh_config_names_is_masked_in_a_later_command() -> None:
     assert unmask(masker, out) == later.encode()
 
 
+def test_a_host_an_ansible_inventory_names_is_masked_in_a_later_command() -> None:
+    engine = Engine(KEY_A)
+    rng = random.Random(3131)  # R's draws stay those of the tests after this one
+    alias = "ledger-db-" + "".join(rng.choice(string.ascii_lowercase) for _ in range(6))
+    inventory = f"[db]\n{alias} ansible_host=10.42.7.15 ansible_user=ubuntu\n"
+    body = json.dumps({"type": "tool_result", "content": f"$ cat inventory.ini\n{inventory}"})
+    first, _ = mask(body.encode(), engine=engine)
+    assert alias.encode() not in first and b" ansible_user=ubuntu" in first
+    later = f'$ ansible {alias} -m ping\n{alias} | SUCCESS => {{"ping": "pong"}}\n'
+    assert Engine(KEY_A).scan(later.encode()) == []  # an alias alone names nothing
+    out, masker = mask(later.encode(), engine=engine)
+    assert alias.encode() not in out
+    assert unmask(masker, out) == later.encode()
+
+
 def test_the_remote_of_the_repository_is_masked_in_later_module_paths_and_commands() -> None:
     engine = Engine(KEY_A)
     org = "".join(R.choice(string.ascii_lowercase) for _ in range(7)) + "-eng"

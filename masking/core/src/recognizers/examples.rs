@@ -807,12 +807,41 @@ pub const ROWS: &[Row] = &[
             // a host field's subdomain, in env files, JSON, YAML and inventories
             ok("DB_HOST=«pg-main».«tallyco.io»\nREDIS_HOST=«cache-7».«ledgerline.com»:6379\n"),
             ok(r#"{"host": "«es-logs».«tallyco.net»", "port": 9200, "redisHost": "«sessions».«tallyco.net»"}"#),
-            ok("web-01 ansible_host=«web-01.eu».«tallyco.io» ansible_user=ubuntu\n  hostname: «kafka-1».«tallyco.io»\n"),
+            ok(concat!(
+                "«web-01» ansible_host=«web-01.eu».«tallyco.io» ansible_user=ubuntu\n",
+                "  hostname: «kafka-1».«tallyco.io»\n",
+            )),
             // an ssh_config host block: the names the user gave, its host, its jump hosts
             ok("Host «bastion-prod» «bastion»\n    HostName «bastion».«tallyco.net»\n    User ops\n    IdentityFile ~/.ssh/ops.pem\nHost «db-tunnel» # through the bastion\n    HostName 10.42.7.19\n    ProxyJump ops@«bastion-prod»:2222,«jump-01»\n"),
             ok(r#"{"content": "Host «ledger-box»\n  HostName «dev-7».«tallyco.io»\n  ForwardAgent yes\n"}"#),
             // a load balancer's alias name keeps the `dualstack.` AWS puts before it
             ok(r#""DNSName": "dualstack.«ledger-alb-1234567890».us-east-1.elb.amazonaws.com.""#),
+            // an Ansible inventory's hosts: the names and aliases the user gave them, in INI
+            // (under a group, or a name that is no plain word) and in YAML
+            ok(concat!(
+                "[db]\n«ledger-db-primary» ansible_host=10.42.7.15 ansible_user=ubuntu\n",
+                "«ledger-db-replica»   ansible_host=10.42.7.16   # the replica\n\n[jump]\n",
+                "«jump01» ansible_host=52.19.44.201\n",
+                "«bastion» ansible_host=52.19.44.202 ansible_ssh_common_args='-o ",
+                "StrictHostKeyChecking=no'\n",
+            )),
+            ok(concat!(
+                r#"{"type": "tool_result", "content": "«settle-worker-02».«tallyco.io»:2222 "#,
+                r#"ansible_user=deploy ansible_become=true\n"#,
+                r#"«recon-box» http_port=8080 ansible_host=10.42.9.4 "#,
+                r#"ansible_ssh_extra_args=\"-o "#,
+                r#"ServerAliveInterval=30\"\n"}"#,
+            )),
+            ok(concat!(
+                "all:\n  children:\n    ledger:\n      hosts:\n        «ledger-db-primary»:\n",
+                "          ansible_host: 10.42.7.15\n          ansible_user: ubuntu\n",
+                "        «ledger-db-replica»: {ansible_host: 10.42.7.16}\n    web:\n      hosts:\n",
+                "        «web-frontend-01»:\n",
+            )),
+            ok(concat!(
+                r#"{"content": "all:\n  hosts:\n    «jump01»:\n      ansible_host: 52.19.44.201\n"#,
+                r#""}"#,
+            )),
         ],
         negative: &[
             // a name ending a sentence, a version, AWS's own zone names, a wildcard record
@@ -839,6 +868,25 @@ pub const ROWS: &[Row] = &[
             ok("import com.tallyco.internal.Settle;\nself.cache.local = x\nwerkzeug.local\n"),
             ok("curl http://host.docker.internal:8080 kubernetes.default.svc.cluster.local\n"),
             ok("us-east-1.compute.internal and metadata.google.internal\n"),
+            // an inventory's local hosts, a range, a group's variables; a plain word outside a
+            // group, prose, a shell and code naming Ansible's variables; a playbook's and an
+            // ingress's hosts
+            ok(concat!(
+                "[local]\nlocalhost ansible_connection=local\n127.0.0.1 ansible_connection=local\n",
+                "web[01:20].example.com ansible_user=deploy\n\n[db:vars]\nansible_user=ubuntu\n",
+            )),
+            ok(concat!(
+                "Set ansible_host=10.0.0.5 for the box, then run it again.\n",
+                "export ansible_user=ubuntu\nbastion ansible_host=52.19.44.202\n",
+            )),
+            ok(concat!(
+                "inventory.add_host(\"web01\", ansible_host=\"10.0.0.5\")\n",
+                "host_vars = {\"ansible_user\": \"ubuntu\"}\n",
+            )),
+            ok(concat!(
+                "- hosts: webservers\n  become: true\nspec:\n  tls:\n    - hosts:\n",
+                "        - ledger.example.com\n  hosts:\n    ledger-api:\n      port: 80\n",
+            )),
         ],
     },
     Row {

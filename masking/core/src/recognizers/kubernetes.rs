@@ -20,8 +20,8 @@ use std::sync::LazyLock;
 use memchr::memmem;
 
 use super::base::{
-    command_end, command_tokens, escape_ends_at, left_ok, line_start_of, table, text_line,
-    ByteTable, CheckResult, Finding, Recognizer, Shape, TypeInfo,
+    break_before, command_end, command_tokens, escape_ends_at, file_line, left_ok, line_start_of,
+    table, text_line, ByteTable, CheckResult, Finding, Recognizer, Shape, TypeInfo,
 };
 use super::tool_calls::tool_result_text;
 
@@ -389,26 +389,6 @@ fn cell_finding(data: &[u8], cs: usize, re: usize, out: &mut Vec<Finding>) {
     }
 }
 
-/// A manifest's line from `i`: its span and where the next starts, a line break raw or escaped
-/// (`\n`); in a JSON string (`json`), an unescaped `"` ends the text.
-fn manifest_line(data: &[u8], i: usize, json: bool) -> Option<(usize, usize, usize)> {
-    if i >= data.len() || (json && data[i] == b'"') {
-        return None;
-    }
-    let hi = data.len().min(i + 1024);
-    let mut k = i;
-    while k < hi {
-        match data[k] {
-            b'\n' => return Some((i, k, k + 1)),
-            b'"' if json => return Some((i, k, k)),
-            b'\\' if data.get(k + 1) == Some(&b'n') => return Some((i, k, k + 2)),
-            b'\\' => k += 2,
-            _ => k += 1,
-        }
-    }
-    (k == data.len()).then_some((i, k, k))
-}
-
 /// A Kubernetes manifest's `metadata:` (`kubectl get … -o yaml`, a chart's rendered templates,
 /// a kustomization): its `name` and `namespace`, the children of `metadata` in a document that
 /// says what it is (`apiVersion:` or `kind:` before it).
@@ -424,14 +404,14 @@ fn check_manifest(data: &[u8], s: usize, e: usize) -> CheckResult {
         return None;
     }
     let json = ls >= 2 && data[ls - 2] == b'\\' && data[ls - 1] == b'n';
-    let (_, me, mut i) = manifest_line(data, e, json)?;
+    let (_, me, mut i) = file_line(data, e, json)?;
     if !data[e..me].iter().all(|&c| c == b' ' || c == b'\r') {
         return None; // `metadata: {…}` in flow style
     }
     let mut out = Vec::new();
     let mut child = None;
     for _ in 0..64 {
-        let Some((a, b, next)) = manifest_line(data, i, json) else {
+        let Some((a, b, next)) = file_line(data, i, json) else {
             break;
         };
         let ind = data[a..b].iter().take_while(|&&c| c == b' ').count();
@@ -463,16 +443,6 @@ fn check_manifest(data: &[u8], s: usize, e: usize) -> CheckResult {
         i = next;
     }
     Some((out, e))
-}
-
-/// The end of the line break (raw or escaped) right before `i`, if a line starts at `i`.
-fn break_before(data: &[u8], i: usize) -> Option<usize> {
-    match i {
-        0 => None,
-        _ if data[i - 1] == b'\n' => Some(i - 1),
-        _ if i >= 2 && data[i - 1] == b'n' && data[i - 2] == b'\\' => Some(i - 2),
-        _ => None,
-    }
 }
 
 /// `kubectl describe`'s header: a `Namespace:` line right after a `Name:` line, both values

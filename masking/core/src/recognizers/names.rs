@@ -2892,6 +2892,8 @@ mod tests {
                 "domains.private_host",
                 "domains.host_fields",
                 "domains.ssh_config",
+                "domains.ansible_ini",
+                "domains.ansible_yaml",
                 "domains.aliases",
                 "names.bucket_entry",
                 "names.yaml_bucket_entry",
