@@ -595,7 +595,7 @@ pub const ROWS: &[Row] = &[
     },
     Row {
         rtype: "k8s_name",
-        found_by: &[Format, Flag],
+        found_by: &[Format, Flag, CliColumn],
         positive: &[
             // `kubectl get pods`: a Deployment's pods carry its name, a hash and a suffix
             ok("NAME                                 READY   STATUS    RESTARTS   AGE\n«settlement-worker»-7d9f8b6c5d-x2x9k   1/1     Running   0          3d\n«ledger-api»-5c8b9d7f6b-qwz4p          1/1     Running   2          3d\n"),
@@ -616,6 +616,35 @@ pub const ROWS: &[Row] = &[
             // where `describe` says a container's variable comes from
             ok("      STRIPE_KEY:  <set to the key 'stripe' in secret '«payments-secrets»'>  Optional: false\n      CONFIG:      <set to the key 'cfg' of config map '«ledger-config»'>  Optional: false\n"),
             ok(r#"{"type": "tool_use", "id": "toolu_01Kg", "name": "Bash", "input": {"command": "kubectl get deploy,svc"}}]}, {"role": "user", "content": [{"type": "tool_result", "tool_use_id": "toolu_01Kg", "content": "NAME                          READY   UP-TO-DATE\ndeployment.apps/«payout-router»   2/2     2\n\nNAME                 TYPE        CLUSTER-IP\nservice/«payout-router»   ClusterIP   172.20.14.9\n"}"#),
+            // the names of the containers `docker ps` and `docker compose ps` list, raw and in a
+            // tool result, and Compose's services (the replica number Compose appends stays)
+            ok(concat!(
+                "$ docker ps\n",
+                "CONTAINER ID   IMAGE            COMMAND                  CREATED       ",
+                "STATUS                 PORTS                    NAMES\n",
+                "3f1c2a9b8d7e   postgres:15      \"docker-entrypoint.s…\"   2 hours ago   Up 2 ",
+                "hours (healthy)   0.0.0.0:5432->5432/tcp   «ledger-pg»\n",
+                "9a8b7c6d5e4f   ledger-api:dev   \"uvicorn app:app --h…\"   2 hours ago   Up 2 ",
+                "hours             0.0.0.0:8000->8000/tcp   «ledger-api-local»\n",
+            )),
+            ok(concat!(
+                r#"{"type": "tool_result", "content": "CONTAINER ID   IMAGE        "#,
+                r#"COMMAND                  CREATED       STATUS       PORTS      NAMES\n"#,
+                r#"4f1c2a9b8d7e   worker:dev   \"python -m billing.w…\"   2 hours ago   Up 2 "#,
+                r#"hours              «billing-worker»-1\n"#,
+                r#"7d3e2a9b8d7e   redis:7      \"docker-entrypoint.s…\"   3 days ago    Up 3 "#,
+                r#"days    6379/tcp   nostalgic_hopper\n"}"#,
+            )),
+            ok(concat!(
+                "NAME              IMAGE            COMMAND                  SERVICE          ",
+                "CREATED         STATUS         PORTS\n",
+                "«ledger-api»-1      ledger-api:dev   \"uvicorn app:app…\"       api              ",
+                "2 minutes ago   Up 2 minutes   0.0.0.0:8000->8000/tcp\n",
+                "«ledger-worker»-1   ledger-api:dev   \"python -m worker\"       ",
+                "«billing-worker»   2 minutes ago   Up 2 minutes\n",
+                "«ledger-db»-1       postgres:15      \"docker-entrypoint.s…\"   db               ",
+                "2 minutes ago   Up 2 minutes   5432/tcp\n",
+            )),
         ],
         negative: &[
             // the cluster's own components, public software, paths and words without a kind
@@ -634,6 +663,30 @@ pub const ROWS: &[Row] = &[
             ok("      CA:  <set to the key 'ca.crt' of config map 'kube-root-ca.crt'>\nstored in secret 'x' and more\n"),
             // a table in JSON output, the system namespace's components
             ok("$ kubectl get pods -o json\nNAME is a field\nkubectl get svc -n kube-system\nNAME       TYPE        CLUSTER-IP\nkube-dns   ClusterIP   10.100.0.10\n"),
+            // names docker made up and plain words, a table's header alone, another table's
+            // names
+            ok(concat!(
+                "CONTAINER ID   IMAGE         COMMAND                  CREATED      ",
+                "STATUS                  PORTS      NAMES\n",
+                "1b2c3d4e5f60   redis:7       \"docker-entrypoint.s…\"   3 days ago   Up 3 ",
+                "days               6379/tcp   nostalgic_hopper\n",
+                "2b2c3d4e5f61   postgres:15   \"docker-entrypoint.s…\"   3 days ago   Up 3 ",
+                "days               5432/tcp   postgres\n",
+                "3b2c3d4e5f62   nginx:1.27    \"/docker-entrypoint.…\"   3 days ago   Up 3 ",
+                "days               80/tcp     web-1\n",
+                "4b2c3d4e5f63   busybox       \"sh\"                     3 days ago   Exited (0) ",
+                "3 days ago              festive_lovelace7\n",
+            )),
+            ok(concat!(
+                "CONTAINER ID   IMAGE   COMMAND   CREATED   STATUS   PORTS   NAMES\n",
+                "$ docker compose ps\n",
+                "NAME      IMAGE     COMMAND   SERVICE   CREATED   STATUS    PORTS\n",
+            )),
+            ok(concat!(
+                "Package            Version\n------------------ -------\n",
+                "ledger-sdk         1.4.2\nNAME   COMMAND   SERVICE   STATUS\n",
+                "then ledger-api is up\n",
+            )),
         ],
     },
     Row {
