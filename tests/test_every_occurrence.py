@@ -301,6 +301,39 @@ def test_a_host_the_ssh_config_names_is_masked_in_a_later_command() -> None:
     assert unmask(masker, out) == later.encode()
 
 
+def test_a_host_an_ansible_inventory_names_is_masked_in_a_later_command() -> None:
+    engine = Engine(KEY_A)
+    rng = random.Random(3131)  # R's draws stay those of the tests after this one
+    alias = "ledger-db-" + "".join(rng.choice(string.ascii_lowercase) for _ in range(6))
+    inventory = f"[db]\n{alias} ansible_host=10.42.7.15 ansible_user=ubuntu\n"
+    body = json.dumps({"type": "tool_result", "content": f"$ cat inventory.ini\n{inventory}"})
+    first, _ = mask(body.encode(), engine=engine)
+    assert alias.encode() not in first and b" ansible_user=ubuntu" in first
+    later = f'$ ansible {alias} -m ping\n{alias} | SUCCESS => {{"ping": "pong"}}\n'
+    assert Engine(KEY_A).scan(later.encode()) == []  # an alias alone names nothing
+    out, masker = mask(later.encode(), engine=engine)
+    assert alias.encode() not in out
+    assert unmask(masker, out) == later.encode()
+
+
+def test_a_container_docker_ps_lists_is_masked_in_a_later_command() -> None:
+    engine = Engine(KEY_A)
+    rng = random.Random(4242)
+    name = "billing-" + "".join(rng.choice(string.ascii_lowercase) for _ in range(6))
+    table = (
+        "CONTAINER ID   IMAGE         COMMAND                  STATUS       NAMES\n"
+        f'3f1c2a9b8d7e   postgres:15   "docker-entrypoint.s…"   Up 2 hours   {name}\n'
+    )
+    body = json.dumps({"type": "tool_result", "content": table}, ensure_ascii=False)
+    first, _ = mask(body.encode(), engine=engine)
+    assert name.encode() not in first and b"postgres:15" in first
+    later = f"$ docker logs --tail 20 {name}\n$ docker exec -it {name} psql -U postgres\n"
+    assert Engine(KEY_A).scan(later.encode()) == []
+    out, masker = mask(later.encode(), engine=engine)
+    assert name.encode() not in out
+    assert unmask(masker, out) == later.encode()
+
+
 def test_the_remote_of_the_repository_is_masked_in_later_module_paths_and_commands() -> None:
     engine = Engine(KEY_A)
     org = "".join(R.choice(string.ascii_lowercase) for _ in range(7)) + "-eng"

@@ -345,6 +345,38 @@ pub fn line_start_of(data: &[u8], s: usize, reach: usize) -> Option<usize> {
     (i == 0).then_some(0)
 }
 
+/// A line of a file's text from `i` (a manifest, an inventory, a table a command printed): its
+/// span and where the next starts, a line break raw or escaped (`\n`). In a JSON string
+/// (`json`) an unescaped `"` ends the text and the escapes inside a line are the file's (`\"` is
+/// a quote in it, which [`text_line`] would take for the end of a string one depth down).
+pub fn file_line(data: &[u8], i: usize, json: bool) -> Option<(usize, usize, usize)> {
+    if i >= data.len() || (json && data[i] == b'"') {
+        return None;
+    }
+    let hi = data.len().min(i + 1024);
+    let mut k = i;
+    while k < hi {
+        match data[k] {
+            b'\n' => return Some((i, k, k + 1)),
+            b'"' if json => return Some((i, k, k)),
+            b'\\' if data.get(k + 1) == Some(&b'n') => return Some((i, k, k + 2)),
+            b'\\' => k += 2,
+            _ => k += 1,
+        }
+    }
+    (k == data.len()).then_some((i, k, k))
+}
+
+/// The start of the line break (raw or escaped) right before `i`, if a line starts at `i`.
+pub fn break_before(data: &[u8], i: usize) -> Option<usize> {
+    match i {
+        0 => None,
+        _ if data[i - 1] == b'\n' => Some(i - 1),
+        _ if i >= 2 && data[i - 1] == b'n' && data[i - 2] == b'\\' => Some(i - 2),
+        _ => None,
+    }
+}
+
 /// Undo the JSON escapes that matter for comparing values (`\/`, `\"`, `\\`, `\u002F`) at any
 /// depth; good enough for allowlists and stop-word checks.
 pub fn unescape(raw: &[u8]) -> Vec<u8> {

@@ -607,7 +607,7 @@ pub const ROWS: &[Row] = &[
     },
     Row {
         rtype: "k8s_name",
-        found_by: &[Format, Flag],
+        found_by: &[Format, Flag, CliColumn],
         positive: &[
             // `kubectl get pods`: a Deployment's pods carry its name, a hash and a suffix
             ok("NAME                                 READY   STATUS    RESTARTS   AGE\n«settlement-worker»-7d9f8b6c5d-x2x9k   1/1     Running   0          3d\n«ledger-api»-5c8b9d7f6b-qwz4p          1/1     Running   2          3d\n"),
@@ -628,6 +628,35 @@ pub const ROWS: &[Row] = &[
             // where `describe` says a container's variable comes from
             ok("      STRIPE_KEY:  <set to the key 'stripe' in secret '«payments-secrets»'>  Optional: false\n      CONFIG:      <set to the key 'cfg' of config map '«ledger-config»'>  Optional: false\n"),
             ok(r#"{"type": "tool_use", "id": "toolu_01Kg", "name": "Bash", "input": {"command": "kubectl get deploy,svc"}}]}, {"role": "user", "content": [{"type": "tool_result", "tool_use_id": "toolu_01Kg", "content": "NAME                          READY   UP-TO-DATE\ndeployment.apps/«payout-router»   2/2     2\n\nNAME                 TYPE        CLUSTER-IP\nservice/«payout-router»   ClusterIP   172.20.14.9\n"}"#),
+            // the names of the containers `docker ps` and `docker compose ps` list, raw and in a
+            // tool result, and Compose's services (the replica number Compose appends stays)
+            ok(concat!(
+                "$ docker ps\n",
+                "CONTAINER ID   IMAGE            COMMAND                  CREATED       ",
+                "STATUS                 PORTS                    NAMES\n",
+                "3f1c2a9b8d7e   postgres:15      \"docker-entrypoint.s…\"   2 hours ago   Up 2 ",
+                "hours (healthy)   0.0.0.0:5432->5432/tcp   «ledger-pg»\n",
+                "9a8b7c6d5e4f   ledger-api:dev   \"uvicorn app:app --h…\"   2 hours ago   Up 2 ",
+                "hours             0.0.0.0:8000->8000/tcp   «ledger-api-local»\n",
+            )),
+            ok(concat!(
+                r#"{"type": "tool_result", "content": "CONTAINER ID   IMAGE        "#,
+                r#"COMMAND                  CREATED       STATUS       PORTS      NAMES\n"#,
+                r#"4f1c2a9b8d7e   worker:dev   \"python -m billing.w…\"   2 hours ago   Up 2 "#,
+                r#"hours              «billing-worker»-1\n"#,
+                r#"7d3e2a9b8d7e   redis:7      \"docker-entrypoint.s…\"   3 days ago    Up 3 "#,
+                r#"days    6379/tcp   nostalgic_hopper\n"}"#,
+            )),
+            ok(concat!(
+                "NAME              IMAGE            COMMAND                  SERVICE          ",
+                "CREATED         STATUS         PORTS\n",
+                "«ledger-api»-1      ledger-api:dev   \"uvicorn app:app…\"       api              ",
+                "2 minutes ago   Up 2 minutes   0.0.0.0:8000->8000/tcp\n",
+                "«ledger-worker»-1   ledger-api:dev   \"python -m worker\"       ",
+                "«billing-worker»   2 minutes ago   Up 2 minutes\n",
+                "«ledger-db»-1       postgres:15      \"docker-entrypoint.s…\"   db               ",
+                "2 minutes ago   Up 2 minutes   5432/tcp\n",
+            )),
         ],
         negative: &[
             // the cluster's own components, public software, paths and words without a kind
@@ -646,6 +675,30 @@ pub const ROWS: &[Row] = &[
             ok("      CA:  <set to the key 'ca.crt' of config map 'kube-root-ca.crt'>\nstored in secret 'x' and more\n"),
             // a table in JSON output, the system namespace's components
             ok("$ kubectl get pods -o json\nNAME is a field\nkubectl get svc -n kube-system\nNAME       TYPE        CLUSTER-IP\nkube-dns   ClusterIP   10.100.0.10\n"),
+            // names docker made up and plain words, a table's header alone, another table's
+            // names
+            ok(concat!(
+                "CONTAINER ID   IMAGE         COMMAND                  CREATED      ",
+                "STATUS                  PORTS      NAMES\n",
+                "1b2c3d4e5f60   redis:7       \"docker-entrypoint.s…\"   3 days ago   Up 3 ",
+                "days               6379/tcp   nostalgic_hopper\n",
+                "2b2c3d4e5f61   postgres:15   \"docker-entrypoint.s…\"   3 days ago   Up 3 ",
+                "days               5432/tcp   postgres\n",
+                "3b2c3d4e5f62   nginx:1.27    \"/docker-entrypoint.…\"   3 days ago   Up 3 ",
+                "days               80/tcp     web-1\n",
+                "4b2c3d4e5f63   busybox       \"sh\"                     3 days ago   Exited (0) ",
+                "3 days ago              festive_lovelace7\n",
+            )),
+            ok(concat!(
+                "CONTAINER ID   IMAGE   COMMAND   CREATED   STATUS   PORTS   NAMES\n",
+                "$ docker compose ps\n",
+                "NAME      IMAGE     COMMAND   SERVICE   CREATED   STATUS    PORTS\n",
+            )),
+            ok(concat!(
+                "Package            Version\n------------------ -------\n",
+                "ledger-sdk         1.4.2\nNAME   COMMAND   SERVICE   STATUS\n",
+                "then ledger-api is up\n",
+            )),
         ],
     },
     Row {
@@ -821,7 +874,10 @@ pub const ROWS: &[Row] = &[
             // a host field's subdomain, in env files, JSON, YAML and inventories
             ok("DB_HOST=«pg-main».«tallyco.io»\nREDIS_HOST=«cache-7».«ledgerline.com»:6379\n"),
             ok(r#"{"host": "«es-logs».«tallyco.net»", "port": 9200, "redisHost": "«sessions».«tallyco.net»"}"#),
-            ok("web-01 ansible_host=«web-01.eu».«tallyco.io» ansible_user=ubuntu\n  hostname: «kafka-1».«tallyco.io»\n"),
+            ok(concat!(
+                "«web-01» ansible_host=«web-01.eu».«tallyco.io» ansible_user=ubuntu\n",
+                "  hostname: «kafka-1».«tallyco.io»\n",
+            )),
             // fields listing the application's own hosts, or its own address, in env files,
             // settings and manifests (a YAML block list too)
             ok("ALLOWED_HOSTS=«api.payments».«tallyco.io»,.«tallyco.io»,localhost\nCORS_ORIGINS=https://«app.payments».«tallyco.io»\n"),
@@ -840,6 +896,32 @@ pub const ROWS: &[Row] = &[
             ok("  ApiDns:\n    Type: AWS::Route53::RecordSet\n    Properties:\n      HostedZoneName: «ledgerline.com».\n      Name: «status».«ledgerline.com».\n"),
             // a load balancer's alias name keeps the `dualstack.` AWS puts before it
             ok(r#""DNSName": "dualstack.«ledger-alb-1234567890».us-east-1.elb.amazonaws.com.""#),
+            // an Ansible inventory's hosts: the names and aliases the user gave them, in INI
+            // (under a group, or a name that is no plain word) and in YAML
+            ok(concat!(
+                "[db]\n«ledger-db-primary» ansible_host=10.42.7.15 ansible_user=ubuntu\n",
+                "«ledger-db-replica»   ansible_host=10.42.7.16   # the replica\n\n[jump]\n",
+                "«jump01» ansible_host=52.19.44.201\n",
+                "«bastion» ansible_host=52.19.44.202 ansible_ssh_common_args='-o ",
+                "StrictHostKeyChecking=no'\n",
+            )),
+            ok(concat!(
+                r#"{"type": "tool_result", "content": "«settle-worker-02».«tallyco.io»:2222 "#,
+                r#"ansible_user=deploy ansible_become=true\n"#,
+                r#"«recon-box» http_port=8080 ansible_host=10.42.9.4 "#,
+                r#"ansible_ssh_extra_args=\"-o "#,
+                r#"ServerAliveInterval=30\"\n"}"#,
+            )),
+            ok(concat!(
+                "all:\n  children:\n    ledger:\n      hosts:\n        «ledger-db-primary»:\n",
+                "          ansible_host: 10.42.7.15\n          ansible_user: ubuntu\n",
+                "        «ledger-db-replica»: {ansible_host: 10.42.7.16}\n    web:\n      hosts:\n",
+                "        «web-frontend-01»:\n",
+            )),
+            ok(concat!(
+                r#"{"content": "all:\n  hosts:\n    «jump01»:\n      ansible_host: 52.19.44.201\n"#,
+                r#""}"#,
+            )),
         ],
         negative: &[
             // a name ending a sentence, a version, AWS's own zone names, a wildcard record
@@ -876,6 +958,25 @@ pub const ROWS: &[Row] = &[
             ok("server_name example.com www.example.com;\n  server_name ~^(?<app>.+)\\.dev\\.io$;\n"),
             ok("    server_name myapp.test;\nserver_name = request.headers['Host']\n"),
             ok("The aws_route53_zone resource takes a name such as ledgerline.com.\n"),
+            // an inventory's local hosts, a range, a group's variables; a plain word outside a
+            // group, prose, a shell and code naming Ansible's variables; a playbook's and an
+            // ingress's hosts
+            ok(concat!(
+                "[local]\nlocalhost ansible_connection=local\n127.0.0.1 ansible_connection=local\n",
+                "web[01:20].example.com ansible_user=deploy\n\n[db:vars]\nansible_user=ubuntu\n",
+            )),
+            ok(concat!(
+                "Set ansible_host=10.0.0.5 for the box, then run it again.\n",
+                "export ansible_user=ubuntu\nbastion ansible_host=52.19.44.202\n",
+            )),
+            ok(concat!(
+                "inventory.add_host(\"web01\", ansible_host=\"10.0.0.5\")\n",
+                "host_vars = {\"ansible_user\": \"ubuntu\"}\n",
+            )),
+            ok(concat!(
+                "- hosts: webservers\n  become: true\nspec:\n  tls:\n    - hosts:\n",
+                "        - ledger.example.com\n  hosts:\n    ledger-api:\n      port: 80\n",
+            )),
         ],
     },
     Row {

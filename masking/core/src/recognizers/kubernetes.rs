@@ -7,7 +7,8 @@
 //! kubectl prints it, and on a `kubectl` command line `deploy/<name>`, `deployment <name>` and a
 //! namespace after `-n`; a Helm release by the `helm` verb acting on it; and every workload and
 //! namespace by the `NAME` and `NAMESPACE` columns of what `kubectl get` and `helm list` print
-//! and by a manifest's `metadata`.
+//! and by a manifest's `metadata`. Containers run by docker are workloads too: the names
+//! `docker ps` and `docker compose ps` list, and Compose's services, are the same type.
 //! The workload's or namespace's name is masked and remembered, so it stays masked where it
 //! recurs bare; the random parts of a pod's name stay (they name nothing). The cluster's own
 //! components (`coredns`, `aws-load-balancer-controller`, `kube-system`) and names that are
@@ -20,8 +21,8 @@ use std::sync::LazyLock;
 use memchr::memmem;
 
 use super::base::{
-    command_end, command_tokens, escape_ends_at, left_ok, line_start_of, table, text_line,
-    ByteTable, CheckResult, Finding, Recognizer, Shape, TypeInfo,
+    at_line_start, break_before, command_end, command_tokens, escape_ends_at, file_line, left_ok,
+    line_start_of, table, text_line, ByteTable, CheckResult, Finding, Recognizer, Shape, TypeInfo,
 };
 use super::tool_calls::tool_result_text;
 
@@ -30,7 +31,8 @@ pub const K8S_NAME: &str = "k8s_name";
 pub const TYPES: &[TypeInfo] = &[TypeInfo {
     name: K8S_NAME,
     shape: Shape::Classwise,
-    description: "a Kubernetes workload's or namespace's name (pod names, kind/name, kubectl)",
+    description: "a Kubernetes workload's or namespace's name (pod names, kind/name, kubectl), \
+                  a docker container's or Compose service's name (docker ps)",
 }];
 
 /// The alphabet of the random parts Kubernetes appends to generated names.
@@ -389,26 +391,6 @@ fn cell_finding(data: &[u8], cs: usize, re: usize, out: &mut Vec<Finding>) {
     }
 }
 
-/// A manifest's line from `i`: its span and where the next starts, a line break raw or escaped
-/// (`\n`); in a JSON string (`json`), an unescaped `"` ends the text.
-fn manifest_line(data: &[u8], i: usize, json: bool) -> Option<(usize, usize, usize)> {
-    if i >= data.len() || (json && data[i] == b'"') {
-        return None;
-    }
-    let hi = data.len().min(i + 1024);
-    let mut k = i;
-    while k < hi {
-        match data[k] {
-            b'\n' => return Some((i, k, k + 1)),
-            b'"' if json => return Some((i, k, k)),
-            b'\\' if data.get(k + 1) == Some(&b'n') => return Some((i, k, k + 2)),
-            b'\\' => k += 2,
-            _ => k += 1,
-        }
-    }
-    (k == data.len()).then_some((i, k, k))
-}
-
 /// A Kubernetes manifest's `metadata:` (`kubectl get … -o yaml`, a chart's rendered templates,
 /// a kustomization): its `name` and `namespace`, the children of `metadata` in a document that
 /// says what it is (`apiVersion:` or `kind:` before it).
@@ -424,14 +406,14 @@ fn check_manifest(data: &[u8], s: usize, e: usize) -> CheckResult {
         return None;
     }
     let json = ls >= 2 && data[ls - 2] == b'\\' && data[ls - 1] == b'n';
-    let (_, me, mut i) = manifest_line(data, e, json)?;
+    let (_, me, mut i) = file_line(data, e, json)?;
     if !data[e..me].iter().all(|&c| c == b' ' || c == b'\r') {
         return None; // `metadata: {…}` in flow style
     }
     let mut out = Vec::new();
     let mut child = None;
     for _ in 0..64 {
-        let Some((a, b, next)) = manifest_line(data, i, json) else {
+        let Some((a, b, next)) = file_line(data, i, json) else {
             break;
         };
         let ind = data[a..b].iter().take_while(|&&c| c == b' ').count();
@@ -463,16 +445,6 @@ fn check_manifest(data: &[u8], s: usize, e: usize) -> CheckResult {
         i = next;
     }
     Some((out, e))
-}
-
-/// The end of the line break (raw or escaped) right before `i`, if a line starts at `i`.
-fn break_before(data: &[u8], i: usize) -> Option<usize> {
-    match i {
-        0 => None,
-        _ if data[i - 1] == b'\n' => Some(i - 1),
-        _ if i >= 2 && data[i - 1] == b'n' && data[i - 2] == b'\\' => Some(i - 2),
-        _ => None,
-    }
 }
 
 /// `kubectl describe`'s header: a `Namespace:` line right after a `Name:` line, both values
@@ -525,6 +497,143 @@ fn check_env_source(data: &[u8], _s: usize, e: usize) -> CheckResult {
     Some((name_finding(data, e, ne).into_iter().collect(), ne))
 }
 
+/// Whether `name` is one docker made up for a container run without `--name`:
+/// `<adjective>_<surname>`, a digit after it when the first pick was taken.
+fn docker_generated(name: &[u8]) -> bool {
+    let name = match name {
+        [rest @ .., d] if d.is_ascii_digit() => rest,
+        _ => name,
+    };
+    let Some(u) = memchr::memchr(b'_', name) else {
+        return false;
+    };
+    let word = |w: &[u8]| !w.is_empty() && w.iter().all(u8::is_ascii_lowercase);
+    word(&name[..u]) && word(&name[u + 1..])
+}
+
+/// The finding for a container's or a Compose service's name `data[s..e]`: the name without
+/// the replica number Compose appends (`ledger-api-1`: `ledger-api`), unless that is one plain
+/// word (`postgres`, `redis-1`, `api`), a public name or one docker generated.
+fn container_finding(data: &[u8], s: usize, e: usize) -> Option<Finding> {
+    let name = &data[s..e];
+    let valid = |c: &u8| c.is_ascii_alphanumeric() || matches!(c, b'-' | b'_' | b'.');
+    if name.len() < 2 || !name[0].is_ascii_alphanumeric() || !name.iter().all(valid) {
+        return None;
+    }
+    let digits = name.iter().rev().take_while(|c| c.is_ascii_digit()).count();
+    let base = match name.len() - digits {
+        n if digits > 0 && n > 1 && matches!(name[n - 1], b'-' | b'_') => &name[..n - 1],
+        _ => name,
+    };
+    if base.iter().all(u8::is_ascii_alphabetic)
+        || docker_generated(name)
+        || PUBLIC.contains(base.to_ascii_lowercase().as_slice())
+    {
+        return None;
+    }
+    Some(Finding::new(s, s + base.len(), K8S_NAME, Shape::Classwise))
+}
+
+/// Where display column `col` of the row `data[rs..re]` starts, columns counted as docker's
+/// table writer counts them (a character each, `…` as much as `a`) and a JSON escape (`\"`,
+/// `\u2026`) as the character it stands for.
+fn column_at(data: &[u8], rs: usize, re: usize, col: usize, json: bool) -> Option<usize> {
+    let mut i = rs;
+    for _ in 0..col {
+        if i >= re {
+            return None;
+        }
+        if json && data[i] == b'\\' {
+            i += if data.get(i + 1) == Some(&b'u') { 6 } else { 2 };
+        } else {
+            i += 1;
+            while i < re && data[i] & 0xC0 == 0x80 {
+                i += 1; // a UTF-8 continuation byte
+            }
+        }
+    }
+    (i < re).then_some(i)
+}
+
+/// Where the column `name` starts in a table's header, if it has one.
+fn header_column(header: &[u8], name: &[u8]) -> Option<usize> {
+    memmem::find_iter(header, name).find(|&c| {
+        (c == 0 || header[c - 1] == b' ')
+            && header
+                .get(c + name.len())
+                .is_none_or(|&b| b == b' ' || b == b'\r')
+    })
+}
+
+/// The table `docker ps` (`docker container ls`) or `docker compose ps` prints, from its
+/// header: the names the user gave its containers (`NAMES`, Compose's `NAME`) and Compose's
+/// services (`SERVICE`), each cell starting where its header does. `docker ps` rows start with
+/// a container's id; a table ends at a blank line or a line that is no row.
+fn check_docker_table(data: &[u8], s: usize, e: usize) -> CheckResult {
+    if !(at_line_start(data, s) || data[s - 1] == b'"') {
+        return None;
+    }
+    let (_, he, mut i) = text_line(data, s)?;
+    let json = match data.get(he) {
+        Some(b'\n') => false,
+        Some(b'\\') if data.get(he + 1) == Some(&b'n') => true,
+        _ => return None,
+    };
+    let header = &data[s..he];
+    let ps = data[s] == b'C';
+    let columns: Vec<usize> = if ps {
+        header_column(header, b"NAMES").into_iter().collect()
+    } else {
+        [
+            header_column(header, b"NAME"),
+            header_column(header, b"SERVICE"),
+        ]
+        .into_iter()
+        .flatten()
+        .collect()
+    };
+    let mut out = Vec::new();
+    for _ in 0..MAX_ROWS {
+        let Some((rs, le, next)) = file_line(data, i, json) else {
+            break;
+        };
+        let re = le - usize::from(le > rs && data[le - 1] == b'\r');
+        let id = data[rs..re]
+            .iter()
+            .take_while(|c| c.is_ascii_hexdigit())
+            .count();
+        let row = if ps {
+            id >= 12 && data.get(rs + id) == Some(&b' ')
+        } else {
+            re > rs && data[rs].is_ascii_alphanumeric()
+        };
+        if !row {
+            break;
+        }
+        for &c in &columns {
+            let Some(cs) = column_at(data, rs, re, c, json) else {
+                continue;
+            };
+            // a cell after the blanks that pad the one before: the row is laid out as its header
+            if c > 0 && !(cs >= rs + 2 && data[cs - 2..cs] == *b"  " && data[cs] != b' ') {
+                continue;
+            }
+            let ce = cs + data[cs..re].iter().take_while(|&&b| b != b' ').count();
+            // `docker ps` names a container linked to another by both names, `,` between
+            let mut ns = cs;
+            for name in data[cs..ce].split(|&b| b == b',') {
+                out.extend(container_finding(data, ns, ns + name.len()));
+                ns += name.len() + 1;
+            }
+        }
+        if next == le {
+            break;
+        }
+        i = next;
+    }
+    Some((out, e))
+}
+
 pub fn recognizers() -> Vec<Recognizer> {
     vec![
         Recognizer::new(
@@ -548,6 +657,12 @@ pub fn recognizers() -> Vec<Recognizer> {
             "kubernetes.env_source",
             r"(?:in secret|of config map) '",
             check_env_source,
+            &[K8S_NAME],
+        ),
+        Recognizer::new(
+            "kubernetes.docker_table",
+            "(?:CONTAINER ID +IMAGE|NAME +(?:IMAGE +)?COMMAND +SERVICE) ",
+            check_docker_table,
             &[K8S_NAME],
         ),
         Recognizer::new("kubernetes.command", r"(?:kubectl|helm)[ \t]", check_command, &[K8S_NAME]),

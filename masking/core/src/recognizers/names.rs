@@ -2893,6 +2893,8 @@ mod tests {
                 "domains.private_host",
                 "domains.host_fields",
                 "domains.ssh_config",
+                "domains.ansible_ini",
+                "domains.ansible_yaml",
                 "domains.aliases",
                 "served.server_names",
                 "served.route53",
