@@ -452,8 +452,13 @@ pub const ROWS: &[Row] = &[
             ok(r#"{"tags": {"project": "«halcyon-migration»", "env": "prod"}}"#),
             ok("Tags:\n- Key: Project\n  Value: «Bluefin»\n"),
             ok("TAGS\tCostCenter\t«FIN-2231»\n"),
+            // a Serverless Framework service, which names its stack and functions
+            ok(r#"{"content": "service: «ledger-reconciler»\n\nprovider:\n  name: aws\n  runtime: python3.12\n"}"#),
         ],
         negative: &[
+            // a `service:` key of another file
+            ok("service: ledger-reconciler\nprovider:\n  name: google\n"),
+            ok("  service: ledger-api\n  port: 80\n"),
             // a project tag's generic value
             ok(r#"{"Tags": [{"Key": "Project", "Value": "default"}, {"Key": "Application", "Value": "shared"}]}"#),
             ok("aws kms describe-key --key-id alias/aws/s3"),

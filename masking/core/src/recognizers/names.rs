@@ -1155,6 +1155,23 @@ fn check_yaml_bucket_entry(data: &[u8], s: usize, _e: usize) -> CheckResult {
     Some((v_name(data, &v, BUCKET)?, v.end))
 }
 
+/// A Serverless Framework service (`serverless.yml`): the top-level `service:` of a file whose
+/// `provider:` is AWS. Its stack, functions and deployment bucket are named after it
+/// (`<service>-<stage>-<function>`).
+fn check_serverless_service(data: &[u8], s: usize, _e: usize) -> CheckResult {
+    // a line's start, or a string's (a tool result that is the file)
+    if !(at_line_start(data, s) || data[s - 1] == b'"') {
+        return None;
+    }
+    let limit = data.len().min(s + 2048);
+    let v = value_after(data, s + b"service".len(), limit, false, None)?;
+    let rest = &data[v.end..limit];
+    let provider = memmem::find_iter(rest, b"provider:").find(|&k| at_line_start(rest, k))?;
+    let tail = &rest[provider..rest.len().min(provider + 256)];
+    memmem::find(tail, b"name: aws")?;
+    Some((v_name(data, &v, RES)?, v.end))
+}
+
 /// The key of the HCL block that the line starting at `ls` is inside: the words before the
 /// unmatched `{` that opens it (`tags`, `~ tags`, `tags_all =`), looked for at most
 /// `reach` bytes back.
@@ -2809,6 +2826,12 @@ pub fn recognizers() -> Vec<Recognizer> {
             &[BUCKET],
         ),
         Recognizer::new(
+            "names.serverless_service",
+            r"service:[ \t]+[A-Za-z]",
+            check_serverless_service,
+            &[RES],
+        ),
+        Recognizer::new(
             "names.yaml_bucket_entry",
             r#"Name: {1,8}["']?[a-z0-9]|CreationDate: "#,
             check_yaml_bucket_entry,
@@ -2899,6 +2922,7 @@ mod tests {
                 "served.server_names",
                 "served.route53",
                 "names.bucket_entry",
+                "names.serverless_service",
                 "names.yaml_bucket_entry",
                 "names.s3_ls",
                 "names.prose"
