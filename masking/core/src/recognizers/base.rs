@@ -284,25 +284,6 @@ pub fn text_line(data: &[u8], i: usize) -> Option<(usize, usize, usize)> {
     (k == data.len()).then_some((i, k, k))
 }
 
-/// The line from `i` of configuration text, raw or in a JSON string, before `hi`: (start, end,
-/// where the next line starts). A raw or escaped line break ends it; quotes belong to it.
-pub fn config_line(data: &[u8], i: usize, hi: usize) -> Option<(usize, usize, usize)> {
-    if i >= hi {
-        return None;
-    }
-    let mut k = i;
-    while k < hi {
-        if data[k] == b'\n' {
-            return Some((i, k, k + 1));
-        }
-        if data[k] == b'\\' && data.get(k + 1) == Some(&b'n') && escape_ends_at(data, k + 1) {
-            return Some((i, k, k + 2));
-        }
-        k += 1;
-    }
-    Some((i, hi, hi))
-}
-
 /// The blank-separated tokens of a command line from `i` to `end`: (start, end) each.
 pub fn command_tokens(
     data: &[u8],
@@ -804,17 +785,21 @@ fn list_item(data: &[u8], mut j: usize, limit: usize) -> Option<(Value, usize, b
 /// `--output yaml` and manifests write lists), from `i`, the line break after the key: each
 /// item validated as the key's value. `None` when no such list follows or no item is found.
 fn yaml_list(data: &[u8], i: usize, limit: usize, spec: &Field) -> Option<(Vec<Finding>, usize)> {
-    let first = match data.get(i..i + 2)? {
-        [b'\r', b'\n'] => i + 2,
-        [b'\n', _] => i + 1,
-        [b'\\', b'n'] => i + 2,
+    // an escaped line break: the list is a file's text in a JSON string
+    let (first, json) = match data.get(i..i + 2)? {
+        [b'\r', b'\n'] => (i + 2, false),
+        [b'\n', _] => (i + 1, false),
+        [b'\\', b'n'] => (i + 2, true),
         _ => return None,
     };
     let mut out = Vec::new();
     let mut next = first;
     let mut end = i;
     for _ in 0..32 {
-        let Some((a, b, n)) = config_line(data, next, limit) else { break };
+        if next >= limit {
+            break;
+        }
+        let Some((a, b, n)) = file_line(data, next, json) else { break };
         let mut c = a;
         while c < b && matches!(data[c], b' ' | b'\t') {
             c += 1;

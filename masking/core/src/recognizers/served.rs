@@ -14,7 +14,7 @@ use memchr::memmem;
 
 use super::aws;
 use super::base::{
-    at_line_start, command_end, command_tokens, config_line, escape_ends_at, line_start_of,
+    at_line_start, command_end, command_tokens, escape_ends_at, file_line, line_start_of,
     value_after, CheckResult, Finding, Recognizer,
 };
 use super::domains;
@@ -117,14 +117,18 @@ fn terraform_block(data: &[u8], s: usize, e: usize) -> CheckResult {
     if !(before.ends_with(b"resource") || before.ends_with(b"data")) {
         return None;
     }
-    let hi = data.len().min(s + DECLARATION_REACH);
-    let (_, first_end, mut next) = config_line(data, e, hi)?;
+    // in a JSON string (`resource \"…`) the file's own quotes are escaped
+    let json = escapes > 0;
+    let (_, first_end, mut next) = file_line(data, e, json)?;
     // the block opens on its line
     memchr::memchr(b'{', &data[e..first_end])?;
     let mut depth = 1i32;
     let mut out = Vec::new();
     for _ in 0..96 {
-        let Some((a, b, n)) = config_line(data, next, hi) else {
+        if next > s + DECLARATION_REACH {
+            break;
+        }
+        let Some((a, b, n)) = file_line(data, next, json) else {
             break;
         };
         next = n;
