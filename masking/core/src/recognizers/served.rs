@@ -109,12 +109,17 @@ fn content_start(data: &[u8], mut i: usize, end: usize) -> usize {
 /// as `terraform plan` and `terraform state show` print it): the block's own `name`. A nested
 /// block's `name` (a record's `alias`, a load balancer's host) is not the record's.
 fn terraform_block(data: &[u8], s: usize, e: usize) -> CheckResult {
-    let ls = line_start_of(data, s, 128)?;
+    // the line's start, or as far back as a keyword can lie (the file opens a JSON string)
+    let ls = line_start_of(data, s, 128).unwrap_or(s.saturating_sub(128));
     // `resource "`, or `resource \"` in a JSON string
     let before = data[ls..s].strip_suffix(b"\"")?;
     let escapes = before.iter().rev().take_while(|&&c| c == b'\\').count();
     let before = before[..before.len() - escapes].trim_ascii_end();
-    if !(before.ends_with(b"resource") || before.ends_with(b"data")) {
+    let keyword = [&b"resource"[..], b"data"]
+        .into_iter()
+        .find(|k| before.ends_with(k))?;
+    let at = before.len() - keyword.len();
+    if at > 0 && (before[at - 1].is_ascii_alphanumeric() || before[at - 1] == b'_') {
         return None;
     }
     // in a JSON string (`resource \"…`) the file's own quotes are escaped
@@ -277,5 +282,15 @@ mod tests {
         );
         assert_eq!(masked(json), ["shop", "tallyco.io"]);
         assert!(masked("the aws_route53_zone\" docs").is_empty());
+        // the file opening a tool result's string, far into one line of JSON
+        let opening = format!(
+            r#"{{"id": "{}", "type": "tool_result", "content": "data \"aws_route53_zone\" {}"#,
+            "x".repeat(200),
+            r#"\"main\" {\n  name = \"tallyco.io.\"\n}\n"}"#,
+        );
+        assert_eq!(masked(&opening), ["tallyco.io"]);
+        assert!(
+            masked("metadata \"aws_route53_zone\" \"x\" {\n  name = \"tallyco.io\"\n}").is_empty()
+        );
     }
 }
