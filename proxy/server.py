@@ -374,13 +374,14 @@ async def serve(config: ProxyConfig, reload_config: Callable[[], ProxyConfig]) -
             + ("; blocking other hosts" if config.block_others else "")
         )
     )
-    log.info("listening on %s:%d (%s)", host, port, mode)
     if runtime.ca is not None:
         log.info("CA certificate: %s", runtime.ca.cert_path)
         published = daemon.publish_ca_cert(runtime.ca.cert_pem)
         if published is not None:
             log.info("CA certificate published for local clients: %s", published)
     daemon.publish_state(config, (host, port))
+    # logged once the state is published: whoever waits for this line may read daemon.json
+    log.info("listening on %s:%d (%s)", host, port, mode)
     metrics = None
     if config.metrics_listen is not None:
 
