@@ -310,6 +310,18 @@ pub fn at_line_start(data: &[u8], s: usize) -> bool {
     s == 0 || data[s - 1] == b'\n' || (data[s - 1] == b'n' && escape_ends_at(data, s - 1))
 }
 
+/// Whether `s` starts a line of a file's text: a line ([`at_line_start`]) or a JSON string (a
+/// tool result that is the file).
+pub fn opens_text(data: &[u8], s: usize) -> bool {
+    at_line_start(data, s) || data[s - 1] == b'"'
+}
+
+/// Whether the line starting at `ls` follows an escaped line break (`\n`): the file's text is in
+/// a JSON string (the `json` of [`file_line`]).
+pub fn after_escaped_break(data: &[u8], ls: usize) -> bool {
+    break_before(data, ls).is_some_and(|b| data[b] == b'\\')
+}
+
 /// The start of the line holding `s`: after the raw or escaped line break before it, looking
 /// back at most `reach` bytes (`None` past that).
 pub fn line_start_of(data: &[u8], s: usize, reach: usize) -> Option<usize> {

@@ -21,8 +21,9 @@ use std::sync::LazyLock;
 use memchr::memmem;
 
 use super::base::{
-    at_line_start, break_before, command_end, command_tokens, escape_ends_at, file_line, left_ok,
-    line_start_of, table, text_line, ByteTable, CheckResult, Finding, Recognizer, Shape, TypeInfo,
+    after_escaped_break, break_before, command_end, command_tokens, escape_ends_at, file_line,
+    left_ok, line_start_of, opens_text, table, text_line, ByteTable, CheckResult, Finding,
+    Recognizer, Shape, TypeInfo,
 };
 use super::tool_calls::tool_result_text;
 
@@ -405,7 +406,7 @@ fn check_manifest(data: &[u8], s: usize, e: usize) -> CheckResult {
     {
         return None;
     }
-    let json = ls >= 2 && data[ls - 2] == b'\\' && data[ls - 1] == b'n';
+    let json = after_escaped_break(data, ls);
     let (_, me, mut i) = file_line(data, e, json)?;
     if !data[e..me].iter().all(|&c| c == b' ' || c == b'\r') {
         return None; // `metadata: {…}` in flow style
@@ -570,7 +571,7 @@ fn header_column(header: &[u8], name: &[u8]) -> Option<usize> {
 /// services (`SERVICE`), each cell starting where its header does. `docker ps` rows start with
 /// a container's id; a table ends at a blank line or a line that is no row.
 fn check_docker_table(data: &[u8], s: usize, e: usize) -> CheckResult {
-    if !(at_line_start(data, s) || data[s - 1] == b'"') {
+    if !opens_text(data, s) {
         return None;
     }
     let (_, he, mut i) = text_line(data, s)?;

@@ -5,9 +5,9 @@
 //! (what a database URL names) have recognizers only, for types of other families. Order across
 //! families decides which recognizer wins when two match at the same offset: the more specific
 //! first (network, secrets, AWS, Kubernetes, Git, people, connections, names), the generic
-//! key-based secrets rule last. `query_columns`, `name_value`, `domains` and `served` hold rules
-//! of the names family (`names::recognizers()` places them); `base` and `tool_calls` are helpers
-//! the families share.
+//! key-based secrets rule last. `query_columns`, `name_value`, `domains`, `served` and
+//! `inventories` hold rules of the names family (`names::recognizers()` places them); `base`
+//! and `tool_calls` are helpers the families share.
 
 pub mod aws;
 pub mod base;
@@ -15,6 +15,7 @@ pub mod connections;
 pub mod domains;
 pub mod examples;
 pub mod git;
+pub mod inventories;
 pub mod kubernetes;
 pub mod name_value;
 pub mod names;

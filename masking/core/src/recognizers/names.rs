@@ -22,11 +22,11 @@ use regex::bytes::{Regex, RegexBuilder};
 use super::aws;
 use super::base::{
     at_line_start, concat_table, enclosing_brace, escape_ends_at, field_check, is_space,
-    key_variants, left_ok, line_start_of, match_quote, norm_key, own_arn, table, value_after,
+    key_variants, left_ok, line_start_of, match_quote, norm_key, opens_text, own_arn, table, value_after,
     ByteTable, CheckResult, Field, Finding, Recognizer, Shape, TypeInfo, Value, ALNUM, ECHO_BACK,
     KEY_ANCHOR, LOOKAHEAD, LOOKBEHIND, Q, WORD,
 };
-use super::{domains, name_value, query_columns, served};
+use super::{domains, inventories, name_value, query_columns, served};
 
 pub const CATEGORY: &str = "aws";
 pub const TYPES: &[TypeInfo] = &[
@@ -1159,8 +1159,7 @@ fn check_yaml_bucket_entry(data: &[u8], s: usize, _e: usize) -> CheckResult {
 /// `provider:` is AWS. Its stack, functions and deployment bucket are named after it
 /// (`<service>-<stage>-<function>`).
 fn check_serverless_service(data: &[u8], s: usize, _e: usize) -> CheckResult {
-    // a line's start, or a string's (a tool result that is the file)
-    if !(at_line_start(data, s) || data[s - 1] == b'"') {
+    if !opens_text(data, s) {
         return None;
     }
     let limit = data.len().min(s + 2048);
@@ -2817,6 +2816,7 @@ pub fn recognizers() -> Vec<Recognizer> {
     ];
     all.extend(name_value::recognizers());
     all.extend(domains::recognizers());
+    all.extend(inventories::recognizers());
     all.extend(served::recognizers());
     all.extend([
         Recognizer::new(
@@ -2916,9 +2916,9 @@ mod tests {
                 "domains.private_host",
                 "domains.host_fields",
                 "domains.ssh_config",
-                "domains.ansible_ini",
-                "domains.ansible_yaml",
                 "domains.aliases",
+                "inventories.ansible_ini",
+                "inventories.ansible_yaml",
                 "served.server_names",
                 "served.route53",
                 "names.bucket_entry",

@@ -14,8 +14,8 @@ use memchr::memmem;
 
 use super::aws;
 use super::base::{
-    at_line_start, command_end, command_tokens, escape_ends_at, file_line, line_start_of,
-    value_after, CheckResult, Finding, Recognizer,
+    command_end, command_tokens, escape_ends_at, file_line, line_start_of, opens_text, value_after,
+    CheckResult, Finding, Recognizer,
 };
 use super::domains;
 
@@ -35,8 +35,8 @@ fn declared_host(start: usize, host: &[u8]) -> Vec<Finding> {
     domains::own_host(start, host)
 }
 
-/// Whether `s` opens its line, after indentation (blanks, or tabs escaped in a JSON string),
-/// or opens a string (a tool result that is the file).
+/// Whether `s` opens a line of a file's text ([`opens_text`]) after indentation (blanks, or
+/// tabs escaped in a JSON string).
 fn opens_line(data: &[u8], s: usize) -> bool {
     let mut i = s;
     loop {
@@ -48,7 +48,7 @@ fn opens_line(data: &[u8], s: usize) -> bool {
             break;
         }
     }
-    at_line_start(data, i) || data[i - 1] == b'"'
+    opens_text(data, i)
 }
 
 /// A web server's names: nginx's `server_name a b;`, Apache's `ServerName a:443` and
