@@ -459,7 +459,8 @@ fn parse_ipv6(raw: &[u8]) -> Option<u128> {
     for p in &parts[..hi] {
         ip = (ip << 16) | u128::from(parse_hextet(p)?);
     }
-    ip <<= 16 * skipped;
+    // `::` alone skips all eight groups: a shift by the whole width is zero, not an overflow
+    ip = ip.checked_shl(16 * skipped as u32).unwrap_or(0);
     for p in &parts[count - lo..] {
         ip = (ip << 16) | u128::from(parse_hextet(p)?);
     }
