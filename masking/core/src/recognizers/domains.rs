@@ -282,26 +282,33 @@ fn v_service_hosts(data: &[u8], v: &Value, _rtype: &'static str) -> Option<Vec<F
             .iter()
             .take_while(|&&c| !matches!(c, b',' | b' ' | b'\t'))
             .count();
-        let part = &data[i..pe];
+        let (ps, part) = (i, &data[i..pe]);
+        i = pe + 1;
         // `https://user@host:443/path`: the host alone
         let mut hs = memmem::find(part, b"://").map_or(0, |k| k + 3);
-        let he = hs
+        let authority = hs
             + part[hs..]
                 .iter()
-                .take_while(|&&c| !matches!(c, b'/' | b':' | b'?' | b'#' | b'@'))
+                .take_while(|&&c| !matches!(c, b'/' | b'?' | b'#'))
                 .count();
-        if part.get(he) == Some(&b'@') {
-            hs = he + 1;
+        if let Some(at) = memchr::memrchr(b'@', &part[hs..authority]) {
+            if part[hs..hs + at].contains(&b':') {
+                continue; // a URL with a password: left to the credentials rules
+            }
+            hs += at + 1;
         }
         let he = hs
-            + part[hs..]
+            + part[hs..authority]
                 .iter()
-                .take_while(|&&c| !matches!(c, b'/' | b':' | b'?' | b'#'))
+                .take_while(|&&c| c != b':')
                 .count();
         // Django's `.tallyco.io`: the domain and every name under it
         let lead = usize::from(part.get(hs) == Some(&b'.'));
-        out.extend(service_host(i + hs + lead, &part[hs + lead..he], lead == 1));
-        i = pe + 1;
+        out.extend(service_host(
+            ps + hs + lead,
+            &part[hs + lead..he],
+            lead == 1,
+        ));
     }
     Some(out)
 }
@@ -345,7 +352,9 @@ fn host_field(key: &str) -> Option<Field> {
         });
     }
     let list = (key.ends_with("hosts") && !key.ends_with("ghosts")) || key.ends_with("origins");
-    (list || OWN_URL_KEYS.iter().any(|k| key.ends_with(k))).then_some(Field {
+    // `DATABASE_URL` ends as `BASE_URL` does: a connection string, the connections rule's
+    let own_url = OWN_URL_KEYS.iter().any(|k| key.ends_with(k)) && !key.ends_with("databaseurl");
+    (list || own_url).then_some(Field {
         rtype: aws::HOSTNAME,
         shape: Shape::Classwise,
         validate: v_service_hosts,

@@ -274,6 +274,8 @@ pub const ROWS: &[Row] = &[
             ok("PGUSER=«ledger_ro»\nPGDATABASE=«ledger_replica»\n"),
             ok(r#"{"content": "    environment:\n      POSTGRES_USER: «ledger_owner»\n      POSTGRES_DB: «ledger_dev»\n      MYSQL_DATABASE: \"«shop_main»\"\n"}"#),
             ok("spring.datasource.username=«orders_svc»\nDB_USERNAME=«orders_rw»\n"),
+            // a connection string under a key that ends as an application's own address does
+            ok("DATABASE_URL=postgres://«ledger_app»@pg-main.tallyco.io:5432/«ledger_core»\n"),
             // a Secrets Manager database secret names its user beside its engine
             ok(r#"{"username":"«ledger_app»","password":"r7Vq!2mXz#9LpK4w","engine":"postgres","port":5432,"dbname":"«ledger_core»"}"#),
         ],
