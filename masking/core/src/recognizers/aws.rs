@@ -1983,6 +1983,12 @@ fn suffix_end(data: &[u8], a: usize) -> Option<usize> {
         .map(|p| a + p.len())
 }
 
+/// `host` is one of AWS's suffixes itself (`ec2.internal`, a VPC's DHCP domain name).
+pub fn is_aws_domain(host: &[u8]) -> bool {
+    let dotted = [b".", host].concat();
+    suffix_end(&dotted, 0) == Some(dotted.len())
+}
+
 /// `tok` is a whole host name under an AWS suffix (`d1a2b3.cloudfront.net`,
 /// `orders.s3.amazonaws.com`): the host rule masks its labels and keeps the suffix.
 pub fn is_aws_host(tok: &[u8]) -> bool {

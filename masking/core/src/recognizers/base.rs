@@ -360,6 +360,37 @@ pub fn file_line(data: &[u8], i: usize, json: bool) -> Option<(usize, usize, usi
     (k == data.len()).then_some((i, k, k))
 }
 
+/// Where display column `col` of the row `data[rs..re]` starts in a table a command printed,
+/// columns counted as docker's and kubectl's table writers count them (a character each, `…` as
+/// much as `a`) and a JSON escape (`\"`, `\u2026`) as the character it stands for.
+pub fn column_at(data: &[u8], rs: usize, re: usize, col: usize, json: bool) -> Option<usize> {
+    let mut i = rs;
+    for _ in 0..col {
+        if i >= re {
+            return None;
+        }
+        if json && data[i] == b'\\' {
+            i += if data.get(i + 1) == Some(&b'u') { 6 } else { 2 };
+        } else {
+            i += 1;
+            while i < re && data[i] & 0xC0 == 0x80 {
+                i += 1; // a UTF-8 continuation byte
+            }
+        }
+    }
+    (i < re).then_some(i)
+}
+
+/// Where the column `name` starts in a table's header, if it has one.
+pub fn header_column(header: &[u8], name: &[u8]) -> Option<usize> {
+    memchr::memmem::find_iter(header, name).find(|&c| {
+        (c == 0 || header[c - 1] == b' ')
+            && header
+                .get(c + name.len())
+                .is_none_or(|&b| b == b' ' || b == b'\r')
+    })
+}
+
 /// The start of the line break (raw or escaped) right before `i`, if a line starts at `i`.
 pub fn break_before(data: &[u8], i: usize) -> Option<usize> {
     match i {

@@ -263,6 +263,7 @@ fn service_host(start: usize, host: &[u8], apex: bool) -> Vec<Finding> {
         || CODE_ROOTS.contains(&first)
         || registrable_start(host).is_none_or(|r| r == 0 && !apex)
         || aws::is_aws_host(host)
+        || aws::is_aws_domain(host)
         || is_service_host(host)
     {
         return Vec::new();
@@ -275,6 +276,19 @@ fn service_host(start: usize, host: &[u8], apex: bool) -> Vec<Finding> {
 /// `BASE_URL=https://app.tallyco.io/`): each host of the list, separated by commas or blanks,
 /// a URL's host read from it, judged as a host field's.
 fn v_service_hosts(data: &[u8], v: &Value, _rtype: &'static str) -> Option<Vec<Finding>> {
+    Some(hosts_of_list(data, v, false))
+}
+
+/// The value of a field naming the user's domain (`APP_DOMAIN=tallyco.io`,
+/// `SESSION_COOKIE_DOMAIN=.tallyco.io`, Terraform's `api_domain = "api.tallyco.io"`): read as
+/// [`v_service_hosts`] reads a list, a registrable domain alone included.
+fn v_own_domains(data: &[u8], v: &Value, _rtype: &'static str) -> Option<Vec<Finding>> {
+    Some(hosts_of_list(data, v, true))
+}
+
+/// The findings of a list of hosts or URLs (see [`v_service_hosts`]); with `apex`, a
+/// registrable domain alone is the user's too.
+fn hosts_of_list(data: &[u8], v: &Value, apex: bool) -> Vec<Finding> {
     let mut out = Vec::new();
     let mut i = v.start;
     while i < v.end {
@@ -307,10 +321,10 @@ fn v_service_hosts(data: &[u8], v: &Value, _rtype: &'static str) -> Option<Vec<F
         out.extend(service_host(
             ps + hs + lead,
             &part[hs + lead..he],
-            lead == 1,
+            apex || lead == 1,
         ));
     }
-    Some(out)
+    out
 }
 
 /// Key endings that name the application's own address (normal form): where it is served
@@ -349,6 +363,16 @@ fn host_field(key: &str) -> Option<Field> {
             shape: Shape::Classwise,
             validate: v_service_host,
             line: false,
+        });
+    }
+    // `APP_DOMAIN`, `cookieDomain`, `api_domain`: the user's own (`DomainName`, which AWS
+    // gives its own hosts and other things' names, is the name fields')
+    if key.ends_with("domain") || key.ends_with("domains") {
+        return Some(Field {
+            rtype: aws::HOSTNAME,
+            shape: Shape::Classwise,
+            validate: v_own_domains,
+            line: true,
         });
     }
     let list = (key.ends_with("hosts") && !key.ends_with("ghosts")) || key.ends_with("origins");
@@ -600,7 +624,7 @@ pub fn recognizers() -> Vec<Recognizer> {
             "domains.host_fields",
             format!(
                 "(?:(?:host|HOST|Host)(?:name|Name|NAME|s|S)?|(?:origin|ORIGIN|Origin)[sS]\
-                 |(?:url|URL|Url|uri|URI|Uri)[sS]?){KEY_ANCHOR}"
+                 |(?:url|URL|Url|uri|URI|Uri)[sS]?|(?:domain|DOMAIN|Domain)[sS]?){KEY_ANCHOR}"
             ),
             host_fields_check(),
             &[aws::HOSTNAME],

@@ -893,6 +893,14 @@ pub const ROWS: &[Row] = &[
             // an ssh_config host block: the names the user gave, its host, its jump hosts
             ok("Host «bastion-prod» «bastion»\n    HostName «bastion».«tallyco.net»\n    User ops\n    IdentityFile ~/.ssh/ops.pem\nHost «db-tunnel» # through the bastion\n    HostName 10.42.7.19\n    ProxyJump ops@«bastion-prod»:2222,«jump-01»\n"),
             ok(r#"{"content": "Host «ledger-box»\n  HostName «dev-7».«tallyco.io»\n  ForwardAgent yes\n"}"#),
+            // the hosts an Ingress serves, as `kubectl get ingress` lists them (in a tool result
+            // too); its load balancer's name is AWS's
+            ok("NAME         CLASS   HOSTS                                   ADDRESS                                                        PORTS     AGE\nledger-api   alb     «api.payments».«tallyco.io»,«ledger».«tallyco.io»   «k8s-payments-ledgerap-5f3c2b1a9e-1234567890».us-east-1.elb.amazonaws.com   80, 443   41d\nwebhooks     alb     «hooks».«tallyco.io» + 1 more...            «k8s-payments-webhooks-0a1b2c3d4e-9876543210».us-east-1.elb.amazonaws.com   80        2d\n"),
+            ok(r#"{"content": "NAMESPACE   NAME     CLASS   HOSTS                 ADDRESS   PORTS   AGE\npayments    portal   nginx   «portal».«ledgerline.com»   10.42.3.9   80      3h\n"}"#),
+            // fields naming the user's domain, in env files, settings and `terraform output`
+            ok("APP_DOMAIN=«tallyco.io»\nSESSION_COOKIE_DOMAIN=.«tallyco.io»\nMAILGUN_DOMAIN=mg.«tallyco.io»\n"),
+            ok("api_domain = \"«api.payments».«tallyco.io»\"\ndb_port = 5432\n"),
+            ok(r#"{"cookieDomain": "«ledgerline.com»", "domains": ["«ledgerline.com»", "www.«ledgerline.com»"]}"#),
             // the names a web server answers to, in nginx's and Apache's configuration
             ok("server {\n    listen 443 ssl;\n    server_name «api.payments».«tallyco.io» .«tallyco.io»;\n"),
             ok(r#"{"content": "<VirtualHost *:443>\n\tServerName «portal».«ledgerline.com»:443\n\tServerAlias «www2».«ledgerline.com»\n"}"#),
@@ -947,6 +955,9 @@ pub const ROWS: &[Row] = &[
             ok(r#"{"host": "api.stripe.com", "hostname": "tallyco.io", "host": "10.0.0.5"}"#),
             ok("const opts = { host: this.proxyURL.host, hostname: proxyURL.hostname };\n"),
             ok("> GET /v1 HTTP/1.1\n> Host: api.partner-bank.com\n> User-Agent: curl/8.4.0\n"),
+            // domain fields naming a vendor's tenant, a test domain, a word, AWS's own
+            ok("AUTH0_DOMAIN=tallyco.us.auth0.com\nOKTA_DOMAIN=tallyco.okta.com\nDOMAIN=example.com\n"),
+            ok(r#"{"Domain": "vpc", "domain": "ec2.internal", "search_domain": "us-west-2.compute.internal", "USERDOMAIN": "CORP"}"#),
             // own-address keys naming a vendor's API or a local server; plain `url` keys; an
             // HTTP `Origin` header; a playbook's host group
             ok("OPENAI_BASE_URL=https://api.openai.com/v1\nAPI_URL=http://localhost:8000\nSTRIPE_API_URL=https://api.stripe.com\n"),

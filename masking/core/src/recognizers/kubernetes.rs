@@ -21,9 +21,9 @@ use std::sync::LazyLock;
 use memchr::memmem;
 
 use super::base::{
-    after_escaped_break, break_before, command_end, command_tokens, escape_ends_at, file_line,
-    left_ok, line_start_of, opens_text, table, text_line, ByteTable, CheckResult, Finding,
-    Recognizer, Shape, TypeInfo,
+    after_escaped_break, break_before, column_at, command_end, command_tokens, escape_ends_at,
+    file_line, header_column, left_ok, line_start_of, opens_text, table, text_line, ByteTable,
+    CheckResult, Finding, Recognizer, Shape, TypeInfo,
 };
 use super::tool_calls::tool_result_text;
 
@@ -533,37 +533,6 @@ fn container_finding(data: &[u8], s: usize, e: usize) -> Option<Finding> {
         return None;
     }
     Some(Finding::new(s, s + base.len(), K8S_NAME, Shape::Classwise))
-}
-
-/// Where display column `col` of the row `data[rs..re]` starts, columns counted as docker's
-/// table writer counts them (a character each, `…` as much as `a`) and a JSON escape (`\"`,
-/// `\u2026`) as the character it stands for.
-fn column_at(data: &[u8], rs: usize, re: usize, col: usize, json: bool) -> Option<usize> {
-    let mut i = rs;
-    for _ in 0..col {
-        if i >= re {
-            return None;
-        }
-        if json && data[i] == b'\\' {
-            i += if data.get(i + 1) == Some(&b'u') { 6 } else { 2 };
-        } else {
-            i += 1;
-            while i < re && data[i] & 0xC0 == 0x80 {
-                i += 1; // a UTF-8 continuation byte
-            }
-        }
-    }
-    (i < re).then_some(i)
-}
-
-/// Where the column `name` starts in a table's header, if it has one.
-fn header_column(header: &[u8], name: &[u8]) -> Option<usize> {
-    memmem::find_iter(header, name).find(|&c| {
-        (c == 0 || header[c - 1] == b' ')
-            && header
-                .get(c + name.len())
-                .is_none_or(|&b| b == b' ' || b == b'\r')
-    })
 }
 
 /// The table `docker ps` (`docker container ls`) or `docker compose ps` prints, from its

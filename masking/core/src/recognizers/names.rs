@@ -2921,6 +2921,7 @@ mod tests {
                 "inventories.ansible_yaml",
                 "served.server_names",
                 "served.route53",
+                "served.ingress_table",
                 "names.bucket_entry",
                 "names.serverless_service",
                 "names.yaml_bucket_entry",

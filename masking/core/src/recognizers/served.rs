@@ -2,7 +2,8 @@
 //! what its DNS zones hold.
 //!
 //! A web server's configuration names the hosts it serves (nginx's `server_name`, Apache's
-//! `ServerName` and `ServerAlias`), and infrastructure code names the Route 53 zones and
+//! `ServerName` and `ServerAlias`, a Kubernetes Ingress's hosts as `kubectl get ingress` lists
+//! them), and infrastructure code names the Route 53 zones and
 //! records it creates or reads (Terraform's `aws_route53_zone` and `aws_route53_record`,
 //! CloudFormation's `AWS::Route53::*`). Such a name is the user's, as surely as an ACM
 //! certificate's (see [`domains`]): it is masked in two parts by [`domains::own_host`], and its
@@ -14,8 +15,8 @@ use memchr::memmem;
 
 use super::aws;
 use super::base::{
-    command_end, command_tokens, escape_ends_at, file_line, line_start_of, opens_text, value_after,
-    CheckResult, Finding, Recognizer,
+    column_at, command_end, command_tokens, escape_ends_at, file_line, header_column,
+    line_start_of, opens_text, text_line, value_after, CheckResult, Finding, Recognizer,
 };
 use super::domains;
 
@@ -198,6 +199,58 @@ fn check_route53(data: &[u8], s: usize, e: usize) -> CheckResult {
     }
 }
 
+/// The most rows of one table read.
+const MAX_ROWS: usize = 2000;
+
+/// The table `kubectl get ingress` prints (`NAME  CLASS  HOSTS  ADDRESS  PORTS  AGE`, with
+/// `NAMESPACE` first for every namespace): the hosts each Ingress serves, from the cell under
+/// `HOSTS`, comma-separated. `*` (every host) and the `+ 2 more...` kubectl writes for a long
+/// list stay; a table ends at a blank line or a line that is no row.
+fn check_ingress_table(data: &[u8], s: usize, e: usize) -> CheckResult {
+    // the header's line: capitals and blanks back to where it opens a text
+    let ls = s - data[s.saturating_sub(512)..s]
+        .iter()
+        .rev()
+        .take_while(|&&c| c.is_ascii_uppercase() || c == b' ')
+        .count();
+    if !opens_text(data, ls) || !data[ls..s].starts_with(b"NAME") {
+        return None;
+    }
+    let (_, he, mut i) = text_line(data, ls)?;
+    let json = match data.get(he) {
+        Some(b'\n') => false,
+        Some(b'\\') if data.get(he + 1) == Some(&b'n') => true,
+        _ => return None,
+    };
+    let col = header_column(&data[ls..he], b"HOSTS")?;
+    let mut out = Vec::new();
+    for _ in 0..MAX_ROWS {
+        let Some((rs, le, next)) = file_line(data, i, json) else {
+            break;
+        };
+        let re = le - usize::from(le > rs && data[le - 1] == b'\r');
+        if !(re > rs && data[rs].is_ascii_alphanumeric()) {
+            break;
+        }
+        // the cell starts where its header does, after the blanks that pad the one before
+        if let Some(cs) = column_at(data, rs, re, col, json)
+            .filter(|&cs| data[cs - 1] == b' ' && data[cs] != b' ')
+        {
+            let ce = cs + data[cs..re].iter().take_while(|&&b| b != b' ').count();
+            let mut hs = cs;
+            for host in data[cs..ce].split(|&b| b == b',') {
+                out.extend(declared_host(hs, host));
+                hs += host.len() + 1;
+            }
+        }
+        if next == le {
+            break;
+        }
+        i = next;
+    }
+    Some((out, e))
+}
+
 pub fn recognizers() -> Vec<Recognizer> {
     vec![
         Recognizer::new(
@@ -210,6 +263,12 @@ pub fn recognizers() -> Vec<Recognizer> {
             "served.route53",
             r#"aws_route53_(?:zone|record)\\{0,3}"|AWS::Route53::(?:HostedZone|RecordSet)"#,
             check_route53,
+            &[aws::HOSTNAME],
+        ),
+        Recognizer::new(
+            "served.ingress_table",
+            r"HOSTS +ADDRESS +PORTS ",
+            check_ingress_table,
             &[aws::HOSTNAME],
         ),
     ]
