@@ -960,7 +960,7 @@ fn aws_path_word(seg: &[u8]) -> bool {
 }
 
 /// AWS's job-function permission sets, whose names IAM Identity Center puts in its roles.
-const JOB_FUNCTIONS: &[&[u8]] = &[
+pub const JOB_FUNCTIONS: &[&[u8]] = &[
     b"AdministratorAccess",
     b"PowerUserAccess",
     b"ReadOnlyAccess",

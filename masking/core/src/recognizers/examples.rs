@@ -299,6 +299,8 @@ pub const ROWS: &[Row] = &[
         positive: &[
             ok(r#""Arn": "arn:aws:sts::604218873315:assumed-role/AWSReservedSSO_ReadOnlyAccess_«3f9c2a7d1e8b4c60»/«jdoe-ops»""#),
             ok("arn:aws:iam::604218873315:role/aws-reserved/sso.amazonaws.com/eu-west-1/AWSReservedSSO_«LedgerDeployers_9a1c3e5b7d2f4a6c»"),
+            // the permission set a profile of ~/.aws/config signs in with
+            ok("[profile ledger-prod]\nsso_role_name = «LedgerDeployer»\n"),
             // `cloudtrail lookup-events`: the record's user beside its Resources or raw event
             ok(r#"{"EventName": "StopInstances", "Username": "«mbrandt-ops»", "Resources": []"#),
             ok(r#"\"Username\": \"«qvoss»\",\n    \"CloudTrailEvent\": \"{}\""#),
@@ -313,6 +315,8 @@ pub const ROWS: &[Row] = &[
             ok(r#"{"AttachedPolicies": [{"PolicyName": "«ledger-deploy-pol»", "PolicyArn": "arn:aws:iam::604218873315:policy/«ledger-deploy-pol»"}]}"#),
         ],
         negative: &[
+            // AWS's own permission sets, by the names everyone's SSO gives them
+            ok("sso_role_name = AdministratorAccess\nsso_role_name = ReadOnlyAccess\n"),
             // an AWS managed policy beside its ARN, before or after it, in a tool result
             ok(r#"{"AttachedPolicies": [{"PolicyName": "AmazonS3ReadOnlyAccess", "PolicyArn": "arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess"}]}"#),
             ok(r#"{\"Policy\": {\"Arn\": \"arn:aws:iam::aws:policy/job-function/ViewOnlyAccess\",\n \"PolicyName\": \"ViewOnlyAccess\"}}"#),
@@ -534,6 +538,24 @@ pub const ROWS: &[Row] = &[
             // a region and a word after an underscore: a variable, not a pool
             ok("terraform import module.us-east-1_vpcstack aws_vpc.main"),
             ok("cp logs/us-west-2_202611041.tar.gz ."),
+        ],
+    },
+    Row {
+        rtype: "aws_profile_name",
+        found_by: &[Field, Flag],
+        positive: &[
+            // declared in ~/.aws/config, named by another profile and by the environment
+            ok("[profile «ledger-prod»]\nsso_session = «tallyco-sso»\nsso_account_id = 730145298361\nregion = us-east-1\n[profile «ledger-stg»]\nsource_profile = «ledger-prod»\n[sso-session «tallyco-sso»]\nsso_region = us-east-1\n"),
+            ok("export AWS_PROFILE=«tallyco-admin»\naws s3 ls --profile «ledger-prod»\naws sts get-caller-identity --profile=«ops_readonly»\n"),
+            ok(r#"{"content": "[profile «ledger-prod»]\nregion = eu-west-1\n", "env": {"AWS_PROFILE": "«ledger-prod»"}}"#),
+            // a Terraform provider's and a Serverless service's
+            ok("provider \"aws\" {\n  region  = \"us-east-1\"\n  profile = \"«ledger-prod»\"\n}\nprovider:\n  profile: «tallyco-deploy»\n"),
+        ],
+        negative: &[
+            // the default profile, a variable, a word under a bare `profile` key, code
+            ok("aws s3 ls --profile default\nexport AWS_PROFILE=${AWS_PROFILE:-default}\n[profile default]\n"),
+            ok(r#"{"profile": "basic", "user": {"profile": "https://example.com/u/1"}}"#),
+            ok("profile = request.user.profile\nprofile = get_profile(user)\n"),
         ],
     },
     Row {

@@ -5,9 +5,9 @@
 //! (what a database URL names) have recognizers only, for types of other families. Order across
 //! families decides which recognizer wins when two match at the same offset: the more specific
 //! first (network, secrets, AWS, Kubernetes, Git, people, connections, names), the generic
-//! key-based secrets rule last. `query_columns`, `name_value`, `domains`, `served` and
-//! `inventories` hold rules of the names family (`names::recognizers()` places them); `base`
-//! and `tool_calls` are helpers the families share.
+//! key-based secrets rule last. `query_columns`, `name_value`, `domains`, `served`,
+//! `inventories` and `profiles` hold rules of the names family (`names::recognizers()` places
+//! them); `base` and `tool_calls` are helpers the families share.
 
 pub mod aws;
 pub mod base;
@@ -22,6 +22,7 @@ pub mod names;
 pub mod network;
 pub mod people;
 pub mod printed;
+pub mod profiles;
 pub mod query_columns;
 pub mod secrets;
 pub mod served;

@@ -26,7 +26,7 @@ use super::base::{
     ByteTable, CheckResult, Field, Finding, Recognizer, Shape, TypeInfo, Value, ALNUM, ECHO_BACK,
     KEY_ANCHOR, LOOKAHEAD, LOOKBEHIND, Q, WORD,
 };
-use super::{domains, inventories, name_value, query_columns, served};
+use super::{domains, inventories, name_value, profiles, query_columns, served};
 
 pub const CATEGORY: &str = "aws";
 pub const TYPES: &[TypeInfo] = &[
@@ -44,6 +44,12 @@ pub const TYPES: &[TypeInfo] = &[
         name: "aws_resource_name",
         shape: Shape::Classwise,
         description: "names of functions, tables, queues, stacks, clusters…",
+    },
+    TypeInfo {
+        name: profiles::PROFILE,
+        shape: Shape::Classwise,
+        description: "a named profile or SSO session of the AWS CLI and SDKs (--profile, \
+                      AWS_PROFILE, [profile …] in ~/.aws/config)",
     },
     TypeInfo {
         name: "aws_tag_owner",
@@ -2818,6 +2824,7 @@ pub fn recognizers() -> Vec<Recognizer> {
     all.extend(domains::recognizers());
     all.extend(inventories::recognizers());
     all.extend(served::recognizers());
+    all.extend(profiles::recognizers());
     all.extend([
         Recognizer::new(
             "names.bucket_entry",
@@ -2878,7 +2885,7 @@ mod tests {
     #[test]
     fn catalog_rows() {
         let names: Vec<&str> = TYPES.iter().map(|t| t.name).collect();
-        assert_eq!(names, [DB, IAM, RES, OWNER]);
+        assert_eq!(names, [DB, IAM, RES, profiles::PROFILE, OWNER]);
         let recs: Vec<String> = recognizers().into_iter().map(|r| r.name).collect();
         assert_eq!(
             recs,
@@ -2922,6 +2929,9 @@ mod tests {
                 "served.server_names",
                 "served.route53",
                 "served.ingress_table",
+                "profiles.flag",
+                "profiles.keys",
+                "profiles.section",
                 "names.bucket_entry",
                 "names.serverless_service",
                 "names.yaml_bucket_entry",
