@@ -1667,6 +1667,29 @@ fn check_dash12(data: &[u8], s: usize, _e: usize) -> CheckResult {
     Some((vec![Finding::new(s + 1, d1, "aws_account_id", CW)], d1))
 }
 
+/// An account id as the console writes it, in three groups of four digits (`7301-4529-8361`,
+/// the account menu's and the sign-in page's form), which users copy into prompts: the candidate
+/// is the first group's last digit and the second group. A longer run of groups (a card
+/// number's four), digits glued on either side and a group of one digit repeated stay.
+fn check_account_grouped(data: &[u8], s: usize, _e: usize) -> CheckResult {
+    let start = s.checked_sub(3)?;
+    let end = s + 11;
+    let text = data.get(start..end)?;
+    let grouped = text
+        .iter()
+        .enumerate()
+        .all(|(i, &c)| if i % 5 == 4 { c == b'-' } else { c.is_ascii_digit() });
+    let glued = |c: Option<&u8>| c.is_some_and(|&c| c.is_ascii_alphanumeric() || c == b'-');
+    if !grouped
+        || glued(start.checked_sub(1).map(|i| &data[i]))
+        || glued(data.get(end))
+        || text.iter().filter(|c| c.is_ascii_digit()).all(|&c| c == text[0])
+    {
+        return None;
+    }
+    Some((vec![Finding::new(start, end, "aws_account_id", CW)], end))
+}
+
 /// `%3A` or `%3a` at `i` (before `lim`).
 fn pct_colon(data: &[u8], i: usize, lim: usize) -> bool {
     i + 3 <= lim && data[i] == b'%' && data[i + 1] == b'3' && matches!(data[i + 2], b'A' | b'a')
@@ -1953,7 +1976,7 @@ fn check_zone_word(data: &[u8], s: usize, _e: usize) -> CheckResult {
 // ---------------------------------------------------------------- checks: host names
 
 /// The suffixes that end AWS host names (the candidate pattern of `aws.host`).
-const HOST_SUFFIXES: &str = r"amazonaws\.com(?:\.cn)?|compute\.internal|ec2\.internal|cloudfront\.net|awsapps\.com|elasticbeanstalk\.com|on\.aws|amplifyapp\.com|awsglobalaccelerator\.com";
+const HOST_SUFFIXES: &str = r"amazonaws\.com(?:\.cn)?|compute\.internal|ec2\.internal|cloudfront\.net|awsapps\.com|elasticbeanstalk\.com|on\.aws|amplifyapp\.com|awsglobalaccelerator\.com|signin\.aws\.amazon\.com";
 
 /// The end of a host suffix (`.amazonaws.com`...) at `a`, read no further than 40 bytes.
 fn suffix_end(data: &[u8], a: usize) -> Option<usize> {
@@ -1966,6 +1989,7 @@ fn suffix_end(data: &[u8], a: usize) -> Option<usize> {
         b".on.aws",
         b".amplifyapp.com",
         b".awsglobalaccelerator.com",
+        b".signin.aws.amazon.com",
     ];
     let rest = &data[a..data.len().min(a + 40)];
     if rest.starts_with(b".amazonaws.com") {
@@ -2279,7 +2303,8 @@ fn check_host(data: &[u8], a: usize, _e: usize) -> CheckResult {
     }
     if !host.ends_with(b"amazonaws.com") && !host.ends_with(b"amazonaws.com.cn") {
         // cloudfront.net, awsapps.com, elasticbeanstalk.com, on.aws ...: the first label names it
-        if labels.len() > 2 {
+        // (an account's alias before `.signin.aws.amazon.com`, where a region's name is AWS's)
+        if labels.len() > 2 && !region_name(lab(0), true) {
             label_findings(data, labels[0].0, labels[0].1, "aws_hostname", &mut out);
         }
         return Some((out, e));
@@ -2866,6 +2891,12 @@ pub fn recognizers() -> Vec<Recognizer> {
         )
         .triggered(trigger_dns_cell),
         Recognizer::new(
+            "aws.account_grouped",
+            r"[0-9]-[0-9]{4}-[0-9]",
+            check_account_grouped,
+            &["aws_account_id"],
+        ),
+        Recognizer::new(
             "aws.account_dash",
             r"-[0-9]{12}",
             check_dash12,
@@ -2985,9 +3016,9 @@ mod tests {
         assert_eq!(TYPES.len(), 70);
         assert_eq!(TYPES[0].name, "aws_arn");
         let names: Vec<String> = recognizers().into_iter().map(|r| r.name).collect();
-        assert_eq!(names.len(), 28);
+        assert_eq!(names.len(), 29);
         assert_eq!(names[0], "aws.arn");
-        assert_eq!(names[27], "aws.zone_words");
+        assert_eq!(names[28], "aws.zone_words");
         for r in recognizers() {
             crate::scanner::check_pattern(&r.pattern).unwrap();
         }

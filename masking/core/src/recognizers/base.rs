@@ -530,9 +530,10 @@ fn match_sep(data: &[u8], i: usize, limit: usize) -> Option<usize> {
     matches!(data[i], b':' | b'=' | b'|').then_some(i + 1)
 }
 
-/// The bytes that end a bare value: blank, quote, backslash, comma, semicolon, bracket.
+/// The bytes that end a bare value: blank, quote, backslash, comma, semicolon, bracket, and `&`
+/// (the next parameter of a query string).
 pub fn bare_stop(c: u8) -> bool {
-    is_space(c) || matches!(c, b'"' | b'\'' | b'\\' | b',' | b';' | b'<' | b'>' | b'(' | b')' | b'{' | b'}' | b'[' | b']' | b'|' | b'`')
+    is_space(c) || matches!(c, b'"' | b'\'' | b'\\' | b',' | b';' | b'<' | b'>' | b'(' | b')' | b'{' | b'}' | b'[' | b']' | b'|' | b'`' | b'&')
 }
 
 /// The bytes that end a bare env/ini/properties value (which keeps punctuation).

@@ -297,6 +297,8 @@ pub const ROWS: &[Row] = &[
         rtype: "aws_iam_name",
         found_by: &[Field, Flag, Phrase, CliColumn],
         positive: &[
+            // a switch-role link's role
+            ok("https://signin.aws.amazon.com/switchrole?roleName=«ledger-deploy»&account=730145298361&displayName=prod"),
             ok(r#""Arn": "arn:aws:sts::604218873315:assumed-role/AWSReservedSSO_ReadOnlyAccess_«3f9c2a7d1e8b4c60»/«jdoe-ops»""#),
             ok("arn:aws:iam::604218873315:role/aws-reserved/sso.amazonaws.com/eu-west-1/AWSReservedSSO_«LedgerDeployers_9a1c3e5b7d2f4a6c»"),
             // the permission set a profile of ~/.aws/config signs in with
@@ -734,12 +736,17 @@ pub const ROWS: &[Row] = &[
         rtype: "aws_account_id",
         found_by: &[Field, Format, Flag],
         positive: &[
+            // as the console writes it, copied into a prompt, and in a switch-role link
+            ok("Account ID: «7301-4529-8361»\nswitch to «4182-9573-6104» (prod), then run it\n"),
+            ok("https://signin.aws.amazon.com/switchrole?roleName=ledger-deploy&account=«730145298361»&displayName=prod"),
             ok(r#""Arn": "arn:aws:organizations::«604218873315»:account/o-k3x9q2w7vz/«518274639012»""#),
             ok(r#""OwnerId": "«832010733749»","#),
             ok("arn:aws:iam::«720352852310»:root"),
             ok("aws organizations describe-account --account-id «915920749898»"),
         ],
         negative: &[
+            // a card number's four groups, a key's groups, one digit repeated
+            ok("card 4111-1111-1111-1111 and 5500-0000-0000-0004; serial A1B2-1234-5678-9012; 0000-0000-0000\n"),
             ok(r#""Timestamp": "202611021103""#),
             ok("order 123456789012345 shipped"),
             ok("arn:aws:iam::aws:policy/ReadOnlyAccess"),
@@ -866,6 +873,8 @@ pub const ROWS: &[Row] = &[
         rtype: "aws_hostname",
         found_by: &[Format, Field],
         positive: &[
+            // an account's alias in its sign-in address
+            ok("https://«tallyco-prod».signin.aws.amazon.com/console"),
             ok("ssh ec2-user@ec2-«54-152-154-116».compute-1.amazonaws.com"),
             // the account's own zones and records, as Route 53 names them (with the root's dot)
             ok(r#"{"HostedZones": [{"Id": "/hostedzone/ZONEID", "Name": "«tallyco.io».", "Config": {"PrivateZone": false}}]}"#),
@@ -961,6 +970,8 @@ pub const ROWS: &[Row] = &[
             )),
         ],
         negative: &[
+            // the sign-in service's own regional and global hosts
+            ok("https://us-east-1.signin.aws.amazon.com/oauth\nhttps://signin.aws.amazon.com/switchrole\n"),
             // a name ending a sentence, a version, AWS's own zone names, a wildcard record
             ok(r#"{"Name": "see tallyco.io.", "Other": {"Name": "v1.2."}}"#),
             ok(r#"{"Name": "eu-west-1.compute.amazonaws.com.", "Type": "A"}"#),
