@@ -338,6 +338,9 @@ pub const ROWS: &[Row] = &[
         rtype: "aws_resource_name",
         found_by: &[Field, SiblingKey, Flag, CliColumn, Phrase],
         positive: &[
+            // named by the flags of Athena, Glue, Firehose, KMS and CodeArtifact
+            ok("aws athena start-query-execution --query-string \"SELECT 1\" --work-group «ledger-analysts»\naws glue start-job-run --job-name «ledger-etl-nightly»\naws firehose put-record --delivery-stream-name «ledger-events-fh» --record Data=x\n"),
+            ok("aws kms create-alias --alias-name alias/«ledger-data» --target-key-id mrk-1f2e3d4c5b6a49788695a4b3c2d1e0f9\naws codeartifact login --tool pip --domain «tallyco» --domain-owner 730145298361 --repository «ledger-pypi»\n"),
             // a secret's ARN: its name whole, before the six characters the service appends
             ok(r#""ARN": "arn:aws:secretsmanager:us-east-1:604218873315:secret:«prod/ledger/db-main»-Ab12Cd""#),
             // a container's environment, CloudFormation parameters and outputs, in JSON and YAML

@@ -303,6 +303,21 @@ const BASE_FLAGS: &[(&str, &str)] = &[
     ("template-name", RES),
     ("snapshot-identifier", DB),
     ("db-cluster-endpoint-identifier", DB),
+    ("db-parameter-group-name", DB),
+    ("work-group", RES),
+    ("workgroup-name", RES),
+    ("namespace-name", RES),
+    ("job-name", RES),
+    ("workflow-name", RES),
+    ("crawler-name", RES),
+    ("event-bus-name", RES),
+    ("delivery-stream-name", RES),
+    ("schedule-name", RES),
+    ("container-name", RES),
+    ("alias-name", RES),
+    // CodeArtifact's domain and repository (`codeartifact login --domain … --repository …`)
+    ("domain", RES),
+    ("repository", RES),
 ];
 
 /// Every flag: the base flags, the same with a role word (`--source-table-name`,
