@@ -338,6 +338,8 @@ pub const ROWS: &[Row] = &[
         rtype: "aws_resource_name",
         found_by: &[Field, SiblingKey, Flag, CliColumn, Phrase],
         positive: &[
+            // a deploy workflow's variables naming ECS's, ECR's and Kinesis' resources
+            ok("env:\n  ECR_REPOSITORY: «ledger-api»\n  ECS_SERVICE: «ledger-api-svc»\n  ECS_TASK_DEFINITION: «ledger-api-task»\n  KINESIS_STREAM_NAME: «ledger-events»\n"),
             // named by the flags of Athena, Glue, Firehose, KMS and CodeArtifact
             ok("aws athena start-query-execution --query-string \"SELECT 1\" --work-group «ledger-analysts»\naws glue start-job-run --job-name «ledger-etl-nightly»\naws firehose put-record --delivery-stream-name «ledger-events-fh» --record Data=x\n"),
             ok("aws kms create-alias --alias-name alias/«ledger-data» --target-key-id mrk-1f2e3d4c5b6a49788695a4b3c2d1e0f9\naws codeartifact login --tool pip --domain «tallyco» --domain-owner 730145298361 --repository «ledger-pypi»\n"),
@@ -467,6 +469,8 @@ pub const ROWS: &[Row] = &[
             ok(r#"{"content": "service: «ledger-reconciler»\n\nprovider:\n  name: aws\n  runtime: python3.12\n"}"#),
         ],
         negative: &[
+            // the same words after anything but the service's name
+            ok("EMAIL_SERVICE=sendgrid-v3\nOUTPUT_STREAM=stdout-json\nGIT_REPOSITORY=ledger-api\n"),
             // a `service:` key of another file
             ok("service: ledger-reconciler\nprovider:\n  name: google\n"),
             ok("  service: ledger-api\n  port: 80\n"),

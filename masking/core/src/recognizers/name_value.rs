@@ -239,7 +239,7 @@ fn check_dimension_row(data: &[u8], s: usize, e: usize) -> CheckResult {
 
 /// The kinds of resource an environment variable's name may end with, and the field each
 /// names: `ORDERS_TABLE`, `UPLOAD_BUCKET_NAME`, `SETTLE_FUNCTION`. Not `_ROLE` (`USER_ROLE=
-/// viewer`: an application's roles) nor `_STREAM` (`OUTPUT_STREAM=stdout`).
+/// viewer`: an application's roles).
 const ENV_KINDS: &[(&[u8], &[u8])] = &[
     (b"TABLE", b"TableName"),
     (b"BUCKET", b"BucketName"),
@@ -247,6 +247,20 @@ const ENV_KINDS: &[(&[u8], &[u8])] = &[
     (b"TOPIC", b"TopicName"),
     (b"FUNCTION", b"FunctionName"),
     (b"CLUSTER", b"ClusterName"),
+    (b"SERVICE", b"ServiceName"),
+    (b"TASK_DEFINITION", b"ServiceName"),
+    (b"STREAM", b"StreamName"),
+    (b"REPOSITORY", b"RepositoryName"),
+];
+
+/// The kinds whose word is anyone's unless the service's own name comes before it: an
+/// `ECS_SERVICE`, not an `EMAIL_SERVICE=sendgrid`; a `KINESIS_STREAM`, not an
+/// `OUTPUT_STREAM=stdout`; an `ECR_REPOSITORY`, not a `GIT_REPOSITORY`.
+const QUALIFIED_KINDS: &[(&[u8], &[&[u8]])] = &[
+    (b"SERVICE", &[b"ECS"]),
+    (b"TASK_DEFINITION", &[b"ECS"]),
+    (b"STREAM", &[b"KINESIS", b"FIREHOSE", b"DELIVERY"]),
+    (b"REPOSITORY", &[b"ECR"]),
 ];
 
 /// An environment variable named `<PREFIX>_<KIND>` or `<PREFIX>_<KIND>_NAME` (a Lambda
@@ -271,6 +285,11 @@ fn check_env_kind(data: &[u8], s: usize, e: usize) -> CheckResult {
     }
     let word = &data[s + 1..];
     let &(kind, key) = ENV_KINDS.iter().find(|(kind, _)| word.starts_with(kind))?;
+    if let Some((_, services)) = QUALIFIED_KINDS.iter().find(|(k, _)| *k == kind) {
+        if !services.iter().any(|w| data[ks..s].ends_with(w)) {
+            return None;
+        }
+    }
     let field = pair_field(key)?;
     let mut after = s + 1 + kind.len();
     if data[after..].starts_with(b"_NAME") {
@@ -321,7 +340,10 @@ pub fn recognizers() -> Vec<Recognizer> {
         ),
         Recognizer::new(
             "names.env_kind",
-            r#"_(?:TABLE|BUCKET|QUEUE|TOPIC|FUNCTION|CLUSTER)(?:_NAME)?(?:\\{0,7}["'])?[ \t]*[:=]"#,
+            concat!(
+                "_(?:TABLE|BUCKET|QUEUE|TOPIC|FUNCTION|CLUSTER|SERVICE|TASK_DEFINITION|STREAM",
+                r#"|REPOSITORY)(?:_NAME)?(?:\\{0,7}["'])?[ \t]*[:=]"#,
+            ),
             check_env_kind,
             &[RES, BUCKET],
         ),
