@@ -16,8 +16,8 @@
 //! (`{"username": …, "engine": "postgres", …}`).
 
 use super::base::{
-    command_end, command_tokens, enclosing_brace, field_check_with, left_ok, table, ByteTable,
-    CheckResult, Field, Finding, Recognizer, Shape, Value, KEY_ANCHOR, WORD,
+    command_end, command_tokens, enclosing_brace, field_check_with, file_line, left_ok, table,
+    text_line, ByteTable, CheckResult, Field, Finding, Recognizer, Shape, Value, KEY_ANCHOR, WORD,
 };
 use super::{aws, domains, secrets};
 
@@ -34,7 +34,12 @@ const DEFAULTS: &[&[u8]] = &[
     b"guest",
     b"test",
     b"mysql",
+    b"template0",
     b"template1",
+    b"rdsadmin",
+    b"rds_superuser",
+    b"cloudsqladmin",
+    b"azure_superuser",
     b"master",
     b"admin_db",
     b"db",
@@ -345,6 +350,68 @@ fn db_field(key: &str) -> Option<Field> {
     })
 }
 
+/// The most rows of a psql listing read.
+const MAX_LIST_ROWS: usize = 2000;
+
+/// The columns of psql's `\l` (`List of databases`) and `\du` (`List of roles`) that name a
+/// database or a user.
+const LIST_COLUMNS: &[&[u8]] = &[b"Name", b"Owner", b"Role name"];
+
+/// A listing psql prints under its title (`\l`'s `List of databases`, `\du`'s `List of
+/// roles`): the databases and their owners, the roles, read from the columns under the header
+/// the title tops, cell by cell between `|`s, as [`v_db_name`] judges a name (`template0`,
+/// `postgres` and plain words stay). A row continued on the next line (a long privilege list)
+/// has empty cells there; the listing ends at its `(N rows)` line or a line that is no row.
+fn check_psql_list(data: &[u8], _s: usize, e: usize) -> CheckResult {
+    // the title alone on its line, not a phrase of prose
+    let (_, te, header) = text_line(data, e)?;
+    if !data[e..te].iter().all(|&c| c == b' ' || c == b'\r') {
+        return None;
+    }
+    let json = match data.get(te) {
+        Some(b'\n') => false,
+        Some(b'\\') if data.get(te + 1) == Some(&b'n') => true,
+        _ => return None,
+    };
+    let (hs, he, mut i) = file_line(data, header, json)?;
+    let columns: Vec<bool> = data[hs..he]
+        .split(|&c| c == b'|')
+        .map(|h| LIST_COLUMNS.contains(&h.trim_ascii()))
+        .collect();
+    if !columns.iter().any(|&c| c) {
+        return None;
+    }
+    let (rs, re, next) = file_line(data, i, json)?;
+    if !data[rs..re].starts_with(b"--") {
+        return None;
+    }
+    i = next;
+    let mut out = Vec::new();
+    for _ in 0..MAX_LIST_ROWS {
+        let Some((rs, re, next)) = file_line(data, i, json) else {
+            break;
+        };
+        if memchr::memchr(b'|', &data[rs..re]).is_none() {
+            break;
+        }
+        let mut cs = rs;
+        for (cell, &named) in data[rs..re].split(|&c| c == b'|').zip(&columns) {
+            let lead = cell.iter().take_while(|&&c| c == b' ').count();
+            let name = cell.trim_ascii();
+            if named && !name.is_empty() {
+                let v = Value::bare(cs + lead, cs + lead + name.len());
+                out.extend(v_db_name(data, &v, DB).unwrap_or_default());
+            }
+            cs += cell.len() + 1;
+        }
+        if next == re {
+            break;
+        }
+        i = next;
+    }
+    Some((out, e))
+}
+
 pub fn recognizers() -> Vec<Recognizer> {
     vec![
         Recognizer::new(
@@ -365,6 +432,12 @@ pub fn recognizers() -> Vec<Recognizer> {
             ),
             check_db_client,
             &[DB, aws::HOSTNAME, "password"],
+        ),
+        Recognizer::new(
+            "connections.psql_list",
+            r"List of (?:databases|roles)",
+            check_psql_list,
+            &[DB],
         ),
         Recognizer::with_check(
             "connections.db_fields",

@@ -238,6 +238,9 @@ pub const ROWS: &[Row] = &[
         rtype: "aws_db_identifier",
         found_by: &[Field, SiblingKey, Flag, CliColumn, Phrase],
         positive: &[
+            // psql's listings of databases and roles (`\l`, `\du`), raw and in a tool result
+            ok("                                  List of databases\n     Name      |   Owner    | Encoding |   Collate   |    Ctype    |   Access privileges\n---------------+------------+----------+-------------+-------------+-----------------------\n «ledger_core»   | «ledger_app» | UTF8     | en_US.UTF-8 | en_US.UTF-8 |\n postgres      | postgres   | UTF8     | en_US.UTF-8 | en_US.UTF-8 |\n template0     | postgres   | UTF8     | en_US.UTF-8 | en_US.UTF-8 | =c/postgres          +\n               |            |          |             |             | postgres=CTc/postgres\n «ledger_audit»  | «ledger_app» | UTF8     | en_US.UTF-8 | en_US.UTF-8 |\n(4 rows)\n"),
+            ok(r#"{"content": "                                   List of roles\n Role name  |                         Attributes                         \n------------+------------------------------------------------------------\n «ledger_ro»  | \n «ledger_app» | Create DB\n postgres   | Superuser, Create role, Create DB, Replication, Bypass RLS\n"}"#),
             // a CloudWatch dimension names what its value is, in JSON and on the command line
             ok(r#"{"Namespace": "AWS/RDS", "MetricName": "CPUUtilization", "Dimensions": [{"Name": "DBInstanceIdentifier", "Value": "«ledger-primary-db»"}]}"#),
             // a connection string's user and database (its password is another rule's)
@@ -280,6 +283,8 @@ pub const ROWS: &[Row] = &[
             ok(r#"{"username":"«ledger_app»","password":"r7Vq!2mXz#9LpK4w","engine":"postgres","port":5432,"dbname":"«ledger_core»"}"#),
         ],
         negative: &[
+            // a listing's plain words and defaults; the title's words in prose
+            ok("                 List of databases\n   Name    |  Owner   | Encoding\n-----------+----------+----------\n orders    | postgres | UTF8\n rdsadmin  | rdsadmin | UTF8\n(2 rows)\nList of databases | ledger_core | ledger_app\n"),
             // defaults, templates and variables; a `username` that is anyone's
             ok("POSTGRES_USER=postgres\nDB_USER=${DB_USER}\n  POSTGRES_DB: \"{{ .Values.db.name }}\"\n"),
             ok(r#"{"username": "octocat", "email": "octocat@users.noreply.github.com"}"#),
