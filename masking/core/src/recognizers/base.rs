@@ -862,6 +862,13 @@ fn yaml_list(data: &[u8], i: usize, limit: usize, spec: &Field) -> Option<(Vec<F
                 while ve < b && !bare_stop(data[ve]) {
                     ve += 1;
                 }
+                // `- cluster:` (a kubeconfig's) or `- name: x`: the item is a mapping, its key
+                // no value
+                if ve > vs && data[ve - 1] == b':' {
+                    end = b;
+                    next = n;
+                    continue;
+                }
                 Value { start: vs, end: ve, quote: Vec::new(), sep: b":".to_vec() }
             }
         };

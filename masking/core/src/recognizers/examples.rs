@@ -343,6 +343,9 @@ pub const ROWS: &[Row] = &[
         rtype: "aws_resource_name",
         found_by: &[Field, SiblingKey, Flag, CliColumn, Phrase],
         positive: &[
+            // the name lists `eks list-clusters`, `kinesis list-streams` and `eks list-nodegroups`
+            // print
+            ok("{\n    \"clusters\": [\n        \"«ledger-prod»\",\n        \"«ledger-stg-2»\"\n    ]\n}\n{\"StreamNames\": [\"«ledger-events»\"], \"HasMoreStreams\": false}\n{\"nodegroups\": [\"«ng-ledger-general-1»\"]}\n"),
             // a deploy workflow's variables naming ECS's, ECR's and Kinesis' resources
             ok("env:\n  ECR_REPOSITORY: «ledger-api»\n  ECS_SERVICE: «ledger-api-svc»\n  ECS_TASK_DEFINITION: «ledger-api-task»\n  KINESIS_STREAM_NAME: «ledger-events»\n"),
             // named by the flags of Athena, Glue, Firehose, KMS and CodeArtifact
@@ -474,6 +477,9 @@ pub const ROWS: &[Row] = &[
             ok(r#"{"content": "service: «ledger-reconciler»\n\nprovider:\n  name: aws\n  runtime: python3.12\n"}"#),
         ],
         negative: &[
+            // a kubeconfig's cluster entries are mappings, and ECS's clusters objects
+            ok("clusters:\n- cluster:\n    server: https://10.0.0.1:6443\n"),
+            ok(r#"{"clusters": [{"status": "ACTIVE", "runningTasksCount": 3}]}"#),
             // the same words after anything but the service's name
             ok("EMAIL_SERVICE=sendgrid-v3\nOUTPUT_STREAM=stdout-json\nGIT_REPOSITORY=ledger-api\n"),
             // a `service:` key of another file

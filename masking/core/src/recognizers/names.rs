@@ -215,6 +215,12 @@ const RESOURCE_KEYS: &[&str] = &[
     "ApplicationNames",
     "FunctionNames",
     "TableNames",
+    // the lists `eks list-clusters`, `kinesis list-streams`, `eks list-nodegroups` print
+    "Clusters",
+    "StreamNames",
+    "DeliveryStreamNames",
+    "Nodegroups",
+    "FargateProfileNames",
     // ids that name one resource of an account (API Gateway, Cognito, CloudFront)
     "RestApiId",
     "ApiId",
