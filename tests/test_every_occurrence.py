@@ -288,6 +288,38 @@ def test_a_domain_the_infrastructure_code_declares_is_masked_in_later_urls_and_p
         assert unmask(masker, out) == later.encode()
 
 
+def test_a_domain_an_ingress_serves_is_masked_in_later_certificates_and_lookups() -> None:
+    engine = Engine(KEY_A)
+    rng = random.Random(2727)  # R's draws stay those of the tests after this one
+    domain = "".join(rng.choice(string.ascii_lowercase) for _ in range(9)) + ".io"
+    table = (
+        "NAME     CLASS   HOSTS                      ADDRESS   PORTS   AGE\n"
+        f"portal   nginx   portal.{domain}   10.42.3.9   80      3h\n"
+    )
+    body = json.dumps({"content": f"$ kubectl get ingress\n{table}"})
+    first, _ = mask(body.encode(), engine=engine)
+    assert domain.encode() not in first and b"portal." not in first
+    later = f"subject=CN = *.{domain}\nName:\tledger-db.{domain}\n"
+    assert Engine(KEY_A).scan(later.encode()) == []  # a certificate or a lookup names no one's
+    out, masker = mask(later.encode(), engine=engine)
+    assert domain.encode() not in out and b"ledger-db." not in out
+    assert unmask(masker, out) == later.encode()
+
+
+def test_an_aws_profile_the_config_declares_is_masked_where_a_later_command_names_it() -> None:
+    engine = Engine(KEY_A)
+    rng = random.Random(2728)
+    profile = "ledger-" + "".join(rng.choice(string.ascii_lowercase) for _ in range(6))
+    config = f"[profile {profile}]\nsso_account_id = 730145298361\nregion = us-east-1\n"
+    first, _ = mask(json.dumps({"content": config}).encode(), engine=engine)
+    assert profile.encode() not in first and b"region = us-east-1" in first
+    later = f"I'll switch to {profile} and list the buckets there.\n"
+    assert Engine(KEY_A).scan(later.encode()) == []  # a name alone names nothing
+    out, masker = mask(later.encode(), engine=engine)
+    assert profile.encode() not in out
+    assert unmask(masker, out) == later.encode()
+
+
 def test_a_host_the_ssh_config_names_is_masked_in_a_later_command() -> None:
     engine = Engine(KEY_A)
     alias = "jump-" + "".join(R.choice(string.ascii_lowercase) for _ in range(6))

@@ -51,7 +51,9 @@
 //! group, 26 MB for the key words, over 512 MB for the literal-prefix group). Hundreds of MB/s
 //! on a fresh engine need candidate patterns small enough to determinize at build time: every
 //! rule's context matched by its check, the automaton reduced to literal triggers or candidates
-//! found by code.
+//! found by code. No single rule is the cost (`--example ablation`, leave-one-out on the bench
+//! body): the largest, the name fields' keys, builds 18 % of the states; the nine costliest
+//! together 55 %, and without them a fresh engine's first scan still takes ~70 ms.
 
 use std::collections::HashSet;
 
