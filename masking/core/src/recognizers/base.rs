@@ -360,6 +360,19 @@ pub fn file_line(data: &[u8], i: usize, json: bool) -> Option<(usize, usize, usi
     (k == data.len()).then_some((i, k, k))
 }
 
+/// The first line of a table a command printed (its header, psql's title), from `ls`: where it
+/// ends, where the next line starts, and whether the table is a file's text in a JSON string
+/// (its line break escaped, the `json` of [`file_line`]); `None` when no line break ends it.
+pub fn table_header(data: &[u8], ls: usize) -> Option<(usize, usize, bool)> {
+    let (_, he, next) = text_line(data, ls)?;
+    let json = match data.get(he) {
+        Some(b'\n') => false,
+        Some(b'\\') if data.get(he + 1) == Some(&b'n') => true,
+        _ => return None,
+    };
+    Some((he, next, json))
+}
+
 /// Where display column `col` of the row `data[rs..re]` starts in a table a command printed,
 /// columns counted as docker's and kubectl's table writers count them (a character each, `…` as
 /// much as `a`) and a JSON escape (`\"`, `\u2026`) as the character it stands for.

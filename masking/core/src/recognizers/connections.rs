@@ -17,7 +17,8 @@
 
 use super::base::{
     command_end, command_tokens, enclosing_brace, field_check_with, file_line, left_ok, table,
-    text_line, ByteTable, CheckResult, Field, Finding, Recognizer, Shape, Value, KEY_ANCHOR, WORD,
+    table_header, ByteTable, CheckResult, Field, Finding, Recognizer, Shape, Value, KEY_ANCHOR,
+    WORD,
 };
 use super::{aws, domains, secrets};
 
@@ -364,15 +365,10 @@ const LIST_COLUMNS: &[&[u8]] = &[b"Name", b"Owner", b"Role name"];
 /// has empty cells there; the listing ends at its `(N rows)` line or a line that is no row.
 fn check_psql_list(data: &[u8], _s: usize, e: usize) -> CheckResult {
     // the title alone on its line, not a phrase of prose
-    let (_, te, header) = text_line(data, e)?;
+    let (te, header, json) = table_header(data, e)?;
     if !data[e..te].iter().all(|&c| c == b' ' || c == b'\r') {
         return None;
     }
-    let json = match data.get(te) {
-        Some(b'\n') => false,
-        Some(b'\\') if data.get(te + 1) == Some(&b'n') => true,
-        _ => return None,
-    };
     let (hs, he, mut i) = file_line(data, header, json)?;
     let columns: Vec<bool> = data[hs..he]
         .split(|&c| c == b'|')

@@ -22,8 +22,8 @@ use memchr::memmem;
 
 use super::base::{
     after_escaped_break, break_before, column_at, command_end, command_tokens, escape_ends_at,
-    file_line, header_column, left_ok, line_start_of, opens_text, table, text_line, ByteTable,
-    CheckResult, Finding, Recognizer, Shape, TypeInfo,
+    file_line, header_column, left_ok, line_start_of, opens_text, table, table_header, text_line,
+    ByteTable, CheckResult, Finding, Recognizer, Shape, TypeInfo,
 };
 use super::tool_calls::tool_result_text;
 
@@ -543,12 +543,7 @@ fn check_docker_table(data: &[u8], s: usize, e: usize) -> CheckResult {
     if !opens_text(data, s) {
         return None;
     }
-    let (_, he, mut i) = text_line(data, s)?;
-    let json = match data.get(he) {
-        Some(b'\n') => false,
-        Some(b'\\') if data.get(he + 1) == Some(&b'n') => true,
-        _ => return None,
-    };
+    let (he, mut i, json) = table_header(data, s)?;
     let header = &data[s..he];
     let ps = data[s] == b'C';
     let columns: Vec<usize> = if ps {

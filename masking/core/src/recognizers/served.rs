@@ -16,7 +16,7 @@ use memchr::memmem;
 use super::aws;
 use super::base::{
     column_at, command_end, command_tokens, escape_ends_at, file_line, header_column,
-    line_start_of, opens_text, text_line, value_after, CheckResult, Finding, Recognizer,
+    line_start_of, opens_text, table_header, value_after, CheckResult, Finding, Recognizer,
 };
 use super::domains;
 
@@ -216,12 +216,7 @@ fn check_ingress_table(data: &[u8], s: usize, e: usize) -> CheckResult {
     if !opens_text(data, ls) || !data[ls..s].starts_with(b"NAME") {
         return None;
     }
-    let (_, he, mut i) = text_line(data, ls)?;
-    let json = match data.get(he) {
-        Some(b'\n') => false,
-        Some(b'\\') if data.get(he + 1) == Some(&b'n') => true,
-        _ => return None,
-    };
+    let (he, mut i, json) = table_header(data, ls)?;
     let col = header_column(&data[ls..he], b"HOSTS")?;
     let mut out = Vec::new();
     for _ in 0..MAX_ROWS {
