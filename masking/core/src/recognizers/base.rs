@@ -373,6 +373,31 @@ pub fn table_header(data: &[u8], ls: usize) -> Option<(usize, usize, bool)> {
     Some((he, next, json))
 }
 
+/// The most rows of one table a command printed that are read.
+pub const MAX_TABLE_ROWS: usize = 2000;
+
+/// The rows of a table a command printed, from `i`, the line after its header: each line's
+/// start and end (a `\r` before its break left out), to the end of the text that holds them
+/// (`json` as [`file_line`]'s) and at most [`MAX_TABLE_ROWS`]. Where the table ends is the
+/// caller's to say.
+pub fn table_lines(
+    data: &[u8],
+    mut i: usize,
+    json: bool,
+) -> impl Iterator<Item = (usize, usize)> + '_ {
+    let mut last = false;
+    std::iter::from_fn(move || {
+        if last {
+            return None;
+        }
+        let (rs, le, next) = file_line(data, i, json)?;
+        last = next == le;
+        i = next;
+        Some((rs, le - usize::from(le > rs && data[le - 1] == b'\r')))
+    })
+    .take(MAX_TABLE_ROWS)
+}
+
 /// Where display column `col` of the row `data[rs..re]` starts in a table a command printed,
 /// columns counted as docker's and kubectl's table writers count them (a character each, `…` as
 /// much as `a`) and a JSON escape (`\"`, `\u2026`) as the character it stands for.

@@ -17,8 +17,8 @@
 
 use super::base::{
     command_end, command_tokens, enclosing_brace, field_check_with, file_line, left_ok, table,
-    table_header, ByteTable, CheckResult, Field, Finding, Recognizer, Shape, Value, KEY_ANCHOR,
-    WORD,
+    table_header, table_lines, ByteTable, CheckResult, Field, Finding, Recognizer, Shape, Value,
+    KEY_ANCHOR, WORD,
 };
 use super::{aws, domains, secrets};
 
@@ -351,9 +351,6 @@ fn db_field(key: &str) -> Option<Field> {
     })
 }
 
-/// The most rows of a psql listing read.
-const MAX_LIST_ROWS: usize = 2000;
-
 /// The columns of psql's `\l` (`List of databases`) and `\du` (`List of roles`) that name a
 /// database or a user.
 const LIST_COLUMNS: &[&[u8]] = &[b"Name", b"Owner", b"Role name"];
@@ -369,7 +366,7 @@ fn check_psql_list(data: &[u8], _s: usize, e: usize) -> CheckResult {
     if !data[e..te].iter().all(|&c| c == b' ' || c == b'\r') {
         return None;
     }
-    let (hs, he, mut i) = file_line(data, header, json)?;
+    let (hs, he, i) = file_line(data, header, json)?;
     let columns: Vec<bool> = data[hs..he]
         .split(|&c| c == b'|')
         .map(|h| LIST_COLUMNS.contains(&h.trim_ascii()))
@@ -377,16 +374,12 @@ fn check_psql_list(data: &[u8], _s: usize, e: usize) -> CheckResult {
     if !columns.iter().any(|&c| c) {
         return None;
     }
-    let (rs, re, next) = file_line(data, i, json)?;
+    let (rs, re, rows) = file_line(data, i, json)?;
     if !data[rs..re].starts_with(b"--") {
         return None;
     }
-    i = next;
     let mut out = Vec::new();
-    for _ in 0..MAX_LIST_ROWS {
-        let Some((rs, re, next)) = file_line(data, i, json) else {
-            break;
-        };
+    for (rs, re) in table_lines(data, rows, json) {
         if memchr::memchr(b'|', &data[rs..re]).is_none() {
             break;
         }
@@ -400,10 +393,6 @@ fn check_psql_list(data: &[u8], _s: usize, e: usize) -> CheckResult {
             }
             cs += cell.len() + 1;
         }
-        if next == re {
-            break;
-        }
-        i = next;
     }
     Some((out, e))
 }

@@ -20,7 +20,7 @@ use memchr::memmem;
 use super::aws;
 use super::base::{
     escape_ends_at, field_check, field_check_with, key_variants, line_start_of, norm_key,
-    opens_text, text_line, Check, CheckResult, Field, Finding, Recognizer, Shape, Value,
+    opens_text, text_line, Check, CheckResult, Field, Finding, Recognizer, Shape, Validator, Value,
     KEY_ANCHOR, Q, WORD,
 };
 use super::names::v_name;
@@ -194,11 +194,17 @@ const DOMAIN_KEYS: &[&str] = &[
 ];
 
 fn domain_field() -> Field {
+    hostname_field(v_domain, false)
+}
+
+/// A field whose value `validate` reads for host names; with `line`, a bare value runs to the
+/// end of its line (a list of hosts, a URL).
+fn hostname_field(validate: Validator, line: bool) -> Field {
     Field {
         rtype: aws::HOSTNAME,
         shape: Shape::Classwise,
-        validate: v_domain,
-        line: false,
+        validate,
+        line,
     }
 }
 
@@ -358,32 +364,17 @@ pub(super) fn is_service_host(host: &[u8]) -> bool {
 fn host_field(key: &str) -> Option<Field> {
     let host = key.ends_with("host") || key.ends_with("hostname");
     if host && !key.ends_with("localhost") && !key.ends_with("ghost") {
-        return Some(Field {
-            rtype: aws::HOSTNAME,
-            shape: Shape::Classwise,
-            validate: v_service_host,
-            line: false,
-        });
+        return Some(hostname_field(v_service_host, false));
     }
     // `APP_DOMAIN`, `cookieDomain`, `api_domain`: the user's own (`DomainName`, which AWS
     // gives its own hosts and other things' names, is the name fields')
     if key.ends_with("domain") || key.ends_with("domains") {
-        return Some(Field {
-            rtype: aws::HOSTNAME,
-            shape: Shape::Classwise,
-            validate: v_own_domains,
-            line: true,
-        });
+        return Some(hostname_field(v_own_domains, true));
     }
     let list = (key.ends_with("hosts") && !key.ends_with("ghosts")) || key.ends_with("origins");
     // `DATABASE_URL` ends as `BASE_URL` does: a connection string, the connections rule's
     let own_url = OWN_URL_KEYS.iter().any(|k| key.ends_with(k)) && !key.ends_with("databaseurl");
-    (list || own_url).then_some(Field {
-        rtype: aws::HOSTNAME,
-        shape: Shape::Classwise,
-        validate: v_service_hosts,
-        line: true,
-    })
+    (list || own_url).then_some(hostname_field(v_service_hosts, true))
 }
 
 /// How far into an `Aliases` object its `Items` may lie.

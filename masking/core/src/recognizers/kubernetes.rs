@@ -22,8 +22,8 @@ use memchr::memmem;
 
 use super::base::{
     after_escaped_break, break_before, column_at, command_end, command_tokens, escape_ends_at,
-    file_line, header_column, left_ok, line_start_of, opens_text, table, table_header, text_line,
-    ByteTable, CheckResult, Finding, Recognizer, Shape, TypeInfo,
+    file_line, header_column, left_ok, line_start_of, opens_text, table, table_header, table_lines,
+    text_line, ByteTable, CheckResult, Finding, Recognizer, Shape, TypeInfo, MAX_TABLE_ROWS,
 };
 use super::tool_calls::tool_result_text;
 
@@ -308,9 +308,6 @@ fn output_start(data: &[u8], s: usize, end: usize) -> Option<usize> {
     }
 }
 
-/// How many rows of a table are read.
-const MAX_ROWS: usize = 2000;
-
 /// The `NAME` and `NAMESPACE` cells of the tables from `i` whose header starts with one of them
 /// (`kubectl get`, `helm list`; `kubectl get deploy,svc` prints a table a kind, a blank line
 /// between): each cell starts where its header does. A name written `kind/name` (`kubectl get
@@ -322,18 +319,13 @@ fn table_findings(data: &[u8], mut i: usize, out: &mut Vec<Finding>) {
         if !(header.starts_with(b"NAME ") || header.starts_with(b"NAMESPACE ")) {
             return;
         }
-        let column = |name: &[u8]| {
-            memmem::find_iter(header, name).find(|&c| {
-                (c == 0 || header[c - 1] == b' ')
-                    && header
-                        .get(c + name.len())
-                        .is_none_or(|&b| b == b' ' || b == b'\r')
-            })
-        };
-        let columns: Vec<usize> = [column(b"NAME"), column(b"NAMESPACE")]
-            .into_iter()
-            .flatten()
-            .collect();
+        let columns: Vec<usize> = [
+            header_column(header, b"NAME"),
+            header_column(header, b"NAMESPACE"),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
         if after == he {
             return;
         }
@@ -343,7 +335,7 @@ fn table_findings(data: &[u8], mut i: usize, out: &mut Vec<Finding>) {
                 return;
             };
             rows += 1;
-            if rows > MAX_ROWS {
+            if rows > MAX_TABLE_ROWS {
                 return;
             }
             if rs == re {
@@ -543,7 +535,7 @@ fn check_docker_table(data: &[u8], s: usize, e: usize) -> CheckResult {
     if !opens_text(data, s) {
         return None;
     }
-    let (he, mut i, json) = table_header(data, s)?;
+    let (he, rows, json) = table_header(data, s)?;
     let header = &data[s..he];
     let ps = data[s] == b'C';
     let columns: Vec<usize> = if ps {
@@ -558,11 +550,7 @@ fn check_docker_table(data: &[u8], s: usize, e: usize) -> CheckResult {
         .collect()
     };
     let mut out = Vec::new();
-    for _ in 0..MAX_ROWS {
-        let Some((rs, le, next)) = file_line(data, i, json) else {
-            break;
-        };
-        let re = le - usize::from(le > rs && data[le - 1] == b'\r');
+    for (rs, re) in table_lines(data, rows, json) {
         let id = data[rs..re]
             .iter()
             .take_while(|c| c.is_ascii_hexdigit())
@@ -591,10 +579,6 @@ fn check_docker_table(data: &[u8], s: usize, e: usize) -> CheckResult {
                 ns += name.len() + 1;
             }
         }
-        if next == le {
-            break;
-        }
-        i = next;
     }
     Some((out, e))
 }

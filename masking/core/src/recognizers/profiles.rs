@@ -11,8 +11,8 @@
 
 use super::aws;
 use super::base::{
-    field_check_with, opens_text, value_after, Check, CheckResult, Field, Finding, Recognizer,
-    Shape, Validator, Value, KEY_ANCHOR, WORD,
+    field_check_with, opens_text, Check, CheckResult, Field, Finding, Recognizer, Shape, Validator,
+    Value, KEY_ANCHOR, WORD,
 };
 use super::names::{self, IAM};
 
@@ -53,32 +53,42 @@ fn v_sso_role(data: &[u8], v: &Value, rtype: &'static str) -> Option<Vec<Finding
 
 /// The keys (normal form) whose value is a profile's or SSO session's name, and the role's.
 fn profile_field(key: &str) -> Option<Field> {
-    let (rtype, validate): (&'static str, Validator) = match key {
-        "awsprofile" | "awsdefaultprofile" | "sourceprofile" | "ssosession" => (PROFILE, v_profile),
-        "profile" => (PROFILE, v_profile_compound),
-        "ssorolename" => (IAM, v_sso_role),
-        _ => return None,
-    };
-    Some(Field {
+    match key {
+        "awsprofile" | "awsdefaultprofile" | "sourceprofile" | "ssosession" => {
+            Some(field(PROFILE, v_profile))
+        }
+        "profile" => Some(field(PROFILE, v_profile_compound)),
+        "ssorolename" => Some(field(IAM, v_sso_role)),
+        _ => None,
+    }
+}
+
+fn field(rtype: &'static str, validate: Validator) -> Field {
+    Field {
         rtype,
         shape: Shape::Classwise,
         validate,
         line: true,
-    })
+    }
 }
 
 fn keys_check() -> Check {
     field_check_with(profile_field, false, true, WORD)
 }
 
-/// `--profile NAME` or `--profile=NAME`, the flag a word of a command line.
-fn check_flag(data: &[u8], s: usize, e: usize) -> CheckResult {
-    if s > 0 && !matches!(data[s - 1], b' ' | b'\t' | b'"' | b'\'' | b'\n') {
-        return None;
-    }
-    let v = value_after(data, e - 1, data.len().min(e + 256), true, None)?;
-    let fs = v_profile(data, &v, PROFILE)?;
-    Some((fs, v.end))
+/// `--profile NAME` or `--profile=NAME`, the flag a word of a command line (its value ends as a
+/// command's word does, at `;` or `&` too).
+fn flag_check() -> Check {
+    let flag_field = Field {
+        line: false,
+        ..field(PROFILE, v_profile)
+    };
+    field_check_with(
+        move |flag: &str| (flag == "profile").then_some(flag_field),
+        true,
+        false,
+        WORD,
+    )
 }
 
 /// A section of `~/.aws/config` opening its line: `[profile NAME]`, `[sso-session NAME]`.
@@ -89,19 +99,18 @@ fn check_section(data: &[u8], s: usize, e: usize) -> CheckResult {
     let end = e + data[e..data.len().min(e + 128)]
         .iter()
         .position(|&c| c == b']')?;
-    let v = Value {
-        start: e,
-        end,
-        quote: Vec::new(),
-        sep: Vec::new(),
-    };
-    let fs = v_profile(data, &v, PROFILE)?;
+    let fs = v_profile(data, &Value::bare(e, end), PROFILE)?;
     Some((fs, end))
 }
 
 pub fn recognizers() -> Vec<Recognizer> {
     vec![
-        Recognizer::new("profiles.flag", r"--profile[ \t=]", check_flag, &[PROFILE]),
+        Recognizer::with_check(
+            "profiles.flag",
+            r"--profile[ \t=]",
+            flag_check(),
+            &[PROFILE],
+        ),
         Recognizer::with_check(
             "profiles.keys",
             format!("(?:PROFILE|[Pp]rofile|sso_session|sso_role_name){KEY_ANCHOR}"),

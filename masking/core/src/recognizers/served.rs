@@ -16,7 +16,8 @@ use memchr::memmem;
 use super::aws;
 use super::base::{
     column_at, command_end, command_tokens, escape_ends_at, file_line, header_column,
-    line_start_of, opens_text, table_header, value_after, CheckResult, Finding, Recognizer,
+    line_start_of, opens_text, table_header, table_lines, value_after, CheckResult, Finding,
+    Recognizer,
 };
 use super::domains;
 
@@ -199,9 +200,6 @@ fn check_route53(data: &[u8], s: usize, e: usize) -> CheckResult {
     }
 }
 
-/// The most rows of one table read.
-const MAX_ROWS: usize = 2000;
-
 /// The table `kubectl get ingress` prints (`NAME  CLASS  HOSTS  ADDRESS  PORTS  AGE`, with
 /// `NAMESPACE` first for every namespace): the hosts each Ingress serves, from the cell under
 /// `HOSTS`, comma-separated. `*` (every host) and the `+ 2 more...` kubectl writes for a long
@@ -216,14 +214,10 @@ fn check_ingress_table(data: &[u8], s: usize, e: usize) -> CheckResult {
     if !opens_text(data, ls) || !data[ls..s].starts_with(b"NAME") {
         return None;
     }
-    let (he, mut i, json) = table_header(data, ls)?;
+    let (he, rows, json) = table_header(data, ls)?;
     let col = header_column(&data[ls..he], b"HOSTS")?;
     let mut out = Vec::new();
-    for _ in 0..MAX_ROWS {
-        let Some((rs, le, next)) = file_line(data, i, json) else {
-            break;
-        };
-        let re = le - usize::from(le > rs && data[le - 1] == b'\r');
+    for (rs, re) in table_lines(data, rows, json) {
         if !(re > rs && data[rs].is_ascii_alphanumeric()) {
             break;
         }
@@ -238,10 +232,6 @@ fn check_ingress_table(data: &[u8], s: usize, e: usize) -> CheckResult {
                 hs += host.len() + 1;
             }
         }
-        if next == le {
-            break;
-        }
-        i = next;
     }
     Some((out, e))
 }
