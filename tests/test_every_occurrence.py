@@ -414,3 +414,33 @@ def test_the_agents_own_commit_trailer_is_left_alone_and_not_remembered() -> Non
     later = "See https://docs.anthropic.com/en/docs for the API."
     out, _ = mask(later.encode(), engine=engine)
     assert out == later.encode()
+
+
+def test_a_parameters_path_goes_out_segment_for_segment_as_its_arn() -> None:
+    # the prefix the agent lists by stays the prefix of the names and of the ARN the API sees
+    project = "ledger-" + "".join(R.choice(string.ascii_lowercase) for _ in range(5))
+    a = account()
+    name = f"/{project}/prod/db-password"
+    listing = json.dumps(
+        {
+            "Parameters": [
+                {
+                    "Name": name,
+                    "Type": "SecureString",
+                    "ARN": f"arn:aws:ssm:us-east-1:{a}:parameter{name}",
+                    "Version": 3,
+                }
+            ]
+        },
+        indent=4,
+    )
+    text = f"$ aws ssm get-parameters-by-path --path /{project}/prod --recursive\n{listing}\n"
+    body = json.dumps({"type": "tool_result", "content": text})
+    out, masker = mask(body.encode())
+    assert project.encode() not in out and b"db-password" not in out and a.encode() not in out
+    sent = json.loads(out)["content"]
+    masked_name = json.loads(sent.split("\n", 1)[1])["Parameters"][0]
+    prefix = sent.split("--path ", 1)[1].split(" ", 1)[0]
+    assert masked_name["Name"].startswith(prefix + "/")
+    assert masked_name["ARN"].endswith(":parameter" + masked_name["Name"])
+    assert unmask(masker, out) == body.encode()

@@ -841,7 +841,7 @@ pub fn arn_findings(data: &[u8], s: usize, limit: usize) -> Option<(Vec<Finding>
         return Some((out, end));
     }
     // with one segment it is the name; with more the first is the kind ('role', 'function')
-    let (kind, mut p): (&[u8], usize) = if after_first <= end {
+    let (kind, p): (&[u8], usize) = if after_first <= end {
         (&d[rs..first_end], after_first)
     } else {
         (b"", rs)
@@ -862,6 +862,24 @@ pub fn arn_findings(data: &[u8], s: usize, limit: usize) -> Option<(Vec<Finding>
         out.push(Finding::new(p, name_end, name_type, CW));
         return Some((out, end));
     }
+    resource_segments(d, p, end, svc, name_type, after_first, &mut out);
+    Some((out, end))
+}
+
+/// The findings of the segments of an ARN's resource from `p` to `end` (between `/`, `:` and
+/// their escaped forms), each a name of `name_type` or an id, account or key it holds; words
+/// that are structure (`service-role`, a version, a sub-kind after `after_first`) stay. An SSM
+/// parameter's path is read by the same rule where it stands without its ARN, so a segment has
+/// the same surrogate in both.
+pub(super) fn resource_segments(
+    d: &[u8],
+    mut p: usize,
+    end: usize,
+    svc: &[u8],
+    name_type: &'static str,
+    after_first: usize,
+    out: &mut Vec<Finding>,
+) {
     while p <= end {
         let a = p;
         let (b, next) = next_sep(d, a, end);
@@ -912,7 +930,6 @@ pub fn arn_findings(data: &[u8], s: usize, limit: usize) -> Option<(Vec<Finding>
             out.push(Finding::new(a, fifo_name_end(svc, seg, b), name_type, CW));
         }
     }
-    Some((out, end))
 }
 
 /// The kinds of a resource's parts that follow its name in an ARN (`table/<name>/index/<index>`,

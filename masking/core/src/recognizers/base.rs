@@ -202,22 +202,49 @@ pub fn own_arn(data: &[u8], s: usize, accept: impl Fn(&[u8]) -> bool) -> bool {
     if memchr::memmem::find(&data[open..hi], b"arn:aws").is_none() {
         return false;
     }
+    object_quotes(data, open, hi).any(|i| {
+        arn_key_ends_at(data, i)
+            && value_after(data, i, hi, false, None)
+                .is_some_and(|v| !v.quote.is_empty() && accept(&data[v.start..v.end]))
+    })
+}
+
+/// The quoted value of the key `key` directly inside the JSON object around `s` (any escaping
+/// depth), if it has one.
+pub fn sibling_value(data: &[u8], s: usize, key: &[u8]) -> Option<Value> {
+    let open = enclosing_brace(data, s, OBJECT_REACH)?;
+    let hi = data.len().min(open + 2 * OBJECT_REACH);
+    object_quotes(data, open, hi).find_map(|i| {
+        let named = i > key.len()
+            && data[i - key.len()..i] == *key
+            && matches!(data[i - key.len() - 1], b'"' | b'\'');
+        let v = named.then(|| value_after(data, i, hi, false, None)).flatten()?;
+        (!v.quote.is_empty()).then_some(v)
+    })
+}
+
+/// The offsets of the quotes (raw or escaped: `"`, `\`, `'`) directly inside the JSON object
+/// that opens at `open`, up to where it closes or `hi`: where a key of its own may close.
+fn object_quotes(data: &[u8], open: usize, hi: usize) -> impl Iterator<Item = usize> + '_ {
     let mut depth = 0usize;
-    for i in open + 1..hi {
-        match data[i] {
-            b'{' | b'[' => depth += 1,
-            b'}' | b']' if depth == 0 => return false,
-            b'}' | b']' => depth -= 1,
-            b'"' | b'\\' | b'\'' if depth == 0 && arn_key_ends_at(data, i) => {
-                let value = value_after(data, i, hi, false, None);
-                if value.is_some_and(|v| !v.quote.is_empty() && accept(&data[v.start..v.end])) {
-                    return true;
+    let mut i = open + 1;
+    std::iter::from_fn(move || {
+        while i < hi {
+            let at = i;
+            i += 1;
+            match data[at] {
+                b'{' | b'[' => depth += 1,
+                b'}' | b']' if depth == 0 => {
+                    i = hi;
+                    return None;
                 }
+                b'}' | b']' => depth -= 1,
+                b'"' | b'\\' | b'\'' if depth == 0 => return Some(at),
+                _ => {}
             }
-            _ => {}
         }
-    }
-    false
+        None
+    })
 }
 
 /// Whether a quoted key whose name ends in `Arn`, `ARN` or `arn` closes at `q`.

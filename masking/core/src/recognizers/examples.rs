@@ -351,6 +351,18 @@ pub const ROWS: &[Row] = &[
             // named by the flags of Athena, Glue, Firehose, KMS and CodeArtifact
             ok("aws athena start-query-execution --query-string \"SELECT 1\" --work-group «ledger-analysts»\naws glue start-job-run --job-name «ledger-etl-nightly»\naws firehose put-record --delivery-stream-name «ledger-events-fh» --record Data=x\n"),
             ok("aws kms create-alias --alias-name alias/«ledger-data» --target-key-id mrk-1f2e3d4c5b6a49788695a4b3c2d1e0f9\naws codeartifact login --tool pip --domain «tallyco» --domain-owner 730145298361 --repository «ledger-pypi»\n"),
+            // SSM parameters' paths where no ARN stands beside them, segment by segment as their
+            // ARN has them: the SSM commands' flags, the CLI's output, CloudFormation's and
+            // Serverless' references, a stack's parameter type, Terraform, an ECS secret
+            ok("aws ssm get-parameter --name /«ledger»/«prod»/«stripe-webhook» --with-decryption\naws ssm get-parameters --names /«ledger»/«stg»/«db-url» \"/«ledger»/«prod»/«db-url»\"\naws ssm get-parameters-by-path --path /«ledger»/«prod» --recursive\n"),
+            ok("{\n    \"Parameters\": [\n        {\n            \"Name\": \"/«ledger»/«prod»/«db-password»\",\n            \"Type\": \"SecureString\",\n            \"Value\": \"AQICAHhbX0q2bW9ydGdhZ2UtcHJvZC1rZXk=\",\n            \"Version\": 3\n        }\n    ]\n}\n"),
+            ok(r#"{"content": "{\"Name\": \"\/«ledger»\/«prod»\/«api-key»\", \"Type\": \"String\", \"Version\": 1}"}"#),
+            ok("DbPassword: '{{resolve:ssm-secure:/«ledger»/«prod»/«db-password»:3}}'\nprovider:\n  environment:\n    DB_URL: ${ssm:/«ledger»/«prod»/«db-url»}\n"),
+            ok("Parameters:\n  DbUrl:\n    Type: 'AWS::SSM::Parameter::Value<String>'\n    Default: /«ledger»/«prod»/«db-url»\n"),
+            ok("data \"aws_ssm_parameter\" \"db\" {\n  name = \"/«ledger»/«prod»/«db-password»\"\n}\n"),
+            ok(r#""secrets": [{"name": "DB_URL", "valueFrom": "/«ledger»/«prod»/«db-url»"}]"#),
+            // a Secrets Manager secret an SSM path refers to: its name whole, as its ARN has it
+            ok("MasterPassword: '{{resolve:ssm-secure:/aws/reference/secretsmanager/«prod/ledger/db-main»}}'\n"),
             // a secret's ARN: its name whole, before the six characters the service appends
             ok(r#""ARN": "arn:aws:secretsmanager:us-east-1:604218873315:secret:«prod/ledger/db-main»-Ab12Cd""#),
             // a container's environment, CloudFormation parameters and outputs, in JSON and YAML
@@ -477,7 +489,12 @@ pub const ROWS: &[Row] = &[
             ok(r#"{"content": "service: «ledger-reconciler»\n\nprovider:\n  name: aws\n  runtime: python3.12\n"}"#),
         ],
         negative: &[
-            // a kubeconfig's cluster entries are mappings, and ECS's clusters objects
+            // AWS's public parameters; a path that is no parameter's (a file's, a JSON schema's
+            // `string`, a stack parameter of type String whose default is a path)
+            ok("aws ssm get-parameter --name /aws/service/global-infrastructure/regions\n  LatestAmi:\n    Type: AWS::SSM::Parameter::Value<AWS::EC2::Image::Id>\n    Default: /aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64\n"),
+            ok(r#"{"Name": "/usr/local/bin", "Type": "string"} {"Type": "String", "Default": "/opt/app/config"}"#),
+            // `--path` and `--names` of other commands
+            ok("aws iam list-roles --path-prefix /service-role/\nfind-up --path /opt/ledger/current --names /opt/ledger/releases\n"),
             ok("clusters:\n- cluster:\n    server: https://10.0.0.1:6443\n"),
             ok(r#"{"clusters": [{"status": "ACTIVE", "runningTasksCount": 3}]}"#),
             // the same words after anything but the service's name
@@ -525,7 +542,6 @@ pub const ROWS: &[Row] = &[
             ok(r#"{"Name": "keep-this-7", "Description": "see arn:aws:iam::604218873315:user/ops-bot"}"#),
             // a tag value with blanks that is no name: words of a sentence, a template
             ok(r#"{"Tags": [{"Key": "Name", "Value": "default main test"}, {"Key": "Name", "Value": "${var.env} web"}]}"#),
-            ok("aws ssm get-parameter --name /app/prod/db-host --with-decryption"),
             ok(r#""Runtime": "python3.12""#),
             ok(r#""DomainName": "d2hx7kq0wv3m9a.cloudfront.net","#),
             // a query of another field, or of several, prints no names

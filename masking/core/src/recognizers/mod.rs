@@ -6,7 +6,7 @@
 //! families decides which recognizer wins when two match at the same offset: the more specific
 //! first (network, secrets, AWS, Kubernetes, Git, people, connections, names), the generic
 //! key-based secrets rule last. `query_columns`, `name_value`, `domains`, `served`,
-//! `inventories` and `profiles` hold rules of the names family (`names::recognizers()` places
+//! `inventories`, `profiles` and `parameters` hold rules of the names family (`names::recognizers()` places
 //! them); `base` and `tool_calls` are helpers the families share.
 
 pub mod aws;
@@ -20,6 +20,7 @@ pub mod kubernetes;
 pub mod name_value;
 pub mod names;
 pub mod network;
+pub mod parameters;
 pub mod people;
 pub mod printed;
 pub mod profiles;

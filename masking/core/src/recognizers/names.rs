@@ -26,7 +26,7 @@ use super::base::{
     ByteTable, CheckResult, Field, Finding, Recognizer, Shape, TypeInfo, Value, ALNUM, ECHO_BACK,
     KEY_ANCHOR, LOOKAHEAD, LOOKBEHIND, Q, WORD,
 };
-use super::{domains, inventories, name_value, profiles, query_columns, served};
+use super::{domains, inventories, name_value, parameters, profiles, query_columns, served};
 
 pub const CATEGORY: &str = "aws";
 pub const TYPES: &[TypeInfo] = &[
@@ -1284,8 +1284,8 @@ pub(super) fn runs_aws_cli(line: &[u8]) -> bool {
 
 /// `aws <service> <command> … --name <x>`: in an AWS CLI command the bare `--name` flag names
 /// the resource the command acts on (an EKS cluster in `update-kubeconfig`, a secret, a Glue
-/// job, a state machine, an EventBridge rule). Parameter paths (`ssm get-parameter --name
-/// /app/db`) are not names and stay.
+/// job, a state machine, an EventBridge rule). A parameter's path (`ssm get-parameter --name
+/// /app/db`) is not a name: [`parameters`](super::parameters) reads it segment by segment.
 fn check_aws_name_flag(data: &[u8], s: usize, _e: usize) -> CheckResult {
     let ls = line_start_of(data, s, 512)?;
     if !runs_aws_cli(&data[ls..s]) {
@@ -2846,6 +2846,7 @@ pub fn recognizers() -> Vec<Recognizer> {
     all.extend(inventories::recognizers());
     all.extend(served::recognizers());
     all.extend(profiles::recognizers());
+    all.extend(parameters::recognizers());
     all.extend([
         Recognizer::new(
             "names.bucket_entry",
@@ -2953,6 +2954,12 @@ mod tests {
                 "profiles.flag",
                 "profiles.keys",
                 "profiles.section",
+                "parameters.flags",
+                "parameters.json",
+                "parameters.reference",
+                "parameters.cfn_type",
+                "parameters.terraform",
+                "parameters.value_from",
                 "names.bucket_entry",
                 "names.serverless_service",
                 "names.yaml_bucket_entry",

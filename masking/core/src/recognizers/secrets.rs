@@ -16,6 +16,7 @@ use super::base::{
     escape_ends_at, field_check_with, left_ok, norm_key, quoted_end, right_ok, unescape, ByteTable,
     CheckResult, Field, Finding, Recognizer, Shape, TypeInfo, Value, ALNUM, WORD,
 };
+use super::parameters::parameter_path;
 
 pub const CATEGORY: &str = "secret";
 
@@ -1912,11 +1913,17 @@ fn check_sibling(data: &[u8], s: usize, _e: usize) -> CheckResult {
                 if let Some(val) = super::base::value_after(data, after, limit, false, None) {
                     if val.end > val.start && !val.quote.is_empty() {
                         let fs = v_secret(data, &val, rtype)?;
-                        return if fs.is_empty() {
-                            None
-                        } else {
-                            Some((fs, val.end))
-                        };
+                        if fs.is_empty() {
+                            return None;
+                        }
+                        // an SSM parameter named by its path: the path too (a tag's key is
+                        // the user's word, not a parameter's)
+                        let key = &data[s..j];
+                        let named = memchr::memmem::find(key, b"ame").is_some();
+                        let path = named.then(|| parameter_path(data, v.start, v.end)).flatten();
+                        let mut out = path.unwrap_or_default();
+                        out.extend(fs);
+                        return Some((out, val.end));
                     }
                 }
             }
@@ -2015,6 +2022,10 @@ fn check_sibling_value(data: &[u8], s: usize, e: usize) -> CheckResult {
     let secure = after.iter().chain(before.iter()).any(|(name, v)| {
         name.eq_ignore_ascii_case(b"type") && &data[v.start..v.end] == b"SecureString"
     });
+    // the parameter's path, when a naming field after the value gives one
+    let path = after.iter().find_map(|(name, v)| {
+        (norm_key(name) == "name").then(|| parameter_path(data, v.start, v.end)).flatten()
+    });
     let named = after.iter().find_map(|(name, v)| {
         let naming = matches!(
             norm_key(name).as_str(),
@@ -2041,6 +2052,9 @@ fn check_sibling_value(data: &[u8], s: usize, e: usize) -> CheckResult {
     if fs.is_empty() {
         return None;
     }
+    let mut fs = fs;
+    fs.extend(path.unwrap_or_default());
+    fs.sort_by_key(|f| f.start);
     Some((fs, val.end))
 }
 
