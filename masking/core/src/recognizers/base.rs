@@ -297,6 +297,7 @@ pub fn text_line(data: &[u8], i: usize) -> Option<(usize, usize, usize)> {
     if i >= data.len() || data[i] == b'"' {
         return None;
     }
+    let i = past_line_number(data, i);
     let hi = data.len().min(i + 4096);
     let mut k = i;
     while k < hi {
@@ -332,15 +333,89 @@ pub fn command_tokens(
     })
 }
 
-/// Whether `s` starts a line: the body's start, after a newline or after a `\n` escape.
+/// Whether `s` starts a line: the body's start, after a newline or after a `\n` escape, at the
+/// start of a JSON string's text (a tool result is a command's output from its first byte), or
+/// after the number Claude Code's `Read` tool puts before each line of a file it shows
+/// ([`line_number_before`]).
 pub fn at_line_start(data: &[u8], s: usize) -> bool {
-    s == 0 || data[s - 1] == b'\n' || (data[s - 1] == b'n' && escape_ends_at(data, s - 1))
+    breaks_before(data, s) || line_number_before(data, s).is_some_and(|ls| breaks_before(data, ls))
+}
+
+/// The body's start, a newline or a `\n` escape right before `s`, or the quote that opens a
+/// JSON string's value (raw or escaped, after `:`, `[` or `,`).
+fn breaks_before(data: &[u8], s: usize) -> bool {
+    s == 0
+        || data[s - 1] == b'\n'
+        || (data[s - 1] == b'n' && escape_ends_at(data, s - 1))
+        || string_opens_before(data, s)
+}
+
+/// Whether the quote right before `s` opens a JSON string value: `"` (or `\"` one depth down)
+/// after `:`, `[` or `,` and blanks.
+fn string_opens_before(data: &[u8], s: usize) -> bool {
+    if data[s - 1] != b'"' {
+        return false;
+    }
+    let lo = s.saturating_sub(24);
+    let mut i = s - 1;
+    while i > lo && data[i - 1] == b'\\' {
+        i -= 1;
+    }
+    while i > lo && matches!(data[i - 1], b' ' | b'\t' | b'\n' | b'\r') {
+        i -= 1;
+    }
+    i > lo && matches!(data[i - 1], b':' | b'[' | b',')
+}
+
+/// Claude Code's `Read` tool shows a file's lines numbered: `     12→` before each, the number
+/// right-aligned in six columns and an arrow (raw, or `\u2192` where the JSON is escaped). When
+/// such a prefix ends right before `s`, where it starts.
+pub fn line_number_before(data: &[u8], s: usize) -> Option<usize> {
+    let head = &data[..s];
+    let arrow = if head.ends_with("\u{2192}".as_bytes()) {
+        3
+    } else if head.ends_with(b"u2192") && head.len() > 5 && head[head.len() - 6] == b'\\' {
+        6 + head[..head.len() - 6].iter().rev().take_while(|&&c| c == b'\\').count()
+    } else {
+        return None;
+    };
+    let digits_end = s.checked_sub(arrow)?;
+    let digits = head[..digits_end].iter().rev().take(9).take_while(|c| c.is_ascii_digit()).count();
+    if digits == 0 {
+        return None;
+    }
+    let pad = head[..digits_end - digits].iter().rev().take(8).take_while(|&&c| c == b' ').count();
+    Some(digits_end - digits - pad)
+}
+
+/// Where the text of a line that starts at `ls` begins: past the number the `Read` tool put
+/// before it ([`line_number_before`]), if it did. The line readers here ([`line_start_of`],
+/// [`text_line`], [`file_line`]) give that start, so a file's lines read alike, numbered or not.
+pub fn past_line_number(data: &[u8], ls: usize) -> usize {
+    let rest = &data[ls..data.len().min(ls + 32)];
+    let pad = rest.iter().take(8).take_while(|&&c| c == b' ').count();
+    let digits = rest[pad..].iter().take(9).take_while(|c| c.is_ascii_digit()).count();
+    if digits == 0 {
+        return ls;
+    }
+    let after = &rest[pad + digits..];
+    let arrow = if after.starts_with("\u{2192}".as_bytes()) {
+        3
+    } else {
+        let slashes = after.iter().take(8).take_while(|&&c| c == b'\\').count();
+        if slashes == 0 || !after[slashes..].starts_with(b"u2192") {
+            return ls;
+        }
+        slashes + 5
+    };
+    ls + pad + digits + arrow
 }
 
 /// Whether `s` starts a line of a file's text: a line ([`at_line_start`]) or a JSON string (a
 /// tool result that is the file).
 pub fn opens_text(data: &[u8], s: usize) -> bool {
-    at_line_start(data, s) || data[s - 1] == b'"'
+    let opens = |i: usize| i > 0 && data[i - 1] == b'"';
+    at_line_start(data, s) || opens(s) || line_number_before(data, s).is_some_and(opens)
 }
 
 /// Whether the line starting at `ls` follows an escaped line break (`\n`): the file's text is in
@@ -356,13 +431,20 @@ pub fn line_start_of(data: &[u8], s: usize, reach: usize) -> Option<usize> {
     let mut i = s;
     while i > low {
         let c = data[i - 1];
-        if c == b'\n' || c == b'\r' || (matches!(c, b'n' | b'r') && i >= 2 && data[i - 2] == b'\\')
+        if c == b'\n'
+            || c == b'\r'
+            || (matches!(c, b'n' | b'r') && i >= 2 && data[i - 2] == b'\\')
+            || string_opens_before(data, i)
         {
-            return Some(i);
+            break;
         }
         i -= 1;
     }
-    (i == 0).then_some(0)
+    if i > low || i == 0 {
+        let text = past_line_number(data, i);
+        return Some(if text <= s { text } else { i });
+    }
+    None
 }
 
 /// A line of a file's text from `i` (a manifest, an inventory, a table a command printed): its
@@ -373,6 +455,7 @@ pub fn file_line(data: &[u8], i: usize, json: bool) -> Option<(usize, usize, usi
     if i >= data.len() || (json && data[i] == b'"') {
         return None;
     }
+    let i = past_line_number(data, i);
     let hi = data.len().min(i + 1024);
     let mut k = i;
     while k < hi {

@@ -3185,6 +3185,78 @@ mod tests {
         assert!(broken.is_empty(), "masked to invalid JSON:\n{}", broken.join("\n"));
     }
 
+    /// The values of type `rtype` the scanner finds in `text`, JSON escapes decoded, sorted.
+    fn values_of(scanner: &Scanner, text: &str, rtype: &str) -> Vec<Vec<u8>> {
+        let mut out: Vec<Vec<u8>> = scanner
+            .scan(text.as_bytes())
+            .into_iter()
+            .filter(|f| f.rtype == rtype)
+            .map(|f| crate::engine::canonical(&text.as_bytes()[f.start..f.end]))
+            .collect();
+        out.sort();
+        out
+    }
+
+    /// `text` as Claude Code's `Read` tool shows a file: each line numbered, `     12→`.
+    fn numbered(text: &str) -> String {
+        let lines: Vec<String> = text
+            .split('\n')
+            .enumerate()
+            .map(|(i, l)| format!("{:>6}\u{2192}{l}", i + 1))
+            .collect();
+        lines.join("\n")
+    }
+
+    /// The starts of examples that are a command's output with no `$ ` line before it (`dig`,
+    /// the CLI's YAML): the `Read` tool does not show them.
+    const COMMAND_OUTPUTS: &[&str] = &[";; QUESTION SECTION:", "Parameter:\n  Name: "];
+
+    #[test]
+    fn every_example_holds_in_a_tool_result_and_in_a_file_read_numbered() {
+        // The way an agent's traffic carries the same text: inside a tool result's JSON string
+        // (one escaping depth more), and as the `Read` tool shows a file, its lines numbered
+        // (raw, and in a tool result). Each must give the same values as the text itself.
+        let scanner = scanner();
+        let mut failures = Vec::new();
+        for row in ROWS {
+            let examples = row.positive.iter().chain(row.negative);
+            for ex in examples.filter(|e| e.gap.is_none()) {
+                let (plain, _) = unmark(ex.text);
+                // text as a command or a file has it: not yet JSON, no escapes of its own
+                if plain.contains('\\') || plain.starts_with('{') || plain.starts_with('"') {
+                    continue;
+                }
+                // a file's text, not a command's output: what the `Read` tool shows
+                let file = !plain.lines().any(|l| l.starts_with("$ ") || l.starts_with('|'))
+                    && !plain.contains("--output")
+                    && !COMMAND_OUTPUTS.iter().any(|o| plain.starts_with(o));
+                let want = values_of(&scanner, &plain, row.rtype);
+                let tool_result = |t: &str| {
+                    let content = json_escaped(t);
+                    format!(r#"{{"type": "tool_result", "tool_use_id": "t1", "content": "{content}"}}"#)
+                };
+                let mut ways = vec![("in a tool result", tool_result(&plain))];
+                if file {
+                    ways.push(("numbered", numbered(&plain)));
+                    ways.push(("numbered in a tool result", tool_result(&numbered(&plain))));
+                }
+                for (how, text) in ways {
+                    let got = values_of(&scanner, &text, row.rtype);
+                    if got != want {
+                        let show = |v: &[Vec<u8>]| -> Vec<String> {
+                            v.iter().map(|b| String::from_utf8_lossy(b).into_owned()).collect()
+                        };
+                        failures.push(format!(
+                            "{} {how} {:?}: wanted {:?}, found {:?}",
+                            row.rtype, plain, show(&want), show(&got)
+                        ));
+                    }
+                }
+            }
+        }
+        assert!(failures.is_empty(), "{} differ:\n{}", failures.len(), failures.join("\n"));
+    }
+
     #[test]
     fn ordinary_lines_yield_nothing() {
         let scanner = scanner();

@@ -11,8 +11,8 @@ use memchr::memmem;
 
 use super::aws;
 use super::base::{
-    after_escaped_break, at_line_start, break_before, escape_ends_at, file_line, line_start_of,
-    CheckResult, Recognizer,
+    after_escaped_break, at_line_start, break_before, escape_ends_at, file_line,
+    line_number_before, line_start_of, CheckResult, Recognizer,
 };
 use super::domains;
 
@@ -79,7 +79,8 @@ fn inventory_line_end(data: &[u8], i: usize) -> usize {
 /// blank lines and comments.
 fn under_inventory_group(data: &[u8], mut ls: usize) -> bool {
     for _ in 0..64 {
-        let Some(mut brk) = break_before(data, ls) else {
+        // before the number the `Read` tool gave the line, if it did
+        let Some(mut brk) = break_before(data, line_number_before(data, ls).unwrap_or(ls)) else {
             return false;
         };
         if brk > 0 && data[brk - 1] == b'\r' {
@@ -139,6 +140,7 @@ fn check_ansible_ini(data: &[u8], s: usize, e: usize) -> CheckResult {
         while ts > lo
             && !matches!(data[ts - 1], b' ' | b'\t' | b'\n' | b'\r' | b'"')
             && !escape_ends_at(data, ts - 1)
+            && line_number_before(data, ts).is_none()
         {
             ts -= 1;
         }

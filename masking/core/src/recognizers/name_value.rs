@@ -24,8 +24,8 @@ use super::{aws, domains};
 use memchr::memmem;
 
 use super::base::{
-    at_line_start, norm_key, own_arn, value_after, CheckResult, Field, Finding, Recognizer, Value,
-    Q,
+    at_line_start, escape_ends_at, left_ok, norm_key, own_arn, value_after, CheckResult, Field,
+    Finding, Recognizer, Value, GLUE_ID, Q,
 };
 use super::names::{
     key_at, next_key, tag_field, v_display_name, yaml_key_line, yaml_sibling,
@@ -270,12 +270,12 @@ const QUALIFIED_KINDS: &[(&[u8], &[&[u8]])] = &[
 /// `_NAME` or nothing, a quote or not, and `=` or `:`.
 fn check_env_kind(data: &[u8], s: usize, e: usize) -> CheckResult {
     let upper = |c: u8| c.is_ascii_uppercase() || c.is_ascii_digit() || c == b'_';
-    let prefix = data[..s].iter().rev().take_while(|&&c| upper(c)).count();
-    let ks = s - prefix;
-    if prefix == 0
-        || !data[ks].is_ascii_uppercase()
-        || (ks > 0 && (data[ks - 1].is_ascii_alphanumeric() || data[ks - 1] == b'-'))
-    {
+    // back to the key's start: a JSON escape before it (`\nORDERS_TABLE=`) is a boundary
+    let mut ks = s;
+    while ks > 0 && upper(data[ks - 1]) && !escape_ends_at(data, ks - 1) {
+        ks -= 1;
+    }
+    if ks == s || !data[ks].is_ascii_uppercase() || !left_ok(data, ks, &GLUE_ID) {
         return None;
     }
     // `KEY=value` in a shell or an env file has no blanks around `=`; with them it is code

@@ -22,7 +22,8 @@ use regex::bytes::{Regex, RegexBuilder};
 use super::aws;
 use super::base::{
     at_line_start, concat_table, enclosing_brace, escape_ends_at, field_check, is_space,
-    key_variants, left_ok, line_start_of, match_quote, norm_key, opens_text, own_arn, table, value_after,
+    key_variants, left_ok, line_start_of, match_quote, norm_key, opens_text, own_arn,
+    past_line_number, table, value_after,
     ByteTable, CheckResult, Field, Finding, Recognizer, Shape, TypeInfo, Value, ALNUM, ECHO_BACK,
     KEY_ANCHOR, LOOKAHEAD, LOOKBEHIND, Q, WORD,
 };
@@ -1086,6 +1087,7 @@ pub(super) struct YamlLine {
 }
 
 fn yaml_line(data: &[u8], ls: usize, limit: usize) -> YamlLine {
+    let ls = past_line_number(data, ls).min(limit);
     let (end, next) = line_bounds(data, ls, limit);
     let mut i = ls;
     while i < end && data[i] == b' ' {
@@ -1905,10 +1907,7 @@ pub(super) fn column_field(header: &[u8]) -> Option<Field> {
 /// so the other columns' ids are still found by their own rules; the header row itself is
 /// decided (its cells are column names, not the `key | value` of a one-record table).
 fn check_table_header(data: &[u8], s: usize, e: usize) -> CheckResult {
-    let at_line_start = s == 0
-        || matches!(data[s - 1], b'\n' | b'\r')
-        || (s >= 2 && data[s - 2] == b'\\' && matches!(data[s - 1], b'n' | b'r'));
-    if !at_line_start {
+    if !(at_line_start(data, s) || (s > 0 && data[s - 1] == b'\r')) {
         return None;
     }
     let limit = data.len().min(s + TABLE_REACH);

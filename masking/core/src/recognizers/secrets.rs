@@ -13,8 +13,9 @@ use std::sync::{Arc, LazyLock, OnceLock};
 use regex::bytes::{Regex, RegexBuilder};
 
 use super::base::{
-    escape_ends_at, field_check_with, left_ok, norm_key, quoted_end, right_ok, unescape, ByteTable,
-    CheckResult, Field, Finding, Recognizer, Shape, TypeInfo, Value, ALNUM, WORD,
+    escape_ends_at, field_check_with, left_ok, line_number_before, norm_key, quoted_end, right_ok,
+    unescape, ByteTable, CheckResult, Field, Finding, Recognizer, Shape, TypeInfo, Value, ALNUM,
+    WORD,
 };
 use super::parameters::parameter_path;
 
@@ -1094,12 +1095,18 @@ fn check_webhook(data: &[u8], s: usize, _e: usize) -> CheckResult {
 // ---------------------------------------------------------------- Kubernetes Secret data lines
 
 static K8S_LINE: LazyLock<Regex> = LazyLock::new(|| {
-    rx(r"^[\nn]([ ]{2,12})([A-Za-z0-9_.-]{1,64}):[ ]{1,4}([A-Za-z0-9+/]{8,4000}={0,2})")
+    rx(r"^(?-u:[\nn\x92])([ ]{2,12})([A-Za-z0-9_.-]{1,64}):[ ]{1,4}([A-Za-z0-9+/]{8,4000}={0,2})")
 });
 
 fn check_k8s(data: &[u8], s: usize, _e: usize) -> CheckResult {
-    if data[s] == b'n' && !(s > 0 && data[s - 1] == b'\\') {
-        return None; // a letter n, not the escape \n
+    let line_start = match data[s] {
+        b'\n' => true,
+        b'n' => s > 0 && data[s - 1] == b'\\', // the escape \n, not a letter n
+        // the last byte of the number the `Read` tool put before the line (`     4→`)
+        _ => line_number_before(data, s + 1).is_some(),
+    };
+    if !line_start {
+        return None;
     }
     let end = data.len().min(s + 4200);
     let c = K8S_LINE.captures(&data[s..end])?;
@@ -2433,7 +2440,13 @@ fn prose_value(data: &[u8], i: usize, limit: usize) -> Option<Value> {
         });
     }
     let word = next_word(data, i, limit);
-    let mut end = i + word.len();
+    // the word ends where the string that holds it does (`…was auto-generated"}`) or an
+    // escaped line break or tab follows it
+    let closes = |k: usize| {
+        word[k] == b'"'
+            || (word[k] == b'\\' && matches!(word.get(k + 1), Some(b'"' | b'n' | b't' | b'r')))
+    };
+    let mut end = i + (0..word.len()).find(|&k| closes(k)).unwrap_or(word.len());
     while end > i && matches!(data[end - 1], b'.' | b',' | b';' | b')' | b'!' | b'?' | b'"') {
         end -= 1;
     }
@@ -2725,7 +2738,7 @@ pub fn recognizers() -> Vec<Recognizer> {
     ));
     out.push(Recognizer::new(
         "secrets.k8s_data",
-        r"[\nn]  [ ]*[A-Za-z0-9_.-]+: ?[ ]*[A-Za-z0-9+/]",
+        r"(?-u:[\nn\x92])  [ ]*[A-Za-z0-9_.-]+: ?[ ]*[A-Za-z0-9+/]",
         check_k8s,
         &["k8s_secret_data"],
     ));
