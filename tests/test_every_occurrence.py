@@ -444,3 +444,17 @@ def test_a_parameters_path_goes_out_segment_for_segment_as_its_arn() -> None:
     assert masked_name["Name"].startswith(prefix + "/")
     assert masked_name["ARN"].endswith(":parameter" + masked_name["Name"])
     assert unmask(masker, out) == body.encode()
+
+
+def test_a_machine_a_hosts_file_names_is_masked_in_a_later_command() -> None:
+    engine = Engine(KEY_A)
+    worker = "billing-" + "".join(R.choice(string.ascii_lowercase) for _ in range(5)) + "-02"
+    hosts = f"127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost\n10.20.4.18\t{worker}\n"
+    body = json.dumps({"type": "tool_result", "content": f"$ cat /etc/hosts\n{hosts}"})
+    first, _ = mask(body.encode(), engine=engine)
+    assert worker.encode() not in first and b"ip6-localhost" in first
+    later = f"$ ssh {worker} 'systemctl status billing'\n"
+    assert Engine(KEY_A).scan(later.encode()) == []  # a machine's name alone says nothing
+    out, masker = mask(later.encode(), engine=engine)
+    assert worker.encode() not in out
+    assert unmask(masker, out) == later.encode()

@@ -1002,8 +1002,13 @@ pub const ROWS: &[Row] = &[
                 r#"{"content": "all:\n  hosts:\n    «jump01»:\n      ansible_host: 52.19.44.201\n"#,
                 r#""}"#,
             )),
+            // a hosts file: the names of the block of `address name…` lines around its
+            // `localhost` entry; the system's own names and a blocklist's `0.0.0.0` lines stay
+            ok("127.0.0.1\tlocalhost\n127.0.1.1\t«devbox-priya»\n::1\t\tlocalhost ip6-localhost ip6-loopback\n10.20.4.17 «billing-worker-01» «billing-worker-01».«ledger.internal»\n10.20.4.18 «billing-worker-02»   # the spare\n0.0.0.0 ads.example-tracker.com\n"),
         ],
         negative: &[
+            // `localhost` in prose, and a line that names no machine after an address
+            ok("the server runs on localhost port 8080\n10.0.0.5 is the bastion and localhost is not\n"),
             // the sign-in service's own regional and global hosts
             ok("https://us-east-1.signin.aws.amazon.com/oauth\nhttps://signin.aws.amazon.com/switchrole\n"),
             // a name ending a sentence, a version, AWS's own zone names, a wildcard record

@@ -1,20 +1,21 @@
-//! Ansible inventories: the hosts the user manages, by the names and aliases the inventory
-//! gives them.
+//! Ansible inventories and hosts files: the hosts the user manages, by the names and aliases
+//! the inventory or the hosts file gives them.
 //!
 //! An INI inventory's host line starts with the host's name or alias before its `ansible_*`
 //! variables; a YAML inventory's `hosts:` mapping has them as keys. Each name is judged as an
 //! `ssh_config` host's ([`domains::ssh_host`]): a DNS name is the user's own host, an alias is
 //! masked whole and remembered (a later `ansible <alias> -m ping` stays masked), and
-//! `localhost`, addresses and public forges stay.
+//! `localhost`, addresses and public forges stay. A hosts file's lines (`10.20.4.18
+//! billing-worker-02`) name machines the same way.
 
 use memchr::memmem;
 
 use super::aws;
 use super::base::{
     after_escaped_break, at_line_start, break_before, escape_ends_at, file_line,
-    line_number_before, line_start_of, CheckResult, Recognizer,
+    line_number_before, line_start_of, table_lines, CheckResult, Recognizer,
 };
-use super::domains;
+use super::{domains, network};
 
 /// Bytes of an inventory's host name (a DNS name, an alias, an address).
 fn inventory_host_byte(c: u8) -> bool {
@@ -247,6 +248,169 @@ fn check_ansible_yaml(data: &[u8], s: usize, e: usize) -> CheckResult {
     Some((out, e))
 }
 
+/// Names every hosts file gives its loopback and multicast addresses: the system's, not the
+/// user's.
+const SYSTEM_HOST_NAMES: &[&[u8]] = &[
+    b"localhost",
+    b"localhost.localdomain",
+    b"localhost4",
+    b"localhost4.localdomain4",
+    b"localhost6",
+    b"localhost6.localdomain6",
+    b"ip6-localhost",
+    b"ip6-loopback",
+    b"ip6-localnet",
+    b"ip6-mcastprefix",
+    b"ip6-allnodes",
+    b"ip6-allrouters",
+    b"ip6-allhosts",
+    b"broadcasthost",
+];
+
+/// An address as a hosts file writes it: a dotted quad or an IPv6 address (a zone after `%`).
+fn hosts_address(tok: &[u8]) -> bool {
+    let quad = tok.split(|&c| c == b'.').count() == 4
+        && tok
+            .split(|&c| c == b'.')
+            .all(|p| (1..=3).contains(&p.len()) && p.iter().all(u8::is_ascii_digit));
+    let v6 = tok.contains(&b':') && {
+        let addr = tok.split(|&c| c == b'%').next().unwrap_or_default();
+        network::parse_ipv6(addr).is_some()
+    };
+    quad || v6
+}
+
+/// The line `data[ls..le]` of a hosts file: `None` when it is no such line, else the spans of
+/// its names (none for a blank line or a comment; none either for a line of `0.0.0.0`, which
+/// blocks a public name rather than naming a machine).
+fn hosts_line(data: &[u8], ls: usize, le: usize) -> Option<Vec<(usize, usize)>> {
+    let mut tokens = blank_separated(data, ls, le);
+    let Some((as_, ae)) = tokens.next() else {
+        return Some(Vec::new());
+    };
+    if data[as_] == b'#' {
+        return Some(Vec::new());
+    }
+    if !hosts_address(&data[as_..ae]) {
+        return None;
+    }
+    let mut names = Vec::new();
+    for (ts, te) in tokens {
+        if data[ts] == b'#' {
+            break;
+        }
+        if !data[ts..te].iter().all(|&c| inventory_host_byte(c)) {
+            return None;
+        }
+        names.push((ts, te));
+    }
+    if names.is_empty() {
+        return None;
+    }
+    Some(if &data[as_..ae] == b"0.0.0.0" {
+        Vec::new()
+    } else {
+        names
+    })
+}
+
+/// The tokens of `data[i..end]` between blanks: spaces, tabs and tabs escaped in a JSON string
+/// (`\t`).
+fn blank_separated(
+    data: &[u8],
+    mut i: usize,
+    end: usize,
+) -> impl Iterator<Item = (usize, usize)> + '_ {
+    let blank_at = move |k: usize| match data[k] {
+        b' ' | b'\t' => 1,
+        b'\\' if k + 1 < end && data[k + 1] == b't' => 2,
+        _ => 0,
+    };
+    std::iter::from_fn(move || {
+        while i < end && blank_at(i) > 0 {
+            i += blank_at(i);
+        }
+        if i >= end {
+            return None;
+        }
+        let ts = i;
+        while i < end && blank_at(i) == 0 {
+            i += 1;
+        }
+        Some((ts, i))
+    })
+}
+
+/// Whether a hosts file line starting at `ls` gives a loopback address (`127.0.0.1`, `::1`)
+/// its names: the line of `localhost` in a hosts file, not a sentence that names it.
+fn loopback_line(data: &[u8], ls: usize, le: usize) -> bool {
+    blank_separated(data, ls, le).next().is_some_and(|(a, b)| {
+        let addr = &data[a..b];
+        addr == b"::1" || (addr.starts_with(b"127.") && hosts_address(addr))
+    })
+}
+
+/// How many lines of a hosts file are read before its `localhost` line.
+const HOSTS_LINES_BEFORE: usize = 32;
+
+/// A hosts file (`/etc/hosts`, a container's): the names it gives the user's machines
+/// (`10.20.4.18 billing-worker-02 billing-worker-02.ledger.internal`), line by line in the
+/// block of `address name…` lines (comments and blank lines between) around the `localhost`
+/// entry every hosts file has, which is the candidate. Each name is judged as an
+/// `ssh_config` host's ([`domains::ssh_host`]); the system's own names stay.
+fn check_hosts_file(data: &[u8], s: usize, e: usize) -> CheckResult {
+    if data.get(e).is_some_and(|&c| inventory_host_byte(c)) {
+        return None; // `localhost.example`, `localhost-proxy`
+    }
+    let ls = line_start_of(data, s, 64)?;
+    let (_, le, _) = file_line(data, ls, false)?;
+    // a file's text in a JSON string has its line breaks escaped
+    let json = data.get(le) == Some(&b'\\');
+    let le = le - usize::from(le > ls && data[le - 1] == b'\r');
+    if !loopback_line(data, ls, le) {
+        return None;
+    }
+    hosts_line(data, ls, le)?;
+    let mut spans = Vec::new();
+    // the lines before the candidate's, back to the block's start
+    let mut first = ls;
+    for _ in 0..HOSTS_LINES_BEFORE {
+        let Some(brk) = break_before(data, line_number_before(data, first).unwrap_or(first)) else {
+            break;
+        };
+        let Some(ps) = line_start_of(data, brk, 512) else {
+            break;
+        };
+        match hosts_line(
+            data,
+            ps,
+            brk - usize::from(brk > ps && data[brk - 1] == b'\r'),
+        ) {
+            Some(names) => spans.extend(names),
+            None => break,
+        }
+        first = ps;
+    }
+    for (rs, re) in table_lines(data, ls, json) {
+        match hosts_line(data, rs, re) {
+            Some(names) => spans.extend(names),
+            None => break,
+        }
+    }
+    let mut out = Vec::new();
+    for (ts, te) in spans {
+        let name = &data[ts..te];
+        if !SYSTEM_HOST_NAMES
+            .iter()
+            .any(|n| name.eq_ignore_ascii_case(n))
+        {
+            domains::ssh_host(data, ts, te, &mut out);
+        }
+    }
+    out.sort_by_key(|f| f.start);
+    Some((out, e))
+}
+
 pub fn recognizers() -> Vec<Recognizer> {
     vec![
         Recognizer::new(
@@ -259,6 +423,12 @@ pub fn recognizers() -> Vec<Recognizer> {
             "inventories.ansible_yaml",
             "hosts:",
             check_ansible_yaml,
+            &[aws::HOSTNAME],
+        ),
+        Recognizer::new(
+            "inventories.hosts_file",
+            r"(?:[ \t]|\\t)localhost",
+            check_hosts_file,
             &[aws::HOSTNAME],
         ),
     ]

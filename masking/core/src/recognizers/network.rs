@@ -403,7 +403,7 @@ fn v6_context() -> &'static Regex {
 /// Parse hex groups and colons as Python's `ipaddress.IPv6Address` does (at most one `::`,
 /// which stands for at least one zero group; eight groups without it; a leading or trailing
 /// `:` only as part of `::`): the address as a number, or `None` when it is not one.
-fn parse_ipv6(raw: &[u8]) -> Option<u128> {
+pub(super) fn parse_ipv6(raw: &[u8]) -> Option<u128> {
     const HEXTETS: usize = 8;
     let mut parts: [&[u8]; HEXTETS + 1] = [&[]; HEXTETS + 1];
     let mut count = 0;
