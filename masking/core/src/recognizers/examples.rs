@@ -1002,6 +1002,8 @@ pub const ROWS: &[Row] = &[
                 r#"{"content": "all:\n  hosts:\n    «jump01»:\n      ansible_host: 52.19.44.201\n"#,
                 r#""}"#,
             )),
+            // the hosts of `ansible-inventory --graph`, not its groups
+            ok("@all:\n  |--@ungrouped:\n  |--@billing:\n  |  |--«billing-worker-01»\n  |  |--«ledger-db».«tallyco.lan»\n  |--@jump:\n  |  |--«bastion»\n"),
             // a hosts file: the names of the block of `address name…` lines around its
             // `localhost` entry; the system's own names and a blocklist's `0.0.0.0` lines stay
             ok("127.0.0.1\tlocalhost\n127.0.1.1\t«devbox-priya»\n::1\t\tlocalhost ip6-localhost ip6-loopback\n10.20.4.17 «billing-worker-01» «billing-worker-01».«ledger.internal»\n10.20.4.18 «billing-worker-02»   # the spare\n0.0.0.0 ads.example-tracker.com\n"),

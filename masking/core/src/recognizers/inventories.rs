@@ -13,7 +13,7 @@ use memchr::memmem;
 use super::aws;
 use super::base::{
     after_escaped_break, at_line_start, break_before, escape_ends_at, file_line,
-    line_number_before, line_start_of, table_lines, CheckResult, Recognizer,
+    line_number_before, line_start_of, opens_text, table_lines, CheckResult, Recognizer,
 };
 use super::{domains, network};
 
@@ -411,6 +411,36 @@ fn check_hosts_file(data: &[u8], s: usize, e: usize) -> CheckResult {
     Some((out, e))
 }
 
+/// `ansible-inventory --graph`: under `@all:`, a tree of groups (`|--@billing:`) and hosts
+/// (`|  |--billing-worker-01`); each host is judged as an `ssh_config` host's
+/// ([`domains::ssh_host`]). The tree ends at the first line that is not one of its branches.
+fn check_inventory_graph(data: &[u8], s: usize, e: usize) -> CheckResult {
+    if !opens_text(data, s) {
+        return None;
+    }
+    let (_, le, _) = file_line(data, s, false)?;
+    let json = data.get(le) == Some(&b'\\');
+    let mut out = Vec::new();
+    for (rs, re) in table_lines(data, s, json).skip(1) {
+        let line = &data[rs..re];
+        let Some(branch) = memmem::find(line, b"|--") else {
+            break;
+        };
+        if !line[..branch].iter().all(|&c| matches!(c, b' ' | b'|')) {
+            break;
+        }
+        let name = rs + branch + 3;
+        if data[name..re].starts_with(b"@") {
+            continue; // a group
+        }
+        if !data[name..re].iter().all(|&c| inventory_host_byte(c)) {
+            break;
+        }
+        domains::ssh_host(data, name, re, &mut out);
+    }
+    (!out.is_empty()).then_some((out, e))
+}
+
 pub fn recognizers() -> Vec<Recognizer> {
     vec![
         Recognizer::new(
@@ -423,6 +453,12 @@ pub fn recognizers() -> Vec<Recognizer> {
             "inventories.ansible_yaml",
             "hosts:",
             check_ansible_yaml,
+            &[aws::HOSTNAME],
+        ),
+        Recognizer::new(
+            "inventories.graph",
+            "@all:",
+            check_inventory_graph,
             &[aws::HOSTNAME],
         ),
         Recognizer::new(

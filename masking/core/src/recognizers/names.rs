@@ -2947,6 +2947,7 @@ mod tests {
                 "domains.aliases",
                 "inventories.ansible_ini",
                 "inventories.ansible_yaml",
+                "inventories.graph",
                 "inventories.hosts_file",
                 "served.server_names",
                 "served.route53",
