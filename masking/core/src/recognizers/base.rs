@@ -424,8 +424,9 @@ pub fn after_escaped_break(data: &[u8], ls: usize) -> bool {
     break_before(data, ls).is_some_and(|b| data[b] == b'\\')
 }
 
-/// The start of the line holding `s`: after the raw or escaped line break before it, looking
-/// back at most `reach` bytes (`None` past that).
+/// The start of the line holding `s`: after the raw or escaped line break before it or the
+/// quote that opens the JSON string holding it, and past the number the `Read` tool put there
+/// ([`past_line_number`]); looking back at most `reach` bytes (`None` past that).
 pub fn line_start_of(data: &[u8], s: usize, reach: usize) -> Option<usize> {
     let low = s.saturating_sub(reach);
     let mut i = s;
