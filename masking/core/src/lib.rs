@@ -11,6 +11,7 @@ pub mod anthropic;
 pub mod engine;
 pub mod finding;
 pub mod json;
+pub mod nested;
 pub mod known;
 pub mod recognizers;
 pub mod scanner;

@@ -6,6 +6,12 @@
 //! recognizers that can start with the same byte are tried at the same offset with anchored
 //! searches, in priority order, and then the next offset.
 //!
+//! The strings of a JSON document that a JSON string holds (a command's JSON output in a tool
+//! result) are read once more as the text they hold ([`nested`]): the rules read lines,
+//! columns and quotes at the first escaping depth, and two depths down they are `\\n`, `\\t`
+//! and `\\\"`. That costs a second pass over those strings only (a body that is all such
+//! strings masks at about half the speed).
+//!
 //! Candidate patterns are the cheapest distinctive bytes of a token (a prefix such as `ghp_`, a
 //! suffix such as `.amazonaws.com`, a key name); the checks parse the token itself. A candidate
 //! pattern holds no counted run or loop over the token where its check can count it instead
@@ -67,6 +73,7 @@ use regex_automata::{Anchored, Input, MatchKind, PatternID};
 use regex_syntax::hir::{Class, Hir, HirKind};
 
 use crate::finding::Finding;
+use crate::nested;
 use crate::recognizers::base::{unescape, Recognizer};
 
 /// The user's rules that filter what the scanner reports.
@@ -105,6 +112,10 @@ struct Caches {
     forward: Cache,
     reverse: Cache,
 }
+
+/// How many times the strings of nested strings are read as their text in turn (each time two
+/// escaping depths further down).
+const NESTED_DEPTHS: usize = 2;
 
 /// Each lazy DFA's cache may grow to this before it is cleared and rebuilt.
 const CACHE_CAPACITY: usize = 64 << 20;
@@ -251,6 +262,33 @@ impl Scanner {
     /// Like [`Scanner::scan`], with the index (in [`Scanner::recognizers`]) of the recognizer
     /// that found each finding.
     pub fn scan_sources(&self, data: &[u8]) -> Vec<(Finding, usize)> {
+        self.scan_nested(data, NESTED_DEPTHS)
+    }
+
+    /// The findings of `data` read at the first escaping depth, and those of the strings two
+    /// depths down read as the text they hold ([`nested`]), `depth` times more within those.
+    fn scan_nested(&self, data: &[u8], depth: usize) -> Vec<(Finding, usize)> {
+        let found = self.scan_flat(data);
+        if depth == 0 {
+            return found;
+        }
+        let strings = nested::nested_strings(data);
+        if strings.is_empty() {
+            return found;
+        }
+        let mut inner: Vec<(Finding, usize)> = Vec::new();
+        for &(s, e) in &strings {
+            let view = nested::View::decode(data, s, e);
+            for (f, k) in self.scan_nested(&view.text, depth - 1) {
+                let (start, end) = view.raw_span(f.start, f.end);
+                inner.push((Finding { start, end, ..f }, k));
+            }
+        }
+        merge_nested(data, &strings, found, inner)
+    }
+
+    /// The findings of `data` read as it stands (JSON escapes one depth down included).
+    fn scan_flat(&self, data: &[u8]) -> Vec<(Finding, usize)> {
         let mut found = Vec::new();
         let n = data.len();
         // Candidates found by code: (start, recognizer, end), in the order the automaton's
@@ -365,6 +403,58 @@ impl Scanner {
         found.dedup_by(|b, a| key(&a.0) == key(&b.0) && a.0.rtype == b.0.rtype);
         found
     }
+}
+
+/// The findings of a body read at the first escaping depth (`found`) and of its nested
+/// `strings` read as their text (`inner`, in raw offsets), as one sorted list.
+///
+/// Within a nested string, the first depth's reading of its text (its line breaks unseen, the
+/// `\\` of an escape taken for a value's last byte) gives way to the text's own; what the first
+/// depth says of a string whole (a value named by its key) stands. A first-depth finding that
+/// differs from a nested one only by the backslashes of an escape beside it gives way too; any
+/// other that overlaps a nested finding stands and the nested one goes (it never masks less).
+fn merge_nested(
+    data: &[u8],
+    strings: &[(usize, usize)],
+    found: Vec<(Finding, usize)>,
+    inner: Vec<(Finding, usize)>,
+) -> Vec<(Finding, usize)> {
+    let inside = |f: &Finding| {
+        let i = strings.partition_point(|&(_, e)| e <= f.start);
+        let within = |&(s, e): &(usize, usize)| s <= f.start && f.end <= e;
+        strings.get(i).is_some_and(|&(s, e)| within(&(s, e)) && (f.start, f.end) != (s, e))
+    };
+    let backslashes = |a: usize, b: usize| data[a..b].iter().all(|&c| c == b'\\');
+    let mut out: Vec<(Finding, usize)> = Vec::with_capacity(found.len() + inner.len());
+    let mut dropped = vec![false; inner.len()];
+    for (f, k) in found {
+        if inside(&f) {
+            continue;
+        }
+        let lo = inner.partition_point(|(g, _)| g.end <= f.start);
+        let mut keep = true;
+        for (i, (g, _)) in inner.iter().enumerate().skip(lo) {
+            if g.start >= f.end {
+                break;
+            }
+            let escape_apart = f.start <= g.start
+                && g.end <= f.end
+                && backslashes(f.start, g.start)
+                && backslashes(g.end, f.end);
+            if escape_apart || (g.start <= f.start && f.end <= g.end) {
+                keep = false;
+            } else {
+                dropped[i] = true;
+            }
+        }
+        if keep {
+            out.push((f, k));
+        }
+    }
+    out.extend(inner.into_iter().zip(dropped).filter(|(_, d)| !d).map(|(x, _)| x));
+    out.sort_by_key(|(f, _)| (f.start, f.end));
+    out.dedup_by(|b, a| (a.0.start, a.0.end, a.0.rtype) == (b.0.start, b.0.end, b.0.rtype));
+    out
 }
 
 /// A pattern parsed as the scanner reads it (bytes, Unicode off).

@@ -312,21 +312,28 @@ pub fn text_line(data: &[u8], i: usize) -> Option<(usize, usize, usize)> {
     (k == data.len()).then_some((i, k, k))
 }
 
-/// The blank-separated tokens of a command line from `i` to `end`: (start, end) each.
+/// The blank-separated tokens of a command line from `i` to `end`: (start, end) each. Blanks
+/// are spaces, tabs and tabs escaped in a JSON string (`\t`: a tab-separated line shown in a
+/// tool result).
 pub fn command_tokens(
     data: &[u8],
     mut i: usize,
     end: usize,
 ) -> impl Iterator<Item = (usize, usize)> + '_ {
+    let blank_at = move |k: usize| match data[k] {
+        b' ' | b'\t' => 1,
+        b'\\' if k + 1 < end && data[k + 1] == b't' && escape_ends_at(data, k + 1) => 2,
+        _ => 0,
+    };
     std::iter::from_fn(move || {
-        while i < end && matches!(data[i], b' ' | b'\t') {
-            i += 1;
+        while i < end && blank_at(i) > 0 {
+            i += blank_at(i);
         }
         if i >= end {
             return None;
         }
         let ts = i;
-        while i < end && !matches!(data[i], b' ' | b'\t') {
+        while i < end && blank_at(i) == 0 {
             i += 1;
         }
         Some((ts, i))
@@ -469,6 +476,14 @@ pub fn file_line(data: &[u8], i: usize, json: bool) -> Option<(usize, usize, usi
         }
     }
     (k == data.len()).then_some((i, k, k))
+}
+
+/// The first line of a file's text from `ls` ([`file_line`] outside a string): where it ends,
+/// and whether the text is in a JSON string (its line breaks escaped, the `json` the lines
+/// after it are read with).
+pub fn first_file_line(data: &[u8], ls: usize) -> Option<(usize, bool)> {
+    let (_, le, _) = file_line(data, ls, false)?;
+    Some((le, data.get(le) == Some(&b'\\')))
 }
 
 /// The first line of a table a command printed (its header, psql's title), from `ls`: where it

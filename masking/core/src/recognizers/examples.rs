@@ -969,6 +969,7 @@ pub const ROWS: &[Row] = &[
             // the names a web server answers to, in nginx's and Apache's configuration
             ok("server {\n    listen 443 ssl;\n    server_name «api.payments».«tallyco.io» .«tallyco.io»;\n"),
             ok(r#"{"content": "<VirtualHost *:443>\n\tServerName «portal».«ledgerline.com»:443\n\tServerAlias «www2».«ledgerline.com»\n"}"#),
+            ok("server {\n\tserver_name\t«billing-admin».«ledgerline.io»\t«billing».«ledgerline.io»;\n}\n"),
             // Route 53 zones and records in infrastructure code: Terraform as written and as
             // `terraform plan` prints it, CloudFormation (an alias target is its own rule's)
             ok(r#"data \"aws_route53_zone\" \"main\" {\n  name         = \"«tallyco.io».\"\n  private_zone = false\n}"#),
@@ -3221,47 +3222,76 @@ mod tests {
     #[test]
     fn every_example_holds_in_a_tool_result_and_in_a_file_read_numbered() {
         // The way an agent's traffic carries the same text: inside a tool result's JSON string
-        // (one escaping depth more), and as the `Read` tool shows a file, its lines numbered
-        // (raw, and in a tool result). Each must give the same values as the text itself.
+        // (one escaping depth more), in a string of a JSON document a command printed there
+        // (two depths more: a template's body, a log event's message), and as the `Read` tool
+        // shows a file, its lines numbered (raw, and in a tool result). Each must give the same
+        // values as the text itself; a JSON document must give the same in a tool result.
         let scanner = scanner();
         let mut failures = Vec::new();
+        let tool_result = |t: &str| {
+            let content = json_escaped(t);
+            format!(r#"{{"type": "tool_result", "tool_use_id": "t1", "content": "{content}"}}"#)
+        };
+        let in_document = |t: &str| {
+            tool_result(&format!(r#"{{"eventId": 1, "message": "{}", "ingestionTime": 1}}"#, json_escaped(t)))
+        };
         for row in ROWS {
             let examples = row.positive.iter().chain(row.negative);
             for ex in examples.filter(|e| e.gap.is_none()) {
                 let (plain, _) = unmark(ex.text);
+                let want = values_of(&scanner, &plain, row.rtype);
+                let mut ways = Vec::new();
+                // a whole JSON document as a command prints it (a value holding a backslash
+                // aside: which of its backslashes are the value's is the escapes' to say)
+                if plain.starts_with('{')
+                    && crate::json::layout(plain.as_bytes(), &crate::json::GenericPolicy).is_ok()
+                    && !want.iter().any(|v| v.contains(&b'\\'))
+                {
+                    ways.push(("JSON in a tool result", tool_result(&plain)));
+                }
                 // text as a command or a file has it: not yet JSON, no escapes of its own
                 if plain.contains('\\') || plain.starts_with('{') || plain.starts_with('"') {
+                    for (how, text) in ways {
+                        compare(&scanner, row.rtype, &plain, &want, how, &text, &mut failures);
+                    }
                     continue;
                 }
                 // a file's text, not a command's output: what the `Read` tool shows
                 let file = !plain.lines().any(|l| l.starts_with("$ ") || l.starts_with('|'))
                     && !plain.contains("--output")
                     && !COMMAND_OUTPUTS.iter().any(|o| plain.starts_with(o));
-                let want = values_of(&scanner, &plain, row.rtype);
-                let tool_result = |t: &str| {
-                    let content = json_escaped(t);
-                    format!(r#"{{"type": "tool_result", "tool_use_id": "t1", "content": "{content}"}}"#)
-                };
-                let mut ways = vec![("in a tool result", tool_result(&plain))];
+                ways.push(("in a tool result", tool_result(&plain)));
+                ways.push(("in a string of a JSON document in a tool result", in_document(&plain)));
                 if file {
                     ways.push(("numbered", numbered(&plain)));
                     ways.push(("numbered in a tool result", tool_result(&numbered(&plain))));
                 }
                 for (how, text) in ways {
-                    let got = values_of(&scanner, &text, row.rtype);
-                    if got != want {
-                        let show = |v: &[Vec<u8>]| -> Vec<String> {
-                            v.iter().map(|b| String::from_utf8_lossy(b).into_owned()).collect()
-                        };
-                        failures.push(format!(
-                            "{} {how} {:?}: wanted {:?}, found {:?}",
-                            row.rtype, plain, show(&want), show(&got)
-                        ));
-                    }
+                    compare(&scanner, row.rtype, &plain, &want, how, &text, &mut failures);
                 }
             }
         }
         assert!(failures.is_empty(), "{} differ:\n{}", failures.len(), failures.join("\n"));
+    }
+
+    /// Adds a failure when `text` (`plain` carried `how`) gives other values of `rtype` than
+    /// `want`.
+    fn compare(
+        scanner: &Scanner,
+        rtype: &str,
+        plain: &str,
+        want: &[Vec<u8>],
+        how: &str,
+        text: &str,
+        failures: &mut Vec<String>,
+    ) {
+        let got = values_of(scanner, text, rtype);
+        if got != want {
+            let show = |v: &[Vec<u8>]| -> Vec<String> {
+                v.iter().map(|b| String::from_utf8_lossy(b).into_owned()).collect()
+            };
+            failures.push(format!("{rtype} {how} {plain:?}: wanted {:?}, found {:?}", show(want), show(&got)));
+        }
     }
 
     #[test]

@@ -12,8 +12,9 @@ use memchr::memmem;
 
 use super::aws;
 use super::base::{
-    after_escaped_break, at_line_start, break_before, escape_ends_at, file_line,
-    line_number_before, line_start_of, opens_text, table_lines, CheckResult, Recognizer,
+    after_escaped_break, at_line_start, break_before, command_tokens, escape_ends_at, file_line,
+    first_file_line, line_number_before, line_start_of, opens_text, table_lines, CheckResult,
+    Recognizer,
 };
 use super::{domains, network};
 
@@ -284,7 +285,7 @@ fn hosts_address(tok: &[u8]) -> bool {
 /// its names (none for a blank line or a comment; none either for a line of `0.0.0.0`, which
 /// blocks a public name rather than naming a machine).
 fn hosts_line(data: &[u8], ls: usize, le: usize) -> Option<Vec<(usize, usize)>> {
-    let mut tokens = blank_separated(data, ls, le);
+    let mut tokens = command_tokens(data, ls, le);
     let Some((as_, ae)) = tokens.next() else {
         return Some(Vec::new());
     };
@@ -314,37 +315,10 @@ fn hosts_line(data: &[u8], ls: usize, le: usize) -> Option<Vec<(usize, usize)>> 
     })
 }
 
-/// The tokens of `data[i..end]` between blanks: spaces, tabs and tabs escaped in a JSON string
-/// (`\t`).
-fn blank_separated(
-    data: &[u8],
-    mut i: usize,
-    end: usize,
-) -> impl Iterator<Item = (usize, usize)> + '_ {
-    let blank_at = move |k: usize| match data[k] {
-        b' ' | b'\t' => 1,
-        b'\\' if k + 1 < end && data[k + 1] == b't' => 2,
-        _ => 0,
-    };
-    std::iter::from_fn(move || {
-        while i < end && blank_at(i) > 0 {
-            i += blank_at(i);
-        }
-        if i >= end {
-            return None;
-        }
-        let ts = i;
-        while i < end && blank_at(i) == 0 {
-            i += 1;
-        }
-        Some((ts, i))
-    })
-}
-
 /// Whether a hosts file line starting at `ls` gives a loopback address (`127.0.0.1`, `::1`)
 /// its names: the line of `localhost` in a hosts file, not a sentence that names it.
 fn loopback_line(data: &[u8], ls: usize, le: usize) -> bool {
-    blank_separated(data, ls, le).next().is_some_and(|(a, b)| {
+    command_tokens(data, ls, le).next().is_some_and(|(a, b)| {
         let addr = &data[a..b];
         addr == b"::1" || (addr.starts_with(b"127.") && hosts_address(addr))
     })
@@ -363,9 +337,7 @@ fn check_hosts_file(data: &[u8], s: usize, e: usize) -> CheckResult {
         return None; // `localhost.example`, `localhost-proxy`
     }
     let ls = line_start_of(data, s, 64)?;
-    let (_, le, _) = file_line(data, ls, false)?;
-    // a file's text in a JSON string has its line breaks escaped
-    let json = data.get(le) == Some(&b'\\');
+    let (le, json) = first_file_line(data, ls)?;
     let le = le - usize::from(le > ls && data[le - 1] == b'\r');
     if !loopback_line(data, ls, le) {
         return None;
@@ -418,8 +390,7 @@ fn check_inventory_graph(data: &[u8], s: usize, e: usize) -> CheckResult {
     if !opens_text(data, s) {
         return None;
     }
-    let (_, le, _) = file_line(data, s, false)?;
-    let json = data.get(le) == Some(&b'\\');
+    let (_, json) = first_file_line(data, s)?;
     let mut out = Vec::new();
     for (rs, re) in table_lines(data, s, json).skip(1) {
         let line = &data[rs..re];

@@ -240,7 +240,7 @@ pub fn recognizers() -> Vec<Recognizer> {
     vec![
         Recognizer::new(
             "served.server_names",
-            r"(?:server_name|Server(?:Name|Alias))[ \t]+",
+            r"(?:server_name|Server(?:Name|Alias))(?:[ \t]|\\t)+",
             check_server_names,
             &[aws::HOSTNAME],
         ),
