@@ -1,6 +1,7 @@
-"""A file as Claude Code's `Read` tool shows it: each line numbered (`     12→`), in a tool
-result of a Messages request. Every value the engine masks in the file's own text is masked
-there too (the number must not hide a line's start), and the request round-trips."""
+"""A file as Claude Code's `Read` tool shows it: each line numbered (`     12→`), and as a grep
+shows its lines (`grep -rn`, the `Grep` tool: `path:12:` before each), in a tool result of a
+Messages request. Every value the engine masks in the file's own text is masked there too (the
+prefix must not hide a line's start), and the request round-trips."""
 
 from __future__ import annotations
 
@@ -44,6 +45,11 @@ def numbered(text: str) -> str:
     return "\n".join(f"{i:>6}\u2192{line}" for i, line in enumerate(text.split("\n"), 1))
 
 
+def grepped(text: str, path: str) -> str:
+    """``text`` as ``grep -rn`` shows its lines (every line matching)."""
+    return "\n".join(f"{path}:{i}:{line}" for i, line in enumerate(text.split("\n"), 1))
+
+
 def tool_result(content: str) -> bytes:
     body = {
         "model": "claude-sonnet-4-5",
@@ -68,6 +74,19 @@ def test_a_file_read_numbered_masks_what_the_file_masks(name: str) -> None:
     want = masked_values(text.encode(), "text")
     assert want, f"{name}: the file itself masks nothing"
     body = tool_result(numbered(text))
+    assert masked_values(body, "messages") == want
+    out, masker = mask(body, kind="messages")
+    for value in want:
+        assert value not in out, f"{name}: {value[:4]!r}… left unmasked"
+    assert unmask(masker, out) == body
+
+
+@pytest.mark.parametrize("name", list(FILES))
+def test_a_file_grepped_masks_what_the_file_masks(name: str) -> None:
+    text = FILES[name]
+    want = masked_values(text.encode(), "text")
+    path = "deploy/" + name.lstrip("~/").replace("/", "-")
+    body = tool_result(grepped(text, path))
     assert masked_values(body, "messages") == want
     out, masker = mask(body, kind="messages")
     for value in want:

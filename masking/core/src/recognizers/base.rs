@@ -375,8 +375,10 @@ fn string_opens_before(data: &[u8], s: usize) -> bool {
 }
 
 /// Claude Code's `Read` tool shows a file's lines numbered: `     12→` before each, the number
-/// right-aligned in six columns and an arrow (raw, or `\u2192` where the JSON is escaped). When
-/// such a prefix ends right before `s`, where it starts.
+/// right-aligned in six columns and an arrow (raw, or `\u2192` where the JSON is escaped); its
+/// `Grep` tool (and `grep -rn`, `rg -n`) puts the file's path and the number before each line
+/// it shows, `k8s/deploy.yaml:12:` (`k8s/deploy.yaml-11-` before a line of context). When such
+/// a prefix ends right before `s`, where it starts.
 pub fn line_number_before(data: &[u8], s: usize) -> Option<usize> {
     let head = &data[..s];
     let arrow = if head.ends_with("\u{2192}".as_bytes()) {
@@ -384,7 +386,7 @@ pub fn line_number_before(data: &[u8], s: usize) -> Option<usize> {
     } else if head.ends_with(b"u2192") && head.len() > 5 && head[head.len() - 6] == b'\\' {
         6 + head[..head.len() - 6].iter().rev().take_while(|&&c| c == b'\\').count()
     } else {
-        return None;
+        return grep_prefix_before(data, s);
     };
     let digits_end = s.checked_sub(arrow)?;
     let digits = head[..digits_end].iter().rev().take(9).take_while(|c| c.is_ascii_digit()).count();
@@ -396,14 +398,15 @@ pub fn line_number_before(data: &[u8], s: usize) -> Option<usize> {
 }
 
 /// Where the text of a line that starts at `ls` begins: past the number the `Read` tool put
-/// before it ([`line_number_before`]), if it did. The line readers here ([`line_start_of`],
-/// [`text_line`], [`file_line`]) give that start, so a file's lines read alike, numbered or not.
+/// before it, or the path and number of a grep's match ([`line_number_before`]), if there is
+/// one. The line readers here ([`line_start_of`], [`text_line`], [`file_line`]) give that
+/// start, so a file's lines read alike, numbered or not.
 pub fn past_line_number(data: &[u8], ls: usize) -> usize {
     let rest = &data[ls..data.len().min(ls + 32)];
     let pad = rest.iter().take(8).take_while(|&&c| c == b' ').count();
     let digits = rest[pad..].iter().take(9).take_while(|c| c.is_ascii_digit()).count();
     if digits == 0 {
-        return ls;
+        return past_grep_prefix(data, ls);
     }
     let after = &rest[pad + digits..];
     let arrow = if after.starts_with("\u{2192}".as_bytes()) {
@@ -411,11 +414,82 @@ pub fn past_line_number(data: &[u8], ls: usize) -> usize {
     } else {
         let slashes = after.iter().take(8).take_while(|&&c| c == b'\\').count();
         if slashes == 0 || !after[slashes..].starts_with(b"u2192") {
-            return ls;
+            return past_grep_prefix(data, ls);
         }
         slashes + 5
     };
     ls + pad + digits + arrow
+}
+
+/// The bytes of a path as grep prints it (no blanks, no quotes, no escapes).
+fn path_byte(c: u8) -> bool {
+    c.is_ascii_alphanumeric() || matches!(c, b'.' | b'/' | b'_' | b'-' | b'@' | b'+' | b'~')
+}
+
+/// The longest path grep prints before a line.
+const GREP_PATH_MAX: usize = 240;
+
+/// Whether `path` is a file's path as grep names it: a directory or an extension in it.
+fn grep_path(path: &[u8]) -> bool {
+    !path.is_empty()
+        && path.len() <= GREP_PATH_MAX
+        && path.iter().all(|&c| path_byte(c))
+        && path.iter().any(|&c| matches!(c, b'/' | b'.'))
+        && path.iter().any(u8::is_ascii_alphabetic)
+}
+
+/// A grep's `path:12:` (or `path-12-`) ending right before `s`: where the path starts. The
+/// path reaches back to the line's start (which the caller checks), an escaped line break's
+/// letter excluded.
+fn grep_prefix_before(data: &[u8], s: usize) -> Option<usize> {
+    let sep = *data.get(s.checked_sub(1)?)?;
+    if !matches!(sep, b':' | b'-') {
+        return None;
+    }
+    let digits_end = s - 1;
+    let digits = data[..digits_end].iter().rev().take(9).take_while(|c| c.is_ascii_digit()).count();
+    let path_end = (digits_end - digits).checked_sub(1)?;
+    if digits == 0 || data[path_end] != sep {
+        return None;
+    }
+    let lo = path_end.saturating_sub(GREP_PATH_MAX);
+    let mut ps = path_end;
+    while ps > lo && path_byte(data[ps - 1]) && !(data[ps - 1] == b'n' && escape_ends_at(data, ps - 1)) {
+        ps -= 1;
+    }
+    grep_path(&data[ps..path_end]).then_some(ps)
+}
+
+/// Whether `i` ends the path of a grep's `path:12:` prefix at a line's start (what stands
+/// before `i` is a file's name, not a key).
+fn ends_grep_path(data: &[u8], i: usize) -> bool {
+    let Some(&sep) = data.get(i).filter(|&&c| matches!(c, b':' | b'-')) else {
+        return false;
+    };
+    let digits = data[i + 1..].iter().take(9).take_while(|c| c.is_ascii_digit()).count();
+    let end = i + 1 + digits;
+    digits > 0
+        && data.get(end) == Some(&sep)
+        && grep_prefix_before(data, end + 1).is_some_and(|ps| at_line_start(data, ps))
+}
+
+/// Past a grep's `path:12:` (or `path-12-`) at `ls`, if one is there; else `ls`.
+fn past_grep_prefix(data: &[u8], ls: usize) -> usize {
+    let rest = &data[ls..data.len().min(ls + GREP_PATH_MAX + 12)];
+    let path_len = rest.iter().take_while(|&&c| path_byte(c) || c == b':').count();
+    for (k, &sep) in rest[..path_len].iter().enumerate() {
+        if !matches!(sep, b':' | b'-') {
+            continue;
+        }
+        let digits = rest[k + 1..].iter().take(9).take_while(|c| c.is_ascii_digit()).count();
+        if digits > 0 && rest.get(k + 1 + digits) == Some(&sep) {
+            return if grep_path(&rest[..k]) { ls + k + digits + 2 } else { ls };
+        }
+        if sep == b':' {
+            break;
+        }
+    }
+    ls
 }
 
 /// Whether `s` starts a line of a file's text: a line ([`at_line_start`]) or a JSON string (a
@@ -1090,6 +1164,9 @@ pub fn field_check_with(
             }
             (key_end, lookup(&norm_key(&data[kstart..key_end]))?)
         };
+        if ends_grep_path(data, key_end) {
+            return None; // `deploy/secret.yaml:3:` is a file's name before a grep's line
+        }
         let limit = data.len().min(s + 4096);
         let stop: Option<fn(u8) -> bool> = if spec.line { Some(line_stop) } else { None };
         let v = value_after(data, key_end, limit, flag, stop)?;

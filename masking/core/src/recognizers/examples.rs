@@ -2813,6 +2813,8 @@ pub const ROWS: &[Row] = &[
         ],
         negative: &[
             ok("SSH_KEY=~/.ssh/id_ed25519\nSORT_KEY=createdAt\nCACHE_KEY=user-profile-v2\n"),
+            // a file's name before the lines a grep shows is no key (`grep -rn` in k8s/)
+            ok("k8s/secret.yaml:3:metadata:\nk8s/secret.yaml:4:  name: app\nsecrets.env:1:# none\n"),
             // what such commands print when it is no secret, and commands that print none
             ok("$ aws secretsmanager get-secret-value --secret-id prod/db --query SecretString --output text\n{\"engine\": \"postgres\", \"port\": 5432}\n"),
             ok("$ terraform output -raw ledger_vpc_name\nledger-vpc-2\n"),
@@ -3215,17 +3217,30 @@ mod tests {
         lines.join("\n")
     }
 
+    /// `text` as `grep -n` (or Claude Code's `Grep` tool) shows a file's matching lines: its
+    /// path and the line's number before each. Lines of context (`path-12-`) are read as lines
+    /// too, but a name's rule may take the path for the start of the name there: matches only.
+    fn grepped(text: &str) -> String {
+        let lines: Vec<String> = text
+            .split('\n')
+            .enumerate()
+            .map(|(i, l)| format!("deploy/prod-eu/app.conf:{}:{l}", i + 1))
+            .collect();
+        lines.join("\n")
+    }
+
     /// The starts of examples that are a command's output with no `$ ` line before it (`dig`,
     /// the CLI's YAML): the `Read` tool does not show them.
     const COMMAND_OUTPUTS: &[&str] = &[";; QUESTION SECTION:", "Parameter:\n  Name: "];
 
     #[test]
-    fn every_example_holds_in_a_tool_result_and_in_a_file_read_numbered() {
+    fn every_example_holds_in_a_tool_result_and_in_a_file_read_numbered_or_grepped() {
         // The way an agent's traffic carries the same text: inside a tool result's JSON string
         // (one escaping depth more), in a string of a JSON document a command printed there
-        // (two depths more: a template's body, a log event's message), and as the `Read` tool
-        // shows a file, its lines numbered (raw, and in a tool result). Each must give the same
-        // values as the text itself; a JSON document must give the same in a tool result.
+        // (two depths more: a template's body, a log event's message), as the `Read` tool shows
+        // a file, its lines numbered, and as a grep shows them, each after the file's path and
+        // its number (raw, and in a tool result). Each must give the same values as the text
+        // itself; a JSON document must give the same in a tool result.
         let scanner = scanner();
         let mut failures = Vec::new();
         let tool_result = |t: &str| {
@@ -3265,6 +3280,8 @@ mod tests {
                 if file {
                     ways.push(("numbered", numbered(&plain)));
                     ways.push(("numbered in a tool result", tool_result(&numbered(&plain))));
+                    ways.push(("grepped", grepped(&plain)));
+                    ways.push(("grepped in a tool result", tool_result(&grepped(&plain))));
                 }
                 for (how, text) in ways {
                     compare(&scanner, row.rtype, &plain, &want, how, &text, &mut failures);

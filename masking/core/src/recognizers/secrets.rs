@@ -13,7 +13,7 @@ use std::sync::{Arc, LazyLock, OnceLock};
 use regex::bytes::{Regex, RegexBuilder};
 
 use super::base::{
-    escape_ends_at, field_check_with, left_ok, line_number_before, norm_key, quoted_end, right_ok,
+    at_line_start, escape_ends_at, field_check_with, left_ok, norm_key, quoted_end, right_ok,
     unescape, ByteTable, CheckResult, Field, Finding, Recognizer, Shape, TypeInfo, Value, ALNUM,
     WORD,
 };
@@ -1095,15 +1095,16 @@ fn check_webhook(data: &[u8], s: usize, _e: usize) -> CheckResult {
 // ---------------------------------------------------------------- Kubernetes Secret data lines
 
 static K8S_LINE: LazyLock<Regex> = LazyLock::new(|| {
-    rx(r"^(?-u:[\nn\x92])([ ]{2,12})([A-Za-z0-9_.-]{1,64}):[ ]{1,4}([A-Za-z0-9+/]{8,4000}={0,2})")
+    rx(r"^(?-u:[\nn\x92:-])([ ]{2,12})([A-Za-z0-9_.-]{1,64}):[ ]{1,4}([A-Za-z0-9+/]{8,4000}={0,2})")
 });
 
 fn check_k8s(data: &[u8], s: usize, _e: usize) -> CheckResult {
     let line_start = match data[s] {
         b'\n' => true,
         b'n' => s > 0 && data[s - 1] == b'\\', // the escape \n, not a letter n
-        // the last byte of the number the `Read` tool put before the line (`     4→`)
-        _ => line_number_before(data, s + 1).is_some(),
+        // the last byte of the number the `Read` tool put before the line (`     4→`), or of
+        // the path and number a grep put there (`k8s/secret.yaml:4:`)
+        _ => at_line_start(data, s + 1),
     };
     if !line_start {
         return None;
@@ -2738,7 +2739,7 @@ pub fn recognizers() -> Vec<Recognizer> {
     ));
     out.push(Recognizer::new(
         "secrets.k8s_data",
-        r"(?-u:[\nn\x92])  [ ]*[A-Za-z0-9_.-]+: ?[ ]*[A-Za-z0-9+/]",
+        r"(?-u:[\nn\x92:-])  [ ]*[A-Za-z0-9_.-]+: ?[ ]*[A-Za-z0-9+/]",
         check_k8s,
         &["k8s_secret_data"],
     ));
