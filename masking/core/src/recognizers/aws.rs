@@ -2575,6 +2575,17 @@ fn check_user_pool_id(data: &[u8], s: usize, e: usize) -> CheckResult {
     Some((vec![Finding::new(sep + 1, e, "aws_resource_name", CW)], e))
 }
 
+/// Whether `v` is a Cognito user pool id as a whole value (`eu-west-1_Qz4Rk8Lm2`).
+pub(super) fn user_pool_id(v: &[u8]) -> bool {
+    let Some(u) = memchr::memchr(b'_', v) else { return false };
+    let body = &v[u + 1..];
+    body.len() == 9
+        && body.iter().all(u8::is_ascii_alphanumeric)
+        && body.iter().any(u8::is_ascii_alphabetic)
+        && body.iter().any(u8::is_ascii_digit)
+        && region_name(&v[..u], false)
+}
+
 /// The shape of a Cognito app client id: 26 lower-case letters and digits, both present.
 fn cognito_client_id(v: &[u8]) -> bool {
     v.len() == 26

@@ -447,6 +447,9 @@ pub const ROWS: &[Row] = &[
             ok("$ aws cognito-idp list-user-pool-clients --user-pool-id eu-west-1_«Rt5Kw2Pq8» --output text\nUSERPOOLCLIENTS\t6t1c8w3q5k0z2m9v4r7n1pxgah\tledger-web\teu-west-1_«Rt5Kw2Pq8»\n"),
             ok("aws cloudfront create-invalidation --distribution-id «E3KQ7ZX2WMP9RT» --paths '/*'"),
             ok("aws apigateway get-stages --rest-api-id «w8d3kq2x7z»"),
+            // the `Name` of an API or a user pool, beside its id (no ARN gives it away)
+            ok(r#"{"Items": [{"ApiEndpoint": "https://a1b2c3d4e5.execute-api.eu-west-1.amazonaws.com", "ApiId": "«a1b2c3d4e5»", "Name": "«ledger-http»", "ProtocolType": "HTTP"}]}"#),
+            ok(r#"{"UserPools": [{"Id": "eu-west-1_«Qz4Rk8Lm2»", "Name": "«Ledger Customers»", "LambdaConfig": {}}]}"#),
             // an ELB access log line, a CloudWatch dimension
             ok("https 2026-11-02T09:14:07.123456Z app/«ledger-alb-2»/«50dc6c495c0c9188» 203.0.113.45:56323 10.0.3.7:8080 0.000 0.001 0.000 200 200 34 366"),
             ok(r#"{"Name": "TargetGroup", "Value": "targetgroup/«ledger-tg»/«73e2d6bc24d8a067»"}"#),
@@ -540,6 +543,8 @@ pub const ROWS: &[Row] = &[
             ok(r#"{"UserArn": "arn:aws:iam::604218873315:user/ops-bot", "Dimensions": [{"Name": "QueueDepth", "Value": 3}], "Meta": {"Name": "keep-this-6"}}"#),
             ok(r#"{"capacityProviderArn": "arn:aws:ecs:eu-west-1:604218873315:capacity-provider/FARGATE_SPOT", "name": "FARGATE_SPOT"}"#),
             ok(r#"{"Name": "keep-this-7", "Description": "see arn:aws:iam::604218873315:user/ops-bot"}"#),
+            // a `Name` beside an id that is no API's or pool's
+            ok(r#"{"Id": "keep-id-3", "Name": "keep-this-8"} {"Id": "eu-west-1", "Name": "Keep This 9"}"#),
             // a tag value with blanks that is no name: words of a sentence, a template
             ok(r#"{"Tags": [{"Key": "Name", "Value": "default main test"}, {"Key": "Name", "Value": "${var.env} web"}]}"#),
             ok(r#""Runtime": "python3.12""#),

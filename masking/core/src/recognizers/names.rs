@@ -23,7 +23,7 @@ use super::aws;
 use super::base::{
     at_line_start, concat_table, enclosing_brace, escape_ends_at, field_check, is_space,
     key_variants, left_ok, line_start_of, match_quote, norm_key, opens_text, own_arn,
-    past_line_number, table, value_after,
+    past_line_number, sibling_value, table, value_after,
     ByteTable, CheckResult, Field, Finding, Recognizer, Shape, TypeInfo, Value, ALNUM, ECHO_BACK,
     KEY_ANCHOR, LOOKAHEAD, LOOKBEHIND, Q, WORD,
 };
@@ -1391,16 +1391,37 @@ fn check_text_row(data: &[u8], s: usize, e: usize) -> CheckResult {
 }
 
 /// `s3api list-buckets` JSON: `{"Name": "<bucket>", "CreationDate": …}` — a `Name` whose next
-/// sibling is the bucket's creation date.
+/// sibling is the bucket's creation date; and the `Name` of an API or a user pool, whose
+/// object holds the resource's id and no ARN to give the name away (`apigatewayv2 get-apis`,
+/// `cognito-idp list-user-pools`).
 fn check_bucket_entry(data: &[u8], s: usize, _e: usize) -> CheckResult {
     let lim = data.len().min(s + 256);
     let after = key_at(data, s, lim, b"Name")?;
     let v = value_after(data, after, lim, false, None)?;
     let q_end = v.end + v.quote.len();
     let i = next_key(data, q_end, lim);
-    key_at(data, i, lim, b"CreationDate")?;
-    Some((v_name(data, &v, BUCKET)?, v.end))
+    if key_at(data, i, lim, b"CreationDate").is_some() {
+        return Some((v_name(data, &v, BUCKET)?, v.end));
+    }
+    // the object's keys are read only when the bytes around say an API or a pool may be there
+    let near = &data[s.saturating_sub(512)..data.len().min(s + 512)];
+    let api = memchr::memmem::find(near, b"Api").is_some()
+        && ID_SIBLINGS.iter().any(|k| sibling_value(data, s, k).is_some());
+    let pool = || {
+        let region_end = |u: usize| u >= 2 && near[u - 1].is_ascii_digit() && near[u - 2] == b'-';
+        memchr::memchr_iter(b'_', near).any(region_end)
+            && sibling_value(data, s, b"Id")
+                .is_some_and(|id| aws::user_pool_id(&data[id.start..id.end]))
+    };
+    let api_or_pool = api || pool();
+    if !api_or_pool {
+        return None;
+    }
+    Some((v_display_name(data, &v, RES)?, v.end))
 }
+
+/// The keys of an object that describes an API by its id: its `Name` is the API's name.
+const ID_SIBLINGS: [&[u8]; 3] = [b"ApiId", b"RestApiId", b"ApiEndpoint"];
 
 /// `aws s3 ls` with no path lists buckets, one a line: `2024-05-01 10:00:00 <bucket>` (object
 /// listings carry a size column and so do not match). A plain word ('… 10:00:00 started') is
@@ -2849,9 +2870,9 @@ pub fn recognizers() -> Vec<Recognizer> {
     all.extend([
         Recognizer::new(
             "names.bucket_entry",
-            format!(r"{Q}Name{Q}[ \t]{{0,16}}:[ \t]{{0,16}}{Q}[a-z0-9]"),
+            format!(r"{Q}Name{Q}[ \t]{{0,16}}:[ \t]{{0,16}}{Q}[A-Za-z0-9]"),
             check_bucket_entry,
-            &[BUCKET],
+            &[BUCKET, RES],
         ),
         Recognizer::new(
             "names.serverless_service",
