@@ -104,8 +104,10 @@ fn value_position(data: &[u8], b: usize) -> bool {
 pub struct View {
     pub text: Vec<u8>,
     /// per byte of `text`, the raw offset of the escape sequence (or byte) it came from, and
-    /// one more entry: the raw span's end
-    from: Vec<usize>,
+    /// one more entry: the raw span's end (offsets from the span's start)
+    from: Vec<u32>,
+    /// the raw span's start
+    start: usize,
 }
 
 impl View {
@@ -113,34 +115,47 @@ impl View {
     pub fn decode(data: &[u8], s: usize, e: usize) -> View {
         let (once, from_once) = unescape(&data[s..e]);
         let (text, from_twice) = unescape(&once);
-        let from = from_twice.iter().map(|&j| s + from_once[j]).collect();
-        View { text, from }
+        let from = from_twice.iter().map(|&j| from_once[j as usize]).collect();
+        View {
+            text,
+            from,
+            start: s,
+        }
     }
 
     /// The raw span of the text's bytes `a..b`: whole escape sequences.
     pub fn raw_span(&self, a: usize, b: usize) -> (usize, usize) {
-        let start = self.from[a];
         // the first byte after `b - 1` that came from another sequence (a `\u00e9` gives two)
         let mut k = b;
         while k < self.text.len() && self.from[k] == self.from[b - 1] {
             k += 1;
         }
-        (start, self.from[k])
+        (
+            self.start + self.from[a] as usize,
+            self.start + self.from[k] as usize,
+        )
     }
 }
 
 /// One depth of JSON escapes undone, with, per output byte, the offset in `raw` of the escape
 /// (or byte) it came from, and one more entry, `raw.len()`. A backslash that starts no escape
 /// stays a backslash.
-fn unescape(raw: &[u8]) -> (Vec<u8>, Vec<usize>) {
+fn unescape(raw: &[u8]) -> (Vec<u8>, Vec<u32>) {
     let mut text = Vec::with_capacity(raw.len());
-    let mut from = Vec::with_capacity(raw.len() + 1);
+    let mut from: Vec<u32> = Vec::with_capacity(raw.len() + 1);
     let mut i = 0;
     while i < raw.len() {
-        if raw[i] != b'\\' || i + 1 == raw.len() {
-            text.push(raw[i]);
-            from.push(i);
-            i += 1;
+        // the run up to the next backslash, copied whole
+        let run = memchr::memchr(b'\\', &raw[i..]).unwrap_or(raw.len() - i);
+        text.extend_from_slice(&raw[i..i + run]);
+        from.extend(i as u32..(i + run) as u32);
+        i += run;
+        if i + 1 >= raw.len() {
+            if i < raw.len() {
+                text.push(raw[i]);
+                from.push(i as u32);
+                i += 1;
+            }
             continue;
         }
         let simple = match raw[i + 1] {
@@ -156,7 +171,7 @@ fn unescape(raw: &[u8]) -> (Vec<u8>, Vec<usize>) {
         };
         if let Some(c) = simple {
             text.push(c);
-            from.push(i);
+            from.push(i as u32);
             i += 2;
             continue;
         }
@@ -169,16 +184,16 @@ fn unescape(raw: &[u8]) -> (Vec<u8>, Vec<usize>) {
             let mut buf = [0u8; 4];
             for &b in ch.encode_utf8(&mut buf).as_bytes() {
                 text.push(b);
-                from.push(i);
+                from.push(i as u32);
             }
             i += 6;
             continue;
         }
         text.push(b'\\');
-        from.push(i);
+        from.push(i as u32);
         i += 1;
     }
-    from.push(raw.len());
+    from.push(raw.len() as u32);
     (text, from)
 }
 

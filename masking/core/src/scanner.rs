@@ -9,8 +9,11 @@
 //! The strings of a JSON document that a JSON string holds (a command's JSON output in a tool
 //! result) are read once more as the text they hold ([`nested`]): the rules read lines,
 //! columns and quotes at the first escaping depth, and two depths down they are `\\n`, `\\t`
-//! and `\\\"`. That costs a second pass over those strings only (a body that is all such
-//! strings masks at about half the speed).
+//! and `\\\"`. The first depth's candidates inside such a string are passed over, so its
+//! bytes are read twice only by the decoding: a warm 1 MB body of log events whose messages
+//! are JSON (two fifths of its bytes) masks at 110 MB/s against 159 without this reading, a
+//! body of templates and configuration files in printed JSON at 75 against 100 (and finds 66 %
+//! more values).
 //!
 //! Candidate patterns are the cheapest distinctive bytes of a token (a prefix such as `ghp_`, a
 //! suffix such as `.amazonaws.com`, a key name); the checks parse the token itself. A candidate
@@ -268,27 +271,46 @@ impl Scanner {
     /// The findings of `data` read at the first escaping depth, and those of the strings two
     /// depths down read as the text they hold ([`nested`]), `depth` times more within those.
     fn scan_nested(&self, data: &[u8], depth: usize) -> Vec<(Finding, usize)> {
-        let found = self.scan_flat(data);
         if depth == 0 {
-            return found;
+            return self.scan_flat(data, &[]);
         }
         let strings = nested::nested_strings(data);
+        // what the first depth would find inside a nested string gives way to the string's
+        // own reading (`merge_nested`): its candidates there are not tried
+        let found = self.scan_flat(data, &strings);
         if strings.is_empty() {
             return found;
         }
-        let mut inner: Vec<(Finding, usize)> = Vec::new();
-        for &(s, e) in &strings {
-            let view = nested::View::decode(data, s, e);
-            for (f, k) in self.scan_nested(&view.text, depth - 1) {
-                let (start, end) = view.raw_span(f.start, f.end);
-                inner.push((Finding { start, end, ..f }, k));
+        // The strings' texts are read in one scan, a blank line between each and the next (a
+        // scan of its own for each cost ~2 us a string: 6 % more on a body of log events).
+        let views: Vec<nested::View> =
+            strings.iter().map(|&(s, e)| nested::View::decode(data, s, e)).collect();
+        let mut text = Vec::with_capacity(views.iter().map(|v| v.text.len() + 2).sum());
+        let mut starts = Vec::with_capacity(views.len());
+        for view in &views {
+            if !text.is_empty() {
+                text.extend_from_slice(b"\n\n");
             }
+            starts.push(text.len());
+            text.extend_from_slice(&view.text);
+        }
+        let mut inner: Vec<(Finding, usize)> = Vec::new();
+        for (f, k) in self.scan_nested(&text, depth - 1) {
+            let i = starts.partition_point(|&at| at <= f.start) - 1;
+            let (at, view) = (starts[i], &views[i]);
+            if f.end > at + view.text.len() {
+                continue; // past its string's text: no finding of that string
+            }
+            let (start, end) = view.raw_span(f.start - at, f.end - at);
+            inner.push((Finding { start, end, ..f }, k));
         }
         merge_nested(data, &strings, found, inner)
     }
 
-    /// The findings of `data` read as it stands (JSON escapes one depth down included).
-    fn scan_flat(&self, data: &[u8]) -> Vec<(Finding, usize)> {
+    /// The findings of `data` read as it stands (JSON escapes one depth down included), but for
+    /// candidates that start inside one of the spans `skip` (sorted, not overlapping): a
+    /// candidate at a span's first byte is tried, the rest of the span is passed over.
+    fn scan_flat(&self, data: &[u8], skip: &[(usize, usize)]) -> Vec<(Finding, usize)> {
         let mut found = Vec::new();
         let n = data.len();
         // Candidates found by code: (start, recognizer, end), in the order the automaton's
@@ -319,7 +341,17 @@ impl Scanner {
         let mut searched: Option<(usize, usize, usize)> = None;
         let mut exhausted = search.is_none();
         let mut next_triggered = 0usize;
+        let mut next_skip = 0usize;
         while cur < n {
+            while next_skip < skip.len() && skip[next_skip].1 <= cur {
+                next_skip += 1;
+            }
+            if let Some(&(ss, se)) = skip.get(next_skip) {
+                if ss < cur {
+                    cur = se; // inside a skipped span: on from its end
+                    continue;
+                }
+            }
             if !exhausted && searched.is_none_or(|(s, _, _)| s < cur) {
                 searched = search.as_mut().and_then(|(a, c)| {
                     a.find(c, data, cur).map(|(s, e, pid)| (s, e, self.recognizer_of[pid]))
@@ -342,6 +374,12 @@ impl Scanner {
                     }
                 }
             };
+            if let Some(&(ss, se)) = skip.get(next_skip) {
+                if ss < s && s < se {
+                    cur = se;
+                    continue;
+                }
+            }
             let mut res = (self.recognizers[first].check)(data, s, end);
             let mut source = first;
             if res.is_none() {
