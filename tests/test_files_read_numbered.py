@@ -46,8 +46,14 @@ def numbered(text: str) -> str:
 
 
 def grepped(text: str, path: str) -> str:
-    """``text`` as ``grep -rn`` shows its lines (every line matching)."""
-    return "\n".join(f"{path}:{i}:{line}" for i, line in enumerate(text.split("\n"), 1))
+    """``text`` as ``grep -rn -C1`` shows its lines: odd lines matching (``path:12:``), even
+    ones context (``path-12-``)."""
+    lines = text.split("\n")
+    return "\n".join(
+        f"{path}{sep}{i}{sep}{line}"
+        for i, line in enumerate(lines, 1)
+        for sep in [":" if i % 2 else "-"]
+    )
 
 
 def tool_result(content: str) -> bytes:

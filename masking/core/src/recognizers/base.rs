@@ -267,7 +267,14 @@ pub fn left_ok(data: &[u8], s: usize, glue: &ByteTable) -> bool {
     if !glue[c as usize] {
         return true;
     }
-    ALNUM[c as usize] && escape_ends_at(data, s - 1)
+    (ALNUM[c as usize] && escape_ends_at(data, s - 1))
+        || (c == b'-' && grep_prefix_ends_at(data, s))
+}
+
+/// Whether a grep's `path-12-` (or `path:12:`) prefix of a line ends right before `s`: a
+/// token there starts the line's text, not glued to the path.
+pub fn grep_prefix_ends_at(data: &[u8], s: usize) -> bool {
+    grep_prefix_before(data, s).is_some_and(|ps| at_line_start(data, ps))
 }
 
 /// `data[e-1]` ends a token: the next byte is not a `glue` byte.
@@ -470,7 +477,7 @@ fn ends_grep_path(data: &[u8], i: usize) -> bool {
     let end = i + 1 + digits;
     digits > 0
         && data.get(end) == Some(&sep)
-        && grep_prefix_before(data, end + 1).is_some_and(|ps| at_line_start(data, ps))
+        && grep_prefix_ends_at(data, end + 1)
 }
 
 /// Past a grep's `path:12:` (or `path-12-`) at `ls`, if one is there; else `ls`.
@@ -1150,7 +1157,10 @@ pub fn field_check_with(
             let mut kstart = s;
             if suffix {
                 let lo = s.saturating_sub(LOOKBEHIND);
-                while kstart > lo && (WORD[data[kstart - 1] as usize] || matches!(data[kstart - 1], b'.' | b'-')) {
+                while kstart > lo
+                    && (WORD[data[kstart - 1] as usize] || matches!(data[kstart - 1], b'.' | b'-'))
+                    && !(data[kstart - 1] == b'-' && grep_prefix_ends_at(data, kstart))
+                {
                     kstart -= 1;
                 }
                 if kstart > lo && data[kstart - 1] == b'\\' {

@@ -19,9 +19,9 @@ use memchr::memmem;
 
 use super::aws;
 use super::base::{
-    escape_ends_at, field_check, field_check_with, key_variants, line_start_of, norm_key,
-    opens_text, text_line, Check, CheckResult, Field, Finding, Recognizer, Shape, Validator, Value,
-    KEY_ANCHOR, Q, WORD,
+    escape_ends_at, field_check, field_check_with, grep_prefix_ends_at, key_variants,
+    line_start_of, norm_key, opens_text, text_line, Check, CheckResult, Field, Finding, Recognizer,
+    Shape, Validator, Value, KEY_ANCHOR, Q, WORD,
 };
 use super::names::v_name;
 
@@ -145,6 +145,7 @@ fn labels_start(data: &[u8], end: usize) -> (usize, usize) {
     while i > lo
         && (data[i - 1].is_ascii_alphanumeric() || matches!(data[i - 1], b'-' | b'.'))
         && !escape_ends_at(data, i - 1)
+        && !(data[i - 1] == b'-' && grep_prefix_ends_at(data, i))
     {
         i -= 1;
     }

@@ -3222,14 +3222,17 @@ mod tests {
         lines.join("\n")
     }
 
-    /// `text` as `grep -n` (or Claude Code's `Grep` tool) shows a file's matching lines: its
-    /// path and the line's number before each. Lines of context (`path-12-`) are read as lines
-    /// too, but a name's rule may take the path for the start of the name there: matches only.
+    /// `text` as `grep -n -C1` (or Claude Code's `Grep` tool) shows a file's lines: its path and
+    /// the line's number before each, `:` around the number of a matching line, `-` around that
+    /// of a line of context (where no rule may take the path for a name's start).
     fn grepped(text: &str) -> String {
         let lines: Vec<String> = text
             .split('\n')
             .enumerate()
-            .map(|(i, l)| format!("deploy/prod-eu/app.conf:{}:{l}", i + 1))
+            .map(|(i, l)| {
+                let sep = if i % 2 == 0 { ':' } else { '-' };
+                format!("deploy/prod-eu/app.conf{sep}{}{sep}{l}", i + 1)
+            })
             .collect();
         lines.join("\n")
     }

@@ -22,8 +22,9 @@ use memchr::memmem;
 
 use super::base::{
     after_escaped_break, break_before, column_at, command_end, command_tokens, escape_ends_at,
-    file_line, header_column, left_ok, line_start_of, opens_text, table, table_header, table_lines,
-    text_line, ByteTable, CheckResult, Finding, Recognizer, Shape, TypeInfo, MAX_TABLE_ROWS,
+    file_line, grep_prefix_ends_at, header_column, left_ok, line_start_of, opens_text, table,
+    table_header, table_lines, text_line, ByteTable, CheckResult, Finding, Recognizer, Shape,
+    TypeInfo, MAX_TABLE_ROWS,
 };
 use super::tool_calls::tool_result_text;
 
@@ -128,6 +129,13 @@ fn trigger_pod(data: &[u8], out: &mut Vec<(usize, usize)>) {
             .count();
         if s < p && escape_ends_at(data, s) {
             s += 1; // `\nname-…`: the `n` is the escape's
+        }
+        // a line a grep shows with its context, `k8s/pods.txt-3-name-…`: the name starts it
+        if let Some(q) = (s + 1..p)
+            .rev()
+            .find(|&q| data[q - 1] == b'-' && grep_prefix_ends_at(data, q))
+        {
+            s = q;
         }
         if s < p && opens(data, s) {
             out.push((s, end));
