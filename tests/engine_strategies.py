@@ -5,6 +5,7 @@ and drivers that mask and unmask them."""
 
 from __future__ import annotations
 
+import json
 import random
 import string
 
@@ -57,6 +58,22 @@ def masked_text(text: str, engine: Engine | None = None) -> str:
 
 
 # -- masking and unmasking ---------------------------------------------------------------------
+
+
+def tool_result_body(content: str) -> bytes:
+    """A Messages request whose one user turn is a tool result holding ``content`` (non-ASCII
+    text raw, as Claude Code sends it)."""
+    body = {
+        "model": "claude-sonnet-4-5",
+        "max_tokens": 1024,
+        "messages": [
+            {
+                "role": "user",
+                "content": [{"type": "tool_result", "tool_use_id": "toolu_01", "content": content}],
+            }
+        ],
+    }
+    return json.dumps(body, ensure_ascii=False).encode()
 
 
 def cuts(data: bytes, points: list[int]) -> list[bytes]:

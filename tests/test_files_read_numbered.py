@@ -5,10 +5,9 @@ prefix must not hide a line's start), and the request round-trips."""
 
 from __future__ import annotations
 
-import json
-
 import pytest
 from engine_strategies import mask, unmask
+from engine_strategies import tool_result_body as tool_result
 
 from masking.engine import Engine
 
@@ -54,20 +53,6 @@ def grepped(text: str, path: str) -> str:
         for i, line in enumerate(lines, 1)
         for sep in [":" if i % 2 else "-"]
     )
-
-
-def tool_result(content: str) -> bytes:
-    body = {
-        "model": "claude-sonnet-4-5",
-        "max_tokens": 1024,
-        "messages": [
-            {
-                "role": "user",
-                "content": [{"type": "tool_result", "tool_use_id": "toolu_01", "content": content}],
-            }
-        ],
-    }
-    return json.dumps(body, ensure_ascii=False).encode()
 
 
 def masked_values(data: bytes, kind: str) -> set[bytes]:

@@ -10,6 +10,7 @@ import json
 
 import pytest
 from engine_strategies import mask, unmask
+from engine_strategies import tool_result_body as tool_result
 
 from masking.engine import Engine
 
@@ -69,20 +70,6 @@ CASES: dict[str, tuple[str, dict[str, object]]] = {
         {"httpMethod": "POST", "path": "/params", "body": EVENT_BODY, "isBase64Encoded": False},
     ),
 }
-
-
-def tool_result(content: str) -> bytes:
-    body = {
-        "model": "claude-sonnet-4-5",
-        "max_tokens": 1024,
-        "messages": [
-            {
-                "role": "user",
-                "content": [{"type": "tool_result", "tool_use_id": "toolu_01", "content": content}],
-            }
-        ],
-    }
-    return json.dumps(body).encode()
 
 
 def decoded(raw: bytes) -> bytes:

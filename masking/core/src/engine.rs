@@ -453,17 +453,7 @@ pub fn canonical(raw: &[u8]) -> Vec<u8> {
         }
         if j < raw.len() {
             let c = raw[j];
-            let simple = match c {
-                b'"' => Some(b'"'),
-                b'\\' => Some(b'\\'),
-                b'/' => Some(b'/'),
-                b'b' => Some(0x08),
-                b'f' => Some(0x0c),
-                b'n' => Some(b'\n'),
-                b'r' => Some(b'\r'),
-                b't' => Some(b'\t'),
-                _ => None,
-            };
+            let simple = json::escaped_byte(c);
             if let Some(d) = simple {
                 out.push(d);
                 i = j + 1;

@@ -226,6 +226,22 @@ struct Tokenizer<'a> {
     opaque: Vec<(usize, usize)>,
 }
 
+/// The byte a two-byte JSON escape `\c` stands for (`"`, `\\`, `/`, `b`, `f`, `n`, `r`, `t`);
+/// `None` for `u` and for what is no escape.
+pub fn escaped_byte(c: u8) -> Option<u8> {
+    match c {
+        b'"' => Some(b'"'),
+        b'\\' => Some(b'\\'),
+        b'/' => Some(b'/'),
+        b'b' => Some(0x08),
+        b'f' => Some(0x0c),
+        b'n' => Some(b'\n'),
+        b'r' => Some(b'\r'),
+        b't' => Some(b'\t'),
+        _ => None,
+    }
+}
+
 fn error(offset: usize, message: &'static str) -> JsonError {
     JsonError { offset, message }
 }

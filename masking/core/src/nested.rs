@@ -158,18 +158,7 @@ fn unescape(raw: &[u8]) -> (Vec<u8>, Vec<u32>) {
             }
             continue;
         }
-        let simple = match raw[i + 1] {
-            b'"' => Some(b'"'),
-            b'\\' => Some(b'\\'),
-            b'/' => Some(b'/'),
-            b'b' => Some(0x08),
-            b'f' => Some(0x0c),
-            b'n' => Some(b'\n'),
-            b'r' => Some(b'\r'),
-            b't' => Some(b'\t'),
-            _ => None,
-        };
-        if let Some(c) = simple {
+        if let Some(c) = crate::json::escaped_byte(raw[i + 1]) {
             text.push(c);
             from.push(i as u32);
             i += 2;
