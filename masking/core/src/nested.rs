@@ -23,7 +23,11 @@ const REACH: usize = 1 << 20;
 /// in `data` that hold an escaped line break, tab or quote, in order, not overlapping.
 pub fn nested_strings(data: &[u8]) -> Vec<(usize, usize)> {
     let mut out = Vec::new();
+    // hits before `from` are passed over (inside a string found, or before the end of the
+    // first depth's string where no nested string closes); no nested string opens between
+    // the first depth's quote and `floor` (each byte is searched once, not once per hit)
     let mut from = 0;
+    let mut floor = 0;
     for p in memchr::memmem::find_iter(data, b"\\\\") {
         if p < from || (p > 0 && data[p - 1] == b'\\') {
             continue;
@@ -34,11 +38,16 @@ pub fn nested_strings(data: &[u8]) -> Vec<(usize, usize)> {
             Some(b'\\') if data.get(p + 3) == Some(&b'"') => p + 4,
             _ => continue,
         };
-        let Some(open) = quote_before(data, p) else {
+        let Some(open) = quote_before(data, p, floor) else {
+            floor = p;
             continue;
         };
-        let Some(close) = quote_after(data, next) else {
-            continue;
+        let close = match quote_after(data, next) {
+            Ok(close) => close,
+            Err(stop) => {
+                from = stop;
+                continue;
+            }
         };
         if value_position(data, open - 1) {
             out.push((open + 1, close - 1));
@@ -56,10 +65,10 @@ fn nested_quote(data: &[u8], q: usize) -> Option<bool> {
     (run % 2 == 1).then_some(run == 1)
 }
 
-/// The quote that opens the nested string holding `p`: the nearest `\"` before it, not past
-/// the first depth's own quote.
-fn quote_before(data: &[u8], p: usize) -> Option<usize> {
-    let lo = p.saturating_sub(REACH);
+/// The quote that opens the nested string holding `p`: the nearest `\"` before it and after
+/// `floor`, not past the first depth's own quote.
+fn quote_before(data: &[u8], p: usize, floor: usize) -> Option<usize> {
+    let lo = p.saturating_sub(REACH).max(floor);
     let mut hi = p;
     while let Some(q) = memchr::memrchr(b'"', &data[lo..hi]).map(|q| lo + q) {
         if nested_quote(data, q)? {
@@ -71,17 +80,18 @@ fn quote_before(data: &[u8], p: usize) -> Option<usize> {
 }
 
 /// The quote that closes the nested string holding `p`: the nearest `\"` from `p` on, not past
-/// the first depth's own quote.
-fn quote_after(data: &[u8], p: usize) -> Option<usize> {
+/// the first depth's own quote; else where the search stopped.
+fn quote_after(data: &[u8], p: usize) -> Result<usize, usize> {
     let hi = data.len().min(p.saturating_add(REACH));
     let mut lo = p;
     while let Some(q) = memchr::memchr(b'"', &data[lo..hi]).map(|q| lo + q) {
-        if nested_quote(data, q)? {
-            return Some(q);
+        match nested_quote(data, q) {
+            Some(true) => return Ok(q),
+            Some(false) => lo = q + 1,
+            None => return Err(q),
         }
-        lo = q + 1;
     }
-    None
+    Err(hi)
 }
 
 /// Whether the backslash of an opening `\"` at `b` follows what a JSON value follows (`:`,
@@ -232,6 +242,21 @@ mod tests {
         // an escaped backslash before an `n` at the first depth (`C:\new`) outside any string
         let path = in_tool_result("copied to C:\\new\\tmp");
         assert!(nested_strings(path.as_bytes()).is_empty());
+    }
+
+    #[test]
+    fn a_nested_string_after_escaped_backslashes_that_open_none_is_found() {
+        // the hits before it (`C:\new`) open no nested string: the search for its opening
+        // quote does not go back over them again, and still finds it
+        let text = format!(
+            "{}then {{\"log\": \"a\\nb\"}}",
+            "copied C:\\new\\tmp ".repeat(50)
+        );
+        let body = in_tool_result(&text);
+        let spans = nested_strings(body.as_bytes());
+        assert_eq!(spans.len(), 1);
+        let (s, e) = spans[0];
+        assert_eq!(View::decode(body.as_bytes(), s, e).text, b"a\nb");
     }
 
     #[test]
