@@ -304,7 +304,7 @@ impl Scanner {
             let (start, end) = view.raw_span(f.start - at, f.end - at);
             inner.push((Finding { start, end, ..f }, k));
         }
-        merge_nested(data, &strings, found, inner)
+        merge_nested(&strings, found, inner)
     }
 
     /// The findings of `data` read as it stands (JSON escapes one depth down included), but for
@@ -448,21 +448,20 @@ impl Scanner {
 ///
 /// Within a nested string, the first depth's reading of its text (its line breaks unseen, the
 /// `\\` of an escape taken for a value's last byte) gives way to the text's own; what the first
-/// depth says of a string whole (a value named by its key) stands. A first-depth finding that
-/// differs from a nested one only by the backslashes of an escape beside it gives way too; any
-/// other that overlaps a nested finding stands and the nested one goes (it never masks less).
+/// depth says of a string whole (a value named by its key) stands, unless a nested finding
+/// covers it too. A first-depth finding that overlaps a nested one otherwise stands and the
+/// nested one goes (it never masks less).
 fn merge_nested(
-    data: &[u8],
     strings: &[(usize, usize)],
     found: Vec<(Finding, usize)>,
     inner: Vec<(Finding, usize)>,
 ) -> Vec<(Finding, usize)> {
     let inside = |f: &Finding| {
         let i = strings.partition_point(|&(_, e)| e <= f.start);
-        let within = |&(s, e): &(usize, usize)| s <= f.start && f.end <= e;
-        strings.get(i).is_some_and(|&(s, e)| within(&(s, e)) && (f.start, f.end) != (s, e))
+        strings
+            .get(i)
+            .is_some_and(|&(s, e)| s <= f.start && f.end <= e && (f.start, f.end) != (s, e))
     };
-    let backslashes = |a: usize, b: usize| data[a..b].iter().all(|&c| c == b'\\');
     let mut out: Vec<(Finding, usize)> = Vec::with_capacity(found.len() + inner.len());
     let mut dropped = vec![false; inner.len()];
     for (f, k) in found {
@@ -475,11 +474,7 @@ fn merge_nested(
             if g.start >= f.end {
                 break;
             }
-            let escape_apart = f.start <= g.start
-                && g.end <= f.end
-                && backslashes(f.start, g.start)
-                && backslashes(g.end, f.end);
-            if escape_apart || (g.start <= f.start && f.end <= g.end) {
+            if g.start <= f.start && f.end <= g.end {
                 keep = false;
             } else {
                 dropped[i] = true;
