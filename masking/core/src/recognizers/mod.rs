@@ -17,6 +17,7 @@ pub mod examples;
 pub mod git;
 pub mod inventories;
 pub mod kubernetes;
+pub mod lines;
 pub mod name_value;
 pub mod names;
 pub mod network;
