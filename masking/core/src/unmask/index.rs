@@ -340,6 +340,31 @@ fn runs_of(text: &[u8], escaped: bool, out: &mut Vec<(usize, usize)>) {
     }
 }
 
+/// How many escaping depths below the one it was masked at a surrogate that holds a byte JSON
+/// escapes is still restored at (see [`SurrogateIndex::of_pairs`]): JSON in a command or a
+/// snippet in prose is one, a JSON document quoted in such JSON a second.
+pub const DEEPER_FORMS: usize = 2;
+
+/// The pairs whose surrogate holds a byte JSON escapes, JSON-escaped once, then twice, up to
+/// [`DEEPER_FORMS`] times, surrogate and original alike.
+fn deeper_forms(pairs: &Pairs) -> Pairs {
+    let mut out = Pairs::default();
+    for (surrogate, original) in pairs.iter() {
+        if !surrogate.iter().any(|&b| super::json::needs_escape(b)) {
+            continue;
+        }
+        let (mut s, mut o) = (surrogate.to_vec(), original.to_vec());
+        for _ in 0..DEEPER_FORMS {
+            let (mut s2, mut o2) = (Vec::with_capacity(s.len() + 8), Vec::new());
+            super::json::escape_into(&s, &mut s2);
+            super::json::escape_into(&o, &mut o2);
+            out.push(&s2, &o2);
+            (s, o) = (s2, o2);
+        }
+    }
+    out
+}
+
 /// Where a surrogate is anchored: `(offset, run length)` of one run, and of a second run when
 /// the first is too short to stand alone.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -828,14 +853,23 @@ pub struct SurrogateIndex {
 impl SurrogateIndex {
     /// The index of `pairs` (surrogate, original) in their decoded form, with `glue` prefixes.
     pub fn new(pairs: &[(Vec<u8>, Vec<u8>)], glue: &[Vec<u8>]) -> Self {
-        let given = |i: usize| (pairs[i].0.as_slice(), pairs[i].1.as_slice());
-        Self::build(pairs.len(), given, given, glue, false)
+        Self::of_pairs(&pairs.iter().map(|(s, o)| (s, o)).collect(), glue)
     }
 
     /// [`SurrogateIndex::new`] of pairs held in one buffer.
+    ///
+    /// A surrogate holding a byte JSON escapes (a quote, a backslash, a line break) is also
+    /// found in the form it takes [`DEEPER_FORMS`] escaping depths further down, its original
+    /// put back in the same form: the model may write the value into JSON of its own (a
+    /// `--cli-input-json` argument in a command, a JSON snippet in prose), where the surrogate
+    /// arrives as `\"` where the masked text had `"`. Surrogates without such a byte (nearly
+    /// all: ids, names, keys) read the same at every depth and need no second form.
     pub fn of_pairs(pairs: &Pairs, glue: &[Vec<u8>]) -> Self {
-        let given = |i: usize| pairs.get(i);
-        Self::build(pairs.len(), given, given, glue, false)
+        let deeper = deeper_forms(pairs);
+        // the deeper forms first: a pair given (the last for its surrogate) wins over them
+        let skip = deeper.len();
+        let given = |i: usize| if i < skip { deeper.get(i) } else { pairs.get(i - skip) };
+        Self::build(skip + pairs.len(), given, given, glue, false)
     }
 
     /// The same surrogates as they appear inside a JSON string (a JSON response body read as

@@ -905,3 +905,69 @@ fn json_response_bodies_are_restored_in_their_escaped_form() {
         assert_eq!(unmask_with(&index, &chunks), want.as_bytes());
     }
 }
+
+/// A surrogate holding a quote and a backslash, as the masker keeps punctuation, and its original.
+const QUOTED: (&str, &str) = (r#"qX7"vLm9\zR"#, r#"Tr0"ub4x\dQ"#);
+
+/// `s` JSON-escaped `depth` times over.
+fn escaped_times(s: &str, depth: usize) -> String {
+    let mut out = s.to_string();
+    for _ in 0..depth {
+        out = String::from_utf8(escaped(out.as_bytes())).unwrap();
+    }
+    out
+}
+
+#[test]
+fn a_surrogate_holding_a_quote_is_restored_in_the_json_the_model_writes_around_it() {
+    // The model writes the value into JSON of its own (a `--cli-input-json` argument, a JSON
+    // snippet in prose): its quote and backslash come escaped one depth more than in the text
+    // the masker masked, and the original goes back escaped as deep.
+    let (s, o) = QUOTED;
+    let pairs = pairs_of(&[(s.as_bytes(), o.as_bytes())]);
+    let plain = Arc::new(SurrogateIndex::new(&pairs, &[]));
+    let json = Arc::new(SurrogateIndex::new(&pairs, &[]).json_escaped());
+    for depth in 0..=2 {
+        let text = format!(r#"put {{"password":"{}"}} now"#, escaped_times(s, depth));
+        let want = format!(r#"put {{"password":"{}"}} now"#, escaped_times(o, depth));
+        let chunks: Vec<&[u8]> = text.as_bytes().chunks(4).collect();
+        assert_eq!(unmask_with(&plain, &chunks), want.as_bytes(), "plain, depth {depth}");
+        let (raw, raw_want) = (escaped_times(&text, 1), escaped_times(&want, 1));
+        let chunks: Vec<&[u8]> = raw.as_bytes().chunks(4).collect();
+        assert_eq!(unmask_with(&json, &chunks), raw_want.as_bytes(), "JSON, depth {depth}");
+    }
+    // ... and only the surrogate: the original's own escaped forms stay as they are
+    let text = format!("{} and {}", escaped_times(o, 1), escaped_times(o, 2));
+    assert_eq!(unmask_with(&plain, &[text.as_bytes()]), text.as_bytes());
+}
+
+#[test]
+fn a_surrogate_holding_a_quote_is_restored_in_json_text_of_a_tool_input() {
+    let (s, o) = QUOTED;
+    let index = Arc::new(SurrogateIndex::new(
+        &pairs_of(&[(s.as_bytes(), o.as_bytes())]),
+        &[],
+    ));
+    // the command's JSON argument holds the value one depth down, the tool input one more
+    let input = |v: &str| {
+        let command = format!(
+            r#"aws secretsmanager put-secret-value --secret-string '{{"password":"{}"}}'"#,
+            escaped_times(v, 1)
+        );
+        format!(r#"{{"command": {}}}"#, json_str(&command))
+    };
+    let tool = input(s);
+    let events = [
+        block_start(0, r#"{"type": "tool_use", "id": "toolu_1", "name": "Bash", "input": {}}"#),
+        delta(0, "input_json_delta", "partial_json", &tool[..40]),
+        delta(0, "input_json_delta", "partial_json", &tool[40..]),
+        block_stop(0),
+    ]
+    .concat();
+    for chunk in [1, 7, 64] {
+        let mut un = SseUnmasker::new(Arc::clone(&index), 1 << 20);
+        let (_, got) = collected(&feed_all(&mut un, &events, chunk));
+        assert_eq!(got, input(o), "chunks of {chunk}");
+        assert_eq!(un.restored(), 1);
+    }
+}
