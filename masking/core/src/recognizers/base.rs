@@ -465,6 +465,66 @@ pub fn line_stop(c: u8) -> bool {
     is_space(c) || matches!(c, b'"' | b'\'' | b'\\' | b'`')
 }
 
+/// The end of a bare env, ini, properties or YAML value that starts at `vs` (a generated
+/// password keeps its punctuation: `DB_PASSWORD=aB3"x\9!k`, `password: p'q"r`).
+///
+/// The value runs to a blank or its line's end, raw or escaped at any depth (`\n`, `\\t`).
+/// A quote inside it, raw or escaped (`"`, `\"`, `\\\"`), is the value's when another
+/// value byte follows; one that ends it (before a blank, a line's end, `,`, `;` or a bracket)
+/// closes a quoting around the whole assignment (`"DB_PASSWORD=x",`) and is left out. A
+/// backslash before any other byte is the value's own (`x\9`, `x\\9` one depth down), and so
+/// is a `\uXXXX` escape.
+pub fn line_value_end(data: &[u8], vs: usize, limit: usize) -> usize {
+    let limit = limit.min(data.len());
+    let hex4 = |h: &[u8]| h.iter().all(|c| HEXCH[*c as usize]);
+    // whether the value goes on at `k` (after a quote): a byte of it, not its end
+    let goes_on = |k: usize| -> bool {
+        let Some(&c) = data[..limit].get(k) else { return false };
+        if is_space(c) || matches!(c, b'"' | b'\'' | b'`' | b',' | b';' | b')' | b']' | b'}') {
+            return false;
+        }
+        if c == b'\\' {
+            let mut r = k;
+            while r < limit && data[r] == b'\\' {
+                r += 1;
+            }
+            return r < limit && !matches!(data[r], b'n' | b'r' | b't' | b'b' | b'f' | b'"' | b'\'');
+        }
+        true
+    };
+    let mut j = vs;
+    while j < limit {
+        match data[j] {
+            c if is_space(c) || c == b'`' => break,
+            b'"' | b'\'' => {
+                if !goes_on(j + 1) {
+                    break;
+                }
+                j += 1;
+            }
+            b'\\' => {
+                let mut r = j;
+                while r < limit && data[r] == b'\\' {
+                    r += 1;
+                }
+                match data[..limit].get(r) {
+                    None | Some(b'n' | b'r' | b't' | b'b' | b'f') => break,
+                    Some(b'"' | b'\'') => {
+                        if !goes_on(r + 1) {
+                            break;
+                        }
+                        j = r + 1;
+                    }
+                    Some(b'u') if data[..limit].get(r + 1..r + 5).is_some_and(hex4) => j = r + 5,
+                    Some(_) => j = r,
+                }
+            }
+            _ => j += 1,
+        }
+    }
+    j
+}
+
 /// The end of a quoted value that starts at `vs` right after its opening quote `vq` (0 to 7
 /// backslashes and `"` or `'`): the offset where its closing quote — the same quote at the same
 /// escaping depth — begins, or `None` when it is not closed on its line.
@@ -858,7 +918,10 @@ pub fn field_check_with(
         }
         let limit = data.len().min(s + 4096);
         let stop: Option<fn(u8) -> bool> = if spec.line { Some(line_stop) } else { None };
-        let v = value_after(data, key_end, limit, flag, stop)?;
+        let mut v = value_after(data, key_end, limit, flag, stop)?;
+        if spec.line && !flag && v.quote.is_empty() {
+            v.end = v.end.max(line_value_end(data, v.start, limit));
+        }
         if v.start < data.len() && data[v.start] == b'[' && v.quote.is_empty() {
             // a JSON list
             let mut out = Vec::new();

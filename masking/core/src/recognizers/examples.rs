@@ -2728,6 +2728,13 @@ pub const ROWS: &[Row] = &[
             ok(r#"export PGPASSWORD="«mx\"BqaRq\\NOsW»""#),
             ok(r#"{\"password\": \"«Gn4\\\"Pw7\\\\Zk2»\"}"#),
             ok(r#"mysqladmin --password="«ispf5\"zLOJ4»" status"#),
+            // unquoted, a generated password keeps its quotes and backslashes (a .env file,
+            // YAML); a quote that ends the value closes a quoting around the assignment
+            ok(r#"DB_PASSWORD=«aB3"x\9!k#Lm»"#),
+            ok(r#"{"content": "DB_HOST=db\nDB_PASSWORD=«Zp5\"w\\7!q'Hn»\nDB_PORT=5432\n"}"#),
+            ok("db:\n  password: «p'q\"r8Zm2!x»\n  user: app\n"),
+            ok("environment:\n  - \"DB_PASSWORD=«Tq8xLm2pRz»\"\n  - \"LOG_LEVEL=info\"\n"),
+            ok(r#""Env": ["DB_PASSWORD=«Wv6nKq3sLx»", "PORT=8080"]"#),
             // a '$' inside a generated password is one of its characters, not a variable
             ok(r#"    "password": "«Hb4#tW9$qM2!vK7x»","#),
             ok("DB_PASSWORD=«Jc8$Rn3kPz6!»"),

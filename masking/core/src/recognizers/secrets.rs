@@ -3618,11 +3618,12 @@ mod tests {
         let text = format!(r#"{{"out": "aws_secret_access_key={a}\/{b}\u002F{c}\n"}}"#);
         let want = format!(r"{a}\/{b}\u002F{c}");
         assert_eq!(found(&text), one("aws_secret_access_key", &want));
-        // 39 characters: no key, so only the part before the escape is taken (as before)
+        // 39 characters: no key's shape, but the value the key names, escape and all
         let text = format!(
             r#"{{"out": "aws_secret_access_key={a}\/{b}{}\n"}}"#,
             &c[..10]
         );
-        assert_eq!(found(&text), one("aws_secret_access_key", &a));
+        let want = format!(r"{a}\/{b}{}", &c[..10]);
+        assert_eq!(found(&text), one("aws_secret_access_key", &want));
     }
 }
