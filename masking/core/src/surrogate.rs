@@ -148,7 +148,14 @@ impl SurrogateMaker {
         }
         let units = Units::parse(raw);
         let decoded: Vec<u8> = units.list.iter().map(|u| u.decoded).collect();
-        let new = self.decoded_surrogate(&decoded, shape, attempt);
+        let mut new = self.decoded_surrogate(&decoded, shape, attempt);
+        // A letter after a backslash of the value must not become an escape's letter: `\a`
+        // drawn as `\n` would be a line break, and the surrogate another value.
+        for i in 1..new.len() {
+            if decoded[i - 1] == b'\\' && decoded[i].is_ascii_alphabetic() {
+                new[i] = not_an_escape_letter(new[i], shape);
+            }
+        }
         units.encode(raw, &new)
     }
 
@@ -484,6 +491,17 @@ impl Units {
             }
         }
         out
+    }
+}
+
+/// `c`, or the letter after it when `c` ends a JSON escape after a backslash (`b`, `f`, `n`, `r`,
+/// `t`, `u`): `e` for a hex digit `f`, so a hex surrogate stays hex.
+fn not_an_escape_letter(c: u8, shape: Shape) -> u8 {
+    match c {
+        b'f' if matches!(shape, Shape::Hex | Shape::Ipv6) => b'e',
+        b'b' | b'f' | b'n' | b'r' => c + 1,
+        b't' | b'u' => b'v',
+        _ => c,
     }
 }
 
@@ -856,6 +874,26 @@ mod tests {
             assert!(a.is_ascii_hexdigit() || *a == b':');
         }
         assert_ne!(&s[..], &v[..]);
+    }
+
+    #[test]
+    fn a_letter_after_a_backslash_of_the_value_never_becomes_an_escape() {
+        // `\\a` in a JSON string is a backslash and `a`; drawn as `\\n` it would be a line
+        // break one depth down: the surrogate keeps every unit of the value what it was
+        let m = maker();
+        for raw in [&br"Ab\\aQ\\bz\\ry\\tk\\uq\\f9"[..], br"x\a\b\c", br"\\\\u1"] {
+            let units = |v: &[u8]| -> Vec<u8> {
+                Units::parse(v).list.iter().map(|u| u.decoded).collect()
+            };
+            let want: Vec<bool> = units(raw).iter().map(u8::is_ascii_alphanumeric).collect();
+            for shape in [Shape::Classwise, Shape::Hex] {
+                for attempt in 0..300 {
+                    let s = m.surrogate(raw, shape, attempt);
+                    let got: Vec<bool> = units(&s).iter().map(u8::is_ascii_alphanumeric).collect();
+                    assert_eq!(got, want, "{:?}", String::from_utf8_lossy(&s));
+                }
+            }
+        }
     }
 
     #[test]
