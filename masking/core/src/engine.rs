@@ -434,7 +434,9 @@ fn overlaps(ranges: &[(usize, usize)], s: usize, e: usize) -> bool {
     i < ranges.len() && ranges[i].0 < e
 }
 
-/// The value a raw span stands for, with JSON escape sequences of any depth decoded.
+/// The value a raw span stands for, with JSON escape sequences of any depth decoded: a run of
+/// backslashes before an escape's letter is that escape (`\\\"` two depths down is `"`), and
+/// before any other byte one backslash of the value (`\\9` is `\9`).
 pub fn canonical(raw: &[u8]) -> Vec<u8> {
     if memchr::memchr(b'\\', raw).is_none() {
         return raw.to_vec();
@@ -469,7 +471,8 @@ pub fn canonical(raw: &[u8]) -> Vec<u8> {
                 }
             }
         }
-        out.extend_from_slice(&raw[i..j]);
+        // a literal backslash of the value, escaped as deep as the span is (`\\` one depth down)
+        out.push(b'\\');
         i = j;
     }
     out

@@ -749,6 +749,8 @@ fn escape_letter(c: u8) -> Option<u8> {
         b'\n' => Some(b'n'),
         b'\t' => Some(b't'),
         b'\r' => Some(b'r'),
+        0x08 => Some(b'b'),
+        0x0c => Some(b'f'),
         _ => None,
     }
 }
@@ -766,6 +768,15 @@ fn is_u_escape_of(text: &[u8], t: usize, c: u8) -> bool {
 /// Match value byte `c` at `text[j..]`, literally or escaped: the end of the match.
 fn match_forward(text: &[u8], j: usize, c: u8) -> Option<usize> {
     let &b = text.get(j)?;
+    if c == b'\\' && b == c {
+        // a value's backslash is a whole run of them, as `canonical` reads one (escaped as
+        // deep as the text is: `\\` in a JSON string, `\\\\` one depth down)
+        let mut t = j;
+        while t < text.len() && text[t] == b'\\' && t - j < 15 {
+            t += 1;
+        }
+        return Some(t);
+    }
     if b == c {
         return Some(j + 1);
     }
@@ -790,6 +801,9 @@ fn match_backward(text: &[u8], s: usize, c: u8) -> Option<usize> {
         return None;
     }
     let b = text[s - 1];
+    if c == b'\\' && b == c {
+        return Some(backslashes_start(text, s));
+    }
     if b == c {
         // a literal byte; `/` and `"` may carry the backslashes of an escape before them
         return Some(if matches!(c, b'/' | b'"') {

@@ -117,10 +117,8 @@ pub fn rememberable(value: &[u8], rtype: &str) -> bool {
     if !(MIN_VALUE_LEN..=MAX_VALUE_LEN).contains(&n) {
         return false;
     }
-    if !value
-        .iter()
-        .all(|&b| b.is_ascii_graphic() || b == b' ' || b == b'\n' || b == b'\t' || b == b'\r')
-    {
+    // a control byte only as an escape's letter decodes (`\f` in a password is read as one)
+    if !value.iter().all(|&b| b.is_ascii_graphic() || matches!(b, b' ' | b'\n' | b'\t' | b'\r' | 0x08 | 0x0c)) {
         return false;
     }
     if alnum_runs(value).map(|(_, l)| l).max().unwrap_or(0) < 3 {
@@ -260,7 +258,9 @@ fn version_like(value: &[u8]) -> bool {
     let dots = body.iter().filter(|&&b| b == b'.').count();
     let head_digits = body.first().is_some_and(u8::is_ascii_digit);
     let letters = body.iter().filter(|b| b.is_ascii_alphabetic()).count();
-    head_digits && dots >= 1 && letters <= 5
+    // nothing but what a version spells (a generated password `69rv(@=.%P~` has a dot too)
+    let spelled = body.iter().all(|&b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'+' | b'_'));
+    head_digits && dots >= 1 && letters <= 5 && spelled
 }
 
 /// IPv4: enough digits, and not one of the addresses everyone's examples use.

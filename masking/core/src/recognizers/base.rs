@@ -570,7 +570,8 @@ pub fn quoted_end(data: &[u8], vs: usize, vq: &[u8], limit: usize) -> Option<usi
                 }
                 j += 1; // an escaped quote inside the value
             }
-            b'n' | b'r' | b't' | b'b' | b'f' => return None,
+            // after escaped backslashes only, a letter is the value's (`\\b` is `\` and `b`)
+            b'n' | b'r' | b't' | b'b' | b'f' if rem != 0 => return None,
             b'u' if j + 5 <= limit && data[j + 1..j + 5].iter().all(|h| HEXCH[*h as usize]) => {
                 j += 5
             }

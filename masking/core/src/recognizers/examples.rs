@@ -2735,6 +2735,11 @@ pub const ROWS: &[Row] = &[
             ok("db:\n  password: «p'q\"r8Zm2!x»\n  user: app\n"),
             ok("environment:\n  - \"DB_PASSWORD=«Tq8xLm2pRz»\"\n  - \"LOG_LEVEL=info\"\n"),
             ok(r#""Env": ["DB_PASSWORD=«Wv6nKq3sLx»", "PORT=8080"]"#),
+            // get-random-password draws from every mark: `<T`, `${…}`, `$N`, a dot after digits
+            // are a generated password's characters, not a template, a variable or a version
+            ok(r#"{\n    \"RandomPassword\": \"«7c|a<TU$N=%/;q8»\"\n}"#),
+            ok(r#"{"RandomPassword": "«4c8WSq@${~f9%Zx?_n}»"}"#),
+            ok(r#"{"RandomPassword": "«69rv(@=.%P~?k3e+}!»"}"#),
             // a '$' inside a generated password is one of its characters, not a variable
             ok(r#"    "password": "«Hb4#tW9$qM2!vK7x»","#),
             ok("DB_PASSWORD=«Jc8$Rn3kPz6!»"),
@@ -2776,6 +2781,9 @@ pub const ROWS: &[Row] = &[
             ok(r#""password": "multi\nline text\nnot one value""#),
             ok(r#"password: """#),
             ok("password: ${DB_PASSWORD}"),
+            ok("password: {{ .Values.db.password }}"),
+            ok("DB_PASSWORD=<your-password>"),
+            ok("password: <your password>"),
             ok("the password policy requires 12 characters"),
             // prose about passwords, not one
             ok("the password is required and must be rotated every 90 days"),

@@ -787,9 +787,21 @@ fn in_lower(set: &[&[u8]], v: &[u8]) -> bool {
     set.iter().any(|w| w.eq_ignore_ascii_case(v))
 }
 
-/// Template syntax and masks: `${X}`, `$(cmd)`, `{{ x }}`, `<password>`, `****`, `xxxx`, `...`.
-static TEMPLATE: LazyLock<Regex> =
-    LazyLock::new(|| rx(r"\$\{|\$\(|\{\{|%\(|<[A-Za-z_]|\*{3,}|x{4,}|X{4,}|\.\.\."));
+/// Template syntax and masks: `${X}`, `$(cmd)`, `{{ x }}`, `%(name)s`, `<password>`, `****`,
+/// `xxxx`, `...`. A template holds a name or a path and is closed, or is the whole value cut
+/// at a blank (a bare value ends there: `{{ .Values.password }}` is read as `{{`, `<your
+/// password>` as `<your`); `<name>` is the value or a part of a URL's or a DSN's. `<T`,
+/// `${~"f9}`, `$({{\f:6)` and `"<io>S` inside a generated password (drawn from every mark)
+/// are none.
+static TEMPLATE: LazyLock<Regex> = LazyLock::new(|| {
+    rx(concat!(
+        r"\$\{\{?[ A-Za-z0-9_.:/-]*\}|\$\([ A-Za-z0-9_./-]*\)|\{\{[ A-Za-z0-9_.:/|$-]*\}\}",
+        r"|%\([A-Za-z_][A-Za-z0-9_]*\)",
+        r"|^(?:\$\{|\$\(|\{\{|<)[A-Za-z0-9_. -]*$",
+        r"|(?:^|[:=/@])<[A-Za-z_][A-Za-z0-9_ .-]*>(?:$|[:/@])",
+        r"|\*{3,}|x{4,}|X{4,}|\.\.\.",
+    ))
+});
 
 /// A value that stands for a secret rather than being one: template syntax or a mask
 /// ([`TEMPLATE`]), or a variable reference ([`variable_reference`]).
@@ -798,7 +810,8 @@ fn is_placeholder(v: &[u8]) -> bool {
 }
 
 /// A shell or code variable in a value: `$DB_PASSWORD` (upper case, at the start or after
-/// punctuation: `pre-$PGPASS`) or a whole value `$password` (PHP, Perl, a shell argument).
+/// punctuation: `pre-$PGPASS`, to the value's end or a path, host or port) or a whole value
+/// `$password` (PHP, Perl, a shell argument).
 /// A `$` inside a generated password is no reference: `Vq8#mL2$zR9!` has an alphanumeric byte
 /// before its `$` and a mixed-case name after it.
 fn variable_reference(v: &[u8]) -> bool {
@@ -814,7 +827,11 @@ fn variable_reference(v: &[u8]) -> bool {
         let name = &v[ns..ne];
         let upper = name.iter().all(|c| !c.is_ascii_lowercase());
         let lower = name.iter().all(|c| !c.is_ascii_uppercase());
-        if upper && (i == 0 || !ALNUM[v[i - 1] as usize]) {
+        // a name of three bytes or more that the value ends with, or a path, host or port
+        // goes on from (`$DB_PASS@db:5432`): a `$` and a capital or two inside a generated
+        // password (`7}\$R}v`) are no reference
+        let ends = ne == v.len() || matches!(v[ne], b'/' | b':' | b'@' | b'.' | b'-');
+        if upper && name.len() >= 3 && ends && (i == 0 || !ALNUM[v[i - 1] as usize]) {
             return true;
         }
         if lower && i == 0 && ne == v.len() {
