@@ -118,7 +118,8 @@ pub fn rememberable(value: &[u8], rtype: &str) -> bool {
         return false;
     }
     // a control byte only as an escape's letter decodes (`\f` in a password is read as one)
-    if !value.iter().all(|&b| b.is_ascii_graphic() || matches!(b, b' ' | b'\n' | b'\t' | b'\r' | 0x08 | 0x0c)) {
+    let printable = |b: u8| b.is_ascii_graphic() || matches!(b, b' ' | b'\n' | b'\t' | b'\r');
+    if !value.iter().all(|&b| printable(b) || matches!(b, 0x08 | 0x0c)) {
         return false;
     }
     if alnum_runs(value).map(|(_, l)| l).max().unwrap_or(0) < 3 {
@@ -259,7 +260,9 @@ fn version_like(value: &[u8]) -> bool {
     let head_digits = body.first().is_some_and(u8::is_ascii_digit);
     let letters = body.iter().filter(|b| b.is_ascii_alphabetic()).count();
     // nothing but what a version spells (a generated password `69rv(@=.%P~` has a dot too)
-    let spelled = body.iter().all(|&b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'+' | b'_'));
+    let spelled = body
+        .iter()
+        .all(|&b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'+' | b'_'));
     head_digits && dots >= 1 && letters <= 5 && spelled
 }
 
