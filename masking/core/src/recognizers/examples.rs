@@ -2735,6 +2735,16 @@ pub const ROWS: &[Row] = &[
             ok("db:\n  password: «p'q\"r8Zm2!x»\n  user: app\n"),
             ok("environment:\n  - \"DB_PASSWORD=«Tq8xLm2pRz»\"\n  - \"LOG_LEVEL=info\"\n"),
             ok(r#""Env": ["DB_PASSWORD=«Wv6nKq3sLx»", "PORT=8080"]"#),
+            // .pgpass as `cat` prints it, from its first entry; .netrc's token runs to a blank
+            ok(r#"{"type": "tool_result", "tool_use_id": "toolu_01", "content": "*:5432:ledger:app:«Zq8mL2x!R#v$Tp&9k»\n"}"#),
+            ok("machine db.internal login app password «Zq8\"mL2x!R#v;Tp&9k»\n"),
+            // XML configuration: an element named for a secret (Maven's settings.xml), a
+            // `value` named by its `key` or `name` (.NET, Spring), an entry named by its key
+            ok("<server>\n  <id>nexus</id>\n  <username>deploy</username>\n  <password>«Rs5fV1g6bSj»</password>\n</server>\n"),
+            ok("<appSettings>\n  <add key=\"DbPassword\" value=\"«Hq7vR2xK9mT4»\" />\n  <add key=\"LogLevel\" value=\"Info\" />\n</appSettings>"),
+            ok("<property name=\"url\" value=\"jdbc:postgresql://db/app\"/>\n<property name=\"password\" value=\"«Zk3#pW8qL5vN»\"/>"),
+            ok("<entry key=\"db.password\">«Wq7rLx2pNv9s»</entry>\n<entry key=\"db.user\">app</entry>"),
+            ok("<password>«Hk9vR!9j&amp;4dDs»</password>"),
             // get-random-password draws from every mark: `<T`, `${…}`, `$N`, a dot after digits
             // are a generated password's characters, not a template, a variable or a version
             ok(r#"{\n    \"RandomPassword\": \"«7c|a<TU$N=%/;q8»\"\n}"#),
@@ -2782,6 +2792,9 @@ pub const ROWS: &[Row] = &[
             ok(r#"password: """#),
             ok("password: ${DB_PASSWORD}"),
             ok("password: {{ .Values.db.password }}"),
+            ok("<password>${env.NEXUS_PASSWORD}</password>"),
+            ok("<div><span>key</span><p>the secret token is rotated</p></div>"),
+            ok("<add key=\"PasswordPolicy\" value=\"strict\" />"),
             ok("DB_PASSWORD=<your-password>"),
             ok("password: <your password>"),
             ok("the password policy requires 12 characters"),

@@ -2,7 +2,7 @@
 //! authorization headers, AWS secret keys and session tokens, and values assigned to secret-like
 //! keys in config formats (.env, YAML, INI, JSON, properties, Terraform, code, CLI flags).
 //!
-//! Port of masking/recognizers/secrets.py. Token formats are public facts (provider docs,
+//! Token formats are public facts (provider docs,
 //! gitleaks and detect-secrets rule sets). The candidate pattern is a cheap literal prefix; the
 //! check re-matches the full token and tests its boundaries. The prefix that names the provider
 //! (`ghp_`, `sk-ant-api03-`) is kept so that a surrogate is still recognizable; everything after
@@ -2551,7 +2551,17 @@ fn check_netrc(data: &[u8], s: usize, e: usize) -> CheckResult {
         return None;
     }
     let limit = line_end(data, e, data.len().min(e + 256));
-    password_argument(data, e, limit, "password")
+    // a bare token runs to a blank: `.netrc` is no shell, `&`, `;`, quotes and backslashes
+    // inside a password are its own
+    let mut v = argument(data, e, limit)?;
+    if v.quote.is_empty() {
+        v.end = v.end.max(super::base::line_value_end(data, v.start, limit));
+    }
+    let fs = v_secret(data, &v, "password")?;
+    if fs.is_empty() {
+        return None;
+    }
+    Some((fs, v.end))
 }
 
 fn is_space_or_escape(data: &[u8], i: usize) -> bool {
@@ -2647,15 +2657,156 @@ fn oracle_password(data: &[u8], i: usize, end: usize) -> Option<Finding> {
     Some(Finding::new(ps, at, "db_password", CW))
 }
 
+/// The longest XML element name read as a key.
+const XML_NAME_MAX: usize = 64;
+
+/// How far back from its closing tag an element's opening tag is looked for.
+const XML_VALUE_MAX: usize = 1024;
+
+/// Candidates of [`check_xml_element`]: the text of an element whose name is secret-like,
+/// `<password>…</password>` (Maven's `settings.xml`, a Tomcat or Spring config, a `.NET`
+/// config), found from its closing tag (`memmem` on `</`: no pattern of its own in the
+/// automaton). Only names with a secret-like word are looked at further.
+fn trigger_xml_element(data: &[u8], out: &mut Vec<(usize, usize)>) {
+    for c in memchr::memmem::find_iter(data, b"</") {
+        let ns = c + 2;
+        let mut ne = ns;
+        let name_byte = |b: u8| WORD[b as usize] || matches!(b, b'.' | b'-' | b':');
+        while ne < data.len() && ne - ns <= XML_NAME_MAX && name_byte(data[ne]) {
+            ne += 1;
+        }
+        let keyed = KEYED_ELEMENTS.contains(&&data[ns..ne]);
+        if ne - ns < 3 || data.get(ne) != Some(&b'>') || !(keyed || secret_word_in(&data[ns..ne]))
+        {
+            continue;
+        }
+        // the opening tag, on the same line: `<name>` or `<name attr="…">`
+        let lo = c.saturating_sub(XML_VALUE_MAX);
+        let Some(gt) = memchr::memrchr(b'>', &data[lo..c]).map(|k| lo + k) else { continue };
+        let Some(lt) = memchr::memrchr(b'<', &data[lo..gt]).map(|k| lo + k) else { continue };
+        let open = &data[lt + 1..gt];
+        let named = open.starts_with(&data[ns..ne])
+            && matches!(open.get(ne - ns), None | Some(b' ' | b'\t'));
+        let text = &data[gt + 1..c];
+        let one_line = !text.iter().any(|&b| matches!(b, b'\n' | b'\r'))
+            && memchr::memmem::find(text, b"\\n").is_none();
+        if named && !text.is_empty() && one_line {
+            out.push((gt + 1, c));
+        }
+    }
+}
+
+/// Elements named by a `key` or `name` attribute (Java's properties XML, Spring's `<prop>`).
+const KEYED_ELEMENTS: &[&[u8]] = &[b"entry", b"prop", b"property", b"param", b"Parameter"];
+
+/// The value of the attribute `attr` (`key="…"`, `name='…'`, quotes escaped or not) inside the
+/// tag text `tag`, if it has one.
+fn xml_attribute<'a>(tag: &'a [u8], attr: &[u8]) -> Option<&'a [u8]> {
+    let mut from = 0;
+    while let Some(k) = memchr::memmem::find(&tag[from..], attr).map(|k| from + k) {
+        from = k + attr.len();
+        if k > 0 && !matches!(tag[k - 1], b' ' | b'\t') {
+            continue;
+        }
+        let rest = tag[from..].strip_prefix(b"=")?;
+        let q = rest.iter().position(|&b| b != b'\\')?;
+        let quote = *rest.get(q).filter(|&&b| b == b'"' || b == b'\'')?;
+        let body = &rest[q + 1..];
+        let end = body.iter().position(|&b| b == quote || b == b'\\')?;
+        return Some(&body[..end]);
+    }
+    None
+}
+
+/// Whether an element's name holds a secret-like word (a cheap test before [`key_type`]).
+fn secret_word_in(name: &[u8]) -> bool {
+    let mut lower = [0u8; XML_NAME_MAX + 1];
+    let lower = &mut lower[..name.len()];
+    lower.copy_from_slice(name);
+    lower.make_ascii_lowercase();
+    [&b"pass"[..], b"pwd", b"secret", b"token", b"key", b"cred", b"auth"]
+        .iter()
+        .any(|w| memchr::memmem::find(lower, w).is_some())
+}
+
+/// `<password>VALUE</password>`: the candidate is the element's text (`s..e`, `e` its closing
+/// tag), typed by the element's name as a key (`<DbPassword>`, `<api-key>`, `<secretKey>`).
+fn check_xml_element(data: &[u8], s: usize, e: usize) -> CheckResult {
+    let ns = e + 2;
+    let ne = ns + memchr::memchr(b'>', data.get(ns..)?)?;
+    let name = &data[ns..ne];
+    let rtype = if KEYED_ELEMENTS.contains(&name) {
+        // `<entry key="db.password">…</entry>`: the opening tag ends right before `s`
+        let lt = memchr::memrchr(b'<', &data[..s])?;
+        let tag = &data[lt + 1..s - 1];
+        let key = xml_attribute(tag, b"key").or_else(|| xml_attribute(tag, b"name"))?;
+        key_type(&norm_key(key))?
+    } else {
+        key_type(&norm_key(name))?
+    };
+    let v = Value { start: s, end: e, quote: Vec::new(), sep: b">".to_vec() };
+    let fs = v_secret(data, &v, rtype)?;
+    if fs.is_empty() {
+        return None;
+    }
+    Some((fs, e))
+}
+
+/// Candidates of [`check_xml_value_attribute`]: a `value` attribute's value whose tag names it
+/// by a secret-like `key` or `name` before it (`.NET`'s `<add key="DbPassword" value="…"/>`,
+/// Spring's `<property name="password" value="…"/>`, Tomcat's `<Parameter name=… value=…>`).
+fn trigger_xml_value_attribute(data: &[u8], out: &mut Vec<(usize, usize)>) {
+    for k in memchr::memmem::find_iter(data, b" value=") {
+        let lo = k.saturating_sub(XML_VALUE_MAX);
+        let Some(lt) = memchr::memrchr(b'<', &data[lo..k]).map(|i| lo + i) else { continue };
+        let tag = &data[lt + 1..k + 1];
+        if tag.iter().any(|&b| matches!(b, b'>' | b'\n' | b'\r')) {
+            continue;
+        }
+        let named = xml_attribute(tag, b"key").or_else(|| xml_attribute(tag, b"name"));
+        if !named.is_some_and(secret_word_in) {
+            continue;
+        }
+        let rest = &data[k + b" value=".len()..];
+        let Some(q) = rest.iter().position(|&b| b != b'\\') else { continue };
+        if !matches!(rest[q], b'"' | b'\'') {
+            continue;
+        }
+        let vs = k + b" value=".len() + q + 1;
+        out.push((vs, vs));
+    }
+}
+
+/// The value of a `value` attribute named by its tag's `key` or `name` (see
+/// [`trigger_xml_value_attribute`]); the candidate starts at the value.
+fn check_xml_value_attribute(data: &[u8], s: usize, _e: usize) -> CheckResult {
+    let k = memchr::memmem::rfind(&data[..s], b" value=")?;
+    let lt = memchr::memrchr(b'<', &data[..k])?;
+    let tag = &data[lt + 1..k + 1];
+    let key = xml_attribute(tag, b"key").or_else(|| xml_attribute(tag, b"name"))?;
+    let rtype = key_type(&norm_key(key))?;
+    let quote = &data[k + b" value=".len()..s];
+    let end = quoted_end(data, s, quote, data.len().min(s + 4096))?;
+    let v = Value { start: s, end, quote: quote.to_vec(), sep: b"=".to_vec() };
+    let fs = v_secret(data, &v, rtype)?;
+    if fs.is_empty() {
+        return None;
+    }
+    Some((fs, end))
+}
+
 /// `.pgpass`: `host:port:database:user:password`, one entry a line.
 fn check_pgpass(data: &[u8], s: usize, _e: usize) -> CheckResult {
-    // the candidate is the start of a line
-    let start = if data[s] == b'\n' {
-        s + 1
-    } else if data[s] == b'\\' {
-        s + 2
-    } else {
-        s
+    // the candidate is the start of a line: after a line break, raw or escaped, or the first
+    // line of a tool result's text (`cat ~/.pgpass` prints the file from its first entry; its
+    // key, not every opening quote, keeps the automaton small)
+    let start = match data[s] {
+        b'\n' => s + 1,
+        b'\\' => s + 2,
+        _ => [&b"content\": \""[..], b"text\": \"", b"output\": \""]
+            .iter()
+            .find(|key| data[s..].starts_with(key))
+            .map_or(s, |key| s + key.len()),
     };
     let limit = line_end(data, start, data.len().min(start + 512));
     let line = &data[start..limit];
@@ -2834,7 +2985,7 @@ pub fn recognizers() -> Vec<Recognizer> {
     ));
     out.push(Recognizer::new(
         "secrets.pgpass",
-        r"(?:\n|\\n)[A-Za-z0-9.*_-]+:(?:[0-9]{1,5}|\*):[A-Za-z0-9*_.-]+:[A-Za-z0-9*_.@-]+:",
+        r#"(?:^|\n|\\n|(?:content|text|output)": ")[A-Za-z0-9.*_-]+:(?:[0-9]{1,5}|\*):[A-Za-z0-9*_.-]+:[A-Za-z0-9*_.@-]+:"#,
         check_pgpass,
         &["password"],
     ));
@@ -2852,6 +3003,19 @@ pub fn recognizers() -> Vec<Recognizer> {
             &["aws_secret_access_key"],
         )
         .triggered(trigger_key40),
+    );
+    out.push(
+        Recognizer::new("secrets.xml_element", r"[^<\s]", check_xml_element, KEY_RULE_TYPES)
+            .triggered(trigger_xml_element),
+    );
+    out.push(
+        Recognizer::new(
+            "secrets.xml_value_attribute",
+            r"[^<\s]",
+            check_xml_value_attribute,
+            KEY_RULE_TYPES,
+        )
+        .triggered(trigger_xml_value_attribute),
     );
     out.push(Recognizer::with_check(
         "secrets.keys",
