@@ -26,7 +26,7 @@ def passwords(draw: st.DrawFn) -> str:
     r = random.Random(draw(st.integers(0, 2**32)))
     letters = string.ascii_letters + string.digits
     rest = [r.choice(letters + PUNCTUATION) for _ in range(14)] + ['"', "\\"]
-    rest += [r.choice(PUNCTUATION) for _ in range(2)]
+    rest += r.sample([m for m in PUNCTUATION if m not in '"\\'], 2)  # four marks at least
     r.shuffle(rest)
     # starting with letters: a value that opens with a quote is a quoted value, not this one
     return r.choice(letters) + r.choice(letters) + "".join(rest)
@@ -134,9 +134,10 @@ def test_a_generated_password_is_masked_in_a_command_output_and_restored_where_t
 
 def _anchored(password: str) -> bool:
     """Whether the engine's memory can find ``password``: it finds a known value by a run of
-    three letters or digits in it (a value without one is masked only where its context is),
-    read as the engine reads it: a backslash and an escape's letter are one escape (`\\n`)."""
-    return re.search(r"[A-Za-z0-9]{3}", re.sub(r'\\[\\"/bfnrtu]', " ", password)) is not None
+    letters or digits in it, two at least for a generated secret with four marks or more (a
+    value without one is masked only where its context is), read as the engine reads it: a
+    backslash and an escape's letter are one escape (`\\n`)."""
+    return re.search(r"[A-Za-z0-9]{2}", re.sub(r'\\[\\"/bfnrtu]', " ", password)) is not None
 
 
 @settings(max_examples=25, deadline=None)
@@ -167,4 +168,4 @@ def test_a_generated_password_is_masked_where_the_conversation_carries_it_next(
     out, _ = mask(
         json.dumps({"model": "m", "messages": [prose]}).encode(), kind="messages", engine=engine
     )
-    assert _leaks(out, password) == [] or not _anchored(password)
+    assert _leaks(out, password) == [] or not _anchored(password) or _ambiguous(password)

@@ -494,9 +494,11 @@ impl KnownValues {
     }
 
     /// The run to index `value` by: the longest (first on ties) of 3 bytes or more whose bucket
-    /// is not crowded; else the one with the smallest bucket.
+    /// is not crowded; else the one with the smallest bucket. A value without such a run (a
+    /// generated secret the guard let in) is anchored on a run of 2.
     fn pick_anchor(&self, value: &[u8]) -> Option<(usize, usize)> {
-        let mut runs: Vec<(usize, usize)> = alnum_runs(value).filter(|&(_, len)| len >= 3).collect();
+        let min = if alnum_runs(value).any(|(_, len)| len >= 3) { 3 } else { 2 };
+        let mut runs: Vec<(usize, usize)> = alnum_runs(value).filter(|&(_, len)| len >= min).collect();
         runs.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
         let mut best: Option<((usize, usize), u32)> = None;
         for &(s, len) in &runs {
@@ -1189,6 +1191,10 @@ mod tests {
             (b"192.168.100.255", "ipv4_private"),
             (b"db", "aws_db_identifier"),
             (b"a-b-c-d", "aws_resource_name"),
+            // runs of two only: a generated secret's marks, not a name's separators
+            (b"ab-cd-ef-gh-ij-kl", "aws_resource_name"),
+            (b"ab-cd.ef_gh-ij", "password"),
+            (b"n5|\"m)V:Ab+E:/mV\\;V'", "aws_resource_name"),
         ];
         for (v, t) in no {
             assert!(!rememberable(v, t), "{:?} {t}", String::from_utf8_lossy(v));
@@ -1207,6 +1213,8 @@ mod tests {
             (b"10.12.134.0/24", "cidr_block"),
             (b"2001:db8:85a3::8a2e:370:7334", "ipv6_address"),
             (b"acme", "user_term"),
+            (b"n5|\"m)V:Ab+E:/mV\\;V'", "password"),
+            (b"69rv(@=.%P~?k3e+}!", "password"),
         ];
         for (v, t) in yes {
             assert!(rememberable(v, t), "{:?} {t}", String::from_utf8_lossy(v));
