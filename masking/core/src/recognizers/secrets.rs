@@ -2720,6 +2720,9 @@ fn xml_attribute<'a>(tag: &'a [u8], attr: &[u8]) -> Option<&'a [u8]> {
 
 /// Whether an element's name holds a secret-like word (a cheap test before [`key_type`]).
 fn secret_word_in(name: &[u8]) -> bool {
+    if name.len() > XML_NAME_MAX + 1 {
+        return false; // no key: a sentence in an attribute
+    }
     let mut lower = [0u8; XML_NAME_MAX + 1];
     let lower = &mut lower[..name.len()];
     lower.copy_from_slice(name);
@@ -3760,6 +3763,19 @@ mod tests {
         ] {
             assert_eq!(found(&text), vec![], "{text}");
         }
+    }
+
+    #[test]
+    fn xml_secrets_are_read_from_their_element_or_their_key() {
+        let v = "Tq7".to_string() + &rnd(12, ALNUM_CHARS) + "#2";
+        assert_eq!(found(&format!("<password>{v}</password>")), one("password", &v));
+        assert_eq!(found(&format!("<add key=\"DbPassword\" value=\"{v}\"/>")), one("password", &v));
+        // a long attribute, an unclosed tag, an element on two lines, another element's text
+        let long = "a".repeat(200) + " password";
+        assert_eq!(found(&format!("<add key=\"{long}\" value=\"{v}\"/>")), vec![]);
+        assert_eq!(found(&format!("<add key=\"DbPassword\" value=\"{v}")), vec![]);
+        assert_eq!(found(&format!("<password>\n{v}\n</password>")), vec![]);
+        assert_eq!(found(&format!("<user>{v}</user></password>")), vec![]);
     }
 
     #[test]
