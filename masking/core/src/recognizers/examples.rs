@@ -2735,6 +2735,11 @@ pub const ROWS: &[Row] = &[
             ok("db:\n  password: «p'q\"r8Zm2!x»\n  user: app\n"),
             ok("environment:\n  - \"DB_PASSWORD=«Tq8xLm2pRz»\"\n  - \"LOG_LEVEL=info\"\n"),
             ok(r#""Env": ["DB_PASSWORD=«Wv6nKq3sLx»", "PORT=8080"]"#),
+            // a double-quoted argument in a command carried in JSON (`\"…\"`), a registry
+            // login's `-p`, a value piped into `--password-stdin`
+            ok(r#"{"command": "sshpass -p \"«Zq8mL!2x#R9vTp9k»\" ssh app@host"}"#),
+            ok("docker login -u app -p «Hq7vR2xK9mT4» registry.internal"),
+            ok(r#"{"command": "echo -n \"«Wq7rLx2pNv9s»\" | docker login -u app --password-stdin registry.internal"}"#),
             // .pgpass as `cat` prints it, from its first entry; .netrc's token runs to a blank
             ok(r#"{"type": "tool_result", "tool_use_id": "toolu_01", "content": "*:5432:ledger:app:«Zq8mL2x!R#v$Tp&9k»\n"}"#),
             ok("machine db.internal login app password «Zq8\"mL2x!R#v;Tp&9k»\n"),
@@ -2793,6 +2798,8 @@ pub const ROWS: &[Row] = &[
             ok("password: ${DB_PASSWORD}"),
             ok("password: {{ .Values.db.password }}"),
             ok("<password>${env.NEXUS_PASSWORD}</password>"),
+            ok("aws ecr get-login-password | docker login --username AWS --password-stdin registry.internal"),
+            ok("docker login -p $REGISTRY_PASSWORD registry.internal"),
             ok("<div><span>key</span><p>the secret token is rotated</p></div>"),
             ok("<add key=\"PasswordPolicy\" value=\"strict\" />"),
             ok("DB_PASSWORD=<your-password>"),
@@ -2821,6 +2828,9 @@ pub const ROWS: &[Row] = &[
         rtype: "generic_secret",
         found_by: &[Field, SiblingKey, CliColumn],
         positive: &[
+            // stored as a secret by the command that sets it
+            ok("gh secret set DEPLOY_TOKEN --body «c7Jr2WqpLk9XvB4s»"),
+            ok("aws ssm put-parameter --name /app/key --type SecureString --value «mxBqaRqNOsWXfQo2»"),
             ok("SECRET_KEY=«EcmtF1EEo0zIZN447jkkmBTPjt2kWYRJu6NcdEIs»"),
             ok(r#""client_secret": "«VsK68Jp1RUyLWvA23lBvm5vLJ89f0byG»","#),
             ok(r#"{"Name": "/prod/billing/api-secret", "Type": "SecureString", "Value": "«Hq3ZtV9mWc2LpR7xNb4KdS8fYj1GuE6a»"}"#),
@@ -2845,6 +2855,7 @@ pub const ROWS: &[Row] = &[
             ok("$ aws secretsmanager get-secret-value --secret-id prod/relay --query SecretString --output text\n«mx7BqaRq2NOsWXfQo»\n"),
         ],
         negative: &[
+            ok("aws ssm put-parameter --name /app/mode --type String --value blue-green-2"),
             ok("SSH_KEY=~/.ssh/id_ed25519\nSORT_KEY=createdAt\nCACHE_KEY=user-profile-v2\n"),
             // a file's name before the lines a grep shows is no key (`grep -rn` in k8s/)
             ok("k8s/secret.yaml:3:metadata:\nk8s/secret.yaml:4:  name: app\nsecrets.env:1:# none\n"),

@@ -1755,6 +1755,9 @@ fn check_secret_flag(data: &[u8], s: usize, _e: usize) -> CheckResult {
     }
     let c = SECRET_FLAG.captures(&data[s..data.len().min(s + 80)])?;
     let flag = norm_key(c.get(1)?.as_bytes());
+    if flag.ends_with("stdin") {
+        return None; // `--password-stdin` takes no value: the next word is the registry
+    }
     let rtype = key_type(&flag)?;
     let vq = c.get(3).map(|m| m.as_bytes()).unwrap_or(b"");
     if c.get(2).is_some() && vq.is_empty() {
@@ -2237,7 +2240,8 @@ fn argument(data: &[u8], i: usize, limit: usize) -> Option<Value> {
     let vs = super::base::match_quote(data, i, limit).unwrap_or(i);
     let vq = &data[i..vs];
     let ve = quoted_or_bare(data, vs, vq, limit);
-    if ve <= vs || (!vq.is_empty() && !data[ve..limit].starts_with(&vq[vq.len() - 1..])) {
+    // closed by the same quote at the same depth (`\"…\"` in a JSON string)
+    if ve <= vs || (!vq.is_empty() && !data[ve..limit].starts_with(vq)) {
         return None;
     }
     Some(Value {
@@ -2352,6 +2356,80 @@ fn check_password_flag_of(data: &[u8], s: usize, e: usize, flag: &[u8]) -> Check
 
 fn check_sshpass(data: &[u8], s: usize, e: usize) -> CheckResult {
     check_password_flag_of(data, s, e - 1, b"-p")
+}
+
+/// `docker login -p PASSWORD` (and `podman`, `helm registry`, `oras` login alike).
+fn check_registry_login(data: &[u8], s: usize, e: usize) -> CheckResult {
+    check_password_flag_of(data, s, e - 1, b"-p")
+}
+
+/// `gh secret set NAME --body VALUE` / `-b VALUE`: the GitHub CLI stores the value as a secret.
+fn check_gh_secret_set(data: &[u8], s: usize, e: usize) -> CheckResult {
+    check_flag_secret(data, s, e - 1, b"--body", "generic_secret")
+        .or_else(|| check_flag_secret(data, s, e - 1, b"-b", "generic_secret"))
+}
+
+/// `aws ssm put-parameter … --type SecureString … --value VALUE`: the value to encrypt.
+fn check_put_secure_parameter(data: &[u8], s: usize, e: usize) -> CheckResult {
+    let limit = line_end(data, e, data.len().min(s + 4096));
+    memchr::memmem::find(&data[e..limit], b"SecureString")?;
+    check_flag_secret(data, s, e - 1, b"--value", "generic_secret")
+}
+
+/// The argument of `flag` on the command line that starts at `s` (searched from `e`), as a
+/// secret of `rtype`.
+fn check_flag_secret(
+    data: &[u8],
+    s: usize,
+    e: usize,
+    flag: &[u8],
+    rtype: &'static str,
+) -> CheckResult {
+    let limit = line_end(data, e, data.len().min(s + 4096));
+    let line = &data[e..limit];
+    let mut from = 0;
+    while let Some(k) = memchr::memmem::find(&line[from..], flag).map(|k| from + k) {
+        from = k + flag.len();
+        let at = e + k;
+        let after = at + flag.len();
+        let separated = matches!(data.get(after), Some(b' ' | b'\t' | b'='));
+        if !matches!(data[at - 1], b' ' | b'\t') || !separated {
+            continue;
+        }
+        let i = if data[after] == b'=' { after + 1 } else { skip_blanks(data, after, limit) };
+        return password_argument(data, i, limit, rtype);
+    }
+    None
+}
+
+/// `echo 'PASSWORD' | docker login … --password-stdin`: what is piped in is the password.
+fn check_password_stdin(data: &[u8], s: usize, _e: usize) -> CheckResult {
+    let lo = s.saturating_sub(1024);
+    let start = memchr::memrchr2(b'\n', b'\r', &data[lo..s]).map_or(lo, |k| lo + k + 1);
+    let line = &data[start..s];
+    let pipe = memchr::memrchr(b'|', line)?;
+    let head = &line[..pipe];
+    let word = [&b"echo "[..], b"printf "].iter().find_map(|w| {
+        memchr::memmem::rfind(head, w).map(|k| k + w.len())
+    })?;
+    let mut i = start + word;
+    // `echo -n`, `printf '%s'`: flags and a format before the value
+    for _ in 0..2 {
+        let rest = &data[i..start + pipe];
+        if rest.starts_with(b"-n ") {
+            i += 3;
+        } else if rest.starts_with(b"'%s' ") || rest.starts_with(b"\"%s\" ") {
+            i += 5;
+        } else if rest.starts_with(b"\\\"%s\\\" ") {
+            i += 7;
+        }
+    }
+    let v = argument(data, i, start + pipe)?;
+    let fs = v_secret(data, &v, "password")?;
+    if fs.is_empty() {
+        return None;
+    }
+    Some((fs, s))
 }
 
 /// `redis-cli`'s password: read with its other flags by the database clients' rule
@@ -2948,6 +3026,30 @@ pub fn recognizers() -> Vec<Recognizer> {
         "secrets.curl_user",
         r"curl[ \t]",
         check_curl_user,
+        &["password"],
+    ));
+    out.push(Recognizer::new(
+        "secrets.registry_login",
+        r"(?:docker|podman|nerdctl|oras) login[ \t]",
+        check_registry_login,
+        &["password"],
+    ));
+    out.push(Recognizer::new(
+        "secrets.gh_secret_set",
+        r"gh secret set[ \t]",
+        check_gh_secret_set,
+        &["generic_secret"],
+    ));
+    out.push(Recognizer::new(
+        "secrets.put_secure_parameter",
+        r"put-parameter[ \t]",
+        check_put_secure_parameter,
+        &["generic_secret"],
+    ));
+    out.push(Recognizer::new(
+        "secrets.password_stdin",
+        r"--password-stdin",
+        check_password_stdin,
         &["password"],
     ));
     out.push(Recognizer::new(
