@@ -2262,11 +2262,7 @@ fn skip_blanks(data: &[u8], mut i: usize, limit: usize) -> usize {
 /// The findings of a password argument at `i`, resuming after it.
 fn password_argument(data: &[u8], i: usize, limit: usize, rtype: &'static str) -> CheckResult {
     let v = argument(data, i, limit)?;
-    let fs = v_secret(data, &v, rtype)?;
-    if fs.is_empty() {
-        return None;
-    }
-    Some((fs, v.end))
+    secret_value(data, &v, rtype, v.end)
 }
 
 /// `aws configure set aws_secret_access_key VALUE` (any secret-like setting).
@@ -2327,29 +2323,38 @@ fn curl_user_at(data: &[u8], at: usize, limit: usize) -> CheckResult {
     if pw.end <= pw.start || is_placeholder(&data[pw.start..pw.end]) {
         return None;
     }
-    let fs = v_secret(data, &pw, "password")?;
-    if fs.is_empty() {
-        return None;
-    }
-    Some((fs, pw.end))
+    secret_value(data, &pw, "password", pw.end)
 }
 
 /// `sshpass -p PASSWORD`, `redis-cli … -a PASSWORD`: the flag's argument is a password.
 fn check_password_flag_of(data: &[u8], s: usize, e: usize, flag: &[u8]) -> CheckResult {
     let limit = line_end(data, e, data.len().min(s + 1024));
+    flag_argument(data, e, limit, flag, false, "password")
+}
+
+/// The argument of the first `flag` on `data[e..limit]` (after a blank, followed by blanks, or
+/// by `=` when `equals`), as a secret of `rtype`.
+fn flag_argument(
+    data: &[u8],
+    e: usize,
+    limit: usize,
+    flag: &[u8],
+    equals: bool,
+    rtype: &'static str,
+) -> CheckResult {
     let line = &data[e..limit];
     let mut from = 0;
     while let Some(k) = memchr::memmem::find(&line[from..], flag).map(|k| from + k) {
         from = k + flag.len();
         let at = e + k;
-        if !matches!(data[at - 1], b' ' | b'\t') {
+        let after = at + flag.len();
+        let by_equals = equals && data.get(after) == Some(&b'=');
+        let by_blank = matches!(data.get(after), Some(b' ' | b'\t'));
+        if !matches!(data[at - 1], b' ' | b'\t') || !(by_equals || by_blank) {
             continue;
         }
-        let i = skip_blanks(data, at + flag.len(), limit);
-        if i == at + flag.len() {
-            continue;
-        }
-        return password_argument(data, i, limit, "password");
+        let i = if by_equals { after + 1 } else { skip_blanks(data, after, limit) };
+        return password_argument(data, i, limit, rtype);
     }
     None
 }
@@ -2376,8 +2381,8 @@ fn check_put_secure_parameter(data: &[u8], s: usize, e: usize) -> CheckResult {
     check_flag_secret(data, s, e - 1, b"--value", "generic_secret")
 }
 
-/// The argument of `flag` on the command line that starts at `s` (searched from `e`), as a
-/// secret of `rtype`.
+/// The argument of `flag` (`--flag VALUE`, `--flag=VALUE`) on the command line that starts at
+/// `s` (searched from `e`), as a secret of `rtype`.
 fn check_flag_secret(
     data: &[u8],
     s: usize,
@@ -2386,20 +2391,7 @@ fn check_flag_secret(
     rtype: &'static str,
 ) -> CheckResult {
     let limit = line_end(data, e, data.len().min(s + 4096));
-    let line = &data[e..limit];
-    let mut from = 0;
-    while let Some(k) = memchr::memmem::find(&line[from..], flag).map(|k| from + k) {
-        from = k + flag.len();
-        let at = e + k;
-        let after = at + flag.len();
-        let separated = matches!(data.get(after), Some(b' ' | b'\t' | b'='));
-        if !matches!(data[at - 1], b' ' | b'\t') || !separated {
-            continue;
-        }
-        let i = if data[after] == b'=' { after + 1 } else { skip_blanks(data, after, limit) };
-        return password_argument(data, i, limit, rtype);
-    }
-    None
+    flag_argument(data, e, limit, flag, true, rtype)
 }
 
 /// `echo 'PASSWORD' | docker login … --password-stdin`: what is piped in is the password.
@@ -2425,11 +2417,7 @@ fn check_password_stdin(data: &[u8], s: usize, _e: usize) -> CheckResult {
         }
     }
     let v = argument(data, i, start + pipe)?;
-    let fs = v_secret(data, &v, "password")?;
-    if fs.is_empty() {
-        return None;
-    }
-    Some((fs, s))
+    secret_value(data, &v, "password", s)
 }
 
 /// `redis-cli`'s password: read with its other flags by the database clients' rule
@@ -2506,11 +2494,7 @@ fn check_prose_password(data: &[u8], s: usize, e: usize) -> CheckResult {
     if !password_shaped(&data[v.start..v.end], told) {
         return None;
     }
-    let fs = v_secret(data, &v, "password")?;
-    if fs.is_empty() {
-        return None;
-    }
-    Some((fs, v.end))
+    secret_value(data, &v, "password", v.end)
 }
 
 /// The value prose gives at `i`: quoted (`"`, `'`, escaped or not, or a backtick) or a bare
@@ -2635,11 +2619,7 @@ fn check_netrc(data: &[u8], s: usize, e: usize) -> CheckResult {
     if v.quote.is_empty() {
         v.end = v.end.max(super::base::line_value_end(data, v.start, limit));
     }
-    let fs = v_secret(data, &v, "password")?;
-    if fs.is_empty() {
-        return None;
-    }
-    Some((fs, v.end))
+    secret_value(data, &v, "password", v.end)
 }
 
 fn is_space_or_escape(data: &[u8], i: usize) -> bool {
@@ -2666,11 +2646,7 @@ fn check_random_password(data: &[u8], s: usize, e: usize) -> CheckResult {
     if v.quote.is_empty() {
         return None;
     }
-    let fs = v_secret(data, &v, "password")?;
-    if fs.is_empty() {
-        return None;
-    }
-    Some((fs, v.end))
+    secret_value(data, &v, "password", v.end)
 }
 
 /// Oracle's connect string `user/password@service`, as a JDBC URL (`jdbc:oracle:thin:scott/pw@//
@@ -2826,11 +2802,7 @@ fn check_xml_element(data: &[u8], s: usize, e: usize) -> CheckResult {
         key_type(&norm_key(name))?
     };
     let v = Value { start: s, end: e, quote: Vec::new(), sep: b">".to_vec() };
-    let fs = v_secret(data, &v, rtype)?;
-    if fs.is_empty() {
-        return None;
-    }
-    Some((fs, e))
+    secret_value(data, &v, rtype, e)
 }
 
 /// Candidates of [`check_xml_value_attribute`]: a `value` attribute's value whose tag names it
@@ -2869,11 +2841,17 @@ fn check_xml_value_attribute(data: &[u8], s: usize, _e: usize) -> CheckResult {
     let quote = &data[k + b" value=".len()..s];
     let end = quoted_end(data, s, quote, data.len().min(s + 4096))?;
     let v = Value { start: s, end, quote: quote.to_vec(), sep: b"=".to_vec() };
-    let fs = v_secret(data, &v, rtype)?;
+    secret_value(data, &v, rtype, end)
+}
+
+/// The findings of value `v` as a secret of `rtype`, the scan resuming at `resume`; `None`
+/// when the value is no secret or another recognizer owns it.
+fn secret_value(data: &[u8], v: &Value, rtype: &'static str, resume: usize) -> CheckResult {
+    let fs = v_secret(data, v, rtype)?;
     if fs.is_empty() {
         return None;
     }
-    Some((fs, end))
+    Some((fs, resume))
 }
 
 /// `.pgpass`: `host:port:database:user:password`, one entry a line.
@@ -2909,11 +2887,7 @@ fn check_pgpass(data: &[u8], s: usize, _e: usize) -> CheckResult {
         quote: Vec::new(),
         sep: b":".to_vec(),
     };
-    let fs = v_secret(data, &v, "password")?;
-    if fs.is_empty() {
-        return None;
-    }
-    Some((fs, limit))
+    secret_value(data, &v, "password", limit)
 }
 
 // ---------------------------------------------------------------- the family
